@@ -1,0 +1,45 @@
+# didmeta developer entry points. `make serve` and `make test` work on a fresh machine.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ARGS ?=
+
+.PHONY: venv serve demo test lint proto backends backends-stop bench bench-smoke clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	bash tools/setup_venv.sh $(VENV)
+	touch $@
+
+## Start the server on the embedded SQLite default (sqlite:///./didmeta.db). ARGS="--demo-data" adds demo data.
+serve: venv
+	$(VENV)/bin/didmeta serve $(ARGS)
+
+## Start the server with a small demo catalogue (scope `demo`).
+demo: venv
+	$(VENV)/bin/didmeta serve --demo-data $(ARGS)
+
+## The whole test suite: lint, types, contract, unit, integration on SQLite and PostgreSQL, backends.
+test: venv
+	bash tools/run_tests.sh $(VENV)
+
+lint: venv
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy && $(VENV)/bin/buf lint
+
+## Regenerate the Python code of the contract into gen/python.
+proto: venv
+	$(PY) tools/gen_proto.py
+
+## Install and start every backend server on 127.0.0.1 (PostgreSQL, FerretDB, OpenSearch) for manual use.
+backends:
+	bash tools/backends/all.sh install && bash tools/backends/all.sh start
+
+backends-stop:
+	bash tools/backends/all.sh stop
+
+## The benchmark suite (not part of `make test`); N=1000000 by default.
+bench: venv
+	$(PY) -m bench.run $(ARGS)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

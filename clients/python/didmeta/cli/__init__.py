@@ -1,0 +1,1 @@
+"""The `didmeta` command line: Rucio-like verbs over the Python client, plus `didmeta serve`."""

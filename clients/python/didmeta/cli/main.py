@@ -1,0 +1,417 @@
+"""`didmeta`: verbs that mirror Rucio's (`scope`, `did`, `did metadata`, `did list`) plus `serve`.
+
+Every command finds the server through `--server HOST:PORT` or `DIDMETA_SERVER`
+(default 127.0.0.1:50051). `--json` prints NDJSON. Exit codes: see `output.EXIT_CODES`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from didmeta.client import Client, DidmetaError, LoadChunk, NewDid
+from didmeta.cli.output import EXIT_CODES, EXIT_ERROR, emit_json, emit_table
+from didmeta.filters.grammar import split_outside
+from didmeta.identifiers import parse_did
+from didmeta.values import format_value, parse_text_value
+
+
+class Context:
+    def __init__(self, server: str, as_json: bool, timeout: float) -> None:
+        self.server, self.as_json, self.timeout = server, as_json, timeout
+        self._client: Client | None = None
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            self._client = Client(self.server, timeout=self.timeout)
+        return self._client
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+@click.group()
+@click.option("--server", envvar="DIDMETA_SERVER", default="127.0.0.1:50051", show_default=True,
+              help="HOST:PORT of the didmeta server (env DIDMETA_SERVER).")
+@click.option("--json", "as_json", is_flag=True, help="Print NDJSON instead of tables.")
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="Per-call deadline in seconds.")
+@click.version_option("0.1.0", prog_name="didmeta")
+@click.pass_context
+def cli(ctx: click.Context, server: str, as_json: bool, timeout: float) -> None:
+    """didmeta: DID metadata from the command line."""
+    ctx.obj = Context(server, as_json, timeout)
+
+
+# --- serve ----------------------------------------------------------------------------------------
+@cli.command()
+@click.option("--listen", help="HOST:PORT to serve on (default 127.0.0.1:50051).")
+@click.option("--database", help="SQLAlchemy URL (default sqlite:///./didmeta.db).")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="TOML or YAML config file (env DIDMETA_CONFIG).")
+@click.option("--plugins", help="Comma-separated plugin list, e.g. DID_COLUMN,JSON.")
+@click.option("--demo-data", is_flag=True, default=None, help="Load a small demo catalogue into an empty database.")
+@click.option("--port-file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the bound port here once serving (useful with port 0).")
+def serve(listen: str | None, database: str | None, config_file: Path | None, plugins: str | None,
+          demo_data: bool | None, port_file: Path | None) -> None:
+    """Run the didmeta gRPC server."""
+    from pydantic import ValidationError
+
+    from didmeta.server.app import serve as run_server
+    from didmeta.server.config import load_settings
+    from didmeta.server.logging_setup import configure_logging
+
+    try:
+        settings = load_settings(config_file, listen=listen, database=database, plugins=plugins, demo_data=demo_data)
+    except ValidationError as error:
+        raise click.UsageError(f"invalid configuration:\n{error}") from None
+    configure_logging(settings.log_level, settings.log_format)
+    asyncio.run(run_server(settings, port_file))
+
+
+# --- scopes ---------------------------------------------------------------------------------------
+@cli.group()
+def scope() -> None:
+    """Manage scopes."""
+
+
+@scope.command("add")
+@click.argument("name")
+@click.option("--account", default="", help="Owner account (default: the caller).")
+@pass_context
+def scope_add(ctx: Context, name: str, account: str) -> None:
+    """Create a scope."""
+    created = ctx.client.add_scope(name, account)
+    if ctx.as_json:
+        emit_json({"scope": created.name, "account": created.account, "created_at": created.created_at})
+    else:
+        click.echo(f"Added scope {created.name}")
+
+
+@scope.command("list")
+@click.argument("pattern", required=False, default="")
+@pass_context
+def scope_list(ctx: Context, pattern: str) -> None:
+    """List scopes (optionally matching a `*` pattern)."""
+    scopes = ctx.client.list_scopes(pattern)
+    if ctx.as_json:
+        for s in scopes:
+            emit_json({"scope": s.name, "account": s.account, "created_at": s.created_at})
+    else:
+        emit_table(["SCOPE", "ACCOUNT"], [(s.name, s.account) for s in scopes])
+
+
+# --- DIDs -----------------------------------------------------------------------------------------
+@cli.group()
+def did() -> None:
+    """Manage DIDs, their content and their metadata."""
+
+
+@did.command("add")
+@click.option("--type", "did_type", type=click.Choice(["file", "dataset", "container"], case_sensitive=False),
+              required=True)
+@click.argument("dids", nargs=-1, required=True)
+@click.option("--bytes", "size", type=int, help="File size in bytes.")
+@click.option("--adler32", help="File Adler-32 checksum (8 hex digits).")
+@click.option("--md5", help="File MD5 checksum (32 hex digits).")
+@click.option("--meta", "meta", multiple=True, metavar="KEY=VALUE", help="Initial metadata (repeatable).")
+@pass_context
+def did_add(ctx: Context, did_type: str, dids: Sequence[str], size: int | None, adler32: str | None,
+            md5: str | None, meta: Sequence[str]) -> None:
+    """Create DIDs of one type."""
+    metadata = dict(_key_value(item) for item in meta)
+    created = ctx.client.add_dids(
+        NewDid(d, did_type, bytes=size, adler32=adler32, md5=md5, metadata=metadata) for d in dids
+    )
+    if ctx.as_json:
+        emit_json({"created": created})
+    else:
+        click.echo(f"Added {created} DID(s)")
+
+
+@did.command("show")
+@click.argument("did_name", metavar="DID")
+@pass_context
+def did_show(ctx: Context, did_name: str) -> None:
+    """Show a DID's intrinsic attributes."""
+    info = ctx.client.get_did(did_name)
+    record = {k: v for k, v in info.__dict__.items() if v not in (None, "")}
+    if ctx.as_json:
+        emit_json(record)
+    else:
+        emit_table(["ATTRIBUTE", "VALUE"], [(k, format_value(v)) for k, v in record.items()])
+
+
+@did.command("attach")
+@click.argument("parent")
+@click.argument("children", nargs=-1, required=True)
+@pass_context
+def did_attach(ctx: Context, parent: str, children: Sequence[str]) -> None:
+    """Attach CHILDREN to the collection PARENT."""
+    count = ctx.client.attach(parent, children)
+    emit_json({"attached": count}) if ctx.as_json else click.echo(f"Attached {count} DID(s) to {parent}")
+
+
+@did.command("detach")
+@click.argument("parent")
+@click.argument("children", nargs=-1, required=True)
+@pass_context
+def did_detach(ctx: Context, parent: str, children: Sequence[str]) -> None:
+    """Detach CHILDREN from the collection PARENT."""
+    count = ctx.client.detach(parent, children)
+    emit_json({"detached": count}) if ctx.as_json else click.echo(f"Detached {count} DID(s) from {parent}")
+
+
+@did.command("close")
+@click.argument("did_name", metavar="DID")
+@pass_context
+def did_close(ctx: Context, did_name: str) -> None:
+    """Close a collection."""
+    ctx.client.set_status(did_name, open=False)
+    emit_json({"did": did_name, "open": False}) if ctx.as_json else click.echo(f"Closed {did_name}")
+
+
+@did.command("reopen")
+@click.argument("did_name", metavar="DID")
+@pass_context
+def did_reopen(ctx: Context, did_name: str) -> None:
+    """Reopen a collection."""
+    ctx.client.set_status(did_name, open=True)
+    emit_json({"did": did_name, "open": True}) if ctx.as_json else click.echo(f"Reopened {did_name}")
+
+
+@did.command("delete")
+@click.argument("dids", nargs=-1, required=True)
+@pass_context
+def did_delete(ctx: Context, dids: Sequence[str]) -> None:
+    """Delete DIDs with their attachments and metadata."""
+    count = ctx.client.delete_dids(dids)
+    emit_json({"deleted": count}) if ctx.as_json else click.echo(f"Deleted {count} DID(s)")
+
+
+@did.group("content")
+def content() -> None:
+    """The content of collections."""
+
+
+@content.command("list")
+@click.argument("did_name", metavar="DID")
+@pass_context
+def content_list(ctx: Context, did_name: str) -> None:
+    """List the direct children of a collection."""
+    children = list(ctx.client.list_content(did_name))
+    if ctx.as_json:
+        for c in children:
+            emit_json({"did": f"{c.scope}:{c.name}", "type": c.type, "bytes": c.bytes, "length": c.length})
+    else:
+        emit_table(["SCOPE:NAME", "[DID TYPE]", "BYTES"], [(f"{c.scope}:{c.name}", c.type, str(c.bytes)) for c in children])
+
+
+def _scope_and_name(pattern: str) -> tuple[str, str]:
+    scope_part, sep, name_part = pattern.partition(":")
+    if not sep:
+        raise click.BadParameter(f"{pattern!r} is not SCOPE:NAME (use SCOPE:* for a whole scope)")
+    return scope_part, name_part or "*"
+
+
+def _with_name(filter_text: str, name: str) -> str:
+    """Add `name=PATTERN` to every OR group (nothing for `*`)."""
+    if name.strip("*") == "":
+        return filter_text
+    groups = [g for g in split_outside(filter_text, ";") if g.strip()] or [""]
+    clause = f'name="{name}"' if "*" not in name else f"name={name}"
+    return ";".join(f"{g},{clause}" if g.strip() else clause for g in groups)
+
+
+@did.command("list")
+@click.argument("pattern")
+@click.option("--filter", "filter_text", default="", help='Filter expression, e.g. "type=ALL,run_number>=100".')
+@click.option("--type", "did_type", default="collection", show_default=True,
+              type=click.Choice(["all", "collection", "container", "dataset", "file"], case_sensitive=False))
+@click.option("--long", is_flag=True, help="Show type, bytes, length (and --key values).")
+@click.option("--recursive", is_flag=True, help="Also list matching descendants.")
+@click.option("--limit", type=int, default=0, help="At most N DIDs (0: all).")
+@click.option("--ignore-case", is_flag=True, help="Compare strings case-insensitively.")
+@click.option("--key", "keys", multiple=True, help="With --long: metadata keys to show (repeatable).")
+@pass_context
+def did_list(ctx: Context, pattern: str, filter_text: str, did_type: str, long: bool, recursive: bool,
+             limit: int, ignore_case: bool, keys: Sequence[str]) -> None:
+    """List DIDs in SCOPE:NAME-PATTERN matching a filter."""
+    scope_pattern, name = _scope_and_name(pattern)
+    options: dict[str, Any] = {"type": did_type, "recursive": recursive, "limit": limit, "ignore_case": ignore_case}
+    expression = _with_name(filter_text, name)
+    if not long:
+        rows = ctx.client.list_dids(scope_pattern, expression, **options)
+        if ctx.as_json:
+            for did_text in rows:
+                emit_json({"did": did_text})
+        else:
+            emit_table(["SCOPE:NAME"], ((r,) for r in rows))
+        return
+    long_rows = ctx.client.list_dids_long(scope_pattern, expression, metadata_keys=list(keys), **options)
+    if ctx.as_json:
+        for row in long_rows:
+            emit_json({"did": f"{row.scope}:{row.name}", "type": row.type, "bytes": row.bytes,
+                       "length": row.length, **({"metadata": row.metadata} if keys else {})})
+        return
+    headers = ["SCOPE:NAME", "[DID TYPE]", "BYTES", "LENGTH", *(k.upper() for k in keys)]
+    emit_table(headers, (
+        (f"{r.scope}:{r.name}", r.type, str(r.bytes), str(r.length),
+         *(format_value(r.metadata[k]) if k in r.metadata else "" for k in keys))
+        for r in long_rows
+    ))
+
+
+@did.command("count")
+@click.argument("pattern")
+@click.option("--filter", "filter_text", default="")
+@click.option("--type", "did_type", default="collection", show_default=True,
+              type=click.Choice(["all", "collection", "container", "dataset", "file"], case_sensitive=False))
+@click.option("--recursive", is_flag=True)
+@click.option("--ignore-case", is_flag=True)
+@pass_context
+def did_count(ctx: Context, pattern: str, filter_text: str, did_type: str, recursive: bool, ignore_case: bool) -> None:
+    """Count the DIDs `did list` would show."""
+    scope_pattern, name = _scope_and_name(pattern)
+    count = ctx.client.count_dids(scope_pattern, _with_name(filter_text, name), type=did_type,
+                                  recursive=recursive, ignore_case=ignore_case)
+    emit_json({"count": count}) if ctx.as_json else click.echo(count)
+
+
+def _key_value(item: str) -> tuple[str, Any]:
+    key, sep, value = item.partition("=")
+    if not sep:
+        raise click.BadParameter(f"{item!r} is not KEY=VALUE")
+    return key, parse_text_value(value)
+
+
+def _load_chunks(path: Path, chunk_size: int, progress: Any) -> Iterator[LoadChunk]:
+    chunk = LoadChunk()
+    with path.open() as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                key = str(parse_did(record["did"]))
+            except (ValueError, KeyError) as error:
+                raise click.ClickException(f"{path}:{number}: not a DID record: {error}") from None
+            if "type" in record:
+                chunk.dids.append(NewDid(key, record["type"], bytes=record.get("bytes"),
+                                         adler32=record.get("adler32"), metadata=record.get("metadata", {})))
+            elif "metadata" in record:
+                chunk.metadata.append((key, record["metadata"]))
+            if record.get("parent"):
+                chunk.attachments.append((record["parent"], key))
+            if len(chunk.dids) + len(chunk.metadata) >= chunk_size:
+                progress.update(len(chunk.dids) + len(chunk.metadata))
+                yield chunk
+                chunk = LoadChunk()
+    if chunk.dids or chunk.metadata or chunk.attachments:
+        progress.update(len(chunk.dids) + len(chunk.metadata))
+        yield chunk
+
+
+@did.command("load")
+@click.argument("path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--chunk-size", type=int, default=5000, show_default=True, help="Records per atomic chunk.")
+@pass_context
+def did_load(ctx: Context, path: Path, chunk_size: int) -> None:
+    """Bulk-load NDJSON records: {"did", "type"?, "bytes"?, "metadata"?, "parent"?} per line."""
+    total = sum(1 for line in path.open() if line.strip())
+    with click.progressbar(length=total, label="loading", file=sys.stderr, show_pos=True) as progress:
+        result = ctx.client.load(_load_chunks(path, chunk_size, progress), timeout=None)
+    summary = {"chunks": result.chunks, "created": result.created, "updated": result.updated,
+               "attached": result.attached}
+    emit_json(summary) if ctx.as_json else click.echo(
+        f"Loaded {result.chunks} chunk(s): {result.created} created, {result.updated} updated, "
+        f"{result.attached} attached"
+    )
+
+
+# --- metadata -------------------------------------------------------------------------------------
+@did.group("metadata")
+def metadata() -> None:
+    """Metadata of DIDs."""
+
+
+@metadata.command("add")
+@click.argument("did_name", metavar="DID")
+@click.option("--key", required=True)
+@click.option("--value", required=True, help="Typed like filters: 5 is an int, \"5\" a string, 2024-01-01 a date.")
+@click.option("--recursive", is_flag=True, help="Also set it on the direct children.")
+@pass_context
+def metadata_add(ctx: Context, did_name: str, key: str, value: str, recursive: bool) -> None:
+    """Set one metadata key."""
+    ctx.client.set_metadata(did_name, {key: parse_text_value(value)}, recursive=recursive)
+    if ctx.as_json:
+        emit_json({"did": did_name, "key": key, "value": parse_text_value(value)})
+
+
+@metadata.command("list")
+@click.argument("did_name", metavar="DID")
+@click.option("--plugin", default="DID_COLUMN", show_default=True, help="A plugin name, or ALL.")
+@pass_context
+def metadata_list(ctx: Context, did_name: str, plugin: str) -> None:
+    """Show a DID's metadata from one plugin or from ALL."""
+    values = ctx.client.get_metadata(did_name, plugin)
+    if ctx.as_json:
+        emit_json(values)
+    else:
+        for key in sorted(values):
+            click.echo(f"{key + ':':<16} {format_value(values[key])}")
+
+
+@metadata.command("delete")
+@click.argument("did_name", metavar="DID")
+@click.option("--key", "keys", required=True, multiple=True)
+@pass_context
+def metadata_delete(ctx: Context, did_name: str, keys: Sequence[str]) -> None:
+    """Delete metadata keys."""
+    ctx.client.delete_metadata(did_name, keys)
+    if ctx.as_json:
+        emit_json({"did": did_name, "deleted": list(keys)})
+
+
+# --- plugins --------------------------------------------------------------------------------------
+@cli.group()
+def plugin() -> None:
+    """Metadata plugins of the server."""
+
+
+@plugin.command("list")
+@pass_context
+def plugin_list(ctx: Context) -> None:
+    """List the enabled plugins in ownership order."""
+    plugins = ctx.client.list_plugins()
+    if ctx.as_json:
+        for p in plugins:
+            emit_json(p.__dict__)
+    else:
+        emit_table(["ORDER", "NAME", "HEALTHY", "KEYS"],
+                   [(str(p.order), p.name, "yes" if p.healthy else "no", ",".join(p.managed_keys)) for p in plugins])
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: run the CLI, turning didmeta errors into a message and an exit code."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="didmeta", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted", err=True)
+        sys.exit(EXIT_ERROR)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except DidmetaError as error:
+        click.echo(f"Error ({error.code.name}, {error.reason}): {error.message}", err=True)
+        sys.exit(EXIT_CODES.get(error.code, EXIT_ERROR))
+    except ValueError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)

@@ -1,0 +1,37 @@
+"""The didmeta Python client. `from didmeta.client import Client`."""
+
+from didmeta.client._client import DEFAULT_SERVER, Client, as_key
+from didmeta.client.errors import from_rpc_error
+from didmeta.client.models import DidInfo, DidRow, LoadChunk, LoadResult, NewDid, PluginInfo, Scope
+from didmeta.errors import (
+    AlreadyExists,
+    DidmetaError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+    Unimplemented,
+)
+
+__all__ = [
+    "DEFAULT_SERVER",
+    "AlreadyExists",
+    "Client",
+    "DidInfo",
+    "DidRow",
+    "DidmetaError",
+    "FailedPrecondition",
+    "InvalidArgument",
+    "LoadChunk",
+    "LoadResult",
+    "NewDid",
+    "NotFound",
+    "PermissionDenied",
+    "PluginInfo",
+    "Scope",
+    "Unavailable",
+    "Unimplemented",
+    "as_key",
+    "from_rpc_error",
+]

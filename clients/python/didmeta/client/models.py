@@ -1,0 +1,98 @@
+"""Plain Python results of the client: no protobuf types leak out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from didmeta.identifiers import DidKey
+from didmeta.values import Metadata
+
+
+@dataclass(frozen=True)
+class Scope:
+    name: str
+    account: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DidInfo:
+    """A DID with its intrinsic attributes."""
+
+    scope: str
+    name: str
+    type: str
+    account: str
+    bytes: int
+    length: int
+    events: int
+    md5: str
+    adler32: str
+    guid: str
+    is_open: bool
+    created_at: datetime | None
+    updated_at: datetime | None
+    closed_at: datetime | None
+    expired_at: datetime | None
+
+    @property
+    def key(self) -> DidKey:
+        return DidKey(self.scope, self.name)
+
+
+@dataclass(frozen=True)
+class DidRow:
+    """One DID of a long listing."""
+
+    scope: str
+    name: str
+    type: str
+    bytes: int
+    length: int
+    metadata: Metadata = field(default_factory=dict)
+
+    @property
+    def key(self) -> DidKey:
+        return DidKey(self.scope, self.name)
+
+
+@dataclass
+class NewDid:
+    """A DID to create."""
+
+    did: str | DidKey
+    type: str
+    bytes: int | None = None
+    adler32: str | None = None
+    md5: str | None = None
+    guid: str | None = None
+    events: int | None = None
+    metadata: Metadata = field(default_factory=dict)
+
+
+@dataclass
+class LoadChunk:
+    """One atomic chunk of a bulk load."""
+
+    dids: list[NewDid] = field(default_factory=list)
+    metadata: list[tuple[str | DidKey, Metadata]] = field(default_factory=list)
+    attachments: list[tuple[str | DidKey, str | DidKey]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    chunks: int
+    created: int
+    updated: int
+    attached: int
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    name: str
+    order: int
+    description: str
+    features: tuple[str, ...]
+    healthy: bool
+    managed_keys: tuple[str, ...]

@@ -1,0 +1,180 @@
+"""The string filter grammar (spec §4.2) parsed into raw clauses.
+
+    filter  := group (";" group)*          empty groups are dropped
+    group   := clause ("," clause)*
+    clause  := key OP value                OP in <= >= == != > < =
+             | key "." SUFFIX "=" value    SUFFIX in eq ne lt lte gt gte exists in contains prefix
+             | value OP key OP value       both OPs < / <=, or both > / >=
+    value   := text | "double-quoted text" | "[" value ("," value)* "]"  (lists for `in`)
+
+Values are typed by `didmeta.values.parse_text_value`; a double-quoted value is a literal
+string (no typing, no wildcard). Every error is INVALID_ARGUMENT naming the clause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from didmeta.errors import InvalidArgument
+from didmeta.filters.model import Op
+from didmeta.values import MetaValue, parse_text_value
+
+_SYMBOLS: tuple[tuple[str, Op], ...] = (
+    ("<=", Op.LTE),
+    (">=", Op.GTE),
+    ("==", Op.EQ),
+    ("!=", Op.NE),
+    ("<", Op.LT),
+    (">", Op.GT),
+    ("=", Op.EQ),
+)
+_FLIPPED = {Op.LT: Op.GT, Op.LTE: Op.GTE, Op.GT: Op.LT, Op.GTE: Op.LTE}
+_SUFFIXES = {op.value: op for op in Op}
+
+
+@dataclass(frozen=True)
+class RawClause:
+    """A clause as written: `literal` is true for a double-quoted value."""
+
+    key: str
+    op: Op
+    value: MetaValue
+    literal: bool
+    text: str
+
+
+def split_outside(text: str, separator: str) -> list[str]:
+    """Split on a separator that is outside double quotes and brackets."""
+    parts: list[str] = []
+    current: list[str] = []
+    in_quotes = False
+    depth = 0
+    for char in text:
+        if char == '"':
+            in_quotes = not in_quotes
+        elif not in_quotes and char == "[":
+            depth += 1
+        elif not in_quotes and char == "]":
+            depth = max(depth - 1, 0)
+        if char == separator and not in_quotes and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    if in_quotes:
+        raise InvalidArgument.for_field("filter", f"unterminated double quote in {text!r}", reason="INVALID_FILTER")
+    parts.append("".join(current))
+    return parts
+
+
+def _tokenize(clause: str) -> list[tuple[str, str | Op]]:
+    """Operands and operators of a clause, outside quotes."""
+    tokens: list[tuple[str, str | Op]] = []
+    operand: list[str] = []
+    i = 0
+    in_quotes = False
+    while i < len(clause):
+        char = clause[i]
+        if char == '"':
+            in_quotes = not in_quotes
+        if not in_quotes:
+            for symbol, op in _SYMBOLS:
+                if clause.startswith(symbol, i):
+                    tokens.append(("operand", "".join(operand)))
+                    tokens.append(("op", op))
+                    operand = []
+                    i += len(symbol)
+                    break
+            else:
+                operand.append(char)
+                i += 1
+            continue
+        operand.append(char)
+        i += 1
+    tokens.append(("operand", "".join(operand)))
+    return tokens
+
+
+def _parse_value(text: str, clause: str) -> tuple[MetaValue, bool]:
+    stripped = text.strip()
+    if stripped.startswith("[") and stripped.endswith("]"):
+        inner = stripped[1:-1].strip()
+        items = [] if not inner else [_parse_value(item, clause)[0] for item in split_outside(inner, ",")]
+        return items, False
+    if len(stripped) >= 2 and stripped[0] == '"' and stripped[-1] == '"':
+        return stripped[1:-1], True
+    if not stripped:
+        raise InvalidArgument.for_field("filter", f"clause {clause!r} has an empty value", reason="INVALID_FILTER")
+    return parse_text_value(stripped), False
+
+
+def _split_key(key_text: str, clause: str) -> tuple[str, Op | None]:
+    key = key_text.strip()
+    if not key:
+        raise InvalidArgument.for_field("filter", f"clause {clause!r} has no key", reason="INVALID_FILTER")
+    if "." in key:
+        base, _, suffix = key.rpartition(".")
+        op = _SUFFIXES.get(suffix.lower())
+        if op is None or not base or "." in base:
+            raise InvalidArgument.for_field(
+                "filter", f"clause {clause!r}: unknown operator suffix {suffix!r}", reason="INVALID_FILTER"
+            )
+        return base, op
+    return key, None
+
+
+def parse_clause(clause: str) -> list[RawClause]:
+    """One clause of the grammar to one raw clause (two for a compound range)."""
+    tokens = _tokenize(clause)
+    operators = [t[1] for t in tokens if t[0] == "op"]
+    operands = [str(t[1]) for t in tokens if t[0] == "operand"]
+    if len(operators) == 1:
+        symbol_op = operators[0]
+        assert isinstance(symbol_op, Op)
+        key, suffix_op = _split_key(operands[0], clause)
+        if suffix_op is not None:
+            if symbol_op is not Op.EQ:
+                raise InvalidArgument.for_field(
+                    "filter", f"clause {clause!r}: an operator suffix needs '='", reason="INVALID_FILTER"
+                )
+            symbol_op = suffix_op
+        value, literal = _parse_value(operands[1], clause)
+        return [RawClause(key, symbol_op, value, literal, clause)]
+    if len(operators) == 2:
+        first, second = operators
+        assert isinstance(first, Op) and isinstance(second, Op)
+        lower_side = {first, second} <= {Op.LT, Op.LTE}
+        upper_side = {first, second} <= {Op.GT, Op.GTE}
+        if not (lower_side or upper_side):
+            raise InvalidArgument.for_field(
+                "filter",
+                f"clause {clause!r}: a compound range needs both operators '<'/'<=' or both '>'/'>='",
+                reason="INVALID_FILTER",
+            )
+        key, suffix_op = _split_key(operands[1], clause)
+        if suffix_op is not None:
+            raise InvalidArgument.for_field(
+                "filter", f"clause {clause!r}: no operator suffix in a compound range", reason="INVALID_FILTER"
+            )
+        low, low_literal = _parse_value(operands[0], clause)
+        high, high_literal = _parse_value(operands[2], clause)
+        return [
+            RawClause(key, _FLIPPED[first], low, low_literal, clause),
+            RawClause(key, second, high, high_literal, clause),
+        ]
+    if not operators:
+        raise InvalidArgument.for_field("filter", f"clause {clause!r} has no operator", reason="INVALID_FILTER")
+    raise InvalidArgument.for_field("filter", f"clause {clause!r} has too many operators", reason="INVALID_FILTER")
+
+
+def parse_filter_string(text: str) -> list[list[RawClause]]:
+    """The whole grammar: a list of OR groups of raw clauses; empty groups are dropped."""
+    groups: list[list[RawClause]] = []
+    for group_text in split_outside(text, ";"):
+        clauses: list[RawClause] = []
+        for clause_text in split_outside(group_text, ","):
+            if clause_text.strip():
+                clauses.extend(parse_clause(clause_text.strip()))
+        if clauses:
+            groups.append(clauses)
+    return groups

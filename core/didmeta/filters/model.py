@@ -1,0 +1,71 @@
+"""The filter model (spec §4.1): OR groups of AND clauses, after normalisation.
+
+A normalised filter has no `type`, `created_after`/`created_before`, `*`-only or null clauses
+left: those become `Group.types` and EXISTS / range clauses. Plugins only ever see this form.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from didmeta.identifiers import DidType
+from didmeta.values import MetaValue
+
+
+class Op(enum.Enum):
+    """Clause operators; the value is the suffix form used in the string grammar (`run.gte=5`)."""
+
+    EQ = "eq"
+    NE = "ne"
+    LT = "lt"
+    LTE = "lte"
+    GT = "gt"
+    GTE = "gte"
+    EXISTS = "exists"
+    IN = "in"
+    CONTAINS = "contains"
+    PREFIX = "prefix"
+
+    @property
+    def is_ordering(self) -> bool:
+        return self in ORDERING_OPS
+
+
+ORDERING_OPS = frozenset({Op.LT, Op.LTE, Op.GT, Op.GTE})
+
+
+@dataclass(frozen=True)
+class Clause:
+    """`key op value`. `wildcard` marks an EQ/NE string value whose `*` match any run of characters."""
+
+    key: str
+    op: Op
+    value: MetaValue
+    wildcard: bool = False
+
+    def describe(self) -> str:
+        return f"{self.key}.{self.op.value}={self.value!r}"
+
+
+@dataclass(frozen=True)
+class Group:
+    """A conjunction of clauses, restricted to `types` (None: the request's type selector)."""
+
+    clauses: tuple[Clause, ...] = ()
+    types: frozenset[DidType] | None = None
+
+    def without_name(self) -> Group:
+        """The same group without its `name` clauses (used for descendants in recursive listings)."""
+        return Group(tuple(c for c in self.clauses if c.key != "name"), self.types)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A disjunction of groups; no groups means "match everything"."""
+
+    groups: tuple[Group, ...] = field(default_factory=tuple)
+
+    @property
+    def keys(self) -> frozenset[str]:
+        return frozenset(c.key for g in self.groups for c in g.clauses)

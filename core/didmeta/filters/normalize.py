@@ -1,0 +1,146 @@
+"""From raw clauses (string grammar or structured wire form) to a validated `Filter` (spec §4).
+
+All semantic checks live here, so every plugin sees the same, already valid, normalised filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from didmeta.attributes import INTRINSIC, column_kind
+from didmeta.errors import InvalidArgument
+from didmeta.filters.grammar import RawClause, parse_filter_string
+from didmeta.filters.model import Clause, Filter, Group, Op
+from didmeta.identifiers import KEY_RE, DidType, parse_type_selector
+from didmeta.values import MetaValue, parse_timestamp_text, type_name
+
+_SCALAR_TYPES = ("int", "double", "string", "timestamp", "bool")
+
+
+def _invalid(raw: RawClause, description: str) -> InvalidArgument:
+    return InvalidArgument.for_field("filter", f"clause {raw.text!r}: {description}", reason="INVALID_FILTER")
+
+
+def _coerce_intrinsic(raw: RawClause, value: MetaValue) -> MetaValue:
+    """Intrinsic attributes are strictly typed: a value of another type is an error."""
+    kind = INTRINSIC.get(raw.key)
+    if kind is None or value is None:
+        return value
+    if kind == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+        raise _invalid(raw, f"{raw.key} takes an integer")
+    if kind == "timestamp" and not isinstance(value, datetime):
+        parsed = parse_timestamp_text(value) if isinstance(value, str) else None
+        if parsed is None:
+            raise _invalid(raw, f"{raw.key} takes a date or date-time, not {value!r}")
+        return parsed
+    if kind == "bool" and not isinstance(value, bool):
+        raise _invalid(raw, f"{raw.key} takes true or false")
+    if kind == "string" and not isinstance(value, str):
+        return str(value) if not isinstance(value, list | dict) else value
+    return value
+
+
+def _normalize_clause(raw: RawClause) -> Clause | None:
+    """The clause in normal form; None for a clause that matches everything (`name=*`)."""
+    key, op, value = raw.key, raw.op, raw.value
+    if key != "name" and not KEY_RE.fullmatch(key):
+        raise _invalid(raw, f"invalid key {key!r}")
+    if key in ("created_after", "created_before"):
+        if op is not Op.EQ:
+            raise _invalid(raw, f"{key} takes '='")
+        key, op = "created_at", Op.GTE if key == "created_after" else Op.LTE
+    raw = RawClause(key, op, value, raw.literal, raw.text)
+
+    if key == "name":
+        if op not in (Op.EQ, Op.NE, Op.PREFIX):
+            raise _invalid(raw, "name supports only =, != and prefix")
+        if not isinstance(value, str):
+            value = str(value).lower() if isinstance(value, bool) else str(value)
+        if value.strip("*") == "" and op is not Op.PREFIX:
+            if op is Op.NE:
+                raise _invalid(raw, "name!=* can never match")
+            return None
+
+    if value is None:
+        if op is Op.EQ:
+            return Clause(key, Op.EXISTS, False)
+        if op is Op.NE:
+            return Clause(key, Op.EXISTS, True)
+        raise _invalid(raw, f"null cannot be used with {op.value}")
+
+    if op in (Op.EQ, Op.NE) and isinstance(value, str) and not raw.literal and "*" in value:
+        if value.strip("*") == "" and key != "name":
+            return Clause(key, Op.EXISTS, op is Op.EQ)
+        return Clause(key, op, value, wildcard=True)
+
+    if isinstance(value, str) and "*" in value and not raw.literal and op not in (Op.EQ, Op.NE):
+        raise _invalid(raw, f"a wildcard cannot be used with {op.value}")
+
+    value = _coerce_intrinsic(raw, value)
+    kind = type_name(value)
+    if op is Op.EXISTS:
+        if not isinstance(value, bool):
+            raise _invalid(raw, "exists takes true or false")
+    elif op is Op.IN:
+        if not isinstance(value, list) or not value:
+            raise _invalid(raw, "in takes a non-empty list of values")
+        if any(type_name(v) not in _SCALAR_TYPES for v in value):
+            raise _invalid(raw, "in takes a list of scalar values")
+        if INTRINSIC.get(key) is not None:
+            value = [_coerce_intrinsic(raw, v) for v in value]
+    elif op is Op.CONTAINS:
+        if kind not in _SCALAR_TYPES:
+            raise _invalid(raw, "contains takes a scalar value")
+    elif op is Op.PREFIX:
+        if not isinstance(value, str):
+            raise _invalid(raw, "prefix takes a string")
+    elif op.is_ordering:
+        if kind not in ("int", "double", "string", "timestamp"):
+            raise _invalid(raw, f"{op.value} takes a number, string or timestamp, not a {kind}")
+    elif kind in ("list", "map"):
+        raise _invalid(raw, f"{op.value} cannot compare with a {kind}")
+    return Clause(key, op, value)
+
+
+def _group_types(raws: Sequence[RawClause]) -> tuple[list[RawClause], frozenset[DidType] | None]:
+    types: frozenset[DidType] | None = None
+    rest: list[RawClause] = []
+    for raw in raws:
+        if raw.key.lower() != "type":
+            rest.append(raw)
+            continue
+        if raw.op is not Op.EQ:
+            raise _invalid(raw, "type only takes '='")
+        if types is not None:
+            raise _invalid(raw, "type given twice in one group")
+        types = parse_type_selector(str(raw.value), field="filter")
+    return rest, types
+
+
+def normalize_groups(raw_groups: Iterable[Sequence[RawClause]]) -> Filter:
+    groups: list[Group] = []
+    for raws in raw_groups:
+        rest, types = _group_types(raws)
+        seen: set[tuple[str, Op]] = set()
+        clauses: list[Clause] = []
+        for raw in rest:
+            signature = (raw.key, raw.op)
+            if signature in seen:
+                raise _invalid(raw, f"duplicate {raw.key}.{raw.op.value} in one group")
+            seen.add(signature)
+            clause = _normalize_clause(raw)
+            if clause is not None:
+                clauses.append(clause)
+        groups.append(Group(tuple(clauses), types))
+    return Filter(tuple(groups))
+
+
+def parse_filter(text: str) -> Filter:
+    """Parse and validate the string grammar."""
+    return normalize_groups(parse_filter_string(text))
+
+
+def is_column(key: str) -> bool:
+    """Whether a filter key is a DID-table column (intrinsic or optimised)."""
+    return key == "name" or column_kind(key) is not None

@@ -1,0 +1,176 @@
+"""Typed metadata values (spec §2): the Python form, the text typing rule and the JSON storage form.
+
+Python form of a value (`MetaValue`): None, bool, int (int64), float (finite), str,
+datetime (UTC-aware, microseconds), list of values, dict of key to value.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time
+from typing import Any, TypeAlias
+
+from didmeta.errors import InvalidArgument
+from didmeta.identifiers import KEY_RE
+
+MetaValue: TypeAlias = "None | bool | int | float | str | datetime | list[MetaValue] | dict[str, MetaValue]"
+Metadata: TypeAlias = dict[str, "MetaValue"]
+
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+TIMESTAMP_TAG = "$ts"
+
+_INT_RE = re.compile(r"[+-]?(?:0|[1-9](?:_?[0-9])*)")
+_FLOAT_RE = re.compile(
+    r"[+-]?(?:(?:[0-9](?:_?[0-9])*)?\.[0-9](?:_?[0-9])*(?:[eE][+-]?[0-9]+)?"
+    r"|[0-9](?:_?[0-9])*\.(?:[eE][+-]?[0-9]+)?"
+    r"|[0-9](?:_?[0-9])*[eE][+-]?[0-9]+)"
+)
+_ISO_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?"
+)
+_RUCIO_RFC1123 = "%a, %d %b %Y %H:%M:%S UTC"
+
+
+def type_name(value: MetaValue) -> str:
+    """The wire type name of a value: null, bool, int, double, string, timestamp, list, map."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "double"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, datetime):
+        return "timestamp"
+    if isinstance(value, list):
+        return "list"
+    return "map"
+
+
+def normalize_timestamp(value: datetime) -> datetime:
+    """UTC-aware, as stored: a naive datetime is taken as UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def parse_timestamp_text(text: str) -> datetime | None:
+    """ISO-8601 date or date-time, or one of Rucio's date formats; None if it is neither."""
+    stripped = text.strip()
+    if _ISO_RE.fullmatch(stripped):
+        candidate = stripped.replace(" ", "T", 1)
+        if candidate.endswith("Z"):
+            candidate = candidate[:-1] + "+00:00"
+        try:
+            if len(candidate) == 10:
+                return datetime.combine(date.fromisoformat(candidate), time(), tzinfo=UTC)
+            return normalize_timestamp(datetime.fromisoformat(candidate))
+        except ValueError:
+            return None
+    try:
+        return datetime.strptime(stripped, _RUCIO_RFC1123).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def parse_text_value(text: str) -> MetaValue:
+    """Type a text value by the one rule set shared by the CLI and the filter grammar.
+
+    `true`/`false` -> bool; `null`/`none` -> None; integer literal -> int (no leading zeros,
+    `_` separators allowed); decimal/exponent literal -> float; ISO-8601 or Rucio date ->
+    timestamp; a double-quoted string -> its content; anything else -> the string unchanged.
+    """
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("null", "none"):
+        return None
+    if _INT_RE.fullmatch(text):
+        number = int(text.replace("_", ""))
+        if INT64_MIN <= number <= INT64_MAX:
+            return number
+        return text
+    if _FLOAT_RE.fullmatch(text):
+        return float(text.replace("_", ""))
+    if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        return text[1:-1]
+    timestamp = parse_timestamp_text(text)
+    if timestamp is not None:
+        return timestamp
+    return text
+
+
+def check_value(value: Any, field: str) -> MetaValue:
+    """Validate a Python value as a storable metadata value (and normalise timestamps)."""
+    if value is None or isinstance(value, bool | str):
+        return value  # type: ignore[no-any-return]
+    if isinstance(value, int):
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise InvalidArgument.for_field(field, "integer out of the int64 range", reason="INVALID_VALUE")
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidArgument.for_field(field, "NaN and infinities cannot be stored", reason="INVALID_VALUE")
+        return value
+    if isinstance(value, datetime):
+        return normalize_timestamp(value)
+    if isinstance(value, list | tuple):
+        return [check_value(item, f"{field}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, Mapping):
+        checked: dict[str, MetaValue] = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or not KEY_RE.fullmatch(key):
+                raise InvalidArgument.for_field(
+                    f"{field}.{key}", f"invalid map key {key!r}", reason="INVALID_KEY"
+                )
+            checked[key] = check_value(item, f"{field}.{key}")
+        return checked
+    raise InvalidArgument.for_field(field, f"unsupported value type {type(value).__name__}", reason="INVALID_VALUE")
+
+
+def format_timestamp(value: datetime) -> str:
+    """Canonical, sortable text of a timestamp: `YYYY-MM-DDTHH:MM:SS.ffffffZ`."""
+    return normalize_timestamp(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def to_json(value: MetaValue) -> Any:
+    """The JSON storage form: native JSON, timestamps as {"$ts": canonical text}."""
+    if isinstance(value, datetime):
+        return {TIMESTAMP_TAG: format_timestamp(value)}
+    if isinstance(value, list):
+        return [to_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    return value
+
+
+def from_json(value: Any) -> MetaValue:
+    """Inverse of to_json."""
+    if isinstance(value, dict):
+        if len(value) == 1 and TIMESTAMP_TAG in value:
+            return datetime.strptime(value[TIMESTAMP_TAG], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        return {key: from_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [from_json(item) for item in value]
+    return value  # type: ignore[no-any-return]
+
+
+def format_value(value: MetaValue) -> str:
+    """Human text of a value (CLI tables): timestamps in ISO form, strings bare."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return normalize_timestamp(value).isoformat().replace("+00:00", "Z")
+    if isinstance(value, list):
+        return "[" + ", ".join(format_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {format_value(v)}" for k, v in value.items()) + "}"
+    return str(value)

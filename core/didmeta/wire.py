@@ -1,0 +1,159 @@
+"""Conversions between the protobuf contract (`didmeta.v1`) and Python values. Shared by server and client."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from google.protobuf import struct_pb2
+
+from didmeta.errors import InvalidArgument
+from didmeta.filters.grammar import RawClause
+from didmeta.filters.model import Op
+from didmeta.identifiers import TYPE_SELECTORS, DidKey, DidType
+from didmeta.v1 import did_pb2, filter_pb2, value_pb2
+from didmeta.values import INT64_MAX, INT64_MIN, Metadata, MetaValue, check_value, format_value, normalize_timestamp
+
+DID_TYPE_TO_WIRE = {
+    DidType.FILE: did_pb2.DID_TYPE_FILE,
+    DidType.DATASET: did_pb2.DID_TYPE_DATASET,
+    DidType.CONTAINER: did_pb2.DID_TYPE_CONTAINER,
+}
+DID_TYPE_FROM_WIRE = {wire: python for python, wire in DID_TYPE_TO_WIRE.items()}
+
+SELECTOR_FROM_WIRE = {
+    did_pb2.DID_TYPE_SELECTOR_UNSPECIFIED: "collection",
+    did_pb2.DID_TYPE_SELECTOR_ALL: "all",
+    did_pb2.DID_TYPE_SELECTOR_COLLECTION: "collection",
+    did_pb2.DID_TYPE_SELECTOR_CONTAINER: "container",
+    did_pb2.DID_TYPE_SELECTOR_DATASET: "dataset",
+    did_pb2.DID_TYPE_SELECTOR_FILE: "file",
+}
+SELECTOR_TO_WIRE = {name: wire for wire, name in SELECTOR_FROM_WIRE.items() if wire}
+assert set(SELECTOR_TO_WIRE) == set(TYPE_SELECTORS)
+
+OP_FROM_WIRE = {
+    filter_pb2.FILTER_OPERATOR_EQ: Op.EQ,
+    filter_pb2.FILTER_OPERATOR_NE: Op.NE,
+    filter_pb2.FILTER_OPERATOR_LT: Op.LT,
+    filter_pb2.FILTER_OPERATOR_LTE: Op.LTE,
+    filter_pb2.FILTER_OPERATOR_GT: Op.GT,
+    filter_pb2.FILTER_OPERATOR_GTE: Op.GTE,
+    filter_pb2.FILTER_OPERATOR_EXISTS: Op.EXISTS,
+    filter_pb2.FILTER_OPERATOR_IN: Op.IN,
+    filter_pb2.FILTER_OPERATOR_CONTAINS: Op.CONTAINS,
+    filter_pb2.FILTER_OPERATOR_PREFIX: Op.PREFIX,
+}
+OP_TO_WIRE = {op: wire for wire, op in OP_FROM_WIRE.items()}
+
+
+def did_type_from_wire(value: int, field: str) -> DidType:
+    try:
+        return DID_TYPE_FROM_WIRE[value]  # type: ignore[index]
+    except KeyError:
+        raise InvalidArgument.for_field(field, "a DID type (FILE, DATASET or CONTAINER) is required",
+                                        reason="INVALID_TYPE") from None
+
+
+def value_to_wire(value: MetaValue, out: value_pb2.Value | None = None) -> value_pb2.Value:
+    """A Python value as a wire Value (filled into `out` if given)."""
+    message = out if out is not None else value_pb2.Value()
+    if value is None:
+        message.null_value = struct_pb2.NULL_VALUE
+    elif isinstance(value, bool):
+        message.bool_value = value
+    elif isinstance(value, int):
+        message.int_value = value
+    elif isinstance(value, float):
+        message.double_value = value
+    elif isinstance(value, str):
+        message.string_value = value
+    elif isinstance(value, datetime):
+        message.timestamp_value.FromDatetime(normalize_timestamp(value))
+    elif isinstance(value, list):
+        message.list_value.SetInParent()
+        for item in value:
+            value_to_wire(item, message.list_value.values.add())
+    elif isinstance(value, dict):
+        message.map_value.SetInParent()
+        for key, item in value.items():
+            value_to_wire(item, message.map_value.fields[key])
+    else:
+        raise TypeError(f"not a metadata value: {type(value).__name__}")
+    return message
+
+
+def value_from_wire(message: value_pb2.Value, field: str = "value") -> MetaValue:
+    """A wire Value as a Python value; an unset Value is INVALID_ARGUMENT."""
+    kind = message.WhichOneof("kind")
+    if kind is None:
+        raise InvalidArgument.for_field(field, "value has no type set", reason="INVALID_VALUE")
+    if kind == "null_value":
+        return None
+    if kind == "bool_value":
+        return message.bool_value
+    if kind == "int_value":
+        return message.int_value
+    if kind == "double_value":
+        return check_value(message.double_value, field)
+    if kind == "string_value":
+        return message.string_value
+    if kind == "timestamp_value":
+        return message.timestamp_value.ToDatetime(tzinfo=UTC)
+    if kind == "list_value":
+        return [value_from_wire(item, f"{field}[{i}]") for i, item in enumerate(message.list_value.values)]
+    return check_value(
+        {key: value_from_wire(item, f"{field}.{key}") for key, item in message.map_value.fields.items()}, field
+    )
+
+
+def metadata_to_wire(metadata: Mapping[str, MetaValue], out: Mapping[str, value_pb2.Value]) -> None:
+    """Fill a protobuf map<string, Value> from a Python mapping."""
+    for key, value in metadata.items():
+        value_to_wire(value, out[key])  # type: ignore[index]
+
+
+def metadata_from_wire(message: Mapping[str, value_pb2.Value], field: str = "metadata") -> Metadata:
+    return {key: value_from_wire(value, f"{field}.{key}") for key, value in message.items()}
+
+
+def did_key_to_wire(key: DidKey) -> did_pb2.DidKey:
+    return did_pb2.DidKey(scope=key.scope, name=key.name)
+
+
+def did_key_from_wire(message: did_pb2.DidKey) -> DidKey:
+    return DidKey(message.scope, message.name)
+
+
+def filter_from_wire(message: filter_pb2.Filter, field: str = "filter") -> list[list[RawClause]] | str:
+    """The string expression, or the structured groups as raw clauses."""
+    if message.expression and len(message.groups):
+        raise InvalidArgument.for_field(field, "give either groups or expression, not both", reason="INVALID_FILTER")
+    if message.expression:
+        return message.expression
+    groups: list[list[RawClause]] = []
+    for g, group in enumerate(message.groups):
+        clauses: list[RawClause] = []
+        for c, clause in enumerate(group.clauses):
+            where = f"{field}.groups[{g}].clauses[{c}]"
+            op = OP_FROM_WIRE.get(clause.operator)
+            if op is None:
+                raise InvalidArgument.for_field(f"{where}.operator", "operator is required", reason="INVALID_FILTER")
+            value = value_from_wire(clause.value, f"{where}.value")
+            clauses.append(RawClause(clause.key, op, value, False, f"{clause.key}.{op.value}={format_value(value)}"))
+        if clauses:
+            groups.append(clauses)
+    return groups
+
+
+def filter_to_wire(groups: list[list[tuple[str, Op, MetaValue]]]) -> filter_pb2.Filter:
+    message = filter_pb2.Filter()
+    for group in groups:
+        wire_group = message.groups.add()
+        for key, op, value in group:
+            clause = wire_group.clauses.add(key=key, operator=OP_TO_WIRE[op])
+            value_to_wire(value, clause.value)
+    return message
+
+
+__all__ = ["INT64_MAX", "INT64_MIN"]

@@ -1,0 +1,140 @@
+"""The plugin interface every metadata backend implements (spec §3).
+
+A plugin owns some metadata keys (`manages_key`) and stores their values for DIDs. The DIDs
+themselves, the scopes and the attachments always live in the relational catalogue; plugins
+store metadata only. Two families:
+
+* `RelationalPlugin`: stores in the catalogue database itself (DID_COLUMN, JSON). It turns a
+  filter clause into a SQL condition on the `dids` table, so the whole filter becomes one query.
+* `ExternalPlugin`: stores elsewhere (MongoDB, Elasticsearch, an external PostgreSQL). It answers
+  `select()` with the DIDs matching a conjunction of *positive* clauses, as a stream of batches
+  sorted by (scope, name); the dispatcher intersects, subtracts and unites those sorted streams
+  with the catalogue's, so `ne`, `exists=false` and cross-plugin filters behave the same everywhere.
+
+All methods are synchronous and are called from worker threads. Writes happen inside a
+`UnitOfWork`: relational plugins write through its open transaction; external plugins write at
+once and register a compensation that restores the previous values if the request fails later.
+Errors are raised as `didmeta.errors` classes (an unreachable backend is `Unavailable`).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from didmeta.filters.model import Clause, Op
+from didmeta.identifiers import DidKey
+from didmeta.values import Metadata
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement, Connection
+
+    from didmeta.server.store.engine import Store
+
+#: Feature names a plugin may declare; the dispatcher refuses (UNIMPLEMENTED) what it lacks.
+OPERATOR_FEATURES: frozenset[str] = frozenset(op.value for op in Op)
+ALL_FEATURES: frozenset[str] = OPERATOR_FEATURES | frozenset(
+    {"wildcard", "ignore_case", "recursive", "resume", "exact_limit", "atomic_writes", "long_metadata"}
+)
+
+
+@dataclass
+class UnitOfWork:
+    """One request's writes: the catalogue transaction plus compensations for external writes."""
+
+    conn: Connection
+    compensations: list[Callable[[], None]] = field(default_factory=list)
+
+    def on_rollback(self, undo: Callable[[], None]) -> None:
+        """Register an action that undoes an external write if the request fails afterwards."""
+        self.compensations.append(undo)
+
+
+@dataclass(frozen=True)
+class ExternalQuery:
+    """What `ExternalPlugin.select` must answer.
+
+    scope_pattern: a scope, or a pattern with `*` (anchored); `*` means every scope.
+    clauses: positive clauses only (EQ, LT, LTE, GT, GTE, EXISTS true, IN, CONTAINS, PREFIX),
+             all on keys this plugin manages, all of which must hold.
+    after: return only DIDs strictly after this one in (scope, name) order.
+    """
+
+    scope_pattern: str
+    clauses: tuple[Clause, ...]
+    ignore_case: bool = False
+    after: DidKey | None = None
+    batch_size: int = 1000
+
+
+class MetadataPlugin(abc.ABC):
+    """Base of every plugin. Subclasses set `name` (upper case) and implement the abstract methods."""
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    features: ClassVar[frozenset[str]] = ALL_FEATURES
+
+    def __init__(self, options: Mapping[str, Any], store: Store) -> None:
+        self.options = dict(options)
+        self.store = store
+
+    def start(self) -> None:  # noqa: B027 - optional hook
+        """Prepare the backend (schema, indexes). May connect lazily instead."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+    def check_health(self) -> bool:
+        """Whether the backend answers now."""
+        return True
+
+    def manages_key(self, key: str) -> bool:
+        """Whether this plugin is willing to store `key`: the `keys` option if given, else every key."""
+        keys = self.options.get("keys")
+        return True if keys is None else key in keys
+
+    def managed_keys(self) -> list[str]:
+        """For ListPlugins: the keys it manages, or ["*"] for every key."""
+        keys = self.options.get("keys")
+        return ["*"] if keys is None else sorted(keys)
+
+    def check_values(self, items: Sequence[tuple[DidKey, Metadata]]) -> None:  # noqa: B027 - optional hook
+        """Refuse values this plugin cannot store, before anything is written (InvalidArgument)."""
+
+    @abc.abstractmethod
+    def get_many(self, conn: Connection, dids: Sequence[DidKey]) -> dict[DidKey, Metadata]:
+        """The metadata of each DID (DIDs without any may be left out)."""
+
+    @abc.abstractmethod
+    def set_many(self, uow: UnitOfWork, items: Sequence[tuple[DidKey, Metadata]]) -> None:
+        """Upsert keys (shallow merge per key); a None value removes the key."""
+
+    @abc.abstractmethod
+    def delete_keys(self, uow: UnitOfWork, did: DidKey, keys: Sequence[str]) -> None:
+        """Delete keys of one DID; NotFound (nothing deleted) if one of them is not set."""
+
+    @abc.abstractmethod
+    def delete_dids(self, uow: UnitOfWork, dids: Sequence[DidKey]) -> None:
+        """Forget every key of these DIDs (called when DIDs are deleted)."""
+
+
+class RelationalPlugin(MetadataPlugin):
+    """A plugin whose data lives in the catalogue database (`didmeta.server.store.schema.dids`)."""
+
+    def insert_values(self, metadata: Metadata) -> dict[str, Any]:
+        """Columns of the `dids` row that carry `metadata` for a DID created in the same request."""
+        return {}
+
+    @abc.abstractmethod
+    def condition(self, clause: Clause, ignore_case: bool) -> ColumnElement[bool]:
+        """A SQL condition on the `dids` table that holds exactly for the DIDs matching `clause`."""
+
+
+class ExternalPlugin(MetadataPlugin):
+    """A plugin whose data lives in another system."""
+
+    @abc.abstractmethod
+    def select(self, query: ExternalQuery) -> Iterator[list[DidKey]]:
+        """Batches of the DIDs matching every clause, sorted by (scope, name), strictly after `after`."""

@@ -1,0 +1,148 @@
+"""DID_COLUMN: intrinsic attributes and Rucio's optimised columns of the `dids` table (always first)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, bindparam, select, tuple_, update
+
+from didmeta.attributes import INTRINSIC, LIFETIME_KEY, OPTIMISED, SETTABLE_INTRINSIC, column_kind
+from didmeta.errors import FailedPrecondition, InvalidArgument, NotFound
+from didmeta.filters.model import Clause
+from didmeta.identifiers import DidKey, DidType
+from didmeta.plugins.base import RelationalPlugin, UnitOfWork
+from didmeta.plugins.sql_conditions import column_condition, naive_utc
+from didmeta.server.store.schema import dids
+from didmeta.values import Metadata, MetaValue, normalize_timestamp, type_name
+
+_TYPE_NAMES = {t.value: t.name for t in DidType}
+_WRITABLE = frozenset(OPTIMISED) | SETTABLE_INTRINSIC | {LIFETIME_KEY}
+_READ_COLUMNS = ["scope", "name", "did_type", *INTRINSIC, *OPTIMISED]
+_FILTER_KINDS = {"name": "string", "scope": "string", **INTRINSIC, **OPTIMISED}
+
+
+def _aware(value: Any) -> Any:
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) else value
+
+
+class DidColumnPlugin(RelationalPlugin):
+    """Columns of the DID table; owns the optimised keys and the settable intrinsic attributes."""
+
+    name = "DID_COLUMN"
+    description = "Intrinsic attributes and the optimised physics columns of the DID table"
+
+    def manages_key(self, key: str) -> bool:
+        return key in _WRITABLE
+
+    def managed_keys(self) -> list[str]:
+        return sorted(_WRITABLE)
+
+    def filter_kind(self, key: str) -> str | None:
+        """The column type of a filterable key of the DID table (None: not a column)."""
+        return _FILTER_KINDS.get(key)
+
+    # --- writes -----------------------------------------------------------------------------
+    def _column_values(self, metadata: Metadata, field: str) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for key, value in metadata.items():
+            where = f"{field}.{key}"
+            if key == LIFETIME_KEY:
+                if value is None:
+                    values["expired_at"] = None
+                elif type_name(value) in ("int", "double") and not isinstance(value, bool):
+                    assert isinstance(value, int | float)
+                    values["expired_at"] = naive_utc(datetime.now(UTC) + timedelta(seconds=float(value)))
+                else:
+                    raise InvalidArgument.for_field(where, "lifetime takes seconds (a number) or null",
+                                                    reason="INVALID_VALUE")
+                continue
+            values[key] = self._coerce(key, value, where)
+        return values
+
+    @staticmethod
+    def _coerce(key: str, value: MetaValue, where: str) -> Any:
+        kind = column_kind(key)
+        vtype = type_name(value)
+        if value is None:
+            return None
+        if kind == "int" and vtype == "int":
+            return value
+        if kind == "string" and vtype in ("string", "int"):
+            text = str(value)
+            if len(text) > 255:
+                raise InvalidArgument.for_field(where, "at most 255 characters", reason="INVALID_VALUE")
+            return text
+        if kind == "bool" and vtype == "bool":
+            return value
+        if kind == "timestamp" and isinstance(value, datetime):
+            return naive_utc(value)
+        raise InvalidArgument.for_field(where, f"{key} takes a {kind} value, not a {vtype}", reason="INVALID_VALUE")
+
+    def check_values(self, items: Sequence[tuple[DidKey, Metadata]]) -> None:
+        for did, metadata in items:
+            self._column_values(metadata, f"metadata[{did}]")
+
+    def insert_values(self, metadata: Metadata) -> dict[str, Any]:
+        return self._column_values(metadata, "metadata")
+
+    def set_many(self, uow: UnitOfWork, items: Sequence[tuple[DidKey, Metadata]]) -> None:
+        now = naive_utc(datetime.now(UTC))
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for did, metadata in items:
+            values = self._column_values(metadata, f"metadata[{did}]")
+            if values:
+                by_columns[tuple(sorted(values))].append({"_scope": did.scope, "_name": did.name, **values})
+        for columns, rows in by_columns.items():
+            statement = (
+                update(dids)
+                .where(dids.c.scope == bindparam("_scope"), dids.c.name == bindparam("_name"))
+                .values({c: bindparam(c) for c in columns} | {"updated_at": now})
+            )
+            uow.conn.execute(statement, rows)
+
+    def delete_keys(self, uow: UnitOfWork, did: DidKey, keys: Sequence[str]) -> None:
+        columns: list[str] = []
+        for key in keys:
+            if key in INTRINSIC:
+                raise FailedPrecondition(
+                    f"{key} is an intrinsic attribute of {did} and cannot be deleted",
+                    reason="INTRINSIC_KEY", metadata={"key": key},
+                )
+            columns.append("expired_at" if key == LIFETIME_KEY else key)
+        row = uow.conn.execute(
+            select(*(dids.c[c] for c in columns)).where(dids.c.scope == did.scope, dids.c.name == did.name)
+        ).one()
+        for key, value in zip(keys, row, strict=True):
+            if value is None:
+                raise NotFound(f"key {key!r} is not set on {did}", reason="KEY_NOT_FOUND", metadata={"key": key})
+        uow.conn.execute(
+            update(dids).where(dids.c.scope == did.scope, dids.c.name == did.name).values({c: None for c in columns})
+        )
+
+    def delete_dids(self, uow: UnitOfWork, dids_: Sequence[DidKey]) -> None:
+        """Nothing to do: the columns go with the catalogue row."""
+
+    # --- reads ------------------------------------------------------------------------------
+    def get_many(self, conn: Connection, dids_: Sequence[DidKey]) -> dict[DidKey, Metadata]:
+        result: dict[DidKey, Metadata] = {}
+        columns = [dids.c[c] for c in _READ_COLUMNS]
+        for start in range(0, len(dids_), 500):
+            chunk = dids_[start : start + 500]
+            rows = conn.execute(select(*columns).where(tuple_(dids.c.scope, dids.c.name).in_(chunk)))
+            for row in rows:
+                values = dict(zip(_READ_COLUMNS, row, strict=True))
+                key = DidKey(values.pop("scope"), values.pop("name"))
+                metadata: Metadata = {"scope": key.scope, "name": key.name,
+                                      "type": _TYPE_NAMES[values.pop("did_type")]}
+                for column, value in values.items():
+                    if value is not None:
+                        metadata[column] = normalize_timestamp(value) if isinstance(value, datetime) else _aware(value)
+                result[key] = metadata
+        return result
+
+    def condition(self, clause: Clause, ignore_case: bool) -> ColumnElement[bool]:
+        kind = _FILTER_KINDS[clause.key]
+        return column_condition(dids.c[clause.key], kind, clause, dialect=self.store.dialect, ignore_case=ignore_case)

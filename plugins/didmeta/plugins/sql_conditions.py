@@ -1,0 +1,278 @@
+"""Filter clauses as SQL conditions on the `dids` table, for SQLite and PostgreSQL.
+
+Two storage shapes share the typing rules of spec §4.3:
+* typed columns (`column_condition`): the column's type is fixed, so a filter value of another
+  type simply does not match (numbers compare numerically; an int filter value on a string
+  column is compared as its text, the one lossless coercion);
+* the JSON document (`JsonConditions`): each clause checks the stored JSON type first, so mixed
+  data never makes a query fail.
+Negative operators are the exact complement of their positive forms: `NOT COALESCE(cond, FALSE)`.
+Wildcards are anchored: GLOB on SQLite (case-sensitive, index-friendly), LIKE with escapes on
+PostgreSQL; `_`, `%`, `?`, `[` are literal.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Numeric,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from didmeta.filters.model import Clause, Op
+from didmeta.values import MetaValue, format_timestamp, to_json, type_name
+
+
+def negate(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The complement of a condition that may be NULL (NULL counts as "does not match")."""
+    return not_(func.coalesce(condition, false()))
+
+
+_GLOB_ESCAPES = {"?": "[?]", "[": "[[]", "*": "[*]"}
+
+
+def glob_pattern(value: str, *, star_is_wildcard: bool) -> str:
+    """Text as an anchored SQLite GLOB pattern: every GLOB character literal except, if asked, `*`."""
+    return "".join(
+        char if (char == "*" and star_is_wildcard) else _GLOB_ESCAPES.get(char, char) for char in value
+    )
+
+
+def like_pattern(value: str, wildcard: bool) -> str:
+    """A `*` wildcard (or a prefix when not `wildcard`) as a LIKE pattern with `\\` escapes."""
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%") if wildcard else escaped
+
+
+def pattern_match(
+    expr: ColumnElement[Any], value: str, *, dialect: str, ignore_case: bool, prefix: bool = False
+) -> ColumnElement[bool]:
+    """`expr` matches the `*` wildcard (anchored) or, with prefix, starts with `value`."""
+    if ignore_case:
+        expr, value = func.lower(expr), value.lower()
+    if dialect == "sqlite":
+        if prefix:
+            return expr.op("GLOB")(glob_pattern(value, star_is_wildcard=False) + "*")
+        return expr.op("GLOB")(glob_pattern(value, star_is_wildcard=True))
+    if prefix:
+        return expr.like(like_pattern(value, wildcard=False) + "%", escape="\\")
+    return expr.like(like_pattern(value, wildcard=True), escape="\\")
+
+
+def _string_compare(
+    expr: ColumnElement[Any], op: Op, value: str, dialect: str, ignore_case: bool
+) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        expr = expr.collate("C")
+    if ignore_case:
+        expr, value = func.lower(expr), value.lower()
+    return _compare(expr, op, value)
+
+
+def _compare(expr: ColumnElement[Any], op: Op, value: Any) -> ColumnElement[bool]:
+    if op is Op.EQ:
+        return expr == value
+    if op is Op.LT:
+        return expr < value
+    if op is Op.LTE:
+        return expr <= value
+    if op is Op.GT:
+        return expr > value
+    if op is Op.GTE:
+        return expr >= value
+    raise AssertionError(op)
+
+
+def naive_utc(value: datetime) -> datetime:
+    """A timestamp as stored in a DateTime column: naive, in UTC."""
+    return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+
+
+def column_condition(
+    column: ColumnElement[Any], kind: str, clause: Clause, *, dialect: str, ignore_case: bool
+) -> ColumnElement[bool]:
+    """A clause on a typed column (kind: int, string, bool, timestamp)."""
+    op, value = clause.op, clause.value
+    if op is Op.EXISTS:
+        return column.is_not(None) if value else column.is_(None)
+    if op is Op.NE:
+        return negate(column_condition(column, kind, Clause(clause.key, Op.EQ, value, clause.wildcard),
+                                       dialect=dialect, ignore_case=ignore_case))
+    if op is Op.IN:
+        assert isinstance(value, list)
+        return or_(*(column_condition(column, kind, Clause(clause.key, Op.EQ, v), dialect=dialect,
+                                      ignore_case=ignore_case) for v in value))
+    if op is Op.CONTAINS:
+        return false()
+    value = _coerce_to_column(kind, value)
+    if value is _NO_MATCH:
+        return false()
+    if op is Op.PREFIX:
+        return pattern_match(column, str(value), dialect=dialect, ignore_case=ignore_case, prefix=True)
+    if clause.wildcard:
+        return pattern_match(column, str(value), dialect=dialect, ignore_case=ignore_case)
+    if kind == "string":
+        return _string_compare(column, op, str(value), dialect, ignore_case)
+    if kind == "bool" and op is not Op.EQ:
+        return false()
+    return _compare(column, op, value).self_group()
+
+
+_NO_MATCH: Any = object()
+
+
+def _coerce_to_column(kind: str, value: MetaValue) -> Any:
+    vtype = type_name(value)
+    if kind == "int":
+        return value if vtype in ("int", "double") else _NO_MATCH
+    if kind == "string":
+        if vtype == "string":
+            return value
+        return str(value) if vtype == "int" else _NO_MATCH
+    if kind == "bool":
+        return value if vtype == "bool" else _NO_MATCH
+    if kind == "timestamp":
+        return naive_utc(value) if isinstance(value, datetime) else _NO_MATCH
+    raise AssertionError(kind)
+
+
+class JsonConditions:
+    """Typed conditions on the JSON metadata column, for one dialect."""
+
+    def __init__(self, column: ColumnElement[Any], dialect: str) -> None:
+        self.column = column
+        self.dialect = dialect
+
+    # --- accessors -------------------------------------------------------------------------
+    def _path(self, key: str, *more: str) -> str:
+        return "$." + ".".join(f'"{part}"' for part in (key, *more))
+
+    def json_type(self, key: str) -> ColumnElement[Any]:
+        """sqlite: null/true/false/integer/real/text/array/object; pg: null/boolean/number/string/array/object."""
+        if self.dialect == "sqlite":
+            return func.json_type(self.column, self._path(key))
+        return func.jsonb_typeof(self.column[key])
+
+    def number(self, key: str) -> ColumnElement[Any]:
+        if self.dialect == "sqlite":
+            return case(
+                (self.json_type(key).in_(("integer", "real")), func.json_extract(self.column, self._path(key))),
+                else_=None,
+            )
+        return case((self.json_type(key) == "number", cast(self.column[key].astext, Numeric)), else_=None)
+
+    def text(self, key: str) -> ColumnElement[Any]:
+        if self.dialect == "sqlite":
+            return case((self.json_type(key) == "text", func.json_extract(self.column, self._path(key))), else_=None)
+        return case((self.json_type(key) == "string", self.column[key].astext), else_=None)
+
+    def timestamp(self, key: str) -> ColumnElement[Any]:
+        if self.dialect == "sqlite":
+            path = self._path(key, "$ts")
+            return case(
+                (
+                    and_(self.json_type(key) == "object", func.json_type(self.column, path) == "text"),
+                    func.json_extract(self.column, path),
+                ),
+                else_=None,
+            )
+        return case((self.json_type(key) == "object", self.column[key]["$ts"].astext), else_=None)
+
+    def present(self, key: str) -> ColumnElement[bool]:
+        kind = self.json_type(key)
+        return and_(kind.is_not(None), kind != "null")
+
+    # --- clauses ---------------------------------------------------------------------------
+    def condition(self, clause: Clause, ignore_case: bool) -> ColumnElement[bool]:
+        op, key, value = clause.op, clause.key, clause.value
+        if op is Op.EXISTS:
+            return self.present(key) if value else negate(self.present(key))
+        if op is Op.NE:
+            return negate(self.condition(Clause(key, Op.EQ, value, clause.wildcard), ignore_case))
+        if op is Op.IN:
+            assert isinstance(value, list)
+            return or_(*(self.condition(Clause(key, Op.EQ, v), ignore_case) for v in value))
+        if op is Op.CONTAINS:
+            return self._contains(key, value, ignore_case)
+        if op is Op.PREFIX:
+            return pattern_match(self.text(key), str(value), dialect=self.dialect, ignore_case=ignore_case,
+                                 prefix=True)
+        if clause.wildcard:
+            return pattern_match(self.text(key), str(value), dialect=self.dialect, ignore_case=ignore_case)
+        return self._compare_scalar(key, op, value, ignore_case)
+
+    def _compare_scalar(self, key: str, op: Op, value: MetaValue, ignore_case: bool) -> ColumnElement[bool]:
+        vtype = type_name(value)
+        if self.dialect == "postgresql" and op is Op.EQ and not (ignore_case and vtype == "string"):
+            return self.column.contains(type_coerce({key: to_json(value)}, JSONB))
+        if vtype in ("int", "double"):
+            return _compare(self.number(key), op, value)
+        if vtype == "string":
+            assert isinstance(value, str)
+            return _string_compare(self.text(key), op, value, self.dialect, ignore_case)
+        if vtype == "timestamp":
+            assert isinstance(value, datetime)
+            return _string_compare(self.timestamp(key), op, format_timestamp(value), self.dialect, False)
+        if vtype == "bool":
+            if op is not Op.EQ:
+                return false()
+            if self.dialect == "sqlite":
+                return self.json_type(key) == ("true" if value else "false")
+            return self.column[key] == type_coerce(value, JSONB)
+        return false()
+
+    def _contains(self, key: str, value: MetaValue, ignore_case: bool) -> ColumnElement[bool]:
+        vtype = type_name(value)
+        if self.dialect == "postgresql":
+            if not (ignore_case and vtype == "string"):
+                return self.column.contains(type_coerce({key: [to_json(value)]}, JSONB))
+            element = func.jsonb_array_elements(
+                case((self.json_type(key) == "array", self.column[key]), else_=None)
+            ).table_valued("value")
+            return exists(
+                select(literal(1)).select_from(element).where(
+                    func.jsonb_typeof(element.c.value) == "string",
+                    func.lower(element.c.value.op("#>>")(literal("{}"))) == str(value).lower(),
+                )
+            )
+        each = func.json_each(self.column, self._path(key)).table_valued("type", "atom", "value")
+        if vtype in ("int", "double"):
+            match = and_(each.c.type.in_(("integer", "real")), each.c.atom == value)
+        elif vtype == "string":
+            atom: ColumnElement[Any] = each.c.atom
+            text_value = str(value)
+            if ignore_case:
+                atom, text_value = func.lower(atom), text_value.lower()
+            match = and_(each.c.type == "text", atom == text_value)
+        elif vtype == "bool":
+            match = each.c.type == ("true" if value else "false")
+        elif vtype == "timestamp":
+            assert isinstance(value, datetime)
+            match = and_(
+                each.c.type == "object",
+                func.json_extract(each.c.value, '$."$ts"') == format_timestamp(value),
+            )
+        else:
+            return false()
+        return and_(
+            self.json_type(key) == "array",
+            exists(select(literal(1)).select_from(each).where(match)),
+        )
+

@@ -1,0 +1,1 @@
+"""The didmeta gRPC server: configuration, catalogue store, dispatcher, query engine and servicers."""

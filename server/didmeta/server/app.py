@@ -1,0 +1,116 @@
+"""Build and run the gRPC server: servicers, health, reflection, TLS, signals, graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from didmeta.server.auth import make_authenticator
+from didmeta.server.config import Settings
+from didmeta.server.dispatcher import Dispatcher
+from didmeta.server.servicers.did_servicer import DidServicer
+from didmeta.server.servicers.metadata_servicer import MetadataServicer
+from didmeta.server.store.engine import Store
+from didmeta.v1 import did_service_pb2, did_service_pb2_grpc, metadata_service_pb2, metadata_service_pb2_grpc
+
+log = logging.getLogger("didmeta.server")
+SERVICE_NAMES = (
+    did_service_pb2.DESCRIPTOR.services_by_name["DidService"].full_name,
+    metadata_service_pb2.DESCRIPTOR.services_by_name["MetadataService"].full_name,
+)
+
+
+@dataclass
+class RunningServer:
+    server: grpc.aio.Server
+    port: int
+    dispatcher: Dispatcher
+    health: health.aio.HealthServicer  # type: ignore[name-defined]
+
+
+def _options(settings: Settings) -> list[tuple[str, Any]]:
+    options: list[tuple[str, Any]] = [
+        ("grpc.so_reuseport", 0),
+        ("grpc.max_receive_message_length", settings.max_message_bytes),
+        ("grpc.max_send_message_length", settings.max_message_bytes),
+    ]
+    if settings.max_connection_age_seconds:
+        options.append(("grpc.max_connection_age_ms", int(settings.max_connection_age_seconds * 1000)))
+        options.append(("grpc.max_connection_age_grace_ms", int(settings.grace_seconds * 1000)))
+    return options
+
+
+def _bind(server: grpc.aio.Server, settings: Settings) -> int:
+    if settings.tls is None:
+        return server.add_insecure_port(settings.listen)
+    tls = settings.tls
+    credentials = grpc.ssl_server_credentials(
+        [(Path(tls.key_file).read_bytes(), Path(tls.cert_file).read_bytes())],
+        root_certificates=Path(tls.client_ca_file).read_bytes() if tls.client_ca_file else None,
+        require_client_auth=tls.client_ca_file is not None,
+    )
+    return server.add_secure_port(settings.listen, credentials)
+
+
+async def start_server(settings: Settings) -> RunningServer:
+    """Open the store, start the plugins, bind and start serving; health is SERVING when it returns."""
+    store = Store(settings.database)
+    dispatcher = Dispatcher.from_settings(settings, store)
+    await asyncio.to_thread(dispatcher.start)
+    if settings.demo_data:
+        from didmeta.server.demo import load_demo_data
+
+        await asyncio.to_thread(load_demo_data, dispatcher)
+    server = grpc.aio.server(options=_options(settings))
+    authenticator = make_authenticator(settings.auth)
+    did_service_pb2_grpc.add_DidServiceServicer_to_server(DidServicer(dispatcher, settings, authenticator), server)
+    metadata_service_pb2_grpc.add_MetadataServiceServicer_to_server(
+        MetadataServicer(dispatcher, settings, authenticator), server
+    )
+    health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server
+    )
+    port = _bind(server, settings)
+    if port == 0:
+        raise OSError(f"cannot listen on {settings.listen}")
+    await server.start()
+    for name in ("", *SERVICE_NAMES):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    host = settings.listen.rsplit(":", 1)[0]
+    log.info("didmeta listening", extra={"address": f"{host}:{port}", "database": store.engine.url.render_as_string(),
+                                         "plugins": [p.name for p in dispatcher.plugins],
+                                         "tls": settings.tls is not None})
+    if settings.auth.mode == "local":
+        log.warning("authentication is off: every call runs as the local admin account %r", settings.auth.local_account)
+    return RunningServer(server, port, dispatcher, health_servicer)
+
+
+async def stop_server(running: RunningServer, grace: float) -> None:
+    """Graceful shutdown: NOT_SERVING first, then drain in-flight calls for up to `grace` seconds."""
+    await running.health.enter_graceful_shutdown()
+    await running.server.stop(grace)
+    await asyncio.to_thread(running.dispatcher.close)
+    log.info("didmeta stopped")
+
+
+async def serve(settings: Settings, port_file: Path | None = None) -> None:
+    running = await start_server(settings)
+    if port_file is not None:
+        port_file.write_text(f"{running.port}\n")
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    await stopping.wait()
+    log.info("shutting down", extra={"grace_seconds": settings.grace_seconds})
+    await stop_server(running, settings.grace_seconds)

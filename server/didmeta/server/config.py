@@ -1,0 +1,147 @@
+"""The one typed configuration object, read from a TOML/YAML file, the environment and flags.
+
+Precedence (highest first): command-line flags, `DIDMETA_*` environment variables, the config
+file (`--config` or `DIDMETA_CONFIG`), defaults. Nested settings use `__` in variable names:
+`DIDMETA_PLUGIN_OPTIONS__MONGO__URL=mongodb://...`. `DIDMETA_PLUGINS` takes a JSON list or a
+comma-separated list. Every field is documented in docs/configuration.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+
+from didmeta.errors import InvalidArgument
+
+DEFAULT_DATABASE = "sqlite:///./didmeta.db"
+DEFAULT_LISTEN = "127.0.0.1:50051"
+
+
+class TlsSettings(BaseModel):
+    """Server TLS: PEM files. With `client_ca_file`, clients must present a certificate (mTLS)."""
+
+    cert_file: Path
+    key_file: Path
+    client_ca_file: Path | None = None
+
+
+class AuthSettings(BaseModel):
+    """Who the caller is. `local`: every call runs as `local_account` (an admin), no token needed."""
+
+    mode: Literal["local"] = "local"
+    local_account: str = "root"
+
+
+class Settings(BaseSettings):
+    """Every setting of a didmeta server."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DIDMETA_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    listen: str = Field(DEFAULT_LISTEN, description="HOST:PORT to serve gRPC on")
+    database: str = Field(DEFAULT_DATABASE, description="SQLAlchemy URL of the catalogue database")
+    plugins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["DID_COLUMN", "JSON"],
+        description="Enabled metadata plugins, in key-ownership order; DID_COLUMN is always first",
+    )
+    plugin_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per-plugin options, by plugin name"
+    )
+    grace_seconds: float = Field(10.0, ge=0, description="Drain time for in-flight calls on SIGTERM")
+    batch_size: int = Field(1000, ge=1, le=10000, description="DIDs per ListDids message (default)")
+    max_batch_size: int = Field(5000, ge=1, le=20000, description="Cap on a client's batch_size")
+    first_batch_size: int = Field(100, ge=1, description="Size of the first message, for time to first result")
+    max_request_items: int = Field(100_000, ge=1, description="Items one unary request may carry")
+    max_message_bytes: int = Field(16 * 1024 * 1024, ge=4 * 1024 * 1024, description="gRPC max message size")
+    max_connection_age_seconds: float | None = Field(
+        None, description="Close connections after this age so clients rebalance (mesh-friendly)"
+    )
+    log_level: str = Field("INFO", description="Logging level")
+    log_format: Literal["json", "text"] = Field("json", description="Structured JSON logs or plain text")
+    tls: TlsSettings | None = None
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    demo_data: bool = Field(False, description="Load a small demo data set into an empty database at start")
+
+    @field_validator("plugins", mode="before")
+    @classmethod
+    def _split_plugins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("plugins")
+    @classmethod
+    def _normalise_plugins(cls, value: list[str]) -> list[str]:
+        names = [name.upper() for name in value]
+        if "DID_COLUMN" in names:
+            names.remove("DID_COLUMN")
+        names.insert(0, "DID_COLUMN")
+        if len(set(names)) != len(names):
+            raise ValueError(f"a plugin is listed twice: {value}")
+        return names
+
+    @field_validator("plugin_options")
+    @classmethod
+    def _upper_option_names(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        return {name.upper(): options for name, options in value.items()}
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _FileSource(settings_cls))
+
+
+_config_file_data: dict[str, Any] = {}
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """The parsed config file, below the environment in precedence."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return _config_file_data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_config_file_data)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse a TOML (`.toml`) or YAML (`.yaml`/`.yml`) config file into a dict."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InvalidArgument.for_field("config", f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        data: Any = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else tomllib.loads(text)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidArgument.for_field("config", f"cannot parse {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InvalidArgument.for_field("config", f"{path} must hold a table/mapping at the top")
+    return data
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the Settings: flags (`overrides`, None values ignored) > env > file > defaults."""
+    global _config_file_data
+    path = config_file or (Path(os.environ["DIDMETA_CONFIG"]) if os.environ.get("DIDMETA_CONFIG") else None)
+    _config_file_data = read_config_file(path) if path else {}
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    finally:
+        _config_file_data = {}

@@ -1,0 +1,343 @@
+"""The plugin dispatcher (spec §3, §6): routes keys to their owners, merges reads, splits writes.
+
+Every public method is synchronous and runs in a worker thread. A write request is one unit of
+work: the catalogue transaction shared by the relational plugins, and compensations for the
+external ones, so a request takes effect in full or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy import Connection
+
+from didmeta.attributes import INTRINSIC, RESERVED
+from didmeta.errors import InvalidArgument, NotFound
+from didmeta.identifiers import DidKey, validate_key
+from didmeta.plugins.base import MetadataPlugin, RelationalPlugin, UnitOfWork
+from didmeta.plugins.did_column import DidColumnPlugin
+from didmeta.plugins.registry import load_plugin_class
+from didmeta.server.config import Settings
+from didmeta.server.query.plan import ListQuery, Planner
+from didmeta.server.query.stream import QueryStream
+from didmeta.server.store import catalog
+from didmeta.server.store.catalog import DidRecord, NewDidSpec, ScopeRecord
+from didmeta.server.store.engine import Store
+from didmeta.values import Metadata, check_value
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+ALL_PLUGINS = "ALL"
+
+
+@dataclass
+class NewDid:
+    """A DID to create with its initial metadata."""
+
+    spec: NewDidSpec
+    metadata: Metadata = field(default_factory=dict)
+
+
+@dataclass
+class LoadResult:
+    created: int = 0
+    updated: int = 0
+    attached: int = 0
+
+
+class Dispatcher:
+    """The one entry point of the servicers into the catalogue and the plugins."""
+
+    def __init__(self, store: Store, plugins: Sequence[MetadataPlugin]) -> None:
+        if not plugins or not isinstance(plugins[0], DidColumnPlugin):
+            raise InvalidArgument.for_field("plugins", "DID_COLUMN must be the first plugin")
+        self.store = store
+        self.plugins = list(plugins)
+        self.did_column: DidColumnPlugin = plugins[0]
+        self.planner = Planner(store.dialect, self.plugins)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store: Store) -> Dispatcher:
+        plugins = [
+            load_plugin_class(name)(settings.plugin_options.get(name, {}), store) for name in settings.plugins
+        ]
+        return cls(store, plugins)
+
+    def start(self) -> None:
+        self.store.migrate()
+        for plugin in self.plugins:
+            plugin.start()
+
+    def close(self) -> None:
+        for plugin in self.plugins:
+            try:
+                plugin.close()
+            except Exception:
+                log.exception("closing plugin %s failed", plugin.name)
+        self.store.dispose()
+
+    # --- routing ------------------------------------------------------------------------------
+    def plugin_named(self, name: str) -> MetadataPlugin:
+        for plugin in self.plugins:
+            if plugin.name.upper() == name.upper():
+                return plugin
+        raise InvalidArgument.for_field(
+            "plugin",
+            f"unknown or disabled plugin {name!r}; enabled: {', '.join(p.name for p in self.plugins)}, ALL",
+            reason="UNKNOWN_PLUGIN",
+        )
+
+    def owner_of(self, key: str) -> MetadataPlugin:
+        for plugin in self.plugins:
+            if plugin.manages_key(key):
+                return plugin
+        raise InvalidArgument.for_field(f"metadata.{key}", f"no enabled plugin manages the key {key!r}",
+                                        reason="UNMANAGED_KEY")
+
+    def check_metadata(self, metadata: Metadata, field: str) -> Metadata:
+        checked: Metadata = {}
+        for key, value in metadata.items():
+            validate_key(key, f"{field}.{key}")
+            if key in RESERVED:
+                raise InvalidArgument.for_field(f"{field}.{key}", f"{key} is reserved and cannot be set",
+                                                reason="RESERVED_KEY")
+            checked[key] = check_value(value, f"{field}.{key}")
+        return checked
+
+    def split_by_owner(
+        self, items: Sequence[tuple[DidKey, Metadata]]
+    ) -> dict[str, list[tuple[DidKey, Metadata]]]:
+        """Each owner's subset of the items, in plugin order; fails before any write."""
+        shares: dict[str, dict[DidKey, Metadata]] = defaultdict(dict)
+        owners: dict[str, str] = {}
+        for did, metadata in items:
+            for key, value in metadata.items():
+                owner = owners.get(key) or self.owner_of(key).name
+                owners[key] = owner
+                shares[owner].setdefault(did, {})[key] = value
+        ordered = {p.name: list(shares[p.name].items()) for p in self.plugins if p.name in shares}
+        for name, share in ordered.items():
+            self.plugin_named(name).check_values(share)
+        return ordered
+
+    # --- units of work --------------------------------------------------------------------------
+    def _write(self, work: Callable[[UnitOfWork], T]) -> T:
+        uow: UnitOfWork | None = None
+        try:
+            with self.store.write() as conn:
+                uow = UnitOfWork(conn)
+                return work(uow)
+        except BaseException:
+            if uow is not None:
+                for undo in reversed(uow.compensations):
+                    try:
+                        undo()
+                    except Exception:
+                        log.exception("compensation failed; external metadata may need repair")
+            raise
+
+    def _apply_metadata(self, uow: UnitOfWork, items: Sequence[tuple[DidKey, Metadata]]) -> None:
+        for name, share in self.split_by_owner(items).items():
+            self.plugin_named(name).set_many(uow, share)
+
+    # --- scopes and DIDs --------------------------------------------------------------------------
+    def add_scope(self, scope: str, account: str) -> ScopeRecord:
+        return self._write(lambda uow: catalog.add_scope(uow.conn, scope, account))
+
+    def list_scopes(self, pattern: str | None) -> list[ScopeRecord]:
+        with self.store.read() as conn:
+            return catalog.list_scopes(conn, pattern)
+
+    def _insert_dids(self, uow: UnitOfWork, new_dids: Sequence[NewDid]) -> int:
+        specs: list[NewDidSpec] = []
+        later: list[tuple[DidKey, Metadata]] = []
+        for index, new in enumerate(new_dids):
+            catalog.validate_file_attributes(new.spec, f"dids[{index}]")
+            metadata = self.check_metadata(new.metadata, f"dids[{index}].metadata")
+            columns: dict[str, object] = {}
+            if metadata:
+                for name, share in self.split_by_owner([(new.spec.key, metadata)]).items():
+                    plugin = self.plugin_named(name)
+                    if isinstance(plugin, RelationalPlugin):
+                        columns.update(plugin.insert_values(share[0][1]))
+                    else:
+                        later.extend(share)
+            specs.append(NewDidSpec(**{**new.spec.__dict__, "extra_columns": columns}))
+        created = catalog.add_dids(uow.conn, specs)
+        if later:
+            self._apply_metadata(uow, later)
+        return created
+
+    def add_dids(self, new_dids: Sequence[NewDid]) -> int:
+        return self._write(lambda uow: self._insert_dids(uow, new_dids))
+
+    def get_did(self, key: DidKey) -> DidRecord:
+        with self.store.read() as conn:
+            return catalog.get_did(conn, key)
+
+    def attach(self, attachments: Sequence[tuple[DidKey, DidKey]]) -> int:
+        return self._write(lambda uow: catalog.attach(uow.conn, attachments))
+
+    def detach(self, attachments: Sequence[tuple[DidKey, DidKey]]) -> int:
+        return self._write(lambda uow: catalog.detach(uow.conn, attachments))
+
+    def list_content(self, key: DidKey) -> list[DidRecord]:
+        with self.store.read() as conn:
+            catalog.get_did(conn, key)
+            return catalog.children(conn, key)
+
+    def set_status(self, key: DidKey, is_open: bool) -> DidRecord:
+        return self._write(lambda uow: catalog.set_status(uow.conn, key, is_open))
+
+    def delete_dids(self, keys: Sequence[DidKey]) -> int:
+        def work(uow: UnitOfWork) -> int:
+            catalog.require_dids(uow.conn, keys)
+            for plugin in self.plugins:
+                plugin.delete_dids(uow, keys)
+            return catalog.delete_dids(uow.conn, keys)
+
+        return self._write(work)
+
+    # --- metadata ---------------------------------------------------------------------------------
+    def _with_children(self, conn: Connection, items: Sequence[tuple[DidKey, Metadata]]) -> list[tuple[DidKey, Metadata]]:
+        children = catalog.child_types(conn, [did for did, _ in items])
+        expanded: dict[DidKey, Metadata] = {}
+        for did, metadata in items:
+            for target in (did, *sorted(children.get(did, {}))):
+                expanded.setdefault(target, {}).update(metadata)
+        return list(expanded.items())
+
+    def set_metadata(self, items: Sequence[tuple[DidKey, Metadata]], recursive: bool = False) -> int:
+        checked = [(did, self.check_metadata(md, f"items[{i}].metadata")) for i, (did, md) in enumerate(items)]
+        dids_ = [did for did, _ in checked]
+        if len(set(dids_)) != len(dids_):
+            raise InvalidArgument.for_field("items", "a DID is given twice", reason="DUPLICATE_DID")
+
+        def work(uow: UnitOfWork) -> int:
+            catalog.require_dids(uow.conn, dids_)
+            targets = self._with_children(uow.conn, checked) if recursive else checked
+            self._apply_metadata(uow, targets)
+            return len(checked)
+
+        return self._write(work)
+
+    def load_chunk(
+        self,
+        new_dids: Sequence[NewDid],
+        metadata: Sequence[tuple[DidKey, Metadata]],
+        attachments: Sequence[tuple[DidKey, DidKey]],
+    ) -> LoadResult:
+        checked = [(did, self.check_metadata(md, f"metadata[{i}].metadata")) for i, (did, md) in enumerate(metadata)]
+
+        def work(uow: UnitOfWork) -> LoadResult:
+            result = LoadResult()
+            if new_dids:
+                result.created = self._insert_dids(uow, new_dids)
+            if checked:
+                catalog.require_dids(uow.conn, [did for did, _ in checked])
+                self._apply_metadata(uow, checked)
+                result.updated = len(checked)
+            if attachments:
+                result.attached = catalog.attach(uow.conn, attachments)
+            return result
+
+        return self._write(work)
+
+    def get_metadata(self, key: DidKey, plugin: str = "") -> Metadata:
+        with self.store.read() as conn:
+            catalog.get_did(conn, key)
+            return self._read_metadata(conn, [key], plugin or self.did_column.name).get(key, {})
+
+    def _read_metadata(self, conn: Connection, keys: Sequence[DidKey], plugin: str) -> dict[DidKey, Metadata]:
+        selected = self.plugins if plugin.upper() == ALL_PLUGINS else [self.plugin_named(plugin)]
+        merged: dict[DidKey, Metadata] = {}
+        for source in selected:
+            for did, metadata in source.get_many(conn, keys).items():
+                merged.setdefault(did, {}).update(metadata)
+        return merged
+
+    def get_metadata_bulk(
+        self, keys: Sequence[DidKey], plugin: str = "", inherit: bool = False, batch: int = 500
+    ) -> Iterator[tuple[list[tuple[DidKey, Metadata]], list[DidKey]]]:
+        """Batches of (found DIDs with their metadata, missing DIDs), in request order."""
+        plugin = plugin or ALL_PLUGINS
+        if plugin.upper() != ALL_PLUGINS:
+            self.plugin_named(plugin)
+        for start in range(0, len(keys), batch):
+            chunk = list(keys[start : start + batch])
+            with self.store.read() as conn:
+                found = catalog.get_dids(conn, chunk)
+                present = [k for k in chunk if k in found]
+                own = self._read_metadata(conn, present, plugin)
+                results: list[tuple[DidKey, Metadata]] = []
+                for key in present:
+                    metadata = dict(own.get(key, {}))
+                    if inherit:
+                        metadata = self._inherit(conn, key, metadata, plugin)
+                    results.append((key, metadata))
+            yield results, [k for k in chunk if k not in found]
+
+    def _inherit(self, conn: Connection, key: DidKey, metadata: Metadata, plugin: str) -> Metadata:
+        """Add ancestors' keys: nearest first, ties by (scope, name); the DID's own keys win."""
+        merged = dict(metadata)
+        seen = {key}
+        level = [key]
+        while level:
+            parents = sorted({p for p in catalog._parents_of(conn, level) if p not in seen})
+            seen.update(parents)
+            values = self._read_metadata(conn, parents, plugin)
+            for parent in parents:
+                for name, value in values.get(parent, {}).items():
+                    if name not in merged and name not in ("scope", "name", "type"):
+                        merged[name] = value
+            level = parents
+        return merged
+
+    def delete_metadata(self, key: DidKey, keys: Sequence[str]) -> None:
+        if not keys:
+            raise InvalidArgument.for_field("keys", "name at least one key")
+        if len(set(keys)) != len(keys):
+            raise InvalidArgument.for_field("keys", "a key is given twice")
+        by_owner: dict[str, list[str]] = defaultdict(list)
+        for index, name in enumerate(keys):
+            validate_key(name, f"keys[{index}]")
+            owner = self.did_column if name in INTRINSIC else self.owner_of(name)
+            by_owner[owner.name].append(name)
+
+        def work(uow: UnitOfWork) -> None:
+            catalog.get_did(uow.conn, key)
+            for plugin in self.plugins:
+                if plugin.name in by_owner:
+                    plugin.delete_keys(uow, key, by_owner[plugin.name])
+
+        self._write(work)
+
+    # --- listing ----------------------------------------------------------------------------------
+    def open_listing(
+        self, query: ListQuery, *, long: bool, after: DidKey | None, limit: int | None
+    ) -> QueryStream:
+        statement = self.planner.select_page(query, long=long, after=after, limit=limit)
+        return QueryStream(self.store, statement)
+
+    def count_dids(self, query: ListQuery) -> int:
+        with self.store.read() as conn:
+            return int(conn.execute(self.planner.count(query)).scalar_one())
+
+    def metadata_for(self, keys: Sequence[DidKey], wanted: Sequence[str]) -> dict[DidKey, Metadata]:
+        """The requested keys of each DID (long listings), read from their owners only."""
+        owners: dict[str, list[str]] = defaultdict(list)
+        for name in wanted:
+            owner = self.did_column if self.did_column.filter_kind(name) else self.owner_of(name)
+            owners[owner.name].append(name)
+        result: dict[DidKey, Metadata] = {}
+        with self.store.read() as conn:
+            for owner_name, names in owners.items():
+                for did, metadata in self.plugin_named(owner_name).get_many(conn, keys).items():
+                    picked = {n: metadata[n] for n in names if n in metadata and metadata[n] is not None}
+                    if picked:
+                        result.setdefault(did, {}).update(picked)
+        return result

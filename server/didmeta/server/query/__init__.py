@@ -1,0 +1,1 @@
+"""The listing engine: filter plans, SQL compilation, merged streams and resume tokens."""

@@ -1,0 +1,173 @@
+"""Compile a normalised filter into SQL over the catalogue (spec §4-§5).
+
+Every clause goes to the plugin that owns its key: intrinsic attributes, optimised columns and
+`name` to DID_COLUMN, other keys to the first plugin that manages them. Relational plugins give
+SQL conditions, so a filter over DID_COLUMN and JSON keys is one statement with keyset paging
+on (scope, name); external plugins' clauses are evaluated by `didmeta.server.query.merge`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true, tuple_
+
+from didmeta.errors import InvalidArgument, Unimplemented
+from didmeta.filters.model import Clause, Filter, Group, Op
+from didmeta.identifiers import DidKey, DidType
+from didmeta.plugins.base import ExternalPlugin, MetadataPlugin, RelationalPlugin
+from didmeta.plugins.did_column import DidColumnPlugin
+from didmeta.plugins.sql_conditions import pattern_match
+from didmeta.server.store.schema import contents, dids
+
+#: The positive form of each operator an external plugin answers; NE / EXISTS false are complements.
+POSITIVE_OPS = frozenset({Op.EQ, Op.LT, Op.LTE, Op.GT, Op.GTE, Op.EXISTS, Op.IN, Op.CONTAINS, Op.PREFIX})
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What to list: everything but the output shape."""
+
+    scope_pattern: str
+    filter: Filter
+    types: frozenset[DidType]
+    recursive: bool = False
+    ignore_case: bool = False
+
+
+@dataclass
+class ExternalPart:
+    """One external plugin's share of a group: clauses that must hold, clauses that must not."""
+
+    plugin: ExternalPlugin
+    required: list[Clause] = field(default_factory=list)
+    excluded: list[Clause] = field(default_factory=list)
+
+
+@dataclass
+class GroupPlan:
+    """A group split into its SQL condition (catalogue + relational plugins) and its external parts."""
+
+    condition: ColumnElement[bool]
+    external: list[ExternalPart]
+
+
+class Planner:
+    """Routes filter clauses to plugins and builds the SQL of a listing."""
+
+    def __init__(self, dialect: str, plugins: Sequence[MetadataPlugin]) -> None:
+        self.dialect = dialect
+        self.plugins = list(plugins)
+        first = self.plugins[0]
+        assert isinstance(first, DidColumnPlugin)
+        self.did_column = first
+
+    def owner_for_filter(self, key: str) -> MetadataPlugin:
+        if self.did_column.filter_kind(key) is not None:
+            return self.did_column
+        for plugin in self.plugins[1:]:
+            if plugin.manages_key(key):
+                return plugin
+        raise InvalidArgument.for_field("filter", f"no enabled plugin manages the key {key!r}", reason="UNMANAGED_KEY")
+
+    @staticmethod
+    def check_features(plugin: MetadataPlugin, clause: Clause, ignore_case: bool) -> None:
+        needed = [clause.op.value]
+        if clause.wildcard:
+            needed.append("wildcard")
+        if ignore_case:
+            needed.append("ignore_case")
+        for feature in needed:
+            if feature not in plugin.features:
+                raise Unimplemented(
+                    f"plugin {plugin.name} does not support {feature!r} (clause {clause.describe()})",
+                    metadata={"plugin": plugin.name, "feature": feature},
+                )
+
+    def scope_condition(self, scope_pattern: str) -> ColumnElement[bool]:
+        if scope_pattern.strip("*") == "":
+            return true()
+        if "*" in scope_pattern:
+            return pattern_match(dids.c.scope, scope_pattern, dialect=self.dialect, ignore_case=False)
+        return dids.c.scope == scope_pattern
+
+    def plan_group(self, group: Group, default_types: frozenset[DidType], ignore_case: bool) -> GroupPlan:
+        types = group.types if group.types is not None else default_types
+        conditions: list[ColumnElement[bool]] = [dids.c.did_type.in_(sorted(t.value for t in types))]
+        external: dict[str, ExternalPart] = {}
+        for clause in group.clauses:
+            owner = self.owner_for_filter(clause.key)
+            self.check_features(owner, clause, ignore_case)
+            if isinstance(owner, RelationalPlugin):
+                conditions.append(owner.condition(clause, ignore_case))
+                continue
+            assert isinstance(owner, ExternalPlugin)
+            part = external.setdefault(owner.name, ExternalPart(owner))
+            if clause.op is Op.NE:
+                part.excluded.append(Clause(clause.key, Op.EQ, clause.value, clause.wildcard))
+            elif clause.op is Op.EXISTS and clause.value is False:
+                part.excluded.append(Clause(clause.key, Op.EXISTS, True))
+            else:
+                part.required.append(clause)
+        return GroupPlan(and_(*conditions), list(external.values()))
+
+    def plan(self, filter_: Filter, types: frozenset[DidType], ignore_case: bool) -> list[GroupPlan]:
+        groups = filter_.groups or (Group(),)
+        return [self.plan_group(group, types, ignore_case) for group in groups]
+
+    # --- pure-SQL listings ----------------------------------------------------------------------
+    def sql_condition(self, plans: Sequence[GroupPlan]) -> ColumnElement[bool]:
+        if any(p.external for p in plans):
+            raise AssertionError("external parts need the merged listing")
+        return or_(*(p.condition for p in plans)) if plans else false()
+
+    def is_pure_sql(self, query: ListQuery) -> bool:
+        return not any(p.external for p in self.plan(query.filter, query.types, query.ignore_case))
+
+    def matching(self, query: ListQuery) -> ColumnElement[bool]:
+        """The full condition of a pure-SQL listing (recursion included)."""
+        base = and_(dids.c.suppressed == false())
+        plans = self.plan(query.filter, query.types, query.ignore_case)
+        roots_condition = and_(base, self.scope_condition(query.scope_pattern), self.sql_condition(plans))
+        if not query.recursive:
+            return roots_condition
+        roots = select(dids.c.scope, dids.c.name).where(roots_condition).cte("roots")
+        descendants = (
+            select(contents.c.child_scope.label("scope"), contents.c.child_name.label("name"))
+            .where(tuple_(contents.c.scope, contents.c.name).in_(select(roots.c.scope, roots.c.name)))
+            .cte("descendants", recursive=True)
+        )
+        link = contents.alias("link")
+        descendants = descendants.union(
+            select(link.c.child_scope, link.c.child_name).where(
+                link.c.scope == descendants.c.scope, link.c.name == descendants.c.name
+            )
+        )
+        unnamed = Filter(tuple(g.without_name() for g in query.filter.groups))
+        below = self.sql_condition(self.plan(unnamed, query.types, query.ignore_case))
+        key = tuple_(dids.c.scope, dids.c.name)
+        return and_(
+            base,
+            or_(
+                key.in_(select(roots.c.scope, roots.c.name)),
+                and_(key.in_(select(descendants.c.scope, descendants.c.name)), below),
+            ),
+        )
+
+    def select_page(
+        self, query: ListQuery, *, long: bool, after: DidKey | None, limit: int | None
+    ) -> Select[tuple[object, ...]]:
+        columns = [dids.c.scope, dids.c.name]
+        if long:
+            columns += [dids.c.did_type, dids.c.bytes, dids.c.length]
+        statement = select(*columns).where(self.matching(query))
+        if after is not None:
+            statement = statement.where(tuple_(dids.c.scope, dids.c.name) > tuple_(after.scope, after.name))
+        statement = statement.order_by(dids.c.scope, dids.c.name)
+        if limit is not None:
+            statement = statement.limit(limit)
+        return statement
+
+    def count(self, query: ListQuery) -> Select[tuple[int]]:
+        return select(func.count()).select_from(dids).where(self.matching(query))

@@ -1,0 +1,76 @@
+"""A server-side cursor over one SQL query, fetched batch by batch from worker threads.
+
+`cancel()` may be called from any thread: it interrupts a running statement through the driver
+(`sqlite3.Connection.interrupt`, psycopg `cancel_safe`), so a cancelled or expired call stops the
+query instead of letting it run on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Executable
+from sqlalchemy.engine import CursorResult
+
+from didmeta.errors import Cancelled
+from didmeta.server.store.engine import Store
+
+
+class QueryStream:
+    """Rows of one query, in order, `fetch(n)` at a time; `close()` releases the connection."""
+
+    def __init__(self, store: Store, statement: Executable, params: dict[str, Any] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._conn: Connection | None = store.engine.connect()
+        try:
+            if store.dialect == "postgresql":
+                self._conn = self._conn.execution_options(stream_results=True, max_row_buffer=5000)
+            self._result: CursorResult[Any] | None = self._conn.execute(statement, params or {})
+        except BaseException:
+            self._conn.close()
+            self._conn = None
+            raise
+
+    def fetch(self, count: int) -> Sequence[Any]:
+        """Up to `count` rows; an empty sequence at the end."""
+        with self._lock:
+            if self._cancelled:
+                raise Cancelled("the listing was cancelled")
+            if self._result is None:
+                return []
+            rows = self._result.fetchmany(count)
+            if not rows:
+                self._release()
+            return rows
+
+    def cancel(self) -> None:
+        """Interrupt a running statement (any thread)."""
+        self._cancelled = True
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            dbapi = conn.connection.dbapi_connection
+            if dbapi is None:
+                return
+            if hasattr(dbapi, "interrupt"):
+                dbapi.interrupt()
+            elif hasattr(dbapi, "cancel_safe"):
+                dbapi.cancel_safe()
+        except Exception:  # noqa: BLE001 - best effort: the statement may already be done
+            pass
+
+    def close(self) -> None:
+        with self._lock:
+            self._release()
+
+    def _release(self) -> None:
+        if self._result is not None:
+            self._result.close()
+            self._result = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -1,0 +1,76 @@
+"""What every servicer shares: identity, request limits, thread hand-off, DID conversions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Callable, Sized
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import grpc
+
+from didmeta.errors import ResourceExhausted
+from didmeta.identifiers import DidKey, validate_did
+from didmeta.server.auth import Authenticator, Identity
+from didmeta.server.config import Settings
+from didmeta.server.dispatcher import Dispatcher
+from didmeta.server.store.catalog import DidRecord
+from didmeta.v1 import did_pb2
+from didmeta.wire import DID_TYPE_TO_WIRE
+
+T = TypeVar("T")
+caller: contextvars.ContextVar[Identity] = contextvars.ContextVar("didmeta_caller")
+
+
+class ServicerBase:
+    def __init__(self, dispatcher: Dispatcher, settings: Settings, authenticator: Authenticator) -> None:
+        self.dispatcher = dispatcher
+        self.settings = settings
+        self.authenticator = authenticator
+
+    async def authenticate(self, context: grpc.aio.ServicerContext[Any, Any]) -> Identity:
+        identity = await self.authenticator.identify(context)
+        caller.set(identity)
+        return identity
+
+    @staticmethod
+    async def run(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run blocking work (database, backends) in a worker thread."""
+        return await asyncio.to_thread(function, *args, **kwargs)
+
+    def check_size(self, items: Sized, field: str) -> None:
+        if len(items) > self.settings.max_request_items:
+            raise ResourceExhausted(
+                f"{field}: {len(items)} items, at most {self.settings.max_request_items} per request; "
+                "use the streaming LoadDids for more",
+                metadata={"field": field, "limit": str(self.settings.max_request_items)},
+            )
+
+
+def did_key(message: did_pb2.DidKey, field: str) -> DidKey:
+    return validate_did(message.scope, message.name, field)
+
+
+def _timestamp(target: Any, value: datetime | None) -> None:
+    if value is not None:
+        target.FromDatetime(value.replace(tzinfo=UTC) if value.tzinfo is None else value)
+
+
+def did_to_wire(record: DidRecord, out: did_pb2.Did | None = None) -> did_pb2.Did:
+    message = out if out is not None else did_pb2.Did()
+    message.scope, message.name = record.key
+    message.type = DID_TYPE_TO_WIRE[record.did_type]
+    message.account = record.account
+    message.bytes = record.bytes
+    message.length = record.length
+    message.events = record.events or 0
+    message.md5 = record.md5 or ""
+    message.adler32 = record.adler32 or ""
+    message.guid = record.guid or ""
+    message.is_open = record.is_open
+    message.suppressed = record.suppressed
+    message.hidden = record.hidden
+    for name in ("created_at", "updated_at", "closed_at", "accessed_at", "expired_at", "eol_at"):
+        _timestamp(getattr(message, name), getattr(record, name))
+    return message

@@ -1,0 +1,224 @@
+"""MetadataService: metadata reads and writes, bulk load, and the streaming ListDids."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+
+from didmeta.errors import DidmetaError, InvalidArgument
+from didmeta.filters import Filter, normalize_groups, parse_filter
+from didmeta.identifiers import DidKey, parse_type_selector, validate_key, validate_scope_pattern
+from didmeta.server.dispatcher import LoadResult
+from didmeta.server.query import tokens
+from didmeta.server.query.plan import ListQuery
+from didmeta.server.query.stream import QueryStream
+from didmeta.server.servicers.common import ServicerBase, did_key
+from didmeta.server.servicers.did_servicer import attachments_from_wire, new_did_from_wire
+from didmeta.server.status import guarded
+from didmeta.v1 import metadata_service_pb2 as pb
+from didmeta.v1 import metadata_service_pb2_grpc
+from didmeta.wire import SELECTOR_FROM_WIRE, did_key_to_wire, filter_from_wire, metadata_from_wire, metadata_to_wire
+
+Context = grpc.aio.ServicerContext[Any, Any]
+_WIRE_TYPES = {"F": 1, "D": 2, "C": 3}
+
+
+def parse_wire_filter(message: Any) -> Filter:
+    parsed = filter_from_wire(message)
+    return parse_filter(parsed) if isinstance(parsed, str) else normalize_groups(parsed)
+
+
+def list_query(request: pb.ListDidsRequest | pb.CountDidsRequest) -> ListQuery:
+    if not request.scope:
+        raise InvalidArgument.for_field("scope", "a scope or scope pattern is required (`*` for all)")
+    selector = SELECTOR_FROM_WIRE.get(request.type)
+    if selector is None:
+        raise InvalidArgument.for_field("type", f"unknown type selector {request.type}")
+    return ListQuery(
+        scope_pattern=validate_scope_pattern(request.scope),
+        filter=parse_wire_filter(request.filter),
+        types=parse_type_selector(selector),
+        recursive=request.recursive,
+        ignore_case=request.ignore_case,
+    )
+
+
+@dataclass
+class Listing:
+    """The validated arguments of one ListDids call."""
+
+    query: ListQuery
+    fingerprint: bytes
+    delivered: int
+    after: DidKey | None
+    remaining: int | None
+    long: bool
+    metadata_keys: list[str]
+    batch_size: int
+
+
+class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceServicer):
+    @guarded
+    async def SetMetadata(self, request: pb.SetMetadataRequest, context: Context) -> Any:
+        key = did_key(request.did, "did")
+        if not request.metadata:
+            raise InvalidArgument.for_field("metadata", "give at least one key")
+        metadata = metadata_from_wire(request.metadata)
+        await self.run(self.dispatcher.set_metadata, [(key, metadata)], request.recursive)
+        return pb.SetMetadataResponse()
+
+    @guarded
+    async def SetMetadataBulk(self, request: pb.SetMetadataBulkRequest, context: Context) -> Any:
+        self.check_size(request.items, "items")
+        items = [
+            (did_key(item.did, f"items[{i}].did"), metadata_from_wire(item.metadata, f"items[{i}].metadata"))
+            for i, item in enumerate(request.items)
+        ]
+        if not items:
+            raise InvalidArgument.for_field("items", "give at least one item")
+        updated = await self.run(self.dispatcher.set_metadata, items, request.recursive)
+        return pb.SetMetadataBulkResponse(updated=updated)
+
+    @guarded
+    async def LoadDids(self, request_iterator: AsyncIterator[pb.LoadDidsRequest], context: Context) -> Any:
+        total = LoadResult()
+        chunks = 0
+        async for chunk in request_iterator:
+            self.check_size(chunk.dids, f"chunk {chunks}.dids")
+            try:
+                new = [new_did_from_wire(d, f"chunk[{chunks}].dids[{i}]") for i, d in enumerate(chunk.dids)]
+                metadata = [
+                    (did_key(m.did, f"chunk[{chunks}].metadata[{i}].did"),
+                     metadata_from_wire(m.metadata, f"chunk[{chunks}].metadata[{i}].metadata"))
+                    for i, m in enumerate(chunk.metadata)
+                ]
+                pairs = attachments_from_wire(chunk.attachments, f"chunk[{chunks}].attachments")
+                result = await self.run(self.dispatcher.load_chunk, new, metadata, pairs)
+            except DidmetaError as error:
+                error.metadata["chunks_applied"] = str(chunks)
+                error.message = f"chunk {chunks} refused, {chunks} earlier chunks applied: {error.message}"
+                raise
+            chunks += 1
+            total.created += result.created
+            total.updated += result.updated
+            total.attached += result.attached
+        return pb.LoadDidsResponse(chunks=chunks, created=total.created, updated=total.updated,
+                                   attached=total.attached)
+
+    @guarded
+    async def GetMetadata(self, request: pb.GetMetadataRequest, context: Context) -> Any:
+        metadata = await self.run(self.dispatcher.get_metadata, did_key(request.did, "did"), request.plugin)
+        response = pb.GetMetadataResponse()
+        metadata_to_wire(metadata, response.metadata)
+        return response
+
+    @guarded
+    async def GetMetadataBulk(
+        self, request: pb.GetMetadataBulkRequest, context: Context
+    ) -> AsyncIterator[pb.GetMetadataBulkResponse]:
+        self.check_size(request.dids, "dids")
+        keys = [did_key(d, f"dids[{i}]") for i, d in enumerate(request.dids)]
+        batches = self.dispatcher.get_metadata_bulk(keys, request.plugin, request.inherit)
+        sentinel = object()
+        while True:
+            batch = await self.run(next, batches, sentinel)
+            if batch is sentinel:
+                return
+            found, missing = batch  # type: ignore[misc]
+            response = pb.GetMetadataBulkResponse(missing=[did_key_to_wire(k) for k in missing])
+            for key, metadata in found:
+                item = response.results.add(did=did_key_to_wire(key))
+                metadata_to_wire(metadata, item.metadata)
+            yield response
+
+    @guarded
+    async def DeleteMetadata(self, request: pb.DeleteMetadataRequest, context: Context) -> Any:
+        await self.run(self.dispatcher.delete_metadata, did_key(request.did, "did"), list(request.keys))
+        return pb.DeleteMetadataResponse()
+
+    @guarded
+    async def CountDids(self, request: pb.CountDidsRequest, context: Context) -> Any:
+        return pb.CountDidsResponse(count=await self.run(self.dispatcher.count_dids, list_query(request)))
+
+    @guarded
+    async def ListPlugins(self, request: pb.ListPluginsRequest, context: Context) -> Any:
+        response = pb.ListPluginsResponse()
+        for order, plugin in enumerate(self.dispatcher.plugins):
+            healthy = await self.run(plugin.check_health)
+            response.plugins.add(
+                name=plugin.name, order=order, description=plugin.description,
+                features=sorted(plugin.features), healthy=healthy, managed_keys=plugin.managed_keys(),
+            )
+        return response
+
+    # --- ListDids ---------------------------------------------------------------------------------
+    def _listing(self, request: pb.ListDidsRequest) -> Listing:
+        if request.limit < 0:
+            raise InvalidArgument.for_field("limit", "must not be negative (0 means no limit)")
+        if request.batch_size < 0:
+            raise InvalidArgument.for_field("batch_size", "must not be negative")
+        keys = [validate_key(k, f"metadata_keys[{i}]") for i, k in enumerate(request.metadata_keys)]
+        if keys and not request.long:
+            raise InvalidArgument.for_field("metadata_keys", "metadata keys are returned with long output only")
+        query = list_query(request)
+        canonical = pb.ListDidsRequest()
+        canonical.CopyFrom(request)
+        canonical.page_token = ""
+        canonical.batch_size = 0
+        fingerprint = tokens.fingerprint(canonical.SerializeToString(deterministic=True))
+        delivered, after = 0, None
+        if request.page_token:
+            delivered, after = tokens.decode(request.page_token, fingerprint)
+        remaining = request.limit - delivered if request.limit else None
+        batch_size = min(request.batch_size or self.settings.batch_size, self.settings.max_batch_size)
+        return Listing(query, fingerprint, delivered, after, remaining, request.long, keys, batch_size)
+
+    def _build(self, stream: QueryStream, listing: Listing, size: int) -> pb.ListDidsResponse | None:
+        """Fetch one batch and build its message (runs in a worker thread)."""
+        rows = stream.fetch(size)
+        if not rows:
+            return None
+        response = pb.ListDidsResponse()
+        batch = response.batch
+        columns = list(zip(*rows, strict=True))
+        batch.scopes.extend(columns[0])
+        batch.names.extend(columns[1])
+        if listing.long:
+            batch.types.extend([_WIRE_TYPES[t] for t in columns[2]])
+            batch.bytes.extend(columns[3])
+            batch.lengths.extend(columns[4])
+            if listing.metadata_keys:
+                keys = [DidKey(s, n) for s, n in zip(columns[0], columns[1], strict=True)]
+                values = self.dispatcher.metadata_for(keys, listing.metadata_keys)
+                for key in keys:
+                    metadata_to_wire(values.get(key, {}), batch.metadata.add().values)
+        listing.delivered += len(rows)
+        last = DidKey(columns[0][-1], columns[1][-1])
+        response.next_page_token = tokens.encode(listing.fingerprint, listing.delivered, last)
+        return response
+
+    @guarded
+    async def ListDids(self, request: pb.ListDidsRequest, context: Context) -> AsyncIterator[pb.ListDidsResponse]:
+        listing = self._listing(request)
+        if listing.remaining is not None and listing.remaining <= 0:
+            return
+        stream = await self.run(
+            self.dispatcher.open_listing, listing.query, long=listing.long, after=listing.after,
+            limit=listing.remaining,
+        )
+        try:
+            size = min(self.settings.first_batch_size, listing.batch_size)
+            while True:
+                response = await self.run(self._build, stream, listing, size)
+                if response is None:
+                    return
+                yield response
+                size = listing.batch_size
+        finally:
+            stream.cancel()
+            asyncio.get_running_loop().run_in_executor(None, stream.close)
+

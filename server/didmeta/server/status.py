@@ -1,0 +1,104 @@
+"""The one place where exceptions become gRPC statuses (spec §7).
+
+`as_didmeta_error` maps anything raised below a servicer to the error hierarchy (driver errors
+of the catalogue database narrowly, everything else as INTERNAL, logged with its traceback);
+`to_grpc_status` renders it as a google.rpc.Status with ErrorInfo and BadRequest details;
+`guarded` wraps every servicer method so that no traceback ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar, cast
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+from sqlalchemy import exc as sa_exc
+
+from didmeta.errors import (
+    ERROR_DOMAIN,
+    Cancelled,
+    DidmetaError,
+    FailedPrecondition,
+    InternalError,
+    Unavailable,
+)
+
+log = logging.getLogger("didmeta.server.status")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def as_didmeta_error(error: BaseException) -> DidmetaError:
+    if isinstance(error, DidmetaError):
+        return error
+    if isinstance(error, sa_exc.IntegrityError):
+        return FailedPrecondition("the request conflicts with a concurrent change; retry it",
+                                  reason="CONCURRENT_MODIFICATION")
+    if isinstance(error, sa_exc.OperationalError) and "interrupt" in str(error).lower():
+        return Cancelled("the query was interrupted")
+    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.DisconnectionError):
+        log.warning("catalogue database unavailable: %s", error)
+        return Unavailable("the catalogue database is unavailable", metadata={"backend": "catalogue"})
+    log.error("internal error", exc_info=error)
+    return InternalError("internal error; see the server log")
+
+
+def to_grpc_status(error: DidmetaError) -> grpc.Status:
+    details = [error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata)]
+    if error.field_violations:
+        details.append(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                    for v in error.field_violations
+                ]
+            )
+        )
+    packed = []
+    for detail in details:
+        holder = any_pb2.Any()
+        holder.Pack(detail)
+        packed.append(holder)
+    code = cast(int, error.code.value[0])
+    message = status_pb2.Status(code=code or code_pb2.UNKNOWN, message=error.message, details=packed)
+    return rpc_status.to_status(message)
+
+
+async def abort(context: grpc.aio.ServicerContext[Any, Any], error: BaseException) -> None:
+    await context.abort_with_status(to_grpc_status(as_didmeta_error(error)))
+
+
+def guarded(method: F) -> F:
+    """Decorate a servicer method (coroutine or async generator): map every error in one place."""
+    if inspect.isasyncgenfunction(method):
+
+        @functools.wraps(method)
+        async def stream_wrapper(self: Any, request: Any, context: Any) -> AsyncIterator[Any]:
+            try:
+                await self.authenticate(context)
+                async for item in method(self, request, context):
+                    yield item
+            except (asyncio.CancelledError, grpc.aio.AbortError):
+                raise
+            except Exception as error:  # noqa: BLE001 - mapped to a status right here
+                await abort(context, error)
+
+        return cast(F, stream_wrapper)
+
+    @functools.wraps(method)
+    async def unary_wrapper(self: Any, request: Any, context: Any) -> Any:
+        try:
+            await self.authenticate(context)
+            return await method(self, request, context)
+        except (asyncio.CancelledError, grpc.aio.AbortError):
+            raise
+        except Exception as error:  # noqa: BLE001 - mapped to a status right here
+            await abort(context, error)
+
+    return cast(F, unary_wrapper)

@@ -1,0 +1,1 @@
+"""The relational store: schema, versioned migrations, engine set-up and catalogue operations."""

@@ -1,0 +1,377 @@
+"""Catalogue operations on scopes, DIDs and attachments (spec §1). Synchronous; callers own the transaction.
+
+Dataset and container counters (`bytes`, `length`, `events`) are kept exact on every attach and
+detach: the changed collections and all their ancestors are recomputed from their children,
+nearest first, in set-based statements.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, delete, func, insert, or_, select, tuple_, update
+
+from didmeta.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from didmeta.identifiers import DidKey, DidType
+from didmeta.server.store.schema import contents, dids, scopes
+
+_CHUNK = 500
+_ADLER32_RE = re.compile(r"[0-9a-fA-F]{8}")
+_MD5_RE = re.compile(r"[0-9a-fA-F]{32}")
+
+
+def utcnow() -> datetime:
+    """Now, naive UTC, as stored."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(frozen=True)
+class ScopeRecord:
+    scope: str
+    account: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class NewDidSpec:
+    """A DID to create, already validated for shape (identifiers, type)."""
+
+    key: DidKey
+    did_type: DidType
+    account: str
+    bytes: int | None = None
+    adler32: str | None = None
+    md5: str | None = None
+    guid: str | None = None
+    events: int | None = None
+    extra_columns: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DidRecord:
+    """A DID with its intrinsic attributes (timestamps naive UTC)."""
+
+    key: DidKey
+    did_type: DidType
+    account: str
+    bytes: int
+    length: int
+    events: int | None
+    md5: str | None
+    adler32: str | None
+    guid: str | None
+    is_open: bool
+    suppressed: bool
+    hidden: bool
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    accessed_at: datetime | None
+    expired_at: datetime | None
+    eol_at: datetime | None
+
+
+_RECORD_COLUMNS = [
+    dids.c.scope, dids.c.name, dids.c.did_type, dids.c.account, dids.c.bytes, dids.c.length, dids.c.events,
+    dids.c.md5, dids.c.adler32, dids.c.guid, dids.c.is_open, dids.c.suppressed, dids.c.hidden,
+    dids.c.created_at, dids.c.updated_at, dids.c.closed_at, dids.c.accessed_at, dids.c.expired_at, dids.c.eol_at,
+]
+
+
+def _record(row: Sequence[Any]) -> DidRecord:
+    scope, name, did_type, *rest = row
+    return DidRecord(DidKey(scope, name), DidType(did_type), *rest)
+
+
+# --- scopes -------------------------------------------------------------------------------
+def add_scope(conn: Connection, scope: str, account: str) -> ScopeRecord:
+    if conn.execute(select(scopes.c.scope).where(scopes.c.scope == scope)).first():
+        raise AlreadyExists(f"scope {scope!r} exists", reason="SCOPE_EXISTS", metadata={"scope": scope})
+    record = ScopeRecord(scope, account, utcnow())
+    conn.execute(insert(scopes).values(scope=scope, account=account, created_at=record.created_at))
+    return record
+
+
+def list_scopes(conn: Connection, pattern: str | None = None) -> list[ScopeRecord]:
+    query = select(scopes.c.scope, scopes.c.account, scopes.c.created_at).order_by(scopes.c.scope)
+    rows = [ScopeRecord(*row) for row in conn.execute(query)]
+    if pattern:
+        regex = re.compile("".join(".*" if c == "*" else re.escape(c) for c in pattern))
+        rows = [r for r in rows if regex.fullmatch(r.scope)]
+    return rows
+
+
+def require_scopes(conn: Connection, names: Iterable[str]) -> None:
+    wanted = set(names)
+    found = {row[0] for row in conn.execute(select(scopes.c.scope).where(scopes.c.scope.in_(wanted)))}
+    missing = sorted(wanted - found)
+    if missing:
+        raise NotFound(f"scope {missing[0]!r} does not exist", reason="SCOPE_NOT_FOUND",
+                       metadata={"scope": missing[0]})
+
+
+# --- DIDs ---------------------------------------------------------------------------------
+def existing_keys(conn: Connection, keys: Sequence[DidKey]) -> set[DidKey]:
+    found: set[DidKey] = set()
+    for chunk in _chunks(keys):
+        query = select(dids.c.scope, dids.c.name).where(tuple_(dids.c.scope, dids.c.name).in_(chunk))
+        found.update(DidKey(*row) for row in conn.execute(query))
+    return found
+
+
+def validate_file_attributes(spec: NewDidSpec, field: str) -> None:
+    if spec.did_type is not DidType.FILE:
+        for attribute in ("bytes", "adler32", "md5", "guid", "events"):
+            if getattr(spec, attribute) is not None:
+                raise InvalidArgument.for_field(f"{field}.{attribute}", "only files carry " + attribute)
+        return
+    if spec.bytes is not None and spec.bytes < 0:
+        raise InvalidArgument.for_field(f"{field}.bytes", "must not be negative")
+    if spec.events is not None and spec.events < 0:
+        raise InvalidArgument.for_field(f"{field}.events", "must not be negative")
+    if spec.adler32 is not None and not _ADLER32_RE.fullmatch(spec.adler32):
+        raise InvalidArgument.for_field(f"{field}.adler32", "must be 8 hex digits")
+    if spec.md5 is not None and not _MD5_RE.fullmatch(spec.md5):
+        raise InvalidArgument.for_field(f"{field}.md5", "must be 32 hex digits")
+
+
+def add_dids(conn: Connection, specs: Sequence[NewDidSpec]) -> int:
+    """Insert DIDs; ALREADY_EXISTS (nothing inserted) if one exists or is given twice."""
+    keys = [s.key for s in specs]
+    if len(set(keys)) != len(keys):
+        seen: set[DidKey] = set()
+        duplicate = next(k for k in keys if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise AlreadyExists(f"DID {duplicate} is given twice", reason="DID_EXISTS", metadata={"did": str(duplicate)})
+    require_scopes(conn, {k.scope for k in keys})
+    clash = existing_keys(conn, keys)
+    if clash:
+        first = min(clash)
+        raise AlreadyExists(f"DID {first} exists", reason="DID_EXISTS", metadata={"did": str(first)})
+    now = utcnow()
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for spec in specs:
+        is_file = spec.did_type is DidType.FILE
+        row: dict[str, Any] = {
+            "scope": spec.key.scope, "name": spec.key.name, "did_type": spec.did_type.value,
+            "account": spec.account, "bytes": spec.bytes or 0, "length": 0, "events": spec.events,
+            "md5": spec.md5, "adler32": spec.adler32, "guid": spec.guid, "is_open": not is_file,
+            "suppressed": False, "hidden": False, "created_at": now, "updated_at": now,
+        }
+        row.update(spec.extra_columns)
+        by_columns.setdefault(tuple(sorted(row)), []).append(row)
+    for rows in by_columns.values():
+        conn.execute(insert(dids), rows)
+    return len(specs)
+
+
+def get_did(conn: Connection, key: DidKey) -> DidRecord:
+    row = conn.execute(select(*_RECORD_COLUMNS).where(dids.c.scope == key.scope, dids.c.name == key.name)).first()
+    if row is None:
+        raise NotFound(f"DID {key} does not exist", reason="DID_NOT_FOUND", metadata={"did": str(key)})
+    return _record(row)
+
+
+def get_dids(conn: Connection, keys: Sequence[DidKey]) -> dict[DidKey, DidRecord]:
+    records: dict[DidKey, DidRecord] = {}
+    for chunk in _chunks(keys):
+        query = select(*_RECORD_COLUMNS).where(tuple_(dids.c.scope, dids.c.name).in_(chunk))
+        for row in conn.execute(query):
+            record = _record(row)
+            records[record.key] = record
+    return records
+
+
+def require_dids(conn: Connection, keys: Sequence[DidKey]) -> dict[DidKey, DidRecord]:
+    records = get_dids(conn, list(dict.fromkeys(keys)))
+    for key in keys:
+        if key not in records:
+            raise NotFound(f"DID {key} does not exist", reason="DID_NOT_FOUND", metadata={"did": str(key)})
+    return records
+
+
+def set_status(conn: Connection, key: DidKey, is_open: bool) -> DidRecord:
+    record = get_did(conn, key)
+    if record.did_type is DidType.FILE:
+        raise FailedPrecondition(f"{key} is a file: only collections open and close", reason="NOT_A_COLLECTION")
+    if record.is_open != is_open:
+        now = utcnow()
+        conn.execute(
+            update(dids).where(dids.c.scope == key.scope, dids.c.name == key.name)
+            .values(is_open=is_open, closed_at=None if is_open else now, updated_at=now)
+        )
+    return get_did(conn, key)
+
+
+def children(conn: Connection, key: DidKey) -> list[DidRecord]:
+    query = (
+        select(*_RECORD_COLUMNS)
+        .select_from(contents.join(dids, and_(dids.c.scope == contents.c.child_scope,
+                                              dids.c.name == contents.c.child_name)))
+        .where(contents.c.scope == key.scope, contents.c.name == key.name)
+        .order_by(dids.c.scope, dids.c.name)
+    )
+    return [_record(row) for row in conn.execute(query)]
+
+
+def child_types(conn: Connection, parents: Sequence[DidKey]) -> dict[DidKey, dict[DidKey, DidType]]:
+    """The direct children of each parent, with their types."""
+    result: dict[DidKey, dict[DidKey, DidType]] = {}
+    for chunk in _chunks(parents):
+        query = select(
+            contents.c.scope, contents.c.name, contents.c.child_scope, contents.c.child_name, contents.c.child_type
+        ).where(tuple_(contents.c.scope, contents.c.name).in_(chunk))
+        for scope, name, child_scope, child_name, child_type in conn.execute(query):
+            result.setdefault(DidKey(scope, name), {})[DidKey(child_scope, child_name)] = DidType(child_type)
+    return result
+
+
+def _parents_of(conn: Connection, keys: Sequence[DidKey]) -> list[DidKey]:
+    parents: list[DidKey] = []
+    for chunk in _chunks(keys):
+        query = select(contents.c.scope, contents.c.name).where(
+            tuple_(contents.c.child_scope, contents.c.child_name).in_(chunk)
+        ).distinct()
+        parents.extend(DidKey(*row) for row in conn.execute(query))
+    return list(dict.fromkeys(parents))
+
+
+def ancestors(conn: Connection, keys: Sequence[DidKey]) -> set[DidKey]:
+    """Every ancestor of `keys` (terminates on any graph)."""
+    seen: set[DidKey] = set()
+    frontier = list(keys)
+    while frontier:
+        frontier = [p for p in _parents_of(conn, frontier) if p not in seen]
+        seen.update(frontier)
+    return seen
+
+
+def recompute_order(conn: Connection, changed: Sequence[DidKey]) -> list[DidKey]:
+    """`changed` and all their ancestors, each after every one of its descendants among them."""
+    depth_of: dict[DidKey, int] = dict.fromkeys(changed, 0)
+    level = list(dict.fromkeys(changed))
+    depth = 0
+    while level:
+        depth += 1
+        if depth > 1000:
+            raise FailedPrecondition("attachment graph deeper than 1000 levels", reason="GRAPH_TOO_DEEP")
+        level = _parents_of(conn, level)
+        for parent in level:
+            depth_of[parent] = depth
+    return sorted(depth_of, key=lambda k: depth_of[k])
+
+
+def _recompute(conn: Connection, changed: Sequence[DidKey]) -> None:
+    """Recompute bytes/length/events of the changed collections and of all their ancestors."""
+    child = dids.alias("child")
+    link = contents.alias("link")
+
+    def child_sum(expression: Any) -> Any:
+        return (
+            select(func.coalesce(func.sum(expression), 0))
+            .select_from(link.join(child, and_(child.c.scope == link.c.child_scope,
+                                               child.c.name == link.c.child_name)))
+            .where(link.c.scope == dids.c.scope, link.c.name == dids.c.name)
+            .scalar_subquery()
+        )
+
+    # A dataset's length counts its files; a container's sums its children's lengths.
+    per_child_length = case((child.c.did_type == DidType.FILE.value, 1), else_=child.c.length)
+    now = utcnow()
+    for key in recompute_order(conn, changed):
+        conn.execute(
+            update(dids)
+            .where(dids.c.scope == key.scope, dids.c.name == key.name)
+            .values(
+                bytes=child_sum(child.c.bytes),
+                length=child_sum(per_child_length),
+                events=child_sum(func.coalesce(child.c.events, 0)),
+                updated_at=now,
+            )
+        )
+
+
+def attach(conn: Connection, attachments: Sequence[tuple[DidKey, DidKey]]) -> int:
+    """Attach children to collections (spec §1 rules); all or nothing."""
+    if len(set(attachments)) != len(attachments):
+        raise InvalidArgument.for_field("attachments", "an attachment is given twice", reason="DUPLICATE_ATTACHMENT")
+    records = require_dids(conn, [k for pair in attachments for k in pair])
+    existing = child_types(conn, list({p for p, _ in attachments}))
+    for index, (parent, child) in enumerate(attachments):
+        parent_record, child_record = records[parent], records[child]
+        if parent == child:
+            raise InvalidArgument.for_field(f"attachments[{index}]", f"{parent} cannot contain itself",
+                                            reason="SELF_ATTACHMENT")
+        if parent_record.did_type is DidType.FILE:
+            raise FailedPrecondition(f"{parent} is a file and cannot contain anything", reason="NOT_A_COLLECTION")
+        if not parent_record.is_open:
+            raise FailedPrecondition(f"{parent} is closed", reason="COLLECTION_CLOSED", metadata={"did": str(parent)})
+        if parent_record.did_type is DidType.DATASET and child_record.did_type is not DidType.FILE:
+            raise FailedPrecondition(f"dataset {parent} can only contain files, not {child}",
+                                     reason="INVALID_ATTACHMENT")
+        if parent_record.did_type is DidType.CONTAINER and child_record.did_type is DidType.FILE:
+            raise FailedPrecondition(f"container {parent} cannot contain file {child}", reason="INVALID_ATTACHMENT")
+        if child in existing.get(parent, {}):
+            raise AlreadyExists(f"{child} is already attached to {parent}", reason="ATTACHMENT_EXISTS")
+        existing.setdefault(parent, {})[child] = child_record.did_type
+    for parent, kids in existing.items():
+        if records[parent].did_type is DidType.CONTAINER and len(set(kids.values())) > 1:
+            raise FailedPrecondition(f"container {parent} cannot hold both datasets and containers",
+                                     reason="INVALID_ATTACHMENT")
+    rows = [
+        {"scope": p.scope, "name": p.name, "child_scope": c.scope, "child_name": c.name,
+         "child_type": records[c].did_type.value}
+        for p, c in attachments
+    ]
+    for chunk in _chunks(rows, 5000):
+        conn.execute(insert(contents), list(chunk))
+    for parent, child in attachments:
+        if records[child].did_type is DidType.CONTAINER and child in ancestors(conn, [parent]):
+            raise FailedPrecondition(f"attaching {child} to {parent} would make a cycle", reason="CYCLE")
+    _recompute(conn, list(dict.fromkeys(p for p, _ in attachments)))
+    return len(attachments)
+
+
+def detach(conn: Connection, attachments: Sequence[tuple[DidKey, DidKey]]) -> int:
+    records = require_dids(conn, [k for pair in attachments for k in pair])
+    existing = child_types(conn, list({p for p, _ in attachments}))
+    for parent, child in attachments:
+        if child not in existing.get(parent, []):
+            raise NotFound(f"{child} is not attached to {parent}", reason="ATTACHMENT_NOT_FOUND")
+        if not records[parent].is_open:
+            raise FailedPrecondition(f"{parent} is closed", reason="COLLECTION_CLOSED", metadata={"did": str(parent)})
+    for parent, child in attachments:
+        conn.execute(delete(contents).where(
+            contents.c.scope == parent.scope, contents.c.name == parent.name,
+            contents.c.child_scope == child.scope, contents.c.child_name == child.name,
+        ))
+    _recompute(conn, list(dict.fromkeys(p for p, _ in attachments)))
+    return len(attachments)
+
+
+def delete_dids(conn: Connection, keys: Sequence[DidKey]) -> int:
+    """Delete DIDs and every attachment they take part in; recompute the parents' counters."""
+    require_dids(conn, keys)
+    parents: list[DidKey] = []
+    for chunk in _chunks(keys):
+        condition = tuple_(contents.c.child_scope, contents.c.child_name).in_(chunk)
+        parents.extend(DidKey(*row) for row in conn.execute(select(contents.c.scope, contents.c.name).where(condition)))
+        conn.execute(delete(contents).where(or_(condition, tuple_(contents.c.scope, contents.c.name).in_(chunk))))
+        conn.execute(delete(dids).where(tuple_(dids.c.scope, dids.c.name).in_(chunk)))
+    deleted = set(keys)
+    parents = [p for p in dict.fromkeys(parents) if p not in deleted]
+    if parents:
+        _recompute(conn, parents)
+    return len(keys)
+
+
+def update_columns(conn: Connection, key: DidKey, values: dict[str, Any]) -> None:
+    conn.execute(update(dids).where(dids.c.scope == key.scope, dids.c.name == key.name).values(values))

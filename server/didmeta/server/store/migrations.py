@@ -1,0 +1,56 @@
+"""Versioned schema migrations: an ordered list of steps, each applied once, in one transaction.
+
+`didmeta_schema` records the applied versions. A new step is appended to `MIGRATIONS` (never
+edited in place once released); `migrate()` applies every step above the recorded version. This
+is the small equivalent of Alembic that the embedded default needs, with no extra tool to run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
+
+from didmeta.server.store.schema import metadata, schema_version
+
+Step = Callable[[Connection], None]
+
+
+def _v1_initial(conn: Connection) -> None:
+    """Create the catalogue tables and their indexes."""
+    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t.name != "didmeta_schema"])
+
+
+def _v2_json_gin(conn: Connection) -> None:
+    """PostgreSQL: a GIN index on the JSONB metadata for containment (equality, contains) look-ups."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("CREATE INDEX IF NOT EXISTS dids_meta_gin ON dids USING gin (meta jsonb_path_ops)"))
+
+
+MIGRATIONS: list[tuple[int, str, Step]] = [
+    (1, "initial catalogue", _v1_initial),
+    (2, "GIN index on JSON metadata", _v2_json_gin),
+]
+LATEST_VERSION = MIGRATIONS[-1][0]
+
+
+def current_version(conn: Connection) -> int:
+    if not inspect(conn).has_table(schema_version.name):
+        return 0
+    return int(conn.execute(select(func.coalesce(func.max(schema_version.c.version), 0))).scalar_one())
+
+
+def migrate(engine: Engine) -> list[int]:
+    """Apply the pending steps; return the versions applied."""
+    applied: list[int] = []
+    with engine.begin() as conn:
+        schema_version.create(conn, checkfirst=True)
+        version = current_version(conn)
+        for number, _description, step in MIGRATIONS:
+            if number <= version:
+                continue
+            step(conn)
+            conn.execute(insert(schema_version).values(version=number, applied_at=datetime.now(UTC).replace(tzinfo=None)))
+            applied.append(number)
+    return applied

@@ -1,0 +1,101 @@
+"""Tables of the relational store (SQLite or PostgreSQL).
+
+`dids` holds every DID with its intrinsic attributes, Rucio's optimised columns (DID_COLUMN
+plugin) and the `meta` JSON column (JSON plugin; JSONB on PostgreSQL). `contents` holds the
+attachments. Scope and name columns sort byte-wise (COLLATE "C" on PostgreSQL) so that every
+backend lists in the same order.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeEngine
+
+from didmeta.attributes import OPTIMISED
+
+
+def _text(length: int) -> TypeEngine[str]:
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+def _column_type(kind: str) -> TypeEngine[object]:
+    if kind == "int":
+        return BigInteger()
+    return String(255)
+
+
+metadata = MetaData()
+
+scopes = Table(
+    "scopes",
+    metadata,
+    Column("scope", _text(25), primary_key=True),
+    Column("account", String(25), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+dids = Table(
+    "dids",
+    metadata,
+    Column("scope", _text(25), nullable=False),
+    Column("name", _text(250), nullable=False),
+    Column("did_type", String(1), nullable=False),
+    Column("account", String(25), nullable=False),
+    Column("bytes", BigInteger, nullable=False, default=0),
+    Column("length", BigInteger, nullable=False, default=0),
+    Column("events", BigInteger, nullable=True),
+    Column("md5", String(32), nullable=True),
+    Column("adler32", String(8), nullable=True),
+    Column("guid", String(36), nullable=True),
+    Column("is_open", Boolean, nullable=False, default=False),
+    Column("suppressed", Boolean, nullable=False, default=False),
+    Column("hidden", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("closed_at", DateTime, nullable=True),
+    Column("accessed_at", DateTime, nullable=True),
+    Column("expired_at", DateTime, nullable=True),
+    Column("eol_at", DateTime, nullable=True),
+    *(Column(key, _column_type(kind), nullable=True) for key, kind in OPTIMISED.items()),
+    Column("meta", JSON().with_variant(JSONB(), "postgresql"), nullable=True),
+    PrimaryKeyConstraint("scope", "name", name="dids_pk"),
+    ForeignKeyConstraint(["scope"], ["scopes.scope"], name="dids_scope_fk"),
+)
+
+Index("dids_type_idx", dids.c.scope, dids.c.did_type, dids.c.name)
+Index("dids_created_idx", dids.c.created_at)
+for _key in ("run_number", "datatype", "campaign", "project", "panda_id", "task_id", "stream_name"):
+    Index(f"dids_{_key}_idx", dids.c[_key])
+
+contents = Table(
+    "contents",
+    metadata,
+    Column("scope", _text(25), nullable=False),
+    Column("name", _text(250), nullable=False),
+    Column("child_scope", _text(25), nullable=False),
+    Column("child_name", _text(250), nullable=False),
+    Column("child_type", String(1), nullable=False),
+    PrimaryKeyConstraint("scope", "name", "child_scope", "child_name", name="contents_pk"),
+)
+Index("contents_child_idx", contents.c.child_scope, contents.c.child_name)
+
+schema_version = Table(
+    "didmeta_schema",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", DateTime, nullable=False),
+)

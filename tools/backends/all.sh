@@ -1,0 +1,23 @@
+#!/bin/bash
+# All test backends at once, for manual use.
+# Usage: all.sh install          install/build every backend into the cache (idempotent)
+#        all.sh start [BASE]     start each backend in BASE/<kind> (BASE default /tmp/didmeta-backends) on fixed
+#                                ports: postgres 55432, ferretdb 27018, opensearch 9250, elasticsearch 9251;
+#                                prints `export DIDMETA_<KIND>_URL=...` lines, so: eval "$(all.sh start)"
+#        all.sh stop [BASE]      stop every backend that has a BASE/<kind>/pid
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BASE=${2:-/tmp/didmeta-backends}
+declare -A PORT=( [postgres]=55432 [ferretdb]=27018 [opensearch]=9250 [elasticsearch]=9251 )
+KINDS=(postgres ferretdb opensearch elasticsearch)
+
+case ${1:-} in
+  install) for k in "${KINDS[@]}"; do "$HERE/$k.sh" install; done ;;
+  start)
+    for k in "${KINDS[@]}"; do
+      url=$("$HERE/$k.sh" start "$BASE/$k" "${PORT[$k]}" | tail -1)
+      echo "export DIDMETA_${k^^}_URL=$url"
+    done ;;
+  stop) for k in "${KINDS[@]}"; do [ ! -s "$BASE/$k/pid" ] || "$HERE/$k.sh" stop "$BASE/$k"; done ;;
+  *) sed -n '2,/^set /{/^#/p}' "$0" >&2; exit 2 ;;
+esac

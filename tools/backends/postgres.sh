@@ -1,0 +1,45 @@
+#!/bin/bash
+# Throwaway PostgreSQL 15 cluster for tests (trust auth, user postgres, fsync off, TCP only).
+# Usage: postgres.sh install           apt-get install postgresql-15 unless an initdb is already there
+#        postgres.sh start DIR PORT    initdb + start as user postgres on 127.0.0.1:PORT; cluster and server.log
+#                                      in DIR/run; postmaster PID in DIR/pid; prints postgresql://postgres@127.0.0.1:PORT/postgres
+#        postgres.sh stop DIR          fast shutdown (SIGINT) of the PID in DIR/pid, wait for it to exit
+set -euo pipefail
+BACKEND=postgres
+# shellcheck source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+pgbin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+
+install() {
+  with_lock postgres
+  if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then log "installed: $(pgbin)"; return; fi
+  apt_install postgresql-15
+}
+
+start() {
+  local dir=${1:?DIR} port=${2:?PORT} bin run
+  bin=$(pgbin); [ -x "$bin/initdb" ] || die "not installed; run: $0 install"
+  mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
+  if [ -s "$dir/pid" ] && alive "$(cat "$dir/pid")"; then die "already running in $dir"; fi
+  ports_free "$port"; rm -f "$dir/pid"
+  run=$(service_dir postgres "$dir")
+  cd /tmp   # runuser complains when postgres cannot read the current directory
+  runuser -u postgres -- "$bin/initdb" -D "$run/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
+    >"$run/initdb.log" 2>&1 || fail_start "$dir" "initdb failed" "$run/initdb.log"
+  # unix_socket_directories='' => TCP only (socket paths under deep test dirs can exceed 107 bytes)
+  runuser -u postgres -- "$bin/pg_ctl" -D "$run/data" -l "$run/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    start >/dev/null 2>&1 || { head -1 "$run/data/postmaster.pid" > "$dir/pid" 2>/dev/null || true
+                               fail_start "$dir" "PostgreSQL did not start on $port" "$run/server.log"; }
+  head -1 "$run/data/postmaster.pid" > "$dir/pid"
+  log "ready on 127.0.0.1:$port (PID $(cat "$dir/pid"))"
+  echo "postgresql://postgres@127.0.0.1:$port/postgres"
+}
+
+case ${1:-} in
+  install) install ;;
+  start) start "${2:-}" "${3:-}" ;;
+  stop) stop_pid "${2:?DIR}" INT ;;
+  *) sed -n '2,/^set /{/^#/p}' "$0" >&2; exit 2 ;;
+esac
