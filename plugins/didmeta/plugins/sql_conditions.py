@@ -157,7 +157,8 @@ class JsonConditions:
     """Typed conditions on the JSON metadata column, for one dialect."""
 
     def __init__(self, column: ColumnElement[Any], dialect: str) -> None:
-        self.column = column
+        # The catalogue's column is JSON with a JSONB variant: use JSONB's operators on PostgreSQL.
+        self.column = type_coerce(column, JSONB) if dialect == "postgresql" else column
         self.dialect = dialect
 
     # --- accessors -------------------------------------------------------------------------
