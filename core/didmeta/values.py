@@ -15,7 +15,7 @@ from typing import Any, TypeAlias
 from didmeta.errors import InvalidArgument
 from didmeta.identifiers import KEY_RE
 
-MetaValue: TypeAlias = "None | bool | int | float | str | datetime | list[MetaValue] | dict[str, MetaValue]"
+MetaValue: TypeAlias = "bool | int | float | str | datetime | list[MetaValue] | dict[str, MetaValue] | None"
 Metadata: TypeAlias = dict[str, "MetaValue"]
 
 INT64_MIN = -(2**63)
@@ -109,14 +109,16 @@ def parse_text_value(text: str) -> MetaValue:
 def check_value(value: Any, field: str) -> MetaValue:
     """Validate a Python value as a storable metadata value (and normalise timestamps)."""
     if value is None or isinstance(value, bool | str):
-        return value  # type: ignore[no-any-return]
+        return value
     if isinstance(value, int):
         if not INT64_MIN <= value <= INT64_MAX:
             raise InvalidArgument.for_field(field, "integer out of the int64 range", reason="INVALID_VALUE")
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise InvalidArgument.for_field(field, "NaN and infinities cannot be stored", reason="INVALID_VALUE")
+            raise InvalidArgument.for_field(
+                field, "NaN and infinities cannot be stored", reason="INVALID_VALUE"
+            )
         return value
     if isinstance(value, datetime):
         return normalize_timestamp(value)
@@ -131,7 +133,9 @@ def check_value(value: Any, field: str) -> MetaValue:
                 )
             checked[key] = check_value(item, f"{field}.{key}")
         return checked
-    raise InvalidArgument.for_field(field, f"unsupported value type {type(value).__name__}", reason="INVALID_VALUE")
+    raise InvalidArgument.for_field(
+        field, f"unsupported value type {type(value).__name__}", reason="INVALID_VALUE"
+    )
 
 
 def format_timestamp(value: datetime) -> str:

@@ -12,7 +12,15 @@ from didmeta.filters.grammar import RawClause
 from didmeta.filters.model import Op
 from didmeta.identifiers import TYPE_SELECTORS, DidKey, DidType
 from didmeta.v1 import did_pb2, filter_pb2, value_pb2
-from didmeta.values import INT64_MAX, INT64_MIN, Metadata, MetaValue, check_value, format_value, normalize_timestamp
+from didmeta.values import (
+    INT64_MAX,
+    INT64_MIN,
+    Metadata,
+    MetaValue,
+    check_value,
+    format_value,
+    normalize_timestamp,
+)
 
 DID_TYPE_TO_WIRE = {
     DidType.FILE: did_pb2.DID_TYPE_FILE,
@@ -51,8 +59,9 @@ def did_type_from_wire(value: int, field: str) -> DidType:
     try:
         return DID_TYPE_FROM_WIRE[value]  # type: ignore[index]
     except KeyError:
-        raise InvalidArgument.for_field(field, "a DID type (FILE, DATASET or CONTAINER) is required",
-                                        reason="INVALID_TYPE") from None
+        raise InvalidArgument.for_field(
+            field, "a DID type (FILE, DATASET or CONTAINER) is required", reason="INVALID_TYPE"
+        ) from None
 
 
 def value_to_wire(value: MetaValue, out: value_pb2.Value | None = None) -> value_pb2.Value:
@@ -103,14 +112,15 @@ def value_from_wire(message: value_pb2.Value, field: str = "value") -> MetaValue
     if kind == "list_value":
         return [value_from_wire(item, f"{field}[{i}]") for i, item in enumerate(message.list_value.values)]
     return check_value(
-        {key: value_from_wire(item, f"{field}.{key}") for key, item in message.map_value.fields.items()}, field
+        {key: value_from_wire(item, f"{field}.{key}") for key, item in message.map_value.fields.items()},
+        field,
     )
 
 
 def metadata_to_wire(metadata: Mapping[str, MetaValue], out: Mapping[str, value_pb2.Value]) -> None:
     """Fill a protobuf map<string, Value> from a Python mapping."""
     for key, value in metadata.items():
-        value_to_wire(value, out[key])  # type: ignore[index]
+        value_to_wire(value, out[key])
 
 
 def metadata_from_wire(message: Mapping[str, value_pb2.Value], field: str = "metadata") -> Metadata:
@@ -128,7 +138,9 @@ def did_key_from_wire(message: did_pb2.DidKey) -> DidKey:
 def filter_from_wire(message: filter_pb2.Filter, field: str = "filter") -> list[list[RawClause]] | str:
     """The string expression, or the structured groups as raw clauses."""
     if message.expression and len(message.groups):
-        raise InvalidArgument.for_field(field, "give either groups or expression, not both", reason="INVALID_FILTER")
+        raise InvalidArgument.for_field(
+            field, "give either groups or expression, not both", reason="INVALID_FILTER"
+        )
     if message.expression:
         return message.expression
     groups: list[list[RawClause]] = []
@@ -138,9 +150,13 @@ def filter_from_wire(message: filter_pb2.Filter, field: str = "filter") -> list[
             where = f"{field}.groups[{g}].clauses[{c}]"
             op = OP_FROM_WIRE.get(clause.operator)
             if op is None:
-                raise InvalidArgument.for_field(f"{where}.operator", "operator is required", reason="INVALID_FILTER")
+                raise InvalidArgument.for_field(
+                    f"{where}.operator", "operator is required", reason="INVALID_FILTER"
+                )
             value = value_from_wire(clause.value, f"{where}.value")
-            clauses.append(RawClause(clause.key, op, value, False, f"{clause.key}.{op.value}={format_value(value)}"))
+            clauses.append(
+                RawClause(clause.key, op, value, False, f"{clause.key}.{op.value}={format_value(value)}")
+            )
         if clauses:
             groups.append(clauses)
     return groups

@@ -67,9 +67,20 @@ class ServerProcess:
         environment.update(self.env)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "didmeta.server", "--config", str(config), "--port-file", str(port_file),
-                 *self.extra_args],
-                stdout=log, stderr=log, cwd=self.directory, env=environment,
+                [
+                    sys.executable,
+                    "-m",
+                    "didmeta.server",
+                    "--config",
+                    str(config),
+                    "--port-file",
+                    str(port_file),
+                    *self.extra_args,
+                ],
+                stdout=log,
+                stderr=log,
+                cwd=self.directory,
+                env=environment,
             )
         deadline = time.monotonic() + _START_TIMEOUT_S
         while not (port_file.exists() and port_file.read_text().strip()):

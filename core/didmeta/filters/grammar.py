@@ -62,7 +62,9 @@ def split_outside(text: str, separator: str) -> list[str]:
         else:
             current.append(char)
     if in_quotes:
-        raise InvalidArgument.for_field("filter", f"unterminated double quote in {text!r}", reason="INVALID_FILTER")
+        raise InvalidArgument.for_field(
+            "filter", f"unterminated double quote in {text!r}", reason="INVALID_FILTER"
+        )
     parts.append("".join(current))
     return parts
 
@@ -104,7 +106,9 @@ def _parse_value(text: str, clause: str) -> tuple[MetaValue, bool]:
     if len(stripped) >= 2 and stripped[0] == '"' and stripped[-1] == '"':
         return stripped[1:-1], True
     if not stripped:
-        raise InvalidArgument.for_field("filter", f"clause {clause!r} has an empty value", reason="INVALID_FILTER")
+        raise InvalidArgument.for_field(
+            "filter", f"clause {clause!r} has an empty value", reason="INVALID_FILTER"
+        )
     return parse_text_value(stripped), False
 
 
@@ -154,7 +158,9 @@ def parse_clause(clause: str) -> list[RawClause]:
         key, suffix_op = _split_key(operands[1], clause)
         if suffix_op is not None:
             raise InvalidArgument.for_field(
-                "filter", f"clause {clause!r}: no operator suffix in a compound range", reason="INVALID_FILTER"
+                "filter",
+                f"clause {clause!r}: no operator suffix in a compound range",
+                reason="INVALID_FILTER",
             )
         low, low_literal = _parse_value(operands[0], clause)
         high, high_literal = _parse_value(operands[2], clause)
@@ -163,8 +169,12 @@ def parse_clause(clause: str) -> list[RawClause]:
             RawClause(key, second, high, high_literal, clause),
         ]
     if not operators:
-        raise InvalidArgument.for_field("filter", f"clause {clause!r} has no operator", reason="INVALID_FILTER")
-    raise InvalidArgument.for_field("filter", f"clause {clause!r} has too many operators", reason="INVALID_FILTER")
+        raise InvalidArgument.for_field(
+            "filter", f"clause {clause!r} has no operator", reason="INVALID_FILTER"
+        )
+    raise InvalidArgument.for_field(
+        "filter", f"clause {clause!r} has too many operators", reason="INVALID_FILTER"
+    )
 
 
 def parse_filter_string(text: str) -> list[list[RawClause]]:

@@ -56,8 +56,9 @@ class DidColumnPlugin(RelationalPlugin):
                     assert isinstance(value, int | float)
                     values["expired_at"] = naive_utc(datetime.now(UTC) + timedelta(seconds=float(value)))
                 else:
-                    raise InvalidArgument.for_field(where, "lifetime takes seconds (a number) or null",
-                                                    reason="INVALID_VALUE")
+                    raise InvalidArgument.for_field(
+                        where, "lifetime takes seconds (a number) or null", reason="INVALID_VALUE"
+                    )
                 continue
             values[key] = self._coerce(key, value, where)
         return values
@@ -79,7 +80,9 @@ class DidColumnPlugin(RelationalPlugin):
             return value
         if kind == "timestamp" and isinstance(value, datetime):
             return naive_utc(value)
-        raise InvalidArgument.for_field(where, f"{key} takes a {kind} value, not a {vtype}", reason="INVALID_VALUE")
+        raise InvalidArgument.for_field(
+            where, f"{key} takes a {kind} value, not a {vtype}", reason="INVALID_VALUE"
+        )
 
     def check_values(self, items: Sequence[tuple[DidKey, Metadata]]) -> None:
         for did, metadata in items:
@@ -109,7 +112,8 @@ class DidColumnPlugin(RelationalPlugin):
             if key in INTRINSIC:
                 raise FailedPrecondition(
                     f"{key} is an intrinsic attribute of {did} and cannot be deleted",
-                    reason="INTRINSIC_KEY", metadata={"key": key},
+                    reason="INTRINSIC_KEY",
+                    metadata={"key": key},
                 )
             columns.append("expired_at" if key == LIFETIME_KEY else key)
         row = uow.conn.execute(
@@ -117,9 +121,13 @@ class DidColumnPlugin(RelationalPlugin):
         ).one()
         for key, value in zip(keys, row, strict=True):
             if value is None:
-                raise NotFound(f"key {key!r} is not set on {did}", reason="KEY_NOT_FOUND", metadata={"key": key})
+                raise NotFound(
+                    f"key {key!r} is not set on {did}", reason="KEY_NOT_FOUND", metadata={"key": key}
+                )
         uow.conn.execute(
-            update(dids).where(dids.c.scope == did.scope, dids.c.name == did.name).values({c: None for c in columns})
+            update(dids)
+            .where(dids.c.scope == did.scope, dids.c.name == did.name)
+            .values(dict.fromkeys(columns))
         )
 
     def delete_dids(self, uow: UnitOfWork, dids_: Sequence[DidKey]) -> None:
@@ -135,14 +143,21 @@ class DidColumnPlugin(RelationalPlugin):
             for row in rows:
                 values = dict(zip(_READ_COLUMNS, row, strict=True))
                 key = DidKey(values.pop("scope"), values.pop("name"))
-                metadata: Metadata = {"scope": key.scope, "name": key.name,
-                                      "type": _TYPE_NAMES[values.pop("did_type")]}
+                metadata: Metadata = {
+                    "scope": key.scope,
+                    "name": key.name,
+                    "type": _TYPE_NAMES[values.pop("did_type")],
+                }
                 for column, value in values.items():
                     if value is not None:
-                        metadata[column] = normalize_timestamp(value) if isinstance(value, datetime) else _aware(value)
+                        metadata[column] = (
+                            normalize_timestamp(value) if isinstance(value, datetime) else _aware(value)
+                        )
                 result[key] = metadata
         return result
 
     def condition(self, clause: Clause, ignore_case: bool) -> ColumnElement[bool]:
         kind = _FILTER_KINDS[clause.key]
-        return column_condition(dids.c[clause.key], kind, clause, dialect=self.store.dialect, ignore_case=ignore_case)
+        return column_condition(
+            dids.c[clause.key], kind, clause, dialect=self.store.dialect, ignore_case=ignore_case
+        )

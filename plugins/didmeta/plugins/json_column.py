@@ -72,7 +72,9 @@ class JsonColumnPlugin(RelationalPlugin):
         document = self._read(uow.conn, [did], lock=True).get(did, {})
         for key in keys:
             if key not in document:
-                raise NotFound(f"key {key!r} is not set on {did}", reason="KEY_NOT_FOUND", metadata={"key": key})
+                raise NotFound(
+                    f"key {key!r} is not set on {did}", reason="KEY_NOT_FOUND", metadata={"key": key}
+                )
         for key in keys:
             del document[key]
         self._write(uow.conn, {did: document})

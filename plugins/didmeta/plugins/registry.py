@@ -57,5 +57,7 @@ def load_plugin_class(name: str) -> type[MetadataPlugin]:
         if entry_point.name.upper() == key:
             return check_plugin_class(key, entry_point.load())
     raise InvalidArgument.for_field(
-        "plugins", f"unknown plugin {name!r}; available: {', '.join(available_plugins())}", reason="UNKNOWN_PLUGIN"
+        "plugins",
+        f"unknown plugin {name!r}; available: {', '.join(available_plugins())}",
+        reason="UNKNOWN_PLUGIN",
     )

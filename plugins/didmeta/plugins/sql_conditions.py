@@ -13,14 +13,15 @@ PostgreSQL; `_`, `%`, `?`, `[` are literal.
 
 from __future__ import annotations
 
+import operator
+import typing
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
     Numeric,
-    String,
     and_,
     case,
     cast,
@@ -31,7 +32,6 @@ from sqlalchemy import (
     not_,
     or_,
     select,
-    true,
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -87,17 +87,14 @@ def _string_compare(
 
 
 def _compare(expr: ColumnElement[Any], op: Op, value: Any) -> ColumnElement[bool]:
-    if op is Op.EQ:
-        return expr == value
-    if op is Op.LT:
-        return expr < value
-    if op is Op.LTE:
-        return expr <= value
-    if op is Op.GT:
-        return expr > value
-    if op is Op.GTE:
-        return expr >= value
-    raise AssertionError(op)
+    comparisons: dict[Op, Callable[[Any, Any], Any]] = {
+        Op.EQ: operator.eq,
+        Op.LT: operator.lt,
+        Op.LTE: operator.le,
+        Op.GT: operator.gt,
+        Op.GTE: operator.ge,
+    }
+    return typing.cast(ColumnElement[bool], comparisons[op](expr, value))
 
 
 def naive_utc(value: datetime) -> datetime:
@@ -113,12 +110,25 @@ def column_condition(
     if op is Op.EXISTS:
         return column.is_not(None) if value else column.is_(None)
     if op is Op.NE:
-        return negate(column_condition(column, kind, Clause(clause.key, Op.EQ, value, clause.wildcard),
-                                       dialect=dialect, ignore_case=ignore_case))
+        return negate(
+            column_condition(
+                column,
+                kind,
+                Clause(clause.key, Op.EQ, value, clause.wildcard),
+                dialect=dialect,
+                ignore_case=ignore_case,
+            )
+        )
     if op is Op.IN:
         assert isinstance(value, list)
-        return or_(*(column_condition(column, kind, Clause(clause.key, Op.EQ, v), dialect=dialect,
-                                      ignore_case=ignore_case) for v in value))
+        return or_(
+            *(
+                column_condition(
+                    column, kind, Clause(clause.key, Op.EQ, v), dialect=dialect, ignore_case=ignore_case
+                )
+                for v in value
+            )
+        )
     if op is Op.CONTAINS:
         return false()
     value = _coerce_to_column(kind, value)
@@ -166,7 +176,7 @@ class JsonConditions:
         return "$." + ".".join(f'"{part}"' for part in (key, *more))
 
     def json_type(self, key: str) -> ColumnElement[Any]:
-        """sqlite: null/true/false/integer/real/text/array/object; pg: null/boolean/number/string/array/object."""
+        """The stored JSON type of a key (SQLite and PostgreSQL name the types differently)."""
         if self.dialect == "sqlite":
             return func.json_type(self.column, self._path(key))
         return func.jsonb_typeof(self.column[key])
@@ -174,14 +184,19 @@ class JsonConditions:
     def number(self, key: str) -> ColumnElement[Any]:
         if self.dialect == "sqlite":
             return case(
-                (self.json_type(key).in_(("integer", "real")), func.json_extract(self.column, self._path(key))),
+                (
+                    self.json_type(key).in_(("integer", "real")),
+                    func.json_extract(self.column, self._path(key)),
+                ),
                 else_=None,
             )
         return case((self.json_type(key) == "number", cast(self.column[key].astext, Numeric)), else_=None)
 
     def text(self, key: str) -> ColumnElement[Any]:
         if self.dialect == "sqlite":
-            return case((self.json_type(key) == "text", func.json_extract(self.column, self._path(key))), else_=None)
+            return case(
+                (self.json_type(key) == "text", func.json_extract(self.column, self._path(key))), else_=None
+            )
         return case((self.json_type(key) == "string", self.column[key].astext), else_=None)
 
     def timestamp(self, key: str) -> ColumnElement[Any]:
@@ -213,8 +228,9 @@ class JsonConditions:
         if op is Op.CONTAINS:
             return self._contains(key, value, ignore_case)
         if op is Op.PREFIX:
-            return pattern_match(self.text(key), str(value), dialect=self.dialect, ignore_case=ignore_case,
-                                 prefix=True)
+            return pattern_match(
+                self.text(key), str(value), dialect=self.dialect, ignore_case=ignore_case, prefix=True
+            )
         if clause.wildcard:
             return pattern_match(self.text(key), str(value), dialect=self.dialect, ignore_case=ignore_case)
         return self._compare_scalar(key, op, value, ignore_case)
@@ -248,7 +264,9 @@ class JsonConditions:
                 case((self.json_type(key) == "array", self.column[key]), else_=None)
             ).table_valued("value")
             return exists(
-                select(literal(1)).select_from(element).where(
+                select(literal(1))
+                .select_from(element)
+                .where(
                     func.jsonb_typeof(element.c.value) == "string",
                     func.lower(element.c.value.op("#>>")(literal("{}"))) == str(value).lower(),
                 )
@@ -276,4 +294,3 @@ class JsonConditions:
             self.json_type(key) == "array",
             exists(select(literal(1)).select_from(each).where(match)),
         )
-

@@ -71,14 +71,17 @@ async def start_server(settings: Settings) -> RunningServer:
         await asyncio.to_thread(load_demo_data, dispatcher)
     server = grpc.aio.server(options=_options(settings))
     authenticator = make_authenticator(settings.auth)
-    did_service_pb2_grpc.add_DidServiceServicer_to_server(DidServicer(dispatcher, settings, authenticator), server)
+    did_service_pb2_grpc.add_DidServiceServicer_to_server(
+        DidServicer(dispatcher, settings, authenticator), server
+    )
     metadata_service_pb2_grpc.add_MetadataServiceServicer_to_server(
         MetadataServicer(dispatcher, settings, authenticator), server
     )
     health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
-        (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server
+        (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        server,
     )
     port = _bind(server, settings)
     if port == 0:
@@ -87,11 +90,20 @@ async def start_server(settings: Settings) -> RunningServer:
     for name in ("", *SERVICE_NAMES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     host = settings.listen.rsplit(":", 1)[0]
-    log.info("didmeta listening", extra={"address": f"{host}:{port}", "database": store.engine.url.render_as_string(),
-                                         "plugins": [p.name for p in dispatcher.plugins],
-                                         "tls": settings.tls is not None})
+    log.info(
+        "didmeta listening",
+        extra={
+            "address": f"{host}:{port}",
+            "database": store.engine.url.render_as_string(),
+            "plugins": [p.name for p in dispatcher.plugins],
+            "tls": settings.tls is not None,
+        },
+    )
     if settings.auth.mode == "local":
-        log.warning("authentication is off: every call runs as the local admin account %r", settings.auth.local_account)
+        log.warning(
+            "authentication is off: every call runs as the local admin account %r",
+            settings.auth.local_account,
+        )
     return RunningServer(server, port, dispatcher, health_servicer)
 
 

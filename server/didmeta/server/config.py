@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -58,7 +59,9 @@ class Settings(BaseSettings):
     grace_seconds: float = Field(10.0, ge=0, description="Drain time for in-flight calls on SIGTERM")
     batch_size: int = Field(1000, ge=1, le=10000, description="DIDs per ListDids message (default)")
     max_batch_size: int = Field(5000, ge=1, le=20000, description="Cap on a client's batch_size")
-    first_batch_size: int = Field(100, ge=1, description="Size of the first message, for time to first result")
+    first_batch_size: int = Field(
+        100, ge=1, description="Size of the first message, for time to first result"
+    )
     max_request_items: int = Field(100_000, ge=1, description="Items one unary request may carry")
     max_message_bytes: int = Field(16 * 1024 * 1024, ge=4 * 1024 * 1024, description="gRPC max message size")
     max_connection_age_seconds: float | None = Field(
@@ -108,17 +111,17 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, _FileSource(settings_cls))
 
 
-_config_file_data: dict[str, Any] = {}
+_config_file_data: ContextVar[dict[str, Any] | None] = ContextVar("didmeta_config_file_data", default=None)
 
 
 class _FileSource(PydanticBaseSettingsSource):
     """The parsed config file, below the environment in precedence."""
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return _config_file_data.get(field_name), field_name, False
+        return (_config_file_data.get() or {}).get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        return dict(_config_file_data)
+        return dict(_config_file_data.get() or {})
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -138,10 +141,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build the Settings: flags (`overrides`, None values ignored) > env > file > defaults."""
-    global _config_file_data
     path = config_file or (Path(os.environ["DIDMETA_CONFIG"]) if os.environ.get("DIDMETA_CONFIG") else None)
-    _config_file_data = read_config_file(path) if path else {}
+    token = _config_file_data.set(read_config_file(path) if path else {})
     try:
         return Settings(**{key: value for key, value in overrides.items() if value is not None})
     finally:
-        _config_file_data = {}
+        _config_file_data.reset(token)

@@ -24,16 +24,29 @@ def load_demo_data(dispatcher: Dispatcher, account: str = "root") -> bool:
         for d in range(2):
             dataset = DidKey(DEMO_SCOPE, f"{campaign}.dataset_{d}")
             run = 1000 + 10 * c + d
-            new.append(NewDid(NewDidSpec(dataset, DidType.DATASET, account),
-                              {"campaign": campaign, "run_number": run, "datatype": ("RAW", "AOD")[d]}))
+            new.append(
+                NewDid(
+                    NewDidSpec(dataset, DidType.DATASET, account),
+                    {"campaign": campaign, "run_number": run, "datatype": ("RAW", "AOD")[d]},
+                )
+            )
             attachments.append((container, dataset))
             for f in range(10):
                 file = DidKey(DEMO_SCOPE, f"{campaign}.dataset_{d}.file_{f:03d}")
-                new.append(NewDid(
-                    NewDidSpec(file, DidType.FILE, account, bytes=1_000_000 * (f + 1), adler32=f"{f:08x}"),
-                    {"run_number": run, "energy": 6800.0 + f, "quality": ("good", "bad")[f % 2],
-                     "taken_at": datetime(2024, 5, 1 + f, tzinfo=UTC), "tags": ["demo", campaign]},
-                ))
+                new.append(
+                    NewDid(
+                        NewDidSpec(
+                            file, DidType.FILE, account, bytes=1_000_000 * (f + 1), adler32=f"{f:08x}"
+                        ),
+                        {
+                            "run_number": run,
+                            "energy": 6800.0 + f,
+                            "quality": ("good", "bad")[f % 2],
+                            "taken_at": datetime(2024, 5, 1 + f, tzinfo=UTC),
+                            "tags": ["demo", campaign],
+                        },
+                    )
+                )
                 attachments.append((dataset, file))
     dispatcher.load_chunk(new, [], attachments)
     return True

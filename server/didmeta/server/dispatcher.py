@@ -16,14 +16,15 @@ from typing import TypeVar
 from sqlalchemy import Connection
 
 from didmeta.attributes import INTRINSIC, RESERVED
-from didmeta.errors import InvalidArgument, NotFound
+from didmeta.errors import InvalidArgument
 from didmeta.identifiers import DidKey, validate_key
 from didmeta.plugins.base import MetadataPlugin, RelationalPlugin, UnitOfWork
 from didmeta.plugins.did_column import DidColumnPlugin
 from didmeta.plugins.registry import load_plugin_class
 from didmeta.server.config import Settings
+from didmeta.server.query.merge import MergedStream
 from didmeta.server.query.plan import ListQuery, Planner
-from didmeta.server.query.stream import QueryStream
+from didmeta.server.query.stream import QueryStream, RowStream
 from didmeta.server.store import catalog
 from didmeta.server.store.catalog import DidRecord, NewDidSpec, ScopeRecord
 from didmeta.server.store.engine import Store
@@ -95,16 +96,18 @@ class Dispatcher:
         for plugin in self.plugins:
             if plugin.manages_key(key):
                 return plugin
-        raise InvalidArgument.for_field(f"metadata.{key}", f"no enabled plugin manages the key {key!r}",
-                                        reason="UNMANAGED_KEY")
+        raise InvalidArgument.for_field(
+            f"metadata.{key}", f"no enabled plugin manages the key {key!r}", reason="UNMANAGED_KEY"
+        )
 
     def check_metadata(self, metadata: Metadata, field: str) -> Metadata:
         checked: Metadata = {}
         for key, value in metadata.items():
             validate_key(key, f"{field}.{key}")
             if key in RESERVED:
-                raise InvalidArgument.for_field(f"{field}.{key}", f"{key} is reserved and cannot be set",
-                                                reason="RESERVED_KEY")
+                raise InvalidArgument.for_field(
+                    f"{field}.{key}", f"{key} is reserved and cannot be set", reason="RESERVED_KEY"
+                )
             checked[key] = check_value(value, f"{field}.{key}")
         return checked
 
@@ -203,7 +206,9 @@ class Dispatcher:
         return self._write(work)
 
     # --- metadata ---------------------------------------------------------------------------------
-    def _with_children(self, conn: Connection, items: Sequence[tuple[DidKey, Metadata]]) -> list[tuple[DidKey, Metadata]]:
+    def _with_children(
+        self, conn: Connection, items: Sequence[tuple[DidKey, Metadata]]
+    ) -> list[tuple[DidKey, Metadata]]:
         children = catalog.child_types(conn, [did for did, _ in items])
         expanded: dict[DidKey, Metadata] = {}
         for did, metadata in items:
@@ -212,7 +217,9 @@ class Dispatcher:
         return list(expanded.items())
 
     def set_metadata(self, items: Sequence[tuple[DidKey, Metadata]], recursive: bool = False) -> int:
-        checked = [(did, self.check_metadata(md, f"items[{i}].metadata")) for i, (did, md) in enumerate(items)]
+        checked = [
+            (did, self.check_metadata(md, f"items[{i}].metadata")) for i, (did, md) in enumerate(items)
+        ]
         dids_ = [did for did, _ in checked]
         if len(set(dids_)) != len(dids_):
             raise InvalidArgument.for_field("items", "a DID is given twice", reason="DUPLICATE_DID")
@@ -231,7 +238,9 @@ class Dispatcher:
         metadata: Sequence[tuple[DidKey, Metadata]],
         attachments: Sequence[tuple[DidKey, DidKey]],
     ) -> LoadResult:
-        checked = [(did, self.check_metadata(md, f"metadata[{i}].metadata")) for i, (did, md) in enumerate(metadata)]
+        checked = [
+            (did, self.check_metadata(md, f"metadata[{i}].metadata")) for i, (did, md) in enumerate(metadata)
+        ]
 
         def work(uow: UnitOfWork) -> LoadResult:
             result = LoadResult()
@@ -319,13 +328,26 @@ class Dispatcher:
     # --- listing ----------------------------------------------------------------------------------
     def open_listing(
         self, query: ListQuery, *, long: bool, after: DidKey | None, limit: int | None
-    ) -> QueryStream:
-        statement = self.planner.select_page(query, long=long, after=after, limit=limit)
-        return QueryStream(self.store, statement)
+    ) -> RowStream:
+        """The rows of a listing: one SQL statement when every clause is relational, else merged streams."""
+        if self.planner.is_pure_sql(query):
+            return QueryStream(
+                self.store, self.planner.select_page(query, long=long, after=after, limit=limit)
+            )
+        return MergedStream(self.store, self.planner, query, long=long, after=after, limit=limit)
 
     def count_dids(self, query: ListQuery) -> int:
-        with self.store.read() as conn:
-            return int(conn.execute(self.planner.count(query)).scalar_one())
+        if self.planner.is_pure_sql(query):
+            with self.store.read() as conn:
+                return int(conn.execute(self.planner.count(query)).scalar_one())
+        stream = MergedStream(self.store, self.planner, query, long=False, after=None, limit=None)
+        try:
+            total = 0
+            while rows := stream.fetch(10_000):
+                total += len(rows)
+            return total
+        finally:
+            stream.close()
 
     def metadata_for(self, keys: Sequence[DidKey], wanted: Sequence[str]) -> dict[DidKey, Metadata]:
         """The requested keys of each DID (long listings), read from their owners only."""

@@ -38,8 +38,9 @@ def as_didmeta_error(error: BaseException) -> DidmetaError:
     if isinstance(error, DidmetaError):
         return error
     if isinstance(error, sa_exc.IntegrityError):
-        return FailedPrecondition("the request conflicts with a concurrent change; retry it",
-                                  reason="CONCURRENT_MODIFICATION")
+        return FailedPrecondition(
+            "the request conflicts with a concurrent change; retry it", reason="CONCURRENT_MODIFICATION"
+        )
     if isinstance(error, sa_exc.OperationalError) and "interrupt" in str(error).lower():
         return Cancelled("the query was interrupted")
     if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.DisconnectionError):
@@ -71,7 +72,8 @@ def to_grpc_status(error: DidmetaError) -> grpc.Status:
 
 
 async def abort(context: grpc.aio.ServicerContext[Any, Any], error: BaseException) -> None:
-    await context.abort_with_status(to_grpc_status(as_didmeta_error(error)))
+    status = to_grpc_status(as_didmeta_error(error))
+    await context.abort(status.code, status.details, status.trailing_metadata)
 
 
 def guarded(method: F) -> F:
@@ -86,7 +88,7 @@ def guarded(method: F) -> F:
                     yield item
             except (asyncio.CancelledError, grpc.aio.AbortError):
                 raise
-            except Exception as error:  # noqa: BLE001 - mapped to a status right here
+            except Exception as error:
                 await abort(context, error)
 
         return cast(F, stream_wrapper)
@@ -98,7 +100,7 @@ def guarded(method: F) -> F:
             return await method(self, request, context)
         except (asyncio.CancelledError, grpc.aio.AbortError):
             raise
-        except Exception as error:  # noqa: BLE001 - mapped to a status right here
+        except Exception as error:
             await abort(context, error)
 
     return cast(F, unary_wrapper)

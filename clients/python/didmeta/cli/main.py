@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from didmeta.client import Client, DidmetaError, LoadChunk, NewDid
 from didmeta.cli.output import EXIT_CODES, EXIT_ERROR, emit_json, emit_table
+from didmeta.client import Client, DidmetaError, LoadChunk, NewDid
 from didmeta.filters.grammar import split_outside
 from didmeta.identifiers import parse_did
 from didmeta.values import format_value, parse_text_value
@@ -38,8 +38,13 @@ pass_context = click.make_pass_decorator(Context)
 
 
 @click.group()
-@click.option("--server", envvar="DIDMETA_SERVER", default="127.0.0.1:50051", show_default=True,
-              help="HOST:PORT of the didmeta server (env DIDMETA_SERVER).")
+@click.option(
+    "--server",
+    envvar="DIDMETA_SERVER",
+    default="127.0.0.1:50051",
+    show_default=True,
+    help="HOST:PORT of the didmeta server (env DIDMETA_SERVER).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print NDJSON instead of tables.")
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Per-call deadline in seconds.")
 @click.version_option("0.1.0", prog_name="didmeta")
@@ -53,14 +58,29 @@ def cli(ctx: click.Context, server: str, as_json: bool, timeout: float) -> None:
 @cli.command()
 @click.option("--listen", help="HOST:PORT to serve on (default 127.0.0.1:50051).")
 @click.option("--database", help="SQLAlchemy URL (default sqlite:///./didmeta.db).")
-@click.option("--config", "config_file", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="TOML or YAML config file (env DIDMETA_CONFIG).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="TOML or YAML config file (env DIDMETA_CONFIG).",
+)
 @click.option("--plugins", help="Comma-separated plugin list, e.g. DID_COLUMN,JSON.")
-@click.option("--demo-data", is_flag=True, default=None, help="Load a small demo catalogue into an empty database.")
-@click.option("--port-file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the bound port here once serving (useful with port 0).")
-def serve(listen: str | None, database: str | None, config_file: Path | None, plugins: str | None,
-          demo_data: bool | None, port_file: Path | None) -> None:
+@click.option(
+    "--demo-data", is_flag=True, default=None, help="Load a small demo catalogue into an empty database."
+)
+@click.option(
+    "--port-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the bound port here once serving (useful with port 0).",
+)
+def serve(
+    listen: str | None,
+    database: str | None,
+    config_file: Path | None,
+    plugins: str | None,
+    demo_data: bool | None,
+    port_file: Path | None,
+) -> None:
     """Run the didmeta gRPC server."""
     from pydantic import ValidationError
 
@@ -69,7 +89,9 @@ def serve(listen: str | None, database: str | None, config_file: Path | None, pl
     from didmeta.server.logging_setup import configure_logging
 
     try:
-        settings = load_settings(config_file, listen=listen, database=database, plugins=plugins, demo_data=demo_data)
+        settings = load_settings(
+            config_file, listen=listen, database=database, plugins=plugins, demo_data=demo_data
+        )
     except ValidationError as error:
         raise click.UsageError(f"invalid configuration:\n{error}") from None
     configure_logging(settings.log_level, settings.log_format)
@@ -115,16 +137,27 @@ def did() -> None:
 
 
 @did.command("add")
-@click.option("--type", "did_type", type=click.Choice(["file", "dataset", "container"], case_sensitive=False),
-              required=True)
+@click.option(
+    "--type",
+    "did_type",
+    type=click.Choice(["file", "dataset", "container"], case_sensitive=False),
+    required=True,
+)
 @click.argument("dids", nargs=-1, required=True)
 @click.option("--bytes", "size", type=int, help="File size in bytes.")
 @click.option("--adler32", help="File Adler-32 checksum (8 hex digits).")
 @click.option("--md5", help="File MD5 checksum (32 hex digits).")
 @click.option("--meta", "meta", multiple=True, metavar="KEY=VALUE", help="Initial metadata (repeatable).")
 @pass_context
-def did_add(ctx: Context, did_type: str, dids: Sequence[str], size: int | None, adler32: str | None,
-            md5: str | None, meta: Sequence[str]) -> None:
+def did_add(
+    ctx: Context,
+    did_type: str,
+    dids: Sequence[str],
+    size: int | None,
+    adler32: str | None,
+    md5: str | None,
+    meta: Sequence[str],
+) -> None:
     """Create DIDs of one type."""
     metadata = dict(_key_value(item) for item in meta)
     created = ctx.client.add_dids(
@@ -211,7 +244,10 @@ def content_list(ctx: Context, did_name: str) -> None:
         for c in children:
             emit_json({"did": f"{c.scope}:{c.name}", "type": c.type, "bytes": c.bytes, "length": c.length})
     else:
-        emit_table(["SCOPE:NAME", "[DID TYPE]", "BYTES"], [(f"{c.scope}:{c.name}", c.type, str(c.bytes)) for c in children])
+        emit_table(
+            ["SCOPE:NAME", "[DID TYPE]", "BYTES"],
+            [(f"{c.scope}:{c.name}", c.type, str(c.bytes)) for c in children],
+        )
 
 
 def _scope_and_name(pattern: str) -> tuple[str, str]:
@@ -232,20 +268,41 @@ def _with_name(filter_text: str, name: str) -> str:
 
 @did.command("list")
 @click.argument("pattern")
-@click.option("--filter", "filter_text", default="", help='Filter expression, e.g. "type=ALL,run_number>=100".')
-@click.option("--type", "did_type", default="collection", show_default=True,
-              type=click.Choice(["all", "collection", "container", "dataset", "file"], case_sensitive=False))
+@click.option(
+    "--filter", "filter_text", default="", help='Filter expression, e.g. "type=ALL,run_number>=100".'
+)
+@click.option(
+    "--type",
+    "did_type",
+    default="collection",
+    show_default=True,
+    type=click.Choice(["all", "collection", "container", "dataset", "file"], case_sensitive=False),
+)
 @click.option("--long", is_flag=True, help="Show type, bytes, length (and --key values).")
 @click.option("--recursive", is_flag=True, help="Also list matching descendants.")
 @click.option("--limit", type=int, default=0, help="At most N DIDs (0: all).")
 @click.option("--ignore-case", is_flag=True, help="Compare strings case-insensitively.")
 @click.option("--key", "keys", multiple=True, help="With --long: metadata keys to show (repeatable).")
 @pass_context
-def did_list(ctx: Context, pattern: str, filter_text: str, did_type: str, long: bool, recursive: bool,
-             limit: int, ignore_case: bool, keys: Sequence[str]) -> None:
+def did_list(
+    ctx: Context,
+    pattern: str,
+    filter_text: str,
+    did_type: str,
+    long: bool,
+    recursive: bool,
+    limit: int,
+    ignore_case: bool,
+    keys: Sequence[str],
+) -> None:
     """List DIDs in SCOPE:NAME-PATTERN matching a filter."""
     scope_pattern, name = _scope_and_name(pattern)
-    options: dict[str, Any] = {"type": did_type, "recursive": recursive, "limit": limit, "ignore_case": ignore_case}
+    options: dict[str, Any] = {
+        "type": did_type,
+        "recursive": recursive,
+        "limit": limit,
+        "ignore_case": ignore_case,
+    }
     expression = _with_name(filter_text, name)
     if not long:
         rows = ctx.client.list_dids(scope_pattern, expression, **options)
@@ -258,30 +315,57 @@ def did_list(ctx: Context, pattern: str, filter_text: str, did_type: str, long: 
     long_rows = ctx.client.list_dids_long(scope_pattern, expression, metadata_keys=list(keys), **options)
     if ctx.as_json:
         for row in long_rows:
-            emit_json({"did": f"{row.scope}:{row.name}", "type": row.type, "bytes": row.bytes,
-                       "length": row.length, **({"metadata": row.metadata} if keys else {})})
+            emit_json(
+                {
+                    "did": f"{row.scope}:{row.name}",
+                    "type": row.type,
+                    "bytes": row.bytes,
+                    "length": row.length,
+                    **({"metadata": row.metadata} if keys else {}),
+                }
+            )
         return
     headers = ["SCOPE:NAME", "[DID TYPE]", "BYTES", "LENGTH", *(k.upper() for k in keys)]
-    emit_table(headers, (
-        (f"{r.scope}:{r.name}", r.type, str(r.bytes), str(r.length),
-         *(format_value(r.metadata[k]) if k in r.metadata else "" for k in keys))
-        for r in long_rows
-    ))
+    emit_table(
+        headers,
+        (
+            (
+                f"{r.scope}:{r.name}",
+                r.type,
+                str(r.bytes),
+                str(r.length),
+                *(format_value(r.metadata[k]) if k in r.metadata else "" for k in keys),
+            )
+            for r in long_rows
+        ),
+    )
 
 
 @did.command("count")
 @click.argument("pattern")
 @click.option("--filter", "filter_text", default="")
-@click.option("--type", "did_type", default="collection", show_default=True,
-              type=click.Choice(["all", "collection", "container", "dataset", "file"], case_sensitive=False))
+@click.option(
+    "--type",
+    "did_type",
+    default="collection",
+    show_default=True,
+    type=click.Choice(["all", "collection", "container", "dataset", "file"], case_sensitive=False),
+)
 @click.option("--recursive", is_flag=True)
 @click.option("--ignore-case", is_flag=True)
 @pass_context
-def did_count(ctx: Context, pattern: str, filter_text: str, did_type: str, recursive: bool, ignore_case: bool) -> None:
+def did_count(
+    ctx: Context, pattern: str, filter_text: str, did_type: str, recursive: bool, ignore_case: bool
+) -> None:
     """Count the DIDs `did list` would show."""
     scope_pattern, name = _scope_and_name(pattern)
-    count = ctx.client.count_dids(scope_pattern, _with_name(filter_text, name), type=did_type,
-                                  recursive=recursive, ignore_case=ignore_case)
+    count = ctx.client.count_dids(
+        scope_pattern,
+        _with_name(filter_text, name),
+        type=did_type,
+        recursive=recursive,
+        ignore_case=ignore_case,
+    )
     emit_json({"count": count}) if ctx.as_json else click.echo(count)
 
 
@@ -304,8 +388,15 @@ def _load_chunks(path: Path, chunk_size: int, progress: Any) -> Iterator[LoadChu
             except (ValueError, KeyError) as error:
                 raise click.ClickException(f"{path}:{number}: not a DID record: {error}") from None
             if "type" in record:
-                chunk.dids.append(NewDid(key, record["type"], bytes=record.get("bytes"),
-                                         adler32=record.get("adler32"), metadata=record.get("metadata", {})))
+                chunk.dids.append(
+                    NewDid(
+                        key,
+                        record["type"],
+                        bytes=record.get("bytes"),
+                        adler32=record.get("adler32"),
+                        metadata=record.get("metadata", {}),
+                    )
+                )
             elif "metadata" in record:
                 chunk.metadata.append((key, record["metadata"]))
             if record.get("parent"):
@@ -328,8 +419,12 @@ def did_load(ctx: Context, path: Path, chunk_size: int) -> None:
     total = sum(1 for line in path.open() if line.strip())
     with click.progressbar(length=total, label="loading", file=sys.stderr, show_pos=True) as progress:
         result = ctx.client.load(_load_chunks(path, chunk_size, progress), timeout=None)
-    summary = {"chunks": result.chunks, "created": result.created, "updated": result.updated,
-               "attached": result.attached}
+    summary = {
+        "chunks": result.chunks,
+        "created": result.created,
+        "updated": result.updated,
+        "attached": result.attached,
+    }
     emit_json(summary) if ctx.as_json else click.echo(
         f"Loaded {result.chunks} chunk(s): {result.created} created, {result.updated} updated, "
         f"{result.attached} attached"
@@ -345,7 +440,9 @@ def metadata() -> None:
 @metadata.command("add")
 @click.argument("did_name", metavar="DID")
 @click.option("--key", required=True)
-@click.option("--value", required=True, help="Typed like filters: 5 is an int, \"5\" a string, 2024-01-01 a date.")
+@click.option(
+    "--value", required=True, help='Typed like filters: 5 is an int, "5" a string, 2024-01-01 a date.'
+)
 @click.option("--recursive", is_flag=True, help="Also set it on the direct children.")
 @pass_context
 def metadata_add(ctx: Context, did_name: str, key: str, value: str, recursive: bool) -> None:
@@ -395,8 +492,10 @@ def plugin_list(ctx: Context) -> None:
         for p in plugins:
             emit_json(p.__dict__)
     else:
-        emit_table(["ORDER", "NAME", "HEALTHY", "KEYS"],
-                   [(str(p.order), p.name, "yes" if p.healthy else "no", ",".join(p.managed_keys)) for p in plugins])
+        emit_table(
+            ["ORDER", "NAME", "HEALTHY", "KEYS"],
+            [(str(p.order), p.name, "yes" if p.healthy else "no", ",".join(p.managed_keys)) for p in plugins],
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

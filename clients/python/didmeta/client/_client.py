@@ -55,10 +55,20 @@ def _did_info(message: did_pb2.Did) -> DidInfo:
         return getattr(message, field).ToDatetime(tzinfo=UTC) if message.HasField(field) else None  # type: ignore[arg-type]
 
     return DidInfo(
-        scope=message.scope, name=message.name, type=_TYPE_NAMES.get(message.type, "UNSPECIFIED"),
-        account=message.account, bytes=message.bytes, length=message.length, events=message.events,
-        md5=message.md5, adler32=message.adler32, guid=message.guid, is_open=message.is_open,
-        created_at=ts("created_at"), updated_at=ts("updated_at"), closed_at=ts("closed_at"),
+        scope=message.scope,
+        name=message.name,
+        type=_TYPE_NAMES.get(message.type, "UNSPECIFIED"),
+        account=message.account,
+        bytes=message.bytes,
+        length=message.length,
+        events=message.events,
+        md5=message.md5,
+        adler32=message.adler32,
+        guid=message.guid,
+        is_open=message.is_open,
+        created_at=ts("created_at"),
+        updated_at=ts("updated_at"),
+        closed_at=ts("closed_at"),
         expired_at=ts("expired_at"),
     )
 
@@ -115,7 +125,9 @@ class Client:
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
 
-    def _stream(self, method: Callable[..., Iterable[T]], request: Any, timeout: float | None = None) -> Iterator[T]:
+    def _stream(
+        self, method: Callable[..., Iterable[T]], request: Any, timeout: float | None = None
+    ) -> Iterator[T]:
         try:
             yield from method(request, timeout=timeout, metadata=self._metadata)
         except grpc.RpcError as error:
@@ -123,8 +135,12 @@ class Client:
 
     # --- scopes and DIDs ------------------------------------------------------------------------
     def add_scope(self, scope: str, account: str = "") -> Scope:
-        response = self._call(self._dids.AddScope, did_service_pb2.AddScopeRequest(scope=scope, account=account))
-        return Scope(response.scope.name, response.scope.account, response.scope.created_at.ToDatetime(tzinfo=UTC))
+        response = self._call(
+            self._dids.AddScope, did_service_pb2.AddScopeRequest(scope=scope, account=account)
+        )
+        return Scope(
+            response.scope.name, response.scope.account, response.scope.created_at.ToDatetime(tzinfo=UTC)
+        )
 
     def list_scopes(self, pattern: str = "") -> list[Scope]:
         response = self._call(self._dids.ListScopes, did_service_pb2.ListScopesRequest(pattern=pattern))
@@ -136,11 +152,13 @@ class Client:
             _new_did(new, request.dids.add())
         return self._call(self._dids.AddDids, request).created
 
-    def add_did(self, did: DidLike, type: str, **attributes: Any) -> int:  # noqa: A002 - Rucio's word
+    def add_did(self, did: DidLike, type: str, **attributes: Any) -> int:
         return self.add_dids([NewDid(did, type, **attributes)])
 
     def get_did(self, did: DidLike) -> DidInfo:
-        response = self._call(self._dids.GetDid, did_service_pb2.GetDidRequest(did=did_key_to_wire(as_key(did))))
+        response = self._call(
+            self._dids.GetDid, did_service_pb2.GetDidRequest(did=did_key_to_wire(as_key(did)))
+        )
         return _did_info(response.did)
 
     def _attachments(self, parent: DidLike, children: Iterable[DidLike]) -> list[did_pb2.Attachment]:
@@ -160,7 +178,7 @@ class Client:
         for response in self._stream(self._dids.ListContent, request, self.timeout):
             yield from (_did_info(d) for d in response.dids)
 
-    def set_status(self, did: DidLike, *, open: bool) -> DidInfo:  # noqa: A002 - the wire field
+    def set_status(self, did: DidLike, *, open: bool) -> DidInfo:
         request = did_service_pb2.SetDidStatusRequest(did=did_key_to_wire(as_key(did)), open=open)
         return _did_info(self._call(self._dids.SetDidStatus, request).did)
 
@@ -170,7 +188,9 @@ class Client:
 
     # --- metadata -------------------------------------------------------------------------------
     def set_metadata(self, did: DidLike, metadata: Metadata, *, recursive: bool = False) -> None:
-        request = metadata_service_pb2.SetMetadataRequest(did=did_key_to_wire(as_key(did)), recursive=recursive)
+        request = metadata_service_pb2.SetMetadataRequest(
+            did=did_key_to_wire(as_key(did)), recursive=recursive
+        )
         metadata_to_wire(metadata, request.metadata)
         self._call(self._meta.SetMetadata, request)
 
@@ -222,7 +242,9 @@ class Client:
                 yield DidKey(missing.scope, missing.name), None
 
     def delete_metadata(self, did: DidLike, keys: Iterable[str]) -> None:
-        request = metadata_service_pb2.DeleteMetadataRequest(did=did_key_to_wire(as_key(did)), keys=list(keys))
+        request = metadata_service_pb2.DeleteMetadataRequest(
+            did=did_key_to_wire(as_key(did)), keys=list(keys)
+        )
         self._call(self._meta.DeleteMetadata, request)
 
     def list_plugins(self) -> list[PluginInfo]:
@@ -235,7 +257,7 @@ class Client:
     # --- listing --------------------------------------------------------------------------------
     @staticmethod
     def _list_request(
-        scope: str, filter: str, type: str, recursive: bool, ignore_case: bool  # noqa: A002
+        scope: str, filter: str, type: str, recursive: bool, ignore_case: bool
     ) -> dict[str, Any]:
         request: dict[str, Any] = {"scope": scope, "recursive": recursive, "ignore_case": ignore_case}
         try:
@@ -249,9 +271,9 @@ class Client:
     def list_dids_batches(
         self,
         scope: str,
-        filter: str = "",  # noqa: A002 - Rucio's word
+        filter: str = "",
         *,
-        type: str = "collection",  # noqa: A002
+        type: str = "collection",
         long: bool = False,
         recursive: bool = False,
         limit: int = 0,
@@ -277,12 +299,12 @@ class Client:
                     yield response
                 return
             except grpc.RpcError as error:
-                if error.code() != grpc.StatusCode.UNAVAILABLE or attempts >= self.resume_attempts:  # type: ignore[attr-defined]
+                if error.code() != grpc.StatusCode.UNAVAILABLE or attempts >= self.resume_attempts:
                     raise from_rpc_error(error) from None
                 attempts += 1
                 time.sleep(min(0.2 * 2**attempts, 5.0))
 
-    def list_dids(self, scope: str, filter: str = "", **options: Any) -> Iterator[str]:  # noqa: A002
+    def list_dids(self, scope: str, filter: str = "", **options: Any) -> Iterator[str]:
         """`scope:name` of every matching DID, in (scope, name) order."""
         options["long"] = False
         for response in self.list_dids_batches(scope, filter, **options):
@@ -290,7 +312,7 @@ class Client:
             for s, n in zip(batch.scopes, batch.names, strict=True):
                 yield f"{s}:{n}"
 
-    def list_dids_long(self, scope: str, filter: str = "", **options: Any) -> Iterator[DidRow]:  # noqa: A002
+    def list_dids_long(self, scope: str, filter: str = "", **options: Any) -> Iterator[DidRow]:
         """Matching DIDs with type, bytes, length and the requested `metadata_keys`."""
         options["long"] = True
         for response in self.list_dids_batches(scope, filter, **options):
@@ -299,11 +321,16 @@ class Client:
             for s, n, t, b, length, md in zip(
                 batch.scopes, batch.names, batch.types, batch.bytes, batch.lengths, metadata, strict=True
             ):
-                yield DidRow(s, n, DID_TYPE_FROM_WIRE[t].name, b, length, md)  # type: ignore[index]
+                yield DidRow(s, n, DID_TYPE_FROM_WIRE[t].name, b, length, md)
 
     def count_dids(
-        self, scope: str, filter: str = "", *, type: str = "collection",  # noqa: A002
-        recursive: bool = False, ignore_case: bool = False,
+        self,
+        scope: str,
+        filter: str = "",
+        *,
+        type: str = "collection",
+        recursive: bool = False,
+        ignore_case: bool = False,
     ) -> int:
         fields = self._list_request(scope, filter, type, recursive, ignore_case)
         return self._call(self._meta.CountDids, metadata_service_pb2.CountDidsRequest(**fields)).count

@@ -11,8 +11,8 @@ from didmeta.errors import DidmetaError, FieldViolation, error_class_for
 
 def from_rpc_error(error: grpc.RpcError) -> DidmetaError:
     """The didmeta error a failed call stands for (ErrorInfo reason and metadata, BadRequest fields)."""
-    code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
-    message: str = error.details() or code.name  # type: ignore[attr-defined]
+    code: grpc.StatusCode = error.code()
+    message: str = error.details() or code.name
     reason: str | None = None
     metadata: dict[str, str] = {}
     violations: list[FieldViolation] = []

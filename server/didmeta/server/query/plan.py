@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true, tuple_
 
@@ -69,7 +70,9 @@ class Planner:
         for plugin in self.plugins[1:]:
             if plugin.manages_key(key):
                 return plugin
-        raise InvalidArgument.for_field("filter", f"no enabled plugin manages the key {key!r}", reason="UNMANAGED_KEY")
+        raise InvalidArgument.for_field(
+            "filter", f"no enabled plugin manages the key {key!r}", reason="UNMANAGED_KEY"
+        )
 
     @staticmethod
     def check_features(plugin: MetadataPlugin, clause: Clause, ignore_case: bool) -> None:
@@ -169,5 +172,5 @@ class Planner:
             statement = statement.limit(limit)
         return statement
 
-    def count(self, query: ListQuery) -> Select[tuple[int]]:
+    def count(self, query: ListQuery) -> Select[Any]:
         return select(func.count()).select_from(dids).where(self.matching(query))

@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, Executable
 from sqlalchemy.engine import CursorResult
 
 from didmeta.errors import Cancelled
 from didmeta.server.store.engine import Store
+
+
+class RowStream(Protocol):
+    """What the ListDids servicer reads rows from: one SQL cursor, or merged streams."""
+
+    def fetch(self, count: int) -> Sequence[Any]: ...
+
+    def cancel(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class QueryStream:
@@ -60,7 +70,7 @@ class QueryStream:
                 dbapi.interrupt()
             elif hasattr(dbapi, "cancel_safe"):
                 dbapi.cancel_safe()
-        except Exception:  # noqa: BLE001 - best effort: the statement may already be done
+        except Exception:
             pass
 
     def close(self) -> None:

@@ -48,7 +48,7 @@ class ServicerBase:
             )
 
 
-def did_key(message: did_pb2.DidKey, field: str) -> DidKey:
+def did_key(message: did_pb2.DidKey | did_pb2.NewDid, field: str) -> DidKey:
     return validate_did(message.scope, message.name, field)
 
 

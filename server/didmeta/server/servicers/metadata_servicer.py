@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import grpc
 
@@ -15,13 +15,19 @@ from didmeta.identifiers import DidKey, parse_type_selector, validate_key, valid
 from didmeta.server.dispatcher import LoadResult
 from didmeta.server.query import tokens
 from didmeta.server.query.plan import ListQuery
-from didmeta.server.query.stream import QueryStream
+from didmeta.server.query.stream import RowStream
 from didmeta.server.servicers.common import ServicerBase, did_key
 from didmeta.server.servicers.did_servicer import attachments_from_wire, new_did_from_wire
 from didmeta.server.status import guarded
+from didmeta.v1 import did_pb2, metadata_service_pb2_grpc
 from didmeta.v1 import metadata_service_pb2 as pb
-from didmeta.v1 import metadata_service_pb2_grpc
-from didmeta.wire import SELECTOR_FROM_WIRE, did_key_to_wire, filter_from_wire, metadata_from_wire, metadata_to_wire
+from didmeta.wire import (
+    SELECTOR_FROM_WIRE,
+    did_key_to_wire,
+    filter_from_wire,
+    metadata_from_wire,
+    metadata_to_wire,
+)
 
 Context = grpc.aio.ServicerContext[Any, Any]
 _WIRE_TYPES = {"F": 1, "D": 2, "C": 3}
@@ -92,8 +98,10 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             try:
                 new = [new_did_from_wire(d, f"chunk[{chunks}].dids[{i}]") for i, d in enumerate(chunk.dids)]
                 metadata = [
-                    (did_key(m.did, f"chunk[{chunks}].metadata[{i}].did"),
-                     metadata_from_wire(m.metadata, f"chunk[{chunks}].metadata[{i}].metadata"))
+                    (
+                        did_key(m.did, f"chunk[{chunks}].metadata[{i}].did"),
+                        metadata_from_wire(m.metadata, f"chunk[{chunks}].metadata[{i}].metadata"),
+                    )
                     for i, m in enumerate(chunk.metadata)
                 ]
                 pairs = attachments_from_wire(chunk.attachments, f"chunk[{chunks}].attachments")
@@ -106,8 +114,9 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             total.created += result.created
             total.updated += result.updated
             total.attached += result.attached
-        return pb.LoadDidsResponse(chunks=chunks, created=total.created, updated=total.updated,
-                                   attached=total.attached)
+        return pb.LoadDidsResponse(
+            chunks=chunks, created=total.created, updated=total.updated, attached=total.attached
+        )
 
     @guarded
     async def GetMetadata(self, request: pb.GetMetadataRequest, context: Context) -> Any:
@@ -128,7 +137,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             batch = await self.run(next, batches, sentinel)
             if batch is sentinel:
                 return
-            found, missing = batch  # type: ignore[misc]
+            found, missing = batch
             response = pb.GetMetadataBulkResponse(missing=[did_key_to_wire(k) for k in missing])
             for key, metadata in found:
                 item = response.results.add(did=did_key_to_wire(key))
@@ -150,8 +159,12 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         for order, plugin in enumerate(self.dispatcher.plugins):
             healthy = await self.run(plugin.check_health)
             response.plugins.add(
-                name=plugin.name, order=order, description=plugin.description,
-                features=sorted(plugin.features), healthy=healthy, managed_keys=plugin.managed_keys(),
+                name=plugin.name,
+                order=order,
+                description=plugin.description,
+                features=sorted(plugin.features),
+                healthy=healthy,
+                managed_keys=plugin.managed_keys(),
             )
         return response
 
@@ -163,7 +176,9 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             raise InvalidArgument.for_field("batch_size", "must not be negative")
         keys = [validate_key(k, f"metadata_keys[{i}]") for i, k in enumerate(request.metadata_keys)]
         if keys and not request.long:
-            raise InvalidArgument.for_field("metadata_keys", "metadata keys are returned with long output only")
+            raise InvalidArgument.for_field(
+                "metadata_keys", "metadata keys are returned with long output only"
+            )
         query = list_query(request)
         canonical = pb.ListDidsRequest()
         canonical.CopyFrom(request)
@@ -177,7 +192,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         batch_size = min(request.batch_size or self.settings.batch_size, self.settings.max_batch_size)
         return Listing(query, fingerprint, delivered, after, remaining, request.long, keys, batch_size)
 
-    def _build(self, stream: QueryStream, listing: Listing, size: int) -> pb.ListDidsResponse | None:
+    def _build(self, stream: RowStream, listing: Listing, size: int) -> pb.ListDidsResponse | None:
         """Fetch one batch and build its message (runs in a worker thread)."""
         rows = stream.fetch(size)
         if not rows:
@@ -188,7 +203,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         batch.scopes.extend(columns[0])
         batch.names.extend(columns[1])
         if listing.long:
-            batch.types.extend([_WIRE_TYPES[t] for t in columns[2]])
+            batch.types.extend([cast(did_pb2.DidType.ValueType, _WIRE_TYPES[t]) for t in columns[2]])
             batch.bytes.extend(columns[3])
             batch.lengths.extend(columns[4])
             if listing.metadata_keys:
@@ -202,12 +217,17 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         return response
 
     @guarded
-    async def ListDids(self, request: pb.ListDidsRequest, context: Context) -> AsyncIterator[pb.ListDidsResponse]:
+    async def ListDids(
+        self, request: pb.ListDidsRequest, context: Context
+    ) -> AsyncIterator[pb.ListDidsResponse]:
         listing = self._listing(request)
         if listing.remaining is not None and listing.remaining <= 0:
             return
         stream = await self.run(
-            self.dispatcher.open_listing, listing.query, long=listing.long, after=listing.after,
+            self.dispatcher.open_listing,
+            listing.query,
+            long=listing.long,
+            after=listing.after,
             limit=listing.remaining,
         )
         try:
@@ -221,4 +241,3 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         finally:
             stream.cancel()
             asyncio.get_running_loop().run_in_executor(None, stream.close)
-

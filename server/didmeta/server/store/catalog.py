@@ -81,9 +81,25 @@ class DidRecord:
 
 
 _RECORD_COLUMNS = [
-    dids.c.scope, dids.c.name, dids.c.did_type, dids.c.account, dids.c.bytes, dids.c.length, dids.c.events,
-    dids.c.md5, dids.c.adler32, dids.c.guid, dids.c.is_open, dids.c.suppressed, dids.c.hidden,
-    dids.c.created_at, dids.c.updated_at, dids.c.closed_at, dids.c.accessed_at, dids.c.expired_at, dids.c.eol_at,
+    dids.c.scope,
+    dids.c.name,
+    dids.c.did_type,
+    dids.c.account,
+    dids.c.bytes,
+    dids.c.length,
+    dids.c.events,
+    dids.c.md5,
+    dids.c.adler32,
+    dids.c.guid,
+    dids.c.is_open,
+    dids.c.suppressed,
+    dids.c.hidden,
+    dids.c.created_at,
+    dids.c.updated_at,
+    dids.c.closed_at,
+    dids.c.accessed_at,
+    dids.c.expired_at,
+    dids.c.eol_at,
 ]
 
 
@@ -115,8 +131,9 @@ def require_scopes(conn: Connection, names: Iterable[str]) -> None:
     found = {row[0] for row in conn.execute(select(scopes.c.scope).where(scopes.c.scope.in_(wanted)))}
     missing = sorted(wanted - found)
     if missing:
-        raise NotFound(f"scope {missing[0]!r} does not exist", reason="SCOPE_NOT_FOUND",
-                       metadata={"scope": missing[0]})
+        raise NotFound(
+            f"scope {missing[0]!r} does not exist", reason="SCOPE_NOT_FOUND", metadata={"scope": missing[0]}
+        )
 
 
 # --- DIDs ---------------------------------------------------------------------------------
@@ -150,7 +167,9 @@ def add_dids(conn: Connection, specs: Sequence[NewDidSpec]) -> int:
     if len(set(keys)) != len(keys):
         seen: set[DidKey] = set()
         duplicate = next(k for k in keys if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-        raise AlreadyExists(f"DID {duplicate} is given twice", reason="DID_EXISTS", metadata={"did": str(duplicate)})
+        raise AlreadyExists(
+            f"DID {duplicate} is given twice", reason="DID_EXISTS", metadata={"did": str(duplicate)}
+        )
     require_scopes(conn, {k.scope for k in keys})
     clash = existing_keys(conn, keys)
     if clash:
@@ -161,10 +180,21 @@ def add_dids(conn: Connection, specs: Sequence[NewDidSpec]) -> int:
     for spec in specs:
         is_file = spec.did_type is DidType.FILE
         row: dict[str, Any] = {
-            "scope": spec.key.scope, "name": spec.key.name, "did_type": spec.did_type.value,
-            "account": spec.account, "bytes": spec.bytes or 0, "length": 0, "events": spec.events,
-            "md5": spec.md5, "adler32": spec.adler32, "guid": spec.guid, "is_open": not is_file,
-            "suppressed": False, "hidden": False, "created_at": now, "updated_at": now,
+            "scope": spec.key.scope,
+            "name": spec.key.name,
+            "did_type": spec.did_type.value,
+            "account": spec.account,
+            "bytes": spec.bytes or 0,
+            "length": 0,
+            "events": spec.events,
+            "md5": spec.md5,
+            "adler32": spec.adler32,
+            "guid": spec.guid,
+            "is_open": not is_file,
+            "suppressed": False,
+            "hidden": False,
+            "created_at": now,
+            "updated_at": now,
         }
         row.update(spec.extra_columns)
         by_columns.setdefault(tuple(sorted(row)), []).append(row)
@@ -174,7 +204,9 @@ def add_dids(conn: Connection, specs: Sequence[NewDidSpec]) -> int:
 
 
 def get_did(conn: Connection, key: DidKey) -> DidRecord:
-    row = conn.execute(select(*_RECORD_COLUMNS).where(dids.c.scope == key.scope, dids.c.name == key.name)).first()
+    row = conn.execute(
+        select(*_RECORD_COLUMNS).where(dids.c.scope == key.scope, dids.c.name == key.name)
+    ).first()
     if row is None:
         raise NotFound(f"DID {key} does not exist", reason="DID_NOT_FOUND", metadata={"did": str(key)})
     return _record(row)
@@ -201,11 +233,14 @@ def require_dids(conn: Connection, keys: Sequence[DidKey]) -> dict[DidKey, DidRe
 def set_status(conn: Connection, key: DidKey, is_open: bool) -> DidRecord:
     record = get_did(conn, key)
     if record.did_type is DidType.FILE:
-        raise FailedPrecondition(f"{key} is a file: only collections open and close", reason="NOT_A_COLLECTION")
+        raise FailedPrecondition(
+            f"{key} is a file: only collections open and close", reason="NOT_A_COLLECTION"
+        )
     if record.is_open != is_open:
         now = utcnow()
         conn.execute(
-            update(dids).where(dids.c.scope == key.scope, dids.c.name == key.name)
+            update(dids)
+            .where(dids.c.scope == key.scope, dids.c.name == key.name)
             .values(is_open=is_open, closed_at=None if is_open else now, updated_at=now)
         )
     return get_did(conn, key)
@@ -214,8 +249,11 @@ def set_status(conn: Connection, key: DidKey, is_open: bool) -> DidRecord:
 def children(conn: Connection, key: DidKey) -> list[DidRecord]:
     query = (
         select(*_RECORD_COLUMNS)
-        .select_from(contents.join(dids, and_(dids.c.scope == contents.c.child_scope,
-                                              dids.c.name == contents.c.child_name)))
+        .select_from(
+            contents.join(
+                dids, and_(dids.c.scope == contents.c.child_scope, dids.c.name == contents.c.child_name)
+            )
+        )
         .where(contents.c.scope == key.scope, contents.c.name == key.name)
         .order_by(dids.c.scope, dids.c.name)
     )
@@ -227,7 +265,11 @@ def child_types(conn: Connection, parents: Sequence[DidKey]) -> dict[DidKey, dic
     result: dict[DidKey, dict[DidKey, DidType]] = {}
     for chunk in _chunks(parents):
         query = select(
-            contents.c.scope, contents.c.name, contents.c.child_scope, contents.c.child_name, contents.c.child_type
+            contents.c.scope,
+            contents.c.name,
+            contents.c.child_scope,
+            contents.c.child_name,
+            contents.c.child_type,
         ).where(tuple_(contents.c.scope, contents.c.name).in_(chunk))
         for scope, name, child_scope, child_name, child_type in conn.execute(query):
             result.setdefault(DidKey(scope, name), {})[DidKey(child_scope, child_name)] = DidType(child_type)
@@ -237,9 +279,11 @@ def child_types(conn: Connection, parents: Sequence[DidKey]) -> dict[DidKey, dic
 def _parents_of(conn: Connection, keys: Sequence[DidKey]) -> list[DidKey]:
     parents: list[DidKey] = []
     for chunk in _chunks(keys):
-        query = select(contents.c.scope, contents.c.name).where(
-            tuple_(contents.c.child_scope, contents.c.child_name).in_(chunk)
-        ).distinct()
+        query = (
+            select(contents.c.scope, contents.c.name)
+            .where(tuple_(contents.c.child_scope, contents.c.child_name).in_(chunk))
+            .distinct()
+        )
         parents.extend(DidKey(*row) for row in conn.execute(query))
     return list(dict.fromkeys(parents))
 
@@ -277,8 +321,9 @@ def _recompute(conn: Connection, changed: Sequence[DidKey]) -> None:
     def child_sum(expression: Any) -> Any:
         return (
             select(func.coalesce(func.sum(expression), 0))
-            .select_from(link.join(child, and_(child.c.scope == link.c.child_scope,
-                                               child.c.name == link.c.child_name)))
+            .select_from(
+                link.join(child, and_(child.c.scope == link.c.child_scope, child.c.name == link.c.child_name))
+            )
             .where(link.c.scope == dids.c.scope, link.c.name == dids.c.name)
             .scalar_subquery()
         )
@@ -302,33 +347,49 @@ def _recompute(conn: Connection, changed: Sequence[DidKey]) -> None:
 def attach(conn: Connection, attachments: Sequence[tuple[DidKey, DidKey]]) -> int:
     """Attach children to collections (spec §1 rules); all or nothing."""
     if len(set(attachments)) != len(attachments):
-        raise InvalidArgument.for_field("attachments", "an attachment is given twice", reason="DUPLICATE_ATTACHMENT")
+        raise InvalidArgument.for_field(
+            "attachments", "an attachment is given twice", reason="DUPLICATE_ATTACHMENT"
+        )
     records = require_dids(conn, [k for pair in attachments for k in pair])
     existing = child_types(conn, list({p for p, _ in attachments}))
     for index, (parent, child) in enumerate(attachments):
         parent_record, child_record = records[parent], records[child]
         if parent == child:
-            raise InvalidArgument.for_field(f"attachments[{index}]", f"{parent} cannot contain itself",
-                                            reason="SELF_ATTACHMENT")
+            raise InvalidArgument.for_field(
+                f"attachments[{index}]", f"{parent} cannot contain itself", reason="SELF_ATTACHMENT"
+            )
         if parent_record.did_type is DidType.FILE:
-            raise FailedPrecondition(f"{parent} is a file and cannot contain anything", reason="NOT_A_COLLECTION")
+            raise FailedPrecondition(
+                f"{parent} is a file and cannot contain anything", reason="NOT_A_COLLECTION"
+            )
         if not parent_record.is_open:
-            raise FailedPrecondition(f"{parent} is closed", reason="COLLECTION_CLOSED", metadata={"did": str(parent)})
+            raise FailedPrecondition(
+                f"{parent} is closed", reason="COLLECTION_CLOSED", metadata={"did": str(parent)}
+            )
         if parent_record.did_type is DidType.DATASET and child_record.did_type is not DidType.FILE:
-            raise FailedPrecondition(f"dataset {parent} can only contain files, not {child}",
-                                     reason="INVALID_ATTACHMENT")
+            raise FailedPrecondition(
+                f"dataset {parent} can only contain files, not {child}", reason="INVALID_ATTACHMENT"
+            )
         if parent_record.did_type is DidType.CONTAINER and child_record.did_type is DidType.FILE:
-            raise FailedPrecondition(f"container {parent} cannot contain file {child}", reason="INVALID_ATTACHMENT")
+            raise FailedPrecondition(
+                f"container {parent} cannot contain file {child}", reason="INVALID_ATTACHMENT"
+            )
         if child in existing.get(parent, {}):
             raise AlreadyExists(f"{child} is already attached to {parent}", reason="ATTACHMENT_EXISTS")
         existing.setdefault(parent, {})[child] = child_record.did_type
     for parent, kids in existing.items():
         if records[parent].did_type is DidType.CONTAINER and len(set(kids.values())) > 1:
-            raise FailedPrecondition(f"container {parent} cannot hold both datasets and containers",
-                                     reason="INVALID_ATTACHMENT")
+            raise FailedPrecondition(
+                f"container {parent} cannot hold both datasets and containers", reason="INVALID_ATTACHMENT"
+            )
     rows = [
-        {"scope": p.scope, "name": p.name, "child_scope": c.scope, "child_name": c.name,
-         "child_type": records[c].did_type.value}
+        {
+            "scope": p.scope,
+            "name": p.name,
+            "child_scope": c.scope,
+            "child_name": c.name,
+            "child_type": records[c].did_type.value,
+        }
         for p, c in attachments
     ]
     for chunk in _chunks(rows, 5000):
@@ -347,12 +408,18 @@ def detach(conn: Connection, attachments: Sequence[tuple[DidKey, DidKey]]) -> in
         if child not in existing.get(parent, []):
             raise NotFound(f"{child} is not attached to {parent}", reason="ATTACHMENT_NOT_FOUND")
         if not records[parent].is_open:
-            raise FailedPrecondition(f"{parent} is closed", reason="COLLECTION_CLOSED", metadata={"did": str(parent)})
+            raise FailedPrecondition(
+                f"{parent} is closed", reason="COLLECTION_CLOSED", metadata={"did": str(parent)}
+            )
     for parent, child in attachments:
-        conn.execute(delete(contents).where(
-            contents.c.scope == parent.scope, contents.c.name == parent.name,
-            contents.c.child_scope == child.scope, contents.c.child_name == child.name,
-        ))
+        conn.execute(
+            delete(contents).where(
+                contents.c.scope == parent.scope,
+                contents.c.name == parent.name,
+                contents.c.child_scope == child.scope,
+                contents.c.child_name == child.name,
+            )
+        )
     _recompute(conn, list(dict.fromkeys(p for p, _ in attachments)))
     return len(attachments)
 
@@ -363,8 +430,12 @@ def delete_dids(conn: Connection, keys: Sequence[DidKey]) -> int:
     parents: list[DidKey] = []
     for chunk in _chunks(keys):
         condition = tuple_(contents.c.child_scope, contents.c.child_name).in_(chunk)
-        parents.extend(DidKey(*row) for row in conn.execute(select(contents.c.scope, contents.c.name).where(condition)))
-        conn.execute(delete(contents).where(or_(condition, tuple_(contents.c.scope, contents.c.name).in_(chunk))))
+        parents.extend(
+            DidKey(*row) for row in conn.execute(select(contents.c.scope, contents.c.name).where(condition))
+        )
+        conn.execute(
+            delete(contents).where(or_(condition, tuple_(contents.c.scope, contents.c.name).in_(chunk)))
+        )
         conn.execute(delete(dids).where(tuple_(dids.c.scope, dids.c.name).in_(chunk)))
     deleted = set(keys)
     parents = [p for p in dict.fromkeys(parents) if p not in deleted]

@@ -54,7 +54,9 @@ class Store:
         elif self.dialect == "postgresql":
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         else:
-            raise InvalidArgument.for_field("database", f"unsupported database {self.dialect!r}: use sqlite or postgresql")
+            raise InvalidArgument.for_field(
+                "database", f"unsupported database {self.dialect!r}: use sqlite or postgresql"
+            )
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_on_connect)

@@ -51,6 +51,10 @@ def migrate(engine: Engine) -> list[int]:
             if number <= version:
                 continue
             step(conn)
-            conn.execute(insert(schema_version).values(version=number, applied_at=datetime.now(UTC).replace(tzinfo=None)))
+            conn.execute(
+                insert(schema_version).values(
+                    version=number, applied_at=datetime.now(UTC).replace(tzinfo=None)
+                )
+            )
             applied.append(number)
     return applied

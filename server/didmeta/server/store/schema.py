@@ -8,6 +8,8 @@ backend lists in the same order.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -32,7 +34,7 @@ def _text(length: int) -> TypeEngine[str]:
     return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
-def _column_type(kind: str) -> TypeEngine[object]:
+def _column_type(kind: str) -> TypeEngine[Any]:
     if kind == "int":
         return BigInteger()
     return String(255)
