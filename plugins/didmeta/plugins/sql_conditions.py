@@ -29,6 +29,7 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     not_,
     or_,
     select,
@@ -268,7 +269,7 @@ class JsonConditions:
                 .select_from(element)
                 .where(
                     func.jsonb_typeof(element.c.value) == "string",
-                    func.lower(element.c.value.op("#>>")(literal("{}"))) == str(value).lower(),
+                    func.lower(element.c.value.op("#>>")(literal_column("'{}'::text[]"))) == str(value).lower(),
                 )
             )
         each = func.json_each(self.column, self._path(key)).table_valued("type", "atom", "value")

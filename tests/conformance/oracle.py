@@ -1,0 +1,115 @@
+"""A reference evaluator of spec §4.3, independent of every backend: the conformance suite's oracle.
+
+It evaluates a normalised filter over an in-memory copy of the data set, by the rules of the spec
+written out directly in Python (typed comparison, missing keys, anchored wildcards, ignore_case).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from didmeta.filters.model import Clause, Filter, Op
+from didmeta.identifiers import DidType
+from didmeta.values import MetaValue
+
+
+@dataclass(frozen=True)
+class Record:
+    scope: str
+    name: str
+    type: DidType
+    metadata: dict[str, MetaValue] = field(default_factory=dict)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, datetime):
+        return "timestamp"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "map"
+    return "null"
+
+
+def _scalar_equal(stored: Any, wanted: Any, ignore_case: bool) -> bool:
+    if _kind(stored) != _kind(wanted) or _kind(stored) in ("list", "map", "null"):
+        return False
+    if ignore_case and isinstance(stored, str):
+        return bool(stored.lower() == wanted.lower())
+    return bool(stored == wanted)
+
+
+def _wildcard(stored: Any, pattern: str, ignore_case: bool) -> bool:
+    if not isinstance(stored, str):
+        return False
+    regex = "".join(".*" if c == "*" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, stored, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL) is not None
+
+
+def _order(stored: Any, op: Op, wanted: Any, ignore_case: bool) -> bool:
+    if _kind(stored) != _kind(wanted) or _kind(stored) not in ("number", "string", "timestamp"):
+        return False
+    if ignore_case and isinstance(stored, str):
+        stored, wanted = stored.lower(), wanted.lower()
+    return bool(
+        {Op.LT: stored < wanted, Op.LTE: stored <= wanted, Op.GT: stored > wanted, Op.GTE: stored >= wanted}[
+            op
+        ]
+    )
+
+
+def clause_matches(record: Record, clause: Clause, ignore_case: bool) -> bool:
+    stored: Any = record.name if clause.key == "name" else record.metadata.get(clause.key)
+    op, wanted = clause.op, clause.value
+    if op is Op.EXISTS:
+        return (stored is not None) == wanted
+    if op is Op.NE:
+        return not clause_matches(record, Clause(clause.key, Op.EQ, wanted, clause.wildcard), ignore_case)
+    if stored is None:
+        return False
+    if op is Op.EQ:
+        if clause.wildcard:
+            assert isinstance(wanted, str)
+            return _wildcard(stored, wanted, ignore_case)
+        return _scalar_equal(stored, wanted, ignore_case)
+    if op is Op.IN:
+        assert isinstance(wanted, list)
+        return any(_scalar_equal(stored, w, ignore_case) for w in wanted)
+    if op is Op.CONTAINS:
+        return isinstance(stored, list) and any(_scalar_equal(s, wanted, ignore_case) for s in stored)
+    if op is Op.PREFIX:
+        if not isinstance(stored, str):
+            return False
+        assert isinstance(wanted, str)
+        return (stored.lower().startswith(wanted.lower())) if ignore_case else stored.startswith(wanted)
+    return _order(stored, op, wanted, ignore_case)
+
+
+def evaluate(
+    records: list[Record], filter_: Filter, types: frozenset[DidType], ignore_case: bool
+) -> list[str]:
+    """`scope:name` of the matching records, sorted."""
+    groups = filter_.groups or ()
+    result = []
+    for record in records:
+        if not groups:
+            if record.type in types:
+                result.append(record)
+            continue
+        for group in groups:
+            group_types = group.types if group.types is not None else types
+            if record.type in group_types and all(
+                clause_matches(record, c, ignore_case) for c in group.clauses
+            ):
+                result.append(record)
+                break
+    return [f"{r.scope}:{r.name}" for r in sorted(result, key=lambda r: (r.scope, r.name))]
