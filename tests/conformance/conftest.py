@@ -99,9 +99,7 @@ def conformance(
 ) -> Conformance:
     backend = str(request.param)
 
-    def make_settings(
-        keys: list[str] | None = None, extra: list[tuple[str, dict[str, Any]]] = ()
-    ) -> dict[str, Any]:  # type: ignore[assignment]
+    def make_settings(keys: list[str] | None = None, extra: list[tuple[str, dict[str, Any]]] = ()) -> dict[str, Any]:  # type: ignore[assignment]
         kind = "postgresql" if backend == "JSON-postgresql" else "sqlite"
         name, options = plugin_settings(request, backend, keys)
         plugins = ["DID_COLUMN", name, *(n for n, _ in extra)]
@@ -134,11 +132,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         return
     feature = report.nodeid.split("::")[-1].split("[")[0].removeprefix("test_")
     backend = next(
-        (
-            b
-            for b in BACKENDS
-            if f"[{b}" in report.nodeid or f"-{b}" in report.nodeid or f"{b}]" in report.nodeid
-        ),
+        (b for b in BACKENDS if f"[{b}" in report.nodeid or f"-{b}" in report.nodeid or f"{b}]" in report.nodeid),
         "?",
     )
     _matrix[(backend, feature)].append(report.passed)
@@ -152,16 +146,12 @@ def render_matrix() -> str:
         cells = []
         for backend in backends:
             results = _matrix.get((backend, feature), [])
-            cells.append(
-                "" if not results else f"{sum(results)}/{len(results)}" + ("" if all(results) else " ✗")
-            )
+            cells.append("" if not results else f"{sum(results)}/{len(results)}" + ("" if all(results) else " ✗"))
         lines.append(f"| {feature} | " + " | ".join(cells) + " |")
     totals = [sum(sum(v) for (b, _), v in _matrix.items() if b == backend) for backend in backends]
     counts = [sum(len(v) for (b, _), v in _matrix.items() if b == backend) for backend in backends]
     lines.append(
-        "| **total passed** | "
-        + " | ".join(f"**{t}/{c}**" for t, c in zip(totals, counts, strict=True))
-        + " |"
+        "| **total passed** | " + " | ".join(f"**{t}/{c}**" for t, c in zip(totals, counts, strict=True)) + " |"
     )
     return "\n".join(lines)
 

@@ -61,9 +61,7 @@ def _order(stored: Any, op: Op, wanted: Any, ignore_case: bool) -> bool:
     if ignore_case and isinstance(stored, str):
         stored, wanted = stored.lower(), wanted.lower()
     return bool(
-        {Op.LT: stored < wanted, Op.LTE: stored <= wanted, Op.GT: stored > wanted, Op.GTE: stored >= wanted}[
-            op
-        ]
+        {Op.LT: stored < wanted, Op.LTE: stored <= wanted, Op.GT: stored > wanted, Op.GTE: stored >= wanted}[op]
     )
 
 
@@ -94,9 +92,7 @@ def clause_matches(record: Record, clause: Clause, ignore_case: bool) -> bool:
     return _order(stored, op, wanted, ignore_case)
 
 
-def evaluate(
-    records: list[Record], filter_: Filter, types: frozenset[DidType], ignore_case: bool
-) -> list[str]:
+def evaluate(records: list[Record], filter_: Filter, types: frozenset[DidType], ignore_case: bool) -> list[str]:
     """`scope:name` of the matching records, sorted."""
     groups = filter_.groups or ()
     result = []
@@ -107,9 +103,7 @@ def evaluate(
             continue
         for group in groups:
             group_types = group.types if group.types is not None else types
-            if record.type in group_types and all(
-                clause_matches(record, c, ignore_case) for c in group.clauses
-            ):
+            if record.type in group_types and all(clause_matches(record, c, ignore_case) for c in group.clauses):
                 result.append(record)
                 break
     return [f"{r.scope}:{r.name}" for r in sorted(result, key=lambda r: (r.scope, r.name))]

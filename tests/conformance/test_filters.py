@@ -113,9 +113,7 @@ def _check(conformance: Conformance, expression: str, ignore_case: bool = False)
     with conformance.client() as client:
         got = list(client.list_dids(f"{SCOPE}*", expression, type="all", ignore_case=ignore_case))
         assert got == expected, expression
-        assert client.count_dids(f"{SCOPE}*", expression, type="all", ignore_case=ignore_case) == len(
-            expected
-        )
+        assert client.count_dids(f"{SCOPE}*", expression, type="all", ignore_case=ignore_case) == len(expected)
 
 
 @pytest.mark.parametrize("expression", COMPARISONS)

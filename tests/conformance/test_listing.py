@@ -1,0 +1,134 @@
+"""Listing semantics (spec §5) on every plugin: order, exact global limits, resume, recursion, long output."""
+
+from __future__ import annotations
+
+import pytest
+
+from didmeta.client import Client, InvalidArgument
+from didmeta.filters import Filter, Group, parse_filter
+from didmeta.identifiers import TYPE_SELECTORS, DidKey
+from tests.conformance import dataset
+from tests.conformance.conftest import OTHER_SCOPE, SCOPE, Conformance
+from tests.conformance.oracle import evaluate
+
+ALL = TYPE_SELECTORS["all"]
+FILTERS = ["", "quality=good", "mix!=5", "run_number>=100,quality!=bad", "label=a*;tags.contains=y"]
+
+
+def _expected(conformance: Conformance, expression: str) -> list[str]:
+    return evaluate(conformance.records, parse_filter(expression), ALL, False)
+
+
+@pytest.mark.parametrize("expression", FILTERS)
+@pytest.mark.parametrize("limit", [1, 3, 7])
+def test_exact_limit(conformance: Conformance, expression: str, limit: int) -> None:
+    with conformance.client() as client:
+        got = list(client.list_dids(f"{SCOPE}*", expression, type="all", limit=limit, batch_size=2))
+    assert got == _expected(conformance, expression)[:limit]
+
+
+@pytest.mark.parametrize("expression", FILTERS)
+def test_resume_token(conformance: Conformance, expression: str) -> None:
+    """Pages of 2 stitched together through resume tokens give the full answer, nothing twice."""
+    expected = _expected(conformance, expression)
+    with conformance.client() as client:
+        pages: list[str] = []
+        token = ""
+        for _ in range(100):
+            batches = client.list_dids_batches(f"{SCOPE}*", expression, type="all", batch_size=2, page_token=token)
+            first = next(batches, None)
+            if first is None:
+                break
+            pages.extend(f"{s}:{n}" for s, n in zip(first.batch.scopes, first.batch.names, strict=True))
+            token = first.next_page_token
+            batches.close()  # type: ignore[attr-defined]
+        assert pages == expected
+
+
+@pytest.mark.parametrize("expression", FILTERS[1:3])
+def test_resume_with_limit(conformance: Conformance, expression: str) -> None:
+    expected = _expected(conformance, expression)[:3]
+    with conformance.client() as client:
+        batches = client.list_dids_batches(f"{SCOPE}*", expression, type="all", limit=3, batch_size=1)
+        first = next(batches)
+        batches.close()  # type: ignore[attr-defined]
+        rest = client.list_dids_batches(
+            f"{SCOPE}*", expression, type="all", limit=3, batch_size=1, page_token=first.next_page_token
+        )
+        names = list(first.batch.names) + [n for r in rest for n in r.batch.names]
+    assert names == [d.split(":", 1)[1] for d in expected]
+
+
+def test_token_of_another_query_refused(conformance: Conformance) -> None:
+    with conformance.client() as client:
+        first = next(client.list_dids_batches(f"{SCOPE}*", "quality=good", type="all", batch_size=1))
+        with pytest.raises(InvalidArgument) as caught:
+            list(client.list_dids(f"{SCOPE}*", "quality=bad", type="all", page_token=first.next_page_token))
+    assert caught.value.reason == "PAGE_TOKEN_MISMATCH"
+
+
+def _descendants(roots: list[str]) -> set[str]:
+    edges = dataset.hierarchy(SCOPE, OTHER_SCOPE)
+    found: set[str] = set()
+    frontier = list(roots)
+    while frontier:
+        frontier = [c for p, c in edges if p in frontier and c not in found]
+        found.update(frontier)
+    return found
+
+
+RECURSIVE = ["name=cont.data", "name=cont.*", "name=cont.mc,campaign=mc*", "quality=good", "name=ds.aod.200,label=a*"]
+
+
+@pytest.mark.parametrize("expression", RECURSIVE)
+def test_recursive(conformance: Conformance, expression: str) -> None:
+    """Roots match the whole filter; descendants (across scopes) match it without its name clause."""
+    parsed = parse_filter(expression)
+    roots = evaluate(conformance.records, parsed, ALL, False)
+    roots_in_scope = [r for r in roots if r.startswith(f"{SCOPE}:")]
+    unnamed = Filter(tuple(g.without_name() for g in parsed.groups)) if parsed.groups else Filter((Group(),))
+    below = set(evaluate(conformance.records, unnamed, ALL, False)) & _descendants(roots_in_scope)
+    expected = sorted(set(roots_in_scope) | below, key=lambda d: tuple(d.split(":", 1)))
+    with conformance.client() as client:
+        got = list(client.list_dids(SCOPE, expression, type="all", recursive=True))
+        assert got == expected
+        assert client.count_dids(SCOPE, expression, type="all", recursive=True) == len(expected)
+        assert list(client.list_dids(SCOPE, expression, type="all", recursive=True, limit=2)) == expected[:2]
+
+
+def test_recursive_lists_shared_child_once(conformance: Conformance) -> None:
+    """f.00 hangs under two datasets of cont.mc: listed once."""
+    with conformance.client() as client:
+        got = list(client.list_dids(SCOPE, "name=cont.mc", type="all", recursive=True))
+    assert got.count(f"{SCOPE}:f.00") == 1
+    assert f"{SCOPE}:ds.aod.200" in got
+
+
+@pytest.mark.parametrize("selector", ["all", "collection", "container", "dataset", "file"])
+def test_type_selector(conformance: Conformance, selector: str) -> None:
+    expected = evaluate(conformance.records, Filter(), TYPE_SELECTORS[selector], False)
+    with conformance.client() as client:
+        assert list(client.list_dids(f"{SCOPE}*", "", type=selector)) == expected
+
+
+def test_long_output_carries_real_values(conformance: Conformance) -> None:
+    with conformance.client() as client:
+        rows = {r.name: r for r in client.list_dids_long(SCOPE, "mix=*", type="all", metadata_keys=["mix", "quality"])}
+    records = {r.name: r for r in conformance.records if r.scope == SCOPE}
+    assert rows, "mix=* matches DIDs"
+    for name, row in rows.items():
+        assert row.type == records[name].type.name
+        assert row.metadata.get("mix") == records[name].metadata["mix"]
+        assert type(row.metadata.get("mix")) is type(records[name].metadata["mix"])
+        assert row.metadata.get("quality") == records[name].metadata.get("quality")
+    assert rows["ds.raw.100"].length == 2 and rows["ds.aod.200"].length == 3
+
+
+def test_order_is_scope_then_name(client_conf: Client) -> None:
+    got = [DidKey(*d.split(":", 1)) for d in client_conf.list_dids(f"{SCOPE}*", "", type="all")]
+    assert got == sorted(got) and len(got) == len(set(got))
+
+
+@pytest.fixture()
+def client_conf(conformance: Conformance) -> Client:
+    return conformance.client()
