@@ -6,10 +6,12 @@ datetime (UTC-aware, microseconds), list of values, dict of key to value.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from typing import Any, TypeAlias
 
 from didmeta.errors import InvalidArgument
@@ -28,9 +30,7 @@ _FLOAT_RE = re.compile(
     r"|[0-9](?:_?[0-9])*\.(?:[eE][+-]?[0-9]+)?"
     r"|[0-9](?:_?[0-9])*[eE][+-]?[0-9]+)"
 )
-_ISO_RE = re.compile(
-    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?"
-)
+_ISO_RE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?")
 _RUCIO_RFC1123 = "%a, %d %b %Y %H:%M:%S UTC"
 
 
@@ -97,7 +97,9 @@ def parse_text_value(text: str) -> MetaValue:
             return number
         return text
     if _FLOAT_RE.fullmatch(text):
-        return float(text.replace("_", ""))
+        number_f = float(text.replace("_", ""))
+        # Like an int outside int64: a literal beyond the double range is not a storable number.
+        return number_f if math.isfinite(number_f) else text
     if len(text) >= 2 and text[0] == '"' and text[-1] == '"':
         return text[1:-1]
     timestamp = parse_timestamp_text(text)
@@ -116,9 +118,7 @@ def check_value(value: Any, field: str) -> MetaValue:
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise InvalidArgument.for_field(
-                field, "NaN and infinities cannot be stored", reason="INVALID_VALUE"
-            )
+            raise InvalidArgument.for_field(field, "NaN and infinities cannot be stored", reason="INVALID_VALUE")
         return value
     if isinstance(value, datetime):
         return normalize_timestamp(value)
@@ -128,14 +128,10 @@ def check_value(value: Any, field: str) -> MetaValue:
         checked: dict[str, MetaValue] = {}
         for key, item in value.items():
             if not isinstance(key, str) or not KEY_RE.fullmatch(key):
-                raise InvalidArgument.for_field(
-                    f"{field}.{key}", f"invalid map key {key!r}", reason="INVALID_KEY"
-                )
+                raise InvalidArgument.for_field(f"{field}.{key}", f"invalid map key {key!r}", reason="INVALID_KEY")
             checked[key] = check_value(item, f"{field}.{key}")
         return checked
-    raise InvalidArgument.for_field(
-        field, f"unsupported value type {type(value).__name__}", reason="INVALID_VALUE"
-    )
+    raise InvalidArgument.for_field(field, f"unsupported value type {type(value).__name__}", reason="INVALID_VALUE")
 
 
 def format_timestamp(value: datetime) -> str:
@@ -178,3 +174,41 @@ def format_value(value: MetaValue) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {format_value(v)}" for k, v in value.items()) + "}"
     return str(value)
+
+
+def _float_text(value: float) -> str:
+    """A double as JSON text that PostgreSQL's numeric keeps fractional: `1e+16` -> `10000000000000000.0`."""
+    digits = format(Decimal(repr(value)), "f")
+    if not digits.lstrip("-").replace(".", "", 1).isdigit():
+        raise ValueError(f"{value!r} cannot be stored as JSON")
+    return digits if "." in digits else digits + ".0"
+
+
+def _encode(value: Any, out: list[str]) -> None:
+    if isinstance(value, float):
+        out.append(_float_text(value))
+    elif isinstance(value, dict):
+        out.append("{")
+        for index, (key, item) in enumerate(value.items()):
+            if index:
+                out.append(",")
+            out.append(json.dumps(str(key)))
+            out.append(":")
+            _encode(item, out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for index, item in enumerate(value):
+            if index:
+                out.append(",")
+            _encode(item, out)
+        out.append("]")
+    else:
+        out.append(json.dumps(value))
+
+
+def dump_json(value: Any) -> str:
+    """JSON text of a storage-form value, with every double written with a decimal point."""
+    out: list[str] = []
+    _encode(value, out)
+    return "".join(out)

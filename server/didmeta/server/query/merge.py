@@ -94,11 +94,7 @@ class MergedStream:
         self._cancelled = False
         self._open: list[QueryStream] = []
         self._generators: list[Iterator[Any]] = []
-        rows = (
-            self._recursive_rows()
-            if query.recursive
-            else self._rows(query.filter, query.scope_pattern, after)
-        )
+        rows = self._recursive_rows() if query.recursive else self._rows(query.filter, query.scope_pattern, after)
         self._rows_iter: Iterator[Row] = rows
         self._remaining = limit
 
@@ -213,6 +209,8 @@ class MergedStream:
                 raise Cancelled("the listing was cancelled")
             if self._remaining is not None:
                 count = min(count, self._remaining)
+            if count <= 0:
+                return []
             rows: list[Row] = []
             for row in self._rows_iter:
                 rows.append(row)

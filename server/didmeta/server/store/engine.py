@@ -15,6 +15,7 @@ from sqlalchemy.pool import StaticPool
 
 from didmeta.errors import InvalidArgument
 from didmeta.server.store.migrations import migrate
+from didmeta.values import dump_json
 
 
 def normalise_url(url: str) -> str:
@@ -57,7 +58,8 @@ class Store:
             raise InvalidArgument.for_field(
                 "database", f"unsupported database {self.dialect!r}: use sqlite or postgresql"
             )
-        self.engine: Engine = create_engine(self.url, **kwargs)
+        # Doubles keep a decimal point in the JSON text, so PostgreSQL's numeric hands them back as doubles.
+        self.engine: Engine = create_engine(self.url, json_serializer=dump_json, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_on_connect)
             event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
