@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, select, tuple_, update
+from sqlalchemy import ColumnElement, Connection, bindparam, literal_column, select, text, tuple_, update
 
-from didmeta.errors import NotFound
+from didmeta.errors import InvalidArgument, NotFound
 from didmeta.filters.model import Clause
-from didmeta.identifiers import DidKey
+from didmeta.identifiers import DidKey, validate_key
 from didmeta.plugins.base import RelationalPlugin, UnitOfWork
 from didmeta.plugins.sql_conditions import JsonConditions
 from didmeta.server.store.schema import dids
@@ -27,6 +27,27 @@ class JsonColumnPlugin(RelationalPlugin):
     def _conditions(self) -> JsonConditions:
         return JsonConditions(dids.c.meta, self.store.dialect)
 
+    def start(self) -> None:
+        """Expression indexes for the `indexed_keys` option: typed look-ups and ranges on those keys."""
+        keys = self.options.get("indexed_keys", [])
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise InvalidArgument.for_field("plugin_options.JSON.indexed_keys", "a list of metadata keys")
+        # An unqualified column: index expressions may not name their table.
+        conditions = JsonConditions(literal_column("meta"), self.store.dialect)
+        with self.store.write() as conn:
+            for key in keys:
+                validate_key(key, "plugin_options.JSON.indexed_keys")
+                for kind, expression in (
+                    ("num", conditions.number(key)),
+                    ("str", conditions.text(key)),
+                    ("ts", conditions.timestamp(key)),
+                ):
+                    # Rendered as text: an Index object would attach itself to the shared `dids` Table.
+                    sql = expression.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+                    conn.execute(
+                        text(f"CREATE INDEX IF NOT EXISTS dids_meta_{key}_{kind} ON dids (({sql}), scope, name)")
+                    )
+
     def insert_values(self, metadata: Metadata) -> dict[str, Any]:
         document = {key: to_json(value) for key, value in metadata.items() if value is not None}
         return {"meta": document} if document else {}
@@ -35,9 +56,7 @@ class JsonColumnPlugin(RelationalPlugin):
         documents: dict[DidKey, dict[str, Any]] = {}
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start : start + _CHUNK]
-            query = select(dids.c.scope, dids.c.name, dids.c.meta).where(
-                tuple_(dids.c.scope, dids.c.name).in_(chunk)
-            )
+            query = select(dids.c.scope, dids.c.name, dids.c.meta).where(tuple_(dids.c.scope, dids.c.name).in_(chunk))
             if lock and self.store.dialect == "postgresql":
                 query = query.with_for_update()
             for scope, name, meta in conn.execute(query):
@@ -72,9 +91,7 @@ class JsonColumnPlugin(RelationalPlugin):
         document = self._read(uow.conn, [did], lock=True).get(did, {})
         for key in keys:
             if key not in document:
-                raise NotFound(
-                    f"key {key!r} is not set on {did}", reason="KEY_NOT_FOUND", metadata={"key": key}
-                )
+                raise NotFound(f"key {key!r} is not set on {did}", reason="KEY_NOT_FOUND", metadata={"key": key})
         for key in keys:
             del document[key]
         self._write(uow.conn, {did: document})

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Numeric,
+    String,
     and_,
     case,
     cast,
@@ -51,9 +52,7 @@ _GLOB_ESCAPES = {"?": "[?]", "[": "[[]", "*": "[*]"}
 
 def glob_pattern(value: str, *, star_is_wildcard: bool) -> str:
     """Text as an anchored SQLite GLOB pattern: every GLOB character literal except, if asked, `*`."""
-    return "".join(
-        char if (char == "*" and star_is_wildcard) else _GLOB_ESCAPES.get(char, char) for char in value
-    )
+    return "".join(char if (char == "*" and star_is_wildcard) else _GLOB_ESCAPES.get(char, char) for char in value)
 
 
 def like_pattern(value: str, wildcard: bool) -> str:
@@ -124,9 +123,7 @@ def column_condition(
         assert isinstance(value, list)
         return or_(
             *(
-                column_condition(
-                    column, kind, Clause(clause.key, Op.EQ, v), dialect=dialect, ignore_case=ignore_case
-                )
+                column_condition(column, kind, Clause(clause.key, Op.EQ, v), dialect=dialect, ignore_case=ignore_case)
                 for v in value
             )
         )
@@ -173,14 +170,25 @@ class JsonConditions:
         self.dialect = dialect
 
     # --- accessors -------------------------------------------------------------------------
-    def _path(self, key: str, *more: str) -> str:
-        return "$." + ".".join(f'"{part}"' for part in (key, *more))
+    # Keys are rendered as SQL literals, not bound parameters, so that a query's expression is the
+    # same text as an expression index on it (see JsonColumnPlugin's `indexed_keys`). Keys and the
+    # `$ts` tag match `[A-Za-z_$][A-Za-z0-9_-]*`, so the literal needs no escaping.
+    def _path(self, key: str, *more: str) -> ColumnElement[Any]:
+        return literal_column("'$." + ".".join(f'"{part}"' for part in (key, *more)) + "'")
+
+    def _field(self, document: ColumnElement[Any], key: str) -> ColumnElement[Any]:
+        """`document -> 'key'` (JSONB)."""
+        return type_coerce(document.op("->")(literal_column(f"'{key}'")), JSONB)
+
+    def _field_text(self, document: ColumnElement[Any], key: str) -> ColumnElement[Any]:
+        """`document ->> 'key'` (text)."""
+        return type_coerce(document.op("->>")(literal_column(f"'{key}'")), String)
 
     def json_type(self, key: str) -> ColumnElement[Any]:
         """The stored JSON type of a key (SQLite and PostgreSQL name the types differently)."""
         if self.dialect == "sqlite":
             return func.json_type(self.column, self._path(key))
-        return func.jsonb_typeof(self.column[key])
+        return func.jsonb_typeof(self._field(self.column, key))
 
     def number(self, key: str) -> ColumnElement[Any]:
         if self.dialect == "sqlite":
@@ -191,14 +199,12 @@ class JsonConditions:
                 ),
                 else_=None,
             )
-        return case((self.json_type(key) == "number", cast(self.column[key].astext, Numeric)), else_=None)
+        return case((self.json_type(key) == "number", cast(self._field_text(self.column, key), Numeric)), else_=None)
 
     def text(self, key: str) -> ColumnElement[Any]:
         if self.dialect == "sqlite":
-            return case(
-                (self.json_type(key) == "text", func.json_extract(self.column, self._path(key))), else_=None
-            )
-        return case((self.json_type(key) == "string", self.column[key].astext), else_=None)
+            return case((self.json_type(key) == "text", func.json_extract(self.column, self._path(key))), else_=None)
+        return case((self.json_type(key) == "string", self._field_text(self.column, key)), else_=None)
 
     def timestamp(self, key: str) -> ColumnElement[Any]:
         if self.dialect == "sqlite":
@@ -210,7 +216,9 @@ class JsonConditions:
                 ),
                 else_=None,
             )
-        return case((self.json_type(key) == "object", self.column[key]["$ts"].astext), else_=None)
+        return case(
+            (self.json_type(key) == "object", self._field_text(self._field(self.column, key), "$ts")), else_=None
+        )
 
     def present(self, key: str) -> ColumnElement[bool]:
         kind = self.json_type(key)
@@ -229,9 +237,7 @@ class JsonConditions:
         if op is Op.CONTAINS:
             return self._contains(key, value, ignore_case)
         if op is Op.PREFIX:
-            return pattern_match(
-                self.text(key), str(value), dialect=self.dialect, ignore_case=ignore_case, prefix=True
-            )
+            return pattern_match(self.text(key), str(value), dialect=self.dialect, ignore_case=ignore_case, prefix=True)
         if clause.wildcard:
             return pattern_match(self.text(key), str(value), dialect=self.dialect, ignore_case=ignore_case)
         return self._compare_scalar(key, op, value, ignore_case)
@@ -253,7 +259,7 @@ class JsonConditions:
                 return false()
             if self.dialect == "sqlite":
                 return self.json_type(key) == ("true" if value else "false")
-            return self.column[key] == type_coerce(value, JSONB)
+            return self._field(self.column, key) == type_coerce(value, JSONB)
         return false()
 
     def _contains(self, key: str, value: MetaValue, ignore_case: bool) -> ColumnElement[bool]:
@@ -262,7 +268,7 @@ class JsonConditions:
             if not (ignore_case and vtype == "string"):
                 return self.column.contains(type_coerce({key: [to_json(value)]}, JSONB))
             element = func.jsonb_array_elements(
-                case((self.json_type(key) == "array", self.column[key]), else_=None)
+                case((self.json_type(key) == "array", self._field(self.column, key)), else_=None)
             ).table_valued("value")
             return exists(
                 select(literal(1))
