@@ -40,7 +40,7 @@ _ROWS: list[tuple[str, DidType, dict[str, MetaValue]]] = [
     ("f.08", F, {"label": "abc", "energy": 5}),
     ("f.09", F, {"label": "xa_b", "tags": []}),
     ("f.10", F, {"datatype": "RAW", "label": "a b", "when": datetime(2023, 12, 31, 23, 59, 59, tzinfo=UTC)}),
-    ("f.11", F, {}),
+    ("f.11", F, {"label": "École"}),
 ]
 
 

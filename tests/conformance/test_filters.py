@@ -44,6 +44,8 @@ WILDCARDS = [
     "name!=f.*",
     "label=a b",
     "label=*[*",
+    "label=*cole",
+    "label=É*",
     "label=a?*",
 ]
 SPECIAL = [
@@ -99,6 +101,11 @@ IGNORE_CASE = [
     "quality>=g",
     "name=F.0*",
     "quality<GOOD",
+    "label=école",
+    "label=ÉCOLE",
+    "label=é*",
+    "label.prefix=éC",
+    "label>=éco",
 ]
 
 

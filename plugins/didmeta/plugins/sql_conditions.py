@@ -61,12 +61,23 @@ def like_pattern(value: str, wildcard: bool) -> str:
     return escaped.replace("*", "%") if wildcard else escaped
 
 
+def lower(expr: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """Unicode lower-casing, the same as Python's `str.lower` for the values compared with it.
+
+    PostgreSQL lower-cases by the collation of its argument (only ASCII under "C"), so the ICU root
+    collation is named; SQLite's built-in `lower` is ASCII-only, so the store registers Python's.
+    """
+    if dialect == "postgresql":
+        return func.lower(expr.collate("und-x-icu")).collate("C")
+    return func.lower(expr)
+
+
 def pattern_match(
     expr: ColumnElement[Any], value: str, *, dialect: str, ignore_case: bool, prefix: bool = False
 ) -> ColumnElement[bool]:
     """`expr` matches the `*` wildcard (anchored) or, with prefix, starts with `value`."""
     if ignore_case:
-        expr, value = func.lower(expr), value.lower()
+        expr, value = lower(expr, dialect), value.lower()
     if dialect == "sqlite":
         if prefix:
             return expr.op("GLOB")(glob_pattern(value, star_is_wildcard=False) + "*")
@@ -79,10 +90,10 @@ def pattern_match(
 def _string_compare(
     expr: ColumnElement[Any], op: Op, value: str, dialect: str, ignore_case: bool
 ) -> ColumnElement[bool]:
-    if dialect == "postgresql":
-        expr = expr.collate("C")
     if ignore_case:
-        expr, value = func.lower(expr), value.lower()
+        expr, value = lower(expr, dialect), value.lower()
+    elif dialect == "postgresql":
+        expr = expr.collate("C")
     return _compare(expr, op, value)
 
 
@@ -275,7 +286,8 @@ class JsonConditions:
                 .select_from(element)
                 .where(
                     func.jsonb_typeof(element.c.value) == "string",
-                    func.lower(element.c.value.op("#>>")(literal_column("'{}'::text[]"))) == str(value).lower(),
+                    lower(element.c.value.op("#>>")(literal_column("'{}'::text[]")), self.dialect)
+                    == str(value).lower(),
                 )
             )
         each = func.json_each(self.column, self._path(key)).table_valued("type", "atom", "value")
@@ -285,7 +297,7 @@ class JsonConditions:
             atom: ColumnElement[Any] = each.c.atom
             text_value = str(value)
             if ignore_case:
-                atom, text_value = func.lower(atom), text_value.lower()
+                atom, text_value = lower(atom, self.dialect), text_value.lower()
             match = and_(each.c.type == "text", atom == text_value)
         elif vtype == "bool":
             match = each.c.type == ("true" if value else "false")
