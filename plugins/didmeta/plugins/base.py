@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from didmeta.errors import InvalidArgument
 from didmeta.filters.model import Clause, Op
 from didmeta.identifiers import DidKey
 from didmeta.values import Metadata
@@ -38,6 +39,10 @@ OPERATOR_FEATURES: frozenset[str] = frozenset(op.value for op in Op)
 ALL_FEATURES: frozenset[str] = OPERATOR_FEATURES | frozenset(
     {"wildcard", "ignore_case", "recursive", "resume", "exact_limit", "atomic_writes", "long_metadata"}
 )
+
+
+#: Options every plugin understands.
+COMMON_OPTIONS: Mapping[str, str] = {"keys": "the metadata keys this plugin manages (default: every key)"}
 
 
 @dataclass
@@ -75,8 +80,24 @@ class MetadataPlugin(abc.ABC):
     name: ClassVar[str]
     description: ClassVar[str] = ""
     features: ClassVar[frozenset[str]] = ALL_FEATURES
+    #: The options this plugin understands (`plugin_options.<NAME>.<option>`), with their meaning.
+    #: Anything else is refused when the plugin is built, so a misspelt option never goes unnoticed.
+    options_spec: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, options: Mapping[str, Any], store: Store) -> None:
+        known = {**COMMON_OPTIONS, **self.options_spec}
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise InvalidArgument.for_field(
+                f"plugin_options.{self.name}.{unknown[0]}",
+                f"unknown option; {self.name} understands: {', '.join(sorted(known))}",
+                reason="INVALID_PLUGIN_OPTION",
+            )
+        keys = options.get("keys")
+        if keys is not None and not (isinstance(keys, list) and all(isinstance(k, str) for k in keys)):
+            raise InvalidArgument.for_field(
+                f"plugin_options.{self.name}.keys", "a list of metadata keys", reason="INVALID_PLUGIN_OPTION"
+            )
         self.options = dict(options)
         self.store = store
 

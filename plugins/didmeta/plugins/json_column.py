@@ -23,6 +23,7 @@ class JsonColumnPlugin(RelationalPlugin):
 
     name = "JSON"
     description = "Metadata as a JSON document in the DID table (JSONB with a GIN index on PostgreSQL)"
+    options_spec = {"indexed_keys": "keys to give expression indexes (typed equality and ranges)"}
 
     def _conditions(self) -> JsonConditions:
         return JsonConditions(dids.c.meta, self.store.dialect)
