@@ -28,10 +28,19 @@ def generate(out_dir: Path) -> list[Path]:
         shutil.rmtree(target)
     target.mkdir(parents=True)
     protos = sorted(str(p.relative_to(PROTO_ROOT)) for p in (PROTO_ROOT / PACKAGE_DIR).glob("*.proto"))
+    # mypy-protobuf's protoc plugins live next to the interpreter: name them, so that the tool
+    # works without an activated virtual environment (PATH without .venv/bin).
+    scripts = Path(sys.executable).parent
+    plugins = [
+        f"--plugin=protoc-gen-{name}={scripts / f'protoc-gen-{name}'}"
+        for name in ("mypy", "mypy_grpc")
+        if (scripts / f"protoc-gen-{name}").exists()
+    ]
     command = [
         sys.executable,
         "-m",
         "grpc_tools.protoc",
+        *plugins,
         f"-I{PROTO_ROOT}",
         f"--python_out={out_dir}",
         f"--mypy_out={out_dir}",

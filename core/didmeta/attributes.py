@@ -51,8 +51,7 @@ LIFETIME_KEY = "lifetime"
 
 #: Keys SetMetadata refuses (INVALID_ARGUMENT, reason RESERVED_KEY), as Rucio does.
 RESERVED: frozenset[str] = frozenset(
-    {"scope", "name", "type", "did_type", "created_after", "created_before"}
-    | (set(INTRINSIC) - SETTABLE_INTRINSIC)
+    {"scope", "name", "type", "did_type", "created_after", "created_before"} | (set(INTRINSIC) - SETTABLE_INTRINSIC)
 )
 
 #: Keys that filters understand besides metadata keys.

@@ -94,9 +94,7 @@ def parse_did(text: str, field: str = "did") -> DidKey:
     """`scope:name` text to a DidKey."""
     scope, sep, name = text.partition(":")
     if not sep:
-        raise InvalidArgument.for_field(
-            field, f"{text!r} is not of the form scope:name", reason="INVALID_DID"
-        )
+        raise InvalidArgument.for_field(field, f"{text!r} is not of the form scope:name", reason="INVALID_DID")
     return validate_did(scope, name, field)
 
 

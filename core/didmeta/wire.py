@@ -138,9 +138,7 @@ def did_key_from_wire(message: did_pb2.DidKey) -> DidKey:
 def filter_from_wire(message: filter_pb2.Filter, field: str = "filter") -> list[list[RawClause]] | str:
     """The string expression, or the structured groups as raw clauses."""
     if message.expression and len(message.groups):
-        raise InvalidArgument.for_field(
-            field, "give either groups or expression, not both", reason="INVALID_FILTER"
-        )
+        raise InvalidArgument.for_field(field, "give either groups or expression, not both", reason="INVALID_FILTER")
     if message.expression:
         return message.expression
     groups: list[list[RawClause]] = []
@@ -150,13 +148,9 @@ def filter_from_wire(message: filter_pb2.Filter, field: str = "filter") -> list[
             where = f"{field}.groups[{g}].clauses[{c}]"
             op = OP_FROM_WIRE.get(clause.operator)
             if op is None:
-                raise InvalidArgument.for_field(
-                    f"{where}.operator", "operator is required", reason="INVALID_FILTER"
-                )
+                raise InvalidArgument.for_field(f"{where}.operator", "operator is required", reason="INVALID_FILTER")
             value = value_from_wire(clause.value, f"{where}.value")
-            clauses.append(
-                RawClause(clause.key, op, value, False, f"{clause.key}.{op.value}={format_value(value)}")
-            )
+            clauses.append(RawClause(clause.key, op, value, False, f"{clause.key}.{op.value}={format_value(value)}"))
         if clauses:
             groups.append(clauses)
     return groups

@@ -69,19 +69,14 @@ def _run(name: str, args: list[str], timeout: float) -> str:
     """Run ``tools/backends/<name>.sh ARGS``; return its stdout or raise RuntimeError with the output tail."""
     cmd = [str(SCRIPTS_DIR / f"{name}.sh"), *args]
     try:
-        proc = subprocess.run(
-            cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False
-        )
+        proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired as exc:
         err = exc.stderr  # bytes even with text=True
         out = err.decode(errors="replace") if isinstance(err, bytes) else (err or "")
-        raise RuntimeError(
-            f"{' '.join(cmd)} timed out after {timeout:.0f} s; last output:\n{_tail(out)}"
-        ) from exc
+        raise RuntimeError(f"{' '.join(cmd)} timed out after {timeout:.0f} s; last output:\n{_tail(out)}") from exc
     if proc.returncode != 0:
         raise RuntimeError(
-            f"{' '.join(cmd)} failed with exit code {proc.returncode}; last output:\n"
-            f"{_tail(proc.stderr + proc.stdout)}"
+            f"{' '.join(cmd)} failed with exit code {proc.returncode}; last output:\n{_tail(proc.stderr + proc.stdout)}"
         )
     return proc.stdout
 

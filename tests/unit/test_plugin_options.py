@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from didmeta.errors import InvalidArgument
+from didmeta.plugins.base import MetadataPlugin
 from didmeta.plugins.json_column import JsonColumnPlugin
 from didmeta.plugins.mongo import MongoPlugin
 from didmeta.plugins.postgres_json import PostgresJsonPlugin
@@ -17,7 +18,7 @@ def store() -> Store:
 
 
 @pytest.mark.parametrize("plugin", [JsonColumnPlugin, MongoPlugin, PostgresJsonPlugin])
-def test_unknown_option_names_the_option(plugin: type, store: Store) -> None:
+def test_unknown_option_names_the_option(plugin: type[MetadataPlugin], store: Store) -> None:
     options = {"url": "mongodb://127.0.0.1:1/" if plugin is MongoPlugin else "postgresql://x@127.0.0.1:1/x"}
     with pytest.raises(InvalidArgument) as caught:
         plugin({**options, "indexd_keys": ["a"]}, store)

@@ -34,7 +34,7 @@ _SUFFIXES = {op.value: op for op in Op}
 
 @dataclass(frozen=True)
 class RawClause:
-    """A clause as written: `literal` is true for a double-quoted value."""
+    """A clause as written: `literal` is true for a double-quoted value (a list: no unquoted `*` item)."""
 
     key: str
     op: Op
@@ -62,9 +62,7 @@ def split_outside(text: str, separator: str) -> list[str]:
         else:
             current.append(char)
     if in_quotes:
-        raise InvalidArgument.for_field(
-            "filter", f"unterminated double quote in {text!r}", reason="INVALID_FILTER"
-        )
+        raise InvalidArgument.for_field("filter", f"unterminated double quote in {text!r}", reason="INVALID_FILTER")
     parts.append("".join(current))
     return parts
 
@@ -101,14 +99,15 @@ def _parse_value(text: str, clause: str) -> tuple[MetaValue, bool]:
     stripped = text.strip()
     if stripped.startswith("[") and stripped.endswith("]"):
         inner = stripped[1:-1].strip()
-        items = [] if not inner else [_parse_value(item, clause)[0] for item in split_outside(inner, ",")]
-        return items, False
+        parsed = [] if not inner else [_parse_value(item, clause) for item in split_outside(inner, ",")]
+        items = [value for value, _ in parsed]
+        # The list is literal unless an unquoted item carries a `*` (a wildcard, refused for `in`).
+        literal = not any(isinstance(value, str) and "*" in value and not quoted for value, quoted in parsed)
+        return items, literal
     if len(stripped) >= 2 and stripped[0] == '"' and stripped[-1] == '"':
         return stripped[1:-1], True
     if not stripped:
-        raise InvalidArgument.for_field(
-            "filter", f"clause {clause!r} has an empty value", reason="INVALID_FILTER"
-        )
+        raise InvalidArgument.for_field("filter", f"clause {clause!r} has an empty value", reason="INVALID_FILTER")
     return parse_text_value(stripped), False
 
 
@@ -169,12 +168,8 @@ def parse_clause(clause: str) -> list[RawClause]:
             RawClause(key, second, high, high_literal, clause),
         ]
     if not operators:
-        raise InvalidArgument.for_field(
-            "filter", f"clause {clause!r} has no operator", reason="INVALID_FILTER"
-        )
-    raise InvalidArgument.for_field(
-        "filter", f"clause {clause!r} has too many operators", reason="INVALID_FILTER"
-    )
+        raise InvalidArgument.for_field("filter", f"clause {clause!r} has no operator", reason="INVALID_FILTER")
+    raise InvalidArgument.for_field("filter", f"clause {clause!r} has too many operators", reason="INVALID_FILTER")
 
 
 def parse_filter_string(text: str) -> list[list[RawClause]]:

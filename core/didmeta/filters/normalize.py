@@ -16,6 +16,11 @@ from didmeta.identifiers import KEY_RE, DidType, parse_type_selector
 from didmeta.values import MetaValue, parse_timestamp_text, type_name
 
 _SCALAR_TYPES = ("int", "double", "string", "timestamp", "bool")
+#: Rucio's date keys and the clause they stand for (spec §4.2).
+_ALIASES: dict[str, tuple[str, Op]] = {
+    "created_after": ("created_at", Op.GTE),
+    "created_before": ("created_at", Op.LTE),
+}
 
 
 def _invalid(raw: RawClause, description: str) -> InvalidArgument:
@@ -85,6 +90,8 @@ def _normalize_clause(raw: RawClause) -> Clause | None:
     elif op is Op.IN:
         if not isinstance(value, list) or not value:
             raise _invalid(raw, "in takes a non-empty list of values")
+        if not raw.literal and any(isinstance(v, str) and "*" in v for v in value):
+            raise _invalid(raw, "a wildcard cannot be used with in")
         if any(type_name(v) not in _SCALAR_TYPES for v in value):
             raise _invalid(raw, "in takes a list of scalar values")
         if INTRINSIC.get(key) is not None:
@@ -114,7 +121,10 @@ def _group_types(raws: Sequence[RawClause]) -> tuple[list[RawClause], frozenset[
             raise _invalid(raw, "type only takes '='")
         if types is not None:
             raise _invalid(raw, "type given twice in one group")
-        types = parse_type_selector(str(raw.value), field="filter")
+        try:
+            types = parse_type_selector(str(raw.value), field="filter")
+        except InvalidArgument as error:
+            raise _invalid(raw, error.field_violations[0].description) from None
     return rest, types
 
 
@@ -125,9 +135,9 @@ def normalize_groups(raw_groups: Iterable[Sequence[RawClause]]) -> Filter:
         seen: set[tuple[str, Op]] = set()
         clauses: list[Clause] = []
         for raw in rest:
-            signature = (raw.key, raw.op)
+            signature = _ALIASES.get(raw.key, (raw.key, raw.op)) if raw.op is Op.EQ else (raw.key, raw.op)
             if signature in seen:
-                raise _invalid(raw, f"duplicate {raw.key}.{raw.op.value} in one group")
+                raise _invalid(raw, f"duplicate {signature[0]}.{signature[1].value} in one group")
             seen.add(signature)
             clause = _normalize_clause(raw)
             if clause is not None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, select, tuple_, update
+from sqlalchemy import ColumnElement, Connection, bindparam, select, update
 
 from didmeta.attributes import INTRINSIC, LIFETIME_KEY, OPTIMISED, SETTABLE_INTRINSIC, column_kind
 from didmeta.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -15,8 +15,9 @@ from didmeta.filters.model import Clause
 from didmeta.identifiers import DidKey, DidType
 from didmeta.plugins.base import RelationalPlugin, UnitOfWork
 from didmeta.plugins.sql_conditions import column_condition, naive_utc
+from didmeta.server.store.catalog import keys_in
 from didmeta.server.store.schema import dids
-from didmeta.values import Metadata, MetaValue, normalize_timestamp, type_name
+from didmeta.values import Metadata, MetaValue, normalize_timestamp, parse_timestamp_text, type_name
 
 _TYPE_NAMES = {t.value: t.name for t in DidType}
 _WRITABLE = frozenset(OPTIMISED) | SETTABLE_INTRINSIC | {LIFETIME_KEY}
@@ -80,13 +81,15 @@ class DidColumnPlugin(RelationalPlugin):
             return value
         if kind == "timestamp" and isinstance(value, datetime):
             return naive_utc(value)
-        raise InvalidArgument.for_field(
-            where, f"{key} takes a {kind} value, not a {vtype}", reason="INVALID_VALUE"
-        )
+        if kind == "timestamp" and isinstance(value, str):
+            parsed = parse_timestamp_text(value)
+            if parsed is not None:
+                return naive_utc(parsed)
+        raise InvalidArgument.for_field(where, f"{key} takes a {kind} value, not a {vtype}", reason="INVALID_VALUE")
 
-    def check_values(self, items: Sequence[tuple[DidKey, Metadata]]) -> None:
-        for did, metadata in items:
-            self._column_values(metadata, f"metadata[{did}]")
+    def check_columns(self, metadata: Metadata, field: str) -> None:
+        """Refuse values its columns cannot hold; `field` is the request path of `metadata`."""
+        self._column_values({k: v for k, v in metadata.items() if self.manages_key(k)}, field)
 
     def insert_values(self, metadata: Metadata) -> dict[str, Any]:
         return self._column_values(metadata, "metadata")
@@ -121,13 +124,9 @@ class DidColumnPlugin(RelationalPlugin):
         ).one()
         for key, value in zip(keys, row, strict=True):
             if value is None:
-                raise NotFound(
-                    f"key {key!r} is not set on {did}", reason="KEY_NOT_FOUND", metadata={"key": key}
-                )
+                raise NotFound(f"key {key!r} is not set on {did}", reason="KEY_NOT_FOUND", metadata={"key": key})
         uow.conn.execute(
-            update(dids)
-            .where(dids.c.scope == did.scope, dids.c.name == did.name)
-            .values(dict.fromkeys(columns))
+            update(dids).where(dids.c.scope == did.scope, dids.c.name == did.name).values(dict.fromkeys(columns))
         )
 
     def delete_dids(self, uow: UnitOfWork, dids_: Sequence[DidKey]) -> None:
@@ -139,7 +138,7 @@ class DidColumnPlugin(RelationalPlugin):
         columns = [dids.c[c] for c in _READ_COLUMNS]
         for start in range(0, len(dids_), 500):
             chunk = dids_[start : start + 500]
-            rows = conn.execute(select(*columns).where(tuple_(dids.c.scope, dids.c.name).in_(chunk)))
+            rows = conn.execute(select(*columns).where(keys_in(dids.c.scope, dids.c.name, chunk)))
             for row in rows:
                 values = dict(zip(_READ_COLUMNS, row, strict=True))
                 key = DidKey(values.pop("scope"), values.pop("name"))
@@ -150,14 +149,10 @@ class DidColumnPlugin(RelationalPlugin):
                 }
                 for column, value in values.items():
                     if value is not None:
-                        metadata[column] = (
-                            normalize_timestamp(value) if isinstance(value, datetime) else _aware(value)
-                        )
+                        metadata[column] = normalize_timestamp(value) if isinstance(value, datetime) else _aware(value)
                 result[key] = metadata
         return result
 
     def condition(self, clause: Clause, ignore_case: bool) -> ColumnElement[bool]:
         kind = _FILTER_KINDS[clause.key]
-        return column_condition(
-            dids.c[clause.key], kind, clause, dialect=self.store.dialect, ignore_case=ignore_case
-        )
+        return column_condition(dids.c[clause.key], kind, clause, dialect=self.store.dialect, ignore_case=ignore_case)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, literal_column, select, text, tuple_, update
+from sqlalchemy import ColumnElement, Connection, bindparam, literal_column, select, text, update
 
 from didmeta.errors import InvalidArgument, NotFound
 from didmeta.filters.model import Clause
 from didmeta.identifiers import DidKey, validate_key
 from didmeta.plugins.base import RelationalPlugin, UnitOfWork
 from didmeta.plugins.sql_conditions import JsonConditions
+from didmeta.server.store.catalog import keys_in
 from didmeta.server.store.schema import dids
 from didmeta.values import Metadata, from_json, to_json
 
@@ -57,7 +58,7 @@ class JsonColumnPlugin(RelationalPlugin):
         documents: dict[DidKey, dict[str, Any]] = {}
         for start in range(0, len(keys), _CHUNK):
             chunk = keys[start : start + _CHUNK]
-            query = select(dids.c.scope, dids.c.name, dids.c.meta).where(tuple_(dids.c.scope, dids.c.name).in_(chunk))
+            query = select(dids.c.scope, dids.c.name, dids.c.meta).where(keys_in(dids.c.scope, dids.c.name, chunk))
             if lock and self.store.dialect == "postgresql":
                 query = query.with_for_update()
             for scope, name, meta in conn.execute(query):

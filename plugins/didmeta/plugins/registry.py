@@ -55,7 +55,15 @@ def load_plugin_class(name: str) -> type[MetadataPlugin]:
         return _registered[key]
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         if entry_point.name.upper() == key:
-            return check_plugin_class(key, entry_point.load())
+            try:
+                loaded = entry_point.load()
+            except (ImportError, AttributeError) as error:
+                raise InvalidArgument.for_field(
+                    "plugins",
+                    f"plugin {key}: its entry point {entry_point.value!r} cannot be loaded: {error}",
+                    reason="UNKNOWN_PLUGIN",
+                ) from error
+            return check_plugin_class(key, loaded)
     raise InvalidArgument.for_field(
         "plugins",
         f"unknown plugin {name!r}; available: {', '.join(available_plugins())}",

@@ -71,9 +71,7 @@ async def start_server(settings: Settings) -> RunningServer:
         await asyncio.to_thread(load_demo_data, dispatcher)
     server = grpc.aio.server(options=_options(settings))
     authenticator = make_authenticator(settings.auth)
-    did_service_pb2_grpc.add_DidServiceServicer_to_server(
-        DidServicer(dispatcher, settings, authenticator), server
-    )
+    did_service_pb2_grpc.add_DidServiceServicer_to_server(DidServicer(dispatcher, settings, authenticator), server)
     metadata_service_pb2_grpc.add_MetadataServiceServicer_to_server(
         MetadataServicer(dispatcher, settings, authenticator), server
     )

@@ -59,9 +59,7 @@ class Settings(BaseSettings):
     grace_seconds: float = Field(10.0, ge=0, description="Drain time for in-flight calls on SIGTERM")
     batch_size: int = Field(1000, ge=1, le=10000, description="DIDs per ListDids message (default)")
     max_batch_size: int = Field(5000, ge=1, le=20000, description="Cap on a client's batch_size")
-    first_batch_size: int = Field(
-        100, ge=1, description="Size of the first message, for time to first result"
-    )
+    first_batch_size: int = Field(100, ge=1, description="Size of the first message, for time to first result")
     max_request_items: int = Field(100_000, ge=1, description="Items one unary request may carry")
     max_message_bytes: int = Field(16 * 1024 * 1024, ge=4 * 1024 * 1024, description="gRPC max message size")
     max_connection_age_seconds: float | None = Field(
@@ -72,6 +70,14 @@ class Settings(BaseSettings):
     tls: TlsSettings | None = None
     auth: AuthSettings = Field(default_factory=AuthSettings)
     demo_data: bool = Field(False, description="Load a small demo data set into an empty database at start")
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(f"listen must be HOST:PORT with a port from 0 to 65535, not {value!r}")
+        return value
 
     @field_validator("plugins", mode="before")
     @classmethod

@@ -35,9 +35,7 @@ def load_demo_data(dispatcher: Dispatcher, account: str = "root") -> bool:
                 file = DidKey(DEMO_SCOPE, f"{campaign}.dataset_{d}.file_{f:03d}")
                 new.append(
                     NewDid(
-                        NewDidSpec(
-                            file, DidType.FILE, account, bytes=1_000_000 * (f + 1), adler32=f"{f:08x}"
-                        ),
+                        NewDidSpec(file, DidType.FILE, account, bytes=1_000_000 * (f + 1), adler32=f"{f:08x}"),
                         {
                             "run_number": run,
                             "energy": 6800.0 + f,

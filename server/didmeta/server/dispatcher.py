@@ -63,9 +63,7 @@ class Dispatcher:
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store) -> Dispatcher:
-        plugins = [
-            load_plugin_class(name)(settings.plugin_options.get(name, {}), store) for name in settings.plugins
-        ]
+        plugins = [load_plugin_class(name)(settings.plugin_options.get(name, {}), store) for name in settings.plugins]
         return cls(store, plugins)
 
     def start(self) -> None:
@@ -109,11 +107,10 @@ class Dispatcher:
                     f"{field}.{key}", f"{key} is reserved and cannot be set", reason="RESERVED_KEY"
                 )
             checked[key] = check_value(value, f"{field}.{key}")
+        self.did_column.check_columns(checked, field)
         return checked
 
-    def split_by_owner(
-        self, items: Sequence[tuple[DidKey, Metadata]]
-    ) -> dict[str, list[tuple[DidKey, Metadata]]]:
+    def split_by_owner(self, items: Sequence[tuple[DidKey, Metadata]]) -> dict[str, list[tuple[DidKey, Metadata]]]:
         """Each owner's subset of the items, in plugin order; fails before any write."""
         shares: dict[str, dict[DidKey, Metadata]] = defaultdict(dict)
         owners: dict[str, str] = {}
@@ -216,10 +213,12 @@ class Dispatcher:
                 expanded.setdefault(target, {}).update(metadata)
         return list(expanded.items())
 
-    def set_metadata(self, items: Sequence[tuple[DidKey, Metadata]], recursive: bool = False) -> int:
-        checked = [
-            (did, self.check_metadata(md, f"items[{i}].metadata")) for i, (did, md) in enumerate(items)
-        ]
+    def set_metadata(
+        self, items: Sequence[tuple[DidKey, Metadata]], recursive: bool = False, fields: Sequence[str] | None = None
+    ) -> int:
+        """Set keys on DIDs atomically; `fields` are the request paths of the items' metadata (error details)."""
+        paths = fields or [f"items[{i}].metadata" for i in range(len(items))]
+        checked = [(did, self.check_metadata(md, path)) for (did, md), path in zip(items, paths, strict=True)]
         dids_ = [did for did, _ in checked]
         if len(set(dids_)) != len(dids_):
             raise InvalidArgument.for_field("items", "a DID is given twice", reason="DUPLICATE_DID")
@@ -238,9 +237,7 @@ class Dispatcher:
         metadata: Sequence[tuple[DidKey, Metadata]],
         attachments: Sequence[tuple[DidKey, DidKey]],
     ) -> LoadResult:
-        checked = [
-            (did, self.check_metadata(md, f"metadata[{i}].metadata")) for i, (did, md) in enumerate(metadata)
-        ]
+        checked = [(did, self.check_metadata(md, f"metadata[{i}].metadata")) for i, (did, md) in enumerate(metadata)]
 
         def work(uow: UnitOfWork) -> LoadResult:
             result = LoadResult()
@@ -326,14 +323,10 @@ class Dispatcher:
         self._write(work)
 
     # --- listing ----------------------------------------------------------------------------------
-    def open_listing(
-        self, query: ListQuery, *, long: bool, after: DidKey | None, limit: int | None
-    ) -> RowStream:
+    def open_listing(self, query: ListQuery, *, long: bool, after: DidKey | None, limit: int | None) -> RowStream:
         """The rows of a listing: one SQL statement when every clause is relational, else merged streams."""
         if self.planner.is_pure_sql(query):
-            return QueryStream(
-                self.store, self.planner.select_page(query, long=long, after=after, limit=limit)
-            )
+            return QueryStream(self.store, self.planner.select_page(query, long=long, after=after, limit=limit))
         return MergedStream(self.store, self.planner, query, long=long, after=after, limit=limit)
 
     def count_dids(self, query: ListQuery) -> int:

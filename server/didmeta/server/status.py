@@ -23,6 +23,7 @@ from sqlalchemy import exc as sa_exc
 
 from didmeta.errors import (
     ERROR_DOMAIN,
+    AlreadyExists,
     Cancelled,
     DidmetaError,
     FailedPrecondition,
@@ -38,6 +39,12 @@ def as_didmeta_error(error: BaseException) -> DidmetaError:
     if isinstance(error, DidmetaError):
         return error
     if isinstance(error, sa_exc.IntegrityError):
+        duplicate = _duplicate_of(error)
+        if duplicate is not None:
+            # Two requests created the same scope, DID or attachment at once: the loser sees what it
+            # would have seen one moment later, ALREADY_EXISTS (spec §7), not a generic conflict.
+            what, reason = duplicate
+            return AlreadyExists(f"{what} was created by a concurrent request", reason=reason)
         return FailedPrecondition(
             "the request conflicts with a concurrent change; retry it", reason="CONCURRENT_MODIFICATION"
         )
@@ -48,6 +55,31 @@ def as_didmeta_error(error: BaseException) -> DidmetaError:
         return Unavailable("the catalogue database is unavailable", metadata={"backend": "catalogue"})
     log.error("internal error", exc_info=error)
     return InternalError("internal error; see the server log")
+
+
+#: Unique constraints of the catalogue (PostgreSQL constraint or SQLite table) -> (what, reason).
+_UNIQUE_TARGETS = {
+    "dids": ("a DID of the request", "DID_EXISTS"),
+    "scopes": ("the scope", "SCOPE_EXISTS"),
+    "contents": ("an attachment of the request", "ATTACHMENT_EXISTS"),
+}
+
+
+def _duplicate_of(error: sa_exc.IntegrityError) -> tuple[str, str] | None:
+    """(what, reason) if the error is a unique-key violation of a catalogue table, else None."""
+    original = error.orig
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate is not None:  # psycopg
+        if sqlstate != "23505":
+            return None
+        diag = getattr(original, "diag", None)
+        table = getattr(diag, "table_name", None) or ""
+    else:  # sqlite3: "UNIQUE constraint failed: dids.scope, dids.name"
+        text = str(original)
+        if "UNIQUE constraint failed" not in text:
+            return None
+        table = text.rsplit(":", 1)[-1].strip().split(".", 1)[0]
+    return _UNIQUE_TARGETS.get(table, ("something the request creates", "ALREADY_EXISTS"))
 
 
 def to_grpc_status(error: DidmetaError) -> grpc.Status:

@@ -65,9 +65,7 @@ def cli(ctx: click.Context, server: str, as_json: bool, timeout: float) -> None:
     help="TOML or YAML config file (env DIDMETA_CONFIG).",
 )
 @click.option("--plugins", help="Comma-separated plugin list, e.g. DID_COLUMN,JSON.")
-@click.option(
-    "--demo-data", is_flag=True, default=None, help="Load a small demo catalogue into an empty database."
-)
+@click.option("--demo-data", is_flag=True, default=None, help="Load a small demo catalogue into an empty database.")
 @click.option(
     "--port-file",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -89,9 +87,7 @@ def serve(
     from didmeta.server.logging_setup import configure_logging
 
     try:
-        settings = load_settings(
-            config_file, listen=listen, database=database, plugins=plugins, demo_data=demo_data
-        )
+        settings = load_settings(config_file, listen=listen, database=database, plugins=plugins, demo_data=demo_data)
     except ValidationError as error:
         raise click.UsageError(f"invalid configuration:\n{error}") from None
     configure_logging(settings.log_level, settings.log_format)
@@ -268,9 +264,7 @@ def _with_name(filter_text: str, name: str) -> str:
 
 @did.command("list")
 @click.argument("pattern")
-@click.option(
-    "--filter", "filter_text", default="", help='Filter expression, e.g. "type=ALL,run_number>=100".'
-)
+@click.option("--filter", "filter_text", default="", help='Filter expression, e.g. "type=ALL,run_number>=100".')
 @click.option(
     "--type",
     "did_type",
@@ -354,9 +348,7 @@ def did_list(
 @click.option("--recursive", is_flag=True)
 @click.option("--ignore-case", is_flag=True)
 @pass_context
-def did_count(
-    ctx: Context, pattern: str, filter_text: str, did_type: str, recursive: bool, ignore_case: bool
-) -> None:
+def did_count(ctx: Context, pattern: str, filter_text: str, did_type: str, recursive: bool, ignore_case: bool) -> None:
     """Count the DIDs `did list` would show."""
     scope_pattern, name = _scope_and_name(pattern)
     count = ctx.client.count_dids(
@@ -440,9 +432,7 @@ def metadata() -> None:
 @metadata.command("add")
 @click.argument("did_name", metavar="DID")
 @click.option("--key", required=True)
-@click.option(
-    "--value", required=True, help='Typed like filters: 5 is an int, "5" a string, 2024-01-01 a date.'
-)
+@click.option("--value", required=True, help='Typed like filters: 5 is an int, "5" a string, 2024-01-01 a date.')
 @click.option("--recursive", is_flag=True, help="Also set it on the direct children.")
 @pass_context
 def metadata_add(ctx: Context, did_name: str, key: str, value: str, recursive: bool) -> None:

@@ -39,8 +39,9 @@ _TYPE_NAMES = {1: "FILE", 2: "DATASET", 3: "CONTAINER"}
 DidLike = str | DidKey
 
 
-def as_key(did: DidLike) -> DidKey:
-    return did if isinstance(did, DidKey) else parse_did(did)
+def as_key(did: DidLike, field: str = "did") -> DidKey:
+    """A DID given as text or DidKey; INVALID_ARGUMENT naming `field` if the text is not a valid DID."""
+    return did if isinstance(did, DidKey) else parse_did(did, field)
 
 
 def _type_to_wire(name: str) -> int:
@@ -70,11 +71,15 @@ def _did_info(message: did_pb2.Did) -> DidInfo:
         updated_at=ts("updated_at"),
         closed_at=ts("closed_at"),
         expired_at=ts("expired_at"),
+        suppressed=message.suppressed,
+        hidden=message.hidden,
+        accessed_at=ts("accessed_at"),
+        eol_at=ts("eol_at"),
     )
 
 
-def _new_did(new: NewDid, out: did_pb2.NewDid) -> None:
-    key = as_key(new.did)
+def _new_did(new: NewDid, out: did_pb2.NewDid, field: str = "did") -> None:
+    key = as_key(new.did, field)
     out.scope, out.name, out.type = key.scope, key.name, _type_to_wire(new.type)  # type: ignore[assignment]
     if new.bytes is not None:
         out.bytes = new.bytes
@@ -125,9 +130,7 @@ class Client:
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
 
-    def _stream(
-        self, method: Callable[..., Iterable[T]], request: Any, timeout: float | None = None
-    ) -> Iterator[T]:
+    def _stream(self, method: Callable[..., Iterable[T]], request: Any, timeout: float | None = None) -> Iterator[T]:
         try:
             yield from method(request, timeout=timeout, metadata=self._metadata)
         except grpc.RpcError as error:
@@ -135,12 +138,8 @@ class Client:
 
     # --- scopes and DIDs ------------------------------------------------------------------------
     def add_scope(self, scope: str, account: str = "") -> Scope:
-        response = self._call(
-            self._dids.AddScope, did_service_pb2.AddScopeRequest(scope=scope, account=account)
-        )
-        return Scope(
-            response.scope.name, response.scope.account, response.scope.created_at.ToDatetime(tzinfo=UTC)
-        )
+        response = self._call(self._dids.AddScope, did_service_pb2.AddScopeRequest(scope=scope, account=account))
+        return Scope(response.scope.name, response.scope.account, response.scope.created_at.ToDatetime(tzinfo=UTC))
 
     def list_scopes(self, pattern: str = "") -> list[Scope]:
         response = self._call(self._dids.ListScopes, did_service_pb2.ListScopesRequest(pattern=pattern))
@@ -148,22 +147,23 @@ class Client:
 
     def add_dids(self, dids: Iterable[NewDid]) -> int:
         request = did_service_pb2.AddDidsRequest()
-        for new in dids:
-            _new_did(new, request.dids.add())
+        for index, new in enumerate(dids):
+            _new_did(new, request.dids.add(), f"dids[{index}]")
         return self._call(self._dids.AddDids, request).created
 
     def add_did(self, did: DidLike, type: str, **attributes: Any) -> int:
         return self.add_dids([NewDid(did, type, **attributes)])
 
     def get_did(self, did: DidLike) -> DidInfo:
-        response = self._call(
-            self._dids.GetDid, did_service_pb2.GetDidRequest(did=did_key_to_wire(as_key(did)))
-        )
+        response = self._call(self._dids.GetDid, did_service_pb2.GetDidRequest(did=did_key_to_wire(as_key(did))))
         return _did_info(response.did)
 
     def _attachments(self, parent: DidLike, children: Iterable[DidLike]) -> list[did_pb2.Attachment]:
-        parent_key = did_key_to_wire(as_key(parent))
-        return [did_pb2.Attachment(parent=parent_key, child=did_key_to_wire(as_key(c))) for c in children]
+        parent_key = did_key_to_wire(as_key(parent, "parent"))
+        return [
+            did_pb2.Attachment(parent=parent_key, child=did_key_to_wire(as_key(c, f"children[{i}]")))
+            for i, c in enumerate(children)
+        ]
 
     def attach(self, parent: DidLike, children: Iterable[DidLike]) -> int:
         request = did_service_pb2.AttachDidsRequest(attachments=self._attachments(parent, children))
@@ -183,44 +183,56 @@ class Client:
         return _did_info(self._call(self._dids.SetDidStatus, request).did)
 
     def delete_dids(self, dids: Iterable[DidLike]) -> int:
-        request = did_service_pb2.DeleteDidsRequest(dids=[did_key_to_wire(as_key(d)) for d in dids])
+        request = did_service_pb2.DeleteDidsRequest(
+            dids=[did_key_to_wire(as_key(d, f"dids[{i}]")) for i, d in enumerate(dids)]
+        )
         return self._call(self._dids.DeleteDids, request).deleted
 
     # --- metadata -------------------------------------------------------------------------------
     def set_metadata(self, did: DidLike, metadata: Metadata, *, recursive: bool = False) -> None:
-        request = metadata_service_pb2.SetMetadataRequest(
-            did=did_key_to_wire(as_key(did)), recursive=recursive
-        )
+        request = metadata_service_pb2.SetMetadataRequest(did=did_key_to_wire(as_key(did)), recursive=recursive)
         metadata_to_wire(metadata, request.metadata)
         self._call(self._meta.SetMetadata, request)
 
     def set_metadata_bulk(self, items: Iterable[tuple[DidLike, Metadata]], *, recursive: bool = False) -> int:
         request = metadata_service_pb2.SetMetadataBulkRequest(recursive=recursive)
-        for did, metadata in items:
-            item = request.items.add(did=did_key_to_wire(as_key(did)))
+        for index, (did, metadata) in enumerate(items):
+            item = request.items.add(did=did_key_to_wire(as_key(did, f"items[{index}].did")))
             metadata_to_wire(metadata, item.metadata)
         return self._call(self._meta.SetMetadataBulk, request).updated
 
     def load(self, chunks: Iterable[LoadChunk], timeout: float | None = None) -> LoadResult:
         """Stream chunks to LoadDids; each chunk is applied atomically, in order."""
 
+        # gRPC swallows an exception raised while producing requests (a bad input record, a bad DID)
+        # and fails the call with UNKNOWN "Exception iterating requests!": keep it and raise it instead.
+        producer_errors: list[BaseException] = []
+
         def requests() -> Iterator[metadata_service_pb2.LoadDidsRequest]:
-            for chunk in chunks:
-                request = metadata_service_pb2.LoadDidsRequest()
-                for new in chunk.dids:
-                    _new_did(new, request.dids.add())
-                for did, metadata in chunk.metadata:
-                    item = request.metadata.add(did=did_key_to_wire(as_key(did)))
-                    metadata_to_wire(metadata, item.metadata)
-                request.attachments.extend(
-                    did_pb2.Attachment(parent=did_key_to_wire(as_key(p)), child=did_key_to_wire(as_key(c)))
-                    for p, c in chunk.attachments
-                )
-                yield request
+            try:
+                for chunk in chunks:
+                    request = metadata_service_pb2.LoadDidsRequest()
+                    for index, new in enumerate(chunk.dids):
+                        _new_did(new, request.dids.add(), f"dids[{index}]")
+                    for index, (did, metadata) in enumerate(chunk.metadata):
+                        item = request.metadata.add(did=did_key_to_wire(as_key(did, f"metadata[{index}].did")))
+                        metadata_to_wire(metadata, item.metadata)
+                    request.attachments.extend(
+                        did_pb2.Attachment(
+                            parent=did_key_to_wire(as_key(p, "parent")), child=did_key_to_wire(as_key(c, "child"))
+                        )
+                        for p, c in chunk.attachments
+                    )
+                    yield request
+            except Exception as error:
+                producer_errors.append(error)
+                raise
 
         try:
             response = self._meta.LoadDids(requests(), timeout=timeout, metadata=self._metadata)
         except grpc.RpcError as error:
+            if producer_errors:
+                raise producer_errors[0] from None
             raise from_rpc_error(error) from None
         return LoadResult(response.chunks, response.created, response.updated, response.attached)
 
@@ -242,9 +254,7 @@ class Client:
                 yield DidKey(missing.scope, missing.name), None
 
     def delete_metadata(self, did: DidLike, keys: Iterable[str]) -> None:
-        request = metadata_service_pb2.DeleteMetadataRequest(
-            did=did_key_to_wire(as_key(did)), keys=list(keys)
-        )
+        request = metadata_service_pb2.DeleteMetadataRequest(did=did_key_to_wire(as_key(did)), keys=list(keys))
         self._call(self._meta.DeleteMetadata, request)
 
     def list_plugins(self) -> list[PluginInfo]:
@@ -256,9 +266,7 @@ class Client:
 
     # --- listing --------------------------------------------------------------------------------
     @staticmethod
-    def _list_request(
-        scope: str, filter: str, type: str, recursive: bool, ignore_case: bool
-    ) -> dict[str, Any]:
+    def _list_request(scope: str, filter: str, type: str, recursive: bool, ignore_case: bool) -> dict[str, Any]:
         request: dict[str, Any] = {"scope": scope, "recursive": recursive, "ignore_case": ignore_case}
         try:
             request["type"] = SELECTOR_TO_WIRE[type.lower()]

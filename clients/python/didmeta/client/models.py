@@ -35,6 +35,10 @@ class DidInfo:
     updated_at: datetime | None
     closed_at: datetime | None
     expired_at: datetime | None
+    suppressed: bool = False
+    hidden: bool = False
+    accessed_at: datetime | None = None
+    eol_at: datetime | None = None
 
     @property
     def key(self) -> DidKey:

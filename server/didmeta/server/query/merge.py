@@ -24,6 +24,7 @@ from didmeta.identifiers import DidKey
 from didmeta.plugins.base import ExternalPlugin, ExternalQuery
 from didmeta.server.query.plan import GroupPlan, ListQuery, Planner
 from didmeta.server.query.stream import QueryStream
+from didmeta.server.store.catalog import keys_in
 from didmeta.server.store.engine import Store
 from didmeta.server.store.schema import contents, dids
 
@@ -178,7 +179,7 @@ class MergedStream:
                 for start in range(0, len(frontier), _CHUNK):
                     chunk = frontier[start : start + _CHUNK]
                     query = select(contents.c.child_scope, contents.c.child_name).where(
-                        tuple_(contents.c.scope, contents.c.name).in_(chunk)
+                        keys_in(contents.c.scope, contents.c.name, chunk)
                     )
                     found.extend(DidKey(*row) for row in conn.execute(query))
                 frontier = [k for k in dict.fromkeys(found) if k not in seen]
@@ -193,7 +194,7 @@ class MergedStream:
             chunk = list(keys[start : start + _CHUNK])
 
             def restrict(statement: Select[Any], chunk: list[DidKey] = chunk) -> Select[Any]:
-                return statement.where(tuple_(dids.c.scope, dids.c.name).in_(chunk))
+                return statement.where(keys_in(dids.c.scope, dids.c.name, chunk))
 
             if plans is None:
                 statement = restrict(select(*self._columns()).where(dids.c.suppressed == false()))

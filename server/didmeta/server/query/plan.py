@@ -70,9 +70,7 @@ class Planner:
         for plugin in self.plugins[1:]:
             if plugin.manages_key(key):
                 return plugin
-        raise InvalidArgument.for_field(
-            "filter", f"no enabled plugin manages the key {key!r}", reason="UNMANAGED_KEY"
-        )
+        raise InvalidArgument.for_field("filter", f"no enabled plugin manages the key {key!r}", reason="UNMANAGED_KEY")
 
     @staticmethod
     def check_features(plugin: MetadataPlugin, clause: Clause, ignore_case: bool) -> None:

@@ -36,9 +36,7 @@ def decode(token: str, query_fingerprint: bytes) -> tuple[int, DidKey]:
         rest = raw[_HEADER.size :]
         last = DidKey(rest[:scope_length].decode(), rest[scope_length:].decode())
     except (binascii.Error, struct.error, UnicodeDecodeError, ValueError):
-        raise InvalidArgument.for_field(
-            "page_token", "malformed resume token", reason="INVALID_PAGE_TOKEN"
-        ) from None
+        raise InvalidArgument.for_field("page_token", "malformed resume token", reason="INVALID_PAGE_TOKEN") from None
     if version != _VERSION or not last.scope or not last.name:
         raise InvalidArgument.for_field("page_token", "malformed resume token", reason="INVALID_PAGE_TOKEN")
     if token_fingerprint != query_fingerprint:

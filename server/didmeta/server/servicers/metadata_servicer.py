@@ -74,7 +74,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         if not request.metadata:
             raise InvalidArgument.for_field("metadata", "give at least one key")
         metadata = metadata_from_wire(request.metadata)
-        await self.run(self.dispatcher.set_metadata, [(key, metadata)], request.recursive)
+        await self.run(self.dispatcher.set_metadata, [(key, metadata)], request.recursive, ["metadata"])
         return pb.SetMetadataResponse()
 
     @guarded
@@ -114,9 +114,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             total.created += result.created
             total.updated += result.updated
             total.attached += result.attached
-        return pb.LoadDidsResponse(
-            chunks=chunks, created=total.created, updated=total.updated, attached=total.attached
-        )
+        return pb.LoadDidsResponse(chunks=chunks, created=total.created, updated=total.updated, attached=total.attached)
 
     @guarded
     async def GetMetadata(self, request: pb.GetMetadataRequest, context: Context) -> Any:
@@ -176,9 +174,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             raise InvalidArgument.for_field("batch_size", "must not be negative")
         keys = [validate_key(k, f"metadata_keys[{i}]") for i, k in enumerate(request.metadata_keys)]
         if keys and not request.long:
-            raise InvalidArgument.for_field(
-                "metadata_keys", "metadata keys are returned with long output only"
-            )
+            raise InvalidArgument.for_field("metadata_keys", "metadata keys are returned with long output only")
         query = list_query(request)
         canonical = pb.ListDidsRequest()
         canonical.CopyFrom(request)
@@ -217,9 +213,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         return response
 
     @guarded
-    async def ListDids(
-        self, request: pb.ListDidsRequest, context: Context
-    ) -> AsyncIterator[pb.ListDidsResponse]:
+    async def ListDids(self, request: pb.ListDidsRequest, context: Context) -> AsyncIterator[pb.ListDidsResponse]:
         listing = self._listing(request)
         if listing.remaining is not None and listing.remaining <= 0:
             return

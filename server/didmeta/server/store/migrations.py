@@ -52,9 +52,7 @@ def migrate(engine: Engine) -> list[int]:
                 continue
             step(conn)
             conn.execute(
-                insert(schema_version).values(
-                    version=number, applied_at=datetime.now(UTC).replace(tzinfo=None)
-                )
+                insert(schema_version).values(version=number, applied_at=datetime.now(UTC).replace(tzinfo=None))
             )
             applied.append(number)
     return applied
