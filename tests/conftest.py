@@ -87,10 +87,22 @@ def scope(client: Client) -> str:
     return name
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark conformance tests; deselect (not skip) tests meant for another server of their parametrization."""
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         if "tests/conformance" in str(Path(str(item.fspath))):
             item.add_marker(pytest.mark.backends)
+        only = item.get_closest_marker("only_for_server")
+        callspec = getattr(item, "callspec", None)
+        if only is not None and callspec is not None and callspec.params.get("server") not in only.args:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture()

@@ -136,7 +136,8 @@ def check_value(value: Any, field: str) -> MetaValue:
 
 def format_timestamp(value: datetime) -> str:
     """Canonical, sortable text of a timestamp: `YYYY-MM-DDTHH:MM:SS.ffffffZ`."""
-    return normalize_timestamp(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = normalize_timestamp(value)
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.%fZ")
 
 
 def to_json(value: MetaValue) -> Any:

@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, delete, false, func, insert, or_, select, update
+from psycopg.types.json import Jsonb
+from sqlalchemy import Connection, and_, bindparam, case, delete, false, func, insert, or_, select, update
 
 from didmeta.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from didmeta.identifiers import DidKey, DidType
 from didmeta.server.store.schema import contents, dids, scopes
+from didmeta.values import dump_json
 
 _CHUNK = 500
 _ADLER32_RE = re.compile(r"[0-9a-fA-F]{8}")
@@ -209,9 +211,33 @@ def add_dids(conn: Connection, specs: Sequence[NewDidSpec]) -> int:
         }
         row.update(spec.extra_columns)
         by_columns.setdefault(tuple(sorted(row)), []).append(row)
-    for rows in by_columns.values():
-        conn.execute(insert(dids), rows)
+    for columns, rows in by_columns.items():
+        insert_rows(conn, columns, rows)
     return len(specs)
+
+
+def _driver_value(dialect: str, column: str, value: Any) -> Any:
+    """A value as the DB driver takes it, the way SQLAlchemy's column types would bind it."""
+    if value is None:
+        return None
+    if column == "meta":
+        return dump_json(value) if dialect == "sqlite" else Jsonb(value, dumps=dump_json)
+    if isinstance(value, datetime) and dialect == "sqlite":
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if isinstance(value, bool) and dialect == "sqlite":
+        return int(value)
+    return value
+
+
+def insert_rows(conn: Connection, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    """One driver-level executemany INSERT into `dids` (the bulk-load hot path, without per-row compilation)."""
+    dialect = conn.dialect.name
+    placeholder = "?" if dialect == "sqlite" else "%s"
+    sql = f"INSERT INTO dids ({', '.join(columns)}) VALUES ({', '.join([placeholder] * len(columns))})"
+    conn.exec_driver_sql(
+        sql,
+        [tuple(_driver_value(dialect, c, row[c]) for c in columns) for row in rows],
+    )
 
 
 def get_did(conn: Connection, key: DidKey) -> DidRecord:
@@ -303,8 +329,8 @@ def ancestors(conn: Connection, keys: Sequence[DidKey]) -> set[DidKey]:
     return seen
 
 
-def recompute_order(conn: Connection, changed: Sequence[DidKey]) -> list[DidKey]:
-    """`changed` and all their ancestors, each after every one of its descendants among them."""
+def recompute_levels(conn: Connection, changed: Sequence[DidKey]) -> list[list[DidKey]]:
+    """`changed` and all their ancestors by level, each in a level after those of all its descendants."""
     depth_of: dict[DidKey, int] = dict.fromkeys(changed, 0)
     level = list(dict.fromkeys(changed))
     depth = 0
@@ -315,36 +341,58 @@ def recompute_order(conn: Connection, changed: Sequence[DidKey]) -> list[DidKey]
         level = _parents_of(conn, level)
         for parent in level:
             depth_of[parent] = depth
-    return sorted(depth_of, key=lambda k: depth_of[k])
+    levels: list[list[DidKey]] = [[] for _ in range(max(depth_of.values(), default=-1) + 1)]
+    for key, key_depth in depth_of.items():
+        levels[key_depth].append(key)
+    return levels
 
 
 def _recompute(conn: Connection, changed: Sequence[DidKey]) -> None:
-    """Recompute bytes/length/events of the changed collections and of all their ancestors."""
+    """Recompute bytes/length/events of the changed collections and of all their ancestors.
+
+    Level by level (nearest first), one aggregate query and one executemany UPDATE per chunk.
+    """
     child = dids.alias("child")
     link = contents.alias("link")
-
-    def child_sum(expression: Any) -> Any:
-        return (
-            select(func.coalesce(func.sum(expression), 0))
-            .select_from(link.join(child, and_(child.c.scope == link.c.child_scope, child.c.name == link.c.child_name)))
-            .where(link.c.scope == dids.c.scope, link.c.name == dids.c.name)
-            .scalar_subquery()
-        )
-
     # A dataset's length counts its files; a container's sums its children's lengths.
     per_child_length = case((child.c.did_type == DidType.FILE.value, 1), else_=child.c.length)
-    now = utcnow()
-    for key in recompute_order(conn, changed):
-        conn.execute(
-            update(dids)
-            .where(dids.c.scope == key.scope, dids.c.name == key.name)
-            .values(
-                bytes=child_sum(child.c.bytes),
-                length=child_sum(per_child_length),
-                events=child_sum(func.coalesce(child.c.events, 0)),
-                updated_at=now,
-            )
+    statement = (
+        update(dids)
+        .where(dids.c.scope == bindparam("_scope"), dids.c.name == bindparam("_name"))
+        .values(
+            bytes=bindparam("_bytes"),
+            length=bindparam("_length"),
+            events=bindparam("_events"),
+            updated_at=bindparam("_now"),
         )
+    )
+    now = utcnow()
+    for level in recompute_levels(conn, changed):
+        for chunk in _chunks(level):
+            totals = dict.fromkeys(chunk, (0, 0, 0))
+            query = (
+                select(
+                    link.c.scope,
+                    link.c.name,
+                    func.coalesce(func.sum(child.c.bytes), 0),
+                    func.coalesce(func.sum(per_child_length), 0),
+                    func.coalesce(func.sum(child.c.events), 0),
+                )
+                .select_from(
+                    link.join(child, and_(child.c.scope == link.c.child_scope, child.c.name == link.c.child_name))
+                )
+                .where(keys_in(link.c.scope, link.c.name, chunk))
+                .group_by(link.c.scope, link.c.name)
+            )
+            for scope, name, size, length, events in conn.execute(query):
+                totals[DidKey(scope, name)] = (int(size), int(length), int(events))
+            conn.execute(
+                statement,
+                [
+                    {"_scope": k.scope, "_name": k.name, "_bytes": b, "_length": n, "_events": e, "_now": now}
+                    for k, (b, n, e) in totals.items()
+                ],
+            )
 
 
 def attach(conn: Connection, attachments: Sequence[tuple[DidKey, DidKey]]) -> int:
