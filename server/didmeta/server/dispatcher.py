@@ -16,7 +16,7 @@ from typing import TypeVar
 from sqlalchemy import Connection
 
 from didmeta.attributes import INTRINSIC, RESERVED
-from didmeta.errors import InvalidArgument
+from didmeta.errors import InvalidArgument, NotFound
 from didmeta.identifiers import DidKey, validate_key
 from didmeta.plugins.base import MetadataPlugin, RelationalPlugin, UnitOfWork
 from didmeta.plugins.did_column import DidColumnPlugin
@@ -254,9 +254,18 @@ class Dispatcher:
         return self._write(work)
 
     def get_metadata(self, key: DidKey, plugin: str = "") -> Metadata:
+        name = plugin or self.did_column.name
+        selected = self.plugins if name.upper() == ALL_PLUGINS else [self.plugin_named(name)]
         with self.store.read() as conn:
-            catalog.get_did(conn, key)
-            return self._read_metadata(conn, [key], plugin or self.did_column.name).get(key, {})
+            # DID_COLUMN reads the catalogue row itself: its answer doubles as the existence check.
+            own = self.did_column.get_many(conn, [key]).get(key)
+            if own is None:
+                raise NotFound(f"DID {key} does not exist", reason="DID_NOT_FOUND", metadata={"did": str(key)})
+            merged: Metadata = {}
+            for source in selected:
+                values = own if source is self.did_column else source.get_many(conn, [key]).get(key, {})
+                merged.update(values)
+            return merged
 
     def _read_metadata(self, conn: Connection, keys: Sequence[DidKey], plugin: str) -> dict[DidKey, Metadata]:
         selected = self.plugins if plugin.upper() == ALL_PLUGINS else [self.plugin_named(plugin)]
