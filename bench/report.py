@@ -1,0 +1,308 @@
+"""Results: one record per measurement, the target checks, the stdout table and the JSON document."""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Result:
+    """One measured thing on one backend, repeated; `seconds` holds one wall time per repetition.
+
+    `rows` is the work per repetition (DIDs, calls); the rate is rows / median seconds. A baseline
+    measured in the same run is named in `baseline` and its rate is copied in `baseline_rate`.
+    """
+
+    scenario: str
+    backend: str
+    name: str
+    rows: int
+    seconds: list[float]
+    unit: str = "DIDs/s"
+    baseline: str | None = None
+    baseline_rate: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds) if self.seconds else float("nan")
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.median if self.seconds and self.median > 0 else float("nan")
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.baseline_rate or math.isnan(self.rate):
+            return None
+        return self.rate / self.baseline_rate
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.update(
+            median_s=self.median,
+            min_s=min(self.seconds) if self.seconds else None,
+            max_s=max(self.seconds) if self.seconds else None,
+            rate=self.rate,
+            ratio=self.ratio,
+        )
+        return data
+
+
+@dataclass
+class Target:
+    name: str
+    backend: str
+    wanted: str
+    measured: str
+    passed: bool | None  # None: not measured in this run
+
+    @property
+    def verdict(self) -> str:
+        return "n/a" if self.passed is None else "PASS" if self.passed else "MISS"
+
+
+class Report:
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.settings = settings
+        self.results: list[Result] = []
+        self.notes: list[str] = []
+        self.errors: list[str] = []
+
+    def add(self, result: Result, echo: bool = True) -> Result:
+        self.results.append(result)
+        if echo:
+            print(format_row(result), flush=True)
+        return result
+
+    def find(self, scenario: str, backend: str, name: str) -> Result | None:
+        for result in self.results:
+            if (result.scenario, result.backend, result.name) == (scenario, backend, name):
+                return result
+        return None
+
+    # --- targets --------------------------------------------------------------------------------
+    def targets(self) -> list[Target]:
+        out: list[Target] = []
+        backends = sorted({r.backend for r in self.results if r.backend in ("sqlite", "postgres")})
+
+        def check(
+            name: str, backend: str, wanted: str, found: Result | None, measure: Callable[[Result], tuple[str, bool]]
+        ) -> None:
+            if found is None:
+                out.append(Target(name, backend, wanted, "not measured", None))
+                return
+            text, ok = measure(found)
+            out.append(Target(name, backend, wanted, text, ok))
+
+        for b in backends:
+            short = self.find("list", b, "short/batches")
+            check(
+                "ListDids short rate",
+                b,
+                ">= 500k DIDs/s",
+                short,
+                lambda r: (f"{r.rate / 1e3:,.0f}k DIDs/s", r.rate >= 500_000),
+            )
+            raw = self.find("list", b, "baseline raw SQL short")
+            if short is not None and raw is not None:
+                ratio = short.rate / raw.rate
+                out.append(
+                    Target("ListDids short vs raw SQL", b, ">= 50% of raw SQL", f"{100 * ratio:.0f}%", ratio >= 0.5)
+                )
+            check(
+                "ListDids long rate",
+                b,
+                ">= 300k DIDs/s",
+                self.find("list", b, "long/batches"),
+                lambda r: (f"{r.rate / 1e3:,.0f}k DIDs/s", r.rate >= 300_000),
+            )
+            check(
+                "server memory growth streaming",
+                b,
+                "< 100 MB",
+                self.find("memory", b, "stream all, long"),
+                lambda r: (f"{r.extra['growth_mb']:.1f} MB over {r.rows:,} DIDs", r.extra["growth_mb"] < 100),
+            )
+            eq = self.find("filter", b, "eq_column")
+            check(
+                "indexed equality first batch",
+                b,
+                "< 50 ms",
+                eq,
+                lambda r: (f"{1000 * r.extra['first_s_median']:.1f} ms", r.extra["first_s_median"] < 0.050),
+            )
+            check(
+                "indexed equality total vs SQL",
+                b,
+                "<= 1.5x hand-written SQL",
+                eq,
+                lambda r: (
+                    f"{r.median / r.extra['baseline_median_s']:.2f}x",
+                    r.median <= 1.5 * r.extra["baseline_median_s"],
+                ),
+            )
+            if b == "postgres":
+                check(
+                    "bulk load rate",
+                    b,
+                    ">= 50k DIDs/s",
+                    self.find("load", b, "LoadDids"),
+                    lambda r: (f"{r.rate / 1e3:,.1f}k DIDs/s", r.rate >= 50_000),
+                )
+            check(
+                "GetMetadata p99 @16",
+                b,
+                "< 5 ms",
+                self.find("unary", b, "GetMetadata c=16"),
+                lambda r: (f"{1000 * r.extra['p99_s']:.2f} ms", r.extra["p99_s"] < 0.005),
+            )
+            check(
+                "GetMetadata rate @64",
+                b,
+                ">= 5,000 req/s",
+                self.find("unary", b, "GetMetadata c=64"),
+                lambda r: (f"{r.rate:,.0f} req/s", r.rate >= 5000),
+            )
+            peers = [
+                r
+                for r in self.results
+                if r.scenario == "peer" and r.backend == b and r.ratio is not None and r.extra.get("same_data")
+            ]
+            if peers:
+                worst = min(peers, key=lambda r: r.ratio or 0.0)
+                out.append(
+                    Target(
+                        "vs Rucio list_dids",
+                        b,
+                        ">= 10x Rucio",
+                        f"{worst.ratio:.1f}x (worst: {worst.name})",
+                        (worst.ratio or 0) >= 10,
+                    )
+                )
+            else:
+                out.append(Target("vs Rucio list_dids", b, ">= 10x Rucio", "not measured", None))
+        return out
+
+    # --- output -----------------------------------------------------------------------------------
+    def print_summary(self) -> None:
+        print()
+        print(HEADER)
+        for result in self.results:
+            print(format_row(result))
+        print()
+        print(f"{'target':36} {'backend':9} {'wanted':26} {'measured':34} verdict")
+        for target in self.targets():
+            print(f"{target.name:36} {target.backend:9} {target.wanted:26} {target.measured:34} {target.verdict}")
+        for note in self.notes:
+            print("note:", note)
+        for error in self.errors:
+            print("ERROR:", error)
+
+    def write_json(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        document = {
+            "settings": self.settings,
+            "machine": machine_info(),
+            "results": [r.as_dict() for r in self.results],
+            "targets": [asdict(t) | {"verdict": t.verdict} for t in self.targets()],
+            "notes": self.notes,
+            "errors": self.errors,
+        }
+        path.write_text(json.dumps(document, indent=1, default=str) + "\n")
+
+
+HEADER = (
+    f"{'scenario':8} {'backend':8} {'name':34} {'rows':>9} {'median s':>9} {'min s':>8} {'max s':>8} "
+    f"{'rate':>13} {'baseline rate':>13} {'ratio':>6}"
+)
+
+
+def _rate(value: float | None, unit: str) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    return f"{value:,.0f}" if unit != "DIDs/s" or value < 1e4 else f"{value / 1e3:,.1f}k"
+
+
+def format_row(r: Result) -> str:
+    ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
+    return (
+        f"{r.scenario:8} {r.backend:8} {r.name[:34]:34} {r.rows:>9,} {r.median:>9.3f} "
+        f"{min(r.seconds, default=float('nan')):>8.3f} {max(r.seconds, default=float('nan')):>8.3f} "
+        f"{_rate(r.rate, r.unit):>13} {_rate(r.baseline_rate, r.unit):>13} {ratio:>6}"
+    )
+
+
+def machine_info() -> dict[str, Any]:
+    info: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform()}
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+        models = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")]
+        info["cpu"] = models[0] if models else "?"
+        info["cores"] = len(models)
+        info["mem_gb"] = round(int(Path("/proc/meminfo").read_text().split()[1]) / 2**20, 1)
+        info["loadavg"] = Path("/proc/loadavg").read_text().split()[:3]
+    except OSError:
+        pass
+    try:
+        import grpc
+        from google.protobuf import __version__ as pb_version
+        from google.protobuf.internal import api_implementation
+
+        info.update(grpcio=grpc.__version__, protobuf=pb_version, protobuf_impl=api_implementation.Type())
+    except ImportError:
+        pass
+    return info
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+# --- Markdown (docs/performance.md is written from the JSON documents) -------------------------------------
+def _fmt_rate(value: float | None, unit: str) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    if unit == "DIDs/s":
+        return f"{value / 1e3:,.1f}k" if value >= 1e4 else f"{value:,.0f}"
+    return f"{value:,.0f}"
+
+
+def markdown(document: dict[str, Any]) -> str:
+    """The results and targets of one JSON document as Markdown tables."""
+    out = [
+        "| scenario | db | name | rows | median s | min s | max s | rate | baseline | baseline rate | ratio |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for r in document["results"]:
+        ratio = f"{r['ratio']:.2f}" if r.get("ratio") is not None else "-"
+        unit = r.get("unit", "DIDs/s")
+        out.append(
+            f"| {r['scenario']} | {r['backend']} | {r['name']} | {r['rows']:,} | {r['median_s']:.3f} | "
+            f"{r['min_s']:.3f} | {r['max_s']:.3f} | {_fmt_rate(r['rate'], unit)} {unit} | {r.get('baseline') or '-'} | "
+            f"{_fmt_rate(r.get('baseline_rate'), unit)} | {ratio} |"
+        )
+    out += ["", "| target | db | wanted | measured | verdict |", "|---|---|---|---|---|"]
+    for t in document["targets"]:
+        verdict = {"PASS": "PASS", "MISS": "**MISS**"}.get(t["verdict"], t["verdict"])
+        out.append(f"| {t['name']} | {t['backend']} | {t['wanted']} | {t['measured']} | {verdict} |")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    import sys
+
+    for name in sys.argv[1:]:
+        print(markdown(json.loads(Path(name).read_text())))
+        print()

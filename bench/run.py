@@ -1,0 +1,181 @@
+"""Run the benchmark suite: `python -m bench.run --n 100000 --db sqlite,postgres --repeat 3 --out F.json`.
+
+Scenarios (`--scenarios all` or a comma list): load, memory, list, filter, unary, peer.
+Per backend: load (fresh database per repetition; the last one is kept), then a fresh server for
+memory, list, filter and unary, then the Rucio peer comparison. A table goes to stdout and one
+JSON document to --out. `--n 2000 --repeat 1` is the smoke run (well under a minute with the
+Rucio venv already built).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import peer, scenarios
+from bench.data import MAIN_SCOPE, SEED, Did, Shape, generate
+from bench.procs import Postgres, ServerProcess
+from bench.report import Report
+
+ALL = ("load", "memory", "list", "filter", "unary", "peer")
+
+
+def git_state() -> dict[str, str]:
+    """The commit and a digest of the uncommitted changes the server ran with (others edit the tree)."""
+    import hashlib
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    diff = git("diff", "HEAD", "--", "server", "plugins", "core", "clients")
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "dirty_files": str(len(git("status", "--porcelain").splitlines())),
+        "diff_sha256": hashlib.sha256(diff.encode()).hexdigest()[:16],
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=1_000_000, help="DIDs in the data set (default 1000000)")
+    parser.add_argument("--db", default="sqlite", help="comma list of sqlite, postgres (default sqlite)")
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions per measurement (default 3)")
+    parser.add_argument("--load-repeat", type=int, default=None, help="repetitions of the load (default --repeat)")
+    parser.add_argument(
+        "--load-seconds",
+        type=float,
+        default=1800.0,
+        help="stop sending LoadDids chunks after this time (default 1800; rate over DIDs sent)",
+    )
+    parser.add_argument("--scenarios", default="all", help=f"all or a comma list of {', '.join(ALL)}")
+    parser.add_argument("--out", type=Path, default=None, help="JSON results file")
+    parser.add_argument("--workdir", type=Path, default=None, help="scratch directory (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    parser.add_argument("--chunk", type=int, default=5000, help="DIDs per LoadDids chunk (default 5000)")
+    parser.add_argument(
+        "--unary-calls", type=int, default=None, help="calls per unary measurement (default min(3000, max(n/10, 200)))"
+    )
+    parser.add_argument("--unary-seconds", type=float, default=10.0, help="time cap per unary measurement")
+    parser.add_argument(
+        "--rucio-n",
+        type=int,
+        default=None,
+        help="DIDs for the Rucio peer (default min(n, 20000): Rucio loads ~1k DIDs/s)",
+    )
+    parser.add_argument("--rucio-db", default=None, help="comma list of backends for Rucio (default: --db)")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="record the server with py-spy per scenario into this directory"
+    )
+    args = parser.parse_args(argv)
+    args.scenarios = ALL if args.scenarios == "all" else tuple(s.strip() for s in args.scenarios.split(","))
+    unknown = set(args.scenarios) - set(ALL)
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    args.db = [b.strip() for b in args.db.split(",") if b.strip()]
+    if set(args.db) - {"sqlite", "postgres"}:
+        parser.error("--db takes sqlite and/or postgres")
+    args.load_repeat = args.repeat if args.load_repeat is None else args.load_repeat
+    args.unary_calls = args.unary_calls or min(3000, max(args.n // 10, 200))
+    args.rucio_n = args.rucio_n or min(args.n, 20_000)
+    args.rucio_db = [b.strip() for b in (args.rucio_db or ",".join(args.db)).split(",") if b.strip()]
+    return args
+
+
+def run_backend(
+    args: argparse.Namespace, backend: str, dids: list[Did], report: Report, workdir: Path, postgres: Postgres | None
+) -> None:
+    shape = Shape.of(args.n)
+    ctx = scenarios.Context(backend, "", workdir / backend, shape, args.repeat, report, args.profile)
+    ctx.workdir.mkdir(parents=True, exist_ok=True)
+    load_repeat = args.load_repeat if "load" in args.scenarios else 0
+    if load_repeat:
+        ctx.database = scenarios.scenario_load(ctx, dids, args.chunk, load_repeat, postgres, args.load_seconds)
+    else:  # the read scenarios still need the data: the same rows written directly
+        ctx.database = scenarios.prepare_direct(ctx, dids, args.chunk, postgres, "didmeta_reads")
+        scenarios.analyze(ctx, ctx.database)
+    main_scope = sum(1 for d in dids if d.scope == MAIN_SCOPE)
+    reads = [s for s in ("memory", "list", "filter", "unary") if s in args.scenarios]
+    if reads:
+        with ServerProcess(ctx.database, ctx.workdir / "server") as server:
+            for name in reads:
+                print(f"-- {backend}: {name}", flush=True)
+                try:
+                    if name == "memory":
+                        scenarios.scenario_memory(ctx, server, len(dids))
+                    elif name == "list":
+                        scenarios.scenario_list(ctx, server, main_scope)
+                    elif name == "filter":
+                        scenarios.scenario_filters(ctx, server)
+                    elif name == "unary":
+                        scenarios.scenario_unary(ctx, server, dids, args.unary_calls, args.unary_seconds)
+                except Exception as error:
+                    traceback.print_exc()
+                    report.errors.append(f"{backend} {name}: {type(error).__name__}: {error}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="didmeta-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+    settings.update(
+        date=datetime.now(UTC).isoformat(timespec="seconds"),
+        seed=SEED,
+        command="python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+        git=git_state(),
+    )
+    report = Report(settings)
+    shape = Shape.of(args.n)
+    print(
+        f"data: {shape.n:,} DIDs = {shape.containers:,} containers, {shape.datasets:,} datasets, "
+        f"{shape.files:,} files; scopes weighted 8:1:1, main scope {MAIN_SCOPE}",
+        flush=True,
+    )
+    dids = list(generate(args.n))
+    postgres: Postgres | None = None
+    try:
+        if "postgres" in args.db or ("peer" in args.scenarios and "postgres" in args.rucio_db):
+            postgres = Postgres(workdir / "pg").start()
+        for backend in args.db:
+            print(f"== {backend}", flush=True)
+            try:
+                run_backend(args, backend, dids, report, workdir, postgres)
+            except Exception as error:
+                traceback.print_exc()
+                report.errors.append(f"{backend}: {type(error).__name__}: {error}")
+        if "peer" in args.scenarios:
+            print("== peer: Rucio", flush=True)
+            try:
+                peer.scenario_peer(args, report, workdir / "rucio", postgres)
+            except Exception as error:
+                traceback.print_exc()
+                report.errors.append(f"peer: {type(error).__name__}: {error}")
+    finally:
+        if postgres is not None:
+            postgres.stop()
+        report.settings["elapsed_s"] = round(time.perf_counter() - started, 1)
+        report.print_summary()
+        if args.out is not None:
+            report.write_json(args.out)
+            print(f"results: {args.out}")
+        if args.workdir is None and not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(f"elapsed: {time.perf_counter() - started:.1f} s")
+    return 1 if report.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

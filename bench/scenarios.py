@@ -1,0 +1,594 @@
+"""The measured scenarios (a-e); each adds Results, with its baseline, to the Report.
+
+Client and server are separate processes on 127.0.0.1; every loop is bounded by a count and,
+for the unary load, by a time budget too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import itertools
+import random
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from bench import baselines
+from bench.data import MAIN_SCOPE, SCOPES, Did, Shape, name_prefix
+from bench.procs import RssSampler, ServerProcess, _wait_exit, pyspy, read_status_kb
+from bench.report import Report, Result, percentile
+from didmeta.client import Client, LoadChunk, NewDid
+from didmeta.identifiers import DidKey
+from didmeta.v1 import did_pb2, metadata_service_pb2, metadata_service_pb2_grpc
+from didmeta.wire import metadata_to_wire
+
+_TYPES = {"C": "container", "D": "dataset", "F": "file"}
+_CLK_TCK = 100
+
+
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+@dataclass
+class Context:
+    """What every scenario needs for one backend."""
+
+    backend: str  # sqlite | postgres
+    database: str  # URL the server and the baselines use
+    workdir: Path
+    shape: Shape
+    repeat: int
+    report: Report
+    profile_dir: Path | None = None
+
+    def profile(self, server: ServerProcess | None, label: str) -> Any:
+        if self.profile_dir is None or server is None:
+            return contextlib.nullcontext()
+        return pyspy(server.pid, self.profile_dir / f"{self.backend}-{label}.txt")
+
+
+# --- a. bulk load -------------------------------------------------------------------------------------
+def load_chunks(dids: Sequence[Did], size: int) -> list[list[Did]]:
+    return [list(dids[i : i + size]) for i in range(0, len(dids), size)]
+
+
+def to_load_chunk(chunk: Sequence[Did]) -> LoadChunk:
+    new: list[NewDid] = []
+    attachments: list[tuple[str | DidKey, str | DidKey]] = []
+    for d in chunk:
+        key = DidKey(d.scope, d.name)
+        new.append(NewDid(key, _TYPES[d.type], bytes=d.bytes, adler32=d.adler32, metadata=dict(d.metadata)))
+        if d.parent is not None:
+            attachments.append((DidKey(*d.parent), key))
+    return LoadChunk(dids=new, attachments=attachments)
+
+
+def fresh_database(ctx: Context, label: str, postgres: Any) -> str:
+    if ctx.backend == "sqlite":
+        path = ctx.workdir / f"{label}-{uuid.uuid4().hex[:6]}.db"
+        return f"sqlite:///{path}"
+    return str(postgres.fresh_database(label))
+
+
+def migrate(url: str) -> None:
+    """Create didmeta's schema (its own migrations) in an empty database."""
+    from didmeta.server.store.engine import Store
+
+    store = Store(url)
+    try:
+        store.migrate()
+    finally:
+        store.dispose()
+
+
+def prepare_direct(ctx: Context, dids: Sequence[Did], chunk_size: int, postgres: Any, label: str) -> str:
+    """A database with didmeta's schema holding the same rows, written directly (the baseline loader)."""
+    url = fresh_database(ctx, label, postgres)
+    migrate(url)
+    loader = baselines.load_sqlite if ctx.backend == "sqlite" else baselines.load_postgres
+    loader(url, load_chunks(dids, chunk_size), dids)
+    return url
+
+
+def analyze(ctx: Context, url: str) -> None:
+    if ctx.backend == "postgres":
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("ANALYZE")  # what autovacuum does shortly after a bulk load; stable plans
+
+
+def scenario_load(
+    ctx: Context, dids: Sequence[Did], chunk_size: int, repeat: int, postgres: Any, max_seconds: float | None = None
+) -> str:
+    """LoadDids of every DID (with metadata and attachments), fresh database per repetition.
+
+    With `max_seconds`, a repetition stops sending chunks after that time (the stream is closed
+    normally) and the rate is over the DIDs created. Returns a complete database for the read
+    scenarios: the last repetition's, or, if it was cut short, one written directly.
+    """
+    chunks = load_chunks(dids, chunk_size)
+    seconds: list[float] = []
+    created: list[int] = []
+    server_cpu: list[float] = []
+    chunk_marks: list[float] = []
+    last_url = ""
+    for rep in range(repeat):
+        url = fresh_database(ctx, f"didmeta_{rep}", postgres)
+        messages = [to_load_chunk(c) for c in chunks]
+        marks: list[float] = []
+
+        def bounded(
+            start: float, messages: list[LoadChunk] = messages, marks: list[float] = marks
+        ) -> Iterator[LoadChunk]:
+            for message in messages:
+                now = time.perf_counter()
+                marks.append(now - start)
+                if max_seconds is not None and now - start > max_seconds:
+                    return
+                yield message
+
+        with ServerProcess(url, ctx.workdir / "server") as server, Client(server.target, timeout=None) as client:
+            for scope in SCOPES:
+                client.add_scope(scope, "root")
+            cpu0 = cpu_seconds(server.pid)
+            with ctx.profile(server if rep == repeat - 1 else None, "load"):
+                start = time.perf_counter()
+                result = client.load(bounded(start))
+                seconds.append(time.perf_counter() - start)
+            server_cpu.append(cpu_seconds(server.pid) - cpu0)
+            created.append(result.created)
+            if max_seconds is None and result.created != len(dids):
+                ctx.report.errors.append(f"{ctx.backend} load created {result.created}, expected {len(dids)}")
+        chunk_marks = marks
+        last_url = url
+    baseline_s: list[float] = []
+    for rep in range(repeat):
+        url = fresh_database(ctx, f"baseline_{rep}", postgres)
+        migrate(url)
+        loader = baselines.load_sqlite if ctx.backend == "sqlite" else baselines.load_postgres
+        baseline_s.append(loader(url, chunks, dids))
+    how = "executemany" if ctx.backend == "sqlite" else "COPY"
+    base = ctx.report.add(Result("load", ctx.backend, f"baseline {how}", len(dids), baseline_s))
+    rows = created[-1]
+    # time between chunk hand-offs: the first and last tenth show whether the rate degrades with size
+    gaps = [b - a for a, b in itertools.pairwise(chunk_marks)]
+    tenth = max(1, len(gaps) // 10)
+    ctx.report.add(
+        Result(
+            "load",
+            ctx.backend,
+            "LoadDids" + ("" if rows == len(dids) else f" (capped at {max_seconds:.0f} s)"),
+            rows,
+            [t * rows / max(c, 1) for t, c in zip(seconds, created, strict=True)],
+            baseline=f"baseline {how}",
+            baseline_rate=base.rate,
+            extra={
+                "chunk_size": chunk_size,
+                "chunks": len(chunks),
+                "created": created,
+                "server_cpu_s": server_cpu,
+                "keys_per_did": sum(len(d.metadata) for d in dids) / max(len(dids), 1),
+                "attachments": sum(1 for d in dids if d.parent is not None),
+                "first_tenth_dids_per_s": chunk_size / (sum(gaps[:tenth]) / tenth) if gaps else None,
+                "last_tenth_dids_per_s": chunk_size / (sum(gaps[-tenth:]) / tenth) if gaps else None,
+            },
+        )
+    )
+    if created[-1] != len(dids):
+        ctx.report.notes.append(
+            f"{ctx.backend}: LoadDids was capped at {max_seconds:.0f} s ({created[-1]:,} of "
+            f"{len(dids):,} DIDs); the read scenarios use the same rows written directly."
+        )
+        last_url = prepare_direct(ctx, dids, chunk_size, postgres, "didmeta_reads")
+    analyze(ctx, last_url)
+    return last_url
+
+
+# --- helpers for streams -------------------------------------------------------------------------------
+@dataclass
+class Streamed:
+    rows: int
+    first_s: float
+    total_s: float
+
+
+def stream_batches(client: Client, scope: str, filter_: str = "", **options: Any) -> Streamed:
+    start = time.perf_counter()
+    first = 0.0
+    rows = 0
+    for response in client.list_dids_batches(scope, filter_, **options):
+        if not first:
+            first = time.perf_counter() - start
+        rows += len(response.batch.names)
+    total = time.perf_counter() - start
+    return Streamed(rows, first or total, total)
+
+
+def stream_items(iterator: Iterator[Any]) -> Streamed:
+    start = time.perf_counter()
+    first = 0.0
+    rows = 0
+    for _ in iterator:
+        if not rows:
+            first = time.perf_counter() - start
+        rows += 1
+    total = time.perf_counter() - start
+    return Streamed(rows, first or total, total)
+
+
+def repeated(times: int, run: Callable[[], Streamed]) -> list[Streamed]:
+    return [run() for _ in range(times)]
+
+
+class BareServer:
+    """bench.bare_server as its own process (the transport ceiling)."""
+
+    def __init__(self, database: str, scope: str, workdir: Path) -> None:
+        self.database, self.scope, self.workdir = database, scope, workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    def __enter__(self) -> BareServer:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        port_file = self.workdir / f"bare-port-{uuid.uuid4().hex[:6]}"
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.bare_server",
+                "--database",
+                self.database,
+                "--scope",
+                self.scope,
+                "--port-file",
+                str(port_file),
+            ],
+            cwd=Path(__file__).resolve().parents[1],
+        )
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("bench.bare_server exited early")
+            if port_file.exists() and port_file.read_text().strip():
+                self.port = int(port_file.read_text())
+                port_file.unlink()
+                return self
+            time.sleep(0.05)
+        raise RuntimeError("bench.bare_server did not start")
+
+    def __exit__(self, *_: object) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            _wait_exit(self.proc, 10)
+
+
+# --- b. whole-scope listing ------------------------------------------------------------------------------
+def scenario_list(ctx: Context, server: ServerProcess, expected: int) -> None:
+    report, sqlite = ctx.report, ctx.backend == "sqlite"
+    raw: dict[bool, Result] = {}
+    for long in (False, True):
+        sql = baselines.dialect_sql(baselines.list_sql(long), sqlite)
+        fetched = [baselines.fetch_sql(ctx.database, sql, (MAIN_SCOPE,)) for _ in range(ctx.repeat)]
+        form = "long" if long else "short"
+        raw[long] = report.add(
+            Result("list", ctx.backend, f"baseline raw SQL {form}", fetched[0].rows, [r.total_s for r in fetched])
+        )
+    bare: dict[bool, Result] = {}
+    with (
+        BareServer(ctx.database, MAIN_SCOPE, ctx.workdir / "bare") as bare_server,
+        Client(f"127.0.0.1:{bare_server.port}", timeout=None) as client,
+    ):
+        for long in (False, True):
+            runs = repeated(ctx.repeat, functools.partial(stream_batches, client, MAIN_SCOPE, type="all", long=long))
+            form = "long" if long else "short"
+            bare[long] = report.add(
+                Result("list", ctx.backend, f"baseline bare gRPC {form}", runs[0].rows, [r.total_s for r in runs])
+            )
+    with Client(server.target, timeout=None) as client:
+        cases: list[tuple[str, bool, Callable[[], Streamed]]] = [
+            ("short/batches", False, lambda: stream_batches(client, MAIN_SCOPE, type="all")),
+            ("long/batches", True, lambda: stream_batches(client, MAIN_SCOPE, type="all", long=True)),
+            ("short/iterator", False, lambda: stream_items(client.list_dids(MAIN_SCOPE, type="all"))),
+            ("long/iterator", True, lambda: stream_items(client.list_dids_long(MAIN_SCOPE, type="all"))),
+        ]
+        for name, long, run in cases:
+            cpu0 = cpu_seconds(server.pid)
+            with ctx.profile(server, f"list-{name.replace('/', '-')}"):
+                runs = repeated(ctx.repeat, run)
+            cpu = (cpu_seconds(server.pid) - cpu0) / ctx.repeat
+            if runs[0].rows != expected:
+                report.errors.append(f"{ctx.backend} list {name}: {runs[0].rows} DIDs, expected {expected}")
+            result = Result(
+                "list",
+                ctx.backend,
+                name,
+                runs[0].rows,
+                [r.total_s for r in runs],
+                baseline=raw[long].name,
+                baseline_rate=raw[long].rate,
+                extra={
+                    "first_s_median": sorted(r.first_s for r in runs)[len(runs) // 2],
+                    "server_cpu_s_per_run": cpu,
+                    "vs_bare_grpc": None,
+                },
+            )
+            result.extra["vs_bare_grpc"] = result.rate / bare[long].rate
+            report.add(result)
+        # long output with two metadata keys per DID (bounded: at most 50,000 DIDs)
+        limit = min(expected, 50_000)
+        cpu0 = cpu_seconds(server.pid)
+        with ctx.profile(server, "list-long-metadata"):
+            runs = repeated(
+                ctx.repeat,
+                lambda: stream_batches(
+                    client, MAIN_SCOPE, type="all", long=True, metadata_keys=["run_number", "energy"], limit=limit
+                ),
+            )
+        report.add(
+            Result(
+                "list",
+                ctx.backend,
+                "long+2 metadata keys/batches",
+                runs[0].rows,
+                [r.total_s for r in runs],
+                baseline=raw[True].name,
+                baseline_rate=raw[True].rate,
+                extra={"server_cpu_s_per_run": (cpu_seconds(server.pid) - cpu0) / ctx.repeat, "limit": limit},
+            )
+        )
+
+
+# --- c. selective filters ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FilterCase:
+    name: str
+    expression: str
+    sqlite_where: str
+    postgres_where: str
+    ignore_case: bool = False
+
+
+def filter_cases(shape: Shape) -> list[FilterCase]:
+    prefix = name_prefix(shape)
+    return [
+        FilterCase("eq_column", "datatype=RAW", "datatype = 'RAW'", "datatype = 'RAW'"),
+        FilterCase(
+            "eq_json",
+            "data_format=RAW",
+            "json_extract(meta, '$.data_format') = 'RAW'",
+            'meta @> \'{"data_format": "RAW"}\'',
+        ),
+        FilterCase(
+            "int_range",
+            "run_number>1000,run_number<1100",
+            "run_number > 1000 AND run_number < 1100",
+            "run_number > 1000 AND run_number < 1100",
+        ),
+        FilterCase("name_prefix", f"name={prefix}*", f"name GLOB '{prefix}*'", f"name LIKE '{prefix}%%'"),
+        FilterCase(
+            "or_groups",
+            "datatype=RAW,run_number<100;campaign=mc23a,run_number>4900",
+            "(datatype = 'RAW' AND run_number < 100) OR (campaign = 'mc23a' AND run_number > 4900)",
+            "(datatype = 'RAW' AND run_number < 100) OR (campaign = 'mc23a' AND run_number > 4900)",
+        ),
+        FilterCase(
+            "cross_plugin",
+            "datatype=AOD,energy>13000",
+            "datatype = 'AOD' AND json_extract(meta, '$.energy') > 13000",
+            "datatype = 'AOD' AND (meta->>'energy')::numeric > 13000",
+        ),
+        FilterCase(
+            "ignore_case",
+            "data_format=raw",
+            "lower(json_extract(meta, '$.data_format')) = 'raw'",
+            "lower(meta->>'data_format') = 'raw'",
+            ignore_case=True,
+        ),
+    ]
+
+
+def scenario_filters(ctx: Context, server: ServerProcess) -> None:
+    sqlite = ctx.backend == "sqlite"
+    with Client(server.target, timeout=None) as client:
+        for case in filter_cases(ctx.shape):
+            where = case.sqlite_where if sqlite else case.postgres_where
+            sql = f"SELECT scope, name FROM dids WHERE scope = %s AND ({where}) ORDER BY scope, name"
+            base = [baselines.fetch_sql(ctx.database, sql, (MAIN_SCOPE,)) for _ in range(ctx.repeat)]
+            with ctx.profile(server, f"filter-{case.name}"):
+                runs = repeated(
+                    ctx.repeat,
+                    functools.partial(
+                        stream_batches, client, MAIN_SCOPE, case.expression, type="all", ignore_case=case.ignore_case
+                    ),
+                )
+            if runs[0].rows != base[0].rows:
+                ctx.report.errors.append(
+                    f"{ctx.backend} filter {case.name}: didmeta {runs[0].rows} DIDs, hand-written SQL {base[0].rows}"
+                )
+            base_median = sorted(b.total_s for b in base)[len(base) // 2]
+            ctx.report.add(
+                Result(
+                    "filter",
+                    ctx.backend,
+                    case.name,
+                    runs[0].rows,
+                    [r.total_s for r in runs],
+                    baseline="hand-written SQL",
+                    baseline_rate=base[0].rows / base_median if base_median else None,
+                    extra={
+                        "expression": case.expression,
+                        "ignore_case": case.ignore_case,
+                        "sql_where": where,
+                        "first_s": [r.first_s for r in runs],
+                        "first_s_median": sorted(r.first_s for r in runs)[len(runs) // 2],
+                        "baseline_median_s": base_median,
+                        "baseline_first_s_median": sorted(b.first_s for b in base)[len(base) // 2],
+                        "baseline_rows": base[0].rows,
+                    },
+                )
+            )
+
+
+# --- d. unary calls -------------------------------------------------------------------------------------
+@dataclass
+class UnaryRun:
+    calls: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+
+async def _unary(
+    target: str, method: str, requests: Sequence[Any], concurrency: int, max_calls: int, max_seconds: float
+) -> UnaryRun:
+    async with grpc.aio.insecure_channel(target) as channel:
+        if method == "Health.Check":
+            from grpc_health.v1 import health_pb2_grpc
+
+            call = health_pb2_grpc.HealthStub(channel).Check
+        else:
+            call = getattr(metadata_service_pb2_grpc.MetadataServiceStub(channel), method)
+        for request in requests[: min(50, len(requests))]:  # warm-up
+            await call(request)
+        counter = iter(range(max_calls))
+        latencies: list[float] = []
+        errors = 0
+        deadline = time.perf_counter() + max_seconds
+
+        async def worker() -> None:
+            nonlocal errors
+            for i in counter:
+                if time.perf_counter() > deadline:
+                    return
+                t0 = time.perf_counter()
+                try:
+                    await call(requests[i % len(requests)], timeout=30)
+                except grpc.aio.AioRpcError:
+                    errors += 1
+                latencies.append(time.perf_counter() - t0)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return UnaryRun(len(latencies), time.perf_counter() - start, latencies, errors)
+
+
+def unary_requests(dids: Sequence[Did], count: int = 2000) -> tuple[list[Any], list[Any]]:
+    rnd = random.Random(7)
+    population = [d for d in dids if d.scope == MAIN_SCOPE]
+    sample = rnd.sample(population, min(count, len(population)))
+    gets = [
+        metadata_service_pb2.GetMetadataRequest(did=did_pb2.DidKey(scope=d.scope, name=d.name), plugin="DID_COLUMN")
+        for d in sample
+    ]
+    sets = []
+    for i, d in enumerate(sample):
+        request = metadata_service_pb2.SetMetadataRequest(did=did_pb2.DidKey(scope=d.scope, name=d.name))
+        metadata_to_wire({"lumiblocknr": i, "bench_note": f"note-{i}"}, request.metadata)
+        sets.append(request)
+    return gets, sets
+
+
+def scenario_unary(
+    ctx: Context, server: ServerProcess, dids: Sequence[Did], max_calls: int, max_seconds: float
+) -> None:
+    from grpc_health.v1 import health_pb2
+
+    gets, sets = unary_requests(dids)
+    checks = [health_pb2.HealthCheckRequest(service="")]
+    floor: dict[int, Result] = {}
+    for method, requests in (("Health.Check", checks), ("GetMetadata", gets), ("SetMetadata", sets)):
+        for concurrency in (1, 16, 64):
+            runs: list[UnaryRun] = []
+            cpu0 = cpu_seconds(server.pid)
+            client0 = time.process_time()
+            with ctx.profile(server, f"unary-{method}-c{concurrency}"):
+                for _ in range(ctx.repeat):
+                    runs.append(
+                        asyncio.run(_unary(server.target, method, requests, concurrency, max_calls, max_seconds))
+                    )
+            calls = sum(r.calls for r in runs)
+            cpu = cpu_seconds(server.pid) - cpu0
+            client_cpu = time.process_time() - client0
+            base = floor.get(concurrency)
+            result = ctx.report.add(
+                Result(
+                    "unary",
+                    ctx.backend,
+                    f"{method} c={concurrency}",
+                    max_calls,
+                    [r.seconds * max_calls / max(r.calls, 1) for r in runs],
+                    unit="req/s",
+                    baseline=base.name if base else None,
+                    baseline_rate=base.rate if base else None,
+                    extra={
+                        "calls": [r.calls for r in runs],
+                        "errors": sum(r.errors for r in runs),
+                        "p50_s": sorted(percentile(r.latencies, 0.5) for r in runs)[len(runs) // 2],
+                        "p99_s": sorted(percentile(r.latencies, 0.99) for r in runs)[len(runs) // 2],
+                        "server_cpu_us_per_call": 1e6 * cpu / max(calls, 1),
+                        "client_cpu_us_per_call": 1e6 * client_cpu / max(calls, 1),
+                    },
+                )
+            )
+            if method == "Health.Check":
+                floor[concurrency] = result
+    # the synchronous client API, one call at a time
+    with Client(server.target) as client:
+        keys = [DidKey(r.did.scope, r.did.name) for r in gets[:500]]
+        seconds = []
+        for _ in range(ctx.repeat):
+            start = time.perf_counter()
+            for key in keys:
+                client.get_metadata(key)
+            seconds.append(time.perf_counter() - start)
+        ctx.report.add(Result("unary", ctx.backend, "Client.get_metadata c=1 (sync)", len(keys), seconds, unit="req/s"))
+
+
+# --- e. server memory --------------------------------------------------------------------------------------
+def scenario_memory(ctx: Context, server: ServerProcess, expected_all: int) -> None:
+    """Stream every DID (scope `*`, long output) from a fresh server; VmRSS peak vs idle."""
+    with Client(server.target, timeout=None) as client:
+        stream_batches(client, MAIN_SCOPE, type="all", limit=10)  # warm: imports, pools, caches
+        time.sleep(0.3)
+        idle_kb = read_status_kb(server.pid)["VmRSS"]
+        seconds, growth, peaks = [], [], []
+        for _ in range(ctx.repeat):
+            with RssSampler(server.pid) as sampler:
+                run = stream_batches(client, "*", type="all", long=True)
+            seconds.append(run.total_s)
+            peaks.append(sampler.peak_kb)
+            growth.append((sampler.peak_kb - idle_kb) / 1024)
+            if run.rows != expected_all:
+                ctx.report.errors.append(f"{ctx.backend} memory stream: {run.rows} DIDs, expected {expected_all}")
+        after = read_status_kb(server.pid)
+        ctx.report.add(
+            Result(
+                "memory",
+                ctx.backend,
+                "stream all, long",
+                expected_all,
+                seconds,
+                extra={
+                    "idle_rss_mb": idle_kb / 1024,
+                    "peak_rss_mb": max(peaks) / 1024,
+                    "growth_mb": max(growth),
+                    "growth_mb_per_run": growth,
+                    "vmhwm_mb": after["VmHWM"] / 1024,
+                    "rss_after_mb": after["VmRSS"] / 1024,
+                },
+            )
+        )
