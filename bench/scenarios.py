@@ -366,6 +366,7 @@ def filter_cases(shape: Shape) -> list[FilterCase]:
     prefix = name_prefix(shape)
     return [
         FilterCase("eq_column", "datatype=RAW", "datatype = 'RAW'", "datatype = 'RAW'"),
+        FilterCase("eq_selective", "run_number=4242", "run_number = 4242", "run_number = 4242"),
         FilterCase(
             "eq_json",
             "data_format=RAW",
