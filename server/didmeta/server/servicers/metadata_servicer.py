@@ -96,16 +96,8 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         async for chunk in request_iterator:
             self.check_size(chunk.dids, f"chunk {chunks}.dids")
             try:
-                new = [new_did_from_wire(d, f"chunk[{chunks}].dids[{i}]") for i, d in enumerate(chunk.dids)]
-                metadata = [
-                    (
-                        did_key(m.did, f"chunk[{chunks}].metadata[{i}].did"),
-                        metadata_from_wire(m.metadata, f"chunk[{chunks}].metadata[{i}].metadata"),
-                    )
-                    for i, m in enumerate(chunk.metadata)
-                ]
-                pairs = attachments_from_wire(chunk.attachments, f"chunk[{chunks}].attachments")
-                result = await self.run(self.dispatcher.load_chunk, new, metadata, pairs)
+                # Decoding a chunk is CPU work too: it runs in the worker thread, off the event loop.
+                result = await self.run(self._load_chunk, chunk, chunks)
             except DidmetaError as error:
                 error.metadata["chunks_applied"] = str(chunks)
                 error.message = f"chunk {chunks} refused, {chunks} earlier chunks applied: {error.message}"
@@ -115,6 +107,18 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             total.updated += result.updated
             total.attached += result.attached
         return pb.LoadDidsResponse(chunks=chunks, created=total.created, updated=total.updated, attached=total.attached)
+
+    def _load_chunk(self, chunk: pb.LoadDidsRequest, number: int) -> LoadResult:
+        new = [new_did_from_wire(d, f"chunk[{number}].dids[{i}]") for i, d in enumerate(chunk.dids)]
+        metadata = [
+            (
+                did_key(m.did, f"chunk[{number}].metadata[{i}].did"),
+                metadata_from_wire(m.metadata, f"chunk[{number}].metadata[{i}].metadata"),
+            )
+            for i, m in enumerate(chunk.metadata)
+        ]
+        pairs = attachments_from_wire(chunk.attachments, f"chunk[{number}].attachments")
+        return self.dispatcher.load_chunk(new, metadata, pairs)
 
     @guarded
     async def GetMetadata(self, request: pb.GetMetadataRequest, context: Context) -> Any:

@@ -17,6 +17,9 @@ from didmeta.errors import InvalidArgument
 from didmeta.server.store.migrations import migrate
 from didmeta.values import dump_json
 
+#: Execution option marking a read-only connection (no explicit BEGIN on SQLite).
+READ_ONLY = "didmeta_read_only"
+
 
 def normalise_url(url: str) -> str:
     """Pick the psycopg 3 driver for a bare `postgresql://` URL."""
@@ -31,6 +34,12 @@ def normalise_url(url: str) -> str:
 
 def _unicode_lower(value: str | bytes | int | float | None) -> str | bytes | int | float | None:
     return value.lower() if isinstance(value, str) else value
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """BEGIN for write transactions; reads (`Store.read`, listings) run statement by statement in WAL mode."""
+    if not conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
 
 
 def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -68,7 +77,7 @@ class Store:
         self.engine: Engine = create_engine(self.url, json_serializer=dump_json, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_on_connect)
-            event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+            event.listen(self.engine, "begin", _sqlite_begin)
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
 
     @property
@@ -76,7 +85,18 @@ class Store:
         return self.dialect == "sqlite"
 
     def migrate(self) -> list[int]:
-        return migrate(self.engine)
+        """Apply pending schema migrations; on SQLite also refresh the planner's statistics.
+
+        SQLite keeps no statistics by itself; without them it may walk a whole scope through the
+        primary key instead of using a column index. `analysis_limit` keeps ANALYZE to a sample, so
+        this costs milliseconds even on millions of rows. (PostgreSQL's autovacuum analyses.)
+        """
+        applied = migrate(self.engine)
+        if self.is_sqlite:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+                conn.exec_driver_sql("ANALYZE")
+        return applied
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -90,8 +110,13 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        """A connection for reads only (each statement sees the latest committed data)."""
+        with self.reader() as conn:
             yield conn
+
+    def reader(self) -> Connection:
+        """An open read-only connection; the caller closes it (streams that outlive a `with` block)."""
+        return self.engine.connect().execution_options(**{READ_ONLY: True})
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 
-from didmeta.server.store.schema import metadata, schema_version
+from didmeta.server.store.schema import INDEXED_COLUMNS, metadata, schema_version
 
 Step = Callable[[Connection], None]
 
@@ -28,9 +28,17 @@ def _v2_json_gin(conn: Connection) -> None:
         conn.execute(text("CREATE INDEX IF NOT EXISTS dids_meta_gin ON dids USING gin (meta jsonb_path_ops)"))
 
 
+def _v3_scope_first_indexes(conn: Connection) -> None:
+    """Indexes on optimised columns lead with scope (v1 databases had single-column ones)."""
+    for key in INDEXED_COLUMNS:
+        conn.execute(text(f"DROP INDEX IF EXISTS dids_{key}_idx"))
+        conn.execute(text(f"CREATE INDEX IF NOT EXISTS dids_scope_{key}_idx ON dids (scope, {key}, name)"))
+
+
 MIGRATIONS: list[tuple[int, str, Step]] = [
     (1, "initial catalogue", _v1_initial),
     (2, "GIN index on JSON metadata", _v2_json_gin),
+    (3, "scope-first indexes on optimised columns", _v3_scope_first_indexes),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 
