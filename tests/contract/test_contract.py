@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +69,41 @@ def test_services_in_the_generated_code_match_the_proto() -> None:
     assert list_dids.server_streaming and not list_dids.client_streaming
     load = metadata_service.methods_by_name["LoadDids"]
     assert load.client_streaming and not load.server_streaming
+
+
+def _buf_breaking(module: Path, against: Path | str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(VENV_BIN / "buf"), "breaking", str(module), "--against", str(against)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _module_copy(tmp_path: Path, name: str) -> Path:
+    target = tmp_path / name
+    shutil.copytree(REPO / "proto", target / "proto")
+    shutil.copy(REPO / "buf.yaml", target / "buf.yaml")
+    return target
+
+
+def test_buf_breaking_passes_against_itself_and_catches_a_break(tmp_path: Path) -> None:
+    """The breaking-change check is wired up: an unchanged contract passes, a changed field type fails."""
+    base = _module_copy(tmp_path, "base")
+    same = _module_copy(tmp_path, "same")
+    assert _buf_breaking(same, base).returncode == 0
+    changed = _module_copy(tmp_path, "changed")
+    proto = changed / "proto" / "didmeta" / "v1" / "metadata_service.proto"
+    proto.write_text(proto.read_text().replace("int64 limit = 6;", "int32 limit = 6;"))
+    result = _buf_breaking(changed, base)
+    assert result.returncode != 0
+    assert "limit" in result.stdout + result.stderr
+
+
+def test_buf_breaking_against_the_committed_contract() -> None:
+    """The working tree's contract is compatible with the last commit's (a no-op on a clean checkout)."""
+    assert (REPO / ".git").exists(), "the contract test needs the git checkout"
+    result = _buf_breaking(REPO, ".git#ref=HEAD")
+    assert result.returncode == 0, result.stdout + result.stderr
