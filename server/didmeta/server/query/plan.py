@@ -22,6 +22,8 @@ from didmeta.plugins.did_column import DidColumnPlugin
 from didmeta.plugins.sql_conditions import pattern_match
 from didmeta.server.store.schema import contents, dids
 
+ALL_TYPES = frozenset(DidType)
+
 #: The positive form of each operator an external plugin answers; NE / EXISTS false are complements.
 POSITIVE_OPS = frozenset({Op.EQ, Op.LT, Op.LTE, Op.GT, Op.GTE, Op.EXISTS, Op.IN, Op.CONTAINS, Op.PREFIX})
 
@@ -95,7 +97,10 @@ class Planner:
 
     def plan_group(self, group: Group, default_types: frozenset[DidType], ignore_case: bool) -> GroupPlan:
         types = group.types if group.types is not None else default_types
-        conditions: list[ColumnElement[bool]] = [dids.c.did_type.in_(sorted(t.value for t in types))]
+        # Every type selected: no condition, so an index on the filtered column can answer alone.
+        conditions: list[ColumnElement[bool]] = (
+            [] if types == ALL_TYPES else [dids.c.did_type.in_(sorted(t.value for t in types))]
+        )
         external: dict[str, ExternalPart] = {}
         for clause in group.clauses:
             owner = self.owner_for_filter(clause.key)
@@ -111,7 +116,7 @@ class Planner:
                 part.excluded.append(Clause(clause.key, Op.EXISTS, True))
             else:
                 part.required.append(clause)
-        return GroupPlan(and_(*conditions), list(external.values()))
+        return GroupPlan(and_(true(), *conditions), list(external.values()))
 
     def plan(self, filter_: Filter, types: frozenset[DidType], ignore_case: bool) -> list[GroupPlan]:
         groups = filter_.groups or (Group(),)

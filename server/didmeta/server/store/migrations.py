@@ -35,10 +35,20 @@ def _v3_scope_first_indexes(conn: Connection) -> None:
         conn.execute(text(f"CREATE INDEX IF NOT EXISTS dids_scope_{key}_idx ON dids (scope, {key}, name)"))
 
 
+def _v4_covering_column_indexes(conn: Connection) -> None:
+    """The column indexes also carry suppressed and did_type, so short listings need no table look-ups."""
+    for key in INDEXED_COLUMNS:
+        conn.execute(text(f"DROP INDEX IF EXISTS dids_scope_{key}_idx"))
+        conn.execute(
+            text(f"CREATE INDEX IF NOT EXISTS dids_scope_{key}_cov ON dids (scope, {key}, name, suppressed, did_type)")
+        )
+
+
 MIGRATIONS: list[tuple[int, str, Step]] = [
     (1, "initial catalogue", _v1_initial),
     (2, "GIN index on JSON metadata", _v2_json_gin),
     (3, "scope-first indexes on optimised columns", _v3_scope_first_indexes),
+    (4, "covering indexes on optimised columns", _v4_covering_column_indexes),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

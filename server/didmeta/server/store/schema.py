@@ -82,8 +82,9 @@ Index("dids_type_idx", dids.c.scope, dids.c.did_type, dids.c.name)
 Index("dids_created_idx", dids.c.created_at)
 #: Optimised columns with an index, scope first (every listing is within a scope pattern).
 INDEXED_COLUMNS = ("run_number", "datatype", "campaign", "project", "panda_id", "task_id", "stream_name")
+# Trailing suppressed and did_type make the index cover a short listing's checks (no table look-up).
 for _key in INDEXED_COLUMNS:
-    Index(f"dids_scope_{_key}_idx", dids.c.scope, dids.c[_key], dids.c.name)
+    Index(f"dids_scope_{_key}_cov", dids.c.scope, dids.c[_key], dids.c.name, dids.c.suppressed, dids.c.did_type)
 
 contents = Table(
     "contents",
