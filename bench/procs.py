@@ -43,6 +43,7 @@ class ServerProcess:
     database: str
     workdir: Path
     extra_env: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)  # written to a TOML file for --config
     proc: subprocess.Popen[bytes] | None = None
     port: int = 0
 
@@ -61,6 +62,13 @@ class ServerProcess:
         log = (self.workdir / "server.log").open("ab")
         env = {**os.environ, "DIDMETA_LOG_LEVEL": "WARNING", **self.extra_env}
         didmeta = VENV_BIN / "didmeta"
+        config: list[str] = []
+        if self.settings:
+            sys.path.insert(0, str(REPO_ROOT))
+            from tests.support.server import write_config
+
+            path = write_config(self.workdir / f"didmeta-{uuid.uuid4().hex[:8]}.toml", self.settings)
+            config = ["--config", str(path)]
         self.proc = subprocess.Popen(
             [
                 str(didmeta),
@@ -71,6 +79,7 @@ class ServerProcess:
                 str(port_file),
                 "--database",
                 self.database,
+                *config,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

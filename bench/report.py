@@ -227,7 +227,7 @@ class Report:
 
 
 HEADER = (
-    f"{'scenario':8} {'backend':8} {'name':34} {'rows':>9} {'median s':>9} {'min s':>8} {'max s':>8} "
+    f"{'scenario':8} {'backend':20} {'name':34} {'rows':>9} {'median s':>9} {'min s':>8} {'max s':>8} "
     f"{'rate':>13} {'baseline rate':>13} {'ratio':>6}"
 )
 
@@ -241,7 +241,7 @@ def _rate(value: float | None, unit: str) -> str:
 def format_row(r: Result) -> str:
     ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
     return (
-        f"{r.scenario:8} {r.backend:8} {r.name[:34]:34} {r.rows:>9,} {r.median:>9.3f} "
+        f"{r.scenario:8} {r.backend:20} {r.name[:34]:34} {r.rows:>9,} {r.median:>9.3f} "
         f"{min(r.seconds, default=float('nan')):>8.3f} {max(r.seconds, default=float('nan')):>8.3f} "
         f"{_rate(r.rate, r.unit):>13} {_rate(r.baseline_rate, r.unit):>13} {ratio:>6}"
     )

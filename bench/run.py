@@ -2,9 +2,11 @@
 
 Scenarios (`--scenarios all` or a comma list): load, memory, list, filter, unary, peer.
 Per backend: load (fresh database per repetition; the last one is kept), then a fresh server for
-memory, list, filter and unary, then the Rucio peer comparison. A table goes to stdout and one
-JSON document to --out. `--n 2000 --repeat 1` is the smoke run (well under a minute with the
-Rucio venv already built).
+memory, list, filter and unary, then the Rucio peer comparison. `--external MONGO,ELASTIC,POSTGRES_JSON`
+(`PLUGIN:N` for a smaller data set) repeats the scenarios (unary: GetMetadata of PLUGIN at concurrency
+1 and 16) on a SQLite catalogue with plugins DID_COLUMN + PLUGIN and a backend server started for it
+(backend `sqlite+PLUGIN`). A table goes to stdout and one JSON document to --out. `--n 2000 --repeat 1`
+is the smoke run (well under a minute with the Rucio venv already built).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from pathlib import Path
 
 from bench import peer, scenarios
 from bench.data import MAIN_SCOPE, SEED, Did, Shape, generate
-from bench.procs import Postgres, ServerProcess
+from bench.external import KINDS, External
+from bench.procs import Postgres
 from bench.report import Report
 
 ALL = ("load", "memory", "list", "filter", "unary", "peer")
@@ -76,6 +79,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--rucio-db", default=None, help="comma list of backends for Rucio (default: --db)")
     parser.add_argument(
+        "--external",
+        default="",
+        help=f"comma list of external plugins ({', '.join(KINDS)}), each PLUGIN or PLUGIN:N (N DIDs; default --n)",
+    )
+    parser.add_argument(
         "--profile", type=Path, default=None, help="record the server with py-spy per scenario into this directory"
     )
     args = parser.parse_args(argv)
@@ -90,25 +98,52 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.unary_calls = args.unary_calls or min(3000, max(args.n // 10, 200))
     args.rucio_n = args.rucio_n or min(args.n, 20_000)
     args.rucio_db = [b.strip() for b in (args.rucio_db or ",".join(args.db)).split(",") if b.strip()]
+    external: list[tuple[str, int]] = []
+    for item in (i.strip() for i in args.external.split(",") if i.strip()):
+        plugin, _, size = item.partition(":")
+        if plugin.upper() not in KINDS or not (size or "1").isdigit():
+            parser.error(f"--external takes {', '.join(KINDS)}, each optionally :N; got {item!r}")
+        external.append((plugin.upper(), int(size) if size else args.n))
+    args.external = external
     return args
 
 
 def run_backend(
-    args: argparse.Namespace, backend: str, dids: list[Did], report: Report, workdir: Path, postgres: Postgres | None
-) -> None:
-    shape = Shape.of(args.n)
-    ctx = scenarios.Context(backend, "", workdir / backend, shape, args.repeat, report, args.profile)
+    args: argparse.Namespace,
+    backend: str,
+    dids: list[Did],
+    report: Report,
+    workdir: Path,
+    postgres: Postgres | None,
+    external: External | None = None,
+    reference: str = "",
+) -> str:
+    """The scenarios on one backend; the catalogue URL the reads used.
+
+    With `external` (backend `sqlite+PLUGIN`) the data always goes in through LoadDids (a direct write
+    would miss the plugin's store) and the SQL baselines run on `reference`, a SQLite catalogue with
+    the same rows and every key in it (written directly if not given).
+    """
+    ctx = scenarios.Context(backend, "", workdir / backend, Shape.of(len(dids)), args.repeat, report, args.profile)
+    ctx.external = external
     ctx.workdir.mkdir(parents=True, exist_ok=True)
     load_repeat = args.load_repeat if "load" in args.scenarios else 0
+    if external is not None:
+        load_repeat = max(load_repeat, 1)
     if load_repeat:
         ctx.database = scenarios.scenario_load(ctx, dids, args.chunk, load_repeat, postgres, args.load_seconds)
     else:  # the read scenarios still need the data: the same rows written directly
         ctx.database = scenarios.prepare_direct(ctx, dids, args.chunk, postgres, "didmeta_reads")
         scenarios.analyze(ctx, ctx.database)
+    if external is not None:
+        ctx.reference = reference or scenarios.prepare_direct(ctx, dids, args.chunk, None, "reference")
+        seconds = external.refresh(ctx.database)
+        if seconds is not None:
+            report.notes.append(f"{backend}: index refresh after the load took {seconds:.2f} s (not in the load time)")
     main_scope = sum(1 for d in dids if d.scope == MAIN_SCOPE)
     reads = [s for s in ("memory", "list", "filter", "unary") if s in args.scenarios]
     if reads:
-        with ServerProcess(ctx.database, ctx.workdir / "server") as server:
+        with ctx.server(ctx.database) as server:
             for name in reads:
                 print(f"-- {backend}: {name}", flush=True)
                 try:
@@ -118,11 +153,27 @@ def run_backend(
                         scenarios.scenario_list(ctx, server, main_scope)
                     elif name == "filter":
                         scenarios.scenario_filters(ctx, server)
+                    elif name == "unary" and external is not None:
+                        scenarios.scenario_unary(
+                            ctx, server, dids, args.unary_calls, args.unary_seconds, (external.plugin,), (1, 16), False
+                        )
                     elif name == "unary":
-                        scenarios.scenario_unary(ctx, server, dids, args.unary_calls, args.unary_seconds)
+                        plugins = ("DID_COLUMN", "JSON") if args.external else ("DID_COLUMN",)
+                        scenarios.scenario_unary(ctx, server, dids, args.unary_calls, args.unary_seconds, plugins)
                 except Exception as error:
                     traceback.print_exc()
                     report.errors.append(f"{backend} {name}: {type(error).__name__}: {error}")
+    return ctx.database
+
+
+def compare_with_sqlite(report: Report, backend: str, plugin: str) -> None:
+    """extra["vs_sqlite"]: rate / the rate of the same measurement on `sqlite` (JSON plugin), same rows only."""
+    for result in report.results:
+        if result.backend != backend:
+            continue
+        reference = report.find(result.scenario, "sqlite", result.name.replace(f" {plugin} ", " JSON "))
+        if reference is not None and reference.rows == result.rows and reference.rate > 0:
+            result.extra["vs_sqlite"] = result.rate / reference.rate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,13 +200,30 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if "postgres" in args.db or ("peer" in args.scenarios and "postgres" in args.rucio_db):
             postgres = Postgres(workdir / "pg").start()
+        catalogues: dict[str, str] = {}
         for backend in args.db:
             print(f"== {backend}", flush=True)
             try:
-                run_backend(args, backend, dids, report, workdir, postgres)
+                catalogues[backend] = run_backend(args, backend, dids, report, workdir, postgres)
             except Exception as error:
                 traceback.print_exc()
                 report.errors.append(f"{backend}: {type(error).__name__}: {error}")
+        for plugin, n in args.external:
+            backend = f"sqlite+{plugin}"
+            print(f"== {backend} ({n:,} DIDs)", flush=True)
+            external = External(plugin, workdir / "external" / plugin.lower())
+            try:
+                external.start()
+                reference = catalogues.get("sqlite", "") if n == args.n else ""
+                subset = dids if n == args.n else list(generate(n))
+                run_backend(args, backend, subset, report, workdir, None, external, reference)
+                if n == args.n:  # ratios only between runs on the same data set
+                    compare_with_sqlite(report, backend, plugin)
+            except Exception as error:
+                traceback.print_exc()
+                report.errors.append(f"{backend}: {type(error).__name__}: {error}")
+            finally:
+                external.stop()
         if "peer" in args.scenarios:
             print("== peer: Rucio", flush=True)
             try:

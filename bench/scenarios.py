@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
@@ -30,6 +30,9 @@ from didmeta.client import Client, LoadChunk, NewDid
 from didmeta.identifiers import DidKey
 from didmeta.v1 import did_pb2, metadata_service_pb2, metadata_service_pb2_grpc
 from didmeta.wire import metadata_to_wire
+
+if TYPE_CHECKING:
+    from bench.external import External
 
 _TYPES = {"C": "container", "D": "dataset", "F": "file"}
 _CLK_TCK = 100
@@ -46,13 +49,29 @@ def cpu_seconds(pid: int) -> float:
 class Context:
     """What every scenario needs for one backend."""
 
-    backend: str  # sqlite | postgres
+    backend: str  # sqlite | postgres | sqlite+PLUGIN (an external plugin, bench.external)
     database: str  # URL the server and the baselines use
     workdir: Path
     shape: Shape
     repeat: int
     report: Report
     profile_dir: Path | None = None
+    external: External | None = None  # the plugin holding every non-column key, if not JSON
+    reference: str = ""  # with `external`: the same rows with every key in the catalogue, for the SQL baselines
+
+    @property
+    def db(self) -> str:
+        """The catalogue's database: sqlite or postgres."""
+        return self.backend.split("+", 1)[0]
+
+    @property
+    def baseline_database(self) -> str:
+        return self.reference or self.database
+
+    def server(self, url: str) -> ServerProcess:
+        """A didmeta server on catalogue `url` (with the external plugin's store of that catalogue)."""
+        settings = self.external.settings(url) if self.external is not None else {}
+        return ServerProcess(url, self.workdir / "server", settings=settings)
 
     def profile(self, server: ServerProcess | None, label: str) -> Any:
         if self.profile_dir is None or server is None:
@@ -77,7 +96,7 @@ def to_load_chunk(chunk: Sequence[Did]) -> LoadChunk:
 
 
 def fresh_database(ctx: Context, label: str, postgres: Any) -> str:
-    if ctx.backend == "sqlite":
+    if ctx.db == "sqlite":
         path = ctx.workdir / f"{label}-{uuid.uuid4().hex[:6]}.db"
         return f"sqlite:///{path}"
     return str(postgres.fresh_database(label))
@@ -98,13 +117,13 @@ def prepare_direct(ctx: Context, dids: Sequence[Did], chunk_size: int, postgres:
     """A database with didmeta's schema holding the same rows, written directly (the baseline loader)."""
     url = fresh_database(ctx, label, postgres)
     migrate(url)
-    loader = baselines.load_sqlite if ctx.backend == "sqlite" else baselines.load_postgres
+    loader = baselines.load_sqlite if ctx.db == "sqlite" else baselines.load_postgres
     loader(url, load_chunks(dids, chunk_size), dids)
     return url
 
 
 def analyze(ctx: Context, url: str) -> None:
-    if ctx.backend == "postgres":
+    if ctx.db == "postgres":
         import psycopg
 
         with psycopg.connect(url, autocommit=True) as conn:
@@ -141,7 +160,7 @@ def scenario_load(
                     return
                 yield message
 
-        with ServerProcess(url, ctx.workdir / "server") as server, Client(server.target, timeout=None) as client:
+        with ctx.server(url) as server, Client(server.target, timeout=None) as client:
             for scope in SCOPES:
                 client.add_scope(scope, "root")
             cpu0 = cpu_seconds(server.pid)
@@ -159,9 +178,9 @@ def scenario_load(
     for rep in range(repeat):
         url = fresh_database(ctx, f"baseline_{rep}", postgres)
         migrate(url)
-        loader = baselines.load_sqlite if ctx.backend == "sqlite" else baselines.load_postgres
+        loader = baselines.load_sqlite if ctx.db == "sqlite" else baselines.load_postgres
         baseline_s.append(loader(url, chunks, dids))
-    how = "executemany" if ctx.backend == "sqlite" else "COPY"
+    how = "executemany" if ctx.db == "sqlite" else "COPY"
     base = ctx.report.add(Result("load", ctx.backend, f"baseline {how}", len(dids), baseline_s))
     rows = created[-1]
     # time between chunk hand-offs: the first and last tenth show whether the rate degrades with size
@@ -278,18 +297,18 @@ class BareServer:
 
 # --- b. whole-scope listing ------------------------------------------------------------------------------
 def scenario_list(ctx: Context, server: ServerProcess, expected: int) -> None:
-    report, sqlite = ctx.report, ctx.backend == "sqlite"
+    report, sqlite = ctx.report, ctx.db == "sqlite"
     raw: dict[bool, Result] = {}
     for long in (False, True):
         sql = baselines.dialect_sql(baselines.list_sql(long), sqlite)
-        fetched = [baselines.fetch_sql(ctx.database, sql, (MAIN_SCOPE,)) for _ in range(ctx.repeat)]
+        fetched = [baselines.fetch_sql(ctx.baseline_database, sql, (MAIN_SCOPE,)) for _ in range(ctx.repeat)]
         form = "long" if long else "short"
         raw[long] = report.add(
             Result("list", ctx.backend, f"baseline raw SQL {form}", fetched[0].rows, [r.total_s for r in fetched])
         )
     bare: dict[bool, Result] = {}
     with (
-        BareServer(ctx.database, MAIN_SCOPE, ctx.workdir / "bare") as bare_server,
+        BareServer(ctx.baseline_database, MAIN_SCOPE, ctx.workdir / "bare") as bare_server,
         Client(f"127.0.0.1:{bare_server.port}", timeout=None) as client,
     ):
         for long in (False, True):
@@ -403,12 +422,12 @@ def filter_cases(shape: Shape) -> list[FilterCase]:
 
 
 def scenario_filters(ctx: Context, server: ServerProcess) -> None:
-    sqlite = ctx.backend == "sqlite"
+    sqlite = ctx.db == "sqlite"
     with Client(server.target, timeout=None) as client:
         for case in filter_cases(ctx.shape):
             where = case.sqlite_where if sqlite else case.postgres_where
             sql = f"SELECT scope, name FROM dids WHERE scope = %s AND ({where}) ORDER BY scope, name"
-            base = [baselines.fetch_sql(ctx.database, sql, (MAIN_SCOPE,)) for _ in range(ctx.repeat)]
+            base = [baselines.fetch_sql(ctx.baseline_database, sql, (MAIN_SCOPE,)) for _ in range(ctx.repeat)]
             with ctx.profile(server, f"filter-{case.name}"):
                 runs = repeated(
                     ctx.repeat,
@@ -463,8 +482,11 @@ async def _unary(
             call = health_pb2_grpc.HealthStub(channel).Check
         else:
             call = getattr(metadata_service_pb2_grpc.MetadataServiceStub(channel), method)
-        for request in requests[: min(50, len(requests))]:  # warm-up
+        warm_until = time.perf_counter() + max_seconds / 10
+        for request in requests[: min(50, len(requests))]:  # warm-up: 50 calls, at most a tenth of the time cap
             await call(request)
+            if time.perf_counter() > warm_until:
+                break
         counter = iter(range(max_calls))
         latencies: list[float] = []
         errors = 0
@@ -487,12 +509,12 @@ async def _unary(
         return UnaryRun(len(latencies), time.perf_counter() - start, latencies, errors)
 
 
-def unary_requests(dids: Sequence[Did], count: int = 2000) -> tuple[list[Any], list[Any]]:
+def unary_requests(dids: Sequence[Did], count: int = 2000, plugin: str = "DID_COLUMN") -> tuple[list[Any], list[Any]]:
     rnd = random.Random(7)
     population = [d for d in dids if d.scope == MAIN_SCOPE]
     sample = rnd.sample(population, min(count, len(population)))
     gets = [
-        metadata_service_pb2.GetMetadataRequest(did=did_pb2.DidKey(scope=d.scope, name=d.name), plugin="DID_COLUMN")
+        metadata_service_pb2.GetMetadataRequest(did=did_pb2.DidKey(scope=d.scope, name=d.name), plugin=plugin)
         for d in sample
     ]
     sets = []
@@ -504,19 +526,36 @@ def unary_requests(dids: Sequence[Did], count: int = 2000) -> tuple[list[Any], l
 
 
 def scenario_unary(
-    ctx: Context, server: ServerProcess, dids: Sequence[Did], max_calls: int, max_seconds: float
+    ctx: Context,
+    server: ServerProcess,
+    dids: Sequence[Did],
+    max_calls: int,
+    max_seconds: float,
+    get_plugins: Sequence[str] = ("DID_COLUMN",),
+    concurrencies: Sequence[int] = (1, 16, 64),
+    writes: bool = True,
 ) -> None:
+    """Health.Check (the floor), GetMetadata of each of `get_plugins`, SetMetadata and the sync client if `writes`.
+
+    GetMetadata of DID_COLUMN is named `GetMetadata c=N`, of another plugin `GetMetadata PLUGIN c=N`.
+    """
     from grpc_health.v1 import health_pb2
 
     gets, sets = unary_requests(dids)
     checks = [health_pb2.HealthCheckRequest(service="")]
+    measured: list[tuple[str, str, list[Any]]] = [("Health.Check", "Health.Check", checks)]
+    for plugin in get_plugins:
+        label = "GetMetadata" if plugin == "DID_COLUMN" else f"GetMetadata {plugin}"
+        measured.append((label, "GetMetadata", unary_requests(dids, plugin=plugin)[0]))
+    if writes:
+        measured.append(("SetMetadata", "SetMetadata", sets))
     floor: dict[int, Result] = {}
-    for method, requests in (("Health.Check", checks), ("GetMetadata", gets), ("SetMetadata", sets)):
-        for concurrency in (1, 16, 64):
+    for label, method, requests in measured:
+        for concurrency in concurrencies:
             runs: list[UnaryRun] = []
             cpu0 = cpu_seconds(server.pid)
             client0 = time.process_time()
-            with ctx.profile(server, f"unary-{method}-c{concurrency}"):
+            with ctx.profile(server, f"unary-{label.replace(' ', '-')}-c{concurrency}"):
                 for _ in range(ctx.repeat):
                     runs.append(
                         asyncio.run(_unary(server.target, method, requests, concurrency, max_calls, max_seconds))
@@ -529,7 +568,7 @@ def scenario_unary(
                 Result(
                     "unary",
                     ctx.backend,
-                    f"{method} c={concurrency}",
+                    f"{label} c={concurrency}",
                     max_calls,
                     [r.seconds * max_calls / max(r.calls, 1) for r in runs],
                     unit="req/s",
@@ -547,6 +586,8 @@ def scenario_unary(
             )
             if method == "Health.Check":
                 floor[concurrency] = result
+    if not writes:
+        return
     # the synchronous client API, one call at a time
     with Client(server.target) as client:
         keys = [DidKey(r.did.scope, r.did.name) for r in gets[:500]]
