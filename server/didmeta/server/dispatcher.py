@@ -7,6 +7,7 @@ external ones, so a request takes effect in full or not at all.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -166,7 +167,7 @@ class Dispatcher:
                         columns.update(plugin.insert_values(share[0][1]))
                     else:
                         later.extend(share)
-            specs.append(NewDidSpec(**{**new.spec.__dict__, "extra_columns": columns}))
+            specs.append(dataclasses.replace(new.spec, extra_columns=columns))
         created = catalog.add_dids(uow.conn, specs)
         if later:
             self._apply_metadata(uow, later)
