@@ -13,8 +13,6 @@ from didmeta.filters.model import Op
 from didmeta.identifiers import TYPE_SELECTORS, DidKey, DidType
 from didmeta.v1 import did_pb2, filter_pb2, value_pb2
 from didmeta.values import (
-    INT64_MAX,
-    INT64_MIN,
     Metadata,
     MetaValue,
     check_value,
@@ -164,6 +162,3 @@ def filter_to_wire(groups: list[list[tuple[str, Op, MetaValue]]]) -> filter_pb2.
             clause = wire_group.clauses.add(key=key, operator=OP_TO_WIRE[op])
             value_to_wire(value, clause.value)
     return message
-
-
-__all__ = ["INT64_MAX", "INT64_MIN"]

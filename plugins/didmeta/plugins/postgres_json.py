@@ -44,7 +44,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import psycopg
 from sqlalchemy import (
@@ -76,6 +76,7 @@ from didmeta.errors import DidmetaError, FailedPrecondition, InvalidArgument, No
 from didmeta.identifiers import DidKey
 from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, UnitOfWork
 from didmeta.plugins.sql_conditions import JsonConditions, pattern_match
+from didmeta.server.store.catalog import keys_in
 from didmeta.values import Metadata, MetaValue, dump_json, from_json, to_json
 
 if TYPE_CHECKING:
@@ -449,7 +450,8 @@ class PostgresJsonPlugin(ExternalPlugin):
 
     # --- reads ------------------------------------------------------------------------------------
     def _key_in(self, chunk: Sequence[DidKey]) -> ColumnElement[bool]:
-        return tuple_(self.scope_col, self.name_col).in_([tuple(did) for did in chunk])
+        # Per-scope `name IN (...)`: PostgreSQL plans row-value IN lists of parameters badly.
+        return cast(ColumnElement[bool], keys_in(self.scope_col, self.name_col, chunk))
 
     def _read(self, conn: Connection, dids: Sequence[DidKey], *, lock: bool) -> dict[DidKey, Document]:
         """The documents of the DIDs that have a row (a non-object document reads as empty)."""

@@ -303,7 +303,7 @@ class Dispatcher:
         seen = {key}
         level = [key]
         while level:
-            parents = sorted({p for p in catalog._parents_of(conn, level) if p not in seen})
+            parents = sorted({p for p in catalog.parents_of(conn, level) if p not in seen})
             seen.update(parents)
             values = self._read_metadata(conn, parents, plugin)
             for parent in parents:

@@ -24,9 +24,10 @@ from didmeta.identifiers import DidKey
 from didmeta.plugins.base import ExternalPlugin, ExternalQuery
 from didmeta.server.query.plan import GroupPlan, ListQuery, Planner
 from didmeta.server.query.stream import QueryStream
+from didmeta.server.store import catalog
 from didmeta.server.store.catalog import keys_in
 from didmeta.server.store.engine import Store
-from didmeta.server.store.schema import contents, dids
+from didmeta.server.store.schema import dids
 
 Row = tuple[Any, ...]
 _FETCH = 1000
@@ -175,13 +176,8 @@ class MergedStream:
         frontier = list(roots)
         with self.store.read() as conn:
             while frontier:
-                found: list[DidKey] = []
-                for start in range(0, len(frontier), _CHUNK):
-                    chunk = frontier[start : start + _CHUNK]
-                    query = select(contents.c.child_scope, contents.c.child_name).where(
-                        keys_in(contents.c.scope, contents.c.name, chunk)
-                    )
-                    found.extend(DidKey(*row) for row in conn.execute(query))
+                children = catalog.child_types(conn, frontier)
+                found = [child for kids in children.values() for child in kids]
                 frontier = [k for k in dict.fromkeys(found) if k not in seen]
                 seen.update(frontier)
         return seen

@@ -307,7 +307,7 @@ def child_types(conn: Connection, parents: Sequence[DidKey]) -> dict[DidKey, dic
     return result
 
 
-def _parents_of(conn: Connection, keys: Sequence[DidKey]) -> list[DidKey]:
+def parents_of(conn: Connection, keys: Sequence[DidKey]) -> list[DidKey]:
     parents: list[DidKey] = []
     for chunk in _chunks(keys):
         query = (
@@ -324,7 +324,7 @@ def ancestors(conn: Connection, keys: Sequence[DidKey]) -> set[DidKey]:
     seen: set[DidKey] = set()
     frontier = list(keys)
     while frontier:
-        frontier = [p for p in _parents_of(conn, frontier) if p not in seen]
+        frontier = [p for p in parents_of(conn, frontier) if p not in seen]
         seen.update(frontier)
     return seen
 
@@ -338,7 +338,7 @@ def recompute_levels(conn: Connection, changed: Sequence[DidKey]) -> list[list[D
         depth += 1
         if depth > 1000:
             raise FailedPrecondition("attachment graph deeper than 1000 levels", reason="GRAPH_TOO_DEEP")
-        level = _parents_of(conn, level)
+        level = parents_of(conn, level)
         for parent in level:
             depth_of[parent] = depth
     levels: list[list[DidKey]] = [[] for _ in range(max(depth_of.values(), default=-1) + 1)]
@@ -482,7 +482,3 @@ def delete_dids(conn: Connection, keys: Sequence[DidKey]) -> int:
     if parents:
         _recompute(conn, parents)
     return len(keys)
-
-
-def update_columns(conn: Connection, key: DidKey, values: dict[str, Any]) -> None:
-    conn.execute(update(dids).where(dids.c.scope == key.scope, dids.c.name == key.name).values(values))
