@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 venv=${1:-.venv}
 shift || true
 
-step() { printf '\n==> %s\n' "$*"; }
+current_step="start"
+step() { current_step=$*; printf '\n==> %s\n' "$*"; }
+# A failing step says which one it was and with what exit code, not only make's "Error N".
+trap 'rc=$?; printf "\n==> FAILED (exit %s) in step: %s\n    command: %s\n" "$rc" "$current_step" "$BASH_COMMAND" >&2' ERR
 
 step "python environment ($venv)"
 bash tools/setup_venv.sh "$venv"

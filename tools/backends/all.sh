@@ -12,7 +12,10 @@ declare -A PORT=( [postgres]=55432 [ferretdb]=27018 [opensearch]=9250 [elasticse
 KINDS=(postgres ferretdb opensearch elasticsearch)
 
 case ${1:-} in
-  install) for k in "${KINDS[@]}"; do "$HERE/$k.sh" install; done ;;
+  install)
+    for k in "${KINDS[@]}"; do
+      "$HERE/$k.sh" install || { rc=$?; echo "ERROR: installing the $k backend failed (exit $rc); its messages are above" >&2; exit "$rc"; }
+    done ;;
   start)
     for k in "${KINDS[@]}"; do
       url=$("$HERE/$k.sh" start "$BASE/$k" "${PORT[$k]}" | tail -1)

@@ -14,8 +14,16 @@
 #                                 a no-op without DIR/pid
 #   fail_start DIR MSG LOG…       print MSG + the tail of each LOG to stderr, KILL what started (and drop
 #                                 a /tmp run dir), exit 1
+#   first_line                    print the first line of stdin but read it all: `cmd | head -1` under
+#                                 `set -o pipefail` fails at random when head exits first and cmd gets SIGPIPE
+# Sourcing it also sets an ERR trap: a failing command is named (script, line, command, exit code).
 CACHE=${DIDMETA_CACHE:-$HOME/.cache/didmeta}
 BACKEND=${BACKEND:-backend}
+
+set -E
+trap 'rc=$?; log "ERROR: step failed (exit $rc) at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND"; exit $rc' ERR
+
+first_line() { awk 'NR == 1'; }
 
 log() { printf '[%s %s] %s\n' "$(date +%T)" "$BACKEND" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

@@ -28,7 +28,7 @@ install() {
   mkdir -p "$CACHE/bin"
   (cd "$tmp" && go build -o "$BIN.tmp" ./cmd/ferretdb)
   mv "$BIN.tmp" "$BIN"; rm -rf "$tmp"
-  "$BIN" --version | head -1 >&2
+  "$BIN" --version | first_line >&2
 }
 
 start() {

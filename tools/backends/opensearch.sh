@@ -28,7 +28,7 @@ declare -A POLICY=(
 mvnq() {   # quiet Maven, repo in the cache, output (minus the ANSI resets -q still prints) to stderr
   mvn -q -B "-Dmaven.repo.local=$CACHE/m2" "$@" 2>&1 </dev/null | sed -e 's/\x1b\[[0-9;]*m//g' -e '/^$/d' >&2
 }
-jdk17() { ls -d /usr/lib/jvm/java-17-openjdk-* 2>/dev/null | head -1; }   # 2.x / 7.x do not run on Java 24+
+jdk17() { ls -d /usr/lib/jvm/java-17-openjdk-* 2>/dev/null | first_line; }   # 2.x / 7.x do not run on Java 24+
 
 install() {
   with_lock "$NAME"
@@ -62,7 +62,7 @@ POM
       b=$(basename "$j" | sed -E 's/-[0-9][^-]*(-[0-9]+)?\.jar$//')
       grep -qx "$b" <<<"$libs" || cp "$j" "home/modules/$m/"
     done
-    cls=$(unzip -Z1 "modjars/$m/${ART[$m]#*:}-$V.jar" | grep -E 'Plugin\.class$' | grep -v '\$' | head -1 | sed 's#/#.#g; s#\.class$##')
+    cls=$(unzip -Z1 "modjars/$m/${ART[$m]#*:}-$V.jar" | grep -E 'Plugin\.class$' | grep -v '\$' | first_line | sed 's#/#.#g; s#\.class$##')
     printf "description=%s module\nversion=%s\nname=%s\nclassname=%s\n${DESCRIPTOR_EXTRA}extended.plugins=%s\nhas.native.controller=false\n" \
       "$m" "$V" "$m" "$cls" "${EXT[$m]:-}" > "home/modules/$m/plugin-descriptor.properties"
     if [ -n "${POLICY[$m]:-}" ]; then printf 'grant {\n  %s\n};\n' "${POLICY[$m]}" > "home/modules/$m/plugin-security.policy"; fi

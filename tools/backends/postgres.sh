@@ -30,9 +30,9 @@ start() {
   # unix_socket_directories='' => TCP only (socket paths under deep test dirs can exceed 107 bytes)
   runuser -u postgres -- "$bin/pg_ctl" -D "$run/data" -l "$run/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-    start >/dev/null 2>&1 || { head -1 "$run/data/postmaster.pid" > "$dir/pid" 2>/dev/null || true
+    start >/dev/null 2>&1 || { first_line < "$run/data/postmaster.pid" > "$dir/pid" 2>/dev/null || true
                                fail_start "$dir" "PostgreSQL did not start on $port" "$run/server.log"; }
-  head -1 "$run/data/postmaster.pid" > "$dir/pid"
+  first_line < "$run/data/postmaster.pid" > "$dir/pid"
   log "ready on 127.0.0.1:$port (PID $(cat "$dir/pid"))"
   echo "postgresql://postgres@127.0.0.1:$port/postgres"
 }
