@@ -8,20 +8,14 @@ needed (the embedded default; the server says so at start-up). Token modes (JWT 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import grpc
 
+from didmeta.server.access.identity import Identity
 from didmeta.server.config import AuthSettings
 
-
-@dataclass(frozen=True)
-class Identity:
-    """The caller: an account and whether it is an admin."""
-
-    account: str
-    is_admin: bool
+__all__ = ["Authenticator", "Identity", "LocalAuthenticator", "make_authenticator"]
 
 
 class Authenticator(Protocol):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 from collections.abc import Callable, Sized
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -12,7 +11,8 @@ import grpc
 
 from didmeta.errors import ResourceExhausted
 from didmeta.identifiers import DidKey, validate_did
-from didmeta.server.auth import Authenticator, Identity
+from didmeta.server.access.identity import Identity, current_identity
+from didmeta.server.auth import Authenticator
 from didmeta.server.config import Settings
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.store.catalog import DidRecord
@@ -20,7 +20,7 @@ from didmeta.v1 import did_pb2
 from didmeta.wire import DID_TYPE_TO_WIRE
 
 T = TypeVar("T")
-caller: contextvars.ContextVar[Identity] = contextvars.ContextVar("didmeta_caller")
+caller = current_identity  # the caller of the running request (didmeta.server.access.identity)
 
 
 class ServicerBase:
