@@ -3,7 +3,8 @@
 `as_didmeta_error` maps anything raised below a servicer to the error hierarchy (driver errors
 of the catalogue database narrowly, everything else as INTERNAL, logged with its traceback);
 `to_grpc_status` renders it as a google.rpc.Status with ErrorInfo and BadRequest details;
-`guarded` wraps every servicer method so that no traceback ever reaches a client.
+`guarded` wraps every servicer method: it authenticates the caller, checks its rights for the RPC
+(`didmeta.server.access.rights`), and makes sure no traceback ever reaches a client.
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ def guarded(method: F) -> F:
         async def stream_wrapper(self: Any, request: Any, context: Any) -> AsyncIterator[Any]:
             try:
                 await self.authenticate(context)
+                request = await self.authorize(method.__name__, request)
                 async for item in method(self, request, context):
                     yield item
             except (asyncio.CancelledError, grpc.aio.AbortError):
@@ -129,6 +131,7 @@ def guarded(method: F) -> F:
     async def unary_wrapper(self: Any, request: Any, context: Any) -> Any:
         try:
             await self.authenticate(context)
+            request = await self.authorize(method.__name__, request)
             return await method(self, request, context)
         except (asyncio.CancelledError, grpc.aio.AbortError):
             raise
