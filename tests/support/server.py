@@ -35,9 +35,9 @@ def _toml_key(key: str) -> str:
 
 
 def _toml_table(lines: list[str], prefix: str, table: Mapping[str, Any]) -> None:
-    """Scalars of `table` first, then each nested mapping as its own `[prefix.key]` table."""
+    """Scalars of `table` first (None: left out), then each nested mapping as its own `[prefix.key]` table."""
     for key, value in table.items():
-        if not isinstance(value, Mapping):
+        if value is not None and not isinstance(value, Mapping):
             lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
     for key, value in table.items():
         if isinstance(value, Mapping):

@@ -10,6 +10,7 @@ UNAUTHENTICATED with the reason; the token text itself never reaches a log or an
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import grpc
@@ -20,6 +21,7 @@ from didmeta.server.access.identity import Capability, Identity
 from didmeta.server.access.jwks import JwksKeys
 from didmeta.server.config import AuthSettings
 
+log = logging.getLogger(__name__)
 ADMIN_RIGHT = "didmeta.admin"
 _ASYMMETRIC = ("RS256", "ES256")
 
@@ -148,7 +150,14 @@ class TokenAuthenticator:
         self.verifier = TokenVerifier(settings)
 
     async def identify(self, context: grpc.aio.ServicerContext[Any, Any]) -> Identity:
-        token = bearer_token(context)
-        if self.verifier.jwks is not None and self.verifier.jwks.url is not None:
-            return await asyncio.to_thread(self.verifier.verify, token)  # may fetch the JWKS URL
-        return self.verifier.verify(token)
+        try:
+            token = bearer_token(context)
+            if self.verifier.jwks is not None and self.verifier.jwks.url is not None:
+                identity = await asyncio.to_thread(self.verifier.verify, token)  # may fetch the JWKS URL
+            else:
+                identity = self.verifier.verify(token)
+        except Unauthenticated as error:  # the reason and the peer are logged, never the token
+            log.info("authentication refused: %s (%s) from %s", error.reason, error.message, context.peer())
+            raise
+        log.debug("authenticated account %s from %s", identity.account, context.peer())
+        return identity
