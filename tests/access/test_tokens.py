@@ -117,7 +117,7 @@ BAD_TOKENS: dict[str, tuple[Callable[[], str | None], str]] = {
     "forged-rs256": (lambda: OTHER_RSA.token("root"), "TOKEN_BAD_SIGNATURE"),
     "unknown-kid": (lambda: SigningKey.rsa("rsa-unknown").token("root"), "TOKEN_UNKNOWN_KEY"),
     "alg-none": (
-        lambda: jwt.encode({"iss": ISSUER, "aud": AUDIENCE, "sub": "root", "exp": time.time() + 60}, None, "none"),
+        lambda: jwt.encode({"iss": ISSUER, "aud": AUDIENCE, "sub": "root", "exp": time.time() + 60}, "", "none"),
         "TOKEN_ALGORITHM",
     ),
 }
