@@ -253,3 +253,22 @@ def test_list_scopes_shows_what_the_caller_may_see(
     assert open_ in bob and restricted not in bob
     assert {open_, restricted} <= alice
     assert restricted in {s.name for s in connect(hs256_token("bob", f"didmeta.read:{restricted}")).list_scopes()}
+
+
+def test_restricted_children_stay_out_of_recursive_listings_and_content(
+    rights_server: ServerProcess, connect: Callable[[str | None], Client]
+) -> None:
+    open_, restricted = populate(rights_server, "ws"), populate(rights_server, "rs")
+    with connect(hs256_token("root")) as root:
+        root.attach(f"{open_}:D", [f"{restricted}:f3"])
+        assert f"{restricted}:f3" in set(root.list_dids(open_, "name=D", type="all", recursive=True))
+    bob = connect(hs256_token("bob"))
+    assert set(bob.list_dids(open_, "name=D", type="all", recursive=True)) == {
+        f"{open_}:D",
+        f"{open_}:f1",
+        f"{open_}:f2",
+    }
+    assert [c.name for c in bob.list_content(f"{open_}:D")] == ["f1", "f2"]
+    assert bob.count_dids(open_, "name=D", type="all", recursive=True) == 3
+    reader = connect(hs256_token("bob", f"didmeta.read:{restricted}"))
+    assert f"{restricted}:f3" in set(reader.list_dids(open_, "name=D", type="all", recursive=True))
