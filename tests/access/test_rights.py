@@ -16,7 +16,7 @@ from sqlalchemy import inspect, text
 
 from didmeta.client import Client, LoadChunk, NewDid
 from didmeta.server.access.rights import RULES
-from didmeta.v1 import did_service_pb2, metadata_service_pb2
+from didmeta.v1 import did_pb2, did_service_pb2, did_service_pb2_grpc, metadata_service_pb2
 from tests.support.auth import ISSUER, SECRET, hs256_token
 from tests.support.checks import engine_for, expect_error
 from tests.support.databases import new_sqlite_database
@@ -272,3 +272,22 @@ def test_restricted_children_stay_out_of_recursive_listings_and_content(
     assert bob.count_dids(open_, "name=D", type="all", recursive=True) == 3
     reader = connect(hs256_token("bob", f"didmeta.read:{restricted}"))
     assert f"{restricted}:f3" in set(reader.list_dids(open_, "name=D", type="all", recursive=True))
+
+
+def test_naming_another_account_as_creator_needs_admin(rights_server: ServerProcess) -> None:
+    scope = populate(rights_server, "ws")  # alice's scope
+    request = did_service_pb2.AddDidsRequest(
+        dids=[did_pb2.NewDid(scope=scope, name="spoofed", type=did_pb2.DID_TYPE_FILE, account="bob")]
+    )
+    before = fingerprint(rights_server)
+    with grpc.insecure_channel(rights_server.address) as channel:
+        stub = did_service_pb2_grpc.DidServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as info:
+            stub.AddDids(request, metadata=(("authorization", f"Bearer {hs256_token('alice')}"),), timeout=30)
+        assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert "didmeta.admin" in str(info.value.details())
+        assert fingerprint(rights_server) == before
+        request.dids[0].account = "alice"  # herself: fine
+        stub.AddDids(request, metadata=(("authorization", f"Bearer {hs256_token('alice')}"),), timeout=30)
+    with rights_server.client(token=hs256_token("alice"), timeout=30) as alice:
+        assert alice.get_did(f"{scope}:spoofed").account == "alice"
