@@ -155,14 +155,18 @@ def test_token_text_never_reaches_the_log(connect: Callable[..., Client], token_
     assert SECRET not in log
 
 
-def test_jwks_url_is_fetched_and_refreshed_on_an_unknown_kid(
+def test_jwks_url_is_fetched_refreshed_on_an_unknown_kid_and_when_old(
     tmp_path: Path, start_server: Callable[..., ServerProcess]
 ) -> None:
     first, second = SigningKey.rsa("url-1"), SigningKey.ec("url-2")
     with jwks_server(jwks(first)) as published:
         server = start_server(
             token_settings(
-                new_sqlite_database(tmp_path), hs256_secret=None, jwks_url=published.url, jwks_min_refresh_seconds=0
+                new_sqlite_database(tmp_path),
+                hs256_secret=None,
+                jwks_url=published.url,
+                jwks_min_refresh_seconds=0,
+                jwks_max_age_seconds=1,
             )
         )
         with server.client(token=first.token("root"), timeout=30) as root:
@@ -173,3 +177,7 @@ def test_jwks_url_is_fetched_and_refreshed_on_an_unknown_kid(
             published.publish(jwks(first, second))  # the provider rotates its keys
             assert [s.name for s in rotated.list_scopes()] == ["rotated"]
         assert len(published.hits) > hits_before
+        published.publish(jwks(second))  # the provider withdraws the first key
+        time.sleep(1.2)  # older than jwks_max_age_seconds: reloaded on the next call
+        with server.client(token=first.token("root"), timeout=30) as withdrawn:
+            expect_error(withdrawn.list_scopes, grpc.StatusCode.UNAUTHENTICATED, reason="TOKEN_UNKNOWN_KEY")

@@ -49,6 +49,7 @@ class AuthSettings(BaseModel):
     jwks_file: Path | None = None
     jwks_url: str | None = None
     jwks_min_refresh_seconds: float = Field(default=30.0, ge=0)
+    jwks_max_age_seconds: float = Field(default=3600.0, gt=0)
     issuers: list[str] = Field(default_factory=list)
     audience: str = "didmeta"
     leeway_seconds: float = Field(default=60.0, ge=0)

@@ -2,7 +2,8 @@
 
 Providers (INDIGO IAM, Keycloak, CILogon) rotate keys: a token signed with a key this cache has not
 seen makes it reload the set, at most once every `min_refresh_seconds`, so a flood of tokens with
-made-up `kid`s cannot turn the server into a load generator against the provider.
+made-up `kid`s cannot turn the server into a load generator against the provider. The set is also
+reloaded when it is older than `max_age_seconds`, so a key the provider withdrew stops verifying.
 """
 
 from __future__ import annotations
@@ -26,11 +27,19 @@ _FETCH_TIMEOUT_S = 10.0
 class JwksKeys:
     """The keys of one JWKS document (a file or a URL), by `kid`."""
 
-    def __init__(self, *, file: Path | None = None, url: str | None = None, min_refresh_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        file: Path | None = None,
+        url: str | None = None,
+        min_refresh_seconds: float = 30.0,
+        max_age_seconds: float = 3600.0,
+    ) -> None:
         if (file is None) == (url is None):
             raise ValueError("give exactly one of a JWKS file or a JWKS URL")
         self.file, self.url = file, url
         self.min_refresh_seconds = min_refresh_seconds
+        self.max_age_seconds = max_age_seconds
         self._keys: dict[str | None, jwt.PyJWK] = {}
         self._loaded_at = float("-inf")
         self._lock = threading.Lock()
@@ -71,7 +80,8 @@ class JwksKeys:
     def key_for(self, kid: str | None) -> jwt.PyJWK:
         """The key with this `kid` (the only key if the token names none); UNAUTHENTICATED if unknown."""
         with self._lock:
-            if self._lookup(kid) is None and time.monotonic() - self._loaded_at >= self.min_refresh_seconds:
+            age = time.monotonic() - self._loaded_at
+            if age >= self.max_age_seconds or (self._lookup(kid) is None and age >= self.min_refresh_seconds):
                 self.refresh()
             key = self._lookup(kid)
         if key is None:

@@ -58,7 +58,10 @@ class TokenVerifier:
         self.jwks: JwksKeys | None = None
         if settings.jwks_file is not None or settings.jwks_url is not None:
             self.jwks = JwksKeys(
-                file=settings.jwks_file, url=settings.jwks_url, min_refresh_seconds=settings.jwks_min_refresh_seconds
+                file=settings.jwks_file,
+                url=settings.jwks_url,
+                min_refresh_seconds=settings.jwks_min_refresh_seconds,
+                max_age_seconds=settings.jwks_max_age_seconds,
             )
 
     def _key(self, header: dict[str, Any]) -> Any:
