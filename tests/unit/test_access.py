@@ -12,7 +12,7 @@ from didmeta.server.access.identity import Capability, Identity
 from didmeta.server.access.token_auth import TokenVerifier
 from didmeta.server.access.token_issue import issue_token, parse_ttl
 from didmeta.server.auth import is_loopback, open_local_refusal
-from didmeta.server.config import AuthSettings, Settings
+from didmeta.server.config import AuthSettings, Settings, load_settings
 
 
 @pytest.mark.parametrize(
@@ -75,3 +75,10 @@ def test_ttl(text: str, seconds: int) -> None:
 def test_bad_ttl(text: str) -> None:
     with pytest.raises(InvalidArgument, match="ttl"):
         parse_ttl(text)
+
+
+def test_the_token_auth_example_loads() -> None:
+    settings = load_settings(Path(__file__).resolve().parents[2] / "examples" / "token-auth.toml")
+    assert settings.auth.mode == "token" and settings.tls is not None
+    assert settings.auth.identity_map["a1b2c3d4-0000-4000-8000-000000000001"] == "alice"
+    assert open_local_refusal(settings) is None
