@@ -30,6 +30,7 @@ from didmeta.errors import (
     InternalError,
     Unavailable,
 )
+from didmeta.server.store.conflicts import as_aborted
 
 log = logging.getLogger("didmeta.server.status")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,6 +49,11 @@ def as_didmeta_error(error: BaseException) -> DidmetaError:
         return FailedPrecondition(
             "the request conflicts with a concurrent change; retry it", reason="CONCURRENT_MODIFICATION"
         )
+    aborted = as_aborted(error)
+    if aborted is not None:
+        # A deadlock or serialization failure that outlived the dispatcher's retries: the database is
+        # up and nothing was changed, so ABORTED (retry the request), not UNAVAILABLE.
+        return aborted
     if isinstance(error, sa_exc.OperationalError) and "interrupt" in str(error).lower():
         return Cancelled("the query was interrupted")
     if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.DisconnectionError):

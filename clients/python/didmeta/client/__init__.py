@@ -4,6 +4,7 @@ from didmeta.client._client import DEFAULT_SERVER, Client, as_key
 from didmeta.client.errors import from_rpc_error
 from didmeta.client.models import DidInfo, DidRow, LoadChunk, LoadResult, NewDid, PluginInfo, Scope
 from didmeta.errors import (
+    Aborted,
     AlreadyExists,
     DidmetaError,
     FailedPrecondition,
@@ -16,6 +17,7 @@ from didmeta.errors import (
 
 __all__ = [
     "DEFAULT_SERVER",
+    "Aborted",
     "AlreadyExists",
     "Client",
     "DidInfo",
