@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -243,3 +244,94 @@ def test_the_same_did_added_concurrently_has_one_winner(cluster: Cluster) -> Non
             errors
         )
         assert cluster.client(round_).get_metadata(did, "JSON") == {"by": winners[0]}
+
+
+# --- deadlocks: retried inside the server, ABORTED when the retries run out (PostgreSQL) -----------------------
+WAITING_ON_A_LOCK = """
+SELECT count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'
+"""
+
+
+def deadlock_a_bulk_set(server: ServerProcess, names: list[str], values: Metadata) -> Any:
+    """Hold the second DID's row in another session, let the server lock the first and wait, then take the first.
+
+    The server's transaction waits longest, so PostgreSQL's deadlock detector aborts it (40P01); the
+    other session has a long deadlock_timeout and wins. Returns the bulk set's result or error.
+    """
+    scope, first, second = names[0].split(":")[0], names[0].split(":")[1], names[1].split(":")[1]
+    engine = engine_for(server)
+    result: list[Any] = []
+    try:
+        with engine.connect() as other:
+            other.execute(text("SET deadlock_timeout = '20s'"))
+            other.execute(
+                text("UPDATE dids SET hidden = hidden WHERE scope = :s AND name = :n"), {"s": scope, "n": second}
+            )
+            with server.client(timeout=60) as client:
+                call = threading.Thread(
+                    target=lambda: result.append(
+                        outcome(partial(client.set_metadata_bulk, [(n, values) for n in names]))
+                    )
+                )
+                call.start()
+                with engine.connect() as probe:
+                    deadline = time.monotonic() + 30
+                    while probe.execute(text(WAITING_ON_A_LOCK)).scalar_one() == 0:
+                        assert time.monotonic() < deadline, "the server never waited for the held row"
+                        time.sleep(0.02)
+                # closes the cycle; blocks until the server's transaction is aborted and releases the first row
+                other.execute(
+                    text("UPDATE dids SET hidden = hidden WHERE scope = :s AND name = :n"), {"s": scope, "n": first}
+                )
+                other.commit()
+                call.join(60)
+    finally:
+        engine.dispose()
+    return result[0]
+
+
+def outcome(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except DidmetaError as error:
+        return error
+
+
+@pytest.fixture(scope="module")
+def postgres_pair(
+    make_catalogue_url: Callable[[str], str], start_server: Callable[..., ServerProcess]
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two servers on one PostgreSQL catalogue: the default retries, and none (write_attempts = 1)."""
+    url = make_catalogue_url("postgresql")
+    settings = {"database": url, "log_format": "text", "log_level": "INFO", "grace_seconds": 1}
+    retrying_server = start_server(settings)
+    single_shot = start_server({**settings, "write_attempts": 1})
+    with retrying_server.client() as client:
+        client.add_scope("dl")
+        client.add_dids([NewDid(f"dl:d{i}", "dataset") for i in range(4)])
+    yield retrying_server, single_shot
+    retrying_server.stop()
+    single_shot.stop()
+
+
+def test_a_deadlock_is_retried_inside_the_server(postgres_pair: tuple[ServerProcess, ServerProcess]) -> None:
+    server, _ = postgres_pair
+    result = deadlock_a_bulk_set(server, ["dl:d0", "dl:d1"], {"run_number": 7, "colour": "green"})
+    assert result == 2, result
+    with server.client() as client:
+        assert client.get_metadata("dl:d0", "ALL")["colour"] == "green"
+        assert client.get_metadata("dl:d1", "ALL")["run_number"] == 7
+    assert "retrying a unit of work after a conflict (DEADLOCK" in server.log_path.read_text()
+
+
+def test_a_deadlock_past_the_retries_is_aborted_not_unavailable(
+    postgres_pair: tuple[ServerProcess, ServerProcess],
+) -> None:
+    _, server = postgres_pair
+    error = deadlock_a_bulk_set(server, ["dl:d2", "dl:d3"], {"run_number": 8, "colour": "red"})
+    assert isinstance(error, DidmetaError), error
+    assert error.code == grpc.StatusCode.ABORTED and error.reason == "DEADLOCK", describe([error])
+    with server.client() as client:  # nothing of the aborted request was written
+        assert "colour" not in client.get_metadata("dl:d2", "ALL")
+        assert "colour" not in client.get_metadata("dl:d3", "ALL")
