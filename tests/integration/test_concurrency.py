@@ -122,10 +122,14 @@ def test_racing_attaches_never_make_a_cycle(cluster: Cluster) -> None:
     scope = new_scope(cluster)
     rounds = 200
 
+    def ring(round_: int) -> list[str]:
+        return [f"{scope}:r{round_}_{i}" for i in range(2 if round_ % 2 else 3)]
+
+    cluster.client(0).add_dids([NewDid(n, "container") for r in range(rounds) for n in ring(r)])
+
     def play(round_: int) -> None:
-        size = 2 if round_ % 2 else 3
-        names = [f"{scope}:r{round_}_{i}" for i in range(size)]
-        cluster.client(round_).add_dids([NewDid(n, "container") for n in names])
+        names = ring(round_)
+        size = len(names)
         calls = [partial(cluster.client(round_ + i).attach, names[i], [names[(i + 1) % size]]) for i in range(size)]
         results = together(calls)
         errors = errors_of(results)
