@@ -18,6 +18,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import Engine, text
 
 from didmeta.client import Client, DidmetaError, LoadChunk, NewDid
@@ -183,6 +184,9 @@ def test_postgres_restart_mid_stream_is_unavailable_then_served_again(
         expect_error(lambda: client.set_metadata("pr:d00001", {"x": 1}), grpc.StatusCode.UNAVAILABLE)
         expect_error(lambda: client.count_dids("pr"), grpc.StatusCode.UNAVAILABLE)
         assert time.monotonic() - started < 10, "calls must fail fast while the database is down"
+        with grpc.insecure_channel(server.address) as channel:  # the process itself still serves
+            health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
+            assert health.status == health_pb2.HealthCheckResponse.SERVING
 
         start_postgres(own_postgres)
         wait_until_served(client, "pr:d00001")

@@ -3,7 +3,7 @@
 Every public method is synchronous and runs in a worker thread. A write request is one unit of
 work: the catalogue transaction shared by the relational plugins, and compensations for the
 external ones, so a request takes effect in full or not at all. A unit of work that loses a
-deadlock or serialization race runs again in full (`store.conflicts.retrying`).
+deadlock or serialization race runs again in full (`store.failures.retrying`).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from didmeta.server.query.plan import ListQuery, Planner
 from didmeta.server.query.stream import QueryStream, RowStream
 from didmeta.server.store import catalog
 from didmeta.server.store.catalog import DidRecord, NewDidSpec, ScopeRecord
-from didmeta.server.store.conflicts import RetryPolicy, retrying
 from didmeta.server.store.engine import Store
+from didmeta.server.store.failures import RetryPolicy, retrying
 from didmeta.values import Metadata, check_value
 
 log = logging.getLogger(__name__)

@@ -306,6 +306,7 @@ def require_dids(conn: Connection, keys: Sequence[DidKey]) -> dict[DidKey, DidRe
 
 
 def set_status(conn: Connection, key: DidKey, is_open: bool) -> DidRecord:
+    lock_graph(conn)  # a collection closes between attaches, never during one (attach checks is_open)
     record = get_did(conn, key)
     if record.did_type is DidType.FILE:
         raise FailedPrecondition(f"{key} is a file: only collections open and close", reason="NOT_A_COLLECTION")

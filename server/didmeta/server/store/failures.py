@@ -1,11 +1,14 @@
-"""Transient conflicts between concurrent writers, and the bounded retry of a unit of work.
+"""Failures of the catalogue database: conflicts between writers, and lost connections.
 
-PostgreSQL aborts a transaction that loses a deadlock (SQLSTATE 40P01) or a serialization check
-(40001); the same request, run again, normally succeeds. `retrying` runs a whole unit of work
-again a bounded number of times, with jittered exponential backoff, and turns a conflict that
-outlives the retries into `Aborted` (gRPC ABORTED with a reason), never into UNAVAILABLE: the
-database is up, the request lost a race. Real connection loss is not a conflict and is not retried
-here (status.py maps it to UNAVAILABLE).
+Conflicts. PostgreSQL aborts a transaction that loses a deadlock (SQLSTATE 40P01) or a
+serialization check (40001); the same request, run again, normally succeeds. `retrying` runs a
+whole unit of work again a bounded number of times, with jittered exponential backoff, and turns a
+conflict that outlives the retries into `Aborted` (gRPC ABORTED with a reason), never into
+UNAVAILABLE: the database is up, the request lost a race.
+
+Connection loss (`connection_lost`): the database cannot be reached or went away (refused,
+terminated, shut down, out of connections, disk). Only that is UNAVAILABLE; it is not retried
+here (the pool reconnects on the next request, the client may retry).
 """
 
 from __future__ import annotations
@@ -48,6 +51,31 @@ def busy_reason(error: BaseException) -> str | None:
         if "database is locked" in text or "database is busy" in text:
             return "DATABASE_BUSY"
     return None
+
+
+#: SQLSTATE classes and codes of a database that is unreachable, going away or out of resources.
+_UNAVAILABLE_CLASSES = ("08", "53", "58")
+_UNAVAILABLE_CODES = frozenset({"57P01", "57P02", "57P03"})
+#: SQLite primary result codes of a database file that cannot be used now.
+_SQLITE_UNAVAILABLE = frozenset({8, 10, 11, 13, 14, 26})  # READONLY IOERR CORRUPT FULL CANTOPEN NOTADB
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether the catalogue database is unreachable or went away (as opposed to a failing statement)."""
+    if isinstance(error, sa_exc.InterfaceError | sa_exc.DisconnectionError):
+        return True
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    if error.connection_invalidated or error.statement is None:  # lost, or raised while connecting
+        return True
+    original = error.orig
+    sqlite_code = getattr(original, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return int(sqlite_code) & 0xFF in _SQLITE_UNAVAILABLE
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate is None:  # psycopg: the server never answered (closed socket, refused, timed out)
+        return isinstance(error, sa_exc.OperationalError)
+    return sqlstate[:2] in _UNAVAILABLE_CLASSES or sqlstate in _UNAVAILABLE_CODES
 
 
 def as_aborted(error: BaseException) -> Aborted | None:

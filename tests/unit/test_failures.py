@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grpc
 import psycopg
 import pytest
+from sqlalchemy import create_engine, text
 from sqlalchemy import exc as sa_exc
 
-from didmeta.errors import Aborted, Unavailable
+from didmeta.errors import Aborted, InternalError, Unavailable
 from didmeta.server.status import as_didmeta_error
-from didmeta.server.store.conflicts import RetryPolicy, conflict_reason, retrying
+from didmeta.server.store.failures import RetryPolicy, conflict_reason, connection_lost, retrying
 
 NO_WAIT = RetryPolicy(attempts=4, first_delay_s=0.0, max_delay_s=0.0)
 
@@ -82,3 +85,37 @@ def test_other_errors_are_not_retried() -> None:
 def test_backoff_is_bounded() -> None:
     policy = RetryPolicy(attempts=10, first_delay_s=0.01, max_delay_s=0.2)
     assert all(0 <= policy.delay(a) <= 0.2 for a in range(1, 30))
+
+
+def sqlalchemy_error(url: str, sql: str | None) -> sa_exc.DBAPIError:
+    """The error a real SQLite database raises for `sql` (or for connecting, when `sql` is None)."""
+    engine = create_engine(url)
+    try:
+        with pytest.raises(sa_exc.DBAPIError) as info, engine.connect() as conn:
+            if sql is not None:
+                conn.execute(text(sql))
+        return info.value
+    finally:
+        engine.dispose()
+
+
+def test_a_database_that_cannot_be_opened_is_unavailable(tmp_path: Path) -> None:
+    error = sqlalchemy_error(f"sqlite:///{tmp_path}/no/such/dir/x.db", None)
+    assert connection_lost(error)
+    assert isinstance(as_didmeta_error(error), Unavailable)
+
+
+def test_a_failing_statement_is_internal_not_an_outage() -> None:
+    error = sqlalchemy_error("sqlite://", "SELECT " + " + ".join(["1"] * 1200))  # Expression tree is too large
+    assert isinstance(error, sa_exc.OperationalError)
+    assert not connection_lost(error)
+    mapped = as_didmeta_error(error)
+    assert isinstance(mapped, InternalError), mapped
+    assert mapped.code == grpc.StatusCode.INTERNAL
+
+
+def test_postgres_shutdown_and_refused_connections_are_connection_loss() -> None:
+    assert connection_lost(wrapped(psycopg.errors.AdminShutdown("terminating connection")))
+    assert connection_lost(wrapped(psycopg.OperationalError("server closed the connection unexpectedly")))
+    assert connection_lost(wrapped(psycopg.errors.TooManyConnections("too many clients")))
+    assert not connection_lost(wrapped(psycopg.errors.DeadlockDetected("deadlock detected")))
