@@ -160,7 +160,7 @@ def test_postgres_restart_mid_stream_is_unavailable_then_served_again(
     )
     assert server.process is not None
     pid = server.process.pid
-    names = [f"d{i:05d}" for i in range(6000)]
+    names = [f"d{i:05d}" for i in range(3000)]
     with server.client(timeout=15, resume_attempts=0) as client:
         client.add_scope("pr")
         client.add_dids([NewDid(f"pr:{n}", "dataset", metadata={"i": i}) for i, n in enumerate(names)])

@@ -83,8 +83,11 @@ def as_aborted(error: BaseException) -> Aborted | None:
     reason = conflict_reason(error) or busy_reason(error)
     if reason is None:
         return None
-    what = "a deadlock with" if reason == "DEADLOCK" else "a conflict with"
-    return Aborted(f"the request lost {what} concurrent requests; nothing was changed, retry it", reason=reason)
+    what = {
+        "DEADLOCK": "the request lost a deadlock with concurrent requests",
+        "DATABASE_BUSY": "another process kept the catalogue database locked for the whole busy timeout",
+    }.get(reason, "the request lost a conflict with concurrent requests")
+    return Aborted(f"{what}; nothing was changed, retry it", reason=reason)
 
 
 @dataclass(frozen=True)
