@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(5000, ge=1, le=20000, description="Cap on a client's batch_size")
     first_batch_size: int = Field(100, ge=1, description="Size of the first message, for time to first result")
     max_request_items: int = Field(100_000, ge=1, description="Items one unary request may carry")
+    write_attempts: int = Field(
+        6, ge=1, le=50, description="Runs of a write request that lost a deadlock or serialization race (PostgreSQL)"
+    )
     max_message_bytes: int = Field(16 * 1024 * 1024, ge=4 * 1024 * 1024, description="gRPC max message size")
     max_connection_age_seconds: float | None = Field(
         None, description="Close connections after this age so clients rebalance (mesh-friendly)"

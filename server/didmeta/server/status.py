@@ -31,6 +31,7 @@ from didmeta.errors import (
     InternalError,
     Unavailable,
 )
+from didmeta.server.store.failures import as_aborted, connection_lost
 
 log = logging.getLogger("didmeta.server.status")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,9 +50,17 @@ def as_didmeta_error(error: BaseException) -> DidmetaError:
         return FailedPrecondition(
             "the request conflicts with a concurrent change; retry it", reason="CONCURRENT_MODIFICATION"
         )
-    if isinstance(error, sa_exc.OperationalError) and "interrupt" in str(error).lower():
+    aborted = as_aborted(error)
+    if aborted is not None:
+        # A deadlock or serialization failure that outlived the dispatcher's retries: the database is
+        # up and nothing was changed, so ABORTED (retry the request), not UNAVAILABLE.
+        return aborted
+    if isinstance(error, sa_exc.OperationalError) and (
+        "interrupt" in str(error).lower() or getattr(error.orig, "sqlstate", None) == "57014"
+    ):
         return Cancelled("the query was interrupted")
-    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.DisconnectionError):
+    if connection_lost(error):
+        # Only a database that cannot be reached is an outage; a failing statement is a bug (INTERNAL, below).
         log.warning("catalogue database unavailable: %s", error)
         return Unavailable("the catalogue database is unavailable", metadata={"backend": "catalogue"})
     log.error("internal error", exc_info=error)
