@@ -90,7 +90,7 @@ def serve(
         settings = load_settings(config_file, listen=listen, database=database, plugins=plugins, demo_data=demo_data)
     except ValidationError as error:
         raise click.UsageError(f"invalid configuration:\n{error}") from None
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, settings.max_log_chars)
     asyncio.run(run_server(settings, port_file))
 
 

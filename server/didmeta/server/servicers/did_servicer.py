@@ -14,6 +14,7 @@ from didmeta.server.servicers.common import ServicerBase, caller, did_key, did_t
 from didmeta.server.status import guarded
 from didmeta.server.store.catalog import NewDidSpec
 from didmeta.v1 import did_pb2, did_service_pb2, did_service_pb2_grpc
+from didmeta.values import check_text
 from didmeta.wire import did_type_from_wire, metadata_from_wire
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -24,11 +25,11 @@ def new_did_from_wire(message: did_pb2.NewDid, field: str) -> NewDid:
     spec = NewDidSpec(
         key=key,
         did_type=did_type_from_wire(message.type, f"{field}.type"),
-        account=message.account or caller.get().account,
+        account=check_text(message.account, f"{field}.account") or caller.get().account,
         bytes=message.bytes if message.HasField("bytes") else None,
-        adler32=message.adler32 or None,
-        md5=message.md5 or None,
-        guid=message.guid or None,
+        adler32=check_text(message.adler32, f"{field}.adler32") or None,
+        md5=check_text(message.md5, f"{field}.md5") or None,
+        guid=check_text(message.guid, f"{field}.guid") or None,
         events=message.events if message.HasField("events") else None,
     )
     return NewDid(spec, metadata_from_wire(message.metadata, f"{field}.metadata"))
@@ -45,7 +46,8 @@ class DidServicer(ServicerBase, did_service_pb2_grpc.DidServiceServicer):
     @guarded
     async def AddScope(self, request: did_service_pb2.AddScopeRequest, context: Context) -> Any:
         scope = validate_scope(request.scope)
-        record = await self.run(self.dispatcher.add_scope, scope, request.account or caller.get().account)
+        account = check_text(request.account, "account") or caller.get().account
+        record = await self.run(self.dispatcher.add_scope, scope, account)
         response = did_service_pb2.AddScopeResponse()
         response.scope.name, response.scope.account = record.scope, record.account
         response.scope.created_at.FromDatetime(record.created_at)
