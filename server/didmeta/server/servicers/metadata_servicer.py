@@ -10,10 +10,10 @@ from typing import Any, cast
 import grpc
 
 from didmeta.errors import DidmetaError, InvalidArgument
-from didmeta.filters import Filter, normalize_groups, parse_filter
 from didmeta.identifiers import DidKey, parse_type_selector, validate_key, validate_scope_pattern
 from didmeta.server.dispatcher import LoadResult
 from didmeta.server.query import tokens
+from didmeta.server.query.limits import FilterLimits, parse_limited
 from didmeta.server.query.plan import ListQuery
 from didmeta.server.query.stream import RowStream
 from didmeta.server.servicers.common import ServicerBase, did_key
@@ -24,7 +24,6 @@ from didmeta.v1 import metadata_service_pb2 as pb
 from didmeta.wire import (
     SELECTOR_FROM_WIRE,
     did_key_to_wire,
-    filter_from_wire,
     metadata_from_wire,
     metadata_to_wire,
 )
@@ -33,12 +32,8 @@ Context = grpc.aio.ServicerContext[Any, Any]
 _WIRE_TYPES = {"F": 1, "D": 2, "C": 3}
 
 
-def parse_wire_filter(message: Any) -> Filter:
-    parsed = filter_from_wire(message)
-    return parse_filter(parsed) if isinstance(parsed, str) else normalize_groups(parsed)
-
-
-def list_query(request: pb.ListDidsRequest | pb.CountDidsRequest) -> ListQuery:
+def list_query(request: pb.ListDidsRequest | pb.CountDidsRequest, limits: FilterLimits) -> ListQuery:
+    """The validated query of a listing or count (CPU work: called in a worker thread, off the loop)."""
     if not request.scope:
         raise InvalidArgument.for_field("scope", "a scope or scope pattern is required (`*` for all)")
     selector = SELECTOR_FROM_WIRE.get(request.type)
@@ -46,7 +41,7 @@ def list_query(request: pb.ListDidsRequest | pb.CountDidsRequest) -> ListQuery:
         raise InvalidArgument.for_field("type", f"unknown type selector {request.type}")
     return ListQuery(
         scope_pattern=validate_scope_pattern(request.scope),
-        filter=parse_wire_filter(request.filter),
+        filter=parse_limited(request.filter, limits),
         types=parse_type_selector(selector),
         recursive=request.recursive,
         ignore_case=request.ignore_case,
@@ -68,6 +63,10 @@ class Listing:
 
 
 class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceServicer):
+    @property
+    def filter_limits(self) -> FilterLimits:
+        return FilterLimits.from_settings(self.settings)
+
     @guarded
     async def SetMetadata(self, request: pb.SetMetadataRequest, context: Context) -> Any:
         key = did_key(request.did, "did")
@@ -153,7 +152,8 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
 
     @guarded
     async def CountDids(self, request: pb.CountDidsRequest, context: Context) -> Any:
-        return pb.CountDidsResponse(count=await self.run(self.dispatcher.count_dids, list_query(request)))
+        query = await self.run(list_query, request, self.filter_limits)
+        return pb.CountDidsResponse(count=await self.run(self.dispatcher.count_dids, query))
 
     @guarded
     async def ListPlugins(self, request: pb.ListPluginsRequest, context: Context) -> Any:
@@ -179,7 +179,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         keys = [validate_key(k, f"metadata_keys[{i}]") for i, k in enumerate(request.metadata_keys)]
         if keys and not request.long:
             raise InvalidArgument.for_field("metadata_keys", "metadata keys are returned with long output only")
-        query = list_query(request)
+        query = list_query(request, self.filter_limits)
         canonical = pb.ListDidsRequest()
         canonical.CopyFrom(request)
         canonical.page_token = ""
@@ -218,7 +218,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
 
     @guarded
     async def ListDids(self, request: pb.ListDidsRequest, context: Context) -> AsyncIterator[pb.ListDidsResponse]:
-        listing = self._listing(request)
+        listing = await self.run(self._listing, request)
         if listing.remaining is not None and listing.remaining <= 0:
             return
         stream = await self.run(
