@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import grpc
@@ -21,6 +21,7 @@ from didmeta.server.servicers.did_servicer import attachments_from_wire, new_did
 from didmeta.server.status import guarded
 from didmeta.v1 import did_pb2, metadata_service_pb2_grpc
 from didmeta.v1 import metadata_service_pb2 as pb
+from didmeta.values import Metadata
 from didmeta.wire import (
     SELECTOR_FROM_WIRE,
     did_key_to_wire,
@@ -60,6 +61,7 @@ class Listing:
     long: bool
     metadata_keys: list[str]
     batch_size: int
+    pending: list[Any] = field(default_factory=list)  # rows fetched but left for the next message (bytes cap)
 
 
 class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceServicer):
@@ -193,10 +195,32 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         return Listing(query, fingerprint, delivered, after, remaining, request.long, keys, batch_size)
 
     def _build(self, stream: RowStream, listing: Listing, size: int) -> pb.ListDidsResponse | None:
-        """Fetch one batch and build its message (runs in a worker thread)."""
-        rows = stream.fetch(size)
+        """Fetch one batch and build its message (runs in a worker thread).
+
+        A batch holds at most `size` DIDs and, unless one DID alone is larger, `max_batch_bytes`: rows
+        that do not fit are kept for the next message (transport.md: chunk by count and bytes).
+        """
+        rows: Sequence[Any] = listing.pending or stream.fetch(size)
+        listing.pending = []
         if not rows:
             return None
+        values: dict[DidKey, Metadata] = {}
+        if listing.long and listing.metadata_keys:
+            values = self.dispatcher.metadata_for([DidKey(r[0], r[1]) for r in rows], listing.metadata_keys)
+        response = self._batch(rows, listing, values)
+        limit = self.settings.max_batch_bytes
+        while len(rows) > 1 and (total := response.ByteSize()) > limit:
+            keep = max(1, min(len(rows) - 1, int(len(rows) * limit * 0.9 / total)))
+            listing.pending = list(rows[keep:]) + listing.pending
+            rows = rows[:keep]
+            response = self._batch(rows, listing, values)
+        listing.delivered += len(rows)
+        last = DidKey(rows[-1][0], rows[-1][1])
+        response.next_page_token = tokens.encode(listing.fingerprint, listing.delivered, last)
+        return response
+
+    @staticmethod
+    def _batch(rows: Sequence[Any], listing: Listing, values: dict[DidKey, Metadata]) -> pb.ListDidsResponse:
         response = pb.ListDidsResponse()
         batch = response.batch
         columns = list(zip(*rows, strict=True))
@@ -207,13 +231,8 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             batch.bytes.extend(columns[3])
             batch.lengths.extend(columns[4])
             if listing.metadata_keys:
-                keys = [DidKey(s, n) for s, n in zip(columns[0], columns[1], strict=True)]
-                values = self.dispatcher.metadata_for(keys, listing.metadata_keys)
-                for key in keys:
-                    metadata_to_wire(values.get(key, {}), batch.metadata.add().values)
-        listing.delivered += len(rows)
-        last = DidKey(columns[0][-1], columns[1][-1])
-        response.next_page_token = tokens.encode(listing.fingerprint, listing.delivered, last)
+                for scope, name in zip(columns[0], columns[1], strict=True):
+                    metadata_to_wire(values.get(DidKey(scope, name), {}), batch.metadata.add().values)
         return response
 
     @guarded
