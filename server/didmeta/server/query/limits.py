@@ -7,10 +7,11 @@ INVALID_ARGUMENT (reason FILTER_TOO_LARGE) naming the limit and its setting.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from didmeta.errors import InvalidArgument
+from didmeta.errors import DeadlineExceeded, InvalidArgument
 from didmeta.filters import Filter, RawClause, normalize_groups, parse_filter_string
 from didmeta.server.config import Settings
 from didmeta.v1 import filter_pb2
@@ -71,10 +72,34 @@ def check_raw(groups: Sequence[Sequence[RawClause]], limits: FilterLimits, field
                 raise _too_large(field, "values in one list", len(raw.value), limits.max_in_values, "max_in_values")
 
 
-def parse_limited(message: filter_pb2.Filter, limits: FilterLimits, field: str = "filter") -> Filter:
+@dataclass(frozen=True)
+class Deadline:
+    """The call's deadline as a `time.monotonic()` instant (None: none), checked between stages."""
+
+    at: float | None = None
+
+    @classmethod
+    def after(cls, seconds: float | None) -> Deadline:
+        return cls(None if seconds is None else time.monotonic() + seconds)
+
+    def check(self, stage: str) -> None:
+        if self.at is not None and time.monotonic() > self.at:
+            raise DeadlineExceeded(f"the call's deadline passed while {stage}")
+
+
+NO_DEADLINE = Deadline()
+
+
+def parse_limited(
+    message: filter_pb2.Filter, limits: FilterLimits, field: str = "filter", deadline: Deadline = NO_DEADLINE
+) -> Filter:
     """The wire filter, validated and normalised, refused past the limits before it costs much."""
     check_wire(message, limits, field)
     parsed = filter_from_wire(message, field)
+    deadline.check("converting the filter")
     groups = parse_filter_string(parsed) if isinstance(parsed, str) else parsed
     check_raw(groups, limits, field)
-    return normalize_groups(groups)
+    deadline.check("parsing the filter")
+    normalized = normalize_groups(groups)
+    deadline.check("validating the filter")
+    return normalized

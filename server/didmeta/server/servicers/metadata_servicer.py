@@ -13,7 +13,7 @@ from didmeta.errors import DidmetaError, InvalidArgument
 from didmeta.identifiers import DidKey, parse_type_selector, validate_key, validate_scope_pattern
 from didmeta.server.dispatcher import LoadResult
 from didmeta.server.query import tokens
-from didmeta.server.query.limits import FilterLimits, parse_limited
+from didmeta.server.query.limits import NO_DEADLINE, Deadline, FilterLimits, parse_limited
 from didmeta.server.query.plan import ListQuery
 from didmeta.server.query.stream import RowStream
 from didmeta.server.servicers.common import ServicerBase, did_key
@@ -33,7 +33,9 @@ Context = grpc.aio.ServicerContext[Any, Any]
 _WIRE_TYPES = {"F": 1, "D": 2, "C": 3}
 
 
-def list_query(request: pb.ListDidsRequest | pb.CountDidsRequest, limits: FilterLimits) -> ListQuery:
+def list_query(
+    request: pb.ListDidsRequest | pb.CountDidsRequest, limits: FilterLimits, deadline: Deadline = NO_DEADLINE
+) -> ListQuery:
     """The validated query of a listing or count (CPU work: called in a worker thread, off the loop)."""
     if not request.scope:
         raise InvalidArgument.for_field("scope", "a scope or scope pattern is required (`*` for all)")
@@ -42,7 +44,7 @@ def list_query(request: pb.ListDidsRequest | pb.CountDidsRequest, limits: Filter
         raise InvalidArgument.for_field("type", f"unknown type selector {request.type}")
     return ListQuery(
         scope_pattern=validate_scope_pattern(request.scope),
-        filter=parse_limited(request.filter, limits),
+        filter=parse_limited(request.filter, limits, deadline=deadline),
         types=parse_type_selector(selector),
         recursive=request.recursive,
         ignore_case=request.ignore_case,
@@ -154,7 +156,8 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
 
     @guarded
     async def CountDids(self, request: pb.CountDidsRequest, context: Context) -> Any:
-        query = await self.run(list_query, request, self.filter_limits)
+        deadline = Deadline.after(context.time_remaining())
+        query = await self.run(list_query, request, self.filter_limits, deadline)
         return pb.CountDidsResponse(count=await self.run(self.dispatcher.count_dids, query))
 
     @guarded
@@ -173,7 +176,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         return response
 
     # --- ListDids ---------------------------------------------------------------------------------
-    def _listing(self, request: pb.ListDidsRequest) -> Listing:
+    def _listing(self, request: pb.ListDidsRequest, deadline: Deadline) -> Listing:
         if request.limit < 0:
             raise InvalidArgument.for_field("limit", "must not be negative (0 means no limit)")
         if request.batch_size < 0:
@@ -181,7 +184,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         keys = [validate_key(k, f"metadata_keys[{i}]") for i, k in enumerate(request.metadata_keys)]
         if keys and not request.long:
             raise InvalidArgument.for_field("metadata_keys", "metadata keys are returned with long output only")
-        query = list_query(request, self.filter_limits)
+        query = list_query(request, self.filter_limits, deadline)
         canonical = pb.ListDidsRequest()
         canonical.CopyFrom(request)
         canonical.page_token = ""
@@ -237,7 +240,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
 
     @guarded
     async def ListDids(self, request: pb.ListDidsRequest, context: Context) -> AsyncIterator[pb.ListDidsResponse]:
-        listing = await self.run(self._listing, request)
+        listing = await self.run(self._listing, request, Deadline.after(context.time_remaining()))
         if listing.remaining is not None and listing.remaining <= 0:
             return
         stream = await self.run(
