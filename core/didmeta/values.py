@@ -111,10 +111,15 @@ def parse_text_value(text: str) -> MetaValue:
     return text
 
 
-def check_text(text: str, field: str) -> str:
-    """Refuse text that no catalogue database stores alike: PostgreSQL rejects NUL, SQLite keeps it."""
+def check_text(text: str, field: str, max_chars: int | None = None) -> str:
+    """Refuse text that the catalogue databases would not store alike.
+
+    PostgreSQL rejects NUL and text longer than a VARCHAR column; SQLite would keep both.
+    """
     if "\x00" in text:
         raise InvalidArgument.for_field(field, "text must not contain NUL characters", reason="INVALID_VALUE")
+    if max_chars is not None and len(text) > max_chars:
+        raise InvalidArgument.for_field(field, f"at most {max_chars} characters", reason="INVALID_VALUE")
     return text
 
 

@@ -241,3 +241,20 @@ def test_a_huge_echoed_value_gives_a_small_readable_error(channel: grpc.Channel,
     request = pb.SetMetadataRequest(did=key(scope, "x"), metadata={"k" * 20_000: value_pb2.Value(int_value=1)})
     error = refused(lambda: meta.SetMetadata(request, timeout=10))
     assert error.reason == "INVALID_KEY" and len(error.message) <= 1000
+
+
+def test_text_longer_than_its_column_is_refused_alike_on_every_database(
+    client: Client, channel: grpc.Channel, scope: str
+) -> None:
+    """Found by the property suite: PostgreSQL refused a 251-character account with INTERNAL."""
+    before = snapshot(client, scope)
+    dids = did_service_pb2_grpc.DidServiceStub(channel)
+    for field, length in (("account", 25), ("md5", 32), ("adler32", 8), ("guid", 36)):
+        bad = did_pb2.NewDid(scope=scope, name="n", type=did_pb2.DID_TYPE_FILE)
+        setattr(bad, field, "a" * (length + 1))
+        error = refused(lambda bad=bad: dids.AddDids(did_service_pb2.AddDidsRequest(dids=[bad])))  # type: ignore[misc]
+        assert error.field_violations[0].field == f"dids[0].{field}"
+        assert f"at most {length} characters" in error.message
+    error = refused(lambda: dids.AddScope(did_service_pb2.AddScopeRequest(scope=scope + "x", account="n" * 251)))
+    assert error.field_violations[0].field == "account"
+    assert snapshot(client, scope) == before
