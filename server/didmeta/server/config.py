@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     # --- limits on what one request may cost (docs/operations.md, "Bad input and limits") ---------
     max_filter_chars: int = Field(100_000, ge=100, description="Characters of a string filter expression")
     max_filter_groups: int = Field(100, ge=1, description="OR groups in one filter")
-    max_filter_clauses: int = Field(500, ge=1, description="Clauses in one filter, all groups together")
+    max_filter_clauses: int = Field(200, ge=1, description="Clauses in one filter, all groups together")
     max_in_values: int = Field(10_000, ge=1, description="Values in one `in` clause")
     max_batch_bytes: int = Field(
         1024 * 1024, ge=64 * 1024, description="Bytes of one ListDids message (batches are cut by count and bytes)"

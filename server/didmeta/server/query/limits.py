@@ -22,7 +22,7 @@ from didmeta.wire import filter_from_wire
 class FilterLimits:
     max_chars: int = 100_000
     max_groups: int = 100
-    max_clauses: int = 500
+    max_clauses: int = 200
     max_in_values: int = 10_000
 
     @classmethod
