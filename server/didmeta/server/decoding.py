@@ -41,8 +41,8 @@ def _unary_request(behavior: Callable[..., Any], deserializer: Deserializer, str
             try:
                 request = decode(deserializer, raw)
             except InvalidArgument as error:
-                await abort(context, error)
-                return
+                await abort(context, error)  # raises grpc's AbortError
+                raise
             async for item in behavior(request, context):
                 yield item
 
@@ -52,7 +52,8 @@ def _unary_request(behavior: Callable[..., Any], deserializer: Deserializer, str
         try:
             request = decode(deserializer, raw)
         except InvalidArgument as error:
-            await abort(context, error)
+            await abort(context, error)  # raises grpc's AbortError
+            raise
         return await behavior(request, context)
 
     return unary_unary
