@@ -29,6 +29,16 @@ def _aware(value: Any) -> Any:
     return value.replace(tzinfo=UTC) if isinstance(value, datetime) else value
 
 
+def _expiry(lifetime: float, where: str) -> datetime:
+    """Now plus `lifetime` seconds, as stored; INVALID_ARGUMENT when it leaves years 1-9999."""
+    try:
+        return naive_utc(datetime.now(UTC) + timedelta(seconds=lifetime))
+    except OverflowError:
+        raise InvalidArgument.for_field(
+            where, "lifetime out of range: the expiry must fall in years 1-9999", reason="INVALID_VALUE"
+        ) from None
+
+
 class DidColumnPlugin(RelationalPlugin):
     """Columns of the DID table; owns the optimised keys and the settable intrinsic attributes."""
 
@@ -55,7 +65,7 @@ class DidColumnPlugin(RelationalPlugin):
                     values["expired_at"] = None
                 elif type_name(value) in ("int", "double") and not isinstance(value, bool):
                     assert isinstance(value, int | float)
-                    values["expired_at"] = naive_utc(datetime.now(UTC) + timedelta(seconds=float(value)))
+                    values["expired_at"] = _expiry(float(value), where)
                 else:
                     raise InvalidArgument.for_field(
                         where, "lifetime takes seconds (a number) or null", reason="INVALID_VALUE"

@@ -15,6 +15,7 @@ from grpc_reflection.v1alpha import reflection
 
 from didmeta.server.auth import make_authenticator
 from didmeta.server.config import Settings
+from didmeta.server.decoding import DecodingRegistrar
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.servicers.did_servicer import DidServicer
 from didmeta.server.servicers.metadata_servicer import MetadataServicer
@@ -42,6 +43,13 @@ def _options(settings: Settings) -> list[tuple[str, Any]]:
         ("grpc.max_receive_message_length", settings.max_message_bytes),
         ("grpc.max_send_message_length", settings.max_message_bytes),
     ]
+    options += [
+        ("grpc.keepalive_time_ms", int(settings.keepalive_time_seconds * 1000)),
+        ("grpc.keepalive_timeout_ms", int(settings.keepalive_timeout_seconds * 1000)),
+        ("grpc.server_handshake_timeout_ms", int(settings.handshake_timeout_seconds * 1000)),
+    ]
+    if settings.max_connection_idle_seconds:
+        options.append(("grpc.max_connection_idle_ms", int(settings.max_connection_idle_seconds * 1000)))
     if settings.max_connection_age_seconds:
         options.append(("grpc.max_connection_age_ms", int(settings.max_connection_age_seconds * 1000)))
         options.append(("grpc.max_connection_age_grace_ms", int(settings.grace_seconds * 1000)))
@@ -71,9 +79,11 @@ async def start_server(settings: Settings) -> RunningServer:
         await asyncio.to_thread(load_demo_data, dispatcher)
     server = grpc.aio.server(options=_options(settings))
     authenticator = make_authenticator(settings.auth)
-    did_service_pb2_grpc.add_DidServiceServicer_to_server(DidServicer(dispatcher, settings, authenticator), server)
+    # Requests are decoded inside the guarded methods: undecodable bytes are INVALID_ARGUMENT, not UNKNOWN.
+    registrar: Any = DecodingRegistrar(server)
+    did_service_pb2_grpc.add_DidServiceServicer_to_server(DidServicer(dispatcher, settings, authenticator), registrar)
     metadata_service_pb2_grpc.add_MetadataServiceServicer_to_server(
-        MetadataServicer(dispatcher, settings, authenticator), server
+        MetadataServicer(dispatcher, settings, authenticator), registrar
     )
     health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -105,9 +115,15 @@ async def start_server(settings: Settings) -> RunningServer:
     return RunningServer(server, port, dispatcher, health_servicer)
 
 
-async def stop_server(running: RunningServer, grace: float) -> None:
-    """Graceful shutdown: NOT_SERVING first, then drain in-flight calls for up to `grace` seconds."""
+async def stop_server(running: RunningServer, grace: float, notice: float = 0.0) -> None:
+    """Graceful shutdown: NOT_SERVING first, then drain in-flight calls for up to `grace` seconds.
+
+    For `notice` seconds (at most `grace`) the server still answers every call, health checks
+    included, with NOT_SERVING, so load balancers stop sending traffic before the port closes.
+    """
     await running.health.enter_graceful_shutdown()
+    if min(notice, grace) > 0:
+        await asyncio.sleep(min(notice, grace))
     await running.server.stop(grace)
     await asyncio.to_thread(running.dispatcher.close)
     log.info("didmeta stopped")
@@ -123,4 +139,4 @@ async def serve(settings: Settings, port_file: Path | None = None) -> None:
         loop.add_signal_handler(signum, stopping.set)
     await stopping.wait()
     log.info("shutting down", extra={"grace_seconds": settings.grace_seconds})
-    await stop_server(running, settings.grace_seconds)
+    await stop_server(running, settings.grace_seconds, settings.shutdown_notice_seconds)

@@ -100,6 +100,27 @@ class Settings(BaseSettings):
     max_connection_age_seconds: float | None = Field(
         None, description="Close connections after this age so clients rebalance (mesh-friendly)"
     )
+    # --- limits on what one request may cost (docs/operations.md, "Bad input and limits") ---------
+    max_filter_chars: int = Field(100_000, ge=100, description="Characters of a string filter expression")
+    max_filter_groups: int = Field(100, ge=1, description="OR groups in one filter")
+    max_filter_clauses: int = Field(200, ge=1, description="Clauses in one filter, all groups together")
+    max_in_values: int = Field(10_000, ge=1, description="Values in one `in` clause")
+    max_batch_bytes: int = Field(
+        1024 * 1024, ge=64 * 1024, description="Bytes of one ListDids message (batches are cut by count and bytes)"
+    )
+    # --- connections and shutdown ---------------------------------------------------------------
+    shutdown_notice_seconds: float = Field(
+        1.0, ge=0, description="On SIGTERM, health says NOT_SERVING this long (capped by grace) before draining"
+    )
+    keepalive_time_seconds: float = Field(300.0, gt=0, description="Ping an idle connection after this long")
+    keepalive_timeout_seconds: float = Field(20.0, gt=0, description="Close a connection whose ping is unanswered")
+    max_connection_idle_seconds: float | None = Field(
+        600.0, gt=0, description="Close a connection without calls for this long (None: never)"
+    )
+    handshake_timeout_seconds: float = Field(
+        10.0, gt=0, description="Close a connection that has not completed its HTTP/2 (and TLS) handshake"
+    )
+    max_log_chars: int = Field(8000, ge=200, description="Cap on one log message or traceback (SQL included)")
     log_level: str = Field("INFO", description="Logging level")
     log_format: Literal["json", "text"] = Field("json", description="Structured JSON logs or plain text")
     tls: TlsSettings | None = None

@@ -1,4 +1,8 @@
-"""Structured logs: one JSON object per line on stderr (or plain text), set up once at start."""
+"""Structured logs: one JSON object per line on stderr (or plain text), set up once at start.
+
+Every record's message and traceback text are capped (`max_chars`): a driver error carries its SQL
+statement and parameters, which for a large request would otherwise be a megabyte-long log line.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,49 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from types import TracebackType
+from typing import TypeAlias
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+_ExcInfo: TypeAlias = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
+DEFAULT_MAX_LOG_CHARS = 8000
+
+
+def cap(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}...[{len(text) - limit} more characters]"
+
+
+class _CappedMessages(logging.Filter):
+    """Renders each record's message once and caps it (SQL statements, echoed values)."""
+
+    def __init__(self, max_chars: int) -> None:
+        super().__init__()
+        self.max_chars = max_chars
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if len(message) > self.max_chars:
+            record.msg, record.args = cap(message, self.max_chars), None
+        return True
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self, max_chars: int = DEFAULT_MAX_LOG_CHARS) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.max_chars = max_chars
+
+    def formatException(self, ei: _ExcInfo) -> str:
+        return cap(super().formatException(ei), self.max_chars)
 
 
 class JsonFormatter(logging.Formatter):
+    def __init__(self, max_chars: int = DEFAULT_MAX_LOG_CHARS) -> None:
+        super().__init__()
+        self.max_chars = max_chars
+
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
@@ -20,15 +62,14 @@ class JsonFormatter(logging.Formatter):
         }
         entry.update({k: v for k, v in record.__dict__.items() if k not in _RESERVED})
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = cap(self.formatException(record.exc_info), self.max_chars)
         return json.dumps(entry, default=str)
 
 
-def configure_logging(level: str, fmt: str) -> None:
+def configure_logging(level: str, fmt: str, max_chars: int = DEFAULT_MAX_LOG_CHARS) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter() if fmt == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(JsonFormatter(max_chars) if fmt == "json" else TextFormatter(max_chars))
+    handler.addFilter(_CappedMessages(max_chars))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -106,7 +106,7 @@ def serve(
     if refusal is not None:
         click.echo(f"didmeta serve: {refusal}", err=True)
         sys.exit(2)
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, settings.max_log_chars)
     asyncio.run(run_server(settings, port_file))
 
 
