@@ -26,7 +26,7 @@ go_env() {
   export GOPATH=$CACHE/go GOMODCACHE=$CACHE/go/pkg/mod GOCACHE=$CACHE/go-build GOFLAGS="-modcacherw -buildvcs=false" \
     GOTOOLCHAIN=local GOBIN=$BIN
 }
-mvn_q() { mvn -q -B "-Dmaven.repo.local=$CACHE/m2" "$@" </dev/null; }
+mvn_q() { mvn -q -B -Dstyle.color=never "-Dmaven.repo.local=$CACHE/m2" "$@" </dev/null; }
 
 install_go_tools() {
   command -v go >/dev/null || die "go is not installed (Go >= 1.24 needed for the Go client and tools)"
