@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 
-.PHONY: venv serve demo test lint proto generate toolchain backends backends-stop bench bench-smoke clean
+.PHONY: venv serve demo test lint proto generate toolchain breaking backends backends-stop bench bench-smoke clean
 
 venv: $(VENV)/.installed
 
@@ -34,6 +34,10 @@ proto: venv
 ## (installs the pinned local toolchain first; see buf.gen.yaml and docs/contract.md).
 generate: venv
 	bash tools/generate.sh $(VENV)
+
+## The contract stays compatible with `main` and the newest v* tag (buf breaking, FILE rules).
+breaking: venv
+	bash tools/breaking.sh $(VENV)
 
 ## Install the polyglot toolchain (protoc plugins, grpcurl, grpc-health-probe, npm and Maven deps), cached.
 toolchain:

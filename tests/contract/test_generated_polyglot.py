@@ -56,3 +56,17 @@ def test_every_proto_file_has_code_in_every_language() -> None:
         assert (REPO / "clients" / "ts" / "src" / "gen" / "didmeta" / "v1" / f"{stem}_pb.ts").is_file(), proto.name
     java = REPO / "gen" / "java" / "org" / "didmeta" / "v1"
     assert (java / "MetadataServiceGrpc.java").is_file() and (java / "DidServiceGrpc.java").is_file()
+
+
+def test_contract_is_compatible_with_main_and_the_last_release_tag() -> None:
+    """tools/breaking.sh (`make breaking`): buf breaking against `main` and the newest v* tag that exist."""
+    result = subprocess.run(
+        ["bash", str(REPO / "tools" / "breaking.sh"), str(Path(sys.executable).parents[1])],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "buf breaking --against .git#" in result.stdout
