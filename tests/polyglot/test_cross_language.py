@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from didmeta.client import NewDid
 from tests.polyglot import toolchain
+from tests.polyglot.cutting_proxy import cutting_proxy
 from tests.polyglot.transcript import run as run_python
 from tests.support.server import ServerProcess
 
@@ -100,3 +102,55 @@ def test_go_client_vets() -> None:
     toolchain.run(["go", "vet", "./..."], toolchain.REPO / "clients" / "go")
     unformatted = toolchain.run(["gofmt", "-l", "."], toolchain.REPO / "clients" / "go").stdout
     assert unformatted == "", f"gofmt would change: {unformatted}"
+
+
+RESUME_SCENARIO = HERE / "resume_scenario.json"
+RESUME_DIDS = 3000
+
+
+@pytest.fixture(scope="module")
+def resume_scope(polyglot_server: ServerProcess) -> str:
+    """A scope with 3000 files: a listing of ~60 KB in batches of 100, long enough to be cut in the middle."""
+    scope = _scope("resume")
+    with polyglot_server.client(timeout=60) as client:
+        client.add_scope(scope)
+        client.add_dids(NewDid(f"{scope}:f_{i:05d}", "FILE") for i in range(RESUME_DIDS))
+    return scope
+
+
+@pytest.fixture(scope="module")
+def uncut_listing(polyglot_server: ServerProcess, resume_scope: str) -> str:
+    lines: list[str] = []
+    run_python(json.loads(RESUME_SCENARIO.read_text()), polyglot_server.address, resume_scope, lines.append)
+    transcript = "".join(f"{line}\n" for line in lines)
+    assert transcript.startswith(f'list_dids filter="": {RESUME_DIDS} DID(s)\n')
+    return transcript
+
+
+@pytest.mark.parametrize("language", ["python", *sorted(EXAMPLES)])
+def test_listing_resumes_after_a_dropped_connection(
+    language: str, polyglot_server: ServerProcess, resume_scope: str, uncut_listing: str
+) -> None:
+    """The proxy resets the first connection after 20 KB of the stream; the client reconnects and resumes from
+    its page token: every DID exactly once, in order, as in an uncut listing."""
+    with cutting_proxy(polyglot_server.address, cut_after=20_000) as proxy:
+        if language == "python":
+            lines: list[str] = []
+            run_python(json.loads(RESUME_SCENARIO.read_text()), proxy.address, resume_scope, lines.append)
+            output = "".join(f"{line}\n" for line in lines)
+        else:
+            command = EXAMPLES[language]()
+            result = subprocess.run(
+                [*command, str(RESUME_SCENARIO), proxy.address, resume_scope],
+                cwd=HERE,
+                env=toolchain.environment(),
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            assert result.returncode == 0, result.stderr
+            output = result.stdout
+        assert proxy.cuts == 1, "the stream was not cut: the test proves nothing"
+        assert proxy.connections >= 2, f"the client did not reconnect: {output[:300]}"
+    assert output == uncut_listing

@@ -190,8 +190,19 @@ export class DidmetaClient {
 }
 
 /**
- * The rows of one ListDids, as an async iterable. A stream that fails with UNAVAILABLE is reopened
- * from the last page token. `pageToken` resumes a later listing after the batch of the last row yielded.
+ * A stream lost to the transport: UNAVAILABLE, or how connect-node reports a reset connection: ABORTED
+ * ("read ECONNRESET") or CANCELLED ("http/2 stream closed with error code CANCEL"). The server sends
+ * neither ABORTED nor CANCELLED, and listings pass no AbortSignal, so both can only come from the connection.
+ */
+function isDroppedStream(e: unknown): boolean {
+  return (
+    e instanceof ConnectError && (e.code === Code.Unavailable || e.code === Code.Canceled || e.code === Code.Aborted)
+  );
+}
+
+/**
+ * The rows of one ListDids, as an async iterable. A stream that the connection drops (UNAVAILABLE, or
+ * connect-node's ABORTED/CANCELLED for a reset connection) is reopened from the last page token. `pageToken` resumes a later listing after the batch of the last row yielded.
  */
 export class DidListing implements AsyncIterable<DidRow> {
   pageToken: string;
@@ -227,7 +238,7 @@ export class DidListing implements AsyncIterable<DidRow> {
         }
         return;
       } catch (e) {
-        if (e instanceof ConnectError && e.code === Code.Unavailable && attempts < this.resumeAttempts) {
+        if (isDroppedStream(e) && attempts < this.resumeAttempts) {
           attempts += 1;
           await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempts));
           continue;
