@@ -43,6 +43,9 @@ public final class DidListing implements Iterator<DidRow>, AutoCloseable {
     while (rows.isEmpty() && !done) {
       try {
         if (stream == null) {
+          if (context != null) {
+            context.cancel(null); // the dropped stream's context, before a new one is opened
+          }
           context = Context.current().withCancellation();
           ListDidsRequest next = request.toBuilder().setPageToken(token).build();
           stream = context.call(() -> open.apply(next));

@@ -103,7 +103,7 @@ public final class DidmetaClient implements AutoCloseable {
       NewDid.Builder b = NewDid.newBuilder().setScope(s.scope()).setName(s.name())
           .setType(DidType.valueOf("DID_TYPE_" + s.type().toUpperCase(java.util.Locale.ROOT)))
           .setAdler32(s.adler32() == null ? "" : s.adler32())
-          .putAllMetadata(Values.toValues(s.metadata()));
+          .putAllMetadata(Values.toValues(s.metadata() == null ? Map.of() : s.metadata()));
       if (s.bytes() != null) {
         b.setBytes(s.bytes());
       }
