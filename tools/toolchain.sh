@@ -29,7 +29,7 @@ go_env() {
 mvn_q() { mvn -q -B -Dstyle.color=never "-Dmaven.repo.local=$CACHE/m2" "$@" </dev/null; }
 
 install_go_tools() {
-  command -v go >/dev/null || die "go is not installed (Go >= 1.24 needed for the Go client and tools)"
+  command -v go >/dev/null || die "go is not installed (Go >= 1.26 needed: clients/go and gen/go declare go 1.26.0)"
   go_env
   local entry module name
   for entry in "${GO_TOOLS[@]}"; do
