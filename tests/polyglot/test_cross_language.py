@@ -97,9 +97,11 @@ def test_typescript_client_type_checks() -> None:
     toolchain.run([tsc, "-p", "."], toolchain.REPO / "clients" / "ts")
 
 
-def test_go_client_vets() -> None:
+def test_go_client_vets_and_passes_its_unit_tests() -> None:
     toolchain.tool("protoc-gen-go")
     toolchain.run(["go", "vet", "./..."], toolchain.REPO / "clients" / "go")
+    tested = toolchain.run(["go", "test", "-count=1", "./..."], toolchain.REPO / "clients" / "go").stdout
+    assert "ok  \tgithub.com/didmeta/didmeta/clients/go" in tested, tested
     unformatted = toolchain.run(["gofmt", "-l", "."], toolchain.REPO / "clients" / "go").stdout
     assert unformatted == "", f"gofmt would change: {unformatted}"
 
