@@ -48,8 +48,9 @@ def test_port_in_use_is_one_line_exit_1(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         address = f"127.0.0.1:{busy.getsockname()[1]}"
-        result = serve(tmp_path, ["--listen", address, "--database", f"sqlite:///{tmp_path / 'a.db'}"])
+        result = serve(tmp_path, ["--listen", address, "--database", f"sqlite:///{tmp_path / 'a.db'}", "--demo-data"])
     one_clear_line(result, 1, "listen", address, "in use")
+    assert not (tmp_path / "a.db").exists(), "the database was created (and demo data loaded) before the port check"
 
 
 def test_sqlite_path_that_cannot_be_opened_is_one_line_exit_2(tmp_path: Path) -> None:

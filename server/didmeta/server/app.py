@@ -19,7 +19,7 @@ from didmeta.server.config import Settings
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.servicers.did_servicer import DidServicer
 from didmeta.server.servicers.metadata_servicer import MetadataServicer
-from didmeta.server.startup import StartupError, bind, check_database, server_credentials
+from didmeta.server.startup import StartupError, bind, check_address, check_database, server_credentials
 from didmeta.server.store.engine import Store
 from didmeta.v1 import did_service_pb2, did_service_pb2_grpc, metadata_service_pb2, metadata_service_pb2_grpc
 
@@ -67,6 +67,7 @@ def _demo_data(dispatcher: Dispatcher, load: Callable[[Dispatcher], bool]) -> No
 
 async def start_server(settings: Settings) -> RunningServer:
     """Open the store, start the plugins, bind and start serving; health is SERVING when it returns."""
+    check_address(settings.listen)  # before anything is opened or written
     credentials = server_credentials(settings.tls) if settings.tls is not None else None
     store = Store(settings.database)
     await asyncio.to_thread(check_database, store)

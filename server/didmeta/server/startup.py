@@ -81,7 +81,6 @@ def check_address(listen: str) -> None:
 
 def bind(server: grpc.aio.Server, settings: Settings, credentials: grpc.ServerCredentials | None) -> int:
     """Bind the listen address; the port bound. An address in use or not bindable is a StartupError (1)."""
-    check_address(settings.listen)
     try:
         port = (
             server.add_secure_port(settings.listen, credentials)
