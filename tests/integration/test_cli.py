@@ -424,3 +424,23 @@ def test_did_count_matches_did_list(
     listed = ndjson(ok(run(cli_server, workdir, '--json did list mock:* --filter "type=ALL,panda_id>=1"')))
     (counted,) = ndjson(ok(run(cli_server, workdir, '--json did count mock:* --filter "type=ALL,panda_id>=1"')))
     assert counted == {"count": len(listed)} and len(listed) >= 1
+
+
+def test_a_file_shows_no_length(cli_server: ServerProcess, workdir: Path) -> None:
+    ok(run(cli_server, workdir, "scope add lengths"))
+    ok(run(cli_server, workdir, "did add --type dataset lengths:ds"))
+    ok(run(cli_server, workdir, "did add --type file lengths:f --bytes 5"))
+    ok(run(cli_server, workdir, "did attach lengths:ds lengths:f"))
+    (shown,) = ndjson(ok(run(cli_server, workdir, "--json did show lengths:f")))
+    assert "length" not in shown and shown["bytes"] == 5
+    attributes = [line.strip("|").split("|")[0].strip() for line in ok(run(cli_server, workdir, "did show lengths:f")).splitlines()]
+    assert "bytes" in attributes and "length" not in attributes
+    (dataset,) = ndjson(ok(run(cli_server, workdir, "--json did show lengths:ds")))
+    assert dataset["length"] == 1
+    rows = {r["did"]: r for r in ndjson(ok(run(cli_server, workdir, "--json did list 'lengths:*' --type all --long")))}
+    assert rows["lengths:f"]["length"] is None and rows["lengths:ds"]["length"] == 1
+    (content,) = ndjson(ok(run(cli_server, workdir, "--json did content list lengths:ds")))
+    assert content["length"] is None
+    table = ok(run(cli_server, workdir, "did list 'lengths:*' --type all --long"))
+    (file_row,) = [line for line in table.splitlines() if "lengths:f" in line]
+    assert [cell.strip() for cell in file_row.strip("|").split("|")] == ["lengths:f", "FILE", "5", ""]

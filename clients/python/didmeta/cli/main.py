@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from didmeta.cli.output import EXIT_CODES, EXIT_ERROR, emit_json, emit_table
-from didmeta.client import Client, DidmetaError, InvalidArgument, LoadChunk, NewDid
+from didmeta.client import Client, DidInfo, DidmetaError, DidRow, InvalidArgument, LoadChunk, NewDid
 from didmeta.filters.grammar import parse_filter_string, split_outside
 from didmeta.identifiers import parse_did
 from didmeta.values import format_value, parse_text_value
@@ -186,7 +186,8 @@ def did_add(
 def did_show(ctx: Context, did_name: str) -> None:
     """Show a DID's intrinsic attributes."""
     info = ctx.client.get_did(did_name)
-    record = {k: v for k, v in info.__dict__.items() if v not in (None, "")}
+    shown = {**info.__dict__, "length": _length(info)}  # a file has no length
+    record = {k: v for k, v in shown.items() if v not in (None, "")}
     if ctx.as_json:
         emit_json(record)
     else:
@@ -253,12 +254,17 @@ def content_list(ctx: Context, did_name: str) -> None:
     children = list(ctx.client.list_content(did_name))
     if ctx.as_json:
         for c in children:
-            emit_json({"did": f"{c.scope}:{c.name}", "type": c.type, "bytes": c.bytes, "length": c.length})
+            emit_json({"did": f"{c.scope}:{c.name}", "type": c.type, "bytes": c.bytes, "length": _length(c)})
     else:
         emit_table(
             ["SCOPE:NAME", "[DID TYPE]", "BYTES"],
             [(f"{c.scope}:{c.name}", c.type, str(c.bytes)) for c in children],
         )
+
+
+def _length(did: DidInfo | DidRow) -> int | None:
+    """A collection's length; None for a FILE, which has none (the wire carries 0 for it)."""
+    return None if did.type == "FILE" else did.length
 
 
 def _scope_and_name(pattern: str) -> tuple[str, str]:
@@ -338,7 +344,7 @@ def did_list(
                     "did": f"{row.scope}:{row.name}",
                     "type": row.type,
                     "bytes": row.bytes,
-                    "length": row.length,
+                    "length": _length(row),
                     **({"metadata": row.metadata} if keys else {}),
                 }
             )
@@ -351,7 +357,7 @@ def did_list(
                 f"{r.scope}:{r.name}",
                 r.type,
                 str(r.bytes),
-                str(r.length),
+                format_value(_length(r)) if r.type != "FILE" else "",
                 *(format_value(r.metadata[k]) if k in r.metadata else "" for k in keys),
             )
             for r in long_rows
