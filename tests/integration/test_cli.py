@@ -433,7 +433,8 @@ def test_a_file_shows_no_length(cli_server: ServerProcess, workdir: Path) -> Non
     ok(run(cli_server, workdir, "did attach lengths:ds lengths:f"))
     (shown,) = ndjson(ok(run(cli_server, workdir, "--json did show lengths:f")))
     assert "length" not in shown and shown["bytes"] == 5
-    attributes = [line.strip("|").split("|")[0].strip() for line in ok(run(cli_server, workdir, "did show lengths:f")).splitlines()]
+    table_lines = ok(run(cli_server, workdir, "did show lengths:f")).splitlines()
+    attributes = [line.strip("|").split("|")[0].strip() for line in table_lines]
     assert "bytes" in attributes and "length" not in attributes
     (dataset,) = ndjson(ok(run(cli_server, workdir, "--json did show lengths:ds")))
     assert dataset["length"] == 1
