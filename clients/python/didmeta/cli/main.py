@@ -23,18 +23,25 @@ from didmeta.values import format_value, parse_text_value
 
 
 class Context:
-    def __init__(self, server: str, as_json: bool, timeout: float) -> None:
+    def __init__(self, server: str, as_json: bool, timeout: float | None) -> None:
         self.server, self.as_json, self.timeout = server, as_json, timeout
         self._client: Client | None = None
 
     @property
     def client(self) -> Client:
         if self._client is None:
-            self._client = Client(self.server, timeout=self.timeout or None)
+            unary = DEFAULT_CALL_TIMEOUT if self.timeout is None else (self.timeout or None)
+            self._client = Client(self.server, timeout=unary)
         return self._client
+
+    @property
+    def stream_timeout(self) -> float | None:
+        """The deadline of a whole listing or load: --timeout if given (0: none), else none."""
+        return self.timeout or None
 
 
 pass_context = click.make_pass_decorator(Context)
+DEFAULT_CALL_TIMEOUT = 60.0
 
 
 @click.group()
@@ -50,13 +57,14 @@ pass_context = click.make_pass_decorator(Context)
     "--timeout",
     type=float,
     envvar="DIDMETA_TIMEOUT",
-    default=60.0,
-    show_default=True,
-    help="Deadline of each call in seconds, whole listings and loads included; 0: none (env DIDMETA_TIMEOUT).",
+    help=(
+        "Deadline of each call in seconds, a whole listing or load included; 0: none (env DIDMETA_TIMEOUT). "
+        "Default: 60 s for single calls, none for listings and loads."
+    ),
 )
 @click.version_option("0.1.0", prog_name="didmeta")
 @click.pass_context
-def cli(ctx: click.Context, server: str, as_json: bool, timeout: float) -> None:
+def cli(ctx: click.Context, server: str, as_json: bool, timeout: float | None) -> None:
     """didmeta: DID metadata from the command line."""
     ctx.obj = Context(server, as_json, timeout)
 
@@ -326,6 +334,7 @@ def did_list(
         "recursive": recursive,
         "limit": limit,
         "ignore_case": ignore_case,
+        "timeout": ctx.stream_timeout,
     }
     expression = _with_name(filter_text, name)
     if not long:
@@ -469,7 +478,7 @@ def did_load(ctx: Context, path: Path, chunk_size: int) -> None:
     """Bulk-load NDJSON records: {"did", "type"?, "bytes"?, "metadata"?, "parent"?} per line."""
     total = sum(1 for line in path.open() if line.strip())
     with click.progressbar(length=total, label="loading", file=sys.stderr, show_pos=True) as progress:
-        result = ctx.client.load(_load_chunks(path, chunk_size, progress))
+        result = ctx.client.load(_load_chunks(path, chunk_size, progress), timeout=ctx.stream_timeout)
     summary = {
         "chunks": result.chunks,
         "created": result.created,
