@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,10 +49,12 @@ def _options(settings: Settings) -> list[tuple[str, Any]]:
     return options
 
 
-def _demo_data(dispatcher: Dispatcher, load: Callable[[Dispatcher], bool]) -> None:
+def _demo_data(dispatcher: Dispatcher) -> None:
     """Load the demo catalogue, or say why not: it only goes into a database without scopes."""
+    from didmeta.server.demo import load_demo_data
+
     database = dispatcher.store.engine.url.render_as_string()
-    if load(dispatcher):
+    if load_demo_data(dispatcher):
         log.info("demo data loaded into scope 'demo'", extra={"database": database})
         return
     scopes = [s.scope for s in dispatcher.list_scopes(None)]
@@ -74,9 +75,7 @@ async def start_server(settings: Settings) -> RunningServer:
     dispatcher = Dispatcher.from_settings(settings, store)
     await asyncio.to_thread(dispatcher.start)
     if settings.demo_data:
-        from didmeta.server.demo import load_demo_data
-
-        await asyncio.to_thread(_demo_data, dispatcher, load_demo_data)
+        await asyncio.to_thread(_demo_data, dispatcher)
     server = grpc.aio.server(options=_options(settings))
     authenticator = make_authenticator(settings.auth)
     did_service_pb2_grpc.add_DidServiceServicer_to_server(DidServicer(dispatcher, settings, authenticator), server)
