@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.checks import free_port
 from tests.support.server import ServerProcess
 
 DIDMETA = Path(sys.executable).parent / "didmeta"
@@ -56,6 +57,12 @@ def test_port_in_use_is_one_line_exit_1(tmp_path: Path) -> None:
 def test_sqlite_path_that_cannot_be_opened_is_one_line_exit_2(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'x.db'}"
     one_clear_line(serve(tmp_path, ["--listen", "127.0.0.1:0", "--database", url]), 2, "database", url)
+
+
+def test_database_server_that_does_not_answer_is_one_line_exit_1(tmp_path: Path) -> None:
+    url = f"postgresql://didmeta:secret@127.0.0.1:{free_port()}/nowhere"
+    line = one_clear_line(serve(tmp_path, ["--listen", "127.0.0.1:0", "--database", url]), 1, "database", "127.0.0.1")
+    assert "secret" not in line, "the password is shown"
 
 
 @pytest.mark.parametrize("missing", ["cert_file", "key_file", "client_ca_file"])
