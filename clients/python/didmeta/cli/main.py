@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from didmeta.cli.connection import client_options, connection_options
 from didmeta.cli.output import EXIT_CODES, EXIT_ERROR, emit_json, emit_table
 from didmeta.client import Client, DidInfo, DidmetaError, DidRow, InvalidArgument, LoadChunk, NewDid
 from didmeta.filters.grammar import parse_filter_string, split_outside
@@ -25,13 +26,14 @@ from didmeta.values import format_value, parse_text_value
 class Context:
     def __init__(self, server: str, as_json: bool, timeout: float | None) -> None:
         self.server, self.as_json, self.timeout = server, as_json, timeout
+        self.client_options: dict[str, Any] = {}
         self._client: Client | None = None
 
     @property
     def client(self) -> Client:
         if self._client is None:
             unary = DEFAULT_CALL_TIMEOUT if self.timeout is None else (self.timeout or None)
-            self._client = Client(self.server, timeout=unary)
+            self._client = Client(self.server, timeout=unary, **self.client_options)
         return self._client
 
     @property
@@ -62,11 +64,13 @@ DEFAULT_CALL_TIMEOUT = 60.0
         "Default: 60 s for single calls, none for listings and loads."
     ),
 )
+@connection_options
 @click.version_option("0.1.0", prog_name="didmeta")
 @click.pass_context
-def cli(ctx: click.Context, server: str, as_json: bool, timeout: float | None) -> None:
+def cli(ctx: click.Context, /, server: str, as_json: bool, timeout: float | None, **connection: Any) -> None:
     """didmeta: DID metadata from the command line."""
     ctx.obj = Context(server, as_json, timeout)
+    ctx.obj.client_options = client_options(**connection)
 
 
 # --- serve ----------------------------------------------------------------------------------------
@@ -86,6 +90,11 @@ def cli(ctx: click.Context, server: str, as_json: bool, timeout: float | None) -
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the bound port here once serving (useful with port 0).",
 )
+@click.option(
+    "--insecure-open",
+    is_flag=True,
+    help="Allow auth.mode = local on a non-loopback address (anyone reaching the port is admin).",
+)
 def serve(
     listen: str | None,
     database: str | None,
@@ -93,11 +102,13 @@ def serve(
     plugins: str | None,
     demo_data: bool | None,
     port_file: Path | None,
+    insecure_open: bool,
 ) -> None:
     """Run the didmeta gRPC server."""
     from pydantic import ValidationError
 
     from didmeta.server.app import serve as run_server
+    from didmeta.server.auth import open_local_refusal
     from didmeta.server.config import load_settings
     from didmeta.server.logging_setup import configure_logging
     from didmeta.server.startup import StartupError
@@ -109,6 +120,11 @@ def serve(
     except DidmetaError as error:
         click.echo(f"didmeta serve: cannot start: {error.message}", err=True)
         sys.exit(EXIT_CODES.get(error.code, EXIT_ERROR))
+    settings.auth.insecure_open = settings.auth.insecure_open or insecure_open
+    refusal = open_local_refusal(settings)
+    if refusal is not None:
+        click.echo(f"didmeta serve: {refusal}", err=True)
+        sys.exit(2)
     configure_logging(settings.log_level, settings.log_format, settings.library_log_level)
     try:
         asyncio.run(run_server(settings, port_file))
@@ -533,6 +549,32 @@ def metadata_delete(ctx: Context, did_name: str, keys: Sequence[str]) -> None:
     ctx.client.delete_metadata(did_name, keys)
     if ctx.as_json:
         emit_json({"did": did_name, "deleted": list(keys)})
+
+
+# --- tokens ---------------------------------------------------------------------------------------
+@cli.group()
+def token() -> None:
+    """Issue bearer tokens (HS256, with the server's shared secret)."""
+
+
+@token.command("issue")
+@click.option("--account", required=True, help="The account the token speaks for (its `sub`).")
+@click.option("--scope", "scopes", multiple=True, help="A capability, e.g. didmeta.write:user.alice (repeatable).")
+@click.option("--ttl", default="1h", show_default=True, help="Lifetime: 90s, 15m, 1h, 2d.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="The server's config file, for auth.hs256_secret, issuers and audience (env DIDMETA_CONFIG).",
+)
+def token_issue(account: str, scopes: tuple[str, ...], ttl: str, config_file: Path | None) -> None:
+    """Print a signed token for ACCOUNT with the given capabilities."""
+    from didmeta.server.access.token_issue import issue_token, parse_ttl
+    from didmeta.server.config import load_settings
+
+    capabilities = [item for text in scopes for item in text.split()]
+    settings = load_settings(config_file)
+    click.echo(issue_token(settings.auth, account, capabilities, parse_ttl(ttl)))
 
 
 # --- plugins --------------------------------------------------------------------------------------

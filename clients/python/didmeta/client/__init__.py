@@ -1,9 +1,11 @@
 """The didmeta Python client. `from didmeta.client import Client`."""
 
 from didmeta.client._client import DEFAULT_SERVER, Client, as_key
+from didmeta.client.credentials import TokenSource, tls_credentials
 from didmeta.client.errors import from_rpc_error
 from didmeta.client.models import DidInfo, DidRow, LoadChunk, LoadResult, NewDid, PluginInfo, Scope
 from didmeta.errors import (
+    Aborted,
     AlreadyExists,
     DidmetaError,
     FailedPrecondition,
@@ -16,6 +18,7 @@ from didmeta.errors import (
 
 __all__ = [
     "DEFAULT_SERVER",
+    "Aborted",
     "AlreadyExists",
     "Client",
     "DidInfo",
@@ -30,8 +33,10 @@ __all__ = [
     "PermissionDenied",
     "PluginInfo",
     "Scope",
+    "TokenSource",
     "Unavailable",
     "Unimplemented",
     "as_key",
     "from_rpc_error",
+    "tls_credentials",
 ]

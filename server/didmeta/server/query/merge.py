@@ -141,7 +141,10 @@ class MergedStream:
         restrict: Callable[[Select[Any]], Select[Any]] | None = None,
     ) -> Iterator[Row]:
         statement = select(*self._columns()).where(
-            dids.c.suppressed == false(), self.planner.scope_condition(scope_pattern), plan.condition
+            dids.c.suppressed == false(),
+            self.planner.visible(self.query),
+            self.planner.scope_condition(scope_pattern),
+            plan.condition,
         )
         if after is not None:
             statement = statement.where(tuple_(dids.c.scope, dids.c.name) > tuple_(after.scope, after.name))
@@ -193,7 +196,9 @@ class MergedStream:
                 return statement.where(keys_in(dids.c.scope, dids.c.name, chunk))
 
             if plans is None:
-                statement = restrict(select(*self._columns()).where(dids.c.suppressed == false()))
+                statement = restrict(
+                    select(*self._columns()).where(dids.c.suppressed == false(), self.planner.visible(self.query))
+                )
                 yield from self._sql_rows(statement.order_by(dids.c.scope, dids.c.name))
             else:
                 yield from union([self._group_rows(plan, "*", previous, restrict=restrict) for plan in plans])
