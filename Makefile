@@ -15,9 +15,9 @@ $(VENV)/.installed: pyproject.toml
 serve: venv
 	$(VENV)/bin/didmeta serve $(ARGS)
 
-## Start the server with a small demo catalogue (scope `demo`).
+## Start the server with a small demo catalogue (scope `demo`) in its own database, didmeta-demo.db.
 demo: venv
-	$(VENV)/bin/didmeta serve --demo-data $(ARGS)
+	$(VENV)/bin/didmeta serve --demo-data --database sqlite:///./didmeta-demo.db $(ARGS)
 
 ## The whole test suite: lint, types, contract, unit, integration on SQLite and PostgreSQL, backends.
 test: venv

@@ -19,6 +19,7 @@ from didmeta.server.decoding import DecodingRegistrar
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.servicers.did_servicer import DidServicer
 from didmeta.server.servicers.metadata_servicer import MetadataServicer
+from didmeta.server.startup import StartupError, bind, check_address, check_database, server_credentials
 from didmeta.server.store.engine import Store
 from didmeta.v1 import did_service_pb2, did_service_pb2_grpc, metadata_service_pb2, metadata_service_pb2_grpc
 
@@ -56,27 +57,33 @@ def _options(settings: Settings) -> list[tuple[str, Any]]:
     return options
 
 
-def _bind(server: grpc.aio.Server, settings: Settings) -> int:
-    if settings.tls is None:
-        return server.add_insecure_port(settings.listen)
-    tls = settings.tls
-    credentials = grpc.ssl_server_credentials(
-        [(Path(tls.key_file).read_bytes(), Path(tls.cert_file).read_bytes())],
-        root_certificates=Path(tls.client_ca_file).read_bytes() if tls.client_ca_file else None,
-        require_client_auth=tls.client_ca_file is not None,
+def _demo_data(dispatcher: Dispatcher) -> None:
+    """Load the demo catalogue, or say why not: it only goes into a database without scopes."""
+    from didmeta.server.demo import load_demo_data
+
+    database = dispatcher.store.engine.url.render_as_string()
+    if load_demo_data(dispatcher):
+        log.info("demo data loaded into scope 'demo'", extra={"database": database})
+        return
+    scopes = [s.scope for s in dispatcher.list_scopes(None)]
+    log.warning(
+        "demo data skipped: the database already has scopes (%s); --demo-data only fills an empty database, "
+        "so start on a new one (e.g. --database sqlite:///./didmeta-demo.db)",
+        ", ".join(scopes[:5]) + (", ..." if len(scopes) > 5 else ""),
+        extra={"database": database},
     )
-    return server.add_secure_port(settings.listen, credentials)
 
 
 async def start_server(settings: Settings) -> RunningServer:
     """Open the store, start the plugins, bind and start serving; health is SERVING when it returns."""
+    check_address(settings.listen)  # before anything is opened or written
+    credentials = server_credentials(settings.tls) if settings.tls is not None else None
     store = Store(settings.database)
+    await asyncio.to_thread(check_database, store)
     dispatcher = Dispatcher.from_settings(settings, store)
     await asyncio.to_thread(dispatcher.start)
     if settings.demo_data:
-        from didmeta.server.demo import load_demo_data
-
-        await asyncio.to_thread(load_demo_data, dispatcher)
+        await asyncio.to_thread(_demo_data, dispatcher)
     server = grpc.aio.server(options=_options(settings))
     authenticator = make_authenticator(settings.auth)
     # Requests are decoded inside the guarded methods: undecodable bytes are INVALID_ARGUMENT, not UNKNOWN.
@@ -91,9 +98,11 @@ async def start_server(settings: Settings) -> RunningServer:
         (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
         server,
     )
-    port = _bind(server, settings)
-    if port == 0:
-        raise OSError(f"cannot listen on {settings.listen}")
+    try:
+        port = bind(server, settings, credentials)
+    except StartupError:
+        await asyncio.to_thread(dispatcher.close)
+        raise
     await server.start()
     for name in ("", *SERVICE_NAMES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
