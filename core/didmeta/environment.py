@@ -23,7 +23,7 @@ KNOWN_VARIABLES: dict[str, str] = {
     "DIDMETA_CA": "the CLI: CA bundle to verify the server (like --ca)",
     "DIDMETA_CERT": "the CLI: client certificate for mTLS (like --cert)",
     "DIDMETA_KEY": "the CLI: private key of the client certificate (like --key)",
-    "DIDMETA_USE_TLS": "the CLI: use TLS with the system CA roots (like --tls; not DIDMETA_TLS, the server's tls setting)",
+    "DIDMETA_USE_TLS": "the CLI: TLS with the system CA roots (like --tls; DIDMETA_TLS is the server's tls setting)",
     "DIDMETA_CACHE": "tools/backends, bench: cache of backend downloads and builds",
     "DIDMETA_HYPOTHESIS_EXAMPLES": "tests/property: examples per RPC (default 25)",
     "DIDMETA_MATRIX_FILE": "tests/conformance: where to write the plugin x feature matrix",

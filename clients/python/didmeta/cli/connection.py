@@ -27,7 +27,9 @@ def connection_options(function: F) -> F:
         click.option("--ca", envvar="DIDMETA_CA", type=_FILE, help="CA bundle to verify the server; enables TLS."),
         click.option("--cert", envvar="DIDMETA_CERT", type=_FILE, help="Client certificate (mTLS); enables TLS."),
         click.option("--key", envvar="DIDMETA_KEY", type=_FILE, help="Private key of --cert."),
-        click.option("--tls", is_flag=True, envvar="DIDMETA_USE_TLS", help="Use TLS with the system CA roots (env DIDMETA_USE_TLS)."),
+        click.option(
+            "--tls", is_flag=True, envvar="DIDMETA_USE_TLS", help="TLS with the system CA roots (env DIDMETA_USE_TLS)."
+        ),
     ]
     for option in reversed(options):
         function = option(function)
