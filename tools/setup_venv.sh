@@ -9,6 +9,6 @@ if [ ! -x "$venv/bin/python" ]; then
   "$python" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install -q --upgrade pip
-"$venv/bin/python" -m pip install -q -e '.[dev,mongo,search]'
+"$venv/bin/python" -m pip install -q -e '.[dev,mongo,search,arrow]'
 "$venv/bin/python" -c "from google.protobuf.internal import api_implementation as a; assert a.Type() == 'upb', a.Type()"
 echo "virtual environment ready: $venv"

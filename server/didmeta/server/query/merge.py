@@ -104,7 +104,7 @@ class MergedStream:
     def _columns(self) -> list[Any]:
         columns = [dids.c.scope, dids.c.name]
         if self.long:
-            columns += [dids.c.did_type, dids.c.bytes, dids.c.length]
+            columns += [dids.c.did_type, dids.c.bytes, dids.c.length, dids.c.events, dids.c.created_at]
         return columns
 
     def _sql_rows(self, statement: Select[Any]) -> Iterator[Row]:

@@ -172,7 +172,7 @@ class Planner:
     ) -> Select[tuple[object, ...]]:
         columns = [dids.c.scope, dids.c.name]
         if long:
-            columns += [dids.c.did_type, dids.c.bytes, dids.c.length]
+            columns += [dids.c.did_type, dids.c.bytes, dids.c.length, dids.c.events, dids.c.created_at]
         statement = select(*columns).where(self.matching(query))
         if after is not None:
             statement = statement.where(tuple_(dids.c.scope, dids.c.name) > tuple_(after.scope, after.name))
