@@ -67,7 +67,7 @@ def _target(pa: ModuleType, fields: Sequence[Any]) -> tuple[Any, bool]:
     return pa.list_(item), json
 
 
-def _json_texts(pa: ModuleType, column: Any, field: Any, as_list: bool) -> Any:
+def json_texts(pa: ModuleType, column: Any, field: Any, as_list: bool) -> Any:
     """A column as JSON text (or, `as_list`, lists of JSON texts); JSON-fallback columns kept as they are."""
     json = _is_json(field)
     values = column.to_pylist()
@@ -124,7 +124,7 @@ def to_table(batches: Iterable[Any], metadata_keys: Sequence[str] = ()) -> Any:
         for i, (target, json) in enumerate(targets):
             column, field = batch.column(i), batch.schema.field(i)
             if json and column.type != pa.null():
-                column = _json_texts(pa, column, field, pa.types.is_list(target))
+                column = json_texts(pa, column, field, pa.types.is_list(target))
             elif column.type != target:
                 column = column.cast(target)
             columns.append(column)
