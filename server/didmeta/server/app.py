@@ -34,6 +34,7 @@ class RunningServer:
     port: int
     dispatcher: Dispatcher
     health: health.aio.HealthServicer  # type: ignore[name-defined]
+    flight: Any = None  # the Arrow Flight endpoint (flight.py) when `flight_listen` is set
 
 
 def _options(settings: Settings) -> list[tuple[str, Any]]:
@@ -85,6 +86,11 @@ async def start_server(settings: Settings) -> RunningServer:
     if port == 0:
         raise OSError(f"cannot listen on {settings.listen}")
     await server.start()
+    flight = None
+    if settings.flight_listen:
+        from didmeta.server.flight import start_flight
+
+        flight = await asyncio.to_thread(start_flight, settings, dispatcher)
     for name in ("", *SERVICE_NAMES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     host = settings.listen.rsplit(":", 1)[0]
@@ -102,13 +108,15 @@ async def start_server(settings: Settings) -> RunningServer:
             "authentication is off: every call runs as the local admin account %r",
             settings.auth.local_account,
         )
-    return RunningServer(server, port, dispatcher, health_servicer)
+    return RunningServer(server, port, dispatcher, health_servicer, flight)
 
 
 async def stop_server(running: RunningServer, grace: float) -> None:
     """Graceful shutdown: NOT_SERVING first, then drain in-flight calls for up to `grace` seconds."""
     await running.health.enter_graceful_shutdown()
     await running.server.stop(grace)
+    if running.flight is not None:
+        await asyncio.to_thread(running.flight.shutdown)
     await asyncio.to_thread(running.dispatcher.close)
     log.info("didmeta stopped")
 
