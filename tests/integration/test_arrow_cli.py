@@ -67,3 +67,23 @@ def test_unknown_suffix_is_refused(arrow_server: ServerProcess, tmp_path: Path) 
     result = run(arrow_server, tmp_path, f"did list ar:* --output {tmp_path / 'out.xlsx'}")
     assert result.returncode != 0
     assert "--output" in result.stderr and not (tmp_path / "out.xlsx").exists()
+
+
+def test_docs_polars_group_by(arrow_server: ServerProcess) -> None:
+    """The worked example of docs/arrow.md: a filter, a table, a polars group-by."""
+    import polars as pl
+
+    with arrow_server.client(timeout=60) as client:
+        table = client.list_dids_table("ar", "run>=3", type="dataset", metadata_keys=["tag", "energy"])
+    summary = (
+        pl.DataFrame(table)
+        .group_by("tag")
+        .agg(pl.len().alias("datasets"), pl.col("energy").mean().alias("mean_energy"))
+        .sort("tag")
+    )
+    assert summary.to_dicts() == [
+        {"tag": "t0", "datasets": 3, "mean_energy": (3 + 6 + 9) / 2 / 3},
+        {"tag": "t1", "datasets": 3, "mean_energy": (4 + 7 + 10) / 2 / 3},
+        {"tag": "t2", "datasets": 3, "mean_energy": (5 + 8 + 11) / 2 / 3},
+    ]
+    assert table.column("name")[0].as_py() == "ds.03"
