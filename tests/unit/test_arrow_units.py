@@ -13,7 +13,7 @@ from didmeta.client.arrow import to_table
 from didmeta.identifiers import DidKey
 from didmeta.server.config import Settings
 from didmeta.server.query.arrow import JSON_FALLBACK, metadata_array, record_batch
-from didmeta.values import Metadata, MetaValue
+from didmeta.values import MetaValue
 
 T = datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 
@@ -40,8 +40,8 @@ def test_metadata_column_types(values: list[MetaValue], expected: pa.DataType) -
 def _batch(values: Sequence[MetaValue]) -> pa.RecordBatch:
     rows = [("s", f"n{i}", "F", 1, 0, None, "2024-01-02 03:04:05.678901") for i in range(len(values))]
 
-    def lookup(keys: Sequence[DidKey], wanted: Sequence[str]) -> dict[DidKey, Metadata]:
-        return {k: {"k": v} for k, v in zip(keys, values, strict=True) if v is not None}
+    def lookup(keys: Sequence[DidKey], wanted: Sequence[str]) -> dict[str, list[MetaValue]]:
+        return {"k": list(values)}
 
     return record_batch(rows, ["k"], lookup)
 
@@ -83,3 +83,22 @@ def test_flight_needs_local_auth_on_loopback() -> None:
         )
     with pytest.raises(ValidationError, match="HOST:PORT"):
         Settings.model_validate({"flight_listen": "nowhere"})
+
+
+def test_server_without_pyarrow_is_failed_precondition(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from didmeta.errors import FailedPrecondition
+    from didmeta.server.query import arrow
+
+    real = importlib.import_module
+
+    def without_pyarrow(name: str, package: str | None = None) -> object:
+        if name == "pyarrow":
+            raise ImportError(name)
+        return real(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", without_pyarrow)
+    with pytest.raises(FailedPrecondition, match=r"didmeta\[arrow\]") as raised:
+        arrow.require_pyarrow()
+    assert raised.value.reason == "ARROW_UNAVAILABLE"

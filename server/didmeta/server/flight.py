@@ -19,6 +19,7 @@ Flight has its own transport and no didmeta authentication: the settings allow i
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -30,6 +31,7 @@ from didmeta.server.auth import LocalAuthenticator
 from didmeta.server.config import Settings
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.query import arrow
+from didmeta.server.query.arrow_metadata import metadata_columns
 from didmeta.server.query.stream import RowStream
 from didmeta.server.servicers.metadata_servicer import MetadataServicer
 from didmeta.v1 import metadata_service_pb2 as pb
@@ -81,6 +83,7 @@ class ListingFlightServer:
         flight = _flight_module()
         self.pa = arrow.require_pyarrow()
         self.dispatcher = dispatcher
+        self.columns_for = functools.partial(metadata_columns, dispatcher)
         self.settings = settings
         self.listings = MetadataServicer(dispatcher, settings, LocalAuthenticator(settings.auth.local_account))
         self.identity = self.listings.authenticator.identity  # type: ignore[attr-defined]
@@ -112,7 +115,7 @@ class ListingFlightServer:
             if listing.remaining is not None and listing.remaining <= 0:
                 return
             while rows := stream.fetch(listing.batch_size):
-                yield self._plain(arrow.record_batch(rows, listing.metadata_keys, self.dispatcher.metadata_for))
+                yield self._plain(arrow.record_batch(rows, listing.metadata_keys, self.columns_for))
         finally:
             stream.close()
 
@@ -156,7 +159,7 @@ class ListingFlightServer:
             finally:
                 stream.close()
             if rows:
-                batch = arrow.record_batch(rows, listing.metadata_keys, self.dispatcher.metadata_for)
+                batch = arrow.record_batch(rows, listing.metadata_keys, self.columns_for)
                 schema = self._plain(batch).schema
             else:
                 schema = self._empty_schema(listing.metadata_keys)

@@ -2,7 +2,7 @@
 
 A listing's rows are tuples `(scope, name, did_type, bytes, length, events, created_at)` (long output,
 plan.py / merge.py); each column becomes one Arrow array with one call, never a Python object per row
-beyond the tuple. Metadata columns are filled from `Dispatcher.metadata_for` (the same values as
+beyond the tuple. Metadata columns are read column by column (arrow_metadata.py: the same values as
 GetMetadata), one typed column per requested key; the typing rules are in docs/arrow.md.
 
 Every message is self-contained: one Arrow IPC stream (schema + one record batch), so a client can decode
@@ -11,6 +11,7 @@ any message alone and a resume token continues exactly as for DID batches.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -19,10 +20,12 @@ from typing import Any, Protocol
 
 from didmeta.errors import FailedPrecondition
 from didmeta.identifiers import DidKey
+from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.query import tokens
+from didmeta.server.query.arrow_metadata import metadata_columns
 from didmeta.server.query.stream import RowStream
 from didmeta.v1 import metadata_service_pb2 as pb
-from didmeta.values import Metadata, MetaValue, dump_json, to_json
+from didmeta.values import MetaValue, dump_json, to_json
 
 TYPE_NAMES = {"F": "FILE", "D": "DATASET", "C": "CONTAINER"}
 CORE_COLUMNS = ("scope", "name", "type", "bytes", "length", "events", "created_at")
@@ -100,11 +103,10 @@ def _created_at(pa: ModuleType, column: Sequence[Any]) -> Any:
     return pa.array(column, type=pa.timestamp("us")).cast(utc)
 
 
-def record_batch(
-    rows: Sequence[Sequence[Any]],
-    metadata_keys: Sequence[str],
-    metadata_for: Callable[[Sequence[DidKey], Sequence[str]], dict[DidKey, Metadata]],
-) -> Any:
+ColumnsFor = Callable[[Sequence[DidKey], Sequence[str]], dict[str, list[MetaValue]]]
+
+
+def record_batch(rows: Sequence[Sequence[Any]], metadata_keys: Sequence[str], columns_for: ColumnsFor) -> Any:
     """The record batch of a listing's long rows (non-empty)."""
     pa = require_pyarrow()
     columns = list(zip(*rows, strict=True))
@@ -125,10 +127,9 @@ def record_batch(
     fields = [pa.field(name, array.type) for name, array in zip(CORE_COLUMNS, arrays, strict=True)]
     if metadata_keys:
         keys = [DidKey(s, n) for s, n in zip(columns[0], columns[1], strict=True)]
-        found = metadata_for(keys, metadata_keys)
-        empty: Metadata = {}
+        found = columns_for(keys, metadata_keys)
         for name in metadata_keys:
-            values = [found.get(k, empty).get(name) for k in keys]
+            values = found[name]
             array = metadata_array(pa, values)
             arrays.append(array)
             fallback = _is_fallback(pa, array.type, values)
@@ -163,17 +164,15 @@ class ArrowListing(Protocol):
 
 
 def build_response(
-    stream: RowStream,
-    listing: ArrowListing,
-    size: int,
-    metadata_for: Callable[[Sequence[DidKey], Sequence[str]], dict[DidKey, Metadata]],
+    stream: RowStream, listing: ArrowListing, size: int, dispatcher: Dispatcher
 ) -> pb.ListDidsResponse | None:
     """Fetch one batch and build its ARROW message (runs in a worker thread); None at the end."""
     rows = stream.fetch(size)
     if not rows:
         return None
     response = pb.ListDidsResponse()
-    response.batch.arrow_ipc = to_ipc(record_batch(rows, listing.metadata_keys, metadata_for))
+    columns_for = functools.partial(metadata_columns, dispatcher)
+    response.batch.arrow_ipc = to_ipc(record_batch(rows, listing.metadata_keys, columns_for))
     listing.delivered += len(rows)
     last = DidKey(rows[-1][0], rows[-1][1])
     response.next_page_token = tokens.encode(listing.fingerprint, listing.delivered, last)

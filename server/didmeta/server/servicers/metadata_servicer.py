@@ -239,7 +239,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             size = min(self.settings.first_batch_size, listing.batch_size)
             while True:
                 if listing.arrow:
-                    response = await self.run(arrow.build_response, stream, listing, size, self.dispatcher.metadata_for)
+                    response = await self.run(arrow.build_response, stream, listing, size, self.dispatcher)
                 else:
                     response = await self.run(self._build, stream, listing, size)
                 if response is None:
