@@ -107,7 +107,9 @@ class ListingFlightServer:
         hidden = self.listings.access.hidden_scopes(self.identity)
         if hidden:
             listing.query = dataclasses.replace(listing.query, hidden_scopes=hidden)
-        stream = self.dispatcher.open_listing(listing.query, long=True, after=listing.after, limit=listing.remaining)
+        stream = self.dispatcher.open_listing(
+            listing.query, long=True, after=listing.after, limit=listing.remaining, wide=True
+        )
         return request, listing, stream
 
     def _batches(self, listing: Any, stream: RowStream) -> Iterator[Any]:

@@ -1,6 +1,6 @@
 """ListDids as Arrow (format ARROW): record batches built column-wise from the listing's row tuples.
 
-A listing's rows are tuples `(scope, name, did_type, bytes, length, events, created_at)` (long output,
+A listing's rows are tuples `(scope, name, did_type, bytes, length, events, created_at)` (long, wide output,
 plan.py / merge.py); each column becomes one Arrow array with one call, never a Python object per row
 beyond the tuple. Metadata columns are read column by column (arrow_metadata.py: the same values as
 GetMetadata), one typed column per requested key; the typing rules are in docs/arrow.md.

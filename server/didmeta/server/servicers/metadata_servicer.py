@@ -234,6 +234,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             long=listing.long,
             after=listing.after,
             limit=listing.remaining,
+            wide=listing.arrow,
         )
         try:
             size = min(self.settings.first_batch_size, listing.batch_size)
