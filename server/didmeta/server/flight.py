@@ -32,6 +32,7 @@ from didmeta.server.config import Settings
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.query import arrow
 from didmeta.server.query.arrow_metadata import metadata_columns
+from didmeta.server.query.limits import NO_DEADLINE
 from didmeta.server.query.stream import RowStream
 from didmeta.server.servicers.metadata_servicer import MetadataServicer
 from didmeta.v1 import metadata_service_pb2 as pb
@@ -103,7 +104,7 @@ class ListingFlightServer:
 
     def _open(self, data: bytes) -> tuple[Any, Any, RowStream]:
         request = parse_ticket(data)
-        listing = self.listings._listing(request)
+        listing = self.listings._listing(request, NO_DEADLINE)
         hidden = self.listings.access.hidden_scopes(self.identity)
         if hidden:
             listing.query = dataclasses.replace(listing.query, hidden_scopes=hidden)

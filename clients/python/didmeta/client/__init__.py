@@ -5,6 +5,7 @@ from didmeta.client.credentials import TokenSource, tls_credentials
 from didmeta.client.errors import from_rpc_error
 from didmeta.client.models import DidInfo, DidRow, LoadChunk, LoadResult, NewDid, PluginInfo, Scope
 from didmeta.errors import (
+    Aborted,
     AlreadyExists,
     DidmetaError,
     FailedPrecondition,
@@ -17,6 +18,7 @@ from didmeta.errors import (
 
 __all__ = [
     "DEFAULT_SERVER",
+    "Aborted",
     "AlreadyExists",
     "Client",
     "DidInfo",

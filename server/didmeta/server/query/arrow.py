@@ -161,18 +161,31 @@ class ArrowListing(Protocol):
     fingerprint: bytes
     delivered: int
     metadata_keys: list[str]
+    pending: list[Any]  # rows fetched but left for the next message (bytes cap)
 
 
 def build_response(
-    stream: RowStream, listing: ArrowListing, size: int, dispatcher: Dispatcher
+    stream: RowStream, listing: ArrowListing, size: int, dispatcher: Dispatcher, max_bytes: int
 ) -> pb.ListDidsResponse | None:
-    """Fetch one batch and build its ARROW message (runs in a worker thread); None at the end."""
-    rows = stream.fetch(size)
+    """Fetch one batch and build its ARROW message (runs in a worker thread); None at the end.
+
+    As for DID batches, a message holds at most `size` DIDs and, unless one DID alone is larger,
+    `max_bytes`: the rows that do not fit are kept for the next message."""
+    rows: Sequence[Any] = listing.pending or stream.fetch(size)
+    listing.pending = []
     if not rows:
         return None
-    response = pb.ListDidsResponse()
     columns_for = functools.partial(metadata_columns, dispatcher)
-    response.batch.arrow_ipc = to_ipc(record_batch(rows, listing.metadata_keys, columns_for))
+    batch = record_batch(rows, listing.metadata_keys, columns_for)
+    data = to_ipc(batch)
+    while len(rows) > 1 and len(data) > max_bytes:
+        keep = max(1, min(len(rows) - 1, int(len(rows) * max_bytes * 0.9 / len(data))))
+        listing.pending = list(rows[keep:]) + listing.pending
+        rows = rows[:keep]
+        batch = batch.slice(0, keep)
+        data = to_ipc(batch)
+    response = pb.ListDidsResponse()
+    response.batch.arrow_ipc = data
     listing.delivered += len(rows)
     last = DidKey(rows[-1][0], rows[-1][1])
     response.next_page_token = tokens.encode(listing.fingerprint, listing.delivered, last)

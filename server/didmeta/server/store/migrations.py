@@ -15,6 +15,8 @@ from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 from didmeta.server.store.schema import INDEXED_COLUMNS, metadata, schema_version
 
 Step = Callable[[Connection], None]
+#: pg_advisory_xact_lock key held while migrating ("didmigr" in ASCII).
+_MIGRATION_LOCK_KEY = 0x6469646D696772
 
 
 def _v1_initial(conn: Connection) -> None:
@@ -44,11 +46,17 @@ def _v4_covering_column_indexes(conn: Connection) -> None:
         )
 
 
+def _v5_collection_events(conn: Connection) -> None:
+    """A collection's `events` starts at 0 (spec §1): collections never attached to held NULL."""
+    conn.execute(text("UPDATE dids SET events = 0 WHERE events IS NULL AND did_type IN ('D', 'C')"))
+
+
 MIGRATIONS: list[tuple[int, str, Step]] = [
     (1, "initial catalogue", _v1_initial),
     (2, "GIN index on JSON metadata", _v2_json_gin),
     (3, "scope-first indexes on optimised columns", _v3_scope_first_indexes),
     (4, "covering indexes on optimised columns", _v4_covering_column_indexes),
+    (5, "events of collections start at 0", _v5_collection_events),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 
@@ -63,6 +71,10 @@ def migrate(engine: Engine) -> list[int]:
     """Apply the pending steps; return the versions applied."""
     applied: list[int] = []
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several server processes may start at once on one database: one migrates, the others
+            # wait and then find nothing to do. (SQLite: BEGIN IMMEDIATE serialises already.)
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
         schema_version.create(conn, checkfirst=True)
         version = current_version(conn)
         for number, _description, step in MIGRATIONS:
