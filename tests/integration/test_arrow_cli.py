@@ -87,3 +87,21 @@ def test_docs_polars_group_by(arrow_server: ServerProcess) -> None:
         {"tag": "t2", "datasets": 3, "mean_energy": (5 + 8 + 11) / 2 / 3},
     ]
     assert table.column("name")[0].as_py() == "ds.03"
+
+
+def test_arrow_messages_are_cut_by_bytes(
+    make_catalogue_url: Callable[[str], str], start_server: Callable[..., ServerProcess]
+) -> None:
+    """max_batch_bytes bounds Arrow messages as it bounds DID batches; nothing lost or repeated."""
+    cap = 64 * 1024
+    server = start_server({"database": make_catalogue_url("sqlite"), "log_format": "text", "max_batch_bytes": cap})
+    with server.client(timeout=60) as client:
+        client.add_scope("big")
+        client.add_dids(NewDid(f"big:{'x' * 180}.{i:05d}", "file") for i in range(2000))
+        sizes = [
+            len(r.batch.arrow_ipc) for r in client.list_dids_batches("big", type="all", batch_size=5000, arrow=True)
+        ]
+        table = client.list_dids_table("big", type="all", batch_size=5000)
+        expected = list(client.list_dids("big", type="all"))
+    assert len(sizes) > 2 and max(sizes) <= cap
+    assert [f"big:{n}" for n in table.column("name").to_pylist()] == expected
