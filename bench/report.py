@@ -178,6 +178,7 @@ class Report:
                 self.find("unary", b, "GetMetadata c=64"),
                 lambda r: (f"{r.rate:,.0f} req/s", r.rate >= 5000),
             )
+            self._arrow_targets(b, check, out)
             peers = [
                 r
                 for r in self.results
@@ -199,6 +200,44 @@ class Report:
         return out
 
     # --- output -----------------------------------------------------------------------------------
+    def _arrow_targets(self, b: str, check: Callable[..., None], out: list[Target]) -> None:
+        """Issue 17: Arrow listings into a client-side pyarrow.Table (bench/arrow_bench.py)."""
+        short = self.find("arrow", b, "arrow short/table")
+        check(
+            "Arrow listing rate",
+            b,
+            ">= 3M DIDs/s",
+            short,
+            lambda r: (f"{r.rate / 1e6:,.2f}M DIDs/s", r.rate >= 3_000_000),
+        )
+        check(
+            "Arrow listing vs ADBC fetch_arrow_table",
+            b,
+            ">= 80% of ADBC",
+            short,
+            lambda r: (f"{100 * (r.ratio or 0):.0f}%", (r.ratio or 0) >= 0.8),
+        )
+        check(
+            "Arrow listing + 4 metadata columns",
+            b,
+            ">= 1M DIDs/s",
+            self.find("arrow", b, "arrow +4 metadata/table"),
+            lambda r: (f"{r.rate / 1e6:,.2f}M DIDs/s", r.rate >= 1_000_000),
+        )
+        check(
+            "server memory growth, Arrow + metadata",
+            b,
+            "< 100 MB",
+            self.find("arrow", b, "arrow +4 metadata, server memory"),
+            lambda r: (f"{r.extra['growth_mb']:.1f} MB over {r.rows:,} DIDs", r.extra["growth_mb"] < 100),
+        )
+        rucio = self.find("peer", b, "Rucio list_dids whole scope")
+        if short is not None and rucio is not None and rucio.rate > 0:
+            ratio = short.rate / rucio.rate
+            out.append(Target("Arrow listing vs Rucio list_dids", b, ">= 15x Rucio", f"{ratio:.1f}x", ratio >= 15))
+        else:
+            out.append(Target("Arrow listing vs Rucio list_dids", b, ">= 15x Rucio", "not measured", None))
+
     def print_summary(self) -> None:
         print()
         print(HEADER)

@@ -36,6 +36,7 @@ class RunningServer:
     port: int
     dispatcher: Dispatcher
     health: health.aio.HealthServicer  # type: ignore[name-defined]
+    flight: Any = None  # the Arrow Flight endpoint (flight.py) when `flight_listen` is set
 
 
 def _options(settings: Settings) -> list[tuple[str, Any]]:
@@ -104,6 +105,11 @@ async def start_server(settings: Settings) -> RunningServer:
         await asyncio.to_thread(dispatcher.close)
         raise
     await server.start()
+    flight = None
+    if settings.flight_listen:
+        from didmeta.server.flight import start_flight
+
+        flight = await asyncio.to_thread(start_flight, settings, dispatcher)
     for name in ("", *SERVICE_NAMES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     host = settings.listen.rsplit(":", 1)[0]
@@ -121,7 +127,7 @@ async def start_server(settings: Settings) -> RunningServer:
             "authentication is off: every call runs as the local admin account %r",
             settings.auth.local_account,
         )
-    return RunningServer(server, port, dispatcher, health_servicer)
+    return RunningServer(server, port, dispatcher, health_servicer, flight)
 
 
 async def stop_server(running: RunningServer, grace: float, notice: float = 0.0) -> None:
@@ -134,6 +140,8 @@ async def stop_server(running: RunningServer, grace: float, notice: float = 0.0)
     if min(notice, grace) > 0:
         await asyncio.sleep(min(notice, grace))
     await running.server.stop(grace)
+    if running.flight is not None:
+        await asyncio.to_thread(running.flight.shutdown)
     await asyncio.to_thread(running.dispatcher.close)
     log.info("didmeta stopped")
 

@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     tls: TlsSettings | None = None
     auth: AuthSettings = Field(default_factory=AuthSettings)
     demo_data: bool = Field(False, description="Load a small demo data set into an empty database at start")
+    flight_listen: str | None = Field(
+        None,
+        description="HOST:PORT of the optional Arrow Flight endpoint (listings by DoGet, docs/arrow.md); "
+        "needs auth.mode = local and a loopback address, as Flight calls are not authenticated",
+    )
 
     @field_validator("listen")
     @classmethod
@@ -137,6 +142,24 @@ class Settings(BaseSettings):
         if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
             raise ValueError(f"listen must be HOST:PORT with a port from 0 to 65535, not {value!r}")
         return value
+
+    @field_validator("flight_listen")
+    @classmethod
+    def _check_flight_listen(cls, value: str | None) -> str | None:
+        return None if value is None else cls._check_listen(value)
+
+    @model_validator(mode="after")
+    def _check_flight(self) -> Settings:
+        if self.flight_listen is None:
+            return self
+        from didmeta.server.auth import is_loopback
+
+        if self.auth.mode != "local" or not is_loopback(self.flight_listen):
+            raise ValueError(
+                "flight_listen serves listings without authentication: it needs auth.mode = local "
+                f"and a loopback address (127.0.0.1:PORT), not {self.flight_listen!r} with auth.mode = {self.auth.mode}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _check_mtls(self) -> Settings:

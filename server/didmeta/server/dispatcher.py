@@ -346,11 +346,16 @@ class Dispatcher:
         self._write(work)
 
     # --- listing ----------------------------------------------------------------------------------
-    def open_listing(self, query: ListQuery, *, long: bool, after: DidKey | None, limit: int | None) -> RowStream:
-        """The rows of a listing: one SQL statement when every clause is relational, else merged streams."""
+    def open_listing(
+        self, query: ListQuery, *, long: bool, after: DidKey | None, limit: int | None, wide: bool = False
+    ) -> RowStream:
+        """The rows of a listing: one SQL statement when every clause is relational, else merged streams.
+
+        `wide`: long rows also carry events and created_at (Arrow listings, query/arrow.py)."""
         if self.planner.is_pure_sql(query):
-            return QueryStream(self.store, self.planner.select_page(query, long=long, after=after, limit=limit))
-        return MergedStream(self.store, self.planner, query, long=long, after=after, limit=limit)
+            statement = self.planner.select_page(query, long=long, after=after, limit=limit, wide=wide)
+            return QueryStream(self.store, statement)
+        return MergedStream(self.store, self.planner, query, long=long, after=after, limit=limit, wide=wide)
 
     def count_dids(self, query: ListQuery) -> int:
         if self.planner.is_pure_sql(query):

@@ -331,6 +331,11 @@ def _with_name(filter_text: str, name: str) -> str:
 @click.option("--limit", type=int, default=0, help="At most N DIDs (0: all).")
 @click.option("--ignore-case", is_flag=True, help="Compare strings case-insensitively.")
 @click.option("--key", "keys", multiple=True, help="With --long: metadata keys to show (repeatable).")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write an Arrow listing (all columns, --key values typed) to FILE.parquet, .arrow or .csv.",
+)
 @pass_context
 def did_list(
     ctx: Context,
@@ -342,6 +347,7 @@ def did_list(
     limit: int,
     ignore_case: bool,
     keys: Sequence[str],
+    output: Path | None,
 ) -> None:
     """List DIDs in SCOPE:NAME-PATTERN matching a filter."""
     scope_pattern, name = _scope_and_name(pattern)
@@ -353,6 +359,17 @@ def did_list(
         "timeout": ctx.stream_timeout,
     }
     expression = _with_name(filter_text, name)
+    if output is not None:
+        from didmeta.cli.export import output_format, write_listing
+
+        output_format(output)
+        batches = ctx.client.list_dids_arrow(scope_pattern, expression, metadata_keys=list(keys), **options)
+        written = write_listing(batches, output, keys)
+        if ctx.as_json:
+            emit_json({"output": str(output), "dids": written})
+        else:
+            click.echo(f"{written} DIDs written to {output}")
+        return
     if not long:
         rows = ctx.client.list_dids(scope_pattern, expression, **options)
         if ctx.as_json:

@@ -344,17 +344,20 @@ class Client:
         batch_size: int = 0,
         page_token: str = "",
         timeout: float | _UseClientTimeout | None = _CLIENT_TIMEOUT,
+        arrow: bool = False,
     ) -> Iterator[metadata_service_pb2.ListDidsResponse]:
         """The raw columnar batches of ListDids, resumed transparently after a dropped connection.
 
         `timeout` (default: the client's; None for none) is the deadline of the whole listing, resumes
         included. Only a stream that has delivered a batch is resumed: a server that never answered
-        fails at once.
+        fails at once. With `arrow`, format ARROW: each batch carries `arrow_ipc` (see `list_dids_arrow`).
         """
         fields = self._list_request(scope, filter, type, recursive, ignore_case)
         request = metadata_service_pb2.ListDidsRequest(
             long=long, limit=limit, metadata_keys=list(metadata_keys), batch_size=batch_size, **fields
         )
+        if arrow:
+            request.format = metadata_service_pb2.LIST_FORMAT_ARROW
         seconds = self._timeout(timeout)
         deadline = None if seconds is None else time.monotonic() + seconds
         token = page_token
@@ -400,6 +403,22 @@ class Client:
                 batch.scopes, batch.names, batch.types, batch.bytes, batch.lengths, metadata, strict=True
             ):
                 yield DidRow(s, n, DID_TYPE_FROM_WIRE[t].name, b, length, md)
+
+    def list_dids_arrow(self, scope: str, filter: str = "", **options: Any) -> Iterator[Any]:
+        """Matching DIDs as `pyarrow.RecordBatch`es: scope, name, type, bytes, length, events, created_at
+        and one typed column per `metadata_keys` entry (docs/arrow.md). Needs `didmeta[arrow]`."""
+        from didmeta.client import arrow
+
+        arrow.require_pyarrow()
+        options["arrow"] = True
+        for response in self.list_dids_batches(scope, filter, **options):
+            yield arrow.decode(response.batch.arrow_ipc)
+
+    def list_dids_table(self, scope: str, filter: str = "", **options: Any) -> Any:
+        """The whole listing as one `pyarrow.Table` (`.to_pandas()`, `polars.from_arrow(...)`)."""
+        from didmeta.client import arrow
+
+        return arrow.to_table(self.list_dids_arrow(scope, filter, **options), options.get("metadata_keys", ()))
 
     def count_dids(
         self,

@@ -21,6 +21,61 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ListFormat selects how ListDids delivers its batches.
+type ListFormat int32
+
+const (
+	// The default: DIDS.
+	ListFormat_LIST_FORMAT_UNSPECIFIED ListFormat = 0
+	// Columnar DID batches (the repeated fields of DidBatch).
+	ListFormat_LIST_FORMAT_DIDS ListFormat = 1
+	// Each message's DidBatch carries only `arrow_ipc`: one Arrow IPC stream (schema and one record
+	// batch) with the columns scope, name, type, bytes, length, events, created_at and one typed
+	// column per metadata key (docs/arrow.md); implies long output.
+	ListFormat_LIST_FORMAT_ARROW ListFormat = 2
+)
+
+// Enum value maps for ListFormat.
+var (
+	ListFormat_name = map[int32]string{
+		0: "LIST_FORMAT_UNSPECIFIED",
+		1: "LIST_FORMAT_DIDS",
+		2: "LIST_FORMAT_ARROW",
+	}
+	ListFormat_value = map[string]int32{
+		"LIST_FORMAT_UNSPECIFIED": 0,
+		"LIST_FORMAT_DIDS":        1,
+		"LIST_FORMAT_ARROW":       2,
+	}
+)
+
+func (x ListFormat) Enum() *ListFormat {
+	p := new(ListFormat)
+	*p = x
+	return p
+}
+
+func (x ListFormat) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ListFormat) Descriptor() protoreflect.EnumDescriptor {
+	return file_didmeta_v1_metadata_service_proto_enumTypes[0].Descriptor()
+}
+
+func (ListFormat) Type() protoreflect.EnumType {
+	return &file_didmeta_v1_metadata_service_proto_enumTypes[0]
+}
+
+func (x ListFormat) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ListFormat.Descriptor instead.
+func (ListFormat) EnumDescriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{0}
+}
+
 // SetMetadataRequest sets keys on one DID.
 type SetMetadataRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -694,7 +749,9 @@ type ListDidsRequest struct {
 	// With long: metadata keys to return with each DID.
 	MetadataKeys []string `protobuf:"bytes,9,rep,name=metadata_keys,json=metadataKeys,proto3" json:"metadata_keys,omitempty"`
 	// Preferred number of DIDs per message (server caps it); 0 means the server default.
-	BatchSize     int32 `protobuf:"varint,10,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
+	BatchSize int32 `protobuf:"varint,10,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
+	// Output format: DID batches (default) or Arrow IPC record batches in `DidBatch.arrow_ipc`.
+	Format        ListFormat `protobuf:"varint,11,opt,name=format,proto3,enum=didmeta.v1.ListFormat" json:"format,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -799,6 +856,13 @@ func (x *ListDidsRequest) GetBatchSize() int32 {
 	return 0
 }
 
+func (x *ListDidsRequest) GetFormat() ListFormat {
+	if x != nil {
+		return x.Format
+	}
+	return ListFormat_LIST_FORMAT_UNSPECIFIED
+}
+
 // DidBatch is a columnar batch of DIDs: element i of every non-empty
 // repeated field describes the same DID.
 type DidBatch struct {
@@ -814,7 +878,10 @@ type DidBatch struct {
 	// Lengths (long output only).
 	Lengths []int64 `protobuf:"varint,5,rep,packed,name=lengths,proto3" json:"lengths,omitempty"`
 	// Requested metadata keys (long output with metadata_keys only); a key the DID lacks is absent.
-	Metadata      []*MetadataMap `protobuf:"bytes,6,rep,name=metadata,proto3" json:"metadata,omitempty"`
+	Metadata []*MetadataMap `protobuf:"bytes,6,rep,name=metadata,proto3" json:"metadata,omitempty"`
+	// With format ARROW: this batch as an Arrow IPC stream (schema and one record batch); the
+	// repeated fields above are then empty.
+	ArrowIpc      []byte `protobuf:"bytes,7,opt,name=arrow_ipc,json=arrowIpc,proto3" json:"arrow_ipc,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -887,6 +954,13 @@ func (x *DidBatch) GetLengths() []int64 {
 func (x *DidBatch) GetMetadata() []*MetadataMap {
 	if x != nil {
 		return x.Metadata
+	}
+	return nil
+}
+
+func (x *DidBatch) GetArrowIpc() []byte {
+	if x != nil {
+		return x.ArrowIpc
 	}
 	return nil
 }
@@ -1340,7 +1414,7 @@ const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"\x15DeleteMetadataRequest\x12$\n" +
 	"\x03did\x18\x01 \x01(\v2\x12.didmeta.v1.DidKeyR\x03did\x12\x12\n" +
 	"\x04keys\x18\x02 \x03(\tR\x04keys\"\x18\n" +
-	"\x16DeleteMetadataResponse\"\xd0\x02\n" +
+	"\x16DeleteMetadataResponse\"\x80\x03\n" +
 	"\x0fListDidsRequest\x12\x14\n" +
 	"\x05scope\x18\x01 \x01(\tR\x05scope\x12*\n" +
 	"\x06filter\x18\x02 \x01(\v2\x12.didmeta.v1.FilterR\x06filter\x12/\n" +
@@ -1355,14 +1429,16 @@ const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"\rmetadata_keys\x18\t \x03(\tR\fmetadataKeys\x12\x1d\n" +
 	"\n" +
 	"batch_size\x18\n" +
-	" \x01(\x05R\tbatchSize\"\xc8\x01\n" +
+	" \x01(\x05R\tbatchSize\x12.\n" +
+	"\x06format\x18\v \x01(\x0e2\x16.didmeta.v1.ListFormatR\x06format\"\xe5\x01\n" +
 	"\bDidBatch\x12\x16\n" +
 	"\x06scopes\x18\x01 \x03(\tR\x06scopes\x12\x14\n" +
 	"\x05names\x18\x02 \x03(\tR\x05names\x12)\n" +
 	"\x05types\x18\x03 \x03(\x0e2\x13.didmeta.v1.DidTypeR\x05types\x12\x14\n" +
 	"\x05bytes\x18\x04 \x03(\x03R\x05bytes\x12\x18\n" +
 	"\alengths\x18\x05 \x03(\x03R\alengths\x123\n" +
-	"\bmetadata\x18\x06 \x03(\v2\x17.didmeta.v1.MetadataMapR\bmetadata\"\x98\x01\n" +
+	"\bmetadata\x18\x06 \x03(\v2\x17.didmeta.v1.MetadataMapR\bmetadata\x12\x1b\n" +
+	"\tarrow_ipc\x18\a \x01(\fR\barrowIpc\"\x98\x01\n" +
 	"\vMetadataMap\x12;\n" +
 	"\x06values\x18\x01 \x03(\v2#.didmeta.v1.MetadataMap.ValuesEntryR\x06values\x1aL\n" +
 	"\vValuesEntry\x12\x10\n" +
@@ -1390,7 +1466,12 @@ const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"\ahealthy\x18\x05 \x01(\bR\ahealthy\x12!\n" +
 	"\fmanaged_keys\x18\x06 \x03(\tR\vmanagedKeys\"G\n" +
 	"\x13ListPluginsResponse\x120\n" +
-	"\aplugins\x18\x01 \x03(\v2\x16.didmeta.v1.PluginInfoR\aplugins2\xf0\x05\n" +
+	"\aplugins\x18\x01 \x03(\v2\x16.didmeta.v1.PluginInfoR\aplugins*V\n" +
+	"\n" +
+	"ListFormat\x12\x1b\n" +
+	"\x17LIST_FORMAT_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10LIST_FORMAT_DIDS\x10\x01\x12\x15\n" +
+	"\x11LIST_FORMAT_ARROW\x10\x022\xf0\x05\n" +
 	"\x0fMetadataService\x12N\n" +
 	"\vSetMetadata\x12\x1e.didmeta.v1.SetMetadataRequest\x1a\x1f.didmeta.v1.SetMetadataResponse\x12Z\n" +
 	"\x0fSetMetadataBulk\x12\".didmeta.v1.SetMetadataBulkRequest\x1a#.didmeta.v1.SetMetadataBulkResponse\x12G\n" +
@@ -1415,89 +1496,92 @@ func file_didmeta_v1_metadata_service_proto_rawDescGZIP() []byte {
 	return file_didmeta_v1_metadata_service_proto_rawDescData
 }
 
+var file_didmeta_v1_metadata_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_didmeta_v1_metadata_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_didmeta_v1_metadata_service_proto_goTypes = []any{
-	(*SetMetadataRequest)(nil),      // 0: didmeta.v1.SetMetadataRequest
-	(*SetMetadataResponse)(nil),     // 1: didmeta.v1.SetMetadataResponse
-	(*SetMetadataBulkRequest)(nil),  // 2: didmeta.v1.SetMetadataBulkRequest
-	(*SetMetadataBulkResponse)(nil), // 3: didmeta.v1.SetMetadataBulkResponse
-	(*LoadDidsRequest)(nil),         // 4: didmeta.v1.LoadDidsRequest
-	(*LoadDidsResponse)(nil),        // 5: didmeta.v1.LoadDidsResponse
-	(*GetMetadataRequest)(nil),      // 6: didmeta.v1.GetMetadataRequest
-	(*GetMetadataResponse)(nil),     // 7: didmeta.v1.GetMetadataResponse
-	(*GetMetadataBulkRequest)(nil),  // 8: didmeta.v1.GetMetadataBulkRequest
-	(*GetMetadataBulkResponse)(nil), // 9: didmeta.v1.GetMetadataBulkResponse
-	(*DeleteMetadataRequest)(nil),   // 10: didmeta.v1.DeleteMetadataRequest
-	(*DeleteMetadataResponse)(nil),  // 11: didmeta.v1.DeleteMetadataResponse
-	(*ListDidsRequest)(nil),         // 12: didmeta.v1.ListDidsRequest
-	(*DidBatch)(nil),                // 13: didmeta.v1.DidBatch
-	(*MetadataMap)(nil),             // 14: didmeta.v1.MetadataMap
-	(*ListDidsResponse)(nil),        // 15: didmeta.v1.ListDidsResponse
-	(*CountDidsRequest)(nil),        // 16: didmeta.v1.CountDidsRequest
-	(*CountDidsResponse)(nil),       // 17: didmeta.v1.CountDidsResponse
-	(*ListPluginsRequest)(nil),      // 18: didmeta.v1.ListPluginsRequest
-	(*PluginInfo)(nil),              // 19: didmeta.v1.PluginInfo
-	(*ListPluginsResponse)(nil),     // 20: didmeta.v1.ListPluginsResponse
-	nil,                             // 21: didmeta.v1.SetMetadataRequest.MetadataEntry
-	nil,                             // 22: didmeta.v1.GetMetadataResponse.MetadataEntry
-	nil,                             // 23: didmeta.v1.MetadataMap.ValuesEntry
-	(*DidKey)(nil),                  // 24: didmeta.v1.DidKey
-	(*DidMetadata)(nil),             // 25: didmeta.v1.DidMetadata
-	(*NewDid)(nil),                  // 26: didmeta.v1.NewDid
-	(*Attachment)(nil),              // 27: didmeta.v1.Attachment
-	(*Filter)(nil),                  // 28: didmeta.v1.Filter
-	(DidTypeSelector)(0),            // 29: didmeta.v1.DidTypeSelector
-	(DidType)(0),                    // 30: didmeta.v1.DidType
-	(*Value)(nil),                   // 31: didmeta.v1.Value
+	(ListFormat)(0),                 // 0: didmeta.v1.ListFormat
+	(*SetMetadataRequest)(nil),      // 1: didmeta.v1.SetMetadataRequest
+	(*SetMetadataResponse)(nil),     // 2: didmeta.v1.SetMetadataResponse
+	(*SetMetadataBulkRequest)(nil),  // 3: didmeta.v1.SetMetadataBulkRequest
+	(*SetMetadataBulkResponse)(nil), // 4: didmeta.v1.SetMetadataBulkResponse
+	(*LoadDidsRequest)(nil),         // 5: didmeta.v1.LoadDidsRequest
+	(*LoadDidsResponse)(nil),        // 6: didmeta.v1.LoadDidsResponse
+	(*GetMetadataRequest)(nil),      // 7: didmeta.v1.GetMetadataRequest
+	(*GetMetadataResponse)(nil),     // 8: didmeta.v1.GetMetadataResponse
+	(*GetMetadataBulkRequest)(nil),  // 9: didmeta.v1.GetMetadataBulkRequest
+	(*GetMetadataBulkResponse)(nil), // 10: didmeta.v1.GetMetadataBulkResponse
+	(*DeleteMetadataRequest)(nil),   // 11: didmeta.v1.DeleteMetadataRequest
+	(*DeleteMetadataResponse)(nil),  // 12: didmeta.v1.DeleteMetadataResponse
+	(*ListDidsRequest)(nil),         // 13: didmeta.v1.ListDidsRequest
+	(*DidBatch)(nil),                // 14: didmeta.v1.DidBatch
+	(*MetadataMap)(nil),             // 15: didmeta.v1.MetadataMap
+	(*ListDidsResponse)(nil),        // 16: didmeta.v1.ListDidsResponse
+	(*CountDidsRequest)(nil),        // 17: didmeta.v1.CountDidsRequest
+	(*CountDidsResponse)(nil),       // 18: didmeta.v1.CountDidsResponse
+	(*ListPluginsRequest)(nil),      // 19: didmeta.v1.ListPluginsRequest
+	(*PluginInfo)(nil),              // 20: didmeta.v1.PluginInfo
+	(*ListPluginsResponse)(nil),     // 21: didmeta.v1.ListPluginsResponse
+	nil,                             // 22: didmeta.v1.SetMetadataRequest.MetadataEntry
+	nil,                             // 23: didmeta.v1.GetMetadataResponse.MetadataEntry
+	nil,                             // 24: didmeta.v1.MetadataMap.ValuesEntry
+	(*DidKey)(nil),                  // 25: didmeta.v1.DidKey
+	(*DidMetadata)(nil),             // 26: didmeta.v1.DidMetadata
+	(*NewDid)(nil),                  // 27: didmeta.v1.NewDid
+	(*Attachment)(nil),              // 28: didmeta.v1.Attachment
+	(*Filter)(nil),                  // 29: didmeta.v1.Filter
+	(DidTypeSelector)(0),            // 30: didmeta.v1.DidTypeSelector
+	(DidType)(0),                    // 31: didmeta.v1.DidType
+	(*Value)(nil),                   // 32: didmeta.v1.Value
 }
 var file_didmeta_v1_metadata_service_proto_depIdxs = []int32{
-	24, // 0: didmeta.v1.SetMetadataRequest.did:type_name -> didmeta.v1.DidKey
-	21, // 1: didmeta.v1.SetMetadataRequest.metadata:type_name -> didmeta.v1.SetMetadataRequest.MetadataEntry
-	25, // 2: didmeta.v1.SetMetadataBulkRequest.items:type_name -> didmeta.v1.DidMetadata
-	26, // 3: didmeta.v1.LoadDidsRequest.dids:type_name -> didmeta.v1.NewDid
-	25, // 4: didmeta.v1.LoadDidsRequest.metadata:type_name -> didmeta.v1.DidMetadata
-	27, // 5: didmeta.v1.LoadDidsRequest.attachments:type_name -> didmeta.v1.Attachment
-	24, // 6: didmeta.v1.GetMetadataRequest.did:type_name -> didmeta.v1.DidKey
-	22, // 7: didmeta.v1.GetMetadataResponse.metadata:type_name -> didmeta.v1.GetMetadataResponse.MetadataEntry
-	24, // 8: didmeta.v1.GetMetadataBulkRequest.dids:type_name -> didmeta.v1.DidKey
-	25, // 9: didmeta.v1.GetMetadataBulkResponse.results:type_name -> didmeta.v1.DidMetadata
-	24, // 10: didmeta.v1.GetMetadataBulkResponse.missing:type_name -> didmeta.v1.DidKey
-	24, // 11: didmeta.v1.DeleteMetadataRequest.did:type_name -> didmeta.v1.DidKey
-	28, // 12: didmeta.v1.ListDidsRequest.filter:type_name -> didmeta.v1.Filter
-	29, // 13: didmeta.v1.ListDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
-	30, // 14: didmeta.v1.DidBatch.types:type_name -> didmeta.v1.DidType
-	14, // 15: didmeta.v1.DidBatch.metadata:type_name -> didmeta.v1.MetadataMap
-	23, // 16: didmeta.v1.MetadataMap.values:type_name -> didmeta.v1.MetadataMap.ValuesEntry
-	13, // 17: didmeta.v1.ListDidsResponse.batch:type_name -> didmeta.v1.DidBatch
-	28, // 18: didmeta.v1.CountDidsRequest.filter:type_name -> didmeta.v1.Filter
-	29, // 19: didmeta.v1.CountDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
-	19, // 20: didmeta.v1.ListPluginsResponse.plugins:type_name -> didmeta.v1.PluginInfo
-	31, // 21: didmeta.v1.SetMetadataRequest.MetadataEntry.value:type_name -> didmeta.v1.Value
-	31, // 22: didmeta.v1.GetMetadataResponse.MetadataEntry.value:type_name -> didmeta.v1.Value
-	31, // 23: didmeta.v1.MetadataMap.ValuesEntry.value:type_name -> didmeta.v1.Value
-	0,  // 24: didmeta.v1.MetadataService.SetMetadata:input_type -> didmeta.v1.SetMetadataRequest
-	2,  // 25: didmeta.v1.MetadataService.SetMetadataBulk:input_type -> didmeta.v1.SetMetadataBulkRequest
-	4,  // 26: didmeta.v1.MetadataService.LoadDids:input_type -> didmeta.v1.LoadDidsRequest
-	6,  // 27: didmeta.v1.MetadataService.GetMetadata:input_type -> didmeta.v1.GetMetadataRequest
-	8,  // 28: didmeta.v1.MetadataService.GetMetadataBulk:input_type -> didmeta.v1.GetMetadataBulkRequest
-	10, // 29: didmeta.v1.MetadataService.DeleteMetadata:input_type -> didmeta.v1.DeleteMetadataRequest
-	12, // 30: didmeta.v1.MetadataService.ListDids:input_type -> didmeta.v1.ListDidsRequest
-	16, // 31: didmeta.v1.MetadataService.CountDids:input_type -> didmeta.v1.CountDidsRequest
-	18, // 32: didmeta.v1.MetadataService.ListPlugins:input_type -> didmeta.v1.ListPluginsRequest
-	1,  // 33: didmeta.v1.MetadataService.SetMetadata:output_type -> didmeta.v1.SetMetadataResponse
-	3,  // 34: didmeta.v1.MetadataService.SetMetadataBulk:output_type -> didmeta.v1.SetMetadataBulkResponse
-	5,  // 35: didmeta.v1.MetadataService.LoadDids:output_type -> didmeta.v1.LoadDidsResponse
-	7,  // 36: didmeta.v1.MetadataService.GetMetadata:output_type -> didmeta.v1.GetMetadataResponse
-	9,  // 37: didmeta.v1.MetadataService.GetMetadataBulk:output_type -> didmeta.v1.GetMetadataBulkResponse
-	11, // 38: didmeta.v1.MetadataService.DeleteMetadata:output_type -> didmeta.v1.DeleteMetadataResponse
-	15, // 39: didmeta.v1.MetadataService.ListDids:output_type -> didmeta.v1.ListDidsResponse
-	17, // 40: didmeta.v1.MetadataService.CountDids:output_type -> didmeta.v1.CountDidsResponse
-	20, // 41: didmeta.v1.MetadataService.ListPlugins:output_type -> didmeta.v1.ListPluginsResponse
-	33, // [33:42] is the sub-list for method output_type
-	24, // [24:33] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	25, // 0: didmeta.v1.SetMetadataRequest.did:type_name -> didmeta.v1.DidKey
+	22, // 1: didmeta.v1.SetMetadataRequest.metadata:type_name -> didmeta.v1.SetMetadataRequest.MetadataEntry
+	26, // 2: didmeta.v1.SetMetadataBulkRequest.items:type_name -> didmeta.v1.DidMetadata
+	27, // 3: didmeta.v1.LoadDidsRequest.dids:type_name -> didmeta.v1.NewDid
+	26, // 4: didmeta.v1.LoadDidsRequest.metadata:type_name -> didmeta.v1.DidMetadata
+	28, // 5: didmeta.v1.LoadDidsRequest.attachments:type_name -> didmeta.v1.Attachment
+	25, // 6: didmeta.v1.GetMetadataRequest.did:type_name -> didmeta.v1.DidKey
+	23, // 7: didmeta.v1.GetMetadataResponse.metadata:type_name -> didmeta.v1.GetMetadataResponse.MetadataEntry
+	25, // 8: didmeta.v1.GetMetadataBulkRequest.dids:type_name -> didmeta.v1.DidKey
+	26, // 9: didmeta.v1.GetMetadataBulkResponse.results:type_name -> didmeta.v1.DidMetadata
+	25, // 10: didmeta.v1.GetMetadataBulkResponse.missing:type_name -> didmeta.v1.DidKey
+	25, // 11: didmeta.v1.DeleteMetadataRequest.did:type_name -> didmeta.v1.DidKey
+	29, // 12: didmeta.v1.ListDidsRequest.filter:type_name -> didmeta.v1.Filter
+	30, // 13: didmeta.v1.ListDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	0,  // 14: didmeta.v1.ListDidsRequest.format:type_name -> didmeta.v1.ListFormat
+	31, // 15: didmeta.v1.DidBatch.types:type_name -> didmeta.v1.DidType
+	15, // 16: didmeta.v1.DidBatch.metadata:type_name -> didmeta.v1.MetadataMap
+	24, // 17: didmeta.v1.MetadataMap.values:type_name -> didmeta.v1.MetadataMap.ValuesEntry
+	14, // 18: didmeta.v1.ListDidsResponse.batch:type_name -> didmeta.v1.DidBatch
+	29, // 19: didmeta.v1.CountDidsRequest.filter:type_name -> didmeta.v1.Filter
+	30, // 20: didmeta.v1.CountDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	20, // 21: didmeta.v1.ListPluginsResponse.plugins:type_name -> didmeta.v1.PluginInfo
+	32, // 22: didmeta.v1.SetMetadataRequest.MetadataEntry.value:type_name -> didmeta.v1.Value
+	32, // 23: didmeta.v1.GetMetadataResponse.MetadataEntry.value:type_name -> didmeta.v1.Value
+	32, // 24: didmeta.v1.MetadataMap.ValuesEntry.value:type_name -> didmeta.v1.Value
+	1,  // 25: didmeta.v1.MetadataService.SetMetadata:input_type -> didmeta.v1.SetMetadataRequest
+	3,  // 26: didmeta.v1.MetadataService.SetMetadataBulk:input_type -> didmeta.v1.SetMetadataBulkRequest
+	5,  // 27: didmeta.v1.MetadataService.LoadDids:input_type -> didmeta.v1.LoadDidsRequest
+	7,  // 28: didmeta.v1.MetadataService.GetMetadata:input_type -> didmeta.v1.GetMetadataRequest
+	9,  // 29: didmeta.v1.MetadataService.GetMetadataBulk:input_type -> didmeta.v1.GetMetadataBulkRequest
+	11, // 30: didmeta.v1.MetadataService.DeleteMetadata:input_type -> didmeta.v1.DeleteMetadataRequest
+	13, // 31: didmeta.v1.MetadataService.ListDids:input_type -> didmeta.v1.ListDidsRequest
+	17, // 32: didmeta.v1.MetadataService.CountDids:input_type -> didmeta.v1.CountDidsRequest
+	19, // 33: didmeta.v1.MetadataService.ListPlugins:input_type -> didmeta.v1.ListPluginsRequest
+	2,  // 34: didmeta.v1.MetadataService.SetMetadata:output_type -> didmeta.v1.SetMetadataResponse
+	4,  // 35: didmeta.v1.MetadataService.SetMetadataBulk:output_type -> didmeta.v1.SetMetadataBulkResponse
+	6,  // 36: didmeta.v1.MetadataService.LoadDids:output_type -> didmeta.v1.LoadDidsResponse
+	8,  // 37: didmeta.v1.MetadataService.GetMetadata:output_type -> didmeta.v1.GetMetadataResponse
+	10, // 38: didmeta.v1.MetadataService.GetMetadataBulk:output_type -> didmeta.v1.GetMetadataBulkResponse
+	12, // 39: didmeta.v1.MetadataService.DeleteMetadata:output_type -> didmeta.v1.DeleteMetadataResponse
+	16, // 40: didmeta.v1.MetadataService.ListDids:output_type -> didmeta.v1.ListDidsResponse
+	18, // 41: didmeta.v1.MetadataService.CountDids:output_type -> didmeta.v1.CountDidsResponse
+	21, // 42: didmeta.v1.MetadataService.ListPlugins:output_type -> didmeta.v1.ListPluginsResponse
+	34, // [34:43] is the sub-list for method output_type
+	25, // [25:34] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_didmeta_v1_metadata_service_proto_init() }
@@ -1513,13 +1597,14 @@ func file_didmeta_v1_metadata_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_didmeta_v1_metadata_service_proto_rawDesc), len(file_didmeta_v1_metadata_service_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_didmeta_v1_metadata_service_proto_goTypes,
 		DependencyIndexes: file_didmeta_v1_metadata_service_proto_depIdxs,
+		EnumInfos:         file_didmeta_v1_metadata_service_proto_enumTypes,
 		MessageInfos:      file_didmeta_v1_metadata_service_proto_msgTypes,
 	}.Build()
 	File_didmeta_v1_metadata_service_proto = out.File

@@ -10,6 +10,7 @@ from didmeta.v1 import value_pb2 as _value_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -20,6 +21,36 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _ListFormat:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ListFormatEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ListFormat.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    LIST_FORMAT_UNSPECIFIED: _ListFormat.ValueType  # 0
+    """The default: DIDS."""
+    LIST_FORMAT_DIDS: _ListFormat.ValueType  # 1
+    """Columnar DID batches (the repeated fields of DidBatch)."""
+    LIST_FORMAT_ARROW: _ListFormat.ValueType  # 2
+    """Each message's DidBatch carries only `arrow_ipc`: one Arrow IPC stream (schema and one record
+    batch) with the columns scope, name, type, bytes, length, events, created_at and one typed
+    column per metadata key (docs/arrow.md); implies long output.
+    """
+
+class ListFormat(_ListFormat, metaclass=_ListFormatEnumTypeWrapper):
+    """ListFormat selects how ListDids delivers its batches."""
+
+LIST_FORMAT_UNSPECIFIED: ListFormat.ValueType  # 0
+"""The default: DIDS."""
+LIST_FORMAT_DIDS: ListFormat.ValueType  # 1
+"""Columnar DID batches (the repeated fields of DidBatch)."""
+LIST_FORMAT_ARROW: ListFormat.ValueType  # 2
+"""Each message's DidBatch carries only `arrow_ipc`: one Arrow IPC stream (schema and one record
+batch) with the columns scope, name, type, bytes, length, events, created_at and one typed
+column per metadata key (docs/arrow.md); implies long output.
+"""
+Global___ListFormat: _TypeAlias = ListFormat  # noqa: Y015
 
 @_typing.final
 class SetMetadataRequest(_message.Message):
@@ -411,6 +442,7 @@ class ListDidsRequest(_message.Message):
     PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     METADATA_KEYS_FIELD_NUMBER: _builtins.int
     BATCH_SIZE_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
     scope: _builtins.str
     """Scope, or a wildcard scope pattern such as `mc*` or `*`."""
     type: _did_pb2.DidTypeSelector.ValueType
@@ -427,6 +459,8 @@ class ListDidsRequest(_message.Message):
     """Resume token from a previous response: continue after the last DID delivered."""
     batch_size: _builtins.int
     """Preferred number of DIDs per message (server caps it); 0 means the server default."""
+    format: Global___ListFormat.ValueType
+    """Output format: DID batches (default) or Arrow IPC record batches in `DidBatch.arrow_ipc`."""
     @_builtins.property
     def filter(self) -> _filter_pb2.Filter:
         """The filter; empty matches every DID of the selected types."""
@@ -448,10 +482,11 @@ class ListDidsRequest(_message.Message):
         page_token: _builtins.str = ...,
         metadata_keys: _abc.Iterable[_builtins.str] | None = ...,
         batch_size: _builtins.int = ...,
+        format: Global___ListFormat.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_size", b"batch_size", "filter", b"filter", "ignore_case", b"ignore_case", "limit", b"limit", "long", b"long", "metadata_keys", b"metadata_keys", "page_token", b"page_token", "recursive", b"recursive", "scope", b"scope", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["batch_size", b"batch_size", "filter", b"filter", "format", b"format", "ignore_case", b"ignore_case", "limit", b"limit", "long", b"long", "metadata_keys", b"metadata_keys", "page_token", b"page_token", "recursive", b"recursive", "scope", b"scope", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -471,6 +506,11 @@ class DidBatch(_message.Message):
     BYTES_FIELD_NUMBER: _builtins.int
     LENGTHS_FIELD_NUMBER: _builtins.int
     METADATA_FIELD_NUMBER: _builtins.int
+    ARROW_IPC_FIELD_NUMBER: _builtins.int
+    arrow_ipc: _builtins.bytes
+    """With format ARROW: this batch as an Arrow IPC stream (schema and one record batch); the
+    repeated fields above are then empty.
+    """
     @_builtins.property
     def scopes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Scopes."""
@@ -504,10 +544,11 @@ class DidBatch(_message.Message):
         bytes: _abc.Iterable[_builtins.int] | None = ...,
         lengths: _abc.Iterable[_builtins.int] | None = ...,
         metadata: _abc.Iterable[Global___MetadataMap] | None = ...,
+        arrow_ipc: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bytes", b"bytes", "lengths", b"lengths", "metadata", b"metadata", "names", b"names", "scopes", b"scopes", "types", b"types"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrow_ipc", b"arrow_ipc", "bytes", b"bytes", "lengths", b"lengths", "metadata", b"metadata", "names", b"names", "scopes", b"scopes", "types", b"types"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

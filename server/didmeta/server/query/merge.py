@@ -85,11 +85,13 @@ class MergedStream:
         after: DidKey | None,
         limit: int | None,
         batch_size: int = _FETCH,
+        wide: bool = False,
     ) -> None:
         self.store = store
         self.planner = planner
         self.query = query
         self.long = long
+        self.wide = wide  # long rows also carry events and created_at (Arrow listings)
         self.after = after
         self.batch_size = batch_size
         self._lock = threading.Lock()
@@ -105,6 +107,8 @@ class MergedStream:
         columns = [dids.c.scope, dids.c.name]
         if self.long:
             columns += [dids.c.did_type, dids.c.bytes, dids.c.length]
+            if self.wide:
+                columns += [dids.c.events, dids.c.created_at]
         return columns
 
     def _sql_rows(self, statement: Select[Any]) -> Iterator[Row]:

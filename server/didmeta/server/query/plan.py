@@ -168,11 +168,13 @@ class Planner:
         )
 
     def select_page(
-        self, query: ListQuery, *, long: bool, after: DidKey | None, limit: int | None
+        self, query: ListQuery, *, long: bool, after: DidKey | None, limit: int | None, wide: bool = False
     ) -> Select[tuple[object, ...]]:
         columns = [dids.c.scope, dids.c.name]
         if long:
             columns += [dids.c.did_type, dids.c.bytes, dids.c.length]
+            if wide:  # Arrow listings: events and created_at too
+                columns += [dids.c.events, dids.c.created_at]
         statement = select(*columns).where(self.matching(query))
         if after is not None:
             statement = statement.where(tuple_(dids.c.scope, dids.c.name) > tuple_(after.scope, after.name))

@@ -12,7 +12,7 @@ import grpc
 from didmeta.errors import DidmetaError, InvalidArgument
 from didmeta.identifiers import DidKey, parse_type_selector, validate_key, validate_scope_pattern
 from didmeta.server.dispatcher import LoadResult
-from didmeta.server.query import tokens
+from didmeta.server.query import arrow, tokens
 from didmeta.server.query.limits import NO_DEADLINE, Deadline, FilterLimits, parse_limited
 from didmeta.server.query.plan import ListQuery
 from didmeta.server.query.stream import RowStream
@@ -64,6 +64,7 @@ class Listing:
     metadata_keys: list[str]
     batch_size: int
     pending: list[Any] = field(default_factory=list)  # rows fetched but left for the next message (bytes cap)
+    arrow: bool = False
 
 
 class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceServicer):
@@ -182,7 +183,10 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         if request.batch_size < 0:
             raise InvalidArgument.for_field("batch_size", "must not be negative")
         keys = [validate_key(k, f"metadata_keys[{i}]") for i, k in enumerate(request.metadata_keys)]
-        if keys and not request.long:
+        as_arrow = request.format == pb.LIST_FORMAT_ARROW  # implies long output (query/arrow.py)
+        if as_arrow:
+            arrow.require_pyarrow()
+        if keys and not (request.long or as_arrow):
             raise InvalidArgument.for_field("metadata_keys", "metadata keys are returned with long output only")
         query = list_query(request, self.filter_limits, deadline)
         canonical = pb.ListDidsRequest()
@@ -195,7 +199,8 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             delivered, after = tokens.decode(request.page_token, fingerprint)
         remaining = request.limit - delivered if request.limit else None
         batch_size = min(request.batch_size or self.settings.batch_size, self.settings.max_batch_size)
-        return Listing(query, fingerprint, delivered, after, remaining, request.long, keys, batch_size)
+        long = request.long or as_arrow
+        return Listing(query, fingerprint, delivered, after, remaining, long, keys, batch_size, arrow=as_arrow)
 
     def _build(self, stream: RowStream, listing: Listing, size: int) -> pb.ListDidsResponse | None:
         """Fetch one batch and build its message (runs in a worker thread).
@@ -250,11 +255,17 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             long=listing.long,
             after=listing.after,
             limit=listing.remaining,
+            wide=listing.arrow,
         )
         try:
             size = min(self.settings.first_batch_size, listing.batch_size)
             while True:
-                response = await self.run(self._build, stream, listing, size)
+                if listing.arrow:
+                    response = await self.run(
+                        arrow.build_response, stream, listing, size, self.dispatcher, self.settings.max_batch_bytes
+                    )
+                else:
+                    response = await self.run(self._build, stream, listing, size)
                 if response is None:
                     return
                 yield response

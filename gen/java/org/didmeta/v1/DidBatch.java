@@ -41,6 +41,7 @@ private static final long serialVersionUID = 0L;
     bytes_ = emptyLongList();
     lengths_ = emptyLongList();
     metadata_ = java.util.Collections.emptyList();
+    arrowIpc_ = com.google.protobuf.ByteString.EMPTY;
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -391,6 +392,22 @@ private static final long serialVersionUID = 0L;
     return metadata_.get(index);
   }
 
+  public static final int ARROW_IPC_FIELD_NUMBER = 7;
+  private com.google.protobuf.ByteString arrowIpc_ = com.google.protobuf.ByteString.EMPTY;
+  /**
+   * <pre>
+   * With format ARROW: this batch as an Arrow IPC stream (schema and one record batch); the
+   * repeated fields above are then empty.
+   * </pre>
+   *
+   * <code>bytes arrow_ipc = 7 [json_name = "arrowIpc"];</code>
+   * @return The arrowIpc.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString getArrowIpc() {
+    return arrowIpc_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -435,6 +452,9 @@ private static final long serialVersionUID = 0L;
     }
     for (int i = 0; i < metadata_.size(); i++) {
       output.writeMessage(6, metadata_.get(i));
+    }
+    if (!arrowIpc_.isEmpty()) {
+      output.writeBytes(7, arrowIpc_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -505,6 +525,10 @@ private static final long serialVersionUID = 0L;
           }
           size += 1 * count;
         }
+    if (!arrowIpc_.isEmpty()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBytesSize(7, arrowIpc_);
+    }
     return size;
   }
   @java.lang.Override
@@ -540,6 +564,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getLengthsList())) return false;
     if (!getMetadataList()
         .equals(other.getMetadataList())) return false;
+    if (!getArrowIpc()
+        .equals(other.getArrowIpc())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -575,6 +601,8 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + METADATA_FIELD_NUMBER;
       hash = (53 * hash) + getMetadataList().hashCode();
     }
+    hash = (37 * hash) + ARROW_IPC_FIELD_NUMBER;
+    hash = (53 * hash) + getArrowIpc().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -725,6 +753,7 @@ private static final long serialVersionUID = 0L;
         metadataBuilder_.clear();
       }
       bitField0_ = (bitField0_ & ~0x00000020);
+      arrowIpc_ = com.google.protobuf.ByteString.EMPTY;
       return this;
     }
 
@@ -790,6 +819,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000010) != 0)) {
         lengths_.makeImmutable();
         result.lengths_ = lengths_;
+      }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.arrowIpc_ = arrowIpc_;
       }
     }
 
@@ -883,6 +915,9 @@ private static final long serialVersionUID = 0L;
             metadataBuilder_.addAllMessages(other.metadata_);
           }
         }
+      }
+      if (!other.getArrowIpc().isEmpty()) {
+        setArrowIpc(other.getArrowIpc());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -979,6 +1014,11 @@ private static final long serialVersionUID = 0L;
               }
               break;
             } // case 50
+            case 58: {
+              arrowIpc_ = input.readBytes();
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 58
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2004,6 +2044,53 @@ private static final long serialVersionUID = 0L;
         metadata_ = null;
       }
       return metadataBuilder_;
+    }
+
+    private com.google.protobuf.ByteString arrowIpc_ = com.google.protobuf.ByteString.EMPTY;
+    /**
+     * <pre>
+     * With format ARROW: this batch as an Arrow IPC stream (schema and one record batch); the
+     * repeated fields above are then empty.
+     * </pre>
+     *
+     * <code>bytes arrow_ipc = 7 [json_name = "arrowIpc"];</code>
+     * @return The arrowIpc.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString getArrowIpc() {
+      return arrowIpc_;
+    }
+    /**
+     * <pre>
+     * With format ARROW: this batch as an Arrow IPC stream (schema and one record batch); the
+     * repeated fields above are then empty.
+     * </pre>
+     *
+     * <code>bytes arrow_ipc = 7 [json_name = "arrowIpc"];</code>
+     * @param value The arrowIpc to set.
+     * @return This builder for chaining.
+     */
+    public Builder setArrowIpc(com.google.protobuf.ByteString value) {
+      java.util.Objects.requireNonNull(value);
+      arrowIpc_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With format ARROW: this batch as an Arrow IPC stream (schema and one record batch); the
+     * repeated fields above are then empty.
+     * </pre>
+     *
+     * <code>bytes arrow_ipc = 7 [json_name = "arrowIpc"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearArrowIpc() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      arrowIpc_ = getDefaultInstance().getArrowIpc();
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:didmeta.v1.DidBatch)

@@ -242,4 +242,15 @@ public interface DidBatchOrBuilder extends
    */
   org.didmeta.v1.MetadataMapOrBuilder getMetadataOrBuilder(
       int index);
+
+  /**
+   * <pre>
+   * With format ARROW: this batch as an Arrow IPC stream (schema and one record batch); the
+   * repeated fields above are then empty.
+   * </pre>
+   *
+   * <code>bytes arrow_ipc = 7 [json_name = "arrowIpc"];</code>
+   * @return The arrowIpc.
+   */
+  com.google.protobuf.ByteString getArrowIpc();
 }

@@ -37,6 +37,7 @@ private static final long serialVersionUID = 0L;
     pageToken_ = "";
     metadataKeys_ =
         com.google.protobuf.LazyStringArrayList.emptyList();
+    format_ = 0;
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -344,6 +345,32 @@ private static final long serialVersionUID = 0L;
     return batchSize_;
   }
 
+  public static final int FORMAT_FIELD_NUMBER = 11;
+  private int format_ = 0;
+  /**
+   * <pre>
+   * Output format: DID batches (default) or Arrow IPC record batches in `DidBatch.arrow_ipc`.
+   * </pre>
+   *
+   * <code>.didmeta.v1.ListFormat format = 11 [json_name = "format"];</code>
+   * @return The enum numeric value on the wire for format.
+   */
+  @java.lang.Override public int getFormatValue() {
+    return format_;
+  }
+  /**
+   * <pre>
+   * Output format: DID batches (default) or Arrow IPC record batches in `DidBatch.arrow_ipc`.
+   * </pre>
+   *
+   * <code>.didmeta.v1.ListFormat format = 11 [json_name = "format"];</code>
+   * @return The format.
+   */
+  @java.lang.Override public org.didmeta.v1.ListFormat getFormat() {
+    org.didmeta.v1.ListFormat result = org.didmeta.v1.ListFormat.forNumber(format_);
+    return result == null ? org.didmeta.v1.ListFormat.UNRECOGNIZED : result;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -387,6 +414,9 @@ private static final long serialVersionUID = 0L;
     }
     if (batchSize_ != 0) {
       output.writeInt32(10, batchSize_);
+    }
+    if (format_ != org.didmeta.v1.ListFormat.LIST_FORMAT_UNSPECIFIED.getNumber()) {
+      output.writeEnum(11, format_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -434,6 +464,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeInt32Size(10, batchSize_);
     }
+    if (format_ != org.didmeta.v1.ListFormat.LIST_FORMAT_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(11, format_);
+    }
     return size;
   }
   @java.lang.Override
@@ -480,6 +514,7 @@ private static final long serialVersionUID = 0L;
         .equals(other.getMetadataKeysList())) return false;
     if (getBatchSize()
         != other.getBatchSize()) return false;
+    if (format_ != other.format_) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -519,6 +554,8 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + BATCH_SIZE_FIELD_NUMBER;
     hash = (53 * hash) + getBatchSize();
+    hash = (37 * hash) + FORMAT_FIELD_NUMBER;
+    hash = (53 * hash) + format_;
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -675,6 +712,7 @@ private static final long serialVersionUID = 0L;
       metadataKeys_ =
           com.google.protobuf.LazyStringArrayList.emptyList();
       batchSize_ = 0;
+      format_ = 0;
       return this;
     }
 
@@ -743,6 +781,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000200) != 0)) {
         result.batchSize_ = batchSize_;
       }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.format_ = format_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -798,6 +839,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getBatchSize() != 0) {
         setBatchSize(other.getBatchSize());
+      }
+      if (other.format_ != 0) {
+        setFormatValue(other.getFormatValue());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -875,6 +919,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000200;
               break;
             } // case 80
+            case 88: {
+              format_ = input.readEnum();
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 88
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1666,6 +1715,78 @@ private static final long serialVersionUID = 0L;
     public Builder clearBatchSize() {
       bitField0_ = (bitField0_ & ~0x00000200);
       batchSize_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private int format_ = 0;
+    /**
+     * <pre>
+     * Output format: DID batches (default) or Arrow IPC record batches in `DidBatch.arrow_ipc`.
+     * </pre>
+     *
+     * <code>.didmeta.v1.ListFormat format = 11 [json_name = "format"];</code>
+     * @return The enum numeric value on the wire for format.
+     */
+    @java.lang.Override public int getFormatValue() {
+      return format_;
+    }
+    /**
+     * <pre>
+     * Output format: DID batches (default) or Arrow IPC record batches in `DidBatch.arrow_ipc`.
+     * </pre>
+     *
+     * <code>.didmeta.v1.ListFormat format = 11 [json_name = "format"];</code>
+     * @param value The enum numeric value on the wire for format to set.
+     * @return This builder for chaining.
+     */
+    public Builder setFormatValue(int value) {
+      format_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Output format: DID batches (default) or Arrow IPC record batches in `DidBatch.arrow_ipc`.
+     * </pre>
+     *
+     * <code>.didmeta.v1.ListFormat format = 11 [json_name = "format"];</code>
+     * @return The format.
+     */
+    @java.lang.Override
+    public org.didmeta.v1.ListFormat getFormat() {
+      org.didmeta.v1.ListFormat result = org.didmeta.v1.ListFormat.forNumber(format_);
+      return result == null ? org.didmeta.v1.ListFormat.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * Output format: DID batches (default) or Arrow IPC record batches in `DidBatch.arrow_ipc`.
+     * </pre>
+     *
+     * <code>.didmeta.v1.ListFormat format = 11 [json_name = "format"];</code>
+     * @param value The format to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setFormat(org.didmeta.v1.ListFormat value) {
+      java.util.Objects.requireNonNull(value);
+      bitField0_ |= 0x00000400;
+      format_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Output format: DID batches (default) or Arrow IPC record batches in `DidBatch.arrow_ipc`.
+     * </pre>
+     *
+     * <code>.didmeta.v1.ListFormat format = 11 [json_name = "format"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearFormat() {
+      bitField0_ = (bitField0_ & ~0x00000400);
+      format_ = 0;
       onChanged();
       return this;
     }

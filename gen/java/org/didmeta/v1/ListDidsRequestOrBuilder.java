@@ -186,4 +186,23 @@ public interface ListDidsRequestOrBuilder extends
    * @return The batchSize.
    */
   int getBatchSize();
+
+  /**
+   * <pre>
+   * Output format: DID batches (default) or Arrow IPC record batches in `DidBatch.arrow_ipc`.
+   * </pre>
+   *
+   * <code>.didmeta.v1.ListFormat format = 11 [json_name = "format"];</code>
+   * @return The enum numeric value on the wire for format.
+   */
+  int getFormatValue();
+  /**
+   * <pre>
+   * Output format: DID batches (default) or Arrow IPC record batches in `DidBatch.arrow_ipc`.
+   * </pre>
+   *
+   * <code>.didmeta.v1.ListFormat format = 11 [json_name = "format"];</code>
+   * @return The format.
+   */
+  org.didmeta.v1.ListFormat getFormat();
 }

@@ -191,7 +191,7 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
       "a.v1.DidKeyR\007missing\"Q\n\025DeleteMetadataRe" +
       "quest\022$\n\003did\030\001 \001(\0132\022.didmeta.v1.DidKeyR\003" +
       "did\022\022\n\004keys\030\002 \003(\tR\004keys\"\030\n\026DeleteMetadat" +
-      "aResponse\"\320\002\n\017ListDidsRequest\022\024\n\005scope\030\001" +
+      "aResponse\"\200\003\n\017ListDidsRequest\022\024\n\005scope\030\001" +
       " \001(\tR\005scope\022*\n\006filter\030\002 \001(\0132\022.didmeta.v1" +
       ".FilterR\006filter\022/\n\004type\030\003 \001(\0162\033.didmeta." +
       "v1.DidTypeSelectorR\004type\022\022\n\004long\030\004 \001(\010R\004" +
@@ -199,53 +199,57 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
       "mit\030\006 \001(\003R\005limit\022\037\n\013ignore_case\030\007 \001(\010R\ni" +
       "gnoreCase\022\035\n\npage_token\030\010 \001(\tR\tpageToken" +
       "\022#\n\rmetadata_keys\030\t \003(\tR\014metadataKeys\022\035\n" +
-      "\nbatch_size\030\n \001(\005R\tbatchSize\"\310\001\n\010DidBatc" +
-      "h\022\026\n\006scopes\030\001 \003(\tR\006scopes\022\024\n\005names\030\002 \003(\t" +
-      "R\005names\022)\n\005types\030\003 \003(\0162\023.didmeta.v1.DidT" +
-      "ypeR\005types\022\024\n\005bytes\030\004 \003(\003R\005bytes\022\030\n\007leng" +
-      "ths\030\005 \003(\003R\007lengths\0223\n\010metadata\030\006 \003(\0132\027.d" +
-      "idmeta.v1.MetadataMapR\010metadata\"\230\001\n\013Meta" +
-      "dataMap\022;\n\006values\030\001 \003(\0132#.didmeta.v1.Met" +
-      "adataMap.ValuesEntryR\006values\032L\n\013ValuesEn" +
-      "try\022\020\n\003key\030\001 \001(\tR\003key\022\'\n\005value\030\002 \001(\0132\021.d" +
-      "idmeta.v1.ValueR\005value:\0028\001\"f\n\020ListDidsRe" +
-      "sponse\022*\n\005batch\030\001 \001(\0132\024.didmeta.v1.DidBa" +
-      "tchR\005batch\022&\n\017next_page_token\030\002 \001(\tR\rnex" +
-      "tPageToken\"\304\001\n\020CountDidsRequest\022\024\n\005scope" +
-      "\030\001 \001(\tR\005scope\022*\n\006filter\030\002 \001(\0132\022.didmeta." +
-      "v1.FilterR\006filter\022/\n\004type\030\003 \001(\0162\033.didmet" +
-      "a.v1.DidTypeSelectorR\004type\022\034\n\trecursive\030" +
-      "\004 \001(\010R\trecursive\022\037\n\013ignore_case\030\005 \001(\010R\ni" +
-      "gnoreCase\")\n\021CountDidsResponse\022\024\n\005count\030" +
-      "\001 \001(\003R\005count\"\024\n\022ListPluginsRequest\"\261\001\n\nP" +
-      "luginInfo\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005order\030\002" +
-      " \001(\005R\005order\022 \n\013description\030\003 \001(\tR\013descri" +
-      "ption\022\032\n\010features\030\004 \003(\tR\010features\022\030\n\007hea" +
-      "lthy\030\005 \001(\010R\007healthy\022!\n\014managed_keys\030\006 \003(" +
-      "\tR\013managedKeys\"G\n\023ListPluginsResponse\0220\n" +
-      "\007plugins\030\001 \003(\0132\026.didmeta.v1.PluginInfoR\007" +
-      "plugins2\360\005\n\017MetadataService\022N\n\013SetMetada" +
-      "ta\022\036.didmeta.v1.SetMetadataRequest\032\037.did" +
-      "meta.v1.SetMetadataResponse\022Z\n\017SetMetada" +
-      "taBulk\022\".didmeta.v1.SetMetadataBulkReque" +
-      "st\032#.didmeta.v1.SetMetadataBulkResponse\022" +
-      "G\n\010LoadDids\022\033.didmeta.v1.LoadDidsRequest" +
-      "\032\034.didmeta.v1.LoadDidsResponse(\001\022N\n\013GetM" +
-      "etadata\022\036.didmeta.v1.GetMetadataRequest\032" +
-      "\037.didmeta.v1.GetMetadataResponse\022\\\n\017GetM" +
-      "etadataBulk\022\".didmeta.v1.GetMetadataBulk" +
-      "Request\032#.didmeta.v1.GetMetadataBulkResp" +
-      "onse0\001\022W\n\016DeleteMetadata\022!.didmeta.v1.De" +
-      "leteMetadataRequest\032\".didmeta.v1.DeleteM" +
-      "etadataResponse\022G\n\010ListDids\022\033.didmeta.v1" +
-      ".ListDidsRequest\032\034.didmeta.v1.ListDidsRe" +
-      "sponse0\001\022H\n\tCountDids\022\034.didmeta.v1.Count" +
-      "DidsRequest\032\035.didmeta.v1.CountDidsRespon" +
-      "se\022N\n\013ListPlugins\022\036.didmeta.v1.ListPlugi" +
-      "nsRequest\032\037.didmeta.v1.ListPluginsRespon" +
-      "seBJ\n\016org.didmeta.v1P\001Z6github.com/didme" +
-      "ta/didmeta/gen/go/didmeta/v1;didmetav1b\006" +
-      "proto3"
+      "\nbatch_size\030\n \001(\005R\tbatchSize\022.\n\006format\030\013" +
+      " \001(\0162\026.didmeta.v1.ListFormatR\006format\"\345\001\n" +
+      "\010DidBatch\022\026\n\006scopes\030\001 \003(\tR\006scopes\022\024\n\005nam" +
+      "es\030\002 \003(\tR\005names\022)\n\005types\030\003 \003(\0162\023.didmeta" +
+      ".v1.DidTypeR\005types\022\024\n\005bytes\030\004 \003(\003R\005bytes" +
+      "\022\030\n\007lengths\030\005 \003(\003R\007lengths\0223\n\010metadata\030\006" +
+      " \003(\0132\027.didmeta.v1.MetadataMapR\010metadata\022" +
+      "\033\n\tarrow_ipc\030\007 \001(\014R\010arrowIpc\"\230\001\n\013Metadat" +
+      "aMap\022;\n\006values\030\001 \003(\0132#.didmeta.v1.Metada" +
+      "taMap.ValuesEntryR\006values\032L\n\013ValuesEntry" +
+      "\022\020\n\003key\030\001 \001(\tR\003key\022\'\n\005value\030\002 \001(\0132\021.didm" +
+      "eta.v1.ValueR\005value:\0028\001\"f\n\020ListDidsRespo" +
+      "nse\022*\n\005batch\030\001 \001(\0132\024.didmeta.v1.DidBatch" +
+      "R\005batch\022&\n\017next_page_token\030\002 \001(\tR\rnextPa" +
+      "geToken\"\304\001\n\020CountDidsRequest\022\024\n\005scope\030\001 " +
+      "\001(\tR\005scope\022*\n\006filter\030\002 \001(\0132\022.didmeta.v1." +
+      "FilterR\006filter\022/\n\004type\030\003 \001(\0162\033.didmeta.v" +
+      "1.DidTypeSelectorR\004type\022\034\n\trecursive\030\004 \001" +
+      "(\010R\trecursive\022\037\n\013ignore_case\030\005 \001(\010R\nigno" +
+      "reCase\")\n\021CountDidsResponse\022\024\n\005count\030\001 \001" +
+      "(\003R\005count\"\024\n\022ListPluginsRequest\"\261\001\n\nPlug" +
+      "inInfo\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005order\030\002 \001(" +
+      "\005R\005order\022 \n\013description\030\003 \001(\tR\013descripti" +
+      "on\022\032\n\010features\030\004 \003(\tR\010features\022\030\n\007health" +
+      "y\030\005 \001(\010R\007healthy\022!\n\014managed_keys\030\006 \003(\tR\013" +
+      "managedKeys\"G\n\023ListPluginsResponse\0220\n\007pl" +
+      "ugins\030\001 \003(\0132\026.didmeta.v1.PluginInfoR\007plu" +
+      "gins*V\n\nListFormat\022\033\n\027LIST_FORMAT_UNSPEC" +
+      "IFIED\020\000\022\024\n\020LIST_FORMAT_DIDS\020\001\022\025\n\021LIST_FO" +
+      "RMAT_ARROW\020\0022\360\005\n\017MetadataService\022N\n\013SetM" +
+      "etadata\022\036.didmeta.v1.SetMetadataRequest\032" +
+      "\037.didmeta.v1.SetMetadataResponse\022Z\n\017SetM" +
+      "etadataBulk\022\".didmeta.v1.SetMetadataBulk" +
+      "Request\032#.didmeta.v1.SetMetadataBulkResp" +
+      "onse\022G\n\010LoadDids\022\033.didmeta.v1.LoadDidsRe" +
+      "quest\032\034.didmeta.v1.LoadDidsResponse(\001\022N\n" +
+      "\013GetMetadata\022\036.didmeta.v1.GetMetadataReq" +
+      "uest\032\037.didmeta.v1.GetMetadataResponse\022\\\n" +
+      "\017GetMetadataBulk\022\".didmeta.v1.GetMetadat" +
+      "aBulkRequest\032#.didmeta.v1.GetMetadataBul" +
+      "kResponse0\001\022W\n\016DeleteMetadata\022!.didmeta." +
+      "v1.DeleteMetadataRequest\032\".didmeta.v1.De" +
+      "leteMetadataResponse\022G\n\010ListDids\022\033.didme" +
+      "ta.v1.ListDidsRequest\032\034.didmeta.v1.ListD" +
+      "idsResponse0\001\022H\n\tCountDids\022\034.didmeta.v1." +
+      "CountDidsRequest\032\035.didmeta.v1.CountDidsR" +
+      "esponse\022N\n\013ListPlugins\022\036.didmeta.v1.List" +
+      "PluginsRequest\032\037.didmeta.v1.ListPluginsR" +
+      "esponseBJ\n\016org.didmeta.v1P\001Z6github.com/" +
+      "didmeta/didmeta/gen/go/didmeta/v1;didmet" +
+      "av1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -343,13 +347,13 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
     internal_static_didmeta_v1_ListDidsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_ListDidsRequest_descriptor,
-        new java.lang.String[] { "Scope", "Filter", "Type", "Long", "Recursive", "Limit", "IgnoreCase", "PageToken", "MetadataKeys", "BatchSize", });
+        new java.lang.String[] { "Scope", "Filter", "Type", "Long", "Recursive", "Limit", "IgnoreCase", "PageToken", "MetadataKeys", "BatchSize", "Format", });
     internal_static_didmeta_v1_DidBatch_descriptor =
       getDescriptor().getMessageType(13);
     internal_static_didmeta_v1_DidBatch_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_DidBatch_descriptor,
-        new java.lang.String[] { "Scopes", "Names", "Types", "Bytes", "Lengths", "Metadata", });
+        new java.lang.String[] { "Scopes", "Names", "Types", "Bytes", "Lengths", "Metadata", "ArrowIpc", });
     internal_static_didmeta_v1_MetadataMap_descriptor =
       getDescriptor().getMessageType(14);
     internal_static_didmeta_v1_MetadataMap_fieldAccessorTable = new

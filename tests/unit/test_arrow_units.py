@@ -1,0 +1,104 @@
+"""Arrow pieces without a server: typed metadata columns, cross-batch unification, the Flight settings guard."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pytest
+from pydantic import ValidationError
+
+from didmeta.client.arrow import to_table
+from didmeta.identifiers import DidKey
+from didmeta.server.config import Settings
+from didmeta.server.query.arrow import JSON_FALLBACK, metadata_array, record_batch
+from didmeta.values import MetaValue
+
+T = datetime(2024, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([1, None, 3], pa.int64()),
+        ([1, 2.5], pa.float64()),
+        ([True, False], pa.bool_()),
+        (["a", None], pa.string()),
+        ([T, None], pa.timestamp("us", tz="UTC")),
+        ([[1, 2], [], None], pa.list_(pa.int64())),
+        ([["a"], [1]], pa.list_(pa.string())),
+        ([1, "a"], pa.string()),
+        ([{"x": 1}], pa.string()),
+        ([None, None], pa.null()),
+    ],
+)
+def test_metadata_column_types(values: list[MetaValue], expected: pa.DataType) -> None:
+    assert metadata_array(pa, values).type == expected
+
+
+def _batch(values: Sequence[MetaValue]) -> pa.RecordBatch:
+    rows = [("s", f"n{i}", "F", 1, 0, None, "2024-01-02 03:04:05.678901") for i in range(len(values))]
+
+    def lookup(keys: Sequence[DidKey], wanted: Sequence[str]) -> dict[str, list[MetaValue]]:
+        return {"k": list(values)}
+
+    return record_batch(rows, ["k"], lookup)
+
+
+def test_record_batch_core_columns() -> None:
+    batch = _batch([1])
+    assert batch.column("type").to_pylist() == ["FILE"]
+    assert batch.column("created_at").to_pylist() == [T]
+    assert batch.schema.field("scope").type == pa.dictionary(pa.int32(), pa.string())
+
+
+def test_mixed_values_fall_back_to_json_text() -> None:
+    batch = _batch([1, "1", T, [1, "a"]])
+    assert batch.schema.field("k").metadata == JSON_FALLBACK
+    assert batch.column("k").to_pylist() == ["1", '"1"', '{"$ts":"2024-01-02T03:04:05.678901Z"}', '[1,"a"]']
+
+
+def test_batches_of_other_types_unify_like_one_batch() -> None:
+    values: list[MetaValue] = [None, 1, 2.5, "x", [1], None]
+    whole = to_table([_batch(values)], ["k"])
+    parts = to_table([_batch(values[i : i + 2]) for i in range(0, len(values), 2)], ["k"])
+    assert parts.schema == whole.schema
+    assert parts.column("k").to_pylist() == whole.column("k").to_pylist()
+    numbers = to_table([_batch([None]), _batch([1]), _batch([2.5])], ["k"])
+    assert numbers.schema.field("k").type == pa.float64() and numbers.column("k").to_pylist() == [None, 1.0, 2.5]
+
+
+def test_empty_listing_has_the_columns() -> None:
+    assert to_table([], ["k"]).column_names == ["scope", "name", "type", "bytes", "length", "events", "created_at", "k"]
+
+
+def test_flight_needs_local_auth_on_loopback() -> None:
+    assert Settings.model_validate({"flight_listen": "127.0.0.1:0"}).flight_listen == "127.0.0.1:0"
+    with pytest.raises(ValidationError, match="flight_listen"):
+        Settings.model_validate({"flight_listen": "0.0.0.0:5000"})
+    with pytest.raises(ValidationError, match="flight_listen"):
+        Settings.model_validate(
+            {"flight_listen": "127.0.0.1:5000", "auth": {"mode": "token", "hs256_secret": "s" * 32, "issuers": ["i"]}}
+        )
+    with pytest.raises(ValidationError, match="HOST:PORT"):
+        Settings.model_validate({"flight_listen": "nowhere"})
+
+
+def test_server_without_pyarrow_is_failed_precondition(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from didmeta.errors import FailedPrecondition
+    from didmeta.server.query import arrow
+
+    real = importlib.import_module
+
+    def without_pyarrow(name: str, package: str | None = None) -> object:
+        if name == "pyarrow":
+            raise ImportError(name)
+        return real(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", without_pyarrow)
+    with pytest.raises(FailedPrecondition, match=r"didmeta\[arrow\]") as raised:
+        arrow.require_pyarrow()
+    assert raised.value.reason == "ARROW_UNAVAILABLE"
