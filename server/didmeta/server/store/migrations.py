@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 
-from didmeta.server.store.schema import INDEXED_COLUMNS, metadata, schema_version
+from didmeta.server.store.schema import INDEXED_COLUMNS, embargoes, history, metadata, schema_version
 
 Step = Callable[[Connection], None]
 
@@ -44,11 +44,17 @@ def _v4_covering_column_indexes(conn: Connection) -> None:
         )
 
 
+def _v5_embargo_and_history(conn: Connection) -> None:
+    """The embargo table and the audit history (with its indexes)."""
+    metadata.create_all(conn, tables=[embargoes, history])
+
+
 MIGRATIONS: list[tuple[int, str, Step]] = [
     (1, "initial catalogue", _v1_initial),
     (2, "GIN index on JSON metadata", _v2_json_gin),
     (3, "scope-first indexes on optimised columns", _v3_scope_first_indexes),
     (4, "covering indexes on optimised columns", _v4_covering_column_indexes),
+    (5, "embargoes and audit history", _v5_embargo_and_history),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 
