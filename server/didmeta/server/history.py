@@ -42,6 +42,9 @@ _ABSENT: Any = object()
 _PRUNE_EVERY_SECONDS = 3600.0
 _INSERT_CHUNK = 5000
 
+#: The call metadata a client may send its own request id in.
+REQUEST_ID_HEADER = "x-request-id"
+
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("didmeta_request_id")
 
 

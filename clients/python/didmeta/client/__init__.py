@@ -2,7 +2,17 @@
 
 from didmeta.client._client import DEFAULT_SERVER, Client, as_key
 from didmeta.client.errors import from_rpc_error
-from didmeta.client.models import DidInfo, DidRow, LoadChunk, LoadResult, NewDid, PluginInfo, Scope
+from didmeta.client.models import (
+    DidInfo,
+    DidRow,
+    EmbargoInfo,
+    HistoryEvent,
+    LoadChunk,
+    LoadResult,
+    NewDid,
+    PluginInfo,
+    Scope,
+)
 from didmeta.errors import (
     AlreadyExists,
     DidmetaError,
@@ -21,7 +31,9 @@ __all__ = [
     "DidInfo",
     "DidRow",
     "DidmetaError",
+    "EmbargoInfo",
     "FailedPrecondition",
+    "HistoryEvent",
     "InvalidArgument",
     "LoadChunk",
     "LoadResult",

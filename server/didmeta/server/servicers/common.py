@@ -15,6 +15,7 @@ from didmeta.server.access.identity import Identity, current_identity
 from didmeta.server.auth import Authenticator
 from didmeta.server.config import Settings
 from didmeta.server.dispatcher import Dispatcher
+from didmeta.server.history import REQUEST_ID_HEADER, accept_request_id
 from didmeta.server.store.catalog import DidRecord
 from didmeta.v1 import did_pb2
 from didmeta.wire import DID_TYPE_TO_WIRE
@@ -32,6 +33,7 @@ class ServicerBase:
     async def authenticate(self, context: grpc.aio.ServicerContext[Any, Any]) -> Identity:
         identity = await self.authenticator.identify(context)
         caller.set(identity)
+        accept_request_id(dict(context.invocation_metadata() or ()).get(REQUEST_ID_HEADER))
         return identity
 
     @staticmethod
