@@ -283,3 +283,38 @@ def test_attach_after_embargo_hides_new_child_and_expiry_reveals(world: World, c
         assert world.listing("label=late") == ["E:late"]
     finally:
         current_identity.reset(token)
+
+
+def test_history_honours_embargo(world: World) -> None:
+    token = current_identity.set(STRANGER)
+    try:
+        with pytest.raises(NotFound) as hidden:
+            list(world.dispatcher.list_history(world.key("E:d1")))
+        assert hidden.value.message == f"DID {world.key('E:d1')} does not exist"
+        assert [e.action for batch in world.dispatcher.list_history(world.key("E:d2")) for e in batch][:1] == ["add"]
+    finally:
+        current_identity.reset(token)
+    token = current_identity.set(OWNER)
+    try:
+        actions = [e.action for batch in world.dispatcher.list_history(world.key("E:d1")) for e in batch]
+        assert actions[0] == "add" and "embargo_set" in actions
+    finally:
+        current_identity.reset(token)
+
+
+def test_history_of_metadata_in_the_plugin_under_test(conformance: Conformance) -> None:
+    """Old values come from the owning plugin (external backends too), in the same request."""
+    scope = f"hist{next(_scopes)}"
+    with conformance.client() as client:
+        client.add_scope(scope)
+        did = f"{scope}:f"
+        client.add_did(did, "file", metadata={"label": "one"})
+        client.set_metadata(did, {"label": "two", "extra": 3})
+        client.delete_metadata(did, ["label"])
+        events = [(e.action, e.key, e.old, e.new) for e in client.list_history(did)]
+    assert events == [
+        ("add", None, None, {"label": "one"}),
+        ("set", "extra", None, 3),
+        ("set", "label", "one", "two"),
+        ("unset", "label", "two", None),
+    ]

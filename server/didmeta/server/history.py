@@ -187,9 +187,9 @@ class History:
 def metadata_changes(
     did: DidKey, before: dict[str, MetaValue], after: dict[str, MetaValue | None], action: str = "set"
 ) -> list[Change]:
-    """A `set` (or `unset`) change per key whose value differs; `after` None means the key is removed."""
+    """A `set` (or `unset`) change per key whose value differs, by key; `after` None means the key is removed."""
     changes: list[Change] = []
-    for name, new in after.items():
+    for name, new in sorted(after.items()):
         old = before.get(name, _ABSENT)
         if old is _ABSENT:
             old = None

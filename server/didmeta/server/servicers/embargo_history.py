@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -19,6 +19,14 @@ from didmeta.v1 import did_service_pb2
 from didmeta.wire import did_key_to_wire, value_to_wire
 
 Context = grpc.aio.ServicerContext[Any, Any]
+
+
+def naive_utc(message: Any, field: str) -> datetime:
+    """A wire Timestamp as naive UTC (as stored); INVALID_ARGUMENT naming `field` if out of range."""
+    try:
+        return message.ToDatetime()  # type: ignore[no-any-return]
+    except (ValueError, OverflowError) as error:
+        raise InvalidArgument.for_field(field, f"not a valid time: {error}") from None
 
 
 def embargo_to_wire(record: Embargo, out: did_service_pb2.Embargo) -> None:
@@ -52,7 +60,7 @@ class EmbargoHistoryMethods(ServicerBase):
         key = did_key(request.did, "did")
         if not request.HasField("until"):
             raise InvalidArgument.for_field("until", "give the time the embargo ends")
-        until = request.until.ToDatetime()  # naive UTC, as stored
+        until = naive_utc(request.until, "until")
         record = await self.run(self.dispatcher.set_embargo, key, until, request.recursive, caller.get().account)
         response = did_service_pb2.SetEmbargoResponse()
         embargo_to_wire(record, response.embargo)
@@ -77,7 +85,7 @@ class EmbargoHistoryMethods(ServicerBase):
     ) -> AsyncIterator[did_service_pb2.ListHistoryResponse]:
         key = did_key(request.did, "did")
         name = validate_key(request.key, "key") if request.key else None
-        since = request.since.ToDatetime() if request.HasField("since") else None
+        since = naive_utc(request.since, "since") if request.HasField("since") else None
         pages = self.dispatcher.list_history(key, name, since, self.settings.batch_size)
         sentinel: Any = object()
         while True:
