@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, select
 
 from didmeta.identifiers import DidKey
 from didmeta.server.access.identity import current_identity
@@ -41,6 +41,7 @@ ACTIONS = frozenset(
 _ABSENT: Any = object()
 _PRUNE_EVERY_SECONDS = 3600.0
 _INSERT_CHUNK = 5000
+_COLUMNS = ("at", "account", "request_id", "scope", "name", "action", "key", "old_value", "new_value")
 
 #: The call metadata a client may send its own request id in.
 REQUEST_ID_HEADER = "x-request-id"
@@ -118,22 +119,16 @@ class History:
         identity = current_identity.get(None)
         account = identity.account if identity is not None else "(internal)"
         rid, now = request_id(), utcnow()
+        dialect = conn.dialect.name
+        # Driver-level executemany (as catalog.insert_rows): the bulk-load path writes one row per DID.
+        at: Any = now.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else now
+        placeholder = "?" if dialect == "sqlite" else "%s"
+        sql = f"INSERT INTO history ({', '.join(_COLUMNS)}) VALUES ({', '.join([placeholder] * len(_COLUMNS))})"
         rows = [
-            {
-                "at": now,
-                "account": account,
-                "request_id": rid,
-                "scope": c.did.scope,
-                "name": c.did.name,
-                "action": c.action,
-                "key": c.key,
-                "old_value": _dump(c.old),
-                "new_value": _dump(c.new),
-            }
-            for c in changes
+            (at, account, rid, c.did.scope, c.did.name, c.action, c.key, _dump(c.old), _dump(c.new)) for c in changes
         ]
         for start in range(0, len(rows), _INSERT_CHUNK):
-            conn.execute(insert(history), rows[start : start + _INSERT_CHUNK])
+            conn.exec_driver_sql(sql, rows[start : start + _INSERT_CHUNK])
         self.maybe_prune(conn)
 
     def maybe_prune(self, conn: Connection) -> int:
