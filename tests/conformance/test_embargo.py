@@ -318,3 +318,36 @@ def test_history_of_metadata_in_the_plugin_under_test(conformance: Conformance) 
         ("set", "label", "one", "two"),
         ("unset", "label", "two", None),
     ]
+
+
+def test_writes_treat_an_embargoed_did_as_missing(world: World, conformance: Conformance) -> None:
+    """A caller who may not see a DID cannot write to it either, nor reach it through recursion."""
+    with conformance.client() as client:
+        client.add_did(f"{world.e}:wd", "dataset")
+        client.add_did(f"{world.e}:wf", "file")
+        client.attach(f"{world.e}:wd", [f"{world.e}:wf"])
+        client.set_embargo(f"{world.e}:wf", datetime.now(UTC) + timedelta(days=1))
+    hidden, missing = world.key("E:wf"), world.key("E:nope")
+    token = current_identity.set(STRANGER)
+    try:
+        for write in (
+            lambda key: world.dispatcher.set_metadata([(key, {"label": "x"})]),
+            lambda key: world.dispatcher.delete_metadata(key, ["label"]),
+            lambda key: world.dispatcher.delete_dids([key]),
+            lambda key: world.dispatcher.attach([(world.key("E:wd"), key)]),
+            lambda key: world.dispatcher.set_embargo(key, datetime(2099, 1, 1), False, "carol"),
+        ):
+            with pytest.raises(NotFound) as hidden_error:
+                write(hidden)
+            with pytest.raises(NotFound) as missing_error:
+                write(missing)
+            assert hidden_error.value.message.replace(str(hidden), "X") == missing_error.value.message.replace(
+                str(missing), "X"
+            )
+        # Recursive metadata on the visible parent leaves the hidden child alone.
+        world.dispatcher.set_metadata([(world.key("E:wd"), {"label": "rec"})], recursive=True)
+    finally:
+        current_identity.reset(token)
+    with conformance.client() as client:
+        assert client.get_metadata(f"{world.e}:wd", "ALL")["label"] == "rec"
+        assert "label" not in client.get_metadata(f"{world.e}:wf", "ALL")

@@ -339,6 +339,10 @@ class Dispatcher:
         self, conn: Connection, items: Sequence[tuple[DidKey, Metadata]]
     ) -> list[tuple[DidKey, Metadata]]:
         children = catalog.child_types(conn, [did for did, _ in items])
+        viewer = self.viewer()
+        if not viewer.sees_everything:  # children hidden from the caller (embargo) are left alone
+            shown = viewer.visible_keys(conn, [child for kids in children.values() for child in kids])
+            children = {parent: {k: t for k, t in kids.items() if k in shown} for parent, kids in children.items()}
         expanded: dict[DidKey, Metadata] = {}
         for did, metadata in items:
             for target in (did, *sorted(children.get(did, {}))):
