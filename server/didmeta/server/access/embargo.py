@@ -6,12 +6,12 @@ embargo also hides every DID below it, across scopes; the owner (or capability h
 descendant's own scope still sees that descendant.
 
 Visibility is a SQL condition on a (scope, name) pair, added to every listing, count and get query
-(`Viewer.visible`): `NOT IN` a recursive CTE of the hidden DIDs, which starts from the active
-embargoes the caller is not exempt from and walks down `contents` below the recursive ones. Because it
-is computed at query time, a DID attached below a recursive embargo after it was set is hidden at
-once, a detached one visible at once, and an embargo whose `until` has passed matches nothing: the DID
-is visible with nobody acting. With no embargo rows the CTE is empty; for admins (and in-process
-callers with no identity) there is no condition at all.
+(`Viewer.visible`): `NOT IN` (PostgreSQL) / `NOT EXISTS` (SQLite) over a recursive CTE of the hidden
+DIDs, which starts from the active embargoes the caller is not exempt from and walks down `contents`
+below the recursive ones. Because it is computed at query time, a DID attached below a recursive
+embargo after it was set is hidden at once, a detached one visible at once, and an embargo whose
+`until` has passed matches nothing: the DID is visible with nobody acting. With no embargo rows the
+CTE is empty; for admins (and in-process callers with no identity) there is no condition at all.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CTE, ColumnElement, Connection, delete, literal, or_, select, true, tuple_
+from sqlalchemy import CTE, ColumnElement, Connection, delete, exists, literal, or_, select, true, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from didmeta.errors import InvalidArgument, NotFound
@@ -109,12 +109,18 @@ class Viewer:
         if self.sees_everything:
             return true()
         hidden = self.hidden()
-        # An uncorrelated NOT IN: PostgreSQL hashes the hidden set once (a correlated NOT EXISTS under
-        # the OR would be a subplan per row); SQLite builds an ephemeral index on it.
-        return or_(
-            self.exempt(scope_column),
-            tuple_(scope_column, name_column).not_in(select(hidden.c.scope, hidden.c.name)),
-        )
+        if self.dialect == "postgresql":
+            # An uncorrelated NOT IN: hashed once (a correlated NOT EXISTS under the OR is a subplan per row).
+            not_hidden: ColumnElement[bool] = tuple_(scope_column, name_column).not_in(
+                select(hidden.c.scope, hidden.c.name)
+            )
+        else:
+            # SQLite: a correlated NOT EXISTS probes an automatic index on the materialised CTE (a row-value
+            # NOT IN over the recursive CTE measured some 250 times slower on 100k DIDs).
+            not_hidden = ~exists(
+                select(hidden.c.scope).where(hidden.c.scope == scope_column, hidden.c.name == name_column)
+            )
+        return or_(self.exempt(scope_column), not_hidden)
 
     # --- look-ups ---------------------------------------------------------------------------------
     def visible_keys(self, conn: Connection, keys: Iterable[DidKey]) -> set[DidKey]:
