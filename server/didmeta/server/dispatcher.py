@@ -141,13 +141,7 @@ class Dispatcher:
 
     def require_visible(self, conn: Connection, keys: Sequence[DidKey]) -> None:
         """NOT_FOUND, as for a missing DID, for the first key that is missing or embargoed for the caller."""
-        viewer = self.viewer()
-        if viewer.sees_everything:
-            return
-        shown = viewer.visible_keys(conn, keys)
-        for key in keys:
-            if key not in shown:
-                raise embargo.not_found(key)
+        self.viewer().require_visible(conn, keys)
 
     def _current_values(self, conn: Connection, items: Sequence[tuple[DidKey, Metadata]]) -> dict[DidKey, Metadata]:
         """The present values of the keys about to change, read from their owners (for the history)."""
@@ -291,9 +285,8 @@ class Dispatcher:
             catalog.get_did(uow.conn, key)
             previous = embargo.get(uow.conn, key)
             record = embargo.put(uow.conn, key, until, recursive, account)
-            old = None if previous is None else {"until": previous.until, "recursive": previous.recursive}
-            new = {"until": record.until, "recursive": record.recursive}
-            self.history.record(uow.conn, [Change(key, "embargo_set", old=old, new=new)])  # type: ignore[arg-type]
+            old = None if previous is None else embargo.as_value(previous)
+            self.history.record(uow.conn, [Change(key, "embargo_set", old=old, new=embargo.as_value(record))])
             return record
 
         return self._write(work)
@@ -304,8 +297,7 @@ class Dispatcher:
             catalog.get_did(uow.conn, key)
             previous = embargo.remove(uow.conn, key)
             if previous is not None:
-                old = {"until": previous.until, "recursive": previous.recursive}
-                self.history.record(uow.conn, [Change(key, "embargo_clear", old=old)])  # type: ignore[arg-type]
+                self.history.record(uow.conn, [Change(key, "embargo_clear", old=embargo.as_value(previous))])
             return previous
 
         return self._write(work)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import CTE, ColumnElement, Connection, delete, exists, literal, or_, select, true, tuple_
@@ -31,6 +31,7 @@ from didmeta.plugins.sql_conditions import pattern_match
 from didmeta.server.access.identity import Identity, current_identity
 from didmeta.server.store.catalog import keys_in, utcnow
 from didmeta.server.store.schema import contents, dids, embargoes, scopes
+from didmeta.values import MetaValue
 
 #: Capabilities that let a caller see embargoed DIDs of the scopes they cover.
 SEEING_RIGHTS = ("didmeta.embargo.read", "didmeta.admin")
@@ -46,6 +47,11 @@ class Embargo:
     recursive: bool
     account: str
     created_at: datetime
+
+
+def as_value(record: Embargo) -> MetaValue:
+    """The embargo as a metadata value (the audit history's old/new value): {until, recursive}."""
+    return {"until": record.until.replace(tzinfo=UTC), "recursive": record.recursive}
 
 
 def caller() -> Identity | None:
@@ -135,25 +141,18 @@ class Viewer:
             found.update(DidKey(*row) for row in conn.execute(query))
         return found
 
-    def hidden_among(self, conn: Connection, keys: Sequence[DidKey]) -> set[DidKey]:
-        """The keys that exist but are hidden from this caller (none for admins, without a query)."""
-        if self.sees_everything or not keys:
-            return set()
-        wanted = list(dict.fromkeys(keys))
-        hidden: set[DidKey] = set()
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            query = select(dids.c.scope, dids.c.name).where(
-                keys_in(dids.c.scope, dids.c.name, chunk), ~self.visible(dids.c.scope, dids.c.name)
-            )
-            hidden.update(DidKey(*row) for row in conn.execute(query))
-        return hidden
-
     def require_visible(self, conn: Connection, keys: Sequence[DidKey]) -> None:
-        """NOT_FOUND, worded as for a missing DID, for the first key hidden from this caller."""
-        hidden = self.hidden_among(conn, keys)
+        """NOT_FOUND, worded as for a missing DID, for the first of `keys` that is missing or hidden.
+
+        Missing and hidden DIDs are checked together, in request order, so that which DID an error
+        names cannot tell a hidden one from a missing one. Admins: no query (the catalogue's own
+        existence checks answer for missing DIDs).
+        """
+        if self.sees_everything or not keys:
+            return
+        shown = self.visible_keys(conn, keys)
         for key in keys:
-            if key in hidden:
+            if key not in shown:
                 raise not_found(key)
 
 
