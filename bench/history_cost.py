@@ -40,7 +40,7 @@ class NoHistory(History):
 
 def load(url: str, n: int, history: History) -> float:
     store = Store(url)
-    dispatcher = Dispatcher(store, [DidColumnPlugin({}, store), JsonColumnPlugin({}, store)], history)
+    dispatcher = Dispatcher(store, [DidColumnPlugin({}, store), JsonColumnPlugin({}, store)], history=history)
     dispatcher.start()
     try:
         return _load(dispatcher, n)

@@ -5,6 +5,7 @@
     ├── NotFound                      NOT_FOUND          scope, DID, key
     ├── AlreadyExists                 ALREADY_EXISTS     scope, DID, attachment
     ├── FailedPrecondition            FAILED_PRECONDITION closed collection, intrinsic key, cycle
+    ├── Aborted                       ABORTED            a concurrent change won (deadlock, serialization); retry
     ├── PermissionDenied              PERMISSION_DENIED
     ├── Unauthenticated               UNAUTHENTICATED
     ├── ResourceExhausted             RESOURCE_EXHAUSTED request too large
@@ -101,6 +102,14 @@ class FailedPrecondition(DidmetaError):
     default_reason = "FAILED_PRECONDITION"
 
 
+class Aborted(DidmetaError):
+    """A concurrent request conflicted with this one (deadlock, serialization failure) and the server's own
+    retries did not resolve it; nothing was changed and the whole request may be retried."""
+
+    code = grpc.StatusCode.ABORTED
+    default_reason = "CONCURRENT_MODIFICATION"
+
+
 class PermissionDenied(DidmetaError):
     """The caller may not do this."""
 
@@ -162,6 +171,7 @@ ERROR_CLASSES: tuple[type[DidmetaError], ...] = (
     NotFound,
     AlreadyExists,
     FailedPrecondition,
+    Aborted,
     PermissionDenied,
     Unauthenticated,
     ResourceExhausted,

@@ -30,15 +30,26 @@ def _toml_value(value: Any) -> str:
     raise TypeError(value)
 
 
+def _toml_key(key: str) -> str:
+    return key if key.replace("_", "").replace("-", "").isalnum() else json.dumps(key)
+
+
+def _toml_table(lines: list[str], prefix: str, table: Mapping[str, Any]) -> None:
+    """Scalars of `table` first (None: left out), then each nested mapping as its own `[prefix.key]` table."""
+    for key, value in table.items():
+        if value is not None and not isinstance(value, Mapping):
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
+    for key, value in table.items():
+        if isinstance(value, Mapping):
+            name = f"{prefix}.{_toml_key(key)}" if prefix else _toml_key(key)
+            lines.append(f"\n[{name}]")
+            _toml_table(lines, name, value)
+
+
 def write_config(path: Path, settings: Mapping[str, Any]) -> Path:
-    """A TOML config file from a flat mapping plus a `plugin_options` table of tables."""
+    """A TOML config file from a mapping; nested mappings (`plugin_options`, `auth`, `tls`) become tables."""
     lines: list[str] = []
-    for key, value in settings.items():
-        if key != "plugin_options":
-            lines.append(f"{key} = {_toml_value(value)}")
-    for plugin, options in settings.get("plugin_options", {}).items():
-        lines.append(f"\n[plugin_options.{plugin}]")
-        lines.extend(f"{k} = {_toml_value(v)}" for k, v in options.items())
+    _toml_table(lines, "", settings)
     path.write_text("\n".join(lines) + "\n")
     return path
 

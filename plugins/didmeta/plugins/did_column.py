@@ -97,7 +97,7 @@ class DidColumnPlugin(RelationalPlugin):
     def set_many(self, uow: UnitOfWork, items: Sequence[tuple[DidKey, Metadata]]) -> None:
         now = naive_utc(datetime.now(UTC))
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-        for did, metadata in items:
+        for did, metadata in sorted(items, key=lambda item: item[0]):  # canonical (scope, name) order
             values = self._column_values(metadata, f"metadata[{did}]")
             if values:
                 by_columns[tuple(sorted(values))].append({"_scope": did.scope, "_name": did.name, **values})

@@ -60,7 +60,7 @@ class JsonColumnPlugin(RelationalPlugin):
             chunk = keys[start : start + _CHUNK]
             query = select(dids.c.scope, dids.c.name, dids.c.meta).where(keys_in(dids.c.scope, dids.c.name, chunk))
             if lock and self.store.dialect == "postgresql":
-                query = query.with_for_update()
+                query = query.order_by(dids.c.scope, dids.c.name).with_for_update(key_share=True)
             for scope, name, meta in conn.execute(query):
                 documents[DidKey(scope, name)] = dict(meta or {})
         return documents
@@ -79,7 +79,7 @@ class JsonColumnPlugin(RelationalPlugin):
         )
 
     def set_many(self, uow: UnitOfWork, items: Sequence[tuple[DidKey, Metadata]]) -> None:
-        documents = self._read(uow.conn, [did for did, _ in items], lock=True)
+        documents = self._read(uow.conn, sorted(did for did, _ in items), lock=True)  # canonical order
         for did, metadata in items:
             document = documents.setdefault(did, {})
             for key, value in metadata.items():

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from didmeta.errors import InvalidArgument
@@ -34,10 +34,42 @@ class TlsSettings(BaseModel):
 
 
 class AuthSettings(BaseModel):
-    """Who the caller is. `local`: every call runs as `local_account` (an admin), no token needed."""
+    """Who the caller is and what it may do (docs/security.md).
 
-    mode: Literal["local"] = "local"
+    `local`: every call runs as `local_account` (an admin), no token needed; loopback only unless
+    `insecure_open`. `token`: a bearer JWT in the `authorization` metadata (HS256 with `hs256_secret`,
+    RS256/ES256 with keys from `jwks_file` or `jwks_url`). `mtls`: the client certificate's subject
+    (needs `tls.client_ca_file`).
+    """
+
+    mode: Literal["local", "token", "mtls"] = "local"
     local_account: str = "root"
+    insecure_open: bool = False
+    hs256_secret: SecretStr | None = None
+    jwks_file: Path | None = None
+    jwks_url: str | None = None
+    jwks_min_refresh_seconds: float = Field(default=30.0, ge=0)
+    jwks_max_age_seconds: float = Field(default=3600.0, gt=0)
+    issuers: list[str] = Field(default_factory=list)
+    audience: str = "didmeta"
+    leeway_seconds: float = Field(default=60.0, ge=0)
+    account_claim: str = "sub"
+    scope_claim: str = "scope"
+    identity_map: dict[str, str] = Field(default_factory=dict)
+    require_mapped_identity: bool = False
+    admin_accounts: list[str] = Field(default_factory=list)
+    admin_claim: str | None = None
+    admin_claim_value: str = "true"
+    read_restricted_scopes: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_token_keys(self) -> AuthSettings:
+        if self.mode == "token":
+            if self.hs256_secret is None and self.jwks_file is None and self.jwks_url is None:
+                raise ValueError("auth.mode = token needs auth.hs256_secret, auth.jwks_file or auth.jwks_url")
+            if not self.issuers:
+                raise ValueError("auth.mode = token needs auth.issuers (the trusted token issuers)")
+        return self
 
 
 class Settings(BaseSettings):
@@ -61,6 +93,9 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(5000, ge=1, le=20000, description="Cap on a client's batch_size")
     first_batch_size: int = Field(100, ge=1, description="Size of the first message, for time to first result")
     max_request_items: int = Field(100_000, ge=1, description="Items one unary request may carry")
+    write_attempts: int = Field(
+        6, ge=1, le=50, description="Runs of a write request that lost a deadlock or serialization race (PostgreSQL)"
+    )
     max_message_bytes: int = Field(16 * 1024 * 1024, ge=4 * 1024 * 1024, description="gRPC max message size")
     max_connection_age_seconds: float | None = Field(
         None, description="Close connections after this age so clients rebalance (mesh-friendly)"
@@ -81,6 +116,12 @@ class Settings(BaseSettings):
         if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
             raise ValueError(f"listen must be HOST:PORT with a port from 0 to 65535, not {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _check_mtls(self) -> Settings:
+        if self.auth.mode == "mtls" and (self.tls is None or self.tls.client_ca_file is None):
+            raise ValueError("auth.mode = mtls needs tls.cert_file, tls.key_file and tls.client_ca_file")
+        return self
 
     @field_validator("plugins", mode="before")
     @classmethod

@@ -2,7 +2,8 @@
 
 Every public method is synchronous and runs in a worker thread. A write request is one unit of
 work: the catalogue transaction shared by the relational plugins, and compensations for the
-external ones, so a request takes effect in full or not at all.
+external ones, so a request takes effect in full or not at all. A unit of work that loses a
+deadlock or serialization race runs again in full (`store.failures.retrying`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from didmeta.server.query.stream import QueryStream, RowStream
 from didmeta.server.store import catalog
 from didmeta.server.store.catalog import DidRecord, NewDidSpec, ScopeRecord
 from didmeta.server.store.engine import Store
+from didmeta.server.store.failures import RetryPolicy, retrying
 from didmeta.values import Metadata, MetaValue, check_value
 
 log = logging.getLogger(__name__)
@@ -58,19 +60,28 @@ class LoadResult:
 class Dispatcher:
     """The one entry point of the servicers into the catalogue and the plugins."""
 
-    def __init__(self, store: Store, plugins: Sequence[MetadataPlugin], history: History | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        plugins: Sequence[MetadataPlugin],
+        retry: RetryPolicy | None = None,
+        history: History | None = None,
+    ) -> None:
         if not plugins or not isinstance(plugins[0], DidColumnPlugin):
             raise InvalidArgument.for_field("plugins", "DID_COLUMN must be the first plugin")
         self.store = store
         self.plugins = list(plugins)
         self.did_column: DidColumnPlugin = plugins[0]
         self.planner = Planner(store.dialect, self.plugins)
+        self.retry = retry or RetryPolicy()
         self.history = history or History()
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store) -> Dispatcher:
         plugins = [load_plugin_class(name)(settings.plugin_options.get(name, {}), store) for name in settings.plugins]
-        return cls(store, plugins, History(settings.history_retention_days))
+        return cls(
+            store, plugins, RetryPolicy(attempts=settings.write_attempts), History(settings.history_retention_days)
+        )
 
     def start(self) -> None:
         self.store.migrate()
@@ -170,6 +181,10 @@ class Dispatcher:
 
     # --- units of work --------------------------------------------------------------------------
     def _write(self, work: Callable[[UnitOfWork], T]) -> T:
+        """Run `work` as one unit of work; again in full (bounded) if it loses a race with another writer."""
+        return retrying(lambda: self._write_once(work), self.retry)
+
+    def _write_once(self, work: Callable[[UnitOfWork], T]) -> T:
         uow: UnitOfWork | None = None
         try:
             with self.store.write() as conn:
@@ -185,6 +200,9 @@ class Dispatcher:
             raise
 
     def _apply_metadata(self, uow: UnitOfWork, items: Sequence[tuple[DidKey, Metadata]]) -> None:
+        # Lock every target row in the canonical order first: each plugin then writes in any order
+        # without deadlocking a concurrent bulk write over the same DIDs (PostgreSQL).
+        catalog.lock_dids(uow.conn, [did for did, _ in items])
         for name, share in self.split_by_owner(items).items():
             self.plugin_named(name).set_many(uow, share)
 
@@ -255,6 +273,7 @@ class Dispatcher:
 
     def set_status(self, key: DidKey, is_open: bool) -> DidRecord:
         def work(uow: UnitOfWork) -> DidRecord:
+            catalog.lock_graph(uow.conn)  # re-entrant; taken first so `before` is what set_status changes
             self.require_visible(uow.conn, [key])
             before = catalog.get_did(uow.conn, key)
             record = catalog.set_status(uow.conn, key, is_open)
@@ -266,6 +285,7 @@ class Dispatcher:
 
     def delete_dids(self, keys: Sequence[DidKey]) -> int:
         def work(uow: UnitOfWork) -> int:
+            catalog.lock_graph(uow.conn)  # first, before any plugin holds a row lock
             self.require_visible(uow.conn, keys)
             catalog.require_dids(uow.conn, keys)
             old = self._read_metadata(uow.conn, keys, ALL_PLUGINS)
@@ -355,6 +375,7 @@ class Dispatcher:
             self.require_visible(uow.conn, dids_)
             catalog.require_dids(uow.conn, dids_)
             targets = self._with_children(uow.conn, checked) if recursive else checked
+            catalog.lock_dids(uow.conn, [did for did, _ in targets])  # old values read under the row locks
             before = self._current_values(uow.conn, targets)
             self._apply_metadata(uow, targets)
             self.history.record(uow.conn, self._metadata_changes(before, targets))
@@ -372,11 +393,14 @@ class Dispatcher:
 
         def work(uow: UnitOfWork) -> LoadResult:
             result = LoadResult()
+            if attachments:
+                catalog.lock_graph(uow.conn)  # first, before this chunk holds any row lock
             if new_dids:
                 result.created = self._insert_dids(uow, new_dids)
             if checked:
                 self.require_visible(uow.conn, [did for did, _ in checked])
                 catalog.require_dids(uow.conn, [did for did, _ in checked])
+                catalog.lock_dids(uow.conn, [did for did, _ in checked])  # old values read under the row locks
                 before = self._current_values(uow.conn, checked)
                 self._apply_metadata(uow, checked)
                 self.history.record(uow.conn, self._metadata_changes(before, checked))

@@ -3,7 +3,8 @@
 `as_didmeta_error` maps anything raised below a servicer to the error hierarchy (driver errors
 of the catalogue database narrowly, everything else as INTERNAL, logged with its traceback);
 `to_grpc_status` renders it as a google.rpc.Status with ErrorInfo and BadRequest details;
-`guarded` wraps every servicer method so that no traceback ever reaches a client.
+`guarded` wraps every servicer method: it authenticates the caller, checks its rights for the RPC
+(`didmeta.server.access.rights`), and makes sure no traceback ever reaches a client.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from didmeta.errors import (
     InternalError,
     Unavailable,
 )
+from didmeta.server.store.failures import as_aborted, connection_lost
 
 log = logging.getLogger("didmeta.server.status")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,9 +50,17 @@ def as_didmeta_error(error: BaseException) -> DidmetaError:
         return FailedPrecondition(
             "the request conflicts with a concurrent change; retry it", reason="CONCURRENT_MODIFICATION"
         )
-    if isinstance(error, sa_exc.OperationalError) and "interrupt" in str(error).lower():
+    aborted = as_aborted(error)
+    if aborted is not None:
+        # A deadlock or serialization failure that outlived the dispatcher's retries: the database is
+        # up and nothing was changed, so ABORTED (retry the request), not UNAVAILABLE.
+        return aborted
+    if isinstance(error, sa_exc.OperationalError) and (
+        "interrupt" in str(error).lower() or getattr(error.orig, "sqlstate", None) == "57014"
+    ):
         return Cancelled("the query was interrupted")
-    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.DisconnectionError):
+    if connection_lost(error):
+        # Only a database that cannot be reached is an outage; a failing statement is a bug (INTERNAL, below).
         log.warning("catalogue database unavailable: %s", error)
         return Unavailable("the catalogue database is unavailable", metadata={"backend": "catalogue"})
     log.error("internal error", exc_info=error)
@@ -116,6 +126,7 @@ def guarded(method: F) -> F:
         async def stream_wrapper(self: Any, request: Any, context: Any) -> AsyncIterator[Any]:
             try:
                 await self.authenticate(context)
+                request = await self.authorize(method.__name__, request)
                 async for item in method(self, request, context):
                     yield item
             except (asyncio.CancelledError, grpc.aio.AbortError):
@@ -129,6 +140,7 @@ def guarded(method: F) -> F:
     async def unary_wrapper(self: Any, request: Any, context: Any) -> Any:
         try:
             await self.authenticate(context)
+            request = await self.authorize(method.__name__, request)
             return await method(self, request, context)
         except (asyncio.CancelledError, grpc.aio.AbortError):
             raise

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from didmeta.cli import embargo_history
+from didmeta.cli.connection import client_options, connection_options
 from didmeta.cli.output import EXIT_CODES, EXIT_ERROR, emit_json, emit_table
 from didmeta.client import Client, DidmetaError, LoadChunk, NewDid
 from didmeta.filters.grammar import split_outside
@@ -26,12 +27,13 @@ from didmeta.values import format_value, parse_text_value
 class Context:
     def __init__(self, server: str, as_json: bool, timeout: float) -> None:
         self.server, self.as_json, self.timeout = server, as_json, timeout
+        self.client_options: dict[str, Any] = {}
         self._client: Client | None = None
 
     @property
     def client(self) -> Client:
         if self._client is None:
-            self._client = Client(self.server, timeout=self.timeout)
+            self._client = Client(self.server, timeout=self.timeout, **self.client_options)
         return self._client
 
 
@@ -48,11 +50,13 @@ pass_context = click.make_pass_decorator(Context)
 )
 @click.option("--json", "as_json", is_flag=True, help="Print NDJSON instead of tables.")
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Per-call deadline in seconds.")
+@connection_options
 @click.version_option("0.1.0", prog_name="didmeta")
 @click.pass_context
-def cli(ctx: click.Context, server: str, as_json: bool, timeout: float) -> None:
+def cli(ctx: click.Context, /, server: str, as_json: bool, timeout: float, **connection: Any) -> None:
     """didmeta: DID metadata from the command line."""
     ctx.obj = Context(server, as_json, timeout)
+    ctx.obj.client_options = client_options(**connection)
 
 
 # --- serve ----------------------------------------------------------------------------------------
@@ -72,6 +76,11 @@ def cli(ctx: click.Context, server: str, as_json: bool, timeout: float) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the bound port here once serving (useful with port 0).",
 )
+@click.option(
+    "--insecure-open",
+    is_flag=True,
+    help="Allow auth.mode = local on a non-loopback address (anyone reaching the port is admin).",
+)
 def serve(
     listen: str | None,
     database: str | None,
@@ -79,11 +88,13 @@ def serve(
     plugins: str | None,
     demo_data: bool | None,
     port_file: Path | None,
+    insecure_open: bool,
 ) -> None:
     """Run the didmeta gRPC server."""
     from pydantic import ValidationError
 
     from didmeta.server.app import serve as run_server
+    from didmeta.server.auth import open_local_refusal
     from didmeta.server.config import load_settings
     from didmeta.server.logging_setup import configure_logging
 
@@ -91,6 +102,11 @@ def serve(
         settings = load_settings(config_file, listen=listen, database=database, plugins=plugins, demo_data=demo_data)
     except ValidationError as error:
         raise click.UsageError(f"invalid configuration:\n{error}") from None
+    settings.auth.insecure_open = settings.auth.insecure_open or insecure_open
+    refusal = open_local_refusal(settings)
+    if refusal is not None:
+        click.echo(f"didmeta serve: {refusal}", err=True)
+        sys.exit(2)
     configure_logging(settings.log_level, settings.log_format)
     asyncio.run(run_server(settings, port_file))
 
@@ -470,6 +486,32 @@ def metadata_delete(ctx: Context, did_name: str, keys: Sequence[str]) -> None:
     ctx.client.delete_metadata(did_name, keys)
     if ctx.as_json:
         emit_json({"did": did_name, "deleted": list(keys)})
+
+
+# --- tokens ---------------------------------------------------------------------------------------
+@cli.group()
+def token() -> None:
+    """Issue bearer tokens (HS256, with the server's shared secret)."""
+
+
+@token.command("issue")
+@click.option("--account", required=True, help="The account the token speaks for (its `sub`).")
+@click.option("--scope", "scopes", multiple=True, help="A capability, e.g. didmeta.write:user.alice (repeatable).")
+@click.option("--ttl", default="1h", show_default=True, help="Lifetime: 90s, 15m, 1h, 2d.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="The server's config file, for auth.hs256_secret, issuers and audience (env DIDMETA_CONFIG).",
+)
+def token_issue(account: str, scopes: tuple[str, ...], ttl: str, config_file: Path | None) -> None:
+    """Print a signed token for ACCOUNT with the given capabilities."""
+    from didmeta.server.access.token_issue import issue_token, parse_ttl
+    from didmeta.server.config import load_settings
+
+    capabilities = [item for text in scopes for item in text.split()]
+    settings = load_settings(config_file)
+    click.echo(issue_token(settings.auth, account, capabilities, parse_ttl(ttl)))
 
 
 # --- plugins --------------------------------------------------------------------------------------

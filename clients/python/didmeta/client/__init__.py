@@ -1,6 +1,7 @@
 """The didmeta Python client. `from didmeta.client import Client`."""
 
 from didmeta.client._client import DEFAULT_SERVER, Client, as_key
+from didmeta.client.credentials import TokenSource, tls_credentials
 from didmeta.client.errors import from_rpc_error
 from didmeta.client.models import (
     DidInfo,
@@ -14,6 +15,7 @@ from didmeta.client.models import (
     Scope,
 )
 from didmeta.errors import (
+    Aborted,
     AlreadyExists,
     DidmetaError,
     FailedPrecondition,
@@ -26,6 +28,7 @@ from didmeta.errors import (
 
 __all__ = [
     "DEFAULT_SERVER",
+    "Aborted",
     "AlreadyExists",
     "Client",
     "DidInfo",
@@ -42,8 +45,10 @@ __all__ = [
     "PermissionDenied",
     "PluginInfo",
     "Scope",
+    "TokenSource",
     "Unavailable",
     "Unimplemented",
     "as_key",
     "from_rpc_error",
+    "tls_credentials",
 ]

@@ -6,6 +6,7 @@ reconnects and continues from the last resume token it received, so no DID is lo
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from didmeta.client.credentials import TokenSource
 from didmeta.client.errors import from_rpc_error
 from didmeta.client.models import (
     DidInfo,
@@ -135,13 +137,16 @@ class Client:
         timeout: float | None = 60.0,
         credentials: grpc.ChannelCredentials | None = None,
         token: str | None = None,
+        token_file: str | os.PathLike[str] | None = None,
         resume_attempts: int = 5,
         options: Sequence[tuple[str, Any]] = (),
     ) -> None:
+        """`token` or `token_file` (re-read when it changes) is sent as a bearer token on every call;
+        `credentials` (see `credentials.tls_credentials`) makes the channel TLS or mTLS."""
         self.target = target
         self.timeout = timeout
         self.resume_attempts = resume_attempts
-        self._metadata = (("authorization", f"Bearer {token}"),) if token else ()
+        self.tokens = TokenSource(token, token_file)
         channel_options = [("grpc.max_receive_message_length", 64 * 1024 * 1024), *options]
         self._channel = (
             grpc.secure_channel(target, credentials, options=channel_options)
@@ -150,6 +155,10 @@ class Client:
         )
         self._dids = did_service_pb2_grpc.DidServiceStub(self._channel)
         self._meta = metadata_service_pb2_grpc.MetadataServiceStub(self._channel)
+
+    @property
+    def _metadata(self) -> tuple[tuple[str, str], ...]:
+        return self.tokens.metadata()
 
     def close(self) -> None:
         self._channel.close()

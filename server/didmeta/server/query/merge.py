@@ -145,6 +145,7 @@ class MergedStream:
     ) -> Iterator[Row]:
         statement = select(*self._columns()).where(
             dids.c.suppressed == false(),
+            self.planner.visible(self.query),
             self.viewer.visible(dids.c.scope, dids.c.name),
             self.planner.scope_condition(scope_pattern),
             plan.condition,
@@ -204,7 +205,9 @@ class MergedStream:
             if plans is None:
                 statement = restrict(
                     select(*self._columns()).where(
-                        dids.c.suppressed == false(), self.viewer.visible(dids.c.scope, dids.c.name)
+                        dids.c.suppressed == false(),
+                        self.planner.visible(self.query),
+                        self.viewer.visible(dids.c.scope, dids.c.name),
                     )
                 )
                 yield from self._sql_rows(statement.order_by(dids.c.scope, dids.c.name))

@@ -38,6 +38,7 @@ class ListQuery:
     types: frozenset[DidType]
     recursive: bool = False
     ignore_case: bool = False
+    hidden_scopes: frozenset[str] = frozenset()  # scopes the caller may not read (access.rights)
 
 
 @dataclass
@@ -96,6 +97,11 @@ class Planner:
             return pattern_match(dids.c.scope, scope_pattern, dialect=self.dialect, ignore_case=False)
         return dids.c.scope == scope_pattern
 
+    @staticmethod
+    def visible(query: ListQuery) -> ColumnElement[bool]:
+        """Leave out the scopes the caller may not read (compiled into the query, never filtered after)."""
+        return dids.c.scope.not_in(sorted(query.hidden_scopes)) if query.hidden_scopes else true()
+
     def plan_group(self, group: Group, default_types: frozenset[DidType], ignore_case: bool) -> GroupPlan:
         types = group.types if group.types is not None else default_types
         # Every type selected: no condition, so an index on the filtered column can answer alone.
@@ -133,9 +139,9 @@ class Planner:
         return not any(p.external for p in self.plan(query.filter, query.types, query.ignore_case))
 
     def matching(self, query: ListQuery) -> ColumnElement[bool]:
-        """The full condition of a pure-SQL listing (recursion included); embargoed DIDs excluded."""
+        """The full condition of a pure-SQL listing (recursion included); unreadable scopes, embargoed DIDs excluded."""
         viewer = Viewer(self.dialect)
-        base = and_(dids.c.suppressed == false(), viewer.visible(dids.c.scope, dids.c.name))
+        base = and_(dids.c.suppressed == false(), self.visible(query), viewer.visible(dids.c.scope, dids.c.name))
         plans = self.plan(query.filter, query.types, query.ignore_case)
         roots_condition = and_(base, self.scope_condition(query.scope_pattern), self.sql_condition(plans))
         if not query.recursive:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sized
+import dataclasses
+from collections.abc import AsyncIterator, Callable, Sized
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -12,10 +13,12 @@ import grpc
 from didmeta.errors import ResourceExhausted
 from didmeta.identifiers import DidKey, validate_did
 from didmeta.server.access.identity import Identity, current_identity
+from didmeta.server.access.rights import Access
 from didmeta.server.auth import Authenticator
 from didmeta.server.config import Settings
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.history import REQUEST_ID_HEADER, accept_request_id
+from didmeta.server.query.plan import ListQuery
 from didmeta.server.store.catalog import DidRecord
 from didmeta.v1 import did_pb2
 from didmeta.wire import DID_TYPE_TO_WIRE
@@ -29,12 +32,27 @@ class ServicerBase:
         self.dispatcher = dispatcher
         self.settings = settings
         self.authenticator = authenticator
+        self.access = Access(settings.auth, dispatcher.store)
 
     async def authenticate(self, context: grpc.aio.ServicerContext[Any, Any]) -> Identity:
         identity = await self.authenticator.identify(context)
         caller.set(identity)
         accept_request_id(dict(context.invocation_metadata() or ()).get(REQUEST_ID_HEADER))
         return identity
+
+    async def authorize(self, rpc: str, request: Any) -> Any:
+        """Check the caller's rights for `rpc` (access.rights.RULES); a client stream is checked per message."""
+        identity = caller.get()
+        if isinstance(request, AsyncIterator):
+            return self.access.checked_stream(rpc, request, identity, self.run)
+        if not identity.is_admin:
+            await self.run(self.access.check, rpc, request, identity)
+        return request
+
+    async def readable(self, query: ListQuery) -> ListQuery:
+        """The listing narrowed to the scopes the caller may read."""
+        hidden = await self.run(self.access.hidden_scopes, caller.get())
+        return dataclasses.replace(query, hidden_scopes=hidden) if hidden else query
 
     @staticmethod
     async def run(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -57,6 +57,7 @@ class DidServicer(EmbargoHistoryMethods, ServicerBase, did_service_pb2_grpc.DidS
         if request.pattern:
             validate_scope_pattern(request.pattern, "pattern")
         records = await self.run(self.dispatcher.list_scopes, request.pattern or None)
+        records = [r for r in records if self.access.may_read(caller.get(), r.scope, r.account)]
         response = did_service_pb2.ListScopesResponse()
         for record in records:
             scope = response.scopes.add(name=record.scope, account=record.account)
@@ -98,6 +99,8 @@ class DidServicer(EmbargoHistoryMethods, ServicerBase, did_service_pb2_grpc.DidS
         self, request: did_service_pb2.ListContentRequest, context: Context
     ) -> AsyncIterator[did_service_pb2.ListContentResponse]:
         records = await self.run(self.dispatcher.list_content, did_key(request.did, "did"))
+        hidden = await self.run(self.access.hidden_scopes, caller.get())
+        records = [r for r in records if r.key.scope not in hidden]
         batch = self.settings.batch_size
         for start in range(0, len(records), batch):
             response = did_service_pb2.ListContentResponse()

@@ -153,7 +153,8 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
 
     @guarded
     async def CountDids(self, request: pb.CountDidsRequest, context: Context) -> Any:
-        return pb.CountDidsResponse(count=await self.run(self.dispatcher.count_dids, list_query(request)))
+        query = await self.readable(list_query(request))
+        return pb.CountDidsResponse(count=await self.run(self.dispatcher.count_dids, query))
 
     @guarded
     async def ListPlugins(self, request: pb.ListPluginsRequest, context: Context) -> Any:
@@ -219,6 +220,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
     @guarded
     async def ListDids(self, request: pb.ListDidsRequest, context: Context) -> AsyncIterator[pb.ListDidsResponse]:
         listing = self._listing(request)
+        listing.query = await self.readable(listing.query)
         if listing.remaining is not None and listing.remaining <= 0:
             return
         stream = await self.run(

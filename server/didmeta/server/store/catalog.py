@@ -3,6 +3,12 @@
 Dataset and container counters (`bytes`, `length`, `events`) are kept exact on every attach and
 detach: the changed collections and all their ancestors are recomputed from their children,
 nearest first, in set-based statements.
+
+Concurrency (docs/architecture.md, "Concurrent writers"): every change of the attachment graph
+(attach, detach, delete) first takes the graph lock (`lock_graph`), a transaction-scoped lock that
+serialises graph changes across every server process on the database, so the cycle check and the
+counter recomputation see every earlier graph change. Rows are locked and written in (scope, name)
+order (`lock_dids`, sorted inserts) so that concurrent bulk writes do not deadlock one another.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import Connection, and_, bindparam, case, delete, false, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, delete, false, func, insert, or_, select, text, update
 
 from didmeta.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from didmeta.identifiers import DidKey, DidType
@@ -22,6 +28,8 @@ from didmeta.server.store.schema import contents, dids, scopes
 from didmeta.values import dump_json
 
 _CHUNK = 500
+#: pg_advisory_xact_lock key of the attachment graph ("didmeta" in ASCII); one lock for the whole graph.
+GRAPH_LOCK_KEY = 0x6469646D657461
 _ADLER32_RE = re.compile(r"[0-9a-fA-F]{8}")
 _MD5_RE = re.compile(r"[0-9a-fA-F]{32}")
 
@@ -49,6 +57,37 @@ def keys_in(scope_column: Any, name_column: Any, keys: Iterable[DidKey]) -> Any:
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+# --- concurrency ---------------------------------------------------------------------------
+def lock_graph(conn: Connection) -> None:
+    """Serialise changes of the attachment graph and of the counters, across every server process.
+
+    PostgreSQL: a transaction-scoped advisory lock, released at commit or rollback (re-entrant within
+    one transaction). Take it before any row lock of the transaction, so that a transaction never
+    waits for it while holding rows others wait for. SQLite: nothing to do, a write transaction
+    holds the database's single write lock from its BEGIN IMMEDIATE on.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": GRAPH_LOCK_KEY})
+
+
+def lock_dids(conn: Connection, keys: Iterable[DidKey]) -> None:
+    """PostgreSQL: lock the rows of these DIDs for update in (scope, name) order (the canonical order).
+
+    Two transactions that lock overlapping sets in the same order cannot deadlock on them; later
+    updates of the same rows in any order then wait for nothing. SQLite: nothing to do (one writer).
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    ordered = sorted(set(keys))
+    for chunk in _chunks(ordered):
+        conn.execute(
+            select(dids.c.scope, dids.c.name)
+            .where(keys_in(dids.c.scope, dids.c.name, chunk))
+            .order_by(dids.c.scope, dids.c.name)
+            .with_for_update(key_share=True)
+        ).all()
 
 
 @dataclass(frozen=True)
@@ -189,8 +228,8 @@ def add_dids(conn: Connection, specs: Sequence[NewDidSpec]) -> int:
         first = min(clash)
         raise AlreadyExists(f"DID {first} exists", reason="DID_EXISTS", metadata={"did": str(first)})
     now = utcnow()
-    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for spec in specs:
+    rows: list[dict[str, Any]] = []
+    for spec in sorted(specs, key=lambda s: s.key):  # canonical order: concurrent loads do not deadlock
         is_file = spec.did_type is DidType.FILE
         row: dict[str, Any] = {
             "scope": spec.key.scope,
@@ -210,9 +249,10 @@ def add_dids(conn: Connection, specs: Sequence[NewDidSpec]) -> int:
             "updated_at": now,
         }
         row.update(spec.extra_columns)
-        by_columns.setdefault(tuple(sorted(row)), []).append(row)
-    for columns, rows in by_columns.items():
-        insert_rows(conn, columns, rows)
+        rows.append(row)
+    # One statement in key order: the columns a row lacks are NULL (none of them has a default).
+    columns = sorted({column for row in rows for column in row})
+    insert_rows(conn, columns, [{c: row.get(c) for c in columns} for row in rows])
     return len(specs)
 
 
@@ -266,6 +306,7 @@ def require_dids(conn: Connection, keys: Sequence[DidKey]) -> dict[DidKey, DidRe
 
 
 def set_status(conn: Connection, key: DidKey, is_open: bool) -> DidRecord:
+    lock_graph(conn)  # a collection closes between attaches, never during one (attach checks is_open)
     record = get_did(conn, key)
     if record.did_type is DidType.FILE:
         raise FailedPrecondition(f"{key} is a file: only collections open and close", reason="NOT_A_COLLECTION")
@@ -367,7 +408,9 @@ def _recompute(conn: Connection, changed: Sequence[DidKey]) -> None:
         )
     )
     now = utcnow()
-    for level in recompute_levels(conn, changed):
+    levels = recompute_levels(conn, changed)
+    lock_dids(conn, (key for level in levels for key in level))
+    for level in levels:
         for chunk in _chunks(level):
             totals = dict.fromkeys(chunk, (0, 0, 0))
             query = (
@@ -396,9 +439,10 @@ def _recompute(conn: Connection, changed: Sequence[DidKey]) -> None:
 
 
 def attach(conn: Connection, attachments: Sequence[tuple[DidKey, DidKey]]) -> int:
-    """Attach children to collections (spec §1 rules); all or nothing."""
+    """Attach children to collections (spec §1 rules); all or nothing. Takes the graph lock."""
     if len(set(attachments)) != len(attachments):
         raise InvalidArgument.for_field("attachments", "an attachment is given twice", reason="DUPLICATE_ATTACHMENT")
+    lock_graph(conn)  # before reading the graph: the cycle check must see every committed attachment
     records = require_dids(conn, [k for pair in attachments for k in pair])
     existing = child_types(conn, list({p for p, _ in attachments}))
     for index, (parent, child) in enumerate(attachments):
@@ -445,9 +489,10 @@ def attach(conn: Connection, attachments: Sequence[tuple[DidKey, DidKey]]) -> in
 
 
 def detach(conn: Connection, attachments: Sequence[tuple[DidKey, DidKey]]) -> int:
-    """Detach children from collections; all or nothing (the counters of every ancestor follow)."""
+    """Detach children from collections; all or nothing (every ancestor's counters follow). Takes the graph lock."""
     if len(set(attachments)) != len(attachments):
         raise InvalidArgument.for_field("attachments", "an attachment is given twice", reason="DUPLICATE_ATTACHMENT")
+    lock_graph(conn)
     records = require_dids(conn, [k for pair in attachments for k in pair])
     existing = child_types(conn, list({p for p, _ in attachments}))
     for parent, child in attachments:
@@ -455,7 +500,7 @@ def detach(conn: Connection, attachments: Sequence[tuple[DidKey, DidKey]]) -> in
             raise NotFound(f"{child} is not attached to {parent}", reason="ATTACHMENT_NOT_FOUND")
         if not records[parent].is_open:
             raise FailedPrecondition(f"{parent} is closed", reason="COLLECTION_CLOSED", metadata={"did": str(parent)})
-    for parent, child in attachments:
+    for parent, child in sorted(attachments):
         conn.execute(
             delete(contents).where(
                 contents.c.scope == parent.scope,
@@ -469,8 +514,11 @@ def detach(conn: Connection, attachments: Sequence[tuple[DidKey, DidKey]]) -> in
 
 
 def delete_dids(conn: Connection, keys: Sequence[DidKey]) -> int:
-    """Delete DIDs and every attachment they take part in; recompute the parents' counters."""
+    """Delete DIDs and every attachment they take part in; recompute the parents' counters. Takes the graph lock."""
+    lock_graph(conn)
     require_dids(conn, keys)
+    count = len(keys)
+    keys = sorted(set(keys))  # canonical order
     parents: list[DidKey] = []
     for chunk in _chunks(keys):
         condition = keys_in(contents.c.child_scope, contents.c.child_name, chunk)
@@ -481,4 +529,4 @@ def delete_dids(conn: Connection, keys: Sequence[DidKey]) -> int:
     parents = [p for p in dict.fromkeys(parents) if p not in deleted]
     if parents:
         _recompute(conn, parents)
-    return len(keys)
+    return count

@@ -37,9 +37,14 @@ def _unicode_lower(value: str | bytes | int | float | None) -> str | bytes | int
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    """BEGIN for write transactions; reads (`Store.read`, listings) run statement by statement in WAL mode."""
+    """BEGIN IMMEDIATE for write transactions; reads (`Store.read`, listings) run statement by statement in WAL mode.
+
+    IMMEDIATE takes the database's write lock at BEGIN (waiting up to busy_timeout), so a write
+    transaction's reads already see every earlier commit, of this process or another one: writers
+    are serialised across processes, not only by `Store._write_lock` within one.
+    """
     if not conn.get_execution_options().get(READ_ONLY):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -56,7 +61,8 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
 
 
 class Store:
-    """The catalogue database. Thread-safe; SQLite writes are serialised by `write_lock`."""
+    """The catalogue database. Thread-safe; SQLite writes are serialised by `_write_lock` in a process
+    and by BEGIN IMMEDIATE across processes."""
 
     def __init__(self, url: str, *, pool_size: int = 8) -> None:
         self.url = normalise_url(url)

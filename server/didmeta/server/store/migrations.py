@@ -15,6 +15,8 @@ from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 from didmeta.server.store.schema import INDEXED_COLUMNS, embargoes, history, metadata, schema_version
 
 Step = Callable[[Connection], None]
+#: pg_advisory_xact_lock key held while migrating ("didmigr" in ASCII).
+_MIGRATION_LOCK_KEY = 0x6469646D696772
 
 
 def _v1_initial(conn: Connection) -> None:
@@ -69,6 +71,10 @@ def migrate(engine: Engine) -> list[int]:
     """Apply the pending steps; return the versions applied."""
     applied: list[int] = []
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several server processes may start at once on one database: one migrates, the others
+            # wait and then find nothing to do. (SQLite: BEGIN IMMEDIATE serialises already.)
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
         schema_version.create(conn, checkfirst=True)
         version = current_version(conn)
         for number, _description, step in MIGRATIONS:

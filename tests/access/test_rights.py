@@ -1,0 +1,293 @@
+"""Every RPC's rights against a real token-mode server: for each RPC, callers that hold the right
+succeed and callers that do not get PERMISSION_DENIED naming the right and the scope, with the
+catalogue unchanged (a fingerprint of every table of the database)."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import pytest
+from sqlalchemy import inspect, text
+
+from didmeta.client import Client, LoadChunk, NewDid
+from didmeta.server.access.rights import RULES
+from didmeta.v1 import did_pb2, did_service_pb2, did_service_pb2_grpc, metadata_service_pb2
+from tests.support.auth import ISSUER, SECRET, hs256_token
+from tests.support.checks import engine_for, expect_error
+from tests.support.databases import new_sqlite_database
+from tests.support.server import ServerProcess
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def rights_server(
+    tmp_path_factory: pytest.TempPathFactory, start_server: Callable[..., ServerProcess]
+) -> ServerProcess:
+    directory = tmp_path_factory.mktemp("rights-server")
+    return start_server(
+        {
+            "database": new_sqlite_database(directory),
+            "log_format": "text",
+            "auth": {
+                "mode": "token",
+                "hs256_secret": SECRET,
+                "issuers": [ISSUER],
+                "admin_accounts": ["root"],
+                "read_restricted_scopes": ["rs*"],
+            },
+        }
+    )
+
+
+def fingerprint(server: ServerProcess) -> str:
+    """A hash of every row of every table of the server's catalogue database."""
+    engine = engine_for(server)
+    try:
+        digest = hashlib.sha256()
+        with engine.connect() as conn:
+            for table in sorted(inspect(conn).get_table_names()):
+                rows = sorted(repr(tuple(row)) for row in conn.execute(text(f'SELECT * FROM "{table}"')))
+                digest.update(f"{table}:{rows}".encode())
+        return digest.hexdigest()
+    finally:
+        engine.dispose()
+
+
+def populate(server: ServerProcess, prefix: str) -> str:
+    """A fresh scope owned by alice: open dataset D with files f1, f2 (f1 has run=1), and a loose file f3."""
+    scope = f"{prefix}{next(_names)}"
+    with server.client(token=hs256_token("root"), timeout=30) as root:
+        root.add_scope(scope, "alice")
+        root.add_dids(
+            [
+                NewDid(f"{scope}:D", "dataset"),
+                NewDid(f"{scope}:f1", "file", bytes=1, metadata={"run": 1}),
+                NewDid(f"{scope}:f2", "file", bytes=2),
+                NewDid(f"{scope}:f3", "file", bytes=3),
+            ]
+        )
+        root.attach(f"{scope}:D", [f"{scope}:f1", f"{scope}:f2"])
+    return scope
+
+
+def token_for(caller: str, scope: str) -> str | None:
+    """`bob`, `bob didmeta.write@` (on this scope), `bob didmeta.write@other`, `bob didmeta.admin@*` (scope*)."""
+    if caller == "anonymous":
+        return None
+    account, _, capability = caller.partition(" ")
+    if not capability:
+        return hs256_token(account)
+    right, _, where = capability.partition("@")
+    pattern = {"": scope, "*": f"{scope}*"}.get(where, where)
+    return hs256_token(account, f"{right}:{pattern}")
+
+
+@dataclass(frozen=True)
+class Case:
+    prefix: str  # "ws" (readable by all) or "rs" (read-restricted)
+    call: Callable[[Client, str], Any]
+    allowed: tuple[str, ...]
+    denied: tuple[str, ...]
+    right: str | None  # named in the PERMISSION_DENIED; None: the answer is narrowed instead
+
+
+WRITERS = ("alice", "root", "bob didmeta.write@", "bob didmeta.admin@")
+NOT_WRITERS = ("bob", "bob didmeta.write@other", "bob didmeta.read@", "bob didmeta.delete@")
+READERS = ("alice", "root", "bob didmeta.read@", "bob didmeta.admin@")
+NOT_READERS = ("bob", "bob didmeta.read@other", "bob didmeta.write@")
+
+
+def _load(c: Client, s: str) -> Any:
+    return c.load([LoadChunk(dids=[NewDid(f"{s}:loaded", "file", bytes=4)], metadata=[(f"{s}:f3", {"run": 3})])])
+
+
+CASES: dict[str, Case] = {
+    "AddScope": Case(
+        "ws",
+        lambda c, s: c.add_scope(f"{s}x{next(_names)}", "bob"),
+        ("root", "bob didmeta.admin@*"),
+        ("alice", "bob", "bob didmeta.write@*"),
+        "didmeta.admin",
+    ),
+    "AddDids": Case("ws", lambda c, s: c.add_did(f"{s}:new", "file", bytes=1), WRITERS, NOT_WRITERS, "didmeta.write"),
+    "GetDid": Case("rs", lambda c, s: c.get_did(f"{s}:f1"), READERS, NOT_READERS, "didmeta.read"),
+    "AttachDids": Case("ws", lambda c, s: c.attach(f"{s}:D", [f"{s}:f3"]), WRITERS, NOT_WRITERS, "didmeta.write"),
+    "DetachDids": Case("ws", lambda c, s: c.detach(f"{s}:D", [f"{s}:f1"]), WRITERS, NOT_WRITERS, "didmeta.write"),
+    "ListContent": Case("rs", lambda c, s: list(c.list_content(f"{s}:D")), READERS, NOT_READERS, "didmeta.read"),
+    "SetDidStatus": Case("ws", lambda c, s: c.set_status(f"{s}:D", open=False), WRITERS, NOT_WRITERS, "didmeta.write"),
+    "DeleteDids": Case(
+        "ws",
+        lambda c, s: c.delete_dids([f"{s}:f3"]),
+        ("alice", "root", "bob didmeta.delete@", "bob didmeta.admin@"),
+        ("bob", "bob didmeta.write@", "bob didmeta.delete@other"),
+        "didmeta.delete",
+    ),
+    "SetMetadata": Case(
+        "ws", lambda c, s: c.set_metadata(f"{s}:f1", {"run": 2}), WRITERS, NOT_WRITERS, "didmeta.write"
+    ),
+    "SetMetadataBulk": Case(
+        "ws", lambda c, s: c.set_metadata_bulk([(f"{s}:f2", {"run": 2})]), WRITERS, NOT_WRITERS, "didmeta.write"
+    ),
+    "LoadDids": Case("ws", _load, WRITERS, NOT_WRITERS, "didmeta.write"),
+    "GetMetadata": Case("rs", lambda c, s: c.get_metadata(f"{s}:f1", "ALL"), READERS, NOT_READERS, "didmeta.read"),
+    "GetMetadataBulk": Case(
+        "rs", lambda c, s: list(c.get_metadata_bulk([f"{s}:f1", f"{s}:f2"])), READERS, NOT_READERS, "didmeta.read"
+    ),
+    "DeleteMetadata": Case(
+        "ws", lambda c, s: c.delete_metadata(f"{s}:f1", ["run"]), WRITERS, NOT_WRITERS, "didmeta.write"
+    ),
+    # Listings: open to every authenticated caller, narrowed to the scopes it may read.
+    "ListScopes": Case("rs", lambda c, s: [x.name for x in c.list_scopes(s)], READERS, NOT_READERS, None),
+    "ListDids": Case("rs", lambda c, s: list(c.list_dids(f"{s}*", type="all")), READERS, NOT_READERS, None),
+    "CountDids": Case("rs", lambda c, s: c.count_dids("rs*", type="all"), READERS, NOT_READERS, None),
+    "ListPlugins": Case("rs", lambda c, s: c.list_plugins(), ("bob", "alice"), ("anonymous",), None),
+}
+
+
+def test_every_rpc_has_a_rule_and_a_case() -> None:
+    rpcs = {
+        method.name
+        for module, service in ((did_service_pb2, "DidService"), (metadata_service_pb2, "MetadataService"))
+        for method in module.DESCRIPTOR.services_by_name[service].methods
+    }
+    assert set(RULES) == rpcs
+    assert set(CASES) == rpcs
+
+
+def _params(kind: str) -> Iterator[Any]:
+    for rpc, case in CASES.items():
+        for caller in case.allowed if kind == "allowed" else case.denied:
+            yield pytest.param(rpc, caller, id=f"{rpc}-{caller.replace(' ', '+')}")
+
+
+@pytest.fixture()
+def connect(rights_server: ServerProcess) -> Iterator[Callable[[str | None], Client]]:
+    clients: list[Client] = []
+
+    def make(token: str | None) -> Client:
+        clients.append(rights_server.client(token=token, timeout=30))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.mark.parametrize(("rpc", "caller"), list(_params("allowed")))
+def test_allowed_caller_succeeds(
+    rights_server: ServerProcess, connect: Callable[[str | None], Client], rpc: str, caller: str
+) -> None:
+    case = CASES[rpc]
+    scope = populate(rights_server, case.prefix)
+    before = fingerprint(rights_server)
+    result = case.call(connect(token_for(caller, scope)), scope)
+    if rpc in ("ListScopes", "ListDids", "CountDids", "ListPlugins"):
+        assert result, f"{caller} should see something through {rpc}"
+        if rpc == "ListDids":
+            assert f"{scope}:f1" in result
+    elif case.prefix == "ws":
+        assert fingerprint(rights_server) != before, f"{rpc} by {caller} changed nothing"
+    else:
+        assert result
+
+
+@pytest.mark.parametrize(("rpc", "caller"), list(_params("denied")))
+def test_denied_caller_changes_and_sees_nothing(
+    rights_server: ServerProcess, connect: Callable[[str | None], Client], rpc: str, caller: str
+) -> None:
+    case = CASES[rpc]
+    scope = populate(rights_server, case.prefix)
+    before = fingerprint(rights_server)
+    client = connect(token_for(caller, scope))
+    if caller == "anonymous":
+        expect_error(lambda: case.call(client, scope), grpc.StatusCode.UNAUTHENTICATED, reason="TOKEN_MISSING")
+    elif case.right is None:  # a listing: the restricted scope is simply not there
+        result = case.call(client, scope)
+        if rpc == "CountDids":
+            with connect(token_for("root", scope)) as root:
+                assert result < case.call(root, scope)
+        else:
+            assert not any(scope in str(item) for item in result), result
+    else:
+        error = expect_error(lambda: case.call(client, scope), grpc.StatusCode.PERMISSION_DENIED)
+        assert error.metadata["right"] == case.right
+        assert error.metadata["scope"].startswith(scope)
+        assert case.right in error.message and scope in error.message
+    assert fingerprint(rights_server) == before
+
+
+def test_recursive_metadata_needs_the_right_on_the_children_scopes(
+    rights_server: ServerProcess, connect: Callable[[str | None], Client]
+) -> None:
+    mine, theirs = populate(rights_server, "ws"), populate(rights_server, "ws")
+    with connect(hs256_token("root")) as root:
+        root.attach(f"{mine}:D", [f"{theirs}:f3"])  # alice owns both here; give `theirs` to bob:
+    # alice's dataset now holds a file of another scope: make that scope bob's.
+    engine = engine_for(rights_server)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE scopes SET account = 'bob' WHERE scope = :s"), {"s": theirs})
+    engine.dispose()
+    alice = connect(hs256_token("alice"))
+    before = fingerprint(rights_server)
+    error = expect_error(
+        lambda: alice.set_metadata(f"{mine}:D", {"run": 9}, recursive=True), grpc.StatusCode.PERMISSION_DENIED
+    )
+    assert error.metadata["scope"] == theirs
+    assert fingerprint(rights_server) == before
+    alice.set_metadata(f"{mine}:D", {"run": 9})  # not recursive: her own dataset only
+    assert alice.get_metadata(f"{mine}:D", "ALL")["run"] == 9
+
+
+def test_list_scopes_shows_what_the_caller_may_see(
+    rights_server: ServerProcess, connect: Callable[[str | None], Client]
+) -> None:
+    restricted, open_ = populate(rights_server, "rs"), populate(rights_server, "ws")
+    bob = {s.name for s in connect(hs256_token("bob")).list_scopes()}
+    alice = {s.name for s in connect(hs256_token("alice")).list_scopes()}
+    assert open_ in bob and restricted not in bob
+    assert {open_, restricted} <= alice
+    assert restricted in {s.name for s in connect(hs256_token("bob", f"didmeta.read:{restricted}")).list_scopes()}
+
+
+def test_restricted_children_stay_out_of_recursive_listings_and_content(
+    rights_server: ServerProcess, connect: Callable[[str | None], Client]
+) -> None:
+    open_, restricted = populate(rights_server, "ws"), populate(rights_server, "rs")
+    with connect(hs256_token("root")) as root:
+        root.attach(f"{open_}:D", [f"{restricted}:f3"])
+        assert f"{restricted}:f3" in set(root.list_dids(open_, "name=D", type="all", recursive=True))
+    bob = connect(hs256_token("bob"))
+    assert set(bob.list_dids(open_, "name=D", type="all", recursive=True)) == {
+        f"{open_}:D",
+        f"{open_}:f1",
+        f"{open_}:f2",
+    }
+    assert [c.name for c in bob.list_content(f"{open_}:D")] == ["f1", "f2"]
+    assert bob.count_dids(open_, "name=D", type="all", recursive=True) == 3
+    reader = connect(hs256_token("bob", f"didmeta.read:{restricted}"))
+    assert f"{restricted}:f3" in set(reader.list_dids(open_, "name=D", type="all", recursive=True))
+
+
+def test_naming_another_account_as_creator_needs_admin(rights_server: ServerProcess) -> None:
+    scope = populate(rights_server, "ws")  # alice's scope
+    request = did_service_pb2.AddDidsRequest(
+        dids=[did_pb2.NewDid(scope=scope, name="spoofed", type=did_pb2.DID_TYPE_FILE, account="bob")]
+    )
+    before = fingerprint(rights_server)
+    with grpc.insecure_channel(rights_server.address) as channel:
+        stub = did_service_pb2_grpc.DidServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as info:
+            stub.AddDids(request, metadata=(("authorization", f"Bearer {hs256_token('alice')}"),), timeout=30)
+        assert info.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert "didmeta.admin" in str(info.value.details())
+        assert fingerprint(rights_server) == before
+        request.dids[0].account = "alice"  # herself: fine
+        stub.AddDids(request, metadata=(("authorization", f"Bearer {hs256_token('alice')}"),), timeout=30)
+    with rights_server.client(token=hs256_token("alice"), timeout=30) as alice:
+        assert alice.get_did(f"{scope}:spoofed").account == "alice"

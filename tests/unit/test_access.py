@@ -1,0 +1,84 @@
+"""Access control without a server: settings checks, loopback detection, capabilities, token verification."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from didmeta.errors import InvalidArgument, Unauthenticated
+from didmeta.server.access.identity import Capability, Identity
+from didmeta.server.access.token_auth import TokenVerifier
+from didmeta.server.access.token_issue import issue_token, parse_ttl
+from didmeta.server.auth import is_loopback, open_local_refusal
+from didmeta.server.config import AuthSettings, Settings, load_settings
+
+
+@pytest.mark.parametrize(
+    ("listen", "loopback"),
+    [("127.0.0.1:1", True), ("localhost:1", True), ("[::1]:1", True), ("127.1.2.3:1", True),
+     ("0.0.0.0:1", False), ("[::]:1", False), ("10.0.0.5:1", False), ("example.org:1", False)],
+)  # fmt: skip
+def test_loopback_addresses(listen: str, loopback: bool) -> None:
+    assert is_loopback(listen) is loopback
+    settings = Settings.model_validate({"listen": listen})
+    assert (open_local_refusal(settings) is None) is loopback
+
+
+def test_open_local_is_allowed_when_meant_and_token_mode_anywhere() -> None:
+    open_ = Settings.model_validate({"listen": "0.0.0.0:1", "auth": {"insecure_open": True}})
+    assert open_local_refusal(open_) is None
+    token = {"mode": "token", "hs256_secret": "s" * 32, "issuers": ["i"]}
+    assert open_local_refusal(Settings.model_validate({"listen": "0.0.0.0:1", "auth": token})) is None
+
+
+def test_token_mode_needs_keys_and_issuers_and_mtls_needs_a_client_ca() -> None:
+    with pytest.raises(ValidationError, match="hs256_secret"):
+        AuthSettings(mode="token", issuers=["i"])
+    with pytest.raises(ValidationError, match="issuers"):
+        AuthSettings(mode="token", jwks_file=Path("/nonexistent"))
+    with pytest.raises(ValidationError, match="client_ca_file"):
+        Settings.model_validate({"auth": {"mode": "mtls"}})
+
+
+def test_capabilities_cover_their_right_and_scopes_only() -> None:
+    write = Capability.parse("didmeta.write:user.*")
+    assert write is not None and write.covers("didmeta.write", "user.alice")
+    assert not write.covers("didmeta.write", "data23") and not write.covers("didmeta.delete", "user.alice")
+    assert Capability.parse("storage.read:/") is None and Capability.parse("openid") is None
+    assert Identity("a", False, (Capability("didmeta.read"),)).has_capability("didmeta.read", "any")
+
+
+def test_issued_tokens_verify_and_carry_their_capabilities() -> None:
+    settings = AuthSettings.model_validate(
+        {"mode": "token", "hs256_secret": "x" * 32, "issuers": ["https://site"], "admin_accounts": ["ops"]}
+    )
+    identity = TokenVerifier(settings).verify(issue_token(settings, "alice", ["didmeta.write:user.alice"], 60))
+    assert identity == Identity("alice", False, (Capability("didmeta.write", "user.alice"),))
+    assert TokenVerifier(settings).verify(issue_token(settings, "ops", [], 60)).is_admin
+    with pytest.raises(Unauthenticated) as info:
+        TokenVerifier(settings.model_copy(update={"issuers": ["https://other"]})).verify(
+            issue_token(settings, "alice", [], 60)
+        )
+    assert info.value.reason == "TOKEN_UNKNOWN_ISSUER"
+    with pytest.raises(InvalidArgument, match="scope"):
+        issue_token(settings, "alice", ["storage.read:/"], 60)
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90", 90), ("90s", 90), ("15m", 900), ("1h", 3600), ("2d", 172800)])
+def test_ttl(text: str, seconds: int) -> None:
+    assert parse_ttl(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "0", "-1h", "1w", "h"])
+def test_bad_ttl(text: str) -> None:
+    with pytest.raises(InvalidArgument, match="ttl"):
+        parse_ttl(text)
+
+
+def test_the_token_auth_example_loads() -> None:
+    settings = load_settings(Path(__file__).resolve().parents[2] / "examples" / "token-auth.toml")
+    assert settings.auth.mode == "token" and settings.tls is not None
+    assert settings.auth.identity_map["a1b2c3d4-0000-4000-8000-000000000001"] == "alice"
+    assert open_local_refusal(settings) is None
