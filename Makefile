@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 
-.PHONY: venv serve demo test lint proto backends backends-stop bench bench-smoke clean
+.PHONY: venv serve demo test lint proto generate toolchain breaking backends backends-stop bench bench-smoke clean
 
 venv: $(VENV)/.installed
 
@@ -15,9 +15,9 @@ $(VENV)/.installed: pyproject.toml
 serve: venv
 	$(VENV)/bin/didmeta serve $(ARGS)
 
-## Start the server with a small demo catalogue (scope `demo`).
+## Start the server with a small demo catalogue (scope `demo`) in its own database, didmeta-demo.db.
 demo: venv
-	$(VENV)/bin/didmeta serve --demo-data $(ARGS)
+	$(VENV)/bin/didmeta serve --demo-data --database sqlite:///./didmeta-demo.db $(ARGS)
 
 ## The whole test suite: lint, types, contract, unit, integration on SQLite and PostgreSQL, backends.
 test: venv
@@ -29,6 +29,19 @@ lint: venv
 ## Regenerate the Python code of the contract into gen/python.
 proto: venv
 	$(PY) tools/gen_proto.py
+
+## Regenerate the contract's code in every language: gen/python, gen/go, gen/java, clients/ts/src/gen
+## (installs the pinned local toolchain first; see buf.gen.yaml and docs/contract.md).
+generate: venv
+	bash tools/generate.sh $(VENV)
+
+## The contract stays compatible with `main` and the newest v* tag (buf breaking, FILE rules).
+breaking: venv
+	bash tools/breaking.sh $(VENV)
+
+## Install the polyglot toolchain (protoc plugins, grpcurl, grpc-health-probe, npm and Maven deps), cached.
+toolchain:
+	bash tools/toolchain.sh install
 
 ## Install and start every backend server on 127.0.0.1 (PostgreSQL, FerretDB, OpenSearch) for manual use.
 backends:

@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 venv=${1:-.venv}
 python=${PYTHON:-python3}
 if [ ! -x "$venv/bin/python" ]; then
+  echo "creating $venv and installing didmeta with its extras (a few minutes the first time; pip is quiet)"
   "$python" -m venv "$venv"
+else
+  echo "updating didmeta in $venv"
 fi
 "$venv/bin/python" -m pip install -q --upgrade pip
 "$venv/bin/python" -m pip install -q -e '.[dev,mongo,search]'

@@ -29,6 +29,10 @@ INTRINSIC: dict[str, ValueKind] = {
     "eol_at": "timestamp",
 }
 
+#: Collection attributes a FILE does not have: absent from its metadata, never matched by a filter
+#: (spec §1; the catalogue row and the wire `Did.length` keep 0 for a file).
+COLLECTION_ONLY: frozenset[str] = frozenset({"length"})
+
 #: Rucio's physics columns of the DID table: ordinary metadata keys with a fixed type.
 OPTIMISED: dict[str, ValueKind] = {
     "project": "string",
@@ -54,8 +58,12 @@ RESERVED: frozenset[str] = frozenset(
     {"scope", "name", "type", "did_type", "created_after", "created_before"} | (set(INTRINSIC) - SETTABLE_INTRINSIC)
 )
 
-#: Keys that filters understand besides metadata keys.
-FILTER_SPECIAL: frozenset[str] = frozenset({"name", "type", "created_after", "created_before"})
+#: Filter keys that select the DID types of their group; `did_type` is Rucio's alias of `type` (spec §2).
+TYPE_KEYS: frozenset[str] = frozenset({"type", "did_type"})
+
+#: Keys that filters understand besides metadata keys. `lifetime` is write-only: in a filter it is
+#: INVALID_ARGUMENT naming `expired_at`, so that no reserved key silently matches nothing.
+FILTER_SPECIAL: frozenset[str] = frozenset({"name", "created_after", "created_before"} | TYPE_KEYS)
 
 
 def column_kind(key: str) -> ValueKind | None:

@@ -23,6 +23,9 @@ Metadata: TypeAlias = dict[str, "MetaValue"]
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 TIMESTAMP_TAG = "$ts"
+#: Deepest nesting of lists and maps in one value (a scalar is depth 0, `[1]` depth 1). protobuf's
+#: decoder stops at 100 message levels (two per Value level), so a deeper value cannot even arrive.
+MAX_VALUE_DEPTH = 32
 
 _INT_RE = re.compile(r"[+-]?(?:0|[1-9](?:_?[0-9])*)")
 _FLOAT_RE = re.compile(
@@ -108,10 +111,24 @@ def parse_text_value(text: str) -> MetaValue:
     return text
 
 
-def check_value(value: Any, field: str) -> MetaValue:
+def check_text(text: str, field: str, max_chars: int | None = None) -> str:
+    """Refuse text that the catalogue databases would not store alike.
+
+    PostgreSQL rejects NUL and text longer than a VARCHAR column; SQLite would keep both.
+    """
+    if "\x00" in text:
+        raise InvalidArgument.for_field(field, "text must not contain NUL characters", reason="INVALID_VALUE")
+    if max_chars is not None and len(text) > max_chars:
+        raise InvalidArgument.for_field(field, f"at most {max_chars} characters", reason="INVALID_VALUE")
+    return text
+
+
+def check_value(value: Any, field: str, depth: int = 0) -> MetaValue:
     """Validate a Python value as a storable metadata value (and normalise timestamps)."""
-    if value is None or isinstance(value, bool | str):
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return check_text(value, field)
     if isinstance(value, int):
         if not INT64_MIN <= value <= INT64_MAX:
             raise InvalidArgument.for_field(field, "integer out of the int64 range", reason="INVALID_VALUE")
@@ -122,14 +139,18 @@ def check_value(value: Any, field: str) -> MetaValue:
         return value
     if isinstance(value, datetime):
         return normalize_timestamp(value)
+    if isinstance(value, list | tuple | Mapping) and depth >= MAX_VALUE_DEPTH:
+        raise InvalidArgument.for_field(
+            field, f"lists and maps nest at most {MAX_VALUE_DEPTH} levels deep", reason="VALUE_TOO_DEEP"
+        )
     if isinstance(value, list | tuple):
-        return [check_value(item, f"{field}[{i}]") for i, item in enumerate(value)]
+        return [check_value(item, f"{field}[{i}]", depth + 1) for i, item in enumerate(value)]
     if isinstance(value, Mapping):
         checked: dict[str, MetaValue] = {}
         for key, item in value.items():
             if not isinstance(key, str) or not KEY_RE.fullmatch(key):
                 raise InvalidArgument.for_field(f"{field}.{key}", f"invalid map key {key!r}", reason="INVALID_KEY")
-            checked[key] = check_value(item, f"{field}.{key}")
+            checked[key] = check_value(item, f"{field}.{key}", depth + 1)
         return checked
     raise InvalidArgument.for_field(field, f"unsupported value type {type(value).__name__}", reason="INVALID_VALUE")
 

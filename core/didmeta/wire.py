@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from google.protobuf import struct_pb2
+from google.protobuf import struct_pb2, timestamp_pb2
 
 from didmeta.errors import InvalidArgument
 from didmeta.filters.grammar import RawClause
@@ -13,8 +13,10 @@ from didmeta.filters.model import Op
 from didmeta.identifiers import TYPE_SELECTORS, DidKey, DidType
 from didmeta.v1 import did_pb2, filter_pb2, value_pb2
 from didmeta.values import (
+    MAX_VALUE_DEPTH,
     Metadata,
     MetaValue,
+    check_text,
     check_value,
     format_value,
     normalize_timestamp,
@@ -90,7 +92,19 @@ def value_to_wire(value: MetaValue, out: value_pb2.Value | None = None) -> value
     return message
 
 
-def value_from_wire(message: value_pb2.Value, field: str = "value") -> MetaValue:
+def timestamp_from_wire(message: timestamp_pb2.Timestamp, field: str) -> datetime:
+    """A wire Timestamp as a UTC datetime; outside years 1-9999 (or bad nanos) it is INVALID_ARGUMENT."""
+    try:
+        return message.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise InvalidArgument.for_field(
+            field,
+            "timestamp out of range: seconds must fall in years 1-9999 and nanos in 0-999999999",
+            reason="INVALID_VALUE",
+        ) from None
+
+
+def value_from_wire(message: value_pb2.Value, field: str = "value", depth: int = 0) -> MetaValue:
     """A wire Value as a Python value; an unset Value is INVALID_ARGUMENT."""
     kind = message.WhichOneof("kind")
     if kind is None:
@@ -104,14 +118,19 @@ def value_from_wire(message: value_pb2.Value, field: str = "value") -> MetaValue
     if kind == "double_value":
         return check_value(message.double_value, field)
     if kind == "string_value":
-        return message.string_value
+        return check_text(message.string_value, field)
     if kind == "timestamp_value":
-        return message.timestamp_value.ToDatetime(tzinfo=UTC)
+        return timestamp_from_wire(message.timestamp_value, field)
+    if depth >= MAX_VALUE_DEPTH:
+        raise InvalidArgument.for_field(
+            field, f"lists and maps nest at most {MAX_VALUE_DEPTH} levels deep", reason="VALUE_TOO_DEEP"
+        )
     if kind == "list_value":
-        return [value_from_wire(item, f"{field}[{i}]") for i, item in enumerate(message.list_value.values)]
+        return [value_from_wire(item, f"{field}[{i}]", depth + 1) for i, item in enumerate(message.list_value.values)]
     return check_value(
-        {key: value_from_wire(item, f"{field}.{key}") for key, item in message.map_value.fields.items()},
+        {key: value_from_wire(item, f"{field}.{key}", depth + 1) for key, item in message.map_value.fields.items()},
         field,
+        depth,
     )
 
 
@@ -138,7 +157,7 @@ def filter_from_wire(message: filter_pb2.Filter, field: str = "filter") -> list[
     if message.expression and len(message.groups):
         raise InvalidArgument.for_field(field, "give either groups or expression, not both", reason="INVALID_FILTER")
     if message.expression:
-        return message.expression
+        return check_text(message.expression, f"{field}.expression")
     groups: list[list[RawClause]] = []
     for g, group in enumerate(message.groups):
         clauses: list[RawClause] = []

@@ -6,7 +6,7 @@ import pytest
 
 from didmeta.client import Client, InvalidArgument
 from didmeta.filters import Filter, Group, parse_filter
-from didmeta.identifiers import TYPE_SELECTORS, DidKey
+from didmeta.identifiers import TYPE_SELECTORS, DidKey, DidType
 from tests.conformance import dataset
 from tests.conformance.conftest import OTHER_SCOPE, SCOPE, Conformance
 from tests.conformance.oracle import evaluate
@@ -132,3 +132,36 @@ def test_order_is_scope_then_name(client_conf: Client) -> None:
 @pytest.fixture()
 def client_conf(conformance: Conformance) -> Client:
     return conformance.client()
+
+
+# --- collection attributes next to plugin keys (spec §1-§2, issue 10) -----------------------------------------
+COLLECTIONS = TYPE_SELECTORS["collection"]
+FILES = TYPE_SELECTORS["file"]
+PLUGIN_FILTERS = ["quality=good", "mix!=5", "label=a*;tags.contains=y"]
+
+
+def _of_types(conformance: Conformance, expression: str, types: frozenset[DidType]) -> list[str]:
+    return evaluate(conformance.records, parse_filter(expression), types, False)
+
+
+@pytest.mark.parametrize("expression", PLUGIN_FILTERS)
+@pytest.mark.parametrize(
+    ("attribute_clause", "types"),
+    [
+        ("length>=0", COLLECTIONS),  # every collection has a length; a file has none
+        ("length.exists=true", COLLECTIONS),
+        ("length.exists=false", FILES),
+        ("events=0", COLLECTIONS),  # no file of the data set has events: every collection sums to 0
+        ("did_type=FILE", FILES),  # did_type is an alias of type
+        ("did_type=collection", COLLECTIONS),
+    ],
+)
+def test_collection_attributes_with_plugin_keys(
+    conformance: Conformance, expression: str, attribute_clause: str, types: frozenset[DidType]
+) -> None:
+    combined = ";".join(f"{group},{attribute_clause}" for group in expression.split(";"))
+    with conformance.client() as client:
+        got = list(client.list_dids(f"{SCOPE}*", combined, type="all"))
+        counted = client.count_dids(f"{SCOPE}*", combined, type="all")
+    expected = _of_types(conformance, expression, types)
+    assert got == expected and counted == len(expected)

@@ -7,12 +7,13 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from didmeta.client import Client
+from didmeta.client import Client, NewDid
 from tests.support.checks import free_port
 from tests.support.server import ServerProcess
 
@@ -269,12 +270,128 @@ def test_did_load_of_an_ndjson_file(cli_server: ServerProcess, workdir: Path) ->
         assert [c.name for c in client.list_content("loaded:ds")] == [f"f{i}" for i in range(5)]
 
 
-def test_did_load_of_a_bad_line_exits_non_zero(cli_server: ServerProcess, workdir: Path) -> None:
+@pytest.mark.parametrize(
+    "bad_line",
+    [
+        "not json",
+        "[1, 2]",
+        '{"type": "dataset"}',
+        '{"did": "no-colon"}',
+        '{"did": "loaded:y", "type": "bogus"}',
+        '{"did": "loaded:y", "type": "file", "bytes": "many"}',
+        '{"did": "loaded:y", "metadata": [1]}',
+    ],
+)
+def test_did_load_of_a_malformed_file_exits_2_naming_the_line(
+    cli_server: ServerProcess, workdir: Path, bad_line: str
+) -> None:
     path = workdir / "bad.ndjson"
-    path.write_text('{"did": "loaded:x", "type": "dataset"}\nnot json\n')
+    path.write_text('{"did": "loaded:x", "type": "dataset"}\n' + bad_line + "\n")
     result = run(cli_server, workdir, f"did load {path}")
-    assert result.returncode != 0
-    assert "bad.ndjson:2" in result.stderr
+    assert result.returncode == 2, result.stdout + result.stderr
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert error.startswith("Error (INVALID_ARGUMENT, INVALID_RECORD): "), result.stderr
+    assert "bad.ndjson:2" in error
+    assert "Traceback" not in result.stderr
+
+
+# --- issue 10: what a newcomer types ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def big_scope(cli_server: ServerProcess) -> str:
+    with cli_server.client(timeout=60) as client:
+        client.add_scope("big")
+        client.add_dids([NewDid(f"big:d{i:05d}", "dataset") for i in range(20_000)])
+    return "big"
+
+
+@pytest.mark.parametrize("verb", ["did list 'big:*' --type all", "did list 'big:*' --long", "did count 'big:*'"])
+def test_timeout_is_a_deadline_for_listings(
+    cli_server: ServerProcess, workdir: Path, big_scope: str, verb: str
+) -> None:
+    result = run(cli_server, workdir, f"--timeout 0.001 {verb}")
+    assert result.returncode == 7, result.stdout[-300:] + result.stderr
+    assert "DEADLINE_EXCEEDED" in result.stderr
+    assert "big:d00001" not in result.stdout
+
+
+def test_timeout_is_a_deadline_for_a_load(cli_server: ServerProcess, workdir: Path) -> None:
+    path = workdir / "slow.ndjson"
+    path.write_text("".join(json.dumps({"did": f"loaded:slow{i}", "type": "file"}) + "\n" for i in range(20_000)))
+    result = run(cli_server, workdir, f"--timeout 0.001 did load {path} --chunk-size 500")
+    assert result.returncode == 7, result.stdout + result.stderr
+    assert "DEADLINE_EXCEEDED" in result.stderr
+
+
+def test_timeout_0_means_no_deadline(cli_server: ServerProcess, workdir: Path, big_scope: str) -> None:
+    (counted,) = ndjson(ok(run(cli_server, workdir, "--timeout 0 --json did count 'big:*'")))
+    assert counted == {"count": 20_000}
+
+
+def test_an_unreachable_server_fails_at_once_naming_its_address(workdir: Path) -> None:
+    nowhere = ServerProcess(workdir, {})
+    nowhere.address = f"127.0.0.1:{free_port()}"
+    for verb in ("did list 'x:*'", "scope list"):
+        started = time.monotonic()
+        result = run(nowhere, workdir, f"--timeout 30 {verb}")
+        elapsed = time.monotonic() - started
+        assert result.returncode == 7, result.stdout + result.stderr
+        assert f"the didmeta server at {nowhere.address} is unreachable" in result.stderr, result.stderr
+        assert "BACKEND_UNAVAILABLE" not in result.stderr
+        assert elapsed < 5, f"{verb}: {elapsed:.1f} s before failing"
+
+
+def test_server_without_a_port_uses_the_default_port_50051(workdir: Path) -> None:
+    nowhere = ServerProcess(workdir, {})
+    nowhere.address = "localhost"
+    result = run(nowhere, workdir, "--timeout 5 scope list")
+    assert "localhost:50051" in result.stderr or result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "did list 'mock:*' --type all --json",
+        "did list 'mock:*' --json --type all",
+        "--json did list 'mock:*' --type all",
+    ],
+)
+def test_json_is_accepted_before_and_after_the_subcommand(
+    quickstart: list[tuple[str, str]], cli_server: ServerProcess, workdir: Path, command: str
+) -> None:
+    assert {"did": "mock:testing_metadata"} in ndjson(ok(run(cli_server, workdir, command)))
+
+
+def test_json_after_a_nested_subcommand(
+    quickstart: list[tuple[str, str]], cli_server: ServerProcess, workdir: Path
+) -> None:
+    (record,) = ndjson(ok(run(cli_server, workdir, "did metadata list mock:testing_metadata --json")))
+    assert record["panda_id"] == 9999
+
+
+def test_json_metadata_list_keys_are_sorted_like_the_table(
+    quickstart: list[tuple[str, str]], cli_server: ServerProcess, workdir: Path
+) -> None:
+    for plugin in ("DID_COLUMN", "ALL"):
+        command = f"did metadata list mock:testing_metadata --plugin {plugin}"
+        (record,) = ndjson(ok(run(cli_server, workdir, f"--json {command}")))
+        assert list(record) == sorted(record)
+        table = ok(run(cli_server, workdir, command))
+        assert list(metadata_lines(table)) == list(record)
+
+
+def test_pattern_name_is_added_only_to_groups_without_a_name_clause(cli_server: ServerProcess, workdir: Path) -> None:
+    ok(run(cli_server, workdir, "scope add pat"))
+    ok(run(cli_server, workdir, "did add --type dataset pat:a.RAW pat:b.AOD.x pat:c.RAW"))
+    ok(run(cli_server, workdir, "did metadata add pat:c.RAW --key run --value 1"))
+    listed = ndjson(ok(run(cli_server, workdir, "--json did list 'pat:*.RAW' --filter 'name=*.AOD.*'")))
+    assert listed == [{"did": "pat:b.AOD.x"}]
+    # One group with its own name clause, one without: the pattern applies to the second only.
+    listed = ndjson(ok(run(cli_server, workdir, "--json did list 'pat:*.RAW' --filter 'name=b*;run=1'")))
+    assert listed == [{"did": "pat:b.AOD.x"}, {"did": "pat:c.RAW"}]
+    assert ndjson(ok(run(cli_server, workdir, "--json did list 'pat:*.RAW'"))) == [
+        {"did": "pat:a.RAW"},
+        {"did": "pat:c.RAW"},
+    ]
 
 
 def test_cli_and_client_see_the_same_catalogue(quickstart: list[tuple[str, str]], cli_server: ServerProcess) -> None:
@@ -307,3 +424,24 @@ def test_did_count_matches_did_list(
     listed = ndjson(ok(run(cli_server, workdir, '--json did list mock:* --filter "type=ALL,panda_id>=1"')))
     (counted,) = ndjson(ok(run(cli_server, workdir, '--json did count mock:* --filter "type=ALL,panda_id>=1"')))
     assert counted == {"count": len(listed)} and len(listed) >= 1
+
+
+def test_a_file_shows_no_length(cli_server: ServerProcess, workdir: Path) -> None:
+    ok(run(cli_server, workdir, "scope add lengths"))
+    ok(run(cli_server, workdir, "did add --type dataset lengths:ds"))
+    ok(run(cli_server, workdir, "did add --type file lengths:f --bytes 5"))
+    ok(run(cli_server, workdir, "did attach lengths:ds lengths:f"))
+    (shown,) = ndjson(ok(run(cli_server, workdir, "--json did show lengths:f")))
+    assert "length" not in shown and shown["bytes"] == 5
+    table_lines = ok(run(cli_server, workdir, "did show lengths:f")).splitlines()
+    attributes = [line.strip("|").split("|")[0].strip() for line in table_lines]
+    assert "bytes" in attributes and "length" not in attributes
+    (dataset,) = ndjson(ok(run(cli_server, workdir, "--json did show lengths:ds")))
+    assert dataset["length"] == 1
+    rows = {r["did"]: r for r in ndjson(ok(run(cli_server, workdir, "--json did list 'lengths:*' --type all --long")))}
+    assert rows["lengths:f"]["length"] is None and rows["lengths:ds"]["length"] == 1
+    (content,) = ndjson(ok(run(cli_server, workdir, "--json did content list lengths:ds")))
+    assert content["length"] is None
+    table = ok(run(cli_server, workdir, "did list 'lengths:*' --type all --long"))
+    (file_row,) = [line for line in table.splitlines() if "lengths:f" in line]
+    assert [cell.strip() for cell in file_row.strip("|").split("|")] == ["lengths:f", "FILE", "5", ""]

@@ -273,6 +273,46 @@ def test_client_gives_up_when_the_server_does_not_come_back(
         assert time.monotonic() - started < 30
 
 
+def test_the_resume_loop_never_outlives_the_deadline_of_the_call(
+    make_catalogue_url: Callable[[str], str], start_server: Callable[..., ServerProcess]
+) -> None:
+    server = start_server(
+        {
+            "database": make_catalogue_url("sqlite"),
+            "log_format": "text",
+            "listen": f"127.0.0.1:{free_port()}",
+            "grace_seconds": 0,
+        }
+    )
+    with server.client(timeout=30) as loader:
+        load_big(loader, "deadline", 5000)
+    # Ten resumes would pause 0.4 + 0.8 + 1.6 + 3.2 + 5 x 6 s: the 4 s deadline must cut them short.
+    with server.client(timeout=4, resume_attempts=10) as client:
+        started = time.monotonic()
+        with pytest.raises(DidmetaError) as info:
+            for index, _response in enumerate(
+                client.list_dids_batches("deadline", long=True, metadata_keys=["pad"], batch_size=100)
+            ):
+                if index == 1:
+                    server.terminate()
+                time.sleep(0.01)
+        elapsed = time.monotonic() - started
+    assert info.value.code in (grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNAVAILABLE), info.value
+    assert elapsed < 4 + 1.5, f"the listing went on for {elapsed:.1f} s after a 4 s deadline"
+
+
+def test_a_listing_of_a_server_that_never_answered_is_not_resumed(start_server: Callable[..., ServerProcess]) -> None:
+    address = f"127.0.0.1:{free_port()}"
+    with Client(address, timeout=30, resume_attempts=5) as client:
+        started = time.monotonic()
+        error = expect_error(
+            lambda: client.list_dids("x"), grpc.StatusCode.UNAVAILABLE, reason="SERVER_UNREACHABLE", mentions=(address,)
+        )
+        elapsed = time.monotonic() - started
+    assert "the didmeta server at" in error.message and "unreachable" in error.message
+    assert elapsed < 3, f"{elapsed:.1f} s of silent retries before failing"
+
+
 # --- defaults and configuration of a real process ---------------------------------------------------------------
 def test_unconfigured_server_uses_the_embedded_sqlite_with_did_column_and_json(
     start_server: Callable[..., ServerProcess],

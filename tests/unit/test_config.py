@@ -204,3 +204,58 @@ def test_missing_config_file_is_invalid_argument(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgument) as info:
         load_settings(tmp_path / "absent.toml")
     assert "absent.toml" in info.value.message
+
+
+# --- DIDMETA_* variables (issue 10) ------------------------------------------------------------------------------
+def test_an_unknown_didmeta_variable_is_refused_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIDMETA_LISTN", "127.0.0.1:1")
+    with pytest.raises(InvalidArgument) as info:
+        load_settings()
+    assert "DIDMETA_LISTN" in info.value.message and "did you mean DIDMETA_LISTEN" in info.value.message
+
+
+def test_an_unknown_nested_setting_variable_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIDMETA_PLUGIN_OPTION__MONGO__URL", "mongodb://x")
+    with pytest.raises(InvalidArgument) as info:
+        load_settings()
+    assert "DIDMETA_PLUGIN_OPTION__MONGO__URL" in info.value.message
+
+
+def test_known_variables_are_not_unknown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from didmeta.environment import KNOWN_VARIABLES
+
+    for name in KNOWN_VARIABLES:
+        monkeypatch.setenv(name, "x")
+    monkeypatch.setenv("DIDMETA_CONFIG", str(write(tmp_path / "c.toml", 'log_level = "DEBUG"\n')))
+    monkeypatch.setenv("DIDMETA_PLUGIN_OPTIONS__MONGO__URL", "mongodb://127.0.0.1:1/")
+    monkeypatch.setenv("DIDMETA_BATCH_SIZE", "7")
+    settings = load_settings()
+    assert settings.log_level == "DEBUG" and settings.batch_size == 7
+    assert {"DIDMETA_SERVER", "DIDMETA_TIMEOUT", "DIDMETA_CONFIG", "DIDMETA_TOKEN", "DIDMETA_CACHE"} <= set(
+        KNOWN_VARIABLES
+    )
+
+
+def test_every_didmeta_variable_the_repository_reads_is_known_or_a_setting() -> None:
+    """A grep of the sources, so that the one list stays complete when a new variable is read somewhere."""
+    import re
+
+    from didmeta.environment import KNOWN_VARIABLES
+    from didmeta.server.config import Settings
+
+    # os.environ["X"], os.environ.get("X"), os.getenv("X"), click's envvar="X", shell ${X...} and $X.
+    reads = re.compile(r"""(?:environ\[|environ\.get\(|getenv\(|envvar=|\$\{|\$)["']?(DIDMETA_[A-Z0-9_]*[A-Z0-9])""")
+    root = Path(__file__).resolve().parents[2]
+    found: set[str] = set()
+    for pattern in ("*.py", "*.sh", "Makefile", "*.md", "*.toml", "*.yaml"):
+        for path in root.rglob(pattern):
+            if ".venv" in path.parts or "gen" in path.parts:
+                continue
+            found |= set(reads.findall(path.read_text(errors="replace")))
+    settings = {name.upper() for name in Settings.model_fields}
+    unknown = {
+        name
+        for name in found
+        if name not in KNOWN_VARIABLES and name[len("DIDMETA_") :].split("__", 1)[0] not in settings
+    }
+    assert not unknown, f"read somewhere but neither a setting nor in didmeta.environment.KNOWN_VARIABLES: {unknown}"

@@ -415,3 +415,83 @@ def test_wire_clause_errors_name_the_clause() -> None:
     with pytest.raises(InvalidArgument) as info:
         normalize_groups(filter_from_wire(wire))  # type: ignore[arg-type]
     assert "run" in info.value.message
+
+
+# --- issue 10: aliases, write-only keys, clear messages for malformed clauses ---------------------------------
+@pytest.mark.parametrize(
+    ("text", "types"),
+    [("did_type=DATASET", {D}), ("did_type=all", {C, D, F}), ("DID_TYPE=file", {F}), ("did_type=collection", {C, D})],
+)
+def test_did_type_is_an_alias_of_type(text: str, types: set[DidType]) -> None:
+    (group,) = parse_filter(text).groups
+    assert group.types == frozenset(types) and group.clauses == ()
+
+
+def test_type_and_did_type_in_one_group_is_type_given_twice() -> None:
+    assert "twice" in refused("type=FILE,did_type=DATASET").message
+
+
+@pytest.mark.parametrize("text", ["lifetime>5", "lifetime=100", "lifetime.exists=true", "lifetime=null"])
+def test_lifetime_in_a_filter_is_refused_naming_expired_at(text: str) -> None:
+    error = refused(text)
+    assert_names_clause(error, text)
+    assert "expired_at" in error.message
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("run_number=>5", "'=>' is not an operator"),
+        ("run_number=<5", "'=<' is not an operator"),
+        ("project=a=b", 'double-quote it (project="a=b")'),
+        ("project!=a=b", 'double-quote it (project!="a=b")'),
+        ("1<run_number>5", "compound range"),
+    ],
+)
+def test_a_clause_of_two_operators_says_what_is_wrong_with_it(text: str, says: str) -> None:
+    error = refused(text)
+    assert_names_clause(error, text)
+    assert says in error.message, error.message
+    if "compound" not in says:
+        assert "compound range" not in error.message
+
+
+def test_quoting_the_value_as_advised_works() -> None:
+    assert clauses('project="a=b"') == [[("project", Op.EQ, "a=b")]]
+
+
+@pytest.mark.parametrize("key", ["events", "length", "bytes", "created_at", "md5", "is_open"])
+def test_exists_on_an_intrinsic_attribute_takes_a_bool(key: str) -> None:
+    assert only_clause(f"{key}.exists=false") == Clause(key, Op.EXISTS, False)
+    assert_names_clause(refused(f"{key}.exists=5"), f"{key}.exists=5")
+
+
+def test_in_on_an_intrinsic_attribute_coerces_each_item() -> None:
+    assert only_clause("length.in=[0,1]") == Clause("length", Op.IN, [0, 1])
+    assert only_clause("created_at.in=[2024-01-01]") == Clause("created_at", Op.IN, [datetime(2024, 1, 1, tzinfo=UTC)])
+    assert_names_clause(refused("bytes.in=[1,x]"), "bytes.in=[1,x]")
+
+
+# --- Rucio's RFC-1123 date: a --value form; in a filter string only double-quoted (docs/filters.md) ------------
+RFC_1123 = "Mon, 01 Jan 2024 10:00:00 UTC"
+
+
+def test_rfc_1123_date_is_a_timestamp_as_a_value() -> None:
+    from didmeta.values import parse_text_value
+
+    assert parse_text_value(RFC_1123) == datetime(2024, 1, 1, 10, tzinfo=UTC)
+
+
+def test_rfc_1123_date_unquoted_in_a_filter_is_split_at_its_comma_and_refused() -> None:
+    error = refused(f"created_at>={RFC_1123}")
+    assert "01 Jan 2024 10:00:00 UTC" in error.message and "no operator" in error.message
+
+
+def test_rfc_1123_date_double_quoted_is_a_date_for_a_date_attribute() -> None:
+    assert only_clause(f'created_at>="{RFC_1123}"') == Clause(
+        "created_at", Op.GTE, datetime(2024, 1, 1, 10, tzinfo=UTC)
+    )
+
+
+def test_rfc_1123_date_double_quoted_is_a_string_for_another_key() -> None:
+    assert only_clause(f'taken="{RFC_1123}"') == Clause("taken", Op.EQ, RFC_1123)

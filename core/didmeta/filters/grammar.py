@@ -126,6 +126,23 @@ def _split_key(key_text: str, clause: str) -> tuple[str, Op | None]:
     return key, None
 
 
+def _two_operators_problem(clause: str, operands: list[str]) -> str:
+    """What is wrong with a clause of two operators that is not a compound range, said for that clause."""
+    if not operands[1].strip():
+        written = clause[len(operands[0]) : len(clause) - len(operands[2])].strip()
+        return f"{written!r} is not an operator; the operators are = == != < <= > >="
+    if set(_operators(clause)) <= {Op.EQ, Op.NE}:
+        rest = clause[len(operands[0]) :]
+        symbol = next(s for s in ("!=", "==", "=") if rest.startswith(s))
+        quoted = f'{operands[0].strip()}{symbol}"{rest[len(symbol) :].strip()}"'
+        return f"the value contains an operator: double-quote it ({quoted})"
+    return "a compound range needs both operators '<'/'<=' or both '>'/'>=' (as in 1 < run_number <= 10)"
+
+
+def _operators(clause: str) -> list[Op]:
+    return [token for kind, token in _tokenize(clause) if kind == "op" and isinstance(token, Op)]
+
+
 def parse_clause(clause: str) -> list[RawClause]:
     """One clause of the grammar to one raw clause (two for a compound range)."""
     tokens = _tokenize(clause)
@@ -150,9 +167,7 @@ def parse_clause(clause: str) -> list[RawClause]:
         upper_side = {first, second} <= {Op.GT, Op.GTE}
         if not (lower_side or upper_side):
             raise InvalidArgument.for_field(
-                "filter",
-                f"clause {clause!r}: a compound range needs both operators '<'/'<=' or both '>'/'>='",
-                reason="INVALID_FILTER",
+                "filter", f"clause {clause!r}: {_two_operators_problem(clause, operands)}", reason="INVALID_FILTER"
             )
         key, suffix_op = _split_key(operands[1], clause)
         if suffix_op is not None:

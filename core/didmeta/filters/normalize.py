@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from didmeta.attributes import INTRINSIC, column_kind
+from didmeta.attributes import INTRINSIC, LIFETIME_KEY, TYPE_KEYS, column_kind
 from didmeta.errors import InvalidArgument
 from didmeta.filters.grammar import RawClause, parse_filter_string
 from didmeta.filters.model import Clause, Filter, Group, Op
@@ -51,6 +51,8 @@ def _normalize_clause(raw: RawClause) -> Clause | None:
     key, op, value = raw.key, raw.op, raw.value
     if key != "name" and not KEY_RE.fullmatch(key):
         raise _invalid(raw, f"invalid key {key!r}")
+    if key == LIFETIME_KEY:
+        raise _invalid(raw, "lifetime is write-only (it sets expired_at): filter on expired_at instead")
     if key in ("created_after", "created_before"):
         if op is not Op.EQ:
             raise _invalid(raw, f"{key} takes '='")
@@ -82,7 +84,8 @@ def _normalize_clause(raw: RawClause) -> Clause | None:
     if isinstance(value, str) and "*" in value and not raw.literal and op not in (Op.EQ, Op.NE):
         raise _invalid(raw, f"a wildcard cannot be used with {op.value}")
 
-    value = _coerce_intrinsic(raw, value)
+    if op not in (Op.EXISTS, Op.IN):  # exists takes true/false; `in` coerces each item of its list
+        value = _coerce_intrinsic(raw, value)
     kind = type_name(value)
     if op is Op.EXISTS:
         if not isinstance(value, bool):
@@ -114,13 +117,13 @@ def _group_types(raws: Sequence[RawClause]) -> tuple[list[RawClause], frozenset[
     types: frozenset[DidType] | None = None
     rest: list[RawClause] = []
     for raw in raws:
-        if raw.key.lower() != "type":
+        if raw.key.lower() not in TYPE_KEYS:
             rest.append(raw)
             continue
         if raw.op is not Op.EQ:
-            raise _invalid(raw, "type only takes '='")
+            raise _invalid(raw, f"{raw.key} only takes '='")
         if types is not None:
-            raise _invalid(raw, "type given twice in one group")
+            raise _invalid(raw, "type given twice in one group (did_type is an alias of type)")
         try:
             types = parse_type_selector(str(raw.value), field="filter")
         except InvalidArgument as error:

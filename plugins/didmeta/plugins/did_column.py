@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, bindparam, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, case, null, select, update
 
-from didmeta.attributes import INTRINSIC, LIFETIME_KEY, OPTIMISED, SETTABLE_INTRINSIC, column_kind
+from didmeta.attributes import COLLECTION_ONLY, INTRINSIC, LIFETIME_KEY, OPTIMISED, SETTABLE_INTRINSIC, column_kind
 from didmeta.errors import FailedPrecondition, InvalidArgument, NotFound
 from didmeta.filters.model import Clause
 from didmeta.identifiers import DidKey, DidType
@@ -27,6 +27,16 @@ _FILTER_KINDS = {"name": "string", "scope": "string", **INTRINSIC, **OPTIMISED}
 
 def _aware(value: Any) -> Any:
     return value.replace(tzinfo=UTC) if isinstance(value, datetime) else value
+
+
+def _expiry(lifetime: float, where: str) -> datetime:
+    """Now plus `lifetime` seconds, as stored; INVALID_ARGUMENT when it leaves years 1-9999."""
+    try:
+        return naive_utc(datetime.now(UTC) + timedelta(seconds=lifetime))
+    except OverflowError:
+        raise InvalidArgument.for_field(
+            where, "lifetime out of range: the expiry must fall in years 1-9999", reason="INVALID_VALUE"
+        ) from None
 
 
 class DidColumnPlugin(RelationalPlugin):
@@ -55,7 +65,7 @@ class DidColumnPlugin(RelationalPlugin):
                     values["expired_at"] = None
                 elif type_name(value) in ("int", "double") and not isinstance(value, bool):
                     assert isinstance(value, int | float)
-                    values["expired_at"] = naive_utc(datetime.now(UTC) + timedelta(seconds=float(value)))
+                    values["expired_at"] = _expiry(float(value), where)
                 else:
                     raise InvalidArgument.for_field(
                         where, "lifetime takes seconds (a number) or null", reason="INVALID_VALUE"
@@ -147,12 +157,22 @@ class DidColumnPlugin(RelationalPlugin):
                     "name": key.name,
                     "type": _TYPE_NAMES[values.pop("did_type")],
                 }
+                is_file = metadata["type"] == DidType.FILE.name
                 for column, value in values.items():
-                    if value is not None:
+                    if value is not None and not (is_file and column in COLLECTION_ONLY):
                         metadata[column] = normalize_timestamp(value) if isinstance(value, datetime) else _aware(value)
                 result[key] = metadata
         return result
 
     def condition(self, clause: Clause, ignore_case: bool) -> ColumnElement[bool]:
         kind = _FILTER_KINDS[clause.key]
-        return column_condition(dids.c[clause.key], kind, clause, dialect=self.store.dialect, ignore_case=ignore_case)
+        return column_condition(
+            _filter_column(clause.key), kind, clause, dialect=self.store.dialect, ignore_case=ignore_case
+        )
+
+
+def _filter_column(key: str) -> ColumnElement[Any]:
+    """The column a filter compares; a collection-only attribute is NULL (absent) for a file."""
+    if key in COLLECTION_ONLY:
+        return case((dids.c.did_type == DidType.FILE.value, null()), else_=dids.c[key])
+    return dids.c[key]

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import operator
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Numeric,
     String,
@@ -37,14 +38,48 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from didmeta.filters.model import Clause, Op
-from didmeta.values import MetaValue, format_timestamp, to_json, type_name
+from didmeta.values import MetaValue, dump_json, format_timestamp, to_json, type_name
 
 
 def negate(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     """The complement of a condition that may be NULL (NULL counts as "does not match")."""
     return not_(func.coalesce(condition, false()))
+
+
+def balanced(
+    combine: Callable[..., ColumnElement[bool]], conditions: Sequence[ColumnElement[bool]]
+) -> ColumnElement[bool]:
+    """`and_`/`or_` of many conditions as a balanced tree of parenthesised halves.
+
+    SQLite parses `a AND b AND c ...` into a tree as deep as the list is long and refuses trees deeper
+    than 1,000 (it may also merge a CTE's condition into the outer query's, adding the depths); a
+    balanced tree is log2(n) deep.
+    """
+    if len(conditions) <= 8:
+        return combine(*conditions)
+    middle = len(conditions) // 2
+    halves = (balanced(combine, conditions[:middle]), balanced(combine, conditions[middle:]))
+    return combine(*(_Parenthesised(half) for half in halves))
+
+
+class _Parenthesised(ColumnElement[bool]):
+    """A condition in parentheses that `and_`/`or_` do not flatten into their own list."""
+
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [("element", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, element: ColumnElement[bool]) -> None:
+        self.element = element
+
+
+@compiles(_Parenthesised)
+def _render_parenthesised(element: _Parenthesised, compiler: Any, **kw: Any) -> str:
+    return "(" + str(compiler.process(element.element, **kw)) + ")"
 
 
 _GLOB_ESCAPES = {"?": "[?]", "[": "[[]", "*": "[*]"}
@@ -132,6 +167,8 @@ def column_condition(
         )
     if op is Op.IN:
         assert isinstance(value, list)
+        if len(value) > SMALL_IN_LIST:
+            return _column_in(column, kind, value, dialect, ignore_case)
         return or_(
             *(
                 column_condition(column, kind, Clause(clause.key, Op.EQ, v), dialect=dialect, ignore_case=ignore_case)
@@ -155,6 +192,27 @@ def column_condition(
 
 
 _NO_MATCH: Any = object()
+
+#: An `in` list longer than this is one set-membership test instead of an OR of equalities: SQLite
+#: refuses expression trees deeper than 1,000 nodes, and one condition per value costs compile time.
+SMALL_IN_LIST = 32
+
+
+def _column_in(
+    column: ColumnElement[Any], kind: str, values: list[MetaValue], dialect: str, ignore_case: bool
+) -> ColumnElement[bool]:
+    """`column IN (...)`: the same matches as an OR of `column_condition` equalities, one per value."""
+    coerced = [c for c in (_coerce_to_column(kind, v) for v in values) if c is not _NO_MATCH]
+    if not coerced:
+        return false()
+    if kind == "bool":
+        return column.in_(sorted(set(coerced)))
+    if kind == "string":
+        texts = sorted({str(c).lower() if ignore_case else str(c) for c in coerced})
+        if ignore_case:
+            return lower(column, dialect).in_(texts)
+        return (column.collate("C") if dialect == "postgresql" else column).in_(texts)
+    return column.in_(coerced)
 
 
 def _coerce_to_column(kind: str, value: MetaValue) -> Any:
@@ -244,6 +302,8 @@ class JsonConditions:
             return negate(self.condition(Clause(key, Op.EQ, value, clause.wildcard), ignore_case))
         if op is Op.IN:
             assert isinstance(value, list)
+            if len(value) > SMALL_IN_LIST:
+                return self._in_set(key, value, ignore_case)
             return or_(*(self.condition(Clause(key, Op.EQ, v), ignore_case) for v in value))
         if op is Op.CONTAINS:
             return self._contains(key, value, ignore_case)
@@ -272,6 +332,49 @@ class JsonConditions:
                 return self.json_type(key) == ("true" if value else "false")
             return self._field(self.column, key) == type_coerce(value, JSONB)
         return false()
+
+    def _elements(self, items: list[Any]) -> Any:
+        """A one-column table (`value`) of the items of one bound JSON array: one parameter, any length."""
+        document = literal(dump_json(items), String)
+        if self.dialect == "postgresql":
+            return func.jsonb_array_elements(cast(document, JSONB)).table_valued("value")
+        return func.json_each(document).table_valued("value")
+
+    def _elements_text(self, texts: list[str]) -> Any:
+        if self.dialect == "postgresql":
+            return func.jsonb_array_elements_text(cast(literal(dump_json(texts), String), JSONB)).table_valued("value")
+        return self._elements(list(texts))
+
+    def _in_set(self, key: str, values: list[MetaValue], ignore_case: bool) -> ColumnElement[bool]:
+        """`key IN (...)` as set membership: the same matches as an OR of `_compare_scalar` equalities."""
+        strings = sorted({v for v in values if isinstance(v, str)})
+        others = [v for v in values if not isinstance(v, str)]
+        conditions: list[ColumnElement[bool]] = []
+        if self.dialect == "postgresql":
+            # jsonb equality is containment's equality for scalars (numbers numerically, `$ts` objects whole).
+            exact = [to_json(v) for v in others] + ([] if ignore_case else strings)
+            if exact:
+                elements = self._elements(exact)
+                conditions.append(self._field(self.column, key).in_(select(elements.c.value)))
+        else:
+            numbers = [v for v in others if type_name(v) in ("int", "double")]
+            if numbers:
+                elements = self._elements(numbers)
+                conditions.append(self.number(key).in_(select(elements.c.value)))
+            stamps = sorted({format_timestamp(v) for v in others if isinstance(v, datetime)})
+            if stamps:
+                elements = self._elements_text(stamps)
+                conditions.append(self.timestamp(key).in_(select(elements.c.value)))
+            flags = sorted({"true" if v else "false" for v in others if isinstance(v, bool)})
+            if flags:
+                conditions.append(self.json_type(key).in_(flags))
+            if strings and not ignore_case:
+                elements = self._elements_text(strings)
+                conditions.append(self.text(key).in_(select(elements.c.value)))
+        if strings and ignore_case:
+            elements = self._elements_text(sorted({v.lower() for v in strings}))
+            conditions.append(lower(self.text(key), self.dialect).in_(select(elements.c.value)))
+        return or_(*conditions) if conditions else false()
 
     def _contains(self, key: str, value: MetaValue, ignore_case: bool) -> ColumnElement[bool]:
         vtype = type_name(value)

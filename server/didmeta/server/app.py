@@ -15,9 +15,11 @@ from grpc_reflection.v1alpha import reflection
 
 from didmeta.server.auth import make_authenticator
 from didmeta.server.config import Settings
+from didmeta.server.decoding import DecodingRegistrar
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.servicers.did_servicer import DidServicer
 from didmeta.server.servicers.metadata_servicer import MetadataServicer
+from didmeta.server.startup import StartupError, bind, check_address, check_database, server_credentials
 from didmeta.server.store.engine import Store
 from didmeta.v1 import did_service_pb2, did_service_pb2_grpc, metadata_service_pb2, metadata_service_pb2_grpc
 
@@ -42,38 +44,53 @@ def _options(settings: Settings) -> list[tuple[str, Any]]:
         ("grpc.max_receive_message_length", settings.max_message_bytes),
         ("grpc.max_send_message_length", settings.max_message_bytes),
     ]
+    options += [
+        ("grpc.keepalive_time_ms", int(settings.keepalive_time_seconds * 1000)),
+        ("grpc.keepalive_timeout_ms", int(settings.keepalive_timeout_seconds * 1000)),
+        ("grpc.server_handshake_timeout_ms", int(settings.handshake_timeout_seconds * 1000)),
+    ]
+    if settings.max_connection_idle_seconds:
+        options.append(("grpc.max_connection_idle_ms", int(settings.max_connection_idle_seconds * 1000)))
     if settings.max_connection_age_seconds:
         options.append(("grpc.max_connection_age_ms", int(settings.max_connection_age_seconds * 1000)))
         options.append(("grpc.max_connection_age_grace_ms", int(settings.grace_seconds * 1000)))
     return options
 
 
-def _bind(server: grpc.aio.Server, settings: Settings) -> int:
-    if settings.tls is None:
-        return server.add_insecure_port(settings.listen)
-    tls = settings.tls
-    credentials = grpc.ssl_server_credentials(
-        [(Path(tls.key_file).read_bytes(), Path(tls.cert_file).read_bytes())],
-        root_certificates=Path(tls.client_ca_file).read_bytes() if tls.client_ca_file else None,
-        require_client_auth=tls.client_ca_file is not None,
+def _demo_data(dispatcher: Dispatcher) -> None:
+    """Load the demo catalogue, or say why not: it only goes into a database without scopes."""
+    from didmeta.server.demo import load_demo_data
+
+    database = dispatcher.store.engine.url.render_as_string()
+    if load_demo_data(dispatcher):
+        log.info("demo data loaded into scope 'demo'", extra={"database": database})
+        return
+    scopes = [s.scope for s in dispatcher.list_scopes(None)]
+    log.warning(
+        "demo data skipped: the database already has scopes (%s); --demo-data only fills an empty database, "
+        "so start on a new one (e.g. --database sqlite:///./didmeta-demo.db)",
+        ", ".join(scopes[:5]) + (", ..." if len(scopes) > 5 else ""),
+        extra={"database": database},
     )
-    return server.add_secure_port(settings.listen, credentials)
 
 
 async def start_server(settings: Settings) -> RunningServer:
     """Open the store, start the plugins, bind and start serving; health is SERVING when it returns."""
+    check_address(settings.listen)  # before anything is opened or written
+    credentials = server_credentials(settings.tls) if settings.tls is not None else None
     store = Store(settings.database)
+    await asyncio.to_thread(check_database, store)
     dispatcher = Dispatcher.from_settings(settings, store)
     await asyncio.to_thread(dispatcher.start)
     if settings.demo_data:
-        from didmeta.server.demo import load_demo_data
-
-        await asyncio.to_thread(load_demo_data, dispatcher)
+        await asyncio.to_thread(_demo_data, dispatcher)
     server = grpc.aio.server(options=_options(settings))
     authenticator = make_authenticator(settings.auth)
-    did_service_pb2_grpc.add_DidServiceServicer_to_server(DidServicer(dispatcher, settings, authenticator), server)
+    # Requests are decoded inside the guarded methods: undecodable bytes are INVALID_ARGUMENT, not UNKNOWN.
+    registrar: Any = DecodingRegistrar(server)
+    did_service_pb2_grpc.add_DidServiceServicer_to_server(DidServicer(dispatcher, settings, authenticator), registrar)
     metadata_service_pb2_grpc.add_MetadataServiceServicer_to_server(
-        MetadataServicer(dispatcher, settings, authenticator), server
+        MetadataServicer(dispatcher, settings, authenticator), registrar
     )
     health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -81,9 +98,11 @@ async def start_server(settings: Settings) -> RunningServer:
         (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
         server,
     )
-    port = _bind(server, settings)
-    if port == 0:
-        raise OSError(f"cannot listen on {settings.listen}")
+    try:
+        port = bind(server, settings, credentials)
+    except StartupError:
+        await asyncio.to_thread(dispatcher.close)
+        raise
     await server.start()
     for name in ("", *SERVICE_NAMES):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -105,9 +124,15 @@ async def start_server(settings: Settings) -> RunningServer:
     return RunningServer(server, port, dispatcher, health_servicer)
 
 
-async def stop_server(running: RunningServer, grace: float) -> None:
-    """Graceful shutdown: NOT_SERVING first, then drain in-flight calls for up to `grace` seconds."""
+async def stop_server(running: RunningServer, grace: float, notice: float = 0.0) -> None:
+    """Graceful shutdown: NOT_SERVING first, then drain in-flight calls for up to `grace` seconds.
+
+    For `notice` seconds (at most `grace`) the server still answers every call, health checks
+    included, with NOT_SERVING, so load balancers stop sending traffic before the port closes.
+    """
     await running.health.enter_graceful_shutdown()
+    if min(notice, grace) > 0:
+        await asyncio.sleep(min(notice, grace))
     await running.server.stop(grace)
     await asyncio.to_thread(running.dispatcher.close)
     log.info("didmeta stopped")
@@ -123,4 +148,4 @@ async def serve(settings: Settings, port_file: Path | None = None) -> None:
         loop.add_signal_handler(signum, stopping.set)
     await stopping.wait()
     log.info("shutting down", extra={"grace_seconds": settings.grace_seconds})
-    await stop_server(running, settings.grace_seconds)
+    await stop_server(running, settings.grace_seconds, settings.shutdown_notice_seconds)

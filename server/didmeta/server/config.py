@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,6 +20,7 @@ import yaml
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
+from didmeta.environment import unknown_variables
 from didmeta.errors import InvalidArgument
 
 DEFAULT_DATABASE = "sqlite:///./didmeta.db"
@@ -100,7 +102,29 @@ class Settings(BaseSettings):
     max_connection_age_seconds: float | None = Field(
         None, description="Close connections after this age so clients rebalance (mesh-friendly)"
     )
-    log_level: str = Field("INFO", description="Logging level")
+    # --- limits on what one request may cost (docs/operations.md, "Bad input and limits") ---------
+    max_filter_chars: int = Field(100_000, ge=100, description="Characters of a string filter expression")
+    max_filter_groups: int = Field(100, ge=1, description="OR groups in one filter")
+    max_filter_clauses: int = Field(200, ge=1, description="Clauses in one filter, all groups together")
+    max_in_values: int = Field(10_000, ge=1, description="Values in one `in` clause")
+    max_batch_bytes: int = Field(
+        1024 * 1024, ge=64 * 1024, description="Bytes of one ListDids message (batches are cut by count and bytes)"
+    )
+    # --- connections and shutdown ---------------------------------------------------------------
+    shutdown_notice_seconds: float = Field(
+        1.0, ge=0, description="On SIGTERM, health says NOT_SERVING this long (capped by grace) before draining"
+    )
+    keepalive_time_seconds: float = Field(300.0, gt=0, description="Ping an idle connection after this long")
+    keepalive_timeout_seconds: float = Field(20.0, gt=0, description="Close a connection whose ping is unanswered")
+    max_connection_idle_seconds: float | None = Field(
+        600.0, gt=0, description="Close a connection without calls for this long (None: never)"
+    )
+    handshake_timeout_seconds: float = Field(
+        10.0, gt=0, description="Close a connection that has not completed its HTTP/2 (and TLS) handshake"
+    )
+    max_log_chars: int = Field(8000, ge=200, description="Cap on one log message or traceback (SQL included)")
+    log_level: str = Field("INFO", description="Logging level of didmeta's own loggers")
+    library_log_level: str = Field("WARNING", description="Logging level of other libraries' loggers (grpc, ...)")
     log_format: Literal["json", "text"] = Field("json", description="Structured JSON logs or plain text")
     tls: TlsSettings | None = None
     auth: AuthSettings = Field(default_factory=AuthSettings)
@@ -189,8 +213,22 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
+def check_environment(environ: Mapping[str, str]) -> None:
+    """Refuse a `DIDMETA_*` variable that is neither a setting nor one of `KNOWN_VARIABLES`, naming it."""
+    unknown = unknown_variables(environ, Settings.model_fields)
+    if unknown:
+        name, close = unknown[0]
+        hint = f" (did you mean {close}?)" if close else ""
+        raise InvalidArgument.for_field(
+            "environment",
+            f"unknown variable {name}{hint}: not a setting of docs/configuration.md nor a known DIDMETA_ variable",
+            reason="UNKNOWN_SETTING",
+        )
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build the Settings: flags (`overrides`, None values ignored) > env > file > defaults."""
+    check_environment(os.environ)
     path = config_file or (Path(os.environ["DIDMETA_CONFIG"]) if os.environ.get("DIDMETA_CONFIG") else None)
     token = _config_file_data.set(read_config_file(path) if path else {})
     try:

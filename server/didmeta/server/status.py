@@ -55,6 +55,13 @@ def as_didmeta_error(error: BaseException) -> DidmetaError:
         # A deadlock or serialization failure that outlived the dispatcher's retries: the database is
         # up and nothing was changed, so ABORTED (retry the request), not UNAVAILABLE.
         return aborted
+    if _is_int64_overflow(error):
+        # A sum the catalogue keeps (a collection's bytes, length or events) would leave int64: the
+        # request is valid, the state refuses it. Same status on SQLite and PostgreSQL.
+        return FailedPrecondition(
+            "a total the catalogue keeps (bytes, length or events of a collection) would exceed the int64 range",
+            reason="COUNTER_OVERFLOW",
+        )
     if isinstance(error, sa_exc.OperationalError) and (
         "interrupt" in str(error).lower() or getattr(error.orig, "sqlstate", None) == "57014"
     ):
@@ -65,6 +72,16 @@ def as_didmeta_error(error: BaseException) -> DidmetaError:
         return Unavailable("the catalogue database is unavailable", metadata={"backend": "catalogue"})
     log.error("internal error", exc_info=error)
     return InternalError("internal error; see the server log")
+
+
+def _is_int64_overflow(error: BaseException) -> bool:
+    """SQLite's "integer overflow" (SUM) or PostgreSQL's numeric_value_out_of_range (SQLSTATE 22003)."""
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    original = error.orig
+    if getattr(original, "sqlstate", None) == "22003":
+        return True
+    return isinstance(error, sa_exc.OperationalError) and "integer overflow" in str(original).lower()
 
 
 #: Unique constraints of the catalogue (PostgreSQL constraint or SQLite table) -> (what, reason).
@@ -92,14 +109,32 @@ def _duplicate_of(error: sa_exc.IntegrityError) -> tuple[str, str] | None:
     return _UNIQUE_TARGETS.get(table, ("something the request creates", "ALREADY_EXISTS"))
 
 
+#: Caps on what a status echoes back, so trailers stay far below a client's metadata limit (8 KiB by
+#: default in gRPC): a 10,000-character name must still give a readable INVALID_ARGUMENT.
+MAX_MESSAGE_CHARS = 1000
+MAX_ECHO_CHARS = 200
+MAX_FIELD_VIOLATIONS = 10
+
+
+def shorten(text: str, limit: int = MAX_ECHO_CHARS) -> str:
+    """`text`, cut to at most `limit` characters with a note of how much was left out."""
+    if len(text) <= limit:
+        return text
+    note = f"...[{len(text) - limit} more characters]"
+    return text[: max(limit - len(note), 0)] + note
+
+
 def to_grpc_status(error: DidmetaError) -> grpc.Status:
-    details = [error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata)]
+    metadata = {shorten(k, 64): shorten(v) for k, v in list(error.metadata.items())[:MAX_FIELD_VIOLATIONS]}
+    details = [error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=metadata)]
     if error.field_violations:
         details.append(
             error_details_pb2.BadRequest(
                 field_violations=[
-                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-                    for v in error.field_violations
+                    error_details_pb2.BadRequest.FieldViolation(
+                        field=shorten(v.field), description=shorten(v.description, MAX_MESSAGE_CHARS // 2)
+                    )
+                    for v in error.field_violations[:MAX_FIELD_VIOLATIONS]
                 ]
             )
         )
@@ -109,7 +144,9 @@ def to_grpc_status(error: DidmetaError) -> grpc.Status:
         holder.Pack(detail)
         packed.append(holder)
     code = cast(int, error.code.value[0])
-    message = status_pb2.Status(code=code or code_pb2.UNKNOWN, message=error.message, details=packed)
+    message = status_pb2.Status(
+        code=code or code_pb2.UNKNOWN, message=shorten(error.message, MAX_MESSAGE_CHARS), details=packed
+    )
     return rpc_status.to_status(message)
 
 

@@ -18,14 +18,14 @@ import click
 from didmeta.cli import embargo_history
 from didmeta.cli.connection import client_options, connection_options
 from didmeta.cli.output import EXIT_CODES, EXIT_ERROR, emit_json, emit_table
-from didmeta.client import Client, DidmetaError, LoadChunk, NewDid
-from didmeta.filters.grammar import split_outside
+from didmeta.client import Client, DidInfo, DidmetaError, DidRow, InvalidArgument, LoadChunk, NewDid
+from didmeta.filters.grammar import parse_filter_string, split_outside
 from didmeta.identifiers import parse_did
 from didmeta.values import format_value, parse_text_value
 
 
 class Context:
-    def __init__(self, server: str, as_json: bool, timeout: float) -> None:
+    def __init__(self, server: str, as_json: bool, timeout: float | None) -> None:
         self.server, self.as_json, self.timeout = server, as_json, timeout
         self.client_options: dict[str, Any] = {}
         self._client: Client | None = None
@@ -33,11 +33,18 @@ class Context:
     @property
     def client(self) -> Client:
         if self._client is None:
-            self._client = Client(self.server, timeout=self.timeout, **self.client_options)
+            unary = DEFAULT_CALL_TIMEOUT if self.timeout is None else (self.timeout or None)
+            self._client = Client(self.server, timeout=unary, **self.client_options)
         return self._client
+
+    @property
+    def stream_timeout(self) -> float | None:
+        """The deadline of a whole listing or load: --timeout if given (0: none), else none."""
+        return self.timeout or None
 
 
 pass_context = click.make_pass_decorator(Context)
+DEFAULT_CALL_TIMEOUT = 60.0
 
 
 @click.group()
@@ -48,12 +55,20 @@ pass_context = click.make_pass_decorator(Context)
     show_default=True,
     help="HOST:PORT of the didmeta server (env DIDMETA_SERVER).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print NDJSON instead of tables.")
-@click.option("--timeout", type=float, default=60.0, show_default=True, help="Per-call deadline in seconds.")
+@click.option("--json", "as_json", is_flag=True, help="Print NDJSON instead of tables (also after the subcommand).")
+@click.option(
+    "--timeout",
+    type=float,
+    envvar="DIDMETA_TIMEOUT",
+    help=(
+        "Deadline of each call in seconds, a whole listing or load included; 0: none (env DIDMETA_TIMEOUT). "
+        "Default: 60 s for single calls, none for listings and loads."
+    ),
+)
 @connection_options
 @click.version_option("0.1.0", prog_name="didmeta")
 @click.pass_context
-def cli(ctx: click.Context, /, server: str, as_json: bool, timeout: float, **connection: Any) -> None:
+def cli(ctx: click.Context, /, server: str, as_json: bool, timeout: float | None, **connection: Any) -> None:
     """didmeta: DID metadata from the command line."""
     ctx.obj = Context(server, as_json, timeout)
     ctx.obj.client_options = client_options(**connection)
@@ -97,18 +112,26 @@ def serve(
     from didmeta.server.auth import open_local_refusal
     from didmeta.server.config import load_settings
     from didmeta.server.logging_setup import configure_logging
+    from didmeta.server.startup import StartupError
 
     try:
         settings = load_settings(config_file, listen=listen, database=database, plugins=plugins, demo_data=demo_data)
     except ValidationError as error:
         raise click.UsageError(f"invalid configuration:\n{error}") from None
+    except DidmetaError as error:
+        click.echo(f"didmeta serve: cannot start: {error.message}", err=True)
+        sys.exit(EXIT_CODES.get(error.code, EXIT_ERROR))
     settings.auth.insecure_open = settings.auth.insecure_open or insecure_open
     refusal = open_local_refusal(settings)
     if refusal is not None:
         click.echo(f"didmeta serve: {refusal}", err=True)
         sys.exit(2)
-    configure_logging(settings.log_level, settings.log_format)
-    asyncio.run(run_server(settings, port_file))
+    configure_logging(settings.log_level, settings.log_format, settings.library_log_level, settings.max_log_chars)
+    try:
+        asyncio.run(run_server(settings, port_file))
+    except StartupError as error:
+        click.echo(f"didmeta serve: {error}", err=True)
+        sys.exit(error.exit_code)
 
 
 # --- scopes ---------------------------------------------------------------------------------------
@@ -188,7 +211,8 @@ def did_add(
 def did_show(ctx: Context, did_name: str) -> None:
     """Show a DID's intrinsic attributes."""
     info = ctx.client.get_did(did_name)
-    record = {k: v for k, v in info.__dict__.items() if v not in (None, "")}
+    shown = {**info.__dict__, "length": _length(info)}  # a file has no length
+    record = {k: v for k, v in shown.items() if v not in (None, "")}
     if ctx.as_json:
         emit_json(record)
     else:
@@ -259,12 +283,17 @@ def content_list(ctx: Context, did_name: str) -> None:
     children = list(ctx.client.list_content(did_name))
     if ctx.as_json:
         for c in children:
-            emit_json({"did": f"{c.scope}:{c.name}", "type": c.type, "bytes": c.bytes, "length": c.length})
+            emit_json({"did": f"{c.scope}:{c.name}", "type": c.type, "bytes": c.bytes, "length": _length(c)})
     else:
         emit_table(
             ["SCOPE:NAME", "[DID TYPE]", "BYTES"],
             [(f"{c.scope}:{c.name}", c.type, str(c.bytes)) for c in children],
         )
+
+
+def _length(did: DidInfo | DidRow) -> int | None:
+    """A collection's length; None for a FILE, which has none (the wire carries 0 for it)."""
+    return None if did.type == "FILE" else did.length
 
 
 def _scope_and_name(pattern: str) -> tuple[str, str]:
@@ -274,13 +303,22 @@ def _scope_and_name(pattern: str) -> tuple[str, str]:
     return scope_part, name_part or "*"
 
 
+def _has_name_clause(group: str) -> bool:
+    """Whether an OR group has its own `name` clause (a malformed group is left to the server to refuse)."""
+    try:
+        parsed = parse_filter_string(group)
+    except DidmetaError:
+        return False
+    return any(raw.key == "name" for clauses in parsed for raw in clauses)
+
+
 def _with_name(filter_text: str, name: str) -> str:
-    """Add `name=PATTERN` to every OR group (nothing for `*`)."""
+    """Add `name=PATTERN` to every OR group that has no `name` clause of its own (nothing for `*`)."""
     if name.strip("*") == "":
         return filter_text
     groups = [g for g in split_outside(filter_text, ";") if g.strip()] or [""]
     clause = f'name="{name}"' if "*" not in name else f"name={name}"
-    return ";".join(f"{g},{clause}" if g.strip() else clause for g in groups)
+    return ";".join(g if _has_name_clause(g) else f"{g},{clause}" if g.strip() else clause for g in groups)
 
 
 @did.command("list")
@@ -317,6 +355,7 @@ def did_list(
         "recursive": recursive,
         "limit": limit,
         "ignore_case": ignore_case,
+        "timeout": ctx.stream_timeout,
     }
     expression = _with_name(filter_text, name)
     if not long:
@@ -335,7 +374,7 @@ def did_list(
                     "did": f"{row.scope}:{row.name}",
                     "type": row.type,
                     "bytes": row.bytes,
-                    "length": row.length,
+                    "length": _length(row),
                     **({"metadata": row.metadata} if keys else {}),
                 }
             )
@@ -348,7 +387,7 @@ def did_list(
                 f"{r.scope}:{r.name}",
                 r.type,
                 str(r.bytes),
-                str(r.length),
+                format_value(_length(r)) if r.type != "FILE" else "",
                 *(format_value(r.metadata[k]) if k in r.metadata else "" for k in keys),
             )
             for r in long_rows
@@ -389,17 +428,46 @@ def _key_value(item: str) -> tuple[str, Any]:
     return key, parse_text_value(value)
 
 
+_RECORD_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "type": str,
+    "bytes": int,
+    "adler32": str,
+    "metadata": dict,
+    "parent": (str, type(None)),
+}
+
+
+def _load_record(line: str, where: str) -> tuple[str, dict[str, Any]]:
+    """One NDJSON line of `did load` as (DID, record); INVALID_ARGUMENT naming the file and line if malformed."""
+
+    def bad(problem: str) -> InvalidArgument:
+        return InvalidArgument(f"{where}: not a DID record: {problem}", reason="INVALID_RECORD")
+
+    try:
+        record = json.loads(line)
+    except ValueError as error:
+        raise bad(f"not JSON ({error})") from None
+    if not isinstance(record, dict) or not isinstance(record.get("did"), str):
+        raise bad('expected an object with a "did" string')
+    try:
+        key = str(parse_did(record["did"]))
+    except InvalidArgument as error:
+        raise bad(error.message) from None
+    for name, kinds in _RECORD_FIELDS.items():
+        if name in record and not isinstance(record[name], kinds):
+            raise bad(f"{name!r} has the wrong type ({type(record[name]).__name__})")
+    if "type" in record and record["type"].lower() not in ("file", "dataset", "container"):
+        raise bad(f"unknown type {record['type']!r}: file, dataset or container")
+    return key, record
+
+
 def _load_chunks(path: Path, chunk_size: int, progress: Any) -> Iterator[LoadChunk]:
     chunk = LoadChunk()
     with path.open() as lines:
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
-            try:
-                record = json.loads(line)
-                key = str(parse_did(record["did"]))
-            except (ValueError, KeyError) as error:
-                raise click.ClickException(f"{path}:{number}: not a DID record: {error}") from None
+            key, record = _load_record(line, f"{path}:{number}")
             if "type" in record:
                 chunk.dids.append(
                     NewDid(
@@ -431,7 +499,7 @@ def did_load(ctx: Context, path: Path, chunk_size: int) -> None:
     """Bulk-load NDJSON records: {"did", "type"?, "bytes"?, "metadata"?, "parent"?} per line."""
     total = sum(1 for line in path.open() if line.strip())
     with click.progressbar(length=total, label="loading", file=sys.stderr, show_pos=True) as progress:
-        result = ctx.client.load(_load_chunks(path, chunk_size, progress), timeout=None)
+        result = ctx.client.load(_load_chunks(path, chunk_size, progress), timeout=ctx.stream_timeout)
     summary = {
         "chunks": result.chunks,
         "created": result.created,
@@ -471,7 +539,7 @@ def metadata_list(ctx: Context, did_name: str, plugin: str) -> None:
     """Show a DID's metadata from one plugin or from ALL."""
     values = ctx.client.get_metadata(did_name, plugin)
     if ctx.as_json:
-        emit_json(values)
+        emit_json(dict(sorted(values.items())))
     else:
         for key in sorted(values):
             click.echo(f"{key + ':':<16} {format_value(values[key])}")
@@ -535,6 +603,31 @@ def plugin_list(ctx: Context) -> None:
         )
 
 
+def _json_after_subcommand(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.find_object(Context).as_json = True  # type: ignore[union-attr]
+
+
+def _accept_json_anywhere(group: click.Group) -> None:
+    """Give every command a `--json` flag too, so `did list 'mc23:*' --json` works as users type it."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _accept_json_anywhere(command)
+        elif command.name != "serve":
+            command.params.append(
+                click.Option(
+                    ["--json"],
+                    is_flag=True,
+                    expose_value=False,
+                    callback=_json_after_subcommand,
+                    help="Print NDJSON instead of tables (same as didmeta --json).",
+                )
+            )
+
+
+_accept_json_anywhere(cli)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: run the CLI, turning didmeta errors into a message and an exit code."""
     try:
@@ -548,6 +641,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     except DidmetaError as error:
         click.echo(f"Error ({error.code.name}, {error.reason}): {error.message}", err=True)
         sys.exit(EXIT_CODES.get(error.code, EXIT_ERROR))
-    except ValueError as error:
-        click.echo(f"Error: {error}", err=True)
-        sys.exit(2)
+    except ValueError as error:  # a bad value caught by the client before any call: INVALID_ARGUMENT
+        click.echo(f"Error (INVALID_ARGUMENT, INVALID_ARGUMENT): {error}", err=True)
+        sys.exit(EXIT_CODES[InvalidArgument.code])

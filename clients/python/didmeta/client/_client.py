@@ -1,7 +1,10 @@
 """The synchronous Python client: typed values in and out, iterators over streams, clear errors.
 
-`ListDids` streams are resumed automatically: if the connection drops (UNAVAILABLE), the client
-reconnects and continues from the last resume token it received, so no DID is lost or repeated.
+`ListDids` streams are resumed automatically: if the connection drops (UNAVAILABLE) after the stream
+has started, the client reconnects and continues from the last resume token it received, so no DID
+is lost or repeated. A server that cannot be reached at all fails at once, naming its address. The
+client's `timeout` is the deadline of a whole call: every resume of a stream and the pauses between
+them fit in it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any, TypeVar
 import grpc
 
 from didmeta.client.credentials import TokenSource
-from didmeta.client.errors import from_rpc_error
+from didmeta.client.errors import from_rpc_error, sent_by_server
 from didmeta.client.models import (
     DidInfo,
     DidRow,
@@ -27,6 +30,7 @@ from didmeta.client.models import (
     PluginInfo,
     Scope,
 )
+from didmeta.errors import DeadlineExceeded, DidmetaError, Unavailable
 from didmeta.identifiers import DidKey, parse_did
 from didmeta.v1 import (
     did_pb2,
@@ -46,7 +50,8 @@ from didmeta.wire import (
 )
 
 T = TypeVar("T")
-DEFAULT_SERVER = "127.0.0.1:50051"
+DEFAULT_PORT = 50051
+DEFAULT_SERVER = f"127.0.0.1:{DEFAULT_PORT}"
 _TYPE_TO_WIRE = {"file": 1, "dataset": 2, "container": 3}
 _TYPE_NAMES = {1: "FILE", 2: "DATASET", 3: "CONTAINER"}
 DidLike = str | DidKey
@@ -55,6 +60,25 @@ DidLike = str | DidKey
 def as_key(did: DidLike, field: str = "did") -> DidKey:
     """A DID given as text or DidKey; INVALID_ARGUMENT naming `field` if the text is not a valid DID."""
     return did if isinstance(did, DidKey) else parse_did(did, field)
+
+
+def with_default_port(target: str) -> str:
+    """`HOST` as `HOST:50051` (gRPC would take 443); `HOST:PORT`, `[v6]:PORT` and `scheme:...` unchanged."""
+    if "://" in target or target.startswith(("unix:", "dns:", "ipv4:", "ipv6:")):
+        return target
+    if target.startswith("["):
+        return target if "]:" in target else f"{target}:{DEFAULT_PORT}"
+    colons = target.count(":")
+    if colons == 0:
+        return f"{target}:{DEFAULT_PORT}"
+    return f"[{target}]:{DEFAULT_PORT}" if colons > 1 else target
+
+
+class _UseClientTimeout:
+    """The default of a per-call `timeout`: the Client's own."""
+
+
+_CLIENT_TIMEOUT = _UseClientTimeout()
 
 
 def _type_to_wire(name: str) -> int:
@@ -142,7 +166,9 @@ class Client:
         options: Sequence[tuple[str, Any]] = (),
     ) -> None:
         """`token` or `token_file` (re-read when it changes) is sent as a bearer token on every call;
-        `credentials` (see `credentials.tls_credentials`) makes the channel TLS or mTLS."""
+        `credentials` (see `credentials.tls_credentials`) makes the channel TLS or mTLS. A `target`
+        without a port means port 50051."""
+        target = with_default_port(target)
         self.target = target
         self.timeout = timeout
         self.resume_attempts = resume_attempts
@@ -169,17 +195,31 @@ class Client:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    def _error(self, error: grpc.RpcError) -> DidmetaError:
+        """The didmeta error of a failed call; a transport failure (no reason from a server) names the address."""
+        result = from_rpc_error(error)
+        if result.code == grpc.StatusCode.UNAVAILABLE and not sent_by_server(error):
+            return Unavailable(
+                f"the didmeta server at {self.target} is unreachable ({result.message})",
+                reason="SERVER_UNREACHABLE",
+                metadata={"server": self.target},
+            )
+        return result
+
+    def _timeout(self, timeout: float | _UseClientTimeout | None) -> float | None:
+        return self.timeout if isinstance(timeout, _UseClientTimeout) else timeout
+
     def _call(self, method: Callable[..., T], request: Any, **kwargs: Any) -> T:
         try:
             return method(request, timeout=self.timeout, metadata=self._metadata, **kwargs)
         except grpc.RpcError as error:
-            raise from_rpc_error(error) from None
+            raise self._error(error) from None
 
     def _stream(self, method: Callable[..., Iterable[T]], request: Any, timeout: float | None = None) -> Iterator[T]:
         try:
             yield from method(request, timeout=timeout, metadata=self._metadata)
         except grpc.RpcError as error:
-            raise from_rpc_error(error) from None
+            raise self._error(error) from None
 
     # --- scopes and DIDs ------------------------------------------------------------------------
     def add_scope(self, scope: str, account: str = "") -> Scope:
@@ -272,8 +312,13 @@ class Client:
             metadata_to_wire(metadata, item.metadata)
         return self._call(self._meta.SetMetadataBulk, request).updated
 
-    def load(self, chunks: Iterable[LoadChunk], timeout: float | None = None) -> LoadResult:
-        """Stream chunks to LoadDids; each chunk is applied atomically, in order."""
+    def load(
+        self, chunks: Iterable[LoadChunk], timeout: float | _UseClientTimeout | None = _CLIENT_TIMEOUT
+    ) -> LoadResult:
+        """Stream chunks to LoadDids; each chunk is applied atomically, in order.
+
+        `timeout` (default: the client's) is the deadline of the whole load; None for none.
+        """
 
         # gRPC swallows an exception raised while producing requests (a bad input record, a bad DID)
         # and fails the call with UNKNOWN "Exception iterating requests!": keep it and raise it instead.
@@ -300,11 +345,11 @@ class Client:
                 raise
 
         try:
-            response = self._meta.LoadDids(requests(), timeout=timeout, metadata=self._metadata)
+            response = self._meta.LoadDids(requests(), timeout=self._timeout(timeout), metadata=self._metadata)
         except grpc.RpcError as error:
             if producer_errors:
                 raise producer_errors[0] from None
-            raise from_rpc_error(error) from None
+            raise self._error(error) from None
         return LoadResult(response.chunks, response.created, response.updated, response.attached)
 
     def get_metadata(self, did: DidLike, plugin: str = "DID_COLUMN") -> Metadata:
@@ -360,28 +405,44 @@ class Client:
         metadata_keys: Sequence[str] = (),
         batch_size: int = 0,
         page_token: str = "",
-        timeout: float | None = None,
+        timeout: float | _UseClientTimeout | None = _CLIENT_TIMEOUT,
     ) -> Iterator[metadata_service_pb2.ListDidsResponse]:
-        """The raw columnar batches of ListDids, resumed transparently after a dropped connection."""
+        """The raw columnar batches of ListDids, resumed transparently after a dropped connection.
+
+        `timeout` (default: the client's; None for none) is the deadline of the whole listing, resumes
+        included. Only a stream that has delivered a batch is resumed: a server that never answered
+        fails at once.
+        """
         fields = self._list_request(scope, filter, type, recursive, ignore_case)
         request = metadata_service_pb2.ListDidsRequest(
             long=long, limit=limit, metadata_keys=list(metadata_keys), batch_size=batch_size, **fields
         )
+        seconds = self._timeout(timeout)
+        deadline = None if seconds is None else time.monotonic() + seconds
         token = page_token
         attempts = 0
+        started = False
         while True:
             request.page_token = token
+            remaining = None if deadline is None else deadline - time.monotonic()
             try:
-                for response in self._meta.ListDids(request, timeout=timeout, metadata=self._metadata):
+                if remaining is not None and remaining <= 0:
+                    raise DeadlineExceeded(
+                        f"the listing did not finish within the deadline of {seconds} s", reason="DEADLINE"
+                    )
+                for response in self._meta.ListDids(request, timeout=remaining, metadata=self._metadata):
                     token = response.next_page_token
-                    attempts = 0
+                    started, attempts = True, 0
                     yield response
                 return
             except grpc.RpcError as error:
-                if error.code() != grpc.StatusCode.UNAVAILABLE or attempts >= self.resume_attempts:
-                    raise from_rpc_error(error) from None
+                if not started or error.code() != grpc.StatusCode.UNAVAILABLE or attempts >= self.resume_attempts:
+                    raise self._error(error) from None
                 attempts += 1
-                time.sleep(min(0.2 * 2**attempts, 5.0))
+                pause = min(0.2 * 2**attempts, 5.0)
+                if deadline is not None:
+                    pause = max(0.0, min(pause, deadline - time.monotonic()))
+                time.sleep(pause)
 
     def list_dids(self, scope: str, filter: str = "", **options: Any) -> Iterator[str]:
         """`scope:name` of every matching DID, in (scope, name) order."""

@@ -30,3 +30,8 @@ def from_rpc_error(error: grpc.RpcError) -> DidmetaError:
     result = error_class_for(code)(message, reason=reason, metadata=metadata, field_violations=violations)
     result.code = code
     return result
+
+
+def sent_by_server(error: grpc.RpcError) -> bool:
+    """Whether a didmeta server sent this status (with its details), rather than the transport failing."""
+    return rpc_status.from_call(error) is not None  # type: ignore[arg-type]

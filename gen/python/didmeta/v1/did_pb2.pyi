@@ -147,9 +147,12 @@ class Did(_message.Message):
     bytes: _builtins.int
     """Size in bytes: a file's own, or the sum over a collection's content."""
     length: _builtins.int
-    """Number of files reachable from a collection (0 for a file)."""
+    """A dataset: the number of its files; a container: the sum of its children's lengths (a file
+    reachable through two datasets counts twice). A new collection starts at 0. A FILE has no
+    length: its metadata has no `length` key and no `length` filter matches it; here it is 0.
+    """
     events: _builtins.int
-    """Number of events (files: as given; collections: the sum)."""
+    """Number of events (files: as given; collections: the sum over their children, 0 when new)."""
     md5: _builtins.str
     """MD5 checksum of a file, hex."""
     adler32: _builtins.str

@@ -19,7 +19,7 @@ from didmeta.filters.model import Clause, Filter, Group, Op
 from didmeta.identifiers import DidKey, DidType
 from didmeta.plugins.base import ExternalPlugin, MetadataPlugin, RelationalPlugin
 from didmeta.plugins.did_column import DidColumnPlugin
-from didmeta.plugins.sql_conditions import pattern_match
+from didmeta.plugins.sql_conditions import balanced, pattern_match
 from didmeta.server.access.embargo import Viewer
 from didmeta.server.store.schema import contents, dids
 
@@ -123,7 +123,7 @@ class Planner:
                 part.excluded.append(Clause(clause.key, Op.EXISTS, True))
             else:
                 part.required.append(clause)
-        return GroupPlan(and_(true(), *conditions), list(external.values()))
+        return GroupPlan(balanced(and_, [true(), *conditions]), list(external.values()))
 
     def plan(self, filter_: Filter, types: frozenset[DidType], ignore_case: bool) -> list[GroupPlan]:
         groups = filter_.groups or (Group(),)
@@ -133,7 +133,7 @@ class Planner:
     def sql_condition(self, plans: Sequence[GroupPlan]) -> ColumnElement[bool]:
         if any(p.external for p in plans):
             raise AssertionError("external parts need the merged listing")
-        return or_(*(p.condition for p in plans)) if plans else false()
+        return balanced(or_, [p.condition for p in plans]) if plans else false()
 
     def is_pure_sql(self, query: ListQuery) -> bool:
         return not any(p.external for p in self.plan(query.filter, query.types, query.ignore_case))

@@ -12,7 +12,8 @@ import hashlib
 import struct
 
 from didmeta.errors import InvalidArgument
-from didmeta.identifiers import DidKey
+from didmeta.identifiers import DidKey, validate_did
+from didmeta.values import INT64_MAX
 
 _VERSION = 1
 _HEADER = struct.Struct(">B16sQB")
@@ -37,8 +38,12 @@ def decode(token: str, query_fingerprint: bytes) -> tuple[int, DidKey]:
         last = DidKey(rest[:scope_length].decode(), rest[scope_length:].decode())
     except (binascii.Error, struct.error, UnicodeDecodeError, ValueError):
         raise InvalidArgument.for_field("page_token", "malformed resume token", reason="INVALID_PAGE_TOKEN") from None
-    if version != _VERSION or not last.scope or not last.name:
+    if version != _VERSION or delivered > INT64_MAX:
         raise InvalidArgument.for_field("page_token", "malformed resume token", reason="INVALID_PAGE_TOKEN")
+    try:
+        validate_did(last.scope, last.name)
+    except InvalidArgument:
+        raise InvalidArgument.for_field("page_token", "malformed resume token", reason="INVALID_PAGE_TOKEN") from None
     if token_fingerprint != query_fingerprint:
         raise InvalidArgument.for_field(
             "page_token", "the resume token belongs to a different query", reason="PAGE_TOKEN_MISMATCH"

@@ -14,10 +14,18 @@ from didmeta.server.servicers.common import ServicerBase, caller, did_key, did_t
 from didmeta.server.servicers.embargo_history import EmbargoHistoryMethods
 from didmeta.server.status import guarded
 from didmeta.server.store.catalog import NewDidSpec
+from didmeta.server.store.schema import dids
 from didmeta.v1 import did_pb2, did_service_pb2, did_service_pb2_grpc
+from didmeta.values import check_text
 from didmeta.wire import did_type_from_wire, metadata_from_wire
 
 Context = grpc.aio.ServicerContext[Any, Any]
+
+
+def column_text(value: str, field: str, column: str) -> str:
+    """Text for a VARCHAR column of the DID table: no NUL, at most the column's length, on every database."""
+    length = getattr(dids.c[column].type, "length", None)
+    return check_text(value, field, length)
 
 
 def new_did_from_wire(message: did_pb2.NewDid, field: str) -> NewDid:
@@ -25,11 +33,11 @@ def new_did_from_wire(message: did_pb2.NewDid, field: str) -> NewDid:
     spec = NewDidSpec(
         key=key,
         did_type=did_type_from_wire(message.type, f"{field}.type"),
-        account=message.account or caller.get().account,
+        account=column_text(message.account, f"{field}.account", "account") or caller.get().account,
         bytes=message.bytes if message.HasField("bytes") else None,
-        adler32=message.adler32 or None,
-        md5=message.md5 or None,
-        guid=message.guid or None,
+        adler32=column_text(message.adler32, f"{field}.adler32", "adler32") or None,
+        md5=column_text(message.md5, f"{field}.md5", "md5") or None,
+        guid=column_text(message.guid, f"{field}.guid", "guid") or None,
         events=message.events if message.HasField("events") else None,
     )
     return NewDid(spec, metadata_from_wire(message.metadata, f"{field}.metadata"))
@@ -46,7 +54,8 @@ class DidServicer(EmbargoHistoryMethods, ServicerBase, did_service_pb2_grpc.DidS
     @guarded
     async def AddScope(self, request: did_service_pb2.AddScopeRequest, context: Context) -> Any:
         scope = validate_scope(request.scope)
-        record = await self.run(self.dispatcher.add_scope, scope, request.account or caller.get().account)
+        account = column_text(request.account, "account", "account") or caller.get().account
+        record = await self.run(self.dispatcher.add_scope, scope, account)
         response = did_service_pb2.AddScopeResponse()
         response.scope.name, response.scope.account = record.scope, record.account
         response.scope.created_at.FromDatetime(record.created_at)

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import grpc
 
 from didmeta.errors import DidmetaError, InvalidArgument
-from didmeta.filters import Filter, normalize_groups, parse_filter
 from didmeta.identifiers import DidKey, parse_type_selector, validate_key, validate_scope_pattern
 from didmeta.server.dispatcher import LoadResult
 from didmeta.server.query import tokens
+from didmeta.server.query.limits import NO_DEADLINE, Deadline, FilterLimits, parse_limited
 from didmeta.server.query.plan import ListQuery
 from didmeta.server.query.stream import RowStream
 from didmeta.server.servicers.common import ServicerBase, did_key
@@ -21,10 +21,10 @@ from didmeta.server.servicers.did_servicer import attachments_from_wire, new_did
 from didmeta.server.status import guarded
 from didmeta.v1 import did_pb2, metadata_service_pb2_grpc
 from didmeta.v1 import metadata_service_pb2 as pb
+from didmeta.values import Metadata
 from didmeta.wire import (
     SELECTOR_FROM_WIRE,
     did_key_to_wire,
-    filter_from_wire,
     metadata_from_wire,
     metadata_to_wire,
 )
@@ -33,12 +33,10 @@ Context = grpc.aio.ServicerContext[Any, Any]
 _WIRE_TYPES = {"F": 1, "D": 2, "C": 3}
 
 
-def parse_wire_filter(message: Any) -> Filter:
-    parsed = filter_from_wire(message)
-    return parse_filter(parsed) if isinstance(parsed, str) else normalize_groups(parsed)
-
-
-def list_query(request: pb.ListDidsRequest | pb.CountDidsRequest) -> ListQuery:
+def list_query(
+    request: pb.ListDidsRequest | pb.CountDidsRequest, limits: FilterLimits, deadline: Deadline = NO_DEADLINE
+) -> ListQuery:
+    """The validated query of a listing or count (CPU work: called in a worker thread, off the loop)."""
     if not request.scope:
         raise InvalidArgument.for_field("scope", "a scope or scope pattern is required (`*` for all)")
     selector = SELECTOR_FROM_WIRE.get(request.type)
@@ -46,7 +44,7 @@ def list_query(request: pb.ListDidsRequest | pb.CountDidsRequest) -> ListQuery:
         raise InvalidArgument.for_field("type", f"unknown type selector {request.type}")
     return ListQuery(
         scope_pattern=validate_scope_pattern(request.scope),
-        filter=parse_wire_filter(request.filter),
+        filter=parse_limited(request.filter, limits, deadline=deadline),
         types=parse_type_selector(selector),
         recursive=request.recursive,
         ignore_case=request.ignore_case,
@@ -65,9 +63,14 @@ class Listing:
     long: bool
     metadata_keys: list[str]
     batch_size: int
+    pending: list[Any] = field(default_factory=list)  # rows fetched but left for the next message (bytes cap)
 
 
 class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceServicer):
+    @property
+    def filter_limits(self) -> FilterLimits:
+        return FilterLimits.from_settings(self.settings)
+
     @guarded
     async def SetMetadata(self, request: pb.SetMetadataRequest, context: Context) -> Any:
         key = did_key(request.did, "did")
@@ -153,7 +156,8 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
 
     @guarded
     async def CountDids(self, request: pb.CountDidsRequest, context: Context) -> Any:
-        query = await self.readable(list_query(request))
+        deadline = Deadline.after(context.time_remaining())
+        query = await self.readable(await self.run(list_query, request, self.filter_limits, deadline))
         return pb.CountDidsResponse(count=await self.run(self.dispatcher.count_dids, query))
 
     @guarded
@@ -172,7 +176,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         return response
 
     # --- ListDids ---------------------------------------------------------------------------------
-    def _listing(self, request: pb.ListDidsRequest) -> Listing:
+    def _listing(self, request: pb.ListDidsRequest, deadline: Deadline) -> Listing:
         if request.limit < 0:
             raise InvalidArgument.for_field("limit", "must not be negative (0 means no limit)")
         if request.batch_size < 0:
@@ -180,7 +184,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         keys = [validate_key(k, f"metadata_keys[{i}]") for i, k in enumerate(request.metadata_keys)]
         if keys and not request.long:
             raise InvalidArgument.for_field("metadata_keys", "metadata keys are returned with long output only")
-        query = list_query(request)
+        query = list_query(request, self.filter_limits, deadline)
         canonical = pb.ListDidsRequest()
         canonical.CopyFrom(request)
         canonical.page_token = ""
@@ -194,10 +198,32 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         return Listing(query, fingerprint, delivered, after, remaining, request.long, keys, batch_size)
 
     def _build(self, stream: RowStream, listing: Listing, size: int) -> pb.ListDidsResponse | None:
-        """Fetch one batch and build its message (runs in a worker thread)."""
-        rows = stream.fetch(size)
+        """Fetch one batch and build its message (runs in a worker thread).
+
+        A batch holds at most `size` DIDs and, unless one DID alone is larger, `max_batch_bytes`: rows
+        that do not fit are kept for the next message (transport.md: chunk by count and bytes).
+        """
+        rows: Sequence[Any] = listing.pending or stream.fetch(size)
+        listing.pending = []
         if not rows:
             return None
+        values: dict[DidKey, Metadata] = {}
+        if listing.long and listing.metadata_keys:
+            values = self.dispatcher.metadata_for([DidKey(r[0], r[1]) for r in rows], listing.metadata_keys)
+        response = self._batch(rows, listing, values)
+        limit = self.settings.max_batch_bytes
+        while len(rows) > 1 and (total := response.ByteSize()) > limit:
+            keep = max(1, min(len(rows) - 1, int(len(rows) * limit * 0.9 / total)))
+            listing.pending = list(rows[keep:]) + listing.pending
+            rows = rows[:keep]
+            response = self._batch(rows, listing, values)
+        listing.delivered += len(rows)
+        last = DidKey(rows[-1][0], rows[-1][1])
+        response.next_page_token = tokens.encode(listing.fingerprint, listing.delivered, last)
+        return response
+
+    @staticmethod
+    def _batch(rows: Sequence[Any], listing: Listing, values: dict[DidKey, Metadata]) -> pb.ListDidsResponse:
         response = pb.ListDidsResponse()
         batch = response.batch
         columns = list(zip(*rows, strict=True))
@@ -208,18 +234,13 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             batch.bytes.extend(columns[3])
             batch.lengths.extend(columns[4])
             if listing.metadata_keys:
-                keys = [DidKey(s, n) for s, n in zip(columns[0], columns[1], strict=True)]
-                values = self.dispatcher.metadata_for(keys, listing.metadata_keys)
-                for key in keys:
-                    metadata_to_wire(values.get(key, {}), batch.metadata.add().values)
-        listing.delivered += len(rows)
-        last = DidKey(columns[0][-1], columns[1][-1])
-        response.next_page_token = tokens.encode(listing.fingerprint, listing.delivered, last)
+                for scope, name in zip(columns[0], columns[1], strict=True):
+                    metadata_to_wire(values.get(DidKey(scope, name), {}), batch.metadata.add().values)
         return response
 
     @guarded
     async def ListDids(self, request: pb.ListDidsRequest, context: Context) -> AsyncIterator[pb.ListDidsResponse]:
-        listing = self._listing(request)
+        listing = await self.run(self._listing, request, Deadline.after(context.time_remaining()))
         listing.query = await self.readable(listing.query)
         if listing.remaining is not None and listing.remaining <= 0:
             return

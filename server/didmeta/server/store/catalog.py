@@ -238,7 +238,7 @@ def add_dids(conn: Connection, specs: Sequence[NewDidSpec]) -> int:
             "account": spec.account,
             "bytes": spec.bytes or 0,
             "length": 0,
-            "events": spec.events,
+            "events": spec.events if is_file else 0,
             "md5": spec.md5,
             "adler32": spec.adler32,
             "guid": spec.guid,

@@ -46,7 +46,12 @@ def _v4_covering_column_indexes(conn: Connection) -> None:
         )
 
 
-def _v5_embargo_and_history(conn: Connection) -> None:
+def _v5_collection_events(conn: Connection) -> None:
+    """A collection's `events` starts at 0 (spec §1): collections never attached to held NULL."""
+    conn.execute(text("UPDATE dids SET events = 0 WHERE events IS NULL AND did_type IN ('D', 'C')"))
+
+
+def _v6_embargo_and_history(conn: Connection) -> None:
     """The embargo table and the audit history (with its indexes)."""
     metadata.create_all(conn, tables=[embargoes, history])
 
@@ -56,7 +61,8 @@ MIGRATIONS: list[tuple[int, str, Step]] = [
     (2, "GIN index on JSON metadata", _v2_json_gin),
     (3, "scope-first indexes on optimised columns", _v3_scope_first_indexes),
     (4, "covering indexes on optimised columns", _v4_covering_column_indexes),
-    (5, "embargoes and audit history", _v5_embargo_and_history),
+    (5, "events of collections start at 0", _v5_collection_events),
+    (6, "embargoes and audit history", _v6_embargo_and_history),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -1,0 +1,72 @@
+"""Print a filter in the string grammar (spec §4.2), so that parsing the text gives the filter back.
+
+`format_filter` takes OR groups of (key, operator, value) clauses, the structured form's shape, and
+writes every clause in the suffix form `key.op=value`. A string is written bare when the grammar
+reads it back as the same string, else in double quotes. Some filters have no text form: a string
+holding `"` (the grammar has no escape), a quoted string holding `*` (quotes make `*` literal, but
+in the structured form it is a wildcard), a map, a non-finite double. Those raise `Unprintable`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from didmeta.filters.model import Op
+from didmeta.values import MetaValue, format_timestamp, parse_text_value
+
+#: Characters that end a bare value or split a filter: separators, brackets, operators, quotes.
+_SPECIAL = frozenset(',;"[]<>=!')
+
+
+class Unprintable(ValueError):
+    """The filter has no equivalent in the string grammar."""
+
+
+def format_text(text: str) -> str:
+    """A string value: bare if it reads back as itself, else double-quoted."""
+    bare_ok = (
+        text != ""
+        and text == text.strip()
+        and not any(char in _SPECIAL for char in text)
+        and parse_text_value(text) == text
+        and isinstance(parse_text_value(text), str)
+    )
+    if bare_ok:
+        return text
+    if '"' in text:
+        raise Unprintable(f"a string holding a double quote has no text form: {text[:50]!r}")
+    if "*" in text:
+        raise Unprintable(f"a string needing quotes cannot hold a * wildcard: {text[:50]!r}")
+    return f'"{text}"'
+
+
+def format_filter_value(value: MetaValue) -> str:
+    """One value (or a list of values) in the grammar's text."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise Unprintable(f"{value!r} has no text form")
+        return repr(value)
+    if isinstance(value, str):
+        return format_text(value)
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    if isinstance(value, list):
+        return "[" + ",".join(format_filter_value(item) for item in value) + "]"
+    raise Unprintable("a map value has no text form")
+
+
+def format_clause(key: str, op: Op, value: MetaValue) -> str:
+    return f"{key}.{op.value}={format_filter_value(value)}"
+
+
+def format_filter(groups: Iterable[Sequence[tuple[str, Op, MetaValue]]]) -> str:
+    """OR groups of AND clauses as one expression (`;` between groups, `,` between clauses)."""
+    return ";".join(",".join(format_clause(*clause) for clause in group) for group in groups if group)
