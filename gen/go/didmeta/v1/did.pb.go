@@ -212,9 +212,11 @@ type Did struct {
 	Account string `protobuf:"bytes,4,opt,name=account,proto3" json:"account,omitempty"`
 	// Size in bytes: a file's own, or the sum over a collection's content.
 	Bytes int64 `protobuf:"varint,5,opt,name=bytes,proto3" json:"bytes,omitempty"`
-	// Number of files reachable from a collection (0 for a file).
+	// A dataset: the number of its files; a container: the sum of its children's lengths (a file
+	// reachable through two datasets counts twice). A new collection starts at 0. A FILE has no
+	// length: its metadata has no `length` key and no `length` filter matches it; here it is 0.
 	Length int64 `protobuf:"varint,6,opt,name=length,proto3" json:"length,omitempty"`
-	// Number of events (files: as given; collections: the sum).
+	// Number of events (files: as given; collections: the sum over their children, 0 when new).
 	Events int64 `protobuf:"varint,7,opt,name=events,proto3" json:"events,omitempty"`
 	// MD5 checksum of a file, hex.
 	Md5 string `protobuf:"bytes,8,opt,name=md5,proto3" json:"md5,omitempty"`

@@ -246,7 +246,9 @@ private static final long serialVersionUID = 0L;
   private long length_ = 0L;
   /**
    * <pre>
-   * Number of files reachable from a collection (0 for a file).
+   * A dataset: the number of its files; a container: the sum of its children's lengths (a file
+   * reachable through two datasets counts twice). A new collection starts at 0. A FILE has no
+   * length: its metadata has no `length` key and no `length` filter matches it; here it is 0.
    * </pre>
    *
    * <code>int64 length = 6 [json_name = "length"];</code>
@@ -261,7 +263,7 @@ private static final long serialVersionUID = 0L;
   private long events_ = 0L;
   /**
    * <pre>
-   * Number of events (files: as given; collections: the sum).
+   * Number of events (files: as given; collections: the sum over their children, 0 when new).
    * </pre>
    *
    * <code>int64 events = 7 [json_name = "events"];</code>
@@ -1902,7 +1904,9 @@ private static final long serialVersionUID = 0L;
     private long length_ ;
     /**
      * <pre>
-     * Number of files reachable from a collection (0 for a file).
+     * A dataset: the number of its files; a container: the sum of its children's lengths (a file
+     * reachable through two datasets counts twice). A new collection starts at 0. A FILE has no
+     * length: its metadata has no `length` key and no `length` filter matches it; here it is 0.
      * </pre>
      *
      * <code>int64 length = 6 [json_name = "length"];</code>
@@ -1914,7 +1918,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Number of files reachable from a collection (0 for a file).
+     * A dataset: the number of its files; a container: the sum of its children's lengths (a file
+     * reachable through two datasets counts twice). A new collection starts at 0. A FILE has no
+     * length: its metadata has no `length` key and no `length` filter matches it; here it is 0.
      * </pre>
      *
      * <code>int64 length = 6 [json_name = "length"];</code>
@@ -1930,7 +1936,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Number of files reachable from a collection (0 for a file).
+     * A dataset: the number of its files; a container: the sum of its children's lengths (a file
+     * reachable through two datasets counts twice). A new collection starts at 0. A FILE has no
+     * length: its metadata has no `length` key and no `length` filter matches it; here it is 0.
      * </pre>
      *
      * <code>int64 length = 6 [json_name = "length"];</code>
@@ -1946,7 +1954,7 @@ private static final long serialVersionUID = 0L;
     private long events_ ;
     /**
      * <pre>
-     * Number of events (files: as given; collections: the sum).
+     * Number of events (files: as given; collections: the sum over their children, 0 when new).
      * </pre>
      *
      * <code>int64 events = 7 [json_name = "events"];</code>
@@ -1958,7 +1966,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Number of events (files: as given; collections: the sum).
+     * Number of events (files: as given; collections: the sum over their children, 0 when new).
      * </pre>
      *
      * <code>int64 events = 7 [json_name = "events"];</code>
@@ -1974,7 +1982,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Number of events (files: as given; collections: the sum).
+     * Number of events (files: as given; collections: the sum over their children, 0 when new).
      * </pre>
      *
      * <code>int64 events = 7 [json_name = "events"];</code>

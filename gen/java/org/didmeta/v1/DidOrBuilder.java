@@ -101,7 +101,9 @@ public interface DidOrBuilder extends
 
   /**
    * <pre>
-   * Number of files reachable from a collection (0 for a file).
+   * A dataset: the number of its files; a container: the sum of its children's lengths (a file
+   * reachable through two datasets counts twice). A new collection starts at 0. A FILE has no
+   * length: its metadata has no `length` key and no `length` filter matches it; here it is 0.
    * </pre>
    *
    * <code>int64 length = 6 [json_name = "length"];</code>
@@ -111,7 +113,7 @@ public interface DidOrBuilder extends
 
   /**
    * <pre>
-   * Number of events (files: as given; collections: the sum).
+   * Number of events (files: as given; collections: the sum over their children, 0 when new).
    * </pre>
    *
    * <code>int64 events = 7 [json_name = "events"];</code>

@@ -86,14 +86,16 @@ export type Did = Message<"didmeta.v1.Did"> & {
   bytes: bigint;
 
   /**
-   * Number of files reachable from a collection (0 for a file).
+   * A dataset: the number of its files; a container: the sum of its children's lengths (a file
+   * reachable through two datasets counts twice). A new collection starts at 0. A FILE has no
+   * length: its metadata has no `length` key and no `length` filter matches it; here it is 0.
    *
    * @generated from field: int64 length = 6;
    */
   length: bigint;
 
   /**
-   * Number of events (files: as given; collections: the sum).
+   * Number of events (files: as given; collections: the sum over their children, 0 when new).
    *
    * @generated from field: int64 events = 7;
    */
