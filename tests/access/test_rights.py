@@ -8,6 +8,8 @@ import hashlib
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import grpc
@@ -15,6 +17,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from didmeta.client import Client, LoadChunk, NewDid
+from didmeta.identifiers import DidKey
 from didmeta.server.access.rights import RULES
 from didmeta.v1 import did_pb2, did_service_pb2, did_service_pb2_grpc, metadata_service_pb2
 from tests.support.auth import ISSUER, SECRET, hs256_token
@@ -23,6 +26,7 @@ from tests.support.databases import new_sqlite_database
 from tests.support.server import ServerProcess
 
 _names = itertools.count()
+FAR_FUTURE = datetime(2099, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +63,11 @@ def fingerprint(server: ServerProcess) -> str:
         engine.dispose()
 
 
-def populate(server: ServerProcess, prefix: str) -> str:
-    """A fresh scope owned by alice: open dataset D with files f1, f2 (f1 has run=1), and a loose file f3."""
+def populate(server: ServerProcess, prefix: str, embargoed: bool = False) -> str:
+    """A fresh scope owned by alice: open dataset D with files f1, f2 (f1 has run=1), and a loose file f3.
+
+    With `embargoed`, also a file `emb` under an embargo set by root.
+    """
     scope = f"{prefix}{next(_names)}"
     with server.client(token=hs256_token("root"), timeout=30) as root:
         root.add_scope(scope, "alice")
@@ -73,6 +80,9 @@ def populate(server: ServerProcess, prefix: str) -> str:
             ]
         )
         root.attach(f"{scope}:D", [f"{scope}:f1", f"{scope}:f2"])
+        if embargoed:
+            root.add_did(f"{scope}:emb", "file", bytes=5)
+            root.set_embargo(f"{scope}:emb", FAR_FUTURE)
     return scope
 
 
@@ -95,6 +105,7 @@ class Case:
     allowed: tuple[str, ...]
     denied: tuple[str, ...]
     right: str | None  # named in the PERMISSION_DENIED; None: the answer is narrowed instead
+    embargoed: bool = False  # the scope also holds `emb`, under an embargo
 
 
 WRITERS = ("alice", "root", "bob didmeta.write@", "bob didmeta.admin@")
@@ -147,6 +158,21 @@ CASES: dict[str, Case] = {
     "ListDids": Case("rs", lambda c, s: list(c.list_dids(f"{s}*", type="all")), READERS, NOT_READERS, None),
     "CountDids": Case("rs", lambda c, s: c.count_dids("rs*", type="all"), READERS, NOT_READERS, None),
     "ListPlugins": Case("rs", lambda c, s: c.list_plugins(), ("bob", "alice"), ("anonymous",), None),
+    # Embargo and history. Clearing needs write and sight of the embargoed DID: a writer without
+    # didmeta.embargo.read gets NOT_FOUND (tests/conformance/test_embargo.py), so only those who see it.
+    "SetEmbargo": Case("ws", lambda c, s: c.set_embargo(f"{s}:f1", FAR_FUTURE), WRITERS, NOT_WRITERS, "didmeta.write"),
+    "ClearEmbargo": Case(
+        "ws",
+        lambda c, s: c.clear_embargo(f"{s}:emb"),
+        ("alice", "root", "bob didmeta.admin@"),
+        NOT_WRITERS,
+        "didmeta.write",
+        embargoed=True,
+    ),
+    "GetEmbargo": Case(
+        "rs", lambda c, s: c.get_embargo(f"{s}:emb"), READERS[:2] + READERS[3:], NOT_READERS, "didmeta.read", True
+    ),
+    "ListHistory": Case("rs", lambda c, s: list(c.list_history(f"{s}:f1")), READERS, NOT_READERS, "didmeta.read"),
 }
 
 
@@ -184,7 +210,7 @@ def test_allowed_caller_succeeds(
     rights_server: ServerProcess, connect: Callable[[str | None], Client], rpc: str, caller: str
 ) -> None:
     case = CASES[rpc]
-    scope = populate(rights_server, case.prefix)
+    scope = populate(rights_server, case.prefix, case.embargoed)
     before = fingerprint(rights_server)
     result = case.call(connect(token_for(caller, scope)), scope)
     if rpc in ("ListScopes", "ListDids", "CountDids", "ListPlugins"):
@@ -202,7 +228,7 @@ def test_denied_caller_changes_and_sees_nothing(
     rights_server: ServerProcess, connect: Callable[[str | None], Client], rpc: str, caller: str
 ) -> None:
     case = CASES[rpc]
-    scope = populate(rights_server, case.prefix)
+    scope = populate(rights_server, case.prefix, case.embargoed)
     before = fingerprint(rights_server)
     client = connect(token_for(caller, scope))
     if caller == "anonymous":
@@ -291,3 +317,27 @@ def test_naming_another_account_as_creator_needs_admin(rights_server: ServerProc
         stub.AddDids(request, metadata=(("authorization", f"Bearer {hs256_token('alice')}"),), timeout=30)
     with rights_server.client(token=hs256_token("alice"), timeout=30) as alice:
         assert alice.get_did(f"{scope}:spoofed").account == "alice"
+
+
+def test_embargo_with_real_tokens(rights_server: ServerProcess, connect: Callable[[str | None], Client]) -> None:
+    """Over gRPC with bearer tokens: an embargoed DID is invisible to a plain reader and to a writer,
+    exactly like a missing one, and visible to its scope's owner and to didmeta.embargo.read holders."""
+    scope = populate(rights_server, "ws", embargoed=True)
+    everything = [f"{scope}:{n}" for n in ("D", "emb", "f1", "f2", "f3")]
+    for caller in ("bob", "bob didmeta.write@", "bob didmeta.embargo.read@other"):
+        client = connect(token_for(caller, scope))
+        assert list(client.list_dids(scope, type="all")) == [d for d in everything if not d.endswith(":emb")]
+        assert client.count_dids(scope, type="all") == 4
+        assert list(client.list_dids(scope, "bytes=5", type="all")) == []
+        hidden = expect_error(partial(client.get_did, f"{scope}:emb"), grpc.StatusCode.NOT_FOUND)
+        missing = expect_error(partial(client.get_did, f"{scope}:nope"), grpc.StatusCode.NOT_FOUND)
+        assert hidden.message.replace(":emb", ":X") == missing.message.replace(":nope", ":X")
+        assert hidden.reason == missing.reason
+        assert list(client.get_metadata_bulk([f"{scope}:emb", f"{scope}:nope"])) == [
+            (DidKey(scope, "emb"), None),
+            (DidKey(scope, "nope"), None),
+        ]
+    for caller in ("alice", "bob didmeta.embargo.read@", "bob didmeta.embargo.read@*", "root"):
+        client = connect(token_for(caller, scope))
+        assert list(client.list_dids(scope, type="all")) == everything
+        assert client.get_did(f"{scope}:emb").bytes == 5

@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = Field("json", description="Structured JSON logs or plain text")
     tls: TlsSettings | None = None
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    history_retention_days: int = Field(
+        0, ge=0, description="Days of audit history to keep (0 keeps it forever); pruned at start and hourly on write"
+    )
     demo_data: bool = Field(False, description="Load a small demo data set into an empty database at start")
     flight_listen: str | None = Field(
         None,

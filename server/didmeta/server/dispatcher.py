@@ -13,6 +13,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Connection
@@ -23,7 +24,10 @@ from didmeta.identifiers import DidKey, validate_key
 from didmeta.plugins.base import MetadataPlugin, RelationalPlugin, UnitOfWork
 from didmeta.plugins.did_column import DidColumnPlugin
 from didmeta.plugins.registry import load_plugin_class
+from didmeta.server.access import embargo
+from didmeta.server.access.embargo import Embargo, Viewer
 from didmeta.server.config import Settings
+from didmeta.server.history import Change, Event, History, metadata_changes
 from didmeta.server.query.merge import MergedStream
 from didmeta.server.query.plan import ListQuery, Planner
 from didmeta.server.query.stream import QueryStream, RowStream
@@ -31,7 +35,7 @@ from didmeta.server.store import catalog
 from didmeta.server.store.catalog import DidRecord, NewDidSpec, ScopeRecord
 from didmeta.server.store.engine import Store
 from didmeta.server.store.failures import RetryPolicy, retrying
-from didmeta.values import Metadata, check_value
+from didmeta.values import Metadata, MetaValue, check_value
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,7 +60,13 @@ class LoadResult:
 class Dispatcher:
     """The one entry point of the servicers into the catalogue and the plugins."""
 
-    def __init__(self, store: Store, plugins: Sequence[MetadataPlugin], retry: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        plugins: Sequence[MetadataPlugin],
+        retry: RetryPolicy | None = None,
+        history: History | None = None,
+    ) -> None:
         if not plugins or not isinstance(plugins[0], DidColumnPlugin):
             raise InvalidArgument.for_field("plugins", "DID_COLUMN must be the first plugin")
         self.store = store
@@ -64,16 +74,23 @@ class Dispatcher:
         self.did_column: DidColumnPlugin = plugins[0]
         self.planner = Planner(store.dialect, self.plugins)
         self.retry = retry or RetryPolicy()
+        self.history = history or History()
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store) -> Dispatcher:
         plugins = [load_plugin_class(name)(settings.plugin_options.get(name, {}), store) for name in settings.plugins]
-        return cls(store, plugins, RetryPolicy(attempts=settings.write_attempts))
+        return cls(
+            store, plugins, RetryPolicy(attempts=settings.write_attempts), History(settings.history_retention_days)
+        )
 
     def start(self) -> None:
         self.store.migrate()
         for plugin in self.plugins:
             plugin.start()
+        with self.store.write() as conn:
+            pruned = self.history.prune(conn)
+        if pruned:
+            log.info("history retention: %d records older than %d days removed", pruned, self.history.retention_days)
 
     def close(self) -> None:
         for plugin in self.plugins:
@@ -128,6 +145,40 @@ class Dispatcher:
             self.plugin_named(name).check_values(share)
         return ordered
 
+    # --- embargo and history hooks ------------------------------------------------------------------
+    def viewer(self) -> Viewer:
+        """What the running request's caller may see (embargoes)."""
+        return Viewer(self.store.dialect)
+
+    def require_visible(self, conn: Connection, keys: Sequence[DidKey]) -> None:
+        """NOT_FOUND, as for a missing DID, for the first key that is missing or embargoed for the caller."""
+        self.viewer().require_visible(conn, keys)
+
+    def _current_values(self, conn: Connection, items: Sequence[tuple[DidKey, Metadata]]) -> dict[DidKey, Metadata]:
+        """The present values of the keys about to change, read from their owners (for the history)."""
+        keys_by_owner: dict[str, set[str]] = defaultdict(set)
+        dids_by_owner: dict[str, list[DidKey]] = defaultdict(list)
+        for did, metadata in items:
+            for key in metadata:
+                owner = self.did_column if key in INTRINSIC else self.owner_of(key)
+                keys_by_owner[owner.name].add(key)
+                dids_by_owner[owner.name].append(did)
+        current: dict[DidKey, Metadata] = defaultdict(dict)
+        for name, owner_dids in dids_by_owner.items():
+            found = self.plugin_named(name).get_many(conn, list(dict.fromkeys(owner_dids)))
+            for did, values in found.items():
+                current[did].update({k: v for k, v in values.items() if k in keys_by_owner[name] and v is not None})
+        return current
+
+    def _metadata_changes(
+        self, before: dict[DidKey, Metadata], items: Sequence[tuple[DidKey, Metadata]]
+    ) -> list[Change]:
+        changes: list[Change] = []
+        for did, metadata in items:
+            after: dict[str, MetaValue | None] = dict(metadata)
+            changes.extend(metadata_changes(did, before.get(did, {}), after))
+        return changes
+
     # --- units of work --------------------------------------------------------------------------
     def _write(self, work: Callable[[UnitOfWork], T]) -> T:
         """Run `work` as one unit of work; again in full (bounded) if it loses a race with another writer."""
@@ -181,6 +232,7 @@ class Dispatcher:
         created = catalog.add_dids(uow.conn, specs)
         if later:
             self._apply_metadata(uow, later)
+        self.history.record(uow.conn, [Change(new.spec.key, "add", new=dict(new.metadata) or None) for new in new_dids])
         return created
 
     def add_dids(self, new_dids: Sequence[NewDid]) -> int:
@@ -188,37 +240,121 @@ class Dispatcher:
 
     def get_did(self, key: DidKey) -> DidRecord:
         with self.store.read() as conn:
+            self.require_visible(conn, [key])
             return catalog.get_did(conn, key)
 
+    def _link(self, uow: UnitOfWork, attachments: Sequence[tuple[DidKey, DidKey]], action: str) -> int:
+        self.require_visible(uow.conn, [k for pair in attachments for k in pair])
+        done = (catalog.attach if action == "attach" else catalog.detach)(uow.conn, attachments)
+        attached = action == "attach"
+        changes = [
+            Change(parent, action, old=None if attached else str(child), new=str(child) if attached else None)
+            for parent, child in attachments
+        ]
+        self.history.record(uow.conn, changes)
+        return done
+
     def attach(self, attachments: Sequence[tuple[DidKey, DidKey]]) -> int:
-        return self._write(lambda uow: catalog.attach(uow.conn, attachments))
+        return self._write(lambda uow: self._link(uow, attachments, "attach"))
 
     def detach(self, attachments: Sequence[tuple[DidKey, DidKey]]) -> int:
-        return self._write(lambda uow: catalog.detach(uow.conn, attachments))
+        return self._write(lambda uow: self._link(uow, attachments, "detach"))
 
     def list_content(self, key: DidKey) -> list[DidRecord]:
         with self.store.read() as conn:
+            self.require_visible(conn, [key])
             catalog.get_did(conn, key)
-            return catalog.children(conn, key)
+            records = catalog.children(conn, key)
+            viewer = self.viewer()
+            if viewer.sees_everything:
+                return records
+            shown = viewer.visible_keys(conn, [r.key for r in records])
+            return [r for r in records if r.key in shown]
 
     def set_status(self, key: DidKey, is_open: bool) -> DidRecord:
-        return self._write(lambda uow: catalog.set_status(uow.conn, key, is_open))
+        def work(uow: UnitOfWork) -> DidRecord:
+            catalog.lock_graph(uow.conn)  # re-entrant; taken first so `before` is what set_status changes
+            self.require_visible(uow.conn, [key])
+            before = catalog.get_did(uow.conn, key)
+            record = catalog.set_status(uow.conn, key, is_open)
+            if before.is_open != record.is_open:
+                self.history.record(uow.conn, [Change(key, "reopen" if is_open else "close")])
+            return record
+
+        return self._write(work)
 
     def delete_dids(self, keys: Sequence[DidKey]) -> int:
         def work(uow: UnitOfWork) -> int:
             catalog.lock_graph(uow.conn)  # first, before any plugin holds a row lock
+            self.require_visible(uow.conn, keys)
             catalog.require_dids(uow.conn, keys)
+            old = self._read_metadata(uow.conn, keys, ALL_PLUGINS)
             for plugin in self.plugins:
                 plugin.delete_dids(uow, keys)
-            return catalog.delete_dids(uow.conn, keys)
+            deleted = catalog.delete_dids(uow.conn, keys)
+            embargo.forget(uow.conn, keys)
+            self.history.record(uow.conn, [Change(key, "delete", old=old.get(key) or None) for key in keys])
+            return deleted
 
         return self._write(work)
+
+    # --- embargoes --------------------------------------------------------------------------------
+    def set_embargo(self, key: DidKey, until: datetime, recursive: bool, account: str) -> Embargo:
+        def work(uow: UnitOfWork) -> Embargo:
+            self.require_visible(uow.conn, [key])
+            catalog.get_did(uow.conn, key)
+            previous = embargo.get(uow.conn, key)
+            record = embargo.put(uow.conn, key, until, recursive, account)
+            old = None if previous is None else embargo.as_value(previous)
+            self.history.record(uow.conn, [Change(key, "embargo_set", old=old, new=embargo.as_value(record))])
+            return record
+
+        return self._write(work)
+
+    def clear_embargo(self, key: DidKey) -> Embargo | None:
+        def work(uow: UnitOfWork) -> Embargo | None:
+            self.require_visible(uow.conn, [key])
+            catalog.get_did(uow.conn, key)
+            previous = embargo.remove(uow.conn, key)
+            if previous is not None:
+                self.history.record(uow.conn, [Change(key, "embargo_clear", old=embargo.as_value(previous))])
+            return previous
+
+        return self._write(work)
+
+    def get_embargo(self, key: DidKey) -> Embargo | None:
+        with self.store.read() as conn:
+            self.require_visible(conn, [key])
+            catalog.get_did(conn, key)
+            return embargo.get(conn, key)
+
+    # --- history ----------------------------------------------------------------------------------
+    def list_history(
+        self, key: DidKey, name: str | None = None, since: datetime | None = None, batch: int = 1000
+    ) -> Iterator[list[Event]]:
+        """The DID's history, oldest first. The DID must exist and be visible (admins: also deleted DIDs)."""
+        with self.store.read() as conn:
+            if not self.viewer().sees_everything:
+                self.require_visible(conn, [key])
+        after = 0
+        while True:
+            with self.store.read() as conn:
+                page = self.history.page(conn, key, name, since, after, batch)
+            if page:
+                yield page
+            if len(page) < batch:
+                return
+            after = page[-1].id
 
     # --- metadata ---------------------------------------------------------------------------------
     def _with_children(
         self, conn: Connection, items: Sequence[tuple[DidKey, Metadata]]
     ) -> list[tuple[DidKey, Metadata]]:
         children = catalog.child_types(conn, [did for did, _ in items])
+        viewer = self.viewer()
+        if not viewer.sees_everything:  # children hidden from the caller (embargo) are left alone
+            shown = viewer.visible_keys(conn, [child for kids in children.values() for child in kids])
+            children = {parent: {k: t for k, t in kids.items() if k in shown} for parent, kids in children.items()}
         expanded: dict[DidKey, Metadata] = {}
         for did, metadata in items:
             for target in (did, *sorted(children.get(did, {}))):
@@ -236,9 +372,13 @@ class Dispatcher:
             raise InvalidArgument.for_field("items", "a DID is given twice", reason="DUPLICATE_DID")
 
         def work(uow: UnitOfWork) -> int:
+            self.require_visible(uow.conn, dids_)
             catalog.require_dids(uow.conn, dids_)
             targets = self._with_children(uow.conn, checked) if recursive else checked
+            catalog.lock_dids(uow.conn, [did for did, _ in targets])  # old values read under the row locks
+            before = self._current_values(uow.conn, targets)
             self._apply_metadata(uow, targets)
+            self.history.record(uow.conn, self._metadata_changes(before, targets))
             return len(checked)
 
         return self._write(work)
@@ -258,11 +398,15 @@ class Dispatcher:
             if new_dids:
                 result.created = self._insert_dids(uow, new_dids)
             if checked:
+                self.require_visible(uow.conn, [did for did, _ in checked])
                 catalog.require_dids(uow.conn, [did for did, _ in checked])
+                catalog.lock_dids(uow.conn, [did for did, _ in checked])  # old values read under the row locks
+                before = self._current_values(uow.conn, checked)
                 self._apply_metadata(uow, checked)
+                self.history.record(uow.conn, self._metadata_changes(before, checked))
                 result.updated = len(checked)
             if attachments:
-                result.attached = catalog.attach(uow.conn, attachments)
+                result.attached = self._link(uow, attachments, "attach")
             return result
 
         return self._write(work)
@@ -271,6 +415,7 @@ class Dispatcher:
         name = plugin or self.did_column.name
         selected = self.plugins if name.upper() == ALL_PLUGINS else [self.plugin_named(name)]
         with self.store.read() as conn:
+            self.require_visible(conn, [key])
             # DID_COLUMN reads the catalogue row itself: its answer doubles as the existence check.
             own = self.did_column.get_many(conn, [key]).get(key)
             if own is None:
@@ -299,24 +444,32 @@ class Dispatcher:
         for start in range(0, len(keys), batch):
             chunk = list(keys[start : start + batch])
             with self.store.read() as conn:
-                found = catalog.get_dids(conn, chunk)
+                viewer = self.viewer()
+                # An embargoed DID is reported exactly like a missing one.
+                found = catalog.get_dids(conn, chunk) if viewer.sees_everything else viewer.visible_keys(conn, chunk)
                 present = [k for k in chunk if k in found]
                 own = self._read_metadata(conn, present, plugin)
                 results: list[tuple[DidKey, Metadata]] = []
                 for key in present:
                     metadata = dict(own.get(key, {}))
                     if inherit:
-                        metadata = self._inherit(conn, key, metadata, plugin)
+                        metadata = self._inherit(conn, key, metadata, plugin, viewer)
                     results.append((key, metadata))
             yield results, [k for k in chunk if k not in found]
 
-    def _inherit(self, conn: Connection, key: DidKey, metadata: Metadata, plugin: str) -> Metadata:
-        """Add ancestors' keys: nearest first, ties by (scope, name); the DID's own keys win."""
+    def _inherit(self, conn: Connection, key: DidKey, metadata: Metadata, plugin: str, viewer: Viewer) -> Metadata:
+        """Add ancestors' keys: nearest first, ties by (scope, name); the DID's own keys win.
+
+        Ancestors hidden from the caller (embargo) neither give keys nor lead further up.
+        """
         merged = dict(metadata)
         seen = {key}
         level = [key]
         while level:
             parents = sorted({p for p in catalog.parents_of(conn, level) if p not in seen})
+            if not viewer.sees_everything:
+                shown = viewer.visible_keys(conn, parents)
+                parents = [p for p in parents if p in shown]
             seen.update(parents)
             values = self._read_metadata(conn, parents, plugin)
             for parent in parents:
@@ -338,10 +491,14 @@ class Dispatcher:
             by_owner[owner.name].append(name)
 
         def work(uow: UnitOfWork) -> None:
+            self.require_visible(uow.conn, [key])
             catalog.get_did(uow.conn, key)
+            before = self._current_values(uow.conn, [(key, dict.fromkeys(keys))])
             for plugin in self.plugins:
                 if plugin.name in by_owner:
                     plugin.delete_keys(uow, key, by_owner[plugin.name])
+            removed: dict[str, MetaValue | None] = dict.fromkeys(keys)
+            self.history.record(uow.conn, metadata_changes(key, before.get(key, {}), removed, action="unset"))
 
         self._write(work)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from didmeta.cli import embargo_history
 from didmeta.cli.connection import client_options, connection_options
 from didmeta.cli.output import EXIT_CODES, EXIT_ERROR, emit_json, emit_table
 from didmeta.client import Client, DidInfo, DidmetaError, DidRow, InvalidArgument, LoadChunk, NewDid
@@ -263,6 +264,10 @@ def did_delete(ctx: Context, dids: Sequence[str]) -> None:
     """Delete DIDs with their attachments and metadata."""
     count = ctx.client.delete_dids(dids)
     emit_json({"deleted": count}) if ctx.as_json else click.echo(f"Deleted {count} DID(s)")
+
+
+did.add_command(embargo_history.embargo)
+did.add_command(embargo_history.history)
 
 
 @did.group("content")

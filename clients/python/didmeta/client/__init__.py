@@ -3,7 +3,17 @@
 from didmeta.client._client import DEFAULT_SERVER, Client, as_key
 from didmeta.client.credentials import TokenSource, tls_credentials
 from didmeta.client.errors import from_rpc_error
-from didmeta.client.models import DidInfo, DidRow, LoadChunk, LoadResult, NewDid, PluginInfo, Scope
+from didmeta.client.models import (
+    DidInfo,
+    DidRow,
+    EmbargoInfo,
+    HistoryEvent,
+    LoadChunk,
+    LoadResult,
+    NewDid,
+    PluginInfo,
+    Scope,
+)
 from didmeta.errors import (
     Aborted,
     AlreadyExists,
@@ -24,7 +34,9 @@ __all__ = [
     "DidInfo",
     "DidRow",
     "DidmetaError",
+    "EmbargoInfo",
     "FailedPrecondition",
+    "HistoryEvent",
     "InvalidArgument",
     "LoadChunk",
     "LoadResult",

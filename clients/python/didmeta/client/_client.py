@@ -12,14 +12,24 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import grpc
 
 from didmeta.client.credentials import TokenSource
 from didmeta.client.errors import from_rpc_error, sent_by_server
-from didmeta.client.models import DidInfo, DidRow, LoadChunk, LoadResult, NewDid, PluginInfo, Scope
+from didmeta.client.models import (
+    DidInfo,
+    DidRow,
+    EmbargoInfo,
+    HistoryEvent,
+    LoadChunk,
+    LoadResult,
+    NewDid,
+    PluginInfo,
+    Scope,
+)
 from didmeta.errors import DeadlineExceeded, DidmetaError, Unavailable
 from didmeta.identifiers import DidKey, parse_did
 from didmeta.v1 import (
@@ -36,6 +46,7 @@ from didmeta.wire import (
     did_key_to_wire,
     metadata_from_wire,
     metadata_to_wire,
+    value_from_wire,
 )
 
 T = TypeVar("T")
@@ -101,6 +112,31 @@ def _did_info(message: did_pb2.Did) -> DidInfo:
         hidden=message.hidden,
         accessed_at=ts("accessed_at"),
         eol_at=ts("eol_at"),
+    )
+
+
+def _embargo_info(message: did_service_pb2.Embargo) -> EmbargoInfo:
+    return EmbargoInfo(
+        did=f"{message.did.scope}:{message.did.name}",
+        until=message.until.ToDatetime(tzinfo=UTC),
+        recursive=message.recursive,
+        account=message.account,
+        created_at=message.created_at.ToDatetime(tzinfo=UTC),
+        expired=message.expired,
+    )
+
+
+def _history_event(message: did_service_pb2.HistoryEvent) -> HistoryEvent:
+    return HistoryEvent(
+        id=message.id,
+        at=message.at.ToDatetime(tzinfo=UTC),
+        account=message.account,
+        request_id=message.request_id,
+        did=f"{message.did.scope}:{message.did.name}",
+        action=message.action,
+        key=message.key or None,
+        old=value_from_wire(message.old_value) if message.HasField("old_value") else None,
+        new=value_from_wire(message.new_value) if message.HasField("new_value") else None,
     )
 
 
@@ -236,6 +272,32 @@ class Client:
             dids=[did_key_to_wire(as_key(d, f"dids[{i}]")) for i, d in enumerate(dids)]
         )
         return self._call(self._dids.DeleteDids, request).deleted
+
+    # --- embargoes and history -------------------------------------------------------------------
+    def set_embargo(self, did: DidLike, until: datetime, *, recursive: bool = False) -> EmbargoInfo:
+        """Hide `did` (and with `recursive` everything below it) until `until` (naive: UTC)."""
+        request = did_service_pb2.SetEmbargoRequest(did=did_key_to_wire(as_key(did)), recursive=recursive)
+        request.until.FromDatetime(until if until.tzinfo is not None else until.replace(tzinfo=UTC))
+        return _embargo_info(self._call(self._dids.SetEmbargo, request).embargo)
+
+    def clear_embargo(self, did: DidLike) -> bool:
+        """Lift the embargo of `did`; False if it had none."""
+        request = did_service_pb2.ClearEmbargoRequest(did=did_key_to_wire(as_key(did)))
+        return self._call(self._dids.ClearEmbargo, request).cleared
+
+    def get_embargo(self, did: DidLike) -> EmbargoInfo | None:
+        """The embargo of `did`, or None."""
+        request = did_service_pb2.GetEmbargoRequest(did=did_key_to_wire(as_key(did)))
+        response = self._call(self._dids.GetEmbargo, request)
+        return _embargo_info(response.embargo) if response.HasField("embargo") else None
+
+    def list_history(self, did: DidLike, *, key: str = "", since: datetime | None = None) -> Iterator[HistoryEvent]:
+        """The audit records of `did`, oldest first (optionally one metadata key's, from `since` on)."""
+        request = did_service_pb2.ListHistoryRequest(did=did_key_to_wire(as_key(did)), key=key)
+        if since is not None:
+            request.since.FromDatetime(since if since.tzinfo is not None else since.replace(tzinfo=UTC))
+        for response in self._stream(self._dids.ListHistory, request, self.timeout):
+            yield from (_history_event(e) for e in response.events)
 
     # --- metadata -------------------------------------------------------------------------------
     def set_metadata(self, did: DidLike, metadata: Metadata, *, recursive: bool = False) -> None:

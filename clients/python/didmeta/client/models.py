@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from didmeta.identifiers import DidKey
-from didmeta.values import Metadata
+from didmeta.values import Metadata, MetaValue
 
 
 @dataclass(frozen=True)
@@ -100,3 +100,30 @@ class PluginInfo:
     features: tuple[str, ...]
     healthy: bool
     managed_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EmbargoInfo:
+    """A DID's embargo (times UTC-aware)."""
+
+    did: str
+    until: datetime
+    recursive: bool
+    account: str
+    created_at: datetime
+    expired: bool
+
+
+@dataclass(frozen=True)
+class HistoryEvent:
+    """One audit record: who changed what on a DID, when, in which request; old/new None when absent."""
+
+    id: int
+    at: datetime
+    account: str
+    request_id: str
+    did: str
+    action: str
+    key: str | None
+    old: MetaValue | None
+    new: MetaValue | None

@@ -932,12 +932,627 @@ func (x *DeleteDidsResponse) GetDeleted() int64 {
 	return 0
 }
 
+// Embargo is the embargo set on a DID.
+type Embargo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The embargoed DID.
+	Did *DidKey `protobuf:"bytes,1,opt,name=did,proto3" json:"did,omitempty"`
+	// Hidden until this time; visible again from then on, with nobody acting.
+	Until *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=until,proto3" json:"until,omitempty"`
+	// True: everything below the DID (across scopes) is hidden too.
+	Recursive bool `protobuf:"varint,3,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	// The account that set it.
+	Account string `protobuf:"bytes,4,opt,name=account,proto3" json:"account,omitempty"`
+	// When it was set.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// True if `until` has passed (the embargo no longer hides anything).
+	Expired       bool `protobuf:"varint,6,opt,name=expired,proto3" json:"expired,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Embargo) Reset() {
+	*x = Embargo{}
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Embargo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Embargo) ProtoMessage() {}
+
+func (x *Embargo) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Embargo.ProtoReflect.Descriptor instead.
+func (*Embargo) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_did_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *Embargo) GetDid() *DidKey {
+	if x != nil {
+		return x.Did
+	}
+	return nil
+}
+
+func (x *Embargo) GetUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Until
+	}
+	return nil
+}
+
+func (x *Embargo) GetRecursive() bool {
+	if x != nil {
+		return x.Recursive
+	}
+	return false
+}
+
+func (x *Embargo) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *Embargo) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Embargo) GetExpired() bool {
+	if x != nil {
+		return x.Expired
+	}
+	return false
+}
+
+// SetEmbargoRequest embargoes a DID.
+type SetEmbargoRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The DID.
+	Did *DidKey `protobuf:"bytes,1,opt,name=did,proto3" json:"did,omitempty"`
+	// Hidden until this time (must be in the future).
+	Until *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=until,proto3" json:"until,omitempty"`
+	// Also hide everything below the DID.
+	Recursive     bool `protobuf:"varint,3,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetEmbargoRequest) Reset() {
+	*x = SetEmbargoRequest{}
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetEmbargoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetEmbargoRequest) ProtoMessage() {}
+
+func (x *SetEmbargoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetEmbargoRequest.ProtoReflect.Descriptor instead.
+func (*SetEmbargoRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_did_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *SetEmbargoRequest) GetDid() *DidKey {
+	if x != nil {
+		return x.Did
+	}
+	return nil
+}
+
+func (x *SetEmbargoRequest) GetUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Until
+	}
+	return nil
+}
+
+func (x *SetEmbargoRequest) GetRecursive() bool {
+	if x != nil {
+		return x.Recursive
+	}
+	return false
+}
+
+// SetEmbargoResponse carries the embargo as stored.
+type SetEmbargoResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The embargo.
+	Embargo       *Embargo `protobuf:"bytes,1,opt,name=embargo,proto3" json:"embargo,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetEmbargoResponse) Reset() {
+	*x = SetEmbargoResponse{}
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetEmbargoResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetEmbargoResponse) ProtoMessage() {}
+
+func (x *SetEmbargoResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetEmbargoResponse.ProtoReflect.Descriptor instead.
+func (*SetEmbargoResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_did_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *SetEmbargoResponse) GetEmbargo() *Embargo {
+	if x != nil {
+		return x.Embargo
+	}
+	return nil
+}
+
+// ClearEmbargoRequest lifts a DID's embargo.
+type ClearEmbargoRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The DID.
+	Did           *DidKey `protobuf:"bytes,1,opt,name=did,proto3" json:"did,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClearEmbargoRequest) Reset() {
+	*x = ClearEmbargoRequest{}
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClearEmbargoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClearEmbargoRequest) ProtoMessage() {}
+
+func (x *ClearEmbargoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClearEmbargoRequest.ProtoReflect.Descriptor instead.
+func (*ClearEmbargoRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_did_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ClearEmbargoRequest) GetDid() *DidKey {
+	if x != nil {
+		return x.Did
+	}
+	return nil
+}
+
+// ClearEmbargoResponse reports whether an embargo was lifted.
+type ClearEmbargoResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// True if the DID had an embargo.
+	Cleared       bool `protobuf:"varint,1,opt,name=cleared,proto3" json:"cleared,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClearEmbargoResponse) Reset() {
+	*x = ClearEmbargoResponse{}
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClearEmbargoResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClearEmbargoResponse) ProtoMessage() {}
+
+func (x *ClearEmbargoResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClearEmbargoResponse.ProtoReflect.Descriptor instead.
+func (*ClearEmbargoResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_did_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ClearEmbargoResponse) GetCleared() bool {
+	if x != nil {
+		return x.Cleared
+	}
+	return false
+}
+
+// GetEmbargoRequest names a DID.
+type GetEmbargoRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The DID.
+	Did           *DidKey `protobuf:"bytes,1,opt,name=did,proto3" json:"did,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEmbargoRequest) Reset() {
+	*x = GetEmbargoRequest{}
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEmbargoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEmbargoRequest) ProtoMessage() {}
+
+func (x *GetEmbargoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEmbargoRequest.ProtoReflect.Descriptor instead.
+func (*GetEmbargoRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_did_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *GetEmbargoRequest) GetDid() *DidKey {
+	if x != nil {
+		return x.Did
+	}
+	return nil
+}
+
+// GetEmbargoResponse carries the DID's embargo, if it has one.
+type GetEmbargoResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The embargo; absent if the DID has none.
+	Embargo       *Embargo `protobuf:"bytes,1,opt,name=embargo,proto3" json:"embargo,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEmbargoResponse) Reset() {
+	*x = GetEmbargoResponse{}
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEmbargoResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEmbargoResponse) ProtoMessage() {}
+
+func (x *GetEmbargoResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEmbargoResponse.ProtoReflect.Descriptor instead.
+func (*GetEmbargoResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_did_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GetEmbargoResponse) GetEmbargo() *Embargo {
+	if x != nil {
+		return x.Embargo
+	}
+	return nil
+}
+
+// ListHistoryRequest selects a DID's audit records.
+type ListHistoryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The DID.
+	Did *DidKey `protobuf:"bytes,1,opt,name=did,proto3" json:"did,omitempty"`
+	// Only changes of this metadata key (empty: every record).
+	Key string `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	// Only records from this time on (absent: from the start).
+	Since         *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=since,proto3" json:"since,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListHistoryRequest) Reset() {
+	*x = ListHistoryRequest{}
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListHistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListHistoryRequest) ProtoMessage() {}
+
+func (x *ListHistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListHistoryRequest.ProtoReflect.Descriptor instead.
+func (*ListHistoryRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_did_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListHistoryRequest) GetDid() *DidKey {
+	if x != nil {
+		return x.Did
+	}
+	return nil
+}
+
+func (x *ListHistoryRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *ListHistoryRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+// HistoryEvent is one recorded change.
+type HistoryEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Increasing record number.
+	Id int64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// When the change was made.
+	At *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`
+	// The account that made it.
+	Account string `protobuf:"bytes,3,opt,name=account,proto3" json:"account,omitempty"`
+	// The request id (the client's x-request-id metadata, or one generated per call).
+	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The DID changed.
+	Did *DidKey `protobuf:"bytes,5,opt,name=did,proto3" json:"did,omitempty"`
+	// add, attach, detach, close, reopen, delete, set, unset, embargo_set, embargo_clear.
+	Action string `protobuf:"bytes,6,opt,name=action,proto3" json:"action,omitempty"`
+	// The metadata key (set, unset); empty otherwise.
+	Key string `protobuf:"bytes,7,opt,name=key,proto3" json:"key,omitempty"`
+	// The value before (absent: none). delete: the DID's metadata; detach: the child DID;
+	// embargo_set/clear: the previous embargo as a map (until, recursive).
+	OldValue *Value `protobuf:"bytes,8,opt,name=old_value,json=oldValue,proto3" json:"old_value,omitempty"`
+	// The value after (absent: none). add: the initial metadata; attach: the child DID;
+	// embargo_set: the new embargo as a map (until, recursive).
+	NewValue      *Value `protobuf:"bytes,9,opt,name=new_value,json=newValue,proto3" json:"new_value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HistoryEvent) Reset() {
+	*x = HistoryEvent{}
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HistoryEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HistoryEvent) ProtoMessage() {}
+
+func (x *HistoryEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HistoryEvent.ProtoReflect.Descriptor instead.
+func (*HistoryEvent) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_did_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *HistoryEvent) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *HistoryEvent) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *HistoryEvent) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *HistoryEvent) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *HistoryEvent) GetDid() *DidKey {
+	if x != nil {
+		return x.Did
+	}
+	return nil
+}
+
+func (x *HistoryEvent) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *HistoryEvent) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *HistoryEvent) GetOldValue() *Value {
+	if x != nil {
+		return x.OldValue
+	}
+	return nil
+}
+
+func (x *HistoryEvent) GetNewValue() *Value {
+	if x != nil {
+		return x.NewValue
+	}
+	return nil
+}
+
+// ListHistoryResponse is one batch of records.
+type ListHistoryResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Records, oldest first.
+	Events        []*HistoryEvent `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListHistoryResponse) Reset() {
+	*x = ListHistoryResponse{}
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListHistoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListHistoryResponse) ProtoMessage() {}
+
+func (x *ListHistoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_did_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListHistoryResponse.ProtoReflect.Descriptor instead.
+func (*ListHistoryResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_did_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ListHistoryResponse) GetEvents() []*HistoryEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
 var File_didmeta_v1_did_service_proto protoreflect.FileDescriptor
 
 const file_didmeta_v1_did_service_proto_rawDesc = "" +
 	"\n" +
 	"\x1cdidmeta/v1/did_service.proto\x12\n" +
-	"didmeta.v1\x1a\x14didmeta/v1/did.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"p\n" +
+	"didmeta.v1\x1a\x14didmeta/v1/did.proto\x1a\x16didmeta/v1/value.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"p\n" +
 	"\x05Scope\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaccount\x18\x02 \x01(\tR\aaccount\x129\n" +
@@ -980,7 +1595,46 @@ const file_didmeta_v1_did_service_proto_rawDesc = "" +
 	"\x11DeleteDidsRequest\x12&\n" +
 	"\x04dids\x18\x01 \x03(\v2\x12.didmeta.v1.DidKeyR\x04dids\".\n" +
 	"\x12DeleteDidsResponse\x12\x18\n" +
-	"\adeleted\x18\x01 \x01(\x03R\adeleted2\xb1\x05\n" +
+	"\adeleted\x18\x01 \x01(\x03R\adeleted\"\xee\x01\n" +
+	"\aEmbargo\x12$\n" +
+	"\x03did\x18\x01 \x01(\v2\x12.didmeta.v1.DidKeyR\x03did\x120\n" +
+	"\x05until\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x12\x1c\n" +
+	"\trecursive\x18\x03 \x01(\bR\trecursive\x12\x18\n" +
+	"\aaccount\x18\x04 \x01(\tR\aaccount\x129\n" +
+	"\n" +
+	"created_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x18\n" +
+	"\aexpired\x18\x06 \x01(\bR\aexpired\"\x89\x01\n" +
+	"\x11SetEmbargoRequest\x12$\n" +
+	"\x03did\x18\x01 \x01(\v2\x12.didmeta.v1.DidKeyR\x03did\x120\n" +
+	"\x05until\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x12\x1c\n" +
+	"\trecursive\x18\x03 \x01(\bR\trecursive\"C\n" +
+	"\x12SetEmbargoResponse\x12-\n" +
+	"\aembargo\x18\x01 \x01(\v2\x13.didmeta.v1.EmbargoR\aembargo\";\n" +
+	"\x13ClearEmbargoRequest\x12$\n" +
+	"\x03did\x18\x01 \x01(\v2\x12.didmeta.v1.DidKeyR\x03did\"0\n" +
+	"\x14ClearEmbargoResponse\x12\x18\n" +
+	"\acleared\x18\x01 \x01(\bR\acleared\"9\n" +
+	"\x11GetEmbargoRequest\x12$\n" +
+	"\x03did\x18\x01 \x01(\v2\x12.didmeta.v1.DidKeyR\x03did\"C\n" +
+	"\x12GetEmbargoResponse\x12-\n" +
+	"\aembargo\x18\x01 \x01(\v2\x13.didmeta.v1.EmbargoR\aembargo\"~\n" +
+	"\x12ListHistoryRequest\x12$\n" +
+	"\x03did\x18\x01 \x01(\v2\x12.didmeta.v1.DidKeyR\x03did\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x120\n" +
+	"\x05since\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"\xb3\x02\n" +
+	"\fHistoryEvent\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x12*\n" +
+	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x18\n" +
+	"\aaccount\x18\x03 \x01(\tR\aaccount\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x04 \x01(\tR\trequestId\x12$\n" +
+	"\x03did\x18\x05 \x01(\v2\x12.didmeta.v1.DidKeyR\x03did\x12\x16\n" +
+	"\x06action\x18\x06 \x01(\tR\x06action\x12\x10\n" +
+	"\x03key\x18\a \x01(\tR\x03key\x12.\n" +
+	"\told_value\x18\b \x01(\v2\x11.didmeta.v1.ValueR\boldValue\x12.\n" +
+	"\tnew_value\x18\t \x01(\v2\x11.didmeta.v1.ValueR\bnewValue\"G\n" +
+	"\x13ListHistoryResponse\x120\n" +
+	"\x06events\x18\x01 \x03(\v2\x18.didmeta.v1.HistoryEventR\x06events2\xf0\a\n" +
 	"\n" +
 	"DidService\x12E\n" +
 	"\bAddScope\x12\x1b.didmeta.v1.AddScopeRequest\x1a\x1c.didmeta.v1.AddScopeResponse\x12K\n" +
@@ -995,7 +1649,13 @@ const file_didmeta_v1_did_service_proto_rawDesc = "" +
 	"\vListContent\x12\x1e.didmeta.v1.ListContentRequest\x1a\x1f.didmeta.v1.ListContentResponse0\x01\x12Q\n" +
 	"\fSetDidStatus\x12\x1f.didmeta.v1.SetDidStatusRequest\x1a .didmeta.v1.SetDidStatusResponse\x12K\n" +
 	"\n" +
-	"DeleteDids\x12\x1d.didmeta.v1.DeleteDidsRequest\x1a\x1e.didmeta.v1.DeleteDidsResponseBJ\n" +
+	"DeleteDids\x12\x1d.didmeta.v1.DeleteDidsRequest\x1a\x1e.didmeta.v1.DeleteDidsResponse\x12K\n" +
+	"\n" +
+	"SetEmbargo\x12\x1d.didmeta.v1.SetEmbargoRequest\x1a\x1e.didmeta.v1.SetEmbargoResponse\x12Q\n" +
+	"\fClearEmbargo\x12\x1f.didmeta.v1.ClearEmbargoRequest\x1a .didmeta.v1.ClearEmbargoResponse\x12K\n" +
+	"\n" +
+	"GetEmbargo\x12\x1d.didmeta.v1.GetEmbargoRequest\x1a\x1e.didmeta.v1.GetEmbargoResponse\x12P\n" +
+	"\vListHistory\x12\x1e.didmeta.v1.ListHistoryRequest\x1a\x1f.didmeta.v1.ListHistoryResponse0\x01BJ\n" +
 	"\x0eorg.didmeta.v1P\x01Z6github.com/didmeta/didmeta/gen/go/didmeta/v1;didmetav1b\x06proto3"
 
 var (
@@ -1010,7 +1670,7 @@ func file_didmeta_v1_did_service_proto_rawDescGZIP() []byte {
 	return file_didmeta_v1_did_service_proto_rawDescData
 }
 
-var file_didmeta_v1_did_service_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_didmeta_v1_did_service_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_didmeta_v1_did_service_proto_goTypes = []any{
 	(*Scope)(nil),                 // 0: didmeta.v1.Scope
 	(*AddScopeRequest)(nil),       // 1: didmeta.v1.AddScopeRequest
@@ -1031,49 +1691,84 @@ var file_didmeta_v1_did_service_proto_goTypes = []any{
 	(*SetDidStatusResponse)(nil),  // 16: didmeta.v1.SetDidStatusResponse
 	(*DeleteDidsRequest)(nil),     // 17: didmeta.v1.DeleteDidsRequest
 	(*DeleteDidsResponse)(nil),    // 18: didmeta.v1.DeleteDidsResponse
-	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
-	(*NewDid)(nil),                // 20: didmeta.v1.NewDid
-	(*DidKey)(nil),                // 21: didmeta.v1.DidKey
-	(*Did)(nil),                   // 22: didmeta.v1.Did
-	(*Attachment)(nil),            // 23: didmeta.v1.Attachment
+	(*Embargo)(nil),               // 19: didmeta.v1.Embargo
+	(*SetEmbargoRequest)(nil),     // 20: didmeta.v1.SetEmbargoRequest
+	(*SetEmbargoResponse)(nil),    // 21: didmeta.v1.SetEmbargoResponse
+	(*ClearEmbargoRequest)(nil),   // 22: didmeta.v1.ClearEmbargoRequest
+	(*ClearEmbargoResponse)(nil),  // 23: didmeta.v1.ClearEmbargoResponse
+	(*GetEmbargoRequest)(nil),     // 24: didmeta.v1.GetEmbargoRequest
+	(*GetEmbargoResponse)(nil),    // 25: didmeta.v1.GetEmbargoResponse
+	(*ListHistoryRequest)(nil),    // 26: didmeta.v1.ListHistoryRequest
+	(*HistoryEvent)(nil),          // 27: didmeta.v1.HistoryEvent
+	(*ListHistoryResponse)(nil),   // 28: didmeta.v1.ListHistoryResponse
+	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
+	(*NewDid)(nil),                // 30: didmeta.v1.NewDid
+	(*DidKey)(nil),                // 31: didmeta.v1.DidKey
+	(*Did)(nil),                   // 32: didmeta.v1.Did
+	(*Attachment)(nil),            // 33: didmeta.v1.Attachment
+	(*Value)(nil),                 // 34: didmeta.v1.Value
 }
 var file_didmeta_v1_did_service_proto_depIdxs = []int32{
-	19, // 0: didmeta.v1.Scope.created_at:type_name -> google.protobuf.Timestamp
+	29, // 0: didmeta.v1.Scope.created_at:type_name -> google.protobuf.Timestamp
 	0,  // 1: didmeta.v1.AddScopeResponse.scope:type_name -> didmeta.v1.Scope
 	0,  // 2: didmeta.v1.ListScopesResponse.scopes:type_name -> didmeta.v1.Scope
-	20, // 3: didmeta.v1.AddDidsRequest.dids:type_name -> didmeta.v1.NewDid
-	21, // 4: didmeta.v1.GetDidRequest.did:type_name -> didmeta.v1.DidKey
-	22, // 5: didmeta.v1.GetDidResponse.did:type_name -> didmeta.v1.Did
-	23, // 6: didmeta.v1.AttachDidsRequest.attachments:type_name -> didmeta.v1.Attachment
-	23, // 7: didmeta.v1.DetachDidsRequest.attachments:type_name -> didmeta.v1.Attachment
-	21, // 8: didmeta.v1.ListContentRequest.did:type_name -> didmeta.v1.DidKey
-	22, // 9: didmeta.v1.ListContentResponse.dids:type_name -> didmeta.v1.Did
-	21, // 10: didmeta.v1.SetDidStatusRequest.did:type_name -> didmeta.v1.DidKey
-	22, // 11: didmeta.v1.SetDidStatusResponse.did:type_name -> didmeta.v1.Did
-	21, // 12: didmeta.v1.DeleteDidsRequest.dids:type_name -> didmeta.v1.DidKey
-	1,  // 13: didmeta.v1.DidService.AddScope:input_type -> didmeta.v1.AddScopeRequest
-	3,  // 14: didmeta.v1.DidService.ListScopes:input_type -> didmeta.v1.ListScopesRequest
-	5,  // 15: didmeta.v1.DidService.AddDids:input_type -> didmeta.v1.AddDidsRequest
-	7,  // 16: didmeta.v1.DidService.GetDid:input_type -> didmeta.v1.GetDidRequest
-	9,  // 17: didmeta.v1.DidService.AttachDids:input_type -> didmeta.v1.AttachDidsRequest
-	11, // 18: didmeta.v1.DidService.DetachDids:input_type -> didmeta.v1.DetachDidsRequest
-	13, // 19: didmeta.v1.DidService.ListContent:input_type -> didmeta.v1.ListContentRequest
-	15, // 20: didmeta.v1.DidService.SetDidStatus:input_type -> didmeta.v1.SetDidStatusRequest
-	17, // 21: didmeta.v1.DidService.DeleteDids:input_type -> didmeta.v1.DeleteDidsRequest
-	2,  // 22: didmeta.v1.DidService.AddScope:output_type -> didmeta.v1.AddScopeResponse
-	4,  // 23: didmeta.v1.DidService.ListScopes:output_type -> didmeta.v1.ListScopesResponse
-	6,  // 24: didmeta.v1.DidService.AddDids:output_type -> didmeta.v1.AddDidsResponse
-	8,  // 25: didmeta.v1.DidService.GetDid:output_type -> didmeta.v1.GetDidResponse
-	10, // 26: didmeta.v1.DidService.AttachDids:output_type -> didmeta.v1.AttachDidsResponse
-	12, // 27: didmeta.v1.DidService.DetachDids:output_type -> didmeta.v1.DetachDidsResponse
-	14, // 28: didmeta.v1.DidService.ListContent:output_type -> didmeta.v1.ListContentResponse
-	16, // 29: didmeta.v1.DidService.SetDidStatus:output_type -> didmeta.v1.SetDidStatusResponse
-	18, // 30: didmeta.v1.DidService.DeleteDids:output_type -> didmeta.v1.DeleteDidsResponse
-	22, // [22:31] is the sub-list for method output_type
-	13, // [13:22] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	30, // 3: didmeta.v1.AddDidsRequest.dids:type_name -> didmeta.v1.NewDid
+	31, // 4: didmeta.v1.GetDidRequest.did:type_name -> didmeta.v1.DidKey
+	32, // 5: didmeta.v1.GetDidResponse.did:type_name -> didmeta.v1.Did
+	33, // 6: didmeta.v1.AttachDidsRequest.attachments:type_name -> didmeta.v1.Attachment
+	33, // 7: didmeta.v1.DetachDidsRequest.attachments:type_name -> didmeta.v1.Attachment
+	31, // 8: didmeta.v1.ListContentRequest.did:type_name -> didmeta.v1.DidKey
+	32, // 9: didmeta.v1.ListContentResponse.dids:type_name -> didmeta.v1.Did
+	31, // 10: didmeta.v1.SetDidStatusRequest.did:type_name -> didmeta.v1.DidKey
+	32, // 11: didmeta.v1.SetDidStatusResponse.did:type_name -> didmeta.v1.Did
+	31, // 12: didmeta.v1.DeleteDidsRequest.dids:type_name -> didmeta.v1.DidKey
+	31, // 13: didmeta.v1.Embargo.did:type_name -> didmeta.v1.DidKey
+	29, // 14: didmeta.v1.Embargo.until:type_name -> google.protobuf.Timestamp
+	29, // 15: didmeta.v1.Embargo.created_at:type_name -> google.protobuf.Timestamp
+	31, // 16: didmeta.v1.SetEmbargoRequest.did:type_name -> didmeta.v1.DidKey
+	29, // 17: didmeta.v1.SetEmbargoRequest.until:type_name -> google.protobuf.Timestamp
+	19, // 18: didmeta.v1.SetEmbargoResponse.embargo:type_name -> didmeta.v1.Embargo
+	31, // 19: didmeta.v1.ClearEmbargoRequest.did:type_name -> didmeta.v1.DidKey
+	31, // 20: didmeta.v1.GetEmbargoRequest.did:type_name -> didmeta.v1.DidKey
+	19, // 21: didmeta.v1.GetEmbargoResponse.embargo:type_name -> didmeta.v1.Embargo
+	31, // 22: didmeta.v1.ListHistoryRequest.did:type_name -> didmeta.v1.DidKey
+	29, // 23: didmeta.v1.ListHistoryRequest.since:type_name -> google.protobuf.Timestamp
+	29, // 24: didmeta.v1.HistoryEvent.at:type_name -> google.protobuf.Timestamp
+	31, // 25: didmeta.v1.HistoryEvent.did:type_name -> didmeta.v1.DidKey
+	34, // 26: didmeta.v1.HistoryEvent.old_value:type_name -> didmeta.v1.Value
+	34, // 27: didmeta.v1.HistoryEvent.new_value:type_name -> didmeta.v1.Value
+	27, // 28: didmeta.v1.ListHistoryResponse.events:type_name -> didmeta.v1.HistoryEvent
+	1,  // 29: didmeta.v1.DidService.AddScope:input_type -> didmeta.v1.AddScopeRequest
+	3,  // 30: didmeta.v1.DidService.ListScopes:input_type -> didmeta.v1.ListScopesRequest
+	5,  // 31: didmeta.v1.DidService.AddDids:input_type -> didmeta.v1.AddDidsRequest
+	7,  // 32: didmeta.v1.DidService.GetDid:input_type -> didmeta.v1.GetDidRequest
+	9,  // 33: didmeta.v1.DidService.AttachDids:input_type -> didmeta.v1.AttachDidsRequest
+	11, // 34: didmeta.v1.DidService.DetachDids:input_type -> didmeta.v1.DetachDidsRequest
+	13, // 35: didmeta.v1.DidService.ListContent:input_type -> didmeta.v1.ListContentRequest
+	15, // 36: didmeta.v1.DidService.SetDidStatus:input_type -> didmeta.v1.SetDidStatusRequest
+	17, // 37: didmeta.v1.DidService.DeleteDids:input_type -> didmeta.v1.DeleteDidsRequest
+	20, // 38: didmeta.v1.DidService.SetEmbargo:input_type -> didmeta.v1.SetEmbargoRequest
+	22, // 39: didmeta.v1.DidService.ClearEmbargo:input_type -> didmeta.v1.ClearEmbargoRequest
+	24, // 40: didmeta.v1.DidService.GetEmbargo:input_type -> didmeta.v1.GetEmbargoRequest
+	26, // 41: didmeta.v1.DidService.ListHistory:input_type -> didmeta.v1.ListHistoryRequest
+	2,  // 42: didmeta.v1.DidService.AddScope:output_type -> didmeta.v1.AddScopeResponse
+	4,  // 43: didmeta.v1.DidService.ListScopes:output_type -> didmeta.v1.ListScopesResponse
+	6,  // 44: didmeta.v1.DidService.AddDids:output_type -> didmeta.v1.AddDidsResponse
+	8,  // 45: didmeta.v1.DidService.GetDid:output_type -> didmeta.v1.GetDidResponse
+	10, // 46: didmeta.v1.DidService.AttachDids:output_type -> didmeta.v1.AttachDidsResponse
+	12, // 47: didmeta.v1.DidService.DetachDids:output_type -> didmeta.v1.DetachDidsResponse
+	14, // 48: didmeta.v1.DidService.ListContent:output_type -> didmeta.v1.ListContentResponse
+	16, // 49: didmeta.v1.DidService.SetDidStatus:output_type -> didmeta.v1.SetDidStatusResponse
+	18, // 50: didmeta.v1.DidService.DeleteDids:output_type -> didmeta.v1.DeleteDidsResponse
+	21, // 51: didmeta.v1.DidService.SetEmbargo:output_type -> didmeta.v1.SetEmbargoResponse
+	23, // 52: didmeta.v1.DidService.ClearEmbargo:output_type -> didmeta.v1.ClearEmbargoResponse
+	25, // 53: didmeta.v1.DidService.GetEmbargo:output_type -> didmeta.v1.GetEmbargoResponse
+	28, // 54: didmeta.v1.DidService.ListHistory:output_type -> didmeta.v1.ListHistoryResponse
+	42, // [42:55] is the sub-list for method output_type
+	29, // [29:42] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_didmeta_v1_did_service_proto_init() }
@@ -1082,13 +1777,14 @@ func file_didmeta_v1_did_service_proto_init() {
 		return
 	}
 	file_didmeta_v1_did_proto_init()
+	file_didmeta_v1_value_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_didmeta_v1_did_service_proto_rawDesc), len(file_didmeta_v1_did_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,10 @@ const (
 	DidService_ListContent_FullMethodName  = "/didmeta.v1.DidService/ListContent"
 	DidService_SetDidStatus_FullMethodName = "/didmeta.v1.DidService/SetDidStatus"
 	DidService_DeleteDids_FullMethodName   = "/didmeta.v1.DidService/DeleteDids"
+	DidService_SetEmbargo_FullMethodName   = "/didmeta.v1.DidService/SetEmbargo"
+	DidService_ClearEmbargo_FullMethodName = "/didmeta.v1.DidService/ClearEmbargo"
+	DidService_GetEmbargo_FullMethodName   = "/didmeta.v1.DidService/GetEmbargo"
+	DidService_ListHistory_FullMethodName  = "/didmeta.v1.DidService/ListHistory"
 )
 
 // DidServiceClient is the client API for DidService service.
@@ -54,6 +58,16 @@ type DidServiceClient interface {
 	SetDidStatus(ctx context.Context, in *SetDidStatusRequest, opts ...grpc.CallOption) (*SetDidStatusResponse, error)
 	// DeleteDids deletes DIDs, their attachments and their metadata in every backend.
 	DeleteDids(ctx context.Context, in *DeleteDidsRequest, opts ...grpc.CallOption) (*DeleteDidsResponse, error)
+	// SetEmbargo hides a DID (and with `recursive` everything below it) until a time from
+	// everyone but admins, the scope's owner and holders of didmeta.embargo.read on the scope.
+	// Replaces an existing embargo of the DID. INVALID_ARGUMENT if `until` is not in the future.
+	SetEmbargo(ctx context.Context, in *SetEmbargoRequest, opts ...grpc.CallOption) (*SetEmbargoResponse, error)
+	// ClearEmbargo lifts a DID's embargo at once (no error if it has none).
+	ClearEmbargo(ctx context.Context, in *ClearEmbargoRequest, opts ...grpc.CallOption) (*ClearEmbargoResponse, error)
+	// GetEmbargo returns a DID's embargo, if any (also an expired one that was not cleared).
+	GetEmbargo(ctx context.Context, in *GetEmbargoRequest, opts ...grpc.CallOption) (*GetEmbargoResponse, error)
+	// ListHistory streams a DID's audit history, oldest first, in batches.
+	ListHistory(ctx context.Context, in *ListHistoryRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListHistoryResponse], error)
 }
 
 type didServiceClient struct {
@@ -163,6 +177,55 @@ func (c *didServiceClient) DeleteDids(ctx context.Context, in *DeleteDidsRequest
 	return out, nil
 }
 
+func (c *didServiceClient) SetEmbargo(ctx context.Context, in *SetEmbargoRequest, opts ...grpc.CallOption) (*SetEmbargoResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetEmbargoResponse)
+	err := c.cc.Invoke(ctx, DidService_SetEmbargo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *didServiceClient) ClearEmbargo(ctx context.Context, in *ClearEmbargoRequest, opts ...grpc.CallOption) (*ClearEmbargoResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ClearEmbargoResponse)
+	err := c.cc.Invoke(ctx, DidService_ClearEmbargo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *didServiceClient) GetEmbargo(ctx context.Context, in *GetEmbargoRequest, opts ...grpc.CallOption) (*GetEmbargoResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetEmbargoResponse)
+	err := c.cc.Invoke(ctx, DidService_GetEmbargo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *didServiceClient) ListHistory(ctx context.Context, in *ListHistoryRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListHistoryResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &DidService_ServiceDesc.Streams[1], DidService_ListHistory_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ListHistoryRequest, ListHistoryResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type DidService_ListHistoryClient = grpc.ServerStreamingClient[ListHistoryResponse]
+
 // DidServiceServer is the server API for DidService service.
 // All implementations must embed UnimplementedDidServiceServer
 // for forward compatibility.
@@ -187,6 +250,16 @@ type DidServiceServer interface {
 	SetDidStatus(context.Context, *SetDidStatusRequest) (*SetDidStatusResponse, error)
 	// DeleteDids deletes DIDs, their attachments and their metadata in every backend.
 	DeleteDids(context.Context, *DeleteDidsRequest) (*DeleteDidsResponse, error)
+	// SetEmbargo hides a DID (and with `recursive` everything below it) until a time from
+	// everyone but admins, the scope's owner and holders of didmeta.embargo.read on the scope.
+	// Replaces an existing embargo of the DID. INVALID_ARGUMENT if `until` is not in the future.
+	SetEmbargo(context.Context, *SetEmbargoRequest) (*SetEmbargoResponse, error)
+	// ClearEmbargo lifts a DID's embargo at once (no error if it has none).
+	ClearEmbargo(context.Context, *ClearEmbargoRequest) (*ClearEmbargoResponse, error)
+	// GetEmbargo returns a DID's embargo, if any (also an expired one that was not cleared).
+	GetEmbargo(context.Context, *GetEmbargoRequest) (*GetEmbargoResponse, error)
+	// ListHistory streams a DID's audit history, oldest first, in batches.
+	ListHistory(*ListHistoryRequest, grpc.ServerStreamingServer[ListHistoryResponse]) error
 	mustEmbedUnimplementedDidServiceServer()
 }
 
@@ -223,6 +296,18 @@ func (UnimplementedDidServiceServer) SetDidStatus(context.Context, *SetDidStatus
 }
 func (UnimplementedDidServiceServer) DeleteDids(context.Context, *DeleteDidsRequest) (*DeleteDidsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteDids not implemented")
+}
+func (UnimplementedDidServiceServer) SetEmbargo(context.Context, *SetEmbargoRequest) (*SetEmbargoResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetEmbargo not implemented")
+}
+func (UnimplementedDidServiceServer) ClearEmbargo(context.Context, *ClearEmbargoRequest) (*ClearEmbargoResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ClearEmbargo not implemented")
+}
+func (UnimplementedDidServiceServer) GetEmbargo(context.Context, *GetEmbargoRequest) (*GetEmbargoResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetEmbargo not implemented")
+}
+func (UnimplementedDidServiceServer) ListHistory(*ListHistoryRequest, grpc.ServerStreamingServer[ListHistoryResponse]) error {
+	return status.Error(codes.Unimplemented, "method ListHistory not implemented")
 }
 func (UnimplementedDidServiceServer) mustEmbedUnimplementedDidServiceServer() {}
 func (UnimplementedDidServiceServer) testEmbeddedByValue()                    {}
@@ -400,6 +485,71 @@ func _DidService_DeleteDids_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DidService_SetEmbargo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetEmbargoRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DidServiceServer).SetEmbargo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DidService_SetEmbargo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DidServiceServer).SetEmbargo(ctx, req.(*SetEmbargoRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DidService_ClearEmbargo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ClearEmbargoRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DidServiceServer).ClearEmbargo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DidService_ClearEmbargo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DidServiceServer).ClearEmbargo(ctx, req.(*ClearEmbargoRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DidService_GetEmbargo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetEmbargoRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DidServiceServer).GetEmbargo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DidService_GetEmbargo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DidServiceServer).GetEmbargo(ctx, req.(*GetEmbargoRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _DidService_ListHistory_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ListHistoryRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(DidServiceServer).ListHistory(m, &grpc.GenericServerStream[ListHistoryRequest, ListHistoryResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type DidService_ListHistoryServer = grpc.ServerStreamingServer[ListHistoryResponse]
+
 // DidService_ServiceDesc is the grpc.ServiceDesc for DidService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -439,11 +589,28 @@ var DidService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "DeleteDids",
 			Handler:    _DidService_DeleteDids_Handler,
 		},
+		{
+			MethodName: "SetEmbargo",
+			Handler:    _DidService_SetEmbargo_Handler,
+		},
+		{
+			MethodName: "ClearEmbargo",
+			Handler:    _DidService_ClearEmbargo_Handler,
+		},
+		{
+			MethodName: "GetEmbargo",
+			Handler:    _DidService_GetEmbargo_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "ListContent",
 			Handler:       _DidService_ListContent_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "ListHistory",
+			Handler:       _DidService_ListHistory_Handler,
 			ServerStreams: true,
 		},
 	},

@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from didmeta.v1 import did_pb2 as _did_pb2
+from didmeta.v1 import value_pb2 as _value_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -479,3 +480,327 @@ class DeleteDidsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteDidsResponse: _TypeAlias = DeleteDidsResponse  # noqa: Y015
+
+@_typing.final
+class Embargo(_message.Message):
+    """Embargo is the embargo set on a DID."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DID_FIELD_NUMBER: _builtins.int
+    UNTIL_FIELD_NUMBER: _builtins.int
+    RECURSIVE_FIELD_NUMBER: _builtins.int
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    EXPIRED_FIELD_NUMBER: _builtins.int
+    recursive: _builtins.bool
+    """True: everything below the DID (across scopes) is hidden too."""
+    account: _builtins.str
+    """The account that set it."""
+    expired: _builtins.bool
+    """True if `until` has passed (the embargo no longer hides anything)."""
+    @_builtins.property
+    def did(self) -> _did_pb2.DidKey:
+        """The embargoed DID."""
+
+    @_builtins.property
+    def until(self) -> _timestamp_pb2.Timestamp:
+        """Hidden until this time; visible again from then on, with nobody acting."""
+
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp:
+        """When it was set."""
+
+    def __init__(
+        self,
+        *,
+        did: _did_pb2.DidKey | None = ...,
+        until: _timestamp_pb2.Timestamp | None = ...,
+        recursive: _builtins.bool = ...,
+        account: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        expired: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "did", b"did", "until", b"until"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "created_at", b"created_at", "did", b"did", "expired", b"expired", "recursive", b"recursive", "until", b"until"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Embargo: _TypeAlias = Embargo  # noqa: Y015
+
+@_typing.final
+class SetEmbargoRequest(_message.Message):
+    """SetEmbargoRequest embargoes a DID."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DID_FIELD_NUMBER: _builtins.int
+    UNTIL_FIELD_NUMBER: _builtins.int
+    RECURSIVE_FIELD_NUMBER: _builtins.int
+    recursive: _builtins.bool
+    """Also hide everything below the DID."""
+    @_builtins.property
+    def did(self) -> _did_pb2.DidKey:
+        """The DID."""
+
+    @_builtins.property
+    def until(self) -> _timestamp_pb2.Timestamp:
+        """Hidden until this time (must be in the future)."""
+
+    def __init__(
+        self,
+        *,
+        did: _did_pb2.DidKey | None = ...,
+        until: _timestamp_pb2.Timestamp | None = ...,
+        recursive: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["did", b"did", "until", b"until"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["did", b"did", "recursive", b"recursive", "until", b"until"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetEmbargoRequest: _TypeAlias = SetEmbargoRequest  # noqa: Y015
+
+@_typing.final
+class SetEmbargoResponse(_message.Message):
+    """SetEmbargoResponse carries the embargo as stored."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EMBARGO_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def embargo(self) -> Global___Embargo:
+        """The embargo."""
+
+    def __init__(
+        self,
+        *,
+        embargo: Global___Embargo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["embargo", b"embargo"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["embargo", b"embargo"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetEmbargoResponse: _TypeAlias = SetEmbargoResponse  # noqa: Y015
+
+@_typing.final
+class ClearEmbargoRequest(_message.Message):
+    """ClearEmbargoRequest lifts a DID's embargo."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DID_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def did(self) -> _did_pb2.DidKey:
+        """The DID."""
+
+    def __init__(
+        self,
+        *,
+        did: _did_pb2.DidKey | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["did", b"did"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["did", b"did"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClearEmbargoRequest: _TypeAlias = ClearEmbargoRequest  # noqa: Y015
+
+@_typing.final
+class ClearEmbargoResponse(_message.Message):
+    """ClearEmbargoResponse reports whether an embargo was lifted."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLEARED_FIELD_NUMBER: _builtins.int
+    cleared: _builtins.bool
+    """True if the DID had an embargo."""
+    def __init__(
+        self,
+        *,
+        cleared: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cleared", b"cleared"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClearEmbargoResponse: _TypeAlias = ClearEmbargoResponse  # noqa: Y015
+
+@_typing.final
+class GetEmbargoRequest(_message.Message):
+    """GetEmbargoRequest names a DID."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DID_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def did(self) -> _did_pb2.DidKey:
+        """The DID."""
+
+    def __init__(
+        self,
+        *,
+        did: _did_pb2.DidKey | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["did", b"did"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["did", b"did"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetEmbargoRequest: _TypeAlias = GetEmbargoRequest  # noqa: Y015
+
+@_typing.final
+class GetEmbargoResponse(_message.Message):
+    """GetEmbargoResponse carries the DID's embargo, if it has one."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EMBARGO_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def embargo(self) -> Global___Embargo:
+        """The embargo; absent if the DID has none."""
+
+    def __init__(
+        self,
+        *,
+        embargo: Global___Embargo | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["embargo", b"embargo"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["embargo", b"embargo"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetEmbargoResponse: _TypeAlias = GetEmbargoResponse  # noqa: Y015
+
+@_typing.final
+class ListHistoryRequest(_message.Message):
+    """ListHistoryRequest selects a DID's audit records."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DID_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    SINCE_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """Only changes of this metadata key (empty: every record)."""
+    @_builtins.property
+    def did(self) -> _did_pb2.DidKey:
+        """The DID."""
+
+    @_builtins.property
+    def since(self) -> _timestamp_pb2.Timestamp:
+        """Only records from this time on (absent: from the start)."""
+
+    def __init__(
+        self,
+        *,
+        did: _did_pb2.DidKey | None = ...,
+        key: _builtins.str = ...,
+        since: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["did", b"did", "since", b"since"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["did", b"did", "key", b"key", "since", b"since"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListHistoryRequest: _TypeAlias = ListHistoryRequest  # noqa: Y015
+
+@_typing.final
+class HistoryEvent(_message.Message):
+    """HistoryEvent is one recorded change."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    DID_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    OLD_VALUE_FIELD_NUMBER: _builtins.int
+    NEW_VALUE_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    """Increasing record number."""
+    account: _builtins.str
+    """The account that made it."""
+    request_id: _builtins.str
+    """The request id (the client's x-request-id metadata, or one generated per call)."""
+    action: _builtins.str
+    """add, attach, detach, close, reopen, delete, set, unset, embargo_set, embargo_clear."""
+    key: _builtins.str
+    """The metadata key (set, unset); empty otherwise."""
+    @_builtins.property
+    def at(self) -> _timestamp_pb2.Timestamp:
+        """When the change was made."""
+
+    @_builtins.property
+    def did(self) -> _did_pb2.DidKey:
+        """The DID changed."""
+
+    @_builtins.property
+    def old_value(self) -> _value_pb2.Value:
+        """The value before (absent: none). delete: the DID's metadata; detach: the child DID;
+        embargo_set/clear: the previous embargo as a map (until, recursive).
+        """
+
+    @_builtins.property
+    def new_value(self) -> _value_pb2.Value:
+        """The value after (absent: none). add: the initial metadata; attach: the child DID;
+        embargo_set: the new embargo as a map (until, recursive).
+        """
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        at: _timestamp_pb2.Timestamp | None = ...,
+        account: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+        did: _did_pb2.DidKey | None = ...,
+        action: _builtins.str = ...,
+        key: _builtins.str = ...,
+        old_value: _value_pb2.Value | None = ...,
+        new_value: _value_pb2.Value | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "did", b"did", "new_value", b"new_value", "old_value", b"old_value"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "action", b"action", "at", b"at", "did", b"did", "id", b"id", "key", b"key", "new_value", b"new_value", "old_value", b"old_value", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HistoryEvent: _TypeAlias = HistoryEvent  # noqa: Y015
+
+@_typing.final
+class ListHistoryResponse(_message.Message):
+    """ListHistoryResponse is one batch of records."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___HistoryEvent]:
+        """Records, oldest first."""
+
+    def __init__(
+        self,
+        *,
+        events: _abc.Iterable[Global___HistoryEvent] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListHistoryResponse: _TypeAlias = ListHistoryResponse  # noqa: Y015

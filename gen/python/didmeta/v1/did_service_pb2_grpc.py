@@ -80,6 +80,26 @@ class DidServiceStub:
                 request_serializer=didmeta_dot_v1_dot_did__service__pb2.DeleteDidsRequest.SerializeToString,
                 response_deserializer=didmeta_dot_v1_dot_did__service__pb2.DeleteDidsResponse.FromString,
                 _registered_method=True)
+        self.SetEmbargo = channel.unary_unary(
+                '/didmeta.v1.DidService/SetEmbargo',
+                request_serializer=didmeta_dot_v1_dot_did__service__pb2.SetEmbargoRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_did__service__pb2.SetEmbargoResponse.FromString,
+                _registered_method=True)
+        self.ClearEmbargo = channel.unary_unary(
+                '/didmeta.v1.DidService/ClearEmbargo',
+                request_serializer=didmeta_dot_v1_dot_did__service__pb2.ClearEmbargoRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_did__service__pb2.ClearEmbargoResponse.FromString,
+                _registered_method=True)
+        self.GetEmbargo = channel.unary_unary(
+                '/didmeta.v1.DidService/GetEmbargo',
+                request_serializer=didmeta_dot_v1_dot_did__service__pb2.GetEmbargoRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_did__service__pb2.GetEmbargoResponse.FromString,
+                _registered_method=True)
+        self.ListHistory = channel.unary_stream(
+                '/didmeta.v1.DidService/ListHistory',
+                request_serializer=didmeta_dot_v1_dot_did__service__pb2.ListHistoryRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_did__service__pb2.ListHistoryResponse.FromString,
+                _registered_method=True)
 
 
 class DidServiceServicer:
@@ -149,6 +169,36 @@ class DidServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetEmbargo(self, request, context):
+        """SetEmbargo hides a DID (and with `recursive` everything below it) until a time from
+        everyone but admins, the scope's owner and holders of didmeta.embargo.read on the scope.
+        Replaces an existing embargo of the DID. INVALID_ARGUMENT if `until` is not in the future.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClearEmbargo(self, request, context):
+        """ClearEmbargo lifts a DID's embargo at once (no error if it has none).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEmbargo(self, request, context):
+        """GetEmbargo returns a DID's embargo, if any (also an expired one that was not cleared).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListHistory(self, request, context):
+        """ListHistory streams a DID's audit history, oldest first, in batches.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DidServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -196,6 +246,26 @@ def add_DidServiceServicer_to_server(servicer, server):
                     servicer.DeleteDids,
                     request_deserializer=didmeta_dot_v1_dot_did__service__pb2.DeleteDidsRequest.FromString,
                     response_serializer=didmeta_dot_v1_dot_did__service__pb2.DeleteDidsResponse.SerializeToString,
+            ),
+            'SetEmbargo': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetEmbargo,
+                    request_deserializer=didmeta_dot_v1_dot_did__service__pb2.SetEmbargoRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_did__service__pb2.SetEmbargoResponse.SerializeToString,
+            ),
+            'ClearEmbargo': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClearEmbargo,
+                    request_deserializer=didmeta_dot_v1_dot_did__service__pb2.ClearEmbargoRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_did__service__pb2.ClearEmbargoResponse.SerializeToString,
+            ),
+            'GetEmbargo': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEmbargo,
+                    request_deserializer=didmeta_dot_v1_dot_did__service__pb2.GetEmbargoRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_did__service__pb2.GetEmbargoResponse.SerializeToString,
+            ),
+            'ListHistory': grpc.unary_stream_rpc_method_handler(
+                    servicer.ListHistory,
+                    request_deserializer=didmeta_dot_v1_dot_did__service__pb2.ListHistoryRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_did__service__pb2.ListHistoryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -442,6 +512,114 @@ class DidService:
             '/didmeta.v1.DidService/DeleteDids',
             didmeta_dot_v1_dot_did__service__pb2.DeleteDidsRequest.SerializeToString,
             didmeta_dot_v1_dot_did__service__pb2.DeleteDidsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetEmbargo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.DidService/SetEmbargo',
+            didmeta_dot_v1_dot_did__service__pb2.SetEmbargoRequest.SerializeToString,
+            didmeta_dot_v1_dot_did__service__pb2.SetEmbargoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ClearEmbargo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.DidService/ClearEmbargo',
+            didmeta_dot_v1_dot_did__service__pb2.ClearEmbargoRequest.SerializeToString,
+            didmeta_dot_v1_dot_did__service__pb2.ClearEmbargoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEmbargo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.DidService/GetEmbargo',
+            didmeta_dot_v1_dot_did__service__pb2.GetEmbargoRequest.SerializeToString,
+            didmeta_dot_v1_dot_did__service__pb2.GetEmbargoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/didmeta.v1.DidService/ListHistory',
+            didmeta_dot_v1_dot_did__service__pb2.ListHistoryRequest.SerializeToString,
+            didmeta_dot_v1_dot_did__service__pb2.ListHistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -51,6 +51,17 @@ class DidServiceStub:
     """SetDidStatus closes or reopens a collection."""
     DeleteDids: _grpc.UnaryUnaryMultiCallable[_did_service_pb2.DeleteDidsRequest, _did_service_pb2.DeleteDidsResponse]
     """DeleteDids deletes DIDs, their attachments and their metadata in every backend."""
+    SetEmbargo: _grpc.UnaryUnaryMultiCallable[_did_service_pb2.SetEmbargoRequest, _did_service_pb2.SetEmbargoResponse]
+    """SetEmbargo hides a DID (and with `recursive` everything below it) until a time from
+    everyone but admins, the scope's owner and holders of didmeta.embargo.read on the scope.
+    Replaces an existing embargo of the DID. INVALID_ARGUMENT if `until` is not in the future.
+    """
+    ClearEmbargo: _grpc.UnaryUnaryMultiCallable[_did_service_pb2.ClearEmbargoRequest, _did_service_pb2.ClearEmbargoResponse]
+    """ClearEmbargo lifts a DID's embargo at once (no error if it has none)."""
+    GetEmbargo: _grpc.UnaryUnaryMultiCallable[_did_service_pb2.GetEmbargoRequest, _did_service_pb2.GetEmbargoResponse]
+    """GetEmbargo returns a DID's embargo, if any (also an expired one that was not cleared)."""
+    ListHistory: _grpc.UnaryStreamMultiCallable[_did_service_pb2.ListHistoryRequest, _did_service_pb2.ListHistoryResponse]
+    """ListHistory streams a DID's audit history, oldest first, in batches."""
 
 @_typing.type_check_only
 class DidServiceAsyncStub(DidServiceStub):
@@ -75,6 +86,17 @@ class DidServiceAsyncStub(DidServiceStub):
     """SetDidStatus closes or reopens a collection."""
     DeleteDids: _aio.UnaryUnaryMultiCallable[_did_service_pb2.DeleteDidsRequest, _did_service_pb2.DeleteDidsResponse]  # type: ignore[assignment]
     """DeleteDids deletes DIDs, their attachments and their metadata in every backend."""
+    SetEmbargo: _aio.UnaryUnaryMultiCallable[_did_service_pb2.SetEmbargoRequest, _did_service_pb2.SetEmbargoResponse]  # type: ignore[assignment]
+    """SetEmbargo hides a DID (and with `recursive` everything below it) until a time from
+    everyone but admins, the scope's owner and holders of didmeta.embargo.read on the scope.
+    Replaces an existing embargo of the DID. INVALID_ARGUMENT if `until` is not in the future.
+    """
+    ClearEmbargo: _aio.UnaryUnaryMultiCallable[_did_service_pb2.ClearEmbargoRequest, _did_service_pb2.ClearEmbargoResponse]  # type: ignore[assignment]
+    """ClearEmbargo lifts a DID's embargo at once (no error if it has none)."""
+    GetEmbargo: _aio.UnaryUnaryMultiCallable[_did_service_pb2.GetEmbargoRequest, _did_service_pb2.GetEmbargoResponse]  # type: ignore[assignment]
+    """GetEmbargo returns a DID's embargo, if any (also an expired one that was not cleared)."""
+    ListHistory: _aio.UnaryStreamMultiCallable[_did_service_pb2.ListHistoryRequest, _did_service_pb2.ListHistoryResponse]  # type: ignore[assignment]
+    """ListHistory streams a DID's audit history, oldest first, in batches."""
 
 class DidServiceServicer(metaclass=_abc_1.ABCMeta):
     """DidService manages scopes, DIDs and the attachment hierarchy."""
@@ -150,5 +172,40 @@ class DidServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_did_service_pb2.DeleteDidsResponse, _abc.Awaitable[_did_service_pb2.DeleteDidsResponse]]:
         """DeleteDids deletes DIDs, their attachments and their metadata in every backend."""
+
+    @_abc_1.abstractmethod
+    def SetEmbargo(
+        self,
+        request: _did_service_pb2.SetEmbargoRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_did_service_pb2.SetEmbargoResponse, _abc.Awaitable[_did_service_pb2.SetEmbargoResponse]]:
+        """SetEmbargo hides a DID (and with `recursive` everything below it) until a time from
+        everyone but admins, the scope's owner and holders of didmeta.embargo.read on the scope.
+        Replaces an existing embargo of the DID. INVALID_ARGUMENT if `until` is not in the future.
+        """
+
+    @_abc_1.abstractmethod
+    def ClearEmbargo(
+        self,
+        request: _did_service_pb2.ClearEmbargoRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_did_service_pb2.ClearEmbargoResponse, _abc.Awaitable[_did_service_pb2.ClearEmbargoResponse]]:
+        """ClearEmbargo lifts a DID's embargo at once (no error if it has none)."""
+
+    @_abc_1.abstractmethod
+    def GetEmbargo(
+        self,
+        request: _did_service_pb2.GetEmbargoRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_did_service_pb2.GetEmbargoResponse, _abc.Awaitable[_did_service_pb2.GetEmbargoResponse]]:
+        """GetEmbargo returns a DID's embargo, if any (also an expired one that was not cleared)."""
+
+    @_abc_1.abstractmethod
+    def ListHistory(
+        self,
+        request: _did_service_pb2.ListHistoryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_did_service_pb2.ListHistoryResponse], _abc.AsyncIterator[_did_service_pb2.ListHistoryResponse]]:
+        """ListHistory streams a DID's audit history, oldest first, in batches."""
 
 def add_DidServiceServicer_to_server(servicer: DidServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

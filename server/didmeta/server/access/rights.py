@@ -96,6 +96,10 @@ RULES: dict[str, Rule] = {
     "ListContent": lambda r, c: [Need(READ, r.did.scope)],
     "SetDidStatus": lambda r, c: [Need(WRITE, r.did.scope)],
     "DeleteDids": lambda r, c: _on(DELETE, r.dids),
+    "SetEmbargo": lambda r, c: [Need(WRITE, r.did.scope)],
+    "ClearEmbargo": lambda r, c: [Need(WRITE, r.did.scope)],
+    "GetEmbargo": lambda r, c: [Need(READ, r.did.scope)],
+    "ListHistory": lambda r, c: [Need(READ, r.did.scope)],
     # MetadataService
     "SetMetadata": lambda r, c: _metadata_items([r.did], r.recursive),
     "SetMetadataBulk": lambda r, c: _metadata_items([i.did for i in r.items], r.recursive),

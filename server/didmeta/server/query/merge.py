@@ -22,6 +22,7 @@ from didmeta.errors import Cancelled
 from didmeta.filters.model import Clause, Filter
 from didmeta.identifiers import DidKey
 from didmeta.plugins.base import ExternalPlugin, ExternalQuery
+from didmeta.server.access.embargo import Viewer
 from didmeta.server.query.plan import GroupPlan, ListQuery, Planner
 from didmeta.server.query.stream import QueryStream
 from didmeta.server.store import catalog
@@ -98,6 +99,8 @@ class MergedStream:
         self._cancelled = False
         self._open: list[QueryStream] = []
         self._generators: list[Iterator[Any]] = []
+        # Embargoed DIDs are excluded from the catalogue's SQL side, which every stream is intersected with.
+        self.viewer = Viewer(store.dialect)
         rows = self._recursive_rows() if query.recursive else self._rows(query.filter, query.scope_pattern, after)
         self._rows_iter: Iterator[Row] = rows
         self._remaining = limit
@@ -147,6 +150,7 @@ class MergedStream:
         statement = select(*self._columns()).where(
             dids.c.suppressed == false(),
             self.planner.visible(self.query),
+            self.viewer.visible(dids.c.scope, dids.c.name),
             self.planner.scope_condition(scope_pattern),
             plan.condition,
         )
@@ -185,6 +189,9 @@ class MergedStream:
             while frontier:
                 children = catalog.child_types(conn, frontier)
                 found = [child for kids in children.values() for child in kids]
+                if not self.viewer.sees_everything:  # the walk does not pass through embargoed DIDs
+                    shown = self.viewer.visible_keys(conn, found)
+                    found = [child for child in found if child in shown]
                 frontier = [k for k in dict.fromkeys(found) if k not in seen]
                 seen.update(frontier)
         return seen
@@ -201,7 +208,11 @@ class MergedStream:
 
             if plans is None:
                 statement = restrict(
-                    select(*self._columns()).where(dids.c.suppressed == false(), self.planner.visible(self.query))
+                    select(*self._columns()).where(
+                        dids.c.suppressed == false(),
+                        self.planner.visible(self.query),
+                        self.viewer.visible(dids.c.scope, dids.c.name),
+                    )
                 )
                 yield from self._sql_rows(statement.order_by(dids.c.scope, dids.c.name))
             else:

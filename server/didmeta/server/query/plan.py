@@ -20,6 +20,7 @@ from didmeta.identifiers import DidKey, DidType
 from didmeta.plugins.base import ExternalPlugin, MetadataPlugin, RelationalPlugin
 from didmeta.plugins.did_column import DidColumnPlugin
 from didmeta.plugins.sql_conditions import balanced, pattern_match
+from didmeta.server.access.embargo import Viewer
 from didmeta.server.store.schema import contents, dids
 
 ALL_TYPES = frozenset(DidType)
@@ -138,8 +139,9 @@ class Planner:
         return not any(p.external for p in self.plan(query.filter, query.types, query.ignore_case))
 
     def matching(self, query: ListQuery) -> ColumnElement[bool]:
-        """The full condition of a pure-SQL listing (recursion included)."""
-        base = and_(dids.c.suppressed == false(), self.visible(query))
+        """The full condition of a pure-SQL listing (recursion included); unreadable scopes, embargoed DIDs excluded."""
+        viewer = Viewer(self.dialect)
+        base = and_(dids.c.suppressed == false(), self.visible(query), viewer.visible(dids.c.scope, dids.c.name))
         plans = self.plan(query.filter, query.types, query.ignore_case)
         roots_condition = and_(base, self.scope_condition(query.scope_pattern), self.sql_condition(plans))
         if not query.recursive:
@@ -147,13 +149,19 @@ class Planner:
         roots = select(dids.c.scope, dids.c.name).where(roots_condition).cte("roots")
         descendants = (
             select(contents.c.child_scope.label("scope"), contents.c.child_name.label("name"))
-            .where(tuple_(contents.c.scope, contents.c.name).in_(select(roots.c.scope, roots.c.name)))
+            .where(
+                tuple_(contents.c.scope, contents.c.name).in_(select(roots.c.scope, roots.c.name)),
+                viewer.visible(contents.c.child_scope, contents.c.child_name),
+            )
             .cte("descendants", recursive=True)
         )
         link = contents.alias("link")
+        # The walk does not pass through DIDs the caller may not see (embargo).
         descendants = descendants.union(
             select(link.c.child_scope, link.c.child_name).where(
-                link.c.scope == descendants.c.scope, link.c.name == descendants.c.name
+                link.c.scope == descendants.c.scope,
+                link.c.name == descendants.c.name,
+                viewer.visible(link.c.child_scope, link.c.child_name),
             )
         )
         unnamed = Filter(tuple(g.without_name() for g in query.filter.groups))

@@ -17,6 +17,7 @@ from didmeta.server.access.rights import Access
 from didmeta.server.auth import Authenticator
 from didmeta.server.config import Settings
 from didmeta.server.dispatcher import Dispatcher
+from didmeta.server.history import REQUEST_ID_HEADER, accept_request_id
 from didmeta.server.query.plan import ListQuery
 from didmeta.server.store.catalog import DidRecord
 from didmeta.v1 import did_pb2
@@ -36,6 +37,7 @@ class ServicerBase:
     async def authenticate(self, context: grpc.aio.ServicerContext[Any, Any]) -> Identity:
         identity = await self.authenticator.identify(context)
         caller.set(identity)
+        accept_request_id(dict(context.invocation_metadata() or ()).get(REQUEST_ID_HEADER))
         return identity
 
     async def authorize(self, rpc: str, request: Any) -> Any:

@@ -11,6 +11,7 @@ from didmeta.errors import InvalidArgument
 from didmeta.identifiers import DidKey, validate_scope, validate_scope_pattern
 from didmeta.server.dispatcher import NewDid
 from didmeta.server.servicers.common import ServicerBase, caller, did_key, did_to_wire
+from didmeta.server.servicers.embargo_history import EmbargoHistoryMethods
 from didmeta.server.status import guarded
 from didmeta.server.store.catalog import NewDidSpec
 from didmeta.server.store.schema import dids
@@ -49,7 +50,7 @@ def attachments_from_wire(messages: Any, field: str) -> list[tuple[DidKey, DidKe
     ]
 
 
-class DidServicer(ServicerBase, did_service_pb2_grpc.DidServiceServicer):
+class DidServicer(EmbargoHistoryMethods, ServicerBase, did_service_pb2_grpc.DidServiceServicer):
     @guarded
     async def AddScope(self, request: did_service_pb2.AddScopeRequest, context: Context) -> Any:
         scope = validate_scope(request.scope)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 
-from didmeta.server.store.schema import INDEXED_COLUMNS, metadata, schema_version
+from didmeta.server.store.schema import INDEXED_COLUMNS, embargoes, history, metadata, schema_version
 
 Step = Callable[[Connection], None]
 #: pg_advisory_xact_lock key held while migrating ("didmigr" in ASCII).
@@ -51,12 +51,18 @@ def _v5_collection_events(conn: Connection) -> None:
     conn.execute(text("UPDATE dids SET events = 0 WHERE events IS NULL AND did_type IN ('D', 'C')"))
 
 
+def _v6_embargo_and_history(conn: Connection) -> None:
+    """The embargo table and the audit history (with its indexes)."""
+    metadata.create_all(conn, tables=[embargoes, history])
+
+
 MIGRATIONS: list[tuple[int, str, Step]] = [
     (1, "initial catalogue", _v1_initial),
     (2, "GIN index on JSON metadata", _v2_json_gin),
     (3, "scope-first indexes on optimised columns", _v3_scope_first_indexes),
     (4, "covering indexes on optimised columns", _v4_covering_column_indexes),
     (5, "events of collections start at 0", _v5_collection_events),
+    (6, "embargoes and audit history", _v6_embargo_and_history),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -2,8 +2,9 @@
 
 `dids` holds every DID with its intrinsic attributes, Rucio's optimised columns (DID_COLUMN
 plugin) and the `meta` JSON column (JSON plugin; JSONB on PostgreSQL). `contents` holds the
-attachments. Scope and name columns sort byte-wise (COLLATE "C" on PostgreSQL) so that every
-backend lists in the same order.
+attachments. `embargoes` holds the embargo set on a DID (didmeta.server.access.embargo) and
+`history` the audit trail of every change (didmeta.server.history). Scope and name columns sort
+byte-wise (COLLATE "C" on PostgreSQL) so that every backend lists in the same order.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeEngine
@@ -97,6 +99,35 @@ contents = Table(
     PrimaryKeyConstraint("scope", "name", "child_scope", "child_name", name="contents_pk"),
 )
 Index("contents_child_idx", contents.c.child_scope, contents.c.child_name)
+
+embargoes = Table(
+    "embargoes",
+    metadata,
+    Column("scope", _text(25), nullable=False),
+    Column("name", _text(250), nullable=False),
+    Column("until", DateTime, nullable=False),
+    Column("recursive", Boolean, nullable=False, default=False),
+    Column("account", String(25), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    PrimaryKeyConstraint("scope", "name", name="embargoes_pk"),
+)
+
+history = Table(
+    "history",
+    metadata,
+    Column("id", Integer().with_variant(BigInteger(), "postgresql"), primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("account", String(255), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("scope", _text(25), nullable=False),
+    Column("name", _text(250), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("key", String(100), nullable=True),
+    Column("old_value", Text, nullable=True),
+    Column("new_value", Text, nullable=True),
+)
+Index("history_did_idx", history.c.scope, history.c.name, history.c.id)
+Index("history_at_idx", history.c.at)
 
 schema_version = Table(
     "didmeta_schema",

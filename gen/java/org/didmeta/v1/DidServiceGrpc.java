@@ -294,6 +294,130 @@ public final class DidServiceGrpc {
     return getDeleteDidsMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.SetEmbargoRequest,
+      org.didmeta.v1.SetEmbargoResponse> getSetEmbargoMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "SetEmbargo",
+      requestType = org.didmeta.v1.SetEmbargoRequest.class,
+      responseType = org.didmeta.v1.SetEmbargoResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.SetEmbargoRequest,
+      org.didmeta.v1.SetEmbargoResponse> getSetEmbargoMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.SetEmbargoRequest, org.didmeta.v1.SetEmbargoResponse> getSetEmbargoMethod;
+    if ((getSetEmbargoMethod = DidServiceGrpc.getSetEmbargoMethod) == null) {
+      synchronized (DidServiceGrpc.class) {
+        if ((getSetEmbargoMethod = DidServiceGrpc.getSetEmbargoMethod) == null) {
+          DidServiceGrpc.getSetEmbargoMethod = getSetEmbargoMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.SetEmbargoRequest, org.didmeta.v1.SetEmbargoResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "SetEmbargo"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.SetEmbargoRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.SetEmbargoResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new DidServiceMethodDescriptorSupplier("SetEmbargo"))
+              .build();
+        }
+      }
+    }
+    return getSetEmbargoMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.ClearEmbargoRequest,
+      org.didmeta.v1.ClearEmbargoResponse> getClearEmbargoMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ClearEmbargo",
+      requestType = org.didmeta.v1.ClearEmbargoRequest.class,
+      responseType = org.didmeta.v1.ClearEmbargoResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.ClearEmbargoRequest,
+      org.didmeta.v1.ClearEmbargoResponse> getClearEmbargoMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.ClearEmbargoRequest, org.didmeta.v1.ClearEmbargoResponse> getClearEmbargoMethod;
+    if ((getClearEmbargoMethod = DidServiceGrpc.getClearEmbargoMethod) == null) {
+      synchronized (DidServiceGrpc.class) {
+        if ((getClearEmbargoMethod = DidServiceGrpc.getClearEmbargoMethod) == null) {
+          DidServiceGrpc.getClearEmbargoMethod = getClearEmbargoMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.ClearEmbargoRequest, org.didmeta.v1.ClearEmbargoResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ClearEmbargo"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.ClearEmbargoRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.ClearEmbargoResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new DidServiceMethodDescriptorSupplier("ClearEmbargo"))
+              .build();
+        }
+      }
+    }
+    return getClearEmbargoMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.GetEmbargoRequest,
+      org.didmeta.v1.GetEmbargoResponse> getGetEmbargoMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetEmbargo",
+      requestType = org.didmeta.v1.GetEmbargoRequest.class,
+      responseType = org.didmeta.v1.GetEmbargoResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.GetEmbargoRequest,
+      org.didmeta.v1.GetEmbargoResponse> getGetEmbargoMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.GetEmbargoRequest, org.didmeta.v1.GetEmbargoResponse> getGetEmbargoMethod;
+    if ((getGetEmbargoMethod = DidServiceGrpc.getGetEmbargoMethod) == null) {
+      synchronized (DidServiceGrpc.class) {
+        if ((getGetEmbargoMethod = DidServiceGrpc.getGetEmbargoMethod) == null) {
+          DidServiceGrpc.getGetEmbargoMethod = getGetEmbargoMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.GetEmbargoRequest, org.didmeta.v1.GetEmbargoResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetEmbargo"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.GetEmbargoRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.GetEmbargoResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new DidServiceMethodDescriptorSupplier("GetEmbargo"))
+              .build();
+        }
+      }
+    }
+    return getGetEmbargoMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.ListHistoryRequest,
+      org.didmeta.v1.ListHistoryResponse> getListHistoryMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListHistory",
+      requestType = org.didmeta.v1.ListHistoryRequest.class,
+      responseType = org.didmeta.v1.ListHistoryResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.ListHistoryRequest,
+      org.didmeta.v1.ListHistoryResponse> getListHistoryMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.ListHistoryRequest, org.didmeta.v1.ListHistoryResponse> getListHistoryMethod;
+    if ((getListHistoryMethod = DidServiceGrpc.getListHistoryMethod) == null) {
+      synchronized (DidServiceGrpc.class) {
+        if ((getListHistoryMethod = DidServiceGrpc.getListHistoryMethod) == null) {
+          DidServiceGrpc.getListHistoryMethod = getListHistoryMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.ListHistoryRequest, org.didmeta.v1.ListHistoryResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListHistory"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.ListHistoryRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.ListHistoryResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new DidServiceMethodDescriptorSupplier("ListHistory"))
+              .build();
+        }
+      }
+    }
+    return getListHistoryMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -449,6 +573,48 @@ public final class DidServiceGrpc {
         io.grpc.stub.StreamObserver<org.didmeta.v1.DeleteDidsResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getDeleteDidsMethod(), responseObserver);
     }
+
+    /**
+     * <pre>
+     * SetEmbargo hides a DID (and with `recursive` everything below it) until a time from
+     * everyone but admins, the scope's owner and holders of didmeta.embargo.read on the scope.
+     * Replaces an existing embargo of the DID. INVALID_ARGUMENT if `until` is not in the future.
+     * </pre>
+     */
+    default void setEmbargo(org.didmeta.v1.SetEmbargoRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.SetEmbargoResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getSetEmbargoMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ClearEmbargo lifts a DID's embargo at once (no error if it has none).
+     * </pre>
+     */
+    default void clearEmbargo(org.didmeta.v1.ClearEmbargoRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.ClearEmbargoResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getClearEmbargoMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetEmbargo returns a DID's embargo, if any (also an expired one that was not cleared).
+     * </pre>
+     */
+    default void getEmbargo(org.didmeta.v1.GetEmbargoRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.GetEmbargoResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetEmbargoMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListHistory streams a DID's audit history, oldest first, in batches.
+     * </pre>
+     */
+    default void listHistory(org.didmeta.v1.ListHistoryRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.ListHistoryResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListHistoryMethod(), responseObserver);
+    }
   }
 
   /**
@@ -582,6 +748,52 @@ public final class DidServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getDeleteDidsMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * SetEmbargo hides a DID (and with `recursive` everything below it) until a time from
+     * everyone but admins, the scope's owner and holders of didmeta.embargo.read on the scope.
+     * Replaces an existing embargo of the DID. INVALID_ARGUMENT if `until` is not in the future.
+     * </pre>
+     */
+    public void setEmbargo(org.didmeta.v1.SetEmbargoRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.SetEmbargoResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getSetEmbargoMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ClearEmbargo lifts a DID's embargo at once (no error if it has none).
+     * </pre>
+     */
+    public void clearEmbargo(org.didmeta.v1.ClearEmbargoRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.ClearEmbargoResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getClearEmbargoMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetEmbargo returns a DID's embargo, if any (also an expired one that was not cleared).
+     * </pre>
+     */
+    public void getEmbargo(org.didmeta.v1.GetEmbargoRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.GetEmbargoResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetEmbargoMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListHistory streams a DID's audit history, oldest first, in batches.
+     * </pre>
+     */
+    public void listHistory(org.didmeta.v1.ListHistoryRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.ListHistoryResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncServerStreamingCall(
+          getChannel().newCall(getListHistoryMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -694,6 +906,50 @@ public final class DidServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
           getChannel(), getDeleteDidsMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * SetEmbargo hides a DID (and with `recursive` everything below it) until a time from
+     * everyone but admins, the scope's owner and holders of didmeta.embargo.read on the scope.
+     * Replaces an existing embargo of the DID. INVALID_ARGUMENT if `until` is not in the future.
+     * </pre>
+     */
+    public org.didmeta.v1.SetEmbargoResponse setEmbargo(org.didmeta.v1.SetEmbargoRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getSetEmbargoMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ClearEmbargo lifts a DID's embargo at once (no error if it has none).
+     * </pre>
+     */
+    public org.didmeta.v1.ClearEmbargoResponse clearEmbargo(org.didmeta.v1.ClearEmbargoRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getClearEmbargoMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetEmbargo returns a DID's embargo, if any (also an expired one that was not cleared).
+     * </pre>
+     */
+    public org.didmeta.v1.GetEmbargoResponse getEmbargo(org.didmeta.v1.GetEmbargoRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetEmbargoMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListHistory streams a DID's audit history, oldest first, in batches.
+     * </pre>
+     */
+    @io.grpc.ExperimentalApi("https://github.com/grpc/grpc-java/issues/10918")
+    public io.grpc.stub.BlockingClientCall<?, org.didmeta.v1.ListHistoryResponse>
+        listHistory(org.didmeta.v1.ListHistoryRequest request) {
+      return io.grpc.stub.ClientCalls.blockingV2ServerStreamingCall(
+          getChannel(), getListHistoryMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -805,6 +1061,49 @@ public final class DidServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getDeleteDidsMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * SetEmbargo hides a DID (and with `recursive` everything below it) until a time from
+     * everyone but admins, the scope's owner and holders of didmeta.embargo.read on the scope.
+     * Replaces an existing embargo of the DID. INVALID_ARGUMENT if `until` is not in the future.
+     * </pre>
+     */
+    public org.didmeta.v1.SetEmbargoResponse setEmbargo(org.didmeta.v1.SetEmbargoRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getSetEmbargoMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ClearEmbargo lifts a DID's embargo at once (no error if it has none).
+     * </pre>
+     */
+    public org.didmeta.v1.ClearEmbargoResponse clearEmbargo(org.didmeta.v1.ClearEmbargoRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getClearEmbargoMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetEmbargo returns a DID's embargo, if any (also an expired one that was not cleared).
+     * </pre>
+     */
+    public org.didmeta.v1.GetEmbargoResponse getEmbargo(org.didmeta.v1.GetEmbargoRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetEmbargoMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListHistory streams a DID's audit history, oldest first, in batches.
+     * </pre>
+     */
+    public java.util.Iterator<org.didmeta.v1.ListHistoryResponse> listHistory(
+        org.didmeta.v1.ListHistoryRequest request) {
+      return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
+          getChannel(), getListHistoryMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -913,6 +1212,41 @@ public final class DidServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getDeleteDidsMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * SetEmbargo hides a DID (and with `recursive` everything below it) until a time from
+     * everyone but admins, the scope's owner and holders of didmeta.embargo.read on the scope.
+     * Replaces an existing embargo of the DID. INVALID_ARGUMENT if `until` is not in the future.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.SetEmbargoResponse> setEmbargo(
+        org.didmeta.v1.SetEmbargoRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getSetEmbargoMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * ClearEmbargo lifts a DID's embargo at once (no error if it has none).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.ClearEmbargoResponse> clearEmbargo(
+        org.didmeta.v1.ClearEmbargoRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getClearEmbargoMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * GetEmbargo returns a DID's embargo, if any (also an expired one that was not cleared).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.GetEmbargoResponse> getEmbargo(
+        org.didmeta.v1.GetEmbargoRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetEmbargoMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_ADD_SCOPE = 0;
@@ -924,6 +1258,10 @@ public final class DidServiceGrpc {
   private static final int METHODID_LIST_CONTENT = 6;
   private static final int METHODID_SET_DID_STATUS = 7;
   private static final int METHODID_DELETE_DIDS = 8;
+  private static final int METHODID_SET_EMBARGO = 9;
+  private static final int METHODID_CLEAR_EMBARGO = 10;
+  private static final int METHODID_GET_EMBARGO = 11;
+  private static final int METHODID_LIST_HISTORY = 12;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -977,6 +1315,22 @@ public final class DidServiceGrpc {
         case METHODID_DELETE_DIDS:
           serviceImpl.deleteDids((org.didmeta.v1.DeleteDidsRequest) request,
               (io.grpc.stub.StreamObserver<org.didmeta.v1.DeleteDidsResponse>) responseObserver);
+          break;
+        case METHODID_SET_EMBARGO:
+          serviceImpl.setEmbargo((org.didmeta.v1.SetEmbargoRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.SetEmbargoResponse>) responseObserver);
+          break;
+        case METHODID_CLEAR_EMBARGO:
+          serviceImpl.clearEmbargo((org.didmeta.v1.ClearEmbargoRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.ClearEmbargoResponse>) responseObserver);
+          break;
+        case METHODID_GET_EMBARGO:
+          serviceImpl.getEmbargo((org.didmeta.v1.GetEmbargoRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.GetEmbargoResponse>) responseObserver);
+          break;
+        case METHODID_LIST_HISTORY:
+          serviceImpl.listHistory((org.didmeta.v1.ListHistoryRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.ListHistoryResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1059,6 +1413,34 @@ public final class DidServiceGrpc {
               org.didmeta.v1.DeleteDidsRequest,
               org.didmeta.v1.DeleteDidsResponse>(
                 service, METHODID_DELETE_DIDS)))
+        .addMethod(
+          getSetEmbargoMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.SetEmbargoRequest,
+              org.didmeta.v1.SetEmbargoResponse>(
+                service, METHODID_SET_EMBARGO)))
+        .addMethod(
+          getClearEmbargoMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.ClearEmbargoRequest,
+              org.didmeta.v1.ClearEmbargoResponse>(
+                service, METHODID_CLEAR_EMBARGO)))
+        .addMethod(
+          getGetEmbargoMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.GetEmbargoRequest,
+              org.didmeta.v1.GetEmbargoResponse>(
+                service, METHODID_GET_EMBARGO)))
+        .addMethod(
+          getListHistoryMethod(),
+          io.grpc.stub.ServerCalls.asyncServerStreamingCall(
+            new MethodHandlers<
+              org.didmeta.v1.ListHistoryRequest,
+              org.didmeta.v1.ListHistoryResponse>(
+                service, METHODID_LIST_HISTORY)))
         .build();
   }
 
@@ -1116,6 +1498,10 @@ public final class DidServiceGrpc {
               .addMethod(getListContentMethod())
               .addMethod(getSetDidStatusMethod())
               .addMethod(getDeleteDidsMethod())
+              .addMethod(getSetEmbargoMethod())
+              .addMethod(getClearEmbargoMethod())
+              .addMethod(getGetEmbargoMethod())
+              .addMethod(getListHistoryMethod())
               .build();
         }
       }

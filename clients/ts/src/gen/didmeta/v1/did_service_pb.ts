@@ -6,6 +6,8 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Attachment, Did, DidKey, NewDid } from "./did_pb.js";
 import { file_didmeta_v1_did } from "./did_pb.js";
+import type { Value } from "./value_pb.js";
+import { file_didmeta_v1_value } from "./value_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file didmeta/v1/did_service.proto.
  */
 export const file_didmeta_v1_did_service: GenFile = /*@__PURE__*/
-  fileDesc("ChxkaWRtZXRhL3YxL2RpZF9zZXJ2aWNlLnByb3RvEgpkaWRtZXRhLnYxIlYKBVNjb3BlEgwKBG5hbWUYASABKAkSDwoHYWNjb3VudBgCIAEoCRIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIxCg9BZGRTY29wZVJlcXVlc3QSDQoFc2NvcGUYASABKAkSDwoHYWNjb3VudBgCIAEoCSI0ChBBZGRTY29wZVJlc3BvbnNlEiAKBXNjb3BlGAEgASgLMhEuZGlkbWV0YS52MS5TY29wZSIkChFMaXN0U2NvcGVzUmVxdWVzdBIPCgdwYXR0ZXJuGAEgASgJIjcKEkxpc3RTY29wZXNSZXNwb25zZRIhCgZzY29wZXMYASADKAsyES5kaWRtZXRhLnYxLlNjb3BlIjIKDkFkZERpZHNSZXF1ZXN0EiAKBGRpZHMYASADKAsyEi5kaWRtZXRhLnYxLk5ld0RpZCIiCg9BZGREaWRzUmVzcG9uc2USDwoHY3JlYXRlZBgBIAEoAyIwCg1HZXREaWRSZXF1ZXN0Eh8KA2RpZBgBIAEoCzISLmRpZG1ldGEudjEuRGlkS2V5Ii4KDkdldERpZFJlc3BvbnNlEhwKA2RpZBgBIAEoCzIPLmRpZG1ldGEudjEuRGlkIkAKEUF0dGFjaERpZHNSZXF1ZXN0EisKC2F0dGFjaG1lbnRzGAEgAygLMhYuZGlkbWV0YS52MS5BdHRhY2htZW50IiYKEkF0dGFjaERpZHNSZXNwb25zZRIQCghhdHRhY2hlZBgBIAEoAyJAChFEZXRhY2hEaWRzUmVxdWVzdBIrCgthdHRhY2htZW50cxgBIAMoCzIWLmRpZG1ldGEudjEuQXR0YWNobWVudCImChJEZXRhY2hEaWRzUmVzcG9uc2USEAoIZGV0YWNoZWQYASABKAMiNQoSTGlzdENvbnRlbnRSZXF1ZXN0Eh8KA2RpZBgBIAEoCzISLmRpZG1ldGEudjEuRGlkS2V5IjQKE0xpc3RDb250ZW50UmVzcG9uc2USHQoEZGlkcxgBIAMoCzIPLmRpZG1ldGEudjEuRGlkIkQKE1NldERpZFN0YXR1c1JlcXVlc3QSHwoDZGlkGAEgASgLMhIuZGlkbWV0YS52MS5EaWRLZXkSDAoEb3BlbhgCIAEoCCI0ChRTZXREaWRTdGF0dXNSZXNwb25zZRIcCgNkaWQYASABKAsyDy5kaWRtZXRhLnYxLkRpZCI1ChFEZWxldGVEaWRzUmVxdWVzdBIgCgRkaWRzGAEgAygLMhIuZGlkbWV0YS52MS5EaWRLZXkiJQoSRGVsZXRlRGlkc1Jlc3BvbnNlEg8KB2RlbGV0ZWQYASABKAMysQUKCkRpZFNlcnZpY2USRQoIQWRkU2NvcGUSGy5kaWRtZXRhLnYxLkFkZFNjb3BlUmVxdWVzdBocLmRpZG1ldGEudjEuQWRkU2NvcGVSZXNwb25zZRJLCgpMaXN0U2NvcGVzEh0uZGlkbWV0YS52MS5MaXN0U2NvcGVzUmVxdWVzdBoeLmRpZG1ldGEudjEuTGlzdFNjb3Blc1Jlc3BvbnNlEkIKB0FkZERpZHMSGi5kaWRtZXRhLnYxLkFkZERpZHNSZXF1ZXN0GhsuZGlkbWV0YS52MS5BZGREaWRzUmVzcG9uc2USPwoGR2V0RGlkEhkuZGlkbWV0YS52MS5HZXREaWRSZXF1ZXN0GhouZGlkbWV0YS52MS5HZXREaWRSZXNwb25zZRJLCgpBdHRhY2hEaWRzEh0uZGlkbWV0YS52MS5BdHRhY2hEaWRzUmVxdWVzdBoeLmRpZG1ldGEudjEuQXR0YWNoRGlkc1Jlc3BvbnNlEksKCkRldGFjaERpZHMSHS5kaWRtZXRhLnYxLkRldGFjaERpZHNSZXF1ZXN0Gh4uZGlkbWV0YS52MS5EZXRhY2hEaWRzUmVzcG9uc2USUAoLTGlzdENvbnRlbnQSHi5kaWRtZXRhLnYxLkxpc3RDb250ZW50UmVxdWVzdBofLmRpZG1ldGEudjEuTGlzdENvbnRlbnRSZXNwb25zZTABElEKDFNldERpZFN0YXR1cxIfLmRpZG1ldGEudjEuU2V0RGlkU3RhdHVzUmVxdWVzdBogLmRpZG1ldGEudjEuU2V0RGlkU3RhdHVzUmVzcG9uc2USSwoKRGVsZXRlRGlkcxIdLmRpZG1ldGEudjEuRGVsZXRlRGlkc1JlcXVlc3QaHi5kaWRtZXRhLnYxLkRlbGV0ZURpZHNSZXNwb25zZUJKCg5vcmcuZGlkbWV0YS52MVABWjZnaXRodWIuY29tL2RpZG1ldGEvZGlkbWV0YS9nZW4vZ28vZGlkbWV0YS92MTtkaWRtZXRhdjFiBnByb3RvMw", [file_didmeta_v1_did, file_google_protobuf_timestamp]);
+  fileDesc("ChxkaWRtZXRhL3YxL2RpZF9zZXJ2aWNlLnByb3RvEgpkaWRtZXRhLnYxIlYKBVNjb3BlEgwKBG5hbWUYASABKAkSDwoHYWNjb3VudBgCIAEoCRIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIxCg9BZGRTY29wZVJlcXVlc3QSDQoFc2NvcGUYASABKAkSDwoHYWNjb3VudBgCIAEoCSI0ChBBZGRTY29wZVJlc3BvbnNlEiAKBXNjb3BlGAEgASgLMhEuZGlkbWV0YS52MS5TY29wZSIkChFMaXN0U2NvcGVzUmVxdWVzdBIPCgdwYXR0ZXJuGAEgASgJIjcKEkxpc3RTY29wZXNSZXNwb25zZRIhCgZzY29wZXMYASADKAsyES5kaWRtZXRhLnYxLlNjb3BlIjIKDkFkZERpZHNSZXF1ZXN0EiAKBGRpZHMYASADKAsyEi5kaWRtZXRhLnYxLk5ld0RpZCIiCg9BZGREaWRzUmVzcG9uc2USDwoHY3JlYXRlZBgBIAEoAyIwCg1HZXREaWRSZXF1ZXN0Eh8KA2RpZBgBIAEoCzISLmRpZG1ldGEudjEuRGlkS2V5Ii4KDkdldERpZFJlc3BvbnNlEhwKA2RpZBgBIAEoCzIPLmRpZG1ldGEudjEuRGlkIkAKEUF0dGFjaERpZHNSZXF1ZXN0EisKC2F0dGFjaG1lbnRzGAEgAygLMhYuZGlkbWV0YS52MS5BdHRhY2htZW50IiYKEkF0dGFjaERpZHNSZXNwb25zZRIQCghhdHRhY2hlZBgBIAEoAyJAChFEZXRhY2hEaWRzUmVxdWVzdBIrCgthdHRhY2htZW50cxgBIAMoCzIWLmRpZG1ldGEudjEuQXR0YWNobWVudCImChJEZXRhY2hEaWRzUmVzcG9uc2USEAoIZGV0YWNoZWQYASABKAMiNQoSTGlzdENvbnRlbnRSZXF1ZXN0Eh8KA2RpZBgBIAEoCzISLmRpZG1ldGEudjEuRGlkS2V5IjQKE0xpc3RDb250ZW50UmVzcG9uc2USHQoEZGlkcxgBIAMoCzIPLmRpZG1ldGEudjEuRGlkIkQKE1NldERpZFN0YXR1c1JlcXVlc3QSHwoDZGlkGAEgASgLMhIuZGlkbWV0YS52MS5EaWRLZXkSDAoEb3BlbhgCIAEoCCI0ChRTZXREaWRTdGF0dXNSZXNwb25zZRIcCgNkaWQYASABKAsyDy5kaWRtZXRhLnYxLkRpZCI1ChFEZWxldGVEaWRzUmVxdWVzdBIgCgRkaWRzGAEgAygLMhIuZGlkbWV0YS52MS5EaWRLZXkiJQoSRGVsZXRlRGlkc1Jlc3BvbnNlEg8KB2RlbGV0ZWQYASABKAMiugEKB0VtYmFyZ28SHwoDZGlkGAEgASgLMhIuZGlkbWV0YS52MS5EaWRLZXkSKQoFdW50aWwYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXJlY3Vyc2l2ZRgDIAEoCBIPCgdhY2NvdW50GAQgASgJEi4KCmNyZWF0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2V4cGlyZWQYBiABKAgicgoRU2V0RW1iYXJnb1JlcXVlc3QSHwoDZGlkGAEgASgLMhIuZGlkbWV0YS52MS5EaWRLZXkSKQoFdW50aWwYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXJlY3Vyc2l2ZRgDIAEoCCI6ChJTZXRFbWJhcmdvUmVzcG9uc2USJAoHZW1iYXJnbxgBIAEoCzITLmRpZG1ldGEudjEuRW1iYXJnbyI2ChNDbGVhckVtYmFyZ29SZXF1ZXN0Eh8KA2RpZBgBIAEoCzISLmRpZG1ldGEudjEuRGlkS2V5IicKFENsZWFyRW1iYXJnb1Jlc3BvbnNlEg8KB2NsZWFyZWQYASABKAgiNAoRR2V0RW1iYXJnb1JlcXVlc3QSHwoDZGlkGAEgASgLMhIuZGlkbWV0YS52MS5EaWRLZXkiOgoSR2V0RW1iYXJnb1Jlc3BvbnNlEiQKB2VtYmFyZ28YASABKAsyEy5kaWRtZXRhLnYxLkVtYmFyZ28ibQoSTGlzdEhpc3RvcnlSZXF1ZXN0Eh8KA2RpZBgBIAEoCzISLmRpZG1ldGEudjEuRGlkS2V5EgsKA2tleRgCIAEoCRIpCgVzaW5jZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi8QEKDEhpc3RvcnlFdmVudBIKCgJpZBgBIAEoAxImCgJhdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHYWNjb3VudBgDIAEoCRISCgpyZXF1ZXN0X2lkGAQgASgJEh8KA2RpZBgFIAEoCzISLmRpZG1ldGEudjEuRGlkS2V5Eg4KBmFjdGlvbhgGIAEoCRILCgNrZXkYByABKAkSJAoJb2xkX3ZhbHVlGAggASgLMhEuZGlkbWV0YS52MS5WYWx1ZRIkCgluZXdfdmFsdWUYCSABKAsyES5kaWRtZXRhLnYxLlZhbHVlIj8KE0xpc3RIaXN0b3J5UmVzcG9uc2USKAoGZXZlbnRzGAEgAygLMhguZGlkbWV0YS52MS5IaXN0b3J5RXZlbnQy8AcKCkRpZFNlcnZpY2USRQoIQWRkU2NvcGUSGy5kaWRtZXRhLnYxLkFkZFNjb3BlUmVxdWVzdBocLmRpZG1ldGEudjEuQWRkU2NvcGVSZXNwb25zZRJLCgpMaXN0U2NvcGVzEh0uZGlkbWV0YS52MS5MaXN0U2NvcGVzUmVxdWVzdBoeLmRpZG1ldGEudjEuTGlzdFNjb3Blc1Jlc3BvbnNlEkIKB0FkZERpZHMSGi5kaWRtZXRhLnYxLkFkZERpZHNSZXF1ZXN0GhsuZGlkbWV0YS52MS5BZGREaWRzUmVzcG9uc2USPwoGR2V0RGlkEhkuZGlkbWV0YS52MS5HZXREaWRSZXF1ZXN0GhouZGlkbWV0YS52MS5HZXREaWRSZXNwb25zZRJLCgpBdHRhY2hEaWRzEh0uZGlkbWV0YS52MS5BdHRhY2hEaWRzUmVxdWVzdBoeLmRpZG1ldGEudjEuQXR0YWNoRGlkc1Jlc3BvbnNlEksKCkRldGFjaERpZHMSHS5kaWRtZXRhLnYxLkRldGFjaERpZHNSZXF1ZXN0Gh4uZGlkbWV0YS52MS5EZXRhY2hEaWRzUmVzcG9uc2USUAoLTGlzdENvbnRlbnQSHi5kaWRtZXRhLnYxLkxpc3RDb250ZW50UmVxdWVzdBofLmRpZG1ldGEudjEuTGlzdENvbnRlbnRSZXNwb25zZTABElEKDFNldERpZFN0YXR1cxIfLmRpZG1ldGEudjEuU2V0RGlkU3RhdHVzUmVxdWVzdBogLmRpZG1ldGEudjEuU2V0RGlkU3RhdHVzUmVzcG9uc2USSwoKRGVsZXRlRGlkcxIdLmRpZG1ldGEudjEuRGVsZXRlRGlkc1JlcXVlc3QaHi5kaWRtZXRhLnYxLkRlbGV0ZURpZHNSZXNwb25zZRJLCgpTZXRFbWJhcmdvEh0uZGlkbWV0YS52MS5TZXRFbWJhcmdvUmVxdWVzdBoeLmRpZG1ldGEudjEuU2V0RW1iYXJnb1Jlc3BvbnNlElEKDENsZWFyRW1iYXJnbxIfLmRpZG1ldGEudjEuQ2xlYXJFbWJhcmdvUmVxdWVzdBogLmRpZG1ldGEudjEuQ2xlYXJFbWJhcmdvUmVzcG9uc2USSwoKR2V0RW1iYXJnbxIdLmRpZG1ldGEudjEuR2V0RW1iYXJnb1JlcXVlc3QaHi5kaWRtZXRhLnYxLkdldEVtYmFyZ29SZXNwb25zZRJQCgtMaXN0SGlzdG9yeRIeLmRpZG1ldGEudjEuTGlzdEhpc3RvcnlSZXF1ZXN0Gh8uZGlkbWV0YS52MS5MaXN0SGlzdG9yeVJlc3BvbnNlMAFCSgoOb3JnLmRpZG1ldGEudjFQAVo2Z2l0aHViLmNvbS9kaWRtZXRhL2RpZG1ldGEvZ2VuL2dvL2RpZG1ldGEvdjE7ZGlkbWV0YXYxYgZwcm90bzM", [file_didmeta_v1_did, file_didmeta_v1_value, file_google_protobuf_timestamp]);
 
 /**
  * Scope is a namespace for DIDs.
@@ -444,6 +446,337 @@ export const DeleteDidsResponseSchema: GenMessage<DeleteDidsResponse> = /*@__PUR
   messageDesc(file_didmeta_v1_did_service, 18);
 
 /**
+ * Embargo is the embargo set on a DID.
+ *
+ * @generated from message didmeta.v1.Embargo
+ */
+export type Embargo = Message<"didmeta.v1.Embargo"> & {
+  /**
+   * The embargoed DID.
+   *
+   * @generated from field: didmeta.v1.DidKey did = 1;
+   */
+  did?: DidKey | undefined;
+
+  /**
+   * Hidden until this time; visible again from then on, with nobody acting.
+   *
+   * @generated from field: google.protobuf.Timestamp until = 2;
+   */
+  until?: Timestamp | undefined;
+
+  /**
+   * True: everything below the DID (across scopes) is hidden too.
+   *
+   * @generated from field: bool recursive = 3;
+   */
+  recursive: boolean;
+
+  /**
+   * The account that set it.
+   *
+   * @generated from field: string account = 4;
+   */
+  account: string;
+
+  /**
+   * When it was set.
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 5;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * True if `until` has passed (the embargo no longer hides anything).
+   *
+   * @generated from field: bool expired = 6;
+   */
+  expired: boolean;
+};
+
+/**
+ * Describes the message didmeta.v1.Embargo.
+ * Use `create(EmbargoSchema)` to create a new message.
+ */
+export const EmbargoSchema: GenMessage<Embargo> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_did_service, 19);
+
+/**
+ * SetEmbargoRequest embargoes a DID.
+ *
+ * @generated from message didmeta.v1.SetEmbargoRequest
+ */
+export type SetEmbargoRequest = Message<"didmeta.v1.SetEmbargoRequest"> & {
+  /**
+   * The DID.
+   *
+   * @generated from field: didmeta.v1.DidKey did = 1;
+   */
+  did?: DidKey | undefined;
+
+  /**
+   * Hidden until this time (must be in the future).
+   *
+   * @generated from field: google.protobuf.Timestamp until = 2;
+   */
+  until?: Timestamp | undefined;
+
+  /**
+   * Also hide everything below the DID.
+   *
+   * @generated from field: bool recursive = 3;
+   */
+  recursive: boolean;
+};
+
+/**
+ * Describes the message didmeta.v1.SetEmbargoRequest.
+ * Use `create(SetEmbargoRequestSchema)` to create a new message.
+ */
+export const SetEmbargoRequestSchema: GenMessage<SetEmbargoRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_did_service, 20);
+
+/**
+ * SetEmbargoResponse carries the embargo as stored.
+ *
+ * @generated from message didmeta.v1.SetEmbargoResponse
+ */
+export type SetEmbargoResponse = Message<"didmeta.v1.SetEmbargoResponse"> & {
+  /**
+   * The embargo.
+   *
+   * @generated from field: didmeta.v1.Embargo embargo = 1;
+   */
+  embargo?: Embargo | undefined;
+};
+
+/**
+ * Describes the message didmeta.v1.SetEmbargoResponse.
+ * Use `create(SetEmbargoResponseSchema)` to create a new message.
+ */
+export const SetEmbargoResponseSchema: GenMessage<SetEmbargoResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_did_service, 21);
+
+/**
+ * ClearEmbargoRequest lifts a DID's embargo.
+ *
+ * @generated from message didmeta.v1.ClearEmbargoRequest
+ */
+export type ClearEmbargoRequest = Message<"didmeta.v1.ClearEmbargoRequest"> & {
+  /**
+   * The DID.
+   *
+   * @generated from field: didmeta.v1.DidKey did = 1;
+   */
+  did?: DidKey | undefined;
+};
+
+/**
+ * Describes the message didmeta.v1.ClearEmbargoRequest.
+ * Use `create(ClearEmbargoRequestSchema)` to create a new message.
+ */
+export const ClearEmbargoRequestSchema: GenMessage<ClearEmbargoRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_did_service, 22);
+
+/**
+ * ClearEmbargoResponse reports whether an embargo was lifted.
+ *
+ * @generated from message didmeta.v1.ClearEmbargoResponse
+ */
+export type ClearEmbargoResponse = Message<"didmeta.v1.ClearEmbargoResponse"> & {
+  /**
+   * True if the DID had an embargo.
+   *
+   * @generated from field: bool cleared = 1;
+   */
+  cleared: boolean;
+};
+
+/**
+ * Describes the message didmeta.v1.ClearEmbargoResponse.
+ * Use `create(ClearEmbargoResponseSchema)` to create a new message.
+ */
+export const ClearEmbargoResponseSchema: GenMessage<ClearEmbargoResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_did_service, 23);
+
+/**
+ * GetEmbargoRequest names a DID.
+ *
+ * @generated from message didmeta.v1.GetEmbargoRequest
+ */
+export type GetEmbargoRequest = Message<"didmeta.v1.GetEmbargoRequest"> & {
+  /**
+   * The DID.
+   *
+   * @generated from field: didmeta.v1.DidKey did = 1;
+   */
+  did?: DidKey | undefined;
+};
+
+/**
+ * Describes the message didmeta.v1.GetEmbargoRequest.
+ * Use `create(GetEmbargoRequestSchema)` to create a new message.
+ */
+export const GetEmbargoRequestSchema: GenMessage<GetEmbargoRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_did_service, 24);
+
+/**
+ * GetEmbargoResponse carries the DID's embargo, if it has one.
+ *
+ * @generated from message didmeta.v1.GetEmbargoResponse
+ */
+export type GetEmbargoResponse = Message<"didmeta.v1.GetEmbargoResponse"> & {
+  /**
+   * The embargo; absent if the DID has none.
+   *
+   * @generated from field: didmeta.v1.Embargo embargo = 1;
+   */
+  embargo?: Embargo | undefined;
+};
+
+/**
+ * Describes the message didmeta.v1.GetEmbargoResponse.
+ * Use `create(GetEmbargoResponseSchema)` to create a new message.
+ */
+export const GetEmbargoResponseSchema: GenMessage<GetEmbargoResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_did_service, 25);
+
+/**
+ * ListHistoryRequest selects a DID's audit records.
+ *
+ * @generated from message didmeta.v1.ListHistoryRequest
+ */
+export type ListHistoryRequest = Message<"didmeta.v1.ListHistoryRequest"> & {
+  /**
+   * The DID.
+   *
+   * @generated from field: didmeta.v1.DidKey did = 1;
+   */
+  did?: DidKey | undefined;
+
+  /**
+   * Only changes of this metadata key (empty: every record).
+   *
+   * @generated from field: string key = 2;
+   */
+  key: string;
+
+  /**
+   * Only records from this time on (absent: from the start).
+   *
+   * @generated from field: google.protobuf.Timestamp since = 3;
+   */
+  since?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message didmeta.v1.ListHistoryRequest.
+ * Use `create(ListHistoryRequestSchema)` to create a new message.
+ */
+export const ListHistoryRequestSchema: GenMessage<ListHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_did_service, 26);
+
+/**
+ * HistoryEvent is one recorded change.
+ *
+ * @generated from message didmeta.v1.HistoryEvent
+ */
+export type HistoryEvent = Message<"didmeta.v1.HistoryEvent"> & {
+  /**
+   * Increasing record number.
+   *
+   * @generated from field: int64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * When the change was made.
+   *
+   * @generated from field: google.protobuf.Timestamp at = 2;
+   */
+  at?: Timestamp | undefined;
+
+  /**
+   * The account that made it.
+   *
+   * @generated from field: string account = 3;
+   */
+  account: string;
+
+  /**
+   * The request id (the client's x-request-id metadata, or one generated per call).
+   *
+   * @generated from field: string request_id = 4;
+   */
+  requestId: string;
+
+  /**
+   * The DID changed.
+   *
+   * @generated from field: didmeta.v1.DidKey did = 5;
+   */
+  did?: DidKey | undefined;
+
+  /**
+   * add, attach, detach, close, reopen, delete, set, unset, embargo_set, embargo_clear.
+   *
+   * @generated from field: string action = 6;
+   */
+  action: string;
+
+  /**
+   * The metadata key (set, unset); empty otherwise.
+   *
+   * @generated from field: string key = 7;
+   */
+  key: string;
+
+  /**
+   * The value before (absent: none). delete: the DID's metadata; detach: the child DID;
+   * embargo_set/clear: the previous embargo as a map (until, recursive).
+   *
+   * @generated from field: didmeta.v1.Value old_value = 8;
+   */
+  oldValue?: Value | undefined;
+
+  /**
+   * The value after (absent: none). add: the initial metadata; attach: the child DID;
+   * embargo_set: the new embargo as a map (until, recursive).
+   *
+   * @generated from field: didmeta.v1.Value new_value = 9;
+   */
+  newValue?: Value | undefined;
+};
+
+/**
+ * Describes the message didmeta.v1.HistoryEvent.
+ * Use `create(HistoryEventSchema)` to create a new message.
+ */
+export const HistoryEventSchema: GenMessage<HistoryEvent> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_did_service, 27);
+
+/**
+ * ListHistoryResponse is one batch of records.
+ *
+ * @generated from message didmeta.v1.ListHistoryResponse
+ */
+export type ListHistoryResponse = Message<"didmeta.v1.ListHistoryResponse"> & {
+  /**
+   * Records, oldest first.
+   *
+   * @generated from field: repeated didmeta.v1.HistoryEvent events = 1;
+   */
+  events: HistoryEvent[];
+};
+
+/**
+ * Describes the message didmeta.v1.ListHistoryResponse.
+ * Use `create(ListHistoryResponseSchema)` to create a new message.
+ */
+export const ListHistoryResponseSchema: GenMessage<ListHistoryResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_did_service, 28);
+
+/**
  * DidService manages scopes, DIDs and the attachment hierarchy.
  *
  * @generated from service didmeta.v1.DidService
@@ -538,6 +871,48 @@ export const DidService: GenService<{
     methodKind: "unary";
     input: typeof DeleteDidsRequestSchema;
     output: typeof DeleteDidsResponseSchema;
+  },
+  /**
+   * SetEmbargo hides a DID (and with `recursive` everything below it) until a time from
+   * everyone but admins, the scope's owner and holders of didmeta.embargo.read on the scope.
+   * Replaces an existing embargo of the DID. INVALID_ARGUMENT if `until` is not in the future.
+   *
+   * @generated from rpc didmeta.v1.DidService.SetEmbargo
+   */
+  setEmbargo: {
+    methodKind: "unary";
+    input: typeof SetEmbargoRequestSchema;
+    output: typeof SetEmbargoResponseSchema;
+  },
+  /**
+   * ClearEmbargo lifts a DID's embargo at once (no error if it has none).
+   *
+   * @generated from rpc didmeta.v1.DidService.ClearEmbargo
+   */
+  clearEmbargo: {
+    methodKind: "unary";
+    input: typeof ClearEmbargoRequestSchema;
+    output: typeof ClearEmbargoResponseSchema;
+  },
+  /**
+   * GetEmbargo returns a DID's embargo, if any (also an expired one that was not cleared).
+   *
+   * @generated from rpc didmeta.v1.DidService.GetEmbargo
+   */
+  getEmbargo: {
+    methodKind: "unary";
+    input: typeof GetEmbargoRequestSchema;
+    output: typeof GetEmbargoResponseSchema;
+  },
+  /**
+   * ListHistory streams a DID's audit history, oldest first, in batches.
+   *
+   * @generated from rpc didmeta.v1.DidService.ListHistory
+   */
+  listHistory: {
+    methodKind: "server_streaming";
+    input: typeof ListHistoryRequestSchema;
+    output: typeof ListHistoryResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_didmeta_v1_did_service, 0);
