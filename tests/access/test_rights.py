@@ -4,7 +4,6 @@ catalogue unchanged (a fingerprint of every table of the database)."""
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,14 +13,14 @@ from typing import Any
 
 import grpc
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 from didmeta.client import Client, LoadChunk, NewDid
 from didmeta.identifiers import DidKey
 from didmeta.server.access.rights import RULES
 from didmeta.v1 import did_pb2, did_service_pb2, did_service_pb2_grpc, metadata_service_pb2
 from tests.support.auth import ISSUER, SECRET, hs256_token
-from tests.support.checks import engine_for, expect_error
+from tests.support.checks import catalogue_fingerprint, engine_for, expect_error
 from tests.support.databases import new_sqlite_database
 from tests.support.server import ServerProcess
 
@@ -53,12 +52,7 @@ def fingerprint(server: ServerProcess) -> str:
     """A hash of every row of every table of the server's catalogue database."""
     engine = engine_for(server)
     try:
-        digest = hashlib.sha256()
-        with engine.connect() as conn:
-            for table in sorted(inspect(conn).get_table_names()):
-                rows = sorted(repr(tuple(row)) for row in conn.execute(text(f'SELECT * FROM "{table}"')))
-                digest.update(f"{table}:{rows}".encode())
-        return digest.hexdigest()
+        return catalogue_fingerprint(engine)
     finally:
         engine.dispose()
 

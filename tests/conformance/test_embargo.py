@@ -1,10 +1,9 @@
 """Embargo (spec §8) on every plugin: hidden from callers without the right on every read path.
 
-The data goes in through the real server of the plugin under test (admin, `local` mode). Callers
-that are not admins do not exist over gRPC until token authentication lands, so the reads run
-through a Dispatcher in this process on the SAME catalogue database and plugin backend, with
-`current_identity` set to a non-admin Identity: the real SQL and the real backend queries run,
-nothing is mocked.
+The data goes in through the real server of the plugin under test (admin, `local` mode). The
+reads run through a Dispatcher in this process on the SAME catalogue database and plugin backend,
+with `current_identity` set to a non-admin Identity: the real SQL and the real backend queries run,
+nothing is mocked. The same embargo over gRPC with real tokens: tests/access/test_rights.py.
 
 The tree (scope E owned by alice, scope X owned by bob):
 

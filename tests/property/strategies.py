@@ -24,8 +24,20 @@ from didmeta.values import MetaValue
 EXAMPLES = int(os.environ.get("DIDMETA_HYPOTHESIS_EXAMPLES", "25"))
 
 SCOPES = ["hp", "hq"]
-NAMES = ["a", "b", "c", "ds", "f1"]
-KEYS = ["k", "colour", "run_number", "lifetime", "bytes", "name", "type", "datatype", "created_at", "events"]
+NAMES = ["a", "b", "c", "ds", "f1", "sealed", "sealed.kid"]  # `sealed*`: embargoed in the auth variant
+KEYS = [
+    "k",
+    "colour",
+    "run_number",
+    "lifetime",
+    "bytes",
+    "name",
+    "type",
+    "datatype",
+    "created_at",
+    "events",
+    "note_q",
+]
 
 INT64 = st.sampled_from([0, 1, -1, 2**31, 2**53 + 1, 2**63 - 1, -(2**63)]) | st.integers(-(2**63), 2**63 - 1)
 UINT64 = st.sampled_from([0, 1, 2**63, 2**64 - 1]) | st.integers(0, 2**64 - 1)
@@ -125,7 +137,25 @@ def messages(draw: DrawFn, message_class: type[Message]) -> Message:
 _OPS = ["=", "==", "!=", "<", "<=", ">", ">="]
 _SUFFIXES = [op.value for op in Op] + ["bogus"]
 _VALUES = st.sampled_from(
-    ["5", "-5", "5.0", "1e-3", "true", "null", "abc", "a*", "*", '"x,y"', "2024-01-01", "[1,2]", "[a,*]", "[]", ""]
+    [
+        "5",
+        "-5",
+        "5.0",
+        "1e-3",
+        "true",
+        "null",
+        "abc",
+        "a*",
+        "*",
+        '"x,y"',
+        "2024-01-01",
+        "[1,2]",
+        "[a,*]",
+        "[]",
+        "",
+        "classified-7731",
+        "classified*",
+    ]
 ) | st.text(alphabet='ab*[]",;=<>!. 01', max_size=8)
 
 

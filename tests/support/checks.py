@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -9,7 +10,7 @@ from typing import Any
 
 import grpc
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, inspect, text
 
 from didmeta.client import Client, DidmetaError
 from tests.support.server import ServerProcess
@@ -60,6 +61,16 @@ def engine_for(server: ServerProcess) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return create_engine(url)
+
+
+def catalogue_fingerprint(engine: Engine) -> str:
+    """A hash of every row of every table of a catalogue database (history, embargoes, metadata too)."""
+    digest = hashlib.sha256()
+    with engine.connect() as conn:
+        for table in sorted(inspect(conn).get_table_names()):
+            rows = sorted(repr(tuple(row)) for row in conn.execute(text(f'SELECT * FROM "{table}"')))
+            digest.update(f"{table}:{rows}".encode())
+    return digest.hexdigest()
 
 
 @contextmanager
