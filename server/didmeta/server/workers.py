@@ -76,7 +76,7 @@ def _run_worker(settings: Settings, port_file: Path) -> int:
     try:
         asyncio.run(serve(settings, port_file))
     except StartupError as error:
-        print(f"didmeta serve: worker {os.getpid()}: {error}", file=sys.stderr, flush=True)
+        print(f"didmeta serve: {error}", file=sys.stderr, flush=True)  # as with one process: one line
         return error.exit_code
     except BaseException:
         log.exception("worker failed", extra={"pid": os.getpid()})
@@ -116,7 +116,7 @@ class Supervisor:
                 os._exit(code)
         worker = Worker(index, pid, port_file)
         self.workers[pid] = worker
-        log.info("worker started", extra={"worker": index, "worker_pid": pid})
+        log.debug("worker started", extra={"worker": index, "worker_pid": pid})
         return worker
 
     def poll_ready(self) -> None:
@@ -151,8 +151,7 @@ class Supervisor:
         for index in indexes:
             self.spawn(index, settings)
         while not self.stopping:
-            for worker, code in self.reap():
-                log.error("worker failed to start", extra={"worker": worker.index, "worker_pid": worker.pid})
+            for _worker, code in self.reap():  # the worker has said why, on one line
                 return code if code > 0 else EXIT_RUNTIME
             self.poll_ready()
             if all(w.ready for w in self.workers.values()):
@@ -191,7 +190,10 @@ class Supervisor:
 
     def stop(self) -> int:
         """SIGTERM every worker and wait for their drain; 0 when each ended cleanly."""
-        log.info("shutting down", extra={"grace_seconds": self.settings.grace_seconds, "workers": len(self.workers)})
+        if self.workers:
+            log.info(
+                "shutting down", extra={"grace_seconds": self.settings.grace_seconds, "workers": len(self.workers)}
+            )
         self.signal_all(signal.SIGTERM)
         drain = self.settings.grace_seconds + self.settings.shutdown_notice_seconds
         deadline = time.monotonic() + drain + STOP_MARGIN_S
