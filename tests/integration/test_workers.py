@@ -6,6 +6,7 @@ calls served by several workers, and /proc to see the supervisor's children.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -147,7 +148,6 @@ def test_a_killed_worker_is_replaced_and_the_service_keeps_answering(
     assert not any(alive(pid) for pid in after)
 
 
-@pytest.mark.parametrize("catalogue_kind", ["sqlite"])
 def test_sigterm_drains_an_in_flight_stream_on_every_worker(start_workers: Callable[..., ServerProcess]) -> None:
     server = start_workers(2, grace_seconds=20)
     assert server.process is not None
@@ -186,6 +186,22 @@ def test_sigterm_drains_an_in_flight_stream_on_every_worker(start_workers: Calla
             channel.close()
     assert server.process.wait(40) == 0, server.log_tail()
     assert not any(alive(pid) for pid in workers), "orphan workers after the supervisor exited"
+
+
+@pytest.mark.parametrize("catalogue_kind", ["sqlite"])
+def test_a_killed_supervisor_leaves_no_worker_serving(start_workers: Callable[..., ServerProcess]) -> None:
+    server = start_workers(2, grace_seconds=5)
+    assert server.process is not None
+    workers = children(server.process.pid)
+    assert len(workers) == 2
+    server.process.kill()
+    server.process.wait(10)
+    try:
+        wait_for(lambda: not any(alive(pid) for pid in workers), "the orphaned workers to drain and exit", timeout=30)
+    finally:  # do not leave them behind when the test fails
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def serving_pid_of(channel: grpc.Channel) -> int:

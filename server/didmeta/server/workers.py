@@ -12,12 +12,14 @@ worker and every replacement binds), then forks the workers. Each worker runs th
 - A worker that dies while the server runs is replaced, at most `MAX_RESTARTS` times per
   `RESTART_WINDOW_S`; past that the parent stops the rest and exits 1.
 - A worker that fails to start makes the whole start fail with its exit code (2: configuration, 1: runtime).
+- A supervisor killed outright (kill -9) leaves no orphan serving: on Linux each worker gets SIGTERM and drains.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import shutil
@@ -40,6 +42,7 @@ RESTART_WINDOW_S = 60.0
 STOP_MARGIN_S = 15.0
 _POLL_S = 0.05
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+_PR_SET_PDEATHSIG = 1
 
 
 def reserve_port(listen: str) -> socket.socket:
@@ -67,12 +70,22 @@ class Worker:
     ready: bool = False
 
 
-def _run_worker(settings: Settings, port_file: Path) -> int:
+def _drain_when_orphaned(supervisor: int) -> None:
+    """Linux: SIGTERM this worker (a normal drain) if the supervisor dies, even by kill -9: no orphan serves on."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    if os.getppid() != supervisor:  # it died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _run_worker(settings: Settings, port_file: Path, supervisor: int) -> int:
     """The body of a forked worker: the normal server; its exit code."""
     from didmeta.server.app import serve
 
     for signum in _STOP_SIGNALS:  # until the server installs its own handlers, a stop signal just ends it
         signal.signal(signum, signal.SIG_DFL)
+    _drain_when_orphaned(supervisor)
     try:
         asyncio.run(serve(settings, port_file))
     except StartupError as error:
@@ -106,11 +119,12 @@ class Supervisor:
         port_file.unlink(missing_ok=True)
         sys.stdout.flush()
         sys.stderr.flush()
+        supervisor = os.getpid()
         pid = os.fork()
         if pid == 0:  # the worker
             code = 1
             try:
-                code = _run_worker(settings, port_file)
+                code = _run_worker(settings, port_file, supervisor)
             finally:
                 logging.shutdown()
                 os._exit(code)
