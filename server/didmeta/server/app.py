@@ -41,7 +41,8 @@ class RunningServer:
 
 def _options(settings: Settings) -> list[tuple[str, Any]]:
     options: list[tuple[str, Any]] = [
-        ("grpc.so_reuseport", 0),
+        # Off with one process (a second server on the port is an error); on for worker processes (workers.py).
+        ("grpc.so_reuseport", 1 if settings.workers > 1 else 0),
         ("grpc.max_receive_message_length", settings.max_message_bytes),
         ("grpc.max_send_message_length", settings.max_message_bytes),
     ]
@@ -77,7 +78,8 @@ def _demo_data(dispatcher: Dispatcher) -> None:
 
 async def start_server(settings: Settings) -> RunningServer:
     """Open the store, start the plugins, bind and start serving; health is SERVING when it returns."""
-    check_address(settings.listen)  # before anything is opened or written
+    if settings.workers == 1:  # worker processes: the supervisor checked it and holds the port (workers.py)
+        check_address(settings.listen)  # before anything is opened or written
     credentials = server_credentials(settings.tls) if settings.tls is not None else None
     store = Store(settings.database)
     await asyncio.to_thread(check_database, store)

@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     plugin_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-plugin options, by plugin name"
     )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="Server processes on the one port (docs/deployment.md, 'Worker processes'); `auto`: one per core",
+    )
     grace_seconds: float = Field(10.0, ge=0, description="Drain time for in-flight calls on SIGTERM")
     batch_size: int = Field(1000, ge=1, le=10000, description="DIDs per ListDids message (default)")
     max_batch_size: int = Field(5000, ge=1, le=20000, description="Cap on a client's batch_size")
@@ -146,6 +152,13 @@ class Settings(BaseSettings):
             raise ValueError(f"listen must be HOST:PORT with a port from 0 to 65535, not {value!r}")
         return value
 
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _auto_workers(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return value
+
     @field_validator("flight_listen")
     @classmethod
     def _check_flight_listen(cls, value: str | None) -> str | None:
@@ -162,6 +175,12 @@ class Settings(BaseSettings):
                 "flight_listen serves listings without authentication: it needs auth.mode = local "
                 f"and a loopback address (127.0.0.1:PORT), not {self.flight_listen!r} with auth.mode = {self.auth.mode}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _check_workers(self) -> Settings:
+        if self.workers > 1 and self.flight_listen is not None:
+            raise ValueError("flight_listen needs workers = 1: the Arrow Flight endpoint cannot share its port")
         return self
 
     @model_validator(mode="after")

@@ -13,6 +13,7 @@ import asyncio
 import functools
 import inspect
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar, cast
 
@@ -150,9 +151,17 @@ def to_grpc_status(error: DidmetaError) -> grpc.Status:
     return rpc_status.to_status(message)
 
 
+#: Trailer naming the server process that answered a call (several with `workers` > 1: docs/deployment.md).
+SERVER_PID_TRAILER = "didmeta-server-pid"
+
+
+def server_pid_trailer() -> tuple[tuple[str, str]]:
+    return ((SERVER_PID_TRAILER, str(os.getpid())),)
+
+
 async def abort(context: grpc.aio.ServicerContext[Any, Any], error: BaseException) -> None:
     status = to_grpc_status(as_didmeta_error(error))
-    await context.abort(status.code, status.details, status.trailing_metadata)
+    await context.abort(status.code, status.details, (*status.trailing_metadata, *server_pid_trailer()))
 
 
 def guarded(method: F) -> F:
@@ -161,6 +170,7 @@ def guarded(method: F) -> F:
 
         @functools.wraps(method)
         async def stream_wrapper(self: Any, request: Any, context: Any) -> AsyncIterator[Any]:
+            context.set_trailing_metadata(server_pid_trailer())
             try:
                 await self.authenticate(context)
                 request = await self.authorize(method.__name__, request)
@@ -175,6 +185,7 @@ def guarded(method: F) -> F:
 
     @functools.wraps(method)
     async def unary_wrapper(self: Any, request: Any, context: Any) -> Any:
+        context.set_trailing_metadata(server_pid_trailer())
         try:
             await self.authenticate(context)
             request = await self.authorize(method.__name__, request)

@@ -92,6 +92,10 @@ def cli(ctx: click.Context, /, server: str, as_json: bool, timeout: float | None
     help="Write the bound port here once serving (useful with port 0).",
 )
 @click.option(
+    "--workers",
+    help="Server processes on the one port: a number or `auto` (one per core); default 1 (docs/deployment.md).",
+)
+@click.option(
     "--insecure-open",
     is_flag=True,
     help="Allow auth.mode = local on a non-loopback address (anyone reaching the port is admin).",
@@ -103,6 +107,7 @@ def serve(
     plugins: str | None,
     demo_data: bool | None,
     port_file: Path | None,
+    workers: str | None,
     insecure_open: bool,
 ) -> None:
     """Run the didmeta gRPC server."""
@@ -115,7 +120,9 @@ def serve(
     from didmeta.server.startup import StartupError
 
     try:
-        settings = load_settings(config_file, listen=listen, database=database, plugins=plugins, demo_data=demo_data)
+        settings = load_settings(
+            config_file, listen=listen, database=database, plugins=plugins, demo_data=demo_data, workers=workers
+        )
     except ValidationError as error:
         raise click.UsageError(f"invalid configuration:\n{error}") from None
     except DidmetaError as error:
@@ -128,6 +135,10 @@ def serve(
         sys.exit(2)
     configure_logging(settings.log_level, settings.log_format, settings.library_log_level, settings.max_log_chars)
     try:
+        if settings.workers > 1:
+            from didmeta.server.workers import run_workers
+
+            sys.exit(run_workers(settings, port_file))
         asyncio.run(run_server(settings, port_file))
     except StartupError as error:
         click.echo(f"didmeta serve: {error}", err=True)
