@@ -14,6 +14,7 @@ import pytest
 
 from didmeta.client import Client
 from tests.support.backends import RunningBackend, start_backend, stop_backend
+from tests.support.cleanup import interrupt_on_sigterm
 from tests.support.databases import new_postgres_database, new_sqlite_database
 from tests.support.server import ServerProcess
 
@@ -85,6 +86,10 @@ def scope(client: Client) -> str:
     name = f"s{next(_scope_counter)}"
     client.add_scope(name)
     return name
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    interrupt_on_sigterm()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
