@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from pydantic import ValidationError
 
 from didmeta.errors import InvalidArgument, Unauthenticated
-from didmeta.server.access.identity import Capability, Identity
+from didmeta.plugins.sql_conditions import pattern_match
+from didmeta.server.access.identity import Capability, Identity, scope_matches
 from didmeta.server.access.token_auth import TokenVerifier
 from didmeta.server.access.token_issue import issue_token, parse_ttl
 from didmeta.server.auth import is_loopback, open_local_refusal
@@ -82,3 +84,19 @@ def test_the_token_auth_example_loads() -> None:
     assert settings.auth.mode == "token" and settings.tls is not None
     assert settings.auth.identity_map["a1b2c3d4-0000-4000-8000-000000000001"] == "alice"
     assert open_local_refusal(settings) is None
+
+
+@pytest.mark.parametrize("pattern", ["user.*", "da?a", "d[ab]ta", "*", "data*23", "[*]", "a%b", "a_b", "x\\y"])
+def test_scope_patterns_mean_in_python_what_the_listing_sql_means(pattern: str) -> None:
+    """Rights (Python) and the embargo exemption (SQL) must agree: only `*` is a wildcard."""
+    scopes = ["user.alice", "data", "dbta", "daxa", "da?a", "d[ab]ta", "data123", "data23", "[*]", "[x]", "a%b",
+              "axb", "a_b", "x\\y", ""]  # fmt: skip
+    table = sa.Table("scopes", sa.MetaData(), sa.Column("scope", sa.String))
+    engine = sa.create_engine("sqlite://")
+    with engine.begin() as conn:
+        table.create(conn)
+        conn.execute(table.insert(), [{"scope": scope} for scope in scopes])
+        condition = pattern_match(table.c.scope, pattern, dialect="sqlite", ignore_case=False)
+        in_sql = set(conn.execute(sa.select(table.c.scope).where(condition)).scalars())
+    assert {scope for scope in scopes if scope_matches(scope, pattern)} == in_sql
+    assert not scope_matches("data", "da?a") and scope_matches("da?a", "da?a")

@@ -12,11 +12,16 @@ narrowed to a scope or a scope pattern after a colon: `didmeta.write:user.alice`
 from __future__ import annotations
 
 import contextvars
-import fnmatch
+import re
 from dataclasses import dataclass
 
 #: The rights a capability can grant (docs/security.md).
 RIGHTS = frozenset({"didmeta.read", "didmeta.write", "didmeta.delete", "didmeta.admin", "didmeta.embargo.read"})
+
+
+def scope_matches(scope: str, pattern: str) -> bool:
+    """`*` matches any run of characters and nothing else is special: the rule the listing SQL applies too."""
+    return re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), scope, re.DOTALL) is not None
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ class Capability:
         """True if this capability grants exactly `right` on `scope`."""
         if self.right != right:
             return False
-        return self.scope_pattern is None or fnmatch.fnmatchcase(scope, self.scope_pattern)
+        return self.scope_pattern is None or scope_matches(scope, self.scope_pattern)
 
     def __str__(self) -> str:
         return self.right if self.scope_pattern is None else f"{self.right}:{self.scope_pattern}"

@@ -13,7 +13,6 @@ To add an RPC: one line in `RULES` (a test asserts every RPC of the services has
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,7 @@ from sqlalchemy import select
 
 from didmeta.errors import PermissionDenied
 from didmeta.identifiers import DidKey
-from didmeta.server.access.identity import Identity
+from didmeta.server.access.identity import Identity, scope_matches
 from didmeta.server.config import AuthSettings
 from didmeta.server.store import catalog
 from didmeta.server.store.engine import Store
@@ -122,7 +121,7 @@ class Access:
 
     # --- the rules --------------------------------------------------------------------------------
     def is_restricted(self, scope: str) -> bool:
-        return any(fnmatch.fnmatchcase(scope, pattern) for pattern in self.settings.read_restricted_scopes)
+        return any(scope_matches(scope, pattern) for pattern in self.settings.read_restricted_scopes)
 
     def holds(self, caller: Identity, right: str, scope: str, owner: str | None) -> bool:
         """Whether `caller` holds `right` on `scope` (owned by `owner`, None if it does not exist)."""
