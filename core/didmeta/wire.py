@@ -181,3 +181,7 @@ def filter_to_wire(groups: list[list[tuple[str, Op, MetaValue]]]) -> filter_pb2.
             clause = wire_group.clauses.add(key=key, operator=OP_TO_WIRE[op])
             value_to_wire(value, clause.value)
     return message
+
+
+#: Request header asking a server with read replicas for reads from the primary database (read-after-write).
+READ_FROM_HEADER = "didmeta-read-from"

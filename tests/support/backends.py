@@ -108,3 +108,12 @@ def start_backend(kind: BackendKind, directory: Path) -> RunningBackend:
 def stop_backend(b: RunningBackend) -> None:
     """Stop the server started by :func:`start_backend` (PID in ``b.directory/pid``); wait for its exit."""
     _run(b.name, ["stop", str(b.directory)], _STOP_TIMEOUT_S)
+
+
+def start_postgres_replica(primary: RunningBackend, directory: Path) -> RunningBackend:
+    """A streaming hot-standby replica of the PostgreSQL server `primary` (``postgres.sh replica``)."""
+    directory = directory.resolve()
+    primary_port = primary.url.rsplit(":", 1)[1].split("/", 1)[0]
+    port = _free_port(())
+    out = _run("postgres", ["replica", str(directory), str(port), primary_port], _START_TIMEOUT_S)
+    return RunningBackend(name="postgres", url=out.strip().splitlines()[-1].strip(), directory=directory)

@@ -3,6 +3,9 @@
 # Usage: postgres.sh install           apt-get install postgresql-15 unless an initdb is already there
 #        postgres.sh start DIR PORT    initdb + start as user postgres on 127.0.0.1:PORT; cluster and server.log
 #                                      in DIR/run; postmaster PID in DIR/pid; prints postgresql://postgres@127.0.0.1:PORT/postgres
+#        postgres.sh replica DIR PORT PRIMARY_PORT
+#                                      a streaming replica (pg_basebackup -R, hot standby) of the cluster on
+#                                      PRIMARY_PORT, started on PORT; prints its URL like `start`
 #        postgres.sh stop DIR          fast shutdown (SIGINT) of the PID in DIR/pid, wait for it to exit
 set -euo pipefail
 BACKEND=postgres
@@ -37,9 +40,30 @@ start() {
   echo "postgresql://postgres@127.0.0.1:$port/postgres"
 }
 
+# A streaming replica of the server listening on PRIMARY_PORT (pg_basebackup -R: hot standby, read-only).
+replica() {
+  local dir=${1:?DIR} port=${2:?PORT} primary=${3:?PRIMARY_PORT} bin run
+  bin=$(pgbin); [ -x "$bin/pg_basebackup" ] || die "not installed; run: $0 install"
+  mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
+  if [ -s "$dir/pid" ] && alive "$(cat "$dir/pid")"; then die "already running in $dir"; fi
+  ports_free "$port"; rm -f "$dir/pid"
+  run=$(service_dir postgres "$dir")
+  cd /tmp
+  runuser -u postgres -- "$bin/pg_basebackup" -h 127.0.0.1 -p "$primary" -U postgres -D "$run/data" -R -X stream -c fast \
+    --no-sync >"$run/basebackup.log" 2>&1 || fail_start "$dir" "pg_basebackup from port $primary failed" "$run/basebackup.log"
+  runuser -u postgres -- "$bin/pg_ctl" -D "$run/data" -l "$run/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c hot_standby=on -c hot_standby_feedback=on" \
+    start >/dev/null 2>&1 || { first_line < "$run/data/postmaster.pid" > "$dir/pid" 2>/dev/null || true
+                               fail_start "$dir" "the replica did not start on $port" "$run/server.log"; }
+  first_line < "$run/data/postmaster.pid" > "$dir/pid"
+  log "replica of :$primary ready on 127.0.0.1:$port (PID $(cat "$dir/pid"))"
+  echo "postgresql://postgres@127.0.0.1:$port/postgres"
+}
+
 case ${1:-} in
   install) install ;;
   start) start "${2:-}" "${3:-}" ;;
+  replica) replica "${2:-}" "${3:-}" "${4:-}" ;;
   stop) stop_pid "${2:?DIR}" INT ;;
   *) sed -n '2,/^set /{/^#/p}' "$0" >&2; exit 2 ;;
 esac

@@ -81,8 +81,14 @@ async def start_server(settings: Settings) -> RunningServer:
     if settings.workers == 1:  # worker processes: the supervisor checked it and holds the port (workers.py)
         check_address(settings.listen)  # before anything is opened or written
     credentials = server_credentials(settings.tls) if settings.tls is not None else None
-    store = Store(settings.database)
+    store = Store(
+        settings.database,
+        replicas=settings.database_replicas,
+        replica_max_lag_seconds=settings.replica_max_lag_seconds,
+        replica_check_seconds=settings.replica_check_seconds,
+    )
     await asyncio.to_thread(check_database, store)
+    await asyncio.to_thread(store.start_replica_checks)
     dispatcher = Dispatcher.from_settings(settings, store)
     await asyncio.to_thread(dispatcher.start)
     if settings.demo_data:

@@ -83,6 +83,12 @@ class Settings(BaseSettings):
 
     listen: str = Field(DEFAULT_LISTEN, description="HOST:PORT to serve gRPC on")
     database: str = Field(DEFAULT_DATABASE, description="SQLAlchemy URL of the catalogue database")
+    database_replicas: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="URLs of PostgreSQL streaming replicas that serve the read RPCs (docs/operations.md)",
+    )
+    replica_max_lag_seconds: float = Field(10.0, gt=0, description="A replica further behind the primary is skipped")
+    replica_check_seconds: float = Field(1.0, gt=0, description="How often each replica's freshness is checked")
     plugins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["DID_COLUMN", "JSON"],
         description="Enabled metadata plugins, in key-ownership order; DID_COLUMN is always first",
@@ -184,14 +190,20 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _check_replicas(self) -> Settings:
+        if self.database_replicas and not self.database.startswith(("postgresql", "postgres:")):
+            raise ValueError("database_replicas need a PostgreSQL database (streaming replicas of it)")
+        return self
+
+    @model_validator(mode="after")
     def _check_mtls(self) -> Settings:
         if self.auth.mode == "mtls" and (self.tls is None or self.tls.client_ca_file is None):
             raise ValueError("auth.mode = mtls needs tls.cert_file, tls.key_file and tls.client_ca_file")
         return self
 
-    @field_validator("plugins", mode="before")
+    @field_validator("plugins", "database_replicas", mode="before")
     @classmethod
-    def _split_plugins(cls, value: Any) -> Any:
+    def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):

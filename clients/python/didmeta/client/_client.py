@@ -42,6 +42,7 @@ from didmeta.v1 import (
 from didmeta.values import Metadata
 from didmeta.wire import (
     DID_TYPE_FROM_WIRE,
+    READ_FROM_HEADER,
     SELECTOR_TO_WIRE,
     did_key_to_wire,
     metadata_from_wire,
@@ -164,15 +165,18 @@ class Client:
         token_file: str | os.PathLike[str] | None = None,
         resume_attempts: int = 5,
         options: Sequence[tuple[str, Any]] = (),
+        primary_reads: bool = False,
     ) -> None:
         """`token` or `token_file` (re-read when it changes) is sent as a bearer token on every call;
         `credentials` (see `credentials.tls_credentials`) makes the channel TLS or mTLS. A `target`
-        without a port means port 50051."""
+        without a port means port 50051. `primary_reads` asks a server with read replicas to answer
+        reads from the primary database (read-after-write; docs/operations.md, "Read replicas")."""
         target = with_default_port(target)
         self.target = target
         self.timeout = timeout
         self.resume_attempts = resume_attempts
         self.tokens = TokenSource(token, token_file)
+        self._headers: tuple[tuple[str, str], ...] = ((READ_FROM_HEADER, "primary"),) if primary_reads else ()
         channel_options = [("grpc.max_receive_message_length", 64 * 1024 * 1024), *options]
         self._channel = (
             grpc.secure_channel(target, credentials, options=channel_options)
@@ -184,7 +188,7 @@ class Client:
 
     @property
     def _metadata(self) -> tuple[tuple[str, str], ...]:
-        return self.tokens.metadata()
+        return self.tokens.metadata() + self._headers
 
     def close(self) -> None:
         self._channel.close()

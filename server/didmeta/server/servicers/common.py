@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import grpc
+from sqlalchemy import exc as sa_exc
 
 from didmeta.errors import ResourceExhausted
 from didmeta.identifiers import DidKey, validate_did
@@ -20,8 +21,10 @@ from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.history import REQUEST_ID_HEADER, accept_request_id
 from didmeta.server.query.plan import ListQuery
 from didmeta.server.store.catalog import DidRecord
+from didmeta.server.store.failures import connection_lost
+from didmeta.server.store.replicas import REPLICA_READ_RPCS, allow_replica_reads, replica_reads_allowed
 from didmeta.v1 import did_pb2
-from didmeta.wire import DID_TYPE_TO_WIRE
+from didmeta.wire import DID_TYPE_TO_WIRE, READ_FROM_HEADER
 
 T = TypeVar("T")
 caller = current_identity  # the caller of the running request (didmeta.server.access.identity)
@@ -37,11 +40,17 @@ class ServicerBase:
     async def authenticate(self, context: grpc.aio.ServicerContext[Any, Any]) -> Identity:
         identity = await self.authenticator.identify(context)
         caller.set(identity)
-        accept_request_id(dict(context.invocation_metadata() or ()).get(REQUEST_ID_HEADER))
+        headers = dict(context.invocation_metadata() or ())
+        accept_request_id(headers.get(REQUEST_ID_HEADER))
+        # Read RPCs may read from a replica (store/replicas.py) unless the client asks for the primary;
+        # `authorize` withdraws it for every other RPC.
+        allow_replica_reads(headers.get(READ_FROM_HEADER) != "primary")
         return identity
 
     async def authorize(self, rpc: str, request: Any) -> Any:
         """Check the caller's rights for `rpc` (access.rights.RULES); a client stream is checked per message."""
+        if rpc not in REPLICA_READ_RPCS:
+            allow_replica_reads(False)
         identity = caller.get()
         if isinstance(request, AsyncIterator):
             return self.access.checked_stream(rpc, request, identity, self.run)
@@ -56,8 +65,17 @@ class ServicerBase:
 
     @staticmethod
     async def run(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run blocking work (database, backends) in a worker thread."""
-        return await asyncio.to_thread(function, *args, **kwargs)
+        """Run blocking work (database, backends) in a worker thread.
+
+        Reads that may use a replica and lose their connection run once more on the primary: a replica
+        going away degrades reads to the primary instead of failing them (store/replicas.py)."""
+        try:
+            return await asyncio.to_thread(function, *args, **kwargs)
+        except sa_exc.DBAPIError as error:
+            if not (replica_reads_allowed() and connection_lost(error)):
+                raise
+            allow_replica_reads(False)
+            return await asyncio.to_thread(function, *args, **kwargs)
 
     def check_size(self, items: Sized, field: str) -> None:
         if len(items) > self.settings.max_request_items:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy.pool import StaticPool
 
 from didmeta.errors import InvalidArgument
 from didmeta.server.store.migrations import migrate
+from didmeta.server.store.replicas import ReplicaSet, replica_reads_allowed
 from didmeta.values import dump_json
 
 #: Execution option marking a read-only connection (no explicit BEGIN on SQLite).
@@ -64,7 +65,15 @@ class Store:
     """The catalogue database. Thread-safe; SQLite writes are serialised by `_write_lock` in a process
     and by BEGIN IMMEDIATE across processes."""
 
-    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 8,
+        replicas: Sequence[str] = (),
+        replica_max_lag_seconds: float = 10.0,
+        replica_check_seconds: float = 1.0,
+    ) -> None:
         self.url = normalise_url(url)
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
@@ -85,6 +94,17 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_on_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
+        self.replicas: ReplicaSet | None = None
+        if replicas:
+            if self.dialect != "postgresql":
+                raise InvalidArgument.for_field("database_replicas", "read replicas need a PostgreSQL catalogue")
+            self.replicas = ReplicaSet(
+                self.engine,
+                [normalise_url(replica) for replica in replicas],
+                max_lag_seconds=replica_max_lag_seconds,
+                check_seconds=replica_check_seconds,
+                pool_size=pool_size,
+            )
 
     @property
     def is_sqlite(self) -> bool:
@@ -121,8 +141,18 @@ class Store:
             yield conn
 
     def reader(self) -> Connection:
-        """An open read-only connection; the caller closes it (streams that outlive a `with` block)."""
-        return self.engine.connect().execution_options(**{READ_ONLY: True})
+        """An open read-only connection; the caller closes it (streams that outlive a `with` block).
+
+        A fresh read replica's, when the current request allows replica reads (store/replicas.py)."""
+        conn = self.replicas.connect() if self.replicas is not None and replica_reads_allowed() else None
+        return (conn or self.engine.connect()).execution_options(**{READ_ONLY: True})
+
+    def start_replica_checks(self) -> None:
+        """Check the read replicas now and then periodically (none configured: nothing to do)."""
+        if self.replicas is not None:
+            self.replicas.start()
 
     def dispose(self) -> None:
+        if self.replicas is not None:
+            self.replicas.close()
         self.engine.dispose()
