@@ -8,8 +8,12 @@ DIRECTORY PORT``, which prints the connection URL as its last stdout line. ``sto
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
+import threading
+import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
@@ -117,3 +121,52 @@ def start_postgres_replica(primary: RunningBackend, directory: Path) -> RunningB
     port = _free_port(())
     out = _run("postgres", ["replica", str(directory), str(port), primary_port], _START_TIMEOUT_S)
     return RunningBackend(name="postgres", url=out.strip().splitlines()[-1].strip(), directory=directory)
+
+
+def start_opensearch_cluster(directory: Path, nodes: int = 3, timeout: float = 600.0) -> list[RunningBackend]:
+    """`nodes` OpenSearch nodes forming one cluster on 127.0.0.1 (``opensearch.sh node``), started in
+    parallel; returns once the cluster is green with every node in it. Stop each with `stop_backend`."""
+    _run("opensearch", ["install"], _INSTALL_TIMEOUT_S)
+    ports: list[int] = []
+    while len(ports) < nodes:
+        port = _free_port((100,))
+        if all(abs(port - other) not in (0, 100) for other in ports):
+            ports.append(port)
+    names = [f"n{i + 1}" for i in range(nodes)]
+    started: list[RunningBackend | None] = [None] * nodes
+    errors: list[BaseException] = []
+
+    def start(i: int) -> None:
+        peers = ",".join(f"{names[j]}={ports[j]}" for j in range(nodes) if j != i)
+        node_dir = (directory / names[i]).resolve()
+        try:
+            out = _run("opensearch", ["node", str(node_dir), str(ports[i]), names[i], peers], timeout)
+            started[i] = RunningBackend(name="opensearch", url=out.strip().splitlines()[-1].strip(), directory=node_dir)
+        except BaseException as error:  # reported below, after every start has ended
+            errors.append(error)
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(nodes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    running = [backend for backend in started if backend is not None]
+    try:
+        if errors:
+            raise RuntimeError(f"an OpenSearch node did not start: {errors[0]}")
+        health = f"{running[0].url}/_cluster/health?wait_for_status=green&wait_for_nodes={nodes}&timeout=5s"
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(health, timeout=10) as response:
+                    if json.load(response).get("number_of_nodes") == nodes:
+                        return running
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the {nodes}-node OpenSearch cluster did not become green")
+            time.sleep(1)
+    except BaseException:
+        for backend in running:
+            stop_backend(backend)
+        raise

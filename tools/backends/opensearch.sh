@@ -5,6 +5,11 @@
 #        opensearch.sh start DIR PORT    copy that home to DIR/run, start it on 127.0.0.1:PORT (transport PORT+100,
 #                                        -Xms512m -Xmx512m), wait for health yellow; PID in DIR/pid, logs in
 #                                        DIR/run/logs; prints http://127.0.0.1:PORT
+#        opensearch.sh node DIR PORT NAME PEERS
+#                                        one node of a cluster: like start, but discovery through PEERS (the
+#                                        other nodes as NAME=HTTP_PORT,..., transport ports HTTP_PORT+100) and
+#                                        waits only until its HTTP port answers (a cluster forms once a majority
+#                                        of nodes runs); prints http://127.0.0.1:PORT
 #        opensearch.sh stop DIR          SIGTERM the PID in DIR/pid and wait for the JVM to exit
 set -euo pipefail
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then   # run directly; elasticsearch.sh sets these itself and sources this file
@@ -71,7 +76,7 @@ POM
 }
 
 start() {
-  local dir=${1:?DIR} port=${2:?PORT} run i jdk rc=0
+  local dir=${1:?DIR} port=${2:?PORT} node=${3:-node-1} peers=${4:-} run i jdk rc=0 discovery health fail peer seeds names
   [ -f "$DIST/home/.assembled" ] || die "not installed; run: $0 install"
   jdk=$(jdk17); [ -n "$jdk" ] || die "no Java 17 in /usr/lib/jvm; run: $0 install"
   mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
@@ -79,13 +84,22 @@ start() {
   ports_free "$port" $((port + 100)); rm -f "$dir/pid"
   run=$(service_dir nobody "$dir")
   cp -a "$DIST/home/." "$run/"; mkdir -p "$run/data" "$run/logs" "$run/tmp"
+  discovery="discovery.type: single-node"
+  health="http://127.0.0.1:$port/_cluster/health?wait_for_status=yellow&timeout=1s" fail=-f
+  if [ -n "$peers" ]; then   # a cluster node: every node (this one too) is cluster-manager eligible
+    seeds="127.0.0.1:$((port + 100))"; names="$node"
+    for peer in ${peers//,/ }; do seeds+=",127.0.0.1:$((${peer#*=} + 100))"; names+=",${peer%%=*}"; done
+    discovery="discovery.seed_hosts: [$seeds]
+cluster.initial_cluster_manager_nodes: [$names]"
+    health="http://127.0.0.1:$port/" fail=   # any HTTP answer: the node runs
+  fi
   cat > "$run/config/$NAME.yml" <<YML
 cluster.name: didmeta-test
-node.name: node-1
+node.name: $node
 network.host: 127.0.0.1
 http.port: $port
 transport.port: $((port + 100))
-discovery.type: single-node
+$discovery
 path.data: $run/data
 path.logs: $run/logs
 cluster.routing.allocation.disk.threshold_enabled: false
@@ -95,15 +109,14 @@ YML
   runuser -u nobody -- env JAVA_HOME="$jdk" OPENSEARCH_JAVA_HOME="$jdk" ES_JAVA_HOME="$jdk" \
     OPENSEARCH_TMPDIR="$run/tmp" ES_TMPDIR="$run/tmp" "$JAVA_OPTS_VAR=-Xms512m -Xmx512m $EXTRA_JAVA_OPTS" \
     "$run/bin/$NAME" -d -p "$run/server.pid" </dev/null >"$run/logs/stdout.log" 2>&1 || rc=$?
-  local health="http://127.0.0.1:$port/_cluster/health?wait_for_status=yellow&timeout=1s"
-  for ((i = 0; i < 240; i++)); do   # up to ~2 min
+  for ((i = 0; i < 600; i++)); do   # up to ~5 min: a loaded 2-core machine starting several JVMs is slow
     [ "$rc" = 0 ] || [ -s "$run/server.pid" ] || break   # launcher failed before the JVM wrote its PID
     if [ -s "$run/server.pid" ] && [ ! -s "$dir/pid" ]; then cp "$run/server.pid" "$dir/pid"; fi
-    if [ -s "$dir/pid" ] && curl -sf -m 2 "$health" >/dev/null; then
+    if [ -s "$dir/pid" ] && curl -s $fail -o /dev/null -m 2 "$health"; then
       log "ready on 127.0.0.1:$port (PID $(cat "$dir/pid"))"; echo "http://127.0.0.1:$port"; return
     fi
     if [ -s "$dir/pid" ] && ! alive "$(cat "$dir/pid")"; then break; fi
-    if [ ! -s "$dir/pid" ] && [ "$i" -gt 40 ]; then break; fi
+    if [ ! -s "$dir/pid" ] && [ "$i" -gt 240 ]; then break; fi
     sleep 0.5
   done
   fail_start "$dir" "$NAME did not become healthy on $port" "$run/logs/stdout.log" "$run/logs/didmeta-test.log"
@@ -112,6 +125,7 @@ YML
 case ${1:-} in
   install) install ;;
   start) start "${2:-}" "${3:-}" ;;
+  node) start "${2:-}" "${3:-}" "${4:?NAME}" "${5:?PEERS}" ;;
   stop) stop_pid "${2:?DIR}" TERM ;;
   *) sed -n '2,/^set /{/^#/p}' "$0" >&2; exit 2 ;;
 esac

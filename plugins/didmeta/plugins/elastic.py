@@ -8,8 +8,12 @@ check happen on the first call that reaches the server, so `start()` succeeds wh
 down; until it is up every call raises `Unavailable`, and the plugin recovers by itself.
 
 Options (`plugin_options.ELASTIC`)
-    url             required, e.g. http://127.0.0.1:9200 (credentials may be in the URL)
+    url             required, e.g. http://127.0.0.1:9200 (credentials may be in the URL); several nodes
+                    of one cluster as a comma-separated list: a request that cannot reach one node is
+                    sent to the next
     index           index name, default "didmeta" (created with the mapping below if missing)
+    shards          primary shards of the index when this plugin creates it (default: the server's)
+    replicas        replicas of each shard when this plugin creates it (default: the server's)
     flavor          "auto" | "opensearch" | "elasticsearch"
     refresh         write refresh policy: "wait_for" (default) | "true" | "false".
                     Read-your-writes: `get_many` (mget) is real-time and always sees the last write;
@@ -125,6 +129,19 @@ _WRITE_ATTEMPTS: Final = 8
 _PIT_KEEP_ALIVE: Final = "2m"
 _HEALTH_TIMEOUT_S: Final = 2.0
 _UNAVAILABLE_STATUSES: Final = frozenset({408, 429, 502, 503, 504})
+#: Errors of a cluster that lost a node or has not placed a shard yet: transient, so UNAVAILABLE. Item
+#: errors inside an mget or bulk answer carry these types without an HTTP status.
+_UNAVAILABLE_TYPES: Final = frozenset(
+    {
+        "no_shard_available_action_exception",
+        "unavailable_shards_exception",
+        "primary_missing_action_exception",
+        "node_not_connected_exception",
+        "node_disconnected_exception",
+        "connect_transport_exception",
+        "node_closed_exception",
+    }
+)
 _INDEX_NAME_RE: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,254}")
 _OBJECT_REPR: Final = re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>: ")
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -223,16 +240,22 @@ def _error_detail(exc: Exception) -> str:
     return text if len(text) <= 300 else text[:300] + "..."
 
 
+#: Error types that decide the answer even when they are only the cause of a wrapping error (a search
+#: phase failing because a node is gone is 500 search_phase_execution_exception on the outside).
+_TELLING_TYPES: Final = frozenset(
+    {"index_not_found_exception", "search_context_missing_exception", *_UNAVAILABLE_TYPES}
+)
+
+
 def _error_type(exc: Exception) -> str | None:
     info = getattr(exc, "info", None)
     if isinstance(info, Mapping) and isinstance(info.get("error"), Mapping):
         error = info["error"]
-        causes = [error, error.get("caused_by") or {}, *(error.get("root_cause") or [])]
+        shards = error.get("failed_shards") or []
+        failed_shards = [shard.get("reason") for shard in shards if isinstance(shard, Mapping)]
+        causes = [error, error.get("caused_by") or {}, *(error.get("root_cause") or []), *failed_shards]
         for cause in causes:
-            if isinstance(cause, Mapping) and cause.get("type") in (
-                "index_not_found_exception",
-                "search_context_missing_exception",
-            ):
+            if isinstance(cause, Mapping) and cause.get("type") in _TELLING_TYPES:
                 return str(cause["type"])
         return str(error.get("type"))
     error_text = getattr(exc, "error", None)
@@ -526,8 +549,11 @@ class ElasticPlugin(ExternalPlugin):
     name = PLUGIN_NAME
     description = "Metadata in an Elasticsearch or OpenSearch index (typed nested key/value entries)"
     options_spec = {
-        "url": "server URL (required), e.g. http://127.0.0.1:9200; credentials may be in the URL",
+        "url": "server URL (required), e.g. http://127.0.0.1:9200; credentials may be in the URL; "
+        "several nodes of one cluster comma-separated",
         "index": "index name (default didmeta); created with this plugin's mapping if missing",
+        "shards": "primary shards of the index when the plugin creates it (default: the server's)",
+        "replicas": "replicas per shard of the index when the plugin creates it (default: the server's)",
         "flavor": "auto (default: GET / decides) | opensearch (opensearch-py) | elasticsearch (elasticsearch-py 7.13)",
         "refresh": "write refresh policy: wait_for (default) | true | false (select may lag writes until a refresh)",
         "timeout_seconds": "per-request timeout in seconds (default 10)",
@@ -546,6 +572,14 @@ class ElasticPlugin(ExternalPlugin):
             )
 
         self.url = _option_text(options, "url", None)
+        self.hosts = [host.strip() for host in (self.url or "").split(",") if host.strip()]
+        self.index_settings: dict[str, int] = {}
+        for option, setting, least in (("shards", "number_of_shards", 1), ("replicas", "number_of_replicas", 0)):
+            if option in options:
+                count = options[option]
+                if isinstance(count, bool) or not isinstance(count, int) or count < least:
+                    raise refuse(option, f"expected a whole number >= {least}, got {count!r}")
+                self.index_settings[setting] = count
         self.index = _option_text(options, "index", "didmeta")
         if not _INDEX_NAME_RE.fullmatch(self.index):
             raise refuse("index", f"invalid index name {self.index!r}: lower case letters, digits, '.', '_', '-'")
@@ -578,7 +612,10 @@ class ElasticPlugin(ExternalPlugin):
         return self._connected.library.flavor if self._connected else None
 
     def _new_client(self, library: _Library) -> Any:
-        return library.client_class(hosts=[self.url], timeout=self.timeout, max_retries=1, retry_on_timeout=False)
+        # One retry per other node: a connection error on one node moves the request to the next.
+        return library.client_class(
+            hosts=self.hosts, timeout=self.timeout, max_retries=max(1, len(self.hosts)), retry_on_timeout=False
+        )
 
     def _translate(self, exc: Exception, action: str) -> DidmetaError:
         """The one mapping of client exceptions to didmeta errors (no client exception leaves the plugin)."""
@@ -586,7 +623,8 @@ class ElasticPlugin(ExternalPlugin):
         detail = _error_detail(exc)
         connection_errors = tuple(lib.connection_error for lib in _installed_libraries())
         status = getattr(exc, "status_code", None)
-        if isinstance(exc, connection_errors) or status in _UNAVAILABLE_STATUSES:
+        transient = status in _UNAVAILABLE_STATUSES or _error_type(exc) in _UNAVAILABLE_TYPES
+        if isinstance(exc, connection_errors) or transient:
             return Unavailable(f"ELASTIC backend unavailable: {action}: {detail}", metadata=meta)
         if _error_type(exc) == "index_not_found_exception":
             self._ready = False  # recreated by the next call
@@ -652,7 +690,10 @@ class ElasticPlugin(ExternalPlugin):
             exists = self._call("check the index", lambda: client.indices.exists(index=self.index, params=params))
             if not exists:
                 try:
-                    client.indices.create(index=self.index, body={"mappings": MAPPING}, params=params)
+                    body: dict[str, Any] = {"mappings": MAPPING}
+                    if self.index_settings:
+                        body["settings"] = {"index": self.index_settings}
+                    client.indices.create(index=self.index, body=body, params=params)
                     log.info("ELASTIC: created index %s", self.index)
                 except _client_errors() as exc:
                     if _error_type(exc) != "resource_already_exists_exception":  # else: created meanwhile
@@ -855,7 +896,7 @@ class ElasticPlugin(ExternalPlugin):
         reason = error.get("reason") if isinstance(error, Mapping) else ""
         detail = f"{status} {error_type}: {reason} (document {item.get('_id')})"
         meta = {"plugin": PLUGIN_NAME}
-        if status in _UNAVAILABLE_STATUSES or error_type == "index_not_found_exception":
+        if status in _UNAVAILABLE_STATUSES or error_type in {"index_not_found_exception", *_UNAVAILABLE_TYPES}:
             if error_type == "index_not_found_exception":
                 self._ready = False
             return Unavailable(f"ELASTIC backend unavailable: {action}: {detail}", metadata=meta)
