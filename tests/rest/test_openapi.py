@@ -29,7 +29,9 @@ def _rules() -> set[tuple[str, str, str]]:
             rule = options.Extensions[annotations_pb2.http]
             for each in (rule, *rule.additional_bindings):
                 verb = each.WhichOneof("pattern")
-                path = re.sub(r"\{([^}=]+)=[^}]*\}", r"{\1}", getattr(each, verb))
+                path = re.sub(
+                    r"\{([^}=]+)(=[^}]*)?\}", lambda m: "{" + m[1].replace(".", "_") + "}", getattr(each, verb)
+                )
                 found.add((verb, path, method.full_name))
     return found
 
@@ -65,8 +67,8 @@ def test_document_shape(document: dict[str, Any]) -> None:
     assert {"scope", "filter.expression", "type", "page_token", "limit", "metadata_keys"} <= set(parameters)
     assert parameters["metadata_keys"]["schema"] == {"type": "array", "items": {"type": "string"}}
     assert parameters["type"]["schema"]["enum"][1] == "DID_TYPE_SELECTOR_ALL"
-    get_did = document["paths"]["/v1/dids/{did.scope}/{did.name}"]["get"]
-    assert [p["name"] for p in get_did["parameters"]] == ["did.name", "did.scope"]
+    get_did = document["paths"]["/v1/dids/{did_scope}/{did_name}"]["get"]
+    assert [p["name"] for p in get_did["parameters"]] == ["did_name", "did_scope"]
     schemas = document["components"]["schemas"]
     # every $ref points at a schema that exists
     refs = set(re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', json.dumps(document)))

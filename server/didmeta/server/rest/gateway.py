@@ -73,7 +73,7 @@ class RestGateway:
         self.document = json.dumps(openapi_document(self.routes)).encode()
         self.files = {path: (_static(name), kind) for path, (name, kind) in STATIC_FILES.items()}
         app = web.Application(client_max_size=settings.max_message_bytes)
-        app.router.add_route("*", "/{tail:.*}", self.handle)
+        app.router.add_route("*", r"/{tail:[\s\S]*}", self.handle)  # any path, even with an encoded newline
         self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=settings.grace_seconds)
 
     async def start(self) -> int:

@@ -96,8 +96,15 @@ def enum_schema(enum: EnumDescriptor) -> dict[str, Any]:
 def _parameters(route: Route, schemas: _Schemas) -> list[dict[str, Any]]:
     bound = {variable.name for variable in route.template.variables}
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
-        for name in sorted(bound)
+        {
+            "name": variable.parameter,
+            "in": "path",
+            "required": True,
+            "description": f"The request field `{variable.name}`"
+            + (" (may contain `/`)" if "**" in route.template.segments[variable.start : variable.end] else ""),
+            "schema": {"type": "string", "minLength": 1},
+        }
+        for variable in sorted(route.template.variables, key=lambda v: v.parameter)
     ]
     if route.body == "*" or route.client_streaming:
         return parameters

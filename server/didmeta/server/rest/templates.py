@@ -26,6 +26,11 @@ class Variable:
     def name(self) -> str:
         return ".".join(self.field_path)
 
+    @property
+    def parameter(self) -> str:
+        """The OpenAPI path parameter name: `did_scope` for `did.scope` (dots confuse URI-template tools)."""
+        return "_".join(self.field_path)
+
 
 @dataclass(frozen=True)
 class PathTemplate:
@@ -90,14 +95,14 @@ class PathTemplate:
         return values
 
     def openapi_path(self) -> str:
-        """The template as an OpenAPI path: each variable becomes `{field.path}`."""
+        """The template as an OpenAPI path: each variable becomes `{field_path}` (`Variable.parameter`)."""
         out: list[str] = []
         index = 0
         by_start = {v.start: v for v in self.variables}
         while index < len(self.segments):
             variable = by_start.get(index)
             if variable is not None:
-                out.append("{" + variable.name + "}")
+                out.append("{" + variable.parameter + "}")
                 index = variable.end
             else:
                 out.append(self.segments[index])
