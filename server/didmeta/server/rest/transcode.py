@@ -152,7 +152,7 @@ def _leaf(descriptor: Descriptor, key: str) -> tuple[list[str], FieldDescriptor]
             raise InvalidArgument.for_field(key, "unknown query parameter", reason=MALFORMED)
         path.append(field.name)
     assert field is not None
-    if _is_nested(field) or is_map(field):
+    if field.type == FieldDescriptor.TYPE_MESSAGE and message_type(field).full_name not in _STRING_MESSAGES:
         raise InvalidArgument.for_field(
             key, "cannot be a query parameter (a message, list of messages or map): use the POST binding with a body"
         )
@@ -169,14 +169,16 @@ def _is_nested(field: FieldDescriptor) -> bool:
 
 
 def _query_to_dict(descriptor: Descriptor, query: Iterable[tuple[str, str]], bound: set[str]) -> dict[str, Any]:
-    grouped: dict[str, list[str]] = {}
+    """Query parameters as a proto3 JSON dict; a field named twice (`page_token`, `pageToken`) takes both."""
+    grouped: dict[str, tuple[str, list[str], FieldDescriptor, list[str]]] = {}
     for key, value in query:
-        grouped.setdefault(key, []).append(value)
-    data: dict[str, Any] = {}
-    for key, values in grouped.items():
         path, field = _leaf(descriptor, key)
-        if ".".join(path) in bound:
+        dotted = ".".join(path)
+        if dotted in bound:
             raise InvalidArgument.for_field(key, "is already given in the path", reason=MALFORMED)
+        grouped.setdefault(dotted, (key, path, field, []))[3].append(value)
+    data: dict[str, Any] = {}
+    for key, path, field, values in grouped.values():
         if field.is_repeated:
             _set_path(data, path, [_scalar(field, v, key) for v in values])
         else:
