@@ -197,9 +197,10 @@ def test_list_errors_before_the_first_message_are_http_errors(rest: Rest, scope:
 def test_embargo_and_history(rest: Rest, scope: str) -> None:
     _add(rest, scope, ("e", "DID_TYPE_DATASET"))
     until = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
-    embargo = rest.ok("PUT", f"/v1/dids/{scope}/e:embargo", {"until": until.isoformat().replace("+00:00", "Z")})[
-        "embargo"
-    ]
+    until_text = until.isoformat().replace("+00:00", "Z")
+    embargo = rest.ok(
+        "PUT", f"/v1/dids/{scope}/e:embargo", {"until": until_text}, headers={"X-Request-Id": "rest-req-1"}
+    )["embargo"]
     assert embargo["did"] == {"scope": scope, "name": "e"} and embargo["expired"] is False
     assert rest.ok("GET", f"/v1/dids/{scope}/e:embargo")["embargo"]["until"] == embargo["until"]
     assert rest.ok("DELETE", f"/v1/dids/{scope}/e:embargo") == {"cleared": True}
@@ -208,6 +209,7 @@ def test_embargo_and_history(rest: Rest, scope: str) -> None:
     assert past.status == 400
     events = [e for r in rest.ok("GET", f"/v1/dids/{scope}/e:history") for e in r["events"]]
     assert [e["action"] for e in events] == ["add", "embargo_set", "embargo_clear"]
+    assert events[1]["requestId"] == "rest-req-1"  # the X-Request-Id header went through as metadata
 
 
 def test_plugins(rest: Rest) -> None:
@@ -228,5 +230,7 @@ def test_gateway_side_errors(rest: Rest) -> None:
     assert unknown_parameter.status == 400 and unknown_parameter.json()["details"][0]["metadata"] == {"field": "colour"}
     bad_bool = rest.get("/v1/dids", query={"scope": "x", "long": "maybe"})
     assert bad_bool.status == 400 and "long" in bad_bool.json()["message"]
+    too_large = rest.call("POST", "/v1/scopes", raw=b" " * (16 * 1024 * 1024 + 1))
+    assert too_large.status == 429 and too_large.error_reason() == "REQUEST_TOO_LARGE"
     bad_scope = rest.post("/v1/scopes", {"scope": "no spaces allowed"})
     assert bad_scope.status == 400 and bad_scope.json()["code"] == 3

@@ -3,10 +3,13 @@ local auth never serves a public REST port by accident, and SIGTERM stops the ga
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +19,7 @@ from pydantic import ValidationError
 
 from didmeta.server.auth import open_local_refusal
 from didmeta.server.config import load_settings
+from tests.support.auth import Pki
 from tests.support.rest import start_rest_server
 from tests.support.server import ServerProcess
 
@@ -84,3 +88,18 @@ def test_sigterm_stops_the_gateway_with_the_server(tmp_path: Path, start_server:
     assert server.process.terminate() == 0
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", server.port), timeout=2):
         pass  # nothing listens on the REST port any more
+
+
+def test_with_tls_the_rest_port_serves_https(tmp_path: Path, start_server: Callable[..., ServerProcess]) -> None:
+    pki = Pki(tmp_path / "pki").create_ca()
+    cert, key = pki.issue("server", "localhost", server=True)
+    server = start_rest_server(
+        start_server,
+        {"database": f"sqlite:///{tmp_path / 'c.db'}", "tls": {"cert_file": str(cert), "key_file": str(key)}},
+    )
+    context = ssl.create_default_context(cafile=str(pki.ca_file))
+    url = f"https://127.0.0.1:{server.port}/v1/plugins"
+    with urllib.request.urlopen(url, context=context, timeout=10) as reply:
+        assert reply.status == 200 and json.loads(reply.read())["plugins"][0]["name"] == "DID_COLUMN"
+    with pytest.raises((urllib.error.URLError, ConnectionError)):  # no plain HTTP answer on the TLS port
+        urllib.request.urlopen(f"http://127.0.0.1:{server.port}/v1/plugins", timeout=10).close()
