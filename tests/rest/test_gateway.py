@@ -3,8 +3,10 @@ PostgreSQL. Writes made over REST are read back with the Python gRPC client and 
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import json
+import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -234,3 +236,18 @@ def test_gateway_side_errors(rest: Rest) -> None:
     assert too_large.status == 429 and too_large.error_reason() == "REQUEST_TOO_LARGE"
     bad_scope = rest.post("/v1/scopes", {"scope": "no spaces allowed"})
     assert bad_scope.status == 400 and bad_scope.json()["code"] == 3
+
+
+def test_a_client_leaving_mid_stream_leaves_the_server_clean(rest: Rest, rest_server: RestServer, scope: str) -> None:
+    with rest_server.process.client() as client:
+        client.add_dids([NewDid(f"{scope}:m{i:04}", "dataset") for i in range(1500)])
+    connection = http.client.HTTPConnection("127.0.0.1", rest_server.port, timeout=30)
+    connection.request("GET", f"/v1/dids?scope={scope}&batchSize=1")
+    response = connection.getresponse()
+    first = json.loads(response.readline())
+    assert _names_of([first["result"]]) == [f"{scope}:m0000"]
+    connection.sock.shutdown(socket.SHUT_RDWR)  # leave with ~1500 lines unread
+    connection.close()
+    assert rest.ok("GET", "/v1/dids:count", query={"scope": scope}) == {"count": "1500"}  # still serving
+    log = rest_server.process.log_path.read_text()
+    assert "Traceback" not in log and "Error handling request" not in log, log[-3000:]

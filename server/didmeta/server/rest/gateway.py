@@ -37,6 +37,12 @@ log = logging.getLogger("didmeta.server.rest")
 NDJSON = "application/x-ndjson"
 #: HTTP headers passed to the gRPC call as metadata.
 FORWARDED_HEADERS = ("authorization", "x-request-id")
+#: The page loads only its own script and style and talks only to this origin.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
 STATIC_FILES = {
     "/": ("index.html", "text/html"),
     "/index.html": ("index.html", "text/html"),
@@ -82,9 +88,7 @@ class RestGateway:
         await self.runner.setup()
         site = web.TCPSite(self.runner, host.strip("[]"), int(port), ssl_context=self._ssl_context())
         await site.start()
-        server = site._server  # the asyncio server: the port actually bound (port 0 picks one)
-        sockets = getattr(server, "sockets", None) or ()
-        return int(sockets[0].getsockname()[1]) if sockets else int(port)
+        return int(self.runner.addresses[0][1])  # the port actually bound (port 0 picks one)
 
     def _ssl_context(self) -> ssl.SSLContext | None:
         tls = self.settings.tls
@@ -104,7 +108,7 @@ class RestGateway:
         try:
             if request.method in ("GET", "HEAD") and path in self.files:
                 body, kind = self.files[path]
-                return web.Response(body=body, content_type=kind, charset="utf-8")
+                return web.Response(body=body, content_type=kind, charset="utf-8", headers=PAGE_HEADERS)
             if request.method in ("GET", "HEAD") and path == "/openapi.json":
                 return web.Response(body=self.document, content_type="application/json")
             route, variables, allowed = find_route(self.routes, request.method, path)
@@ -196,8 +200,11 @@ class RestGateway:
                     await response.write(_ndjson_line({"result": to_json(message)}))
         except grpc.aio.AioRpcError as error:
             await response.write(_ndjson_line({"error": status_json(status_from_rpc_error(error))}))
-        except (ConnectionResetError, asyncio.CancelledError):
-            call.cancel()  # the HTTP client went away: stop the listing on the server
+        except ConnectionResetError:
+            call.cancel()  # the HTTP client went away: stop the call on the server
+            return response
+        except asyncio.CancelledError:
+            call.cancel()
             raise
         await response.write_eof()
         return response
