@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The polyglot toolchain: protoc plugins, grpcurl, grpc-health-probe, the TypeScript packages and the Java
-# (Maven) dependencies. Idempotent; everything is cached under ${DIDMETA_CACHE:-$HOME/.cache/didmeta}/toolchain
+# The polyglot toolchain: protoc plugins, grpcurl, grpc-health-probe, the TypeScript packages, the Java
+# (Maven) dependencies, and Debian's chromium for the catalogue page's browser test (apt, when missing). Idempotent; everything is cached under ${DIDMETA_CACHE:-$HOME/.cache/didmeta}/toolchain
 # (Go module/build caches under $CACHE/go, Maven under $CACHE/m2, npm under $CACHE/npm).
 # Usage: tools/toolchain.sh install   install what is missing (serialised by a lock; safe to run concurrently)
 #        tools/toolchain.sh bin       print the directory of the installed binaries (put it first on PATH)

@@ -32,6 +32,7 @@ from didmeta.server.rest.errors import http_status, status_from_error, status_fr
 from didmeta.server.rest.openapi import openapi_document
 from didmeta.server.rest.routes import Route, find_route, routes_of
 from didmeta.server.rest.transcode import MALFORMED, build_request, message_class, parse_json, to_json
+from didmeta.server.status import as_didmeta_error
 
 log = logging.getLogger("didmeta.server.rest")
 NDJSON = "application/x-ndjson"
@@ -135,6 +136,10 @@ class RestGateway:
                 reason="REQUEST_TOO_LARGE",
             )
             return error_response(status_from_error(too_large))
+        except (asyncio.CancelledError, web.HTTPException):
+            raise
+        except Exception as error:  # a gateway bug: logged with its traceback, INTERNAL without it on the wire
+            return error_response(status_from_error(as_didmeta_error(error)))
 
     def _metadata(self, request: web.Request) -> tuple[tuple[str, str], ...]:
         return tuple((name, request.headers[name]) for name in FORWARDED_HEADERS if name in request.headers)
