@@ -17,7 +17,7 @@ bash tools/setup_venv.sh "$venv"
 step "backend servers (PostgreSQL, FerretDB, OpenSearch, Elasticsearch OSS; cached under ${DIDMETA_CACHE:-$HOME/.cache/didmeta})"
 bash tools/backends/all.sh install
 
-step "polyglot toolchain (Go/TS/Java codegen and clients, grpcurl, grpc-health-probe; cached under ${DIDMETA_CACHE:-$HOME/.cache/didmeta}/toolchain)"
+step "polyglot toolchain (Go/TS/Java codegen and clients, grpcurl, grpc-health-probe, chromium; cached under ${DIDMETA_CACHE:-$HOME/.cache/didmeta}/toolchain)"
 bash tools/toolchain.sh install
 
 step "ruff"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The polyglot toolchain: protoc plugins, grpcurl, grpc-health-probe, the TypeScript packages and the Java
-# (Maven) dependencies. Idempotent; everything is cached under ${DIDMETA_CACHE:-$HOME/.cache/didmeta}/toolchain
+# The polyglot toolchain: protoc plugins, grpcurl, grpc-health-probe, the TypeScript packages, the Java
+# (Maven) dependencies, and Debian's chromium for the catalogue page's browser test (apt, when missing). Idempotent; everything is cached under ${DIDMETA_CACHE:-$HOME/.cache/didmeta}/toolchain
 # (Go module/build caches under $CACHE/go, Maven under $CACHE/m2, npm under $CACHE/npm).
 # Usage: tools/toolchain.sh install   install what is missing (serialised by a lock; safe to run concurrently)
 #        tools/toolchain.sh bin       print the directory of the installed binaries (put it first on PATH)
@@ -76,6 +76,12 @@ install_node() {
   echo "$stamp" >"$dir/node_modules/.didmeta-lock"
 }
 
+install_browser() {  # Debian's Chromium for the catalogue page's browser test (Playwright drives it: executable_path)
+  if command -v chromium >/dev/null; then return 0; fi
+  command -v apt-get >/dev/null || die "chromium is not installed and there is no apt-get to install it"
+  apt_install chromium
+}
+
 case ${1:-install} in
   install)
     mkdir -p "$BIN"
@@ -84,6 +90,7 @@ case ${1:-install} in
     install_go_tools
     install_node
     install_java
+    install_browser
     log "toolchain ready in $BIN ($((SECONDS - start)) s)"
     ;;
   bin) echo "$BIN" ;;

@@ -17,6 +17,8 @@ from didmeta.server.auth import make_authenticator
 from didmeta.server.config import Settings
 from didmeta.server.decoding import DecodingRegistrar
 from didmeta.server.dispatcher import Dispatcher
+from didmeta.server.rest.gateway import RestGateway
+from didmeta.server.rest.lifecycle import bind_rest_socket, check_rest_address, start_rest
 from didmeta.server.servicers.did_servicer import DidServicer
 from didmeta.server.servicers.metadata_servicer import MetadataServicer
 from didmeta.server.startup import StartupError, bind, check_address, check_database, server_credentials
@@ -37,6 +39,7 @@ class RunningServer:
     dispatcher: Dispatcher
     health: health.aio.HealthServicer  # type: ignore[name-defined]
     flight: Any = None  # the Arrow Flight endpoint (flight.py) when `flight_listen` is set
+    rest: Any = None  # the REST/JSON gateway (rest/gateway.py) when `rest_listen` is set
 
 
 def _options(settings: Settings) -> list[tuple[str, Any]]:
@@ -80,6 +83,8 @@ async def start_server(settings: Settings) -> RunningServer:
     """Open the store, start the plugins, bind and start serving; health is SERVING when it returns."""
     if settings.workers == 1:  # worker processes: the supervisor checked it and holds the port (workers.py)
         check_address(settings.listen)  # before anything is opened or written
+    if settings.rest_listen:
+        check_rest_address(settings.rest_listen)
     credentials = server_credentials(settings.tls) if settings.tls is not None else None
     store = Store(
         settings.database,
@@ -109,10 +114,18 @@ async def start_server(settings: Settings) -> RunningServer:
     )
     try:
         port = bind(server, settings, credentials)
+        rest_socket = bind_rest_socket(server) if settings.rest_listen else None
     except StartupError:
         await asyncio.to_thread(dispatcher.close)
         raise
+    rest_gateway = RestGateway(settings, rest_socket.target) if rest_socket is not None else None
     await server.start()
+    try:
+        rest = await start_rest(settings, rest_gateway, rest_socket) if rest_gateway and rest_socket else None
+    except StartupError:
+        await server.stop(0)
+        await asyncio.to_thread(dispatcher.close)
+        raise
     flight = None
     if settings.flight_listen:
         from didmeta.server.flight import start_flight
@@ -135,7 +148,7 @@ async def start_server(settings: Settings) -> RunningServer:
             "authentication is off: every call runs as the local admin account %r",
             settings.auth.local_account,
         )
-    return RunningServer(server, port, dispatcher, health_servicer, flight)
+    return RunningServer(server, port, dispatcher, health_servicer, flight, rest)
 
 
 async def stop_server(running: RunningServer, grace: float, notice: float = 0.0) -> None:
@@ -147,6 +160,8 @@ async def stop_server(running: RunningServer, grace: float, notice: float = 0.0)
     await running.health.enter_graceful_shutdown()
     if min(notice, grace) > 0:
         await asyncio.sleep(min(notice, grace))
+    if running.rest is not None:  # HTTP first: its calls go through the gRPC server, which drains them
+        await running.rest.stop()
     await running.server.stop(grace)
     if running.flight is not None:
         await asyncio.to_thread(running.flight.shutdown)

@@ -57,9 +57,12 @@ def is_loopback(listen: str) -> bool:
 
 def open_local_refusal(settings: Settings) -> str | None:
     """Why the server must not start: `local` auth on a non-loopback address without `insecure_open`."""
-    if settings.auth.mode != "local" or settings.auth.insecure_open or is_loopback(settings.listen):
+    if settings.auth.mode != "local" or settings.auth.insecure_open:
+        return None
+    exposed = [a for a in (settings.listen, settings.rest_listen) if a is not None and not is_loopback(a)]
+    if not exposed:
         return None
     return (
-        f"refusing to serve {settings.listen} with auth.mode = local (anyone reaching it could do anything); "
+        f"refusing to serve {exposed[0]} with auth.mode = local (anyone reaching it could do anything); "
         "use auth.mode = token or mtls, listen on 127.0.0.1, or pass --insecure-open if this is meant"
     )

@@ -150,6 +150,12 @@ class Settings(BaseSettings):
         "needs auth.mode = local and a loopback address, as Flight calls are not authenticated",
     )
 
+    rest_listen: str | None = Field(
+        None,
+        description="HOST:PORT of the optional REST/JSON gateway, OpenAPI document and catalogue page "
+        "(docs/rest.md); needs workers = 1 and auth.mode local or token",
+    )
+
     @field_validator("listen")
     @classmethod
     def _check_listen(cls, value: str) -> str:
@@ -181,6 +187,24 @@ class Settings(BaseSettings):
                 "flight_listen serves listings without authentication: it needs auth.mode = local "
                 f"and a loopback address (127.0.0.1:PORT), not {self.flight_listen!r} with auth.mode = {self.auth.mode}"
             )
+        return self
+
+    @field_validator("rest_listen")
+    @classmethod
+    def _check_rest_listen(cls, value: str | None) -> str | None:
+        return None if value is None else cls._check_listen(value)
+
+    @model_validator(mode="after")
+    def _check_rest(self) -> Settings:
+        if self.rest_listen is None:
+            return self
+        if self.auth.mode == "mtls":
+            raise ValueError(
+                "rest_listen cannot be used with auth.mode = mtls: the gateway has no client certificate to pass on "
+                "(use auth.mode = token: the Authorization header goes through)"
+            )
+        if self.workers > 1:
+            raise ValueError("rest_listen needs workers = 1: the REST gateway runs in the one server process")
         return self
 
     @model_validator(mode="after")

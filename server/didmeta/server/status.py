@@ -2,7 +2,8 @@
 
 `as_didmeta_error` maps anything raised below a servicer to the error hierarchy (driver errors
 of the catalogue database narrowly, everything else as INTERNAL, logged with its traceback);
-`to_grpc_status` renders it as a google.rpc.Status with ErrorInfo and BadRequest details;
+`to_grpc_status` renders it as a google.rpc.Status with ErrorInfo and BadRequest details (`to_status_message`
+alone: the same Status for the REST gateway);
 `guarded` wraps every servicer method: it authenticates the caller, checks its rights for the RPC
 (`didmeta.server.access.rights`), and makes sure no traceback ever reaches a client.
 """
@@ -126,6 +127,11 @@ def shorten(text: str, limit: int = MAX_ECHO_CHARS) -> str:
 
 
 def to_grpc_status(error: DidmetaError) -> grpc.Status:
+    return rpc_status.to_status(to_status_message(error))
+
+
+def to_status_message(error: DidmetaError) -> status_pb2.Status:
+    """The google.rpc.Status of an error: code, capped message, ErrorInfo and (input errors) BadRequest."""
     metadata = {shorten(k, 64): shorten(v) for k, v in list(error.metadata.items())[:MAX_FIELD_VIOLATIONS]}
     details = [error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=metadata)]
     if error.field_violations:
@@ -145,10 +151,9 @@ def to_grpc_status(error: DidmetaError) -> grpc.Status:
         holder.Pack(detail)
         packed.append(holder)
     code = cast(int, error.code.value[0])
-    message = status_pb2.Status(
+    return status_pb2.Status(
         code=code or code_pb2.UNKNOWN, message=shorten(error.message, MAX_MESSAGE_CHARS), details=packed
     )
-    return rpc_status.to_status(message)
 
 
 #: Trailer naming the server process that answered a call (several with `workers` > 1: docs/deployment.md).

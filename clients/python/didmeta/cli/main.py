@@ -96,6 +96,10 @@ def cli(ctx: click.Context, /, server: str, as_json: bool, timeout: float | None
     help="Server processes on the one port: a number or `auto` (one per core); default 1 (docs/deployment.md).",
 )
 @click.option(
+    "--rest-listen",
+    help="HOST:PORT for the REST/JSON gateway, /openapi.json and the catalogue page (docs/rest.md); off by default.",
+)
+@click.option(
     "--insecure-open",
     is_flag=True,
     help="Allow auth.mode = local on a non-loopback address (anyone reaching the port is admin).",
@@ -108,9 +112,10 @@ def serve(
     demo_data: bool | None,
     port_file: Path | None,
     workers: str | None,
+    rest_listen: str | None,
     insecure_open: bool,
 ) -> None:
-    """Run the didmeta gRPC server."""
+    """Run the didmeta gRPC server (and, with --rest-listen, its REST/JSON gateway)."""
     from pydantic import ValidationError
 
     from didmeta.server.app import serve as run_server
@@ -121,7 +126,13 @@ def serve(
 
     try:
         settings = load_settings(
-            config_file, listen=listen, database=database, plugins=plugins, demo_data=demo_data, workers=workers
+            config_file,
+            listen=listen,
+            database=database,
+            plugins=plugins,
+            demo_data=demo_data,
+            workers=workers,
+            rest_listen=rest_listen,
         )
     except ValidationError as error:
         raise click.UsageError(f"invalid configuration:\n{error}") from None

@@ -7,6 +7,7 @@
 package didmetav1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -1552,7 +1553,7 @@ var File_didmeta_v1_did_service_proto protoreflect.FileDescriptor
 const file_didmeta_v1_did_service_proto_rawDesc = "" +
 	"\n" +
 	"\x1cdidmeta/v1/did_service.proto\x12\n" +
-	"didmeta.v1\x1a\x14didmeta/v1/did.proto\x1a\x16didmeta/v1/value.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"p\n" +
+	"didmeta.v1\x1a\x14didmeta/v1/did.proto\x1a\x16didmeta/v1/value.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"p\n" +
 	"\x05Scope\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaccount\x18\x02 \x01(\tR\aaccount\x129\n" +
@@ -1634,28 +1635,30 @@ const file_didmeta_v1_did_service_proto_rawDesc = "" +
 	"\told_value\x18\b \x01(\v2\x11.didmeta.v1.ValueR\boldValue\x12.\n" +
 	"\tnew_value\x18\t \x01(\v2\x11.didmeta.v1.ValueR\bnewValue\"G\n" +
 	"\x13ListHistoryResponse\x120\n" +
-	"\x06events\x18\x01 \x03(\v2\x18.didmeta.v1.HistoryEventR\x06events2\xf0\a\n" +
+	"\x06events\x18\x01 \x03(\v2\x18.didmeta.v1.HistoryEventR\x06events2\xf5\v\n" +
 	"\n" +
-	"DidService\x12E\n" +
-	"\bAddScope\x12\x1b.didmeta.v1.AddScopeRequest\x1a\x1c.didmeta.v1.AddScopeResponse\x12K\n" +
+	"DidService\x12\\\n" +
+	"\bAddScope\x12\x1b.didmeta.v1.AddScopeRequest\x1a\x1c.didmeta.v1.AddScopeResponse\"\x15\x82\xd3\xe4\x93\x02\x0f:\x01*\"\n" +
+	"/v1/scopes\x12_\n" +
 	"\n" +
-	"ListScopes\x12\x1d.didmeta.v1.ListScopesRequest\x1a\x1e.didmeta.v1.ListScopesResponse\x12B\n" +
-	"\aAddDids\x12\x1a.didmeta.v1.AddDidsRequest\x1a\x1b.didmeta.v1.AddDidsResponse\x12?\n" +
-	"\x06GetDid\x12\x19.didmeta.v1.GetDidRequest\x1a\x1a.didmeta.v1.GetDidResponse\x12K\n" +
+	"ListScopes\x12\x1d.didmeta.v1.ListScopesRequest\x1a\x1e.didmeta.v1.ListScopesResponse\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
+	"/v1/scopes\x12W\n" +
+	"\aAddDids\x12\x1a.didmeta.v1.AddDidsRequest\x1a\x1b.didmeta.v1.AddDidsResponse\"\x13\x82\xd3\xe4\x93\x02\r:\x01*\"\b/v1/dids\x12k\n" +
+	"\x06GetDid\x12\x19.didmeta.v1.GetDidRequest\x1a\x1a.didmeta.v1.GetDidResponse\"*\x82\xd3\xe4\x93\x02$\x12\"/v1/dids/{did.scope}/{did.name=**}\x12g\n" +
 	"\n" +
-	"AttachDids\x12\x1d.didmeta.v1.AttachDidsRequest\x1a\x1e.didmeta.v1.AttachDidsResponse\x12K\n" +
+	"AttachDids\x12\x1d.didmeta.v1.AttachDidsRequest\x1a\x1e.didmeta.v1.AttachDidsResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/dids:attach\x12g\n" +
 	"\n" +
-	"DetachDids\x12\x1d.didmeta.v1.DetachDidsRequest\x1a\x1e.didmeta.v1.DetachDidsResponse\x12P\n" +
-	"\vListContent\x12\x1e.didmeta.v1.ListContentRequest\x1a\x1f.didmeta.v1.ListContentResponse0\x01\x12Q\n" +
-	"\fSetDidStatus\x12\x1f.didmeta.v1.SetDidStatusRequest\x1a .didmeta.v1.SetDidStatusResponse\x12K\n" +
+	"DetachDids\x12\x1d.didmeta.v1.DetachDidsRequest\x1a\x1e.didmeta.v1.DetachDidsResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/dids:detach\x12\x84\x01\n" +
+	"\vListContent\x12\x1e.didmeta.v1.ListContentRequest\x1a\x1f.didmeta.v1.ListContentResponse\"2\x82\xd3\xe4\x93\x02,\x12*/v1/dids/{did.scope}/{did.name=**}:content0\x01\x12\x8a\x01\n" +
+	"\fSetDidStatus\x12\x1f.didmeta.v1.SetDidStatusRequest\x1a .didmeta.v1.SetDidStatusResponse\"7\x82\xd3\xe4\x93\x021:\x01*\",/v1/dids/{did.scope}/{did.name=**}:setStatus\x12g\n" +
 	"\n" +
-	"DeleteDids\x12\x1d.didmeta.v1.DeleteDidsRequest\x1a\x1e.didmeta.v1.DeleteDidsResponse\x12K\n" +
+	"DeleteDids\x12\x1d.didmeta.v1.DeleteDidsRequest\x1a\x1e.didmeta.v1.DeleteDidsResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/dids:delete\x12\x82\x01\n" +
 	"\n" +
-	"SetEmbargo\x12\x1d.didmeta.v1.SetEmbargoRequest\x1a\x1e.didmeta.v1.SetEmbargoResponse\x12Q\n" +
-	"\fClearEmbargo\x12\x1f.didmeta.v1.ClearEmbargoRequest\x1a .didmeta.v1.ClearEmbargoResponse\x12K\n" +
+	"SetEmbargo\x12\x1d.didmeta.v1.SetEmbargoRequest\x1a\x1e.didmeta.v1.SetEmbargoResponse\"5\x82\xd3\xe4\x93\x02/:\x01*\x1a*/v1/dids/{did.scope}/{did.name=**}:embargo\x12\x85\x01\n" +
+	"\fClearEmbargo\x12\x1f.didmeta.v1.ClearEmbargoRequest\x1a .didmeta.v1.ClearEmbargoResponse\"2\x82\xd3\xe4\x93\x02,**/v1/dids/{did.scope}/{did.name=**}:embargo\x12\x7f\n" +
 	"\n" +
-	"GetEmbargo\x12\x1d.didmeta.v1.GetEmbargoRequest\x1a\x1e.didmeta.v1.GetEmbargoResponse\x12P\n" +
-	"\vListHistory\x12\x1e.didmeta.v1.ListHistoryRequest\x1a\x1f.didmeta.v1.ListHistoryResponse0\x01BJ\n" +
+	"GetEmbargo\x12\x1d.didmeta.v1.GetEmbargoRequest\x1a\x1e.didmeta.v1.GetEmbargoResponse\"2\x82\xd3\xe4\x93\x02,\x12*/v1/dids/{did.scope}/{did.name=**}:embargo\x12\x84\x01\n" +
+	"\vListHistory\x12\x1e.didmeta.v1.ListHistoryRequest\x1a\x1f.didmeta.v1.ListHistoryResponse\"2\x82\xd3\xe4\x93\x02,\x12*/v1/dids/{did.scope}/{did.name=**}:history0\x01BJ\n" +
 	"\x0eorg.didmeta.v1P\x01Z6github.com/didmeta/didmeta/gen/go/didmeta/v1;didmetav1b\x06proto3"
 
 var (

@@ -7,6 +7,7 @@
 package didmetav1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -1373,7 +1374,7 @@ var File_didmeta_v1_metadata_service_proto protoreflect.FileDescriptor
 const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"\n" +
 	"!didmeta/v1/metadata_service.proto\x12\n" +
-	"didmeta.v1\x1a\x14didmeta/v1/did.proto\x1a\x17didmeta/v1/filter.proto\x1a\x16didmeta/v1/value.proto\"\xf2\x01\n" +
+	"didmeta.v1\x1a\x14didmeta/v1/did.proto\x1a\x17didmeta/v1/filter.proto\x1a\x16didmeta/v1/value.proto\x1a\x1cgoogle/api/annotations.proto\"\xf2\x01\n" +
 	"\x12SetMetadataRequest\x12$\n" +
 	"\x03did\x18\x01 \x01(\v2\x12.didmeta.v1.DidKeyR\x03did\x12H\n" +
 	"\bmetadata\x18\x02 \x03(\v2,.didmeta.v1.SetMetadataRequest.MetadataEntryR\bmetadata\x12\x1c\n" +
@@ -1471,17 +1472,17 @@ const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"ListFormat\x12\x1b\n" +
 	"\x17LIST_FORMAT_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10LIST_FORMAT_DIDS\x10\x01\x12\x15\n" +
-	"\x11LIST_FORMAT_ARROW\x10\x022\xf0\x05\n" +
-	"\x0fMetadataService\x12N\n" +
-	"\vSetMetadata\x12\x1e.didmeta.v1.SetMetadataRequest\x1a\x1f.didmeta.v1.SetMetadataResponse\x12Z\n" +
-	"\x0fSetMetadataBulk\x12\".didmeta.v1.SetMetadataBulkRequest\x1a#.didmeta.v1.SetMetadataBulkResponse\x12G\n" +
-	"\bLoadDids\x12\x1b.didmeta.v1.LoadDidsRequest\x1a\x1c.didmeta.v1.LoadDidsResponse(\x01\x12N\n" +
-	"\vGetMetadata\x12\x1e.didmeta.v1.GetMetadataRequest\x1a\x1f.didmeta.v1.GetMetadataResponse\x12\\\n" +
-	"\x0fGetMetadataBulk\x12\".didmeta.v1.GetMetadataBulkRequest\x1a#.didmeta.v1.GetMetadataBulkResponse0\x01\x12W\n" +
-	"\x0eDeleteMetadata\x12!.didmeta.v1.DeleteMetadataRequest\x1a\".didmeta.v1.DeleteMetadataResponse\x12G\n" +
-	"\bListDids\x12\x1b.didmeta.v1.ListDidsRequest\x1a\x1c.didmeta.v1.ListDidsResponse0\x01\x12H\n" +
-	"\tCountDids\x12\x1c.didmeta.v1.CountDidsRequest\x1a\x1d.didmeta.v1.CountDidsResponse\x12N\n" +
-	"\vListPlugins\x12\x1e.didmeta.v1.ListPluginsRequest\x1a\x1f.didmeta.v1.ListPluginsResponseBJ\n" +
+	"\x11LIST_FORMAT_ARROW\x10\x022\xd3\b\n" +
+	"\x0fMetadataService\x12\x86\x01\n" +
+	"\vSetMetadata\x12\x1e.didmeta.v1.SetMetadataRequest\x1a\x1f.didmeta.v1.SetMetadataResponse\"6\x82\xd3\xe4\x93\x020:\x01*\"+/v1/dids/{did.scope}/{did.name=**}:metadata\x12w\n" +
+	"\x0fSetMetadataBulk\x12\".didmeta.v1.SetMetadataBulkRequest\x1a#.didmeta.v1.SetMetadataBulkResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/metadata:set\x12a\n" +
+	"\bLoadDids\x12\x1b.didmeta.v1.LoadDidsRequest\x1a\x1c.didmeta.v1.LoadDidsResponse\"\x18\x82\xd3\xe4\x93\x02\x12:\x01*\"\r/v1/dids:load(\x01\x12\x83\x01\n" +
+	"\vGetMetadata\x12\x1e.didmeta.v1.GetMetadataRequest\x1a\x1f.didmeta.v1.GetMetadataResponse\"3\x82\xd3\xe4\x93\x02-\x12+/v1/dids/{did.scope}/{did.name=**}:metadata\x12y\n" +
+	"\x0fGetMetadataBulk\x12\".didmeta.v1.GetMetadataBulkRequest\x1a#.didmeta.v1.GetMetadataBulkResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/metadata:get0\x01\x12\x8c\x01\n" +
+	"\x0eDeleteMetadata\x12!.didmeta.v1.DeleteMetadataRequest\x1a\".didmeta.v1.DeleteMetadataResponse\"3\x82\xd3\xe4\x93\x02-*+/v1/dids/{did.scope}/{did.name=**}:metadata\x12o\n" +
+	"\bListDids\x12\x1b.didmeta.v1.ListDidsRequest\x1a\x1c.didmeta.v1.ListDidsResponse\"&\x82\xd3\xe4\x93\x02 Z\x14:\x01*\"\x0f/v1/dids:search\x12\b/v1/dids0\x01\x12u\n" +
+	"\tCountDids\x12\x1c.didmeta.v1.CountDidsRequest\x1a\x1d.didmeta.v1.CountDidsResponse\"+\x82\xd3\xe4\x93\x02%Z\x13:\x01*\"\x0e/v1/dids:count\x12\x0e/v1/dids:count\x12c\n" +
+	"\vListPlugins\x12\x1e.didmeta.v1.ListPluginsRequest\x1a\x1f.didmeta.v1.ListPluginsResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/pluginsBJ\n" +
 	"\x0eorg.didmeta.v1P\x01Z6github.com/didmeta/didmeta/gen/go/didmeta/v1;didmetav1b\x06proto3"
 
 var (

@@ -24,10 +24,11 @@ _sym_db = _symbol_database.Default()
 
 from didmeta.v1 import did_pb2 as didmeta_dot_v1_dot_did__pb2
 from didmeta.v1 import value_pb2 as didmeta_dot_v1_dot_value__pb2
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x64idmeta/v1/did_service.proto\x12\ndidmeta.v1\x1a\x14\x64idmeta/v1/did.proto\x1a\x16\x64idmeta/v1/value.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"V\n\x05Scope\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"1\n\x0f\x41\x64\x64ScopeRequest\x12\r\n\x05scope\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x02 \x01(\t\"4\n\x10\x41\x64\x64ScopeResponse\x12 \n\x05scope\x18\x01 \x01(\x0b\x32\x11.didmeta.v1.Scope\"$\n\x11ListScopesRequest\x12\x0f\n\x07pattern\x18\x01 \x01(\t\"7\n\x12ListScopesResponse\x12!\n\x06scopes\x18\x01 \x03(\x0b\x32\x11.didmeta.v1.Scope\"2\n\x0e\x41\x64\x64\x44idsRequest\x12 \n\x04\x64ids\x18\x01 \x03(\x0b\x32\x12.didmeta.v1.NewDid\"\"\n\x0f\x41\x64\x64\x44idsResponse\x12\x0f\n\x07\x63reated\x18\x01 \x01(\x03\"0\n\rGetDidRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\".\n\x0eGetDidResponse\x12\x1c\n\x03\x64id\x18\x01 \x01(\x0b\x32\x0f.didmeta.v1.Did\"@\n\x11\x41ttachDidsRequest\x12+\n\x0b\x61ttachments\x18\x01 \x03(\x0b\x32\x16.didmeta.v1.Attachment\"&\n\x12\x41ttachDidsResponse\x12\x10\n\x08\x61ttached\x18\x01 \x01(\x03\"@\n\x11\x44\x65tachDidsRequest\x12+\n\x0b\x61ttachments\x18\x01 \x03(\x0b\x32\x16.didmeta.v1.Attachment\"&\n\x12\x44\x65tachDidsResponse\x12\x10\n\x08\x64\x65tached\x18\x01 \x01(\x03\"5\n\x12ListContentRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\"4\n\x13ListContentResponse\x12\x1d\n\x04\x64ids\x18\x01 \x03(\x0b\x32\x0f.didmeta.v1.Did\"D\n\x13SetDidStatusRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\x12\x0c\n\x04open\x18\x02 \x01(\x08\"4\n\x14SetDidStatusResponse\x12\x1c\n\x03\x64id\x18\x01 \x01(\x0b\x32\x0f.didmeta.v1.Did\"5\n\x11\x44\x65leteDidsRequest\x12 \n\x04\x64ids\x18\x01 \x03(\x0b\x32\x12.didmeta.v1.DidKey\"%\n\x12\x44\x65leteDidsResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x03\"\xba\x01\n\x07\x45mbargo\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\x12)\n\x05until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\trecursive\x18\x03 \x01(\x08\x12\x0f\n\x07\x61\x63\x63ount\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x65xpired\x18\x06 \x01(\x08\"r\n\x11SetEmbargoRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\x12)\n\x05until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\trecursive\x18\x03 \x01(\x08\":\n\x12SetEmbargoResponse\x12$\n\x07\x65mbargo\x18\x01 \x01(\x0b\x32\x13.didmeta.v1.Embargo\"6\n\x13\x43learEmbargoRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\"\'\n\x14\x43learEmbargoResponse\x12\x0f\n\x07\x63leared\x18\x01 \x01(\x08\"4\n\x11GetEmbargoRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\":\n\x12GetEmbargoResponse\x12$\n\x07\x65mbargo\x18\x01 \x01(\x0b\x32\x13.didmeta.v1.Embargo\"m\n\x12ListHistoryRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\x12\x0b\n\x03key\x18\x02 \x01(\t\x12)\n\x05since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xf1\x01\n\x0cHistoryEvent\x12\n\n\x02id\x18\x01 \x01(\x03\x12&\n\x02\x61t\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x61\x63\x63ount\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x1f\n\x03\x64id\x18\x05 \x01(\x0b\x32\x12.didmeta.v1.DidKey\x12\x0e\n\x06\x61\x63tion\x18\x06 \x01(\t\x12\x0b\n\x03key\x18\x07 \x01(\t\x12$\n\told_value\x18\x08 \x01(\x0b\x32\x11.didmeta.v1.Value\x12$\n\tnew_value\x18\t \x01(\x0b\x32\x11.didmeta.v1.Value\"?\n\x13ListHistoryResponse\x12(\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.didmeta.v1.HistoryEvent2\xf0\x07\n\nDidService\x12\x45\n\x08\x41\x64\x64Scope\x12\x1b.didmeta.v1.AddScopeRequest\x1a\x1c.didmeta.v1.AddScopeResponse\x12K\n\nListScopes\x12\x1d.didmeta.v1.ListScopesRequest\x1a\x1e.didmeta.v1.ListScopesResponse\x12\x42\n\x07\x41\x64\x64\x44ids\x12\x1a.didmeta.v1.AddDidsRequest\x1a\x1b.didmeta.v1.AddDidsResponse\x12?\n\x06GetDid\x12\x19.didmeta.v1.GetDidRequest\x1a\x1a.didmeta.v1.GetDidResponse\x12K\n\nAttachDids\x12\x1d.didmeta.v1.AttachDidsRequest\x1a\x1e.didmeta.v1.AttachDidsResponse\x12K\n\nDetachDids\x12\x1d.didmeta.v1.DetachDidsRequest\x1a\x1e.didmeta.v1.DetachDidsResponse\x12P\n\x0bListContent\x12\x1e.didmeta.v1.ListContentRequest\x1a\x1f.didmeta.v1.ListContentResponse0\x01\x12Q\n\x0cSetDidStatus\x12\x1f.didmeta.v1.SetDidStatusRequest\x1a .didmeta.v1.SetDidStatusResponse\x12K\n\nDeleteDids\x12\x1d.didmeta.v1.DeleteDidsRequest\x1a\x1e.didmeta.v1.DeleteDidsResponse\x12K\n\nSetEmbargo\x12\x1d.didmeta.v1.SetEmbargoRequest\x1a\x1e.didmeta.v1.SetEmbargoResponse\x12Q\n\x0c\x43learEmbargo\x12\x1f.didmeta.v1.ClearEmbargoRequest\x1a .didmeta.v1.ClearEmbargoResponse\x12K\n\nGetEmbargo\x12\x1d.didmeta.v1.GetEmbargoRequest\x1a\x1e.didmeta.v1.GetEmbargoResponse\x12P\n\x0bListHistory\x12\x1e.didmeta.v1.ListHistoryRequest\x1a\x1f.didmeta.v1.ListHistoryResponse0\x01\x42J\n\x0eorg.didmeta.v1P\x01Z6github.com/didmeta/didmeta/gen/go/didmeta/v1;didmetav1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x64idmeta/v1/did_service.proto\x12\ndidmeta.v1\x1a\x14\x64idmeta/v1/did.proto\x1a\x16\x64idmeta/v1/value.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"V\n\x05Scope\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"1\n\x0f\x41\x64\x64ScopeRequest\x12\r\n\x05scope\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x02 \x01(\t\"4\n\x10\x41\x64\x64ScopeResponse\x12 \n\x05scope\x18\x01 \x01(\x0b\x32\x11.didmeta.v1.Scope\"$\n\x11ListScopesRequest\x12\x0f\n\x07pattern\x18\x01 \x01(\t\"7\n\x12ListScopesResponse\x12!\n\x06scopes\x18\x01 \x03(\x0b\x32\x11.didmeta.v1.Scope\"2\n\x0e\x41\x64\x64\x44idsRequest\x12 \n\x04\x64ids\x18\x01 \x03(\x0b\x32\x12.didmeta.v1.NewDid\"\"\n\x0f\x41\x64\x64\x44idsResponse\x12\x0f\n\x07\x63reated\x18\x01 \x01(\x03\"0\n\rGetDidRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\".\n\x0eGetDidResponse\x12\x1c\n\x03\x64id\x18\x01 \x01(\x0b\x32\x0f.didmeta.v1.Did\"@\n\x11\x41ttachDidsRequest\x12+\n\x0b\x61ttachments\x18\x01 \x03(\x0b\x32\x16.didmeta.v1.Attachment\"&\n\x12\x41ttachDidsResponse\x12\x10\n\x08\x61ttached\x18\x01 \x01(\x03\"@\n\x11\x44\x65tachDidsRequest\x12+\n\x0b\x61ttachments\x18\x01 \x03(\x0b\x32\x16.didmeta.v1.Attachment\"&\n\x12\x44\x65tachDidsResponse\x12\x10\n\x08\x64\x65tached\x18\x01 \x01(\x03\"5\n\x12ListContentRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\"4\n\x13ListContentResponse\x12\x1d\n\x04\x64ids\x18\x01 \x03(\x0b\x32\x0f.didmeta.v1.Did\"D\n\x13SetDidStatusRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\x12\x0c\n\x04open\x18\x02 \x01(\x08\"4\n\x14SetDidStatusResponse\x12\x1c\n\x03\x64id\x18\x01 \x01(\x0b\x32\x0f.didmeta.v1.Did\"5\n\x11\x44\x65leteDidsRequest\x12 \n\x04\x64ids\x18\x01 \x03(\x0b\x32\x12.didmeta.v1.DidKey\"%\n\x12\x44\x65leteDidsResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x03\"\xba\x01\n\x07\x45mbargo\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\x12)\n\x05until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\trecursive\x18\x03 \x01(\x08\x12\x0f\n\x07\x61\x63\x63ount\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x65xpired\x18\x06 \x01(\x08\"r\n\x11SetEmbargoRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\x12)\n\x05until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\trecursive\x18\x03 \x01(\x08\":\n\x12SetEmbargoResponse\x12$\n\x07\x65mbargo\x18\x01 \x01(\x0b\x32\x13.didmeta.v1.Embargo\"6\n\x13\x43learEmbargoRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\"\'\n\x14\x43learEmbargoResponse\x12\x0f\n\x07\x63leared\x18\x01 \x01(\x08\"4\n\x11GetEmbargoRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\":\n\x12GetEmbargoResponse\x12$\n\x07\x65mbargo\x18\x01 \x01(\x0b\x32\x13.didmeta.v1.Embargo\"m\n\x12ListHistoryRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\x12\x0b\n\x03key\x18\x02 \x01(\t\x12)\n\x05since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xf1\x01\n\x0cHistoryEvent\x12\n\n\x02id\x18\x01 \x01(\x03\x12&\n\x02\x61t\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x61\x63\x63ount\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x1f\n\x03\x64id\x18\x05 \x01(\x0b\x32\x12.didmeta.v1.DidKey\x12\x0e\n\x06\x61\x63tion\x18\x06 \x01(\t\x12\x0b\n\x03key\x18\x07 \x01(\t\x12$\n\told_value\x18\x08 \x01(\x0b\x32\x11.didmeta.v1.Value\x12$\n\tnew_value\x18\t \x01(\x0b\x32\x11.didmeta.v1.Value\"?\n\x13ListHistoryResponse\x12(\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.didmeta.v1.HistoryEvent2\xf5\x0b\n\nDidService\x12\\\n\x08\x41\x64\x64Scope\x12\x1b.didmeta.v1.AddScopeRequest\x1a\x1c.didmeta.v1.AddScopeResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\"\n/v1/scopes:\x01*\x12_\n\nListScopes\x12\x1d.didmeta.v1.ListScopesRequest\x1a\x1e.didmeta.v1.ListScopesResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/scopes\x12W\n\x07\x41\x64\x64\x44ids\x12\x1a.didmeta.v1.AddDidsRequest\x1a\x1b.didmeta.v1.AddDidsResponse\"\x13\x82\xd3\xe4\x93\x02\r\"\x08/v1/dids:\x01*\x12k\n\x06GetDid\x12\x19.didmeta.v1.GetDidRequest\x1a\x1a.didmeta.v1.GetDidResponse\"*\x82\xd3\xe4\x93\x02$\x12\"/v1/dids/{did.scope}/{did.name=**}\x12g\n\nAttachDids\x12\x1d.didmeta.v1.AttachDidsRequest\x1a\x1e.didmeta.v1.AttachDidsResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/v1/dids:attach:\x01*\x12g\n\nDetachDids\x12\x1d.didmeta.v1.DetachDidsRequest\x1a\x1e.didmeta.v1.DetachDidsResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/v1/dids:detach:\x01*\x12\x84\x01\n\x0bListContent\x12\x1e.didmeta.v1.ListContentRequest\x1a\x1f.didmeta.v1.ListContentResponse\"2\x82\xd3\xe4\x93\x02,\x12*/v1/dids/{did.scope}/{did.name=**}:content0\x01\x12\x8a\x01\n\x0cSetDidStatus\x12\x1f.didmeta.v1.SetDidStatusRequest\x1a .didmeta.v1.SetDidStatusResponse\"7\x82\xd3\xe4\x93\x02\x31\",/v1/dids/{did.scope}/{did.name=**}:setStatus:\x01*\x12g\n\nDeleteDids\x12\x1d.didmeta.v1.DeleteDidsRequest\x1a\x1e.didmeta.v1.DeleteDidsResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/v1/dids:delete:\x01*\x12\x82\x01\n\nSetEmbargo\x12\x1d.didmeta.v1.SetEmbargoRequest\x1a\x1e.didmeta.v1.SetEmbargoResponse\"5\x82\xd3\xe4\x93\x02/\x1a*/v1/dids/{did.scope}/{did.name=**}:embargo:\x01*\x12\x85\x01\n\x0c\x43learEmbargo\x12\x1f.didmeta.v1.ClearEmbargoRequest\x1a .didmeta.v1.ClearEmbargoResponse\"2\x82\xd3\xe4\x93\x02,**/v1/dids/{did.scope}/{did.name=**}:embargo\x12\x7f\n\nGetEmbargo\x12\x1d.didmeta.v1.GetEmbargoRequest\x1a\x1e.didmeta.v1.GetEmbargoResponse\"2\x82\xd3\xe4\x93\x02,\x12*/v1/dids/{did.scope}/{did.name=**}:embargo\x12\x84\x01\n\x0bListHistory\x12\x1e.didmeta.v1.ListHistoryRequest\x1a\x1f.didmeta.v1.ListHistoryResponse\"2\x82\xd3\xe4\x93\x02,\x12*/v1/dids/{did.scope}/{did.name=**}:history0\x01\x42J\n\x0eorg.didmeta.v1P\x01Z6github.com/didmeta/didmeta/gen/go/didmeta/v1;didmetav1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,64 +36,90 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'didmeta.v1.did_service_pb2'
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\016org.didmeta.v1P\001Z6github.com/didmeta/didmeta/gen/go/didmeta/v1;didmetav1'
-  _globals['_SCOPE']._serialized_start=123
-  _globals['_SCOPE']._serialized_end=209
-  _globals['_ADDSCOPEREQUEST']._serialized_start=211
-  _globals['_ADDSCOPEREQUEST']._serialized_end=260
-  _globals['_ADDSCOPERESPONSE']._serialized_start=262
-  _globals['_ADDSCOPERESPONSE']._serialized_end=314
-  _globals['_LISTSCOPESREQUEST']._serialized_start=316
-  _globals['_LISTSCOPESREQUEST']._serialized_end=352
-  _globals['_LISTSCOPESRESPONSE']._serialized_start=354
-  _globals['_LISTSCOPESRESPONSE']._serialized_end=409
-  _globals['_ADDDIDSREQUEST']._serialized_start=411
-  _globals['_ADDDIDSREQUEST']._serialized_end=461
-  _globals['_ADDDIDSRESPONSE']._serialized_start=463
-  _globals['_ADDDIDSRESPONSE']._serialized_end=497
-  _globals['_GETDIDREQUEST']._serialized_start=499
-  _globals['_GETDIDREQUEST']._serialized_end=547
-  _globals['_GETDIDRESPONSE']._serialized_start=549
-  _globals['_GETDIDRESPONSE']._serialized_end=595
-  _globals['_ATTACHDIDSREQUEST']._serialized_start=597
-  _globals['_ATTACHDIDSREQUEST']._serialized_end=661
-  _globals['_ATTACHDIDSRESPONSE']._serialized_start=663
-  _globals['_ATTACHDIDSRESPONSE']._serialized_end=701
-  _globals['_DETACHDIDSREQUEST']._serialized_start=703
-  _globals['_DETACHDIDSREQUEST']._serialized_end=767
-  _globals['_DETACHDIDSRESPONSE']._serialized_start=769
-  _globals['_DETACHDIDSRESPONSE']._serialized_end=807
-  _globals['_LISTCONTENTREQUEST']._serialized_start=809
-  _globals['_LISTCONTENTREQUEST']._serialized_end=862
-  _globals['_LISTCONTENTRESPONSE']._serialized_start=864
-  _globals['_LISTCONTENTRESPONSE']._serialized_end=916
-  _globals['_SETDIDSTATUSREQUEST']._serialized_start=918
-  _globals['_SETDIDSTATUSREQUEST']._serialized_end=986
-  _globals['_SETDIDSTATUSRESPONSE']._serialized_start=988
-  _globals['_SETDIDSTATUSRESPONSE']._serialized_end=1040
-  _globals['_DELETEDIDSREQUEST']._serialized_start=1042
-  _globals['_DELETEDIDSREQUEST']._serialized_end=1095
-  _globals['_DELETEDIDSRESPONSE']._serialized_start=1097
-  _globals['_DELETEDIDSRESPONSE']._serialized_end=1134
-  _globals['_EMBARGO']._serialized_start=1137
-  _globals['_EMBARGO']._serialized_end=1323
-  _globals['_SETEMBARGOREQUEST']._serialized_start=1325
-  _globals['_SETEMBARGOREQUEST']._serialized_end=1439
-  _globals['_SETEMBARGORESPONSE']._serialized_start=1441
-  _globals['_SETEMBARGORESPONSE']._serialized_end=1499
-  _globals['_CLEAREMBARGOREQUEST']._serialized_start=1501
-  _globals['_CLEAREMBARGOREQUEST']._serialized_end=1555
-  _globals['_CLEAREMBARGORESPONSE']._serialized_start=1557
-  _globals['_CLEAREMBARGORESPONSE']._serialized_end=1596
-  _globals['_GETEMBARGOREQUEST']._serialized_start=1598
-  _globals['_GETEMBARGOREQUEST']._serialized_end=1650
-  _globals['_GETEMBARGORESPONSE']._serialized_start=1652
-  _globals['_GETEMBARGORESPONSE']._serialized_end=1710
-  _globals['_LISTHISTORYREQUEST']._serialized_start=1712
-  _globals['_LISTHISTORYREQUEST']._serialized_end=1821
-  _globals['_HISTORYEVENT']._serialized_start=1824
-  _globals['_HISTORYEVENT']._serialized_end=2065
-  _globals['_LISTHISTORYRESPONSE']._serialized_start=2067
-  _globals['_LISTHISTORYRESPONSE']._serialized_end=2130
-  _globals['_DIDSERVICE']._serialized_start=2133
-  _globals['_DIDSERVICE']._serialized_end=3141
+  _globals['_DIDSERVICE'].methods_by_name['AddScope']._loaded_options = None
+  _globals['_DIDSERVICE'].methods_by_name['AddScope']._serialized_options = b'\202\323\344\223\002\017\"\n/v1/scopes:\001*'
+  _globals['_DIDSERVICE'].methods_by_name['ListScopes']._loaded_options = None
+  _globals['_DIDSERVICE'].methods_by_name['ListScopes']._serialized_options = b'\202\323\344\223\002\014\022\n/v1/scopes'
+  _globals['_DIDSERVICE'].methods_by_name['AddDids']._loaded_options = None
+  _globals['_DIDSERVICE'].methods_by_name['AddDids']._serialized_options = b'\202\323\344\223\002\r\"\010/v1/dids:\001*'
+  _globals['_DIDSERVICE'].methods_by_name['GetDid']._loaded_options = None
+  _globals['_DIDSERVICE'].methods_by_name['GetDid']._serialized_options = b'\202\323\344\223\002$\022\"/v1/dids/{did.scope}/{did.name=**}'
+  _globals['_DIDSERVICE'].methods_by_name['AttachDids']._loaded_options = None
+  _globals['_DIDSERVICE'].methods_by_name['AttachDids']._serialized_options = b'\202\323\344\223\002\024\"\017/v1/dids:attach:\001*'
+  _globals['_DIDSERVICE'].methods_by_name['DetachDids']._loaded_options = None
+  _globals['_DIDSERVICE'].methods_by_name['DetachDids']._serialized_options = b'\202\323\344\223\002\024\"\017/v1/dids:detach:\001*'
+  _globals['_DIDSERVICE'].methods_by_name['ListContent']._loaded_options = None
+  _globals['_DIDSERVICE'].methods_by_name['ListContent']._serialized_options = b'\202\323\344\223\002,\022*/v1/dids/{did.scope}/{did.name=**}:content'
+  _globals['_DIDSERVICE'].methods_by_name['SetDidStatus']._loaded_options = None
+  _globals['_DIDSERVICE'].methods_by_name['SetDidStatus']._serialized_options = b'\202\323\344\223\0021\",/v1/dids/{did.scope}/{did.name=**}:setStatus:\001*'
+  _globals['_DIDSERVICE'].methods_by_name['DeleteDids']._loaded_options = None
+  _globals['_DIDSERVICE'].methods_by_name['DeleteDids']._serialized_options = b'\202\323\344\223\002\024\"\017/v1/dids:delete:\001*'
+  _globals['_DIDSERVICE'].methods_by_name['SetEmbargo']._loaded_options = None
+  _globals['_DIDSERVICE'].methods_by_name['SetEmbargo']._serialized_options = b'\202\323\344\223\002/\032*/v1/dids/{did.scope}/{did.name=**}:embargo:\001*'
+  _globals['_DIDSERVICE'].methods_by_name['ClearEmbargo']._loaded_options = None
+  _globals['_DIDSERVICE'].methods_by_name['ClearEmbargo']._serialized_options = b'\202\323\344\223\002,**/v1/dids/{did.scope}/{did.name=**}:embargo'
+  _globals['_DIDSERVICE'].methods_by_name['GetEmbargo']._loaded_options = None
+  _globals['_DIDSERVICE'].methods_by_name['GetEmbargo']._serialized_options = b'\202\323\344\223\002,\022*/v1/dids/{did.scope}/{did.name=**}:embargo'
+  _globals['_DIDSERVICE'].methods_by_name['ListHistory']._loaded_options = None
+  _globals['_DIDSERVICE'].methods_by_name['ListHistory']._serialized_options = b'\202\323\344\223\002,\022*/v1/dids/{did.scope}/{did.name=**}:history'
+  _globals['_SCOPE']._serialized_start=153
+  _globals['_SCOPE']._serialized_end=239
+  _globals['_ADDSCOPEREQUEST']._serialized_start=241
+  _globals['_ADDSCOPEREQUEST']._serialized_end=290
+  _globals['_ADDSCOPERESPONSE']._serialized_start=292
+  _globals['_ADDSCOPERESPONSE']._serialized_end=344
+  _globals['_LISTSCOPESREQUEST']._serialized_start=346
+  _globals['_LISTSCOPESREQUEST']._serialized_end=382
+  _globals['_LISTSCOPESRESPONSE']._serialized_start=384
+  _globals['_LISTSCOPESRESPONSE']._serialized_end=439
+  _globals['_ADDDIDSREQUEST']._serialized_start=441
+  _globals['_ADDDIDSREQUEST']._serialized_end=491
+  _globals['_ADDDIDSRESPONSE']._serialized_start=493
+  _globals['_ADDDIDSRESPONSE']._serialized_end=527
+  _globals['_GETDIDREQUEST']._serialized_start=529
+  _globals['_GETDIDREQUEST']._serialized_end=577
+  _globals['_GETDIDRESPONSE']._serialized_start=579
+  _globals['_GETDIDRESPONSE']._serialized_end=625
+  _globals['_ATTACHDIDSREQUEST']._serialized_start=627
+  _globals['_ATTACHDIDSREQUEST']._serialized_end=691
+  _globals['_ATTACHDIDSRESPONSE']._serialized_start=693
+  _globals['_ATTACHDIDSRESPONSE']._serialized_end=731
+  _globals['_DETACHDIDSREQUEST']._serialized_start=733
+  _globals['_DETACHDIDSREQUEST']._serialized_end=797
+  _globals['_DETACHDIDSRESPONSE']._serialized_start=799
+  _globals['_DETACHDIDSRESPONSE']._serialized_end=837
+  _globals['_LISTCONTENTREQUEST']._serialized_start=839
+  _globals['_LISTCONTENTREQUEST']._serialized_end=892
+  _globals['_LISTCONTENTRESPONSE']._serialized_start=894
+  _globals['_LISTCONTENTRESPONSE']._serialized_end=946
+  _globals['_SETDIDSTATUSREQUEST']._serialized_start=948
+  _globals['_SETDIDSTATUSREQUEST']._serialized_end=1016
+  _globals['_SETDIDSTATUSRESPONSE']._serialized_start=1018
+  _globals['_SETDIDSTATUSRESPONSE']._serialized_end=1070
+  _globals['_DELETEDIDSREQUEST']._serialized_start=1072
+  _globals['_DELETEDIDSREQUEST']._serialized_end=1125
+  _globals['_DELETEDIDSRESPONSE']._serialized_start=1127
+  _globals['_DELETEDIDSRESPONSE']._serialized_end=1164
+  _globals['_EMBARGO']._serialized_start=1167
+  _globals['_EMBARGO']._serialized_end=1353
+  _globals['_SETEMBARGOREQUEST']._serialized_start=1355
+  _globals['_SETEMBARGOREQUEST']._serialized_end=1469
+  _globals['_SETEMBARGORESPONSE']._serialized_start=1471
+  _globals['_SETEMBARGORESPONSE']._serialized_end=1529
+  _globals['_CLEAREMBARGOREQUEST']._serialized_start=1531
+  _globals['_CLEAREMBARGOREQUEST']._serialized_end=1585
+  _globals['_CLEAREMBARGORESPONSE']._serialized_start=1587
+  _globals['_CLEAREMBARGORESPONSE']._serialized_end=1626
+  _globals['_GETEMBARGOREQUEST']._serialized_start=1628
+  _globals['_GETEMBARGOREQUEST']._serialized_end=1680
+  _globals['_GETEMBARGORESPONSE']._serialized_start=1682
+  _globals['_GETEMBARGORESPONSE']._serialized_end=1740
+  _globals['_LISTHISTORYREQUEST']._serialized_start=1742
+  _globals['_LISTHISTORYREQUEST']._serialized_end=1851
+  _globals['_HISTORYEVENT']._serialized_start=1854
+  _globals['_HISTORYEVENT']._serialized_end=2095
+  _globals['_LISTHISTORYRESPONSE']._serialized_start=2097
+  _globals['_LISTHISTORYRESPONSE']._serialized_end=2160
+  _globals['_DIDSERVICE']._serialized_start=2163
+  _globals['_DIDSERVICE']._serialized_end=3688
 # @@protoc_insertion_point(module_scope)

@@ -25,9 +25,10 @@ _sym_db = _symbol_database.Default()
 from didmeta.v1 import did_pb2 as didmeta_dot_v1_dot_did__pb2
 from didmeta.v1 import filter_pb2 as didmeta_dot_v1_dot_filter__pb2
 from didmeta.v1 import value_pb2 as didmeta_dot_v1_dot_value__pb2
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!didmeta/v1/metadata_service.proto\x12\ndidmeta.v1\x1a\x14\x64idmeta/v1/did.proto\x1a\x17\x64idmeta/v1/filter.proto\x1a\x16\x64idmeta/v1/value.proto\"\xcc\x01\n\x12SetMetadataRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\x12>\n\x08metadata\x18\x02 \x03(\x0b\x32,.didmeta.v1.SetMetadataRequest.MetadataEntry\x12\x11\n\trecursive\x18\x03 \x01(\x08\x1a\x42\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.didmeta.v1.Value:\x02\x38\x01\"\x15\n\x13SetMetadataResponse\"S\n\x16SetMetadataBulkRequest\x12&\n\x05items\x18\x01 \x03(\x0b\x32\x17.didmeta.v1.DidMetadata\x12\x11\n\trecursive\x18\x02 \x01(\x08\"*\n\x17SetMetadataBulkResponse\x12\x0f\n\x07updated\x18\x01 \x01(\x03\"\x8b\x01\n\x0fLoadDidsRequest\x12 \n\x04\x64ids\x18\x01 \x03(\x0b\x32\x12.didmeta.v1.NewDid\x12)\n\x08metadata\x18\x02 \x03(\x0b\x32\x17.didmeta.v1.DidMetadata\x12+\n\x0b\x61ttachments\x18\x03 \x03(\x0b\x32\x16.didmeta.v1.Attachment\"V\n\x10LoadDidsResponse\x12\x0e\n\x06\x63hunks\x18\x01 \x01(\x03\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x03\x12\x0f\n\x07updated\x18\x03 \x01(\x03\x12\x10\n\x08\x61ttached\x18\x04 \x01(\x03\"E\n\x12GetMetadataRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\x12\x0e\n\x06plugin\x18\x02 \x01(\t\"\x9a\x01\n\x13GetMetadataResponse\x12?\n\x08metadata\x18\x01 \x03(\x0b\x32-.didmeta.v1.GetMetadataResponse.MetadataEntry\x1a\x42\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.didmeta.v1.Value:\x02\x38\x01\"[\n\x16GetMetadataBulkRequest\x12 \n\x04\x64ids\x18\x01 \x03(\x0b\x32\x12.didmeta.v1.DidKey\x12\x0e\n\x06plugin\x18\x02 \x01(\t\x12\x0f\n\x07inherit\x18\x03 \x01(\x08\"h\n\x17GetMetadataBulkResponse\x12(\n\x07results\x18\x01 \x03(\x0b\x32\x17.didmeta.v1.DidMetadata\x12#\n\x07missing\x18\x02 \x03(\x0b\x32\x12.didmeta.v1.DidKey\"F\n\x15\x44\x65leteMetadataRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\x12\x0c\n\x04keys\x18\x02 \x03(\t\"\x18\n\x16\x44\x65leteMetadataResponse\"\x9b\x02\n\x0fListDidsRequest\x12\r\n\x05scope\x18\x01 \x01(\t\x12\"\n\x06\x66ilter\x18\x02 \x01(\x0b\x32\x12.didmeta.v1.Filter\x12)\n\x04type\x18\x03 \x01(\x0e\x32\x1b.didmeta.v1.DidTypeSelector\x12\x0c\n\x04long\x18\x04 \x01(\x08\x12\x11\n\trecursive\x18\x05 \x01(\x08\x12\r\n\x05limit\x18\x06 \x01(\x03\x12\x13\n\x0bignore_case\x18\x07 \x01(\x08\x12\x12\n\npage_token\x18\x08 \x01(\t\x12\x15\n\rmetadata_keys\x18\t \x03(\t\x12\x12\n\nbatch_size\x18\n \x01(\x05\x12&\n\x06\x66ormat\x18\x0b \x01(\x0e\x32\x16.didmeta.v1.ListFormat\"\xab\x01\n\x08\x44idBatch\x12\x0e\n\x06scopes\x18\x01 \x03(\t\x12\r\n\x05names\x18\x02 \x03(\t\x12\"\n\x05types\x18\x03 \x03(\x0e\x32\x13.didmeta.v1.DidType\x12\r\n\x05\x62ytes\x18\x04 \x03(\x03\x12\x0f\n\x07lengths\x18\x05 \x03(\x03\x12)\n\x08metadata\x18\x06 \x03(\x0b\x32\x17.didmeta.v1.MetadataMap\x12\x11\n\tarrow_ipc\x18\x07 \x01(\x0c\"\x84\x01\n\x0bMetadataMap\x12\x33\n\x06values\x18\x01 \x03(\x0b\x32#.didmeta.v1.MetadataMap.ValuesEntry\x1a@\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.didmeta.v1.Value:\x02\x38\x01\"P\n\x10ListDidsResponse\x12#\n\x05\x62\x61tch\x18\x01 \x01(\x0b\x32\x14.didmeta.v1.DidBatch\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x98\x01\n\x10\x43ountDidsRequest\x12\r\n\x05scope\x18\x01 \x01(\t\x12\"\n\x06\x66ilter\x18\x02 \x01(\x0b\x32\x12.didmeta.v1.Filter\x12)\n\x04type\x18\x03 \x01(\x0e\x32\x1b.didmeta.v1.DidTypeSelector\x12\x11\n\trecursive\x18\x04 \x01(\x08\x12\x13\n\x0bignore_case\x18\x05 \x01(\x08\"\"\n\x11\x43ountDidsResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x03\"\x14\n\x12ListPluginsRequest\"w\n\nPluginInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05order\x18\x02 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08\x66\x65\x61tures\x18\x04 \x03(\t\x12\x0f\n\x07healthy\x18\x05 \x01(\x08\x12\x14\n\x0cmanaged_keys\x18\x06 \x03(\t\">\n\x13ListPluginsResponse\x12\'\n\x07plugins\x18\x01 \x03(\x0b\x32\x16.didmeta.v1.PluginInfo*V\n\nListFormat\x12\x1b\n\x17LIST_FORMAT_UNSPECIFIED\x10\x00\x12\x14\n\x10LIST_FORMAT_DIDS\x10\x01\x12\x15\n\x11LIST_FORMAT_ARROW\x10\x02\x32\xf0\x05\n\x0fMetadataService\x12N\n\x0bSetMetadata\x12\x1e.didmeta.v1.SetMetadataRequest\x1a\x1f.didmeta.v1.SetMetadataResponse\x12Z\n\x0fSetMetadataBulk\x12\".didmeta.v1.SetMetadataBulkRequest\x1a#.didmeta.v1.SetMetadataBulkResponse\x12G\n\x08LoadDids\x12\x1b.didmeta.v1.LoadDidsRequest\x1a\x1c.didmeta.v1.LoadDidsResponse(\x01\x12N\n\x0bGetMetadata\x12\x1e.didmeta.v1.GetMetadataRequest\x1a\x1f.didmeta.v1.GetMetadataResponse\x12\\\n\x0fGetMetadataBulk\x12\".didmeta.v1.GetMetadataBulkRequest\x1a#.didmeta.v1.GetMetadataBulkResponse0\x01\x12W\n\x0e\x44\x65leteMetadata\x12!.didmeta.v1.DeleteMetadataRequest\x1a\".didmeta.v1.DeleteMetadataResponse\x12G\n\x08ListDids\x12\x1b.didmeta.v1.ListDidsRequest\x1a\x1c.didmeta.v1.ListDidsResponse0\x01\x12H\n\tCountDids\x12\x1c.didmeta.v1.CountDidsRequest\x1a\x1d.didmeta.v1.CountDidsResponse\x12N\n\x0bListPlugins\x12\x1e.didmeta.v1.ListPluginsRequest\x1a\x1f.didmeta.v1.ListPluginsResponseBJ\n\x0eorg.didmeta.v1P\x01Z6github.com/didmeta/didmeta/gen/go/didmeta/v1;didmetav1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!didmeta/v1/metadata_service.proto\x12\ndidmeta.v1\x1a\x14\x64idmeta/v1/did.proto\x1a\x17\x64idmeta/v1/filter.proto\x1a\x16\x64idmeta/v1/value.proto\x1a\x1cgoogle/api/annotations.proto\"\xcc\x01\n\x12SetMetadataRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\x12>\n\x08metadata\x18\x02 \x03(\x0b\x32,.didmeta.v1.SetMetadataRequest.MetadataEntry\x12\x11\n\trecursive\x18\x03 \x01(\x08\x1a\x42\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.didmeta.v1.Value:\x02\x38\x01\"\x15\n\x13SetMetadataResponse\"S\n\x16SetMetadataBulkRequest\x12&\n\x05items\x18\x01 \x03(\x0b\x32\x17.didmeta.v1.DidMetadata\x12\x11\n\trecursive\x18\x02 \x01(\x08\"*\n\x17SetMetadataBulkResponse\x12\x0f\n\x07updated\x18\x01 \x01(\x03\"\x8b\x01\n\x0fLoadDidsRequest\x12 \n\x04\x64ids\x18\x01 \x03(\x0b\x32\x12.didmeta.v1.NewDid\x12)\n\x08metadata\x18\x02 \x03(\x0b\x32\x17.didmeta.v1.DidMetadata\x12+\n\x0b\x61ttachments\x18\x03 \x03(\x0b\x32\x16.didmeta.v1.Attachment\"V\n\x10LoadDidsResponse\x12\x0e\n\x06\x63hunks\x18\x01 \x01(\x03\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x03\x12\x0f\n\x07updated\x18\x03 \x01(\x03\x12\x10\n\x08\x61ttached\x18\x04 \x01(\x03\"E\n\x12GetMetadataRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\x12\x0e\n\x06plugin\x18\x02 \x01(\t\"\x9a\x01\n\x13GetMetadataResponse\x12?\n\x08metadata\x18\x01 \x03(\x0b\x32-.didmeta.v1.GetMetadataResponse.MetadataEntry\x1a\x42\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.didmeta.v1.Value:\x02\x38\x01\"[\n\x16GetMetadataBulkRequest\x12 \n\x04\x64ids\x18\x01 \x03(\x0b\x32\x12.didmeta.v1.DidKey\x12\x0e\n\x06plugin\x18\x02 \x01(\t\x12\x0f\n\x07inherit\x18\x03 \x01(\x08\"h\n\x17GetMetadataBulkResponse\x12(\n\x07results\x18\x01 \x03(\x0b\x32\x17.didmeta.v1.DidMetadata\x12#\n\x07missing\x18\x02 \x03(\x0b\x32\x12.didmeta.v1.DidKey\"F\n\x15\x44\x65leteMetadataRequest\x12\x1f\n\x03\x64id\x18\x01 \x01(\x0b\x32\x12.didmeta.v1.DidKey\x12\x0c\n\x04keys\x18\x02 \x03(\t\"\x18\n\x16\x44\x65leteMetadataResponse\"\x9b\x02\n\x0fListDidsRequest\x12\r\n\x05scope\x18\x01 \x01(\t\x12\"\n\x06\x66ilter\x18\x02 \x01(\x0b\x32\x12.didmeta.v1.Filter\x12)\n\x04type\x18\x03 \x01(\x0e\x32\x1b.didmeta.v1.DidTypeSelector\x12\x0c\n\x04long\x18\x04 \x01(\x08\x12\x11\n\trecursive\x18\x05 \x01(\x08\x12\r\n\x05limit\x18\x06 \x01(\x03\x12\x13\n\x0bignore_case\x18\x07 \x01(\x08\x12\x12\n\npage_token\x18\x08 \x01(\t\x12\x15\n\rmetadata_keys\x18\t \x03(\t\x12\x12\n\nbatch_size\x18\n \x01(\x05\x12&\n\x06\x66ormat\x18\x0b \x01(\x0e\x32\x16.didmeta.v1.ListFormat\"\xab\x01\n\x08\x44idBatch\x12\x0e\n\x06scopes\x18\x01 \x03(\t\x12\r\n\x05names\x18\x02 \x03(\t\x12\"\n\x05types\x18\x03 \x03(\x0e\x32\x13.didmeta.v1.DidType\x12\r\n\x05\x62ytes\x18\x04 \x03(\x03\x12\x0f\n\x07lengths\x18\x05 \x03(\x03\x12)\n\x08metadata\x18\x06 \x03(\x0b\x32\x17.didmeta.v1.MetadataMap\x12\x11\n\tarrow_ipc\x18\x07 \x01(\x0c\"\x84\x01\n\x0bMetadataMap\x12\x33\n\x06values\x18\x01 \x03(\x0b\x32#.didmeta.v1.MetadataMap.ValuesEntry\x1a@\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12 \n\x05value\x18\x02 \x01(\x0b\x32\x11.didmeta.v1.Value:\x02\x38\x01\"P\n\x10ListDidsResponse\x12#\n\x05\x62\x61tch\x18\x01 \x01(\x0b\x32\x14.didmeta.v1.DidBatch\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x98\x01\n\x10\x43ountDidsRequest\x12\r\n\x05scope\x18\x01 \x01(\t\x12\"\n\x06\x66ilter\x18\x02 \x01(\x0b\x32\x12.didmeta.v1.Filter\x12)\n\x04type\x18\x03 \x01(\x0e\x32\x1b.didmeta.v1.DidTypeSelector\x12\x11\n\trecursive\x18\x04 \x01(\x08\x12\x13\n\x0bignore_case\x18\x05 \x01(\x08\"\"\n\x11\x43ountDidsResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x03\"\x14\n\x12ListPluginsRequest\"w\n\nPluginInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05order\x18\x02 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08\x66\x65\x61tures\x18\x04 \x03(\t\x12\x0f\n\x07healthy\x18\x05 \x01(\x08\x12\x14\n\x0cmanaged_keys\x18\x06 \x03(\t\">\n\x13ListPluginsResponse\x12\'\n\x07plugins\x18\x01 \x03(\x0b\x32\x16.didmeta.v1.PluginInfo*V\n\nListFormat\x12\x1b\n\x17LIST_FORMAT_UNSPECIFIED\x10\x00\x12\x14\n\x10LIST_FORMAT_DIDS\x10\x01\x12\x15\n\x11LIST_FORMAT_ARROW\x10\x02\x32\xd3\x08\n\x0fMetadataService\x12\x86\x01\n\x0bSetMetadata\x12\x1e.didmeta.v1.SetMetadataRequest\x1a\x1f.didmeta.v1.SetMetadataResponse\"6\x82\xd3\xe4\x93\x02\x30\"+/v1/dids/{did.scope}/{did.name=**}:metadata:\x01*\x12w\n\x0fSetMetadataBulk\x12\".didmeta.v1.SetMetadataBulkRequest\x1a#.didmeta.v1.SetMetadataBulkResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/metadata:set:\x01*\x12\x61\n\x08LoadDids\x12\x1b.didmeta.v1.LoadDidsRequest\x1a\x1c.didmeta.v1.LoadDidsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\"\r/v1/dids:load:\x01*(\x01\x12\x83\x01\n\x0bGetMetadata\x12\x1e.didmeta.v1.GetMetadataRequest\x1a\x1f.didmeta.v1.GetMetadataResponse\"3\x82\xd3\xe4\x93\x02-\x12+/v1/dids/{did.scope}/{did.name=**}:metadata\x12y\n\x0fGetMetadataBulk\x12\".didmeta.v1.GetMetadataBulkRequest\x1a#.didmeta.v1.GetMetadataBulkResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/metadata:get:\x01*0\x01\x12\x8c\x01\n\x0e\x44\x65leteMetadata\x12!.didmeta.v1.DeleteMetadataRequest\x1a\".didmeta.v1.DeleteMetadataResponse\"3\x82\xd3\xe4\x93\x02-*+/v1/dids/{did.scope}/{did.name=**}:metadata\x12o\n\x08ListDids\x12\x1b.didmeta.v1.ListDidsRequest\x1a\x1c.didmeta.v1.ListDidsResponse\"&\x82\xd3\xe4\x93\x02 \x12\x08/v1/didsZ\x14\"\x0f/v1/dids:search:\x01*0\x01\x12u\n\tCountDids\x12\x1c.didmeta.v1.CountDidsRequest\x1a\x1d.didmeta.v1.CountDidsResponse\"+\x82\xd3\xe4\x93\x02%\x12\x0e/v1/dids:countZ\x13\"\x0e/v1/dids:count:\x01*\x12\x63\n\x0bListPlugins\x12\x1e.didmeta.v1.ListPluginsRequest\x1a\x1f.didmeta.v1.ListPluginsResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/pluginsBJ\n\x0eorg.didmeta.v1P\x01Z6github.com/didmeta/didmeta/gen/go/didmeta/v1;didmetav1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,56 +42,74 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETMETADATARESPONSE_METADATAENTRY']._serialized_options = b'8\001'
   _globals['_METADATAMAP_VALUESENTRY']._loaded_options = None
   _globals['_METADATAMAP_VALUESENTRY']._serialized_options = b'8\001'
-  _globals['_LISTFORMAT']._serialized_start=2309
-  _globals['_LISTFORMAT']._serialized_end=2395
-  _globals['_SETMETADATAREQUEST']._serialized_start=121
-  _globals['_SETMETADATAREQUEST']._serialized_end=325
-  _globals['_SETMETADATAREQUEST_METADATAENTRY']._serialized_start=259
-  _globals['_SETMETADATAREQUEST_METADATAENTRY']._serialized_end=325
-  _globals['_SETMETADATARESPONSE']._serialized_start=327
-  _globals['_SETMETADATARESPONSE']._serialized_end=348
-  _globals['_SETMETADATABULKREQUEST']._serialized_start=350
-  _globals['_SETMETADATABULKREQUEST']._serialized_end=433
-  _globals['_SETMETADATABULKRESPONSE']._serialized_start=435
-  _globals['_SETMETADATABULKRESPONSE']._serialized_end=477
-  _globals['_LOADDIDSREQUEST']._serialized_start=480
-  _globals['_LOADDIDSREQUEST']._serialized_end=619
-  _globals['_LOADDIDSRESPONSE']._serialized_start=621
-  _globals['_LOADDIDSRESPONSE']._serialized_end=707
-  _globals['_GETMETADATAREQUEST']._serialized_start=709
-  _globals['_GETMETADATAREQUEST']._serialized_end=778
-  _globals['_GETMETADATARESPONSE']._serialized_start=781
-  _globals['_GETMETADATARESPONSE']._serialized_end=935
-  _globals['_GETMETADATARESPONSE_METADATAENTRY']._serialized_start=259
-  _globals['_GETMETADATARESPONSE_METADATAENTRY']._serialized_end=325
-  _globals['_GETMETADATABULKREQUEST']._serialized_start=937
-  _globals['_GETMETADATABULKREQUEST']._serialized_end=1028
-  _globals['_GETMETADATABULKRESPONSE']._serialized_start=1030
-  _globals['_GETMETADATABULKRESPONSE']._serialized_end=1134
-  _globals['_DELETEMETADATAREQUEST']._serialized_start=1136
-  _globals['_DELETEMETADATAREQUEST']._serialized_end=1206
-  _globals['_DELETEMETADATARESPONSE']._serialized_start=1208
-  _globals['_DELETEMETADATARESPONSE']._serialized_end=1232
-  _globals['_LISTDIDSREQUEST']._serialized_start=1235
-  _globals['_LISTDIDSREQUEST']._serialized_end=1518
-  _globals['_DIDBATCH']._serialized_start=1521
-  _globals['_DIDBATCH']._serialized_end=1692
-  _globals['_METADATAMAP']._serialized_start=1695
-  _globals['_METADATAMAP']._serialized_end=1827
-  _globals['_METADATAMAP_VALUESENTRY']._serialized_start=1763
-  _globals['_METADATAMAP_VALUESENTRY']._serialized_end=1827
-  _globals['_LISTDIDSRESPONSE']._serialized_start=1829
-  _globals['_LISTDIDSRESPONSE']._serialized_end=1909
-  _globals['_COUNTDIDSREQUEST']._serialized_start=1912
-  _globals['_COUNTDIDSREQUEST']._serialized_end=2064
-  _globals['_COUNTDIDSRESPONSE']._serialized_start=2066
-  _globals['_COUNTDIDSRESPONSE']._serialized_end=2100
-  _globals['_LISTPLUGINSREQUEST']._serialized_start=2102
-  _globals['_LISTPLUGINSREQUEST']._serialized_end=2122
-  _globals['_PLUGININFO']._serialized_start=2124
-  _globals['_PLUGININFO']._serialized_end=2243
-  _globals['_LISTPLUGINSRESPONSE']._serialized_start=2245
-  _globals['_LISTPLUGINSRESPONSE']._serialized_end=2307
-  _globals['_METADATASERVICE']._serialized_start=2398
-  _globals['_METADATASERVICE']._serialized_end=3150
+  _globals['_METADATASERVICE'].methods_by_name['SetMetadata']._loaded_options = None
+  _globals['_METADATASERVICE'].methods_by_name['SetMetadata']._serialized_options = b'\202\323\344\223\0020\"+/v1/dids/{did.scope}/{did.name=**}:metadata:\001*'
+  _globals['_METADATASERVICE'].methods_by_name['SetMetadataBulk']._loaded_options = None
+  _globals['_METADATASERVICE'].methods_by_name['SetMetadataBulk']._serialized_options = b'\202\323\344\223\002\025\"\020/v1/metadata:set:\001*'
+  _globals['_METADATASERVICE'].methods_by_name['LoadDids']._loaded_options = None
+  _globals['_METADATASERVICE'].methods_by_name['LoadDids']._serialized_options = b'\202\323\344\223\002\022\"\r/v1/dids:load:\001*'
+  _globals['_METADATASERVICE'].methods_by_name['GetMetadata']._loaded_options = None
+  _globals['_METADATASERVICE'].methods_by_name['GetMetadata']._serialized_options = b'\202\323\344\223\002-\022+/v1/dids/{did.scope}/{did.name=**}:metadata'
+  _globals['_METADATASERVICE'].methods_by_name['GetMetadataBulk']._loaded_options = None
+  _globals['_METADATASERVICE'].methods_by_name['GetMetadataBulk']._serialized_options = b'\202\323\344\223\002\025\"\020/v1/metadata:get:\001*'
+  _globals['_METADATASERVICE'].methods_by_name['DeleteMetadata']._loaded_options = None
+  _globals['_METADATASERVICE'].methods_by_name['DeleteMetadata']._serialized_options = b'\202\323\344\223\002-*+/v1/dids/{did.scope}/{did.name=**}:metadata'
+  _globals['_METADATASERVICE'].methods_by_name['ListDids']._loaded_options = None
+  _globals['_METADATASERVICE'].methods_by_name['ListDids']._serialized_options = b'\202\323\344\223\002 \022\010/v1/didsZ\024\"\017/v1/dids:search:\001*'
+  _globals['_METADATASERVICE'].methods_by_name['CountDids']._loaded_options = None
+  _globals['_METADATASERVICE'].methods_by_name['CountDids']._serialized_options = b'\202\323\344\223\002%\022\016/v1/dids:countZ\023\"\016/v1/dids:count:\001*'
+  _globals['_METADATASERVICE'].methods_by_name['ListPlugins']._loaded_options = None
+  _globals['_METADATASERVICE'].methods_by_name['ListPlugins']._serialized_options = b'\202\323\344\223\002\r\022\013/v1/plugins'
+  _globals['_LISTFORMAT']._serialized_start=2339
+  _globals['_LISTFORMAT']._serialized_end=2425
+  _globals['_SETMETADATAREQUEST']._serialized_start=151
+  _globals['_SETMETADATAREQUEST']._serialized_end=355
+  _globals['_SETMETADATAREQUEST_METADATAENTRY']._serialized_start=289
+  _globals['_SETMETADATAREQUEST_METADATAENTRY']._serialized_end=355
+  _globals['_SETMETADATARESPONSE']._serialized_start=357
+  _globals['_SETMETADATARESPONSE']._serialized_end=378
+  _globals['_SETMETADATABULKREQUEST']._serialized_start=380
+  _globals['_SETMETADATABULKREQUEST']._serialized_end=463
+  _globals['_SETMETADATABULKRESPONSE']._serialized_start=465
+  _globals['_SETMETADATABULKRESPONSE']._serialized_end=507
+  _globals['_LOADDIDSREQUEST']._serialized_start=510
+  _globals['_LOADDIDSREQUEST']._serialized_end=649
+  _globals['_LOADDIDSRESPONSE']._serialized_start=651
+  _globals['_LOADDIDSRESPONSE']._serialized_end=737
+  _globals['_GETMETADATAREQUEST']._serialized_start=739
+  _globals['_GETMETADATAREQUEST']._serialized_end=808
+  _globals['_GETMETADATARESPONSE']._serialized_start=811
+  _globals['_GETMETADATARESPONSE']._serialized_end=965
+  _globals['_GETMETADATARESPONSE_METADATAENTRY']._serialized_start=289
+  _globals['_GETMETADATARESPONSE_METADATAENTRY']._serialized_end=355
+  _globals['_GETMETADATABULKREQUEST']._serialized_start=967
+  _globals['_GETMETADATABULKREQUEST']._serialized_end=1058
+  _globals['_GETMETADATABULKRESPONSE']._serialized_start=1060
+  _globals['_GETMETADATABULKRESPONSE']._serialized_end=1164
+  _globals['_DELETEMETADATAREQUEST']._serialized_start=1166
+  _globals['_DELETEMETADATAREQUEST']._serialized_end=1236
+  _globals['_DELETEMETADATARESPONSE']._serialized_start=1238
+  _globals['_DELETEMETADATARESPONSE']._serialized_end=1262
+  _globals['_LISTDIDSREQUEST']._serialized_start=1265
+  _globals['_LISTDIDSREQUEST']._serialized_end=1548
+  _globals['_DIDBATCH']._serialized_start=1551
+  _globals['_DIDBATCH']._serialized_end=1722
+  _globals['_METADATAMAP']._serialized_start=1725
+  _globals['_METADATAMAP']._serialized_end=1857
+  _globals['_METADATAMAP_VALUESENTRY']._serialized_start=1793
+  _globals['_METADATAMAP_VALUESENTRY']._serialized_end=1857
+  _globals['_LISTDIDSRESPONSE']._serialized_start=1859
+  _globals['_LISTDIDSRESPONSE']._serialized_end=1939
+  _globals['_COUNTDIDSREQUEST']._serialized_start=1942
+  _globals['_COUNTDIDSREQUEST']._serialized_end=2094
+  _globals['_COUNTDIDSRESPONSE']._serialized_start=2096
+  _globals['_COUNTDIDSRESPONSE']._serialized_end=2130
+  _globals['_LISTPLUGINSREQUEST']._serialized_start=2132
+  _globals['_LISTPLUGINSREQUEST']._serialized_end=2152
+  _globals['_PLUGININFO']._serialized_start=2154
+  _globals['_PLUGININFO']._serialized_end=2273
+  _globals['_LISTPLUGINSRESPONSE']._serialized_start=2275
+  _globals['_LISTPLUGINSRESPONSE']._serialized_end=2337
+  _globals['_METADATASERVICE']._serialized_start=2428
+  _globals['_METADATASERVICE']._serialized_end=3535
 # @@protoc_insertion_point(module_scope)

@@ -182,101 +182,115 @@ public final class DidServiceOuterClass extends com.google.protobuf.GeneratedFil
     java.lang.String[] descriptorData = {
       "\n\034didmeta/v1/did_service.proto\022\ndidmeta." +
       "v1\032\024didmeta/v1/did.proto\032\026didmeta/v1/val" +
-      "ue.proto\032\037google/protobuf/timestamp.prot" +
-      "o\"p\n\005Scope\022\022\n\004name\030\001 \001(\tR\004name\022\030\n\007accoun" +
-      "t\030\002 \001(\tR\007account\0229\n\ncreated_at\030\003 \001(\0132\032.g" +
-      "oogle.protobuf.TimestampR\tcreatedAt\"A\n\017A" +
-      "ddScopeRequest\022\024\n\005scope\030\001 \001(\tR\005scope\022\030\n\007" +
-      "account\030\002 \001(\tR\007account\";\n\020AddScopeRespon" +
-      "se\022\'\n\005scope\030\001 \001(\0132\021.didmeta.v1.ScopeR\005sc" +
-      "ope\"-\n\021ListScopesRequest\022\030\n\007pattern\030\001 \001(" +
-      "\tR\007pattern\"?\n\022ListScopesResponse\022)\n\006scop" +
-      "es\030\001 \003(\0132\021.didmeta.v1.ScopeR\006scopes\"8\n\016A" +
-      "ddDidsRequest\022&\n\004dids\030\001 \003(\0132\022.didmeta.v1" +
-      ".NewDidR\004dids\"+\n\017AddDidsResponse\022\030\n\007crea" +
-      "ted\030\001 \001(\003R\007created\"5\n\rGetDidRequest\022$\n\003d" +
-      "id\030\001 \001(\0132\022.didmeta.v1.DidKeyR\003did\"3\n\016Get" +
-      "DidResponse\022!\n\003did\030\001 \001(\0132\017.didmeta.v1.Di" +
-      "dR\003did\"M\n\021AttachDidsRequest\0228\n\013attachmen" +
-      "ts\030\001 \003(\0132\026.didmeta.v1.AttachmentR\013attach" +
-      "ments\"0\n\022AttachDidsResponse\022\032\n\010attached\030" +
-      "\001 \001(\003R\010attached\"M\n\021DetachDidsRequest\0228\n\013" +
-      "attachments\030\001 \003(\0132\026.didmeta.v1.Attachmen" +
-      "tR\013attachments\"0\n\022DetachDidsResponse\022\032\n\010" +
-      "detached\030\001 \001(\003R\010detached\":\n\022ListContentR" +
+      "ue.proto\032\034google/api/annotations.proto\032\037" +
+      "google/protobuf/timestamp.proto\"p\n\005Scope" +
+      "\022\022\n\004name\030\001 \001(\tR\004name\022\030\n\007account\030\002 \001(\tR\007a" +
+      "ccount\0229\n\ncreated_at\030\003 \001(\0132\032.google.prot" +
+      "obuf.TimestampR\tcreatedAt\"A\n\017AddScopeReq" +
+      "uest\022\024\n\005scope\030\001 \001(\tR\005scope\022\030\n\007account\030\002 " +
+      "\001(\tR\007account\";\n\020AddScopeResponse\022\'\n\005scop" +
+      "e\030\001 \001(\0132\021.didmeta.v1.ScopeR\005scope\"-\n\021Lis" +
+      "tScopesRequest\022\030\n\007pattern\030\001 \001(\tR\007pattern" +
+      "\"?\n\022ListScopesResponse\022)\n\006scopes\030\001 \003(\0132\021" +
+      ".didmeta.v1.ScopeR\006scopes\"8\n\016AddDidsRequ" +
+      "est\022&\n\004dids\030\001 \003(\0132\022.didmeta.v1.NewDidR\004d" +
+      "ids\"+\n\017AddDidsResponse\022\030\n\007created\030\001 \001(\003R" +
+      "\007created\"5\n\rGetDidRequest\022$\n\003did\030\001 \001(\0132\022" +
+      ".didmeta.v1.DidKeyR\003did\"3\n\016GetDidRespons" +
+      "e\022!\n\003did\030\001 \001(\0132\017.didmeta.v1.DidR\003did\"M\n\021" +
+      "AttachDidsRequest\0228\n\013attachments\030\001 \003(\0132\026" +
+      ".didmeta.v1.AttachmentR\013attachments\"0\n\022A" +
+      "ttachDidsResponse\022\032\n\010attached\030\001 \001(\003R\010att" +
+      "ached\"M\n\021DetachDidsRequest\0228\n\013attachment" +
+      "s\030\001 \003(\0132\026.didmeta.v1.AttachmentR\013attachm" +
+      "ents\"0\n\022DetachDidsResponse\022\032\n\010detached\030\001" +
+      " \001(\003R\010detached\":\n\022ListContentRequest\022$\n\003" +
+      "did\030\001 \001(\0132\022.didmeta.v1.DidKeyR\003did\":\n\023Li" +
+      "stContentResponse\022#\n\004dids\030\001 \003(\0132\017.didmet" +
+      "a.v1.DidR\004dids\"O\n\023SetDidStatusRequest\022$\n" +
+      "\003did\030\001 \001(\0132\022.didmeta.v1.DidKeyR\003did\022\022\n\004o" +
+      "pen\030\002 \001(\010R\004open\"9\n\024SetDidStatusResponse\022" +
+      "!\n\003did\030\001 \001(\0132\017.didmeta.v1.DidR\003did\";\n\021De" +
+      "leteDidsRequest\022&\n\004dids\030\001 \003(\0132\022.didmeta." +
+      "v1.DidKeyR\004dids\".\n\022DeleteDidsResponse\022\030\n" +
+      "\007deleted\030\001 \001(\003R\007deleted\"\356\001\n\007Embargo\022$\n\003d" +
+      "id\030\001 \001(\0132\022.didmeta.v1.DidKeyR\003did\0220\n\005unt" +
+      "il\030\002 \001(\0132\032.google.protobuf.TimestampR\005un" +
+      "til\022\034\n\trecursive\030\003 \001(\010R\trecursive\022\030\n\007acc" +
+      "ount\030\004 \001(\tR\007account\0229\n\ncreated_at\030\005 \001(\0132" +
+      "\032.google.protobuf.TimestampR\tcreatedAt\022\030" +
+      "\n\007expired\030\006 \001(\010R\007expired\"\211\001\n\021SetEmbargoR" +
       "equest\022$\n\003did\030\001 \001(\0132\022.didmeta.v1.DidKeyR" +
-      "\003did\":\n\023ListContentResponse\022#\n\004dids\030\001 \003(" +
-      "\0132\017.didmeta.v1.DidR\004dids\"O\n\023SetDidStatus" +
-      "Request\022$\n\003did\030\001 \001(\0132\022.didmeta.v1.DidKey" +
-      "R\003did\022\022\n\004open\030\002 \001(\010R\004open\"9\n\024SetDidStatu" +
-      "sResponse\022!\n\003did\030\001 \001(\0132\017.didmeta.v1.DidR" +
-      "\003did\";\n\021DeleteDidsRequest\022&\n\004dids\030\001 \003(\0132" +
-      "\022.didmeta.v1.DidKeyR\004dids\".\n\022DeleteDidsR" +
-      "esponse\022\030\n\007deleted\030\001 \001(\003R\007deleted\"\356\001\n\007Em" +
-      "bargo\022$\n\003did\030\001 \001(\0132\022.didmeta.v1.DidKeyR\003" +
-      "did\0220\n\005until\030\002 \001(\0132\032.google.protobuf.Tim" +
-      "estampR\005until\022\034\n\trecursive\030\003 \001(\010R\trecurs" +
-      "ive\022\030\n\007account\030\004 \001(\tR\007account\0229\n\ncreated" +
-      "_at\030\005 \001(\0132\032.google.protobuf.TimestampR\tc" +
-      "reatedAt\022\030\n\007expired\030\006 \001(\010R\007expired\"\211\001\n\021S" +
-      "etEmbargoRequest\022$\n\003did\030\001 \001(\0132\022.didmeta." +
-      "v1.DidKeyR\003did\0220\n\005until\030\002 \001(\0132\032.google.p" +
-      "rotobuf.TimestampR\005until\022\034\n\trecursive\030\003 " +
-      "\001(\010R\trecursive\"C\n\022SetEmbargoResponse\022-\n\007" +
-      "embargo\030\001 \001(\0132\023.didmeta.v1.EmbargoR\007emba" +
-      "rgo\";\n\023ClearEmbargoRequest\022$\n\003did\030\001 \001(\0132" +
-      "\022.didmeta.v1.DidKeyR\003did\"0\n\024ClearEmbargo" +
-      "Response\022\030\n\007cleared\030\001 \001(\010R\007cleared\"9\n\021Ge" +
-      "tEmbargoRequest\022$\n\003did\030\001 \001(\0132\022.didmeta.v" +
-      "1.DidKeyR\003did\"C\n\022GetEmbargoResponse\022-\n\007e" +
-      "mbargo\030\001 \001(\0132\023.didmeta.v1.EmbargoR\007embar" +
-      "go\"~\n\022ListHistoryRequest\022$\n\003did\030\001 \001(\0132\022." +
-      "didmeta.v1.DidKeyR\003did\022\020\n\003key\030\002 \001(\tR\003key" +
-      "\0220\n\005since\030\003 \001(\0132\032.google.protobuf.Timest" +
-      "ampR\005since\"\263\002\n\014HistoryEvent\022\016\n\002id\030\001 \001(\003R" +
-      "\002id\022*\n\002at\030\002 \001(\0132\032.google.protobuf.Timest" +
-      "ampR\002at\022\030\n\007account\030\003 \001(\tR\007account\022\035\n\nreq" +
-      "uest_id\030\004 \001(\tR\trequestId\022$\n\003did\030\005 \001(\0132\022." +
-      "didmeta.v1.DidKeyR\003did\022\026\n\006action\030\006 \001(\tR\006" +
-      "action\022\020\n\003key\030\007 \001(\tR\003key\022.\n\told_value\030\010 " +
-      "\001(\0132\021.didmeta.v1.ValueR\010oldValue\022.\n\tnew_" +
-      "value\030\t \001(\0132\021.didmeta.v1.ValueR\010newValue" +
-      "\"G\n\023ListHistoryResponse\0220\n\006events\030\001 \003(\0132" +
-      "\030.didmeta.v1.HistoryEventR\006events2\360\007\n\nDi" +
-      "dService\022E\n\010AddScope\022\033.didmeta.v1.AddSco" +
-      "peRequest\032\034.didmeta.v1.AddScopeResponse\022" +
-      "K\n\nListScopes\022\035.didmeta.v1.ListScopesReq" +
-      "uest\032\036.didmeta.v1.ListScopesResponse\022B\n\007" +
-      "AddDids\022\032.didmeta.v1.AddDidsRequest\032\033.di" +
-      "dmeta.v1.AddDidsResponse\022?\n\006GetDid\022\031.did" +
-      "meta.v1.GetDidRequest\032\032.didmeta.v1.GetDi" +
-      "dResponse\022K\n\nAttachDids\022\035.didmeta.v1.Att" +
-      "achDidsRequest\032\036.didmeta.v1.AttachDidsRe" +
-      "sponse\022K\n\nDetachDids\022\035.didmeta.v1.Detach" +
-      "DidsRequest\032\036.didmeta.v1.DetachDidsRespo" +
-      "nse\022P\n\013ListContent\022\036.didmeta.v1.ListCont" +
-      "entRequest\032\037.didmeta.v1.ListContentRespo" +
-      "nse0\001\022Q\n\014SetDidStatus\022\037.didmeta.v1.SetDi" +
-      "dStatusRequest\032 .didmeta.v1.SetDidStatus" +
-      "Response\022K\n\nDeleteDids\022\035.didmeta.v1.Dele" +
-      "teDidsRequest\032\036.didmeta.v1.DeleteDidsRes" +
-      "ponse\022K\n\nSetEmbargo\022\035.didmeta.v1.SetEmba" +
-      "rgoRequest\032\036.didmeta.v1.SetEmbargoRespon" +
-      "se\022Q\n\014ClearEmbargo\022\037.didmeta.v1.ClearEmb" +
-      "argoRequest\032 .didmeta.v1.ClearEmbargoRes" +
-      "ponse\022K\n\nGetEmbargo\022\035.didmeta.v1.GetEmba" +
-      "rgoRequest\032\036.didmeta.v1.GetEmbargoRespon" +
-      "se\022P\n\013ListHistory\022\036.didmeta.v1.ListHisto" +
-      "ryRequest\032\037.didmeta.v1.ListHistoryRespon" +
-      "se0\001BJ\n\016org.didmeta.v1P\001Z6github.com/did" +
-      "meta/didmeta/gen/go/didmeta/v1;didmetav1" +
-      "b\006proto3"
+      "\003did\0220\n\005until\030\002 \001(\0132\032.google.protobuf.Ti" +
+      "mestampR\005until\022\034\n\trecursive\030\003 \001(\010R\trecur" +
+      "sive\"C\n\022SetEmbargoResponse\022-\n\007embargo\030\001 " +
+      "\001(\0132\023.didmeta.v1.EmbargoR\007embargo\";\n\023Cle" +
+      "arEmbargoRequest\022$\n\003did\030\001 \001(\0132\022.didmeta." +
+      "v1.DidKeyR\003did\"0\n\024ClearEmbargoResponse\022\030" +
+      "\n\007cleared\030\001 \001(\010R\007cleared\"9\n\021GetEmbargoRe" +
+      "quest\022$\n\003did\030\001 \001(\0132\022.didmeta.v1.DidKeyR\003" +
+      "did\"C\n\022GetEmbargoResponse\022-\n\007embargo\030\001 \001" +
+      "(\0132\023.didmeta.v1.EmbargoR\007embargo\"~\n\022List" +
+      "HistoryRequest\022$\n\003did\030\001 \001(\0132\022.didmeta.v1" +
+      ".DidKeyR\003did\022\020\n\003key\030\002 \001(\tR\003key\0220\n\005since\030" +
+      "\003 \001(\0132\032.google.protobuf.TimestampR\005since" +
+      "\"\263\002\n\014HistoryEvent\022\016\n\002id\030\001 \001(\003R\002id\022*\n\002at\030" +
+      "\002 \001(\0132\032.google.protobuf.TimestampR\002at\022\030\n" +
+      "\007account\030\003 \001(\tR\007account\022\035\n\nrequest_id\030\004 " +
+      "\001(\tR\trequestId\022$\n\003did\030\005 \001(\0132\022.didmeta.v1" +
+      ".DidKeyR\003did\022\026\n\006action\030\006 \001(\tR\006action\022\020\n\003" +
+      "key\030\007 \001(\tR\003key\022.\n\told_value\030\010 \001(\0132\021.didm" +
+      "eta.v1.ValueR\010oldValue\022.\n\tnew_value\030\t \001(" +
+      "\0132\021.didmeta.v1.ValueR\010newValue\"G\n\023ListHi" +
+      "storyResponse\0220\n\006events\030\001 \003(\0132\030.didmeta." +
+      "v1.HistoryEventR\006events2\365\013\n\nDidService\022\\" +
+      "\n\010AddScope\022\033.didmeta.v1.AddScopeRequest\032" +
+      "\034.didmeta.v1.AddScopeResponse\"\025\202\323\344\223\002\017\"\n/" +
+      "v1/scopes:\001*\022_\n\nListScopes\022\035.didmeta.v1." +
+      "ListScopesRequest\032\036.didmeta.v1.ListScope" +
+      "sResponse\"\022\202\323\344\223\002\014\022\n/v1/scopes\022W\n\007AddDids" +
+      "\022\032.didmeta.v1.AddDidsRequest\032\033.didmeta.v" +
+      "1.AddDidsResponse\"\023\202\323\344\223\002\r\"\010/v1/dids:\001*\022k" +
+      "\n\006GetDid\022\031.didmeta.v1.GetDidRequest\032\032.di" +
+      "dmeta.v1.GetDidResponse\"*\202\323\344\223\002$\022\"/v1/did" +
+      "s/{did.scope}/{did.name=**}\022g\n\nAttachDid" +
+      "s\022\035.didmeta.v1.AttachDidsRequest\032\036.didme" +
+      "ta.v1.AttachDidsResponse\"\032\202\323\344\223\002\024\"\017/v1/di" +
+      "ds:attach:\001*\022g\n\nDetachDids\022\035.didmeta.v1." +
+      "DetachDidsRequest\032\036.didmeta.v1.DetachDid" +
+      "sResponse\"\032\202\323\344\223\002\024\"\017/v1/dids:detach:\001*\022\204\001" +
+      "\n\013ListContent\022\036.didmeta.v1.ListContentRe" +
+      "quest\032\037.didmeta.v1.ListContentResponse\"2" +
+      "\202\323\344\223\002,\022*/v1/dids/{did.scope}/{did.name=*" +
+      "*}:content0\001\022\212\001\n\014SetDidStatus\022\037.didmeta." +
+      "v1.SetDidStatusRequest\032 .didmeta.v1.SetD" +
+      "idStatusResponse\"7\202\323\344\223\0021\",/v1/dids/{did." +
+      "scope}/{did.name=**}:setStatus:\001*\022g\n\nDel" +
+      "eteDids\022\035.didmeta.v1.DeleteDidsRequest\032\036" +
+      ".didmeta.v1.DeleteDidsResponse\"\032\202\323\344\223\002\024\"\017" +
+      "/v1/dids:delete:\001*\022\202\001\n\nSetEmbargo\022\035.didm" +
+      "eta.v1.SetEmbargoRequest\032\036.didmeta.v1.Se" +
+      "tEmbargoResponse\"5\202\323\344\223\002/\032*/v1/dids/{did." +
+      "scope}/{did.name=**}:embargo:\001*\022\205\001\n\014Clea" +
+      "rEmbargo\022\037.didmeta.v1.ClearEmbargoReques" +
+      "t\032 .didmeta.v1.ClearEmbargoResponse\"2\202\323\344" +
+      "\223\002,**/v1/dids/{did.scope}/{did.name=**}:" +
+      "embargo\022\177\n\nGetEmbargo\022\035.didmeta.v1.GetEm" +
+      "bargoRequest\032\036.didmeta.v1.GetEmbargoResp" +
+      "onse\"2\202\323\344\223\002,\022*/v1/dids/{did.scope}/{did." +
+      "name=**}:embargo\022\204\001\n\013ListHistory\022\036.didme" +
+      "ta.v1.ListHistoryRequest\032\037.didmeta.v1.Li" +
+      "stHistoryResponse\"2\202\323\344\223\002,\022*/v1/dids/{did" +
+      ".scope}/{did.name=**}:history0\001BJ\n\016org.d" +
+      "idmeta.v1P\001Z6github.com/didmeta/didmeta/" +
+      "gen/go/didmeta/v1;didmetav1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
           org.didmeta.v1.DidOuterClass.getDescriptor(),
           org.didmeta.v1.ValueOuterClass.getDescriptor(),
+          com.google.api.AnnotationsProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
         });
     internal_static_didmeta_v1_Scope_descriptor =
@@ -456,7 +470,13 @@ public final class DidServiceOuterClass extends com.google.protobuf.GeneratedFil
     descriptor.resolveAllFeaturesImmutable();
     org.didmeta.v1.DidOuterClass.getDescriptor();
     org.didmeta.v1.ValueOuterClass.getDescriptor();
+    com.google.api.AnnotationsProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.AnnotationsProto.http);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
   }
 
   // @@protoc_insertion_point(outer_class_scope)

@@ -157,99 +157,108 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
     java.lang.String[] descriptorData = {
       "\n!didmeta/v1/metadata_service.proto\022\ndid" +
       "meta.v1\032\024didmeta/v1/did.proto\032\027didmeta/v" +
-      "1/filter.proto\032\026didmeta/v1/value.proto\"\362" +
-      "\001\n\022SetMetadataRequest\022$\n\003did\030\001 \001(\0132\022.did" +
-      "meta.v1.DidKeyR\003did\022H\n\010metadata\030\002 \003(\0132,." +
-      "didmeta.v1.SetMetadataRequest.MetadataEn" +
-      "tryR\010metadata\022\034\n\trecursive\030\003 \001(\010R\trecurs" +
-      "ive\032N\n\rMetadataEntry\022\020\n\003key\030\001 \001(\tR\003key\022\'" +
-      "\n\005value\030\002 \001(\0132\021.didmeta.v1.ValueR\005value:" +
-      "\0028\001\"\025\n\023SetMetadataResponse\"e\n\026SetMetadat" +
-      "aBulkRequest\022-\n\005items\030\001 \003(\0132\027.didmeta.v1" +
-      ".DidMetadataR\005items\022\034\n\trecursive\030\002 \001(\010R\t" +
-      "recursive\"3\n\027SetMetadataBulkResponse\022\030\n\007" +
-      "updated\030\001 \001(\003R\007updated\"\250\001\n\017LoadDidsReque" +
-      "st\022&\n\004dids\030\001 \003(\0132\022.didmeta.v1.NewDidR\004di" +
-      "ds\0223\n\010metadata\030\002 \003(\0132\027.didmeta.v1.DidMet" +
-      "adataR\010metadata\0228\n\013attachments\030\003 \003(\0132\026.d" +
-      "idmeta.v1.AttachmentR\013attachments\"z\n\020Loa" +
-      "dDidsResponse\022\026\n\006chunks\030\001 \001(\003R\006chunks\022\030\n" +
-      "\007created\030\002 \001(\003R\007created\022\030\n\007updated\030\003 \001(\003" +
-      "R\007updated\022\032\n\010attached\030\004 \001(\003R\010attached\"R\n" +
-      "\022GetMetadataRequest\022$\n\003did\030\001 \001(\0132\022.didme" +
-      "ta.v1.DidKeyR\003did\022\026\n\006plugin\030\002 \001(\tR\006plugi" +
-      "n\"\260\001\n\023GetMetadataResponse\022I\n\010metadata\030\001 " +
-      "\003(\0132-.didmeta.v1.GetMetadataResponse.Met" +
-      "adataEntryR\010metadata\032N\n\rMetadataEntry\022\020\n" +
-      "\003key\030\001 \001(\tR\003key\022\'\n\005value\030\002 \001(\0132\021.didmeta" +
-      ".v1.ValueR\005value:\0028\001\"r\n\026GetMetadataBulkR" +
-      "equest\022&\n\004dids\030\001 \003(\0132\022.didmeta.v1.DidKey" +
-      "R\004dids\022\026\n\006plugin\030\002 \001(\tR\006plugin\022\030\n\007inheri" +
-      "t\030\003 \001(\010R\007inherit\"z\n\027GetMetadataBulkRespo" +
-      "nse\0221\n\007results\030\001 \003(\0132\027.didmeta.v1.DidMet" +
-      "adataR\007results\022,\n\007missing\030\002 \003(\0132\022.didmet" +
-      "a.v1.DidKeyR\007missing\"Q\n\025DeleteMetadataRe" +
-      "quest\022$\n\003did\030\001 \001(\0132\022.didmeta.v1.DidKeyR\003" +
-      "did\022\022\n\004keys\030\002 \003(\tR\004keys\"\030\n\026DeleteMetadat" +
-      "aResponse\"\200\003\n\017ListDidsRequest\022\024\n\005scope\030\001" +
-      " \001(\tR\005scope\022*\n\006filter\030\002 \001(\0132\022.didmeta.v1" +
-      ".FilterR\006filter\022/\n\004type\030\003 \001(\0162\033.didmeta." +
-      "v1.DidTypeSelectorR\004type\022\022\n\004long\030\004 \001(\010R\004" +
-      "long\022\034\n\trecursive\030\005 \001(\010R\trecursive\022\024\n\005li" +
-      "mit\030\006 \001(\003R\005limit\022\037\n\013ignore_case\030\007 \001(\010R\ni" +
-      "gnoreCase\022\035\n\npage_token\030\010 \001(\tR\tpageToken" +
-      "\022#\n\rmetadata_keys\030\t \003(\tR\014metadataKeys\022\035\n" +
-      "\nbatch_size\030\n \001(\005R\tbatchSize\022.\n\006format\030\013" +
-      " \001(\0162\026.didmeta.v1.ListFormatR\006format\"\345\001\n" +
-      "\010DidBatch\022\026\n\006scopes\030\001 \003(\tR\006scopes\022\024\n\005nam" +
-      "es\030\002 \003(\tR\005names\022)\n\005types\030\003 \003(\0162\023.didmeta" +
-      ".v1.DidTypeR\005types\022\024\n\005bytes\030\004 \003(\003R\005bytes" +
-      "\022\030\n\007lengths\030\005 \003(\003R\007lengths\0223\n\010metadata\030\006" +
-      " \003(\0132\027.didmeta.v1.MetadataMapR\010metadata\022" +
-      "\033\n\tarrow_ipc\030\007 \001(\014R\010arrowIpc\"\230\001\n\013Metadat" +
-      "aMap\022;\n\006values\030\001 \003(\0132#.didmeta.v1.Metada" +
-      "taMap.ValuesEntryR\006values\032L\n\013ValuesEntry" +
-      "\022\020\n\003key\030\001 \001(\tR\003key\022\'\n\005value\030\002 \001(\0132\021.didm" +
-      "eta.v1.ValueR\005value:\0028\001\"f\n\020ListDidsRespo" +
-      "nse\022*\n\005batch\030\001 \001(\0132\024.didmeta.v1.DidBatch" +
-      "R\005batch\022&\n\017next_page_token\030\002 \001(\tR\rnextPa" +
-      "geToken\"\304\001\n\020CountDidsRequest\022\024\n\005scope\030\001 " +
-      "\001(\tR\005scope\022*\n\006filter\030\002 \001(\0132\022.didmeta.v1." +
-      "FilterR\006filter\022/\n\004type\030\003 \001(\0162\033.didmeta.v" +
-      "1.DidTypeSelectorR\004type\022\034\n\trecursive\030\004 \001" +
-      "(\010R\trecursive\022\037\n\013ignore_case\030\005 \001(\010R\nigno" +
-      "reCase\")\n\021CountDidsResponse\022\024\n\005count\030\001 \001" +
-      "(\003R\005count\"\024\n\022ListPluginsRequest\"\261\001\n\nPlug" +
-      "inInfo\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005order\030\002 \001(" +
-      "\005R\005order\022 \n\013description\030\003 \001(\tR\013descripti" +
-      "on\022\032\n\010features\030\004 \003(\tR\010features\022\030\n\007health" +
-      "y\030\005 \001(\010R\007healthy\022!\n\014managed_keys\030\006 \003(\tR\013" +
-      "managedKeys\"G\n\023ListPluginsResponse\0220\n\007pl" +
-      "ugins\030\001 \003(\0132\026.didmeta.v1.PluginInfoR\007plu" +
-      "gins*V\n\nListFormat\022\033\n\027LIST_FORMAT_UNSPEC" +
-      "IFIED\020\000\022\024\n\020LIST_FORMAT_DIDS\020\001\022\025\n\021LIST_FO" +
-      "RMAT_ARROW\020\0022\360\005\n\017MetadataService\022N\n\013SetM" +
-      "etadata\022\036.didmeta.v1.SetMetadataRequest\032" +
-      "\037.didmeta.v1.SetMetadataResponse\022Z\n\017SetM" +
-      "etadataBulk\022\".didmeta.v1.SetMetadataBulk" +
-      "Request\032#.didmeta.v1.SetMetadataBulkResp" +
-      "onse\022G\n\010LoadDids\022\033.didmeta.v1.LoadDidsRe" +
-      "quest\032\034.didmeta.v1.LoadDidsResponse(\001\022N\n" +
-      "\013GetMetadata\022\036.didmeta.v1.GetMetadataReq" +
-      "uest\032\037.didmeta.v1.GetMetadataResponse\022\\\n" +
-      "\017GetMetadataBulk\022\".didmeta.v1.GetMetadat" +
-      "aBulkRequest\032#.didmeta.v1.GetMetadataBul" +
-      "kResponse0\001\022W\n\016DeleteMetadata\022!.didmeta." +
-      "v1.DeleteMetadataRequest\032\".didmeta.v1.De" +
-      "leteMetadataResponse\022G\n\010ListDids\022\033.didme" +
-      "ta.v1.ListDidsRequest\032\034.didmeta.v1.ListD" +
-      "idsResponse0\001\022H\n\tCountDids\022\034.didmeta.v1." +
-      "CountDidsRequest\032\035.didmeta.v1.CountDidsR" +
-      "esponse\022N\n\013ListPlugins\022\036.didmeta.v1.List" +
-      "PluginsRequest\032\037.didmeta.v1.ListPluginsR" +
-      "esponseBJ\n\016org.didmeta.v1P\001Z6github.com/" +
-      "didmeta/didmeta/gen/go/didmeta/v1;didmet" +
-      "av1b\006proto3"
+      "1/filter.proto\032\026didmeta/v1/value.proto\032\034" +
+      "google/api/annotations.proto\"\362\001\n\022SetMeta" +
+      "dataRequest\022$\n\003did\030\001 \001(\0132\022.didmeta.v1.Di" +
+      "dKeyR\003did\022H\n\010metadata\030\002 \003(\0132,.didmeta.v1" +
+      ".SetMetadataRequest.MetadataEntryR\010metad" +
+      "ata\022\034\n\trecursive\030\003 \001(\010R\trecursive\032N\n\rMet" +
+      "adataEntry\022\020\n\003key\030\001 \001(\tR\003key\022\'\n\005value\030\002 " +
+      "\001(\0132\021.didmeta.v1.ValueR\005value:\0028\001\"\025\n\023Set" +
+      "MetadataResponse\"e\n\026SetMetadataBulkReque" +
+      "st\022-\n\005items\030\001 \003(\0132\027.didmeta.v1.DidMetada" +
+      "taR\005items\022\034\n\trecursive\030\002 \001(\010R\trecursive\"" +
+      "3\n\027SetMetadataBulkResponse\022\030\n\007updated\030\001 " +
+      "\001(\003R\007updated\"\250\001\n\017LoadDidsRequest\022&\n\004dids" +
+      "\030\001 \003(\0132\022.didmeta.v1.NewDidR\004dids\0223\n\010meta" +
+      "data\030\002 \003(\0132\027.didmeta.v1.DidMetadataR\010met" +
+      "adata\0228\n\013attachments\030\003 \003(\0132\026.didmeta.v1." +
+      "AttachmentR\013attachments\"z\n\020LoadDidsRespo" +
+      "nse\022\026\n\006chunks\030\001 \001(\003R\006chunks\022\030\n\007created\030\002" +
+      " \001(\003R\007created\022\030\n\007updated\030\003 \001(\003R\007updated\022" +
+      "\032\n\010attached\030\004 \001(\003R\010attached\"R\n\022GetMetada" +
+      "taRequest\022$\n\003did\030\001 \001(\0132\022.didmeta.v1.DidK" +
+      "eyR\003did\022\026\n\006plugin\030\002 \001(\tR\006plugin\"\260\001\n\023GetM" +
+      "etadataResponse\022I\n\010metadata\030\001 \003(\0132-.didm" +
+      "eta.v1.GetMetadataResponse.MetadataEntry" +
+      "R\010metadata\032N\n\rMetadataEntry\022\020\n\003key\030\001 \001(\t" +
+      "R\003key\022\'\n\005value\030\002 \001(\0132\021.didmeta.v1.ValueR" +
+      "\005value:\0028\001\"r\n\026GetMetadataBulkRequest\022&\n\004" +
+      "dids\030\001 \003(\0132\022.didmeta.v1.DidKeyR\004dids\022\026\n\006" +
+      "plugin\030\002 \001(\tR\006plugin\022\030\n\007inherit\030\003 \001(\010R\007i" +
+      "nherit\"z\n\027GetMetadataBulkResponse\0221\n\007res" +
+      "ults\030\001 \003(\0132\027.didmeta.v1.DidMetadataR\007res" +
+      "ults\022,\n\007missing\030\002 \003(\0132\022.didmeta.v1.DidKe" +
+      "yR\007missing\"Q\n\025DeleteMetadataRequest\022$\n\003d" +
+      "id\030\001 \001(\0132\022.didmeta.v1.DidKeyR\003did\022\022\n\004key" +
+      "s\030\002 \003(\tR\004keys\"\030\n\026DeleteMetadataResponse\"" +
+      "\200\003\n\017ListDidsRequest\022\024\n\005scope\030\001 \001(\tR\005scop" +
+      "e\022*\n\006filter\030\002 \001(\0132\022.didmeta.v1.FilterR\006f" +
+      "ilter\022/\n\004type\030\003 \001(\0162\033.didmeta.v1.DidType" +
+      "SelectorR\004type\022\022\n\004long\030\004 \001(\010R\004long\022\034\n\tre" +
+      "cursive\030\005 \001(\010R\trecursive\022\024\n\005limit\030\006 \001(\003R" +
+      "\005limit\022\037\n\013ignore_case\030\007 \001(\010R\nignoreCase\022" +
+      "\035\n\npage_token\030\010 \001(\tR\tpageToken\022#\n\rmetada" +
+      "ta_keys\030\t \003(\tR\014metadataKeys\022\035\n\nbatch_siz" +
+      "e\030\n \001(\005R\tbatchSize\022.\n\006format\030\013 \001(\0162\026.did" +
+      "meta.v1.ListFormatR\006format\"\345\001\n\010DidBatch\022" +
+      "\026\n\006scopes\030\001 \003(\tR\006scopes\022\024\n\005names\030\002 \003(\tR\005" +
+      "names\022)\n\005types\030\003 \003(\0162\023.didmeta.v1.DidTyp" +
+      "eR\005types\022\024\n\005bytes\030\004 \003(\003R\005bytes\022\030\n\007length" +
+      "s\030\005 \003(\003R\007lengths\0223\n\010metadata\030\006 \003(\0132\027.did" +
+      "meta.v1.MetadataMapR\010metadata\022\033\n\tarrow_i" +
+      "pc\030\007 \001(\014R\010arrowIpc\"\230\001\n\013MetadataMap\022;\n\006va" +
+      "lues\030\001 \003(\0132#.didmeta.v1.MetadataMap.Valu" +
+      "esEntryR\006values\032L\n\013ValuesEntry\022\020\n\003key\030\001 " +
+      "\001(\tR\003key\022\'\n\005value\030\002 \001(\0132\021.didmeta.v1.Val" +
+      "ueR\005value:\0028\001\"f\n\020ListDidsResponse\022*\n\005bat" +
+      "ch\030\001 \001(\0132\024.didmeta.v1.DidBatchR\005batch\022&\n" +
+      "\017next_page_token\030\002 \001(\tR\rnextPageToken\"\304\001" +
+      "\n\020CountDidsRequest\022\024\n\005scope\030\001 \001(\tR\005scope" +
+      "\022*\n\006filter\030\002 \001(\0132\022.didmeta.v1.FilterR\006fi" +
+      "lter\022/\n\004type\030\003 \001(\0162\033.didmeta.v1.DidTypeS" +
+      "electorR\004type\022\034\n\trecursive\030\004 \001(\010R\trecurs" +
+      "ive\022\037\n\013ignore_case\030\005 \001(\010R\nignoreCase\")\n\021" +
+      "CountDidsResponse\022\024\n\005count\030\001 \001(\003R\005count\"" +
+      "\024\n\022ListPluginsRequest\"\261\001\n\nPluginInfo\022\022\n\004" +
+      "name\030\001 \001(\tR\004name\022\024\n\005order\030\002 \001(\005R\005order\022 " +
+      "\n\013description\030\003 \001(\tR\013description\022\032\n\010feat" +
+      "ures\030\004 \003(\tR\010features\022\030\n\007healthy\030\005 \001(\010R\007h" +
+      "ealthy\022!\n\014managed_keys\030\006 \003(\tR\013managedKey" +
+      "s\"G\n\023ListPluginsResponse\0220\n\007plugins\030\001 \003(" +
+      "\0132\026.didmeta.v1.PluginInfoR\007plugins*V\n\nLi" +
+      "stFormat\022\033\n\027LIST_FORMAT_UNSPECIFIED\020\000\022\024\n" +
+      "\020LIST_FORMAT_DIDS\020\001\022\025\n\021LIST_FORMAT_ARROW" +
+      "\020\0022\323\010\n\017MetadataService\022\206\001\n\013SetMetadata\022\036" +
+      ".didmeta.v1.SetMetadataRequest\032\037.didmeta" +
+      ".v1.SetMetadataResponse\"6\202\323\344\223\0020\"+/v1/did" +
+      "s/{did.scope}/{did.name=**}:metadata:\001*\022" +
+      "w\n\017SetMetadataBulk\022\".didmeta.v1.SetMetad" +
+      "ataBulkRequest\032#.didmeta.v1.SetMetadataB" +
+      "ulkResponse\"\033\202\323\344\223\002\025\"\020/v1/metadata:set:\001*" +
+      "\022a\n\010LoadDids\022\033.didmeta.v1.LoadDidsReques" +
+      "t\032\034.didmeta.v1.LoadDidsResponse\"\030\202\323\344\223\002\022\"" +
+      "\r/v1/dids:load:\001*(\001\022\203\001\n\013GetMetadata\022\036.di" +
+      "dmeta.v1.GetMetadataRequest\032\037.didmeta.v1" +
+      ".GetMetadataResponse\"3\202\323\344\223\002-\022+/v1/dids/{" +
+      "did.scope}/{did.name=**}:metadata\022y\n\017Get" +
+      "MetadataBulk\022\".didmeta.v1.GetMetadataBul" +
+      "kRequest\032#.didmeta.v1.GetMetadataBulkRes" +
+      "ponse\"\033\202\323\344\223\002\025\"\020/v1/metadata:get:\001*0\001\022\214\001\n" +
+      "\016DeleteMetadata\022!.didmeta.v1.DeleteMetad" +
+      "ataRequest\032\".didmeta.v1.DeleteMetadataRe" +
+      "sponse\"3\202\323\344\223\002-*+/v1/dids/{did.scope}/{di" +
+      "d.name=**}:metadata\022o\n\010ListDids\022\033.didmet" +
+      "a.v1.ListDidsRequest\032\034.didmeta.v1.ListDi" +
+      "dsResponse\"&\202\323\344\223\002 \022\010/v1/didsZ\024\"\017/v1/dids" +
+      ":search:\001*0\001\022u\n\tCountDids\022\034.didmeta.v1.C" +
+      "ountDidsRequest\032\035.didmeta.v1.CountDidsRe" +
+      "sponse\"+\202\323\344\223\002%\022\016/v1/dids:countZ\023\"\016/v1/di" +
+      "ds:count:\001*\022c\n\013ListPlugins\022\036.didmeta.v1." +
+      "ListPluginsRequest\032\037.didmeta.v1.ListPlug" +
+      "insResponse\"\023\202\323\344\223\002\r\022\013/v1/pluginsBJ\n\016org." +
+      "didmeta.v1P\001Z6github.com/didmeta/didmeta" +
+      "/gen/go/didmeta/v1;didmetav1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -257,6 +266,7 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
           org.didmeta.v1.DidOuterClass.getDescriptor(),
           org.didmeta.v1.FilterOuterClass.getDescriptor(),
           org.didmeta.v1.ValueOuterClass.getDescriptor(),
+          com.google.api.AnnotationsProto.getDescriptor(),
         });
     internal_static_didmeta_v1_SetMetadataRequest_descriptor =
       getDescriptor().getMessageType(0);
@@ -406,6 +416,12 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
     org.didmeta.v1.DidOuterClass.getDescriptor();
     org.didmeta.v1.FilterOuterClass.getDescriptor();
     org.didmeta.v1.ValueOuterClass.getDescriptor();
+    com.google.api.AnnotationsProto.getDescriptor();
+    com.google.protobuf.ExtensionRegistry registry =
+        com.google.protobuf.ExtensionRegistry.newInstance();
+    registry.add(com.google.api.AnnotationsProto.http);
+    com.google.protobuf.Descriptors.FileDescriptor
+        .internalUpdateFileDescriptor(descriptor, registry);
   }
 
   // @@protoc_insertion_point(outer_class_scope)
