@@ -66,6 +66,8 @@ def _order(stored: Any, op: Op, wanted: Any, ignore_case: bool) -> bool:
 
 
 def clause_matches(record: Record, clause: Clause, ignore_case: bool) -> bool:
+    if clause.negated:  # `not`: the complement, a DID lacking the key included
+        return not clause_matches(record, clause.positive(), ignore_case)
     stored: Any = record.name if clause.key == "name" else record.metadata.get(clause.key)
     op, wanted = clause.op, clause.value
     if op is Op.EXISTS:

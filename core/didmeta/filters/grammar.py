@@ -1,9 +1,8 @@
 """The string filter grammar (spec §4.2) parsed into raw clauses.
 
-    filter  := group (";" group)*          empty groups are dropped
-    group   := clause ("," clause)*
+    filter  := see `didmeta.filters.tree` (`;` OR, `,` AND, `not`, parentheses)
     clause  := key OP value                OP in <= >= == != > < =
-             | key "." SUFFIX "=" value    SUFFIX in eq ne lt lte gt gte exists in contains prefix
+             | key "." SUFFIX "=" value    SUFFIX in eq ne lt lte gt gte exists in not_in contains prefix
              | value OP key OP value       both OPs < / <=, or both > / >=
     value   := text | "double-quoted text" | "[" value ("," value)* "]"  (lists for `in`)
 
@@ -185,16 +184,3 @@ def parse_clause(clause: str) -> list[RawClause]:
     if not operators:
         raise InvalidArgument.for_field("filter", f"clause {clause!r} has no operator", reason="INVALID_FILTER")
     raise InvalidArgument.for_field("filter", f"clause {clause!r} has too many operators", reason="INVALID_FILTER")
-
-
-def parse_filter_string(text: str) -> list[list[RawClause]]:
-    """The whole grammar: a list of OR groups of raw clauses; empty groups are dropped."""
-    groups: list[list[RawClause]] = []
-    for group_text in split_outside(text, ";"):
-        clauses: list[RawClause] = []
-        for clause_text in split_outside(group_text, ","):
-            if clause_text.strip():
-                clauses.extend(parse_clause(clause_text.strip()))
-        if clauses:
-            groups.append(clauses)
-    return groups

@@ -6,12 +6,14 @@ All semantic checks live here, so every plugin sees the same, already valid, nor
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from didmeta.attributes import INTRINSIC, LIFETIME_KEY, TYPE_KEYS, column_kind
 from didmeta.errors import InvalidArgument
-from didmeta.filters.grammar import RawClause, parse_filter_string
+from didmeta.filters.grammar import RawClause
 from didmeta.filters.model import Clause, Filter, Group, Op
+from didmeta.filters.tree import Literal, RawNode, expand, flat_groups, parse_filter_tree
 from didmeta.identifiers import KEY_RE, DidType, parse_type_selector
 from didmeta.values import MetaValue, parse_timestamp_text, type_name
 
@@ -46,8 +48,27 @@ def _coerce_intrinsic(raw: RawClause, value: MetaValue) -> MetaValue:
     return value
 
 
+_RAW_COMPLEMENTS = {Op.EQ: Op.NE, Op.NE: Op.EQ, Op.IN: Op.NOT_IN, Op.NOT_IN: Op.IN}
+
+
+def _negate_clause(raw: RawClause) -> Clause | None:
+    """The complement of a clause: `not eq` is `ne`, `not in` is `not_in`, `not exists=b` is `exists=!b`."""
+    complement = _RAW_COMPLEMENTS.get(raw.op)
+    if complement is not None:
+        return _normalize_clause(replace(raw, op=complement))
+    clause = _normalize_clause(raw)
+    assert clause is not None  # only `name=*` (an EQ) normalises to "everything"
+    if clause.op is Op.EXISTS:
+        return Clause(clause.key, Op.EXISTS, not clause.value)
+    return replace(clause, negated=True)
+
+
 def _normalize_clause(raw: RawClause) -> Clause | None:
     """The clause in normal form; None for a clause that matches everything (`name=*`)."""
+    if raw.op is Op.NOT_IN:
+        inner = _normalize_clause(replace(raw, op=Op.IN))
+        assert inner is not None
+        return replace(inner, negated=True)
     key, op, value = raw.key, raw.op, raw.value
     if key != "name" and not KEY_RE.fullmatch(key):
         raise _invalid(raw, f"invalid key {key!r}")
@@ -149,9 +170,51 @@ def normalize_groups(raw_groups: Iterable[Sequence[RawClause]]) -> Filter:
     return Filter(tuple(groups))
 
 
-def parse_filter(text: str) -> Filter:
+def _tree_group(literals: Sequence[Literal]) -> Group:
+    """One AND group of an expanded tree; `type` clauses (negated: the other types) are intersected."""
+    types: frozenset[DidType] | None = None
+    clauses: list[Clause] = []
+    for raw, negated in literals:
+        if raw.key.lower() in TYPE_KEYS:
+            _, selected = _group_types([raw])
+            assert selected is not None
+            if negated:
+                selected = frozenset(DidType) - selected
+            types = selected if types is None else types & selected
+            continue
+        clause = _negate_clause(raw) if negated else _normalize_clause(raw)
+        if clause is not None:
+            clauses.append(clause)
+    return Group(tuple(clauses), types)
+
+
+def normalize_tree(node: RawNode | None, max_groups: int = 100) -> Filter:
+    """A boolean tree (string grammar or wire `tree`) validated and expanded to OR groups of AND clauses.
+
+    A tree that is already flat (no `not`, no nesting) follows `normalize_groups` exactly, so the
+    flat grammar keeps its checks (one `type` and no duplicate key+operator per group). An expanded
+    tree may repeat a key in a group (`(a=1;b=2),(a=3;c=4)`) and intersects its `type` clauses.
+    """
+    flat = flat_groups(node)
+    if flat is not None:
+        return normalize_groups(flat)
+    assert node is not None
+    return Filter(tuple(_tree_group(literals) for literals in expand(node, max_groups)))
+
+
+def parse_filter_string(text: str) -> list[list[RawClause]]:
+    """Flat text (no `not`, no parentheses) as OR groups of raw clauses; nested text is INVALID_ARGUMENT."""
+    flat = flat_groups(parse_filter_tree(text))
+    if flat is None:
+        raise InvalidArgument.for_field(
+            "filter", "this filter has 'not' or parentheses; a flat list of groups is needed", reason="INVALID_FILTER"
+        )
+    return flat
+
+
+def parse_filter(text: str, max_groups: int = 100) -> Filter:
     """Parse and validate the string grammar."""
-    return normalize_groups(parse_filter_string(text))
+    return normalize_tree(parse_filter_tree(text), max_groups)
 
 
 def is_column(key: str) -> bool:
