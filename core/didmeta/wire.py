@@ -9,7 +9,7 @@ from google.protobuf import struct_pb2, timestamp_pb2
 
 from didmeta.errors import InvalidArgument
 from didmeta.filters.grammar import RawClause
-from didmeta.filters.model import Op
+from didmeta.filters.model import Op, Quantifier
 from didmeta.filters.tree import MAX_PARSE_DEPTH, RawAnd, RawNode, RawNot, RawOr, too_deep
 from didmeta.identifiers import TYPE_SELECTORS, DidKey, DidType
 from didmeta.v1 import did_pb2, filter_pb2, value_pb2
@@ -55,6 +55,12 @@ OP_FROM_WIRE = {
     filter_pb2.FILTER_OPERATOR_NOT_IN: Op.NOT_IN,
 }
 OP_TO_WIRE = {op: wire for wire, op in OP_FROM_WIRE.items()}
+QUANTIFIER_FROM_WIRE = {
+    filter_pb2.FILTER_QUANTIFIER_ANY: Quantifier.ANY,
+    filter_pb2.FILTER_QUANTIFIER_ALL: Quantifier.ALL,
+    filter_pb2.FILTER_QUANTIFIER_LEN: Quantifier.LEN,
+}
+QUANTIFIER_TO_WIRE = {q: wire for wire, q in QUANTIFIER_FROM_WIRE.items()}
 
 
 def did_type_from_wire(value: int, field: str) -> DidType:
@@ -159,7 +165,11 @@ def _clause_from_wire(clause: filter_pb2.FilterClause, where: str) -> RawClause:
     if op is None:
         raise InvalidArgument.for_field(f"{where}.operator", "operator is required", reason="INVALID_FILTER")
     value = value_from_wire(clause.value, f"{where}.value")
-    return RawClause(clause.key, op, value, False, f"{clause.key}.{op.value}={format_value(value)}")
+    quantifier = QUANTIFIER_FROM_WIRE.get(clause.quantifier)
+    if quantifier is None and clause.quantifier != filter_pb2.FILTER_QUANTIFIER_UNSPECIFIED:
+        raise InvalidArgument.for_field(f"{where}.quantifier", "unknown quantifier", reason="INVALID_FILTER")
+    key = clause.key if quantifier is None else f"{clause.key}.{quantifier.value}"
+    return RawClause(clause.key, op, value, False, f"{key}.{op.value}={format_value(value)}", quantifier)
 
 
 def node_from_wire(message: filter_pb2.FilterNode, field: str, depth: int = 0) -> RawNode:
@@ -209,6 +219,8 @@ def node_to_wire(node: RawNode, out: filter_pb2.FilterNode | None = None) -> fil
     if isinstance(node, RawClause):
         message.clause.key = node.key
         message.clause.operator = OP_TO_WIRE[node.op]
+        if node.quantifier is not None:
+            message.clause.quantifier = QUANTIFIER_TO_WIRE[node.quantifier]
         value_to_wire(node.value, message.clause.value)
     elif isinstance(node, RawNot):
         node_to_wire(node.child, message.negation)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn, SearchStrategy
 
 from didmeta.filters import Op, RawAnd, RawClause, RawNode, RawNot, RawOr
+from didmeta.filters.model import Quantifier
 from didmeta.values import MetaValue
 
 #: Examples per property; CI keeps the default small, DIDMETA_HYPOTHESIS_EXAMPLES asks for more.
@@ -226,10 +227,19 @@ def structured_groups(draw: DrawFn) -> list[list[RawClause]]:
     return groups
 
 
+_QUANTIFIED_OPS = [Op.EQ, Op.NE, Op.LT, Op.LTE, Op.GT, Op.GTE]
+
+
 @st.composite
 def _tree_clause(draw: DrawFn) -> RawClause:
-    key, op = draw(_FILTER_KEYS), draw(st.sampled_from(list(Op)))
-    return RawClause(key, op, draw(_value_for(op)), False, f"{key}.{op.value}")
+    key = draw(_FILTER_KEYS)
+    quantifier = draw(st.sampled_from([None, None, None, *Quantifier]))
+    if quantifier is None:
+        op = draw(st.sampled_from(list(Op)))
+        return RawClause(key, op, draw(_value_for(op)), False, f"{key}.{op.value}")
+    op = draw(st.sampled_from(_QUANTIFIED_OPS))
+    value = draw(st.integers(-5, 5) if quantifier is Quantifier.LEN else _value_for(op))
+    return RawClause(key, op, value, False, f"{key}.{quantifier.value}.{op.value}", quantifier)
 
 
 def structured_tree() -> SearchStrategy[RawNode]:

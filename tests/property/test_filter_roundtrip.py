@@ -49,7 +49,7 @@ def test_filter_text_parses_or_is_invalid_argument(text: str) -> None:
 def _shape(node: RawNode | None) -> object:
     """A tree's structure and typed clauses, without the written text of each clause."""
     if isinstance(node, RawClause):
-        return (node.key, node.op, node.value)
+        return (node.key, node.op, node.value, node.quantifier)
     if isinstance(node, RawNot):
         return ("not", _shape(node.child))
     if isinstance(node, RawAnd | RawOr):

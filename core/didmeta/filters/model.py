@@ -38,6 +38,18 @@ class Op(enum.Enum):
 ORDERING_OPS = frozenset({Op.LT, Op.LTE, Op.GT, Op.GTE})
 
 
+class Quantifier(enum.Enum):
+    """How a clause reads a list-valued key (`tags.any=x`, `energies.all>5`, `tags.len>=2`).
+
+    ANY: some element compares true; ALL: every element does (true for an empty list); LEN: the
+    list's length compares true. A key that does not hold a list matches none of them.
+    """
+
+    ANY = "any"
+    ALL = "all"
+    LEN = "len"
+
+
 @dataclass(frozen=True)
 class Clause:
     """`key op value`. `wildcard` marks an EQ/NE string value whose `*` match any run of characters.
@@ -51,13 +63,15 @@ class Clause:
     value: MetaValue
     wildcard: bool = False
     negated: bool = False
+    quantifier: Quantifier | None = None
 
     def describe(self) -> str:
-        return ("not " if self.negated else "") + f"{self.key}.{self.op.value}={self.value!r}"
+        key = self.key if self.quantifier is None else f"{self.key}.{self.quantifier.value}"
+        return ("not " if self.negated else "") + f"{key}.{self.op.value}={self.value!r}"
 
     def positive(self) -> Clause:
         """The clause without its negation."""
-        return Clause(self.key, self.op, self.value, self.wildcard)
+        return Clause(self.key, self.op, self.value, self.wildcard, quantifier=self.quantifier)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from datetime import datetime
 from didmeta.attributes import INTRINSIC, LIFETIME_KEY, TYPE_KEYS, column_kind
 from didmeta.errors import InvalidArgument
 from didmeta.filters.grammar import RawClause
-from didmeta.filters.model import Clause, Filter, Group, Op
+from didmeta.filters.model import Clause, Filter, Group, Op, Quantifier
 from didmeta.filters.tree import Literal, RawNode, expand, flat_groups, parse_filter_tree
 from didmeta.identifiers import KEY_RE, DidType, parse_type_selector
 from didmeta.values import MetaValue, parse_timestamp_text, type_name
@@ -63,8 +63,47 @@ def _negate_clause(raw: RawClause) -> Clause | None:
     return replace(clause, negated=True)
 
 
+_QUANTIFIED_OPS = (Op.EQ, Op.NE, Op.LT, Op.LTE, Op.GT, Op.GTE)
+
+
+def _normalize_quantified(raw: RawClause) -> Clause:
+    """`key.any OP v`, `key.all OP v`, `key.len OP n`: element or length comparisons on a list."""
+    quantifier, op, value = raw.quantifier, raw.op, raw.value
+    assert quantifier is not None
+    name = f"{raw.key}.{quantifier.value}"
+    if raw.key == "name" or raw.key in _ALIASES or raw.key == LIFETIME_KEY:
+        raise _invalid(raw, f"{raw.key} is not a list: {quantifier.value} cannot be used with it")
+    if not KEY_RE.fullmatch(raw.key):
+        raise _invalid(raw, f"invalid key {raw.key!r}")
+    if op not in _QUANTIFIED_OPS:
+        raise _invalid(raw, f"{name} takes = != < <= > >=")
+    if op is Op.NE:  # the complement of `=`, as everywhere (matches a DID lacking the key)
+        return replace(_normalize_quantified(replace(raw, op=Op.EQ)), negated=True)
+    kind = type_name(value)
+    if quantifier is Quantifier.LEN:
+        if kind != "int":
+            raise _invalid(raw, f"{name} takes an integer")
+        return Clause(raw.key, op, value, quantifier=quantifier)
+    if value is None:
+        raise _invalid(raw, f"{name} cannot compare with null")
+    wildcard = isinstance(value, str) and "*" in value and not raw.literal
+    if wildcard and op is not Op.EQ:
+        raise _invalid(raw, f"a wildcard cannot be used with {op.value}")
+    if wildcard and quantifier is Quantifier.ALL:
+        raise _invalid(raw, f"{name} takes no wildcard (only {raw.key}.any does)")
+    if kind not in _SCALAR_TYPES:
+        raise _invalid(raw, f"{name} takes a scalar value, not a {kind}")
+    if quantifier is Quantifier.ALL and kind == "timestamp":
+        raise _invalid(raw, f"{name} takes a number, string or bool (use {raw.key}.any for timestamps)")
+    if op.is_ordering and kind == "bool":
+        raise _invalid(raw, f"{op.value} takes a number, string or timestamp, not a bool")
+    return Clause(raw.key, op, value, wildcard=wildcard, quantifier=quantifier)
+
+
 def _normalize_clause(raw: RawClause) -> Clause | None:
     """The clause in normal form; None for a clause that matches everything (`name=*`)."""
+    if raw.quantifier is not None:
+        return _normalize_quantified(raw)
     if raw.op is Op.NOT_IN:
         inner = _normalize_clause(replace(raw, op=Op.IN))
         assert inner is not None
@@ -141,7 +180,7 @@ def _group_types(raws: Sequence[RawClause]) -> tuple[list[RawClause], frozenset[
         if raw.key.lower() not in TYPE_KEYS:
             rest.append(raw)
             continue
-        if raw.op is not Op.EQ:
+        if raw.op is not Op.EQ or raw.quantifier is not None:
             raise _invalid(raw, f"{raw.key} only takes '='")
         if types is not None:
             raise _invalid(raw, "type given twice in one group (did_type is an alias of type)")
@@ -159,7 +198,8 @@ def normalize_groups(raw_groups: Iterable[Sequence[RawClause]]) -> Filter:
         seen: set[tuple[str, Op]] = set()
         clauses: list[Clause] = []
         for raw in rest:
-            signature = _ALIASES.get(raw.key, (raw.key, raw.op)) if raw.op is Op.EQ else (raw.key, raw.op)
+            key = raw.key if raw.quantifier is None else f"{raw.key}.{raw.quantifier.value}"
+            signature = _ALIASES.get(key, (key, raw.op)) if raw.op is Op.EQ else (key, raw.op)
             if signature in seen:
                 raise _invalid(raw, f"duplicate {signature[0]}.{signature[1].value} in one group")
             seen.add(signature)

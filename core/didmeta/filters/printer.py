@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from didmeta.filters.grammar import RawClause
-from didmeta.filters.model import Op
+from didmeta.filters.model import Op, Quantifier
 from didmeta.filters.tree import RawAnd, RawNode, RawNot, RawOr
 from didmeta.values import MetaValue, format_timestamp, parse_text_value
 
@@ -66,7 +66,15 @@ def format_filter_value(value: MetaValue) -> str:
     raise Unprintable("a map value has no text form")
 
 
-def format_clause(key: str, op: Op, value: MetaValue) -> str:
+_SYMBOLS = {Op.EQ: "=", Op.NE: "!=", Op.LT: "<", Op.LTE: "<=", Op.GT: ">", Op.GTE: ">="}
+
+
+def format_clause(key: str, op: Op, value: MetaValue, quantifier: Quantifier | None = None) -> str:
+    if quantifier is not None:  # `key.any OP value`: a list operator takes a symbol, not a suffix
+        symbol = _SYMBOLS.get(op)
+        if symbol is None:
+            raise Unprintable(f"{key}.{quantifier.value} has no {op.value} form")
+        return f"{key}.{quantifier.value}{symbol}{format_filter_value(value)}"
     return f"{key}.{op.value}={format_filter_value(value)}"
 
 
@@ -80,7 +88,7 @@ def format_tree(node: RawNode | None) -> str:
     if node is None:
         return ""
     if isinstance(node, RawClause):
-        return format_clause(node.key, node.op, node.value)
+        return format_clause(node.key, node.op, node.value, node.quantifier)
     if isinstance(node, RawNot):
         inner = format_tree(node.child)
         return f"not {inner}" if isinstance(node.child, RawClause | RawNot) else f"not ({inner})"

@@ -421,6 +421,8 @@ def _nested(path: str, key: str, inner: dict[str, Any] | None) -> dict[str, Any]
 def clause_query(clause: Clause, ignore_case: bool) -> dict[str, Any]:
     """The query matching exactly the documents whose metadata satisfies a positive clause."""
     op, key, value = clause.op, clause.key, clause.value
+    if clause.quantifier is not None:
+        raise _unsupported(clause)
     if op is Op.EXISTS:
         if value is not True:
             raise _unsupported(clause)

@@ -80,6 +80,36 @@ FILTER_OPERATOR_NOT_IN: FilterOperator.ValueType  # 11
 """Not one of the values of a list value: the complement of IN (matches DIDs lacking the key)."""
 Global___FilterOperator: _TypeAlias = FilterOperator  # noqa: Y015
 
+class _FilterQuantifier:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _FilterQuantifierEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_FilterQuantifier.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    FILTER_QUANTIFIER_UNSPECIFIED: _FilterQuantifier.ValueType  # 0
+    """Not set: the clause compares the key's value itself."""
+    FILTER_QUANTIFIER_ANY: _FilterQuantifier.ValueType  # 1
+    """Some element compares true (`tags.any=calib*`)."""
+    FILTER_QUANTIFIER_ALL: _FilterQuantifier.ValueType  # 2
+    """Every element compares true; true for an empty list (`energies.all>5`)."""
+    FILTER_QUANTIFIER_LEN: _FilterQuantifier.ValueType  # 3
+    """The list's length (an int value) compares true (`tags.len>=2`)."""
+
+class FilterQuantifier(_FilterQuantifier, metaclass=_FilterQuantifierEnumTypeWrapper):
+    """FilterQuantifier makes a clause read a list-valued key: its elements or its length.
+    A key that does not hold a list matches no quantified clause.
+    """
+
+FILTER_QUANTIFIER_UNSPECIFIED: FilterQuantifier.ValueType  # 0
+"""Not set: the clause compares the key's value itself."""
+FILTER_QUANTIFIER_ANY: FilterQuantifier.ValueType  # 1
+"""Some element compares true (`tags.any=calib*`)."""
+FILTER_QUANTIFIER_ALL: FilterQuantifier.ValueType  # 2
+"""Every element compares true; true for an empty list (`energies.all>5`)."""
+FILTER_QUANTIFIER_LEN: FilterQuantifier.ValueType  # 3
+"""The list's length (an int value) compares true (`tags.len>=2`)."""
+Global___FilterQuantifier: _TypeAlias = FilterQuantifier  # noqa: Y015
+
 @_typing.final
 class FilterClause(_message.Message):
     """FilterClause is one `key operator value` condition."""
@@ -89,10 +119,15 @@ class FilterClause(_message.Message):
     KEY_FIELD_NUMBER: _builtins.int
     OPERATOR_FIELD_NUMBER: _builtins.int
     VALUE_FIELD_NUMBER: _builtins.int
+    QUANTIFIER_FIELD_NUMBER: _builtins.int
     key: _builtins.str
     """Metadata key, intrinsic attribute, or `type` / `name`."""
     operator: Global___FilterOperator.ValueType
     """The operator."""
+    quantifier: Global___FilterQuantifier.ValueType
+    """For a list-valued key: compare its elements (any / all) or its length. With a quantifier the
+    operator is one of EQ, NE (the complement of EQ), LT, LTE, GT, GTE.
+    """
     @_builtins.property
     def value(self) -> _value_pb2.Value:
         """The typed value."""
@@ -103,10 +138,11 @@ class FilterClause(_message.Message):
         key: _builtins.str = ...,
         operator: Global___FilterOperator.ValueType = ...,
         value: _value_pb2.Value | None = ...,
+        quantifier: Global___FilterQuantifier.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["value", b"value"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "operator", b"operator", "value", b"value"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "operator", b"operator", "quantifier", b"quantifier", "value", b"value"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -103,6 +103,14 @@ public enum FilterOperator
    * <code>FILTER_OPERATOR_PREFIX = 10;</code>
    */
   FILTER_OPERATOR_PREFIX(10),
+  /**
+   * <pre>
+   * Not one of the values of a list value: the complement of IN (matches DIDs lacking the key).
+   * </pre>
+   *
+   * <code>FILTER_OPERATOR_NOT_IN = 11;</code>
+   */
+  FILTER_OPERATOR_NOT_IN(11),
   UNRECOGNIZED(-1),
   ;
 
@@ -203,6 +211,14 @@ public enum FilterOperator
    * <code>FILTER_OPERATOR_PREFIX = 10;</code>
    */
   public static final int FILTER_OPERATOR_PREFIX_VALUE = 10;
+  /**
+   * <pre>
+   * Not one of the values of a list value: the complement of IN (matches DIDs lacking the key).
+   * </pre>
+   *
+   * <code>FILTER_OPERATOR_NOT_IN = 11;</code>
+   */
+  public static final int FILTER_OPERATOR_NOT_IN_VALUE = 11;
 
 
   public final int getNumber() {
@@ -240,6 +256,7 @@ public enum FilterOperator
       case 8: return FILTER_OPERATOR_IN;
       case 9: return FILTER_OPERATOR_CONTAINS;
       case 10: return FILTER_OPERATOR_PREFIX;
+      case 11: return FILTER_OPERATOR_NOT_IN;
       default: return null;
     }
   }
