@@ -80,6 +80,8 @@ class Planner:
     @staticmethod
     def check_features(plugin: MetadataPlugin, clause: Clause, ignore_case: bool) -> None:
         needed = [clause.op.value]
+        if clause.quantifier is not None:  # list operators: any / all / len
+            needed.append(clause.quantifier.value)
         if clause.wildcard:
             needed.append("wildcard")
         if ignore_case:
