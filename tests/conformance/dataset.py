@@ -1,6 +1,7 @@
 """The conformance data set: keys of mixed types, tricky strings, lists, a hierarchy across two scopes.
 
-`vals` holds lists of every kind (mixed types, empty, nested, timestamps) for the list operators.
+`note` holds a newline (regex `.` matches it). `vals` holds lists of every kind (mixed types,
+empty, nested, timestamps) for the list operators.
 `run_number`, `datatype` and `campaign` are DID_COLUMN columns; every other key belongs to the
 plugin under test, so cross-plugin filters are exercised on every backend.
 """
@@ -50,7 +51,7 @@ _ROWS: list[tuple[str, DidType, dict[str, MetaValue]]] = [
     ("f.06", F, {"mix": 10, "label": "ab", "tags": ["X"], "energy": -0.5, "vals": [6]}),
     ("f.07", F, {"mix": 1_000_000_000_000, "label": "a\\b", "quality": "good", "vals": []}),
     ("f.08", F, {"label": "abc", "energy": 5, "vals": "calib_scalar"}),
-    ("f.09", F, {"label": "xa_b", "tags": []}),
+    ("f.09", F, {"label": "xa_b", "tags": [], "note": "line1\nline2"}),
     (
         "f.10",
         F,
@@ -61,7 +62,7 @@ _ROWS: list[tuple[str, DidType, dict[str, MetaValue]]] = [
             "vals": [[1, 2], {"a": 1}, 5],
         },
     ),
-    ("f.11", F, {"label": "École"}),
+    ("f.11", F, {"label": "École", "note": "Line1"}),
 ]
 
 

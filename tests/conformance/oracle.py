@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from didmeta.filters.model import Clause, Filter, Op, Quantifier
+from didmeta.filters.regex import lowered, parse_regex, python_regex, regex_matches
 from didmeta.identifiers import DidType
 from didmeta.values import MetaValue
 
@@ -116,6 +117,12 @@ def clause_matches(record: Record, clause: Clause, ignore_case: bool) -> bool:
         return any(_scalar_equal(stored, w, ignore_case) for w in wanted)
     if op is Op.CONTAINS:
         return isinstance(stored, list) and any(_scalar_equal(s, wanted, ignore_case) for s in stored)
+    if op in (Op.REGEX, Op.IREGEX):
+        assert isinstance(wanted, str)
+        pattern = parse_regex(wanted)
+        if op is Op.IREGEX or ignore_case:
+            return isinstance(stored, str) and regex_matches(python_regex(lowered(pattern)), stored.lower())
+        return regex_matches(python_regex(pattern), stored)
     if op is Op.PREFIX:
         if not isinstance(stored, str):
             return False

@@ -29,6 +29,8 @@ class Op(enum.Enum):
     CONTAINS = "contains"
     PREFIX = "prefix"
     NOT_IN = "not_in"  # the complement of IN; normalised to a negated IN clause
+    REGEX = "regex"  # the whole string matches a pattern of the subset (didmeta.filters.regex)
+    IREGEX = "iregex"  # the same, case-insensitively
 
     @property
     def is_ordering(self) -> bool:

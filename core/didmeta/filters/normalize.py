@@ -13,6 +13,7 @@ from didmeta.attributes import INTRINSIC, LIFETIME_KEY, TYPE_KEYS, column_kind
 from didmeta.errors import InvalidArgument
 from didmeta.filters.grammar import RawClause
 from didmeta.filters.model import Clause, Filter, Group, Op, Quantifier
+from didmeta.filters.regex import parse_regex
 from didmeta.filters.tree import Literal, RawNode, expand, flat_groups, parse_filter_tree
 from didmeta.identifiers import KEY_RE, DidType, parse_type_selector
 from didmeta.values import MetaValue, parse_timestamp_text, type_name
@@ -140,6 +141,15 @@ def _normalize_clause(raw: RawClause) -> Clause | None:
         if value.strip("*") == "" and key != "name":
             return Clause(key, Op.EXISTS, op is Op.EQ)
         return Clause(key, op, value, wildcard=True)
+
+    if op in (Op.REGEX, Op.IREGEX):
+        if not isinstance(value, str):
+            raise _invalid(raw, f'{op.value} takes a pattern string (double-quote it: {key}.{op.value}="{value}")')
+        try:
+            parse_regex(value)
+        except InvalidArgument as error:
+            raise _invalid(raw, error.field_violations[0].description) from None
+        return Clause(key, op, value)
 
     if isinstance(value, str) and "*" in value and not raw.literal and op not in (Op.EQ, Op.NE):
         raise _invalid(raw, f"a wildcard cannot be used with {op.value}")

@@ -75,7 +75,19 @@ def format_clause(key: str, op: Op, value: MetaValue, quantifier: Quantifier | N
         if symbol is None:
             raise Unprintable(f"{key}.{quantifier.value} has no {op.value} form")
         return f"{key}.{quantifier.value}{symbol}{format_filter_value(value)}"
+    if op in (Op.REGEX, Op.IREGEX) and isinstance(value, str):
+        return f"{key}.{op.value}={_format_pattern(value)}"
     return f"{key}.{op.value}={format_filter_value(value)}"
+
+
+def _format_pattern(text: str) -> str:
+    """A regex: bare when it reads back as itself, else double-quoted (a `*` is no wildcard there)."""
+    try:
+        return format_text(text)
+    except Unprintable:
+        if '"' in text:
+            raise
+        return f'"{text}"'
 
 
 def format_filter(groups: Iterable[Sequence[tuple[str, Op, MetaValue]]]) -> str:

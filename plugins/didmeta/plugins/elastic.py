@@ -99,6 +99,7 @@ from didmeta.errors import (
     Unimplemented,
 )
 from didmeta.filters.model import Clause, Op, Quantifier
+from didmeta.filters.regex import lowered, lucene_regex, parse_regex
 from didmeta.identifiers import DidKey
 from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, UnitOfWork
 from didmeta.values import INT64_MAX, INT64_MIN, Metadata, MetaValue, from_json, normalize_timestamp, to_json
@@ -445,6 +446,12 @@ def clause_query(clause: Clause, ignore_case: bool) -> dict[str, Any]:
         if op is Op.PREFIX:
             return _nested("kv", key, {"prefix": {name: {"value": text}}})
         return _nested("kv", key, {"wildcard": {name: {"value": _escape_wildcard(text)}}})
+    if op in (Op.REGEX, Op.IREGEX):
+        insensitive = ignore_case or op is Op.IREGEX
+        pattern = parse_regex(str(value))
+        name = "kv.si" if insensitive else "kv.s"
+        text = lucene_regex(lowered(pattern) if insensitive else pattern)
+        return _nested("kv", key, {"regexp": {name: {"value": text, "flags": "NONE"}}})
     if op in (Op.EQ, Op.LT, Op.LTE, Op.GT, Op.GTE):
         return _nested("kv", key, _value_query("kv", op, value, ignore_case))
     raise _unsupported(clause)

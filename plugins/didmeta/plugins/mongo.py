@@ -78,6 +78,7 @@ from pymongo.errors import BulkWriteError, ConfigurationError, PyMongoError
 
 from didmeta.errors import DidmetaError, InvalidArgument, NotFound, Unavailable
 from didmeta.filters.model import Clause, Op, Quantifier
+from didmeta.filters.regex import lowered, mongo_regex, parse_regex
 from didmeta.identifiers import KEY_RE, DidKey
 from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, UnitOfWork
 from didmeta.values import Metadata, MetaValue, normalize_timestamp, type_name
@@ -258,6 +259,10 @@ def clause_query(clause: Clause, ignore_case: bool) -> Query:
         return _contains(key, value, ignore_case)
     if op is Op.PREFIX:
         return _text_match(key, prefix_regex(_text(value, ignore_case)), ignore_case)
+    if op in (Op.REGEX, Op.IREGEX):
+        insensitive = ignore_case or op is Op.IREGEX
+        pattern = parse_regex(str(value))
+        return _text_match(key, mongo_regex(lowered(pattern) if insensitive else pattern), insensitive)
     if clause.wildcard:
         return _text_match(key, wildcard_regex(_text(value, ignore_case)), ignore_case)
     return _compare(key, op, value, ignore_case)

@@ -42,6 +42,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from didmeta.filters.model import Clause, Op, Quantifier
+from didmeta.filters.regex import REGEX_FUNCTION, lowered, parse_regex, postgres_regex, python_regex
 from didmeta.values import MetaValue, dump_json, format_timestamp, to_json, type_name
 
 
@@ -122,6 +123,20 @@ def pattern_match(
     return expr.like(like_pattern(value, wildcard=True), escape="\\")
 
 
+def regex_match(
+    expr: ColumnElement[Any], op: Op, pattern_text: str, *, dialect: str, ignore_case: bool
+) -> ColumnElement[bool]:
+    """`expr` (text; NULL for a non-string) matches the pattern as a whole: `~` on PostgreSQL, the
+    registered Python function on SQLite; case-insensitively both sides are lower-cased."""
+    pattern = parse_regex(pattern_text)
+    if op is Op.IREGEX or ignore_case:
+        expr, pattern = lower(expr, dialect), lowered(pattern)
+    if dialect == "postgresql":
+        return typing.cast(ColumnElement[bool], expr.op("~")(postgres_regex(pattern)))
+    matched: ColumnElement[Any] = getattr(func, REGEX_FUNCTION)(python_regex(pattern), expr)
+    return matched == 1
+
+
 def _string_compare(
     expr: ColumnElement[Any], op: Op, value: str, dialect: str, ignore_case: bool
 ) -> ColumnElement[bool]:
@@ -184,6 +199,10 @@ def column_condition(
         return false()
     if op is Op.PREFIX:
         return pattern_match(column, str(value), dialect=dialect, ignore_case=ignore_case, prefix=True)
+    if op in (Op.REGEX, Op.IREGEX):
+        if kind != "string":
+            return false()
+        return regex_match(column, op, str(value), dialect=dialect, ignore_case=ignore_case)
     if clause.wildcard:
         return pattern_match(column, str(value), dialect=dialect, ignore_case=ignore_case)
     if kind == "string":
@@ -313,6 +332,8 @@ class JsonConditions:
             return self._contains(key, value, ignore_case)
         if op is Op.PREFIX:
             return pattern_match(self.text(key), str(value), dialect=self.dialect, ignore_case=ignore_case, prefix=True)
+        if op in (Op.REGEX, Op.IREGEX):
+            return regex_match(self.text(key), op, str(value), dialect=self.dialect, ignore_case=ignore_case)
         if clause.wildcard:
             return pattern_match(self.text(key), str(value), dialect=self.dialect, ignore_case=ignore_case)
         return self._compare_scalar(key, op, value, ignore_case)

@@ -49,6 +49,10 @@ const (
 	FilterOperator_FILTER_OPERATOR_PREFIX FilterOperator = 10
 	// Not one of the values of a list value: the complement of IN (matches DIDs lacking the key).
 	FilterOperator_FILTER_OPERATOR_NOT_IN FilterOperator = 11
+	// A string key matches a regular expression of the documented subset as a whole (anchored).
+	FilterOperator_FILTER_OPERATOR_REGEX FilterOperator = 12
+	// REGEX, case-insensitively (pattern and value lower-cased).
+	FilterOperator_FILTER_OPERATOR_IREGEX FilterOperator = 13
 )
 
 // Enum value maps for FilterOperator.
@@ -66,6 +70,8 @@ var (
 		9:  "FILTER_OPERATOR_CONTAINS",
 		10: "FILTER_OPERATOR_PREFIX",
 		11: "FILTER_OPERATOR_NOT_IN",
+		12: "FILTER_OPERATOR_REGEX",
+		13: "FILTER_OPERATOR_IREGEX",
 	}
 	FilterOperator_value = map[string]int32{
 		"FILTER_OPERATOR_UNSPECIFIED": 0,
@@ -80,6 +86,8 @@ var (
 		"FILTER_OPERATOR_CONTAINS":    9,
 		"FILTER_OPERATOR_PREFIX":      10,
 		"FILTER_OPERATOR_NOT_IN":      11,
+		"FILTER_OPERATOR_REGEX":       12,
+		"FILTER_OPERATOR_IREGEX":      13,
 	}
 )
 
@@ -552,7 +560,7 @@ const file_didmeta_v1_filter_proto_rawDesc = "" +
 	"\bnegation\x18\x04 \x01(\v2\x16.didmeta.v1.FilterNodeH\x00R\bnegationB\x06\n" +
 	"\x04node\">\n" +
 	"\x0eFilterNodeList\x12,\n" +
-	"\x05nodes\x18\x01 \x03(\v2\x16.didmeta.v1.FilterNodeR\x05nodes*\xcd\x02\n" +
+	"\x05nodes\x18\x01 \x03(\v2\x16.didmeta.v1.FilterNodeR\x05nodes*\x84\x03\n" +
 	"\x0eFilterOperator\x12\x1f\n" +
 	"\x1bFILTER_OPERATOR_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12FILTER_OPERATOR_EQ\x10\x01\x12\x16\n" +
@@ -566,7 +574,9 @@ const file_didmeta_v1_filter_proto_rawDesc = "" +
 	"\x18FILTER_OPERATOR_CONTAINS\x10\t\x12\x1a\n" +
 	"\x16FILTER_OPERATOR_PREFIX\x10\n" +
 	"\x12\x1a\n" +
-	"\x16FILTER_OPERATOR_NOT_IN\x10\v*\x86\x01\n" +
+	"\x16FILTER_OPERATOR_NOT_IN\x10\v\x12\x19\n" +
+	"\x15FILTER_OPERATOR_REGEX\x10\f\x12\x1a\n" +
+	"\x16FILTER_OPERATOR_IREGEX\x10\r*\x86\x01\n" +
 	"\x10FilterQuantifier\x12!\n" +
 	"\x1dFILTER_QUANTIFIER_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15FILTER_QUANTIFIER_ANY\x10\x01\x12\x19\n" +

@@ -50,6 +50,10 @@ class _FilterOperatorEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Filter
     """A string key starts with the value."""
     FILTER_OPERATOR_NOT_IN: _FilterOperator.ValueType  # 11
     """Not one of the values of a list value: the complement of IN (matches DIDs lacking the key)."""
+    FILTER_OPERATOR_REGEX: _FilterOperator.ValueType  # 12
+    """A string key matches a regular expression of the documented subset as a whole (anchored)."""
+    FILTER_OPERATOR_IREGEX: _FilterOperator.ValueType  # 13
+    """REGEX, case-insensitively (pattern and value lower-cased)."""
 
 class FilterOperator(_FilterOperator, metaclass=_FilterOperatorEnumTypeWrapper):
     """FilterOperator compares a key's stored value with a clause's value."""
@@ -78,6 +82,10 @@ FILTER_OPERATOR_PREFIX: FilterOperator.ValueType  # 10
 """A string key starts with the value."""
 FILTER_OPERATOR_NOT_IN: FilterOperator.ValueType  # 11
 """Not one of the values of a list value: the complement of IN (matches DIDs lacking the key)."""
+FILTER_OPERATOR_REGEX: FilterOperator.ValueType  # 12
+"""A string key matches a regular expression of the documented subset as a whole (anchored)."""
+FILTER_OPERATOR_IREGEX: FilterOperator.ValueType  # 13
+"""REGEX, case-insensitively (pattern and value lower-cased)."""
 Global___FilterOperator: _TypeAlias = FilterOperator  # noqa: Y015
 
 class _FilterQuantifier:

@@ -27,7 +27,9 @@ ALL_TYPES = frozenset(DidType)
 
 #: The positive form of each operator an external plugin answers; NE / EXISTS false / negated
 #: clauses are complements.
-POSITIVE_OPS = frozenset({Op.EQ, Op.LT, Op.LTE, Op.GT, Op.GTE, Op.EXISTS, Op.IN, Op.CONTAINS, Op.PREFIX})
+POSITIVE_OPS = frozenset(
+    {Op.EQ, Op.LT, Op.LTE, Op.GT, Op.GTE, Op.EXISTS, Op.IN, Op.CONTAINS, Op.PREFIX, Op.REGEX, Op.IREGEX}
+)
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,22 @@ public enum FilterOperator
    * <code>FILTER_OPERATOR_NOT_IN = 11;</code>
    */
   FILTER_OPERATOR_NOT_IN(11),
+  /**
+   * <pre>
+   * A string key matches a regular expression of the documented subset as a whole (anchored).
+   * </pre>
+   *
+   * <code>FILTER_OPERATOR_REGEX = 12;</code>
+   */
+  FILTER_OPERATOR_REGEX(12),
+  /**
+   * <pre>
+   * REGEX, case-insensitively (pattern and value lower-cased).
+   * </pre>
+   *
+   * <code>FILTER_OPERATOR_IREGEX = 13;</code>
+   */
+  FILTER_OPERATOR_IREGEX(13),
   UNRECOGNIZED(-1),
   ;
 
@@ -219,6 +235,22 @@ public enum FilterOperator
    * <code>FILTER_OPERATOR_NOT_IN = 11;</code>
    */
   public static final int FILTER_OPERATOR_NOT_IN_VALUE = 11;
+  /**
+   * <pre>
+   * A string key matches a regular expression of the documented subset as a whole (anchored).
+   * </pre>
+   *
+   * <code>FILTER_OPERATOR_REGEX = 12;</code>
+   */
+  public static final int FILTER_OPERATOR_REGEX_VALUE = 12;
+  /**
+   * <pre>
+   * REGEX, case-insensitively (pattern and value lower-cased).
+   * </pre>
+   *
+   * <code>FILTER_OPERATOR_IREGEX = 13;</code>
+   */
+  public static final int FILTER_OPERATOR_IREGEX_VALUE = 13;
 
 
   public final int getNumber() {
@@ -257,6 +289,8 @@ public enum FilterOperator
       case 9: return FILTER_OPERATOR_CONTAINS;
       case 10: return FILTER_OPERATOR_PREFIX;
       case 11: return FILTER_OPERATOR_NOT_IN;
+      case 12: return FILTER_OPERATOR_REGEX;
+      case 13: return FILTER_OPERATOR_IREGEX;
       default: return null;
     }
   }

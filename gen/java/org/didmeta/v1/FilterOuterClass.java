@@ -78,7 +78,7 @@ public final class FilterOuterClass extends com.google.protobuf.GeneratedFile {
       "meta.v1.FilterNodeListH\000R\005anyOf\0224\n\010negat" +
       "ion\030\004 \001(\0132\026.didmeta.v1.FilterNodeH\000R\010neg" +
       "ationB\006\n\004node\">\n\016FilterNodeList\022,\n\005nodes" +
-      "\030\001 \003(\0132\026.didmeta.v1.FilterNodeR\005nodes*\315\002" +
+      "\030\001 \003(\0132\026.didmeta.v1.FilterNodeR\005nodes*\204\003" +
       "\n\016FilterOperator\022\037\n\033FILTER_OPERATOR_UNSP" +
       "ECIFIED\020\000\022\026\n\022FILTER_OPERATOR_EQ\020\001\022\026\n\022FIL" +
       "TER_OPERATOR_NE\020\002\022\026\n\022FILTER_OPERATOR_LT\020" +
@@ -87,12 +87,14 @@ public final class FilterOuterClass extends com.google.protobuf.GeneratedFile {
       "ILTER_OPERATOR_EXISTS\020\007\022\026\n\022FILTER_OPERAT" +
       "OR_IN\020\010\022\034\n\030FILTER_OPERATOR_CONTAINS\020\t\022\032\n" +
       "\026FILTER_OPERATOR_PREFIX\020\n\022\032\n\026FILTER_OPER" +
-      "ATOR_NOT_IN\020\013*\206\001\n\020FilterQuantifier\022!\n\035FI" +
-      "LTER_QUANTIFIER_UNSPECIFIED\020\000\022\031\n\025FILTER_" +
-      "QUANTIFIER_ANY\020\001\022\031\n\025FILTER_QUANTIFIER_AL" +
-      "L\020\002\022\031\n\025FILTER_QUANTIFIER_LEN\020\003BJ\n\016org.di" +
-      "dmeta.v1P\001Z6github.com/didmeta/didmeta/g" +
-      "en/go/didmeta/v1;didmetav1b\006proto3"
+      "ATOR_NOT_IN\020\013\022\031\n\025FILTER_OPERATOR_REGEX\020\014" +
+      "\022\032\n\026FILTER_OPERATOR_IREGEX\020\r*\206\001\n\020FilterQ" +
+      "uantifier\022!\n\035FILTER_QUANTIFIER_UNSPECIFI" +
+      "ED\020\000\022\031\n\025FILTER_QUANTIFIER_ANY\020\001\022\031\n\025FILTE" +
+      "R_QUANTIFIER_ALL\020\002\022\031\n\025FILTER_QUANTIFIER_" +
+      "LEN\020\003BJ\n\016org.didmeta.v1P\001Z6github.com/di" +
+      "dmeta/didmeta/gen/go/didmeta/v1;didmetav" +
+      "1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
