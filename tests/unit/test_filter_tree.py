@@ -123,3 +123,12 @@ def test_expansion_is_bounded_by_the_group_and_clause_limits() -> None:
     four = ",".join(f"(k{i}=1;j{i}=2)" for i in range(4))  # 16 groups of 4 clauses
     assert _limit_of(filter_pb2.Filter(expression=four), FilterLimits(max_clauses=40)) == "max_filter_clauses"
     assert len(parse_limited(filter_pb2.Filter(expression=four), FilterLimits()).groups) == 16
+
+
+def test_cli_adds_the_name_pattern_around_a_nested_filter() -> None:
+    from didmeta.cli.main import _with_name
+
+    assert _with_name("a=1;b=2", "ds_*") == "a=1,name=ds_*;b=2,name=ds_*"
+    assert _with_name("not (a=1;b=2)", "ds_*") == "(not (a=1;b=2)),name=ds_*"
+    nested = parse_filter(_with_name("(a=1;b=2),c=3", "ds_*"))
+    assert all(any(c.key == "name" for c in group.clauses) for group in nested.groups)
