@@ -284,6 +284,7 @@ def test_start_creates_the_explicit_mapping(plugin: ElasticPlugin, admin: Any) -
             "si": "keyword",
             "b": "boolean",
             "t": "long",
+            **({"n": "long", "o": "boolean"} if path == "kl" else {}),  # list length, non-scalar element
         }
 
 
