@@ -9,7 +9,8 @@ from google.protobuf import struct_pb2, timestamp_pb2
 
 from didmeta.errors import InvalidArgument
 from didmeta.filters.grammar import RawClause
-from didmeta.filters.model import Op
+from didmeta.filters.model import Op, Quantifier
+from didmeta.filters.tree import MAX_PARSE_DEPTH, RawAnd, RawNode, RawNot, RawOr, too_deep
 from didmeta.identifiers import TYPE_SELECTORS, DidKey, DidType
 from didmeta.v1 import did_pb2, filter_pb2, value_pb2
 from didmeta.values import (
@@ -51,8 +52,17 @@ OP_FROM_WIRE = {
     filter_pb2.FILTER_OPERATOR_IN: Op.IN,
     filter_pb2.FILTER_OPERATOR_CONTAINS: Op.CONTAINS,
     filter_pb2.FILTER_OPERATOR_PREFIX: Op.PREFIX,
+    filter_pb2.FILTER_OPERATOR_NOT_IN: Op.NOT_IN,
+    filter_pb2.FILTER_OPERATOR_REGEX: Op.REGEX,
+    filter_pb2.FILTER_OPERATOR_IREGEX: Op.IREGEX,
 }
 OP_TO_WIRE = {op: wire for wire, op in OP_FROM_WIRE.items()}
+QUANTIFIER_FROM_WIRE = {
+    filter_pb2.FILTER_QUANTIFIER_ANY: Quantifier.ANY,
+    filter_pb2.FILTER_QUANTIFIER_ALL: Quantifier.ALL,
+    filter_pb2.FILTER_QUANTIFIER_LEN: Quantifier.LEN,
+}
+QUANTIFIER_TO_WIRE = {q: wire for wire, q in QUANTIFIER_FROM_WIRE.items()}
 
 
 def did_type_from_wire(value: int, field: str) -> DidType:
@@ -152,25 +162,76 @@ def did_key_from_wire(message: did_pb2.DidKey) -> DidKey:
     return DidKey(message.scope, message.name)
 
 
-def filter_from_wire(message: filter_pb2.Filter, field: str = "filter") -> list[list[RawClause]] | str:
-    """The string expression, or the structured groups as raw clauses."""
-    if message.expression and len(message.groups):
-        raise InvalidArgument.for_field(field, "give either groups or expression, not both", reason="INVALID_FILTER")
+def _clause_from_wire(clause: filter_pb2.FilterClause, where: str) -> RawClause:
+    op = OP_FROM_WIRE.get(clause.operator)
+    if op is None:
+        raise InvalidArgument.for_field(f"{where}.operator", "operator is required", reason="INVALID_FILTER")
+    value = value_from_wire(clause.value, f"{where}.value")
+    quantifier = QUANTIFIER_FROM_WIRE.get(clause.quantifier)
+    if quantifier is None and clause.quantifier != filter_pb2.FILTER_QUANTIFIER_UNSPECIFIED:
+        raise InvalidArgument.for_field(f"{where}.quantifier", "unknown quantifier", reason="INVALID_FILTER")
+    key = clause.key if quantifier is None else f"{clause.key}.{quantifier.value}"
+    return RawClause(clause.key, op, value, False, f"{key}.{op.value}={format_value(value)}", quantifier)
+
+
+def node_from_wire(message: filter_pb2.FilterNode, field: str, depth: int = 0) -> RawNode:
+    """A wire filter tree as a raw tree; an unset node or an empty and/or is INVALID_ARGUMENT."""
+    if depth > MAX_PARSE_DEPTH:
+        raise too_deep(depth, MAX_PARSE_DEPTH)
+    kind = message.WhichOneof("node")
+    if kind == "clause":
+        return _clause_from_wire(message.clause, f"{field}.clause")
+    if kind == "negation":
+        return RawNot(node_from_wire(message.negation, f"{field}.negation", depth + 1))
+    if kind in ("all_of", "any_of"):
+        nodes = message.all_of.nodes if kind == "all_of" else message.any_of.nodes
+        if not nodes:
+            raise InvalidArgument.for_field(
+                f"{field}.{kind}", f"{kind} needs at least one node", reason="INVALID_FILTER"
+            )
+        children = tuple(node_from_wire(n, f"{field}.{kind}.nodes[{i}]", depth + 1) for i, n in enumerate(nodes))
+        return RawAnd(children) if kind == "all_of" else RawOr(children)
+    raise InvalidArgument.for_field(field, "filter node has no kind set", reason="INVALID_FILTER")
+
+
+def filter_from_wire(message: filter_pb2.Filter, field: str = "filter") -> list[list[RawClause]] | str | RawNode:
+    """The string expression, the structured groups as raw clauses, or the tree as a raw tree."""
+    given = [bool(message.expression), len(message.groups) > 0, message.HasField("tree")]
+    if sum(given) > 1:
+        raise InvalidArgument.for_field(
+            field, "give at most one of groups, expression and tree", reason="INVALID_FILTER"
+        )
     if message.expression:
         return check_text(message.expression, f"{field}.expression")
+    if message.HasField("tree"):
+        return node_from_wire(message.tree, f"{field}.tree")
     groups: list[list[RawClause]] = []
     for g, group in enumerate(message.groups):
-        clauses: list[RawClause] = []
-        for c, clause in enumerate(group.clauses):
-            where = f"{field}.groups[{g}].clauses[{c}]"
-            op = OP_FROM_WIRE.get(clause.operator)
-            if op is None:
-                raise InvalidArgument.for_field(f"{where}.operator", "operator is required", reason="INVALID_FILTER")
-            value = value_from_wire(clause.value, f"{where}.value")
-            clauses.append(RawClause(clause.key, op, value, False, f"{clause.key}.{op.value}={format_value(value)}"))
+        clauses = [
+            _clause_from_wire(clause, f"{field}.groups[{g}].clauses[{c}]") for c, clause in enumerate(group.clauses)
+        ]
         if clauses:
             groups.append(clauses)
     return groups
+
+
+def node_to_wire(node: RawNode, out: filter_pb2.FilterNode | None = None) -> filter_pb2.FilterNode:
+    """A raw tree as a wire filter tree (filled into `out` if given)."""
+    message = out if out is not None else filter_pb2.FilterNode()
+    if isinstance(node, RawClause):
+        message.clause.key = node.key
+        message.clause.operator = OP_TO_WIRE[node.op]
+        if node.quantifier is not None:
+            message.clause.quantifier = QUANTIFIER_TO_WIRE[node.quantifier]
+        value_to_wire(node.value, message.clause.value)
+    elif isinstance(node, RawNot):
+        node_to_wire(node.child, message.negation)
+    else:
+        target = message.all_of if isinstance(node, RawAnd) else message.any_of
+        target.SetInParent()
+        for child in node.children:
+            node_to_wire(child, target.nodes.add())
+    return message
 
 
 def filter_to_wire(groups: list[list[tuple[str, Op, MetaValue]]]) -> filter_pb2.Filter:

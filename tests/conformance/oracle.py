@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from didmeta.filters.model import Clause, Filter, Op
+from didmeta.filters.model import Clause, Filter, Op, Quantifier
+from didmeta.filters.regex import lowered, parse_regex, python_regex, regex_matches
 from didmeta.identifiers import DidType
 from didmeta.values import MetaValue
 
@@ -65,8 +66,40 @@ def _order(stored: Any, op: Op, wanted: Any, ignore_case: bool) -> bool:
     )
 
 
+def _element_matches(element: Any, clause: Clause, ignore_case: bool) -> bool:
+    """One list element against `op value`, by the rules of a stored scalar."""
+    if clause.op is Op.EQ:
+        if clause.wildcard:
+            assert isinstance(clause.value, str)
+            return _wildcard(element, clause.value, ignore_case)
+        return _scalar_equal(element, clause.value, ignore_case)
+    return _order(element, clause.op, clause.value, ignore_case)
+
+
+def _quantified_matches(stored: Any, clause: Clause, ignore_case: bool) -> bool:
+    """`key.any` / `key.all` / `key.len`: false unless the key holds a list; `all` of [] is true."""
+    if not isinstance(stored, list):
+        return False
+    if clause.quantifier is Quantifier.LEN:
+        length, wanted = len(stored), clause.value
+        assert isinstance(wanted, int)
+        return {
+            Op.EQ: length == wanted,
+            Op.LT: length < wanted,
+            Op.LTE: length <= wanted,
+            Op.GT: length > wanted,
+            Op.GTE: length >= wanted,
+        }[clause.op]
+    results = (_element_matches(element, clause, ignore_case) for element in stored)
+    return any(results) if clause.quantifier is Quantifier.ANY else all(results)
+
+
 def clause_matches(record: Record, clause: Clause, ignore_case: bool) -> bool:
+    if clause.negated:  # `not`: the complement, a DID lacking the key included
+        return not clause_matches(record, clause.positive(), ignore_case)
     stored: Any = record.name if clause.key == "name" else record.metadata.get(clause.key)
+    if clause.quantifier is not None:
+        return _quantified_matches(stored, clause, ignore_case)
     op, wanted = clause.op, clause.value
     if op is Op.EXISTS:
         return (stored is not None) == wanted
@@ -84,6 +117,12 @@ def clause_matches(record: Record, clause: Clause, ignore_case: bool) -> bool:
         return any(_scalar_equal(stored, w, ignore_case) for w in wanted)
     if op is Op.CONTAINS:
         return isinstance(stored, list) and any(_scalar_equal(s, wanted, ignore_case) for s in stored)
+    if op in (Op.REGEX, Op.IREGEX):
+        assert isinstance(wanted, str)
+        pattern = parse_regex(wanted)
+        if op is Op.IREGEX or ignore_case:
+            return isinstance(stored, str) and regex_matches(python_regex(lowered(pattern)), stored.lower())
+        return regex_matches(python_regex(pattern), stored)
     if op is Op.PREFIX:
         if not isinstance(stored, str):
             return False

@@ -269,7 +269,7 @@ def test_elasticsearch_falls_back_when_the_point_in_time_is_refused(
 def test_start_creates_the_explicit_mapping(plugin: ElasticPlugin, admin: Any) -> None:
     mapping = admin.indices.get_mapping(index=plugin.index)[plugin.index]["mappings"]
     assert mapping["dynamic"] == "strict"
-    assert mapping["_meta"] == {"didmeta": {"plugin": "ELASTIC", "layout": 1}}
+    assert mapping["_meta"] == {"didmeta": {"plugin": "ELASTIC", "layout": 2}}
     properties = mapping["properties"]
     assert properties["scope"]["type"] == properties["name"]["type"] == "keyword"
     assert properties["v"] == {"type": "object", "enabled": False}
@@ -284,6 +284,7 @@ def test_start_creates_the_explicit_mapping(plugin: ElasticPlugin, admin: Any) -
             "si": "keyword",
             "b": "boolean",
             "t": "long",
+            **({"n": "long", "o": "boolean"} if path == "kl" else {}),  # list length, non-scalar element
         }
 
 

@@ -17,7 +17,8 @@ from google.protobuf.message import Message
 from hypothesis import strategies as st
 from hypothesis.strategies import DrawFn, SearchStrategy
 
-from didmeta.filters import Op, RawClause
+from didmeta.filters import Op, RawAnd, RawClause, RawNode, RawNot, RawOr
+from didmeta.filters.model import Quantifier
 from didmeta.values import MetaValue
 
 #: Examples per property; CI keeps the default small, DIDMETA_HYPOTHESIS_EXAMPLES asks for more.
@@ -224,3 +225,40 @@ def structured_groups(draw: DrawFn) -> list[list[RawClause]]:
             clauses.append(RawClause(key, op, value, False, f"{key}.{op.value}"))
         groups.append(clauses)
     return groups
+
+
+_QUANTIFIED_OPS = [Op.EQ, Op.NE, Op.LT, Op.LTE, Op.GT, Op.GTE]
+
+
+@st.composite
+def _tree_clause(draw: DrawFn) -> RawClause:
+    key = draw(_FILTER_KEYS)
+    quantifier = draw(st.sampled_from([None, None, None, *Quantifier]))
+    if quantifier is None:
+        op = draw(st.sampled_from(list(Op)))
+        return RawClause(key, op, draw(_value_for(op)), False, f"{key}.{op.value}")
+    op = draw(st.sampled_from(_QUANTIFIED_OPS))
+    value = draw(st.integers(-5, 5) if quantifier is Quantifier.LEN else _value_for(op))
+    return RawClause(key, op, value, False, f"{key}.{quantifier.value}.{op.value}", quantifier)
+
+
+def structured_tree() -> SearchStrategy[RawNode]:
+    """Boolean trees as the wire `tree` gives them: and/or/not over raw clauses (`literal` false).
+
+    Trees come in the shape the parser gives back: no AND directly under an AND, no OR under an OR,
+    at least two operands to each.
+    """
+
+    def extend(children: SearchStrategy[RawNode]) -> SearchStrategy[RawNode]:
+        operands = st.lists(children, min_size=2, max_size=3)
+        return (
+            children.map(RawNot)
+            | operands.map(lambda items: RawAnd(_flatten(items, RawAnd)))
+            | operands.map(lambda items: RawOr(_flatten(items, RawOr)))
+        )
+
+    return st.recursive(_tree_clause(), extend, max_leaves=8)
+
+
+def _flatten(items: list[RawNode], kind: type[RawAnd] | type[RawOr]) -> tuple[RawNode, ...]:
+    return tuple(p for item in items for p in (item.children if isinstance(item, kind) else (item,)))

@@ -5,9 +5,19 @@ from __future__ import annotations
 from hypothesis import HealthCheck, assume, given, settings
 
 from didmeta.errors import InvalidArgument
-from didmeta.filters import RawClause, normalize_groups, parse_filter
-from didmeta.filters.printer import Unprintable, format_filter
-from tests.property.strategies import EXAMPLES, filter_text, structured_groups
+from didmeta.filters import (
+    RawAnd,
+    RawClause,
+    RawNode,
+    RawNot,
+    RawOr,
+    normalize_groups,
+    normalize_tree,
+    parse_filter,
+    parse_filter_tree,
+)
+from didmeta.filters.printer import Unprintable, format_filter, format_tree
+from tests.property.strategies import EXAMPLES, filter_text, structured_groups, structured_tree
 
 
 @settings(max_examples=EXAMPLES * 8, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
@@ -34,3 +44,37 @@ def test_filter_text_parses_or_is_invalid_argument(text: str) -> None:
         parse_filter(text)
     except InvalidArgument as error:
         assert error.field_violations and error.reason
+
+
+def _shape(node: RawNode | None) -> object:
+    """A tree's structure and typed clauses, without the written text of each clause."""
+    if isinstance(node, RawClause):
+        return (node.key, node.op, node.value, node.quantifier)
+    if isinstance(node, RawNot):
+        return ("not", _shape(node.child))
+    if isinstance(node, RawAnd | RawOr):
+        return (type(node).__name__, tuple(_shape(child) for child in node.children))
+    return None
+
+
+@settings(
+    max_examples=EXAMPLES * 8,
+    deadline=None,  # a tree expands to up to a few hundred groups; time depends on the machine's load
+    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+)
+@given(structured_tree())
+def test_printed_tree_parses_back_equal(tree: RawNode) -> None:
+    """A wire tree printed with `not` and parentheses parses back to the same tree and the same filter."""
+    try:
+        expected = normalize_tree(tree, max_groups=10_000)
+    except InvalidArgument:
+        assume(False)
+        return
+    try:
+        text = format_tree(tree)
+    except Unprintable:
+        assume(False)
+        return
+    parsed = parse_filter_tree(text)
+    assert _shape(parsed) == _shape(tree), text
+    assert parse_filter(text, max_groups=10_000) == expected, text

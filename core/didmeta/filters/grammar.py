@@ -1,9 +1,9 @@
 """The string filter grammar (spec §4.2) parsed into raw clauses.
 
-    filter  := group (";" group)*          empty groups are dropped
-    group   := clause ("," clause)*
+    filter  := see `didmeta.filters.tree` (`;` OR, `,` AND, `not`, parentheses)
     clause  := key OP value                OP in <= >= == != > < =
-             | key "." SUFFIX "=" value    SUFFIX in eq ne lt lte gt gte exists in contains prefix
+             | key "." SUFFIX "=" value    SUFFIX in eq ne lt lte gt gte exists in not_in contains prefix
+             | key "." LIST OP value       LIST in any all len (list-valued keys: `tags.any=calib*`)
              | value OP key OP value       both OPs < / <=, or both > / >=
     value   := text | "double-quoted text" | "[" value ("," value)* "]"  (lists for `in`)
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from didmeta.errors import InvalidArgument
-from didmeta.filters.model import Op
+from didmeta.filters.model import Op, Quantifier
 from didmeta.values import MetaValue, parse_text_value
 
 _SYMBOLS: tuple[tuple[str, Op], ...] = (
@@ -30,6 +30,7 @@ _SYMBOLS: tuple[tuple[str, Op], ...] = (
 )
 _FLIPPED = {Op.LT: Op.GT, Op.LTE: Op.GTE, Op.GT: Op.LT, Op.GTE: Op.LTE}
 _SUFFIXES = {op.value: op for op in Op}
+_QUANTIFIERS = {q.value: q for q in Quantifier}
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class RawClause:
     value: MetaValue
     literal: bool
     text: str
+    quantifier: Quantifier | None = None
 
 
 def split_outside(text: str, separator: str) -> list[str]:
@@ -111,13 +113,13 @@ def _parse_value(text: str, clause: str) -> tuple[MetaValue, bool]:
     return parse_text_value(stripped), False
 
 
-def _split_key(key_text: str, clause: str) -> tuple[str, Op | None]:
+def _split_key(key_text: str, clause: str) -> tuple[str, Op | Quantifier | None]:
     key = key_text.strip()
     if not key:
         raise InvalidArgument.for_field("filter", f"clause {clause!r} has no key", reason="INVALID_FILTER")
     if "." in key:
         base, _, suffix = key.rpartition(".")
-        op = _SUFFIXES.get(suffix.lower())
+        op: Op | Quantifier | None = _SUFFIXES.get(suffix.lower()) or _QUANTIFIERS.get(suffix.lower())
         if op is None or not base or "." in base:
             raise InvalidArgument.for_field(
                 "filter", f"clause {clause!r}: unknown operator suffix {suffix!r}", reason="INVALID_FILTER"
@@ -152,6 +154,9 @@ def parse_clause(clause: str) -> list[RawClause]:
         symbol_op = operators[0]
         assert isinstance(symbol_op, Op)
         key, suffix_op = _split_key(operands[0], clause)
+        if isinstance(suffix_op, Quantifier):
+            value, literal = _parse_value(operands[1], clause)
+            return [RawClause(key, symbol_op, value, literal, clause, suffix_op)]
         if suffix_op is not None:
             if symbol_op is not Op.EQ:
                 raise InvalidArgument.for_field(
@@ -170,7 +175,7 @@ def parse_clause(clause: str) -> list[RawClause]:
                 "filter", f"clause {clause!r}: {_two_operators_problem(clause, operands)}", reason="INVALID_FILTER"
             )
         key, suffix_op = _split_key(operands[1], clause)
-        if suffix_op is not None:
+        if isinstance(suffix_op, Op):
             raise InvalidArgument.for_field(
                 "filter",
                 f"clause {clause!r}: no operator suffix in a compound range",
@@ -179,22 +184,9 @@ def parse_clause(clause: str) -> list[RawClause]:
         low, low_literal = _parse_value(operands[0], clause)
         high, high_literal = _parse_value(operands[2], clause)
         return [
-            RawClause(key, _FLIPPED[first], low, low_literal, clause),
-            RawClause(key, second, high, high_literal, clause),
+            RawClause(key, _FLIPPED[first], low, low_literal, clause, suffix_op),
+            RawClause(key, second, high, high_literal, clause, suffix_op),
         ]
     if not operators:
         raise InvalidArgument.for_field("filter", f"clause {clause!r} has no operator", reason="INVALID_FILTER")
     raise InvalidArgument.for_field("filter", f"clause {clause!r} has too many operators", reason="INVALID_FILTER")
-
-
-def parse_filter_string(text: str) -> list[list[RawClause]]:
-    """The whole grammar: a list of OR groups of raw clauses; empty groups are dropped."""
-    groups: list[list[RawClause]] = []
-    for group_text in split_outside(text, ";"):
-        clauses: list[RawClause] = []
-        for clause_text in split_outside(group_text, ","):
-            if clause_text.strip():
-                clauses.extend(parse_clause(clause_text.strip()))
-        if clauses:
-            groups.append(clauses)
-    return groups

@@ -6,12 +6,15 @@ All semantic checks live here, so every plugin sees the same, already valid, nor
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from didmeta.attributes import INTRINSIC, LIFETIME_KEY, TYPE_KEYS, column_kind
 from didmeta.errors import InvalidArgument
-from didmeta.filters.grammar import RawClause, parse_filter_string
-from didmeta.filters.model import Clause, Filter, Group, Op
+from didmeta.filters.grammar import RawClause
+from didmeta.filters.model import Clause, Filter, Group, Op, Quantifier
+from didmeta.filters.regex import parse_regex
+from didmeta.filters.tree import Literal, RawNode, expand, flat_groups, parse_filter_tree
 from didmeta.identifiers import KEY_RE, DidType, parse_type_selector
 from didmeta.values import MetaValue, parse_timestamp_text, type_name
 
@@ -46,8 +49,66 @@ def _coerce_intrinsic(raw: RawClause, value: MetaValue) -> MetaValue:
     return value
 
 
+_RAW_COMPLEMENTS = {Op.EQ: Op.NE, Op.NE: Op.EQ, Op.IN: Op.NOT_IN, Op.NOT_IN: Op.IN}
+
+
+def _negate_clause(raw: RawClause) -> Clause | None:
+    """The complement of a clause: `not eq` is `ne`, `not in` is `not_in`, `not exists=b` is `exists=!b`."""
+    complement = _RAW_COMPLEMENTS.get(raw.op)
+    if complement is not None:
+        return _normalize_clause(replace(raw, op=complement))
+    clause = _normalize_clause(raw)
+    assert clause is not None  # only `name=*` (an EQ) normalises to "everything"
+    if clause.op is Op.EXISTS:
+        return Clause(clause.key, Op.EXISTS, not clause.value)
+    return replace(clause, negated=True)
+
+
+_QUANTIFIED_OPS = (Op.EQ, Op.NE, Op.LT, Op.LTE, Op.GT, Op.GTE)
+
+
+def _normalize_quantified(raw: RawClause) -> Clause:
+    """`key.any OP v`, `key.all OP v`, `key.len OP n`: element or length comparisons on a list."""
+    quantifier, op, value = raw.quantifier, raw.op, raw.value
+    assert quantifier is not None
+    name = f"{raw.key}.{quantifier.value}"
+    if raw.key == "name" or raw.key in _ALIASES or raw.key == LIFETIME_KEY:
+        raise _invalid(raw, f"{raw.key} is not a list: {quantifier.value} cannot be used with it")
+    if not KEY_RE.fullmatch(raw.key):
+        raise _invalid(raw, f"invalid key {raw.key!r}")
+    if op not in _QUANTIFIED_OPS:
+        raise _invalid(raw, f"{name} takes = != < <= > >=")
+    if op is Op.NE:  # the complement of `=`, as everywhere (matches a DID lacking the key)
+        return replace(_normalize_quantified(replace(raw, op=Op.EQ)), negated=True)
+    kind = type_name(value)
+    if quantifier is Quantifier.LEN:
+        if kind != "int":
+            raise _invalid(raw, f"{name} takes an integer")
+        return Clause(raw.key, op, value, quantifier=quantifier)
+    if value is None:
+        raise _invalid(raw, f"{name} cannot compare with null")
+    wildcard = isinstance(value, str) and "*" in value and not raw.literal
+    if wildcard and op is not Op.EQ:
+        raise _invalid(raw, f"a wildcard cannot be used with {op.value}")
+    if wildcard and quantifier is Quantifier.ALL:
+        raise _invalid(raw, f"{name} takes no wildcard (only {raw.key}.any does)")
+    if kind not in _SCALAR_TYPES:
+        raise _invalid(raw, f"{name} takes a scalar value, not a {kind}")
+    if quantifier is Quantifier.ALL and kind == "timestamp":
+        raise _invalid(raw, f"{name} takes a number, string or bool (use {raw.key}.any for timestamps)")
+    if op.is_ordering and kind == "bool":
+        raise _invalid(raw, f"{op.value} takes a number, string or timestamp, not a bool")
+    return Clause(raw.key, op, value, wildcard=wildcard, quantifier=quantifier)
+
+
 def _normalize_clause(raw: RawClause) -> Clause | None:
     """The clause in normal form; None for a clause that matches everything (`name=*`)."""
+    if raw.quantifier is not None:
+        return _normalize_quantified(raw)
+    if raw.op is Op.NOT_IN:
+        inner = _normalize_clause(replace(raw, op=Op.IN))
+        assert inner is not None
+        return replace(inner, negated=True)
     key, op, value = raw.key, raw.op, raw.value
     if key != "name" and not KEY_RE.fullmatch(key):
         raise _invalid(raw, f"invalid key {key!r}")
@@ -80,6 +141,15 @@ def _normalize_clause(raw: RawClause) -> Clause | None:
         if value.strip("*") == "" and key != "name":
             return Clause(key, Op.EXISTS, op is Op.EQ)
         return Clause(key, op, value, wildcard=True)
+
+    if op in (Op.REGEX, Op.IREGEX):
+        if not isinstance(value, str):
+            raise _invalid(raw, f'{op.value} takes a pattern string (double-quote it: {key}.{op.value}="{value}")')
+        try:
+            parse_regex(value)
+        except InvalidArgument as error:
+            raise _invalid(raw, error.field_violations[0].description) from None
+        return Clause(key, op, value)
 
     if isinstance(value, str) and "*" in value and not raw.literal and op not in (Op.EQ, Op.NE):
         raise _invalid(raw, f"a wildcard cannot be used with {op.value}")
@@ -120,7 +190,7 @@ def _group_types(raws: Sequence[RawClause]) -> tuple[list[RawClause], frozenset[
         if raw.key.lower() not in TYPE_KEYS:
             rest.append(raw)
             continue
-        if raw.op is not Op.EQ:
+        if raw.op is not Op.EQ or raw.quantifier is not None:
             raise _invalid(raw, f"{raw.key} only takes '='")
         if types is not None:
             raise _invalid(raw, "type given twice in one group (did_type is an alias of type)")
@@ -138,7 +208,8 @@ def normalize_groups(raw_groups: Iterable[Sequence[RawClause]]) -> Filter:
         seen: set[tuple[str, Op]] = set()
         clauses: list[Clause] = []
         for raw in rest:
-            signature = _ALIASES.get(raw.key, (raw.key, raw.op)) if raw.op is Op.EQ else (raw.key, raw.op)
+            key = raw.key if raw.quantifier is None else f"{raw.key}.{raw.quantifier.value}"
+            signature = _ALIASES.get(key, (key, raw.op)) if raw.op is Op.EQ else (key, raw.op)
             if signature in seen:
                 raise _invalid(raw, f"duplicate {signature[0]}.{signature[1].value} in one group")
             seen.add(signature)
@@ -149,9 +220,51 @@ def normalize_groups(raw_groups: Iterable[Sequence[RawClause]]) -> Filter:
     return Filter(tuple(groups))
 
 
-def parse_filter(text: str) -> Filter:
+def _tree_group(literals: Sequence[Literal]) -> Group:
+    """One AND group of an expanded tree; `type` clauses (negated: the other types) are intersected."""
+    types: frozenset[DidType] | None = None
+    clauses: list[Clause] = []
+    for raw, negated in literals:
+        if raw.key.lower() in TYPE_KEYS:
+            _, selected = _group_types([raw])
+            assert selected is not None
+            if negated:
+                selected = frozenset(DidType) - selected
+            types = selected if types is None else types & selected
+            continue
+        clause = _negate_clause(raw) if negated else _normalize_clause(raw)
+        if clause is not None:
+            clauses.append(clause)
+    return Group(tuple(clauses), types)
+
+
+def normalize_tree(node: RawNode | None, max_groups: int = 100) -> Filter:
+    """A boolean tree (string grammar or wire `tree`) validated and expanded to OR groups of AND clauses.
+
+    A tree that is already flat (no `not`, no nesting) follows `normalize_groups` exactly, so the
+    flat grammar keeps its checks (one `type` and no duplicate key+operator per group). An expanded
+    tree may repeat a key in a group (`(a=1;b=2),(a=3;c=4)`) and intersects its `type` clauses.
+    """
+    flat = flat_groups(node)
+    if flat is not None:
+        return normalize_groups(flat)
+    assert node is not None
+    return Filter(tuple(_tree_group(literals) for literals in expand(node, max_groups)))
+
+
+def parse_filter_string(text: str) -> list[list[RawClause]]:
+    """Flat text (no `not`, no parentheses) as OR groups of raw clauses; nested text is INVALID_ARGUMENT."""
+    flat = flat_groups(parse_filter_tree(text))
+    if flat is None:
+        raise InvalidArgument.for_field(
+            "filter", "this filter has 'not' or parentheses; a flat list of groups is needed", reason="INVALID_FILTER"
+        )
+    return flat
+
+
+def parse_filter(text: str, max_groups: int = 100) -> Filter:
     """Parse and validate the string grammar."""
-    return normalize_groups(parse_filter_string(text))
+    return normalize_tree(parse_filter_tree(text), max_groups)
 
 
 def is_column(key: str) -> bool:

@@ -1,7 +1,8 @@
 """Print a filter in the string grammar (spec §4.2), so that parsing the text gives the filter back.
 
 `format_filter` takes OR groups of (key, operator, value) clauses, the structured form's shape, and
-writes every clause in the suffix form `key.op=value`. A string is written bare when the grammar
+writes every clause in the suffix form `key.op=value`; `format_tree` writes a boolean tree with
+`not` and the parentheses the precedence needs (`not` over `,` over `;`). A string is written bare when the grammar
 reads it back as the same string, else in double quotes. Some filters have no text form: a string
 holding `"` (the grammar has no escape), a quoted string holding `*` (quotes make `*` literal, but
 in the structured form it is a wildcard), a map, a non-finite double. Those raise `Unprintable`.
@@ -13,11 +14,13 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from didmeta.filters.model import Op
+from didmeta.filters.grammar import RawClause
+from didmeta.filters.model import Op, Quantifier
+from didmeta.filters.tree import RawAnd, RawNode, RawNot, RawOr
 from didmeta.values import MetaValue, format_timestamp, parse_text_value
 
 #: Characters that end a bare value or split a filter: separators, brackets, operators, quotes.
-_SPECIAL = frozenset(',;"[]<>=!')
+_SPECIAL = frozenset(',;"[]<>=!()')
 
 
 class Unprintable(ValueError):
@@ -63,10 +66,44 @@ def format_filter_value(value: MetaValue) -> str:
     raise Unprintable("a map value has no text form")
 
 
-def format_clause(key: str, op: Op, value: MetaValue) -> str:
+_SYMBOLS = {Op.EQ: "=", Op.NE: "!=", Op.LT: "<", Op.LTE: "<=", Op.GT: ">", Op.GTE: ">="}
+
+
+def format_clause(key: str, op: Op, value: MetaValue, quantifier: Quantifier | None = None) -> str:
+    if quantifier is not None:  # `key.any OP value`: a list operator takes a symbol, not a suffix
+        symbol = _SYMBOLS.get(op)
+        if symbol is None:
+            raise Unprintable(f"{key}.{quantifier.value} has no {op.value} form")
+        return f"{key}.{quantifier.value}{symbol}{format_filter_value(value)}"
+    if op in (Op.REGEX, Op.IREGEX) and isinstance(value, str):
+        return f"{key}.{op.value}={_format_pattern(value)}"
     return f"{key}.{op.value}={format_filter_value(value)}"
+
+
+def _format_pattern(text: str) -> str:
+    """A regex: bare when it reads back as itself, else double-quoted (a `*` is no wildcard there)."""
+    try:
+        return format_text(text)
+    except Unprintable:
+        if '"' in text:
+            raise
+        return f'"{text}"'
 
 
 def format_filter(groups: Iterable[Sequence[tuple[str, Op, MetaValue]]]) -> str:
     """OR groups of AND clauses as one expression (`;` between groups, `,` between clauses)."""
     return ";".join(",".join(format_clause(*clause) for clause in group) for group in groups if group)
+
+
+def format_tree(node: RawNode | None) -> str:
+    """A boolean tree as one expression; parsing it gives the same tree back (nested and/or flattened)."""
+    if node is None:
+        return ""
+    if isinstance(node, RawClause):
+        return format_clause(node.key, node.op, node.value, node.quantifier)
+    if isinstance(node, RawNot):
+        inner = format_tree(node.child)
+        return f"not {inner}" if isinstance(node.child, RawClause | RawNot) else f"not ({inner})"
+    if isinstance(node, RawAnd):
+        return ",".join(f"({format_tree(c)})" if isinstance(c, RawOr) else format_tree(c) for c in node.children)
+    return ";".join(format_tree(child) for child in node.children)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from didmeta.errors import InvalidArgument
-from didmeta.filters.model import Clause, Op
+from didmeta.filters.model import Clause, Op, Quantifier
 from didmeta.identifiers import DidKey
 from didmeta.values import Metadata
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from didmeta.server.store.engine import Store
 
 #: Feature names a plugin may declare; the dispatcher refuses (UNIMPLEMENTED) what it lacks.
-OPERATOR_FEATURES: frozenset[str] = frozenset(op.value for op in Op)
+OPERATOR_FEATURES: frozenset[str] = frozenset(op.value for op in Op) | frozenset(q.value for q in Quantifier)
 ALL_FEATURES: frozenset[str] = OPERATOR_FEATURES | frozenset(
     {"wildcard", "ignore_case", "recursive", "resume", "exact_limit", "atomic_writes", "long_metadata"}
 )

@@ -33,7 +33,8 @@ Index layout (one document per DID that has metadata here, `_id` = "scope:name",
                     so ints stay ints, 5.0 stays a float, timestamps keep their microseconds, lists
                     and maps come back as they went in
     kv              nested, one entry per key holding a scalar: {k: key, <one typed field>}
-    kl              nested, one entry per key holding a list: {k: key, <typed arrays of its elements>}
+    kl              nested, one entry per key holding a list: {k: key, <typed arrays of its elements>,
+                    n: its length, o: true if an element is null, a list or a map} (layout 2)
   typed fields: l long (int), d double (float; -0.0 indexed as 0.0), s keyword (string),
   si keyword (the string lower-cased by Python's `str.lower`, the same function that lowers filter
   values, so ignore_case is exactly symmetric), b boolean, t long (timestamp as epoch microseconds,
@@ -101,7 +102,8 @@ from didmeta.errors import (
     Unavailable,
     Unimplemented,
 )
-from didmeta.filters.model import Clause, Op
+from didmeta.filters.model import Clause, Op, Quantifier
+from didmeta.filters.regex import lowered, lucene_regex, parse_regex
 from didmeta.identifiers import DidKey
 from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, UnitOfWork
 from didmeta.values import INT64_MAX, INT64_MIN, Metadata, MetaValue, from_json, normalize_timestamp, to_json
@@ -115,7 +117,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PLUGIN_NAME: Final = "ELASTIC"
-LAYOUT_VERSION: Final = 1
+LAYOUT_VERSION: Final = 2  # 2: `kl` entries carry `n` (length) and `o` (non-scalar elements)
 FLAVORS: Final = ("auto", "opensearch", "elasticsearch")
 REFRESH_POLICIES: Final = ("wait_for", "true", "false")
 
@@ -167,7 +169,7 @@ MAPPING: Final[dict[str, Any]] = {
         "keys": {"type": "keyword"},
         "v": {"type": "object", "enabled": False},
         "kv": {"type": "nested", "properties": _TYPED_FIELDS},
-        "kl": {"type": "nested", "properties": _TYPED_FIELDS},
+        "kl": {"type": "nested", "properties": {**_TYPED_FIELDS, "n": {"type": "long"}, "o": {"type": "boolean"}}},
     },
 }
 
@@ -288,9 +290,12 @@ def _document(did: DidKey, metadata: Metadata) -> dict[str, Any]:
     kl: list[dict[str, Any]] = []
     for key, value in metadata.items():
         if isinstance(value, list):
-            entry: dict[str, Any] = {"k": key}
+            entry: dict[str, Any] = {"k": key, "n": len(value)}
             for element in value:
-                for name, typed in (_scalar_fields(element) or {}).items():
+                fields = _scalar_fields(element)
+                if fields is None:
+                    entry["o"] = True  # never compares true: `all` fails on it
+                for name, typed in (fields or {}).items():
                     entry.setdefault(name, []).append(typed)
             kl.append(entry)
         else:
@@ -444,6 +449,8 @@ def _nested(path: str, key: str, inner: dict[str, Any] | None) -> dict[str, Any]
 def clause_query(clause: Clause, ignore_case: bool) -> dict[str, Any]:
     """The query matching exactly the documents whose metadata satisfies a positive clause."""
     op, key, value = clause.op, clause.key, clause.value
+    if clause.quantifier is not None:
+        return _quantified_query(clause, ignore_case)
     if op is Op.EXISTS:
         if value is not True:
             raise _unsupported(clause)
@@ -462,9 +469,61 @@ def clause_query(clause: Clause, ignore_case: bool) -> dict[str, Any]:
         if op is Op.PREFIX:
             return _nested("kv", key, {"prefix": {name: {"value": text}}})
         return _nested("kv", key, {"wildcard": {name: {"value": _escape_wildcard(text)}}})
+    if op in (Op.REGEX, Op.IREGEX):
+        insensitive = ignore_case or op is Op.IREGEX
+        pattern = parse_regex(str(value))
+        name = "kv.si" if insensitive else "kv.s"
+        text = lucene_regex(lowered(pattern) if insensitive else pattern)
+        return _nested("kv", key, {"regexp": {name: {"value": text, "flags": "NONE"}}})
     if op in (Op.EQ, Op.LT, Op.LTE, Op.GT, Op.GTE):
         return _nested("kv", key, _value_query("kv", op, value, ignore_case))
     raise _unsupported(clause)
+
+
+#: The typed fields of `kl` holding elements of a type other than a number / string / bool.
+_OTHER_FIELDS: Final = {
+    "number": ("kl.s", "kl.b", "kl.t"),
+    "string": ("kl.l", "kl.d", "kl.b", "kl.t"),
+    "bool": ("kl.l", "kl.d", "kl.s", "kl.t"),
+}
+_COMPLEMENT: Final = {Op.LT: Op.GTE, Op.LTE: Op.GT, Op.GT: Op.LTE, Op.GTE: Op.LT}
+
+
+def _quantified_query(clause: Clause, ignore_case: bool) -> dict[str, Any]:
+    """`key.any` / `key.all` / `key.len` on the key's `kl` entry (one nested document per list).
+
+    `any`: a typed array of the entry matches (arrays match when one value does); `len`: the
+    entry's `n`; `all`: the entry has no failing element, that is no element of another type
+    (`o`, or another typed array present) and none of the right type meeting the complementary
+    comparison (numbers and strings are totally ordered, so the complement is exact).
+    """
+    op, key, value = clause.op, clause.key, clause.value
+    if clause.quantifier is Quantifier.LEN:
+        assert isinstance(value, int)
+        length = {"term": {"kl.n": value}} if op is Op.EQ else {"range": {"kl.n": {op.value: value}}}
+        return _nested("kl", key, length)
+    if clause.quantifier is Quantifier.ANY:
+        if clause.wildcard:
+            assert isinstance(value, str)
+            name, text = ("kl.si", value.lower()) if ignore_case else ("kl.s", value)
+            return _nested("kl", key, {"wildcard": {name: {"value": _escape_wildcard(text)}}})
+        return _nested("kl", key, _value_query("kl", op, value, ignore_case))
+    kind = "bool" if isinstance(value, bool) else "number" if _is_number(value) else "string"
+    failing: list[dict[str, Any] | None] = [{"term": {"kl.o": True}}]
+    failing += [{"exists": {"field": name}} for name in _OTHER_FIELDS[kind]]
+    if kind == "bool":
+        failing.append({"term": {"kl.b": not value}})
+    elif op is Op.EQ:
+        failing += [_value_query("kl", Op.LT, value, ignore_case), _value_query("kl", Op.GT, value, ignore_case)]
+    else:
+        failing.append(_value_query("kl", _COMPLEMENT[op], value, ignore_case))
+    query = {
+        "bool": {
+            "filter": [{"term": {"kl.k": key}}],
+            "must_not": [q for q in failing if q is not None],
+        }
+    }
+    return {"nested": {"path": "kl", "score_mode": "none", "query": query}}
 
 
 def _unsupported(clause: Clause) -> DidmetaError:

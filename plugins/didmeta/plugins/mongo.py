@@ -77,7 +77,8 @@ from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError, ConfigurationError, PyMongoError
 
 from didmeta.errors import DidmetaError, InvalidArgument, NotFound, Unavailable
-from didmeta.filters.model import Clause, Op
+from didmeta.filters.model import Clause, Op, Quantifier
+from didmeta.filters.regex import lowered, mongo_regex, parse_regex
 from didmeta.identifiers import KEY_RE, DidKey
 from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, UnitOfWork
 from didmeta.values import Metadata, MetaValue, normalize_timestamp, type_name
@@ -239,6 +240,8 @@ def clause_query(clause: Clause, ignore_case: bool) -> Query:
     """The query matching exactly what `JsonConditions.condition` matches for a positive clause."""
     op, key, value = clause.op, clause.key, clause.value
     field = f"{META}.{key}"
+    if clause.quantifier is not None:
+        return quantified_query(clause, ignore_case)
     if op is Op.EXISTS:
         if value is not True:
             raise InvalidArgument(f"{PLUGIN_NAME} answers positive clauses only, not {clause.describe()}")
@@ -256,6 +259,10 @@ def clause_query(clause: Clause, ignore_case: bool) -> Query:
         return _contains(key, value, ignore_case)
     if op is Op.PREFIX:
         return _text_match(key, prefix_regex(_text(value, ignore_case)), ignore_case)
+    if op in (Op.REGEX, Op.IREGEX):
+        insensitive = ignore_case or op is Op.IREGEX
+        pattern = parse_regex(str(value))
+        return _text_match(key, mongo_regex(lowered(pattern) if insensitive else pattern), insensitive)
     if clause.wildcard:
         return _text_match(key, wildcard_regex(_text(value, ignore_case)), ignore_case)
     return _compare(key, op, value, ignore_case)
@@ -296,6 +303,66 @@ def _contains(key: str, value: MetaValue, ignore_case: bool) -> Query:
     if isinstance(value, datetime):
         return {f"{items}.{TS_TAG}": _micros(value)}
     return None
+
+
+#: BSON types of the stored list elements that are not numbers / strings / bools (elements are
+#: never arrays: nested lists are wrapped in `0l` sub-documents, as timestamps are in `0ts` ones).
+_OTHER_TYPES = {
+    "number": ("string", "bool", "object", "null"),
+    "string": ("double", "long", "int", "bool", "object", "null"),
+    "bool": ("double", "long", "int", "string", "object", "null"),
+}
+_COMPLEMENT = {Op.LT: Op.GTE, Op.LTE: Op.GT, Op.GT: Op.LTE, Op.GTE: Op.LT}
+
+
+def quantified_query(clause: Clause, ignore_case: bool) -> Query:
+    """`key.any` / `key.all` / `key.len` over the wrapped list `m.<key>.0l` (None: matches nothing).
+
+    `any` relies on MongoDB's implicit traversal of the array (one element must match); `all` is
+    "a list, and no element fails": a failing element is one of another BSON type (`$type`, which
+    also traverses) or one of the right type that meets the complementary comparison. `len` uses
+    `$size` for equality and the presence of the element at index n-1 / n for the orderings.
+    """
+    key, op, value = clause.key, clause.op, clause.value
+    items = f"{META}.{key}.{LIST_TAG}"
+    is_list: Document = {items: {"$exists": True}}
+    if clause.quantifier is Quantifier.LEN:
+        assert isinstance(value, int)
+        length = _length_query(items, op, value)
+        return None if length is None else {"$and": [is_list, length]}
+    path = f"{META}.{key}.{LIST_LOWER_TAG}" if ignore_case and isinstance(value, str) else items
+    text = value.lower() if ignore_case and isinstance(value, str) else value
+    if clause.quantifier is Quantifier.ANY:
+        if clause.wildcard:
+            assert isinstance(text, str)
+            return {path: {"$regex": wildcard_regex(text)}}
+        if isinstance(value, datetime):
+            return {f"{items}.{TS_TAG}": {_COMPARISON[op]: _micros(value)}}
+        if isinstance(value, bool):
+            return {items: value} if op is Op.EQ else None
+        return {path: {_COMPARISON[op]: text}}
+    # ALL (normalisation leaves a number, a string or a bool, without a wildcard)
+    kind = "bool" if isinstance(value, bool) else "number" if isinstance(value, int | float) else "string"
+    failing: list[Document] = [{items: {"$type": other}} for other in _OTHER_TYPES[kind]]
+    if kind == "bool":
+        failing.append({items: not value})
+    elif op is Op.EQ:
+        failing += [{path: {"$lt": text}}, {path: {"$gt": text}}]
+    else:
+        failing.append({path: {_COMPARISON[_COMPLEMENT[op]]: text}})
+    return {"$and": [is_list, {"$nor": failing}]}
+
+
+def _length_query(items: str, op: Op, n: int) -> Query:
+    """The length condition on a stored list (`{}`: always true; None: never)."""
+    if op is Op.EQ:
+        return {items: {"$size": n}} if n >= 0 else None
+    # len >= k  <=>  an element at index k-1 exists
+    at_least = {Op.GTE: n, Op.GT: n + 1, Op.LT: n, Op.LTE: n + 1}[op]
+    if at_least <= 0:
+        return {} if op in (Op.GTE, Op.GT) else None
+    present: Document = {f"{items}.{at_least - 1}": {"$exists": True}}
+    return present if op in (Op.GTE, Op.GT) else {"$nor": [present]}
 
 
 def select_query(query: ExternalQuery) -> Query:

@@ -41,7 +41,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
 
-from didmeta.filters.model import Clause, Op
+from didmeta.filters.model import Clause, Op, Quantifier
+from didmeta.filters.regex import REGEX_FUNCTION, lowered, parse_regex, postgres_regex, python_regex
 from didmeta.values import MetaValue, dump_json, format_timestamp, to_json, type_name
 
 
@@ -122,6 +123,20 @@ def pattern_match(
     return expr.like(like_pattern(value, wildcard=True), escape="\\")
 
 
+def regex_match(
+    expr: ColumnElement[Any], op: Op, pattern_text: str, *, dialect: str, ignore_case: bool
+) -> ColumnElement[bool]:
+    """`expr` (text; NULL for a non-string) matches the pattern as a whole: `~` on PostgreSQL, the
+    registered Python function on SQLite; case-insensitively both sides are lower-cased."""
+    pattern = parse_regex(pattern_text)
+    if op is Op.IREGEX or ignore_case:
+        expr, pattern = lower(expr, dialect), lowered(pattern)
+    if dialect == "postgresql":
+        return typing.cast(ColumnElement[bool], expr.op("~")(postgres_regex(pattern)))
+    matched: ColumnElement[Any] = getattr(func, REGEX_FUNCTION)(python_regex(pattern), expr)
+    return matched == 1
+
+
 def _string_compare(
     expr: ColumnElement[Any], op: Op, value: str, dialect: str, ignore_case: bool
 ) -> ColumnElement[bool]:
@@ -153,6 +168,8 @@ def column_condition(
 ) -> ColumnElement[bool]:
     """A clause on a typed column (kind: int, string, bool, timestamp)."""
     op, value = clause.op, clause.value
+    if clause.quantifier is not None:
+        return false()  # a column never holds a list
     if op is Op.EXISTS:
         return column.is_not(None) if value else column.is_(None)
     if op is Op.NE:
@@ -182,6 +199,10 @@ def column_condition(
         return false()
     if op is Op.PREFIX:
         return pattern_match(column, str(value), dialect=dialect, ignore_case=ignore_case, prefix=True)
+    if op in (Op.REGEX, Op.IREGEX):
+        if kind != "string":
+            return false()
+        return regex_match(column, op, str(value), dialect=dialect, ignore_case=ignore_case)
     if clause.wildcard:
         return pattern_match(column, str(value), dialect=dialect, ignore_case=ignore_case)
     if kind == "string":
@@ -296,6 +317,8 @@ class JsonConditions:
     # --- clauses ---------------------------------------------------------------------------
     def condition(self, clause: Clause, ignore_case: bool) -> ColumnElement[bool]:
         op, key, value = clause.op, clause.key, clause.value
+        if clause.quantifier is not None:
+            return self._quantified(clause, ignore_case)
         if op is Op.EXISTS:
             return self.present(key) if value else negate(self.present(key))
         if op is Op.NE:
@@ -309,6 +332,8 @@ class JsonConditions:
             return self._contains(key, value, ignore_case)
         if op is Op.PREFIX:
             return pattern_match(self.text(key), str(value), dialect=self.dialect, ignore_case=ignore_case, prefix=True)
+        if op in (Op.REGEX, Op.IREGEX):
+            return regex_match(self.text(key), op, str(value), dialect=self.dialect, ignore_case=ignore_case)
         if clause.wildcard:
             return pattern_match(self.text(key), str(value), dialect=self.dialect, ignore_case=ignore_case)
         return self._compare_scalar(key, op, value, ignore_case)
@@ -332,6 +357,63 @@ class JsonConditions:
                 return self.json_type(key) == ("true" if value else "false")
             return self._field(self.column, key) == type_coerce(value, JSONB)
         return false()
+
+    # --- list operators: key.any / key.all / key.len --------------------------------------------
+    def _quantified(self, clause: Clause, ignore_case: bool) -> ColumnElement[bool]:
+        """`any`: some element compares true; `all`: none compares false (true on []); `len`: the length."""
+        key, op, value = clause.key, clause.op, clause.value
+        is_list = self.json_type(key) == "array"
+        if clause.quantifier is Quantifier.LEN:
+            if self.dialect == "sqlite":
+                length = func.json_array_length(self.column, self._path(key))
+            else:
+                length = func.jsonb_array_length(case((is_list, self._field(self.column, key)), else_=None))
+            return and_(is_list, _compare(length, op, value))
+        elements, match = self._element_match(key, op, value, clause.wildcard, ignore_case)
+        if clause.quantifier is Quantifier.ANY:
+            return and_(is_list, exists(select(literal(1)).select_from(elements).where(match)))
+        return and_(is_list, ~exists(select(literal(1)).select_from(elements).where(negate(match))))
+
+    def _element_match(
+        self, key: str, op: Op, value: MetaValue, wildcard: bool, ignore_case: bool
+    ) -> tuple[Any, ColumnElement[bool]]:
+        """The elements of the list under `key` as a table, and the condition one element must meet.
+
+        An element is compared by the rules of a stored scalar (spec §4.3): numbers numerically,
+        strings with strings, timestamps with `$ts` objects, bools by equality; anything else is false.
+        """
+        vtype = type_name(value)
+        if self.dialect == "sqlite":
+            each = func.json_each(self.column, self._path(key)).table_valued("type", "atom", "value")
+            kind: ColumnElement[Any] = each.c.type
+            atom = each.c.atom
+            number = case((kind.in_(("integer", "real")), atom), else_=None)
+            text = case((kind == "text", atom), else_=None)
+            stamp = case((kind == "object", func.json_extract(each.c.value, '$."$ts"')), else_=None)
+            flag: ColumnElement[bool] = kind == ("true" if value else "false")
+        else:
+            array = case((self.json_type(key) == "array", self._field(self.column, key)), else_=None)
+            each = func.jsonb_array_elements(array).table_valued("value")
+            element = type_coerce(each.c.value, JSONB)
+            kind = func.jsonb_typeof(element)
+            scalar_text = element.op("#>>")(literal_column("'{}'::text[]"))
+            number = case((kind == "number", cast(scalar_text, Numeric)), else_=None)
+            text = case((kind == "string", scalar_text), else_=None)
+            stamp = case((kind == "object", self._field_text(element, "$ts")), else_=None)
+            flag = and_(kind == "boolean", scalar_text == ("true" if value else "false"))
+        if vtype in ("int", "double"):
+            return each, _compare(number, op, value)
+        if vtype == "string":
+            assert isinstance(value, str)
+            if wildcard:
+                return each, pattern_match(text, value, dialect=self.dialect, ignore_case=ignore_case)
+            return each, _string_compare(text, op, value, self.dialect, ignore_case)
+        if vtype == "timestamp":
+            assert isinstance(value, datetime)
+            return each, _string_compare(stamp, op, format_timestamp(value), self.dialect, False)
+        if vtype == "bool" and op is Op.EQ:
+            return each, flag
+        return each, false()
 
     def _elements(self, items: list[Any]) -> Any:
         """A one-column table (`value`) of the items of one bound JSON array: one parameter, any length."""

@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     max_filter_groups: int = Field(100, ge=1, description="OR groups in one filter")
     max_filter_clauses: int = Field(200, ge=1, description="Clauses in one filter, all groups together")
     max_in_values: int = Field(10_000, ge=1, description="Values in one `in` clause")
+    max_filter_depth: int = Field(
+        20, ge=1, le=100, description="Nesting of `not` and parentheses (and/or/not nodes) in one filter"
+    )
     max_batch_bytes: int = Field(
         1024 * 1024, ge=64 * 1024, description="Bytes of one ListDids message (batches are cut by count and bytes)"
     )

@@ -19,7 +19,9 @@ from didmeta.cli import embargo_history
 from didmeta.cli.connection import client_options, connection_options
 from didmeta.cli.output import EXIT_CODES, EXIT_ERROR, emit_json, emit_table
 from didmeta.client import Client, DidInfo, DidmetaError, DidRow, InvalidArgument, LoadChunk, NewDid
-from didmeta.filters.grammar import parse_filter_string, split_outside
+from didmeta.filters import parse_filter_string, parse_filter_tree
+from didmeta.filters.grammar import split_outside
+from didmeta.filters.tree import flat_groups
 from didmeta.identifiers import parse_did
 from didmeta.values import format_value, parse_text_value
 
@@ -335,11 +337,20 @@ def _has_name_clause(group: str) -> bool:
 
 
 def _with_name(filter_text: str, name: str) -> str:
-    """Add `name=PATTERN` to every OR group that has no `name` clause of its own (nothing for `*`)."""
+    """Add `name=PATTERN` to every OR group that has no `name` clause of its own (nothing for `*`).
+
+    A filter with `not` or parentheses is kept whole: `(FILTER),name=PATTERN`.
+    """
     if name.strip("*") == "":
         return filter_text
-    groups = [g for g in split_outside(filter_text, ";") if g.strip()] or [""]
     clause = f'name="{name}"' if "*" not in name else f"name={name}"
+    try:
+        nested = flat_groups(parse_filter_tree(filter_text)) is None
+    except DidmetaError:
+        nested = False  # malformed: left to the server to refuse
+    if nested:
+        return f"({filter_text}),{clause}"
+    groups = [g for g in split_outside(filter_text, ";") if g.strip()] or [""]
     return ";".join(g if _has_name_clause(g) else f"{g},{clause}" if g.strip() else clause for g in groups)
 
 

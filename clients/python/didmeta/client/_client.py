@@ -36,6 +36,7 @@ from didmeta.v1 import (
     did_pb2,
     did_service_pb2,
     did_service_pb2_grpc,
+    filter_pb2,
     metadata_service_pb2,
     metadata_service_pb2_grpc,
 )
@@ -386,20 +387,24 @@ class Client:
 
     # --- listing --------------------------------------------------------------------------------
     @staticmethod
-    def _list_request(scope: str, filter: str, type: str, recursive: bool, ignore_case: bool) -> dict[str, Any]:
+    def _list_request(
+        scope: str, filter: str | filter_pb2.Filter, type: str, recursive: bool, ignore_case: bool
+    ) -> dict[str, Any]:
         request: dict[str, Any] = {"scope": scope, "recursive": recursive, "ignore_case": ignore_case}
         try:
             request["type"] = SELECTOR_TO_WIRE[type.lower()]
         except KeyError:
             raise ValueError(f"unknown type selector {type!r}: {', '.join(SELECTOR_TO_WIRE)}") from None
-        if filter:
+        if isinstance(filter, filter_pb2.Filter):  # a structured filter (groups or tree), as built by the caller
+            request["filter"] = filter
+        elif filter:
             request["filter"] = {"expression": filter}
         return request
 
     def list_dids_batches(
         self,
         scope: str,
-        filter: str = "",
+        filter: str | filter_pb2.Filter = "",
         *,
         type: str = "collection",
         long: bool = False,
@@ -451,7 +456,7 @@ class Client:
                     pause = max(0.0, min(pause, deadline - time.monotonic()))
                 time.sleep(pause)
 
-    def list_dids(self, scope: str, filter: str = "", **options: Any) -> Iterator[str]:
+    def list_dids(self, scope: str, filter: str | filter_pb2.Filter = "", **options: Any) -> Iterator[str]:
         """`scope:name` of every matching DID, in (scope, name) order."""
         options["long"] = False
         for response in self.list_dids_batches(scope, filter, **options):
@@ -489,7 +494,7 @@ class Client:
     def count_dids(
         self,
         scope: str,
-        filter: str = "",
+        filter: str | filter_pb2.Filter = "",
         *,
         type: str = "collection",
         recursive: bool = False,

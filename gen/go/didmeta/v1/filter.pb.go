@@ -47,6 +47,12 @@ const (
 	FilterOperator_FILTER_OPERATOR_CONTAINS FilterOperator = 9
 	// A string key starts with the value.
 	FilterOperator_FILTER_OPERATOR_PREFIX FilterOperator = 10
+	// Not one of the values of a list value: the complement of IN (matches DIDs lacking the key).
+	FilterOperator_FILTER_OPERATOR_NOT_IN FilterOperator = 11
+	// A string key matches a regular expression of the documented subset as a whole (anchored).
+	FilterOperator_FILTER_OPERATOR_REGEX FilterOperator = 12
+	// REGEX, case-insensitively (pattern and value lower-cased).
+	FilterOperator_FILTER_OPERATOR_IREGEX FilterOperator = 13
 )
 
 // Enum value maps for FilterOperator.
@@ -63,6 +69,9 @@ var (
 		8:  "FILTER_OPERATOR_IN",
 		9:  "FILTER_OPERATOR_CONTAINS",
 		10: "FILTER_OPERATOR_PREFIX",
+		11: "FILTER_OPERATOR_NOT_IN",
+		12: "FILTER_OPERATOR_REGEX",
+		13: "FILTER_OPERATOR_IREGEX",
 	}
 	FilterOperator_value = map[string]int32{
 		"FILTER_OPERATOR_UNSPECIFIED": 0,
@@ -76,6 +85,9 @@ var (
 		"FILTER_OPERATOR_IN":          8,
 		"FILTER_OPERATOR_CONTAINS":    9,
 		"FILTER_OPERATOR_PREFIX":      10,
+		"FILTER_OPERATOR_NOT_IN":      11,
+		"FILTER_OPERATOR_REGEX":       12,
+		"FILTER_OPERATOR_IREGEX":      13,
 	}
 )
 
@@ -106,6 +118,64 @@ func (FilterOperator) EnumDescriptor() ([]byte, []int) {
 	return file_didmeta_v1_filter_proto_rawDescGZIP(), []int{0}
 }
 
+// FilterQuantifier makes a clause read a list-valued key: its elements or its length.
+// A key that does not hold a list matches no quantified clause.
+type FilterQuantifier int32
+
+const (
+	// Not set: the clause compares the key's value itself.
+	FilterQuantifier_FILTER_QUANTIFIER_UNSPECIFIED FilterQuantifier = 0
+	// Some element compares true (`tags.any=calib*`).
+	FilterQuantifier_FILTER_QUANTIFIER_ANY FilterQuantifier = 1
+	// Every element compares true; true for an empty list (`energies.all>5`).
+	FilterQuantifier_FILTER_QUANTIFIER_ALL FilterQuantifier = 2
+	// The list's length (an int value) compares true (`tags.len>=2`).
+	FilterQuantifier_FILTER_QUANTIFIER_LEN FilterQuantifier = 3
+)
+
+// Enum value maps for FilterQuantifier.
+var (
+	FilterQuantifier_name = map[int32]string{
+		0: "FILTER_QUANTIFIER_UNSPECIFIED",
+		1: "FILTER_QUANTIFIER_ANY",
+		2: "FILTER_QUANTIFIER_ALL",
+		3: "FILTER_QUANTIFIER_LEN",
+	}
+	FilterQuantifier_value = map[string]int32{
+		"FILTER_QUANTIFIER_UNSPECIFIED": 0,
+		"FILTER_QUANTIFIER_ANY":         1,
+		"FILTER_QUANTIFIER_ALL":         2,
+		"FILTER_QUANTIFIER_LEN":         3,
+	}
+)
+
+func (x FilterQuantifier) Enum() *FilterQuantifier {
+	p := new(FilterQuantifier)
+	*p = x
+	return p
+}
+
+func (x FilterQuantifier) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (FilterQuantifier) Descriptor() protoreflect.EnumDescriptor {
+	return file_didmeta_v1_filter_proto_enumTypes[1].Descriptor()
+}
+
+func (FilterQuantifier) Type() protoreflect.EnumType {
+	return &file_didmeta_v1_filter_proto_enumTypes[1]
+}
+
+func (x FilterQuantifier) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use FilterQuantifier.Descriptor instead.
+func (FilterQuantifier) EnumDescriptor() ([]byte, []int) {
+	return file_didmeta_v1_filter_proto_rawDescGZIP(), []int{1}
+}
+
 // FilterClause is one `key operator value` condition.
 type FilterClause struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -114,7 +184,10 @@ type FilterClause struct {
 	// The operator.
 	Operator FilterOperator `protobuf:"varint,2,opt,name=operator,proto3,enum=didmeta.v1.FilterOperator" json:"operator,omitempty"`
 	// The typed value.
-	Value         *Value `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	Value *Value `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	// For a list-valued key: compare its elements (any / all) or its length. With a quantifier the
+	// operator is one of EQ, NE (the complement of EQ), LT, LTE, GT, GTE.
+	Quantifier    FilterQuantifier `protobuf:"varint,4,opt,name=quantifier,proto3,enum=didmeta.v1.FilterQuantifier" json:"quantifier,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -168,6 +241,13 @@ func (x *FilterClause) GetValue() *Value {
 		return x.Value
 	}
 	return nil
+}
+
+func (x *FilterClause) GetQuantifier() FilterQuantifier {
+	if x != nil {
+		return x.Quantifier
+	}
+	return FilterQuantifier_FILTER_QUANTIFIER_UNSPECIFIED
 }
 
 // FilterGroup is a conjunction (AND) of clauses.
@@ -224,7 +304,10 @@ type Filter struct {
 	// The OR groups.
 	Groups []*FilterGroup `protobuf:"bytes,1,rep,name=groups,proto3" json:"groups,omitempty"`
 	// The same filter in the string grammar, parsed on the server.
-	Expression    string `protobuf:"bytes,2,opt,name=expression,proto3" json:"expression,omitempty"`
+	Expression string `protobuf:"bytes,2,opt,name=expression,proto3" json:"expression,omitempty"`
+	// The filter as a boolean tree (and / or / not over clauses). Give at most one of
+	// `groups`, `expression` and `tree`.
+	Tree          *FilterNode `protobuf:"bytes,3,opt,name=tree,proto3" json:"tree,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -273,23 +356,211 @@ func (x *Filter) GetExpression() string {
 	return ""
 }
 
+func (x *Filter) GetTree() *FilterNode {
+	if x != nil {
+		return x.Tree
+	}
+	return nil
+}
+
+// FilterNode is one node of a boolean filter tree. `not` is the complement: a DID lacking a
+// key matches `not (key = v)`, exactly as it matches `key != v`.
+type FilterNode struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The node's kind.
+	//
+	// Types that are valid to be assigned to Node:
+	//
+	//	*FilterNode_Clause
+	//	*FilterNode_AllOf
+	//	*FilterNode_AnyOf
+	//	*FilterNode_Negation
+	Node          isFilterNode_Node `protobuf_oneof:"node"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FilterNode) Reset() {
+	*x = FilterNode{}
+	mi := &file_didmeta_v1_filter_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FilterNode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FilterNode) ProtoMessage() {}
+
+func (x *FilterNode) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_filter_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FilterNode.ProtoReflect.Descriptor instead.
+func (*FilterNode) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_filter_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *FilterNode) GetNode() isFilterNode_Node {
+	if x != nil {
+		return x.Node
+	}
+	return nil
+}
+
+func (x *FilterNode) GetClause() *FilterClause {
+	if x != nil {
+		if x, ok := x.Node.(*FilterNode_Clause); ok {
+			return x.Clause
+		}
+	}
+	return nil
+}
+
+func (x *FilterNode) GetAllOf() *FilterNodeList {
+	if x != nil {
+		if x, ok := x.Node.(*FilterNode_AllOf); ok {
+			return x.AllOf
+		}
+	}
+	return nil
+}
+
+func (x *FilterNode) GetAnyOf() *FilterNodeList {
+	if x != nil {
+		if x, ok := x.Node.(*FilterNode_AnyOf); ok {
+			return x.AnyOf
+		}
+	}
+	return nil
+}
+
+func (x *FilterNode) GetNegation() *FilterNode {
+	if x != nil {
+		if x, ok := x.Node.(*FilterNode_Negation); ok {
+			return x.Negation
+		}
+	}
+	return nil
+}
+
+type isFilterNode_Node interface {
+	isFilterNode_Node()
+}
+
+type FilterNode_Clause struct {
+	// A leaf: one clause.
+	Clause *FilterClause `protobuf:"bytes,1,opt,name=clause,proto3,oneof"`
+}
+
+type FilterNode_AllOf struct {
+	// All of the nodes hold (AND); an empty list is refused.
+	AllOf *FilterNodeList `protobuf:"bytes,2,opt,name=all_of,json=allOf,proto3,oneof"`
+}
+
+type FilterNode_AnyOf struct {
+	// At least one of the nodes holds (OR); an empty list is refused.
+	AnyOf *FilterNodeList `protobuf:"bytes,3,opt,name=any_of,json=anyOf,proto3,oneof"`
+}
+
+type FilterNode_Negation struct {
+	// The node does not hold (NOT).
+	Negation *FilterNode `protobuf:"bytes,4,opt,name=negation,proto3,oneof"`
+}
+
+func (*FilterNode_Clause) isFilterNode_Node() {}
+
+func (*FilterNode_AllOf) isFilterNode_Node() {}
+
+func (*FilterNode_AnyOf) isFilterNode_Node() {}
+
+func (*FilterNode_Negation) isFilterNode_Node() {}
+
+// FilterNodeList is the operands of an AND or an OR node.
+type FilterNodeList struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The operands.
+	Nodes         []*FilterNode `protobuf:"bytes,1,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FilterNodeList) Reset() {
+	*x = FilterNodeList{}
+	mi := &file_didmeta_v1_filter_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FilterNodeList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FilterNodeList) ProtoMessage() {}
+
+func (x *FilterNodeList) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_filter_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FilterNodeList.ProtoReflect.Descriptor instead.
+func (*FilterNodeList) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_filter_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *FilterNodeList) GetNodes() []*FilterNode {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
 var File_didmeta_v1_filter_proto protoreflect.FileDescriptor
 
 const file_didmeta_v1_filter_proto_rawDesc = "" +
 	"\n" +
 	"\x17didmeta/v1/filter.proto\x12\n" +
-	"didmeta.v1\x1a\x16didmeta/v1/value.proto\"\x81\x01\n" +
+	"didmeta.v1\x1a\x16didmeta/v1/value.proto\"\xbf\x01\n" +
 	"\fFilterClause\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x126\n" +
 	"\boperator\x18\x02 \x01(\x0e2\x1a.didmeta.v1.FilterOperatorR\boperator\x12'\n" +
-	"\x05value\x18\x03 \x01(\v2\x11.didmeta.v1.ValueR\x05value\"A\n" +
+	"\x05value\x18\x03 \x01(\v2\x11.didmeta.v1.ValueR\x05value\x12<\n" +
+	"\n" +
+	"quantifier\x18\x04 \x01(\x0e2\x1c.didmeta.v1.FilterQuantifierR\n" +
+	"quantifier\"A\n" +
 	"\vFilterGroup\x122\n" +
-	"\aclauses\x18\x01 \x03(\v2\x18.didmeta.v1.FilterClauseR\aclauses\"Y\n" +
+	"\aclauses\x18\x01 \x03(\v2\x18.didmeta.v1.FilterClauseR\aclauses\"\x85\x01\n" +
 	"\x06Filter\x12/\n" +
 	"\x06groups\x18\x01 \x03(\v2\x17.didmeta.v1.FilterGroupR\x06groups\x12\x1e\n" +
 	"\n" +
 	"expression\x18\x02 \x01(\tR\n" +
-	"expression*\xb1\x02\n" +
+	"expression\x12*\n" +
+	"\x04tree\x18\x03 \x01(\v2\x16.didmeta.v1.FilterNodeR\x04tree\"\xe8\x01\n" +
+	"\n" +
+	"FilterNode\x122\n" +
+	"\x06clause\x18\x01 \x01(\v2\x18.didmeta.v1.FilterClauseH\x00R\x06clause\x123\n" +
+	"\x06all_of\x18\x02 \x01(\v2\x1a.didmeta.v1.FilterNodeListH\x00R\x05allOf\x123\n" +
+	"\x06any_of\x18\x03 \x01(\v2\x1a.didmeta.v1.FilterNodeListH\x00R\x05anyOf\x124\n" +
+	"\bnegation\x18\x04 \x01(\v2\x16.didmeta.v1.FilterNodeH\x00R\bnegationB\x06\n" +
+	"\x04node\">\n" +
+	"\x0eFilterNodeList\x12,\n" +
+	"\x05nodes\x18\x01 \x03(\v2\x16.didmeta.v1.FilterNodeR\x05nodes*\x84\x03\n" +
 	"\x0eFilterOperator\x12\x1f\n" +
 	"\x1bFILTER_OPERATOR_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12FILTER_OPERATOR_EQ\x10\x01\x12\x16\n" +
@@ -302,7 +573,15 @@ const file_didmeta_v1_filter_proto_rawDesc = "" +
 	"\x12FILTER_OPERATOR_IN\x10\b\x12\x1c\n" +
 	"\x18FILTER_OPERATOR_CONTAINS\x10\t\x12\x1a\n" +
 	"\x16FILTER_OPERATOR_PREFIX\x10\n" +
-	"BJ\n" +
+	"\x12\x1a\n" +
+	"\x16FILTER_OPERATOR_NOT_IN\x10\v\x12\x19\n" +
+	"\x15FILTER_OPERATOR_REGEX\x10\f\x12\x1a\n" +
+	"\x16FILTER_OPERATOR_IREGEX\x10\r*\x86\x01\n" +
+	"\x10FilterQuantifier\x12!\n" +
+	"\x1dFILTER_QUANTIFIER_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15FILTER_QUANTIFIER_ANY\x10\x01\x12\x19\n" +
+	"\x15FILTER_QUANTIFIER_ALL\x10\x02\x12\x19\n" +
+	"\x15FILTER_QUANTIFIER_LEN\x10\x03BJ\n" +
 	"\x0eorg.didmeta.v1P\x01Z6github.com/didmeta/didmeta/gen/go/didmeta/v1;didmetav1b\x06proto3"
 
 var (
@@ -317,25 +596,35 @@ func file_didmeta_v1_filter_proto_rawDescGZIP() []byte {
 	return file_didmeta_v1_filter_proto_rawDescData
 }
 
-var file_didmeta_v1_filter_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_didmeta_v1_filter_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_didmeta_v1_filter_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_didmeta_v1_filter_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_didmeta_v1_filter_proto_goTypes = []any{
-	(FilterOperator)(0),  // 0: didmeta.v1.FilterOperator
-	(*FilterClause)(nil), // 1: didmeta.v1.FilterClause
-	(*FilterGroup)(nil),  // 2: didmeta.v1.FilterGroup
-	(*Filter)(nil),       // 3: didmeta.v1.Filter
-	(*Value)(nil),        // 4: didmeta.v1.Value
+	(FilterOperator)(0),    // 0: didmeta.v1.FilterOperator
+	(FilterQuantifier)(0),  // 1: didmeta.v1.FilterQuantifier
+	(*FilterClause)(nil),   // 2: didmeta.v1.FilterClause
+	(*FilterGroup)(nil),    // 3: didmeta.v1.FilterGroup
+	(*Filter)(nil),         // 4: didmeta.v1.Filter
+	(*FilterNode)(nil),     // 5: didmeta.v1.FilterNode
+	(*FilterNodeList)(nil), // 6: didmeta.v1.FilterNodeList
+	(*Value)(nil),          // 7: didmeta.v1.Value
 }
 var file_didmeta_v1_filter_proto_depIdxs = []int32{
-	0, // 0: didmeta.v1.FilterClause.operator:type_name -> didmeta.v1.FilterOperator
-	4, // 1: didmeta.v1.FilterClause.value:type_name -> didmeta.v1.Value
-	1, // 2: didmeta.v1.FilterGroup.clauses:type_name -> didmeta.v1.FilterClause
-	2, // 3: didmeta.v1.Filter.groups:type_name -> didmeta.v1.FilterGroup
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	0,  // 0: didmeta.v1.FilterClause.operator:type_name -> didmeta.v1.FilterOperator
+	7,  // 1: didmeta.v1.FilterClause.value:type_name -> didmeta.v1.Value
+	1,  // 2: didmeta.v1.FilterClause.quantifier:type_name -> didmeta.v1.FilterQuantifier
+	2,  // 3: didmeta.v1.FilterGroup.clauses:type_name -> didmeta.v1.FilterClause
+	3,  // 4: didmeta.v1.Filter.groups:type_name -> didmeta.v1.FilterGroup
+	5,  // 5: didmeta.v1.Filter.tree:type_name -> didmeta.v1.FilterNode
+	2,  // 6: didmeta.v1.FilterNode.clause:type_name -> didmeta.v1.FilterClause
+	6,  // 7: didmeta.v1.FilterNode.all_of:type_name -> didmeta.v1.FilterNodeList
+	6,  // 8: didmeta.v1.FilterNode.any_of:type_name -> didmeta.v1.FilterNodeList
+	5,  // 9: didmeta.v1.FilterNode.negation:type_name -> didmeta.v1.FilterNode
+	5,  // 10: didmeta.v1.FilterNodeList.nodes:type_name -> didmeta.v1.FilterNode
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_didmeta_v1_filter_proto_init() }
@@ -344,13 +633,19 @@ func file_didmeta_v1_filter_proto_init() {
 		return
 	}
 	file_didmeta_v1_value_proto_init()
+	file_didmeta_v1_filter_proto_msgTypes[3].OneofWrappers = []any{
+		(*FilterNode_Clause)(nil),
+		(*FilterNode_AllOf)(nil),
+		(*FilterNode_AnyOf)(nil),
+		(*FilterNode_Negation)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_didmeta_v1_filter_proto_rawDesc), len(file_didmeta_v1_filter_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   3,
+			NumEnums:      2,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from didmeta.v1 import value_pb2 as didmeta_dot_v1_dot_value__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x64idmeta/v1/filter.proto\x12\ndidmeta.v1\x1a\x16\x64idmeta/v1/value.proto\"k\n\x0c\x46ilterClause\x12\x0b\n\x03key\x18\x01 \x01(\t\x12,\n\x08operator\x18\x02 \x01(\x0e\x32\x1a.didmeta.v1.FilterOperator\x12 \n\x05value\x18\x03 \x01(\x0b\x32\x11.didmeta.v1.Value\"8\n\x0b\x46ilterGroup\x12)\n\x07\x63lauses\x18\x01 \x03(\x0b\x32\x18.didmeta.v1.FilterClause\"E\n\x06\x46ilter\x12\'\n\x06groups\x18\x01 \x03(\x0b\x32\x17.didmeta.v1.FilterGroup\x12\x12\n\nexpression\x18\x02 \x01(\t*\xb1\x02\n\x0e\x46ilterOperator\x12\x1f\n\x1b\x46ILTER_OPERATOR_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46ILTER_OPERATOR_EQ\x10\x01\x12\x16\n\x12\x46ILTER_OPERATOR_NE\x10\x02\x12\x16\n\x12\x46ILTER_OPERATOR_LT\x10\x03\x12\x17\n\x13\x46ILTER_OPERATOR_LTE\x10\x04\x12\x16\n\x12\x46ILTER_OPERATOR_GT\x10\x05\x12\x17\n\x13\x46ILTER_OPERATOR_GTE\x10\x06\x12\x1a\n\x16\x46ILTER_OPERATOR_EXISTS\x10\x07\x12\x16\n\x12\x46ILTER_OPERATOR_IN\x10\x08\x12\x1c\n\x18\x46ILTER_OPERATOR_CONTAINS\x10\t\x12\x1a\n\x16\x46ILTER_OPERATOR_PREFIX\x10\nBJ\n\x0eorg.didmeta.v1P\x01Z6github.com/didmeta/didmeta/gen/go/didmeta/v1;didmetav1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x64idmeta/v1/filter.proto\x12\ndidmeta.v1\x1a\x16\x64idmeta/v1/value.proto\"\x9d\x01\n\x0c\x46ilterClause\x12\x0b\n\x03key\x18\x01 \x01(\t\x12,\n\x08operator\x18\x02 \x01(\x0e\x32\x1a.didmeta.v1.FilterOperator\x12 \n\x05value\x18\x03 \x01(\x0b\x32\x11.didmeta.v1.Value\x12\x30\n\nquantifier\x18\x04 \x01(\x0e\x32\x1c.didmeta.v1.FilterQuantifier\"8\n\x0b\x46ilterGroup\x12)\n\x07\x63lauses\x18\x01 \x03(\x0b\x32\x18.didmeta.v1.FilterClause\"k\n\x06\x46ilter\x12\'\n\x06groups\x18\x01 \x03(\x0b\x32\x17.didmeta.v1.FilterGroup\x12\x12\n\nexpression\x18\x02 \x01(\t\x12$\n\x04tree\x18\x03 \x01(\x0b\x32\x16.didmeta.v1.FilterNode\"\xc8\x01\n\nFilterNode\x12*\n\x06\x63lause\x18\x01 \x01(\x0b\x32\x18.didmeta.v1.FilterClauseH\x00\x12,\n\x06\x61ll_of\x18\x02 \x01(\x0b\x32\x1a.didmeta.v1.FilterNodeListH\x00\x12,\n\x06\x61ny_of\x18\x03 \x01(\x0b\x32\x1a.didmeta.v1.FilterNodeListH\x00\x12*\n\x08negation\x18\x04 \x01(\x0b\x32\x16.didmeta.v1.FilterNodeH\x00\x42\x06\n\x04node\"7\n\x0e\x46ilterNodeList\x12%\n\x05nodes\x18\x01 \x03(\x0b\x32\x16.didmeta.v1.FilterNode*\x84\x03\n\x0e\x46ilterOperator\x12\x1f\n\x1b\x46ILTER_OPERATOR_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46ILTER_OPERATOR_EQ\x10\x01\x12\x16\n\x12\x46ILTER_OPERATOR_NE\x10\x02\x12\x16\n\x12\x46ILTER_OPERATOR_LT\x10\x03\x12\x17\n\x13\x46ILTER_OPERATOR_LTE\x10\x04\x12\x16\n\x12\x46ILTER_OPERATOR_GT\x10\x05\x12\x17\n\x13\x46ILTER_OPERATOR_GTE\x10\x06\x12\x1a\n\x16\x46ILTER_OPERATOR_EXISTS\x10\x07\x12\x16\n\x12\x46ILTER_OPERATOR_IN\x10\x08\x12\x1c\n\x18\x46ILTER_OPERATOR_CONTAINS\x10\t\x12\x1a\n\x16\x46ILTER_OPERATOR_PREFIX\x10\n\x12\x1a\n\x16\x46ILTER_OPERATOR_NOT_IN\x10\x0b\x12\x19\n\x15\x46ILTER_OPERATOR_REGEX\x10\x0c\x12\x1a\n\x16\x46ILTER_OPERATOR_IREGEX\x10\r*\x86\x01\n\x10\x46ilterQuantifier\x12!\n\x1d\x46ILTER_QUANTIFIER_UNSPECIFIED\x10\x00\x12\x19\n\x15\x46ILTER_QUANTIFIER_ANY\x10\x01\x12\x19\n\x15\x46ILTER_QUANTIFIER_ALL\x10\x02\x12\x19\n\x15\x46ILTER_QUANTIFIER_LEN\x10\x03\x42J\n\x0eorg.didmeta.v1P\x01Z6github.com/didmeta/didmeta/gen/go/didmeta/v1;didmetav1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,12 +33,18 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'didmeta.v1.filter_pb2', _gl
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\016org.didmeta.v1P\001Z6github.com/didmeta/didmeta/gen/go/didmeta/v1;didmetav1'
-  _globals['_FILTEROPERATOR']._serialized_start=302
-  _globals['_FILTEROPERATOR']._serialized_end=607
-  _globals['_FILTERCLAUSE']._serialized_start=63
-  _globals['_FILTERCLAUSE']._serialized_end=170
-  _globals['_FILTERGROUP']._serialized_start=172
-  _globals['_FILTERGROUP']._serialized_end=228
-  _globals['_FILTER']._serialized_start=230
-  _globals['_FILTER']._serialized_end=299
+  _globals['_FILTEROPERATOR']._serialized_start=651
+  _globals['_FILTEROPERATOR']._serialized_end=1039
+  _globals['_FILTERQUANTIFIER']._serialized_start=1042
+  _globals['_FILTERQUANTIFIER']._serialized_end=1176
+  _globals['_FILTERCLAUSE']._serialized_start=64
+  _globals['_FILTERCLAUSE']._serialized_end=221
+  _globals['_FILTERGROUP']._serialized_start=223
+  _globals['_FILTERGROUP']._serialized_end=279
+  _globals['_FILTER']._serialized_start=281
+  _globals['_FILTER']._serialized_end=388
+  _globals['_FILTERNODE']._serialized_start=391
+  _globals['_FILTERNODE']._serialized_end=591
+  _globals['_FILTERNODELIST']._serialized_start=593
+  _globals['_FILTERNODELIST']._serialized_end=648
 # @@protoc_insertion_point(module_scope)

@@ -48,6 +48,12 @@ class _FilterOperatorEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Filter
     """A list-valued key contains the value."""
     FILTER_OPERATOR_PREFIX: _FilterOperator.ValueType  # 10
     """A string key starts with the value."""
+    FILTER_OPERATOR_NOT_IN: _FilterOperator.ValueType  # 11
+    """Not one of the values of a list value: the complement of IN (matches DIDs lacking the key)."""
+    FILTER_OPERATOR_REGEX: _FilterOperator.ValueType  # 12
+    """A string key matches a regular expression of the documented subset as a whole (anchored)."""
+    FILTER_OPERATOR_IREGEX: _FilterOperator.ValueType  # 13
+    """REGEX, case-insensitively (pattern and value lower-cased)."""
 
 class FilterOperator(_FilterOperator, metaclass=_FilterOperatorEnumTypeWrapper):
     """FilterOperator compares a key's stored value with a clause's value."""
@@ -74,7 +80,43 @@ FILTER_OPERATOR_CONTAINS: FilterOperator.ValueType  # 9
 """A list-valued key contains the value."""
 FILTER_OPERATOR_PREFIX: FilterOperator.ValueType  # 10
 """A string key starts with the value."""
+FILTER_OPERATOR_NOT_IN: FilterOperator.ValueType  # 11
+"""Not one of the values of a list value: the complement of IN (matches DIDs lacking the key)."""
+FILTER_OPERATOR_REGEX: FilterOperator.ValueType  # 12
+"""A string key matches a regular expression of the documented subset as a whole (anchored)."""
+FILTER_OPERATOR_IREGEX: FilterOperator.ValueType  # 13
+"""REGEX, case-insensitively (pattern and value lower-cased)."""
 Global___FilterOperator: _TypeAlias = FilterOperator  # noqa: Y015
+
+class _FilterQuantifier:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _FilterQuantifierEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_FilterQuantifier.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    FILTER_QUANTIFIER_UNSPECIFIED: _FilterQuantifier.ValueType  # 0
+    """Not set: the clause compares the key's value itself."""
+    FILTER_QUANTIFIER_ANY: _FilterQuantifier.ValueType  # 1
+    """Some element compares true (`tags.any=calib*`)."""
+    FILTER_QUANTIFIER_ALL: _FilterQuantifier.ValueType  # 2
+    """Every element compares true; true for an empty list (`energies.all>5`)."""
+    FILTER_QUANTIFIER_LEN: _FilterQuantifier.ValueType  # 3
+    """The list's length (an int value) compares true (`tags.len>=2`)."""
+
+class FilterQuantifier(_FilterQuantifier, metaclass=_FilterQuantifierEnumTypeWrapper):
+    """FilterQuantifier makes a clause read a list-valued key: its elements or its length.
+    A key that does not hold a list matches no quantified clause.
+    """
+
+FILTER_QUANTIFIER_UNSPECIFIED: FilterQuantifier.ValueType  # 0
+"""Not set: the clause compares the key's value itself."""
+FILTER_QUANTIFIER_ANY: FilterQuantifier.ValueType  # 1
+"""Some element compares true (`tags.any=calib*`)."""
+FILTER_QUANTIFIER_ALL: FilterQuantifier.ValueType  # 2
+"""Every element compares true; true for an empty list (`energies.all>5`)."""
+FILTER_QUANTIFIER_LEN: FilterQuantifier.ValueType  # 3
+"""The list's length (an int value) compares true (`tags.len>=2`)."""
+Global___FilterQuantifier: _TypeAlias = FilterQuantifier  # noqa: Y015
 
 @_typing.final
 class FilterClause(_message.Message):
@@ -85,10 +127,15 @@ class FilterClause(_message.Message):
     KEY_FIELD_NUMBER: _builtins.int
     OPERATOR_FIELD_NUMBER: _builtins.int
     VALUE_FIELD_NUMBER: _builtins.int
+    QUANTIFIER_FIELD_NUMBER: _builtins.int
     key: _builtins.str
     """Metadata key, intrinsic attribute, or `type` / `name`."""
     operator: Global___FilterOperator.ValueType
     """The operator."""
+    quantifier: Global___FilterQuantifier.ValueType
+    """For a list-valued key: compare its elements (any / all) or its length. With a quantifier the
+    operator is one of EQ, NE (the complement of EQ), LT, LTE, GT, GTE.
+    """
     @_builtins.property
     def value(self) -> _value_pb2.Value:
         """The typed value."""
@@ -99,10 +146,11 @@ class FilterClause(_message.Message):
         key: _builtins.str = ...,
         operator: Global___FilterOperator.ValueType = ...,
         value: _value_pb2.Value | None = ...,
+        quantifier: Global___FilterQuantifier.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["value", b"value"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "operator", b"operator", "value", b"value"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "operator", b"operator", "quantifier", b"quantifier", "value", b"value"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -143,22 +191,100 @@ class Filter(_message.Message):
 
     GROUPS_FIELD_NUMBER: _builtins.int
     EXPRESSION_FIELD_NUMBER: _builtins.int
+    TREE_FIELD_NUMBER: _builtins.int
     expression: _builtins.str
     """The same filter in the string grammar, parsed on the server."""
     @_builtins.property
     def groups(self) -> _containers.RepeatedCompositeFieldContainer[Global___FilterGroup]:
         """The OR groups."""
 
+    @_builtins.property
+    def tree(self) -> Global___FilterNode:
+        """The filter as a boolean tree (and / or / not over clauses). Give at most one of
+        `groups`, `expression` and `tree`.
+        """
+
     def __init__(
         self,
         *,
         groups: _abc.Iterable[Global___FilterGroup] | None = ...,
         expression: _builtins.str = ...,
+        tree: Global___FilterNode | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["tree", b"tree"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expression", b"expression", "groups", b"groups"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expression", b"expression", "groups", b"groups", "tree", b"tree"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Filter: _TypeAlias = Filter  # noqa: Y015
+
+@_typing.final
+class FilterNode(_message.Message):
+    """FilterNode is one node of a boolean filter tree. `not` is the complement: a DID lacking a
+    key matches `not (key = v)`, exactly as it matches `key != v`.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLAUSE_FIELD_NUMBER: _builtins.int
+    ALL_OF_FIELD_NUMBER: _builtins.int
+    ANY_OF_FIELD_NUMBER: _builtins.int
+    NEGATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def clause(self) -> Global___FilterClause:
+        """A leaf: one clause."""
+
+    @_builtins.property
+    def all_of(self) -> Global___FilterNodeList:
+        """All of the nodes hold (AND); an empty list is refused."""
+
+    @_builtins.property
+    def any_of(self) -> Global___FilterNodeList:
+        """At least one of the nodes holds (OR); an empty list is refused."""
+
+    @_builtins.property
+    def negation(self) -> Global___FilterNode:
+        """The node does not hold (NOT)."""
+
+    def __init__(
+        self,
+        *,
+        clause: Global___FilterClause | None = ...,
+        all_of: Global___FilterNodeList | None = ...,
+        any_of: Global___FilterNodeList | None = ...,
+        negation: Global___FilterNode | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["all_of", b"all_of", "any_of", b"any_of", "clause", b"clause", "negation", b"negation", "node", b"node"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["all_of", b"all_of", "any_of", b"any_of", "clause", b"clause", "negation", b"negation", "node", b"node"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_node: _TypeAlias = _typing.Literal["clause", "all_of", "any_of", "negation"]  # noqa: Y015
+    _WhichOneofArgType_node: _TypeAlias = _typing.Literal["node", b"node"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_node) -> _WhichOneofReturnType_node | None: ...
+
+Global___FilterNode: _TypeAlias = FilterNode  # noqa: Y015
+
+@_typing.final
+class FilterNodeList(_message.Message):
+    """FilterNodeList is the operands of an AND or an OR node."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NODES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def nodes(self) -> _containers.RepeatedCompositeFieldContainer[Global___FilterNode]:
+        """The operands."""
+
+    def __init__(
+        self,
+        *,
+        nodes: _abc.Iterable[Global___FilterNode] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["nodes", b"nodes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FilterNodeList: _TypeAlias = FilterNodeList  # noqa: Y015

@@ -19,14 +19,17 @@ from didmeta.filters.model import Clause, Filter, Group, Op
 from didmeta.identifiers import DidKey, DidType
 from didmeta.plugins.base import ExternalPlugin, MetadataPlugin, RelationalPlugin
 from didmeta.plugins.did_column import DidColumnPlugin
-from didmeta.plugins.sql_conditions import balanced, pattern_match
+from didmeta.plugins.sql_conditions import balanced, negate, pattern_match
 from didmeta.server.access.embargo import Viewer
 from didmeta.server.store.schema import contents, dids
 
 ALL_TYPES = frozenset(DidType)
 
-#: The positive form of each operator an external plugin answers; NE / EXISTS false are complements.
-POSITIVE_OPS = frozenset({Op.EQ, Op.LT, Op.LTE, Op.GT, Op.GTE, Op.EXISTS, Op.IN, Op.CONTAINS, Op.PREFIX})
+#: The positive form of each operator an external plugin answers; NE / EXISTS false / negated
+#: clauses are complements.
+POSITIVE_OPS = frozenset(
+    {Op.EQ, Op.LT, Op.LTE, Op.GT, Op.GTE, Op.EXISTS, Op.IN, Op.CONTAINS, Op.PREFIX, Op.REGEX, Op.IREGEX}
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ class Planner:
     @staticmethod
     def check_features(plugin: MetadataPlugin, clause: Clause, ignore_case: bool) -> None:
         needed = [clause.op.value]
+        if clause.quantifier is not None:  # list operators: any / all / len
+            needed.append(clause.quantifier.value)
         if clause.wildcard:
             needed.append("wildcard")
         if ignore_case:
@@ -113,11 +118,14 @@ class Planner:
             owner = self.owner_for_filter(clause.key)
             self.check_features(owner, clause, ignore_case)
             if isinstance(owner, RelationalPlugin):
-                conditions.append(owner.condition(clause, ignore_case))
+                condition = owner.condition(clause.positive(), ignore_case)
+                conditions.append(negate(condition) if clause.negated else condition)
                 continue
             assert isinstance(owner, ExternalPlugin)
             part = external.setdefault(owner.name, ExternalPart(owner))
-            if clause.op is Op.NE:
+            if clause.negated:  # the complement: DIDs the positive clause matches are subtracted
+                part.excluded.append(clause.positive())
+            elif clause.op is Op.NE:
                 part.excluded.append(Clause(clause.key, Op.EQ, clause.value, clause.wildcard))
             elif clause.op is Op.EXISTS and clause.value is False:
                 part.excluded.append(Clause(clause.key, Op.EXISTS, True))

@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
 from didmeta.errors import InvalidArgument
+from didmeta.filters.regex import REGEX_FUNCTION, regex_matches
 from didmeta.server.store.migrations import migrate
 from didmeta.server.store.replicas import ReplicaSet, replica_reads_allowed
 from didmeta.values import dump_json
@@ -37,6 +38,10 @@ def _unicode_lower(value: str | bytes | int | float | None) -> str | bytes | int
     return value.lower() if isinstance(value, str) else value
 
 
+def _regex_match(pattern: str, value: object) -> int:
+    return 1 if regex_matches(pattern, value) else 0
+
+
 def _sqlite_begin(conn: Connection) -> None:
     """BEGIN IMMEDIATE for write transactions; reads (`Store.read`, listings) run statement by statement in WAL mode.
 
@@ -53,6 +58,8 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
     dbapi_connection.isolation_level = None
     # Unicode lower-casing, as on PostgreSQL (ICU) and in the other plugins; SQLite's own is ASCII-only.
     dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+    # `key.regex=`: the pattern arrives in Python's form, already checked against the subset.
+    dbapi_connection.create_function(REGEX_FUNCTION, 2, _regex_match, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

@@ -56,6 +56,7 @@ private static final long serialVersionUID = 0L;
             org.didmeta.v1.Filter.class, org.didmeta.v1.Filter.Builder.class);
   }
 
+  private int bitField0_;
   public static final int GROUPS_FIELD_NUMBER = 1;
   @SuppressWarnings("serial")
   private java.util.List<org.didmeta.v1.FilterGroup> groups_;
@@ -164,6 +165,47 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int TREE_FIELD_NUMBER = 3;
+  private org.didmeta.v1.FilterNode tree_;
+  /**
+   * <pre>
+   * The filter as a boolean tree (and / or / not over clauses). Give at most one of
+   * `groups`, `expression` and `tree`.
+   * </pre>
+   *
+   * <code>.didmeta.v1.FilterNode tree = 3 [json_name = "tree"];</code>
+   * @return Whether the tree field is set.
+   */
+  @java.lang.Override
+  public boolean hasTree() {
+    return ((bitField0_ & 0x00000001) != 0);
+  }
+  /**
+   * <pre>
+   * The filter as a boolean tree (and / or / not over clauses). Give at most one of
+   * `groups`, `expression` and `tree`.
+   * </pre>
+   *
+   * <code>.didmeta.v1.FilterNode tree = 3 [json_name = "tree"];</code>
+   * @return The tree.
+   */
+  @java.lang.Override
+  public org.didmeta.v1.FilterNode getTree() {
+    return tree_ == null ? org.didmeta.v1.FilterNode.getDefaultInstance() : tree_;
+  }
+  /**
+   * <pre>
+   * The filter as a boolean tree (and / or / not over clauses). Give at most one of
+   * `groups`, `expression` and `tree`.
+   * </pre>
+   *
+   * <code>.didmeta.v1.FilterNode tree = 3 [json_name = "tree"];</code>
+   */
+  @java.lang.Override
+  public org.didmeta.v1.FilterNodeOrBuilder getTreeOrBuilder() {
+    return tree_ == null ? org.didmeta.v1.FilterNode.getDefaultInstance() : tree_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -184,6 +226,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(expression_)) {
       com.google.protobuf.GeneratedMessage.writeString(output, 2, expression_);
     }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      output.writeMessage(3, getTree());
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -199,6 +244,10 @@ private static final long serialVersionUID = 0L;
         }
     if (!com.google.protobuf.GeneratedMessage.isStringEmpty(expression_)) {
       size += com.google.protobuf.GeneratedMessage.computeStringSize(2, expression_);
+    }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(3, getTree());
     }
     return size;
   }
@@ -228,6 +277,11 @@ private static final long serialVersionUID = 0L;
         .equals(other.getGroupsList())) return false;
     if (!getExpression()
         .equals(other.getExpression())) return false;
+    if (hasTree() != other.hasTree()) return false;
+    if (hasTree()) {
+      if (!getTree()
+          .equals(other.getTree())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -245,6 +299,10 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + EXPRESSION_FIELD_NUMBER;
     hash = (53 * hash) + getExpression().hashCode();
+    if (hasTree()) {
+      hash = (37 * hash) + TREE_FIELD_NUMBER;
+      hash = (53 * hash) + getTree().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -370,13 +428,20 @@ private static final long serialVersionUID = 0L;
 
     // Construct using org.didmeta.v1.Filter.newBuilder()
     private Builder() {
-
+      maybeForceBuilderInitialization();
     }
 
     private Builder(
         com.google.protobuf.GeneratedMessage.BuilderParent parent) {
       super(parent);
-
+      maybeForceBuilderInitialization();
+    }
+    private void maybeForceBuilderInitialization() {
+      if (com.google.protobuf.GeneratedMessage
+              .alwaysUseFieldBuilders) {
+        internalGetGroupsFieldBuilder();
+        internalGetTreeFieldBuilder();
+      }
     }
     @java.lang.Override
     public Builder clear() {
@@ -390,6 +455,11 @@ private static final long serialVersionUID = 0L;
       }
       bitField0_ = (bitField0_ & ~0x00000001);
       expression_ = "";
+      tree_ = null;
+      if (treeBuilder_ != null) {
+        treeBuilder_.dispose();
+        treeBuilder_ = null;
+      }
       return this;
     }
 
@@ -439,6 +509,14 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000002) != 0)) {
         result.expression_ = expression_;
       }
+      int to_bitField0_ = 0;
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.tree_ = treeBuilder_ == null
+            ? tree_
+            : treeBuilder_.build();
+        to_bitField0_ |= 0x00000001;
+      }
+      result.bitField0_ |= to_bitField0_;
     }
 
     @java.lang.Override
@@ -484,6 +562,9 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000002;
         onChanged();
       }
+      if (other.hasTree()) {
+        mergeTree(other.getTree());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -526,6 +607,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000002;
               break;
             } // case 18
+            case 26: {
+              input.readMessage(
+                  internalGetTreeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 26
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -939,6 +1027,170 @@ private static final long serialVersionUID = 0L;
       bitField0_ |= 0x00000002;
       onChanged();
       return this;
+    }
+
+    private org.didmeta.v1.FilterNode tree_;
+    private com.google.protobuf.SingleFieldBuilder<
+        org.didmeta.v1.FilterNode, org.didmeta.v1.FilterNode.Builder, org.didmeta.v1.FilterNodeOrBuilder> treeBuilder_;
+    /**
+     * <pre>
+     * The filter as a boolean tree (and / or / not over clauses). Give at most one of
+     * `groups`, `expression` and `tree`.
+     * </pre>
+     *
+     * <code>.didmeta.v1.FilterNode tree = 3 [json_name = "tree"];</code>
+     * @return Whether the tree field is set.
+     */
+    public boolean hasTree() {
+      return ((bitField0_ & 0x00000004) != 0);
+    }
+    /**
+     * <pre>
+     * The filter as a boolean tree (and / or / not over clauses). Give at most one of
+     * `groups`, `expression` and `tree`.
+     * </pre>
+     *
+     * <code>.didmeta.v1.FilterNode tree = 3 [json_name = "tree"];</code>
+     * @return The tree.
+     */
+    public org.didmeta.v1.FilterNode getTree() {
+      if (treeBuilder_ == null) {
+        return tree_ == null ? org.didmeta.v1.FilterNode.getDefaultInstance() : tree_;
+      } else {
+        return treeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * The filter as a boolean tree (and / or / not over clauses). Give at most one of
+     * `groups`, `expression` and `tree`.
+     * </pre>
+     *
+     * <code>.didmeta.v1.FilterNode tree = 3 [json_name = "tree"];</code>
+     */
+    public Builder setTree(org.didmeta.v1.FilterNode value) {
+      if (treeBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        tree_ = value;
+      } else {
+        treeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The filter as a boolean tree (and / or / not over clauses). Give at most one of
+     * `groups`, `expression` and `tree`.
+     * </pre>
+     *
+     * <code>.didmeta.v1.FilterNode tree = 3 [json_name = "tree"];</code>
+     */
+    public Builder setTree(
+        org.didmeta.v1.FilterNode.Builder builderForValue) {
+      if (treeBuilder_ == null) {
+        tree_ = builderForValue.build();
+      } else {
+        treeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The filter as a boolean tree (and / or / not over clauses). Give at most one of
+     * `groups`, `expression` and `tree`.
+     * </pre>
+     *
+     * <code>.didmeta.v1.FilterNode tree = 3 [json_name = "tree"];</code>
+     */
+    public Builder mergeTree(org.didmeta.v1.FilterNode value) {
+      if (treeBuilder_ == null) {
+        if (((bitField0_ & 0x00000004) != 0) &&
+          tree_ != null &&
+          tree_ != org.didmeta.v1.FilterNode.getDefaultInstance()) {
+          getTreeBuilder().mergeFrom(value);
+        } else {
+          tree_ = value;
+        }
+      } else {
+        treeBuilder_.mergeFrom(value);
+      }
+      if (tree_ != null) {
+        bitField0_ |= 0x00000004;
+        onChanged();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The filter as a boolean tree (and / or / not over clauses). Give at most one of
+     * `groups`, `expression` and `tree`.
+     * </pre>
+     *
+     * <code>.didmeta.v1.FilterNode tree = 3 [json_name = "tree"];</code>
+     */
+    public Builder clearTree() {
+      bitField0_ = (bitField0_ & ~0x00000004);
+      tree_ = null;
+      if (treeBuilder_ != null) {
+        treeBuilder_.dispose();
+        treeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The filter as a boolean tree (and / or / not over clauses). Give at most one of
+     * `groups`, `expression` and `tree`.
+     * </pre>
+     *
+     * <code>.didmeta.v1.FilterNode tree = 3 [json_name = "tree"];</code>
+     */
+    public org.didmeta.v1.FilterNode.Builder getTreeBuilder() {
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return internalGetTreeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * The filter as a boolean tree (and / or / not over clauses). Give at most one of
+     * `groups`, `expression` and `tree`.
+     * </pre>
+     *
+     * <code>.didmeta.v1.FilterNode tree = 3 [json_name = "tree"];</code>
+     */
+    public org.didmeta.v1.FilterNodeOrBuilder getTreeOrBuilder() {
+      if (treeBuilder_ != null) {
+        return treeBuilder_.getMessageOrBuilder();
+      } else {
+        return tree_ == null ?
+            org.didmeta.v1.FilterNode.getDefaultInstance() : tree_;
+      }
+    }
+    /**
+     * <pre>
+     * The filter as a boolean tree (and / or / not over clauses). Give at most one of
+     * `groups`, `expression` and `tree`.
+     * </pre>
+     *
+     * <code>.didmeta.v1.FilterNode tree = 3 [json_name = "tree"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilder<
+        org.didmeta.v1.FilterNode, org.didmeta.v1.FilterNode.Builder, org.didmeta.v1.FilterNodeOrBuilder> 
+        internalGetTreeFieldBuilder() {
+      if (treeBuilder_ == null) {
+        treeBuilder_ = new com.google.protobuf.SingleFieldBuilder<
+            org.didmeta.v1.FilterNode, org.didmeta.v1.FilterNode.Builder, org.didmeta.v1.FilterNodeOrBuilder>(
+                getTree(),
+                getParentForChildren(),
+                isClean());
+        tree_ = null;
+      }
+      return treeBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:didmeta.v1.Filter)

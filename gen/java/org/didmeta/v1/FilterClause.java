@@ -34,6 +34,7 @@ private static final long serialVersionUID = 0L;
   private FilterClause() {
     key_ = "";
     operator_ = 0;
+    quantifier_ = 0;
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -166,6 +167,34 @@ private static final long serialVersionUID = 0L;
     return value_ == null ? org.didmeta.v1.Value.getDefaultInstance() : value_;
   }
 
+  public static final int QUANTIFIER_FIELD_NUMBER = 4;
+  private int quantifier_ = 0;
+  /**
+   * <pre>
+   * For a list-valued key: compare its elements (any / all) or its length. With a quantifier the
+   * operator is one of EQ, NE (the complement of EQ), LT, LTE, GT, GTE.
+   * </pre>
+   *
+   * <code>.didmeta.v1.FilterQuantifier quantifier = 4 [json_name = "quantifier"];</code>
+   * @return The enum numeric value on the wire for quantifier.
+   */
+  @java.lang.Override public int getQuantifierValue() {
+    return quantifier_;
+  }
+  /**
+   * <pre>
+   * For a list-valued key: compare its elements (any / all) or its length. With a quantifier the
+   * operator is one of EQ, NE (the complement of EQ), LT, LTE, GT, GTE.
+   * </pre>
+   *
+   * <code>.didmeta.v1.FilterQuantifier quantifier = 4 [json_name = "quantifier"];</code>
+   * @return The quantifier.
+   */
+  @java.lang.Override public org.didmeta.v1.FilterQuantifier getQuantifier() {
+    org.didmeta.v1.FilterQuantifier result = org.didmeta.v1.FilterQuantifier.forNumber(quantifier_);
+    return result == null ? org.didmeta.v1.FilterQuantifier.UNRECOGNIZED : result;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -189,6 +218,9 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000001) != 0)) {
       output.writeMessage(3, getValue());
     }
+    if (quantifier_ != org.didmeta.v1.FilterQuantifier.FILTER_QUANTIFIER_UNSPECIFIED.getNumber()) {
+      output.writeEnum(4, quantifier_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -203,6 +235,10 @@ private static final long serialVersionUID = 0L;
     if (((bitField0_ & 0x00000001) != 0)) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(3, getValue());
+    }
+    if (quantifier_ != org.didmeta.v1.FilterQuantifier.FILTER_QUANTIFIER_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(4, quantifier_);
     }
     return size;
   }
@@ -236,6 +272,7 @@ private static final long serialVersionUID = 0L;
       if (!getValue()
           .equals(other.getValue())) return false;
     }
+    if (quantifier_ != other.quantifier_) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -255,6 +292,8 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + VALUE_FIELD_NUMBER;
       hash = (53 * hash) + getValue().hashCode();
     }
+    hash = (37 * hash) + QUANTIFIER_FIELD_NUMBER;
+    hash = (53 * hash) + quantifier_;
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -403,6 +442,7 @@ private static final long serialVersionUID = 0L;
         valueBuilder_.dispose();
         valueBuilder_ = null;
       }
+      quantifier_ = 0;
       return this;
     }
 
@@ -449,6 +489,9 @@ private static final long serialVersionUID = 0L;
             : valueBuilder_.build();
         to_bitField0_ |= 0x00000001;
       }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.quantifier_ = quantifier_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -474,6 +517,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasValue()) {
         mergeValue(other.getValue());
+      }
+      if (other.quantifier_ != 0) {
+        setQuantifierValue(other.getQuantifierValue());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -516,6 +562,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000004;
               break;
             } // case 26
+            case 32: {
+              quantifier_ = input.readEnum();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 32
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -850,6 +901,83 @@ private static final long serialVersionUID = 0L;
         value_ = null;
       }
       return valueBuilder_;
+    }
+
+    private int quantifier_ = 0;
+    /**
+     * <pre>
+     * For a list-valued key: compare its elements (any / all) or its length. With a quantifier the
+     * operator is one of EQ, NE (the complement of EQ), LT, LTE, GT, GTE.
+     * </pre>
+     *
+     * <code>.didmeta.v1.FilterQuantifier quantifier = 4 [json_name = "quantifier"];</code>
+     * @return The enum numeric value on the wire for quantifier.
+     */
+    @java.lang.Override public int getQuantifierValue() {
+      return quantifier_;
+    }
+    /**
+     * <pre>
+     * For a list-valued key: compare its elements (any / all) or its length. With a quantifier the
+     * operator is one of EQ, NE (the complement of EQ), LT, LTE, GT, GTE.
+     * </pre>
+     *
+     * <code>.didmeta.v1.FilterQuantifier quantifier = 4 [json_name = "quantifier"];</code>
+     * @param value The enum numeric value on the wire for quantifier to set.
+     * @return This builder for chaining.
+     */
+    public Builder setQuantifierValue(int value) {
+      quantifier_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a list-valued key: compare its elements (any / all) or its length. With a quantifier the
+     * operator is one of EQ, NE (the complement of EQ), LT, LTE, GT, GTE.
+     * </pre>
+     *
+     * <code>.didmeta.v1.FilterQuantifier quantifier = 4 [json_name = "quantifier"];</code>
+     * @return The quantifier.
+     */
+    @java.lang.Override
+    public org.didmeta.v1.FilterQuantifier getQuantifier() {
+      org.didmeta.v1.FilterQuantifier result = org.didmeta.v1.FilterQuantifier.forNumber(quantifier_);
+      return result == null ? org.didmeta.v1.FilterQuantifier.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * For a list-valued key: compare its elements (any / all) or its length. With a quantifier the
+     * operator is one of EQ, NE (the complement of EQ), LT, LTE, GT, GTE.
+     * </pre>
+     *
+     * <code>.didmeta.v1.FilterQuantifier quantifier = 4 [json_name = "quantifier"];</code>
+     * @param value The quantifier to set.
+     * @throws IllegalArgumentException if UNRECOGNIZED is provided.
+     * @return This builder for chaining.
+     */
+    public Builder setQuantifier(org.didmeta.v1.FilterQuantifier value) {
+      java.util.Objects.requireNonNull(value);
+      bitField0_ |= 0x00000008;
+      quantifier_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a list-valued key: compare its elements (any / all) or its length. With a quantifier the
+     * operator is one of EQ, NE (the complement of EQ), LT, LTE, GT, GTE.
+     * </pre>
+     *
+     * <code>.didmeta.v1.FilterQuantifier quantifier = 4 [json_name = "quantifier"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearQuantifier() {
+      bitField0_ = (bitField0_ & ~0x00000008);
+      quantifier_ = 0;
+      onChanged();
+      return this;
     }
 
     // @@protoc_insertion_point(builder_scope:didmeta.v1.FilterClause)

@@ -75,4 +75,25 @@ public interface FilterClauseOrBuilder extends
    * <code>.didmeta.v1.Value value = 3 [json_name = "value"];</code>
    */
   org.didmeta.v1.ValueOrBuilder getValueOrBuilder();
+
+  /**
+   * <pre>
+   * For a list-valued key: compare its elements (any / all) or its length. With a quantifier the
+   * operator is one of EQ, NE (the complement of EQ), LT, LTE, GT, GTE.
+   * </pre>
+   *
+   * <code>.didmeta.v1.FilterQuantifier quantifier = 4 [json_name = "quantifier"];</code>
+   * @return The enum numeric value on the wire for quantifier.
+   */
+  int getQuantifierValue();
+  /**
+   * <pre>
+   * For a list-valued key: compare its elements (any / all) or its length. With a quantifier the
+   * operator is one of EQ, NE (the complement of EQ), LT, LTE, GT, GTE.
+   * </pre>
+   *
+   * <code>.didmeta.v1.FilterQuantifier quantifier = 4 [json_name = "quantifier"];</code>
+   * @return The quantifier.
+   */
+  org.didmeta.v1.FilterQuantifier getQuantifier();
 }

@@ -103,6 +103,30 @@ public enum FilterOperator
    * <code>FILTER_OPERATOR_PREFIX = 10;</code>
    */
   FILTER_OPERATOR_PREFIX(10),
+  /**
+   * <pre>
+   * Not one of the values of a list value: the complement of IN (matches DIDs lacking the key).
+   * </pre>
+   *
+   * <code>FILTER_OPERATOR_NOT_IN = 11;</code>
+   */
+  FILTER_OPERATOR_NOT_IN(11),
+  /**
+   * <pre>
+   * A string key matches a regular expression of the documented subset as a whole (anchored).
+   * </pre>
+   *
+   * <code>FILTER_OPERATOR_REGEX = 12;</code>
+   */
+  FILTER_OPERATOR_REGEX(12),
+  /**
+   * <pre>
+   * REGEX, case-insensitively (pattern and value lower-cased).
+   * </pre>
+   *
+   * <code>FILTER_OPERATOR_IREGEX = 13;</code>
+   */
+  FILTER_OPERATOR_IREGEX(13),
   UNRECOGNIZED(-1),
   ;
 
@@ -203,6 +227,30 @@ public enum FilterOperator
    * <code>FILTER_OPERATOR_PREFIX = 10;</code>
    */
   public static final int FILTER_OPERATOR_PREFIX_VALUE = 10;
+  /**
+   * <pre>
+   * Not one of the values of a list value: the complement of IN (matches DIDs lacking the key).
+   * </pre>
+   *
+   * <code>FILTER_OPERATOR_NOT_IN = 11;</code>
+   */
+  public static final int FILTER_OPERATOR_NOT_IN_VALUE = 11;
+  /**
+   * <pre>
+   * A string key matches a regular expression of the documented subset as a whole (anchored).
+   * </pre>
+   *
+   * <code>FILTER_OPERATOR_REGEX = 12;</code>
+   */
+  public static final int FILTER_OPERATOR_REGEX_VALUE = 12;
+  /**
+   * <pre>
+   * REGEX, case-insensitively (pattern and value lower-cased).
+   * </pre>
+   *
+   * <code>FILTER_OPERATOR_IREGEX = 13;</code>
+   */
+  public static final int FILTER_OPERATOR_IREGEX_VALUE = 13;
 
 
   public final int getNumber() {
@@ -240,6 +288,9 @@ public enum FilterOperator
       case 8: return FILTER_OPERATOR_IN;
       case 9: return FILTER_OPERATOR_CONTAINS;
       case 10: return FILTER_OPERATOR_PREFIX;
+      case 11: return FILTER_OPERATOR_NOT_IN;
+      case 12: return FILTER_OPERATOR_REGEX;
+      case 13: return FILTER_OPERATOR_IREGEX;
       default: return null;
     }
   }

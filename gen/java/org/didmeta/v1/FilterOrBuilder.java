@@ -73,4 +73,34 @@ public interface FilterOrBuilder extends
    */
   com.google.protobuf.ByteString
       getExpressionBytes();
+
+  /**
+   * <pre>
+   * The filter as a boolean tree (and / or / not over clauses). Give at most one of
+   * `groups`, `expression` and `tree`.
+   * </pre>
+   *
+   * <code>.didmeta.v1.FilterNode tree = 3 [json_name = "tree"];</code>
+   * @return Whether the tree field is set.
+   */
+  boolean hasTree();
+  /**
+   * <pre>
+   * The filter as a boolean tree (and / or / not over clauses). Give at most one of
+   * `groups`, `expression` and `tree`.
+   * </pre>
+   *
+   * <code>.didmeta.v1.FilterNode tree = 3 [json_name = "tree"];</code>
+   * @return The tree.
+   */
+  org.didmeta.v1.FilterNode getTree();
+  /**
+   * <pre>
+   * The filter as a boolean tree (and / or / not over clauses). Give at most one of
+   * `groups`, `expression` and `tree`.
+   * </pre>
+   *
+   * <code>.didmeta.v1.FilterNode tree = 3 [json_name = "tree"];</code>
+   */
+  org.didmeta.v1.FilterNodeOrBuilder getTreeOrBuilder();
 }

@@ -41,6 +41,16 @@ public final class FilterOuterClass extends com.google.protobuf.GeneratedFile {
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_didmeta_v1_Filter_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_FilterNode_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_FilterNode_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_FilterNodeList_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_FilterNodeList_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -51,24 +61,40 @@ public final class FilterOuterClass extends com.google.protobuf.GeneratedFile {
   static {
     java.lang.String[] descriptorData = {
       "\n\027didmeta/v1/filter.proto\022\ndidmeta.v1\032\026d" +
-      "idmeta/v1/value.proto\"\201\001\n\014FilterClause\022\020" +
+      "idmeta/v1/value.proto\"\277\001\n\014FilterClause\022\020" +
       "\n\003key\030\001 \001(\tR\003key\0226\n\010operator\030\002 \001(\0162\032.did" +
       "meta.v1.FilterOperatorR\010operator\022\'\n\005valu" +
-      "e\030\003 \001(\0132\021.didmeta.v1.ValueR\005value\"A\n\013Fil" +
-      "terGroup\0222\n\007clauses\030\001 \003(\0132\030.didmeta.v1.F" +
-      "ilterClauseR\007clauses\"Y\n\006Filter\022/\n\006groups" +
-      "\030\001 \003(\0132\027.didmeta.v1.FilterGroupR\006groups\022" +
-      "\036\n\nexpression\030\002 \001(\tR\nexpression*\261\002\n\016Filt" +
-      "erOperator\022\037\n\033FILTER_OPERATOR_UNSPECIFIE" +
-      "D\020\000\022\026\n\022FILTER_OPERATOR_EQ\020\001\022\026\n\022FILTER_OP" +
-      "ERATOR_NE\020\002\022\026\n\022FILTER_OPERATOR_LT\020\003\022\027\n\023F" +
-      "ILTER_OPERATOR_LTE\020\004\022\026\n\022FILTER_OPERATOR_" +
-      "GT\020\005\022\027\n\023FILTER_OPERATOR_GTE\020\006\022\032\n\026FILTER_" +
-      "OPERATOR_EXISTS\020\007\022\026\n\022FILTER_OPERATOR_IN\020" +
-      "\010\022\034\n\030FILTER_OPERATOR_CONTAINS\020\t\022\032\n\026FILTE" +
-      "R_OPERATOR_PREFIX\020\nBJ\n\016org.didmeta.v1P\001Z" +
-      "6github.com/didmeta/didmeta/gen/go/didme" +
-      "ta/v1;didmetav1b\006proto3"
+      "e\030\003 \001(\0132\021.didmeta.v1.ValueR\005value\022<\n\nqua" +
+      "ntifier\030\004 \001(\0162\034.didmeta.v1.FilterQuantif" +
+      "ierR\nquantifier\"A\n\013FilterGroup\0222\n\007clause" +
+      "s\030\001 \003(\0132\030.didmeta.v1.FilterClauseR\007claus" +
+      "es\"\205\001\n\006Filter\022/\n\006groups\030\001 \003(\0132\027.didmeta." +
+      "v1.FilterGroupR\006groups\022\036\n\nexpression\030\002 \001" +
+      "(\tR\nexpression\022*\n\004tree\030\003 \001(\0132\026.didmeta.v" +
+      "1.FilterNodeR\004tree\"\350\001\n\nFilterNode\0222\n\006cla" +
+      "use\030\001 \001(\0132\030.didmeta.v1.FilterClauseH\000R\006c" +
+      "lause\0223\n\006all_of\030\002 \001(\0132\032.didmeta.v1.Filte" +
+      "rNodeListH\000R\005allOf\0223\n\006any_of\030\003 \001(\0132\032.did" +
+      "meta.v1.FilterNodeListH\000R\005anyOf\0224\n\010negat" +
+      "ion\030\004 \001(\0132\026.didmeta.v1.FilterNodeH\000R\010neg" +
+      "ationB\006\n\004node\">\n\016FilterNodeList\022,\n\005nodes" +
+      "\030\001 \003(\0132\026.didmeta.v1.FilterNodeR\005nodes*\204\003" +
+      "\n\016FilterOperator\022\037\n\033FILTER_OPERATOR_UNSP" +
+      "ECIFIED\020\000\022\026\n\022FILTER_OPERATOR_EQ\020\001\022\026\n\022FIL" +
+      "TER_OPERATOR_NE\020\002\022\026\n\022FILTER_OPERATOR_LT\020" +
+      "\003\022\027\n\023FILTER_OPERATOR_LTE\020\004\022\026\n\022FILTER_OPE" +
+      "RATOR_GT\020\005\022\027\n\023FILTER_OPERATOR_GTE\020\006\022\032\n\026F" +
+      "ILTER_OPERATOR_EXISTS\020\007\022\026\n\022FILTER_OPERAT" +
+      "OR_IN\020\010\022\034\n\030FILTER_OPERATOR_CONTAINS\020\t\022\032\n" +
+      "\026FILTER_OPERATOR_PREFIX\020\n\022\032\n\026FILTER_OPER" +
+      "ATOR_NOT_IN\020\013\022\031\n\025FILTER_OPERATOR_REGEX\020\014" +
+      "\022\032\n\026FILTER_OPERATOR_IREGEX\020\r*\206\001\n\020FilterQ" +
+      "uantifier\022!\n\035FILTER_QUANTIFIER_UNSPECIFI" +
+      "ED\020\000\022\031\n\025FILTER_QUANTIFIER_ANY\020\001\022\031\n\025FILTE" +
+      "R_QUANTIFIER_ALL\020\002\022\031\n\025FILTER_QUANTIFIER_" +
+      "LEN\020\003BJ\n\016org.didmeta.v1P\001Z6github.com/di" +
+      "dmeta/didmeta/gen/go/didmeta/v1;didmetav" +
+      "1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -80,7 +106,7 @@ public final class FilterOuterClass extends com.google.protobuf.GeneratedFile {
     internal_static_didmeta_v1_FilterClause_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_FilterClause_descriptor,
-        new java.lang.String[] { "Key", "Operator", "Value", });
+        new java.lang.String[] { "Key", "Operator", "Value", "Quantifier", });
     internal_static_didmeta_v1_FilterGroup_descriptor =
       getDescriptor().getMessageType(1);
     internal_static_didmeta_v1_FilterGroup_fieldAccessorTable = new
@@ -92,7 +118,19 @@ public final class FilterOuterClass extends com.google.protobuf.GeneratedFile {
     internal_static_didmeta_v1_Filter_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_Filter_descriptor,
-        new java.lang.String[] { "Groups", "Expression", });
+        new java.lang.String[] { "Groups", "Expression", "Tree", });
+    internal_static_didmeta_v1_FilterNode_descriptor =
+      getDescriptor().getMessageType(3);
+    internal_static_didmeta_v1_FilterNode_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_FilterNode_descriptor,
+        new java.lang.String[] { "Clause", "AllOf", "AnyOf", "Negation", "Node", });
+    internal_static_didmeta_v1_FilterNodeList_descriptor =
+      getDescriptor().getMessageType(4);
+    internal_static_didmeta_v1_FilterNodeList_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_FilterNodeList_descriptor,
+        new java.lang.String[] { "Nodes", });
     descriptor.resolveAllFeaturesImmutable();
     org.didmeta.v1.ValueOuterClass.getDescriptor();
   }

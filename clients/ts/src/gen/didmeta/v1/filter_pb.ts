@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file didmeta/v1/filter.proto.
  */
 export const file_didmeta_v1_filter: GenFile = /*@__PURE__*/
-  fileDesc("ChdkaWRtZXRhL3YxL2ZpbHRlci5wcm90bxIKZGlkbWV0YS52MSJrCgxGaWx0ZXJDbGF1c2USCwoDa2V5GAEgASgJEiwKCG9wZXJhdG9yGAIgASgOMhouZGlkbWV0YS52MS5GaWx0ZXJPcGVyYXRvchIgCgV2YWx1ZRgDIAEoCzIRLmRpZG1ldGEudjEuVmFsdWUiOAoLRmlsdGVyR3JvdXASKQoHY2xhdXNlcxgBIAMoCzIYLmRpZG1ldGEudjEuRmlsdGVyQ2xhdXNlIkUKBkZpbHRlchInCgZncm91cHMYASADKAsyFy5kaWRtZXRhLnYxLkZpbHRlckdyb3VwEhIKCmV4cHJlc3Npb24YAiABKAkqsQIKDkZpbHRlck9wZXJhdG9yEh8KG0ZJTFRFUl9PUEVSQVRPUl9VTlNQRUNJRklFRBAAEhYKEkZJTFRFUl9PUEVSQVRPUl9FURABEhYKEkZJTFRFUl9PUEVSQVRPUl9ORRACEhYKEkZJTFRFUl9PUEVSQVRPUl9MVBADEhcKE0ZJTFRFUl9PUEVSQVRPUl9MVEUQBBIWChJGSUxURVJfT1BFUkFUT1JfR1QQBRIXChNGSUxURVJfT1BFUkFUT1JfR1RFEAYSGgoWRklMVEVSX09QRVJBVE9SX0VYSVNUUxAHEhYKEkZJTFRFUl9PUEVSQVRPUl9JThAIEhwKGEZJTFRFUl9PUEVSQVRPUl9DT05UQUlOUxAJEhoKFkZJTFRFUl9PUEVSQVRPUl9QUkVGSVgQCkJKCg5vcmcuZGlkbWV0YS52MVABWjZnaXRodWIuY29tL2RpZG1ldGEvZGlkbWV0YS9nZW4vZ28vZGlkbWV0YS92MTtkaWRtZXRhdjFiBnByb3RvMw", [file_didmeta_v1_value]);
+  fileDesc("ChdkaWRtZXRhL3YxL2ZpbHRlci5wcm90bxIKZGlkbWV0YS52MSKdAQoMRmlsdGVyQ2xhdXNlEgsKA2tleRgBIAEoCRIsCghvcGVyYXRvchgCIAEoDjIaLmRpZG1ldGEudjEuRmlsdGVyT3BlcmF0b3ISIAoFdmFsdWUYAyABKAsyES5kaWRtZXRhLnYxLlZhbHVlEjAKCnF1YW50aWZpZXIYBCABKA4yHC5kaWRtZXRhLnYxLkZpbHRlclF1YW50aWZpZXIiOAoLRmlsdGVyR3JvdXASKQoHY2xhdXNlcxgBIAMoCzIYLmRpZG1ldGEudjEuRmlsdGVyQ2xhdXNlImsKBkZpbHRlchInCgZncm91cHMYASADKAsyFy5kaWRtZXRhLnYxLkZpbHRlckdyb3VwEhIKCmV4cHJlc3Npb24YAiABKAkSJAoEdHJlZRgDIAEoCzIWLmRpZG1ldGEudjEuRmlsdGVyTm9kZSLIAQoKRmlsdGVyTm9kZRIqCgZjbGF1c2UYASABKAsyGC5kaWRtZXRhLnYxLkZpbHRlckNsYXVzZUgAEiwKBmFsbF9vZhgCIAEoCzIaLmRpZG1ldGEudjEuRmlsdGVyTm9kZUxpc3RIABIsCgZhbnlfb2YYAyABKAsyGi5kaWRtZXRhLnYxLkZpbHRlck5vZGVMaXN0SAASKgoIbmVnYXRpb24YBCABKAsyFi5kaWRtZXRhLnYxLkZpbHRlck5vZGVIAEIGCgRub2RlIjcKDkZpbHRlck5vZGVMaXN0EiUKBW5vZGVzGAEgAygLMhYuZGlkbWV0YS52MS5GaWx0ZXJOb2RlKoQDCg5GaWx0ZXJPcGVyYXRvchIfChtGSUxURVJfT1BFUkFUT1JfVU5TUEVDSUZJRUQQABIWChJGSUxURVJfT1BFUkFUT1JfRVEQARIWChJGSUxURVJfT1BFUkFUT1JfTkUQAhIWChJGSUxURVJfT1BFUkFUT1JfTFQQAxIXChNGSUxURVJfT1BFUkFUT1JfTFRFEAQSFgoSRklMVEVSX09QRVJBVE9SX0dUEAUSFwoTRklMVEVSX09QRVJBVE9SX0dURRAGEhoKFkZJTFRFUl9PUEVSQVRPUl9FWElTVFMQBxIWChJGSUxURVJfT1BFUkFUT1JfSU4QCBIcChhGSUxURVJfT1BFUkFUT1JfQ09OVEFJTlMQCRIaChZGSUxURVJfT1BFUkFUT1JfUFJFRklYEAoSGgoWRklMVEVSX09QRVJBVE9SX05PVF9JThALEhkKFUZJTFRFUl9PUEVSQVRPUl9SRUdFWBAMEhoKFkZJTFRFUl9PUEVSQVRPUl9JUkVHRVgQDSqGAQoQRmlsdGVyUXVhbnRpZmllchIhCh1GSUxURVJfUVVBTlRJRklFUl9VTlNQRUNJRklFRBAAEhkKFUZJTFRFUl9RVUFOVElGSUVSX0FOWRABEhkKFUZJTFRFUl9RVUFOVElGSUVSX0FMTBACEhkKFUZJTFRFUl9RVUFOVElGSUVSX0xFThADQkoKDm9yZy5kaWRtZXRhLnYxUAFaNmdpdGh1Yi5jb20vZGlkbWV0YS9kaWRtZXRhL2dlbi9nby9kaWRtZXRhL3YxO2RpZG1ldGF2MWIGcHJvdG8z", [file_didmeta_v1_value]);
 
 /**
  * FilterClause is one `key operator value` condition.
@@ -40,6 +40,14 @@ export type FilterClause = Message<"didmeta.v1.FilterClause"> & {
    * @generated from field: didmeta.v1.Value value = 3;
    */
   value?: Value | undefined;
+
+  /**
+   * For a list-valued key: compare its elements (any / all) or its length. With a quantifier the
+   * operator is one of EQ, NE (the complement of EQ), LT, LTE, GT, GTE.
+   *
+   * @generated from field: didmeta.v1.FilterQuantifier quantifier = 4;
+   */
+  quantifier: FilterQuantifier;
 };
 
 /**
@@ -91,6 +99,14 @@ export type Filter = Message<"didmeta.v1.Filter"> & {
    * @generated from field: string expression = 2;
    */
   expression: string;
+
+  /**
+   * The filter as a boolean tree (and / or / not over clauses). Give at most one of
+   * `groups`, `expression` and `tree`.
+   *
+   * @generated from field: didmeta.v1.FilterNode tree = 3;
+   */
+  tree?: FilterNode | undefined;
 };
 
 /**
@@ -99,6 +115,81 @@ export type Filter = Message<"didmeta.v1.Filter"> & {
  */
 export const FilterSchema: GenMessage<Filter> = /*@__PURE__*/
   messageDesc(file_didmeta_v1_filter, 2);
+
+/**
+ * FilterNode is one node of a boolean filter tree. `not` is the complement: a DID lacking a
+ * key matches `not (key = v)`, exactly as it matches `key != v`.
+ *
+ * @generated from message didmeta.v1.FilterNode
+ */
+export type FilterNode = Message<"didmeta.v1.FilterNode"> & {
+  /**
+   * The node's kind.
+   *
+   * @generated from oneof didmeta.v1.FilterNode.node
+   */
+  node: {
+    /**
+     * A leaf: one clause.
+     *
+     * @generated from field: didmeta.v1.FilterClause clause = 1;
+     */
+    value: FilterClause;
+    case: "clause";
+  } | {
+    /**
+     * All of the nodes hold (AND); an empty list is refused.
+     *
+     * @generated from field: didmeta.v1.FilterNodeList all_of = 2;
+     */
+    value: FilterNodeList;
+    case: "allOf";
+  } | {
+    /**
+     * At least one of the nodes holds (OR); an empty list is refused.
+     *
+     * @generated from field: didmeta.v1.FilterNodeList any_of = 3;
+     */
+    value: FilterNodeList;
+    case: "anyOf";
+  } | {
+    /**
+     * The node does not hold (NOT).
+     *
+     * @generated from field: didmeta.v1.FilterNode negation = 4;
+     */
+    value: FilterNode;
+    case: "negation";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message didmeta.v1.FilterNode.
+ * Use `create(FilterNodeSchema)` to create a new message.
+ */
+export const FilterNodeSchema: GenMessage<FilterNode> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_filter, 3);
+
+/**
+ * FilterNodeList is the operands of an AND or an OR node.
+ *
+ * @generated from message didmeta.v1.FilterNodeList
+ */
+export type FilterNodeList = Message<"didmeta.v1.FilterNodeList"> & {
+  /**
+   * The operands.
+   *
+   * @generated from field: repeated didmeta.v1.FilterNode nodes = 1;
+   */
+  nodes: FilterNode[];
+};
+
+/**
+ * Describes the message didmeta.v1.FilterNodeList.
+ * Use `create(FilterNodeListSchema)` to create a new message.
+ */
+export const FilterNodeListSchema: GenMessage<FilterNodeList> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_filter, 4);
 
 /**
  * FilterOperator compares a key's stored value with a clause's value.
@@ -182,6 +273,27 @@ export enum FilterOperator {
    * @generated from enum value: FILTER_OPERATOR_PREFIX = 10;
    */
   PREFIX = 10,
+
+  /**
+   * Not one of the values of a list value: the complement of IN (matches DIDs lacking the key).
+   *
+   * @generated from enum value: FILTER_OPERATOR_NOT_IN = 11;
+   */
+  NOT_IN = 11,
+
+  /**
+   * A string key matches a regular expression of the documented subset as a whole (anchored).
+   *
+   * @generated from enum value: FILTER_OPERATOR_REGEX = 12;
+   */
+  REGEX = 12,
+
+  /**
+   * REGEX, case-insensitively (pattern and value lower-cased).
+   *
+   * @generated from enum value: FILTER_OPERATOR_IREGEX = 13;
+   */
+  IREGEX = 13,
 }
 
 /**
@@ -189,4 +301,46 @@ export enum FilterOperator {
  */
 export const FilterOperatorSchema: GenEnum<FilterOperator> = /*@__PURE__*/
   enumDesc(file_didmeta_v1_filter, 0);
+
+/**
+ * FilterQuantifier makes a clause read a list-valued key: its elements or its length.
+ * A key that does not hold a list matches no quantified clause.
+ *
+ * @generated from enum didmeta.v1.FilterQuantifier
+ */
+export enum FilterQuantifier {
+  /**
+   * Not set: the clause compares the key's value itself.
+   *
+   * @generated from enum value: FILTER_QUANTIFIER_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Some element compares true (`tags.any=calib*`).
+   *
+   * @generated from enum value: FILTER_QUANTIFIER_ANY = 1;
+   */
+  ANY = 1,
+
+  /**
+   * Every element compares true; true for an empty list (`energies.all>5`).
+   *
+   * @generated from enum value: FILTER_QUANTIFIER_ALL = 2;
+   */
+  ALL = 2,
+
+  /**
+   * The list's length (an int value) compares true (`tags.len>=2`).
+   *
+   * @generated from enum value: FILTER_QUANTIFIER_LEN = 3;
+   */
+  LEN = 3,
+}
+
+/**
+ * Describes the enum didmeta.v1.FilterQuantifier.
+ */
+export const FilterQuantifierSchema: GenEnum<FilterQuantifier> = /*@__PURE__*/
+  enumDesc(file_didmeta_v1_filter, 1);
 
