@@ -19,7 +19,6 @@ Flight has its own transport and no didmeta authentication: the settings allow i
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -31,9 +30,7 @@ from didmeta.server.auth import LocalAuthenticator
 from didmeta.server.config import Settings
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.query import arrow
-from didmeta.server.query.arrow_metadata import metadata_columns
 from didmeta.server.query.limits import NO_DEADLINE
-from didmeta.server.query.stream import RowStream
 from didmeta.server.servicers.metadata_servicer import MetadataServicer
 from didmeta.v1 import metadata_service_pb2 as pb
 from didmeta.values import dump_json, to_json
@@ -84,7 +81,6 @@ class ListingFlightServer:
         flight = _flight_module()
         self.pa = arrow.require_pyarrow()
         self.dispatcher = dispatcher
-        self.columns_for = functools.partial(metadata_columns, dispatcher)
         self.settings = settings
         self.listings = MetadataServicer(dispatcher, settings, LocalAuthenticator(settings.auth.local_account))
         self.identity = self.listings.authenticator.identity  # type: ignore[attr-defined]
@@ -102,25 +98,22 @@ class ListingFlightServer:
         self.server = _Server(f"grpc://{settings.flight_listen}")
         self.port = int(self.server.port)
 
-    def _open(self, data: bytes) -> tuple[Any, Any, RowStream]:
+    def _open(self, data: bytes) -> tuple[Any, Any, arrow.ArrowSource]:
         request = parse_ticket(data)
         listing = self.listings._listing(request, NO_DEADLINE)
         hidden = self.listings.access.hidden_scopes(self.identity)
         if hidden:
             listing.query = dataclasses.replace(listing.query, hidden_scopes=hidden)
-        stream = self.dispatcher.open_listing(
-            listing.query, long=True, after=listing.after, limit=listing.remaining, wide=True
-        )
-        return request, listing, stream
+        return request, listing, arrow.open_source(self.dispatcher, listing.query, listing)
 
-    def _batches(self, listing: Any, stream: RowStream) -> Iterator[Any]:
+    def _batches(self, listing: Any, source: arrow.ArrowSource) -> Iterator[Any]:
         try:
             if listing.remaining is not None and listing.remaining <= 0:
                 return
-            while rows := stream.fetch(listing.batch_size):
-                yield self._plain(arrow.record_batch(rows, listing.metadata_keys, self.columns_for))
+            while (batch := source.next_batch(listing.batch_size)) is not None:
+                yield self._plain(batch)
         finally:
-            stream.close()
+            source.close()
 
     def _plain(self, batch: Any) -> Any:
         """scope and type as plain strings: a Flight stream cannot replace dictionaries between batches."""
@@ -132,9 +125,9 @@ class ListingFlightServer:
     def do_get(self, data: bytes) -> Any:
         flight = _flight_module()
         try:
-            _, listing, stream = self._open(data)
+            _, listing, source = self._open(data)
             listing.batch_size = self.settings.max_batch_size
-            batches = self._batches(listing, stream)
+            batches = self._batches(listing, source)
             first = next(batches, None)
         except DidmetaError as error:
             raise _flight_error(flight, error) from None
@@ -156,16 +149,12 @@ class ListingFlightServer:
         flight = _flight_module()
         data = bytes(descriptor.command or b"")
         try:
-            _, listing, stream = self._open(data)
+            _, listing, source = self._open(data)
             try:
-                rows = stream.fetch(self.settings.max_batch_size)
+                batch = source.next_batch(self.settings.max_batch_size)
             finally:
-                stream.close()
-            if rows:
-                batch = arrow.record_batch(rows, listing.metadata_keys, self.columns_for)
-                schema = self._plain(batch).schema
-            else:
-                schema = self._empty_schema(listing.metadata_keys)
+                source.close()
+            schema = self._plain(batch).schema if batch is not None else self._empty_schema(listing.metadata_keys)
         except DidmetaError as error:
             raise _flight_error(flight, error) from None
         endpoint = flight.FlightEndpoint(data, [])
