@@ -12,8 +12,9 @@ batch whose metadata column has another type is converted as `Client.list_dids_t
 column's type, int to double, anything to the JSON text of a JSON-fallback column); a value that fits
 none of these ends the stream with an error naming the key (docs/arrow.md).
 
-Flight has its own transport and no didmeta authentication: the settings allow it only with
-`auth.mode = local` on a loopback address (config.py), the same trust as the local gRPC endpoint.
+Calls are authenticated as gRPC calls are (flight_auth.py): `auth.mode = local` on a loopback address
+only (the local gRPC endpoint's trust), or `auth.mode = token` with a bearer JWT in each call's
+`authorization` header, on any address (with the server's TLS certificate when `tls` is set).
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from typing import Any
 from google.protobuf import json_format
 
 from didmeta.errors import DidmetaError, InvalidArgument
+from didmeta.server.access.identity import Identity, current_identity
 from didmeta.server.auth import LocalAuthenticator
 from didmeta.server.config import Settings
 from didmeta.server.dispatcher import Dispatcher
+from didmeta.server.flight_auth import MIDDLEWARE_KEY, call_identity, middleware_factory
 from didmeta.server.query import arrow
 from didmeta.server.query.limits import NO_DEADLINE
 from didmeta.server.servicers.metadata_servicer import MetadataServicer
@@ -90,21 +93,32 @@ class ListingFlightServer:
 
         class _Server(base):  # type: ignore[misc]
             def do_get(self, context: Any, ticket: Any) -> Any:
-                return outer.do_get(ticket.ticket)
+                return outer.do_get(ticket.ticket, call_identity(context, outer.identity))
 
             def get_flight_info(self, context: Any, descriptor: Any) -> Any:
-                return outer.get_flight_info(descriptor)
+                return outer.get_flight_info(descriptor, call_identity(context, outer.identity))
 
-        self.server = _Server(f"grpc://{settings.flight_listen}")
+        options: dict[str, Any] = {"middleware": {MIDDLEWARE_KEY: middleware_factory(flight, settings)}}
+        scheme = "grpc"
+        if settings.tls is not None:  # the gRPC endpoint's certificate: bearer tokens never travel in clear
+            scheme = "grpc+tls"
+            pair = flight.CertKeyPair(settings.tls.cert_file.read_bytes(), settings.tls.key_file.read_bytes())
+            options["tls_certificates"] = [pair]
+        self.server = _Server(f"{scheme}://{settings.flight_listen}", **options)
         self.port = int(self.server.port)
 
-    def _open(self, data: bytes) -> tuple[Any, Any, arrow.ArrowSource]:
+    def _open(self, data: bytes, identity: Identity) -> tuple[Any, Any, arrow.ArrowSource]:
+        """The listing of a ticket as `identity` sees it: readable scopes only, embargoes applied."""
         request = parse_ticket(data)
         listing = self.listings._listing(request, NO_DEADLINE)
-        hidden = self.listings.access.hidden_scopes(self.identity)
+        hidden = self.listings.access.hidden_scopes(identity)
         if hidden:
             listing.query = dataclasses.replace(listing.query, hidden_scopes=hidden)
-        return request, listing, arrow.open_source(self.dispatcher, listing.query, listing)
+        token = current_identity.set(identity)  # the planner's embargo view is the caller's
+        try:
+            return request, listing, arrow.open_source(self.dispatcher, listing.query, listing)
+        finally:
+            current_identity.reset(token)
 
     def _batches(self, listing: Any, source: arrow.ArrowSource) -> Iterator[Any]:
         try:
@@ -122,10 +136,10 @@ class ListingFlightServer:
         fields = [f.with_type(pa.string()) if pa.types.is_dictionary(f.type) else f for f in batch.schema]
         return pa.RecordBatch.from_arrays(columns, schema=pa.schema(fields))
 
-    def do_get(self, data: bytes) -> Any:
+    def do_get(self, data: bytes, identity: Identity) -> Any:
         flight = _flight_module()
         try:
-            _, listing, source = self._open(data)
+            _, listing, source = self._open(data, identity)
             listing.batch_size = self.settings.max_batch_size
             batches = self._batches(listing, source)
             first = next(batches, None)
@@ -145,11 +159,11 @@ class ListingFlightServer:
 
         return flight.GeneratorStream(schema, generate())
 
-    def get_flight_info(self, descriptor: Any) -> Any:
+    def get_flight_info(self, descriptor: Any, identity: Identity) -> Any:
         flight = _flight_module()
         data = bytes(descriptor.command or b"")
         try:
-            _, listing, source = self._open(data)
+            _, listing, source = self._open(data, identity)
             try:
                 batch = source.next_batch(self.settings.max_batch_size)
             finally:
