@@ -49,8 +49,8 @@ from didmeta.values import dump_json
 log = logging.getLogger("didmeta.server.query.arrow_sql")
 
 Source = Literal["int", "string", "json", "other"]
-#: Rows per record batch the SQLite driver reads (its default is 1024; bigger batches, fewer calls).
-SQLITE_BATCH_ROWS = 8192
+#: Rows per record batch the SQLite driver reads (its default is 1024): the default cap on a message's DIDs.
+SQLITE_BATCH_ROWS = 5000
 _IDLE_CONNECTIONS = 4  # ADBC connections kept open per database between listings
 
 
@@ -212,7 +212,6 @@ class ColumnStream:
         self._cursor: Any | None = None
         self._reader: Any | None = None
         self._held: list[Any] = []  # batches read but not yet returned, in order
-        self._held_rows = 0
         try:
             self._cursor = self._conn.cursor()
             if pool.dialect == "sqlite":
@@ -225,11 +224,14 @@ class ColumnStream:
             raise
 
     def fetch(self, count: int) -> Any | None:
-        """A record batch of up to `count` rows (the raw SQL columns); None at the end."""
+        """A record batch of up to `count` rows (the raw SQL columns); None at the end.
+
+        A slice of one driver batch, never a concatenation: no copy (a message may then hold fewer
+        than `count` DIDs, which the contract allows)."""
         with self._lock:
             if self._cancelled:
                 raise Cancelled("the listing was cancelled")
-            while self._held_rows < count and self._reader is not None:
+            while not self._held and self._reader is not None:
                 try:
                     batch = self._reader.read_next_batch()
                 except StopIteration:
@@ -242,34 +244,19 @@ class ColumnStream:
                     raise
                 if batch.num_rows:
                     self._held.append(batch)
-                    self._held_rows += batch.num_rows
             if not self._held:
                 return None
-            return self._take(count)
-
-    def _take(self, count: int) -> Any:
-        pa = importlib.import_module("pyarrow")
-        taken: list[Any] = []
-        rows = 0
-        while self._held and rows < count:
             batch = self._held.pop(0)
-            need = count - rows
-            if batch.num_rows > need:
-                self._held.insert(0, batch.slice(need))
-                batch = batch.slice(0, need)
-            taken.append(batch)
-            rows += batch.num_rows
-        self._held_rows -= rows
-        if len(taken) == 1:
-            return taken[0]
-        return pa.Table.from_batches(taken).combine_chunks().to_batches()[0]
+            if batch.num_rows > count:
+                self._held.insert(0, batch.slice(count))
+                batch = batch.slice(0, count)
+            return batch
 
     def push_back(self, batch: Any) -> None:
         """Return rows (the tail of the last fetch) to be fetched first next time (bytes cap)."""
         with self._lock:
             if batch.num_rows:
                 self._held.insert(0, batch)
-                self._held_rows += batch.num_rows
 
     def cancel(self) -> None:
         """Stop the running query (any thread)."""
@@ -283,7 +270,6 @@ class ColumnStream:
     def close(self) -> None:
         with self._lock:
             self._held = []
-            self._held_rows = 0
             self._release()
 
     def _release(self, finished: bool = False) -> None:
