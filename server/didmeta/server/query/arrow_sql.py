@@ -166,10 +166,12 @@ class ConnectionPool:
         self._idle: list[Any] = []
         self._lock = threading.Lock()
 
-    def get(self) -> Any:
-        with self._lock:
-            if self._idle:
-                return self._idle.pop()
+    def get(self, fresh: bool = False) -> tuple[Any, bool]:
+        """(an open connection, whether it was reused from the pool)."""
+        if not fresh:
+            with self._lock:
+                if self._idle:
+                    return self._idle.pop(), True
         driver = _driver(self.dialect)
         assert driver is not None
         conn = driver.connect(self.target, autocommit=True)
@@ -177,7 +179,7 @@ class ConnectionPool:
             with conn.cursor() as cursor:
                 cursor.execute("PRAGMA busy_timeout=30000")
                 cursor.fetchall()
-        return conn
+        return conn, False
 
     def put(self, conn: Any, healthy: bool) -> None:
         with self._lock:
@@ -188,15 +190,15 @@ class ConnectionPool:
             conn.close()
 
 
-_pools: dict[int, ConnectionPool] = {}
+_pools: dict[str, ConnectionPool] = {}  # by database URL
 _pools_lock = threading.Lock()
 
 
 def pool_for(store: Store) -> ConnectionPool:
     with _pools_lock:
-        pool = _pools.get(id(store))
+        pool = _pools.get(store.url)
         if pool is None:
-            pool = _pools[id(store)] = ConnectionPool(store)
+            pool = _pools[store.url] = ConnectionPool(store)
         return pool
 
 
@@ -208,13 +210,25 @@ class ColumnStream:
         self._lock = threading.Lock()
         self._cancelled = False
         self._healthy = True
-        self._conn: Any | None = pool.get()
+        self._conn: Any | None = None
         self._cursor: Any | None = None
         self._reader: Any | None = None
         self._held: list[Any] = []  # batches read but not yet returned, in order
+        conn, reused = pool.get()
         try:
-            self._cursor = self._conn.cursor()
-            if pool.dialect == "sqlite":
+            self._start(conn, sql)
+        except Exception:
+            if not reused:
+                raise
+            # A pooled connection may have gone stale (server restart, idle timeout): one fresh try.
+            conn, _ = pool.get(fresh=True)
+            self._start(conn, sql)
+
+    def _start(self, conn: Any, sql: str) -> None:
+        self._conn, self._healthy = conn, True
+        try:
+            self._cursor = conn.cursor()
+            if self._pool.dialect == "sqlite":
                 self._cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(SQLITE_BATCH_ROWS)})
             self._cursor.execute(sql)
             self._reader = self._cursor.fetch_record_batch()
