@@ -73,14 +73,14 @@ def test_empty_listing_has_the_columns() -> None:
     assert to_table([], ["k"]).column_names == ["scope", "name", "type", "bytes", "length", "events", "created_at", "k"]
 
 
-def test_flight_needs_local_auth_on_loopback() -> None:
+def test_flight_needs_local_auth_on_loopback_or_tokens() -> None:
     assert Settings.model_validate({"flight_listen": "127.0.0.1:0"}).flight_listen == "127.0.0.1:0"
     with pytest.raises(ValidationError, match="flight_listen"):
         Settings.model_validate({"flight_listen": "0.0.0.0:5000"})
+    token = {"mode": "token", "hs256_secret": "s" * 32, "issuers": ["i"]}
+    assert Settings.model_validate({"flight_listen": "0.0.0.0:5000", "auth": token}).flight_listen == "0.0.0.0:5000"
     with pytest.raises(ValidationError, match="flight_listen"):
-        Settings.model_validate(
-            {"flight_listen": "127.0.0.1:5000", "auth": {"mode": "token", "hs256_secret": "s" * 32, "issuers": ["i"]}}
-        )
+        Settings.model_validate({"flight_listen": "127.0.0.1:5000", "auth": {"mode": "mtls"}})
     with pytest.raises(ValidationError, match="HOST:PORT"):
         Settings.model_validate({"flight_listen": "nowhere"})
 

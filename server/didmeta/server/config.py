@@ -150,7 +150,7 @@ class Settings(BaseSettings):
     flight_listen: str | None = Field(
         None,
         description="HOST:PORT of the optional Arrow Flight endpoint (listings by DoGet, docs/arrow.md); "
-        "needs auth.mode = local and a loopback address, as Flight calls are not authenticated",
+        "with auth.mode = token each call needs a bearer token (any address); with auth.mode = local, loopback only",
     )
 
     rest_listen: str | None = Field(
@@ -185,9 +185,11 @@ class Settings(BaseSettings):
             return self
         from didmeta.server.auth import is_loopback
 
+        if self.auth.mode == "token":
+            return self  # each Flight call carries a bearer token (flight_auth.py)
         if self.auth.mode != "local" or not is_loopback(self.flight_listen):
             raise ValueError(
-                "flight_listen serves listings without authentication: it needs auth.mode = local "
+                "flight_listen needs auth.mode = token (bearer tokens on Flight calls), or auth.mode = local "
                 f"and a loopback address (127.0.0.1:PORT), not {self.flight_listen!r} with auth.mode = {self.auth.mode}"
             )
         return self

@@ -12,14 +12,14 @@ batch whose metadata column has another type is converted as `Client.list_dids_t
 column's type, int to double, anything to the JSON text of a JSON-fallback column); a value that fits
 none of these ends the stream with an error naming the key (docs/arrow.md).
 
-Flight has its own transport and no didmeta authentication: the settings allow it only with
-`auth.mode = local` on a loopback address (config.py), the same trust as the local gRPC endpoint.
+Calls are authenticated as gRPC calls are (flight_auth.py): `auth.mode = local` on a loopback address
+only (the local gRPC endpoint's trust), or `auth.mode = token` with a bearer JWT in each call's
+`authorization` header, on any address (with the server's TLS certificate when `tls` is set).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -27,13 +27,13 @@ from typing import Any
 from google.protobuf import json_format
 
 from didmeta.errors import DidmetaError, InvalidArgument
+from didmeta.server.access.identity import Identity, current_identity
 from didmeta.server.auth import LocalAuthenticator
 from didmeta.server.config import Settings
 from didmeta.server.dispatcher import Dispatcher
+from didmeta.server.flight_auth import MIDDLEWARE_KEY, call_identity, middleware_factory
 from didmeta.server.query import arrow
-from didmeta.server.query.arrow_metadata import metadata_columns
 from didmeta.server.query.limits import NO_DEADLINE
-from didmeta.server.query.stream import RowStream
 from didmeta.server.servicers.metadata_servicer import MetadataServicer
 from didmeta.v1 import metadata_service_pb2 as pb
 from didmeta.values import dump_json, to_json
@@ -84,7 +84,6 @@ class ListingFlightServer:
         flight = _flight_module()
         self.pa = arrow.require_pyarrow()
         self.dispatcher = dispatcher
-        self.columns_for = functools.partial(metadata_columns, dispatcher)
         self.settings = settings
         self.listings = MetadataServicer(dispatcher, settings, LocalAuthenticator(settings.auth.local_account))
         self.identity = self.listings.authenticator.identity  # type: ignore[attr-defined]
@@ -94,33 +93,41 @@ class ListingFlightServer:
 
         class _Server(base):  # type: ignore[misc]
             def do_get(self, context: Any, ticket: Any) -> Any:
-                return outer.do_get(ticket.ticket)
+                return outer.do_get(ticket.ticket, call_identity(context, outer.identity))
 
             def get_flight_info(self, context: Any, descriptor: Any) -> Any:
-                return outer.get_flight_info(descriptor)
+                return outer.get_flight_info(descriptor, call_identity(context, outer.identity))
 
-        self.server = _Server(f"grpc://{settings.flight_listen}")
+        options: dict[str, Any] = {"middleware": {MIDDLEWARE_KEY: middleware_factory(flight, settings)}}
+        scheme = "grpc"
+        if settings.tls is not None:  # the gRPC endpoint's certificate: bearer tokens never travel in clear
+            scheme = "grpc+tls"
+            pair = flight.CertKeyPair(settings.tls.cert_file.read_bytes(), settings.tls.key_file.read_bytes())
+            options["tls_certificates"] = [pair]
+        self.server = _Server(f"{scheme}://{settings.flight_listen}", **options)
         self.port = int(self.server.port)
 
-    def _open(self, data: bytes) -> tuple[Any, Any, RowStream]:
+    def _open(self, data: bytes, identity: Identity) -> tuple[Any, Any, arrow.ArrowSource]:
+        """The listing of a ticket as `identity` sees it: readable scopes only, embargoes applied."""
         request = parse_ticket(data)
         listing = self.listings._listing(request, NO_DEADLINE)
-        hidden = self.listings.access.hidden_scopes(self.identity)
+        hidden = self.listings.access.hidden_scopes(identity)
         if hidden:
             listing.query = dataclasses.replace(listing.query, hidden_scopes=hidden)
-        stream = self.dispatcher.open_listing(
-            listing.query, long=True, after=listing.after, limit=listing.remaining, wide=True
-        )
-        return request, listing, stream
+        token = current_identity.set(identity)  # the planner's embargo view is the caller's
+        try:
+            return request, listing, arrow.open_source(self.dispatcher, listing.query, listing)
+        finally:
+            current_identity.reset(token)
 
-    def _batches(self, listing: Any, stream: RowStream) -> Iterator[Any]:
+    def _batches(self, listing: Any, source: arrow.ArrowSource) -> Iterator[Any]:
         try:
             if listing.remaining is not None and listing.remaining <= 0:
                 return
-            while rows := stream.fetch(listing.batch_size):
-                yield self._plain(arrow.record_batch(rows, listing.metadata_keys, self.columns_for))
+            while (batch := source.next_batch(listing.batch_size)) is not None:
+                yield self._plain(batch)
         finally:
-            stream.close()
+            source.close()
 
     def _plain(self, batch: Any) -> Any:
         """scope and type as plain strings: a Flight stream cannot replace dictionaries between batches."""
@@ -129,12 +136,12 @@ class ListingFlightServer:
         fields = [f.with_type(pa.string()) if pa.types.is_dictionary(f.type) else f for f in batch.schema]
         return pa.RecordBatch.from_arrays(columns, schema=pa.schema(fields))
 
-    def do_get(self, data: bytes) -> Any:
+    def do_get(self, data: bytes, identity: Identity) -> Any:
         flight = _flight_module()
         try:
-            _, listing, stream = self._open(data)
+            _, listing, source = self._open(data, identity)
             listing.batch_size = self.settings.max_batch_size
-            batches = self._batches(listing, stream)
+            batches = self._batches(listing, source)
             first = next(batches, None)
         except DidmetaError as error:
             raise _flight_error(flight, error) from None
@@ -152,20 +159,16 @@ class ListingFlightServer:
 
         return flight.GeneratorStream(schema, generate())
 
-    def get_flight_info(self, descriptor: Any) -> Any:
+    def get_flight_info(self, descriptor: Any, identity: Identity) -> Any:
         flight = _flight_module()
         data = bytes(descriptor.command or b"")
         try:
-            _, listing, stream = self._open(data)
+            _, listing, source = self._open(data, identity)
             try:
-                rows = stream.fetch(self.settings.max_batch_size)
+                batch = source.next_batch(self.settings.max_batch_size)
             finally:
-                stream.close()
-            if rows:
-                batch = arrow.record_batch(rows, listing.metadata_keys, self.columns_for)
-                schema = self._plain(batch).schema
-            else:
-                schema = self._empty_schema(listing.metadata_keys)
+                source.close()
+            schema = self._plain(batch).schema if batch is not None else self._empty_schema(listing.metadata_keys)
         except DidmetaError as error:
             raise _flight_error(flight, error) from None
         endpoint = flight.FlightEndpoint(data, [])

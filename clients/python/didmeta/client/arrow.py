@@ -112,7 +112,10 @@ def to_table(batches: Iterable[Any], metadata_keys: Sequence[str] = ()) -> Any:
     batches = list(batches)
     if not batches:
         return empty_schema(metadata_keys).empty_table()
-    names = batches[0].schema.names
+    first = batches[0].schema
+    if all(batch.schema.equals(first, check_metadata=True) for batch in batches):
+        return pa.Table.from_batches(batches, schema=first)  # nothing to unify: no copy
+    names = first.names
     targets = [_target(pa, [b.schema.field(i) for b in batches]) for i in range(len(names))]
     fields = [
         pa.field(name, type_, metadata=JSON_FALLBACK if json else None)

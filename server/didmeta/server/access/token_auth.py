@@ -41,12 +41,16 @@ def bearer_token(context: grpc.aio.ServicerContext[Any, Any]) -> str:
     """The token of the `authorization: Bearer ...` metadata; UNAUTHENTICATED if there is none."""
     for key, value in context.invocation_metadata() or ():
         if key.lower() == "authorization":
-            text = value.decode() if isinstance(value, bytes) else value
-            scheme, _, token = text.strip().partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise Unauthenticated("the authorization metadata must be `Bearer <token>`", reason="TOKEN_MALFORMED")
-            return token.strip()
+            return parse_bearer(value.decode() if isinstance(value, bytes) else value)
     raise Unauthenticated("no bearer token in the `authorization` metadata", reason="TOKEN_MISSING")
+
+
+def parse_bearer(text: str) -> str:
+    """The token of an `authorization` value `Bearer <token>`; UNAUTHENTICATED if it has another form."""
+    scheme, _, token = text.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("the authorization metadata must be `Bearer <token>`", reason="TOKEN_MALFORMED")
+    return token.strip()
 
 
 class TokenVerifier:

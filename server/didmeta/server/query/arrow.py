@@ -1,9 +1,12 @@
-"""ListDids as Arrow (format ARROW): record batches built column-wise from the listing's row tuples.
+"""ListDids as Arrow (format ARROW): record batches built column-wise.
 
-A listing's rows are tuples `(scope, name, did_type, bytes, length, events, created_at)` (long, wide output,
-plan.py / merge.py); each column becomes one Arrow array with one call, never a Python object per row
-beyond the tuple. Metadata columns are read column by column (arrow_metadata.py: the same values as
-GetMetadata), one typed column per requested key; the typing rules are in docs/arrow.md.
+`ArrowSource` picks the path of a listing. A pure-SQL listing (every filter clause on DID_COLUMN or
+JSON keys) is fetched as Arrow columns by ADBC, its metadata columns extracted in the same SQL statement
+(arrow_sql.py) and typed column by column (arrow_convert.py): no Python object per row. Listings with
+external plugins' clauses come as row tuples `(scope, name, did_type, bytes, length, events, created_at)`
+of the merged streams (merge.py); `record_batch` turns each column into one Arrow array with one call
+and reads the metadata columns through arrow_metadata.py. Both give the values GetMetadata returns, one
+typed column per requested key; the typing rules are in docs/arrow.md.
 
 Every message is self-contained: one Arrow IPC stream (schema + one record batch), so a client can decode
 any message alone and a resume token continues exactly as for DID batches.
@@ -23,6 +26,7 @@ from didmeta.identifiers import DidKey
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.query import tokens
 from didmeta.server.query.arrow_metadata import metadata_columns
+from didmeta.server.query.plan import ListQuery
 from didmeta.server.query.stream import RowStream
 from didmeta.v1 import metadata_service_pb2 as pb
 from didmeta.values import MetaValue, dump_json, to_json
@@ -132,12 +136,12 @@ def record_batch(rows: Sequence[Sequence[Any]], metadata_keys: Sequence[str], co
             values = found[name]
             array = metadata_array(pa, values)
             arrays.append(array)
-            fallback = _is_fallback(pa, array.type, values)
+            fallback = is_fallback(pa, array.type, values)
             fields.append(pa.field(name, array.type, metadata=JSON_FALLBACK if fallback else None))
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def _is_fallback(pa: ModuleType, type_: Any, values: Sequence[MetaValue]) -> bool:
+def is_fallback(pa: ModuleType, type_: Any, values: Sequence[MetaValue]) -> bool:
     """Whether a string (list) column holds JSON text rather than the string values themselves."""
     if type_ == pa.string():
         return any(v is not None and not isinstance(v, str) for v in values)
@@ -161,32 +165,91 @@ class ArrowListing(Protocol):
     fingerprint: bytes
     delivered: int
     metadata_keys: list[str]
-    pending: list[Any]  # rows fetched but left for the next message (bytes cap)
 
 
-def build_response(
-    stream: RowStream, listing: ArrowListing, size: int, dispatcher: Dispatcher, max_bytes: int
-) -> pb.ListDidsResponse | None:
+class ArrowSource:
+    """The ARROW batches of one listing: columns fetched from the database when the listing is pure SQL
+    (query/arrow_sql.py, converted by query/arrow_convert.py), else batches of the merged streams' rows."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        query: ListQuery,
+        *,
+        after: DidKey | None,
+        limit: int | None,
+        metadata_keys: Sequence[str],
+    ) -> None:
+        from didmeta.server.query import arrow_sql
+
+        self.pa = require_pyarrow()
+        self.dispatcher = dispatcher
+        self.metadata_keys = list(metadata_keys)
+        self.columns = arrow_sql.meta_columns(dispatcher, self.metadata_keys)
+        self.columnar = arrow_sql.open_columns(dispatcher, query, after=after, limit=limit, columns=self.columns)
+        self.rows: RowStream | None = None
+        if self.columnar is None:
+            self.rows = dispatcher.open_listing(query, long=True, after=after, limit=limit, wide=True)
+        self._pending: Sequence[Any] = []  # rows left for the next batch (row path)
+
+    def next_batch(self, size: int) -> Any | None:
+        """The next record batch of at most `size` DIDs; None at the end."""
+        if self.columnar is not None:
+            from didmeta.server.query.arrow_convert import converted_batch
+
+            raw = self.columnar.fetch(size)
+            if raw is None:
+                return None
+            self._last_raw = raw
+            return converted_batch(self.pa, raw, self.columns, self.dispatcher)
+        assert self.rows is not None
+        rows = self._pending or self.rows.fetch(size)
+        self._pending = []
+        if not rows:
+            return None
+        self._last_rows = rows
+        return record_batch(rows, self.metadata_keys, functools.partial(metadata_columns, self.dispatcher))
+
+    def keep_only(self, count: int) -> None:
+        """Of the last batch, deliver only the first `count` DIDs; the rest come first in the next batch."""
+        if self.columnar is not None:
+            self.columnar.push_back(self._last_raw.slice(count))
+        else:
+            self._pending = list(self._last_rows[count:])
+
+    def cancel(self) -> None:
+        (self.columnar or self.rows).cancel()  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        (self.columnar or self.rows).close()  # type: ignore[union-attr]
+
+
+def open_source(dispatcher: Dispatcher, query: ListQuery, listing: Any) -> ArrowSource:
+    """The source of an ARROW listing (`listing`: the servicer's validated Listing)."""
+    return ArrowSource(
+        dispatcher, query, after=listing.after, limit=listing.remaining, metadata_keys=listing.metadata_keys
+    )
+
+
+def build_response(source: ArrowSource, listing: ArrowListing, size: int, max_bytes: int) -> pb.ListDidsResponse | None:
     """Fetch one batch and build its ARROW message (runs in a worker thread); None at the end.
 
     As for DID batches, a message holds at most `size` DIDs and, unless one DID alone is larger,
     `max_bytes`: the rows that do not fit are kept for the next message."""
-    rows: Sequence[Any] = listing.pending or stream.fetch(size)
-    listing.pending = []
-    if not rows:
+    batch = source.next_batch(size)
+    if batch is None:
         return None
-    columns_for = functools.partial(metadata_columns, dispatcher)
-    batch = record_batch(rows, listing.metadata_keys, columns_for)
     data = to_ipc(batch)
-    while len(rows) > 1 and len(data) > max_bytes:
-        keep = max(1, min(len(rows) - 1, int(len(rows) * max_bytes * 0.9 / len(data))))
-        listing.pending = list(rows[keep:]) + listing.pending
-        rows = rows[:keep]
+    if batch.num_rows > 1 and len(data) > max_bytes:
+        keep = batch.num_rows
+        while keep > 1 and len(data) > max_bytes:
+            keep = max(1, min(keep - 1, int(keep * max_bytes * 0.9 / len(data))))
+            data = to_ipc(batch.slice(0, keep))
+        source.keep_only(keep)
         batch = batch.slice(0, keep)
-        data = to_ipc(batch)
     response = pb.ListDidsResponse()
     response.batch.arrow_ipc = data
-    listing.delivered += len(rows)
-    last = DidKey(rows[-1][0], rows[-1][1])
+    listing.delivered += batch.num_rows
+    last = DidKey(batch.column(0)[-1].as_py(), batch.column(1)[-1].as_py())
     response.next_page_token = tokens.encode(listing.fingerprint, listing.delivered, last)
     return response

@@ -40,7 +40,7 @@ def _split(dispatcher: Dispatcher, wanted: Sequence[str]) -> tuple[list[str], li
     return columns, json_keys, others
 
 
-def _json_value(value: Any) -> MetaValue:
+def json_value(value: Any) -> MetaValue:
     """`values.from_json`, with the common top-level timestamp parsed by the C `fromisoformat`.
 
     The stored text is always `YYYY-MM-DDTHH:MM:SS.ffffffZ` (values.format_timestamp), which
@@ -78,7 +78,7 @@ def metadata_columns(
                         for name in json_keys:
                             value = document.get(name)
                             if value is not None:
-                                out[name][i] = _json_value(value)
+                                out[name][i] = json_value(value)
     if others:
         found = dispatcher.metadata_for(keys, others)
         for name in others:

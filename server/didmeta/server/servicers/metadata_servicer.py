@@ -249,20 +249,23 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         listing.query = await self.readable(listing.query)
         if listing.remaining is not None and listing.remaining <= 0:
             return
-        stream = await self.run(
-            self.dispatcher.open_listing,
-            listing.query,
-            long=listing.long,
-            after=listing.after,
-            limit=listing.remaining,
-            wide=listing.arrow,
-        )
+        stream: RowStream | arrow.ArrowSource
+        if listing.arrow:
+            stream = await self.run(arrow.open_source, self.dispatcher, listing.query, listing)
+        else:
+            stream = await self.run(
+                self.dispatcher.open_listing,
+                listing.query,
+                long=listing.long,
+                after=listing.after,
+                limit=listing.remaining,
+            )
         try:
             size = min(self.settings.first_batch_size, listing.batch_size)
             while True:
-                if listing.arrow:
+                if isinstance(stream, arrow.ArrowSource):
                     response = await self.run(
-                        arrow.build_response, stream, listing, size, self.dispatcher, self.settings.max_batch_bytes
+                        arrow.build_response, stream, listing, size, self.settings.max_batch_bytes
                     )
                 else:
                     response = await self.run(self._build, stream, listing, size)

@@ -1,0 +1,140 @@
+"""The ARROW record batch of a raw ADBC batch (query/arrow_sql.py), column by column with pyarrow.compute.
+
+Core columns: scope dictionary-encoded, type as a FILE/DATASET/CONTAINER dictionary, created_at as
+`timestamp[us, UTC]` (SQLite's text or PostgreSQL's naive timestamp, both UTC). A metadata key's
+column is typed from the values in this batch with the rules of docs/arrow.md (query/arrow.py
+`metadata_array`): for a JSON key the set of JSON types in `k<i>` decides, and the text in `m<i>` is
+cast as a whole (integers, doubles, booleans, strings, `{"$ts": ...}` timestamps). Mixed types, lists
+and objects take the same path as row-built batches (`metadata_array` over the decoded values), so
+their fallback is identical; keys of other plugins come from `Dispatcher.metadata_for`, merged in as
+columns.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+import pyarrow.compute as pc
+
+from didmeta.identifiers import DidKey
+from didmeta.server.dispatcher import Dispatcher
+from didmeta.server.query.arrow import CORE_COLUMNS, JSON_FALLBACK, TYPE_NAMES, is_fallback, metadata_array
+from didmeta.server.query.arrow_metadata import json_value
+from didmeta.server.query.arrow_sql import MetaColumn
+from didmeta.values import MetaValue
+
+_ABSENT = ["", "null"]  # JSON types of a missing key (SQLite COALESCE'd NULL) or a JSON null
+_INTEGER = {"integer"}
+_NUMBER = {"integer", "real", "number"}
+_BOOLEAN = {"true", "false", "boolean"}
+_STRING = {"text", "string"}
+_TIMESTAMP_RE = r'^\{"\$ts": ?"(?P<ts>[^"]*)"\}$'
+
+
+def _core(pa: ModuleType, raw: Any) -> tuple[list[Any], list[Any]]:
+    scopes = pc.dictionary_encode(raw.column(0))
+    codes = pc.dictionary_encode(raw.column(2))
+    types = pa.DictionaryArray.from_arrays(
+        codes.indices, pa.array([TYPE_NAMES[c] for c in codes.dictionary.to_pylist()], type=pa.string())
+    )
+    created = raw.column(6)
+    if pa.types.is_string(created.type) or pa.types.is_large_string(created.type):
+        created = created.cast(pa.timestamp("us"))
+    created = created.cast(pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC"))
+    arrays = [
+        scopes,
+        raw.column(1).cast(pa.string()),
+        types,
+        raw.column(3).cast(pa.int64()),
+        raw.column(4).cast(pa.int64()),
+        raw.column(5).cast(pa.int64()),
+        created,
+    ]
+    fields = [pa.field(name, array.type) for name, array in zip(CORE_COLUMNS, arrays, strict=True)]
+    return arrays, fields
+
+
+def _or_nulls(pa: ModuleType, array: Any) -> Any:
+    """A column with no value at all is null-typed (docs/arrow.md)."""
+    return pa.nulls(len(array)) if array.null_count == len(array) else array
+
+
+def _decoded(kinds: Any, texts: Any) -> list[MetaValue]:
+    """The values of a JSON column as GetMetadata returns them (the fallback path: mixed types, lists)."""
+    out: list[MetaValue] = []
+    for kind, text in zip(kinds.to_pylist(), texts.to_pylist(), strict=True):
+        if kind in _ABSENT or kind is None:
+            out.append(None)
+        elif kind in _STRING:
+            out.append(text)
+        else:
+            out.append(json_value(json.loads(text)))
+    return out
+
+
+def json_column(pa: ModuleType, kinds: Any, texts: Any) -> tuple[Any, bool]:
+    """(typed column, is JSON-text fallback) of one JSON key's (type, text) columns."""
+    kinds = kinds.cast(pa.string())
+    present = pc.invert(pc.fill_null(pc.is_in(kinds, value_set=pa.array(_ABSENT)), True))
+    found = {k for k in pc.unique(pc.filter(kinds, present)).to_pylist() if k is not None}
+    if not found:
+        return pa.nulls(len(kinds)), False
+    values = pc.if_else(present, texts.cast(pa.string()), pa.scalar(None, pa.string()))
+    try:
+        if found <= _NUMBER:
+            fractional = found - _INTEGER != {"number"} or pc.any(pc.match_substring_regex(values, "[.eE]")).as_py()
+            if found <= _INTEGER or not fractional:
+                return values.cast(pa.int64()), False
+            return values.cast(pa.float64()), False
+        if found <= _STRING:
+            return values, False
+        if found <= _BOOLEAN:
+            return pc.equal(values, "true"), False
+        if found == {"object"}:
+            parts = pc.extract_regex(values, _TIMESTAMP_RE)
+            absent = len(values) - pc.sum(present.cast(pa.int64())).as_py()
+            if parts.null_count == absent:
+                stamps = pc.struct_field(parts, "ts")
+                return stamps.cast(pa.timestamp("us", tz="UTC")), False
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass  # out of int64 range, an unusual number text: decode the values instead
+    decoded = _decoded(kinds, texts)
+    array = metadata_array(pa, decoded)
+    return array, is_fallback(pa, array.type, decoded)
+
+
+def _string_column(pa: ModuleType, raw: Any, column: MetaColumn) -> Any:
+    values = raw.column(f"m{column.index}").cast(pa.string())
+    if f"n{column.index}" in raw.schema.names:  # SQLite: '' plus a null flag (arrow_sql module doc)
+        nulls = raw.column(f"n{column.index}").cast(pa.bool_())
+        values = pc.if_else(nulls, pa.scalar(None, pa.string()), values)
+    return values
+
+
+def converted_batch(pa: ModuleType, raw: Any, columns: Sequence[MetaColumn], dispatcher: Dispatcher) -> Any:
+    """The ARROW record batch of one raw batch (non-empty)."""
+    arrays, fields = _core(pa, raw)
+    others = [c.key for c in columns if c.source == "other"]
+    found: dict[DidKey, dict[str, MetaValue]] = {}
+    keys: list[DidKey] = []
+    if others:
+        keys = [DidKey(s, n) for s, n in zip(raw.column(0).to_pylist(), raw.column(1).to_pylist(), strict=True)]
+        found = dispatcher.metadata_for(keys, others)
+    for column in columns:
+        fallback = False
+        if column.source == "int":
+            array = _or_nulls(pa, raw.column(f"m{column.index}").cast(pa.int64()))
+        elif column.source == "string":
+            array = _or_nulls(pa, _string_column(pa, raw, column))
+        elif column.source == "json":
+            array, fallback = json_column(pa, raw.column(f"k{column.index}"), raw.column(f"m{column.index}"))
+        else:
+            values = [found[k].get(column.key) if k in found else None for k in keys]
+            array = metadata_array(pa, values)
+            fallback = is_fallback(pa, array.type, values)
+        arrays.append(array)
+        fields.append(pa.field(column.key, array.type, metadata=JSON_FALLBACK if fallback else None))
+    return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))

@@ -1,0 +1,328 @@
+"""Arrow listings straight from the database: the listing's SQL, metadata extracted in it, fetched with ADBC.
+
+The planner's statement of a pure-SQL listing (filter, types, recursion, limit, resume key, unreadable
+scopes and embargo all compiled in) gets one or two extra columns per requested metadata key:
+
+- an optimised DID_COLUMN column: the column itself (`m<i>`; SQLite strings as `COALESCE(col, '')`
+  plus a null flag `n<i>`, see below);
+- a JSON plugin key: its JSON type (`k<i>`: SQLite `json_type`, PostgreSQL `jsonb_typeof`) and its value
+  as text (`m<i>`): the string itself for strings, the JSON text of anything else.
+
+The statement is compiled with its values inlined (`literal_binds`, the dialect's own quoting) and run
+through an ADBC driver (`adbc-driver-sqlite`, `adbc-driver-postgresql`), whose record batches are the
+columns: no Python object per row. query/arrow.py turns them into the ARROW columns (typing each key's
+column per message from its `k<i>` column). The SQLite driver infers a column's type from its first rows,
+so every text column that may be NULL is selected as `COALESCE(..., '')` with its nulls told apart by
+the type or flag column.
+
+`open_columns` returns None when the listing cannot take this path, and the caller builds batches from
+row tuples instead (query/arrow.py `record_batch`): filters on external plugins (merged streams),
+`ignore_case` on SQLite (didmeta registers a Unicode `lower()` on its own SQLite connections only), no
+ADBC driver installed, or a statement whose values cannot be inlined.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Select, String, Text, case, cast, func, literal_column
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql import sqltypes
+
+from didmeta.attributes import OPTIMISED
+from didmeta.errors import Cancelled
+from didmeta.identifiers import DidKey
+from didmeta.server.dispatcher import Dispatcher
+from didmeta.server.query.plan import ListQuery
+from didmeta.server.store.engine import Store
+from didmeta.server.store.schema import dids
+from didmeta.values import dump_json
+
+log = logging.getLogger("didmeta.server.query.arrow_sql")
+
+Source = Literal["int", "string", "json", "other"]
+#: Rows per record batch the SQLite driver reads (its default is 1024): the default cap on a message's DIDs.
+SQLITE_BATCH_ROWS = 5000
+_IDLE_CONNECTIONS = 4  # ADBC connections kept open per database between listings
+
+
+@dataclass(frozen=True)
+class MetaColumn:
+    """Where one requested metadata key comes from: a DID column, the JSON document, or the plugins."""
+
+    key: str
+    source: Source
+    index: int  # position among the requested keys: the SQL columns are m<index>, k<index>, n<index>
+
+
+def meta_columns(dispatcher: Dispatcher, wanted: Sequence[str]) -> list[MetaColumn]:
+    """The source of each requested key, as `arrow_metadata` reads them (same owners, same values)."""
+    out: list[MetaColumn] = []
+    for index, key in enumerate(wanted):
+        source: Source
+        if dispatcher.did_column.filter_kind(key):
+            source = ("int" if OPTIMISED[key] == "int" else "string") if key in OPTIMISED else "other"
+        elif dispatcher.owner_of(key).name == "JSON":
+            source = "json"
+        else:
+            source = "other"
+        out.append(MetaColumn(key, source, index))
+    return out
+
+
+def _sqlite_extraction(column: MetaColumn) -> list[ColumnElement[Any]]:
+    i = column.index
+    if column.source == "int":
+        return [dids.c[column.key].label(f"m{i}")]
+    if column.source == "string":
+        own = dids.c[column.key]
+        return [func.coalesce(own, "").label(f"m{i}"), own.is_(None).label(f"n{i}")]
+    path: ColumnElement[str] = literal_column(f"'$.\"{column.key}\"'")
+    kind = func.json_type(dids.c.meta, path)
+    value = case(
+        (kind == "text", func.json_extract(dids.c.meta, path)),
+        else_=dids.c.meta.op("->", return_type=Text)(path),
+    )
+    return [func.coalesce(kind, "").label(f"k{i}"), func.coalesce(value, "").label(f"m{i}")]
+
+
+def _postgresql_extraction(column: MetaColumn) -> list[ColumnElement[Any]]:
+    i = column.index
+    if column.source in ("int", "string"):
+        return [dids.c[column.key].label(f"m{i}")]
+    field = dids.c.meta.op("->", return_type=postgresql.JSONB)(literal_column(f"'{column.key}'"))
+    kind = func.jsonb_typeof(field, type_=String)
+    value = case(
+        (kind == "string", dids.c.meta.op("->>", return_type=Text)(literal_column(f"'{column.key}'"))),
+        else_=cast(field, Text),
+    )
+    return [kind.label(f"k{i}"), value.label(f"m{i}")]
+
+
+def listing_statement(statement: Select[Any], dialect: str, columns: Sequence[MetaColumn]) -> Select[Any]:
+    """The listing's statement with the SQL-extracted metadata columns added."""
+    extraction = _sqlite_extraction if dialect == "sqlite" else _postgresql_extraction
+    extra = [expr for column in columns if column.source != "other" for expr in extraction(column)]
+    return statement.add_columns(*extra) if extra else statement
+
+
+def _json_literal(cast_to: str) -> Callable[[Any], str]:
+    """The literal of a JSON value: its storage text (values.dump_json, as the engine serialises), quoted."""
+
+    def render(value: Any) -> str:
+        return "'" + dump_json(value).replace("'", "''") + "'::" + cast_to
+
+    return render
+
+
+class _InlineJSONB(postgresql.JSONB):
+    def literal_processor(self, dialect: Any) -> Callable[[Any], str]:
+        return _json_literal("jsonb")
+
+
+class _InlineJSON(postgresql.JSON):
+    def literal_processor(self, dialect: Any) -> Callable[[Any], str]:
+        return _json_literal("json")
+
+
+class _InlinePostgreSQL(postgresql.dialect):  # type: ignore[misc,valid-type]
+    """PostgreSQL's dialect with JSON values rendered as literals (the JSON plugin's conditions bind some)."""
+
+    colspecs = {**postgresql.dialect.colspecs, postgresql.JSONB: _InlineJSONB, sqltypes.JSON: _InlineJSON}
+
+
+def compile_inline(statement: Select[Any], dialect: str) -> str:
+    """The SQL text of `statement` with every value inlined by the dialect's literal rendering."""
+    target: Any = sqlite.dialect() if dialect == "sqlite" else _InlinePostgreSQL(paramstyle="numeric_dollar")
+    return str(statement.compile(dialect=target, compile_kwargs={"literal_binds": True, "render_postcompile": True}))
+
+
+def _driver(dialect: str) -> Any | None:
+    name = "adbc_driver_sqlite.dbapi" if dialect == "sqlite" else "adbc_driver_postgresql.dbapi"
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+class ConnectionPool:
+    """A few idle ADBC connections to one database, reused across listings (autocommit, read only)."""
+
+    def __init__(self, store: Store) -> None:
+        self.dialect = store.dialect
+        url = make_url(store.url)
+        if self.dialect == "sqlite":
+            self.target = str(url.database)
+        else:
+            self.target = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._idle: list[Any] = []
+        self._lock = threading.Lock()
+
+    def get(self, fresh: bool = False) -> tuple[Any, bool]:
+        """(an open connection, whether it was reused from the pool)."""
+        if not fresh:
+            with self._lock:
+                if self._idle:
+                    return self._idle.pop(), True
+        driver = _driver(self.dialect)
+        assert driver is not None
+        conn = driver.connect(self.target, autocommit=True)
+        if self.dialect == "sqlite":  # wait for a writer's lock as didmeta's own connections do (store/engine.py)
+            with conn.cursor() as cursor:
+                cursor.execute("PRAGMA busy_timeout=30000")
+                cursor.fetchall()
+        return conn, False
+
+    def put(self, conn: Any, healthy: bool) -> None:
+        with self._lock:
+            if healthy and len(self._idle) < _IDLE_CONNECTIONS:
+                self._idle.append(conn)
+                return
+        with contextlib.suppress(Exception):
+            conn.close()
+
+
+_pools: dict[str, ConnectionPool] = {}  # by database URL
+_pools_lock = threading.Lock()
+
+
+def pool_for(store: Store) -> ConnectionPool:
+    with _pools_lock:
+        pool = _pools.get(store.url)
+        if pool is None:
+            pool = _pools[store.url] = ConnectionPool(store)
+        return pool
+
+
+class ColumnStream:
+    """The record batches of one listing query, `fetch(n)` rows at a time; bounded by the driver's batches."""
+
+    def __init__(self, pool: ConnectionPool, sql: str) -> None:
+        self._pool = pool
+        self._lock = threading.Lock()
+        self._cancelled = False
+        self._healthy = True
+        self._conn: Any | None = None
+        self._cursor: Any | None = None
+        self._reader: Any | None = None
+        self._held: list[Any] = []  # batches read but not yet returned, in order
+        conn, reused = pool.get()
+        try:
+            self._start(conn, sql)
+        except Exception:
+            if not reused:
+                raise
+            # A pooled connection may have gone stale (server restart, idle timeout): one fresh try.
+            conn, _ = pool.get(fresh=True)
+            self._start(conn, sql)
+
+    def _start(self, conn: Any, sql: str) -> None:
+        self._conn, self._healthy = conn, True
+        try:
+            self._cursor = conn.cursor()
+            if self._pool.dialect == "sqlite":
+                self._cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(SQLITE_BATCH_ROWS)})
+            self._cursor.execute(sql)
+            self._reader = self._cursor.fetch_record_batch()
+        except BaseException:
+            self._healthy = False
+            self._release()
+            raise
+
+    def fetch(self, count: int) -> Any | None:
+        """A record batch of up to `count` rows (the raw SQL columns); None at the end.
+
+        A slice of one driver batch, never a concatenation: no copy (a message may then hold fewer
+        than `count` DIDs, which the contract allows)."""
+        with self._lock:
+            if self._cancelled:
+                raise Cancelled("the listing was cancelled")
+            while not self._held and self._reader is not None:
+                try:
+                    batch = self._reader.read_next_batch()
+                except StopIteration:
+                    self._release(finished=True)
+                    break
+                except BaseException:
+                    self._healthy = False
+                    if self._cancelled:
+                        raise Cancelled("the listing was cancelled") from None
+                    raise
+                if batch.num_rows:
+                    self._held.append(batch)
+            if not self._held:
+                return None
+            batch = self._held.pop(0)
+            if batch.num_rows > count:
+                self._held.insert(0, batch.slice(count))
+                batch = batch.slice(0, count)
+            return batch
+
+    def push_back(self, batch: Any) -> None:
+        """Return rows (the tail of the last fetch) to be fetched first next time (bytes cap)."""
+        with self._lock:
+            if batch.num_rows:
+                self._held.insert(0, batch)
+
+    def cancel(self) -> None:
+        """Stop the running query (any thread)."""
+        self._cancelled = True
+        cursor = self._cursor
+        if cursor is not None and self._reader is not None:
+            self._healthy = False
+            with contextlib.suppress(Exception):
+                cursor.adbc_cancel()
+
+    def close(self) -> None:
+        with self._lock:
+            self._held = []
+            self._release()
+
+    def _release(self, finished: bool = False) -> None:
+        reader, self._reader = self._reader, None
+        cursor, self._cursor = self._cursor, None
+        conn, self._conn = self._conn, None
+        try:
+            if reader is not None:
+                if not finished:
+                    self._healthy = False  # an unfinished result: do not reuse the connection
+                reader.close()
+            if cursor is not None:
+                cursor.close()
+        except Exception:
+            self._healthy = False
+        if conn is not None:
+            self._pool.put(conn, self._healthy)
+
+
+def open_columns(
+    dispatcher: Dispatcher,
+    query: ListQuery,
+    *,
+    after: DidKey | None,
+    limit: int | None,
+    columns: Sequence[MetaColumn],
+) -> ColumnStream | None:
+    """The columnar stream of a listing, or None when it must be built from rows (module doc)."""
+    store = dispatcher.store
+    if _driver(store.dialect) is None or (store.dialect == "sqlite" and query.ignore_case):
+        return None
+    if store.dialect == "sqlite" and make_url(store.url).database in (None, "", ":memory:"):
+        return None  # another connection cannot open a private in-memory database
+    if not dispatcher.planner.is_pure_sql(query):
+        return None
+    statement = dispatcher.planner.select_page(query, long=True, after=after, limit=limit, wide=True)
+    try:
+        sql = compile_inline(listing_statement(statement, store.dialect, columns), store.dialect)
+    except SQLAlchemyError as error:  # a value without a literal rendering: the row path handles it
+        log.debug("arrow listing built from rows: %s", error)
+        return None
+    return ColumnStream(pool_for(store), sql)
