@@ -101,6 +101,10 @@ class DidColumnPlugin(RelationalPlugin):
         """Refuse values its columns cannot hold; `field` is the request path of `metadata`."""
         self._column_values({k: v for k, v in metadata.items() if self.manages_key(k)}, field)
 
+    def column_values(self, metadata: Metadata, field: str) -> dict[str, Any]:
+        """The columns of `metadata` (keys this plugin manages) as stored; INVALID_ARGUMENT names `field.key`."""
+        return self._column_values(metadata, field)
+
     def insert_values(self, metadata: Metadata) -> dict[str, Any]:
         return self._column_values(metadata, "metadata")
 
