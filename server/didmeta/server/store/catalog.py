@@ -407,10 +407,40 @@ def recompute_levels(conn: Connection, changed: Sequence[DidKey]) -> list[list[D
     return levels
 
 
+#: One level of collections recomputed in one statement (PostgreSQL): the keys come in as two arrays,
+#: a collection without children gets zeros (LEFT JOINs), a dataset's length counts its files and a
+#: container's sums its children's lengths.
+_TOTALS_PG = text(
+    """
+    WITH targets AS (
+        SELECT s COLLATE "C" AS scope, n COLLATE "C" AS name
+        FROM unnest(CAST(:scopes AS text[]), CAST(:names AS text[])) AS u(s, n)
+    ), totals AS (
+        SELECT t.scope, t.name,
+               COALESCE(SUM(child.bytes), 0) AS bytes,
+               COALESCE(SUM(CASE WHEN child.did_type = 'F' THEN 1 ELSE child.length END), 0) AS length,
+               COALESCE(SUM(child.events), 0) AS events
+        FROM targets t
+        LEFT JOIN contents link ON link.scope = t.scope AND link.name = t.name
+        LEFT JOIN dids child ON child.scope = link.child_scope AND child.name = link.child_name
+        GROUP BY t.scope, t.name
+    )
+    UPDATE dids SET bytes = totals.bytes, length = totals.length, events = totals.events, updated_at = :now
+    FROM totals WHERE dids.scope = totals.scope AND dids.name = totals.name
+    """
+)
+
+
+def _update_totals_pg(conn: Connection, level: Sequence[DidKey], now: datetime) -> None:
+    ordered = sorted(level)
+    conn.execute(_TOTALS_PG, {"scopes": [k.scope for k in ordered], "names": [k.name for k in ordered], "now": now})
+
+
 def _recompute(conn: Connection, changed: Sequence[DidKey]) -> None:
     """Recompute bytes/length/events of the changed collections and of all their ancestors.
 
-    Level by level (nearest first), one aggregate query and one executemany UPDATE per chunk.
+    Level by level (nearest first): on PostgreSQL one set-based UPDATE ... FROM (aggregate) per level;
+    on SQLite one aggregate query and one executemany UPDATE per chunk of 500.
     """
     child = dids.alias("child")
     link = contents.alias("link")
@@ -429,6 +459,10 @@ def _recompute(conn: Connection, changed: Sequence[DidKey]) -> None:
     now = utcnow()
     levels = recompute_levels(conn, changed)
     lock_dids(conn, (key for level in levels for key in level))
+    if conn.dialect.name == "postgresql":
+        for level in levels:
+            _update_totals_pg(conn, level, now)
+        return
     for level in levels:
         for chunk in _chunks(level):
             totals = dict.fromkeys(chunk, (0, 0, 0))
