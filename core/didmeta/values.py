@@ -158,7 +158,7 @@ def check_value(value: Any, field: str, depth: int = 0) -> MetaValue:
 def format_timestamp(value: datetime) -> str:
     """Canonical, sortable text of a timestamp: `YYYY-MM-DDTHH:MM:SS.ffffffZ`."""
     utc = normalize_timestamp(value)
-    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.%fZ")
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def to_json(value: MetaValue) -> Any:
