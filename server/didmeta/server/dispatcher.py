@@ -173,6 +173,17 @@ class Dispatcher:
             changes.extend(metadata_changes(did, before.get(did, {}), after))
         return changes
 
+    # --- derived counters -----------------------------------------------------------------------
+    @staticmethod
+    def _sets_counters(items: Sequence[tuple[DidKey, Metadata]]) -> bool:
+        """Whether a metadata write sets `events`: it then takes the graph lock and recounts the parents."""
+        return any(not catalog.DERIVED_COUNTERS.isdisjoint(metadata) for _, metadata in items)
+
+    @staticmethod
+    def _counter_files(conn: Connection, items: Sequence[tuple[DidKey, Metadata]]) -> list[DidKey]:
+        keys = [did for did, metadata in items if not catalog.DERIVED_COUNTERS.isdisjoint(metadata)]
+        return catalog.counter_files(conn, keys)
+
     # --- units of work --------------------------------------------------------------------------
     def _write(self, work: Callable[[UnitOfWork], T]) -> T:
         """Run `work` as one unit of work; again in full (bounded) if it loses a race with another writer."""
@@ -366,13 +377,20 @@ class Dispatcher:
         if len(set(dids_)) != len(dids_):
             raise InvalidArgument.for_field("items", "a DID is given twice", reason="DUPLICATE_DID")
 
+        counting = self._sets_counters(checked)
+
         def work(uow: UnitOfWork) -> int:
+            if counting:
+                catalog.lock_graph(uow.conn)  # first, before any row lock: the parents' counters change too
             self.require_visible(uow.conn, dids_)
             catalog.require_dids(uow.conn, dids_)
             targets = self._with_children(uow.conn, checked) if recursive else checked
+            files = self._counter_files(uow.conn, targets) if counting else []
             catalog.lock_dids(uow.conn, [did for did, _ in targets])  # old values read under the row locks
             before = self._current_values(uow.conn, targets)
             self._apply_metadata(uow, targets)
+            if files:
+                catalog.recompute_ancestors(uow.conn, files)
             self.history.record(uow.conn, self._metadata_changes(before, targets))
             return len(checked)
 
@@ -386,9 +404,11 @@ class Dispatcher:
     ) -> LoadResult:
         checked = [(did, self.check_metadata(md, f"metadata[{i}].metadata")) for i, (did, md) in enumerate(metadata)]
 
+        counting = self._sets_counters(checked)
+
         def work(uow: UnitOfWork) -> LoadResult:
             result = LoadResult()
-            if attachments:
+            if attachments or counting:
                 catalog.lock_graph(uow.conn)  # first, before this chunk holds any row lock
             created: dict[DidKey, DidType] = {}
             if new_dids:
@@ -398,9 +418,12 @@ class Dispatcher:
             if checked:
                 self.require_visible(uow.conn, [did for did, _ in checked])
                 catalog.require_dids(uow.conn, [did for did, _ in checked])
+                files = self._counter_files(uow.conn, checked) if counting else []
                 catalog.lock_dids(uow.conn, [did for did, _ in checked])  # old values read under the row locks
                 before = self._current_values(uow.conn, checked)
                 self._apply_metadata(uow, checked)
+                if files:
+                    catalog.recompute_ancestors(uow.conn, files)
                 self.history.record(uow.conn, self._metadata_changes(before, checked))
                 result.updated = len(checked)
             if attachments:

@@ -505,6 +505,35 @@ def _existing_child_types(conn: Connection, parents: Sequence[DidKey]) -> dict[D
     return found
 
 
+#: Intrinsic attributes a collection derives from its children; settable on files only.
+DERIVED_COUNTERS = frozenset({"events"})
+
+
+def counter_files(conn: Connection, keys: Sequence[DidKey]) -> list[DidKey]:
+    """The DIDs whose derived counters a metadata write sets, checked to be files.
+
+    FAILED_PRECONDITION (`DERIVED_ATTRIBUTE`) naming the first collection: its `events` is the sum
+    of its children's and would be overwritten by the next recount. The caller holds the graph lock.
+    """
+    records = get_dids(conn, list(dict.fromkeys(keys)))
+    for key in keys:
+        record = records.get(key)
+        if record is not None and record.did_type is not DidType.FILE:
+            raise FailedPrecondition(
+                f"{key} is a {record.did_type.name.lower()}: its events is the sum of its children's and cannot be set",
+                reason="DERIVED_ATTRIBUTE",
+                metadata={"did": str(key), "key": "events"},
+            )
+    return list(dict.fromkeys(keys))
+
+
+def recompute_ancestors(conn: Connection, files: Sequence[DidKey]) -> None:
+    """Recount every collection above files whose counters changed (the caller holds the graph lock)."""
+    parents = parents_of(conn, files)
+    if parents:
+        _recompute(conn, parents)
+
+
 def attach(
     conn: Connection,
     attachments: Sequence[tuple[DidKey, DidKey]],
