@@ -23,6 +23,8 @@ _TYPE_NAMES = {t.value: t.name for t in DidType}
 _WRITABLE = frozenset(OPTIMISED) | SETTABLE_INTRINSIC | {LIFETIME_KEY}
 _READ_COLUMNS = ["scope", "name", "did_type", *INTRINSIC, *OPTIMISED]
 _FILTER_KINDS = {"name": "string", "scope": "string", **INTRINSIC, **OPTIMISED}
+_INT_COLUMNS = frozenset(key for key in _WRITABLE if column_kind(key) == "int")
+_STRING_COLUMNS = frozenset(key for key in _WRITABLE if column_kind(key) == "string")
 
 
 def _aware(value: Any) -> Any:
@@ -59,6 +61,12 @@ class DidColumnPlugin(RelationalPlugin):
     def _column_values(self, metadata: Metadata, field: str) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for key, value in metadata.items():
+            # The common cases first, without building the field path (bulk loads).
+            if (type(value) is int and key in _INT_COLUMNS) or (
+                isinstance(value, str) and key in _STRING_COLUMNS and len(value) <= 255
+            ):
+                values[key] = value
+                continue
             where = f"{field}.{key}"
             if key == LIFETIME_KEY:
                 if value is None:

@@ -115,7 +115,7 @@ class NewDidsPlanner:
             plugin_columns.update(columns)
             planned.append((spec.key, catalog.new_did_row(spec, now, self.sqlite), columns))
             types[spec.key] = spec.did_type
-            changes.append(Change(spec.key, "add", new=dict(new.metadata) or None))
+            changes.append(Change(spec.key, "add", new=new.metadata or None))
         for plugin, items in external.items():
             plugin.check_values(items)
         extra = tuple(sorted(plugin_columns))

@@ -407,23 +407,24 @@ def recompute_levels(conn: Connection, changed: Sequence[DidKey]) -> list[list[D
     return levels
 
 
-#: One level of collections recomputed in one statement (PostgreSQL): the keys come in as two arrays,
-#: a collection without children gets zeros (LEFT JOINs), a dataset's length counts its files and a
-#: container's sums its children's lengths.
+#: One level of collections recomputed in one statement (PostgreSQL): the keys come in as two arrays;
+#: each collection's totals are a LATERAL aggregate over its `contents` rows (an index range of the
+#: primary key whatever the table statistics say during a load), zeros without children; a dataset's
+#: length counts its files and a container's sums its children's lengths.
 _TOTALS_PG = text(
     """
-    WITH targets AS (
-        SELECT s COLLATE "C" AS scope, n COLLATE "C" AS name
+    WITH totals AS (
+        SELECT t.scope, t.name, agg.bytes, agg.length, agg.events
         FROM unnest(CAST(:scopes AS text[]), CAST(:names AS text[])) AS u(s, n)
-    ), totals AS (
-        SELECT t.scope, t.name,
-               COALESCE(SUM(child.bytes), 0) AS bytes,
-               COALESCE(SUM(CASE WHEN child.did_type = 'F' THEN 1 ELSE child.length END), 0) AS length,
-               COALESCE(SUM(child.events), 0) AS events
-        FROM targets t
-        LEFT JOIN contents link ON link.scope = t.scope AND link.name = t.name
-        LEFT JOIN dids child ON child.scope = link.child_scope AND child.name = link.child_name
-        GROUP BY t.scope, t.name
+        CROSS JOIN LATERAL (SELECT u.s COLLATE "C" AS scope, u.n COLLATE "C" AS name) t
+        CROSS JOIN LATERAL (
+            SELECT COALESCE(SUM(child.bytes), 0) AS bytes,
+                   COALESCE(SUM(CASE WHEN child.did_type = 'F' THEN 1 ELSE child.length END), 0) AS length,
+                   COALESCE(SUM(child.events), 0) AS events
+            FROM contents link
+            JOIN dids child ON child.scope = link.child_scope AND child.name = link.child_name
+            WHERE link.scope = t.scope AND link.name = t.name
+        ) agg
     )
     UPDATE dids SET bytes = totals.bytes, length = totals.length, events = totals.events, updated_at = :now
     FROM totals WHERE dids.scope = totals.scope AND dids.name = totals.name
