@@ -86,13 +86,16 @@ def _stage(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[
 def _merge(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], order: str) -> None:
     """Insert rows into `table` in `order`, under a savepoint (IntegrityError leaves the transaction usable)."""
     names = ", ".join(columns)
-    if conn.dialect.name == "postgresql":
+    postgres = conn.dialect.name == "postgresql"
+    if postgres and len(rows) >= COPY_MIN_ROWS:
         staging = _stage(conn, table, columns, rows)
         with conn.begin_nested():
             conn.exec_driver_sql(f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging} ORDER BY {order}")
         return
+    # A few rows (AddDids of one DID, say): one INSERT, rows already in order, no staging round trips.
+    placeholders = ", ".join(("%s" if postgres else "?") for _ in columns)
     with conn.begin_nested():
-        conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", list(rows))
+        conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", list(rows))
 
 
 def insert_dids(
