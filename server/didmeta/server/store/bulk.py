@@ -10,7 +10,9 @@ New DIDs on PostgreSQL go through a staging table: `COPY` into a session-local t
 the primary key refuses a DID that exists, the insert runs under a savepoint, and only then is the
 offending DID looked up, to name it (ALREADY_EXISTS, nothing of the chunk written). Attachments go
 the same way into `contents` (a duplicate is ATTACHMENT_EXISTS naming the pair). History rows and
-other append-only rows are copied straight into their table (`write_rows`).
+other append-only rows are copied straight into their table (`write_rows`). Fewer than
+`COPY_MIN_ROWS` rows (AddDids of one DID, a unary write's history) go in with one plain INSERT
+instead: COPY and staging cost round trips that only pay off on bulk.
 """
 
 from __future__ import annotations
