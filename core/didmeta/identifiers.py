@@ -85,8 +85,11 @@ def validate_name(name: str, field: str = "name") -> str:
 
 
 def validate_did(scope: str, name: str, field: str = "did") -> DidKey:
-    validate_scope(scope, f"{field}.scope")
-    validate_name(name, f"{field}.name")
+    # The field paths are built only for an error (bulk loads validate millions of keys).
+    if SCOPE_RE.fullmatch(scope) is None:
+        validate_scope(scope, f"{field}.scope")
+    if NAME_RE.fullmatch(name) is None:
+        validate_name(name, f"{field}.name")
     return DidKey(scope, name)
 
 

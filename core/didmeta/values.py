@@ -158,11 +158,14 @@ def check_value(value: Any, field: str, depth: int = 0) -> MetaValue:
 def format_timestamp(value: datetime) -> str:
     """Canonical, sortable text of a timestamp: `YYYY-MM-DDTHH:MM:SS.ffffffZ`."""
     utc = normalize_timestamp(value)
-    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.%fZ")
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def to_json(value: MetaValue) -> Any:
     """The JSON storage form: native JSON, timestamps as {"$ts": canonical text}."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
     if isinstance(value, datetime):
         return {TIMESTAMP_TAG: format_timestamp(value)}
     if isinstance(value, list):
@@ -229,8 +232,20 @@ def _encode(value: Any, out: list[str]) -> None:
         out.append(json.dumps(value))
 
 
+#: A double that `json.dumps` (float repr) writes in exponent form; a false match in a string only costs time.
+_EXPONENT_RE = re.compile(r"[0-9]e[-+][0-9]")
+
+
 def dump_json(value: Any) -> str:
-    """JSON text of a storage-form value, with every double written with a decimal point."""
+    """JSON text of a storage-form value, with every double written with a decimal point.
+
+    The C encoder of `json` first (the bulk-load hot path); `_encode` when its text has a double in
+    exponent form (`repr` writes those below 1e-4 and from 1e16 on), which `_float_text` rewrites.
+    NaN and infinities are refused (ValueError) either way.
+    """
+    text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    if _EXPONENT_RE.search(text) is None:
+        return text
     out: list[str] = []
     _encode(value, out)
     return "".join(out)

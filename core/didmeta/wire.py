@@ -151,7 +151,19 @@ def metadata_to_wire(metadata: Mapping[str, MetaValue], out: Mapping[str, value_
 
 
 def metadata_from_wire(message: Mapping[str, value_pb2.Value], field: str = "metadata") -> Metadata:
-    return {key: value_from_wire(value, f"{field}.{key}") for key, value in message.items()}
+    """The metadata of a message; common scalars inline (no field path built unless a value is refused)."""
+    metadata: Metadata = {}
+    for key, value in message.items():
+        kind = value.WhichOneof("kind")
+        if kind == "int_value":
+            metadata[key] = value.int_value
+        elif kind == "string_value" and "\x00" not in (text := value.string_value):
+            metadata[key] = text
+        elif kind == "bool_value":
+            metadata[key] = value.bool_value
+        else:
+            metadata[key] = value_from_wire(value, f"{field}.{key}")
+    return metadata
 
 
 def did_key_to_wire(key: DidKey) -> did_pb2.DidKey:

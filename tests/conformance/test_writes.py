@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from didmeta.client import Client, FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from didmeta.client import Client, FailedPrecondition, InvalidArgument, LoadChunk, NewDid, NotFound, Unavailable
 from didmeta.values import MetaValue
 from tests.conformance.conftest import Conformance
 
@@ -140,6 +140,22 @@ def test_bulk_get_inherit_and_missing(client: Client, scope: str) -> None:
     assert f_meta is not None
     assert (f_meta["own"], f_meta["who"], f_meta["level"]) == (True, "dataset", 0)
     assert results[next(k for k in results if k.name == "nope")] is None
+
+
+def test_load_chunk_refused_late_leaves_nothing_in_the_plugin(
+    client: Client, scope: str, conformance: Conformance
+) -> None:
+    """The plugin's bulk write of a LoadDids chunk is undone when the chunk fails afterwards (its attachment)."""
+    new = [NewDid(f"{scope}:f{i}", "file", metadata={"lk": i, "run_number": i}) for i in range(5)]
+    with pytest.raises(NotFound):
+        client.load([LoadChunk(dids=new, attachments=[(f"{scope}:missing", f"{scope}:f0")])])
+    assert list(client.list_dids(scope, type="all")) == []
+    client.add_dids([NewDid(f"{scope}:f{i}", "file") for i in range(5)])  # the same DIDs again, bare
+    for i in range(5):
+        assert "lk" not in client.get_metadata(f"{scope}:f{i}", _plugin(conformance))
+    assert list(client.list_dids(scope, "lk>=0", type="all")) == []
+    assert client.load([LoadChunk(metadata=[(f"{scope}:f1", {"lk": 7})])]).updated == 1
+    assert list(client.list_dids(scope, "lk>=0", type="all")) == [f"{scope}:f1"]
 
 
 def _closed_port() -> int:

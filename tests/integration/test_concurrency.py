@@ -2,8 +2,9 @@
 
 Each test races real requests against two or three `didmeta serve` processes sharing one database
 (docs/architecture.md, "Concurrent writers"): attaches that would close a cycle, attaches and detaches
-on one dataset and its container, storms of bulk metadata sets in different orders, and the same DID
-added by many callers at once. Every test is bounded (a few seconds per backend).
+on one dataset and its container, storms of bulk metadata sets in different orders, the same DID
+added by many callers at once, and LoadDids streams into the same datasets. Every test is bounded
+(a few seconds per backend).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import grpc
 import pytest
 from sqlalchemy import Engine, text
 
-from didmeta.client import Client, DidmetaError, NewDid
+from didmeta.client import Client, DidmetaError, LoadChunk, NewDid
+from didmeta.identifiers import DidKey
 from didmeta.values import Metadata
 from tests.support.checks import engine_for
 from tests.support.server import ServerProcess
@@ -255,6 +257,73 @@ def test_the_same_did_added_concurrently_has_one_winner(cluster: Cluster) -> Non
             errors
         )
         assert cluster.client(round_).get_metadata(did, "JSON") == {"by": winners[0]}
+
+
+# --- bulk loads: concurrent LoadDids streams into the same collections ------------------------------------------
+def test_concurrent_loaders_into_the_same_datasets(cluster: Cluster) -> None:
+    """Loaders stream chunks of files into shared datasets through every process; two of them race on the same DIDs.
+
+    Every chunk is all there or not at all, each contested chunk has one winner (DID_EXISTS for the
+    other, naming a DID of the chunk), and the counters of the datasets and their container are exact.
+    """
+    scope = new_scope(cluster)
+    container, datasets = f"{scope}:box", [f"{scope}:ds{d}" for d in range(3)]
+    cluster.client(0).load(
+        [
+            LoadChunk(
+                dids=[NewDid(container, "container"), *(NewDid(d, "dataset") for d in datasets)],
+                attachments=[(container, d) for d in datasets],
+            )
+        ]
+    )
+
+    def chunk(loader: int, number: int) -> LoadChunk:
+        # loaders 0 and 1 send the same DIDs (contested); the others their own
+        owner = "shared" if loader < 2 else f"l{loader}"
+        new = [
+            NewDid(f"{scope}:{owner}_{number}_{i:02d}", "file", bytes=1 + i + 100 * number, events=i, metadata={"k": i})
+            for i in range(30)
+        ]
+        pairs: list[tuple[str | DidKey, str | DidKey]] = [
+            (datasets[(i + number) % 3], str(n.did)) for i, n in enumerate(new)
+        ]
+        return LoadChunk(dids=new, attachments=pairs)
+
+    def load(loader: int) -> list[Any]:
+        outcomes: list[Any] = []
+        for number in range(4):  # one chunk per call: a refused chunk does not stop the loader
+            outcomes.append(outcome(partial(cluster.client(loader + number).load, [chunk(loader, number)])))
+        return outcomes
+
+    loaders = 6
+    results = together([partial(load, i) for i in range(loaders)])
+    for loader, outcomes in enumerate(results):
+        assert not isinstance(outcomes, DidmetaError), outcomes
+        if loader >= 2:  # uncontested: every chunk applied
+            assert not errors_of(outcomes), describe(errors_of(outcomes))
+    for number in range(4):
+        pair = [results[0][number], results[1][number]]
+        errors = errors_of(pair)
+        assert len(errors) == 1, f"chunk {number}: {describe(errors)}"
+        assert errors[0].code == grpc.StatusCode.ALREADY_EXISTS and errors[0].reason == "DID_EXISTS", describe(errors)
+    c = cluster.client(0)
+    present = {str(d) for d in c.list_dids(scope, type="file")}
+    expected: dict[str, list[int]] = {d: [0, 0, 0] for d in datasets}
+    wanted: set[str] = set()
+    for loader in range(1, loaders):  # loader 0 sent loader 1's DIDs
+        for number in range(4):
+            for i, (parent, child) in enumerate(chunk(loader, number).attachments):
+                wanted.add(str(child))
+                totals = expected[str(parent)]
+                totals[0] += 1 + i + 100 * number
+                totals[1] += 1
+                totals[2] += i
+    assert present == wanted, f"{len(present)} files present, {len(wanted)} expected"
+    for dataset, (size, length, events) in expected.items():
+        info = c.get_did(dataset)
+        assert (info.bytes, info.length, info.events) == (size, length, events), dataset
+    info = c.get_did(container)
+    assert (info.bytes, info.length, info.events) == tuple(sum(t[i] for t in expected.values()) for i in range(3))
 
 
 # --- deadlocks: retried inside the server, ABORTED when the retries run out (PostgreSQL) -----------------------

@@ -8,11 +8,10 @@ deadlock or serialization race runs again in full (`store.failures.retrying`).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -20,34 +19,28 @@ from sqlalchemy import Connection
 
 from didmeta.attributes import INTRINSIC, RESERVED
 from didmeta.errors import InvalidArgument, NotFound
-from didmeta.identifiers import DidKey, validate_key
-from didmeta.plugins.base import MetadataPlugin, RelationalPlugin, UnitOfWork
+from didmeta.identifiers import DidKey, DidType, validate_key
+from didmeta.plugins.base import MetadataPlugin, UnitOfWork
 from didmeta.plugins.did_column import DidColumnPlugin
 from didmeta.plugins.registry import load_plugin_class
 from didmeta.server.access import embargo
 from didmeta.server.access.embargo import Embargo, Viewer
 from didmeta.server.config import Settings
 from didmeta.server.history import Change, Event, History, metadata_changes
+from didmeta.server.loading import NewDid, NewDidsPlanner, PlannedDids
 from didmeta.server.query.merge import MergedStream
 from didmeta.server.query.plan import ListQuery, Planner
 from didmeta.server.query.stream import QueryStream, RowStream
 from didmeta.server.store import catalog
-from didmeta.server.store.catalog import DidRecord, NewDidSpec, ScopeRecord
+from didmeta.server.store.catalog import DidRecord, ScopeRecord
 from didmeta.server.store.engine import Store
 from didmeta.server.store.failures import RetryPolicy, retrying
 from didmeta.values import Metadata, MetaValue, check_value
 
+__all__ = ["ALL_PLUGINS", "Dispatcher", "LoadResult", "NewDid"]  # NewDid lives in loading.py
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 ALL_PLUGINS = "ALL"
-
-
-@dataclass
-class NewDid:
-    """A DID to create with its initial metadata."""
-
-    spec: NewDidSpec
-    metadata: Metadata = field(default_factory=dict)
 
 
 @dataclass
@@ -75,6 +68,7 @@ class Dispatcher:
         self.planner = Planner(store.dialect, self.plugins)
         self.retry = retry or RetryPolicy()
         self.history = history or History()
+        self.new_dids = NewDidsPlanner(self.plugins, self.did_column, store.dialect)
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store) -> Dispatcher:
@@ -179,6 +173,17 @@ class Dispatcher:
             changes.extend(metadata_changes(did, before.get(did, {}), after))
         return changes
 
+    # --- derived counters -----------------------------------------------------------------------
+    @staticmethod
+    def _sets_counters(items: Sequence[tuple[DidKey, Metadata]]) -> bool:
+        """Whether a metadata write sets `events`: it then takes the graph lock and recounts the parents."""
+        return any(not catalog.DERIVED_COUNTERS.isdisjoint(metadata) for _, metadata in items)
+
+    @staticmethod
+    def _counter_files(conn: Connection, items: Sequence[tuple[DidKey, Metadata]]) -> list[DidKey]:
+        keys = [did for did, metadata in items if not catalog.DERIVED_COUNTERS.isdisjoint(metadata)]
+        return catalog.counter_files(conn, keys)
+
     # --- units of work --------------------------------------------------------------------------
     def _write(self, work: Callable[[UnitOfWork], T]) -> T:
         """Run `work` as one unit of work; again in full (bounded) if it loses a race with another writer."""
@@ -214,38 +219,39 @@ class Dispatcher:
         with self.store.read() as conn:
             return catalog.list_scopes(conn, pattern)
 
-    def _insert_dids(self, uow: UnitOfWork, new_dids: Sequence[NewDid]) -> int:
-        specs: list[NewDidSpec] = []
-        later: list[tuple[DidKey, Metadata]] = []
-        for index, new in enumerate(new_dids):
-            catalog.validate_file_attributes(new.spec, f"dids[{index}]")
-            metadata = self.check_metadata(new.metadata, f"dids[{index}].metadata")
-            columns: dict[str, object] = {}
-            if metadata:
-                for name, share in self.split_by_owner([(new.spec.key, metadata)]).items():
-                    plugin = self.plugin_named(name)
-                    if isinstance(plugin, RelationalPlugin):
-                        columns.update(plugin.insert_values(share[0][1]))
-                    else:
-                        later.extend(share)
-            specs.append(dataclasses.replace(new.spec, extra_columns=columns))
-        created = catalog.add_dids(uow.conn, specs)
-        if later:
-            self._apply_metadata(uow, later)
-        self.history.record(uow.conn, [Change(new.spec.key, "add", new=dict(new.metadata) or None) for new in new_dids])
-        return created
+    def _insert_dids(self, uow: UnitOfWork, new_dids: Sequence[NewDid]) -> PlannedDids:
+        """Create DIDs with their initial metadata: one plan, one bulk insert, then external plugins' shares."""
+        planned = self.new_dids.plan(new_dids, catalog.driver_now(uow.conn))
+        catalog.insert_new_dids(uow.conn, planned.keys, planned.columns, planned.rows)
+        for plugin, items in planned.external.items():  # their own bulk writes, compensated on failure
+            plugin.set_many(uow, items)
+        self.history.record(uow.conn, planned.changes)
+        return planned
 
     def add_dids(self, new_dids: Sequence[NewDid]) -> int:
-        return self._write(lambda uow: self._insert_dids(uow, new_dids))
+        return self._write(lambda uow: len(self._insert_dids(uow, new_dids).keys))
 
     def get_did(self, key: DidKey) -> DidRecord:
         with self.store.read() as conn:
             self.require_visible(conn, [key])
             return catalog.get_did(conn, key)
 
-    def _link(self, uow: UnitOfWork, attachments: Sequence[tuple[DidKey, DidKey]], action: str) -> int:
-        self.require_visible(uow.conn, [k for pair in attachments for k in pair])
-        done = (catalog.attach if action == "attach" else catalog.detach)(uow.conn, attachments)
+    def _link(
+        self,
+        uow: UnitOfWork,
+        attachments: Sequence[tuple[DidKey, DidKey]],
+        action: str,
+        created: Mapping[DidKey, DidType] | None = None,
+    ) -> int:
+        """Attach or detach; `created`: DIDs made earlier in this unit of work (visible, not looked up again)."""
+        known = created or {}
+        self.require_visible(
+            uow.conn, [k for k in dict.fromkeys(k for pair in attachments for k in pair) if k not in known]
+        )
+        if action == "attach":
+            done = catalog.attach(uow.conn, attachments, known)
+        else:
+            done = catalog.detach(uow.conn, attachments)
         attached = action == "attach"
         changes = [
             Change(parent, action, old=None if attached else str(child), new=str(child) if attached else None)
@@ -371,13 +377,20 @@ class Dispatcher:
         if len(set(dids_)) != len(dids_):
             raise InvalidArgument.for_field("items", "a DID is given twice", reason="DUPLICATE_DID")
 
+        counting = self._sets_counters(checked)
+
         def work(uow: UnitOfWork) -> int:
+            if counting:
+                catalog.lock_graph(uow.conn)  # first, before any row lock: the parents' counters change too
             self.require_visible(uow.conn, dids_)
             catalog.require_dids(uow.conn, dids_)
             targets = self._with_children(uow.conn, checked) if recursive else checked
+            files = self._counter_files(uow.conn, targets) if counting else []
             catalog.lock_dids(uow.conn, [did for did, _ in targets])  # old values read under the row locks
             before = self._current_values(uow.conn, targets)
             self._apply_metadata(uow, targets)
+            if files:
+                catalog.recompute_ancestors(uow.conn, files)
             self.history.record(uow.conn, self._metadata_changes(before, targets))
             return len(checked)
 
@@ -391,22 +404,30 @@ class Dispatcher:
     ) -> LoadResult:
         checked = [(did, self.check_metadata(md, f"metadata[{i}].metadata")) for i, (did, md) in enumerate(metadata)]
 
+        counting = self._sets_counters(checked)
+
         def work(uow: UnitOfWork) -> LoadResult:
             result = LoadResult()
-            if attachments:
+            if attachments or counting:
                 catalog.lock_graph(uow.conn)  # first, before this chunk holds any row lock
+            created: dict[DidKey, DidType] = {}
             if new_dids:
-                result.created = self._insert_dids(uow, new_dids)
+                planned = self._insert_dids(uow, new_dids)
+                result.created = len(planned.keys)
+                created = planned.types
             if checked:
                 self.require_visible(uow.conn, [did for did, _ in checked])
                 catalog.require_dids(uow.conn, [did for did, _ in checked])
+                files = self._counter_files(uow.conn, checked) if counting else []
                 catalog.lock_dids(uow.conn, [did for did, _ in checked])  # old values read under the row locks
                 before = self._current_values(uow.conn, checked)
                 self._apply_metadata(uow, checked)
+                if files:
+                    catalog.recompute_ancestors(uow.conn, files)
                 self.history.record(uow.conn, self._metadata_changes(before, checked))
                 result.updated = len(checked)
             if attachments:
-                result.attached = self._link(uow, attachments, "attach")
+                result.attached = self._link(uow, attachments, "attach", created)
             return result
 
         return self._write(work)

@@ -30,6 +30,7 @@ from sqlalchemy import Connection, delete, select
 
 from didmeta.identifiers import DidKey
 from didmeta.server.access.identity import current_identity
+from didmeta.server.store import bulk
 from didmeta.server.store.catalog import utcnow
 from didmeta.server.store.schema import history
 from didmeta.values import MetaValue, dump_json, from_json, to_json
@@ -119,16 +120,13 @@ class History:
         identity = current_identity.get(None)
         account = identity.account if identity is not None else "(internal)"
         rid, now = request_id(), utcnow()
-        dialect = conn.dialect.name
-        # Driver-level executemany (as catalog.insert_rows): the bulk-load path writes one row per DID.
-        at: Any = now.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else now
-        placeholder = "?" if dialect == "sqlite" else "%s"
-        sql = f"INSERT INTO history ({', '.join(_COLUMNS)}) VALUES ({', '.join([placeholder] * len(_COLUMNS))})"
+        # Driver-level rows (COPY on PostgreSQL, executemany on SQLite): bulk loads write one row per DID.
+        at = bulk.driver_value(conn.dialect.name, "at", now)
         rows = [
             (at, account, rid, c.did.scope, c.did.name, c.action, c.key, _dump(c.old), _dump(c.new)) for c in changes
         ]
         for start in range(0, len(rows), _INSERT_CHUNK):
-            conn.exec_driver_sql(sql, rows[start : start + _INSERT_CHUNK])
+            bulk.write_rows(conn, "history", _COLUMNS, rows[start : start + _INSERT_CHUNK])
         self.maybe_prune(conn)
 
     def maybe_prune(self, conn: Connection) -> int:

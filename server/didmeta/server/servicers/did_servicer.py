@@ -17,27 +17,33 @@ from didmeta.server.store.catalog import NewDidSpec
 from didmeta.server.store.schema import dids
 from didmeta.v1 import did_pb2, did_service_pb2, did_service_pb2_grpc
 from didmeta.values import check_text
-from didmeta.wire import did_type_from_wire, metadata_from_wire
+from didmeta.wire import DID_TYPE_FROM_WIRE, did_type_from_wire, metadata_from_wire
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
+#: VARCHAR lengths of the text columns a NewDid sets.
+_LENGTHS = {column: getattr(dids.c[column].type, "length", None) for column in ("account", "adler32", "md5", "guid")}
+
+
 def column_text(value: str, field: str, column: str) -> str:
     """Text for a VARCHAR column of the DID table: no NUL, at most the column's length, on every database."""
-    length = getattr(dids.c[column].type, "length", None)
+    length = _LENGTHS.get(column) or getattr(dids.c[column].type, "length", None)
     return check_text(value, field, length)
 
 
 def new_did_from_wire(message: did_pb2.NewDid, field: str) -> NewDid:
     key = did_key(message, field)
+    # Empty text is "not given": checked (and its field path built) only when set.
+    account, adler32, md5, guid = message.account, message.adler32, message.md5, message.guid
     spec = NewDidSpec(
         key=key,
-        did_type=did_type_from_wire(message.type, f"{field}.type"),
-        account=column_text(message.account, f"{field}.account", "account") or caller.get().account,
+        did_type=DID_TYPE_FROM_WIRE.get(message.type) or did_type_from_wire(message.type, f"{field}.type"),
+        account=(account and column_text(account, f"{field}.account", "account")) or caller.get().account,
         bytes=message.bytes if message.HasField("bytes") else None,
-        adler32=column_text(message.adler32, f"{field}.adler32", "adler32") or None,
-        md5=column_text(message.md5, f"{field}.md5", "md5") or None,
-        guid=column_text(message.guid, f"{field}.guid", "guid") or None,
+        adler32=(adler32 and column_text(adler32, f"{field}.adler32", "adler32")) or None,
+        md5=(md5 and column_text(md5, f"{field}.md5", "md5")) or None,
+        guid=(guid and column_text(guid, f"{field}.guid", "guid")) or None,
         events=message.events if message.HasField("events") else None,
     )
     return NewDid(spec, metadata_from_wire(message.metadata, f"{field}.metadata"))

@@ -14,18 +14,17 @@ order (`lock_dids`, sorted inserts) so that concurrent bulk writes do not deadlo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, and_, bindparam, case, delete, false, func, insert, or_, select, text, update
 
 from didmeta.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 from didmeta.identifiers import DidKey, DidType
+from didmeta.server.store import bulk
 from didmeta.server.store.schema import contents, dids, scopes
-from didmeta.values import dump_json
 
 _CHUNK = 500
 #: pg_advisory_xact_lock key of the attachment graph ("didmeta" in ASCII); one lock for the whole graph.
@@ -215,69 +214,89 @@ def validate_file_attributes(spec: NewDidSpec, field: str) -> None:
         raise InvalidArgument.for_field(f"{field}.md5", "must be 32 hex digits")
 
 
-def add_dids(conn: Connection, specs: Sequence[NewDidSpec]) -> int:
-    """Insert DIDs; ALREADY_EXISTS (nothing inserted) if one exists or is given twice."""
-    keys = [s.key for s in specs]
+#: Columns of a new DID's row, in the order `new_did_row` gives them; plugin columns follow.
+NEW_DID_COLUMNS = (
+    "scope",
+    "name",
+    "did_type",
+    "account",
+    "bytes",
+    "length",
+    "events",
+    "md5",
+    "adler32",
+    "guid",
+    "is_open",
+    "suppressed",
+    "hidden",
+    "created_at",
+    "updated_at",
+)
+
+
+def new_did_row(spec: NewDidSpec, now: Any, sqlite: bool) -> tuple[Any, ...]:
+    """The NEW_DID_COLUMNS values of a new DID, as the driver takes them (`now` already converted)."""
+    is_file = spec.did_type is DidType.FILE
+    is_open = (0 if is_file else 1) if sqlite else not is_file
+    no = 0 if sqlite else False
+    return (
+        spec.key.scope,
+        spec.key.name,
+        spec.did_type.value,
+        spec.account,
+        spec.bytes or 0,
+        0,
+        spec.events if is_file else 0,
+        spec.md5,
+        spec.adler32,
+        spec.guid,
+        is_open,
+        no,
+        no,
+        now,
+        now,
+    )
+
+
+def driver_now(conn: Connection) -> Any:
+    """utcnow() as the driver takes it for a DateTime column."""
+    return bulk.driver_value(conn.dialect.name, "created_at", utcnow())
+
+
+def refuse_repeated(keys: Sequence[DidKey]) -> None:
+    """ALREADY_EXISTS naming the first DID given twice."""
     if len(set(keys)) != len(keys):
         seen: set[DidKey] = set()
         duplicate = next(k for k in keys if k in seen or seen.add(k))  # type: ignore[func-returns-value]
         raise AlreadyExists(f"DID {duplicate} is given twice", reason="DID_EXISTS", metadata={"did": str(duplicate)})
+
+
+def insert_new_dids(
+    conn: Connection, keys: Sequence[DidKey], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> int:
+    """Insert new DIDs' rows (sorted by key, `columns` as NEW_DID_COLUMNS then plugin columns), all or none.
+
+    ALREADY_EXISTS names a DID given twice or one that exists, NOT_FOUND a missing scope. No existence
+    check runs before the insert: the primary key refuses a clash (bulk.insert_dids names it).
+    """
+    refuse_repeated(keys)
     require_scopes(conn, {k.scope for k in keys})
-    clash = existing_keys(conn, keys)
-    if clash:
-        first = min(clash)
-        raise AlreadyExists(f"DID {first} exists", reason="DID_EXISTS", metadata={"did": str(first)})
-    now = utcnow()
-    rows: list[dict[str, Any]] = []
-    for spec in sorted(specs, key=lambda s: s.key):  # canonical order: concurrent loads do not deadlock
-        is_file = spec.did_type is DidType.FILE
-        row: dict[str, Any] = {
-            "scope": spec.key.scope,
-            "name": spec.key.name,
-            "did_type": spec.did_type.value,
-            "account": spec.account,
-            "bytes": spec.bytes or 0,
-            "length": 0,
-            "events": spec.events if is_file else 0,
-            "md5": spec.md5,
-            "adler32": spec.adler32,
-            "guid": spec.guid,
-            "is_open": not is_file,
-            "suppressed": False,
-            "hidden": False,
-            "created_at": now,
-            "updated_at": now,
-        }
-        row.update(spec.extra_columns)
-        rows.append(row)
-    # One statement in key order: the columns a row lacks are NULL (none of them has a default).
-    columns = sorted({column for row in rows for column in row})
-    insert_rows(conn, columns, [{c: row.get(c) for c in columns} for row in rows])
-    return len(specs)
+    bulk.insert_dids(conn, columns, rows, keys)
+    return len(rows)
 
 
-def _driver_value(dialect: str, column: str, value: Any) -> Any:
-    """A value as the DB driver takes it, the way SQLAlchemy's column types would bind it."""
-    if value is None:
-        return None
-    if column == "meta":
-        return dump_json(value) if dialect == "sqlite" else Jsonb(value, dumps=dump_json)
-    if isinstance(value, datetime) and dialect == "sqlite":
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, bool) and dialect == "sqlite":
-        return int(value)
-    return value
-
-
-def insert_rows(conn: Connection, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
-    """One driver-level executemany INSERT into `dids` (the bulk-load hot path, without per-row compilation)."""
-    dialect = conn.dialect.name
-    placeholder = "?" if dialect == "sqlite" else "%s"
-    sql = f"INSERT INTO dids ({', '.join(columns)}) VALUES ({', '.join([placeholder] * len(columns))})"
-    conn.exec_driver_sql(
-        sql,
-        [tuple(_driver_value(dialect, c, row[c]) for c in columns) for row in rows],
-    )
+def add_dids(conn: Connection, specs: Sequence[NewDidSpec]) -> int:
+    """Insert DIDs; ALREADY_EXISTS (nothing inserted) if one exists or is given twice."""
+    sqlite = conn.dialect.name == "sqlite"
+    now = driver_now(conn)
+    extra = sorted({column for spec in specs for column in spec.extra_columns})
+    ordered = sorted(specs, key=lambda s: s.key)  # canonical order: concurrent loads do not deadlock
+    rows = [
+        new_did_row(spec, now, sqlite)
+        + tuple(bulk.driver_value(conn.dialect.name, c, spec.extra_columns.get(c)) for c in extra)
+        for spec in ordered
+    ]
+    return insert_new_dids(conn, [s.key for s in specs], (*NEW_DID_COLUMNS, *extra), rows)
 
 
 def get_did(conn: Connection, key: DidKey) -> DidRecord:
@@ -388,10 +407,41 @@ def recompute_levels(conn: Connection, changed: Sequence[DidKey]) -> list[list[D
     return levels
 
 
+#: One level of collections recomputed in one statement (PostgreSQL): the keys come in as two arrays;
+#: each collection's totals are a LATERAL aggregate over its `contents` rows (an index range of the
+#: primary key whatever the table statistics say during a load), zeros without children; a dataset's
+#: length counts its files and a container's sums its children's lengths.
+_TOTALS_PG = text(
+    """
+    WITH totals AS (
+        SELECT t.scope, t.name, agg.bytes, agg.length, agg.events
+        FROM unnest(CAST(:scopes AS text[]), CAST(:names AS text[])) AS u(s, n)
+        CROSS JOIN LATERAL (SELECT u.s COLLATE "C" AS scope, u.n COLLATE "C" AS name) t
+        CROSS JOIN LATERAL (
+            SELECT COALESCE(SUM(child.bytes), 0) AS bytes,
+                   COALESCE(SUM(CASE WHEN child.did_type = 'F' THEN 1 ELSE child.length END), 0) AS length,
+                   COALESCE(SUM(child.events), 0) AS events
+            FROM contents link
+            JOIN dids child ON child.scope = link.child_scope AND child.name = link.child_name
+            WHERE link.scope = t.scope AND link.name = t.name
+        ) agg
+    )
+    UPDATE dids SET bytes = totals.bytes, length = totals.length, events = totals.events, updated_at = :now
+    FROM totals WHERE dids.scope = totals.scope AND dids.name = totals.name
+    """
+)
+
+
+def _update_totals_pg(conn: Connection, level: Sequence[DidKey], now: datetime) -> None:
+    ordered = sorted(level)
+    conn.execute(_TOTALS_PG, {"scopes": [k.scope for k in ordered], "names": [k.name for k in ordered], "now": now})
+
+
 def _recompute(conn: Connection, changed: Sequence[DidKey]) -> None:
     """Recompute bytes/length/events of the changed collections and of all their ancestors.
 
-    Level by level (nearest first), one aggregate query and one executemany UPDATE per chunk.
+    Level by level (nearest first): on PostgreSQL one set-based UPDATE ... FROM (aggregate) per level;
+    on SQLite one aggregate query and one executemany UPDATE per chunk of 500.
     """
     child = dids.alias("child")
     link = contents.alias("link")
@@ -410,6 +460,10 @@ def _recompute(conn: Connection, changed: Sequence[DidKey]) -> None:
     now = utcnow()
     levels = recompute_levels(conn, changed)
     lock_dids(conn, (key for level in levels for key in level))
+    if conn.dialect.name == "postgresql":
+        for level in levels:
+            _update_totals_pg(conn, level, now)
+        return
     for level in levels:
         for chunk in _chunks(level):
             totals = dict.fromkeys(chunk, (0, 0, 0))
@@ -438,51 +492,97 @@ def _recompute(conn: Connection, changed: Sequence[DidKey]) -> None:
             )
 
 
-def attach(conn: Connection, attachments: Sequence[tuple[DidKey, DidKey]]) -> int:
-    """Attach children to collections (spec §1 rules); all or nothing. Takes the graph lock."""
+def _existing_child_types(conn: Connection, parents: Sequence[DidKey]) -> dict[DidKey, set[str]]:
+    """The distinct types of the children each parent already has (one grouped query per 500 parents)."""
+    found: dict[DidKey, set[str]] = {}
+    for chunk in _chunks(parents):
+        query = (
+            select(contents.c.scope, contents.c.name, contents.c.child_type)
+            .where(keys_in(contents.c.scope, contents.c.name, chunk))
+            .group_by(contents.c.scope, contents.c.name, contents.c.child_type)
+        )
+        for scope, name, child_type in conn.execute(query):
+            found.setdefault(DidKey(scope, name), set()).add(child_type)
+    return found
+
+
+#: Intrinsic attributes a collection derives from its children; settable on files only.
+DERIVED_COUNTERS = frozenset({"events"})
+
+
+def counter_files(conn: Connection, keys: Sequence[DidKey]) -> list[DidKey]:
+    """The DIDs whose derived counters a metadata write sets, checked to be files.
+
+    FAILED_PRECONDITION (`DERIVED_ATTRIBUTE`) naming the first collection: its `events` is the sum
+    of its children's and would be overwritten by the next recount. The caller holds the graph lock.
+    """
+    records = get_dids(conn, list(dict.fromkeys(keys)))
+    for key in keys:
+        record = records.get(key)
+        if record is not None and record.did_type is not DidType.FILE:
+            raise FailedPrecondition(
+                f"{key} is a {record.did_type.name.lower()}: its events is the sum of its children's and cannot be set",
+                reason="DERIVED_ATTRIBUTE",
+                metadata={"did": str(key), "key": "events"},
+            )
+    return list(dict.fromkeys(keys))
+
+
+def recompute_ancestors(conn: Connection, files: Sequence[DidKey]) -> None:
+    """Recount every collection above files whose counters changed (the caller holds the graph lock)."""
+    parents = parents_of(conn, files)
+    if parents:
+        _recompute(conn, parents)
+
+
+def attach(
+    conn: Connection,
+    attachments: Sequence[tuple[DidKey, DidKey]],
+    created: Mapping[DidKey, DidType] | None = None,
+) -> int:
+    """Attach children to collections (spec §1 rules); all or nothing. Takes the graph lock.
+
+    `created`: DIDs created earlier in this transaction, with their types (open, no children yet):
+    they are not looked up again. The other DIDs are read in one set-based query; an attachment that
+    exists already is refused by the primary key of `contents` (`bulk.insert_contents` names it).
+    """
     if len(set(attachments)) != len(attachments):
         raise InvalidArgument.for_field("attachments", "an attachment is given twice", reason="DUPLICATE_ATTACHMENT")
     lock_graph(conn)  # before reading the graph: the cycle check must see every committed attachment
-    records = require_dids(conn, [k for pair in attachments for k in pair])
-    existing = child_types(conn, list({p for p, _ in attachments}))
+    known = created or {}
+    earlier = [k for k in dict.fromkeys(k for pair in attachments for k in pair) if k not in known]
+    records = require_dids(conn, earlier)
+    types: dict[DidKey, DidType] = {**{k: r.did_type for k, r in records.items()}, **known}
+    kinds_of: dict[DidKey, set[str]] = {}
     for index, (parent, child) in enumerate(attachments):
-        parent_record, child_record = records[parent], records[child]
+        parent_type, child_type = types[parent], types[child]
         if parent == child:
             raise InvalidArgument.for_field(
                 f"attachments[{index}]", f"{parent} cannot contain itself", reason="SELF_ATTACHMENT"
             )
-        if parent_record.did_type is DidType.FILE:
+        if parent_type is DidType.FILE:
             raise FailedPrecondition(f"{parent} is a file and cannot contain anything", reason="NOT_A_COLLECTION")
-        if not parent_record.is_open:
+        if parent not in known and not records[parent].is_open:
             raise FailedPrecondition(f"{parent} is closed", reason="COLLECTION_CLOSED", metadata={"did": str(parent)})
-        if parent_record.did_type is DidType.DATASET and child_record.did_type is not DidType.FILE:
+        if parent_type is DidType.DATASET and child_type is not DidType.FILE:
             raise FailedPrecondition(
                 f"dataset {parent} can only contain files, not {child}", reason="INVALID_ATTACHMENT"
             )
-        if parent_record.did_type is DidType.CONTAINER and child_record.did_type is DidType.FILE:
-            raise FailedPrecondition(f"container {parent} cannot contain file {child}", reason="INVALID_ATTACHMENT")
-        if child in existing.get(parent, {}):
-            raise AlreadyExists(f"{child} is already attached to {parent}", reason="ATTACHMENT_EXISTS")
-        existing.setdefault(parent, {})[child] = child_record.did_type
-    for parent, kids in existing.items():
-        if records[parent].did_type is DidType.CONTAINER and len(set(kids.values())) > 1:
+        if parent_type is DidType.CONTAINER:
+            if child_type is DidType.FILE:
+                raise FailedPrecondition(f"container {parent} cannot contain file {child}", reason="INVALID_ATTACHMENT")
+            kinds_of.setdefault(parent, set()).add(child_type.value)
+    earlier_containers = sorted(p for p in kinds_of if p not in known)
+    for parent, kinds in _existing_child_types(conn, earlier_containers).items():
+        kinds_of[parent] |= kinds
+    for parent, kinds in kinds_of.items():
+        if len(kinds) > 1:
             raise FailedPrecondition(
                 f"container {parent} cannot hold both datasets and containers", reason="INVALID_ATTACHMENT"
             )
-    rows = [
-        {
-            "scope": p.scope,
-            "name": p.name,
-            "child_scope": c.scope,
-            "child_name": c.name,
-            "child_type": records[c].did_type.value,
-        }
-        for p, c in attachments
-    ]
-    for chunk in _chunks(rows, 5000):
-        conn.execute(insert(contents), list(chunk))
+    bulk.insert_contents(conn, attachments, [types[c].value for _, c in attachments])
     for parent, child in attachments:
-        if records[child].did_type is DidType.CONTAINER and child in ancestors(conn, [parent]):
+        if types[child] is DidType.CONTAINER and child in ancestors(conn, [parent]):
             raise FailedPrecondition(f"attaching {child} to {parent} would make a cycle", reason="CYCLE")
     _recompute(conn, list(dict.fromkeys(p for p, _ in attachments)))
     return len(attachments)
