@@ -36,7 +36,11 @@ class RucioSource:
             sa.event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("SET TRANSACTION READ ONLY"))
         self.page = page
         meta = sa.MetaData(schema=schema)
-        names = set(sa.inspect(self.engine).get_table_names(schema=schema))
+        try:
+            names = set(sa.inspect(self.engine).get_table_names(schema=schema))
+        except sa.exc.SQLAlchemyError as error:
+            self.engine.dispose()
+            raise ValueError(f"cannot read the Rucio database: {getattr(error, 'orig', None) or error}") from None
         missing = {"scopes", "dids", "contents"} - names
         if missing:
             raise ValueError(f"not a Rucio database: table(s) {', '.join(sorted(missing))} missing")
