@@ -57,6 +57,15 @@ def rucio_catalogue(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> RucioCatalogue:
     """The Rucio catalogue of this kind, built through Rucio's core API (once per session)."""
+    return build_catalogue(rucio_kind, rucio_catalogues, request, tmp_path_factory)
+
+
+def build_catalogue(
+    rucio_kind: str,
+    rucio_catalogues: dict[str, RucioCatalogue],
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> RucioCatalogue:
     if rucio_kind not in rucio_catalogues:
         workdir = tmp_path_factory.mktemp(f"rucio-{rucio_kind}")
         if rucio_kind == "sqlite":

@@ -107,6 +107,14 @@ def build(data: DataSet, json_metadata: bool) -> dict[str, int]:
     return {"dids": len(data.dids), "attachments": len(data.attachments), "closed": len(data.closed)}
 
 
+def run_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry's answer; with a limit, also the answer without it (`full`)."""
+    result = run_query(entry)
+    if entry.get("limit"):
+        result["full"] = run_query({**entry, "limit": 0})
+    return result
+
+
 def run_query(entry: dict[str, Any]) -> dict[str, Any]:
     """One corpus entry through Rucio's list_dids the way the REST search endpoint runs it."""
     from rucio.common.utils import parse_did_filter_from_string_fe  # type: ignore[import-not-found]
@@ -116,6 +124,7 @@ def run_query(entry: dict[str, Any]) -> dict[str, Any]:
         filters, did_type = parse_did_filter_from_string_fe(
             entry["filter"], name=entry.get("name", "*"), type=entry.get("type", "collection")
         )
+        # long=True: the short form is the bare name, ambiguous for a recursive listing across scopes.
         rows = list_dids(
             entry["scope"],
             filters,
@@ -123,6 +132,7 @@ def run_query(entry: dict[str, Any]) -> dict[str, Any]:
             limit=entry.get("limit") or None,
             recursive=entry.get("recursive", False),
             ignore_case=entry.get("ignore_case", False),
+            long=True,
         )
         names = []
         for row in rows:
@@ -147,7 +157,7 @@ def main() -> None:
         print(json.dumps(build(generate(*sizes), args.json_metadata)))
     else:
         corpus = json.loads(args.corpus.read_text())
-        args.out.write_text(json.dumps({e["id"]: run_query(e) for e in corpus}))
+        args.out.write_text(json.dumps({e["id"]: run_entry(e) for e in corpus}))
 
 
 if __name__ == "__main__":
