@@ -46,9 +46,9 @@ def scenario(didmeta: str, rucio_db: str) -> None:
     from rucio.common.types import InternalScope  # type: ignore[import-not-found]
     from rucio.common.utils import parse_did_filter_from_string_fe  # type: ignore[import-not-found]
     from rucio.core import did as did_core  # type: ignore[import-not-found]
-    from rucio.core import did_meta_plugins  # type: ignore[import-not-found]
+    from rucio.core import did_meta_plugins
     from rucio.core.replica import add_replicas  # type: ignore[import-not-found]
-    from rucio.db.sqla.constants import DatabaseOperationType
+    from rucio.db.sqla.constants import DatabaseOperationType  # type: ignore[import-not-found]
     from rucio.db.sqla.session import db_session  # type: ignore[import-not-found]
     from rucio.gateway.did import list_dids  # type: ignore[import-not-found]
 
