@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -202,8 +201,6 @@ class RucioImporter:
                 del extra[key]
         metadata.update(extra)
         attributes = file_attributes(row) if kind == "file" else {}
-        if isinstance(attributes.get("guid"), uuid.UUID):
-            attributes["guid"] = attributes["guid"].hex
         return NewDid(
             DidKey(row["scope"], row["name"]), kind, metadata=metadata, account=str(row["account"]), **attributes
         )

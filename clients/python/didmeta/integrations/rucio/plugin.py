@@ -146,8 +146,6 @@ class DidmetaPlugin(DidMetaPlugin):  # type: ignore[misc]
             if error.reason != "SCOPE_EXISTS":
                 raise
         attributes = file_attributes(row) if kind == "file" else {}
-        if attributes.get("guid") is not None:
-            attributes["guid"] = str(attributes["guid"]).replace("-", "")
         try:
             self.client.add_dids([NewDid(DidKey(scope_name, name), kind, account=account, **attributes)])
         except DidmetaError as error:

@@ -131,8 +131,14 @@ def file_attributes(row: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in FILE_ATTRIBUTES:
         value = row.get(key)
-        if value is not None and value != "":
-            out[key] = int(value) if key in ("bytes", "events") else str(value)
+        if value is None or value == "":
+            continue
+        if key in ("bytes", "events"):
+            out[key] = int(value)
+        elif key == "guid":
+            out[key] = str(value).replace("-", "").lower()  # Rucio's GUID type: 32 hex digits, no dashes
+        else:
+            out[key] = str(value)
     return out
 
 
