@@ -21,6 +21,11 @@ from didmeta.client import Client, DidmetaError
 from tests.rucio.conftest import RucioCatalogue, run_import
 from tests.support.server import ServerProcess
 
+#: Building a Rucio catalogue with Rucio's core API (once per session, in the first test that needs it)
+#: takes minutes on a loaded machine: more than the suite's default per-test timeout.
+pytestmark = pytest.mark.timeout(1200)
+
+
 HERE = Path(__file__).parent
 CORPUS: list[dict[str, Any]] = json.loads((HERE / "corpus.json").read_text())
 TABLE: dict[str, Any] = json.loads((HERE / "expected_differences.json").read_text())

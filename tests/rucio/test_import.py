@@ -17,6 +17,11 @@ from didmeta.integrations.rucio.source import RucioSource, engine_url
 from tests.rucio.conftest import RucioCatalogue, expected_metadata, run_import
 from tests.support.server import ServerProcess
 
+#: Building a Rucio catalogue with Rucio's core API (once per session, in the first test that needs it)
+#: takes minutes on a loaded machine: more than the suite's default per-test timeout.
+pytestmark = pytest.mark.timeout(1200)
+
+
 TYPES = {"F": "file", "D": "dataset", "C": "container"}
 
 

@@ -15,6 +15,10 @@ from tests.support.rucio_env import REPO_ROOT as ROOT
 from tests.support.rucio_env import RucioEnv
 from tests.support.server import ServerProcess
 
+#: Building a Rucio catalogue with Rucio's core API (once per session, in the first test that needs it)
+#: takes minutes on a loaded machine: more than the suite's default per-test timeout.
+pytestmark = pytest.mark.timeout(1200)
+
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_rucio_core_metadata_functions_through_the_plugin(
