@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,7 @@ from didmeta.client import Client
 from didmeta.identifiers import DidKey
 from didmeta.integrations.rucio.importer import RucioImporter
 from didmeta.integrations.rucio.source import RucioSource, engine_url
-from tests.rucio.conftest import RucioCatalogue, expected_metadata, run_import
+from tests.rucio.conftest import RucioCatalogue, build_catalogue, expected_metadata, run_import
 from tests.support.server import ServerProcess
 
 #: Building a Rucio catalogue with Rucio's core API (once per session, in the first test that needs it)
@@ -150,3 +153,37 @@ def test_import_of_a_bad_source_is_a_clear_error(
     sqlite3.connect(empty).execute("CREATE TABLE other (x INTEGER)").connection.close()
     not_rucio = run_import(fresh_didmeta, f"sqlite:///{empty}")
     assert not_rucio.returncode != 0 and "not a Rucio database" in not_rucio.stderr
+
+
+def test_import_lists_what_didmeta_cannot_store(
+    rucio_catalogues: dict[str, RucioCatalogue],
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    make_catalogue_url: Callable[[str], str],
+    start_server: Callable[..., ServerProcess],
+) -> None:
+    """Keys Rucio's JSON table holds but didmeta refuses are listed with the reason; the rest goes in."""
+    catalogue = build_catalogue("sqlite", rucio_catalogues, request, tmp_path_factory)
+    copy = tmp_path / "rucio.db"
+    shutil.copy(catalogue.url.removeprefix("sqlite:///"), copy)
+    with sqlite3.connect(copy) as conn:  # Rucio's JSON plugin stores whatever key it is given but '.'
+        conn.execute(
+            "INSERT INTO did_meta (scope, name, meta, did_type, created_at, updated_at) "
+            "VALUES ('mc23', 'mc23.top', ?, 'C', '2024-01-01', '2024-01-01')",
+            (json.dumps({"bad key": 1, "1st": 2, "bytes": 3, "ok_key": "5", "stamp": "2024-02-03T04:05:06"}),),
+        )
+    conn.close()
+    server = start_server({"database": make_catalogue_url("sqlite"), "log_format": "text"})
+    refusals_file = tmp_path / "refusals.ndjson"
+    done = run_import(server, f"sqlite:///{copy}", "--refusals-file", str(refusals_file))
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "refused (count, reason):" in done.stdout and "every count matches" not in done.stdout
+    refused = [json.loads(line) for line in refusals_file.read_text().splitlines()]
+    assert sorted(r["key"] for r in refused) == ["1st", "bad key", "bytes"]
+    assert all(r["did"] == "mc23:mc23.top" and r["reason"] for r in refused)
+    with server.client(timeout=30) as client:
+        metadata = client.get_metadata("mc23:mc23.top", "ALL")
+        assert metadata["ok_key"] == 5 and metadata["stamp"] == datetime(2024, 2, 3, 4, 5, 6, tzinfo=UTC)
+        assert "bad key" not in metadata and metadata["bytes"] != 3  # the intrinsic attribute, not the JSON key
+        assert client.count_dids("mc23", type="all") == sum(1 for d in catalogue.data.dids if d.scope == "mc23")
