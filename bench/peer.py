@@ -1,7 +1,7 @@
 """f. The peer comparison: Rucio 41.5.1's list_dids, in process, in its own virtualenv.
 
-The venv lives in `${DIDMETA_CACHE:-~/.cache/didmeta}/rucio-venv` (created on first use with
-`pip install rucio[postgresql]==41.5.1`, ~35 s with a warm pip cache). `bench/rucio_peer.py` runs
+The venv is the one of the Rucio integration tests, `${DIDMETA_CACHE:-~/.cache/didmeta}/rucio-venv-41.5.1`
+(created on first use by `tools/rucio_venv.sh`, ~1 min with a warm pip cache). `bench/rucio_peer.py` runs
 there against a fresh SQLite file or PostgreSQL database, with a smaller data set (`--rucio-n`,
 default 20,000: Rucio creates ~600-1,700 DIDs/s). Its rows/s are compared with didmeta's for the
 same filter, measured earlier in this run on the full data set.
@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,31 +30,18 @@ QUERIES: dict[str, tuple[str, tuple[str, str]]] = {
 }
 
 
-def venv_dir() -> Path:
-    cache = Path(os.environ.get("DIDMETA_CACHE", Path.home() / ".cache" / "didmeta"))
-    return cache / "rucio-venv"
-
-
 def ensure_venv() -> Path:
-    venv = venv_dir()
-    python = venv / "bin" / "python"
-    check = [str(python), "-c", f"import rucio.version as v; assert v.version_string() == '{RUCIO_VERSION}'"]
-    if python.exists() and subprocess.run(check, capture_output=True, check=False).returncode == 0:
-        return python
-    print(f"creating {venv} with rucio[postgresql]=={RUCIO_VERSION}", flush=True)
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    base = (
-        "python3.11"
-        if subprocess.run(["python3.11", "-V"], capture_output=True, check=False).returncode == 0
-        else sys.executable
-    )
-    subprocess.run([base, "-m", "venv", str(venv)], check=True, timeout=120)
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", f"rucio[postgresql]=={RUCIO_VERSION}"],
-        check=True,
+    """Rucio's venv, shared with the Rucio integration tests: `tools/rucio_venv.sh` (lock-protected)."""
+    done = subprocess.run(
+        ["bash", str(Path(__file__).resolve().parents[1] / "tools" / "rucio_venv.sh"), "python"],
+        capture_output=True,
+        text=True,
         timeout=INSTALL_TIMEOUT_S,
+        check=False,
     )
-    return python
+    if done.returncode != 0:
+        raise RuntimeError(f"tools/rucio_venv.sh failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return Path(done.stdout.strip().splitlines()[-1])
 
 
 def write_config(workdir: Path, python: Path, database: str) -> Path:

@@ -17,6 +17,9 @@ bash tools/setup_venv.sh "$venv"
 step "backend servers (PostgreSQL, FerretDB, OpenSearch, Elasticsearch OSS; cached under ${DIDMETA_CACHE:-$HOME/.cache/didmeta})"
 bash tools/backends/all.sh install
 
+step "Rucio 41.5.1 in its own venv, for tests/rucio (cached under ${DIDMETA_CACHE:-$HOME/.cache/didmeta}/rucio-venv-41.5.1)"
+bash tools/rucio_venv.sh install
+
 step "polyglot toolchain (Go/TS/Java codegen and clients, grpcurl, grpc-health-probe, chromium; cached under ${DIDMETA_CACHE:-$HOME/.cache/didmeta}/toolchain)"
 bash tools/toolchain.sh install
 

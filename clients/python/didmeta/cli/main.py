@@ -17,6 +17,7 @@ import click
 
 from didmeta.cli import embargo_history
 from didmeta.cli.connection import client_options, connection_options
+from didmeta.cli.import_rucio import import_group
 from didmeta.cli.output import EXIT_CODES, EXIT_ERROR, emit_json, emit_table
 from didmeta.client import Client, DidInfo, DidmetaError, DidRow, InvalidArgument, LoadChunk, NewDid
 from didmeta.filters import parse_filter_string, parse_filter_tree
@@ -674,6 +675,8 @@ def _accept_json_anywhere(group: click.Group) -> None:
                 )
             )
 
+
+cli.add_command(import_group)
 
 _accept_json_anywhere(cli)
 

@@ -31,6 +31,7 @@ from didmeta.client.models import (
     Scope,
 )
 from didmeta.errors import DeadlineExceeded, DidmetaError, Unavailable
+from didmeta.filters.model import Op
 from didmeta.identifiers import DidKey, parse_did
 from didmeta.v1 import (
     did_pb2,
@@ -40,12 +41,13 @@ from didmeta.v1 import (
     metadata_service_pb2,
     metadata_service_pb2_grpc,
 )
-from didmeta.values import Metadata
+from didmeta.values import Metadata, MetaValue
 from didmeta.wire import (
     DID_TYPE_FROM_WIRE,
     READ_FROM_HEADER,
     SELECTOR_TO_WIRE,
     did_key_to_wire,
+    filter_to_wire,
     metadata_from_wire,
     metadata_to_wire,
     value_from_wire,
@@ -57,6 +59,8 @@ DEFAULT_SERVER = f"127.0.0.1:{DEFAULT_PORT}"
 _TYPE_TO_WIRE = {"file": 1, "dataset": 2, "container": 3}
 _TYPE_NAMES = {1: "FILE", 2: "DATASET", 3: "CONTAINER"}
 DidLike = str | DidKey
+#: A listing filter: the string grammar, or OR groups of (key, operator, typed value) AND clauses.
+FilterArg = str | filter_pb2.Filter | Sequence[Sequence[tuple[str, Op, MetaValue]]]
 
 
 def as_key(did: DidLike, field: str = "did") -> DidKey:
@@ -150,6 +154,7 @@ def _new_did(new: NewDid, out: did_pb2.NewDid, field: str = "did") -> None:
     if new.events is not None:
         out.events = new.events
     out.adler32, out.md5, out.guid = new.adler32 or "", new.md5 or "", new.guid or ""
+    out.account = new.account or ""
     metadata_to_wire(new.metadata, out.metadata)
 
 
@@ -387,9 +392,9 @@ class Client:
 
     # --- listing --------------------------------------------------------------------------------
     @staticmethod
-    def _list_request(
-        scope: str, filter: str | filter_pb2.Filter, type: str, recursive: bool, ignore_case: bool
-    ) -> dict[str, Any]:
+    def _list_request(scope: str, filter: FilterArg, type: str, recursive: bool, ignore_case: bool) -> dict[str, Any]:
+        """`filter` is the string grammar, a wire `Filter` (groups or tree), or structured OR groups of
+        (key, Op, typed value) clauses."""
         request: dict[str, Any] = {"scope": scope, "recursive": recursive, "ignore_case": ignore_case}
         try:
             request["type"] = SELECTOR_TO_WIRE[type.lower()]
@@ -397,14 +402,17 @@ class Client:
             raise ValueError(f"unknown type selector {type!r}: {', '.join(SELECTOR_TO_WIRE)}") from None
         if isinstance(filter, filter_pb2.Filter):  # a structured filter (groups or tree), as built by the caller
             request["filter"] = filter
+        elif isinstance(filter, str):
+            if filter:
+                request["filter"] = {"expression": filter}
         elif filter:
-            request["filter"] = {"expression": filter}
+            request["filter"] = filter_to_wire([list(group) for group in filter])
         return request
 
     def list_dids_batches(
         self,
         scope: str,
-        filter: str | filter_pb2.Filter = "",
+        filter: FilterArg = "",
         *,
         type: str = "collection",
         long: bool = False,
@@ -456,7 +464,7 @@ class Client:
                     pause = max(0.0, min(pause, deadline - time.monotonic()))
                 time.sleep(pause)
 
-    def list_dids(self, scope: str, filter: str | filter_pb2.Filter = "", **options: Any) -> Iterator[str]:
+    def list_dids(self, scope: str, filter: FilterArg = "", **options: Any) -> Iterator[str]:
         """`scope:name` of every matching DID, in (scope, name) order."""
         options["long"] = False
         for response in self.list_dids_batches(scope, filter, **options):
@@ -464,7 +472,7 @@ class Client:
             for s, n in zip(batch.scopes, batch.names, strict=True):
                 yield f"{s}:{n}"
 
-    def list_dids_long(self, scope: str, filter: str = "", **options: Any) -> Iterator[DidRow]:
+    def list_dids_long(self, scope: str, filter: FilterArg = "", **options: Any) -> Iterator[DidRow]:
         """Matching DIDs with type, bytes, length and the requested `metadata_keys`."""
         options["long"] = True
         for response in self.list_dids_batches(scope, filter, **options):
@@ -494,7 +502,7 @@ class Client:
     def count_dids(
         self,
         scope: str,
-        filter: str | filter_pb2.Filter = "",
+        filter: FilterArg = "",
         *,
         type: str = "collection",
         recursive: bool = False,

@@ -73,6 +73,8 @@ class NewDid:
     guid: str | None = None
     events: int | None = None
     metadata: Metadata = field(default_factory=dict)
+    #: Owner account; None (or empty) means the caller.
+    account: str | None = None
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Bridges between didmeta and other systems (`didmeta.integrations.rucio`)."""
