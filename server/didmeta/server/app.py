@@ -21,6 +21,7 @@ from didmeta.server.servicers.did_servicer import DidServicer
 from didmeta.server.servicers.metadata_servicer import MetadataServicer
 from didmeta.server.startup import StartupError, bind, check_address, check_database, server_credentials
 from didmeta.server.store.engine import Store
+from didmeta.server.telemetry.setup import Telemetry
 from didmeta.v1 import did_service_pb2, did_service_pb2_grpc, metadata_service_pb2, metadata_service_pb2_grpc
 
 log = logging.getLogger("didmeta.server")
@@ -37,6 +38,7 @@ class RunningServer:
     dispatcher: Dispatcher
     health: health.aio.HealthServicer  # type: ignore[name-defined]
     flight: Any = None  # the Arrow Flight endpoint (flight.py) when `flight_listen` is set
+    telemetry: Telemetry | None = None  # metrics and tracing (telemetry/), when enabled
 
 
 def _options(settings: Settings) -> list[tuple[str, Any]]:
@@ -87,7 +89,12 @@ async def start_server(settings: Settings) -> RunningServer:
     await asyncio.to_thread(dispatcher.start)
     if settings.demo_data:
         await asyncio.to_thread(_demo_data, dispatcher)
-    server = grpc.aio.server(options=_options(settings))
+    try:
+        telemetry = Telemetry.start(settings, dispatcher)
+    except StartupError:
+        await asyncio.to_thread(dispatcher.close)
+        raise
+    server = grpc.aio.server(options=_options(settings), interceptors=telemetry.interceptors)
     authenticator = make_authenticator(settings.auth)
     # Requests are decoded inside the guarded methods: undecodable bytes are INVALID_ARGUMENT, not UNKNOWN.
     registrar: Any = DecodingRegistrar(server)
@@ -104,6 +111,7 @@ async def start_server(settings: Settings) -> RunningServer:
     try:
         port = bind(server, settings, credentials)
     except StartupError:
+        telemetry.close()
         await asyncio.to_thread(dispatcher.close)
         raise
     await server.start()
@@ -129,7 +137,7 @@ async def start_server(settings: Settings) -> RunningServer:
             "authentication is off: every call runs as the local admin account %r",
             settings.auth.local_account,
         )
-    return RunningServer(server, port, dispatcher, health_servicer, flight)
+    return RunningServer(server, port, dispatcher, health_servicer, flight, telemetry)
 
 
 async def stop_server(running: RunningServer, grace: float, notice: float = 0.0) -> None:
@@ -145,6 +153,8 @@ async def stop_server(running: RunningServer, grace: float, notice: float = 0.0)
     if running.flight is not None:
         await asyncio.to_thread(running.flight.shutdown)
     await asyncio.to_thread(running.dispatcher.close)
+    if running.telemetry is not None:
+        running.telemetry.close()
     log.info("didmeta stopped")
 
 

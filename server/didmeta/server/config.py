@@ -144,6 +144,12 @@ class Settings(BaseSettings):
         "needs auth.mode = local and a loopback address, as Flight calls are not authenticated",
     )
 
+    metrics_listen: str | None = Field(
+        None,
+        description="HOST:PORT of the Prometheus metrics endpoint (docs/operations.md, 'Metrics'); None: no metrics. "
+        "With workers > 1 the supervisor serves every worker's values on this one port",
+    )
+
     @field_validator("listen")
     @classmethod
     def _check_listen(cls, value: str) -> str:
@@ -159,9 +165,9 @@ class Settings(BaseSettings):
             return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         return value
 
-    @field_validator("flight_listen")
+    @field_validator("flight_listen", "metrics_listen")
     @classmethod
-    def _check_flight_listen(cls, value: str | None) -> str | None:
+    def _check_optional_listen(cls, value: str | None) -> str | None:
         return None if value is None else cls._check_listen(value)
 
     @model_validator(mode="after")
@@ -181,6 +187,8 @@ class Settings(BaseSettings):
     def _check_workers(self) -> Settings:
         if self.workers > 1 and self.flight_listen is not None:
             raise ValueError("flight_listen needs workers = 1: the Arrow Flight endpoint cannot share its port")
+        if self.metrics_listen is not None and self.metrics_listen == self.listen:
+            raise ValueError("metrics_listen must differ from listen")
         return self
 
     @model_validator(mode="after")

@@ -34,6 +34,8 @@ from pathlib import Path
 
 from didmeta.server.config import Settings
 from didmeta.server.startup import EXIT_RUNTIME, StartupError, check_address
+from didmeta.server.telemetry import metrics as prom
+from didmeta.server.telemetry.setup import serve_metrics
 
 log = logging.getLogger("didmeta.server.workers")
 
@@ -150,6 +152,7 @@ class Supervisor:
             if pid == 0:
                 break
             worker = self.workers.pop(pid, None)
+            prom.forget_process(pid)
             if worker is not None:
                 dead.append((worker, _exit_code(status)))
         return dead
@@ -228,6 +231,15 @@ class Supervisor:
     def run(self) -> int:
         check_address(self.settings.listen)
         holder = reserve_port(self.settings.listen)
+        exporter = None
+        if self.settings.metrics_listen is not None:  # before any fork: workers inherit the multiprocess directory
+            try:
+                exporter = serve_metrics(
+                    self.settings.metrics_listen, prom.prepare_multiprocess(self.run_dir / "metrics")
+                )
+            except StartupError:
+                holder.close()
+                raise
         previous = {signum: signal.getsignal(signum) for signum in _STOP_SIGNALS}
 
         def request_stop(_signum: int, _frame: object) -> None:
@@ -258,6 +270,8 @@ class Supervisor:
             return self.stop() or code
         finally:
             holder.close()
+            if exporter is not None:
+                exporter.close()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
             shutil.rmtree(self.run_dir, ignore_errors=True)
