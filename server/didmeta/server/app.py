@@ -17,6 +17,7 @@ from didmeta.server.auth import make_authenticator
 from didmeta.server.config import Settings
 from didmeta.server.decoding import DecodingRegistrar
 from didmeta.server.dispatcher import Dispatcher
+from didmeta.server.readiness import ReadinessMonitor
 from didmeta.server.servicers.did_servicer import DidServicer
 from didmeta.server.servicers.metadata_servicer import MetadataServicer
 from didmeta.server.startup import StartupError, bind, check_address, check_database, server_credentials
@@ -39,6 +40,7 @@ class RunningServer:
     health: health.aio.HealthServicer  # type: ignore[name-defined]
     flight: Any = None  # the Arrow Flight endpoint (flight.py) when `flight_listen` is set
     telemetry: Telemetry | None = None  # metrics and tracing (telemetry/), when enabled
+    readiness: ReadinessMonitor | None = None  # the services' health follows the backends (readiness.py)
 
 
 def _options(settings: Settings) -> list[tuple[str, Any]]:
@@ -79,7 +81,8 @@ def _demo_data(dispatcher: Dispatcher) -> None:
 
 
 async def start_server(settings: Settings) -> RunningServer:
-    """Open the store, start the plugins, bind and start serving; health is SERVING when it returns."""
+    """Open the store, start the plugins, bind and start serving; health is SERVING when it returns
+    (the didmeta.v1 services only if their backends answered: readiness.py)."""
     if settings.workers == 1:  # worker processes: the supervisor checked it and holds the port (workers.py)
         check_address(settings.listen)  # before anything is opened or written
     credentials = server_credentials(settings.tls) if settings.tls is not None else None
@@ -120,8 +123,21 @@ async def start_server(settings: Settings) -> RunningServer:
         from didmeta.server.flight import start_flight
 
         flight = await asyncio.to_thread(start_flight, settings, dispatcher)
-    for name in ("", *SERVICE_NAMES):
-        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)  # liveness
+    readiness = None
+    if settings.readiness_interval_seconds:
+        readiness = ReadinessMonitor(
+            dispatcher,
+            health_servicer,
+            SERVICE_NAMES,
+            settings.readiness_interval_seconds,
+            settings.readiness_timeout_seconds,
+        )
+        await readiness.check()
+        readiness.start()
+    else:
+        for name in SERVICE_NAMES:
+            await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     host = settings.listen.rsplit(":", 1)[0]
     log.info(
         "didmeta listening",
@@ -137,7 +153,7 @@ async def start_server(settings: Settings) -> RunningServer:
             "authentication is off: every call runs as the local admin account %r",
             settings.auth.local_account,
         )
-    return RunningServer(server, port, dispatcher, health_servicer, flight, telemetry)
+    return RunningServer(server, port, dispatcher, health_servicer, flight, telemetry, readiness)
 
 
 async def stop_server(running: RunningServer, grace: float, notice: float = 0.0) -> None:
@@ -146,6 +162,8 @@ async def stop_server(running: RunningServer, grace: float, notice: float = 0.0)
     For `notice` seconds (at most `grace`) the server still answers every call, health checks
     included, with NOT_SERVING, so load balancers stop sending traffic before the port closes.
     """
+    if running.readiness is not None:
+        await running.readiness.stop()
     await running.health.enter_graceful_shutdown()
     if min(notice, grace) > 0:
         await asyncio.sleep(min(notice, grace))

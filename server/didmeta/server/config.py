@@ -144,6 +144,13 @@ class Settings(BaseSettings):
         "needs auth.mode = local and a loopback address, as Flight calls are not authenticated",
     )
 
+    readiness_interval_seconds: float | None = Field(
+        5.0,
+        gt=0,
+        description="Check the catalogue and plugin backends this often; the didmeta.v1 services' health is "
+        "NOT_SERVING while one does not answer (docs/operations.md, 'Health and readiness'); None: never",
+    )
+    readiness_timeout_seconds: float = Field(3.0, gt=0, description="A readiness check slower than this fails")
     metrics_listen: str | None = Field(
         None,
         description="HOST:PORT of the Prometheus metrics endpoint (docs/operations.md, 'Metrics'); None: no metrics. "
