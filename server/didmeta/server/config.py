@@ -74,6 +74,19 @@ class AuthSettings(BaseModel):
         return self
 
 
+class TracingSettings(BaseModel):
+    """OpenTelemetry tracing (docs/operations.md, 'Tracing'); needs the `tracing` extra.
+
+    `exporter`: `otlp` (gRPC to `otlp_endpoint`, or OTEL_EXPORTER_OTLP_ENDPOINT, default localhost:4317),
+    `console` (spans on stdout) or `none` (spans are made but not exported: for embedding and tests).
+    """
+
+    service_name: str = "didmeta"
+    exporter: Literal["otlp", "console", "none"] = "otlp"
+    otlp_endpoint: str | None = None
+    sample_ratio: float = Field(default=1.0, ge=0, le=1)
+
+
 class Settings(BaseSettings):
     """Every setting of a didmeta server."""
 
@@ -133,6 +146,7 @@ class Settings(BaseSettings):
     library_log_level: str = Field("WARNING", description="Logging level of other libraries' loggers (grpc, ...)")
     log_format: Literal["json", "text"] = Field("json", description="Structured JSON logs or plain text")
     tls: TlsSettings | None = None
+    tracing: TracingSettings | None = Field(None, description="OpenTelemetry tracing; None: off")
     auth: AuthSettings = Field(default_factory=AuthSettings)
     history_retention_days: int = Field(
         0, ge=0, description="Days of audit history to keep (0 keeps it forever); pruned at start and hourly on write"

@@ -15,6 +15,7 @@ from didmeta.server.telemetry import metrics as prom
 from didmeta.server.telemetry.plugins import observe_plugins
 from didmeta.server.telemetry.pool import observe_pool
 from didmeta.server.telemetry.rpc import RpcMetricsInterceptor
+from didmeta.server.telemetry.tracing import Tracing, start_tracing
 
 log = logging.getLogger("didmeta.server.telemetry")
 
@@ -36,11 +37,15 @@ class Telemetry:
 
     metrics: prom.Metrics | None = None
     exporter: prom.Exporter | None = None
+    tracing: Tracing | None = None
     interceptors: list[Any] = field(default_factory=list)
 
     @classmethod
     def start(cls, settings: Settings, dispatcher: Dispatcher) -> Telemetry:
         telemetry = cls()
+        if settings.tracing is not None:  # outermost: the server span covers everything else
+            telemetry.tracing = start_tracing(settings.tracing, dispatcher.store.engine)
+            telemetry.interceptors.append(telemetry.tracing.interceptor)
         if settings.metrics_listen is not None:
             if settings.workers > 1:  # the supervisor serves every worker's values (metrics.py)
                 prom.use_multiprocess_values()
@@ -59,6 +64,9 @@ class Telemetry:
         return None if self.exporter is None else self.exporter.port
 
     def close(self) -> None:
+        if self.tracing is not None:
+            self.tracing.close()
+            self.tracing = None
         if self.exporter is not None:
             self.exporter.close()
             self.exporter = None
