@@ -16,9 +16,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def scrape(address: str) -> Samples:
+def scrape_text(address: str) -> str:
     with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as response:
-        text = response.read().decode()
+        return str(response.read().decode())
+
+
+def scrape(address: str) -> Samples:
+    text = scrape_text(address)
     samples: Samples = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
