@@ -111,6 +111,7 @@ class Supervisor:
     workers: dict[int, Worker] = field(default_factory=dict)  # by pid
     restarts: deque[float] = field(default_factory=deque)
     stopping: bool = False
+    exporter: prom.Exporter | None = None  # the /metrics endpoint of all workers (metrics_listen)
 
     def __post_init__(self) -> None:
         self.run_dir = Path(tempfile.mkdtemp(prefix="didmeta-workers-"))
@@ -124,6 +125,8 @@ class Supervisor:
         supervisor = os.getpid()
         pid = os.fork()
         if pid == 0:  # the worker
+            if self.exporter is not None:  # the supervisor's listening socket is not the worker's
+                self.exporter.server.socket.close()
             code = 1
             try:
                 code = _run_worker(settings, port_file, supervisor)
@@ -231,10 +234,9 @@ class Supervisor:
     def run(self) -> int:
         check_address(self.settings.listen)
         holder = reserve_port(self.settings.listen)
-        exporter = None
         if self.settings.metrics_listen is not None:  # before any fork: workers inherit the multiprocess directory
             try:
-                exporter = serve_metrics(
+                self.exporter = serve_metrics(
                     self.settings.metrics_listen, prom.prepare_multiprocess(self.run_dir / "metrics")
                 )
             except StartupError:
@@ -270,8 +272,9 @@ class Supervisor:
             return self.stop() or code
         finally:
             holder.close()
-            if exporter is not None:
-                exporter.close()
+            if self.exporter is not None:
+                self.exporter.close()
+                self.exporter = None
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
             shutil.rmtree(self.run_dir, ignore_errors=True)
