@@ -15,6 +15,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from didmeta.server.app import SERVICE_NAMES
+from tests.polyglot import toolchain
 from tests.support.backends import SCRIPTS_DIR, RunningBackend, start_backend, stop_backend
 from tests.support.databases import new_postgres_database, new_sqlite_database
 from tests.support.faults import start_postgres, stop_postgres
@@ -23,6 +24,13 @@ from tests.support.server import ServerProcess
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 INTERVAL_S = 0.5
+NOT_SERVING_EXIT = 4  # grpc-health-probe's exit code for a NOT_SERVING answer
+
+
+def probe(address: str, service: str) -> int:
+    """grpc-health-probe's exit code for `service`."""
+    command = [str(toolchain.tool("grpc-health-probe")), f"-addr={address}", f"-service={service}"]
+    return subprocess.run(command, capture_output=True, timeout=60, check=False).returncode
 
 
 def statuses(address: str) -> dict[str, int]:
@@ -70,12 +78,16 @@ def test_catalogue_down_makes_the_services_not_serving_until_it_returns(
     try:
         down = wait_for_status(server.address, NOT_SERVING)
         assert down[""] == SERVING, "liveness is not readiness"
+        # What a Kubernetes probe sees (grpc-health-probe, as in the Containerfile's HEALTHCHECK):
+        assert probe(server.address, "didmeta.v1.MetadataService") == NOT_SERVING_EXIT
+        assert probe(server.address, "") == 0
         time.sleep(3 * INTERVAL_S)
         assert statuses(server.address) == down, "stays NOT_SERVING while the database is down"
     finally:
         start_postgres(own_postgres)
     up = wait_for_status(server.address, SERVING)
     assert up[""] == SERVING
+    assert probe(server.address, "didmeta.v1.MetadataService") == 0
     assert "backends unreachable" in server.log_path.read_text()
 
 
