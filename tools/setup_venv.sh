@@ -12,6 +12,6 @@ else
   echo "updating didmeta in $venv"
 fi
 "$venv/bin/python" -m pip install -q --upgrade pip
-"$venv/bin/python" -m pip install -q -e '.[dev,mongo,search,arrow]'
+"$venv/bin/python" -m pip install -q -e '.[dev,mongo,search,arrow,tracing]'
 "$venv/bin/python" -c "from google.protobuf.internal import api_implementation as a; assert a.Type() == 'upb', a.Type()"
 echo "virtual environment ready: $venv"

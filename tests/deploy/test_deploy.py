@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from didmeta.server.config import Settings
+from tests.mesh.scrape import free_port, scrape_text
 from tests.polyglot import toolchain
 from tests.support.server import ServerProcess
 
@@ -71,8 +72,26 @@ def test_manifests_refer_to_each_other() -> None:
     assert service["spec"]["ports"][0]["targetPort"] in ports
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         assert container[probe]["grpc"]["port"] == ports["grpc"], probe
-    sources = {s.get("configMapRef", s.get("secretRef", {}))["name"] for s in container["envFrom"]}
-    assert sources == {docs["ConfigMap"]["metadata"]["name"], docs["Secret"]["metadata"]["name"]}
+    config, secret = docs["ConfigMap"], docs["Secret"]
+    assert [s["configMapRef"]["name"] for s in container["envFrom"]] == [config["metadata"]["name"]]
+    for variable in container["env"]:  # secret settings, one by one from the Secret
+        reference = variable["valueFrom"]["secretKeyRef"]
+        assert reference["name"] == secret["metadata"]["name"] and reference["key"] == variable["name"]
+        assert reference["key"] in secret["stringData"]
+    assert {v["name"] for v in container["env"]} == {k for k in secret["stringData"] if k.startswith("DIDMETA_")}
+    # The token keys: the Secret's jwks.json, mounted where the ConfigMap's auth.jwks_file points.
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    (mount,) = [m for m in container["volumeMounts"] if "secret" in volumes[m["name"]]]
+    source = volumes[mount["name"]]["secret"]
+    assert source["secretName"] == secret["metadata"]["name"] and mount["readOnly"] is True
+    (item,) = source["items"]
+    assert item["key"] in secret["stringData"]
+    assert f"{mount['mountPath']}/{item['path']}" == config["data"]["DIDMETA_AUTH__JWKS_FILE"]
+    # Metrics: the ConfigMap's port is the container's `metrics` port and the scrape annotation's.
+    annotations = pod["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert config["data"]["DIDMETA_METRICS_LISTEN"].endswith(f":{ports['metrics']}")
+    assert int(annotations["prometheus.io/port"]) == ports["metrics"]
     assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
     grace = float(docs["ConfigMap"]["data"]["DIDMETA_GRACE_SECONDS"])
     assert pod["spec"]["terminationGracePeriodSeconds"] > grace
@@ -82,10 +101,13 @@ def test_manifests_refer_to_each_other() -> None:
 def test_every_configured_variable_is_a_setting() -> None:
     """Unknown DIDMETA_* variables would be ignored silently: each ConfigMap/Secret key names a Settings field."""
     docs = _documents()
-    keys = [*docs["ConfigMap"]["data"], *docs["Secret"]["stringData"]]
-    fields = set(Settings.model_fields)
+    keys = [*docs["ConfigMap"]["data"], *(k for k in docs["Secret"]["stringData"] if k.isupper())]
     for key in keys:
-        assert key.startswith("DIDMETA_") and key.removeprefix("DIDMETA_").lower() in fields, key
+        assert key.startswith("DIDMETA_"), key
+        model: Any = Settings
+        for part in key.removeprefix("DIDMETA_").lower().split("__"):  # nested settings: AUTH__MODE
+            assert part in model.model_fields, key
+            model = model.model_fields[part].annotation
 
 
 def test_the_configured_server_starts_and_answers_the_declared_probes(
@@ -95,8 +117,14 @@ def test_the_configured_server_starts_and_answers_the_declared_probes(
     docs = _documents()
     env = {k: v for k, v in docs["ConfigMap"]["data"].items() if k != "DIDMETA_LISTEN"}  # a free local port instead
     env["DIDMETA_DATABASE"] = make_catalogue_url("sqlite")  # the Secret names a PostgreSQL the test does not have
+    keys = tmp_path / "jwks.json"  # the Secret's key set, where the pod would mount it
+    keys.write_text(docs["Secret"]["stringData"]["jwks.json"])
+    env["DIDMETA_AUTH__JWKS_FILE"] = str(keys)
+    metrics = f"127.0.0.1:{free_port()}"  # the declared port, on loopback and free
+    env["DIDMETA_METRICS_LISTEN"] = metrics
     server = ServerProcess(tmp_path / "server", {}, env=env).start()
     try:
+        assert "\ndidmeta_db_pool_size 5.0\n" in scrape_text(metrics), "the declared metrics endpoint serves"
         (container,) = docs["Deployment"]["spec"]["template"]["spec"]["containers"]
         for probe in ("livenessProbe", "readinessProbe"):
             service = container[probe]["grpc"].get("service", "")

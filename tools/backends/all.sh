@@ -1,6 +1,7 @@
 #!/bin/bash
 # All test backends at once, for manual use.
-# Usage: all.sh install          install/build every backend into the cache (idempotent)
+# Usage: all.sh install          install/build every backend into the cache (idempotent), and nginx (the
+#                                L7 gRPC proxy that tests/mesh starts itself; see nginx.sh)
 #        all.sh start [BASE]     start each backend in BASE/<kind> (BASE default /tmp/didmeta-backends) on fixed
 #                                ports: postgres 55432, ferretdb 27018, opensearch 9250, elasticsearch 9251;
 #                                prints `export DIDMETA_<KIND>_URL=...` lines, so: eval "$(all.sh start)"
@@ -10,10 +11,11 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BASE=${2:-/tmp/didmeta-backends}
 declare -A PORT=( [postgres]=55432 [ferretdb]=27018 [opensearch]=9250 [elasticsearch]=9251 )
 KINDS=(postgres ferretdb opensearch elasticsearch)
+INSTALL_ONLY=(nginx)
 
 case ${1:-} in
   install)
-    for k in "${KINDS[@]}"; do
+    for k in "${KINDS[@]}" "${INSTALL_ONLY[@]}"; do
       "$HERE/$k.sh" install || { rc=$?; echo "ERROR: installing the $k backend failed (exit $rc); its messages are above" >&2; exit "$rc"; }
     done ;;
   start)

@@ -19,10 +19,12 @@ from didmeta.server.decoding import DecodingRegistrar
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.rest.gateway import RestGateway
 from didmeta.server.rest.lifecycle import bind_rest_socket, check_rest_address, start_rest
+from didmeta.server.readiness import ReadinessMonitor
 from didmeta.server.servicers.did_servicer import DidServicer
 from didmeta.server.servicers.metadata_servicer import MetadataServicer
 from didmeta.server.startup import StartupError, bind, check_address, check_database, server_credentials
 from didmeta.server.store.engine import Store
+from didmeta.server.telemetry.setup import Telemetry
 from didmeta.v1 import did_service_pb2, did_service_pb2_grpc, metadata_service_pb2, metadata_service_pb2_grpc
 
 log = logging.getLogger("didmeta.server")
@@ -40,6 +42,8 @@ class RunningServer:
     health: health.aio.HealthServicer  # type: ignore[name-defined]
     flight: Any = None  # the Arrow Flight endpoint (flight.py) when `flight_listen` is set
     rest: Any = None  # the REST/JSON gateway (rest/gateway.py) when `rest_listen` is set
+    telemetry: Telemetry | None = None  # metrics and tracing (telemetry/), when enabled
+    readiness: ReadinessMonitor | None = None  # the services' health follows the backends (readiness.py)
 
 
 def _options(settings: Settings) -> list[tuple[str, Any]]:
@@ -80,7 +84,8 @@ def _demo_data(dispatcher: Dispatcher) -> None:
 
 
 async def start_server(settings: Settings) -> RunningServer:
-    """Open the store, start the plugins, bind and start serving; health is SERVING when it returns."""
+    """Open the store, start the plugins, bind and start serving; health is SERVING when it returns
+    (the didmeta.v1 services only if their backends answered: readiness.py)."""
     if settings.workers == 1:  # worker processes: the supervisor checked it and holds the port (workers.py)
         check_address(settings.listen)  # before anything is opened or written
     if settings.rest_listen:
@@ -98,7 +103,12 @@ async def start_server(settings: Settings) -> RunningServer:
     await asyncio.to_thread(dispatcher.start)
     if settings.demo_data:
         await asyncio.to_thread(_demo_data, dispatcher)
-    server = grpc.aio.server(options=_options(settings))
+    try:
+        telemetry = Telemetry.start(settings, dispatcher)
+    except StartupError:
+        await asyncio.to_thread(dispatcher.close)
+        raise
+    server = grpc.aio.server(options=_options(settings), interceptors=telemetry.interceptors)
     authenticator = make_authenticator(settings.auth)
     # Requests are decoded inside the guarded methods: undecodable bytes are INVALID_ARGUMENT, not UNKNOWN.
     registrar: Any = DecodingRegistrar(server)
@@ -116,6 +126,7 @@ async def start_server(settings: Settings) -> RunningServer:
         port = bind(server, settings, credentials)
         rest_socket = bind_rest_socket(server) if settings.rest_listen else None
     except StartupError:
+        telemetry.close()
         await asyncio.to_thread(dispatcher.close)
         raise
     rest_gateway = RestGateway(settings, rest_socket.target) if rest_socket is not None else None
@@ -131,8 +142,21 @@ async def start_server(settings: Settings) -> RunningServer:
         from didmeta.server.flight import start_flight
 
         flight = await asyncio.to_thread(start_flight, settings, dispatcher)
-    for name in ("", *SERVICE_NAMES):
-        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)  # liveness
+    readiness = None
+    if settings.readiness_interval_seconds:
+        readiness = ReadinessMonitor(
+            dispatcher,
+            health_servicer,
+            SERVICE_NAMES,
+            settings.readiness_interval_seconds,
+            settings.readiness_timeout_seconds,
+        )
+        await readiness.check()
+        readiness.start()
+    else:
+        for name in SERVICE_NAMES:
+            await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     host = settings.listen.rsplit(":", 1)[0]
     log.info(
         "didmeta listening",
@@ -148,7 +172,7 @@ async def start_server(settings: Settings) -> RunningServer:
             "authentication is off: every call runs as the local admin account %r",
             settings.auth.local_account,
         )
-    return RunningServer(server, port, dispatcher, health_servicer, flight, rest)
+    return RunningServer(server, port, dispatcher, health_servicer, flight, rest, telemetry, readiness)
 
 
 async def stop_server(running: RunningServer, grace: float, notice: float = 0.0) -> None:
@@ -157,6 +181,8 @@ async def stop_server(running: RunningServer, grace: float, notice: float = 0.0)
     For `notice` seconds (at most `grace`) the server still answers every call, health checks
     included, with NOT_SERVING, so load balancers stop sending traffic before the port closes.
     """
+    if running.readiness is not None:
+        await running.readiness.stop()
     await running.health.enter_graceful_shutdown()
     if min(notice, grace) > 0:
         await asyncio.sleep(min(notice, grace))
@@ -166,6 +192,8 @@ async def stop_server(running: RunningServer, grace: float, notice: float = 0.0)
     if running.flight is not None:
         await asyncio.to_thread(running.flight.shutdown)
     await asyncio.to_thread(running.dispatcher.close)
+    if running.telemetry is not None:
+        running.telemetry.close()
     log.info("didmeta stopped")
 
 

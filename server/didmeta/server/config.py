@@ -74,6 +74,19 @@ class AuthSettings(BaseModel):
         return self
 
 
+class TracingSettings(BaseModel):
+    """OpenTelemetry tracing (docs/operations.md, 'Tracing'); needs the `tracing` extra.
+
+    `exporter`: `otlp` (gRPC to `otlp_endpoint`, or OTEL_EXPORTER_OTLP_ENDPOINT, default localhost:4317),
+    `console` (spans on stdout) or `none` (spans are made but not exported: for embedding and tests).
+    """
+
+    service_name: str = "didmeta"
+    exporter: Literal["otlp", "console", "none"] = "otlp"
+    otlp_endpoint: str | None = None
+    sample_ratio: float = Field(default=1.0, ge=0, le=1)
+
+
 class Settings(BaseSettings):
     """Every setting of a didmeta server."""
 
@@ -142,6 +155,7 @@ class Settings(BaseSettings):
     library_log_level: str = Field("WARNING", description="Logging level of other libraries' loggers (grpc, ...)")
     log_format: Literal["json", "text"] = Field("json", description="Structured JSON logs or plain text")
     tls: TlsSettings | None = None
+    tracing: TracingSettings | None = Field(None, description="OpenTelemetry tracing; None: off")
     auth: AuthSettings = Field(default_factory=AuthSettings)
     history_retention_days: int = Field(
         0, ge=0, description="Days of audit history to keep (0 keeps it forever); pruned at start and hourly on write"
@@ -159,6 +173,19 @@ class Settings(BaseSettings):
         "(docs/rest.md); needs workers = 1 and auth.mode local or token",
     )
 
+    readiness_interval_seconds: float | None = Field(
+        5.0,
+        gt=0,
+        description="Check the catalogue and plugin backends this often; the didmeta.v1 services' health is "
+        "NOT_SERVING while one does not answer (docs/operations.md, 'Health and readiness'); None: never",
+    )
+    readiness_timeout_seconds: float = Field(3.0, gt=0, description="A readiness check slower than this fails")
+    metrics_listen: str | None = Field(
+        None,
+        description="HOST:PORT of the Prometheus metrics endpoint (docs/operations.md, 'Metrics'); None: no metrics. "
+        "With workers > 1 the supervisor serves every worker's values on this one port",
+    )
+
     @field_validator("listen")
     @classmethod
     def _check_listen(cls, value: str) -> str:
@@ -174,9 +201,9 @@ class Settings(BaseSettings):
             return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         return value
 
-    @field_validator("flight_listen")
+    @field_validator("flight_listen", "metrics_listen")
     @classmethod
-    def _check_flight_listen(cls, value: str | None) -> str | None:
+    def _check_optional_listen(cls, value: str | None) -> str | None:
         return None if value is None else cls._check_listen(value)
 
     @model_validator(mode="after")
@@ -216,6 +243,8 @@ class Settings(BaseSettings):
     def _check_workers(self) -> Settings:
         if self.workers > 1 and self.flight_listen is not None:
             raise ValueError("flight_listen needs workers = 1: the Arrow Flight endpoint cannot share its port")
+        if self.metrics_listen is not None and self.metrics_listen == self.listen:
+            raise ValueError("metrics_listen must differ from listen")
         return self
 
     @model_validator(mode="after")

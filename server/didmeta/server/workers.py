@@ -34,6 +34,8 @@ from pathlib import Path
 
 from didmeta.server.config import Settings
 from didmeta.server.startup import EXIT_RUNTIME, StartupError, check_address
+from didmeta.server.telemetry import metrics as prom
+from didmeta.server.telemetry.setup import serve_metrics
 
 log = logging.getLogger("didmeta.server.workers")
 
@@ -109,6 +111,7 @@ class Supervisor:
     workers: dict[int, Worker] = field(default_factory=dict)  # by pid
     restarts: deque[float] = field(default_factory=deque)
     stopping: bool = False
+    exporter: prom.Exporter | None = None  # the /metrics endpoint of all workers (metrics_listen)
 
     def __post_init__(self) -> None:
         self.run_dir = Path(tempfile.mkdtemp(prefix="didmeta-workers-"))
@@ -122,6 +125,8 @@ class Supervisor:
         supervisor = os.getpid()
         pid = os.fork()
         if pid == 0:  # the worker
+            if self.exporter is not None:  # the supervisor's listening socket is not the worker's
+                self.exporter.server.socket.close()
             code = 1
             try:
                 code = _run_worker(settings, port_file, supervisor)
@@ -150,6 +155,7 @@ class Supervisor:
             if pid == 0:
                 break
             worker = self.workers.pop(pid, None)
+            prom.forget_process(pid)
             if worker is not None:
                 dead.append((worker, _exit_code(status)))
         return dead
@@ -228,6 +234,14 @@ class Supervisor:
     def run(self) -> int:
         check_address(self.settings.listen)
         holder = reserve_port(self.settings.listen)
+        if self.settings.metrics_listen is not None:  # before any fork: workers inherit the multiprocess directory
+            try:
+                self.exporter = serve_metrics(
+                    self.settings.metrics_listen, prom.prepare_multiprocess(self.run_dir / "metrics")
+                )
+            except StartupError:
+                holder.close()
+                raise
         previous = {signum: signal.getsignal(signum) for signum in _STOP_SIGNALS}
 
         def request_stop(_signum: int, _frame: object) -> None:
@@ -258,6 +272,9 @@ class Supervisor:
             return self.stop() or code
         finally:
             holder.close()
+            if self.exporter is not None:
+                self.exporter.close()
+                self.exporter = None
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
             shutil.rmtree(self.run_dir, ignore_errors=True)
