@@ -17,9 +17,9 @@ from didmeta.server.auth import make_authenticator
 from didmeta.server.config import Settings
 from didmeta.server.decoding import DecodingRegistrar
 from didmeta.server.dispatcher import Dispatcher
+from didmeta.server.readiness import ReadinessMonitor
 from didmeta.server.rest.gateway import RestGateway
 from didmeta.server.rest.lifecycle import bind_rest_socket, check_rest_address, start_rest
-from didmeta.server.readiness import ReadinessMonitor
 from didmeta.server.servicers.did_servicer import DidServicer
 from didmeta.server.servicers.metadata_servicer import MetadataServicer
 from didmeta.server.startup import StartupError, bind, check_address, check_database, server_credentials
