@@ -28,6 +28,7 @@ from didmeta.server.access import embargo
 from didmeta.server.access.embargo import Embargo, Viewer
 from didmeta.server.config import Settings
 from didmeta.server.history import Change, Event, History, metadata_changes
+from didmeta.server.point import PointAccess
 from didmeta.server.query.merge import MergedStream
 from didmeta.server.query.plan import ListQuery, Planner
 from didmeta.server.query.stream import QueryStream, RowStream
@@ -75,6 +76,7 @@ class Dispatcher:
         self.planner = Planner(store.dialect, self.plugins)
         self.retry = retry or RetryPolicy()
         self.history = history or History()
+        self.point = PointAccess.for_plugins(store, self.plugins)  # GetMetadata/SetMetadata fast path
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store) -> Dispatcher:
@@ -93,6 +95,8 @@ class Dispatcher:
             log.info("history retention: %d records older than %d days removed", pruned, self.history.retention_days)
 
     def close(self) -> None:
+        if self.point is not None:
+            self.point.close()
         for plugin in self.plugins:
             try:
                 plugin.close()
@@ -371,6 +375,11 @@ class Dispatcher:
         if len(set(dids_)) != len(dids_):
             raise InvalidArgument.for_field("items", "a DID is given twice", reason="DUPLICATE_DID")
 
+        if not recursive and len(checked) == 1 and self.point is not None:
+            shares = self.split_by_owner(checked)
+            if self.point.writes(list(shares)):
+                return self._set_one(checked[0][0], {name: share[0][1] for name, share in shares.items()})
+
         def work(uow: UnitOfWork) -> int:
             self.require_visible(uow.conn, dids_)
             catalog.require_dids(uow.conn, dids_)
@@ -380,6 +389,18 @@ class Dispatcher:
             self._apply_metadata(uow, targets)
             self.history.record(uow.conn, self._metadata_changes(before, targets))
             return len(checked)
+
+        return self._write(work)
+
+    def _set_one(self, did: DidKey, shares: dict[str, Metadata]) -> int:
+        """SetMetadata of one DID whose keys all live in its catalogue row (server/point.py)."""
+        point = self.point
+        assert point is not None
+
+        def work(uow: UnitOfWork) -> int:
+            before, targets = point.set_one(uow, did, shares)
+            self.history.record(uow.conn, self._metadata_changes(before, targets))
+            return 1
 
         return self._write(work)
 
@@ -411,9 +432,21 @@ class Dispatcher:
 
         return self._write(work)
 
-    def get_metadata(self, key: DidKey, plugin: str = "") -> Metadata:
+    def _selected(self, plugin: str) -> list[MetadataPlugin]:
         name = plugin or self.did_column.name
-        selected = self.plugins if name.upper() == ALL_PLUGINS else [self.plugin_named(name)]
+        return self.plugins if name.upper() == ALL_PLUGINS else [self.plugin_named(name)]
+
+    def get_metadata_on_loop(self, key: DidKey, plugin: str = "") -> Metadata | None:
+        """GetMetadata answered on the event loop (a SQLite file, fast path only); None: use `get_metadata`."""
+        if self.point is None or not self.point.reads_on_loop:
+            return None
+        selected = self._selected(plugin)
+        return self.point.read_on_loop(key, selected) if self.point.reads(selected) else None
+
+    def get_metadata(self, key: DidKey, plugin: str = "") -> Metadata:
+        selected = self._selected(plugin)
+        if self.point is not None and self.point.reads(selected):
+            return self.point.read(key, selected)
         with self.store.read() as conn:
             self.require_visible(conn, [key])
             # DID_COLUMN reads the catalogue row itself: its answer doubles as the existence check.

@@ -126,7 +126,11 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
 
     @guarded
     async def GetMetadata(self, request: pb.GetMetadataRequest, context: Context) -> Any:
-        metadata = await self.run(self.dispatcher.get_metadata, did_key(request.did, "did"), request.plugin)
+        key = did_key(request.did, "did")
+        # A short point read on a SQLite file is answered on the loop: no thread hand-off (server/point.py).
+        metadata = self.dispatcher.get_metadata_on_loop(key, request.plugin)
+        if metadata is None:
+            metadata = await self.run(self.dispatcher.get_metadata, key, request.plugin)
         response = pb.GetMetadataResponse()
         metadata_to_wire(metadata, response.metadata)
         return response
