@@ -68,9 +68,11 @@ class Context:
     def baseline_database(self) -> str:
         return self.reference or self.database
 
-    def server(self, url: str) -> ServerProcess:
+    def server(self, url: str, workers: int = 1) -> ServerProcess:
         """A didmeta server on catalogue `url` (with the external plugin's store of that catalogue)."""
         settings = self.external.settings(url) if self.external is not None else {}
+        if workers != 1:
+            settings = {**settings, "workers": workers}
         return ServerProcess(url, self.workdir / "server", settings=settings)
 
     def profile(self, server: ServerProcess | None, label: str) -> Any:
@@ -525,6 +527,48 @@ def unary_requests(dids: Sequence[Did], count: int = 2000, plugin: str = "DID_CO
     return gets, sets
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """user + system CPU time of a process and its living children (worker processes) so far."""
+    total = cpu_seconds(pid)
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                with contextlib.suppress(OSError, ValueError):
+                    total += tree_cpu_seconds(int(child))
+    return total
+
+
+@dataclass
+class UnaryCase:
+    label: str  # the result name before " c=N"
+    method: str  # Health.Check | GetMetadata | SetMetadata
+    requests: list[Any]
+
+
+def unary_cases(dids: Sequence[Did], get_plugins: Sequence[str], writes: bool) -> list[UnaryCase]:
+    """Health.Check (the floor) first, then GetMetadata of each plugin, then SetMetadata if `writes`."""
+    from grpc_health.v1 import health_pb2
+
+    cases = [UnaryCase("Health.Check", "Health.Check", [health_pb2.HealthCheckRequest(service="")])]
+    for plugin in get_plugins:
+        label = "GetMetadata" if plugin == "DID_COLUMN" else f"GetMetadata {plugin}"
+        cases.append(UnaryCase(label, "GetMetadata", unary_requests(dids, plugin=plugin)[0]))
+    if writes:
+        cases.append(UnaryCase("SetMetadata", "SetMetadata", unary_requests(dids)[1]))
+    return cases
+
+
+@dataclass
+class UnaryClient:
+    """Who drives the calls: the Python grpc.aio client in this process, or ghz (bench/ghz.py)."""
+
+    name: str  # "" (Python) or "ghz": the suffix of the result names
+    concurrencies: Sequence[int]
+    ghz: str | None = None
+    protoset: Path | None = None
+    connections: int = 1
+
+
 def scenario_unary(
     ctx: Context,
     server: ServerProcess,
@@ -534,70 +578,116 @@ def scenario_unary(
     get_plugins: Sequence[str] = ("DID_COLUMN",),
     concurrencies: Sequence[int] = (1, 16, 64),
     writes: bool = True,
+    clients: Sequence[UnaryClient] = (),
+    tag: str = "",
 ) -> None:
     """Health.Check (the floor), GetMetadata of each of `get_plugins`, SetMetadata and the sync client if `writes`.
 
     GetMetadata of DID_COLUMN is named `GetMetadata c=N`, of another plugin `GetMetadata PLUGIN c=N`.
+    Each of `clients` (default: the Python client at `concurrencies`) measures every case; a client's
+    name and `tag` (e.g. `w2`: two worker processes) are appended in brackets. The ratio of each row
+    is to Health.Check of the same client, concurrency and server.
     """
-    from grpc_health.v1 import health_pb2
+    cases = unary_cases(dids, get_plugins, writes)
+    clients = clients or [UnaryClient("", concurrencies)]
+    for client in clients:
+        suffix = "".join(f" [{part}]" for part in (client.name, tag) if part)
+        floor: dict[int, Result] = {}
+        for case in cases:
+            for concurrency in client.concurrencies:
+                name = f"{case.label} c={concurrency}{suffix}"
+                profile = f"unary-{case.label.replace(' ', '-')}-c{concurrency}{suffix.replace(' [', '-').strip(']')}"
+                cpu0 = tree_cpu_seconds(server.pid)
+                client0 = time.process_time()
+                with ctx.profile(server, profile.replace("]", "")):
+                    if client.ghz is None:
+                        runs = [
+                            asyncio.run(
+                                _unary(server.target, case.method, case.requests, concurrency, max_calls, max_seconds)
+                            )
+                            for _ in range(ctx.repeat)
+                        ]
+                        seconds = [r.seconds * max_calls / max(r.calls, 1) for r in runs]
+                        calls = [r.calls for r in runs]
+                        errors = sum(r.errors for r in runs)
+                        p50 = sorted(percentile(r.latencies, 0.5) for r in runs)[len(runs) // 2]
+                        p99 = sorted(percentile(r.latencies, 0.99) for r in runs)[len(runs) // 2]
+                        statuses: dict[str, int] = {}
+                    else:
+                        assert client.protoset is not None
+                        from bench import ghz
 
-    gets, sets = unary_requests(dids)
-    checks = [health_pb2.HealthCheckRequest(service="")]
-    measured: list[tuple[str, str, list[Any]]] = [("Health.Check", "Health.Check", checks)]
-    for plugin in get_plugins:
-        label = "GetMetadata" if plugin == "DID_COLUMN" else f"GetMetadata {plugin}"
-        measured.append((label, "GetMetadata", unary_requests(dids, plugin=plugin)[0]))
-    if writes:
-        measured.append(("SetMetadata", "SetMetadata", sets))
-    floor: dict[int, Result] = {}
-    for label, method, requests in measured:
-        for concurrency in concurrencies:
-            runs: list[UnaryRun] = []
-            cpu0 = cpu_seconds(server.pid)
-            client0 = time.process_time()
-            with ctx.profile(server, f"unary-{label.replace(' ', '-')}-c{concurrency}"):
-                for _ in range(ctx.repeat):
-                    runs.append(
-                        asyncio.run(_unary(server.target, method, requests, concurrency, max_calls, max_seconds))
+                        ghz_runs = [
+                            ghz.run(
+                                client.ghz,
+                                client.protoset,
+                                server.target,
+                                case.method,
+                                case.requests,
+                                concurrency,
+                                max_calls,
+                                ctx.workdir,
+                                client.connections,
+                            )
+                            for _ in range(ctx.repeat)
+                        ]
+                        seconds = [r.seconds * max_calls / max(r.calls, 1) for r in ghz_runs]
+                        calls = [r.calls for r in ghz_runs]
+                        errors = sum(r.errors for r in ghz_runs)
+                        p50 = sorted(r.p50_s for r in ghz_runs)[len(ghz_runs) // 2]
+                        p99 = sorted(r.p99_s for r in ghz_runs)[len(ghz_runs) // 2]
+                        statuses = {k: sum(r.statuses.get(k, 0) for r in ghz_runs) for k in ghz_runs[0].statuses}
+                cpu = tree_cpu_seconds(server.pid) - cpu0
+                client_cpu = time.process_time() - client0
+                base = floor.get(concurrency)
+                extra: dict[str, Any] = {
+                    "calls": calls,
+                    "errors": errors,
+                    "p50_s": p50,
+                    "p99_s": p99,
+                    "server_cpu_us_per_call": 1e6 * cpu / max(sum(calls), 1),
+                    "client": client.name or "python",
+                    "workers_tag": tag,
+                }
+                if client.ghz is None:
+                    extra["client_cpu_us_per_call"] = 1e6 * client_cpu / max(sum(calls), 1)
+                else:
+                    extra["connections"] = min(client.connections, concurrency)
+                    extra["statuses"] = statuses
+                if base is not None:
+                    extra["p99_vs_floor"] = p99 / base.extra["p99_s"] if base.extra["p99_s"] else None
+                result = ctx.report.add(
+                    Result(
+                        "unary",
+                        ctx.backend,
+                        name,
+                        max_calls,
+                        seconds,
+                        unit="req/s",
+                        baseline=base.name if base else None,
+                        baseline_rate=base.rate if base else None,
+                        extra=extra,
                     )
-            calls = sum(r.calls for r in runs)
-            cpu = cpu_seconds(server.pid) - cpu0
-            client_cpu = time.process_time() - client0
-            base = floor.get(concurrency)
-            result = ctx.report.add(
-                Result(
-                    "unary",
-                    ctx.backend,
-                    f"{label} c={concurrency}",
-                    max_calls,
-                    [r.seconds * max_calls / max(r.calls, 1) for r in runs],
-                    unit="req/s",
-                    baseline=base.name if base else None,
-                    baseline_rate=base.rate if base else None,
-                    extra={
-                        "calls": [r.calls for r in runs],
-                        "errors": sum(r.errors for r in runs),
-                        "p50_s": sorted(percentile(r.latencies, 0.5) for r in runs)[len(runs) // 2],
-                        "p99_s": sorted(percentile(r.latencies, 0.99) for r in runs)[len(runs) // 2],
-                        "server_cpu_us_per_call": 1e6 * cpu / max(calls, 1),
-                        "client_cpu_us_per_call": 1e6 * client_cpu / max(calls, 1),
-                    },
                 )
-            )
-            if method == "Health.Check":
-                floor[concurrency] = result
-    if not writes:
+                if errors:
+                    ctx.report.errors.append(f"{ctx.backend} unary {name}: {errors} calls failed {statuses or ''}")
+                if case.method == "Health.Check":
+                    floor[concurrency] = result
+    if not writes or tag:
         return
     # the synchronous client API, one call at a time
-    with Client(server.target) as client:
+    gets = cases[1].requests
+    with Client(server.target) as sync_client:
         keys = [DidKey(r.did.scope, r.did.name) for r in gets[:500]]
-        seconds = []
+        sync_seconds = []
         for _ in range(ctx.repeat):
             start = time.perf_counter()
             for key in keys:
-                client.get_metadata(key)
-            seconds.append(time.perf_counter() - start)
-        ctx.report.add(Result("unary", ctx.backend, "Client.get_metadata c=1 (sync)", len(keys), seconds, unit="req/s"))
+                sync_client.get_metadata(key)
+            sync_seconds.append(time.perf_counter() - start)
+        ctx.report.add(
+            Result("unary", ctx.backend, "Client.get_metadata c=1 (sync)", len(keys), sync_seconds, unit="req/s")
+        )
 
 
 # --- e. server memory --------------------------------------------------------------------------------------
