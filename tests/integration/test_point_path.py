@@ -8,6 +8,8 @@ and everything observable must agree: values and their types, errors, the stored
 from __future__ import annotations
 
 import functools
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -235,3 +237,44 @@ def test_only_the_catalogue_plugins(make_catalogue_url: Callable[[str], str]) ->
     assert dispatcher.point is not None and dispatcher.point.json is None
     assert dispatcher.point.writes(["DID_COLUMN"]) and not dispatcher.point.writes(["JSON"])
     store.dispose()
+
+
+def test_sqlite_write_on_the_loop_only_when_the_lock_is_free(make_catalogue_url: Callable[[str], str]) -> None:
+    """A write on the event loop never waits: another writer (process or thread) sends it to a worker thread."""
+    url = make_catalogue_url("sqlite")
+    store = Store(url)
+    dispatcher = Dispatcher.from_settings(Settings.model_validate({}), store)
+    dispatcher.start()
+    dispatcher.add_scope(SCOPE, "root")
+    key = DidKey(SCOPE, "w")
+    dispatcher.add_dids([NewDid(NewDidSpec(key, DidType.DATASET, "root"), {"run_number": 1})])
+    try:
+        assert dispatcher.set_metadata_on_loop(key, {"run_number": 2, "note": "a"}, "metadata") == 1
+        assert dispatcher.get_metadata(key, "ALL")["run_number"] == 2
+        # another process holds the database's write lock: not taken, nothing written, no wait
+        other = sqlite3.connect(str(store.engine.url.database), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        assert dispatcher.set_metadata_on_loop(key, {"run_number": 3}, "metadata") is None
+        assert time.monotonic() - started < 1.0
+        other.execute("ROLLBACK")
+        other.close()
+        # a thread of this process holds the write lock
+        with store.write():
+            assert dispatcher.set_metadata_on_loop(key, {"run_number": 4}, "metadata") is None
+        assert dispatcher.get_metadata(key, "ALL")["run_number"] == 2
+        # free again: the loop connection still works after the refusals
+        assert dispatcher.set_metadata_on_loop(key, {"run_number": 5}, "metadata") == 1
+        assert dispatcher.get_metadata(key, "ALL")["run_number"] == 5
+        with pytest.raises(NotFound):
+            dispatcher.set_metadata_on_loop(DidKey(SCOPE, "missing"), {"run_number": 1}, "metadata")
+        with pytest.raises(InvalidArgument):
+            dispatcher.set_metadata_on_loop(key, {"run_number": "x"}, "metadata")
+        events = [e for page in dispatcher.list_history(key) for e in page]
+        assert [(e.key, e.new) for e in events if e.action == "set"] == [
+            ("note", "a"),
+            ("run_number", 2),
+            ("run_number", 5),
+        ]
+    finally:
+        dispatcher.close()

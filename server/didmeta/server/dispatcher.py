@@ -375,10 +375,9 @@ class Dispatcher:
         if len(set(dids_)) != len(dids_):
             raise InvalidArgument.for_field("items", "a DID is given twice", reason="DUPLICATE_DID")
 
-        if not recursive and len(checked) == 1 and self.point is not None:
-            shares = self.split_by_owner(checked)
-            if self.point.writes(list(shares)):
-                return self._set_one(checked[0][0], {name: share[0][1] for name, share in shares.items()})
+        one = self._one_row_write(checked, recursive)
+        if one is not None:
+            return self._write(one)
 
         def work(uow: UnitOfWork) -> int:
             self.require_visible(uow.conn, dids_)
@@ -392,17 +391,36 @@ class Dispatcher:
 
         return self._write(work)
 
-    def _set_one(self, did: DidKey, shares: dict[str, Metadata]) -> int:
-        """SetMetadata of one DID whose keys all live in its catalogue row (server/point.py)."""
+    def _one_row_write(
+        self, checked: Sequence[tuple[DidKey, Metadata]], recursive: bool
+    ) -> Callable[[UnitOfWork], int] | None:
+        """The unit of work of a SetMetadata whose keys all live in one DID's catalogue row (server/point.py)."""
         point = self.point
-        assert point is not None
+        if point is None or recursive or len(checked) != 1:
+            return None
+        shares = self.split_by_owner(checked)
+        if not point.writes(list(shares)):
+            return None
+        did, by_owner = checked[0][0], {name: share[0][1] for name, share in shares.items()}
 
         def work(uow: UnitOfWork) -> int:
-            before, targets = point.set_one(uow, did, shares)
+            before, targets = point.set_one(uow, did, by_owner)
             self.history.record(uow.conn, self._metadata_changes(before, targets))
             return 1
 
-        return self._write(work)
+        return work
+
+    def set_metadata_on_loop(self, did: DidKey, metadata: Metadata, field: str) -> int | None:
+        """SetMetadata of one DID's row on the event loop if the SQLite write lock is free now; None: not taken.
+
+        Never when the history is due for pruning (a DELETE over the whole history table)."""
+        if self.point is None or not self.point.reads_on_loop or self.history.prune_due():
+            return None
+        work = self._one_row_write([(did, self.check_metadata(metadata, field))], False)
+        if work is None:
+            return None
+        done, updated = self.point.write_on_loop(work)
+        return updated if done else None
 
     def load_chunk(
         self,

@@ -29,7 +29,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
@@ -46,11 +46,13 @@ from didmeta.values import Metadata, from_json, to_json
 
 log = logging.getLogger(__name__)
 Processor = Callable[[Any], Any] | None
+T = TypeVar("T")
 
 #: Busy timeout of the event loop's own SQLite connection: past it the read goes to a worker thread.
 LOOP_BUSY_TIMEOUT_MS = 50
-#: Worker threads that keep a read connection of their own (the rest check one out per call).
-MAX_HELD = 4
+#: Worker threads that keep a read connection of their own (the rest check one out per call); PostgreSQL
+#: pools 8 + 8 overflow connections per process (store/engine.py), so half stays for everything else.
+MAX_HELD = 8
 _COLUMNS = (*READ_COLUMNS, "meta")
 _META = len(READ_COLUMNS)  # index of `meta` in a row
 
@@ -89,6 +91,7 @@ class PointAccess:
         self._held: set[Connection] = set()
         self._held_lock = threading.Lock()
         self._loop_connection: sqlite3.Connection | None = None
+        self._loop_writer: Connection | None = None
         self._loop_lock = threading.Lock()
         database = store.engine.url.database
         # The event loop reads SQLite files directly; an in-memory database has one shared connection.
@@ -200,6 +203,29 @@ class PointAccess:
             if self._loop_connection is not None:
                 self._loop_connection.close()
                 self._loop_connection = None
+            if self._loop_writer is not None:
+                self._loop_writer.close()
+                self._loop_writer = None
+
+    def write_on_loop(self, work: Callable[[UnitOfWork], T]) -> tuple[bool, T | None]:
+        """(True, result) if `work` ran on the event loop: SQLite file, its write lock free at this moment.
+
+        (False, None), with nothing begun, when another writer holds the lock (a thread of this process,
+        another process): the caller then runs the write in a worker thread, where it may wait. The
+        loop never waits for a lock (busy timeout 0), so it only ever pays for the write itself.
+        """
+        if not self.reads_on_loop:
+            return False, None
+        with self._loop_lock:
+            if self._loop_writer is None:
+                writer = self.store.engine.connect()
+                writer.connection.dbapi_connection.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+                self._loop_writer = writer
+            writer = self._loop_writer
+        with self.store.write_nowait(writer) as started:
+            if not started:
+                return False, None
+            return True, work(UnitOfWork(writer))
 
     # --- writes ---------------------------------------------------------------------------------
     def _update_sql(self, columns: tuple[str, ...]) -> str:

@@ -78,7 +78,9 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         if not request.metadata:
             raise InvalidArgument.for_field("metadata", "give at least one key")
         metadata = metadata_from_wire(request.metadata)
-        await self.run(self.dispatcher.set_metadata, [(key, metadata)], request.recursive, ["metadata"])
+        # One DID's row on a SQLite file whose write lock is free: written on the loop (server/point.py).
+        if request.recursive or self.dispatcher.set_metadata_on_loop(key, metadata, "metadata") is None:
+            await self.run(self.dispatcher.set_metadata, [(key, metadata)], request.recursive, ["metadata"])
         return pb.SetMetadataResponse()
 
     @guarded
