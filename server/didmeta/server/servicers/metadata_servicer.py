@@ -65,6 +65,7 @@ class Listing:
     batch_size: int
     pending: list[Any] = field(default_factory=list)  # rows fetched but left for the next message (bytes cap)
     arrow: bool = False
+    exhausted: bool = False  # the stream gave fewer rows than asked: nothing is left after `pending`
 
 
 class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceServicer):
@@ -214,7 +215,11 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         A batch holds at most `size` DIDs and, unless one DID alone is larger, `max_batch_bytes`: rows
         that do not fit are kept for the next message (transport.md: chunk by count and bytes).
         """
-        rows: Sequence[Any] = listing.pending or stream.fetch(size)
+        if listing.pending:
+            rows: Sequence[Any] = listing.pending
+        else:
+            rows = stream.fetch(size)
+            listing.exhausted = len(rows) < size  # a cursor gives fewer rows than asked only at its end
         listing.pending = []
         if not rows:
             return None
@@ -249,33 +254,43 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
                     metadata_to_wire(values.get(DidKey(scope, name), {}), batch.metadata.add().values)
         return response
 
-    @guarded
-    async def ListDids(self, request: pb.ListDidsRequest, context: Context) -> AsyncIterator[pb.ListDidsResponse]:
-        listing = await self.run(self._listing, request, Deadline.after(context.time_remaining()))
-        listing.query = await self.readable(listing.query)
+    def _open(
+        self, request: pb.ListDidsRequest, deadline: Deadline
+    ) -> tuple[Listing, RowStream | None, pb.ListDidsResponse | None]:
+        """Validate, narrow, open the stream and build the first batch: one worker-thread call per listing."""
+        listing = self._listing(request, deadline)
+        if self.may_hide_scopes():
+            listing.query = self.narrowed(listing.query)
         if listing.remaining is not None and listing.remaining <= 0:
-            return
-        stream = await self.run(
-            self.dispatcher.open_listing,
-            listing.query,
-            long=listing.long,
-            after=listing.after,
-            limit=listing.remaining,
-            wide=listing.arrow,
+            return listing, None, None
+        stream = self.dispatcher.open_listing(
+            listing.query, long=listing.long, after=listing.after, limit=listing.remaining, wide=listing.arrow
         )
         try:
-            size = min(self.settings.first_batch_size, listing.batch_size)
-            while True:
-                if listing.arrow:
-                    response = await self.run(
-                        arrow.build_response, stream, listing, size, self.dispatcher, self.settings.max_batch_bytes
-                    )
-                else:
-                    response = await self.run(self._build, stream, listing, size)
-                if response is None:
-                    return
+            return listing, stream, self._next(stream, listing, min(self.settings.first_batch_size, listing.batch_size))
+        except BaseException:
+            stream.close()
+            raise
+
+    def _next(self, stream: RowStream, listing: Listing, size: int) -> pb.ListDidsResponse | None:
+        if listing.arrow:
+            return arrow.build_response(stream, listing, size, self.dispatcher, self.settings.max_batch_bytes)
+        return self._build(stream, listing, size)
+
+    @guarded
+    async def ListDids(self, request: pb.ListDidsRequest, context: Context) -> AsyncIterator[pb.ListDidsResponse]:
+        listing, stream, response = await self.run(self._open, request, Deadline.after(context.time_remaining()))
+        if stream is None:
+            return
+        finished = False
+        try:
+            while response is not None:
                 yield response
-                size = listing.batch_size
+                if listing.exhausted and not listing.pending and not listing.arrow:
+                    break  # a short batch was the last one: no further fetch (and thread hand-off) needed
+                response = await self.run(self._next, stream, listing, listing.batch_size)
+            finished = True
         finally:
-            stream.cancel()
+            if not finished:  # cancelled, failed or expired: interrupt a running statement first
+                stream.cancel()
             asyncio.get_running_loop().run_in_executor(None, stream.close)
