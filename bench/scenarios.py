@@ -569,6 +569,76 @@ class UnaryClient:
     connections: int = 1
 
 
+@dataclass
+class UnarySample:
+    """One repetition of one unary measurement."""
+
+    seconds: float  # wall time scaled to `max_calls` calls
+    calls: int
+    errors: int
+    p50_s: float
+    p99_s: float
+    server_cpu_s: float
+    client_cpu_s: float | None  # the Python client's CPU (in this process); None for ghz
+
+
+def _unary_sample(
+    ctx: Context,
+    server: ServerProcess,
+    client: UnaryClient,
+    case: UnaryCase,
+    concurrency: int,
+    max_calls: int,
+    max_seconds: float,
+) -> UnarySample:
+    cpu0, client0 = tree_cpu_seconds(server.pid), time.process_time()
+    if client.ghz is None:
+        run = asyncio.run(_unary(server.target, case.method, case.requests, concurrency, max_calls, max_seconds))
+        cpu, client_cpu = tree_cpu_seconds(server.pid) - cpu0, time.process_time() - client0
+        return UnarySample(
+            run.seconds * max_calls / max(run.calls, 1),
+            run.calls,
+            run.errors,
+            percentile(run.latencies, 0.5),
+            percentile(run.latencies, 0.99),
+            cpu,
+            client_cpu,
+        )
+    from bench import ghz
+
+    assert client.protoset is not None
+    out = ghz.run(
+        client.ghz,
+        client.protoset,
+        server.target,
+        case.method,
+        case.requests,
+        concurrency,
+        max_calls,
+        ctx.workdir,
+        client.connections,
+    )
+    cpu = tree_cpu_seconds(server.pid) - cpu0
+    return UnarySample(
+        out.seconds * max_calls / max(out.calls, 1), out.calls, out.errors, out.p50_s, out.p99_s, cpu, None
+    )
+
+
+def _unary_result(ctx: Context, name: str, samples: list[UnarySample], max_calls: int) -> Result:
+    """The Result of a measurement's repetitions: median wall time, median p50/p99, CPU per call."""
+    calls = sum(s.calls for s in samples)
+    extra: dict[str, Any] = {
+        "calls": [s.calls for s in samples],
+        "errors": sum(s.errors for s in samples),
+        "p50_s": sorted(s.p50_s for s in samples)[len(samples) // 2],
+        "p99_s": sorted(s.p99_s for s in samples)[len(samples) // 2],
+        "server_cpu_us_per_call": 1e6 * sum(s.server_cpu_s for s in samples) / max(calls, 1),
+    }
+    if samples and samples[0].client_cpu_s is not None:
+        extra["client_cpu_us_per_call"] = 1e6 * sum(s.client_cpu_s or 0.0 for s in samples) / max(calls, 1)
+    return Result("unary", ctx.backend, name, max_calls, [s.seconds for s in samples], unit="req/s", extra=extra)
+
+
 def scenario_unary(
     ctx: Context,
     server: ServerProcess,
@@ -592,87 +662,36 @@ def scenario_unary(
     clients = clients or [UnaryClient("", concurrencies)]
     for client in clients:
         suffix = "".join(f" [{part}]" for part in (client.name, tag) if part)
-        floor: dict[int, Result] = {}
-        for case in cases:
-            for concurrency in client.concurrencies:
-                name = f"{case.label} c={concurrency}{suffix}"
-                profile = f"unary-{case.label.replace(' ', '-')}-c{concurrency}{suffix.replace(' [', '-').strip(']')}"
-                cpu0 = tree_cpu_seconds(server.pid)
-                client0 = time.process_time()
-                with ctx.profile(server, profile.replace("]", "")):
-                    if client.ghz is None:
-                        runs = [
-                            asyncio.run(
-                                _unary(server.target, case.method, case.requests, concurrency, max_calls, max_seconds)
-                            )
-                            for _ in range(ctx.repeat)
-                        ]
-                        seconds = [r.seconds * max_calls / max(r.calls, 1) for r in runs]
-                        calls = [r.calls for r in runs]
-                        errors = sum(r.errors for r in runs)
-                        p50 = sorted(percentile(r.latencies, 0.5) for r in runs)[len(runs) // 2]
-                        p99 = sorted(percentile(r.latencies, 0.99) for r in runs)[len(runs) // 2]
-                        statuses: dict[str, int] = {}
-                    else:
-                        assert client.protoset is not None
-                        from bench import ghz
-
-                        ghz_runs = [
-                            ghz.run(
-                                client.ghz,
-                                client.protoset,
-                                server.target,
-                                case.method,
-                                case.requests,
-                                concurrency,
-                                max_calls,
-                                ctx.workdir,
-                                client.connections,
-                            )
-                            for _ in range(ctx.repeat)
-                        ]
-                        seconds = [r.seconds * max_calls / max(r.calls, 1) for r in ghz_runs]
-                        calls = [r.calls for r in ghz_runs]
-                        errors = sum(r.errors for r in ghz_runs)
-                        p50 = sorted(r.p50_s for r in ghz_runs)[len(ghz_runs) // 2]
-                        p99 = sorted(r.p99_s for r in ghz_runs)[len(ghz_runs) // 2]
-                        statuses = {k: sum(r.statuses.get(k, 0) for r in ghz_runs) for k in ghz_runs[0].statuses}
-                cpu = tree_cpu_seconds(server.pid) - cpu0
-                client_cpu = time.process_time() - client0
-                base = floor.get(concurrency)
-                extra: dict[str, Any] = {
-                    "calls": calls,
-                    "errors": errors,
-                    "p50_s": p50,
-                    "p99_s": p99,
-                    "server_cpu_us_per_call": 1e6 * cpu / max(sum(calls), 1),
-                    "client": client.name or "python",
-                    "workers_tag": tag,
-                }
-                if client.ghz is None:
-                    extra["client_cpu_us_per_call"] = 1e6 * client_cpu / max(sum(calls), 1)
-                else:
-                    extra["connections"] = min(client.connections, concurrency)
-                    extra["statuses"] = statuses
-                if base is not None:
-                    extra["p99_vs_floor"] = p99 / base.extra["p99_s"] if base.extra["p99_s"] else None
-                result = ctx.report.add(
-                    Result(
-                        "unary",
-                        ctx.backend,
-                        name,
-                        max_calls,
-                        seconds,
-                        unit="req/s",
-                        baseline=base.name if base else None,
-                        baseline_rate=base.rate if base else None,
-                        extra=extra,
+        for concurrency in client.concurrencies:
+            # Repetitions interleave the cases (floor, method, floor, method, ...): on a shared machine
+            # each ratio then compares measurements taken under the same background load.
+            samples: dict[str, list[UnarySample]] = {case.label: [] for case in cases}
+            for _ in range(ctx.repeat):
+                for case in cases:
+                    label = f"unary-{case.label.replace(' ', '-')}-c{concurrency}"
+                    label += suffix.replace(" [", "-").replace("]", "")
+                    with ctx.profile(server, label):
+                        samples[case.label].append(
+                            _unary_sample(ctx, server, client, case, concurrency, max_calls, max_seconds)
+                        )
+            floor: Result | None = None
+            for case in cases:
+                result = _unary_result(ctx, f"{case.label} c={concurrency}{suffix}", samples[case.label], max_calls)
+                result.extra.update(client=client.name or "python", workers_tag=tag)
+                if client.ghz is not None:
+                    result.extra["connections"] = min(client.connections, concurrency)
+                if floor is not None:
+                    result.baseline, result.baseline_rate = floor.name, floor.rate
+                    result.extra["p99_vs_floor"] = (
+                        result.extra["p99_s"] / floor.extra["p99_s"] if floor.extra["p99_s"] else None
                     )
-                )
-                if errors:
-                    ctx.report.errors.append(f"{ctx.backend} unary {name}: {errors} calls failed {statuses or ''}")
+                ctx.report.add(result)
+                if result.extra["errors"]:
+                    ctx.report.errors.append(
+                        f"{ctx.backend} unary {result.name}: {result.extra['errors']} calls failed"
+                    )
                 if case.method == "Health.Check":
-                    floor[concurrency] = result
+                    floor = result
     if not writes or tag:
         return
     # the synchronous client API, one call at a time
