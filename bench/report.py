@@ -178,6 +178,7 @@ class Report:
                 self.find("unary", b, "GetMetadata c=64"),
                 lambda r: (f"{r.rate:,.0f} req/s", r.rate >= 5000),
             )
+            self._unary_targets(b, check, out)
             self._arrow_targets(b, check, out)
             peers = [
                 r
@@ -200,6 +201,38 @@ class Report:
         return out
 
     # --- output -----------------------------------------------------------------------------------
+    def _unary_targets(self, b: str, check: Callable[..., None], out: list[Target]) -> None:
+        """Issue 13: unary calls near the Health.Check floor of the same server and client; worker processes."""
+        for client in ("", " [ghz]"):
+            for label in ("GetMetadata ALL", "GetMetadata", "SetMetadata"):
+                for c in (16, 64):
+                    found = self.find("unary", b, f"{label} c={c}{client}")
+                    if found is None or found.ratio is None:
+                        continue
+                    ratio, p99 = found.ratio, found.extra.get("p99_vs_floor") or float("inf")
+                    out.append(
+                        Target(
+                            f"{label} c={c}{client} vs Health.Check",
+                            b,
+                            ">= 50% req/s, p99 <= 2x",
+                            f"{100 * ratio:.0f}%, p99 {p99:.1f}x ({found.rate:,.0f} req/s)",
+                            ratio >= 0.5 and p99 <= 2,
+                        )
+                    )
+        one = self.find("unary", b, "GetMetadata ALL c=64 [ghz]")
+        for tag in sorted({str(r.extra.get("workers_tag")) for r in self.results if r.extra.get("workers_tag")}):
+            check(
+                f"GetMetadata ALL c=64 [ghz] {tag} vs one worker",
+                b,
+                ">= 1.5x",
+                self.find("unary", b, f"GetMetadata ALL c=64 [ghz] [{tag}]"),
+                lambda r: (
+                    (f"{r.rate / one.rate:.2f}x ({r.rate:,.0f} vs {one.rate:,.0f} req/s)", r.rate >= 1.5 * one.rate)
+                    if one is not None
+                    else ("one worker not measured", False)
+                ),
+            )
+
     def _arrow_targets(self, b: str, check: Callable[..., None], out: list[Target]) -> None:
         """Issue 17: Arrow listings into a client-side pyarrow.Table (bench/arrow_bench.py)."""
         short = self.find("arrow", b, "arrow short/table")

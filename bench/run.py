@@ -19,6 +19,7 @@ import time
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench import arrow_bench, peer, scenarios
 from bench.data import MAIN_SCOPE, SEED, Did, Shape, generate
@@ -71,6 +72,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--unary-calls", type=int, default=None, help="calls per unary measurement (default min(3000, max(n/10, 200)))"
     )
     parser.add_argument("--unary-seconds", type=float, default=10.0, help="time cap per unary measurement")
+    parser.add_argument(
+        "--unary-clients",
+        default="python,ghz",
+        help="unary load generators: python (grpc.aio in this process) and/or ghz (default both; ghz from "
+        "tools/toolchain.sh, left out with a note if missing)",
+    )
+    parser.add_argument(
+        "--unary-workers",
+        type=int,
+        default=2,
+        help="also measure GetMetadata against a server with this many worker processes (default 2; 1: not)",
+    )
     parser.add_argument(
         "--rucio-n",
         type=int,
@@ -160,12 +173,73 @@ def run_backend(
                             ctx, server, dids, args.unary_calls, args.unary_seconds, (external.plugin,), (1, 16), False
                         )
                     elif name == "unary":
-                        plugins = ("DID_COLUMN", "JSON") if args.external else ("DID_COLUMN",)
-                        scenarios.scenario_unary(ctx, server, dids, args.unary_calls, args.unary_seconds, plugins)
+                        unary_main(args, ctx, server, dids)
                 except Exception as error:
                     traceback.print_exc()
                     report.errors.append(f"{backend} {name}: {type(error).__name__}: {error}")
+    if "unary" in args.scenarios and external is None and args.unary_workers > 1:
+        print(f"-- {backend}: unary, {args.unary_workers} worker processes", flush=True)
+        try:
+            with ctx.server(ctx.database, workers=args.unary_workers) as server:
+                unary_workers(args, ctx, server, dids)
+        except Exception as error:
+            traceback.print_exc()
+            report.errors.append(f"{backend} unary workers: {type(error).__name__}: {error}")
     return ctx.database
+
+
+#: Concurrency of the ghz measurements and of the worker-process comparison (issue 13's targets).
+UNARY_CONCURRENCY = (16, 64)
+#: HTTP/2 connections ghz spreads its calls over: the kernel balances worker processes per connection.
+GHZ_CONNECTIONS = 8
+
+
+def unary_clients(args: argparse.Namespace, report: Report, workdir: Path) -> list[scenarios.UnaryClient]:
+    """The Python client at concurrency 1, 16, 64 and ghz at 16, 64 (as `--unary-clients` asks)."""
+    from bench import ghz
+
+    names = [n.strip() for n in args.unary_clients.split(",") if n.strip()]
+    clients = []
+    if "python" in names:
+        clients.append(scenarios.UnaryClient("", (1, *UNARY_CONCURRENCY)))
+    if "ghz" in names:
+        binary = ghz.find_ghz()
+        if binary is None:
+            report.notes.append("ghz not found (bash tools/toolchain.sh install): unary measured with Python only")
+        else:
+            protoset = ghz.write_protoset(workdir / "didmeta.protoset")
+            clients.append(scenarios.UnaryClient("ghz", UNARY_CONCURRENCY, binary, protoset, GHZ_CONNECTIONS))
+    return clients
+
+
+def unary_main(args: argparse.Namespace, ctx: scenarios.Context, server: Any, dids: list[Did]) -> None:
+    """GetMetadata (DID_COLUMN and ALL, the issue's figure), SetMetadata, against Health.Check, one worker."""
+    plugins = ("DID_COLUMN", "JSON", "ALL") if args.external else ("DID_COLUMN", "ALL")
+    clients = unary_clients(args, ctx.report, ctx.workdir)
+    scenarios.scenario_unary(ctx, server, dids, args.unary_calls, args.unary_seconds, plugins, clients=clients)
+
+
+def unary_workers(args: argparse.Namespace, ctx: scenarios.Context, server: Any, dids: list[Did]) -> None:
+    """GetMetadata ALL against Health.Check on a server with `--unary-workers` processes."""
+    clients = [
+        scenarios.UnaryClient(c.name, (64,), c.ghz, c.protoset, c.connections)
+        for c in unary_clients(args, ctx.report, ctx.workdir)
+    ]
+    # The Python client's one channel is one connection: it reaches one worker only, so it is left out.
+    clients = [c for c in clients if c.ghz is not None]
+    if not clients:
+        return
+    scenarios.scenario_unary(
+        ctx,
+        server,
+        dids,
+        args.unary_calls,
+        args.unary_seconds,
+        ("ALL",),
+        writes=False,
+        clients=clients,
+        tag=f"w{args.unary_workers}",
+    )
 
 
 def compare_with_sqlite(report: Report, backend: str, plugin: str) -> None:

@@ -68,9 +68,11 @@ class Context:
     def baseline_database(self) -> str:
         return self.reference or self.database
 
-    def server(self, url: str) -> ServerProcess:
+    def server(self, url: str, workers: int = 1) -> ServerProcess:
         """A didmeta server on catalogue `url` (with the external plugin's store of that catalogue)."""
         settings = self.external.settings(url) if self.external is not None else {}
+        if workers != 1:
+            settings = {**settings, "workers": workers}
         return ServerProcess(url, self.workdir / "server", settings=settings)
 
     def profile(self, server: ServerProcess | None, label: str) -> Any:
@@ -525,6 +527,118 @@ def unary_requests(dids: Sequence[Did], count: int = 2000, plugin: str = "DID_CO
     return gets, sets
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """user + system CPU time of a process and its living children (worker processes) so far."""
+    total = cpu_seconds(pid)
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                with contextlib.suppress(OSError, ValueError):
+                    total += tree_cpu_seconds(int(child))
+    return total
+
+
+@dataclass
+class UnaryCase:
+    label: str  # the result name before " c=N"
+    method: str  # Health.Check | GetMetadata | SetMetadata
+    requests: list[Any]
+
+
+def unary_cases(dids: Sequence[Did], get_plugins: Sequence[str], writes: bool) -> list[UnaryCase]:
+    """Health.Check (the floor) first, then GetMetadata of each plugin, then SetMetadata if `writes`."""
+    from grpc_health.v1 import health_pb2
+
+    cases = [UnaryCase("Health.Check", "Health.Check", [health_pb2.HealthCheckRequest(service="")])]
+    for plugin in get_plugins:
+        label = "GetMetadata" if plugin == "DID_COLUMN" else f"GetMetadata {plugin}"
+        cases.append(UnaryCase(label, "GetMetadata", unary_requests(dids, plugin=plugin)[0]))
+    if writes:
+        cases.append(UnaryCase("SetMetadata", "SetMetadata", unary_requests(dids)[1]))
+    return cases
+
+
+@dataclass
+class UnaryClient:
+    """Who drives the calls: the Python grpc.aio client in this process, or ghz (bench/ghz.py)."""
+
+    name: str  # "" (Python) or "ghz": the suffix of the result names
+    concurrencies: Sequence[int]
+    ghz: str | None = None
+    protoset: Path | None = None
+    connections: int = 1
+
+
+@dataclass
+class UnarySample:
+    """One repetition of one unary measurement."""
+
+    seconds: float  # wall time scaled to `max_calls` calls
+    calls: int
+    errors: int
+    p50_s: float
+    p99_s: float
+    server_cpu_s: float
+    client_cpu_s: float | None  # the Python client's CPU (in this process); None for ghz
+
+
+def _unary_sample(
+    ctx: Context,
+    server: ServerProcess,
+    client: UnaryClient,
+    case: UnaryCase,
+    concurrency: int,
+    max_calls: int,
+    max_seconds: float,
+) -> UnarySample:
+    cpu0, client0 = tree_cpu_seconds(server.pid), time.process_time()
+    if client.ghz is None:
+        run = asyncio.run(_unary(server.target, case.method, case.requests, concurrency, max_calls, max_seconds))
+        cpu, client_cpu = tree_cpu_seconds(server.pid) - cpu0, time.process_time() - client0
+        return UnarySample(
+            run.seconds * max_calls / max(run.calls, 1),
+            run.calls,
+            run.errors,
+            percentile(run.latencies, 0.5),
+            percentile(run.latencies, 0.99),
+            cpu,
+            client_cpu,
+        )
+    from bench import ghz
+
+    assert client.protoset is not None
+    out = ghz.run(
+        client.ghz,
+        client.protoset,
+        server.target,
+        case.method,
+        case.requests,
+        concurrency,
+        max_calls,
+        ctx.workdir,
+        client.connections,
+    )
+    cpu = tree_cpu_seconds(server.pid) - cpu0
+    return UnarySample(
+        out.seconds * max_calls / max(out.calls, 1), out.calls, out.errors, out.p50_s, out.p99_s, cpu, None
+    )
+
+
+def _unary_result(ctx: Context, name: str, samples: list[UnarySample], max_calls: int) -> Result:
+    """The Result of a measurement's repetitions: median wall time, median p50/p99, CPU per call."""
+    calls = sum(s.calls for s in samples)
+    extra: dict[str, Any] = {
+        "calls": [s.calls for s in samples],
+        "errors": sum(s.errors for s in samples),
+        "p50_s": sorted(s.p50_s for s in samples)[len(samples) // 2],
+        "p99_s": sorted(s.p99_s for s in samples)[len(samples) // 2],
+        "server_cpu_us_per_call": 1e6 * sum(s.server_cpu_s for s in samples) / max(calls, 1),
+    }
+    if samples and samples[0].client_cpu_s is not None:
+        extra["client_cpu_us_per_call"] = 1e6 * sum(s.client_cpu_s or 0.0 for s in samples) / max(calls, 1)
+    return Result("unary", ctx.backend, name, max_calls, [s.seconds for s in samples], unit="req/s", extra=extra)
+
+
 def scenario_unary(
     ctx: Context,
     server: ServerProcess,
@@ -534,70 +648,65 @@ def scenario_unary(
     get_plugins: Sequence[str] = ("DID_COLUMN",),
     concurrencies: Sequence[int] = (1, 16, 64),
     writes: bool = True,
+    clients: Sequence[UnaryClient] = (),
+    tag: str = "",
 ) -> None:
     """Health.Check (the floor), GetMetadata of each of `get_plugins`, SetMetadata and the sync client if `writes`.
 
     GetMetadata of DID_COLUMN is named `GetMetadata c=N`, of another plugin `GetMetadata PLUGIN c=N`.
+    Each of `clients` (default: the Python client at `concurrencies`) measures every case; a client's
+    name and `tag` (e.g. `w2`: two worker processes) are appended in brackets. The ratio of each row
+    is to Health.Check of the same client, concurrency and server.
     """
-    from grpc_health.v1 import health_pb2
-
-    gets, sets = unary_requests(dids)
-    checks = [health_pb2.HealthCheckRequest(service="")]
-    measured: list[tuple[str, str, list[Any]]] = [("Health.Check", "Health.Check", checks)]
-    for plugin in get_plugins:
-        label = "GetMetadata" if plugin == "DID_COLUMN" else f"GetMetadata {plugin}"
-        measured.append((label, "GetMetadata", unary_requests(dids, plugin=plugin)[0]))
-    if writes:
-        measured.append(("SetMetadata", "SetMetadata", sets))
-    floor: dict[int, Result] = {}
-    for label, method, requests in measured:
-        for concurrency in concurrencies:
-            runs: list[UnaryRun] = []
-            cpu0 = cpu_seconds(server.pid)
-            client0 = time.process_time()
-            with ctx.profile(server, f"unary-{label.replace(' ', '-')}-c{concurrency}"):
-                for _ in range(ctx.repeat):
-                    runs.append(
-                        asyncio.run(_unary(server.target, method, requests, concurrency, max_calls, max_seconds))
+    cases = unary_cases(dids, get_plugins, writes)
+    clients = clients or [UnaryClient("", concurrencies)]
+    for client in clients:
+        suffix = "".join(f" [{part}]" for part in (client.name, tag) if part)
+        for concurrency in client.concurrencies:
+            # Repetitions interleave the cases (floor, method, floor, method, ...): on a shared machine
+            # each ratio then compares measurements taken under the same background load.
+            samples: dict[str, list[UnarySample]] = {case.label: [] for case in cases}
+            for _ in range(ctx.repeat):
+                for case in cases:
+                    label = f"unary-{case.label.replace(' ', '-')}-c{concurrency}"
+                    label += suffix.replace(" [", "-").replace("]", "")
+                    with ctx.profile(server, label):
+                        samples[case.label].append(
+                            _unary_sample(ctx, server, client, case, concurrency, max_calls, max_seconds)
+                        )
+            floor: Result | None = None
+            for case in cases:
+                result = _unary_result(ctx, f"{case.label} c={concurrency}{suffix}", samples[case.label], max_calls)
+                result.extra.update(client=client.name or "python", workers_tag=tag)
+                if client.ghz is not None:
+                    result.extra["connections"] = min(client.connections, concurrency)
+                if floor is not None:
+                    result.baseline, result.baseline_rate = floor.name, floor.rate
+                    result.extra["p99_vs_floor"] = (
+                        result.extra["p99_s"] / floor.extra["p99_s"] if floor.extra["p99_s"] else None
                     )
-            calls = sum(r.calls for r in runs)
-            cpu = cpu_seconds(server.pid) - cpu0
-            client_cpu = time.process_time() - client0
-            base = floor.get(concurrency)
-            result = ctx.report.add(
-                Result(
-                    "unary",
-                    ctx.backend,
-                    f"{label} c={concurrency}",
-                    max_calls,
-                    [r.seconds * max_calls / max(r.calls, 1) for r in runs],
-                    unit="req/s",
-                    baseline=base.name if base else None,
-                    baseline_rate=base.rate if base else None,
-                    extra={
-                        "calls": [r.calls for r in runs],
-                        "errors": sum(r.errors for r in runs),
-                        "p50_s": sorted(percentile(r.latencies, 0.5) for r in runs)[len(runs) // 2],
-                        "p99_s": sorted(percentile(r.latencies, 0.99) for r in runs)[len(runs) // 2],
-                        "server_cpu_us_per_call": 1e6 * cpu / max(calls, 1),
-                        "client_cpu_us_per_call": 1e6 * client_cpu / max(calls, 1),
-                    },
-                )
-            )
-            if method == "Health.Check":
-                floor[concurrency] = result
-    if not writes:
+                ctx.report.add(result)
+                if result.extra["errors"]:
+                    ctx.report.errors.append(
+                        f"{ctx.backend} unary {result.name}: {result.extra['errors']} calls failed"
+                    )
+                if case.method == "Health.Check":
+                    floor = result
+    if not writes or tag:
         return
     # the synchronous client API, one call at a time
-    with Client(server.target) as client:
+    gets = cases[1].requests
+    with Client(server.target) as sync_client:
         keys = [DidKey(r.did.scope, r.did.name) for r in gets[:500]]
-        seconds = []
+        sync_seconds = []
         for _ in range(ctx.repeat):
             start = time.perf_counter()
             for key in keys:
-                client.get_metadata(key)
-            seconds.append(time.perf_counter() - start)
-        ctx.report.add(Result("unary", ctx.backend, "Client.get_metadata c=1 (sync)", len(keys), seconds, unit="req/s"))
+                sync_client.get_metadata(key)
+            sync_seconds.append(time.perf_counter() - start)
+        ctx.report.add(
+            Result("unary", ctx.backend, "Client.get_metadata c=1 (sync)", len(keys), sync_seconds, unit="req/s")
+        )
 
 
 # --- e. server memory --------------------------------------------------------------------------------------

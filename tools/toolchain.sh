@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The polyglot toolchain: protoc plugins, grpcurl, grpc-health-probe, the TypeScript packages, the Java
+# The polyglot toolchain: protoc plugins, grpcurl, grpc-health-probe, ghz, the TypeScript packages, the Java
 # (Maven) dependencies, and Debian's chromium for the catalogue page's browser test (apt, when missing). Idempotent; everything is cached under ${DIDMETA_CACHE:-$HOME/.cache/didmeta}/toolchain
 # (Go module/build caches under $CACHE/go, Maven under $CACHE/m2, npm under $CACHE/npm).
 # Usage: tools/toolchain.sh install   install what is missing (serialised by a lock; safe to run concurrently)
@@ -18,6 +18,7 @@ GO_TOOLS=(
   "google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2 protoc-gen-go-grpc"
   "github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4 grpcurl"
   "github.com/grpc-ecosystem/grpc-health-probe@v0.4.62 grpc-health-probe"
+  "github.com/bojand/ghz/cmd/ghz@v0.120.0 ghz"
 )
 PROTOC_VERSION=4.36.2      # com.google.protobuf:protoc exe (Java codegen); matches protobuf-java in clients/java/pom.xml
 GRPC_JAVA_GEN_VERSION=1.83.1  # io.grpc:protoc-gen-grpc-java exe: the newest whose linux-x86_64 exe is served

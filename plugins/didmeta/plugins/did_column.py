@@ -27,6 +27,25 @@ _INT_COLUMNS = frozenset(key for key in _WRITABLE if column_kind(key) == "int")
 _STRING_COLUMNS = frozenset(key for key in _WRITABLE if column_kind(key) == "string")
 
 
+#: The columns `row_metadata` reads, in order (also the point reads' select list, server/point.py).
+READ_COLUMNS: tuple[str, ...] = tuple(_READ_COLUMNS)
+
+
+def row_metadata(row: Sequence[Any]) -> Metadata:
+    """The DID_COLUMN metadata of one `dids` row of READ_COLUMNS (values as SQLAlchemy returns them)."""
+    values = dict(zip(_READ_COLUMNS, row, strict=True))
+    metadata: Metadata = {
+        "scope": values.pop("scope"),
+        "name": values.pop("name"),
+        "type": _TYPE_NAMES[values.pop("did_type")],
+    }
+    is_file = metadata["type"] == DidType.FILE.name
+    for column, value in values.items():
+        if value is not None and not (is_file and column in COLLECTION_ONLY):
+            metadata[column] = normalize_timestamp(value) if isinstance(value, datetime) else _aware(value)
+    return metadata
+
+
 def _aware(value: Any) -> Any:
     return value.replace(tzinfo=UTC) if isinstance(value, datetime) else value
 
@@ -105,6 +124,10 @@ class DidColumnPlugin(RelationalPlugin):
                 return naive_utc(parsed)
         raise InvalidArgument.for_field(where, f"{key} takes a {kind} value, not a {vtype}", reason="INVALID_VALUE")
 
+    def column_values(self, metadata: Metadata, field: str) -> dict[str, Any]:
+        """The column values of these keys (`lifetime` as `expired_at`); INVALID_ARGUMENT naming `field`."""
+        return self._column_values(metadata, field)
+
     def check_columns(self, metadata: Metadata, field: str) -> None:
         """Refuse values its columns cannot hold; `field` is the request path of `metadata`."""
         self._column_values({k: v for k, v in metadata.items() if self.manages_key(k)}, field)
@@ -162,18 +185,8 @@ class DidColumnPlugin(RelationalPlugin):
             chunk = dids_[start : start + 500]
             rows = conn.execute(select(*columns).where(keys_in(dids.c.scope, dids.c.name, chunk)))
             for row in rows:
-                values = dict(zip(_READ_COLUMNS, row, strict=True))
-                key = DidKey(values.pop("scope"), values.pop("name"))
-                metadata: Metadata = {
-                    "scope": key.scope,
-                    "name": key.name,
-                    "type": _TYPE_NAMES[values.pop("did_type")],
-                }
-                is_file = metadata["type"] == DidType.FILE.name
-                for column, value in values.items():
-                    if value is not None and not (is_file and column in COLLECTION_ONLY):
-                        metadata[column] = normalize_timestamp(value) if isinstance(value, datetime) else _aware(value)
-                result[key] = metadata
+                metadata = row_metadata(row)
+                result[DidKey(row[0], row[1])] = metadata
         return result
 
     def condition(self, clause: Clause, ignore_case: bool) -> ColumnElement[bool]:

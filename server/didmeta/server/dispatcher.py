@@ -28,6 +28,7 @@ from didmeta.server.access.embargo import Embargo, Viewer
 from didmeta.server.config import Settings
 from didmeta.server.history import Change, Event, History, metadata_changes
 from didmeta.server.loading import NewDid, NewDidsPlanner, PlannedDids
+from didmeta.server.point import PointAccess
 from didmeta.server.query.merge import MergedStream
 from didmeta.server.query.plan import ListQuery, Planner
 from didmeta.server.query.stream import QueryStream, RowStream
@@ -69,6 +70,7 @@ class Dispatcher:
         self.retry = retry or RetryPolicy()
         self.history = history or History()
         self.new_dids = NewDidsPlanner(self.plugins, self.did_column, store.dialect)
+        self.point = PointAccess.for_plugins(store, self.plugins)  # GetMetadata/SetMetadata fast path
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store) -> Dispatcher:
@@ -87,6 +89,8 @@ class Dispatcher:
             log.info("history retention: %d records older than %d days removed", pruned, self.history.retention_days)
 
     def close(self) -> None:
+        if self.point is not None:
+            self.point.close()
         for plugin in self.plugins:
             try:
                 plugin.close()
@@ -378,6 +382,9 @@ class Dispatcher:
             raise InvalidArgument.for_field("items", "a DID is given twice", reason="DUPLICATE_DID")
 
         counting = self._sets_counters(checked)
+        one = None if counting else self._one_row_write(checked, recursive)
+        if one is not None:
+            return self._write(one)
 
         def work(uow: UnitOfWork) -> int:
             if counting:
@@ -395,6 +402,37 @@ class Dispatcher:
             return len(checked)
 
         return self._write(work)
+
+    def _one_row_write(
+        self, checked: Sequence[tuple[DidKey, Metadata]], recursive: bool
+    ) -> Callable[[UnitOfWork], int] | None:
+        """The unit of work of a SetMetadata whose keys all live in one DID's catalogue row (server/point.py)."""
+        point = self.point
+        if point is None or recursive or len(checked) != 1 or self._sets_counters(checked):
+            return None  # `events` on a file recounts its parents under the graph lock: the general path
+        shares = self.split_by_owner(checked)
+        if not point.writes(list(shares)):
+            return None
+        did, by_owner = checked[0][0], {name: share[0][1] for name, share in shares.items()}
+
+        def work(uow: UnitOfWork) -> int:
+            before, targets = point.set_one(uow, did, by_owner)
+            self.history.record(uow.conn, self._metadata_changes(before, targets))
+            return 1
+
+        return work
+
+    def set_metadata_on_loop(self, did: DidKey, metadata: Metadata, field: str) -> int | None:
+        """SetMetadata of one DID's row on the event loop if the SQLite write lock is free now; None: not taken.
+
+        Never when the history is due for pruning (a DELETE over the whole history table)."""
+        if self.point is None or not self.point.reads_on_loop or self.history.prune_due():
+            return None
+        work = self._one_row_write([(did, self.check_metadata(metadata, field))], False)
+        if work is None:
+            return None
+        done, updated = self.point.write_on_loop(work)
+        return updated if done else None
 
     def load_chunk(
         self,
@@ -432,9 +470,21 @@ class Dispatcher:
 
         return self._write(work)
 
-    def get_metadata(self, key: DidKey, plugin: str = "") -> Metadata:
+    def _selected(self, plugin: str) -> list[MetadataPlugin]:
         name = plugin or self.did_column.name
-        selected = self.plugins if name.upper() == ALL_PLUGINS else [self.plugin_named(name)]
+        return self.plugins if name.upper() == ALL_PLUGINS else [self.plugin_named(name)]
+
+    def get_metadata_on_loop(self, key: DidKey, plugin: str = "") -> Metadata | None:
+        """GetMetadata answered on the event loop (a SQLite file, fast path only); None: use `get_metadata`."""
+        if self.point is None or not self.point.reads_on_loop:
+            return None
+        selected = self._selected(plugin)
+        return self.point.read_on_loop(key, selected) if self.point.reads(selected) else None
+
+    def get_metadata(self, key: DidKey, plugin: str = "") -> Metadata:
+        selected = self._selected(plugin)
+        if self.point is not None and self.point.reads(selected):
+            return self.point.read(key, selected)
         with self.store.read() as conn:
             self.require_visible(conn, [key])
             # DID_COLUMN reads the catalogue row itself: its answer doubles as the existence check.

@@ -129,6 +129,12 @@ class History:
             bulk.write_rows(conn, "history", _COLUMNS, rows[start : start + _INSERT_CHUNK])
         self.maybe_prune(conn)
 
+    def prune_due(self) -> bool:
+        """Whether the next `record` may prune (a DELETE over the history table)."""
+        return self.retention_days > 0 and (
+            not self._last_prune or time.monotonic() - self._last_prune >= _PRUNE_EVERY_SECONDS
+        )
+
     def maybe_prune(self, conn: Connection) -> int:
         """Apply the retention if the last pruning is over an hour old; the number of rows removed."""
         if self.retention_days <= 0:

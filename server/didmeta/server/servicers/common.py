@@ -60,7 +60,17 @@ class ServicerBase:
 
     async def readable(self, query: ListQuery) -> ListQuery:
         """The listing narrowed to the scopes the caller may read."""
-        hidden = await self.run(self.access.hidden_scopes, caller.get())
+        if not self.may_hide_scopes():
+            return query
+        return await self.run(self.narrowed, query)
+
+    def may_hide_scopes(self) -> bool:
+        """False when no scope can be hidden from the caller (admin, or no `read_restricted_scopes`)."""
+        return not caller.get().is_admin and bool(self.settings.auth.read_restricted_scopes)
+
+    def narrowed(self, query: ListQuery) -> ListQuery:
+        """`readable`, synchronous (it may read the scopes table: call it in a worker thread)."""
+        hidden = self.access.hidden_scopes(caller.get())
         return dataclasses.replace(query, hidden_scopes=hidden) if hidden else query
 
     @staticmethod

@@ -65,6 +65,7 @@ class Listing:
     batch_size: int
     pending: list[Any] = field(default_factory=list)  # rows fetched but left for the next message (bytes cap)
     arrow: bool = False
+    exhausted: bool = False  # the stream gave fewer rows than asked: nothing is left after `pending`
 
 
 class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceServicer):
@@ -78,7 +79,9 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         if not request.metadata:
             raise InvalidArgument.for_field("metadata", "give at least one key")
         metadata = metadata_from_wire(request.metadata)
-        await self.run(self.dispatcher.set_metadata, [(key, metadata)], request.recursive, ["metadata"])
+        # One DID's row on a SQLite file whose write lock is free: written on the loop (server/point.py).
+        if request.recursive or self.dispatcher.set_metadata_on_loop(key, metadata, "metadata") is None:
+            await self.run(self.dispatcher.set_metadata, [(key, metadata)], request.recursive, ["metadata"])
         return pb.SetMetadataResponse()
 
     @guarded
@@ -126,7 +129,11 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
 
     @guarded
     async def GetMetadata(self, request: pb.GetMetadataRequest, context: Context) -> Any:
-        metadata = await self.run(self.dispatcher.get_metadata, did_key(request.did, "did"), request.plugin)
+        key = did_key(request.did, "did")
+        # A short point read on a SQLite file is answered on the loop: no thread hand-off (server/point.py).
+        metadata = self.dispatcher.get_metadata_on_loop(key, request.plugin)
+        if metadata is None:
+            metadata = await self.run(self.dispatcher.get_metadata, key, request.plugin)
         response = pb.GetMetadataResponse()
         metadata_to_wire(metadata, response.metadata)
         return response
@@ -208,7 +215,11 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         A batch holds at most `size` DIDs and, unless one DID alone is larger, `max_batch_bytes`: rows
         that do not fit are kept for the next message (transport.md: chunk by count and bytes).
         """
-        rows: Sequence[Any] = listing.pending or stream.fetch(size)
+        if listing.pending:
+            rows: Sequence[Any] = listing.pending
+        else:
+            rows = stream.fetch(size)
+            listing.exhausted = len(rows) < size  # a cursor gives fewer rows than asked only at its end
         listing.pending = []
         if not rows:
             return None
@@ -243,36 +254,47 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
                     metadata_to_wire(values.get(DidKey(scope, name), {}), batch.metadata.add().values)
         return response
 
-    @guarded
-    async def ListDids(self, request: pb.ListDidsRequest, context: Context) -> AsyncIterator[pb.ListDidsResponse]:
-        listing = await self.run(self._listing, request, Deadline.after(context.time_remaining()))
-        listing.query = await self.readable(listing.query)
+    def _open(
+        self, request: pb.ListDidsRequest, deadline: Deadline
+    ) -> tuple[Listing, RowStream | arrow.ArrowSource | None, pb.ListDidsResponse | None]:
+        """Validate, narrow, open the stream and build the first batch: one worker-thread call per listing."""
+        listing = self._listing(request, deadline)
+        if self.may_hide_scopes():
+            listing.query = self.narrowed(listing.query)
         if listing.remaining is not None and listing.remaining <= 0:
-            return
+            return listing, None, None
         stream: RowStream | arrow.ArrowSource
-        if listing.arrow:
-            stream = await self.run(arrow.open_source, self.dispatcher, listing.query, listing)
+        if listing.arrow:  # columns straight from the database where it can (query/arrow.py)
+            stream = arrow.open_source(self.dispatcher, listing.query, listing)
         else:
-            stream = await self.run(
-                self.dispatcher.open_listing,
-                listing.query,
-                long=listing.long,
-                after=listing.after,
-                limit=listing.remaining,
+            stream = self.dispatcher.open_listing(
+                listing.query, long=listing.long, after=listing.after, limit=listing.remaining
             )
         try:
-            size = min(self.settings.first_batch_size, listing.batch_size)
-            while True:
-                if isinstance(stream, arrow.ArrowSource):
-                    response = await self.run(
-                        arrow.build_response, stream, listing, size, self.settings.max_batch_bytes
-                    )
-                else:
-                    response = await self.run(self._build, stream, listing, size)
-                if response is None:
-                    return
+            return listing, stream, self._next(stream, listing, min(self.settings.first_batch_size, listing.batch_size))
+        except BaseException:
+            stream.close()
+            raise
+
+    def _next(self, stream: RowStream | arrow.ArrowSource, listing: Listing, size: int) -> pb.ListDidsResponse | None:
+        if isinstance(stream, arrow.ArrowSource):
+            return arrow.build_response(stream, listing, size, self.settings.max_batch_bytes)
+        return self._build(stream, listing, size)
+
+    @guarded
+    async def ListDids(self, request: pb.ListDidsRequest, context: Context) -> AsyncIterator[pb.ListDidsResponse]:
+        listing, stream, response = await self.run(self._open, request, Deadline.after(context.time_remaining()))
+        if stream is None:
+            return
+        finished = False
+        try:
+            while response is not None:
                 yield response
-                size = listing.batch_size
+                if listing.exhausted and not listing.pending and not listing.arrow:
+                    break  # a short batch was the last one: no further fetch (and thread hand-off) needed
+                response = await self.run(self._next, stream, listing, listing.batch_size)
+            finished = True
         finally:
-            stream.cancel()
+            if not finished:  # cancelled, failed or expired: interrupt a running statement first
+                stream.cancel()
             asyncio.get_running_loop().run_in_executor(None, stream.close)

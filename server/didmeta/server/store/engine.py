@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from didmeta.errors import InvalidArgument
@@ -140,6 +140,24 @@ class Store:
             return
         with self._write_lock, self.engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def write_nowait(self, conn: Connection) -> Iterator[bool]:
+        """SQLite: a write transaction on `conn` if the write lock is free now, in this process and in the
+        database (False, and nothing begun, if not). `conn` should have a busy timeout of 0."""
+        if self._write_lock is None or not self._write_lock.acquire(blocking=False):
+            yield False
+            return
+        try:
+            try:
+                transaction = conn.begin()  # BEGIN IMMEDIATE: SQLITE_BUSY at once if another process writes
+            except OperationalError:
+                yield False
+                return
+            with transaction:
+                yield True
+        finally:
+            self._write_lock.release()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

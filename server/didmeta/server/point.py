@@ -1,0 +1,282 @@
+"""Point reads and writes of one DID: GetMetadata and SetMetadata without the generic machinery.
+
+The generic path (`Dispatcher.get_metadata` / `set_metadata`) builds SQLAlchemy statements per call,
+asks every plugin in turn, checks existence, locks and reads old values in separate statements, and
+runs in a worker thread. For the catalogue's own plugins (DID_COLUMN and JSON, both columns of the
+`dids` row) one row holds everything, so this module answers with fixed SQL text, built once per
+dialect, and one statement per step:
+
+- GetMetadata: one `SELECT` of the row (the existence check, DID_COLUMN's columns and the JSON
+  document at once). On a SQLite file the read runs on the event loop itself, over a connection of
+  its own (a primary-key look-up in WAL mode takes microseconds and never waits for a writer); on
+  PostgreSQL in a worker thread over a connection that thread keeps (autocommit: one round trip,
+  no pool check-out with its pre-ping), which psycopg prepares after a few calls.
+- SetMetadata (not recursive): in the same unit of work as the generic path (`Dispatcher._write`:
+  retries, SQLite write lock), one `SELECT ... FOR NO KEY UPDATE` of the row (existence, old values
+  for the history, the JSON document), one `UPDATE` of the columns and the document, one history insert.
+
+Values go through the same conversions as the plugins' own reads and writes (`did_column.row_metadata`,
+the column types' bind and result processors, `to_json`/`from_json`), and errors are the same
+(NOT_FOUND naming the DID, INVALID_ARGUMENT naming the field). What the fast path does not cover
+falls back to the generic path: another plugin in the answer or the write, a caller who does not see
+every DID (embargo checks: `Viewer`), recursive writes, a SQLite read that finds the database busy.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection
+
+from didmeta.errors import NotFound
+from didmeta.identifiers import DidKey
+from didmeta.plugins.base import MetadataPlugin, UnitOfWork
+from didmeta.plugins.did_column import READ_COLUMNS, DidColumnPlugin, row_metadata
+from didmeta.plugins.json_column import JsonColumnPlugin
+from didmeta.plugins.sql_conditions import naive_utc
+from didmeta.server.access.identity import current_identity
+from didmeta.server.store.engine import READ_ONLY, Store
+from didmeta.server.store.schema import dids
+from didmeta.values import Metadata, from_json, to_json
+
+log = logging.getLogger(__name__)
+Processor = Callable[[Any], Any] | None
+T = TypeVar("T")
+
+#: Busy timeout of the event loop's own SQLite connection: past it the read goes to a worker thread.
+LOOP_BUSY_TIMEOUT_MS = 50
+#: Worker threads that keep a read connection of their own (the rest check one out per call); PostgreSQL
+#: pools 8 + 8 overflow connections per process (store/engine.py), so half stays for everything else.
+MAX_HELD = 8
+_COLUMNS = (*READ_COLUMNS, "meta")
+_META = len(READ_COLUMNS)  # index of `meta` in a row
+
+
+def not_found(key: DidKey) -> NotFound:
+    """The error of a missing DID, as catalog.require_dids words it."""
+    return NotFound(f"DID {key} does not exist", reason="DID_NOT_FOUND", metadata={"did": str(key)})
+
+
+def caller_sees_everything() -> bool:
+    """True for admins and in-process callers (no identity): no embargo condition applies (access.embargo)."""
+    identity = current_identity.get(None)
+    return identity is None or identity.is_admin
+
+
+class PointAccess:
+    """Fixed-SQL point reads and writes on the `dids` row; `None` from `for_plugins` when it does not apply."""
+
+    def __init__(self, store: Store, did_column: DidColumnPlugin, json: JsonColumnPlugin | None) -> None:
+        self.store = store
+        self.did_column = did_column
+        self.json = json
+        dialect = store.engine.dialect
+        mark = "?" if store.is_sqlite else "%s"
+        self._select = f"SELECT {', '.join(_COLUMNS)} FROM dids WHERE scope = {mark} AND name = {mark}"
+        self._select_for_update = self._select + ("" if store.is_sqlite else " FOR NO KEY UPDATE")
+        self._mark = mark
+        self._results: list[Processor] = [
+            dids.c[name].type.dialect_impl(dialect).result_processor(dialect, None) for name in _COLUMNS
+        ]
+        self._binds: dict[str, Processor] = {
+            column.name: column.type.dialect_impl(dialect).bind_processor(dialect) for column in dids.c
+        }
+        self._updates: dict[tuple[str, ...], str] = {}
+        self._local = threading.local()
+        self._held: set[Connection] = set()
+        self._held_lock = threading.Lock()
+        self._loop_connection: sqlite3.Connection | None = None
+        self._loop_writer: Connection | None = None
+        self._loop_lock = threading.Lock()
+        database = store.engine.url.database
+        # The event loop reads SQLite files directly; an in-memory database has one shared connection.
+        self.reads_on_loop = store.is_sqlite and database not in (None, "", ":memory:")
+
+    @classmethod
+    def for_plugins(cls, store: Store, plugins: Sequence[MetadataPlugin]) -> PointAccess | None:
+        """The fast path when the enabled plugins allow it (DID_COLUMN, optionally JSON, and others after)."""
+        if not plugins or type(plugins[0]) is not DidColumnPlugin:
+            return None
+        json = next((p for p in plugins if type(p) is JsonColumnPlugin), None)
+        return cls(store, plugins[0], json)
+
+    # --- which calls it takes -------------------------------------------------------------------
+    def reads(self, selected: Sequence[MetadataPlugin]) -> bool:
+        """Whether a GetMetadata of these plugins can be answered from the row alone."""
+        return all(p is self.did_column or p is self.json for p in selected) and caller_sees_everything()
+
+    def writes(self, owners: Sequence[str]) -> bool:
+        """Whether a write whose keys belong to these plugins (by name) touches the row alone."""
+        names = {self.did_column.name} | ({self.json.name} if self.json is not None else set())
+        return set(owners) <= names and caller_sees_everything()
+
+    # --- reads ----------------------------------------------------------------------------------
+    def _metadata(self, key: DidKey, raw: Sequence[Any] | None, selected: Sequence[MetadataPlugin]) -> Metadata:
+        if raw is None:
+            raise not_found(key)
+        row = [value if process is None else process(value) for process, value in zip(self._results, raw, strict=True)]
+        merged: Metadata = {}
+        for plugin in selected:
+            if plugin is self.did_column:
+                merged.update(row_metadata(row[:_META]))
+            elif row[_META]:
+                merged.update({name: from_json(value) for name, value in row[_META].items()})
+        return merged
+
+    def read_on_loop(self, key: DidKey, selected: Sequence[MetadataPlugin]) -> Metadata | None:
+        """The metadata from the event loop's own SQLite connection; None if the database is busy."""
+        try:
+            with self._loop_lock:  # the loop is one thread; the lock only guards against misuse
+                connection = self._loop_connection
+                if connection is None:
+                    connection = sqlite3.connect(
+                        self.store.engine.url.database or "", check_same_thread=False, isolation_level=None
+                    )
+                    connection.execute(f"PRAGMA busy_timeout={LOOP_BUSY_TIMEOUT_MS}")
+                    self._loop_connection = connection
+                raw = connection.execute(self._select, (key.scope, key.name)).fetchone()
+        except sqlite3.Error as error:
+            log.debug("point read on the event loop failed (%s); using a worker thread", error)
+            self.close_loop_connection()
+            return None
+        return self._metadata(key, raw, selected)
+
+    def _thread_connection(self) -> Connection | None:
+        """This worker thread's own read connection; None once `MAX_HELD` threads hold one (the pool's share)."""
+        connection: Connection | None = getattr(self._local, "connection", None)
+        if connection is not None and not connection.closed and not connection.invalidated:
+            return connection
+        with self._held_lock:
+            if connection is not None:
+                self._held.discard(connection)
+            if len(self._held) >= MAX_HELD:
+                return None
+            options: dict[str, Any] = {READ_ONLY: True}
+            if not self.store.is_sqlite:
+                options["isolation_level"] = "AUTOCOMMIT"
+            connection = self.store.engine.connect().execution_options(**options)
+            self._held.add(connection)
+        self._local.connection = connection
+        return connection
+
+    def read(self, key: DidKey, selected: Sequence[MetadataPlugin]) -> Metadata:
+        """The metadata in one statement, over this worker thread's own connection if it has one."""
+        connection = self._thread_connection()
+        if connection is None:
+            with self.store.read() as conn:
+                return self._metadata(
+                    key, conn.exec_driver_sql(self._select, (key.scope, key.name)).fetchone(), selected
+                )
+        try:
+            raw = connection.exec_driver_sql(self._select, (key.scope, key.name)).fetchone()
+            if self.store.is_sqlite:
+                connection.rollback()  # ends SQLAlchemy's implicit transaction (no statement: autocommit driver)
+        except BaseException:
+            self._drop(connection)
+            raise
+        return self._metadata(key, raw, selected)
+
+    def _drop(self, connection: Connection) -> None:
+        self._local.connection = None
+        with self._held_lock:
+            self._held.discard(connection)
+        connection.close()
+
+    def close(self) -> None:
+        """Close the connections this path holds (at server shutdown)."""
+        self.close_loop_connection()
+        with self._held_lock:
+            held, self._held = list(self._held), set()
+        for connection in held:
+            try:
+                connection.close()
+            except Exception:
+                log.debug("closing a point-read connection failed", exc_info=True)
+
+    def close_loop_connection(self) -> None:
+        with self._loop_lock:
+            if self._loop_connection is not None:
+                self._loop_connection.close()
+                self._loop_connection = None
+            if self._loop_writer is not None:
+                self._loop_writer.close()
+                self._loop_writer = None
+
+    def write_on_loop(self, work: Callable[[UnitOfWork], T]) -> tuple[bool, T | None]:
+        """(True, result) if `work` ran on the event loop: SQLite file, its write lock free at this moment.
+
+        (False, None), with nothing begun, when another writer holds the lock (a thread of this process,
+        another process): the caller then runs the write in a worker thread, where it may wait. The
+        loop never waits for a lock (busy timeout 0), so it only ever pays for the write itself.
+        """
+        if not self.reads_on_loop:
+            return False, None
+        with self._loop_lock:
+            if self._loop_writer is None:
+                writer = self.store.engine.connect()
+                writer.connection.dbapi_connection.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+                self._loop_writer = writer
+            writer = self._loop_writer
+        with self.store.write_nowait(writer) as started:
+            if not started:
+                return False, None
+            return True, work(UnitOfWork(writer))
+
+    # --- writes ---------------------------------------------------------------------------------
+    def _update_sql(self, columns: tuple[str, ...]) -> str:
+        sql = self._updates.get(columns)
+        if sql is None:
+            assignments = ", ".join(f"{column} = {self._mark}" for column in columns)
+            sql = f"UPDATE dids SET {assignments} WHERE scope = {self._mark} AND name = {self._mark}"
+            self._updates[columns] = sql
+        return sql
+
+    def _bind(self, column: str, value: Any) -> Any:
+        process = self._binds[column]
+        return value if process is None else process(value)
+
+    def set_one(
+        self, uow: UnitOfWork, key: DidKey, shares: dict[str, Metadata]
+    ) -> tuple[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]]:
+        """Apply one DID's keys, split by owner (plugin name -> keys); (old values, applied items) for the history.
+
+        The row is read under its lock (PostgreSQL) before anything changes, as the generic path does.
+        """
+        raw = uow.conn.exec_driver_sql(self._select_for_update, (key.scope, key.name)).fetchone()
+        if raw is None:
+            raise not_found(key)
+        row = [value if process is None else process(value) for process, value in zip(self._results, raw, strict=True)]
+        document: dict[str, Any] = dict(row[_META] or {})
+        own = row_metadata(row[:_META])
+        before: Metadata = {}
+        values: dict[str, Any] = {}
+        column_share = shares.get(self.did_column.name, {})
+        json_share = shares.get(self.json.name, {}) if self.json is not None else {}
+        for name in column_share:
+            if own.get(name) is not None:
+                before[name] = own[name]
+        for name in json_share:
+            if name in document:
+                before[name] = from_json(document[name])
+        if column_share:
+            values = self.did_column.column_values(column_share, f"metadata[{key}]")
+            if values:
+                values["updated_at"] = naive_utc(datetime.now(UTC))
+        if json_share:
+            for name, value in json_share.items():
+                if value is None:
+                    document.pop(name, None)
+                else:
+                    document[name] = to_json(value)
+            values["meta"] = document or None
+        if values:
+            columns = tuple(sorted(values))
+            parameters = (*(self._bind(c, values[c]) for c in columns), key.scope, key.name)
+            uow.conn.exec_driver_sql(self._update_sql(columns), parameters)
+        merged = {**column_share, **json_share}
+        return {key: before}, [(key, merged)]

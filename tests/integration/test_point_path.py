@@ -1,0 +1,280 @@
+"""The GetMetadata/SetMetadata fast path (server/point.py) answers exactly as the generic path does.
+
+Each test runs on SQLite and PostgreSQL with a real catalogue: the same reads and writes go once
+through the fast path and once through the generic plugin path (`Dispatcher.point` set to None),
+and everything observable must agree: values and their types, errors, the stored row, the history.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from didmeta.errors import InvalidArgument, NotFound
+from didmeta.identifiers import DidKey, DidType
+from didmeta.server.access.identity import Identity, current_identity
+from didmeta.server.config import Settings
+from didmeta.server.dispatcher import Dispatcher, NewDid
+from didmeta.server.point import PointAccess
+from didmeta.server.store.catalog import NewDidSpec
+from didmeta.server.store.engine import Store
+from didmeta.values import Metadata
+
+SCOPE = "pt"
+WHEN = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+RICH: Metadata = {
+    "run_number": 4242,
+    "datatype": "RAW",
+    "project": "data23_13p6TeV",
+    "events": 17,
+    "guid": "0f1e2d3c",
+    "energy": 6.8,
+    "count": 3,
+    "flag": True,
+    "label": "älpha",
+    "taken_at": WHEN,
+    "tags": ["a", "b", 3, None, 1.5],
+    "nested": {"x": [1, {"y": False}], "z": None},
+    "empty_list": [],
+}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def dispatcher(request: pytest.FixtureRequest, make_catalogue_url: Callable[[str], str]) -> Iterator[Dispatcher]:
+    store = Store(make_catalogue_url(request.param))
+    dispatcher = Dispatcher.from_settings(Settings.model_validate({}), store)
+    dispatcher.start()
+    dispatcher.add_scope(SCOPE, "root")
+    dispatcher.add_dids(
+        [
+            NewDid(NewDidSpec(DidKey(SCOPE, "c1"), DidType.CONTAINER, "root"), {"datatype": "AOD"}),
+            NewDid(NewDidSpec(DidKey(SCOPE, "d1"), DidType.DATASET, "root"), dict(RICH)),
+            NewDid(NewDidSpec(DidKey(SCOPE, "f1"), DidType.FILE, "root", bytes=10, adler32="0a0b0c0d"), dict(RICH)),
+            NewDid(NewDidSpec(DidKey(SCOPE, "f2"), DidType.FILE, "root", bytes=10, adler32="0a0b0c0d"), dict(RICH)),
+            NewDid(NewDidSpec(DidKey(SCOPE, "bare"), DidType.FILE, "root", bytes=1)),
+        ]
+    )
+    assert dispatcher.point is not None
+    yield dispatcher
+    dispatcher.close()
+
+
+def generic(dispatcher: Dispatcher, call: Callable[[], Any]) -> Any:
+    """`call` with the fast path switched off."""
+    point, dispatcher.point = dispatcher.point, None
+    try:
+        return call()
+    finally:
+        dispatcher.point = point
+
+
+def typed(metadata: Metadata) -> list[tuple[str, str, str]]:
+    """Keys with the type and repr of their values: 1 == True == 1.0 must not pass for equal."""
+    return sorted((k, type(v).__name__, repr(v)) for k, v in metadata.items())
+
+
+@pytest.mark.parametrize("plugin", ["", "DID_COLUMN", "JSON", "ALL", "all"])
+@pytest.mark.parametrize("name", ["c1", "d1", "f1", "bare"])
+def test_reads_agree(dispatcher: Dispatcher, plugin: str, name: str) -> None:
+    key = DidKey(SCOPE, name)
+    expected = generic(dispatcher, lambda: dispatcher.get_metadata(key, plugin))
+    assert typed(dispatcher.get_metadata(key, plugin)) == typed(expected)
+    on_loop = dispatcher.get_metadata_on_loop(key, plugin)
+    if dispatcher.store.is_sqlite:
+        assert on_loop is not None and typed(on_loop) == typed(expected)
+    else:
+        assert on_loop is None  # PostgreSQL reads run in a worker thread
+    if plugin.upper() == "ALL" and name in ("d1", "f1"):
+        assert expected["taken_at"] == WHEN and expected["run_number"] == 4242  # the data is really there
+
+
+def test_file_leaves_out_collection_only_columns(dispatcher: Dispatcher) -> None:
+    assert "length" not in dispatcher.get_metadata(DidKey(SCOPE, "f1"))
+    assert dispatcher.get_metadata(DidKey(SCOPE, "d1"))["length"] == 0
+
+
+def test_missing_did_and_unknown_plugin_fail_alike(dispatcher: Dispatcher) -> None:
+    key = DidKey(SCOPE, "nope")
+    calls: list[Callable[[], Any]] = [
+        lambda: dispatcher.get_metadata(key, "ALL"),
+        lambda: generic(dispatcher, lambda: dispatcher.get_metadata(key, "ALL")),
+        lambda: dispatcher.set_metadata([(key, {"run_number": 1})], fields=["metadata"]),
+        lambda: generic(dispatcher, lambda: dispatcher.set_metadata([(key, {"run_number": 1})], fields=["metadata"])),
+    ]
+    if dispatcher.store.is_sqlite:
+        calls.append(lambda: dispatcher.get_metadata_on_loop(key, "ALL"))
+    for call in calls:
+        with pytest.raises(NotFound) as caught:
+            call()
+        assert caught.value.message == f"DID {key} does not exist" and caught.value.reason == "DID_NOT_FOUND"
+    reads: list[Callable[..., Any]] = [dispatcher.get_metadata]
+    if dispatcher.store.is_sqlite:
+        reads.append(dispatcher.get_metadata_on_loop)
+    for plugin_call in reads:
+        with pytest.raises(InvalidArgument) as refused:
+            plugin_call(DidKey(SCOPE, "c1"), "NOPE")
+        assert refused.value.reason == "UNKNOWN_PLUGIN"
+
+
+def stored(dispatcher: Dispatcher, name: str) -> list[Any]:
+    """The raw `dids` row (meta as text), without updated_at."""
+    meta = "meta" if dispatcher.store.is_sqlite else "meta::text"
+    columns = f"did_type, run_number, datatype, guid, events, expired_at IS NULL, {meta}"
+    if dispatcher.store.is_sqlite:
+        columns += ", typeof(meta)"
+    else:
+        columns += ", meta IS NULL"
+    with dispatcher.store.read() as conn:
+        row = conn.execute(text(f"SELECT {columns} FROM dids WHERE scope = :s AND name = :n"), {"s": SCOPE, "n": name})
+        return list(row.one())
+
+
+def history(dispatcher: Dispatcher, name: str) -> list[tuple[Any, ...]]:
+    events = [e for page in dispatcher.list_history(DidKey(SCOPE, name)) for e in page]
+    return [(e.action, e.key, repr(e.old), repr(e.new), e.account) for e in events]
+
+
+WRITES: list[Metadata] = [
+    {"run_number": 7, "energy": 1.25},  # both owners, one key replaced in each
+    {"tags": None, "label": "beta", "nested": {"q": [WHEN]}},  # JSON only: a key removed
+    {"guid": None, "events": 99, "lifetime": 3600},  # DID_COLUMN only: settable intrinsics, lifetime
+    {"run_number": 7},  # unchanged value: no history record
+    {"energy": None, "count": None, "flag": None, "label": None, "taken_at": None, "nested": None},
+    {"tags": None, "empty_list": None},  # the last JSON keys: the document becomes empty
+    {"datatype": None, "project": "p2"},
+    {"lifetime": None},
+]
+
+
+def test_writes_agree(dispatcher: Dispatcher) -> None:
+    """The same SetMetadata sequence on f1 (fast) and f2 (generic): same rows, values and history."""
+    admin = current_identity.set(Identity("alice", is_admin=True))
+    try:
+        for metadata in WRITES:
+            one = dispatcher.set_metadata([(DidKey(SCOPE, "f1"), metadata)], fields=["metadata"])
+            items = [(DidKey(SCOPE, "f2"), metadata)]
+            two = generic(dispatcher, functools.partial(dispatcher.set_metadata, items, fields=["metadata"]))
+            assert one == two == 1
+            assert stored(dispatcher, "f1") == stored(dispatcher, "f2"), metadata
+            fast, slow = (dispatcher.get_metadata(DidKey(SCOPE, n), "ALL") for n in ("f1", "f2"))
+            for values in (fast, slow):
+                values.pop("name"), values.pop("updated_at"), values.pop("created_at")
+                values.pop("expired_at", None)  # now + lifetime: a few microseconds apart
+            assert typed(fast) == typed(slow), metadata
+        assert history(dispatcher, "f1") == history(dispatcher, "f2")
+        assert len(history(dispatcher, "f1")) > len(WRITES)  # the history was written at all
+    finally:
+        current_identity.reset(admin)
+    final = dispatcher.get_metadata(DidKey(SCOPE, "f1"), "JSON")
+    assert final == {}  # every JSON key removed, by both paths alike
+    assert stored(dispatcher, "f1")[-2] in (None, "null")  # an empty document is stored as the generic path does
+
+
+def test_bad_values_refused_before_any_write(dispatcher: Dispatcher) -> None:
+    before = stored(dispatcher, "f1")
+    with pytest.raises(InvalidArgument) as caught:
+        dispatcher.set_metadata([(DidKey(SCOPE, "f1"), {"run_number": "x", "energy": 2.0})], fields=["metadata"])
+    assert "metadata.run_number" in {v.field for v in caught.value.field_violations}
+    assert stored(dispatcher, "f1") == before
+
+
+def test_embargoed_did_hidden_from_non_admin(dispatcher: Dispatcher) -> None:
+    """A caller who does not see everything is not served by the fast path: the embargo still hides the DID."""
+    key = DidKey(SCOPE, "d1")
+    dispatcher.set_embargo(key, datetime(2999, 1, 1), recursive=False, account="root")
+    outsider = current_identity.set(Identity("mallory", is_admin=False))
+    try:
+        assert dispatcher.point is not None and not dispatcher.point.reads(dispatcher.plugins)
+        assert dispatcher.get_metadata_on_loop(key, "ALL") is None
+        with pytest.raises(NotFound):
+            dispatcher.get_metadata(key, "ALL")
+        with pytest.raises(NotFound):
+            dispatcher.set_metadata([(key, {"run_number": 1})], fields=["metadata"])
+        assert dispatcher.get_metadata(DidKey(SCOPE, "c1"))["datatype"] == "AOD"  # not embargoed: visible
+    finally:
+        current_identity.reset(outsider)
+    assert dispatcher.get_metadata(key)["run_number"] == 4242  # the admin/in-process view: unchanged
+
+
+def test_no_state_shared_between_databases(make_catalogue_url: Callable[[str], str]) -> None:
+    """Two catalogues in one process: each fast path reads and writes its own database."""
+    dispatchers = []
+    for kind, value in (("sqlite", 1), ("sqlite", 2), ("postgresql", 3)):
+        store = Store(make_catalogue_url(kind))
+        d = Dispatcher.from_settings(Settings.model_validate({}), store)
+        d.start()
+        d.add_scope(SCOPE, "root")
+        d.add_dids([NewDid(NewDidSpec(DidKey(SCOPE, "x"), DidType.DATASET, "root"), {"run_number": value})])
+        dispatchers.append((d, value))
+    try:
+        for _ in range(2):  # again after every path has prepared its statements
+            for d, value in dispatchers:
+                assert d.get_metadata(DidKey(SCOPE, "x"))["run_number"] == value
+                on_loop = d.get_metadata_on_loop(DidKey(SCOPE, "x"))
+                assert on_loop is None or on_loop["run_number"] == value
+        for d, value in dispatchers:
+            d.set_metadata([(DidKey(SCOPE, "x"), {"run_number": value * 10})], fields=["metadata"])
+        for d, value in dispatchers:
+            assert d.get_metadata(DidKey(SCOPE, "x"))["run_number"] == value * 10
+    finally:
+        for d, _ in dispatchers:
+            d.close()
+
+
+def test_only_the_catalogue_plugins(make_catalogue_url: Callable[[str], str]) -> None:
+    """Without DID_COLUMN first there is no fast path; reads of the row's plugins only."""
+    store = Store(make_catalogue_url("sqlite"))
+    point = PointAccess.for_plugins(store, [])
+    assert point is None
+    dispatcher = Dispatcher.from_settings(Settings.model_validate({"plugins": ["DID_COLUMN"]}), store)
+    assert dispatcher.point is not None and dispatcher.point.json is None
+    assert dispatcher.point.writes(["DID_COLUMN"]) and not dispatcher.point.writes(["JSON"])
+    store.dispose()
+
+
+def test_sqlite_write_on_the_loop_only_when_the_lock_is_free(make_catalogue_url: Callable[[str], str]) -> None:
+    """A write on the event loop never waits: another writer (process or thread) sends it to a worker thread."""
+    url = make_catalogue_url("sqlite")
+    store = Store(url)
+    dispatcher = Dispatcher.from_settings(Settings.model_validate({}), store)
+    dispatcher.start()
+    dispatcher.add_scope(SCOPE, "root")
+    key = DidKey(SCOPE, "w")
+    dispatcher.add_dids([NewDid(NewDidSpec(key, DidType.DATASET, "root"), {"run_number": 1})])
+    try:
+        assert dispatcher.set_metadata_on_loop(key, {"run_number": 2, "note": "a"}, "metadata") == 1
+        assert dispatcher.get_metadata(key, "ALL")["run_number"] == 2
+        # another process holds the database's write lock: not taken, nothing written, no wait
+        other = sqlite3.connect(str(store.engine.url.database), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        started = time.monotonic()
+        assert dispatcher.set_metadata_on_loop(key, {"run_number": 3}, "metadata") is None
+        assert time.monotonic() - started < 1.0
+        other.execute("ROLLBACK")
+        other.close()
+        # a thread of this process holds the write lock
+        with store.write():
+            assert dispatcher.set_metadata_on_loop(key, {"run_number": 4}, "metadata") is None
+        assert dispatcher.get_metadata(key, "ALL")["run_number"] == 2
+        # free again: the loop connection still works after the refusals
+        assert dispatcher.set_metadata_on_loop(key, {"run_number": 5}, "metadata") == 1
+        assert dispatcher.get_metadata(key, "ALL")["run_number"] == 5
+        with pytest.raises(NotFound):
+            dispatcher.set_metadata_on_loop(DidKey(SCOPE, "missing"), {"run_number": 1}, "metadata")
+        with pytest.raises(InvalidArgument):
+            dispatcher.set_metadata_on_loop(key, {"run_number": "x"}, "metadata")
+        events = [e for page in dispatcher.list_history(key) for e in page]
+        assert [(e.key, e.new) for e in events if e.action == "set"] == [
+            ("note", "a"),
+            ("run_number", 2),
+            ("run_number", 5),
+        ]
+    finally:
+        dispatcher.close()
