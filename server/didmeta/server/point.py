@@ -41,6 +41,7 @@ from didmeta.plugins.json_column import JsonColumnPlugin
 from didmeta.plugins.sql_conditions import naive_utc
 from didmeta.server.access.identity import current_identity
 from didmeta.server.store.engine import READ_ONLY, Store
+from didmeta.server.store.replicas import replica_reads_allowed
 from didmeta.server.store.schema import dids
 from didmeta.values import Metadata, from_json, to_json
 
@@ -107,7 +108,10 @@ class PointAccess:
 
     # --- which calls it takes -------------------------------------------------------------------
     def reads(self, selected: Sequence[MetadataPlugin]) -> bool:
-        """Whether a GetMetadata of these plugins can be answered from the row alone."""
+        """Whether a GetMetadata of these plugins can be answered from the row alone (on the primary: a read
+        that may go to a read replica takes the general path, store/replicas.py)."""
+        if self.store.replicas is not None and replica_reads_allowed():
+            return False
         return all(p is self.did_column or p is self.json for p in selected) and caller_sees_everything()
 
     def writes(self, owners: Sequence[str]) -> bool:
