@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from didmeta.errors import InvalidArgument
 from didmeta.filters.model import Clause, Op
 from didmeta.identifiers import DidKey
-from didmeta.values import Metadata
+from didmeta.values import Metadata, MetaValue
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, Connection
@@ -72,6 +72,38 @@ class ExternalQuery:
     ignore_case: bool = False
     after: DidKey | None = None
     batch_size: int = 1000
+
+
+@dataclass
+class ValueCounts:
+    """One key's stored values over a set of DIDs (facets, `didmeta.server.query.facets`).
+
+    values: scalar values (bool, int, float, str, datetime) with the number of DIDs holding each; a
+            value may appear more than once (5 and 5.0, say): the caller merges them.
+    present: the number of DIDs that have the key at all, lists and maps included.
+    """
+
+    values: list[tuple[MetaValue, int]] = field(default_factory=list)
+    present: int = 0
+
+    def add(self, other: ValueCounts) -> None:
+        self.values.extend(other.values)
+        self.present += other.present
+
+
+def count_values(metadata: Mapping[DidKey, Metadata], key: str) -> ValueCounts:
+    """ValueCounts computed in Python from read metadata (the fallback of plugins without aggregation)."""
+    counts: dict[tuple[str, MetaValue], int] = {}
+    present = 0
+    for values in metadata.values():
+        value = values.get(key)
+        if value is None:
+            continue
+        present += 1
+        if not isinstance(value, list | dict):
+            marker = (type(value).__name__, value)
+            counts[marker] = counts.get(marker, 0) + 1
+    return ValueCounts([(value, n) for (_, value), n in counts.items()], present)
 
 
 class MetadataPlugin(abc.ABC):
@@ -128,6 +160,10 @@ class MetadataPlugin(abc.ABC):
     def get_many(self, conn: Connection, dids: Sequence[DidKey]) -> dict[DidKey, Metadata]:
         """The metadata of each DID (DIDs without any may be left out)."""
 
+    def value_counts(self, conn: Connection, key: str, dids: Sequence[DidKey]) -> ValueCounts:
+        """`key`'s values over `dids` (facets). Backends override this with a native aggregation."""
+        return count_values(self.get_many(conn, dids), key)
+
     @abc.abstractmethod
     def set_many(self, uow: UnitOfWork, items: Sequence[tuple[DidKey, Metadata]]) -> None:
         """Upsert keys (shallow merge per key); a None value removes the key."""
@@ -151,6 +187,16 @@ class RelationalPlugin(MetadataPlugin):
     @abc.abstractmethod
     def condition(self, clause: Clause, ignore_case: bool) -> ColumnElement[bool]:
         """A SQL condition on the `dids` table that holds exactly for the DIDs matching `clause`."""
+
+    @abc.abstractmethod
+    def value_counts_where(self, conn: Connection, key: str, where: ColumnElement[bool]) -> ValueCounts:
+        """`key`'s values over the rows of `dids` that satisfy `where`: one GROUP BY statement."""
+
+    def value_counts(self, conn: Connection, key: str, dids: Sequence[DidKey]) -> ValueCounts:
+        from didmeta.server.store.catalog import keys_in
+        from didmeta.server.store.schema import dids as table
+
+        return self.value_counts_where(conn, key, keys_in(table.c.scope, table.c.name, dids))
 
 
 class ExternalPlugin(MetadataPlugin):

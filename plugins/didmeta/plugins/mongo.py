@@ -79,7 +79,7 @@ from pymongo.errors import BulkWriteError, ConfigurationError, PyMongoError
 from didmeta.errors import DidmetaError, InvalidArgument, NotFound, Unavailable
 from didmeta.filters.model import Clause, Op
 from didmeta.identifiers import KEY_RE, DidKey
-from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, UnitOfWork
+from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, UnitOfWork, ValueCounts
 from didmeta.values import Metadata, MetaValue, normalize_timestamp, type_name
 
 if TYPE_CHECKING:
@@ -420,6 +420,26 @@ class MongoPlugin(ExternalPlugin):
             metadata = {key: decode(value) for key, value in document.get(META, {}).items()}
             if metadata:
                 result[wanted[doc_id]] = metadata
+        return result
+
+    def value_counts(self, conn: Connection, key: str, dids: Sequence[DidKey]) -> ValueCounts:
+        """An aggregation per chunk of DIDs: `$match` on the ids, `$group` on the stored value."""
+        collection = self._collection()
+        result = ValueCounts()
+        ids = [did_id(did) for did in dids]
+        for start in range(0, len(ids), _READ_CHUNK):
+            pipeline: list[Document] = [
+                {"$match": {"_id": {"$in": ids[start : start + _READ_CHUNK]}, f"{META}.{key}": {"$exists": True}}},
+                {"$group": {"_id": f"${META}.{key}", "n": {"$sum": 1}}},
+            ]
+            with _backend_errors("aggregating"):
+                groups = list(collection.aggregate(pipeline))
+            for group in groups:
+                count = int(group["n"])
+                result.present += count
+                value = decode(group["_id"])
+                if not isinstance(value, list | dict):
+                    result.values.append((value, count))
         return result
 
     def select(self, query: ExternalQuery) -> Iterator[list[DidKey]]:

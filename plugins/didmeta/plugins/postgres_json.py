@@ -74,8 +74,9 @@ from sqlalchemy.engine import make_url
 
 from didmeta.errors import DidmetaError, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from didmeta.identifiers import DidKey
-from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, UnitOfWork
+from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, UnitOfWork, ValueCounts
 from didmeta.plugins.sql_conditions import JsonConditions, pattern_match
+from didmeta.plugins.sql_facets import json_value_counts
 from didmeta.server.store.catalog import keys_in
 from didmeta.values import Metadata, MetaValue, dump_json, from_json, to_json
 
@@ -87,6 +88,7 @@ log = logging.getLogger(__name__)
 PLUGIN_NAME: Final = "POSTGRES_JSON"
 _OPTIONS_FIELD: Final = f"plugin_options.{PLUGIN_NAME}"
 _CHUNK: Final = 500
+_FACET_CHUNK: Final = 5000
 _MAX_IDENTIFIER_BYTES: Final = 63  # PostgreSQL silently truncates longer names
 _HEALTH_TIMEOUT_MS: Final = 2000
 _DEFAULT_CONNECT_TIMEOUT_S: Final = 5
@@ -481,6 +483,19 @@ class PostgresJsonPlugin(ExternalPlugin):
             for did, document in documents.items()
             if document
         }
+
+    def value_counts(self, conn: Connection, key: str, dids: Sequence[DidKey]) -> ValueCounts:
+        """One GROUP BY per chunk of DIDs on the external table (`conn`, the catalogue's, is not used)."""
+        result = ValueCounts()
+        if not dids:
+            return result
+        with self._backend_errors():
+            self._ensure_ready()
+            with self.engine.connect() as external:
+                for start in range(0, len(dids), _FACET_CHUNK):
+                    where = self._key_in(dids[start : start + _FACET_CHUNK])
+                    result.add(json_value_counts(external, self.table, self.meta_col, key, where, "postgresql"))
+        return result
 
     def _scope_condition(self, pattern: str) -> ColumnElement[bool]:
         scope = self.scope_col.collate("C")

@@ -4,9 +4,12 @@ from didmeta.client._client import DEFAULT_SERVER, Client, as_key
 from didmeta.client.credentials import TokenSource, tls_credentials
 from didmeta.client.errors import from_rpc_error
 from didmeta.client.models import (
+    CountTotals,
     DidInfo,
     DidRow,
     EmbargoInfo,
+    Facet,
+    FacetResult,
     HistoryEvent,
     LoadChunk,
     LoadResult,
@@ -31,10 +34,13 @@ __all__ = [
     "Aborted",
     "AlreadyExists",
     "Client",
+    "CountTotals",
     "DidInfo",
     "DidRow",
     "DidmetaError",
     "EmbargoInfo",
+    "Facet",
+    "FacetResult",
     "FailedPrecondition",
     "HistoryEvent",
     "InvalidArgument",

@@ -20,9 +20,12 @@ import grpc
 from didmeta.client.credentials import TokenSource
 from didmeta.client.errors import from_rpc_error, sent_by_server
 from didmeta.client.models import (
+    CountTotals,
     DidInfo,
     DidRow,
     EmbargoInfo,
+    Facet,
+    FacetResult,
     HistoryEvent,
     LoadChunk,
     LoadResult,
@@ -493,3 +496,51 @@ class Client:
     ) -> int:
         fields = self._list_request(scope, filter, type, recursive, ignore_case)
         return self._call(self._meta.CountDids, metadata_service_pb2.CountDidsRequest(**fields)).count
+
+    def count_totals(
+        self,
+        scope: str,
+        filter: str = "",
+        *,
+        type: str = "collection",
+        recursive: bool = False,
+        ignore_case: bool = False,
+    ) -> CountTotals:
+        """The count of matching DIDs with the sums of their `bytes` and `events`."""
+        fields = self._list_request(scope, filter, type, recursive, ignore_case)
+        answer = self._call(self._meta.CountDids, metadata_service_pb2.CountDidsRequest(**fields, totals=True))
+        return CountTotals(answer.count, answer.bytes, answer.events)
+
+    def facet_dids(
+        self,
+        scope: str,
+        filter: str = "",
+        facets: Sequence[str | tuple[str, float] | tuple[str, float, int]] = (),
+        *,
+        type: str = "collection",
+        recursive: bool = False,
+        ignore_case: bool = False,
+        top: int = 0,
+    ) -> FacetResult:
+        """Summaries of keys over the matching DIDs. Each facet is a key, (key, bucket width) or
+        (key, bucket width, top); a width of 0 means no histogram, a top of 0 the `top` argument."""
+        fields = self._list_request(scope, filter, type, recursive, ignore_case)
+        request = metadata_service_pb2.FacetDidsRequest(**fields)
+        for facet in facets:
+            key, width, own_top = (facet, 0.0, 0) if isinstance(facet, str) else (*facet, 0)[:3]
+            request.facets.add(key=str(key), bucket_width=float(width), top=int(own_top) or top)
+        answer = self._call(self._meta.FacetDids, request)
+        return FacetResult(
+            answer.count,
+            [
+                Facet(
+                    f.key,
+                    [(value_from_wire(v.value), v.count) for v in f.values],
+                    [(value_from_wire(b.lower), b.count) for b in f.buckets],
+                    f.missing,
+                    f.other,
+                    f.distinct,
+                )
+                for f in answer.facets
+            ],
+        )

@@ -127,3 +127,37 @@ class HistoryEvent:
     key: str | None
     old: MetaValue | None
     new: MetaValue | None
+
+
+@dataclass(frozen=True)
+class CountTotals:
+    """CountDids with totals: the count and the sums of bytes and events of the matching DIDs."""
+
+    count: int
+    bytes: int
+    events: int
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One key summarised over the matching DIDs (FacetDids).
+
+    values: the most frequent scalar values with their counts; buckets: (lower bound, count) of the
+    histogram when a bucket width was given; missing: DIDs lacking the key; other: DIDs whose value
+    is a list or a map; distinct: number of distinct scalar values.
+    """
+
+    key: str
+    values: list[tuple[MetaValue, int]]
+    buckets: list[tuple[MetaValue, int]]
+    missing: int
+    other: int
+    distinct: int
+
+
+@dataclass(frozen=True)
+class FacetResult:
+    """FacetDids: the number of matching DIDs and one Facet per requested key."""
+
+    count: int
+    facets: list[Facet]

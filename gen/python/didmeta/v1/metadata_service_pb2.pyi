@@ -638,6 +638,7 @@ class CountDidsRequest(_message.Message):
     TYPE_FIELD_NUMBER: _builtins.int
     RECURSIVE_FIELD_NUMBER: _builtins.int
     IGNORE_CASE_FIELD_NUMBER: _builtins.int
+    TOTALS_FIELD_NUMBER: _builtins.int
     scope: _builtins.str
     """Scope or scope pattern."""
     type: _did_pb2.DidTypeSelector.ValueType
@@ -646,6 +647,8 @@ class CountDidsRequest(_message.Message):
     """Include matching descendants."""
     ignore_case: _builtins.bool
     """Case-insensitive string comparison."""
+    totals: _builtins.bool
+    """Also sum `bytes` and `events` over the matching DIDs (CountDidsResponse.bytes, .events)."""
     @_builtins.property
     def filter(self) -> _filter_pb2.Filter:
         """The filter."""
@@ -658,10 +661,11 @@ class CountDidsRequest(_message.Message):
         type: _did_pb2.DidTypeSelector.ValueType = ...,
         recursive: _builtins.bool = ...,
         ignore_case: _builtins.bool = ...,
+        totals: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "ignore_case", b"ignore_case", "recursive", b"recursive", "scope", b"scope", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "ignore_case", b"ignore_case", "recursive", b"recursive", "scope", b"scope", "totals", b"totals", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -674,20 +678,238 @@ class CountDidsResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     COUNT_FIELD_NUMBER: _builtins.int
+    BYTES_FIELD_NUMBER: _builtins.int
+    EVENTS_FIELD_NUMBER: _builtins.int
     count: _builtins.int
     """Number of matching DIDs."""
+    bytes: _builtins.int
+    """With totals: the sum of `bytes` over the matching DIDs (each DID once)."""
+    events: _builtins.int
+    """With totals: the sum of `events` over the matching DIDs (each DID once)."""
     def __init__(
         self,
         *,
         count: _builtins.int = ...,
+        bytes: _builtins.int = ...,
+        events: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bytes", b"bytes", "count", b"count", "events", b"events"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CountDidsResponse: _TypeAlias = CountDidsResponse  # noqa: Y015
+
+@_typing.final
+class FacetDidsRequest(_message.Message):
+    """FacetDidsRequest selects DIDs as CountDidsRequest does and names the keys to summarise."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCOPE_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    RECURSIVE_FIELD_NUMBER: _builtins.int
+    IGNORE_CASE_FIELD_NUMBER: _builtins.int
+    FACETS_FIELD_NUMBER: _builtins.int
+    scope: _builtins.str
+    """Scope or scope pattern."""
+    type: _did_pb2.DidTypeSelector.ValueType
+    """Type selector."""
+    recursive: _builtins.bool
+    """Include matching descendants."""
+    ignore_case: _builtins.bool
+    """Case-insensitive string comparison (in the filter; facet values are exact)."""
+    @_builtins.property
+    def filter(self) -> _filter_pb2.Filter:
+        """The filter."""
+
+    @_builtins.property
+    def facets(self) -> _containers.RepeatedCompositeFieldContainer[Global___FacetSpec]:
+        """The keys to summarise, each at most once; at least one."""
+
+    def __init__(
+        self,
+        *,
+        scope: _builtins.str = ...,
+        filter: _filter_pb2.Filter | None = ...,
+        type: _did_pb2.DidTypeSelector.ValueType = ...,
+        recursive: _builtins.bool = ...,
+        ignore_case: _builtins.bool = ...,
+        facets: _abc.Iterable[Global___FacetSpec] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["facets", b"facets", "filter", b"filter", "ignore_case", b"ignore_case", "recursive", b"recursive", "scope", b"scope", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FacetDidsRequest: _TypeAlias = FacetDidsRequest  # noqa: Y015
+
+@_typing.final
+class FacetSpec(_message.Message):
+    """FacetSpec names one key to summarise."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    TOP_FIELD_NUMBER: _builtins.int
+    BUCKET_WIDTH_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """The metadata key (or a DID_COLUMN attribute such as `bytes` or `created_at`)."""
+    top: _builtins.int
+    """How many of the most frequent values to return; 0 means 10; at most 1000."""
+    bucket_width: _builtins.float
+    """If positive: also a histogram of the numeric values (buckets of this width) and of the
+    timestamps (buckets of this many seconds, counted from 1970-01-01T00:00:00Z).
+    """
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        top: _builtins.int = ...,
+        bucket_width: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bucket_width", b"bucket_width", "key", b"key", "top", b"top"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FacetSpec: _TypeAlias = FacetSpec  # noqa: Y015
+
+@_typing.final
+class FacetDidsResponse(_message.Message):
+    """FacetDidsResponse carries the summaries, in request order."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COUNT_FIELD_NUMBER: _builtins.int
+    FACETS_FIELD_NUMBER: _builtins.int
+    count: _builtins.int
+    """Number of matching DIDs."""
+    @_builtins.property
+    def facets(self) -> _containers.RepeatedCompositeFieldContainer[Global___Facet]:
+        """One per FacetSpec."""
+
+    def __init__(
+        self,
+        *,
+        count: _builtins.int = ...,
+        facets: _abc.Iterable[Global___Facet] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "facets", b"facets"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FacetDidsResponse: _TypeAlias = FacetDidsResponse  # noqa: Y015
+
+@_typing.final
+class Facet(_message.Message):
+    """Facet summarises one key over the matching DIDs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    VALUES_FIELD_NUMBER: _builtins.int
+    BUCKETS_FIELD_NUMBER: _builtins.int
+    MISSING_FIELD_NUMBER: _builtins.int
+    OTHER_FIELD_NUMBER: _builtins.int
+    DISTINCT_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """The key."""
+    missing: _builtins.int
+    """Matching DIDs that lack the key."""
+    other: _builtins.int
+    """Matching DIDs whose value is a list or a map (not counted in values or buckets)."""
+    distinct: _builtins.int
+    """Number of distinct scalar values (values holds at most `top` of them)."""
+    @_builtins.property
+    def values(self) -> _containers.RepeatedCompositeFieldContainer[Global___FacetValue]:
+        """The most frequent scalar values, by count (descending), then by value (bool, number, string,
+        timestamp; ascending). Numbers compare numerically: 5 and 5.0 are one value (an int when integral).
+        """
+
+    @_builtins.property
+    def buckets(self) -> _containers.RepeatedCompositeFieldContainer[Global___FacetBucket]:
+        """With bucket_width: the non-empty buckets, numbers first, then timestamps, by lower bound."""
+
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        values: _abc.Iterable[Global___FacetValue] | None = ...,
+        buckets: _abc.Iterable[Global___FacetBucket] | None = ...,
+        missing: _builtins.int = ...,
+        other: _builtins.int = ...,
+        distinct: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["buckets", b"buckets", "distinct", b"distinct", "key", b"key", "missing", b"missing", "other", b"other", "values", b"values"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Facet: _TypeAlias = Facet  # noqa: Y015
+
+@_typing.final
+class FacetValue(_message.Message):
+    """FacetValue is one value with the number of matching DIDs that carry it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VALUE_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    count: _builtins.int
+    """Number of DIDs."""
+    @_builtins.property
+    def value(self) -> _value_pb2.Value:
+        """The value."""
+
+    def __init__(
+        self,
+        *,
+        value: _value_pb2.Value | None = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["value", b"value"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FacetValue: _TypeAlias = FacetValue  # noqa: Y015
+
+@_typing.final
+class FacetBucket(_message.Message):
+    """FacetBucket is one histogram bucket: values v with lower <= v < lower + bucket_width."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOWER_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    count: _builtins.int
+    """Number of DIDs."""
+    @_builtins.property
+    def lower(self) -> _value_pb2.Value:
+        """The lower bound: a number (int when integral) or a timestamp."""
+
+    def __init__(
+        self,
+        *,
+        lower: _value_pb2.Value | None = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["lower", b"lower"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "lower", b"lower"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FacetBucket: _TypeAlias = FacetBucket  # noqa: Y015
 
 @_typing.final
 class ListPluginsRequest(_message.Message):

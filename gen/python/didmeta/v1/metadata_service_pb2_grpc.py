@@ -75,6 +75,11 @@ class MetadataServiceStub:
                 request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.CountDidsRequest.SerializeToString,
                 response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.CountDidsResponse.FromString,
                 _registered_method=True)
+        self.FacetDids = channel.unary_unary(
+                '/didmeta.v1.MetadataService/FacetDids',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.FacetDidsRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.FacetDidsResponse.FromString,
+                _registered_method=True)
         self.ListPlugins = channel.unary_unary(
                 '/didmeta.v1.MetadataService/ListPlugins',
                 request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ListPluginsRequest.SerializeToString,
@@ -143,6 +148,14 @@ class MetadataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FacetDids(self, request, context):
+        """FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+        return: top values with counts, histograms, and the number of DIDs lacking each key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListPlugins(self, request, context):
         """ListPlugins lists the enabled plugins, in order, with their capabilities.
         """
@@ -192,6 +205,11 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.CountDids,
                     request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.CountDidsRequest.FromString,
                     response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.CountDidsResponse.SerializeToString,
+            ),
+            'FacetDids': grpc.unary_unary_rpc_method_handler(
+                    servicer.FacetDids,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.FacetDidsRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.FacetDidsResponse.SerializeToString,
             ),
             'ListPlugins': grpc.unary_unary_rpc_method_handler(
                     servicer.ListPlugins,
@@ -416,6 +434,33 @@ class MetadataService:
             '/didmeta.v1.MetadataService/CountDids',
             didmeta_dot_v1_dot_metadata__service__pb2.CountDidsRequest.SerializeToString,
             didmeta_dot_v1_dot_metadata__service__pb2.CountDidsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FacetDids(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/FacetDids',
+            didmeta_dot_v1_dot_metadata__service__pb2.FacetDidsRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.FacetDidsResponse.FromString,
             options,
             channel_credentials,
             insecure,

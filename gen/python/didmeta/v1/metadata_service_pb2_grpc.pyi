@@ -51,6 +51,10 @@ class MetadataServiceStub:
     """ListDids streams the DIDs matching a filter, in batches, in (scope, name) order."""
     CountDids: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.CountDidsRequest, _metadata_service_pb2.CountDidsResponse]
     """CountDids counts the DIDs a ListDids with the same arguments would return."""
+    FacetDids: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.FacetDidsRequest, _metadata_service_pb2.FacetDidsResponse]
+    """FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+    return: top values with counts, histograms, and the number of DIDs lacking each key.
+    """
     ListPlugins: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.ListPluginsRequest, _metadata_service_pb2.ListPluginsResponse]
     """ListPlugins lists the enabled plugins, in order, with their capabilities."""
 
@@ -77,6 +81,10 @@ class MetadataServiceAsyncStub(MetadataServiceStub):
     """ListDids streams the DIDs matching a filter, in batches, in (scope, name) order."""
     CountDids: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.CountDidsRequest, _metadata_service_pb2.CountDidsResponse]  # type: ignore[assignment]
     """CountDids counts the DIDs a ListDids with the same arguments would return."""
+    FacetDids: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.FacetDidsRequest, _metadata_service_pb2.FacetDidsResponse]  # type: ignore[assignment]
+    """FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+    return: top values with counts, histograms, and the number of DIDs lacking each key.
+    """
     ListPlugins: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.ListPluginsRequest, _metadata_service_pb2.ListPluginsResponse]  # type: ignore[assignment]
     """ListPlugins lists the enabled plugins, in order, with their capabilities."""
 
@@ -148,6 +156,16 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_service_pb2.CountDidsResponse, _abc.Awaitable[_metadata_service_pb2.CountDidsResponse]]:
         """CountDids counts the DIDs a ListDids with the same arguments would return."""
+
+    @_abc_1.abstractmethod
+    def FacetDids(
+        self,
+        request: _metadata_service_pb2.FacetDidsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.FacetDidsResponse, _abc.Awaitable[_metadata_service_pb2.FacetDidsResponse]]:
+        """FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+        return: top values with counts, histograms, and the number of DIDs lacking each key.
+        """
 
     @_abc_1.abstractmethod
     def ListPlugins(

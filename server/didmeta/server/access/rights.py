@@ -5,7 +5,7 @@ it needs, each on a scope. `Access.check` runs before every RPC (`ServicerBase.a
 client-streaming LoadDids, on every chunk. A caller holds right R on scope S when it is an admin,
 holds `didmeta.admin` on S, owns S (`scopes.account`; not for `didmeta.admin` itself), or holds
 the capability R on S. Reads are open to every authenticated caller except on the scopes matching
-`auth.read_restricted_scopes`; listings (ListScopes, ListDids, CountDids, ListContent) leave out
+`auth.read_restricted_scopes`; listings (ListScopes, ListDids, CountDids, FacetDids, ListContent) leave out
 the scopes the caller may not read instead of failing.
 
 To add an RPC: one line in `RULES` (a test asserts every RPC of the services has one).
@@ -109,6 +109,7 @@ RULES: dict[str, Rule] = {
     "DeleteMetadata": lambda r, c: [Need(WRITE, r.did.scope)],
     "ListDids": _open,
     "CountDids": _open,
+    "FacetDids": _open,
     "ListPlugins": _open,
 }
 

@@ -13,6 +13,7 @@ from didmeta.errors import DidmetaError, InvalidArgument
 from didmeta.identifiers import DidKey, parse_type_selector, validate_key, validate_scope_pattern
 from didmeta.server.dispatcher import LoadResult
 from didmeta.server.query import arrow, tokens
+from didmeta.server.query.facets import FacetSpec, Summaries, check_specs
 from didmeta.server.query.limits import NO_DEADLINE, Deadline, FilterLimits, parse_limited
 from didmeta.server.query.plan import ListQuery
 from didmeta.server.query.stream import RowStream
@@ -27,6 +28,7 @@ from didmeta.wire import (
     did_key_to_wire,
     metadata_from_wire,
     metadata_to_wire,
+    value_to_wire,
 )
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -34,7 +36,9 @@ _WIRE_TYPES = {"F": 1, "D": 2, "C": 3}
 
 
 def list_query(
-    request: pb.ListDidsRequest | pb.CountDidsRequest, limits: FilterLimits, deadline: Deadline = NO_DEADLINE
+    request: pb.ListDidsRequest | pb.CountDidsRequest | pb.FacetDidsRequest,
+    limits: FilterLimits,
+    deadline: Deadline = NO_DEADLINE,
 ) -> ListQuery:
     """The validated query of a listing or count (CPU work: called in a worker thread, off the loop)."""
     if not request.scope:
@@ -159,7 +163,25 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
     async def CountDids(self, request: pb.CountDidsRequest, context: Context) -> Any:
         deadline = Deadline.after(context.time_remaining())
         query = await self.readable(await self.run(list_query, request, self.filter_limits, deadline))
+        if request.totals:
+            totals = await self.run(Summaries(self.dispatcher).totals, query)
+            return pb.CountDidsResponse(count=totals.count, bytes=totals.bytes, events=totals.events)
         return pb.CountDidsResponse(count=await self.run(self.dispatcher.count_dids, query))
+
+    @guarded
+    async def FacetDids(self, request: pb.FacetDidsRequest, context: Context) -> Any:
+        deadline = Deadline.after(context.time_remaining())
+        specs = check_specs([FacetSpec(f.key, f.top, f.bucket_width or None) for f in request.facets])
+        query = await self.readable(await self.run(list_query, request, self.filter_limits, deadline))
+        matched, facets = await self.run(Summaries(self.dispatcher).facets, query, specs)
+        response = pb.FacetDidsResponse(count=matched)
+        for facet in facets:
+            out = response.facets.add(key=facet.key, missing=facet.missing, other=facet.other, distinct=facet.distinct)
+            for value, count in facet.values:
+                value_to_wire(value, out.values.add(count=count).value)
+            for lower, count in facet.buckets:
+                value_to_wire(lower, out.buckets.add(count=count).lower)
+        return response
 
     @guarded
     async def ListPlugins(self, request: pb.ListPluginsRequest, context: Context) -> Any:
