@@ -188,9 +188,18 @@ class RelationalPlugin(MetadataPlugin):
     def condition(self, clause: Clause, ignore_case: bool) -> ColumnElement[bool]:
         """A SQL condition on the `dids` table that holds exactly for the DIDs matching `clause`."""
 
-    @abc.abstractmethod
     def value_counts_where(self, conn: Connection, key: str, where: ColumnElement[bool]) -> ValueCounts:
-        """`key`'s values over the rows of `dids` that satisfy `where`: one GROUP BY statement."""
+        """`key`'s values over the rows of `dids` that satisfy `where`. The built-in plugins answer
+        with one GROUP BY statement; this fallback reads the rows' metadata through `get_many`."""
+        from sqlalchemy import select
+
+        from didmeta.server.store.schema import dids as table
+
+        keys = [DidKey(scope, name) for scope, name in conn.execute(select(table.c.scope, table.c.name).where(where))]
+        result = ValueCounts()
+        for start in range(0, len(keys), 5000):
+            result.add(count_values(self.get_many(conn, keys[start : start + 5000]), key))
+        return result
 
     def value_counts(self, conn: Connection, key: str, dids: Sequence[DidKey]) -> ValueCounts:
         from didmeta.server.store.catalog import keys_in

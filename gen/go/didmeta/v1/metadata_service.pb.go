@@ -1078,7 +1078,9 @@ type CountDidsRequest struct {
 	// Include matching descendants.
 	Recursive bool `protobuf:"varint,4,opt,name=recursive,proto3" json:"recursive,omitempty"`
 	// Case-insensitive string comparison.
-	IgnoreCase    bool `protobuf:"varint,5,opt,name=ignore_case,json=ignoreCase,proto3" json:"ignore_case,omitempty"`
+	IgnoreCase bool `protobuf:"varint,5,opt,name=ignore_case,json=ignoreCase,proto3" json:"ignore_case,omitempty"`
+	// Also sum `bytes` and `events` over the matching DIDs (CountDidsResponse.bytes, .events).
+	Totals        bool `protobuf:"varint,6,opt,name=totals,proto3" json:"totals,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1148,11 +1150,22 @@ func (x *CountDidsRequest) GetIgnoreCase() bool {
 	return false
 }
 
+func (x *CountDidsRequest) GetTotals() bool {
+	if x != nil {
+		return x.Totals
+	}
+	return false
+}
+
 // CountDidsResponse carries the count.
 type CountDidsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of matching DIDs.
-	Count         int64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	Count int64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	// With totals: the sum of `bytes` over the matching DIDs (each DID once).
+	Bytes int64 `protobuf:"varint,2,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	// With totals: the sum of `events` over the matching DIDs (each DID once).
+	Events        int64 `protobuf:"varint,3,opt,name=events,proto3" json:"events,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1194,6 +1207,433 @@ func (x *CountDidsResponse) GetCount() int64 {
 	return 0
 }
 
+func (x *CountDidsResponse) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *CountDidsResponse) GetEvents() int64 {
+	if x != nil {
+		return x.Events
+	}
+	return 0
+}
+
+// FacetDidsRequest selects DIDs as CountDidsRequest does and names the keys to summarise.
+type FacetDidsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Scope or scope pattern.
+	Scope string `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
+	// The filter.
+	Filter *Filter `protobuf:"bytes,2,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Type selector.
+	Type DidTypeSelector `protobuf:"varint,3,opt,name=type,proto3,enum=didmeta.v1.DidTypeSelector" json:"type,omitempty"`
+	// Include matching descendants.
+	Recursive bool `protobuf:"varint,4,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	// Case-insensitive string comparison (in the filter; facet values are exact).
+	IgnoreCase bool `protobuf:"varint,5,opt,name=ignore_case,json=ignoreCase,proto3" json:"ignore_case,omitempty"`
+	// The keys to summarise, each at most once; at least one.
+	Facets        []*FacetSpec `protobuf:"bytes,6,rep,name=facets,proto3" json:"facets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FacetDidsRequest) Reset() {
+	*x = FacetDidsRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FacetDidsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FacetDidsRequest) ProtoMessage() {}
+
+func (x *FacetDidsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FacetDidsRequest.ProtoReflect.Descriptor instead.
+func (*FacetDidsRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *FacetDidsRequest) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *FacetDidsRequest) GetFilter() *Filter {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+func (x *FacetDidsRequest) GetType() DidTypeSelector {
+	if x != nil {
+		return x.Type
+	}
+	return DidTypeSelector_DID_TYPE_SELECTOR_UNSPECIFIED
+}
+
+func (x *FacetDidsRequest) GetRecursive() bool {
+	if x != nil {
+		return x.Recursive
+	}
+	return false
+}
+
+func (x *FacetDidsRequest) GetIgnoreCase() bool {
+	if x != nil {
+		return x.IgnoreCase
+	}
+	return false
+}
+
+func (x *FacetDidsRequest) GetFacets() []*FacetSpec {
+	if x != nil {
+		return x.Facets
+	}
+	return nil
+}
+
+// FacetSpec names one key to summarise.
+type FacetSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The metadata key (or a DID_COLUMN attribute such as `bytes` or `created_at`).
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// How many of the most frequent values to return; 0 means 10; at most 1000.
+	Top int32 `protobuf:"varint,2,opt,name=top,proto3" json:"top,omitempty"`
+	// If positive: also a histogram of the numeric values (buckets of this width) and of the
+	// timestamps (buckets of this many seconds, counted from 1970-01-01T00:00:00Z).
+	BucketWidth   float64 `protobuf:"fixed64,3,opt,name=bucket_width,json=bucketWidth,proto3" json:"bucket_width,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FacetSpec) Reset() {
+	*x = FacetSpec{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FacetSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FacetSpec) ProtoMessage() {}
+
+func (x *FacetSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FacetSpec.ProtoReflect.Descriptor instead.
+func (*FacetSpec) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *FacetSpec) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *FacetSpec) GetTop() int32 {
+	if x != nil {
+		return x.Top
+	}
+	return 0
+}
+
+func (x *FacetSpec) GetBucketWidth() float64 {
+	if x != nil {
+		return x.BucketWidth
+	}
+	return 0
+}
+
+// FacetDidsResponse carries the summaries, in request order.
+type FacetDidsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Number of matching DIDs.
+	Count int64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	// One per FacetSpec.
+	Facets        []*Facet `protobuf:"bytes,2,rep,name=facets,proto3" json:"facets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FacetDidsResponse) Reset() {
+	*x = FacetDidsResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FacetDidsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FacetDidsResponse) ProtoMessage() {}
+
+func (x *FacetDidsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FacetDidsResponse.ProtoReflect.Descriptor instead.
+func (*FacetDidsResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *FacetDidsResponse) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *FacetDidsResponse) GetFacets() []*Facet {
+	if x != nil {
+		return x.Facets
+	}
+	return nil
+}
+
+// Facet summarises one key over the matching DIDs.
+type Facet struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key.
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// The most frequent scalar values, by count (descending), then by value (bool, number, string,
+	// timestamp; ascending). Numbers compare numerically: 5 and 5.0 are one value (an int when integral).
+	Values []*FacetValue `protobuf:"bytes,2,rep,name=values,proto3" json:"values,omitempty"`
+	// With bucket_width: the non-empty buckets, numbers first, then timestamps, by lower bound.
+	Buckets []*FacetBucket `protobuf:"bytes,3,rep,name=buckets,proto3" json:"buckets,omitempty"`
+	// Matching DIDs that lack the key.
+	Missing int64 `protobuf:"varint,4,opt,name=missing,proto3" json:"missing,omitempty"`
+	// Matching DIDs whose value is a list or a map (not counted in values or buckets).
+	Other int64 `protobuf:"varint,5,opt,name=other,proto3" json:"other,omitempty"`
+	// Number of distinct scalar values (values holds at most `top` of them).
+	Distinct      int64 `protobuf:"varint,6,opt,name=distinct,proto3" json:"distinct,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Facet) Reset() {
+	*x = Facet{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Facet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Facet) ProtoMessage() {}
+
+func (x *Facet) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Facet.ProtoReflect.Descriptor instead.
+func (*Facet) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *Facet) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Facet) GetValues() []*FacetValue {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+func (x *Facet) GetBuckets() []*FacetBucket {
+	if x != nil {
+		return x.Buckets
+	}
+	return nil
+}
+
+func (x *Facet) GetMissing() int64 {
+	if x != nil {
+		return x.Missing
+	}
+	return 0
+}
+
+func (x *Facet) GetOther() int64 {
+	if x != nil {
+		return x.Other
+	}
+	return 0
+}
+
+func (x *Facet) GetDistinct() int64 {
+	if x != nil {
+		return x.Distinct
+	}
+	return 0
+}
+
+// FacetValue is one value with the number of matching DIDs that carry it.
+type FacetValue struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The value.
+	Value *Value `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	// Number of DIDs.
+	Count         int64 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FacetValue) Reset() {
+	*x = FacetValue{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FacetValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FacetValue) ProtoMessage() {}
+
+func (x *FacetValue) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FacetValue.ProtoReflect.Descriptor instead.
+func (*FacetValue) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *FacetValue) GetValue() *Value {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *FacetValue) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// FacetBucket is one histogram bucket: values v with lower <= v < lower + bucket_width.
+type FacetBucket struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The lower bound: a number (int when integral) or a timestamp.
+	Lower *Value `protobuf:"bytes,1,opt,name=lower,proto3" json:"lower,omitempty"`
+	// Number of DIDs.
+	Count         int64 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FacetBucket) Reset() {
+	*x = FacetBucket{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FacetBucket) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FacetBucket) ProtoMessage() {}
+
+func (x *FacetBucket) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FacetBucket.ProtoReflect.Descriptor instead.
+func (*FacetBucket) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *FacetBucket) GetLower() *Value {
+	if x != nil {
+		return x.Lower
+	}
+	return nil
+}
+
+func (x *FacetBucket) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 // ListPluginsRequest is empty.
 type ListPluginsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1203,7 +1643,7 @@ type ListPluginsRequest struct {
 
 func (x *ListPluginsRequest) Reset() {
 	*x = ListPluginsRequest{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[18]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1215,7 +1655,7 @@ func (x *ListPluginsRequest) String() string {
 func (*ListPluginsRequest) ProtoMessage() {}
 
 func (x *ListPluginsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[18]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1228,7 +1668,7 @@ func (x *ListPluginsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPluginsRequest.ProtoReflect.Descriptor instead.
 func (*ListPluginsRequest) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{18}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{24}
 }
 
 // PluginInfo describes one enabled plugin.
@@ -1252,7 +1692,7 @@ type PluginInfo struct {
 
 func (x *PluginInfo) Reset() {
 	*x = PluginInfo{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[19]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1264,7 +1704,7 @@ func (x *PluginInfo) String() string {
 func (*PluginInfo) ProtoMessage() {}
 
 func (x *PluginInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[19]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1277,7 +1717,7 @@ func (x *PluginInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginInfo.ProtoReflect.Descriptor instead.
 func (*PluginInfo) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{19}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *PluginInfo) GetName() string {
@@ -1333,7 +1773,7 @@ type ListPluginsResponse struct {
 
 func (x *ListPluginsResponse) Reset() {
 	*x = ListPluginsResponse{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[20]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1345,7 +1785,7 @@ func (x *ListPluginsResponse) String() string {
 func (*ListPluginsResponse) ProtoMessage() {}
 
 func (x *ListPluginsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[20]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1358,7 +1798,7 @@ func (x *ListPluginsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPluginsResponse.ProtoReflect.Descriptor instead.
 func (*ListPluginsResponse) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{20}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListPluginsResponse) GetPlugins() []*PluginInfo {
@@ -1446,16 +1886,48 @@ const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x11.didmeta.v1.ValueR\x05value:\x028\x01\"f\n" +
 	"\x10ListDidsResponse\x12*\n" +
 	"\x05batch\x18\x01 \x01(\v2\x14.didmeta.v1.DidBatchR\x05batch\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc4\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xdc\x01\n" +
 	"\x10CountDidsRequest\x12\x14\n" +
 	"\x05scope\x18\x01 \x01(\tR\x05scope\x12*\n" +
 	"\x06filter\x18\x02 \x01(\v2\x12.didmeta.v1.FilterR\x06filter\x12/\n" +
 	"\x04type\x18\x03 \x01(\x0e2\x1b.didmeta.v1.DidTypeSelectorR\x04type\x12\x1c\n" +
 	"\trecursive\x18\x04 \x01(\bR\trecursive\x12\x1f\n" +
 	"\vignore_case\x18\x05 \x01(\bR\n" +
-	"ignoreCase\")\n" +
+	"ignoreCase\x12\x16\n" +
+	"\x06totals\x18\x06 \x01(\bR\x06totals\"W\n" +
 	"\x11CountDidsResponse\x12\x14\n" +
-	"\x05count\x18\x01 \x01(\x03R\x05count\"\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count\x12\x14\n" +
+	"\x05bytes\x18\x02 \x01(\x03R\x05bytes\x12\x16\n" +
+	"\x06events\x18\x03 \x01(\x03R\x06events\"\xf3\x01\n" +
+	"\x10FacetDidsRequest\x12\x14\n" +
+	"\x05scope\x18\x01 \x01(\tR\x05scope\x12*\n" +
+	"\x06filter\x18\x02 \x01(\v2\x12.didmeta.v1.FilterR\x06filter\x12/\n" +
+	"\x04type\x18\x03 \x01(\x0e2\x1b.didmeta.v1.DidTypeSelectorR\x04type\x12\x1c\n" +
+	"\trecursive\x18\x04 \x01(\bR\trecursive\x12\x1f\n" +
+	"\vignore_case\x18\x05 \x01(\bR\n" +
+	"ignoreCase\x12-\n" +
+	"\x06facets\x18\x06 \x03(\v2\x15.didmeta.v1.FacetSpecR\x06facets\"R\n" +
+	"\tFacetSpec\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x10\n" +
+	"\x03top\x18\x02 \x01(\x05R\x03top\x12!\n" +
+	"\fbucket_width\x18\x03 \x01(\x01R\vbucketWidth\"T\n" +
+	"\x11FacetDidsResponse\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count\x12)\n" +
+	"\x06facets\x18\x02 \x03(\v2\x11.didmeta.v1.FacetR\x06facets\"\xc8\x01\n" +
+	"\x05Facet\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12.\n" +
+	"\x06values\x18\x02 \x03(\v2\x16.didmeta.v1.FacetValueR\x06values\x121\n" +
+	"\abuckets\x18\x03 \x03(\v2\x17.didmeta.v1.FacetBucketR\abuckets\x12\x18\n" +
+	"\amissing\x18\x04 \x01(\x03R\amissing\x12\x14\n" +
+	"\x05other\x18\x05 \x01(\x03R\x05other\x12\x1a\n" +
+	"\bdistinct\x18\x06 \x01(\x03R\bdistinct\"K\n" +
+	"\n" +
+	"FacetValue\x12'\n" +
+	"\x05value\x18\x01 \x01(\v2\x11.didmeta.v1.ValueR\x05value\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"L\n" +
+	"\vFacetBucket\x12'\n" +
+	"\x05lower\x18\x01 \x01(\v2\x11.didmeta.v1.ValueR\x05lower\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"\x14\n" +
 	"\x12ListPluginsRequest\"\xb1\x01\n" +
 	"\n" +
 	"PluginInfo\x12\x12\n" +
@@ -1471,7 +1943,7 @@ const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"ListFormat\x12\x1b\n" +
 	"\x17LIST_FORMAT_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10LIST_FORMAT_DIDS\x10\x01\x12\x15\n" +
-	"\x11LIST_FORMAT_ARROW\x10\x022\xf0\x05\n" +
+	"\x11LIST_FORMAT_ARROW\x10\x022\xba\x06\n" +
 	"\x0fMetadataService\x12N\n" +
 	"\vSetMetadata\x12\x1e.didmeta.v1.SetMetadataRequest\x1a\x1f.didmeta.v1.SetMetadataResponse\x12Z\n" +
 	"\x0fSetMetadataBulk\x12\".didmeta.v1.SetMetadataBulkRequest\x1a#.didmeta.v1.SetMetadataBulkResponse\x12G\n" +
@@ -1480,7 +1952,8 @@ const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"\x0fGetMetadataBulk\x12\".didmeta.v1.GetMetadataBulkRequest\x1a#.didmeta.v1.GetMetadataBulkResponse0\x01\x12W\n" +
 	"\x0eDeleteMetadata\x12!.didmeta.v1.DeleteMetadataRequest\x1a\".didmeta.v1.DeleteMetadataResponse\x12G\n" +
 	"\bListDids\x12\x1b.didmeta.v1.ListDidsRequest\x1a\x1c.didmeta.v1.ListDidsResponse0\x01\x12H\n" +
-	"\tCountDids\x12\x1c.didmeta.v1.CountDidsRequest\x1a\x1d.didmeta.v1.CountDidsResponse\x12N\n" +
+	"\tCountDids\x12\x1c.didmeta.v1.CountDidsRequest\x1a\x1d.didmeta.v1.CountDidsResponse\x12H\n" +
+	"\tFacetDids\x12\x1c.didmeta.v1.FacetDidsRequest\x1a\x1d.didmeta.v1.FacetDidsResponse\x12N\n" +
 	"\vListPlugins\x12\x1e.didmeta.v1.ListPluginsRequest\x1a\x1f.didmeta.v1.ListPluginsResponseBJ\n" +
 	"\x0eorg.didmeta.v1P\x01Z6github.com/didmeta/didmeta/gen/go/didmeta/v1;didmetav1b\x06proto3"
 
@@ -1497,7 +1970,7 @@ func file_didmeta_v1_metadata_service_proto_rawDescGZIP() []byte {
 }
 
 var file_didmeta_v1_metadata_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_didmeta_v1_metadata_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_didmeta_v1_metadata_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_didmeta_v1_metadata_service_proto_goTypes = []any{
 	(ListFormat)(0),                 // 0: didmeta.v1.ListFormat
 	(*SetMetadataRequest)(nil),      // 1: didmeta.v1.SetMetadataRequest
@@ -1518,70 +1991,86 @@ var file_didmeta_v1_metadata_service_proto_goTypes = []any{
 	(*ListDidsResponse)(nil),        // 16: didmeta.v1.ListDidsResponse
 	(*CountDidsRequest)(nil),        // 17: didmeta.v1.CountDidsRequest
 	(*CountDidsResponse)(nil),       // 18: didmeta.v1.CountDidsResponse
-	(*ListPluginsRequest)(nil),      // 19: didmeta.v1.ListPluginsRequest
-	(*PluginInfo)(nil),              // 20: didmeta.v1.PluginInfo
-	(*ListPluginsResponse)(nil),     // 21: didmeta.v1.ListPluginsResponse
-	nil,                             // 22: didmeta.v1.SetMetadataRequest.MetadataEntry
-	nil,                             // 23: didmeta.v1.GetMetadataResponse.MetadataEntry
-	nil,                             // 24: didmeta.v1.MetadataMap.ValuesEntry
-	(*DidKey)(nil),                  // 25: didmeta.v1.DidKey
-	(*DidMetadata)(nil),             // 26: didmeta.v1.DidMetadata
-	(*NewDid)(nil),                  // 27: didmeta.v1.NewDid
-	(*Attachment)(nil),              // 28: didmeta.v1.Attachment
-	(*Filter)(nil),                  // 29: didmeta.v1.Filter
-	(DidTypeSelector)(0),            // 30: didmeta.v1.DidTypeSelector
-	(DidType)(0),                    // 31: didmeta.v1.DidType
-	(*Value)(nil),                   // 32: didmeta.v1.Value
+	(*FacetDidsRequest)(nil),        // 19: didmeta.v1.FacetDidsRequest
+	(*FacetSpec)(nil),               // 20: didmeta.v1.FacetSpec
+	(*FacetDidsResponse)(nil),       // 21: didmeta.v1.FacetDidsResponse
+	(*Facet)(nil),                   // 22: didmeta.v1.Facet
+	(*FacetValue)(nil),              // 23: didmeta.v1.FacetValue
+	(*FacetBucket)(nil),             // 24: didmeta.v1.FacetBucket
+	(*ListPluginsRequest)(nil),      // 25: didmeta.v1.ListPluginsRequest
+	(*PluginInfo)(nil),              // 26: didmeta.v1.PluginInfo
+	(*ListPluginsResponse)(nil),     // 27: didmeta.v1.ListPluginsResponse
+	nil,                             // 28: didmeta.v1.SetMetadataRequest.MetadataEntry
+	nil,                             // 29: didmeta.v1.GetMetadataResponse.MetadataEntry
+	nil,                             // 30: didmeta.v1.MetadataMap.ValuesEntry
+	(*DidKey)(nil),                  // 31: didmeta.v1.DidKey
+	(*DidMetadata)(nil),             // 32: didmeta.v1.DidMetadata
+	(*NewDid)(nil),                  // 33: didmeta.v1.NewDid
+	(*Attachment)(nil),              // 34: didmeta.v1.Attachment
+	(*Filter)(nil),                  // 35: didmeta.v1.Filter
+	(DidTypeSelector)(0),            // 36: didmeta.v1.DidTypeSelector
+	(DidType)(0),                    // 37: didmeta.v1.DidType
+	(*Value)(nil),                   // 38: didmeta.v1.Value
 }
 var file_didmeta_v1_metadata_service_proto_depIdxs = []int32{
-	25, // 0: didmeta.v1.SetMetadataRequest.did:type_name -> didmeta.v1.DidKey
-	22, // 1: didmeta.v1.SetMetadataRequest.metadata:type_name -> didmeta.v1.SetMetadataRequest.MetadataEntry
-	26, // 2: didmeta.v1.SetMetadataBulkRequest.items:type_name -> didmeta.v1.DidMetadata
-	27, // 3: didmeta.v1.LoadDidsRequest.dids:type_name -> didmeta.v1.NewDid
-	26, // 4: didmeta.v1.LoadDidsRequest.metadata:type_name -> didmeta.v1.DidMetadata
-	28, // 5: didmeta.v1.LoadDidsRequest.attachments:type_name -> didmeta.v1.Attachment
-	25, // 6: didmeta.v1.GetMetadataRequest.did:type_name -> didmeta.v1.DidKey
-	23, // 7: didmeta.v1.GetMetadataResponse.metadata:type_name -> didmeta.v1.GetMetadataResponse.MetadataEntry
-	25, // 8: didmeta.v1.GetMetadataBulkRequest.dids:type_name -> didmeta.v1.DidKey
-	26, // 9: didmeta.v1.GetMetadataBulkResponse.results:type_name -> didmeta.v1.DidMetadata
-	25, // 10: didmeta.v1.GetMetadataBulkResponse.missing:type_name -> didmeta.v1.DidKey
-	25, // 11: didmeta.v1.DeleteMetadataRequest.did:type_name -> didmeta.v1.DidKey
-	29, // 12: didmeta.v1.ListDidsRequest.filter:type_name -> didmeta.v1.Filter
-	30, // 13: didmeta.v1.ListDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	31, // 0: didmeta.v1.SetMetadataRequest.did:type_name -> didmeta.v1.DidKey
+	28, // 1: didmeta.v1.SetMetadataRequest.metadata:type_name -> didmeta.v1.SetMetadataRequest.MetadataEntry
+	32, // 2: didmeta.v1.SetMetadataBulkRequest.items:type_name -> didmeta.v1.DidMetadata
+	33, // 3: didmeta.v1.LoadDidsRequest.dids:type_name -> didmeta.v1.NewDid
+	32, // 4: didmeta.v1.LoadDidsRequest.metadata:type_name -> didmeta.v1.DidMetadata
+	34, // 5: didmeta.v1.LoadDidsRequest.attachments:type_name -> didmeta.v1.Attachment
+	31, // 6: didmeta.v1.GetMetadataRequest.did:type_name -> didmeta.v1.DidKey
+	29, // 7: didmeta.v1.GetMetadataResponse.metadata:type_name -> didmeta.v1.GetMetadataResponse.MetadataEntry
+	31, // 8: didmeta.v1.GetMetadataBulkRequest.dids:type_name -> didmeta.v1.DidKey
+	32, // 9: didmeta.v1.GetMetadataBulkResponse.results:type_name -> didmeta.v1.DidMetadata
+	31, // 10: didmeta.v1.GetMetadataBulkResponse.missing:type_name -> didmeta.v1.DidKey
+	31, // 11: didmeta.v1.DeleteMetadataRequest.did:type_name -> didmeta.v1.DidKey
+	35, // 12: didmeta.v1.ListDidsRequest.filter:type_name -> didmeta.v1.Filter
+	36, // 13: didmeta.v1.ListDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
 	0,  // 14: didmeta.v1.ListDidsRequest.format:type_name -> didmeta.v1.ListFormat
-	31, // 15: didmeta.v1.DidBatch.types:type_name -> didmeta.v1.DidType
+	37, // 15: didmeta.v1.DidBatch.types:type_name -> didmeta.v1.DidType
 	15, // 16: didmeta.v1.DidBatch.metadata:type_name -> didmeta.v1.MetadataMap
-	24, // 17: didmeta.v1.MetadataMap.values:type_name -> didmeta.v1.MetadataMap.ValuesEntry
+	30, // 17: didmeta.v1.MetadataMap.values:type_name -> didmeta.v1.MetadataMap.ValuesEntry
 	14, // 18: didmeta.v1.ListDidsResponse.batch:type_name -> didmeta.v1.DidBatch
-	29, // 19: didmeta.v1.CountDidsRequest.filter:type_name -> didmeta.v1.Filter
-	30, // 20: didmeta.v1.CountDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
-	20, // 21: didmeta.v1.ListPluginsResponse.plugins:type_name -> didmeta.v1.PluginInfo
-	32, // 22: didmeta.v1.SetMetadataRequest.MetadataEntry.value:type_name -> didmeta.v1.Value
-	32, // 23: didmeta.v1.GetMetadataResponse.MetadataEntry.value:type_name -> didmeta.v1.Value
-	32, // 24: didmeta.v1.MetadataMap.ValuesEntry.value:type_name -> didmeta.v1.Value
-	1,  // 25: didmeta.v1.MetadataService.SetMetadata:input_type -> didmeta.v1.SetMetadataRequest
-	3,  // 26: didmeta.v1.MetadataService.SetMetadataBulk:input_type -> didmeta.v1.SetMetadataBulkRequest
-	5,  // 27: didmeta.v1.MetadataService.LoadDids:input_type -> didmeta.v1.LoadDidsRequest
-	7,  // 28: didmeta.v1.MetadataService.GetMetadata:input_type -> didmeta.v1.GetMetadataRequest
-	9,  // 29: didmeta.v1.MetadataService.GetMetadataBulk:input_type -> didmeta.v1.GetMetadataBulkRequest
-	11, // 30: didmeta.v1.MetadataService.DeleteMetadata:input_type -> didmeta.v1.DeleteMetadataRequest
-	13, // 31: didmeta.v1.MetadataService.ListDids:input_type -> didmeta.v1.ListDidsRequest
-	17, // 32: didmeta.v1.MetadataService.CountDids:input_type -> didmeta.v1.CountDidsRequest
-	19, // 33: didmeta.v1.MetadataService.ListPlugins:input_type -> didmeta.v1.ListPluginsRequest
-	2,  // 34: didmeta.v1.MetadataService.SetMetadata:output_type -> didmeta.v1.SetMetadataResponse
-	4,  // 35: didmeta.v1.MetadataService.SetMetadataBulk:output_type -> didmeta.v1.SetMetadataBulkResponse
-	6,  // 36: didmeta.v1.MetadataService.LoadDids:output_type -> didmeta.v1.LoadDidsResponse
-	8,  // 37: didmeta.v1.MetadataService.GetMetadata:output_type -> didmeta.v1.GetMetadataResponse
-	10, // 38: didmeta.v1.MetadataService.GetMetadataBulk:output_type -> didmeta.v1.GetMetadataBulkResponse
-	12, // 39: didmeta.v1.MetadataService.DeleteMetadata:output_type -> didmeta.v1.DeleteMetadataResponse
-	16, // 40: didmeta.v1.MetadataService.ListDids:output_type -> didmeta.v1.ListDidsResponse
-	18, // 41: didmeta.v1.MetadataService.CountDids:output_type -> didmeta.v1.CountDidsResponse
-	21, // 42: didmeta.v1.MetadataService.ListPlugins:output_type -> didmeta.v1.ListPluginsResponse
-	34, // [34:43] is the sub-list for method output_type
-	25, // [25:34] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	35, // 19: didmeta.v1.CountDidsRequest.filter:type_name -> didmeta.v1.Filter
+	36, // 20: didmeta.v1.CountDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	35, // 21: didmeta.v1.FacetDidsRequest.filter:type_name -> didmeta.v1.Filter
+	36, // 22: didmeta.v1.FacetDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	20, // 23: didmeta.v1.FacetDidsRequest.facets:type_name -> didmeta.v1.FacetSpec
+	22, // 24: didmeta.v1.FacetDidsResponse.facets:type_name -> didmeta.v1.Facet
+	23, // 25: didmeta.v1.Facet.values:type_name -> didmeta.v1.FacetValue
+	24, // 26: didmeta.v1.Facet.buckets:type_name -> didmeta.v1.FacetBucket
+	38, // 27: didmeta.v1.FacetValue.value:type_name -> didmeta.v1.Value
+	38, // 28: didmeta.v1.FacetBucket.lower:type_name -> didmeta.v1.Value
+	26, // 29: didmeta.v1.ListPluginsResponse.plugins:type_name -> didmeta.v1.PluginInfo
+	38, // 30: didmeta.v1.SetMetadataRequest.MetadataEntry.value:type_name -> didmeta.v1.Value
+	38, // 31: didmeta.v1.GetMetadataResponse.MetadataEntry.value:type_name -> didmeta.v1.Value
+	38, // 32: didmeta.v1.MetadataMap.ValuesEntry.value:type_name -> didmeta.v1.Value
+	1,  // 33: didmeta.v1.MetadataService.SetMetadata:input_type -> didmeta.v1.SetMetadataRequest
+	3,  // 34: didmeta.v1.MetadataService.SetMetadataBulk:input_type -> didmeta.v1.SetMetadataBulkRequest
+	5,  // 35: didmeta.v1.MetadataService.LoadDids:input_type -> didmeta.v1.LoadDidsRequest
+	7,  // 36: didmeta.v1.MetadataService.GetMetadata:input_type -> didmeta.v1.GetMetadataRequest
+	9,  // 37: didmeta.v1.MetadataService.GetMetadataBulk:input_type -> didmeta.v1.GetMetadataBulkRequest
+	11, // 38: didmeta.v1.MetadataService.DeleteMetadata:input_type -> didmeta.v1.DeleteMetadataRequest
+	13, // 39: didmeta.v1.MetadataService.ListDids:input_type -> didmeta.v1.ListDidsRequest
+	17, // 40: didmeta.v1.MetadataService.CountDids:input_type -> didmeta.v1.CountDidsRequest
+	19, // 41: didmeta.v1.MetadataService.FacetDids:input_type -> didmeta.v1.FacetDidsRequest
+	25, // 42: didmeta.v1.MetadataService.ListPlugins:input_type -> didmeta.v1.ListPluginsRequest
+	2,  // 43: didmeta.v1.MetadataService.SetMetadata:output_type -> didmeta.v1.SetMetadataResponse
+	4,  // 44: didmeta.v1.MetadataService.SetMetadataBulk:output_type -> didmeta.v1.SetMetadataBulkResponse
+	6,  // 45: didmeta.v1.MetadataService.LoadDids:output_type -> didmeta.v1.LoadDidsResponse
+	8,  // 46: didmeta.v1.MetadataService.GetMetadata:output_type -> didmeta.v1.GetMetadataResponse
+	10, // 47: didmeta.v1.MetadataService.GetMetadataBulk:output_type -> didmeta.v1.GetMetadataBulkResponse
+	12, // 48: didmeta.v1.MetadataService.DeleteMetadata:output_type -> didmeta.v1.DeleteMetadataResponse
+	16, // 49: didmeta.v1.MetadataService.ListDids:output_type -> didmeta.v1.ListDidsResponse
+	18, // 50: didmeta.v1.MetadataService.CountDids:output_type -> didmeta.v1.CountDidsResponse
+	21, // 51: didmeta.v1.MetadataService.FacetDids:output_type -> didmeta.v1.FacetDidsResponse
+	27, // 52: didmeta.v1.MetadataService.ListPlugins:output_type -> didmeta.v1.ListPluginsResponse
+	43, // [43:53] is the sub-list for method output_type
+	33, // [33:43] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_didmeta_v1_metadata_service_proto_init() }
@@ -1598,7 +2087,7 @@ func file_didmeta_v1_metadata_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_didmeta_v1_metadata_service_proto_rawDesc), len(file_didmeta_v1_metadata_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   24,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,7 @@ const (
 	MetadataService_DeleteMetadata_FullMethodName  = "/didmeta.v1.MetadataService/DeleteMetadata"
 	MetadataService_ListDids_FullMethodName        = "/didmeta.v1.MetadataService/ListDids"
 	MetadataService_CountDids_FullMethodName       = "/didmeta.v1.MetadataService/CountDids"
+	MetadataService_FacetDids_FullMethodName       = "/didmeta.v1.MetadataService/FacetDids"
 	MetadataService_ListPlugins_FullMethodName     = "/didmeta.v1.MetadataService/ListPlugins"
 )
 
@@ -53,6 +54,9 @@ type MetadataServiceClient interface {
 	ListDids(ctx context.Context, in *ListDidsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListDidsResponse], error)
 	// CountDids counts the DIDs a ListDids with the same arguments would return.
 	CountDids(ctx context.Context, in *CountDidsRequest, opts ...grpc.CallOption) (*CountDidsResponse, error)
+	// FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+	// return: top values with counts, histograms, and the number of DIDs lacking each key.
+	FacetDids(ctx context.Context, in *FacetDidsRequest, opts ...grpc.CallOption) (*FacetDidsResponse, error)
 	// ListPlugins lists the enabled plugins, in order, with their capabilities.
 	ListPlugins(ctx context.Context, in *ListPluginsRequest, opts ...grpc.CallOption) (*ListPluginsResponse, error)
 }
@@ -166,6 +170,16 @@ func (c *metadataServiceClient) CountDids(ctx context.Context, in *CountDidsRequ
 	return out, nil
 }
 
+func (c *metadataServiceClient) FacetDids(ctx context.Context, in *FacetDidsRequest, opts ...grpc.CallOption) (*FacetDidsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FacetDidsResponse)
+	err := c.cc.Invoke(ctx, MetadataService_FacetDids_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *metadataServiceClient) ListPlugins(ctx context.Context, in *ListPluginsRequest, opts ...grpc.CallOption) (*ListPluginsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListPluginsResponse)
@@ -199,6 +213,9 @@ type MetadataServiceServer interface {
 	ListDids(*ListDidsRequest, grpc.ServerStreamingServer[ListDidsResponse]) error
 	// CountDids counts the DIDs a ListDids with the same arguments would return.
 	CountDids(context.Context, *CountDidsRequest) (*CountDidsResponse, error)
+	// FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+	// return: top values with counts, histograms, and the number of DIDs lacking each key.
+	FacetDids(context.Context, *FacetDidsRequest) (*FacetDidsResponse, error)
 	// ListPlugins lists the enabled plugins, in order, with their capabilities.
 	ListPlugins(context.Context, *ListPluginsRequest) (*ListPluginsResponse, error)
 	mustEmbedUnimplementedMetadataServiceServer()
@@ -234,6 +251,9 @@ func (UnimplementedMetadataServiceServer) ListDids(*ListDidsRequest, grpc.Server
 }
 func (UnimplementedMetadataServiceServer) CountDids(context.Context, *CountDidsRequest) (*CountDidsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CountDids not implemented")
+}
+func (UnimplementedMetadataServiceServer) FacetDids(context.Context, *FacetDidsRequest) (*FacetDidsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FacetDids not implemented")
 }
 func (UnimplementedMetadataServiceServer) ListPlugins(context.Context, *ListPluginsRequest) (*ListPluginsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPlugins not implemented")
@@ -378,6 +398,24 @@ func _MetadataService_CountDids_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MetadataService_FacetDids_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FacetDidsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).FacetDids(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_FacetDids_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).FacetDids(ctx, req.(*FacetDidsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _MetadataService_ListPlugins_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListPluginsRequest)
 	if err := dec(in); err != nil {
@@ -422,6 +460,10 @@ var MetadataService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CountDids",
 			Handler:    _MetadataService_CountDids_Handler,
+		},
+		{
+			MethodName: "FacetDids",
+			Handler:    _MetadataService_FacetDids_Handler,
 		},
 		{
 			MethodName: "ListPlugins",

@@ -263,6 +263,37 @@ public final class MetadataServiceGrpc {
     return getCountDidsMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.FacetDidsRequest,
+      org.didmeta.v1.FacetDidsResponse> getFacetDidsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "FacetDids",
+      requestType = org.didmeta.v1.FacetDidsRequest.class,
+      responseType = org.didmeta.v1.FacetDidsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.FacetDidsRequest,
+      org.didmeta.v1.FacetDidsResponse> getFacetDidsMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.FacetDidsRequest, org.didmeta.v1.FacetDidsResponse> getFacetDidsMethod;
+    if ((getFacetDidsMethod = MetadataServiceGrpc.getFacetDidsMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getFacetDidsMethod = MetadataServiceGrpc.getFacetDidsMethod) == null) {
+          MetadataServiceGrpc.getFacetDidsMethod = getFacetDidsMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.FacetDidsRequest, org.didmeta.v1.FacetDidsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "FacetDids"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.FacetDidsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.FacetDidsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("FacetDids"))
+              .build();
+        }
+      }
+    }
+    return getFacetDidsMethod;
+  }
+
   private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.ListPluginsRequest,
       org.didmeta.v1.ListPluginsResponse> getListPluginsMethod;
 
@@ -443,6 +474,17 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+     * return: top values with counts, histograms, and the number of DIDs lacking each key.
+     * </pre>
+     */
+    default void facetDids(org.didmeta.v1.FacetDidsRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.FacetDidsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getFacetDidsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -576,6 +618,18 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+     * return: top values with counts, histograms, and the number of DIDs lacking each key.
+     * </pre>
+     */
+    public void facetDids(org.didmeta.v1.FacetDidsRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.FacetDidsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getFacetDidsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -694,6 +748,17 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+     * return: top values with counts, histograms, and the number of DIDs lacking each key.
+     * </pre>
+     */
+    public org.didmeta.v1.FacetDidsResponse facetDids(org.didmeta.v1.FacetDidsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getFacetDidsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -796,6 +861,17 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+     * return: top values with counts, histograms, and the number of DIDs lacking each key.
+     * </pre>
+     */
+    public org.didmeta.v1.FacetDidsResponse facetDids(org.didmeta.v1.FacetDidsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getFacetDidsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -881,6 +957,18 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+     * return: top values with counts, histograms, and the number of DIDs lacking each key.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.FacetDidsResponse> facetDids(
+        org.didmeta.v1.FacetDidsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getFacetDidsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -898,8 +986,9 @@ public final class MetadataServiceGrpc {
   private static final int METHODID_DELETE_METADATA = 4;
   private static final int METHODID_LIST_DIDS = 5;
   private static final int METHODID_COUNT_DIDS = 6;
-  private static final int METHODID_LIST_PLUGINS = 7;
-  private static final int METHODID_LOAD_DIDS = 8;
+  private static final int METHODID_FACET_DIDS = 7;
+  private static final int METHODID_LIST_PLUGINS = 8;
+  private static final int METHODID_LOAD_DIDS = 9;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -945,6 +1034,10 @@ public final class MetadataServiceGrpc {
         case METHODID_COUNT_DIDS:
           serviceImpl.countDids((org.didmeta.v1.CountDidsRequest) request,
               (io.grpc.stub.StreamObserver<org.didmeta.v1.CountDidsResponse>) responseObserver);
+          break;
+        case METHODID_FACET_DIDS:
+          serviceImpl.facetDids((org.didmeta.v1.FacetDidsRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.FacetDidsResponse>) responseObserver);
           break;
         case METHODID_LIST_PLUGINS:
           serviceImpl.listPlugins((org.didmeta.v1.ListPluginsRequest) request,
@@ -1028,6 +1121,13 @@ public final class MetadataServiceGrpc {
               org.didmeta.v1.CountDidsResponse>(
                 service, METHODID_COUNT_DIDS)))
         .addMethod(
+          getFacetDidsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.FacetDidsRequest,
+              org.didmeta.v1.FacetDidsResponse>(
+                service, METHODID_FACET_DIDS)))
+        .addMethod(
           getListPluginsMethod(),
           io.grpc.stub.ServerCalls.asyncUnaryCall(
             new MethodHandlers<
@@ -1090,6 +1190,7 @@ public final class MetadataServiceGrpc {
               .addMethod(getDeleteMetadataMethod())
               .addMethod(getListDidsMethod())
               .addMethod(getCountDidsMethod())
+              .addMethod(getFacetDidsMethod())
               .addMethod(getListPluginsMethod())
               .build();
         }

@@ -132,6 +132,36 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_didmeta_v1_CountDidsResponse_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_FacetDidsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_FacetDidsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_FacetSpec_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_FacetSpec_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_FacetDidsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_FacetDidsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_Facet_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_Facet_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_FacetValue_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_FacetValue_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_FacetBucket_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_FacetBucket_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_didmeta_v1_ListPluginsRequest_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -213,43 +243,66 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
       "eta.v1.ValueR\005value:\0028\001\"f\n\020ListDidsRespo" +
       "nse\022*\n\005batch\030\001 \001(\0132\024.didmeta.v1.DidBatch" +
       "R\005batch\022&\n\017next_page_token\030\002 \001(\tR\rnextPa" +
-      "geToken\"\304\001\n\020CountDidsRequest\022\024\n\005scope\030\001 " +
+      "geToken\"\334\001\n\020CountDidsRequest\022\024\n\005scope\030\001 " +
       "\001(\tR\005scope\022*\n\006filter\030\002 \001(\0132\022.didmeta.v1." +
       "FilterR\006filter\022/\n\004type\030\003 \001(\0162\033.didmeta.v" +
       "1.DidTypeSelectorR\004type\022\034\n\trecursive\030\004 \001" +
       "(\010R\trecursive\022\037\n\013ignore_case\030\005 \001(\010R\nigno" +
-      "reCase\")\n\021CountDidsResponse\022\024\n\005count\030\001 \001" +
-      "(\003R\005count\"\024\n\022ListPluginsRequest\"\261\001\n\nPlug" +
-      "inInfo\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005order\030\002 \001(" +
-      "\005R\005order\022 \n\013description\030\003 \001(\tR\013descripti" +
-      "on\022\032\n\010features\030\004 \003(\tR\010features\022\030\n\007health" +
-      "y\030\005 \001(\010R\007healthy\022!\n\014managed_keys\030\006 \003(\tR\013" +
-      "managedKeys\"G\n\023ListPluginsResponse\0220\n\007pl" +
-      "ugins\030\001 \003(\0132\026.didmeta.v1.PluginInfoR\007plu" +
-      "gins*V\n\nListFormat\022\033\n\027LIST_FORMAT_UNSPEC" +
-      "IFIED\020\000\022\024\n\020LIST_FORMAT_DIDS\020\001\022\025\n\021LIST_FO" +
-      "RMAT_ARROW\020\0022\360\005\n\017MetadataService\022N\n\013SetM" +
-      "etadata\022\036.didmeta.v1.SetMetadataRequest\032" +
-      "\037.didmeta.v1.SetMetadataResponse\022Z\n\017SetM" +
-      "etadataBulk\022\".didmeta.v1.SetMetadataBulk" +
-      "Request\032#.didmeta.v1.SetMetadataBulkResp" +
-      "onse\022G\n\010LoadDids\022\033.didmeta.v1.LoadDidsRe" +
-      "quest\032\034.didmeta.v1.LoadDidsResponse(\001\022N\n" +
-      "\013GetMetadata\022\036.didmeta.v1.GetMetadataReq" +
-      "uest\032\037.didmeta.v1.GetMetadataResponse\022\\\n" +
-      "\017GetMetadataBulk\022\".didmeta.v1.GetMetadat" +
-      "aBulkRequest\032#.didmeta.v1.GetMetadataBul" +
-      "kResponse0\001\022W\n\016DeleteMetadata\022!.didmeta." +
-      "v1.DeleteMetadataRequest\032\".didmeta.v1.De" +
-      "leteMetadataResponse\022G\n\010ListDids\022\033.didme" +
-      "ta.v1.ListDidsRequest\032\034.didmeta.v1.ListD" +
-      "idsResponse0\001\022H\n\tCountDids\022\034.didmeta.v1." +
-      "CountDidsRequest\032\035.didmeta.v1.CountDidsR" +
-      "esponse\022N\n\013ListPlugins\022\036.didmeta.v1.List" +
-      "PluginsRequest\032\037.didmeta.v1.ListPluginsR" +
-      "esponseBJ\n\016org.didmeta.v1P\001Z6github.com/" +
-      "didmeta/didmeta/gen/go/didmeta/v1;didmet" +
-      "av1b\006proto3"
+      "reCase\022\026\n\006totals\030\006 \001(\010R\006totals\"W\n\021CountD" +
+      "idsResponse\022\024\n\005count\030\001 \001(\003R\005count\022\024\n\005byt" +
+      "es\030\002 \001(\003R\005bytes\022\026\n\006events\030\003 \001(\003R\006events\"" +
+      "\363\001\n\020FacetDidsRequest\022\024\n\005scope\030\001 \001(\tR\005sco" +
+      "pe\022*\n\006filter\030\002 \001(\0132\022.didmeta.v1.FilterR\006" +
+      "filter\022/\n\004type\030\003 \001(\0162\033.didmeta.v1.DidTyp" +
+      "eSelectorR\004type\022\034\n\trecursive\030\004 \001(\010R\trecu" +
+      "rsive\022\037\n\013ignore_case\030\005 \001(\010R\nignoreCase\022-" +
+      "\n\006facets\030\006 \003(\0132\025.didmeta.v1.FacetSpecR\006f" +
+      "acets\"R\n\tFacetSpec\022\020\n\003key\030\001 \001(\tR\003key\022\020\n\003" +
+      "top\030\002 \001(\005R\003top\022!\n\014bucket_width\030\003 \001(\001R\013bu" +
+      "cketWidth\"T\n\021FacetDidsResponse\022\024\n\005count\030" +
+      "\001 \001(\003R\005count\022)\n\006facets\030\002 \003(\0132\021.didmeta.v" +
+      "1.FacetR\006facets\"\310\001\n\005Facet\022\020\n\003key\030\001 \001(\tR\003" +
+      "key\022.\n\006values\030\002 \003(\0132\026.didmeta.v1.FacetVa" +
+      "lueR\006values\0221\n\007buckets\030\003 \003(\0132\027.didmeta.v" +
+      "1.FacetBucketR\007buckets\022\030\n\007missing\030\004 \001(\003R" +
+      "\007missing\022\024\n\005other\030\005 \001(\003R\005other\022\032\n\010distin" +
+      "ct\030\006 \001(\003R\010distinct\"K\n\nFacetValue\022\'\n\005valu" +
+      "e\030\001 \001(\0132\021.didmeta.v1.ValueR\005value\022\024\n\005cou" +
+      "nt\030\002 \001(\003R\005count\"L\n\013FacetBucket\022\'\n\005lower\030" +
+      "\001 \001(\0132\021.didmeta.v1.ValueR\005lower\022\024\n\005count" +
+      "\030\002 \001(\003R\005count\"\024\n\022ListPluginsRequest\"\261\001\n\n" +
+      "PluginInfo\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005order\030" +
+      "\002 \001(\005R\005order\022 \n\013description\030\003 \001(\tR\013descr" +
+      "iption\022\032\n\010features\030\004 \003(\tR\010features\022\030\n\007he" +
+      "althy\030\005 \001(\010R\007healthy\022!\n\014managed_keys\030\006 \003" +
+      "(\tR\013managedKeys\"G\n\023ListPluginsResponse\0220" +
+      "\n\007plugins\030\001 \003(\0132\026.didmeta.v1.PluginInfoR" +
+      "\007plugins*V\n\nListFormat\022\033\n\027LIST_FORMAT_UN" +
+      "SPECIFIED\020\000\022\024\n\020LIST_FORMAT_DIDS\020\001\022\025\n\021LIS" +
+      "T_FORMAT_ARROW\020\0022\272\006\n\017MetadataService\022N\n\013" +
+      "SetMetadata\022\036.didmeta.v1.SetMetadataRequ" +
+      "est\032\037.didmeta.v1.SetMetadataResponse\022Z\n\017" +
+      "SetMetadataBulk\022\".didmeta.v1.SetMetadata" +
+      "BulkRequest\032#.didmeta.v1.SetMetadataBulk" +
+      "Response\022G\n\010LoadDids\022\033.didmeta.v1.LoadDi" +
+      "dsRequest\032\034.didmeta.v1.LoadDidsResponse(" +
+      "\001\022N\n\013GetMetadata\022\036.didmeta.v1.GetMetadat" +
+      "aRequest\032\037.didmeta.v1.GetMetadataRespons" +
+      "e\022\\\n\017GetMetadataBulk\022\".didmeta.v1.GetMet" +
+      "adataBulkRequest\032#.didmeta.v1.GetMetadat" +
+      "aBulkResponse0\001\022W\n\016DeleteMetadata\022!.didm" +
+      "eta.v1.DeleteMetadataRequest\032\".didmeta.v" +
+      "1.DeleteMetadataResponse\022G\n\010ListDids\022\033.d" +
+      "idmeta.v1.ListDidsRequest\032\034.didmeta.v1.L" +
+      "istDidsResponse0\001\022H\n\tCountDids\022\034.didmeta" +
+      ".v1.CountDidsRequest\032\035.didmeta.v1.CountD" +
+      "idsResponse\022H\n\tFacetDids\022\034.didmeta.v1.Fa" +
+      "cetDidsRequest\032\035.didmeta.v1.FacetDidsRes" +
+      "ponse\022N\n\013ListPlugins\022\036.didmeta.v1.ListPl" +
+      "uginsRequest\032\037.didmeta.v1.ListPluginsRes" +
+      "ponseBJ\n\016org.didmeta.v1P\001Z6github.com/di" +
+      "dmeta/didmeta/gen/go/didmeta/v1;didmetav" +
+      "1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -377,27 +430,63 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
     internal_static_didmeta_v1_CountDidsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_CountDidsRequest_descriptor,
-        new java.lang.String[] { "Scope", "Filter", "Type", "Recursive", "IgnoreCase", });
+        new java.lang.String[] { "Scope", "Filter", "Type", "Recursive", "IgnoreCase", "Totals", });
     internal_static_didmeta_v1_CountDidsResponse_descriptor =
       getDescriptor().getMessageType(17);
     internal_static_didmeta_v1_CountDidsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_CountDidsResponse_descriptor,
-        new java.lang.String[] { "Count", });
-    internal_static_didmeta_v1_ListPluginsRequest_descriptor =
+        new java.lang.String[] { "Count", "Bytes", "Events", });
+    internal_static_didmeta_v1_FacetDidsRequest_descriptor =
       getDescriptor().getMessageType(18);
+    internal_static_didmeta_v1_FacetDidsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_FacetDidsRequest_descriptor,
+        new java.lang.String[] { "Scope", "Filter", "Type", "Recursive", "IgnoreCase", "Facets", });
+    internal_static_didmeta_v1_FacetSpec_descriptor =
+      getDescriptor().getMessageType(19);
+    internal_static_didmeta_v1_FacetSpec_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_FacetSpec_descriptor,
+        new java.lang.String[] { "Key", "Top", "BucketWidth", });
+    internal_static_didmeta_v1_FacetDidsResponse_descriptor =
+      getDescriptor().getMessageType(20);
+    internal_static_didmeta_v1_FacetDidsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_FacetDidsResponse_descriptor,
+        new java.lang.String[] { "Count", "Facets", });
+    internal_static_didmeta_v1_Facet_descriptor =
+      getDescriptor().getMessageType(21);
+    internal_static_didmeta_v1_Facet_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_Facet_descriptor,
+        new java.lang.String[] { "Key", "Values", "Buckets", "Missing", "Other", "Distinct", });
+    internal_static_didmeta_v1_FacetValue_descriptor =
+      getDescriptor().getMessageType(22);
+    internal_static_didmeta_v1_FacetValue_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_FacetValue_descriptor,
+        new java.lang.String[] { "Value", "Count", });
+    internal_static_didmeta_v1_FacetBucket_descriptor =
+      getDescriptor().getMessageType(23);
+    internal_static_didmeta_v1_FacetBucket_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_FacetBucket_descriptor,
+        new java.lang.String[] { "Lower", "Count", });
+    internal_static_didmeta_v1_ListPluginsRequest_descriptor =
+      getDescriptor().getMessageType(24);
     internal_static_didmeta_v1_ListPluginsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_ListPluginsRequest_descriptor,
         new java.lang.String[] { });
     internal_static_didmeta_v1_PluginInfo_descriptor =
-      getDescriptor().getMessageType(19);
+      getDescriptor().getMessageType(25);
     internal_static_didmeta_v1_PluginInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_PluginInfo_descriptor,
         new java.lang.String[] { "Name", "Order", "Description", "Features", "Healthy", "ManagedKeys", });
     internal_static_didmeta_v1_ListPluginsResponse_descriptor =
-      getDescriptor().getMessageType(20);
+      getDescriptor().getMessageType(26);
     internal_static_didmeta_v1_ListPluginsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_ListPluginsResponse_descriptor,

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file didmeta/v1/metadata_service.proto.
  */
 export const file_didmeta_v1_metadata_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFkaWRtZXRhL3YxL21ldGFkYXRhX3NlcnZpY2UucHJvdG8SCmRpZG1ldGEudjEizAEKElNldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRI+CghtZXRhZGF0YRgCIAMoCzIsLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSEQoJcmVjdXJzaXZlGAMgASgIGkIKDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEiAKBXZhbHVlGAIgASgLMhEuZGlkbWV0YS52MS5WYWx1ZToCOAEiFQoTU2V0TWV0YWRhdGFSZXNwb25zZSJTChZTZXRNZXRhZGF0YUJ1bGtSZXF1ZXN0EiYKBWl0ZW1zGAEgAygLMhcuZGlkbWV0YS52MS5EaWRNZXRhZGF0YRIRCglyZWN1cnNpdmUYAiABKAgiKgoXU2V0TWV0YWRhdGFCdWxrUmVzcG9uc2USDwoHdXBkYXRlZBgBIAEoAyKLAQoPTG9hZERpZHNSZXF1ZXN0EiAKBGRpZHMYASADKAsyEi5kaWRtZXRhLnYxLk5ld0RpZBIpCghtZXRhZGF0YRgCIAMoCzIXLmRpZG1ldGEudjEuRGlkTWV0YWRhdGESKwoLYXR0YWNobWVudHMYAyADKAsyFi5kaWRtZXRhLnYxLkF0dGFjaG1lbnQiVgoQTG9hZERpZHNSZXNwb25zZRIOCgZjaHVua3MYASABKAMSDwoHY3JlYXRlZBgCIAEoAxIPCgd1cGRhdGVkGAMgASgDEhAKCGF0dGFjaGVkGAQgASgDIkUKEkdldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRIOCgZwbHVnaW4YAiABKAkimgEKE0dldE1ldGFkYXRhUmVzcG9uc2USPwoIbWV0YWRhdGEYASADKAsyLS5kaWRtZXRhLnYxLkdldE1ldGFkYXRhUmVzcG9uc2UuTWV0YWRhdGFFbnRyeRpCCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRIgCgV2YWx1ZRgCIAEoCzIRLmRpZG1ldGEudjEuVmFsdWU6AjgBIlsKFkdldE1ldGFkYXRhQnVsa1JlcXVlc3QSIAoEZGlkcxgBIAMoCzISLmRpZG1ldGEudjEuRGlkS2V5Eg4KBnBsdWdpbhgCIAEoCRIPCgdpbmhlcml0GAMgASgIImgKF0dldE1ldGFkYXRhQnVsa1Jlc3BvbnNlEigKB3Jlc3VsdHMYASADKAsyFy5kaWRtZXRhLnYxLkRpZE1ldGFkYXRhEiMKB21pc3NpbmcYAiADKAsyEi5kaWRtZXRhLnYxLkRpZEtleSJGChVEZWxldGVNZXRhZGF0YVJlcXVlc3QSHwoDZGlkGAEgASgLMhIuZGlkbWV0YS52MS5EaWRLZXkSDAoEa2V5cxgCIAMoCSIYChZEZWxldGVNZXRhZGF0YVJlc3BvbnNlIpsCCg9MaXN0RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEgwKBGxvbmcYBCABKAgSEQoJcmVjdXJzaXZlGAUgASgIEg0KBWxpbWl0GAYgASgDEhMKC2lnbm9yZV9jYXNlGAcgASgIEhIKCnBhZ2VfdG9rZW4YCCABKAkSFQoNbWV0YWRhdGFfa2V5cxgJIAMoCRISCgpiYXRjaF9zaXplGAogASgFEiYKBmZvcm1hdBgLIAEoDjIWLmRpZG1ldGEudjEuTGlzdEZvcm1hdCKrAQoIRGlkQmF0Y2gSDgoGc2NvcGVzGAEgAygJEg0KBW5hbWVzGAIgAygJEiIKBXR5cGVzGAMgAygOMhMuZGlkbWV0YS52MS5EaWRUeXBlEg0KBWJ5dGVzGAQgAygDEg8KB2xlbmd0aHMYBSADKAMSKQoIbWV0YWRhdGEYBiADKAsyFy5kaWRtZXRhLnYxLk1ldGFkYXRhTWFwEhEKCWFycm93X2lwYxgHIAEoDCKEAQoLTWV0YWRhdGFNYXASMwoGdmFsdWVzGAEgAygLMiMuZGlkbWV0YS52MS5NZXRhZGF0YU1hcC5WYWx1ZXNFbnRyeRpACgtWYWx1ZXNFbnRyeRILCgNrZXkYASABKAkSIAoFdmFsdWUYAiABKAsyES5kaWRtZXRhLnYxLlZhbHVlOgI4ASJQChBMaXN0RGlkc1Jlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQuZGlkbWV0YS52MS5EaWRCYXRjaBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkimAEKEENvdW50RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEhEKCXJlY3Vyc2l2ZRgEIAEoCBITCgtpZ25vcmVfY2FzZRgFIAEoCCIiChFDb3VudERpZHNSZXNwb25zZRINCgVjb3VudBgBIAEoAyIUChJMaXN0UGx1Z2luc1JlcXVlc3QidwoKUGx1Z2luSW5mbxIMCgRuYW1lGAEgASgJEg0KBW9yZGVyGAIgASgFEhMKC2Rlc2NyaXB0aW9uGAMgASgJEhAKCGZlYXR1cmVzGAQgAygJEg8KB2hlYWx0aHkYBSABKAgSFAoMbWFuYWdlZF9rZXlzGAYgAygJIj4KE0xpc3RQbHVnaW5zUmVzcG9uc2USJwoHcGx1Z2lucxgBIAMoCzIWLmRpZG1ldGEudjEuUGx1Z2luSW5mbypWCgpMaXN0Rm9ybWF0EhsKF0xJU1RfRk9STUFUX1VOU1BFQ0lGSUVEEAASFAoQTElTVF9GT1JNQVRfRElEUxABEhUKEUxJU1RfRk9STUFUX0FSUk9XEAIy8AUKD01ldGFkYXRhU2VydmljZRJOCgtTZXRNZXRhZGF0YRIeLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFSZXF1ZXN0Gh8uZGlkbWV0YS52MS5TZXRNZXRhZGF0YVJlc3BvbnNlEloKD1NldE1ldGFkYXRhQnVsaxIiLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFCdWxrUmVxdWVzdBojLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFCdWxrUmVzcG9uc2USRwoITG9hZERpZHMSGy5kaWRtZXRhLnYxLkxvYWREaWRzUmVxdWVzdBocLmRpZG1ldGEudjEuTG9hZERpZHNSZXNwb25zZSgBEk4KC0dldE1ldGFkYXRhEh4uZGlkbWV0YS52MS5HZXRNZXRhZGF0YVJlcXVlc3QaHy5kaWRtZXRhLnYxLkdldE1ldGFkYXRhUmVzcG9uc2USXAoPR2V0TWV0YWRhdGFCdWxrEiIuZGlkbWV0YS52MS5HZXRNZXRhZGF0YUJ1bGtSZXF1ZXN0GiMuZGlkbWV0YS52MS5HZXRNZXRhZGF0YUJ1bGtSZXNwb25zZTABElcKDkRlbGV0ZU1ldGFkYXRhEiEuZGlkbWV0YS52MS5EZWxldGVNZXRhZGF0YVJlcXVlc3QaIi5kaWRtZXRhLnYxLkRlbGV0ZU1ldGFkYXRhUmVzcG9uc2USRwoITGlzdERpZHMSGy5kaWRtZXRhLnYxLkxpc3REaWRzUmVxdWVzdBocLmRpZG1ldGEudjEuTGlzdERpZHNSZXNwb25zZTABEkgKCUNvdW50RGlkcxIcLmRpZG1ldGEudjEuQ291bnREaWRzUmVxdWVzdBodLmRpZG1ldGEudjEuQ291bnREaWRzUmVzcG9uc2USTgoLTGlzdFBsdWdpbnMSHi5kaWRtZXRhLnYxLkxpc3RQbHVnaW5zUmVxdWVzdBofLmRpZG1ldGEudjEuTGlzdFBsdWdpbnNSZXNwb25zZUJKCg5vcmcuZGlkbWV0YS52MVABWjZnaXRodWIuY29tL2RpZG1ldGEvZGlkbWV0YS9nZW4vZ28vZGlkbWV0YS92MTtkaWRtZXRhdjFiBnByb3RvMw", [file_didmeta_v1_did, file_didmeta_v1_filter, file_didmeta_v1_value]);
+  fileDesc("CiFkaWRtZXRhL3YxL21ldGFkYXRhX3NlcnZpY2UucHJvdG8SCmRpZG1ldGEudjEizAEKElNldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRI+CghtZXRhZGF0YRgCIAMoCzIsLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSEQoJcmVjdXJzaXZlGAMgASgIGkIKDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEiAKBXZhbHVlGAIgASgLMhEuZGlkbWV0YS52MS5WYWx1ZToCOAEiFQoTU2V0TWV0YWRhdGFSZXNwb25zZSJTChZTZXRNZXRhZGF0YUJ1bGtSZXF1ZXN0EiYKBWl0ZW1zGAEgAygLMhcuZGlkbWV0YS52MS5EaWRNZXRhZGF0YRIRCglyZWN1cnNpdmUYAiABKAgiKgoXU2V0TWV0YWRhdGFCdWxrUmVzcG9uc2USDwoHdXBkYXRlZBgBIAEoAyKLAQoPTG9hZERpZHNSZXF1ZXN0EiAKBGRpZHMYASADKAsyEi5kaWRtZXRhLnYxLk5ld0RpZBIpCghtZXRhZGF0YRgCIAMoCzIXLmRpZG1ldGEudjEuRGlkTWV0YWRhdGESKwoLYXR0YWNobWVudHMYAyADKAsyFi5kaWRtZXRhLnYxLkF0dGFjaG1lbnQiVgoQTG9hZERpZHNSZXNwb25zZRIOCgZjaHVua3MYASABKAMSDwoHY3JlYXRlZBgCIAEoAxIPCgd1cGRhdGVkGAMgASgDEhAKCGF0dGFjaGVkGAQgASgDIkUKEkdldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRIOCgZwbHVnaW4YAiABKAkimgEKE0dldE1ldGFkYXRhUmVzcG9uc2USPwoIbWV0YWRhdGEYASADKAsyLS5kaWRtZXRhLnYxLkdldE1ldGFkYXRhUmVzcG9uc2UuTWV0YWRhdGFFbnRyeRpCCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRIgCgV2YWx1ZRgCIAEoCzIRLmRpZG1ldGEudjEuVmFsdWU6AjgBIlsKFkdldE1ldGFkYXRhQnVsa1JlcXVlc3QSIAoEZGlkcxgBIAMoCzISLmRpZG1ldGEudjEuRGlkS2V5Eg4KBnBsdWdpbhgCIAEoCRIPCgdpbmhlcml0GAMgASgIImgKF0dldE1ldGFkYXRhQnVsa1Jlc3BvbnNlEigKB3Jlc3VsdHMYASADKAsyFy5kaWRtZXRhLnYxLkRpZE1ldGFkYXRhEiMKB21pc3NpbmcYAiADKAsyEi5kaWRtZXRhLnYxLkRpZEtleSJGChVEZWxldGVNZXRhZGF0YVJlcXVlc3QSHwoDZGlkGAEgASgLMhIuZGlkbWV0YS52MS5EaWRLZXkSDAoEa2V5cxgCIAMoCSIYChZEZWxldGVNZXRhZGF0YVJlc3BvbnNlIpsCCg9MaXN0RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEgwKBGxvbmcYBCABKAgSEQoJcmVjdXJzaXZlGAUgASgIEg0KBWxpbWl0GAYgASgDEhMKC2lnbm9yZV9jYXNlGAcgASgIEhIKCnBhZ2VfdG9rZW4YCCABKAkSFQoNbWV0YWRhdGFfa2V5cxgJIAMoCRISCgpiYXRjaF9zaXplGAogASgFEiYKBmZvcm1hdBgLIAEoDjIWLmRpZG1ldGEudjEuTGlzdEZvcm1hdCKrAQoIRGlkQmF0Y2gSDgoGc2NvcGVzGAEgAygJEg0KBW5hbWVzGAIgAygJEiIKBXR5cGVzGAMgAygOMhMuZGlkbWV0YS52MS5EaWRUeXBlEg0KBWJ5dGVzGAQgAygDEg8KB2xlbmd0aHMYBSADKAMSKQoIbWV0YWRhdGEYBiADKAsyFy5kaWRtZXRhLnYxLk1ldGFkYXRhTWFwEhEKCWFycm93X2lwYxgHIAEoDCKEAQoLTWV0YWRhdGFNYXASMwoGdmFsdWVzGAEgAygLMiMuZGlkbWV0YS52MS5NZXRhZGF0YU1hcC5WYWx1ZXNFbnRyeRpACgtWYWx1ZXNFbnRyeRILCgNrZXkYASABKAkSIAoFdmFsdWUYAiABKAsyES5kaWRtZXRhLnYxLlZhbHVlOgI4ASJQChBMaXN0RGlkc1Jlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQuZGlkbWV0YS52MS5EaWRCYXRjaBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqAEKEENvdW50RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEhEKCXJlY3Vyc2l2ZRgEIAEoCBITCgtpZ25vcmVfY2FzZRgFIAEoCBIOCgZ0b3RhbHMYBiABKAgiQQoRQ291bnREaWRzUmVzcG9uc2USDQoFY291bnQYASABKAMSDQoFYnl0ZXMYAiABKAMSDgoGZXZlbnRzGAMgASgDIr8BChBGYWNldERpZHNSZXF1ZXN0Eg0KBXNjb3BlGAEgASgJEiIKBmZpbHRlchgCIAEoCzISLmRpZG1ldGEudjEuRmlsdGVyEikKBHR5cGUYAyABKA4yGy5kaWRtZXRhLnYxLkRpZFR5cGVTZWxlY3RvchIRCglyZWN1cnNpdmUYBCABKAgSEwoLaWdub3JlX2Nhc2UYBSABKAgSJQoGZmFjZXRzGAYgAygLMhUuZGlkbWV0YS52MS5GYWNldFNwZWMiOwoJRmFjZXRTcGVjEgsKA2tleRgBIAEoCRILCgN0b3AYAiABKAUSFAoMYnVja2V0X3dpZHRoGAMgASgBIkUKEUZhY2V0RGlkc1Jlc3BvbnNlEg0KBWNvdW50GAEgASgDEiEKBmZhY2V0cxgCIAMoCzIRLmRpZG1ldGEudjEuRmFjZXQimAEKBUZhY2V0EgsKA2tleRgBIAEoCRImCgZ2YWx1ZXMYAiADKAsyFi5kaWRtZXRhLnYxLkZhY2V0VmFsdWUSKAoHYnVja2V0cxgDIAMoCzIXLmRpZG1ldGEudjEuRmFjZXRCdWNrZXQSDwoHbWlzc2luZxgEIAEoAxINCgVvdGhlchgFIAEoAxIQCghkaXN0aW5jdBgGIAEoAyI9CgpGYWNldFZhbHVlEiAKBXZhbHVlGAEgASgLMhEuZGlkbWV0YS52MS5WYWx1ZRINCgVjb3VudBgCIAEoAyI+CgtGYWNldEJ1Y2tldBIgCgVsb3dlchgBIAEoCzIRLmRpZG1ldGEudjEuVmFsdWUSDQoFY291bnQYAiABKAMiFAoSTGlzdFBsdWdpbnNSZXF1ZXN0IncKClBsdWdpbkluZm8SDAoEbmFtZRgBIAEoCRINCgVvcmRlchgCIAEoBRITCgtkZXNjcmlwdGlvbhgDIAEoCRIQCghmZWF0dXJlcxgEIAMoCRIPCgdoZWFsdGh5GAUgASgIEhQKDG1hbmFnZWRfa2V5cxgGIAMoCSI+ChNMaXN0UGx1Z2luc1Jlc3BvbnNlEicKB3BsdWdpbnMYASADKAsyFi5kaWRtZXRhLnYxLlBsdWdpbkluZm8qVgoKTGlzdEZvcm1hdBIbChdMSVNUX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhQKEExJU1RfRk9STUFUX0RJRFMQARIVChFMSVNUX0ZPUk1BVF9BUlJPVxACMroGCg9NZXRhZGF0YVNlcnZpY2USTgoLU2V0TWV0YWRhdGESHi5kaWRtZXRhLnYxLlNldE1ldGFkYXRhUmVxdWVzdBofLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFSZXNwb25zZRJaCg9TZXRNZXRhZGF0YUJ1bGsSIi5kaWRtZXRhLnYxLlNldE1ldGFkYXRhQnVsa1JlcXVlc3QaIy5kaWRtZXRhLnYxLlNldE1ldGFkYXRhQnVsa1Jlc3BvbnNlEkcKCExvYWREaWRzEhsuZGlkbWV0YS52MS5Mb2FkRGlkc1JlcXVlc3QaHC5kaWRtZXRhLnYxLkxvYWREaWRzUmVzcG9uc2UoARJOCgtHZXRNZXRhZGF0YRIeLmRpZG1ldGEudjEuR2V0TWV0YWRhdGFSZXF1ZXN0Gh8uZGlkbWV0YS52MS5HZXRNZXRhZGF0YVJlc3BvbnNlElwKD0dldE1ldGFkYXRhQnVsaxIiLmRpZG1ldGEudjEuR2V0TWV0YWRhdGFCdWxrUmVxdWVzdBojLmRpZG1ldGEudjEuR2V0TWV0YWRhdGFCdWxrUmVzcG9uc2UwARJXCg5EZWxldGVNZXRhZGF0YRIhLmRpZG1ldGEudjEuRGVsZXRlTWV0YWRhdGFSZXF1ZXN0GiIuZGlkbWV0YS52MS5EZWxldGVNZXRhZGF0YVJlc3BvbnNlEkcKCExpc3REaWRzEhsuZGlkbWV0YS52MS5MaXN0RGlkc1JlcXVlc3QaHC5kaWRtZXRhLnYxLkxpc3REaWRzUmVzcG9uc2UwARJICglDb3VudERpZHMSHC5kaWRtZXRhLnYxLkNvdW50RGlkc1JlcXVlc3QaHS5kaWRtZXRhLnYxLkNvdW50RGlkc1Jlc3BvbnNlEkgKCUZhY2V0RGlkcxIcLmRpZG1ldGEudjEuRmFjZXREaWRzUmVxdWVzdBodLmRpZG1ldGEudjEuRmFjZXREaWRzUmVzcG9uc2USTgoLTGlzdFBsdWdpbnMSHi5kaWRtZXRhLnYxLkxpc3RQbHVnaW5zUmVxdWVzdBofLmRpZG1ldGEudjEuTGlzdFBsdWdpbnNSZXNwb25zZUJKCg5vcmcuZGlkbWV0YS52MVABWjZnaXRodWIuY29tL2RpZG1ldGEvZGlkbWV0YS9nZW4vZ28vZGlkbWV0YS92MTtkaWRtZXRhdjFiBnByb3RvMw", [file_didmeta_v1_did, file_didmeta_v1_filter, file_didmeta_v1_value]);
 
 /**
  * SetMetadataRequest sets keys on one DID.
@@ -594,6 +594,13 @@ export type CountDidsRequest = Message<"didmeta.v1.CountDidsRequest"> & {
    * @generated from field: bool ignore_case = 5;
    */
   ignoreCase: boolean;
+
+  /**
+   * Also sum `bytes` and `events` over the matching DIDs (CountDidsResponse.bytes, .events).
+   *
+   * @generated from field: bool totals = 6;
+   */
+  totals: boolean;
 };
 
 /**
@@ -615,6 +622,20 @@ export type CountDidsResponse = Message<"didmeta.v1.CountDidsResponse"> & {
    * @generated from field: int64 count = 1;
    */
   count: bigint;
+
+  /**
+   * With totals: the sum of `bytes` over the matching DIDs (each DID once).
+   *
+   * @generated from field: int64 bytes = 2;
+   */
+  bytes: bigint;
+
+  /**
+   * With totals: the sum of `events` over the matching DIDs (each DID once).
+   *
+   * @generated from field: int64 events = 3;
+   */
+  events: bigint;
 };
 
 /**
@@ -623,6 +644,239 @@ export type CountDidsResponse = Message<"didmeta.v1.CountDidsResponse"> & {
  */
 export const CountDidsResponseSchema: GenMessage<CountDidsResponse> = /*@__PURE__*/
   messageDesc(file_didmeta_v1_metadata_service, 17);
+
+/**
+ * FacetDidsRequest selects DIDs as CountDidsRequest does and names the keys to summarise.
+ *
+ * @generated from message didmeta.v1.FacetDidsRequest
+ */
+export type FacetDidsRequest = Message<"didmeta.v1.FacetDidsRequest"> & {
+  /**
+   * Scope or scope pattern.
+   *
+   * @generated from field: string scope = 1;
+   */
+  scope: string;
+
+  /**
+   * The filter.
+   *
+   * @generated from field: didmeta.v1.Filter filter = 2;
+   */
+  filter?: Filter | undefined;
+
+  /**
+   * Type selector.
+   *
+   * @generated from field: didmeta.v1.DidTypeSelector type = 3;
+   */
+  type: DidTypeSelector;
+
+  /**
+   * Include matching descendants.
+   *
+   * @generated from field: bool recursive = 4;
+   */
+  recursive: boolean;
+
+  /**
+   * Case-insensitive string comparison (in the filter; facet values are exact).
+   *
+   * @generated from field: bool ignore_case = 5;
+   */
+  ignoreCase: boolean;
+
+  /**
+   * The keys to summarise, each at most once; at least one.
+   *
+   * @generated from field: repeated didmeta.v1.FacetSpec facets = 6;
+   */
+  facets: FacetSpec[];
+};
+
+/**
+ * Describes the message didmeta.v1.FacetDidsRequest.
+ * Use `create(FacetDidsRequestSchema)` to create a new message.
+ */
+export const FacetDidsRequestSchema: GenMessage<FacetDidsRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 18);
+
+/**
+ * FacetSpec names one key to summarise.
+ *
+ * @generated from message didmeta.v1.FacetSpec
+ */
+export type FacetSpec = Message<"didmeta.v1.FacetSpec"> & {
+  /**
+   * The metadata key (or a DID_COLUMN attribute such as `bytes` or `created_at`).
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * How many of the most frequent values to return; 0 means 10; at most 1000.
+   *
+   * @generated from field: int32 top = 2;
+   */
+  top: number;
+
+  /**
+   * If positive: also a histogram of the numeric values (buckets of this width) and of the
+   * timestamps (buckets of this many seconds, counted from 1970-01-01T00:00:00Z).
+   *
+   * @generated from field: double bucket_width = 3;
+   */
+  bucketWidth: number;
+};
+
+/**
+ * Describes the message didmeta.v1.FacetSpec.
+ * Use `create(FacetSpecSchema)` to create a new message.
+ */
+export const FacetSpecSchema: GenMessage<FacetSpec> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 19);
+
+/**
+ * FacetDidsResponse carries the summaries, in request order.
+ *
+ * @generated from message didmeta.v1.FacetDidsResponse
+ */
+export type FacetDidsResponse = Message<"didmeta.v1.FacetDidsResponse"> & {
+  /**
+   * Number of matching DIDs.
+   *
+   * @generated from field: int64 count = 1;
+   */
+  count: bigint;
+
+  /**
+   * One per FacetSpec.
+   *
+   * @generated from field: repeated didmeta.v1.Facet facets = 2;
+   */
+  facets: Facet[];
+};
+
+/**
+ * Describes the message didmeta.v1.FacetDidsResponse.
+ * Use `create(FacetDidsResponseSchema)` to create a new message.
+ */
+export const FacetDidsResponseSchema: GenMessage<FacetDidsResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 20);
+
+/**
+ * Facet summarises one key over the matching DIDs.
+ *
+ * @generated from message didmeta.v1.Facet
+ */
+export type Facet = Message<"didmeta.v1.Facet"> & {
+  /**
+   * The key.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * The most frequent scalar values, by count (descending), then by value (bool, number, string,
+   * timestamp; ascending). Numbers compare numerically: 5 and 5.0 are one value (an int when integral).
+   *
+   * @generated from field: repeated didmeta.v1.FacetValue values = 2;
+   */
+  values: FacetValue[];
+
+  /**
+   * With bucket_width: the non-empty buckets, numbers first, then timestamps, by lower bound.
+   *
+   * @generated from field: repeated didmeta.v1.FacetBucket buckets = 3;
+   */
+  buckets: FacetBucket[];
+
+  /**
+   * Matching DIDs that lack the key.
+   *
+   * @generated from field: int64 missing = 4;
+   */
+  missing: bigint;
+
+  /**
+   * Matching DIDs whose value is a list or a map (not counted in values or buckets).
+   *
+   * @generated from field: int64 other = 5;
+   */
+  other: bigint;
+
+  /**
+   * Number of distinct scalar values (values holds at most `top` of them).
+   *
+   * @generated from field: int64 distinct = 6;
+   */
+  distinct: bigint;
+};
+
+/**
+ * Describes the message didmeta.v1.Facet.
+ * Use `create(FacetSchema)` to create a new message.
+ */
+export const FacetSchema: GenMessage<Facet> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 21);
+
+/**
+ * FacetValue is one value with the number of matching DIDs that carry it.
+ *
+ * @generated from message didmeta.v1.FacetValue
+ */
+export type FacetValue = Message<"didmeta.v1.FacetValue"> & {
+  /**
+   * The value.
+   *
+   * @generated from field: didmeta.v1.Value value = 1;
+   */
+  value?: Value | undefined;
+
+  /**
+   * Number of DIDs.
+   *
+   * @generated from field: int64 count = 2;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message didmeta.v1.FacetValue.
+ * Use `create(FacetValueSchema)` to create a new message.
+ */
+export const FacetValueSchema: GenMessage<FacetValue> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 22);
+
+/**
+ * FacetBucket is one histogram bucket: values v with lower <= v < lower + bucket_width.
+ *
+ * @generated from message didmeta.v1.FacetBucket
+ */
+export type FacetBucket = Message<"didmeta.v1.FacetBucket"> & {
+  /**
+   * The lower bound: a number (int when integral) or a timestamp.
+   *
+   * @generated from field: didmeta.v1.Value lower = 1;
+   */
+  lower?: Value | undefined;
+
+  /**
+   * Number of DIDs.
+   *
+   * @generated from field: int64 count = 2;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message didmeta.v1.FacetBucket.
+ * Use `create(FacetBucketSchema)` to create a new message.
+ */
+export const FacetBucketSchema: GenMessage<FacetBucket> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 23);
 
 /**
  * ListPluginsRequest is empty.
@@ -637,7 +891,7 @@ export type ListPluginsRequest = Message<"didmeta.v1.ListPluginsRequest"> & {
  * Use `create(ListPluginsRequestSchema)` to create a new message.
  */
 export const ListPluginsRequestSchema: GenMessage<ListPluginsRequest> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 18);
+  messageDesc(file_didmeta_v1_metadata_service, 24);
 
 /**
  * PluginInfo describes one enabled plugin.
@@ -693,7 +947,7 @@ export type PluginInfo = Message<"didmeta.v1.PluginInfo"> & {
  * Use `create(PluginInfoSchema)` to create a new message.
  */
 export const PluginInfoSchema: GenMessage<PluginInfo> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 19);
+  messageDesc(file_didmeta_v1_metadata_service, 25);
 
 /**
  * ListPluginsResponse lists the plugins.
@@ -714,7 +968,7 @@ export type ListPluginsResponse = Message<"didmeta.v1.ListPluginsResponse"> & {
  * Use `create(ListPluginsResponseSchema)` to create a new message.
  */
 export const ListPluginsResponseSchema: GenMessage<ListPluginsResponse> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 20);
+  messageDesc(file_didmeta_v1_metadata_service, 26);
 
 /**
  * ListFormat selects how ListDids delivers its batches.
@@ -838,6 +1092,17 @@ export const MetadataService: GenService<{
     methodKind: "unary";
     input: typeof CountDidsRequestSchema;
     output: typeof CountDidsResponseSchema;
+  },
+  /**
+   * FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+   * return: top values with counts, histograms, and the number of DIDs lacking each key.
+   *
+   * @generated from rpc didmeta.v1.MetadataService.FacetDids
+   */
+  facetDids: {
+    methodKind: "unary";
+    input: typeof FacetDidsRequestSchema;
+    output: typeof FacetDidsResponseSchema;
   },
   /**
    * ListPlugins lists the enabled plugins, in order, with their capabilities.
