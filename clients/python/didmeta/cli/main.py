@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from didmeta.cli import embargo_history
+from didmeta.cli import embargo_history, summaries
 from didmeta.cli.connection import client_options, connection_options
 from didmeta.cli.output import EXIT_CODES, EXIT_ERROR, emit_json, emit_table
 from didmeta.client import Client, DidInfo, DidmetaError, DidRow, InvalidArgument, LoadChunk, NewDid
@@ -279,6 +279,7 @@ def did_delete(ctx: Context, dids: Sequence[str]) -> None:
 
 did.add_command(embargo_history.embargo)
 did.add_command(embargo_history.history)
+did.add_command(summaries.facets)
 
 
 @did.group("content")
@@ -435,17 +436,23 @@ def did_list(
 )
 @click.option("--recursive", is_flag=True)
 @click.option("--ignore-case", is_flag=True)
+@click.option("--totals", is_flag=True, help="Also sum the bytes and events of the DIDs.")
 @pass_context
-def did_count(ctx: Context, pattern: str, filter_text: str, did_type: str, recursive: bool, ignore_case: bool) -> None:
+def did_count(
+    ctx: Context, pattern: str, filter_text: str, did_type: str, recursive: bool, ignore_case: bool, totals: bool
+) -> None:
     """Count the DIDs `did list` would show."""
     scope_pattern, name = _scope_and_name(pattern)
-    count = ctx.client.count_dids(
-        scope_pattern,
-        _with_name(filter_text, name),
-        type=did_type,
-        recursive=recursive,
-        ignore_case=ignore_case,
-    )
+    options: dict[str, Any] = {"type": did_type, "recursive": recursive, "ignore_case": ignore_case}
+    if totals:
+        summed = ctx.client.count_totals(scope_pattern, _with_name(filter_text, name), **options)
+        record = {"count": summed.count, "bytes": summed.bytes, "events": summed.events}
+        if ctx.as_json:
+            emit_json(record)
+        else:
+            emit_table(["COUNT", "BYTES", "EVENTS"], [tuple(str(v) for v in record.values())])
+        return
+    count = ctx.client.count_dids(scope_pattern, _with_name(filter_text, name), **options)
     emit_json({"count": count}) if ctx.as_json else click.echo(count)
 
 

@@ -1,0 +1,56 @@
+"""`didmeta did facets` and `didmeta did count --totals` against a fresh server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from didmeta.client import NewDid
+from tests.integration.test_cli import ok, run
+from tests.support.server import ServerProcess
+
+
+@pytest.fixture(scope="module")
+def server(make_catalogue_url: Callable[[str], str], start_server: Callable[..., ServerProcess]) -> ServerProcess:
+    started = start_server({"database": make_catalogue_url("sqlite"), "log_format": "text"})
+    with started.client() as client:
+        client.add_scope("fc")
+        client.add_dids(
+            [
+                NewDid("fc:a", "file", bytes=10, events=1, metadata={"datatype": "RAW", "run_number": 1500}),
+                NewDid("fc:b", "file", bytes=20, events=2, metadata={"datatype": "RAW", "run_number": 2500}),
+                NewDid("fc:c", "file", bytes=30, events=3, metadata={"datatype": "AOD", "run_number": 2600}),
+                NewDid("fc:d", "file", bytes=40, events=4, metadata={"quality": "good"}),
+            ]
+        )
+    return started
+
+
+def test_facets_json(server: ServerProcess, tmp_path: Path) -> None:
+    command = "--json did facets fc:* --type file --filter bytes>=20 --key datatype --key run_number:1000"
+    (answer,) = [json.loads(line) for line in ok(run(server, tmp_path, command)).splitlines()]
+    assert answer["count"] == 3
+    datatype, run_number = answer["facets"]
+    assert datatype["values"] == [{"value": "AOD", "count": 1}, {"value": "RAW", "count": 1}]
+    assert datatype["missing"] == 1
+    assert run_number["buckets"] == [{"lower": 2000, "count": 2}]
+    assert run_number["distinct"] == 2
+
+
+def test_facets_table(server: ServerProcess, tmp_path: Path) -> None:
+    output = ok(run(server, tmp_path, "did facets fc:* --type file --key datatype --top 1"))
+    assert "4 DIDs" in output and "datatype: 2 distinct value(s), 1 missing" in output
+    assert "| RAW   | 2     |" in output and "AOD" not in output
+
+
+def test_facets_bad_width_exits_2(server: ServerProcess, tmp_path: Path) -> None:
+    result = run(server, tmp_path, "did facets fc:* --key run_number:abc")
+    assert result.returncode == 2 and "bucket width" in result.stderr
+
+
+def test_count_totals(server: ServerProcess, tmp_path: Path) -> None:
+    output = ok(run(server, tmp_path, "--json did count fc:* --type file --filter datatype=RAW --totals"))
+    assert json.loads(output) == {"count": 2, "bytes": 30, "events": 3}
