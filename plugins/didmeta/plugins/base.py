@@ -208,8 +208,22 @@ class RelationalPlugin(MetadataPlugin):
         return self.value_counts_where(conn, key, keys_in(table.c.scope, table.c.name, dids))
 
 
+@dataclass(frozen=True)
+class QueryText:
+    """What a backend will run for a query (ExplainDids): language, text, parameters, its own plan."""
+
+    language: str
+    query: str
+    parameters: dict[str, str] = field(default_factory=dict)
+    plan: str = ""
+
+
 class ExternalPlugin(MetadataPlugin):
     """A plugin whose data lives in another system."""
+
+    def explain_select(self, query: ExternalQuery) -> QueryText | None:
+        """The query `select` would send for `query` (None: the plugin does not say)."""
+        return None
 
     @abc.abstractmethod
     def select(self, query: ExternalQuery) -> Iterator[list[DidKey]]:

@@ -99,7 +99,7 @@ from didmeta.errors import (
 )
 from didmeta.filters.model import Clause, Op
 from didmeta.identifiers import DidKey
-from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, UnitOfWork, ValueCounts
+from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, QueryText, UnitOfWork, ValueCounts
 from didmeta.values import INT64_MAX, INT64_MIN, Metadata, MetaValue, from_json, normalize_timestamp, to_json
 
 if TYPE_CHECKING:
@@ -296,6 +296,23 @@ def _metadata_of(source: Mapping[str, Any]) -> Metadata:
 def _canonical(metadata: Metadata) -> str:
     """Type-exact comparison form (5 and 5.0, 1 and True differ)."""
     return json.dumps(to_json(metadata), sort_keys=True)
+
+
+def search_body(query: ExternalQuery) -> dict[str, Any]:
+    """The search request body of a `select` (its first page)."""
+    filters = [clause_query(clause, query.ignore_case) for clause in query.clauses]
+    scope = scope_query(query.scope_pattern)
+    if scope is not None:
+        filters.insert(0, scope)
+    if query.after is not None:
+        filters.insert(0, after_query(query.after))
+    return {
+        "query": {"bool": {"filter": filters}} if filters else {"match_all": {}},
+        "sort": [{"scope": "asc"}, {"name": "asc"}],
+        "size": min(max(query.batch_size, 1), _MAX_PAGE),
+        "_source": False,
+        "track_total_hits": False,
+    }
 
 
 def _has_key(key: str) -> dict[str, Any]:
@@ -789,22 +806,13 @@ class ElasticPlugin(ExternalPlugin):
                     result.values.append((_bucket_value(name, bucket["key"]), int(bucket["doc_count"])))
         return result
 
+    def explain_select(self, query: ExternalQuery) -> QueryText:
+        return QueryText("search", json.dumps({"index": self.index, "body": search_body(query)}))
+
     def select(self, query: ExternalQuery) -> Iterator[list[DidKey]]:
         connected = self._ensure_ready()
-        filters = [clause_query(clause, query.ignore_case) for clause in query.clauses]
-        scope = scope_query(query.scope_pattern)
-        if scope is not None:
-            filters.insert(0, scope)
-        if query.after is not None:
-            filters.insert(0, after_query(query.after))
-        size = min(max(query.batch_size, 1), _MAX_PAGE)
-        body: dict[str, Any] = {
-            "query": {"bool": {"filter": filters}} if filters else {"match_all": {}},
-            "sort": [{"scope": "asc"}, {"name": "asc"}],
-            "size": size,
-            "_source": False,
-            "track_total_hits": False,
-        }
+        body = search_body(query)
+        size = int(body["size"])
         if connected.use_pit:
             try:
                 pit_id = self._open_pit(connected)

@@ -62,6 +62,7 @@ reconnects by itself; nothing broken is cached (indexes are retried until create
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import re
 import threading
@@ -79,7 +80,7 @@ from pymongo.errors import BulkWriteError, ConfigurationError, PyMongoError
 from didmeta.errors import DidmetaError, InvalidArgument, NotFound, Unavailable
 from didmeta.filters.model import Clause, Op
 from didmeta.identifiers import KEY_RE, DidKey
-from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, UnitOfWork, ValueCounts
+from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, QueryText, UnitOfWork, ValueCounts
 from didmeta.values import Metadata, MetaValue, normalize_timestamp, type_name
 
 if TYPE_CHECKING:
@@ -441,6 +442,16 @@ class MongoPlugin(ExternalPlugin):
                 if not isinstance(value, list | dict):
                     result.values.append((value, count))
         return result
+
+    def explain_select(self, query: ExternalQuery) -> QueryText:
+        mongo_query = select_query(query)
+        command = {
+            "find": self.options.get("collection", "did_meta"),
+            "filter": mongo_query if mongo_query is not None else "(nothing can match: no query is sent)",
+            "projection": {"_id": False, "scope": True, "name": True},
+            "sort": {"scope": 1, "name": 1},
+        }
+        return QueryText("mongodb", json.dumps(command, default=str))
 
     def select(self, query: ExternalQuery) -> Iterator[list[DidKey]]:
         mongo_query = select_query(query)

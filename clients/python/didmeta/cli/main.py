@@ -353,6 +353,7 @@ def _with_name(filter_text: str, name: str) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write an Arrow listing (all columns, --key values typed) to FILE.parquet, .arrow or .csv.",
 )
+@click.option("--explain", is_flag=True, help="Show how the listing would run (clauses, backend queries, plans).")
 @pass_context
 def did_list(
     ctx: Context,
@@ -365,9 +366,22 @@ def did_list(
     ignore_case: bool,
     keys: Sequence[str],
     output: Path | None,
+    explain: bool,
 ) -> None:
     """List DIDs in SCOPE:NAME-PATTERN matching a filter."""
     scope_pattern, name = _scope_and_name(pattern)
+    if explain:
+        summaries.show_explanation(
+            ctx,
+            ctx.client.explain_dids(
+                scope_pattern,
+                _with_name(filter_text, name),
+                type=did_type,
+                recursive=recursive,
+                ignore_case=ignore_case,
+            ),
+        )
+        return
     options: dict[str, Any] = {
         "type": did_type,
         "recursive": recursive,

@@ -1,4 +1,4 @@
-"""`didmeta did facets`: summaries of keys over the DIDs a listing would show (registered on `did` by main)."""
+"""`didmeta did facets` (registered on `did` by main) and the output of `didmeta did list --explain`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from didmeta.cli.output import emit_json, emit_table
-from didmeta.client import Facet
+from didmeta.client import Explanation, Facet
 from didmeta.values import format_value
 
 _WIDTH_RE = re.compile(r"([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)([smhdw]?)")
@@ -97,3 +97,32 @@ def facets(
             emit_table(["VALUE", "COUNT"], ((format_value(v), str(n)) for v, n in facet.values))
         if facet.buckets:
             emit_table(["FROM", "COUNT"], ((format_value(b), str(n)) for b, n in facet.buckets))
+
+
+def show_explanation(ctx: Any, explanation: Explanation) -> None:
+    """`did list --explain`: one JSON document, or the groups, then each query with its plan."""
+    if ctx.as_json:
+        emit_json(
+            {
+                "groups": [
+                    {"types": types, "clauses": [vars(c) for c in clauses]} for types, clauses in explanation.groups
+                ],
+                "merged": explanation.merged,
+                "queries": [vars(q) for q in explanation.queries],
+            }
+        )
+        return
+    how = "merged sorted streams" if explanation.merged else "one SQL statement"
+    click.echo(f"filter ({how}):")
+    for index, (types, clauses) in enumerate(explanation.groups):
+        routed = ", ".join(f"{c.clause} -> {c.plugin}{' (complement)' if c.complement else ''}" for c in clauses)
+        click.echo(f"  group {index} [{','.join(types)}]: {routed or '(no clauses)'}")
+    for query in explanation.queries:
+        target = "all groups" if query.group < 0 else f"group {query.group}"
+        click.echo(f"\n{query.backend} ({query.language}, {target}):")
+        click.echo(query.query)
+        if query.parameters:
+            click.echo("parameters: " + ", ".join(f"{k}={v}" for k, v in sorted(query.parameters.items())))
+        if query.plan:
+            click.echo("plan:")
+            click.echo("\n".join("  " + line for line in query.plan.splitlines()))

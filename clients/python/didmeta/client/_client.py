@@ -24,6 +24,9 @@ from didmeta.client.models import (
     DidInfo,
     DidRow,
     EmbargoInfo,
+    ExplainedClause,
+    ExplainedQuery,
+    Explanation,
     Facet,
     FacetResult,
     HistoryEvent,
@@ -542,5 +545,29 @@ class Client:
                     f.distinct,
                 )
                 for f in answer.facets
+            ],
+        )
+
+    def explain_dids(
+        self,
+        scope: str,
+        filter: str = "",
+        *,
+        type: str = "collection",
+        recursive: bool = False,
+        ignore_case: bool = False,
+    ) -> Explanation:
+        """How `list_dids` with these arguments would run: routed clauses, backend queries, plans."""
+        fields = self._list_request(scope, filter, type, recursive, ignore_case)
+        answer = self._call(self._meta.ExplainDids, metadata_service_pb2.ExplainDidsRequest(**fields))
+        return Explanation(
+            [
+                (list(g.types), [ExplainedClause(c.clause, c.plugin, c.complement) for c in g.clauses])
+                for g in answer.groups
+            ],
+            answer.merged,
+            [
+                ExplainedQuery(q.backend, q.group, q.language, q.query, dict(q.parameters), q.plan)
+                for q in answer.queries
             ],
         )

@@ -161,3 +161,31 @@ class FacetResult:
 
     count: int
     facets: list[Facet]
+
+
+@dataclass(frozen=True)
+class ExplainedClause:
+    clause: str
+    plugin: str
+    complement: bool
+
+
+@dataclass(frozen=True)
+class ExplainedQuery:
+    """One query a listing runs: on the CATALOGUE database or a plugin's backend, for group `group` (-1: all)."""
+
+    backend: str
+    group: int
+    language: str
+    query: str
+    parameters: dict[str, str]
+    plan: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """ExplainDids: the normalised filter's groups (types, routed clauses), whether streams are merged, the queries."""
+
+    groups: list[tuple[list[str], list[ExplainedClause]]]
+    merged: bool
+    queries: list[ExplainedQuery]

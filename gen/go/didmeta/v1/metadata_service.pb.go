@@ -1634,6 +1634,364 @@ func (x *FacetBucket) GetCount() int64 {
 	return 0
 }
 
+// ExplainDidsRequest selects DIDs as ListDidsRequest does.
+type ExplainDidsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Scope or scope pattern.
+	Scope string `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
+	// The filter.
+	Filter *Filter `protobuf:"bytes,2,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Type selector.
+	Type DidTypeSelector `protobuf:"varint,3,opt,name=type,proto3,enum=didmeta.v1.DidTypeSelector" json:"type,omitempty"`
+	// Include matching descendants.
+	Recursive bool `protobuf:"varint,4,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	// Case-insensitive string comparison.
+	IgnoreCase    bool `protobuf:"varint,5,opt,name=ignore_case,json=ignoreCase,proto3" json:"ignore_case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainDidsRequest) Reset() {
+	*x = ExplainDidsRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainDidsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainDidsRequest) ProtoMessage() {}
+
+func (x *ExplainDidsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainDidsRequest.ProtoReflect.Descriptor instead.
+func (*ExplainDidsRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ExplainDidsRequest) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *ExplainDidsRequest) GetFilter() *Filter {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+func (x *ExplainDidsRequest) GetType() DidTypeSelector {
+	if x != nil {
+		return x.Type
+	}
+	return DidTypeSelector_DID_TYPE_SELECTOR_UNSPECIFIED
+}
+
+func (x *ExplainDidsRequest) GetRecursive() bool {
+	if x != nil {
+		return x.Recursive
+	}
+	return false
+}
+
+func (x *ExplainDidsRequest) GetIgnoreCase() bool {
+	if x != nil {
+		return x.IgnoreCase
+	}
+	return false
+}
+
+// ExplainDidsResponse describes the execution of a listing; nothing is listed.
+type ExplainDidsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The normalised filter, one line per OR group.
+	Groups []*ExplainGroup `protobuf:"bytes,1,rep,name=groups,proto3" json:"groups,omitempty"`
+	// True when external plugins take part: the backends' sorted streams are intersected,
+	// subtracted and united with the catalogue's (docs/filters.md); false: one SQL statement.
+	Merged bool `protobuf:"varint,2,opt,name=merged,proto3" json:"merged,omitempty"`
+	// The queries, in the order they are opened.
+	Queries       []*BackendQuery `protobuf:"bytes,3,rep,name=queries,proto3" json:"queries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainDidsResponse) Reset() {
+	*x = ExplainDidsResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainDidsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainDidsResponse) ProtoMessage() {}
+
+func (x *ExplainDidsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainDidsResponse.ProtoReflect.Descriptor instead.
+func (*ExplainDidsResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ExplainDidsResponse) GetGroups() []*ExplainGroup {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+func (x *ExplainDidsResponse) GetMerged() bool {
+	if x != nil {
+		return x.Merged
+	}
+	return false
+}
+
+func (x *ExplainDidsResponse) GetQueries() []*BackendQuery {
+	if x != nil {
+		return x.Queries
+	}
+	return nil
+}
+
+// ExplainGroup is one OR group of the normalised filter.
+type ExplainGroup struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The DID types the group selects (FILE, DATASET, CONTAINER).
+	Types []string `protobuf:"bytes,1,rep,name=types,proto3" json:"types,omitempty"`
+	// Its clauses with the plugin that answers each.
+	Clauses       []*ExplainClause `protobuf:"bytes,2,rep,name=clauses,proto3" json:"clauses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainGroup) Reset() {
+	*x = ExplainGroup{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainGroup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainGroup) ProtoMessage() {}
+
+func (x *ExplainGroup) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainGroup.ProtoReflect.Descriptor instead.
+func (*ExplainGroup) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ExplainGroup) GetTypes() []string {
+	if x != nil {
+		return x.Types
+	}
+	return nil
+}
+
+func (x *ExplainGroup) GetClauses() []*ExplainClause {
+	if x != nil {
+		return x.Clauses
+	}
+	return nil
+}
+
+// ExplainClause is one clause of a group.
+type ExplainClause struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The clause in the grammar, e.g. `run_number.gt=100`.
+	Clause string `protobuf:"bytes,1,opt,name=clause,proto3" json:"clause,omitempty"`
+	// The plugin that answers it.
+	Plugin string `protobuf:"bytes,2,opt,name=plugin,proto3" json:"plugin,omitempty"`
+	// Answered as a complement: the plugin is asked for the positive form (`eq`, `exists=true`) and
+	// those DIDs are subtracted.
+	Complement    bool `protobuf:"varint,3,opt,name=complement,proto3" json:"complement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainClause) Reset() {
+	*x = ExplainClause{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainClause) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainClause) ProtoMessage() {}
+
+func (x *ExplainClause) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainClause.ProtoReflect.Descriptor instead.
+func (*ExplainClause) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ExplainClause) GetClause() string {
+	if x != nil {
+		return x.Clause
+	}
+	return ""
+}
+
+func (x *ExplainClause) GetPlugin() string {
+	if x != nil {
+		return x.Plugin
+	}
+	return ""
+}
+
+func (x *ExplainClause) GetComplement() bool {
+	if x != nil {
+		return x.Complement
+	}
+	return false
+}
+
+// BackendQuery is one query a listing runs.
+type BackendQuery struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `CATALOGUE` (the catalogue database: DID_COLUMN, JSON, scopes, types, embargo) or a plugin name.
+	Backend string `protobuf:"bytes,1,opt,name=backend,proto3" json:"backend,omitempty"`
+	// The OR group it serves, from 0; -1 for a statement over the whole filter.
+	Group int32 `protobuf:"varint,2,opt,name=group,proto3" json:"group,omitempty"`
+	// `sql`, `mongodb` or `search` (OpenSearch/Elasticsearch request body).
+	Language string `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
+	// The statement or document, as sent (bound parameters separate).
+	Query string `protobuf:"bytes,4,opt,name=query,proto3" json:"query,omitempty"`
+	// Bound parameters of a SQL statement, by name, as text.
+	Parameters map[string]string `protobuf:"bytes,5,rep,name=parameters,proto3" json:"parameters,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The backend's own plan (EXPLAIN on PostgreSQL, EXPLAIN QUERY PLAN on SQLite), if it offers one.
+	Plan          string `protobuf:"bytes,6,opt,name=plan,proto3" json:"plan,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackendQuery) Reset() {
+	*x = BackendQuery{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackendQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackendQuery) ProtoMessage() {}
+
+func (x *BackendQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackendQuery.ProtoReflect.Descriptor instead.
+func (*BackendQuery) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *BackendQuery) GetBackend() string {
+	if x != nil {
+		return x.Backend
+	}
+	return ""
+}
+
+func (x *BackendQuery) GetGroup() int32 {
+	if x != nil {
+		return x.Group
+	}
+	return 0
+}
+
+func (x *BackendQuery) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *BackendQuery) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *BackendQuery) GetParameters() map[string]string {
+	if x != nil {
+		return x.Parameters
+	}
+	return nil
+}
+
+func (x *BackendQuery) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
 // ListPluginsRequest is empty.
 type ListPluginsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1643,7 +2001,7 @@ type ListPluginsRequest struct {
 
 func (x *ListPluginsRequest) Reset() {
 	*x = ListPluginsRequest{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[24]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1655,7 +2013,7 @@ func (x *ListPluginsRequest) String() string {
 func (*ListPluginsRequest) ProtoMessage() {}
 
 func (x *ListPluginsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[24]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1668,7 +2026,7 @@ func (x *ListPluginsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPluginsRequest.ProtoReflect.Descriptor instead.
 func (*ListPluginsRequest) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{24}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{29}
 }
 
 // PluginInfo describes one enabled plugin.
@@ -1692,7 +2050,7 @@ type PluginInfo struct {
 
 func (x *PluginInfo) Reset() {
 	*x = PluginInfo{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[25]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1704,7 +2062,7 @@ func (x *PluginInfo) String() string {
 func (*PluginInfo) ProtoMessage() {}
 
 func (x *PluginInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[25]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1717,7 +2075,7 @@ func (x *PluginInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginInfo.ProtoReflect.Descriptor instead.
 func (*PluginInfo) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{25}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *PluginInfo) GetName() string {
@@ -1773,7 +2131,7 @@ type ListPluginsResponse struct {
 
 func (x *ListPluginsResponse) Reset() {
 	*x = ListPluginsResponse{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[26]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1785,7 +2143,7 @@ func (x *ListPluginsResponse) String() string {
 func (*ListPluginsResponse) ProtoMessage() {}
 
 func (x *ListPluginsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[26]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1798,7 +2156,7 @@ func (x *ListPluginsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPluginsResponse.ProtoReflect.Descriptor instead.
 func (*ListPluginsResponse) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{26}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListPluginsResponse) GetPlugins() []*PluginInfo {
@@ -1927,7 +2285,39 @@ const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"\x05count\x18\x02 \x01(\x03R\x05count\"L\n" +
 	"\vFacetBucket\x12'\n" +
 	"\x05lower\x18\x01 \x01(\v2\x11.didmeta.v1.ValueR\x05lower\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\x03R\x05count\"\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"\xc6\x01\n" +
+	"\x12ExplainDidsRequest\x12\x14\n" +
+	"\x05scope\x18\x01 \x01(\tR\x05scope\x12*\n" +
+	"\x06filter\x18\x02 \x01(\v2\x12.didmeta.v1.FilterR\x06filter\x12/\n" +
+	"\x04type\x18\x03 \x01(\x0e2\x1b.didmeta.v1.DidTypeSelectorR\x04type\x12\x1c\n" +
+	"\trecursive\x18\x04 \x01(\bR\trecursive\x12\x1f\n" +
+	"\vignore_case\x18\x05 \x01(\bR\n" +
+	"ignoreCase\"\x93\x01\n" +
+	"\x13ExplainDidsResponse\x120\n" +
+	"\x06groups\x18\x01 \x03(\v2\x18.didmeta.v1.ExplainGroupR\x06groups\x12\x16\n" +
+	"\x06merged\x18\x02 \x01(\bR\x06merged\x122\n" +
+	"\aqueries\x18\x03 \x03(\v2\x18.didmeta.v1.BackendQueryR\aqueries\"Y\n" +
+	"\fExplainGroup\x12\x14\n" +
+	"\x05types\x18\x01 \x03(\tR\x05types\x123\n" +
+	"\aclauses\x18\x02 \x03(\v2\x19.didmeta.v1.ExplainClauseR\aclauses\"_\n" +
+	"\rExplainClause\x12\x16\n" +
+	"\x06clause\x18\x01 \x01(\tR\x06clause\x12\x16\n" +
+	"\x06plugin\x18\x02 \x01(\tR\x06plugin\x12\x1e\n" +
+	"\n" +
+	"complement\x18\x03 \x01(\bR\n" +
+	"complement\"\x8d\x02\n" +
+	"\fBackendQuery\x12\x18\n" +
+	"\abackend\x18\x01 \x01(\tR\abackend\x12\x14\n" +
+	"\x05group\x18\x02 \x01(\x05R\x05group\x12\x1a\n" +
+	"\blanguage\x18\x03 \x01(\tR\blanguage\x12\x14\n" +
+	"\x05query\x18\x04 \x01(\tR\x05query\x12H\n" +
+	"\n" +
+	"parameters\x18\x05 \x03(\v2(.didmeta.v1.BackendQuery.ParametersEntryR\n" +
+	"parameters\x12\x12\n" +
+	"\x04plan\x18\x06 \x01(\tR\x04plan\x1a=\n" +
+	"\x0fParametersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x14\n" +
 	"\x12ListPluginsRequest\"\xb1\x01\n" +
 	"\n" +
 	"PluginInfo\x12\x12\n" +
@@ -1943,7 +2333,7 @@ const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"ListFormat\x12\x1b\n" +
 	"\x17LIST_FORMAT_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10LIST_FORMAT_DIDS\x10\x01\x12\x15\n" +
-	"\x11LIST_FORMAT_ARROW\x10\x022\xba\x06\n" +
+	"\x11LIST_FORMAT_ARROW\x10\x022\x8a\a\n" +
 	"\x0fMetadataService\x12N\n" +
 	"\vSetMetadata\x12\x1e.didmeta.v1.SetMetadataRequest\x1a\x1f.didmeta.v1.SetMetadataResponse\x12Z\n" +
 	"\x0fSetMetadataBulk\x12\".didmeta.v1.SetMetadataBulkRequest\x1a#.didmeta.v1.SetMetadataBulkResponse\x12G\n" +
@@ -1954,6 +2344,7 @@ const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"\bListDids\x12\x1b.didmeta.v1.ListDidsRequest\x1a\x1c.didmeta.v1.ListDidsResponse0\x01\x12H\n" +
 	"\tCountDids\x12\x1c.didmeta.v1.CountDidsRequest\x1a\x1d.didmeta.v1.CountDidsResponse\x12H\n" +
 	"\tFacetDids\x12\x1c.didmeta.v1.FacetDidsRequest\x1a\x1d.didmeta.v1.FacetDidsResponse\x12N\n" +
+	"\vExplainDids\x12\x1e.didmeta.v1.ExplainDidsRequest\x1a\x1f.didmeta.v1.ExplainDidsResponse\x12N\n" +
 	"\vListPlugins\x12\x1e.didmeta.v1.ListPluginsRequest\x1a\x1f.didmeta.v1.ListPluginsResponseBJ\n" +
 	"\x0eorg.didmeta.v1P\x01Z6github.com/didmeta/didmeta/gen/go/didmeta/v1;didmetav1b\x06proto3"
 
@@ -1970,7 +2361,7 @@ func file_didmeta_v1_metadata_service_proto_rawDescGZIP() []byte {
 }
 
 var file_didmeta_v1_metadata_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_didmeta_v1_metadata_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_didmeta_v1_metadata_service_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_didmeta_v1_metadata_service_proto_goTypes = []any{
 	(ListFormat)(0),                 // 0: didmeta.v1.ListFormat
 	(*SetMetadataRequest)(nil),      // 1: didmeta.v1.SetMetadataRequest
@@ -1997,80 +2388,94 @@ var file_didmeta_v1_metadata_service_proto_goTypes = []any{
 	(*Facet)(nil),                   // 22: didmeta.v1.Facet
 	(*FacetValue)(nil),              // 23: didmeta.v1.FacetValue
 	(*FacetBucket)(nil),             // 24: didmeta.v1.FacetBucket
-	(*ListPluginsRequest)(nil),      // 25: didmeta.v1.ListPluginsRequest
-	(*PluginInfo)(nil),              // 26: didmeta.v1.PluginInfo
-	(*ListPluginsResponse)(nil),     // 27: didmeta.v1.ListPluginsResponse
-	nil,                             // 28: didmeta.v1.SetMetadataRequest.MetadataEntry
-	nil,                             // 29: didmeta.v1.GetMetadataResponse.MetadataEntry
-	nil,                             // 30: didmeta.v1.MetadataMap.ValuesEntry
-	(*DidKey)(nil),                  // 31: didmeta.v1.DidKey
-	(*DidMetadata)(nil),             // 32: didmeta.v1.DidMetadata
-	(*NewDid)(nil),                  // 33: didmeta.v1.NewDid
-	(*Attachment)(nil),              // 34: didmeta.v1.Attachment
-	(*Filter)(nil),                  // 35: didmeta.v1.Filter
-	(DidTypeSelector)(0),            // 36: didmeta.v1.DidTypeSelector
-	(DidType)(0),                    // 37: didmeta.v1.DidType
-	(*Value)(nil),                   // 38: didmeta.v1.Value
+	(*ExplainDidsRequest)(nil),      // 25: didmeta.v1.ExplainDidsRequest
+	(*ExplainDidsResponse)(nil),     // 26: didmeta.v1.ExplainDidsResponse
+	(*ExplainGroup)(nil),            // 27: didmeta.v1.ExplainGroup
+	(*ExplainClause)(nil),           // 28: didmeta.v1.ExplainClause
+	(*BackendQuery)(nil),            // 29: didmeta.v1.BackendQuery
+	(*ListPluginsRequest)(nil),      // 30: didmeta.v1.ListPluginsRequest
+	(*PluginInfo)(nil),              // 31: didmeta.v1.PluginInfo
+	(*ListPluginsResponse)(nil),     // 32: didmeta.v1.ListPluginsResponse
+	nil,                             // 33: didmeta.v1.SetMetadataRequest.MetadataEntry
+	nil,                             // 34: didmeta.v1.GetMetadataResponse.MetadataEntry
+	nil,                             // 35: didmeta.v1.MetadataMap.ValuesEntry
+	nil,                             // 36: didmeta.v1.BackendQuery.ParametersEntry
+	(*DidKey)(nil),                  // 37: didmeta.v1.DidKey
+	(*DidMetadata)(nil),             // 38: didmeta.v1.DidMetadata
+	(*NewDid)(nil),                  // 39: didmeta.v1.NewDid
+	(*Attachment)(nil),              // 40: didmeta.v1.Attachment
+	(*Filter)(nil),                  // 41: didmeta.v1.Filter
+	(DidTypeSelector)(0),            // 42: didmeta.v1.DidTypeSelector
+	(DidType)(0),                    // 43: didmeta.v1.DidType
+	(*Value)(nil),                   // 44: didmeta.v1.Value
 }
 var file_didmeta_v1_metadata_service_proto_depIdxs = []int32{
-	31, // 0: didmeta.v1.SetMetadataRequest.did:type_name -> didmeta.v1.DidKey
-	28, // 1: didmeta.v1.SetMetadataRequest.metadata:type_name -> didmeta.v1.SetMetadataRequest.MetadataEntry
-	32, // 2: didmeta.v1.SetMetadataBulkRequest.items:type_name -> didmeta.v1.DidMetadata
-	33, // 3: didmeta.v1.LoadDidsRequest.dids:type_name -> didmeta.v1.NewDid
-	32, // 4: didmeta.v1.LoadDidsRequest.metadata:type_name -> didmeta.v1.DidMetadata
-	34, // 5: didmeta.v1.LoadDidsRequest.attachments:type_name -> didmeta.v1.Attachment
-	31, // 6: didmeta.v1.GetMetadataRequest.did:type_name -> didmeta.v1.DidKey
-	29, // 7: didmeta.v1.GetMetadataResponse.metadata:type_name -> didmeta.v1.GetMetadataResponse.MetadataEntry
-	31, // 8: didmeta.v1.GetMetadataBulkRequest.dids:type_name -> didmeta.v1.DidKey
-	32, // 9: didmeta.v1.GetMetadataBulkResponse.results:type_name -> didmeta.v1.DidMetadata
-	31, // 10: didmeta.v1.GetMetadataBulkResponse.missing:type_name -> didmeta.v1.DidKey
-	31, // 11: didmeta.v1.DeleteMetadataRequest.did:type_name -> didmeta.v1.DidKey
-	35, // 12: didmeta.v1.ListDidsRequest.filter:type_name -> didmeta.v1.Filter
-	36, // 13: didmeta.v1.ListDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	37, // 0: didmeta.v1.SetMetadataRequest.did:type_name -> didmeta.v1.DidKey
+	33, // 1: didmeta.v1.SetMetadataRequest.metadata:type_name -> didmeta.v1.SetMetadataRequest.MetadataEntry
+	38, // 2: didmeta.v1.SetMetadataBulkRequest.items:type_name -> didmeta.v1.DidMetadata
+	39, // 3: didmeta.v1.LoadDidsRequest.dids:type_name -> didmeta.v1.NewDid
+	38, // 4: didmeta.v1.LoadDidsRequest.metadata:type_name -> didmeta.v1.DidMetadata
+	40, // 5: didmeta.v1.LoadDidsRequest.attachments:type_name -> didmeta.v1.Attachment
+	37, // 6: didmeta.v1.GetMetadataRequest.did:type_name -> didmeta.v1.DidKey
+	34, // 7: didmeta.v1.GetMetadataResponse.metadata:type_name -> didmeta.v1.GetMetadataResponse.MetadataEntry
+	37, // 8: didmeta.v1.GetMetadataBulkRequest.dids:type_name -> didmeta.v1.DidKey
+	38, // 9: didmeta.v1.GetMetadataBulkResponse.results:type_name -> didmeta.v1.DidMetadata
+	37, // 10: didmeta.v1.GetMetadataBulkResponse.missing:type_name -> didmeta.v1.DidKey
+	37, // 11: didmeta.v1.DeleteMetadataRequest.did:type_name -> didmeta.v1.DidKey
+	41, // 12: didmeta.v1.ListDidsRequest.filter:type_name -> didmeta.v1.Filter
+	42, // 13: didmeta.v1.ListDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
 	0,  // 14: didmeta.v1.ListDidsRequest.format:type_name -> didmeta.v1.ListFormat
-	37, // 15: didmeta.v1.DidBatch.types:type_name -> didmeta.v1.DidType
+	43, // 15: didmeta.v1.DidBatch.types:type_name -> didmeta.v1.DidType
 	15, // 16: didmeta.v1.DidBatch.metadata:type_name -> didmeta.v1.MetadataMap
-	30, // 17: didmeta.v1.MetadataMap.values:type_name -> didmeta.v1.MetadataMap.ValuesEntry
+	35, // 17: didmeta.v1.MetadataMap.values:type_name -> didmeta.v1.MetadataMap.ValuesEntry
 	14, // 18: didmeta.v1.ListDidsResponse.batch:type_name -> didmeta.v1.DidBatch
-	35, // 19: didmeta.v1.CountDidsRequest.filter:type_name -> didmeta.v1.Filter
-	36, // 20: didmeta.v1.CountDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
-	35, // 21: didmeta.v1.FacetDidsRequest.filter:type_name -> didmeta.v1.Filter
-	36, // 22: didmeta.v1.FacetDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	41, // 19: didmeta.v1.CountDidsRequest.filter:type_name -> didmeta.v1.Filter
+	42, // 20: didmeta.v1.CountDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	41, // 21: didmeta.v1.FacetDidsRequest.filter:type_name -> didmeta.v1.Filter
+	42, // 22: didmeta.v1.FacetDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
 	20, // 23: didmeta.v1.FacetDidsRequest.facets:type_name -> didmeta.v1.FacetSpec
 	22, // 24: didmeta.v1.FacetDidsResponse.facets:type_name -> didmeta.v1.Facet
 	23, // 25: didmeta.v1.Facet.values:type_name -> didmeta.v1.FacetValue
 	24, // 26: didmeta.v1.Facet.buckets:type_name -> didmeta.v1.FacetBucket
-	38, // 27: didmeta.v1.FacetValue.value:type_name -> didmeta.v1.Value
-	38, // 28: didmeta.v1.FacetBucket.lower:type_name -> didmeta.v1.Value
-	26, // 29: didmeta.v1.ListPluginsResponse.plugins:type_name -> didmeta.v1.PluginInfo
-	38, // 30: didmeta.v1.SetMetadataRequest.MetadataEntry.value:type_name -> didmeta.v1.Value
-	38, // 31: didmeta.v1.GetMetadataResponse.MetadataEntry.value:type_name -> didmeta.v1.Value
-	38, // 32: didmeta.v1.MetadataMap.ValuesEntry.value:type_name -> didmeta.v1.Value
-	1,  // 33: didmeta.v1.MetadataService.SetMetadata:input_type -> didmeta.v1.SetMetadataRequest
-	3,  // 34: didmeta.v1.MetadataService.SetMetadataBulk:input_type -> didmeta.v1.SetMetadataBulkRequest
-	5,  // 35: didmeta.v1.MetadataService.LoadDids:input_type -> didmeta.v1.LoadDidsRequest
-	7,  // 36: didmeta.v1.MetadataService.GetMetadata:input_type -> didmeta.v1.GetMetadataRequest
-	9,  // 37: didmeta.v1.MetadataService.GetMetadataBulk:input_type -> didmeta.v1.GetMetadataBulkRequest
-	11, // 38: didmeta.v1.MetadataService.DeleteMetadata:input_type -> didmeta.v1.DeleteMetadataRequest
-	13, // 39: didmeta.v1.MetadataService.ListDids:input_type -> didmeta.v1.ListDidsRequest
-	17, // 40: didmeta.v1.MetadataService.CountDids:input_type -> didmeta.v1.CountDidsRequest
-	19, // 41: didmeta.v1.MetadataService.FacetDids:input_type -> didmeta.v1.FacetDidsRequest
-	25, // 42: didmeta.v1.MetadataService.ListPlugins:input_type -> didmeta.v1.ListPluginsRequest
-	2,  // 43: didmeta.v1.MetadataService.SetMetadata:output_type -> didmeta.v1.SetMetadataResponse
-	4,  // 44: didmeta.v1.MetadataService.SetMetadataBulk:output_type -> didmeta.v1.SetMetadataBulkResponse
-	6,  // 45: didmeta.v1.MetadataService.LoadDids:output_type -> didmeta.v1.LoadDidsResponse
-	8,  // 46: didmeta.v1.MetadataService.GetMetadata:output_type -> didmeta.v1.GetMetadataResponse
-	10, // 47: didmeta.v1.MetadataService.GetMetadataBulk:output_type -> didmeta.v1.GetMetadataBulkResponse
-	12, // 48: didmeta.v1.MetadataService.DeleteMetadata:output_type -> didmeta.v1.DeleteMetadataResponse
-	16, // 49: didmeta.v1.MetadataService.ListDids:output_type -> didmeta.v1.ListDidsResponse
-	18, // 50: didmeta.v1.MetadataService.CountDids:output_type -> didmeta.v1.CountDidsResponse
-	21, // 51: didmeta.v1.MetadataService.FacetDids:output_type -> didmeta.v1.FacetDidsResponse
-	27, // 52: didmeta.v1.MetadataService.ListPlugins:output_type -> didmeta.v1.ListPluginsResponse
-	43, // [43:53] is the sub-list for method output_type
-	33, // [33:43] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	44, // 27: didmeta.v1.FacetValue.value:type_name -> didmeta.v1.Value
+	44, // 28: didmeta.v1.FacetBucket.lower:type_name -> didmeta.v1.Value
+	41, // 29: didmeta.v1.ExplainDidsRequest.filter:type_name -> didmeta.v1.Filter
+	42, // 30: didmeta.v1.ExplainDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	27, // 31: didmeta.v1.ExplainDidsResponse.groups:type_name -> didmeta.v1.ExplainGroup
+	29, // 32: didmeta.v1.ExplainDidsResponse.queries:type_name -> didmeta.v1.BackendQuery
+	28, // 33: didmeta.v1.ExplainGroup.clauses:type_name -> didmeta.v1.ExplainClause
+	36, // 34: didmeta.v1.BackendQuery.parameters:type_name -> didmeta.v1.BackendQuery.ParametersEntry
+	31, // 35: didmeta.v1.ListPluginsResponse.plugins:type_name -> didmeta.v1.PluginInfo
+	44, // 36: didmeta.v1.SetMetadataRequest.MetadataEntry.value:type_name -> didmeta.v1.Value
+	44, // 37: didmeta.v1.GetMetadataResponse.MetadataEntry.value:type_name -> didmeta.v1.Value
+	44, // 38: didmeta.v1.MetadataMap.ValuesEntry.value:type_name -> didmeta.v1.Value
+	1,  // 39: didmeta.v1.MetadataService.SetMetadata:input_type -> didmeta.v1.SetMetadataRequest
+	3,  // 40: didmeta.v1.MetadataService.SetMetadataBulk:input_type -> didmeta.v1.SetMetadataBulkRequest
+	5,  // 41: didmeta.v1.MetadataService.LoadDids:input_type -> didmeta.v1.LoadDidsRequest
+	7,  // 42: didmeta.v1.MetadataService.GetMetadata:input_type -> didmeta.v1.GetMetadataRequest
+	9,  // 43: didmeta.v1.MetadataService.GetMetadataBulk:input_type -> didmeta.v1.GetMetadataBulkRequest
+	11, // 44: didmeta.v1.MetadataService.DeleteMetadata:input_type -> didmeta.v1.DeleteMetadataRequest
+	13, // 45: didmeta.v1.MetadataService.ListDids:input_type -> didmeta.v1.ListDidsRequest
+	17, // 46: didmeta.v1.MetadataService.CountDids:input_type -> didmeta.v1.CountDidsRequest
+	19, // 47: didmeta.v1.MetadataService.FacetDids:input_type -> didmeta.v1.FacetDidsRequest
+	25, // 48: didmeta.v1.MetadataService.ExplainDids:input_type -> didmeta.v1.ExplainDidsRequest
+	30, // 49: didmeta.v1.MetadataService.ListPlugins:input_type -> didmeta.v1.ListPluginsRequest
+	2,  // 50: didmeta.v1.MetadataService.SetMetadata:output_type -> didmeta.v1.SetMetadataResponse
+	4,  // 51: didmeta.v1.MetadataService.SetMetadataBulk:output_type -> didmeta.v1.SetMetadataBulkResponse
+	6,  // 52: didmeta.v1.MetadataService.LoadDids:output_type -> didmeta.v1.LoadDidsResponse
+	8,  // 53: didmeta.v1.MetadataService.GetMetadata:output_type -> didmeta.v1.GetMetadataResponse
+	10, // 54: didmeta.v1.MetadataService.GetMetadataBulk:output_type -> didmeta.v1.GetMetadataBulkResponse
+	12, // 55: didmeta.v1.MetadataService.DeleteMetadata:output_type -> didmeta.v1.DeleteMetadataResponse
+	16, // 56: didmeta.v1.MetadataService.ListDids:output_type -> didmeta.v1.ListDidsResponse
+	18, // 57: didmeta.v1.MetadataService.CountDids:output_type -> didmeta.v1.CountDidsResponse
+	21, // 58: didmeta.v1.MetadataService.FacetDids:output_type -> didmeta.v1.FacetDidsResponse
+	26, // 59: didmeta.v1.MetadataService.ExplainDids:output_type -> didmeta.v1.ExplainDidsResponse
+	32, // 60: didmeta.v1.MetadataService.ListPlugins:output_type -> didmeta.v1.ListPluginsResponse
+	50, // [50:61] is the sub-list for method output_type
+	39, // [39:50] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_didmeta_v1_metadata_service_proto_init() }
@@ -2087,7 +2492,7 @@ func file_didmeta_v1_metadata_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_didmeta_v1_metadata_service_proto_rawDesc), len(file_didmeta_v1_metadata_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   30,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

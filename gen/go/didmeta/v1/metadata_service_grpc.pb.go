@@ -28,6 +28,7 @@ const (
 	MetadataService_ListDids_FullMethodName        = "/didmeta.v1.MetadataService/ListDids"
 	MetadataService_CountDids_FullMethodName       = "/didmeta.v1.MetadataService/CountDids"
 	MetadataService_FacetDids_FullMethodName       = "/didmeta.v1.MetadataService/FacetDids"
+	MetadataService_ExplainDids_FullMethodName     = "/didmeta.v1.MetadataService/ExplainDids"
 	MetadataService_ListPlugins_FullMethodName     = "/didmeta.v1.MetadataService/ListPlugins"
 )
 
@@ -57,6 +58,9 @@ type MetadataServiceClient interface {
 	// FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
 	// return: top values with counts, histograms, and the number of DIDs lacking each key.
 	FacetDids(ctx context.Context, in *FacetDidsRequest, opts ...grpc.CallOption) (*FacetDidsResponse, error)
+	// ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+	// plugin of each clause, the query each backend runs and the catalogue database's plan.
+	ExplainDids(ctx context.Context, in *ExplainDidsRequest, opts ...grpc.CallOption) (*ExplainDidsResponse, error)
 	// ListPlugins lists the enabled plugins, in order, with their capabilities.
 	ListPlugins(ctx context.Context, in *ListPluginsRequest, opts ...grpc.CallOption) (*ListPluginsResponse, error)
 }
@@ -180,6 +184,16 @@ func (c *metadataServiceClient) FacetDids(ctx context.Context, in *FacetDidsRequ
 	return out, nil
 }
 
+func (c *metadataServiceClient) ExplainDids(ctx context.Context, in *ExplainDidsRequest, opts ...grpc.CallOption) (*ExplainDidsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExplainDidsResponse)
+	err := c.cc.Invoke(ctx, MetadataService_ExplainDids_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *metadataServiceClient) ListPlugins(ctx context.Context, in *ListPluginsRequest, opts ...grpc.CallOption) (*ListPluginsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListPluginsResponse)
@@ -216,6 +230,9 @@ type MetadataServiceServer interface {
 	// FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
 	// return: top values with counts, histograms, and the number of DIDs lacking each key.
 	FacetDids(context.Context, *FacetDidsRequest) (*FacetDidsResponse, error)
+	// ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+	// plugin of each clause, the query each backend runs and the catalogue database's plan.
+	ExplainDids(context.Context, *ExplainDidsRequest) (*ExplainDidsResponse, error)
 	// ListPlugins lists the enabled plugins, in order, with their capabilities.
 	ListPlugins(context.Context, *ListPluginsRequest) (*ListPluginsResponse, error)
 	mustEmbedUnimplementedMetadataServiceServer()
@@ -254,6 +271,9 @@ func (UnimplementedMetadataServiceServer) CountDids(context.Context, *CountDidsR
 }
 func (UnimplementedMetadataServiceServer) FacetDids(context.Context, *FacetDidsRequest) (*FacetDidsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method FacetDids not implemented")
+}
+func (UnimplementedMetadataServiceServer) ExplainDids(context.Context, *ExplainDidsRequest) (*ExplainDidsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExplainDids not implemented")
 }
 func (UnimplementedMetadataServiceServer) ListPlugins(context.Context, *ListPluginsRequest) (*ListPluginsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPlugins not implemented")
@@ -416,6 +436,24 @@ func _MetadataService_FacetDids_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MetadataService_ExplainDids_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExplainDidsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).ExplainDids(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_ExplainDids_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).ExplainDids(ctx, req.(*ExplainDidsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _MetadataService_ListPlugins_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListPluginsRequest)
 	if err := dec(in); err != nil {
@@ -464,6 +502,10 @@ var MetadataService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "FacetDids",
 			Handler:    _MetadataService_FacetDids_Handler,
+		},
+		{
+			MethodName: "ExplainDids",
+			Handler:    _MetadataService_ExplainDids_Handler,
 		},
 		{
 			MethodName: "ListPlugins",

@@ -912,6 +912,208 @@ class FacetBucket(_message.Message):
 Global___FacetBucket: _TypeAlias = FacetBucket  # noqa: Y015
 
 @_typing.final
+class ExplainDidsRequest(_message.Message):
+    """ExplainDidsRequest selects DIDs as ListDidsRequest does."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCOPE_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    RECURSIVE_FIELD_NUMBER: _builtins.int
+    IGNORE_CASE_FIELD_NUMBER: _builtins.int
+    scope: _builtins.str
+    """Scope or scope pattern."""
+    type: _did_pb2.DidTypeSelector.ValueType
+    """Type selector."""
+    recursive: _builtins.bool
+    """Include matching descendants."""
+    ignore_case: _builtins.bool
+    """Case-insensitive string comparison."""
+    @_builtins.property
+    def filter(self) -> _filter_pb2.Filter:
+        """The filter."""
+
+    def __init__(
+        self,
+        *,
+        scope: _builtins.str = ...,
+        filter: _filter_pb2.Filter | None = ...,
+        type: _did_pb2.DidTypeSelector.ValueType = ...,
+        recursive: _builtins.bool = ...,
+        ignore_case: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "ignore_case", b"ignore_case", "recursive", b"recursive", "scope", b"scope", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExplainDidsRequest: _TypeAlias = ExplainDidsRequest  # noqa: Y015
+
+@_typing.final
+class ExplainDidsResponse(_message.Message):
+    """ExplainDidsResponse describes the execution of a listing; nothing is listed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUPS_FIELD_NUMBER: _builtins.int
+    MERGED_FIELD_NUMBER: _builtins.int
+    QUERIES_FIELD_NUMBER: _builtins.int
+    merged: _builtins.bool
+    """True when external plugins take part: the backends' sorted streams are intersected,
+    subtracted and united with the catalogue's (docs/filters.md); false: one SQL statement.
+    """
+    @_builtins.property
+    def groups(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExplainGroup]:
+        """The normalised filter, one line per OR group."""
+
+    @_builtins.property
+    def queries(self) -> _containers.RepeatedCompositeFieldContainer[Global___BackendQuery]:
+        """The queries, in the order they are opened."""
+
+    def __init__(
+        self,
+        *,
+        groups: _abc.Iterable[Global___ExplainGroup] | None = ...,
+        merged: _builtins.bool = ...,
+        queries: _abc.Iterable[Global___BackendQuery] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["groups", b"groups", "merged", b"merged", "queries", b"queries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExplainDidsResponse: _TypeAlias = ExplainDidsResponse  # noqa: Y015
+
+@_typing.final
+class ExplainGroup(_message.Message):
+    """ExplainGroup is one OR group of the normalised filter."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TYPES_FIELD_NUMBER: _builtins.int
+    CLAUSES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The DID types the group selects (FILE, DATASET, CONTAINER)."""
+
+    @_builtins.property
+    def clauses(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExplainClause]:
+        """Its clauses with the plugin that answers each."""
+
+    def __init__(
+        self,
+        *,
+        types: _abc.Iterable[_builtins.str] | None = ...,
+        clauses: _abc.Iterable[Global___ExplainClause] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clauses", b"clauses", "types", b"types"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExplainGroup: _TypeAlias = ExplainGroup  # noqa: Y015
+
+@_typing.final
+class ExplainClause(_message.Message):
+    """ExplainClause is one clause of a group."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLAUSE_FIELD_NUMBER: _builtins.int
+    PLUGIN_FIELD_NUMBER: _builtins.int
+    COMPLEMENT_FIELD_NUMBER: _builtins.int
+    clause: _builtins.str
+    """The clause in the grammar, e.g. `run_number.gt=100`."""
+    plugin: _builtins.str
+    """The plugin that answers it."""
+    complement: _builtins.bool
+    """Answered as a complement: the plugin is asked for the positive form (`eq`, `exists=true`) and
+    those DIDs are subtracted.
+    """
+    def __init__(
+        self,
+        *,
+        clause: _builtins.str = ...,
+        plugin: _builtins.str = ...,
+        complement: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clause", b"clause", "complement", b"complement", "plugin", b"plugin"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExplainClause: _TypeAlias = ExplainClause  # noqa: Y015
+
+@_typing.final
+class BackendQuery(_message.Message):
+    """BackendQuery is one query a listing runs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class ParametersEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    BACKEND_FIELD_NUMBER: _builtins.int
+    GROUP_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    QUERY_FIELD_NUMBER: _builtins.int
+    PARAMETERS_FIELD_NUMBER: _builtins.int
+    PLAN_FIELD_NUMBER: _builtins.int
+    backend: _builtins.str
+    """`CATALOGUE` (the catalogue database: DID_COLUMN, JSON, scopes, types, embargo) or a plugin name."""
+    group: _builtins.int
+    """The OR group it serves, from 0; -1 for a statement over the whole filter."""
+    language: _builtins.str
+    """`sql`, `mongodb` or `search` (OpenSearch/Elasticsearch request body)."""
+    query: _builtins.str
+    """The statement or document, as sent (bound parameters separate)."""
+    plan: _builtins.str
+    """The backend's own plan (EXPLAIN on PostgreSQL, EXPLAIN QUERY PLAN on SQLite), if it offers one."""
+    @_builtins.property
+    def parameters(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Bound parameters of a SQL statement, by name, as text."""
+
+    def __init__(
+        self,
+        *,
+        backend: _builtins.str = ...,
+        group: _builtins.int = ...,
+        language: _builtins.str = ...,
+        query: _builtins.str = ...,
+        parameters: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        plan: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "group", b"group", "language", b"language", "parameters", b"parameters", "plan", b"plan", "query", b"query"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BackendQuery: _TypeAlias = BackendQuery  # noqa: Y015
+
+@_typing.final
 class ListPluginsRequest(_message.Message):
     """ListPluginsRequest is empty."""
 

@@ -80,6 +80,11 @@ class MetadataServiceStub:
                 request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.FacetDidsRequest.SerializeToString,
                 response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.FacetDidsResponse.FromString,
                 _registered_method=True)
+        self.ExplainDids = channel.unary_unary(
+                '/didmeta.v1.MetadataService/ExplainDids',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ExplainDidsRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.ExplainDidsResponse.FromString,
+                _registered_method=True)
         self.ListPlugins = channel.unary_unary(
                 '/didmeta.v1.MetadataService/ListPlugins',
                 request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ListPluginsRequest.SerializeToString,
@@ -156,6 +161,14 @@ class MetadataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExplainDids(self, request, context):
+        """ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+        plugin of each clause, the query each backend runs and the catalogue database's plan.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListPlugins(self, request, context):
         """ListPlugins lists the enabled plugins, in order, with their capabilities.
         """
@@ -210,6 +223,11 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.FacetDids,
                     request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.FacetDidsRequest.FromString,
                     response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.FacetDidsResponse.SerializeToString,
+            ),
+            'ExplainDids': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExplainDids,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.ExplainDidsRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ExplainDidsResponse.SerializeToString,
             ),
             'ListPlugins': grpc.unary_unary_rpc_method_handler(
                     servicer.ListPlugins,
@@ -461,6 +479,33 @@ class MetadataService:
             '/didmeta.v1.MetadataService/FacetDids',
             didmeta_dot_v1_dot_metadata__service__pb2.FacetDidsRequest.SerializeToString,
             didmeta_dot_v1_dot_metadata__service__pb2.FacetDidsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExplainDids(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/ExplainDids',
+            didmeta_dot_v1_dot_metadata__service__pb2.ExplainDidsRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.ExplainDidsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -55,6 +55,10 @@ class MetadataServiceStub:
     """FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
     return: top values with counts, histograms, and the number of DIDs lacking each key.
     """
+    ExplainDids: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.ExplainDidsRequest, _metadata_service_pb2.ExplainDidsResponse]
+    """ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+    plugin of each clause, the query each backend runs and the catalogue database's plan.
+    """
     ListPlugins: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.ListPluginsRequest, _metadata_service_pb2.ListPluginsResponse]
     """ListPlugins lists the enabled plugins, in order, with their capabilities."""
 
@@ -84,6 +88,10 @@ class MetadataServiceAsyncStub(MetadataServiceStub):
     FacetDids: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.FacetDidsRequest, _metadata_service_pb2.FacetDidsResponse]  # type: ignore[assignment]
     """FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
     return: top values with counts, histograms, and the number of DIDs lacking each key.
+    """
+    ExplainDids: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.ExplainDidsRequest, _metadata_service_pb2.ExplainDidsResponse]  # type: ignore[assignment]
+    """ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+    plugin of each clause, the query each backend runs and the catalogue database's plan.
     """
     ListPlugins: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.ListPluginsRequest, _metadata_service_pb2.ListPluginsResponse]  # type: ignore[assignment]
     """ListPlugins lists the enabled plugins, in order, with their capabilities."""
@@ -165,6 +173,16 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_metadata_service_pb2.FacetDidsResponse, _abc.Awaitable[_metadata_service_pb2.FacetDidsResponse]]:
         """FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
         return: top values with counts, histograms, and the number of DIDs lacking each key.
+        """
+
+    @_abc_1.abstractmethod
+    def ExplainDids(
+        self,
+        request: _metadata_service_pb2.ExplainDidsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.ExplainDidsResponse, _abc.Awaitable[_metadata_service_pb2.ExplainDidsResponse]]:
+        """ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+        plugin of each clause, the query each backend runs and the catalogue database's plan.
         """
 
     @_abc_1.abstractmethod

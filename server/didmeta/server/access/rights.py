@@ -110,6 +110,7 @@ RULES: dict[str, Rule] = {
     "ListDids": _open,
     "CountDids": _open,
     "FacetDids": _open,
+    "ExplainDids": _open,
     "ListPlugins": _open,
 }
 

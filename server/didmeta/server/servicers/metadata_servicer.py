@@ -13,6 +13,7 @@ from didmeta.errors import DidmetaError, InvalidArgument
 from didmeta.identifiers import DidKey, parse_type_selector, validate_key, validate_scope_pattern
 from didmeta.server.dispatcher import LoadResult
 from didmeta.server.query import arrow, tokens
+from didmeta.server.query.explain import Explainer
 from didmeta.server.query.facets import FacetSpec, Summaries, check_specs
 from didmeta.server.query.limits import NO_DEADLINE, Deadline, FilterLimits, parse_limited
 from didmeta.server.query.plan import ListQuery
@@ -36,7 +37,7 @@ _WIRE_TYPES = {"F": 1, "D": 2, "C": 3}
 
 
 def list_query(
-    request: pb.ListDidsRequest | pb.CountDidsRequest | pb.FacetDidsRequest,
+    request: pb.ListDidsRequest | pb.CountDidsRequest | pb.FacetDidsRequest | pb.ExplainDidsRequest,
     limits: FilterLimits,
     deadline: Deadline = NO_DEADLINE,
 ) -> ListQuery:
@@ -181,6 +182,27 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
                 value_to_wire(value, out.values.add(count=count).value)
             for lower, count in facet.buckets:
                 value_to_wire(lower, out.buckets.add(count=count).lower)
+        return response
+
+    @guarded
+    async def ExplainDids(self, request: pb.ExplainDidsRequest, context: Context) -> Any:
+        deadline = Deadline.after(context.time_remaining())
+        query = await self.readable(await self.run(list_query, request, self.filter_limits, deadline))
+        explanation = await self.run(Explainer(self.dispatcher).explain, query)
+        response = pb.ExplainDidsResponse(merged=explanation.merged)
+        for route in explanation.groups:
+            group = response.groups.add(types=route.types)
+            for clause in route.clauses:
+                group.clauses.add(clause=clause.clause, plugin=clause.plugin, complement=clause.complement)
+        for step in explanation.steps:
+            response.queries.add(
+                backend=step.backend,
+                group=step.group,
+                language=step.text.language,
+                query=step.text.query,
+                parameters=step.text.parameters,
+                plan=step.text.plan,
+            )
         return response
 
     @guarded

@@ -294,6 +294,37 @@ public final class MetadataServiceGrpc {
     return getFacetDidsMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.ExplainDidsRequest,
+      org.didmeta.v1.ExplainDidsResponse> getExplainDidsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ExplainDids",
+      requestType = org.didmeta.v1.ExplainDidsRequest.class,
+      responseType = org.didmeta.v1.ExplainDidsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.ExplainDidsRequest,
+      org.didmeta.v1.ExplainDidsResponse> getExplainDidsMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.ExplainDidsRequest, org.didmeta.v1.ExplainDidsResponse> getExplainDidsMethod;
+    if ((getExplainDidsMethod = MetadataServiceGrpc.getExplainDidsMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getExplainDidsMethod = MetadataServiceGrpc.getExplainDidsMethod) == null) {
+          MetadataServiceGrpc.getExplainDidsMethod = getExplainDidsMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.ExplainDidsRequest, org.didmeta.v1.ExplainDidsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ExplainDids"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.ExplainDidsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.ExplainDidsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("ExplainDids"))
+              .build();
+        }
+      }
+    }
+    return getExplainDidsMethod;
+  }
+
   private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.ListPluginsRequest,
       org.didmeta.v1.ListPluginsResponse> getListPluginsMethod;
 
@@ -485,6 +516,17 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+     * plugin of each clause, the query each backend runs and the catalogue database's plan.
+     * </pre>
+     */
+    default void explainDids(org.didmeta.v1.ExplainDidsRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.ExplainDidsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getExplainDidsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -630,6 +672,18 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+     * plugin of each clause, the query each backend runs and the catalogue database's plan.
+     * </pre>
+     */
+    public void explainDids(org.didmeta.v1.ExplainDidsRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.ExplainDidsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getExplainDidsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -759,6 +813,17 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+     * plugin of each clause, the query each backend runs and the catalogue database's plan.
+     * </pre>
+     */
+    public org.didmeta.v1.ExplainDidsResponse explainDids(org.didmeta.v1.ExplainDidsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getExplainDidsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -872,6 +937,17 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+     * plugin of each clause, the query each backend runs and the catalogue database's plan.
+     * </pre>
+     */
+    public org.didmeta.v1.ExplainDidsResponse explainDids(org.didmeta.v1.ExplainDidsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getExplainDidsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -969,6 +1045,18 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+     * plugin of each clause, the query each backend runs and the catalogue database's plan.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.ExplainDidsResponse> explainDids(
+        org.didmeta.v1.ExplainDidsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getExplainDidsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -987,8 +1075,9 @@ public final class MetadataServiceGrpc {
   private static final int METHODID_LIST_DIDS = 5;
   private static final int METHODID_COUNT_DIDS = 6;
   private static final int METHODID_FACET_DIDS = 7;
-  private static final int METHODID_LIST_PLUGINS = 8;
-  private static final int METHODID_LOAD_DIDS = 9;
+  private static final int METHODID_EXPLAIN_DIDS = 8;
+  private static final int METHODID_LIST_PLUGINS = 9;
+  private static final int METHODID_LOAD_DIDS = 10;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1038,6 +1127,10 @@ public final class MetadataServiceGrpc {
         case METHODID_FACET_DIDS:
           serviceImpl.facetDids((org.didmeta.v1.FacetDidsRequest) request,
               (io.grpc.stub.StreamObserver<org.didmeta.v1.FacetDidsResponse>) responseObserver);
+          break;
+        case METHODID_EXPLAIN_DIDS:
+          serviceImpl.explainDids((org.didmeta.v1.ExplainDidsRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.ExplainDidsResponse>) responseObserver);
           break;
         case METHODID_LIST_PLUGINS:
           serviceImpl.listPlugins((org.didmeta.v1.ListPluginsRequest) request,
@@ -1128,6 +1221,13 @@ public final class MetadataServiceGrpc {
               org.didmeta.v1.FacetDidsResponse>(
                 service, METHODID_FACET_DIDS)))
         .addMethod(
+          getExplainDidsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.ExplainDidsRequest,
+              org.didmeta.v1.ExplainDidsResponse>(
+                service, METHODID_EXPLAIN_DIDS)))
+        .addMethod(
           getListPluginsMethod(),
           io.grpc.stub.ServerCalls.asyncUnaryCall(
             new MethodHandlers<
@@ -1191,6 +1291,7 @@ public final class MetadataServiceGrpc {
               .addMethod(getListDidsMethod())
               .addMethod(getCountDidsMethod())
               .addMethod(getFacetDidsMethod())
+              .addMethod(getExplainDidsMethod())
               .addMethod(getListPluginsMethod())
               .build();
         }

@@ -162,6 +162,36 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_didmeta_v1_FacetBucket_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_ExplainDidsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_ExplainDidsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_ExplainDidsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_ExplainDidsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_ExplainGroup_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_ExplainGroup_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_ExplainClause_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_ExplainClause_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_BackendQuery_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_BackendQuery_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_BackendQuery_ParametersEntry_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_BackendQuery_ParametersEntry_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_didmeta_v1_ListPluginsRequest_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -270,39 +300,61 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
       "e\030\001 \001(\0132\021.didmeta.v1.ValueR\005value\022\024\n\005cou" +
       "nt\030\002 \001(\003R\005count\"L\n\013FacetBucket\022\'\n\005lower\030" +
       "\001 \001(\0132\021.didmeta.v1.ValueR\005lower\022\024\n\005count" +
-      "\030\002 \001(\003R\005count\"\024\n\022ListPluginsRequest\"\261\001\n\n" +
-      "PluginInfo\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005order\030" +
-      "\002 \001(\005R\005order\022 \n\013description\030\003 \001(\tR\013descr" +
-      "iption\022\032\n\010features\030\004 \003(\tR\010features\022\030\n\007he" +
-      "althy\030\005 \001(\010R\007healthy\022!\n\014managed_keys\030\006 \003" +
-      "(\tR\013managedKeys\"G\n\023ListPluginsResponse\0220" +
-      "\n\007plugins\030\001 \003(\0132\026.didmeta.v1.PluginInfoR" +
-      "\007plugins*V\n\nListFormat\022\033\n\027LIST_FORMAT_UN" +
-      "SPECIFIED\020\000\022\024\n\020LIST_FORMAT_DIDS\020\001\022\025\n\021LIS" +
-      "T_FORMAT_ARROW\020\0022\272\006\n\017MetadataService\022N\n\013" +
-      "SetMetadata\022\036.didmeta.v1.SetMetadataRequ" +
-      "est\032\037.didmeta.v1.SetMetadataResponse\022Z\n\017" +
-      "SetMetadataBulk\022\".didmeta.v1.SetMetadata" +
-      "BulkRequest\032#.didmeta.v1.SetMetadataBulk" +
-      "Response\022G\n\010LoadDids\022\033.didmeta.v1.LoadDi" +
-      "dsRequest\032\034.didmeta.v1.LoadDidsResponse(" +
-      "\001\022N\n\013GetMetadata\022\036.didmeta.v1.GetMetadat" +
-      "aRequest\032\037.didmeta.v1.GetMetadataRespons" +
-      "e\022\\\n\017GetMetadataBulk\022\".didmeta.v1.GetMet" +
-      "adataBulkRequest\032#.didmeta.v1.GetMetadat" +
-      "aBulkResponse0\001\022W\n\016DeleteMetadata\022!.didm" +
-      "eta.v1.DeleteMetadataRequest\032\".didmeta.v" +
-      "1.DeleteMetadataResponse\022G\n\010ListDids\022\033.d" +
-      "idmeta.v1.ListDidsRequest\032\034.didmeta.v1.L" +
-      "istDidsResponse0\001\022H\n\tCountDids\022\034.didmeta" +
-      ".v1.CountDidsRequest\032\035.didmeta.v1.CountD" +
-      "idsResponse\022H\n\tFacetDids\022\034.didmeta.v1.Fa" +
-      "cetDidsRequest\032\035.didmeta.v1.FacetDidsRes" +
-      "ponse\022N\n\013ListPlugins\022\036.didmeta.v1.ListPl" +
-      "uginsRequest\032\037.didmeta.v1.ListPluginsRes" +
-      "ponseBJ\n\016org.didmeta.v1P\001Z6github.com/di" +
-      "dmeta/didmeta/gen/go/didmeta/v1;didmetav" +
-      "1b\006proto3"
+      "\030\002 \001(\003R\005count\"\306\001\n\022ExplainDidsRequest\022\024\n\005" +
+      "scope\030\001 \001(\tR\005scope\022*\n\006filter\030\002 \001(\0132\022.did" +
+      "meta.v1.FilterR\006filter\022/\n\004type\030\003 \001(\0162\033.d" +
+      "idmeta.v1.DidTypeSelectorR\004type\022\034\n\trecur" +
+      "sive\030\004 \001(\010R\trecursive\022\037\n\013ignore_case\030\005 \001" +
+      "(\010R\nignoreCase\"\223\001\n\023ExplainDidsResponse\0220" +
+      "\n\006groups\030\001 \003(\0132\030.didmeta.v1.ExplainGroup" +
+      "R\006groups\022\026\n\006merged\030\002 \001(\010R\006merged\0222\n\007quer" +
+      "ies\030\003 \003(\0132\030.didmeta.v1.BackendQueryR\007que" +
+      "ries\"Y\n\014ExplainGroup\022\024\n\005types\030\001 \003(\tR\005typ" +
+      "es\0223\n\007clauses\030\002 \003(\0132\031.didmeta.v1.Explain" +
+      "ClauseR\007clauses\"_\n\rExplainClause\022\026\n\006clau" +
+      "se\030\001 \001(\tR\006clause\022\026\n\006plugin\030\002 \001(\tR\006plugin" +
+      "\022\036\n\ncomplement\030\003 \001(\010R\ncomplement\"\215\002\n\014Bac" +
+      "kendQuery\022\030\n\007backend\030\001 \001(\tR\007backend\022\024\n\005g" +
+      "roup\030\002 \001(\005R\005group\022\032\n\010language\030\003 \001(\tR\010lan" +
+      "guage\022\024\n\005query\030\004 \001(\tR\005query\022H\n\nparameter" +
+      "s\030\005 \003(\0132(.didmeta.v1.BackendQuery.Parame" +
+      "tersEntryR\nparameters\022\022\n\004plan\030\006 \001(\tR\004pla" +
+      "n\032=\n\017ParametersEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024" +
+      "\n\005value\030\002 \001(\tR\005value:\0028\001\"\024\n\022ListPluginsR" +
+      "equest\"\261\001\n\nPluginInfo\022\022\n\004name\030\001 \001(\tR\004nam" +
+      "e\022\024\n\005order\030\002 \001(\005R\005order\022 \n\013description\030\003" +
+      " \001(\tR\013description\022\032\n\010features\030\004 \003(\tR\010fea" +
+      "tures\022\030\n\007healthy\030\005 \001(\010R\007healthy\022!\n\014manag" +
+      "ed_keys\030\006 \003(\tR\013managedKeys\"G\n\023ListPlugin" +
+      "sResponse\0220\n\007plugins\030\001 \003(\0132\026.didmeta.v1." +
+      "PluginInfoR\007plugins*V\n\nListFormat\022\033\n\027LIS" +
+      "T_FORMAT_UNSPECIFIED\020\000\022\024\n\020LIST_FORMAT_DI" +
+      "DS\020\001\022\025\n\021LIST_FORMAT_ARROW\020\0022\212\007\n\017Metadata" +
+      "Service\022N\n\013SetMetadata\022\036.didmeta.v1.SetM" +
+      "etadataRequest\032\037.didmeta.v1.SetMetadataR" +
+      "esponse\022Z\n\017SetMetadataBulk\022\".didmeta.v1." +
+      "SetMetadataBulkRequest\032#.didmeta.v1.SetM" +
+      "etadataBulkResponse\022G\n\010LoadDids\022\033.didmet" +
+      "a.v1.LoadDidsRequest\032\034.didmeta.v1.LoadDi" +
+      "dsResponse(\001\022N\n\013GetMetadata\022\036.didmeta.v1" +
+      ".GetMetadataRequest\032\037.didmeta.v1.GetMeta" +
+      "dataResponse\022\\\n\017GetMetadataBulk\022\".didmet" +
+      "a.v1.GetMetadataBulkRequest\032#.didmeta.v1" +
+      ".GetMetadataBulkResponse0\001\022W\n\016DeleteMeta" +
+      "data\022!.didmeta.v1.DeleteMetadataRequest\032" +
+      "\".didmeta.v1.DeleteMetadataResponse\022G\n\010L" +
+      "istDids\022\033.didmeta.v1.ListDidsRequest\032\034.d" +
+      "idmeta.v1.ListDidsResponse0\001\022H\n\tCountDid" +
+      "s\022\034.didmeta.v1.CountDidsRequest\032\035.didmet" +
+      "a.v1.CountDidsResponse\022H\n\tFacetDids\022\034.di" +
+      "dmeta.v1.FacetDidsRequest\032\035.didmeta.v1.F" +
+      "acetDidsResponse\022N\n\013ExplainDids\022\036.didmet" +
+      "a.v1.ExplainDidsRequest\032\037.didmeta.v1.Exp" +
+      "lainDidsResponse\022N\n\013ListPlugins\022\036.didmet" +
+      "a.v1.ListPluginsRequest\032\037.didmeta.v1.Lis" +
+      "tPluginsResponseBJ\n\016org.didmeta.v1P\001Z6gi" +
+      "thub.com/didmeta/didmeta/gen/go/didmeta/" +
+      "v1;didmetav1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -473,20 +525,56 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_FacetBucket_descriptor,
         new java.lang.String[] { "Lower", "Count", });
-    internal_static_didmeta_v1_ListPluginsRequest_descriptor =
+    internal_static_didmeta_v1_ExplainDidsRequest_descriptor =
       getDescriptor().getMessageType(24);
+    internal_static_didmeta_v1_ExplainDidsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_ExplainDidsRequest_descriptor,
+        new java.lang.String[] { "Scope", "Filter", "Type", "Recursive", "IgnoreCase", });
+    internal_static_didmeta_v1_ExplainDidsResponse_descriptor =
+      getDescriptor().getMessageType(25);
+    internal_static_didmeta_v1_ExplainDidsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_ExplainDidsResponse_descriptor,
+        new java.lang.String[] { "Groups", "Merged", "Queries", });
+    internal_static_didmeta_v1_ExplainGroup_descriptor =
+      getDescriptor().getMessageType(26);
+    internal_static_didmeta_v1_ExplainGroup_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_ExplainGroup_descriptor,
+        new java.lang.String[] { "Types", "Clauses", });
+    internal_static_didmeta_v1_ExplainClause_descriptor =
+      getDescriptor().getMessageType(27);
+    internal_static_didmeta_v1_ExplainClause_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_ExplainClause_descriptor,
+        new java.lang.String[] { "Clause", "Plugin", "Complement", });
+    internal_static_didmeta_v1_BackendQuery_descriptor =
+      getDescriptor().getMessageType(28);
+    internal_static_didmeta_v1_BackendQuery_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_BackendQuery_descriptor,
+        new java.lang.String[] { "Backend", "Group", "Language", "Query", "Parameters", "Plan", });
+    internal_static_didmeta_v1_BackendQuery_ParametersEntry_descriptor =
+      internal_static_didmeta_v1_BackendQuery_descriptor.getNestedType(0);
+    internal_static_didmeta_v1_BackendQuery_ParametersEntry_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_BackendQuery_ParametersEntry_descriptor,
+        new java.lang.String[] { "Key", "Value", });
+    internal_static_didmeta_v1_ListPluginsRequest_descriptor =
+      getDescriptor().getMessageType(29);
     internal_static_didmeta_v1_ListPluginsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_ListPluginsRequest_descriptor,
         new java.lang.String[] { });
     internal_static_didmeta_v1_PluginInfo_descriptor =
-      getDescriptor().getMessageType(25);
+      getDescriptor().getMessageType(30);
     internal_static_didmeta_v1_PluginInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_PluginInfo_descriptor,
         new java.lang.String[] { "Name", "Order", "Description", "Features", "Healthy", "ManagedKeys", });
     internal_static_didmeta_v1_ListPluginsResponse_descriptor =
-      getDescriptor().getMessageType(26);
+      getDescriptor().getMessageType(31);
     internal_static_didmeta_v1_ListPluginsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_ListPluginsResponse_descriptor,

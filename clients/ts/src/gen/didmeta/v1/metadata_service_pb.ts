@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file didmeta/v1/metadata_service.proto.
  */
 export const file_didmeta_v1_metadata_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFkaWRtZXRhL3YxL21ldGFkYXRhX3NlcnZpY2UucHJvdG8SCmRpZG1ldGEudjEizAEKElNldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRI+CghtZXRhZGF0YRgCIAMoCzIsLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSEQoJcmVjdXJzaXZlGAMgASgIGkIKDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEiAKBXZhbHVlGAIgASgLMhEuZGlkbWV0YS52MS5WYWx1ZToCOAEiFQoTU2V0TWV0YWRhdGFSZXNwb25zZSJTChZTZXRNZXRhZGF0YUJ1bGtSZXF1ZXN0EiYKBWl0ZW1zGAEgAygLMhcuZGlkbWV0YS52MS5EaWRNZXRhZGF0YRIRCglyZWN1cnNpdmUYAiABKAgiKgoXU2V0TWV0YWRhdGFCdWxrUmVzcG9uc2USDwoHdXBkYXRlZBgBIAEoAyKLAQoPTG9hZERpZHNSZXF1ZXN0EiAKBGRpZHMYASADKAsyEi5kaWRtZXRhLnYxLk5ld0RpZBIpCghtZXRhZGF0YRgCIAMoCzIXLmRpZG1ldGEudjEuRGlkTWV0YWRhdGESKwoLYXR0YWNobWVudHMYAyADKAsyFi5kaWRtZXRhLnYxLkF0dGFjaG1lbnQiVgoQTG9hZERpZHNSZXNwb25zZRIOCgZjaHVua3MYASABKAMSDwoHY3JlYXRlZBgCIAEoAxIPCgd1cGRhdGVkGAMgASgDEhAKCGF0dGFjaGVkGAQgASgDIkUKEkdldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRIOCgZwbHVnaW4YAiABKAkimgEKE0dldE1ldGFkYXRhUmVzcG9uc2USPwoIbWV0YWRhdGEYASADKAsyLS5kaWRtZXRhLnYxLkdldE1ldGFkYXRhUmVzcG9uc2UuTWV0YWRhdGFFbnRyeRpCCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRIgCgV2YWx1ZRgCIAEoCzIRLmRpZG1ldGEudjEuVmFsdWU6AjgBIlsKFkdldE1ldGFkYXRhQnVsa1JlcXVlc3QSIAoEZGlkcxgBIAMoCzISLmRpZG1ldGEudjEuRGlkS2V5Eg4KBnBsdWdpbhgCIAEoCRIPCgdpbmhlcml0GAMgASgIImgKF0dldE1ldGFkYXRhQnVsa1Jlc3BvbnNlEigKB3Jlc3VsdHMYASADKAsyFy5kaWRtZXRhLnYxLkRpZE1ldGFkYXRhEiMKB21pc3NpbmcYAiADKAsyEi5kaWRtZXRhLnYxLkRpZEtleSJGChVEZWxldGVNZXRhZGF0YVJlcXVlc3QSHwoDZGlkGAEgASgLMhIuZGlkbWV0YS52MS5EaWRLZXkSDAoEa2V5cxgCIAMoCSIYChZEZWxldGVNZXRhZGF0YVJlc3BvbnNlIpsCCg9MaXN0RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEgwKBGxvbmcYBCABKAgSEQoJcmVjdXJzaXZlGAUgASgIEg0KBWxpbWl0GAYgASgDEhMKC2lnbm9yZV9jYXNlGAcgASgIEhIKCnBhZ2VfdG9rZW4YCCABKAkSFQoNbWV0YWRhdGFfa2V5cxgJIAMoCRISCgpiYXRjaF9zaXplGAogASgFEiYKBmZvcm1hdBgLIAEoDjIWLmRpZG1ldGEudjEuTGlzdEZvcm1hdCKrAQoIRGlkQmF0Y2gSDgoGc2NvcGVzGAEgAygJEg0KBW5hbWVzGAIgAygJEiIKBXR5cGVzGAMgAygOMhMuZGlkbWV0YS52MS5EaWRUeXBlEg0KBWJ5dGVzGAQgAygDEg8KB2xlbmd0aHMYBSADKAMSKQoIbWV0YWRhdGEYBiADKAsyFy5kaWRtZXRhLnYxLk1ldGFkYXRhTWFwEhEKCWFycm93X2lwYxgHIAEoDCKEAQoLTWV0YWRhdGFNYXASMwoGdmFsdWVzGAEgAygLMiMuZGlkbWV0YS52MS5NZXRhZGF0YU1hcC5WYWx1ZXNFbnRyeRpACgtWYWx1ZXNFbnRyeRILCgNrZXkYASABKAkSIAoFdmFsdWUYAiABKAsyES5kaWRtZXRhLnYxLlZhbHVlOgI4ASJQChBMaXN0RGlkc1Jlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQuZGlkbWV0YS52MS5EaWRCYXRjaBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqAEKEENvdW50RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEhEKCXJlY3Vyc2l2ZRgEIAEoCBITCgtpZ25vcmVfY2FzZRgFIAEoCBIOCgZ0b3RhbHMYBiABKAgiQQoRQ291bnREaWRzUmVzcG9uc2USDQoFY291bnQYASABKAMSDQoFYnl0ZXMYAiABKAMSDgoGZXZlbnRzGAMgASgDIr8BChBGYWNldERpZHNSZXF1ZXN0Eg0KBXNjb3BlGAEgASgJEiIKBmZpbHRlchgCIAEoCzISLmRpZG1ldGEudjEuRmlsdGVyEikKBHR5cGUYAyABKA4yGy5kaWRtZXRhLnYxLkRpZFR5cGVTZWxlY3RvchIRCglyZWN1cnNpdmUYBCABKAgSEwoLaWdub3JlX2Nhc2UYBSABKAgSJQoGZmFjZXRzGAYgAygLMhUuZGlkbWV0YS52MS5GYWNldFNwZWMiOwoJRmFjZXRTcGVjEgsKA2tleRgBIAEoCRILCgN0b3AYAiABKAUSFAoMYnVja2V0X3dpZHRoGAMgASgBIkUKEUZhY2V0RGlkc1Jlc3BvbnNlEg0KBWNvdW50GAEgASgDEiEKBmZhY2V0cxgCIAMoCzIRLmRpZG1ldGEudjEuRmFjZXQimAEKBUZhY2V0EgsKA2tleRgBIAEoCRImCgZ2YWx1ZXMYAiADKAsyFi5kaWRtZXRhLnYxLkZhY2V0VmFsdWUSKAoHYnVja2V0cxgDIAMoCzIXLmRpZG1ldGEudjEuRmFjZXRCdWNrZXQSDwoHbWlzc2luZxgEIAEoAxINCgVvdGhlchgFIAEoAxIQCghkaXN0aW5jdBgGIAEoAyI9CgpGYWNldFZhbHVlEiAKBXZhbHVlGAEgASgLMhEuZGlkbWV0YS52MS5WYWx1ZRINCgVjb3VudBgCIAEoAyI+CgtGYWNldEJ1Y2tldBIgCgVsb3dlchgBIAEoCzIRLmRpZG1ldGEudjEuVmFsdWUSDQoFY291bnQYAiABKAMiFAoSTGlzdFBsdWdpbnNSZXF1ZXN0IncKClBsdWdpbkluZm8SDAoEbmFtZRgBIAEoCRINCgVvcmRlchgCIAEoBRITCgtkZXNjcmlwdGlvbhgDIAEoCRIQCghmZWF0dXJlcxgEIAMoCRIPCgdoZWFsdGh5GAUgASgIEhQKDG1hbmFnZWRfa2V5cxgGIAMoCSI+ChNMaXN0UGx1Z2luc1Jlc3BvbnNlEicKB3BsdWdpbnMYASADKAsyFi5kaWRtZXRhLnYxLlBsdWdpbkluZm8qVgoKTGlzdEZvcm1hdBIbChdMSVNUX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhQKEExJU1RfRk9STUFUX0RJRFMQARIVChFMSVNUX0ZPUk1BVF9BUlJPVxACMroGCg9NZXRhZGF0YVNlcnZpY2USTgoLU2V0TWV0YWRhdGESHi5kaWRtZXRhLnYxLlNldE1ldGFkYXRhUmVxdWVzdBofLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFSZXNwb25zZRJaCg9TZXRNZXRhZGF0YUJ1bGsSIi5kaWRtZXRhLnYxLlNldE1ldGFkYXRhQnVsa1JlcXVlc3QaIy5kaWRtZXRhLnYxLlNldE1ldGFkYXRhQnVsa1Jlc3BvbnNlEkcKCExvYWREaWRzEhsuZGlkbWV0YS52MS5Mb2FkRGlkc1JlcXVlc3QaHC5kaWRtZXRhLnYxLkxvYWREaWRzUmVzcG9uc2UoARJOCgtHZXRNZXRhZGF0YRIeLmRpZG1ldGEudjEuR2V0TWV0YWRhdGFSZXF1ZXN0Gh8uZGlkbWV0YS52MS5HZXRNZXRhZGF0YVJlc3BvbnNlElwKD0dldE1ldGFkYXRhQnVsaxIiLmRpZG1ldGEudjEuR2V0TWV0YWRhdGFCdWxrUmVxdWVzdBojLmRpZG1ldGEudjEuR2V0TWV0YWRhdGFCdWxrUmVzcG9uc2UwARJXCg5EZWxldGVNZXRhZGF0YRIhLmRpZG1ldGEudjEuRGVsZXRlTWV0YWRhdGFSZXF1ZXN0GiIuZGlkbWV0YS52MS5EZWxldGVNZXRhZGF0YVJlc3BvbnNlEkcKCExpc3REaWRzEhsuZGlkbWV0YS52MS5MaXN0RGlkc1JlcXVlc3QaHC5kaWRtZXRhLnYxLkxpc3REaWRzUmVzcG9uc2UwARJICglDb3VudERpZHMSHC5kaWRtZXRhLnYxLkNvdW50RGlkc1JlcXVlc3QaHS5kaWRtZXRhLnYxLkNvdW50RGlkc1Jlc3BvbnNlEkgKCUZhY2V0RGlkcxIcLmRpZG1ldGEudjEuRmFjZXREaWRzUmVxdWVzdBodLmRpZG1ldGEudjEuRmFjZXREaWRzUmVzcG9uc2USTgoLTGlzdFBsdWdpbnMSHi5kaWRtZXRhLnYxLkxpc3RQbHVnaW5zUmVxdWVzdBofLmRpZG1ldGEudjEuTGlzdFBsdWdpbnNSZXNwb25zZUJKCg5vcmcuZGlkbWV0YS52MVABWjZnaXRodWIuY29tL2RpZG1ldGEvZGlkbWV0YS9nZW4vZ28vZGlkbWV0YS92MTtkaWRtZXRhdjFiBnByb3RvMw", [file_didmeta_v1_did, file_didmeta_v1_filter, file_didmeta_v1_value]);
+  fileDesc("CiFkaWRtZXRhL3YxL21ldGFkYXRhX3NlcnZpY2UucHJvdG8SCmRpZG1ldGEudjEizAEKElNldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRI+CghtZXRhZGF0YRgCIAMoCzIsLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSEQoJcmVjdXJzaXZlGAMgASgIGkIKDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEiAKBXZhbHVlGAIgASgLMhEuZGlkbWV0YS52MS5WYWx1ZToCOAEiFQoTU2V0TWV0YWRhdGFSZXNwb25zZSJTChZTZXRNZXRhZGF0YUJ1bGtSZXF1ZXN0EiYKBWl0ZW1zGAEgAygLMhcuZGlkbWV0YS52MS5EaWRNZXRhZGF0YRIRCglyZWN1cnNpdmUYAiABKAgiKgoXU2V0TWV0YWRhdGFCdWxrUmVzcG9uc2USDwoHdXBkYXRlZBgBIAEoAyKLAQoPTG9hZERpZHNSZXF1ZXN0EiAKBGRpZHMYASADKAsyEi5kaWRtZXRhLnYxLk5ld0RpZBIpCghtZXRhZGF0YRgCIAMoCzIXLmRpZG1ldGEudjEuRGlkTWV0YWRhdGESKwoLYXR0YWNobWVudHMYAyADKAsyFi5kaWRtZXRhLnYxLkF0dGFjaG1lbnQiVgoQTG9hZERpZHNSZXNwb25zZRIOCgZjaHVua3MYASABKAMSDwoHY3JlYXRlZBgCIAEoAxIPCgd1cGRhdGVkGAMgASgDEhAKCGF0dGFjaGVkGAQgASgDIkUKEkdldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRIOCgZwbHVnaW4YAiABKAkimgEKE0dldE1ldGFkYXRhUmVzcG9uc2USPwoIbWV0YWRhdGEYASADKAsyLS5kaWRtZXRhLnYxLkdldE1ldGFkYXRhUmVzcG9uc2UuTWV0YWRhdGFFbnRyeRpCCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRIgCgV2YWx1ZRgCIAEoCzIRLmRpZG1ldGEudjEuVmFsdWU6AjgBIlsKFkdldE1ldGFkYXRhQnVsa1JlcXVlc3QSIAoEZGlkcxgBIAMoCzISLmRpZG1ldGEudjEuRGlkS2V5Eg4KBnBsdWdpbhgCIAEoCRIPCgdpbmhlcml0GAMgASgIImgKF0dldE1ldGFkYXRhQnVsa1Jlc3BvbnNlEigKB3Jlc3VsdHMYASADKAsyFy5kaWRtZXRhLnYxLkRpZE1ldGFkYXRhEiMKB21pc3NpbmcYAiADKAsyEi5kaWRtZXRhLnYxLkRpZEtleSJGChVEZWxldGVNZXRhZGF0YVJlcXVlc3QSHwoDZGlkGAEgASgLMhIuZGlkbWV0YS52MS5EaWRLZXkSDAoEa2V5cxgCIAMoCSIYChZEZWxldGVNZXRhZGF0YVJlc3BvbnNlIpsCCg9MaXN0RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEgwKBGxvbmcYBCABKAgSEQoJcmVjdXJzaXZlGAUgASgIEg0KBWxpbWl0GAYgASgDEhMKC2lnbm9yZV9jYXNlGAcgASgIEhIKCnBhZ2VfdG9rZW4YCCABKAkSFQoNbWV0YWRhdGFfa2V5cxgJIAMoCRISCgpiYXRjaF9zaXplGAogASgFEiYKBmZvcm1hdBgLIAEoDjIWLmRpZG1ldGEudjEuTGlzdEZvcm1hdCKrAQoIRGlkQmF0Y2gSDgoGc2NvcGVzGAEgAygJEg0KBW5hbWVzGAIgAygJEiIKBXR5cGVzGAMgAygOMhMuZGlkbWV0YS52MS5EaWRUeXBlEg0KBWJ5dGVzGAQgAygDEg8KB2xlbmd0aHMYBSADKAMSKQoIbWV0YWRhdGEYBiADKAsyFy5kaWRtZXRhLnYxLk1ldGFkYXRhTWFwEhEKCWFycm93X2lwYxgHIAEoDCKEAQoLTWV0YWRhdGFNYXASMwoGdmFsdWVzGAEgAygLMiMuZGlkbWV0YS52MS5NZXRhZGF0YU1hcC5WYWx1ZXNFbnRyeRpACgtWYWx1ZXNFbnRyeRILCgNrZXkYASABKAkSIAoFdmFsdWUYAiABKAsyES5kaWRtZXRhLnYxLlZhbHVlOgI4ASJQChBMaXN0RGlkc1Jlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQuZGlkbWV0YS52MS5EaWRCYXRjaBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqAEKEENvdW50RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEhEKCXJlY3Vyc2l2ZRgEIAEoCBITCgtpZ25vcmVfY2FzZRgFIAEoCBIOCgZ0b3RhbHMYBiABKAgiQQoRQ291bnREaWRzUmVzcG9uc2USDQoFY291bnQYASABKAMSDQoFYnl0ZXMYAiABKAMSDgoGZXZlbnRzGAMgASgDIr8BChBGYWNldERpZHNSZXF1ZXN0Eg0KBXNjb3BlGAEgASgJEiIKBmZpbHRlchgCIAEoCzISLmRpZG1ldGEudjEuRmlsdGVyEikKBHR5cGUYAyABKA4yGy5kaWRtZXRhLnYxLkRpZFR5cGVTZWxlY3RvchIRCglyZWN1cnNpdmUYBCABKAgSEwoLaWdub3JlX2Nhc2UYBSABKAgSJQoGZmFjZXRzGAYgAygLMhUuZGlkbWV0YS52MS5GYWNldFNwZWMiOwoJRmFjZXRTcGVjEgsKA2tleRgBIAEoCRILCgN0b3AYAiABKAUSFAoMYnVja2V0X3dpZHRoGAMgASgBIkUKEUZhY2V0RGlkc1Jlc3BvbnNlEg0KBWNvdW50GAEgASgDEiEKBmZhY2V0cxgCIAMoCzIRLmRpZG1ldGEudjEuRmFjZXQimAEKBUZhY2V0EgsKA2tleRgBIAEoCRImCgZ2YWx1ZXMYAiADKAsyFi5kaWRtZXRhLnYxLkZhY2V0VmFsdWUSKAoHYnVja2V0cxgDIAMoCzIXLmRpZG1ldGEudjEuRmFjZXRCdWNrZXQSDwoHbWlzc2luZxgEIAEoAxINCgVvdGhlchgFIAEoAxIQCghkaXN0aW5jdBgGIAEoAyI9CgpGYWNldFZhbHVlEiAKBXZhbHVlGAEgASgLMhEuZGlkbWV0YS52MS5WYWx1ZRINCgVjb3VudBgCIAEoAyI+CgtGYWNldEJ1Y2tldBIgCgVsb3dlchgBIAEoCzIRLmRpZG1ldGEudjEuVmFsdWUSDQoFY291bnQYAiABKAMimgEKEkV4cGxhaW5EaWRzUmVxdWVzdBINCgVzY29wZRgBIAEoCRIiCgZmaWx0ZXIYAiABKAsyEi5kaWRtZXRhLnYxLkZpbHRlchIpCgR0eXBlGAMgASgOMhsuZGlkbWV0YS52MS5EaWRUeXBlU2VsZWN0b3ISEQoJcmVjdXJzaXZlGAQgASgIEhMKC2lnbm9yZV9jYXNlGAUgASgIInoKE0V4cGxhaW5EaWRzUmVzcG9uc2USKAoGZ3JvdXBzGAEgAygLMhguZGlkbWV0YS52MS5FeHBsYWluR3JvdXASDgoGbWVyZ2VkGAIgASgIEikKB3F1ZXJpZXMYAyADKAsyGC5kaWRtZXRhLnYxLkJhY2tlbmRRdWVyeSJJCgxFeHBsYWluR3JvdXASDQoFdHlwZXMYASADKAkSKgoHY2xhdXNlcxgCIAMoCzIZLmRpZG1ldGEudjEuRXhwbGFpbkNsYXVzZSJDCg1FeHBsYWluQ2xhdXNlEg4KBmNsYXVzZRgBIAEoCRIOCgZwbHVnaW4YAiABKAkSEgoKY29tcGxlbWVudBgDIAEoCCLOAQoMQmFja2VuZFF1ZXJ5Eg8KB2JhY2tlbmQYASABKAkSDQoFZ3JvdXAYAiABKAUSEAoIbGFuZ3VhZ2UYAyABKAkSDQoFcXVlcnkYBCABKAkSPAoKcGFyYW1ldGVycxgFIAMoCzIoLmRpZG1ldGEudjEuQmFja2VuZFF1ZXJ5LlBhcmFtZXRlcnNFbnRyeRIMCgRwbGFuGAYgASgJGjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIhQKEkxpc3RQbHVnaW5zUmVxdWVzdCJ3CgpQbHVnaW5JbmZvEgwKBG5hbWUYASABKAkSDQoFb3JkZXIYAiABKAUSEwoLZGVzY3JpcHRpb24YAyABKAkSEAoIZmVhdHVyZXMYBCADKAkSDwoHaGVhbHRoeRgFIAEoCBIUCgxtYW5hZ2VkX2tleXMYBiADKAkiPgoTTGlzdFBsdWdpbnNSZXNwb25zZRInCgdwbHVnaW5zGAEgAygLMhYuZGlkbWV0YS52MS5QbHVnaW5JbmZvKlYKCkxpc3RGb3JtYXQSGwoXTElTVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIUChBMSVNUX0ZPUk1BVF9ESURTEAESFQoRTElTVF9GT1JNQVRfQVJST1cQAjKKBwoPTWV0YWRhdGFTZXJ2aWNlEk4KC1NldE1ldGFkYXRhEh4uZGlkbWV0YS52MS5TZXRNZXRhZGF0YVJlcXVlc3QaHy5kaWRtZXRhLnYxLlNldE1ldGFkYXRhUmVzcG9uc2USWgoPU2V0TWV0YWRhdGFCdWxrEiIuZGlkbWV0YS52MS5TZXRNZXRhZGF0YUJ1bGtSZXF1ZXN0GiMuZGlkbWV0YS52MS5TZXRNZXRhZGF0YUJ1bGtSZXNwb25zZRJHCghMb2FkRGlkcxIbLmRpZG1ldGEudjEuTG9hZERpZHNSZXF1ZXN0GhwuZGlkbWV0YS52MS5Mb2FkRGlkc1Jlc3BvbnNlKAESTgoLR2V0TWV0YWRhdGESHi5kaWRtZXRhLnYxLkdldE1ldGFkYXRhUmVxdWVzdBofLmRpZG1ldGEudjEuR2V0TWV0YWRhdGFSZXNwb25zZRJcCg9HZXRNZXRhZGF0YUJ1bGsSIi5kaWRtZXRhLnYxLkdldE1ldGFkYXRhQnVsa1JlcXVlc3QaIy5kaWRtZXRhLnYxLkdldE1ldGFkYXRhQnVsa1Jlc3BvbnNlMAESVwoORGVsZXRlTWV0YWRhdGESIS5kaWRtZXRhLnYxLkRlbGV0ZU1ldGFkYXRhUmVxdWVzdBoiLmRpZG1ldGEudjEuRGVsZXRlTWV0YWRhdGFSZXNwb25zZRJHCghMaXN0RGlkcxIbLmRpZG1ldGEudjEuTGlzdERpZHNSZXF1ZXN0GhwuZGlkbWV0YS52MS5MaXN0RGlkc1Jlc3BvbnNlMAESSAoJQ291bnREaWRzEhwuZGlkbWV0YS52MS5Db3VudERpZHNSZXF1ZXN0Gh0uZGlkbWV0YS52MS5Db3VudERpZHNSZXNwb25zZRJICglGYWNldERpZHMSHC5kaWRtZXRhLnYxLkZhY2V0RGlkc1JlcXVlc3QaHS5kaWRtZXRhLnYxLkZhY2V0RGlkc1Jlc3BvbnNlEk4KC0V4cGxhaW5EaWRzEh4uZGlkbWV0YS52MS5FeHBsYWluRGlkc1JlcXVlc3QaHy5kaWRtZXRhLnYxLkV4cGxhaW5EaWRzUmVzcG9uc2USTgoLTGlzdFBsdWdpbnMSHi5kaWRtZXRhLnYxLkxpc3RQbHVnaW5zUmVxdWVzdBofLmRpZG1ldGEudjEuTGlzdFBsdWdpbnNSZXNwb25zZUJKCg5vcmcuZGlkbWV0YS52MVABWjZnaXRodWIuY29tL2RpZG1ldGEvZGlkbWV0YS9nZW4vZ28vZGlkbWV0YS92MTtkaWRtZXRhdjFiBnByb3RvMw", [file_didmeta_v1_did, file_didmeta_v1_filter, file_didmeta_v1_value]);
 
 /**
  * SetMetadataRequest sets keys on one DID.
@@ -879,6 +879,211 @@ export const FacetBucketSchema: GenMessage<FacetBucket> = /*@__PURE__*/
   messageDesc(file_didmeta_v1_metadata_service, 23);
 
 /**
+ * ExplainDidsRequest selects DIDs as ListDidsRequest does.
+ *
+ * @generated from message didmeta.v1.ExplainDidsRequest
+ */
+export type ExplainDidsRequest = Message<"didmeta.v1.ExplainDidsRequest"> & {
+  /**
+   * Scope or scope pattern.
+   *
+   * @generated from field: string scope = 1;
+   */
+  scope: string;
+
+  /**
+   * The filter.
+   *
+   * @generated from field: didmeta.v1.Filter filter = 2;
+   */
+  filter?: Filter | undefined;
+
+  /**
+   * Type selector.
+   *
+   * @generated from field: didmeta.v1.DidTypeSelector type = 3;
+   */
+  type: DidTypeSelector;
+
+  /**
+   * Include matching descendants.
+   *
+   * @generated from field: bool recursive = 4;
+   */
+  recursive: boolean;
+
+  /**
+   * Case-insensitive string comparison.
+   *
+   * @generated from field: bool ignore_case = 5;
+   */
+  ignoreCase: boolean;
+};
+
+/**
+ * Describes the message didmeta.v1.ExplainDidsRequest.
+ * Use `create(ExplainDidsRequestSchema)` to create a new message.
+ */
+export const ExplainDidsRequestSchema: GenMessage<ExplainDidsRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 24);
+
+/**
+ * ExplainDidsResponse describes the execution of a listing; nothing is listed.
+ *
+ * @generated from message didmeta.v1.ExplainDidsResponse
+ */
+export type ExplainDidsResponse = Message<"didmeta.v1.ExplainDidsResponse"> & {
+  /**
+   * The normalised filter, one line per OR group.
+   *
+   * @generated from field: repeated didmeta.v1.ExplainGroup groups = 1;
+   */
+  groups: ExplainGroup[];
+
+  /**
+   * True when external plugins take part: the backends' sorted streams are intersected,
+   * subtracted and united with the catalogue's (docs/filters.md); false: one SQL statement.
+   *
+   * @generated from field: bool merged = 2;
+   */
+  merged: boolean;
+
+  /**
+   * The queries, in the order they are opened.
+   *
+   * @generated from field: repeated didmeta.v1.BackendQuery queries = 3;
+   */
+  queries: BackendQuery[];
+};
+
+/**
+ * Describes the message didmeta.v1.ExplainDidsResponse.
+ * Use `create(ExplainDidsResponseSchema)` to create a new message.
+ */
+export const ExplainDidsResponseSchema: GenMessage<ExplainDidsResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 25);
+
+/**
+ * ExplainGroup is one OR group of the normalised filter.
+ *
+ * @generated from message didmeta.v1.ExplainGroup
+ */
+export type ExplainGroup = Message<"didmeta.v1.ExplainGroup"> & {
+  /**
+   * The DID types the group selects (FILE, DATASET, CONTAINER).
+   *
+   * @generated from field: repeated string types = 1;
+   */
+  types: string[];
+
+  /**
+   * Its clauses with the plugin that answers each.
+   *
+   * @generated from field: repeated didmeta.v1.ExplainClause clauses = 2;
+   */
+  clauses: ExplainClause[];
+};
+
+/**
+ * Describes the message didmeta.v1.ExplainGroup.
+ * Use `create(ExplainGroupSchema)` to create a new message.
+ */
+export const ExplainGroupSchema: GenMessage<ExplainGroup> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 26);
+
+/**
+ * ExplainClause is one clause of a group.
+ *
+ * @generated from message didmeta.v1.ExplainClause
+ */
+export type ExplainClause = Message<"didmeta.v1.ExplainClause"> & {
+  /**
+   * The clause in the grammar, e.g. `run_number.gt=100`.
+   *
+   * @generated from field: string clause = 1;
+   */
+  clause: string;
+
+  /**
+   * The plugin that answers it.
+   *
+   * @generated from field: string plugin = 2;
+   */
+  plugin: string;
+
+  /**
+   * Answered as a complement: the plugin is asked for the positive form (`eq`, `exists=true`) and
+   * those DIDs are subtracted.
+   *
+   * @generated from field: bool complement = 3;
+   */
+  complement: boolean;
+};
+
+/**
+ * Describes the message didmeta.v1.ExplainClause.
+ * Use `create(ExplainClauseSchema)` to create a new message.
+ */
+export const ExplainClauseSchema: GenMessage<ExplainClause> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 27);
+
+/**
+ * BackendQuery is one query a listing runs.
+ *
+ * @generated from message didmeta.v1.BackendQuery
+ */
+export type BackendQuery = Message<"didmeta.v1.BackendQuery"> & {
+  /**
+   * `CATALOGUE` (the catalogue database: DID_COLUMN, JSON, scopes, types, embargo) or a plugin name.
+   *
+   * @generated from field: string backend = 1;
+   */
+  backend: string;
+
+  /**
+   * The OR group it serves, from 0; -1 for a statement over the whole filter.
+   *
+   * @generated from field: int32 group = 2;
+   */
+  group: number;
+
+  /**
+   * `sql`, `mongodb` or `search` (OpenSearch/Elasticsearch request body).
+   *
+   * @generated from field: string language = 3;
+   */
+  language: string;
+
+  /**
+   * The statement or document, as sent (bound parameters separate).
+   *
+   * @generated from field: string query = 4;
+   */
+  query: string;
+
+  /**
+   * Bound parameters of a SQL statement, by name, as text.
+   *
+   * @generated from field: map<string, string> parameters = 5;
+   */
+  parameters: { [key: string]: string };
+
+  /**
+   * The backend's own plan (EXPLAIN on PostgreSQL, EXPLAIN QUERY PLAN on SQLite), if it offers one.
+   *
+   * @generated from field: string plan = 6;
+   */
+  plan: string;
+};
+
+/**
+ * Describes the message didmeta.v1.BackendQuery.
+ * Use `create(BackendQuerySchema)` to create a new message.
+ */
+export const BackendQuerySchema: GenMessage<BackendQuery> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 28);
+
+/**
  * ListPluginsRequest is empty.
  *
  * @generated from message didmeta.v1.ListPluginsRequest
@@ -891,7 +1096,7 @@ export type ListPluginsRequest = Message<"didmeta.v1.ListPluginsRequest"> & {
  * Use `create(ListPluginsRequestSchema)` to create a new message.
  */
 export const ListPluginsRequestSchema: GenMessage<ListPluginsRequest> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 24);
+  messageDesc(file_didmeta_v1_metadata_service, 29);
 
 /**
  * PluginInfo describes one enabled plugin.
@@ -947,7 +1152,7 @@ export type PluginInfo = Message<"didmeta.v1.PluginInfo"> & {
  * Use `create(PluginInfoSchema)` to create a new message.
  */
 export const PluginInfoSchema: GenMessage<PluginInfo> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 25);
+  messageDesc(file_didmeta_v1_metadata_service, 30);
 
 /**
  * ListPluginsResponse lists the plugins.
@@ -968,7 +1173,7 @@ export type ListPluginsResponse = Message<"didmeta.v1.ListPluginsResponse"> & {
  * Use `create(ListPluginsResponseSchema)` to create a new message.
  */
 export const ListPluginsResponseSchema: GenMessage<ListPluginsResponse> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 26);
+  messageDesc(file_didmeta_v1_metadata_service, 31);
 
 /**
  * ListFormat selects how ListDids delivers its batches.
@@ -1103,6 +1308,17 @@ export const MetadataService: GenService<{
     methodKind: "unary";
     input: typeof FacetDidsRequestSchema;
     output: typeof FacetDidsResponseSchema;
+  },
+  /**
+   * ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+   * plugin of each clause, the query each backend runs and the catalogue database's plan.
+   *
+   * @generated from rpc didmeta.v1.MetadataService.ExplainDids
+   */
+  explainDids: {
+    methodKind: "unary";
+    input: typeof ExplainDidsRequestSchema;
+    output: typeof ExplainDidsResponseSchema;
   },
   /**
    * ListPlugins lists the enabled plugins, in order, with their capabilities.
