@@ -28,6 +28,7 @@ from didmeta.server.access import embargo
 from didmeta.server.access.embargo import Embargo, Viewer
 from didmeta.server.config import Settings
 from didmeta.server.history import Change, Event, History, metadata_changes
+from didmeta.server.keys.registry import KeyRegistry
 from didmeta.server.query.merge import MergedStream
 from didmeta.server.query.plan import ListQuery, Planner
 from didmeta.server.query.stream import QueryStream, RowStream
@@ -75,6 +76,7 @@ class Dispatcher:
         self.planner = Planner(store.dialect, self.plugins)
         self.retry = retry or RetryPolicy()
         self.history = history or History()
+        self.keys = KeyRegistry(store)  # declared keys: coercion and checks of writes and filters
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store) -> Dispatcher:
@@ -128,6 +130,7 @@ class Dispatcher:
                     f"{field}.{key}", f"{key} is reserved and cannot be set", reason="RESERVED_KEY"
                 )
             checked[key] = check_value(value, f"{field}.{key}")
+        checked = self.keys.coerce(checked, field)
         self.did_column.check_columns(checked, field)
         return checked
 
@@ -220,6 +223,9 @@ class Dispatcher:
         for index, new in enumerate(new_dids):
             catalog.validate_file_attributes(new.spec, f"dids[{index}]")
             metadata = self.check_metadata(new.metadata, f"dids[{index}].metadata")
+            for key, declared in self.keys.all().items():
+                if metadata.get(key) is not None:
+                    declared.check_type(new.spec.did_type, f"dids[{index}].metadata.{key}")
             columns: dict[str, object] = {}
             if metadata:
                 for name, share in self.split_by_owner([(new.spec.key, metadata)]).items():
@@ -375,6 +381,7 @@ class Dispatcher:
             self.require_visible(uow.conn, dids_)
             catalog.require_dids(uow.conn, dids_)
             targets = self._with_children(uow.conn, checked) if recursive else checked
+            self.keys.check_did_types(uow.conn, targets, "metadata")
             catalog.lock_dids(uow.conn, [did for did, _ in targets])  # old values read under the row locks
             before = self._current_values(uow.conn, targets)
             self._apply_metadata(uow, targets)
@@ -400,6 +407,7 @@ class Dispatcher:
             if checked:
                 self.require_visible(uow.conn, [did for did, _ in checked])
                 catalog.require_dids(uow.conn, [did for did, _ in checked])
+                self.keys.check_did_types(uow.conn, checked, "metadata")
                 catalog.lock_dids(uow.conn, [did for did, _ in checked])  # old values read under the row locks
                 before = self._current_values(uow.conn, checked)
                 self._apply_metadata(uow, checked)

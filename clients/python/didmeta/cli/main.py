@@ -17,6 +17,7 @@ import click
 
 from didmeta.cli import embargo_history, summaries
 from didmeta.cli.connection import client_options, connection_options
+from didmeta.cli.keys import key as key_group
 from didmeta.cli.output import EXIT_CODES, EXIT_ERROR, emit_json, emit_table
 from didmeta.client import Client, DidInfo, DidmetaError, DidRow, InvalidArgument, LoadChunk, NewDid
 from didmeta.filters.grammar import parse_filter_string, split_outside
@@ -280,6 +281,7 @@ def did_delete(ctx: Context, dids: Sequence[str]) -> None:
 did.add_command(embargo_history.embargo)
 did.add_command(embargo_history.history)
 did.add_command(summaries.facets)
+cli.add_command(key_group)
 
 
 @did.group("content")

@@ -5,6 +5,7 @@ from didmeta.client.credentials import TokenSource, tls_credentials
 from didmeta.client.errors import from_rpc_error
 from didmeta.client.models import (
     CountTotals,
+    DeclareResult,
     DidInfo,
     DidRow,
     EmbargoInfo,
@@ -14,6 +15,7 @@ from didmeta.client.models import (
     Facet,
     FacetResult,
     HistoryEvent,
+    KeyInfo,
     LoadChunk,
     LoadResult,
     NewDid,
@@ -38,6 +40,7 @@ __all__ = [
     "AlreadyExists",
     "Client",
     "CountTotals",
+    "DeclareResult",
     "DidInfo",
     "DidRow",
     "DidmetaError",
@@ -50,6 +53,7 @@ __all__ = [
     "FailedPrecondition",
     "HistoryEvent",
     "InvalidArgument",
+    "KeyInfo",
     "LoadChunk",
     "LoadResult",
     "NewDid",

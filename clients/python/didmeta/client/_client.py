@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import grpc
 
@@ -21,6 +21,7 @@ from didmeta.client.credentials import TokenSource
 from didmeta.client.errors import from_rpc_error, sent_by_server
 from didmeta.client.models import (
     CountTotals,
+    DeclareResult,
     DidInfo,
     DidRow,
     EmbargoInfo,
@@ -30,6 +31,7 @@ from didmeta.client.models import (
     Facet,
     FacetResult,
     HistoryEvent,
+    KeyInfo,
     LoadChunk,
     LoadResult,
     NewDid,
@@ -53,6 +55,7 @@ from didmeta.wire import (
     metadata_from_wire,
     metadata_to_wire,
     value_from_wire,
+    value_to_wire,
 )
 
 T = TypeVar("T")
@@ -571,3 +574,63 @@ class Client:
                 for q in answer.queries
             ],
         )
+
+    # --- declared keys -----------------------------------------------------------------------------
+    _KEY_TYPES = {"bool": 1, "int": 2, "double": 3, "string": 4, "timestamp": 5}
+
+    @classmethod
+    def _key_info(cls, message: metadata_service_pb2.KeyDeclaration) -> KeyInfo:
+        names = {v: k for k, v in cls._KEY_TYPES.items()}
+        return KeyInfo(
+            message.key,
+            names.get(message.type, "unspecified"),
+            message.list,
+            [value_from_wire(v) for v in message.allowed_values],
+            message.pattern,
+            [DID_TYPE_FROM_WIRE[t].name for t in message.did_types],
+            message.unit,
+            message.description,
+            message.account,
+        )
+
+    def declare_key(
+        self,
+        key: str,
+        type: str,
+        *,
+        is_list: bool = False,
+        allowed_values: Sequence[Any] = (),
+        pattern: str = "",
+        did_types: Sequence[str] = (),
+        unit: str = "",
+        description: str = "",
+    ) -> DeclareResult:
+        """Declare (or redeclare) a key; reports the existing DIDs whose value violates it (admins)."""
+        declaration = metadata_service_pb2.KeyDeclaration(
+            key=key,
+            type=cast(Any, self._KEY_TYPES.get(type.lower(), 0)),
+            list=is_list,
+            pattern=pattern,
+            did_types=cast(Any, [_TYPE_TO_WIRE[t.lower()] for t in did_types]),
+            unit=unit,
+            description=description,
+        )
+        for value in allowed_values:
+            value_to_wire(value, declaration.allowed_values.add())
+        answer = self._call(self._meta.DeclareKey, metadata_service_pb2.DeclareKeyRequest(declaration=declaration))
+        return DeclareResult(
+            self._key_info(answer.declaration),
+            answer.violation_count,
+            [f"{k.scope}:{k.name}" for k in answer.violations],
+        )
+
+    def list_keys(self) -> list[KeyInfo]:
+        answer = self._call(self._meta.ListKeys, metadata_service_pb2.ListKeysRequest())
+        return [self._key_info(d) for d in answer.declarations]
+
+    def get_key(self, key: str) -> KeyInfo:
+        answer = self._call(self._meta.GetKey, metadata_service_pb2.GetKeyRequest(key=key))
+        return self._key_info(answer.declaration)
+
+    def delete_key(self, key: str) -> None:
+        self._call(self._meta.DeleteKey, metadata_service_pb2.DeleteKeyRequest(key=key))

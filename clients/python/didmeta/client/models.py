@@ -189,3 +189,27 @@ class Explanation:
     groups: list[tuple[list[str], list[ExplainedClause]]]
     merged: bool
     queries: list[ExplainedQuery]
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A declared key: type (bool, int, double, string, timestamp), whether a list, constraints."""
+
+    key: str
+    type: str
+    is_list: bool = False
+    allowed_values: list[MetaValue] = field(default_factory=list)
+    pattern: str = ""
+    did_types: list[str] = field(default_factory=list)
+    unit: str = ""
+    description: str = ""
+    account: str = ""
+
+
+@dataclass(frozen=True)
+class DeclareResult:
+    """DeclareKey: the stored declaration and the existing DIDs that violate it (the first 100)."""
+
+    declaration: KeyInfo
+    violation_count: int
+    violations: list[str]

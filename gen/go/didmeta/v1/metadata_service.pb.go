@@ -76,6 +76,71 @@ func (ListFormat) EnumDescriptor() ([]byte, []int) {
 	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{0}
 }
 
+// KeyType is the declared value type of a key.
+type KeyType int32
+
+const (
+	// Not set; refused.
+	KeyType_KEY_TYPE_UNSPECIFIED KeyType = 0
+	// true or false.
+	KeyType_KEY_TYPE_BOOL KeyType = 1
+	// A signed 64-bit integer.
+	KeyType_KEY_TYPE_INT KeyType = 2
+	// A finite double (ints are accepted and stored as doubles).
+	KeyType_KEY_TYPE_DOUBLE KeyType = 3
+	// A string.
+	KeyType_KEY_TYPE_STRING KeyType = 4
+	// A timestamp (ISO-8601 strings are accepted and stored as timestamps).
+	KeyType_KEY_TYPE_TIMESTAMP KeyType = 5
+)
+
+// Enum value maps for KeyType.
+var (
+	KeyType_name = map[int32]string{
+		0: "KEY_TYPE_UNSPECIFIED",
+		1: "KEY_TYPE_BOOL",
+		2: "KEY_TYPE_INT",
+		3: "KEY_TYPE_DOUBLE",
+		4: "KEY_TYPE_STRING",
+		5: "KEY_TYPE_TIMESTAMP",
+	}
+	KeyType_value = map[string]int32{
+		"KEY_TYPE_UNSPECIFIED": 0,
+		"KEY_TYPE_BOOL":        1,
+		"KEY_TYPE_INT":         2,
+		"KEY_TYPE_DOUBLE":      3,
+		"KEY_TYPE_STRING":      4,
+		"KEY_TYPE_TIMESTAMP":   5,
+	}
+)
+
+func (x KeyType) Enum() *KeyType {
+	p := new(KeyType)
+	*p = x
+	return p
+}
+
+func (x KeyType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (KeyType) Descriptor() protoreflect.EnumDescriptor {
+	return file_didmeta_v1_metadata_service_proto_enumTypes[1].Descriptor()
+}
+
+func (KeyType) Type() protoreflect.EnumType {
+	return &file_didmeta_v1_metadata_service_proto_enumTypes[1]
+}
+
+func (x KeyType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use KeyType.Descriptor instead.
+func (KeyType) EnumDescriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{1}
+}
+
 // SetMetadataRequest sets keys on one DID.
 type SetMetadataRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2124,7 +2189,9 @@ func (x *PluginInfo) GetManagedKeys() []string {
 type ListPluginsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Plugins in order.
-	Plugins       []*PluginInfo `protobuf:"bytes,1,rep,name=plugins,proto3" json:"plugins,omitempty"`
+	Plugins []*PluginInfo `protobuf:"bytes,1,rep,name=plugins,proto3" json:"plugins,omitempty"`
+	// The declared keys (as ListKeys), so clients can build forms and completions.
+	Declarations  []*KeyDeclaration `protobuf:"bytes,2,rep,name=declarations,proto3" json:"declarations,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2164,6 +2231,499 @@ func (x *ListPluginsResponse) GetPlugins() []*PluginInfo {
 		return x.Plugins
 	}
 	return nil
+}
+
+func (x *ListPluginsResponse) GetDeclarations() []*KeyDeclaration {
+	if x != nil {
+		return x.Declarations
+	}
+	return nil
+}
+
+// KeyDeclaration declares a metadata key.
+type KeyDeclaration struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key; DID_COLUMN columns and reserved names cannot be declared.
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// The value type (of each element when `list` is set).
+	Type KeyType `protobuf:"varint,2,opt,name=type,proto3,enum=didmeta.v1.KeyType" json:"type,omitempty"`
+	// The value is a list of `type`.
+	List bool `protobuf:"varint,3,opt,name=list,proto3" json:"list,omitempty"`
+	// If not empty: the only values allowed (each element's, for a list), of the declared type.
+	AllowedValues []*Value `protobuf:"bytes,4,rep,name=allowed_values,json=allowedValues,proto3" json:"allowed_values,omitempty"`
+	// If set (string keys only): a regular expression each string must match in full (Python syntax).
+	Pattern string `protobuf:"bytes,5,opt,name=pattern,proto3" json:"pattern,omitempty"`
+	// If not empty: the only DID types that may carry the key.
+	DidTypes []DidType `protobuf:"varint,6,rep,packed,name=did_types,json=didTypes,proto3,enum=didmeta.v1.DidType" json:"did_types,omitempty"`
+	// Unit of the values, free text (e.g. `GeV`).
+	Unit string `protobuf:"bytes,7,opt,name=unit,proto3" json:"unit,omitempty"`
+	// Human description.
+	Description string `protobuf:"bytes,8,opt,name=description,proto3" json:"description,omitempty"`
+	// Output only: the account that declared it.
+	Account       string `protobuf:"bytes,9,opt,name=account,proto3" json:"account,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyDeclaration) Reset() {
+	*x = KeyDeclaration{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyDeclaration) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyDeclaration) ProtoMessage() {}
+
+func (x *KeyDeclaration) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyDeclaration.ProtoReflect.Descriptor instead.
+func (*KeyDeclaration) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *KeyDeclaration) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *KeyDeclaration) GetType() KeyType {
+	if x != nil {
+		return x.Type
+	}
+	return KeyType_KEY_TYPE_UNSPECIFIED
+}
+
+func (x *KeyDeclaration) GetList() bool {
+	if x != nil {
+		return x.List
+	}
+	return false
+}
+
+func (x *KeyDeclaration) GetAllowedValues() []*Value {
+	if x != nil {
+		return x.AllowedValues
+	}
+	return nil
+}
+
+func (x *KeyDeclaration) GetPattern() string {
+	if x != nil {
+		return x.Pattern
+	}
+	return ""
+}
+
+func (x *KeyDeclaration) GetDidTypes() []DidType {
+	if x != nil {
+		return x.DidTypes
+	}
+	return nil
+}
+
+func (x *KeyDeclaration) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *KeyDeclaration) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *KeyDeclaration) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+// DeclareKeyRequest carries the declaration.
+type DeclareKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The declaration (account is ignored).
+	Declaration   *KeyDeclaration `protobuf:"bytes,1,opt,name=declaration,proto3" json:"declaration,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeclareKeyRequest) Reset() {
+	*x = DeclareKeyRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeclareKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeclareKeyRequest) ProtoMessage() {}
+
+func (x *DeclareKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeclareKeyRequest.ProtoReflect.Descriptor instead.
+func (*DeclareKeyRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *DeclareKeyRequest) GetDeclaration() *KeyDeclaration {
+	if x != nil {
+		return x.Declaration
+	}
+	return nil
+}
+
+// DeclareKeyResponse reports the DIDs whose existing value violates the declaration.
+type DeclareKeyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stored declaration.
+	Declaration *KeyDeclaration `protobuf:"bytes,1,opt,name=declaration,proto3" json:"declaration,omitempty"`
+	// Number of DIDs whose value violates it (the declaration is stored all the same).
+	ViolationCount int64 `protobuf:"varint,2,opt,name=violation_count,json=violationCount,proto3" json:"violation_count,omitempty"`
+	// The first of them (at most 100), in (scope, name) order.
+	Violations    []*DidKey `protobuf:"bytes,3,rep,name=violations,proto3" json:"violations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeclareKeyResponse) Reset() {
+	*x = DeclareKeyResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeclareKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeclareKeyResponse) ProtoMessage() {}
+
+func (x *DeclareKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeclareKeyResponse.ProtoReflect.Descriptor instead.
+func (*DeclareKeyResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *DeclareKeyResponse) GetDeclaration() *KeyDeclaration {
+	if x != nil {
+		return x.Declaration
+	}
+	return nil
+}
+
+func (x *DeclareKeyResponse) GetViolationCount() int64 {
+	if x != nil {
+		return x.ViolationCount
+	}
+	return 0
+}
+
+func (x *DeclareKeyResponse) GetViolations() []*DidKey {
+	if x != nil {
+		return x.Violations
+	}
+	return nil
+}
+
+// ListKeysRequest is empty.
+type ListKeysRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListKeysRequest) Reset() {
+	*x = ListKeysRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListKeysRequest) ProtoMessage() {}
+
+func (x *ListKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListKeysRequest.ProtoReflect.Descriptor instead.
+func (*ListKeysRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{35}
+}
+
+// ListKeysResponse lists the declarations.
+type ListKeysResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// By key.
+	Declarations  []*KeyDeclaration `protobuf:"bytes,1,rep,name=declarations,proto3" json:"declarations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListKeysResponse) Reset() {
+	*x = ListKeysResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListKeysResponse) ProtoMessage() {}
+
+func (x *ListKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListKeysResponse.ProtoReflect.Descriptor instead.
+func (*ListKeysResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ListKeysResponse) GetDeclarations() []*KeyDeclaration {
+	if x != nil {
+		return x.Declarations
+	}
+	return nil
+}
+
+// GetKeyRequest names a declared key.
+type GetKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key.
+	Key           string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetKeyRequest) Reset() {
+	*x = GetKeyRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetKeyRequest) ProtoMessage() {}
+
+func (x *GetKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetKeyRequest.ProtoReflect.Descriptor instead.
+func (*GetKeyRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *GetKeyRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+// GetKeyResponse carries one declaration.
+type GetKeyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The declaration.
+	Declaration   *KeyDeclaration `protobuf:"bytes,1,opt,name=declaration,proto3" json:"declaration,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetKeyResponse) Reset() {
+	*x = GetKeyResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetKeyResponse) ProtoMessage() {}
+
+func (x *GetKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetKeyResponse.ProtoReflect.Descriptor instead.
+func (*GetKeyResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *GetKeyResponse) GetDeclaration() *KeyDeclaration {
+	if x != nil {
+		return x.Declaration
+	}
+	return nil
+}
+
+// DeleteKeyRequest names a declared key.
+type DeleteKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key.
+	Key           string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteKeyRequest) Reset() {
+	*x = DeleteKeyRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteKeyRequest) ProtoMessage() {}
+
+func (x *DeleteKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteKeyRequest.ProtoReflect.Descriptor instead.
+func (*DeleteKeyRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *DeleteKeyRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+// DeleteKeyResponse is empty on success.
+type DeleteKeyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteKeyResponse) Reset() {
+	*x = DeleteKeyResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteKeyResponse) ProtoMessage() {}
+
+func (x *DeleteKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteKeyResponse.ProtoReflect.Descriptor instead.
+func (*DeleteKeyResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{40}
 }
 
 var File_didmeta_v1_metadata_service_proto protoreflect.FileDescriptor
@@ -2326,14 +2886,50 @@ const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x1a\n" +
 	"\bfeatures\x18\x04 \x03(\tR\bfeatures\x12\x18\n" +
 	"\ahealthy\x18\x05 \x01(\bR\ahealthy\x12!\n" +
-	"\fmanaged_keys\x18\x06 \x03(\tR\vmanagedKeys\"G\n" +
+	"\fmanaged_keys\x18\x06 \x03(\tR\vmanagedKeys\"\x87\x01\n" +
 	"\x13ListPluginsResponse\x120\n" +
-	"\aplugins\x18\x01 \x03(\v2\x16.didmeta.v1.PluginInfoR\aplugins*V\n" +
+	"\aplugins\x18\x01 \x03(\v2\x16.didmeta.v1.PluginInfoR\aplugins\x12>\n" +
+	"\fdeclarations\x18\x02 \x03(\v2\x1a.didmeta.v1.KeyDeclarationR\fdeclarations\"\xb5\x02\n" +
+	"\x0eKeyDeclaration\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12'\n" +
+	"\x04type\x18\x02 \x01(\x0e2\x13.didmeta.v1.KeyTypeR\x04type\x12\x12\n" +
+	"\x04list\x18\x03 \x01(\bR\x04list\x128\n" +
+	"\x0eallowed_values\x18\x04 \x03(\v2\x11.didmeta.v1.ValueR\rallowedValues\x12\x18\n" +
+	"\apattern\x18\x05 \x01(\tR\apattern\x120\n" +
+	"\tdid_types\x18\x06 \x03(\x0e2\x13.didmeta.v1.DidTypeR\bdidTypes\x12\x12\n" +
+	"\x04unit\x18\a \x01(\tR\x04unit\x12 \n" +
+	"\vdescription\x18\b \x01(\tR\vdescription\x12\x18\n" +
+	"\aaccount\x18\t \x01(\tR\aaccount\"Q\n" +
+	"\x11DeclareKeyRequest\x12<\n" +
+	"\vdeclaration\x18\x01 \x01(\v2\x1a.didmeta.v1.KeyDeclarationR\vdeclaration\"\xaf\x01\n" +
+	"\x12DeclareKeyResponse\x12<\n" +
+	"\vdeclaration\x18\x01 \x01(\v2\x1a.didmeta.v1.KeyDeclarationR\vdeclaration\x12'\n" +
+	"\x0fviolation_count\x18\x02 \x01(\x03R\x0eviolationCount\x122\n" +
+	"\n" +
+	"violations\x18\x03 \x03(\v2\x12.didmeta.v1.DidKeyR\n" +
+	"violations\"\x11\n" +
+	"\x0fListKeysRequest\"R\n" +
+	"\x10ListKeysResponse\x12>\n" +
+	"\fdeclarations\x18\x01 \x03(\v2\x1a.didmeta.v1.KeyDeclarationR\fdeclarations\"!\n" +
+	"\rGetKeyRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\"N\n" +
+	"\x0eGetKeyResponse\x12<\n" +
+	"\vdeclaration\x18\x01 \x01(\v2\x1a.didmeta.v1.KeyDeclarationR\vdeclaration\"$\n" +
+	"\x10DeleteKeyRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\"\x13\n" +
+	"\x11DeleteKeyResponse*V\n" +
 	"\n" +
 	"ListFormat\x12\x1b\n" +
 	"\x17LIST_FORMAT_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10LIST_FORMAT_DIDS\x10\x01\x12\x15\n" +
-	"\x11LIST_FORMAT_ARROW\x10\x022\x8a\a\n" +
+	"\x11LIST_FORMAT_ARROW\x10\x02*\x8a\x01\n" +
+	"\aKeyType\x12\x18\n" +
+	"\x14KEY_TYPE_UNSPECIFIED\x10\x00\x12\x11\n" +
+	"\rKEY_TYPE_BOOL\x10\x01\x12\x10\n" +
+	"\fKEY_TYPE_INT\x10\x02\x12\x13\n" +
+	"\x0fKEY_TYPE_DOUBLE\x10\x03\x12\x13\n" +
+	"\x0fKEY_TYPE_STRING\x10\x04\x12\x16\n" +
+	"\x12KEY_TYPE_TIMESTAMP\x10\x052\xa9\t\n" +
 	"\x0fMetadataService\x12N\n" +
 	"\vSetMetadata\x12\x1e.didmeta.v1.SetMetadataRequest\x1a\x1f.didmeta.v1.SetMetadataResponse\x12Z\n" +
 	"\x0fSetMetadataBulk\x12\".didmeta.v1.SetMetadataBulkRequest\x1a#.didmeta.v1.SetMetadataBulkResponse\x12G\n" +
@@ -2344,7 +2940,12 @@ const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"\bListDids\x12\x1b.didmeta.v1.ListDidsRequest\x1a\x1c.didmeta.v1.ListDidsResponse0\x01\x12H\n" +
 	"\tCountDids\x12\x1c.didmeta.v1.CountDidsRequest\x1a\x1d.didmeta.v1.CountDidsResponse\x12H\n" +
 	"\tFacetDids\x12\x1c.didmeta.v1.FacetDidsRequest\x1a\x1d.didmeta.v1.FacetDidsResponse\x12N\n" +
-	"\vExplainDids\x12\x1e.didmeta.v1.ExplainDidsRequest\x1a\x1f.didmeta.v1.ExplainDidsResponse\x12N\n" +
+	"\vExplainDids\x12\x1e.didmeta.v1.ExplainDidsRequest\x1a\x1f.didmeta.v1.ExplainDidsResponse\x12K\n" +
+	"\n" +
+	"DeclareKey\x12\x1d.didmeta.v1.DeclareKeyRequest\x1a\x1e.didmeta.v1.DeclareKeyResponse\x12E\n" +
+	"\bListKeys\x12\x1b.didmeta.v1.ListKeysRequest\x1a\x1c.didmeta.v1.ListKeysResponse\x12?\n" +
+	"\x06GetKey\x12\x19.didmeta.v1.GetKeyRequest\x1a\x1a.didmeta.v1.GetKeyResponse\x12H\n" +
+	"\tDeleteKey\x12\x1c.didmeta.v1.DeleteKeyRequest\x1a\x1d.didmeta.v1.DeleteKeyResponse\x12N\n" +
 	"\vListPlugins\x12\x1e.didmeta.v1.ListPluginsRequest\x1a\x1f.didmeta.v1.ListPluginsResponseBJ\n" +
 	"\x0eorg.didmeta.v1P\x01Z6github.com/didmeta/didmeta/gen/go/didmeta/v1;didmetav1b\x06proto3"
 
@@ -2360,122 +2961,149 @@ func file_didmeta_v1_metadata_service_proto_rawDescGZIP() []byte {
 	return file_didmeta_v1_metadata_service_proto_rawDescData
 }
 
-var file_didmeta_v1_metadata_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_didmeta_v1_metadata_service_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_didmeta_v1_metadata_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_didmeta_v1_metadata_service_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
 var file_didmeta_v1_metadata_service_proto_goTypes = []any{
 	(ListFormat)(0),                 // 0: didmeta.v1.ListFormat
-	(*SetMetadataRequest)(nil),      // 1: didmeta.v1.SetMetadataRequest
-	(*SetMetadataResponse)(nil),     // 2: didmeta.v1.SetMetadataResponse
-	(*SetMetadataBulkRequest)(nil),  // 3: didmeta.v1.SetMetadataBulkRequest
-	(*SetMetadataBulkResponse)(nil), // 4: didmeta.v1.SetMetadataBulkResponse
-	(*LoadDidsRequest)(nil),         // 5: didmeta.v1.LoadDidsRequest
-	(*LoadDidsResponse)(nil),        // 6: didmeta.v1.LoadDidsResponse
-	(*GetMetadataRequest)(nil),      // 7: didmeta.v1.GetMetadataRequest
-	(*GetMetadataResponse)(nil),     // 8: didmeta.v1.GetMetadataResponse
-	(*GetMetadataBulkRequest)(nil),  // 9: didmeta.v1.GetMetadataBulkRequest
-	(*GetMetadataBulkResponse)(nil), // 10: didmeta.v1.GetMetadataBulkResponse
-	(*DeleteMetadataRequest)(nil),   // 11: didmeta.v1.DeleteMetadataRequest
-	(*DeleteMetadataResponse)(nil),  // 12: didmeta.v1.DeleteMetadataResponse
-	(*ListDidsRequest)(nil),         // 13: didmeta.v1.ListDidsRequest
-	(*DidBatch)(nil),                // 14: didmeta.v1.DidBatch
-	(*MetadataMap)(nil),             // 15: didmeta.v1.MetadataMap
-	(*ListDidsResponse)(nil),        // 16: didmeta.v1.ListDidsResponse
-	(*CountDidsRequest)(nil),        // 17: didmeta.v1.CountDidsRequest
-	(*CountDidsResponse)(nil),       // 18: didmeta.v1.CountDidsResponse
-	(*FacetDidsRequest)(nil),        // 19: didmeta.v1.FacetDidsRequest
-	(*FacetSpec)(nil),               // 20: didmeta.v1.FacetSpec
-	(*FacetDidsResponse)(nil),       // 21: didmeta.v1.FacetDidsResponse
-	(*Facet)(nil),                   // 22: didmeta.v1.Facet
-	(*FacetValue)(nil),              // 23: didmeta.v1.FacetValue
-	(*FacetBucket)(nil),             // 24: didmeta.v1.FacetBucket
-	(*ExplainDidsRequest)(nil),      // 25: didmeta.v1.ExplainDidsRequest
-	(*ExplainDidsResponse)(nil),     // 26: didmeta.v1.ExplainDidsResponse
-	(*ExplainGroup)(nil),            // 27: didmeta.v1.ExplainGroup
-	(*ExplainClause)(nil),           // 28: didmeta.v1.ExplainClause
-	(*BackendQuery)(nil),            // 29: didmeta.v1.BackendQuery
-	(*ListPluginsRequest)(nil),      // 30: didmeta.v1.ListPluginsRequest
-	(*PluginInfo)(nil),              // 31: didmeta.v1.PluginInfo
-	(*ListPluginsResponse)(nil),     // 32: didmeta.v1.ListPluginsResponse
-	nil,                             // 33: didmeta.v1.SetMetadataRequest.MetadataEntry
-	nil,                             // 34: didmeta.v1.GetMetadataResponse.MetadataEntry
-	nil,                             // 35: didmeta.v1.MetadataMap.ValuesEntry
-	nil,                             // 36: didmeta.v1.BackendQuery.ParametersEntry
-	(*DidKey)(nil),                  // 37: didmeta.v1.DidKey
-	(*DidMetadata)(nil),             // 38: didmeta.v1.DidMetadata
-	(*NewDid)(nil),                  // 39: didmeta.v1.NewDid
-	(*Attachment)(nil),              // 40: didmeta.v1.Attachment
-	(*Filter)(nil),                  // 41: didmeta.v1.Filter
-	(DidTypeSelector)(0),            // 42: didmeta.v1.DidTypeSelector
-	(DidType)(0),                    // 43: didmeta.v1.DidType
-	(*Value)(nil),                   // 44: didmeta.v1.Value
+	(KeyType)(0),                    // 1: didmeta.v1.KeyType
+	(*SetMetadataRequest)(nil),      // 2: didmeta.v1.SetMetadataRequest
+	(*SetMetadataResponse)(nil),     // 3: didmeta.v1.SetMetadataResponse
+	(*SetMetadataBulkRequest)(nil),  // 4: didmeta.v1.SetMetadataBulkRequest
+	(*SetMetadataBulkResponse)(nil), // 5: didmeta.v1.SetMetadataBulkResponse
+	(*LoadDidsRequest)(nil),         // 6: didmeta.v1.LoadDidsRequest
+	(*LoadDidsResponse)(nil),        // 7: didmeta.v1.LoadDidsResponse
+	(*GetMetadataRequest)(nil),      // 8: didmeta.v1.GetMetadataRequest
+	(*GetMetadataResponse)(nil),     // 9: didmeta.v1.GetMetadataResponse
+	(*GetMetadataBulkRequest)(nil),  // 10: didmeta.v1.GetMetadataBulkRequest
+	(*GetMetadataBulkResponse)(nil), // 11: didmeta.v1.GetMetadataBulkResponse
+	(*DeleteMetadataRequest)(nil),   // 12: didmeta.v1.DeleteMetadataRequest
+	(*DeleteMetadataResponse)(nil),  // 13: didmeta.v1.DeleteMetadataResponse
+	(*ListDidsRequest)(nil),         // 14: didmeta.v1.ListDidsRequest
+	(*DidBatch)(nil),                // 15: didmeta.v1.DidBatch
+	(*MetadataMap)(nil),             // 16: didmeta.v1.MetadataMap
+	(*ListDidsResponse)(nil),        // 17: didmeta.v1.ListDidsResponse
+	(*CountDidsRequest)(nil),        // 18: didmeta.v1.CountDidsRequest
+	(*CountDidsResponse)(nil),       // 19: didmeta.v1.CountDidsResponse
+	(*FacetDidsRequest)(nil),        // 20: didmeta.v1.FacetDidsRequest
+	(*FacetSpec)(nil),               // 21: didmeta.v1.FacetSpec
+	(*FacetDidsResponse)(nil),       // 22: didmeta.v1.FacetDidsResponse
+	(*Facet)(nil),                   // 23: didmeta.v1.Facet
+	(*FacetValue)(nil),              // 24: didmeta.v1.FacetValue
+	(*FacetBucket)(nil),             // 25: didmeta.v1.FacetBucket
+	(*ExplainDidsRequest)(nil),      // 26: didmeta.v1.ExplainDidsRequest
+	(*ExplainDidsResponse)(nil),     // 27: didmeta.v1.ExplainDidsResponse
+	(*ExplainGroup)(nil),            // 28: didmeta.v1.ExplainGroup
+	(*ExplainClause)(nil),           // 29: didmeta.v1.ExplainClause
+	(*BackendQuery)(nil),            // 30: didmeta.v1.BackendQuery
+	(*ListPluginsRequest)(nil),      // 31: didmeta.v1.ListPluginsRequest
+	(*PluginInfo)(nil),              // 32: didmeta.v1.PluginInfo
+	(*ListPluginsResponse)(nil),     // 33: didmeta.v1.ListPluginsResponse
+	(*KeyDeclaration)(nil),          // 34: didmeta.v1.KeyDeclaration
+	(*DeclareKeyRequest)(nil),       // 35: didmeta.v1.DeclareKeyRequest
+	(*DeclareKeyResponse)(nil),      // 36: didmeta.v1.DeclareKeyResponse
+	(*ListKeysRequest)(nil),         // 37: didmeta.v1.ListKeysRequest
+	(*ListKeysResponse)(nil),        // 38: didmeta.v1.ListKeysResponse
+	(*GetKeyRequest)(nil),           // 39: didmeta.v1.GetKeyRequest
+	(*GetKeyResponse)(nil),          // 40: didmeta.v1.GetKeyResponse
+	(*DeleteKeyRequest)(nil),        // 41: didmeta.v1.DeleteKeyRequest
+	(*DeleteKeyResponse)(nil),       // 42: didmeta.v1.DeleteKeyResponse
+	nil,                             // 43: didmeta.v1.SetMetadataRequest.MetadataEntry
+	nil,                             // 44: didmeta.v1.GetMetadataResponse.MetadataEntry
+	nil,                             // 45: didmeta.v1.MetadataMap.ValuesEntry
+	nil,                             // 46: didmeta.v1.BackendQuery.ParametersEntry
+	(*DidKey)(nil),                  // 47: didmeta.v1.DidKey
+	(*DidMetadata)(nil),             // 48: didmeta.v1.DidMetadata
+	(*NewDid)(nil),                  // 49: didmeta.v1.NewDid
+	(*Attachment)(nil),              // 50: didmeta.v1.Attachment
+	(*Filter)(nil),                  // 51: didmeta.v1.Filter
+	(DidTypeSelector)(0),            // 52: didmeta.v1.DidTypeSelector
+	(DidType)(0),                    // 53: didmeta.v1.DidType
+	(*Value)(nil),                   // 54: didmeta.v1.Value
 }
 var file_didmeta_v1_metadata_service_proto_depIdxs = []int32{
-	37, // 0: didmeta.v1.SetMetadataRequest.did:type_name -> didmeta.v1.DidKey
-	33, // 1: didmeta.v1.SetMetadataRequest.metadata:type_name -> didmeta.v1.SetMetadataRequest.MetadataEntry
-	38, // 2: didmeta.v1.SetMetadataBulkRequest.items:type_name -> didmeta.v1.DidMetadata
-	39, // 3: didmeta.v1.LoadDidsRequest.dids:type_name -> didmeta.v1.NewDid
-	38, // 4: didmeta.v1.LoadDidsRequest.metadata:type_name -> didmeta.v1.DidMetadata
-	40, // 5: didmeta.v1.LoadDidsRequest.attachments:type_name -> didmeta.v1.Attachment
-	37, // 6: didmeta.v1.GetMetadataRequest.did:type_name -> didmeta.v1.DidKey
-	34, // 7: didmeta.v1.GetMetadataResponse.metadata:type_name -> didmeta.v1.GetMetadataResponse.MetadataEntry
-	37, // 8: didmeta.v1.GetMetadataBulkRequest.dids:type_name -> didmeta.v1.DidKey
-	38, // 9: didmeta.v1.GetMetadataBulkResponse.results:type_name -> didmeta.v1.DidMetadata
-	37, // 10: didmeta.v1.GetMetadataBulkResponse.missing:type_name -> didmeta.v1.DidKey
-	37, // 11: didmeta.v1.DeleteMetadataRequest.did:type_name -> didmeta.v1.DidKey
-	41, // 12: didmeta.v1.ListDidsRequest.filter:type_name -> didmeta.v1.Filter
-	42, // 13: didmeta.v1.ListDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	47, // 0: didmeta.v1.SetMetadataRequest.did:type_name -> didmeta.v1.DidKey
+	43, // 1: didmeta.v1.SetMetadataRequest.metadata:type_name -> didmeta.v1.SetMetadataRequest.MetadataEntry
+	48, // 2: didmeta.v1.SetMetadataBulkRequest.items:type_name -> didmeta.v1.DidMetadata
+	49, // 3: didmeta.v1.LoadDidsRequest.dids:type_name -> didmeta.v1.NewDid
+	48, // 4: didmeta.v1.LoadDidsRequest.metadata:type_name -> didmeta.v1.DidMetadata
+	50, // 5: didmeta.v1.LoadDidsRequest.attachments:type_name -> didmeta.v1.Attachment
+	47, // 6: didmeta.v1.GetMetadataRequest.did:type_name -> didmeta.v1.DidKey
+	44, // 7: didmeta.v1.GetMetadataResponse.metadata:type_name -> didmeta.v1.GetMetadataResponse.MetadataEntry
+	47, // 8: didmeta.v1.GetMetadataBulkRequest.dids:type_name -> didmeta.v1.DidKey
+	48, // 9: didmeta.v1.GetMetadataBulkResponse.results:type_name -> didmeta.v1.DidMetadata
+	47, // 10: didmeta.v1.GetMetadataBulkResponse.missing:type_name -> didmeta.v1.DidKey
+	47, // 11: didmeta.v1.DeleteMetadataRequest.did:type_name -> didmeta.v1.DidKey
+	51, // 12: didmeta.v1.ListDidsRequest.filter:type_name -> didmeta.v1.Filter
+	52, // 13: didmeta.v1.ListDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
 	0,  // 14: didmeta.v1.ListDidsRequest.format:type_name -> didmeta.v1.ListFormat
-	43, // 15: didmeta.v1.DidBatch.types:type_name -> didmeta.v1.DidType
-	15, // 16: didmeta.v1.DidBatch.metadata:type_name -> didmeta.v1.MetadataMap
-	35, // 17: didmeta.v1.MetadataMap.values:type_name -> didmeta.v1.MetadataMap.ValuesEntry
-	14, // 18: didmeta.v1.ListDidsResponse.batch:type_name -> didmeta.v1.DidBatch
-	41, // 19: didmeta.v1.CountDidsRequest.filter:type_name -> didmeta.v1.Filter
-	42, // 20: didmeta.v1.CountDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
-	41, // 21: didmeta.v1.FacetDidsRequest.filter:type_name -> didmeta.v1.Filter
-	42, // 22: didmeta.v1.FacetDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
-	20, // 23: didmeta.v1.FacetDidsRequest.facets:type_name -> didmeta.v1.FacetSpec
-	22, // 24: didmeta.v1.FacetDidsResponse.facets:type_name -> didmeta.v1.Facet
-	23, // 25: didmeta.v1.Facet.values:type_name -> didmeta.v1.FacetValue
-	24, // 26: didmeta.v1.Facet.buckets:type_name -> didmeta.v1.FacetBucket
-	44, // 27: didmeta.v1.FacetValue.value:type_name -> didmeta.v1.Value
-	44, // 28: didmeta.v1.FacetBucket.lower:type_name -> didmeta.v1.Value
-	41, // 29: didmeta.v1.ExplainDidsRequest.filter:type_name -> didmeta.v1.Filter
-	42, // 30: didmeta.v1.ExplainDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
-	27, // 31: didmeta.v1.ExplainDidsResponse.groups:type_name -> didmeta.v1.ExplainGroup
-	29, // 32: didmeta.v1.ExplainDidsResponse.queries:type_name -> didmeta.v1.BackendQuery
-	28, // 33: didmeta.v1.ExplainGroup.clauses:type_name -> didmeta.v1.ExplainClause
-	36, // 34: didmeta.v1.BackendQuery.parameters:type_name -> didmeta.v1.BackendQuery.ParametersEntry
-	31, // 35: didmeta.v1.ListPluginsResponse.plugins:type_name -> didmeta.v1.PluginInfo
-	44, // 36: didmeta.v1.SetMetadataRequest.MetadataEntry.value:type_name -> didmeta.v1.Value
-	44, // 37: didmeta.v1.GetMetadataResponse.MetadataEntry.value:type_name -> didmeta.v1.Value
-	44, // 38: didmeta.v1.MetadataMap.ValuesEntry.value:type_name -> didmeta.v1.Value
-	1,  // 39: didmeta.v1.MetadataService.SetMetadata:input_type -> didmeta.v1.SetMetadataRequest
-	3,  // 40: didmeta.v1.MetadataService.SetMetadataBulk:input_type -> didmeta.v1.SetMetadataBulkRequest
-	5,  // 41: didmeta.v1.MetadataService.LoadDids:input_type -> didmeta.v1.LoadDidsRequest
-	7,  // 42: didmeta.v1.MetadataService.GetMetadata:input_type -> didmeta.v1.GetMetadataRequest
-	9,  // 43: didmeta.v1.MetadataService.GetMetadataBulk:input_type -> didmeta.v1.GetMetadataBulkRequest
-	11, // 44: didmeta.v1.MetadataService.DeleteMetadata:input_type -> didmeta.v1.DeleteMetadataRequest
-	13, // 45: didmeta.v1.MetadataService.ListDids:input_type -> didmeta.v1.ListDidsRequest
-	17, // 46: didmeta.v1.MetadataService.CountDids:input_type -> didmeta.v1.CountDidsRequest
-	19, // 47: didmeta.v1.MetadataService.FacetDids:input_type -> didmeta.v1.FacetDidsRequest
-	25, // 48: didmeta.v1.MetadataService.ExplainDids:input_type -> didmeta.v1.ExplainDidsRequest
-	30, // 49: didmeta.v1.MetadataService.ListPlugins:input_type -> didmeta.v1.ListPluginsRequest
-	2,  // 50: didmeta.v1.MetadataService.SetMetadata:output_type -> didmeta.v1.SetMetadataResponse
-	4,  // 51: didmeta.v1.MetadataService.SetMetadataBulk:output_type -> didmeta.v1.SetMetadataBulkResponse
-	6,  // 52: didmeta.v1.MetadataService.LoadDids:output_type -> didmeta.v1.LoadDidsResponse
-	8,  // 53: didmeta.v1.MetadataService.GetMetadata:output_type -> didmeta.v1.GetMetadataResponse
-	10, // 54: didmeta.v1.MetadataService.GetMetadataBulk:output_type -> didmeta.v1.GetMetadataBulkResponse
-	12, // 55: didmeta.v1.MetadataService.DeleteMetadata:output_type -> didmeta.v1.DeleteMetadataResponse
-	16, // 56: didmeta.v1.MetadataService.ListDids:output_type -> didmeta.v1.ListDidsResponse
-	18, // 57: didmeta.v1.MetadataService.CountDids:output_type -> didmeta.v1.CountDidsResponse
-	21, // 58: didmeta.v1.MetadataService.FacetDids:output_type -> didmeta.v1.FacetDidsResponse
-	26, // 59: didmeta.v1.MetadataService.ExplainDids:output_type -> didmeta.v1.ExplainDidsResponse
-	32, // 60: didmeta.v1.MetadataService.ListPlugins:output_type -> didmeta.v1.ListPluginsResponse
-	50, // [50:61] is the sub-list for method output_type
-	39, // [39:50] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	53, // 15: didmeta.v1.DidBatch.types:type_name -> didmeta.v1.DidType
+	16, // 16: didmeta.v1.DidBatch.metadata:type_name -> didmeta.v1.MetadataMap
+	45, // 17: didmeta.v1.MetadataMap.values:type_name -> didmeta.v1.MetadataMap.ValuesEntry
+	15, // 18: didmeta.v1.ListDidsResponse.batch:type_name -> didmeta.v1.DidBatch
+	51, // 19: didmeta.v1.CountDidsRequest.filter:type_name -> didmeta.v1.Filter
+	52, // 20: didmeta.v1.CountDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	51, // 21: didmeta.v1.FacetDidsRequest.filter:type_name -> didmeta.v1.Filter
+	52, // 22: didmeta.v1.FacetDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	21, // 23: didmeta.v1.FacetDidsRequest.facets:type_name -> didmeta.v1.FacetSpec
+	23, // 24: didmeta.v1.FacetDidsResponse.facets:type_name -> didmeta.v1.Facet
+	24, // 25: didmeta.v1.Facet.values:type_name -> didmeta.v1.FacetValue
+	25, // 26: didmeta.v1.Facet.buckets:type_name -> didmeta.v1.FacetBucket
+	54, // 27: didmeta.v1.FacetValue.value:type_name -> didmeta.v1.Value
+	54, // 28: didmeta.v1.FacetBucket.lower:type_name -> didmeta.v1.Value
+	51, // 29: didmeta.v1.ExplainDidsRequest.filter:type_name -> didmeta.v1.Filter
+	52, // 30: didmeta.v1.ExplainDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	28, // 31: didmeta.v1.ExplainDidsResponse.groups:type_name -> didmeta.v1.ExplainGroup
+	30, // 32: didmeta.v1.ExplainDidsResponse.queries:type_name -> didmeta.v1.BackendQuery
+	29, // 33: didmeta.v1.ExplainGroup.clauses:type_name -> didmeta.v1.ExplainClause
+	46, // 34: didmeta.v1.BackendQuery.parameters:type_name -> didmeta.v1.BackendQuery.ParametersEntry
+	32, // 35: didmeta.v1.ListPluginsResponse.plugins:type_name -> didmeta.v1.PluginInfo
+	34, // 36: didmeta.v1.ListPluginsResponse.declarations:type_name -> didmeta.v1.KeyDeclaration
+	1,  // 37: didmeta.v1.KeyDeclaration.type:type_name -> didmeta.v1.KeyType
+	54, // 38: didmeta.v1.KeyDeclaration.allowed_values:type_name -> didmeta.v1.Value
+	53, // 39: didmeta.v1.KeyDeclaration.did_types:type_name -> didmeta.v1.DidType
+	34, // 40: didmeta.v1.DeclareKeyRequest.declaration:type_name -> didmeta.v1.KeyDeclaration
+	34, // 41: didmeta.v1.DeclareKeyResponse.declaration:type_name -> didmeta.v1.KeyDeclaration
+	47, // 42: didmeta.v1.DeclareKeyResponse.violations:type_name -> didmeta.v1.DidKey
+	34, // 43: didmeta.v1.ListKeysResponse.declarations:type_name -> didmeta.v1.KeyDeclaration
+	34, // 44: didmeta.v1.GetKeyResponse.declaration:type_name -> didmeta.v1.KeyDeclaration
+	54, // 45: didmeta.v1.SetMetadataRequest.MetadataEntry.value:type_name -> didmeta.v1.Value
+	54, // 46: didmeta.v1.GetMetadataResponse.MetadataEntry.value:type_name -> didmeta.v1.Value
+	54, // 47: didmeta.v1.MetadataMap.ValuesEntry.value:type_name -> didmeta.v1.Value
+	2,  // 48: didmeta.v1.MetadataService.SetMetadata:input_type -> didmeta.v1.SetMetadataRequest
+	4,  // 49: didmeta.v1.MetadataService.SetMetadataBulk:input_type -> didmeta.v1.SetMetadataBulkRequest
+	6,  // 50: didmeta.v1.MetadataService.LoadDids:input_type -> didmeta.v1.LoadDidsRequest
+	8,  // 51: didmeta.v1.MetadataService.GetMetadata:input_type -> didmeta.v1.GetMetadataRequest
+	10, // 52: didmeta.v1.MetadataService.GetMetadataBulk:input_type -> didmeta.v1.GetMetadataBulkRequest
+	12, // 53: didmeta.v1.MetadataService.DeleteMetadata:input_type -> didmeta.v1.DeleteMetadataRequest
+	14, // 54: didmeta.v1.MetadataService.ListDids:input_type -> didmeta.v1.ListDidsRequest
+	18, // 55: didmeta.v1.MetadataService.CountDids:input_type -> didmeta.v1.CountDidsRequest
+	20, // 56: didmeta.v1.MetadataService.FacetDids:input_type -> didmeta.v1.FacetDidsRequest
+	26, // 57: didmeta.v1.MetadataService.ExplainDids:input_type -> didmeta.v1.ExplainDidsRequest
+	35, // 58: didmeta.v1.MetadataService.DeclareKey:input_type -> didmeta.v1.DeclareKeyRequest
+	37, // 59: didmeta.v1.MetadataService.ListKeys:input_type -> didmeta.v1.ListKeysRequest
+	39, // 60: didmeta.v1.MetadataService.GetKey:input_type -> didmeta.v1.GetKeyRequest
+	41, // 61: didmeta.v1.MetadataService.DeleteKey:input_type -> didmeta.v1.DeleteKeyRequest
+	31, // 62: didmeta.v1.MetadataService.ListPlugins:input_type -> didmeta.v1.ListPluginsRequest
+	3,  // 63: didmeta.v1.MetadataService.SetMetadata:output_type -> didmeta.v1.SetMetadataResponse
+	5,  // 64: didmeta.v1.MetadataService.SetMetadataBulk:output_type -> didmeta.v1.SetMetadataBulkResponse
+	7,  // 65: didmeta.v1.MetadataService.LoadDids:output_type -> didmeta.v1.LoadDidsResponse
+	9,  // 66: didmeta.v1.MetadataService.GetMetadata:output_type -> didmeta.v1.GetMetadataResponse
+	11, // 67: didmeta.v1.MetadataService.GetMetadataBulk:output_type -> didmeta.v1.GetMetadataBulkResponse
+	13, // 68: didmeta.v1.MetadataService.DeleteMetadata:output_type -> didmeta.v1.DeleteMetadataResponse
+	17, // 69: didmeta.v1.MetadataService.ListDids:output_type -> didmeta.v1.ListDidsResponse
+	19, // 70: didmeta.v1.MetadataService.CountDids:output_type -> didmeta.v1.CountDidsResponse
+	22, // 71: didmeta.v1.MetadataService.FacetDids:output_type -> didmeta.v1.FacetDidsResponse
+	27, // 72: didmeta.v1.MetadataService.ExplainDids:output_type -> didmeta.v1.ExplainDidsResponse
+	36, // 73: didmeta.v1.MetadataService.DeclareKey:output_type -> didmeta.v1.DeclareKeyResponse
+	38, // 74: didmeta.v1.MetadataService.ListKeys:output_type -> didmeta.v1.ListKeysResponse
+	40, // 75: didmeta.v1.MetadataService.GetKey:output_type -> didmeta.v1.GetKeyResponse
+	42, // 76: didmeta.v1.MetadataService.DeleteKey:output_type -> didmeta.v1.DeleteKeyResponse
+	33, // 77: didmeta.v1.MetadataService.ListPlugins:output_type -> didmeta.v1.ListPluginsResponse
+	63, // [63:78] is the sub-list for method output_type
+	48, // [48:63] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_didmeta_v1_metadata_service_proto_init() }
@@ -2491,8 +3119,8 @@ func file_didmeta_v1_metadata_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_didmeta_v1_metadata_service_proto_rawDesc), len(file_didmeta_v1_metadata_service_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   36,
+			NumEnums:      2,
+			NumMessages:   45,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -29,6 +29,10 @@ const (
 	MetadataService_CountDids_FullMethodName       = "/didmeta.v1.MetadataService/CountDids"
 	MetadataService_FacetDids_FullMethodName       = "/didmeta.v1.MetadataService/FacetDids"
 	MetadataService_ExplainDids_FullMethodName     = "/didmeta.v1.MetadataService/ExplainDids"
+	MetadataService_DeclareKey_FullMethodName      = "/didmeta.v1.MetadataService/DeclareKey"
+	MetadataService_ListKeys_FullMethodName        = "/didmeta.v1.MetadataService/ListKeys"
+	MetadataService_GetKey_FullMethodName          = "/didmeta.v1.MetadataService/GetKey"
+	MetadataService_DeleteKey_FullMethodName       = "/didmeta.v1.MetadataService/DeleteKey"
 	MetadataService_ListPlugins_FullMethodName     = "/didmeta.v1.MetadataService/ListPlugins"
 )
 
@@ -61,6 +65,15 @@ type MetadataServiceClient interface {
 	// ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
 	// plugin of each clause, the query each backend runs and the catalogue database's plan.
 	ExplainDids(ctx context.Context, in *ExplainDidsRequest, opts ...grpc.CallOption) (*ExplainDidsResponse, error)
+	// DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+	// the existing DIDs whose value violates the declaration.
+	DeclareKey(ctx context.Context, in *DeclareKeyRequest, opts ...grpc.CallOption) (*DeclareKeyResponse, error)
+	// ListKeys lists the declared keys, by key.
+	ListKeys(ctx context.Context, in *ListKeysRequest, opts ...grpc.CallOption) (*ListKeysResponse, error)
+	// GetKey returns one declaration (NOT_FOUND if the key is not declared).
+	GetKey(ctx context.Context, in *GetKeyRequest, opts ...grpc.CallOption) (*GetKeyResponse, error)
+	// DeleteKey removes a declaration (admins); the key's values stay.
+	DeleteKey(ctx context.Context, in *DeleteKeyRequest, opts ...grpc.CallOption) (*DeleteKeyResponse, error)
 	// ListPlugins lists the enabled plugins, in order, with their capabilities.
 	ListPlugins(ctx context.Context, in *ListPluginsRequest, opts ...grpc.CallOption) (*ListPluginsResponse, error)
 }
@@ -194,6 +207,46 @@ func (c *metadataServiceClient) ExplainDids(ctx context.Context, in *ExplainDids
 	return out, nil
 }
 
+func (c *metadataServiceClient) DeclareKey(ctx context.Context, in *DeclareKeyRequest, opts ...grpc.CallOption) (*DeclareKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeclareKeyResponse)
+	err := c.cc.Invoke(ctx, MetadataService_DeclareKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataServiceClient) ListKeys(ctx context.Context, in *ListKeysRequest, opts ...grpc.CallOption) (*ListKeysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListKeysResponse)
+	err := c.cc.Invoke(ctx, MetadataService_ListKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataServiceClient) GetKey(ctx context.Context, in *GetKeyRequest, opts ...grpc.CallOption) (*GetKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetKeyResponse)
+	err := c.cc.Invoke(ctx, MetadataService_GetKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataServiceClient) DeleteKey(ctx context.Context, in *DeleteKeyRequest, opts ...grpc.CallOption) (*DeleteKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteKeyResponse)
+	err := c.cc.Invoke(ctx, MetadataService_DeleteKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *metadataServiceClient) ListPlugins(ctx context.Context, in *ListPluginsRequest, opts ...grpc.CallOption) (*ListPluginsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListPluginsResponse)
@@ -233,6 +286,15 @@ type MetadataServiceServer interface {
 	// ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
 	// plugin of each clause, the query each backend runs and the catalogue database's plan.
 	ExplainDids(context.Context, *ExplainDidsRequest) (*ExplainDidsResponse, error)
+	// DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+	// the existing DIDs whose value violates the declaration.
+	DeclareKey(context.Context, *DeclareKeyRequest) (*DeclareKeyResponse, error)
+	// ListKeys lists the declared keys, by key.
+	ListKeys(context.Context, *ListKeysRequest) (*ListKeysResponse, error)
+	// GetKey returns one declaration (NOT_FOUND if the key is not declared).
+	GetKey(context.Context, *GetKeyRequest) (*GetKeyResponse, error)
+	// DeleteKey removes a declaration (admins); the key's values stay.
+	DeleteKey(context.Context, *DeleteKeyRequest) (*DeleteKeyResponse, error)
 	// ListPlugins lists the enabled plugins, in order, with their capabilities.
 	ListPlugins(context.Context, *ListPluginsRequest) (*ListPluginsResponse, error)
 	mustEmbedUnimplementedMetadataServiceServer()
@@ -274,6 +336,18 @@ func (UnimplementedMetadataServiceServer) FacetDids(context.Context, *FacetDidsR
 }
 func (UnimplementedMetadataServiceServer) ExplainDids(context.Context, *ExplainDidsRequest) (*ExplainDidsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExplainDids not implemented")
+}
+func (UnimplementedMetadataServiceServer) DeclareKey(context.Context, *DeclareKeyRequest) (*DeclareKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeclareKey not implemented")
+}
+func (UnimplementedMetadataServiceServer) ListKeys(context.Context, *ListKeysRequest) (*ListKeysResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListKeys not implemented")
+}
+func (UnimplementedMetadataServiceServer) GetKey(context.Context, *GetKeyRequest) (*GetKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetKey not implemented")
+}
+func (UnimplementedMetadataServiceServer) DeleteKey(context.Context, *DeleteKeyRequest) (*DeleteKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteKey not implemented")
 }
 func (UnimplementedMetadataServiceServer) ListPlugins(context.Context, *ListPluginsRequest) (*ListPluginsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPlugins not implemented")
@@ -454,6 +528,78 @@ func _MetadataService_ExplainDids_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MetadataService_DeclareKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeclareKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).DeclareKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_DeclareKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).DeclareKey(ctx, req.(*DeclareKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetadataService_ListKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).ListKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_ListKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).ListKeys(ctx, req.(*ListKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetadataService_GetKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).GetKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_GetKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).GetKey(ctx, req.(*GetKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetadataService_DeleteKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).DeleteKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_DeleteKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).DeleteKey(ctx, req.(*DeleteKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _MetadataService_ListPlugins_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListPluginsRequest)
 	if err := dec(in); err != nil {
@@ -506,6 +652,22 @@ var MetadataService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ExplainDids",
 			Handler:    _MetadataService_ExplainDids_Handler,
+		},
+		{
+			MethodName: "DeclareKey",
+			Handler:    _MetadataService_DeclareKey_Handler,
+		},
+		{
+			MethodName: "ListKeys",
+			Handler:    _MetadataService_ListKeys_Handler,
+		},
+		{
+			MethodName: "GetKey",
+			Handler:    _MetadataService_GetKey_Handler,
+		},
+		{
+			MethodName: "DeleteKey",
+			Handler:    _MetadataService_DeleteKey_Handler,
 		},
 		{
 			MethodName: "ListPlugins",

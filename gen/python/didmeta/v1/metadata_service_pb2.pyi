@@ -52,6 +52,42 @@ column per metadata key (docs/arrow.md); implies long output.
 """
 Global___ListFormat: _TypeAlias = ListFormat  # noqa: Y015
 
+class _KeyType:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _KeyTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_KeyType.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    KEY_TYPE_UNSPECIFIED: _KeyType.ValueType  # 0
+    """Not set; refused."""
+    KEY_TYPE_BOOL: _KeyType.ValueType  # 1
+    """true or false."""
+    KEY_TYPE_INT: _KeyType.ValueType  # 2
+    """A signed 64-bit integer."""
+    KEY_TYPE_DOUBLE: _KeyType.ValueType  # 3
+    """A finite double (ints are accepted and stored as doubles)."""
+    KEY_TYPE_STRING: _KeyType.ValueType  # 4
+    """A string."""
+    KEY_TYPE_TIMESTAMP: _KeyType.ValueType  # 5
+    """A timestamp (ISO-8601 strings are accepted and stored as timestamps)."""
+
+class KeyType(_KeyType, metaclass=_KeyTypeEnumTypeWrapper):
+    """KeyType is the declared value type of a key."""
+
+KEY_TYPE_UNSPECIFIED: KeyType.ValueType  # 0
+"""Not set; refused."""
+KEY_TYPE_BOOL: KeyType.ValueType  # 1
+"""true or false."""
+KEY_TYPE_INT: KeyType.ValueType  # 2
+"""A signed 64-bit integer."""
+KEY_TYPE_DOUBLE: KeyType.ValueType  # 3
+"""A finite double (ints are accepted and stored as doubles)."""
+KEY_TYPE_STRING: KeyType.ValueType  # 4
+"""A string."""
+KEY_TYPE_TIMESTAMP: KeyType.ValueType  # 5
+"""A timestamp (ISO-8601 strings are accepted and stored as timestamps)."""
+Global___KeyType: _TypeAlias = KeyType  # noqa: Y015
+
 @_typing.final
 class SetMetadataRequest(_message.Message):
     """SetMetadataRequest sets keys on one DID."""
@@ -1183,19 +1219,267 @@ class ListPluginsResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     PLUGINS_FIELD_NUMBER: _builtins.int
+    DECLARATIONS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def plugins(self) -> _containers.RepeatedCompositeFieldContainer[Global___PluginInfo]:
         """Plugins in order."""
+
+    @_builtins.property
+    def declarations(self) -> _containers.RepeatedCompositeFieldContainer[Global___KeyDeclaration]:
+        """The declared keys (as ListKeys), so clients can build forms and completions."""
 
     def __init__(
         self,
         *,
         plugins: _abc.Iterable[Global___PluginInfo] | None = ...,
+        declarations: _abc.Iterable[Global___KeyDeclaration] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["plugins", b"plugins"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["declarations", b"declarations", "plugins", b"plugins"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListPluginsResponse: _TypeAlias = ListPluginsResponse  # noqa: Y015
+
+@_typing.final
+class KeyDeclaration(_message.Message):
+    """KeyDeclaration declares a metadata key."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    LIST_FIELD_NUMBER: _builtins.int
+    ALLOWED_VALUES_FIELD_NUMBER: _builtins.int
+    PATTERN_FIELD_NUMBER: _builtins.int
+    DID_TYPES_FIELD_NUMBER: _builtins.int
+    UNIT_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """The key; DID_COLUMN columns and reserved names cannot be declared."""
+    type: Global___KeyType.ValueType
+    """The value type (of each element when `list` is set)."""
+    list: _builtins.bool
+    """The value is a list of `type`."""
+    pattern: _builtins.str
+    """If set (string keys only): a regular expression each string must match in full (Python syntax)."""
+    unit: _builtins.str
+    """Unit of the values, free text (e.g. `GeV`)."""
+    description: _builtins.str
+    """Human description."""
+    account: _builtins.str
+    """Output only: the account that declared it."""
+    @_builtins.property
+    def allowed_values(self) -> _containers.RepeatedCompositeFieldContainer[_value_pb2.Value]:
+        """If not empty: the only values allowed (each element's, for a list), of the declared type."""
+
+    @_builtins.property
+    def did_types(self) -> _containers.RepeatedScalarFieldContainer[_did_pb2.DidType.ValueType]:
+        """If not empty: the only DID types that may carry the key."""
+
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        type: Global___KeyType.ValueType = ...,
+        list: _builtins.bool = ...,
+        allowed_values: _abc.Iterable[_value_pb2.Value] | None = ...,
+        pattern: _builtins.str = ...,
+        did_types: _abc.Iterable[_did_pb2.DidType.ValueType] | None = ...,
+        unit: _builtins.str = ...,
+        description: _builtins.str = ...,
+        account: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "allowed_values", b"allowed_values", "description", b"description", "did_types", b"did_types", "key", b"key", "list", b"list", "pattern", b"pattern", "type", b"type", "unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KeyDeclaration: _TypeAlias = KeyDeclaration  # noqa: Y015
+
+@_typing.final
+class DeclareKeyRequest(_message.Message):
+    """DeclareKeyRequest carries the declaration."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECLARATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def declaration(self) -> Global___KeyDeclaration:
+        """The declaration (account is ignored)."""
+
+    def __init__(
+        self,
+        *,
+        declaration: Global___KeyDeclaration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["declaration", b"declaration"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["declaration", b"declaration"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeclareKeyRequest: _TypeAlias = DeclareKeyRequest  # noqa: Y015
+
+@_typing.final
+class DeclareKeyResponse(_message.Message):
+    """DeclareKeyResponse reports the DIDs whose existing value violates the declaration."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECLARATION_FIELD_NUMBER: _builtins.int
+    VIOLATION_COUNT_FIELD_NUMBER: _builtins.int
+    VIOLATIONS_FIELD_NUMBER: _builtins.int
+    violation_count: _builtins.int
+    """Number of DIDs whose value violates it (the declaration is stored all the same)."""
+    @_builtins.property
+    def declaration(self) -> Global___KeyDeclaration:
+        """The stored declaration."""
+
+    @_builtins.property
+    def violations(self) -> _containers.RepeatedCompositeFieldContainer[_did_pb2.DidKey]:
+        """The first of them (at most 100), in (scope, name) order."""
+
+    def __init__(
+        self,
+        *,
+        declaration: Global___KeyDeclaration | None = ...,
+        violation_count: _builtins.int = ...,
+        violations: _abc.Iterable[_did_pb2.DidKey] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["declaration", b"declaration"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["declaration", b"declaration", "violation_count", b"violation_count", "violations", b"violations"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeclareKeyResponse: _TypeAlias = DeclareKeyResponse  # noqa: Y015
+
+@_typing.final
+class ListKeysRequest(_message.Message):
+    """ListKeysRequest is empty."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListKeysRequest: _TypeAlias = ListKeysRequest  # noqa: Y015
+
+@_typing.final
+class ListKeysResponse(_message.Message):
+    """ListKeysResponse lists the declarations."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECLARATIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def declarations(self) -> _containers.RepeatedCompositeFieldContainer[Global___KeyDeclaration]:
+        """By key."""
+
+    def __init__(
+        self,
+        *,
+        declarations: _abc.Iterable[Global___KeyDeclaration] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["declarations", b"declarations"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListKeysResponse: _TypeAlias = ListKeysResponse  # noqa: Y015
+
+@_typing.final
+class GetKeyRequest(_message.Message):
+    """GetKeyRequest names a declared key."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """The key."""
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetKeyRequest: _TypeAlias = GetKeyRequest  # noqa: Y015
+
+@_typing.final
+class GetKeyResponse(_message.Message):
+    """GetKeyResponse carries one declaration."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECLARATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def declaration(self) -> Global___KeyDeclaration:
+        """The declaration."""
+
+    def __init__(
+        self,
+        *,
+        declaration: Global___KeyDeclaration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["declaration", b"declaration"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["declaration", b"declaration"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetKeyResponse: _TypeAlias = GetKeyResponse  # noqa: Y015
+
+@_typing.final
+class DeleteKeyRequest(_message.Message):
+    """DeleteKeyRequest names a declared key."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """The key."""
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteKeyRequest: _TypeAlias = DeleteKeyRequest  # noqa: Y015
+
+@_typing.final
+class DeleteKeyResponse(_message.Message):
+    """DeleteKeyResponse is empty on success."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteKeyResponse: _TypeAlias = DeleteKeyResponse  # noqa: Y015

@@ -85,6 +85,26 @@ class MetadataServiceStub:
                 request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ExplainDidsRequest.SerializeToString,
                 response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.ExplainDidsResponse.FromString,
                 _registered_method=True)
+        self.DeclareKey = channel.unary_unary(
+                '/didmeta.v1.MetadataService/DeclareKey',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.DeclareKeyRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.DeclareKeyResponse.FromString,
+                _registered_method=True)
+        self.ListKeys = channel.unary_unary(
+                '/didmeta.v1.MetadataService/ListKeys',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ListKeysRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.ListKeysResponse.FromString,
+                _registered_method=True)
+        self.GetKey = channel.unary_unary(
+                '/didmeta.v1.MetadataService/GetKey',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.GetKeyRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.GetKeyResponse.FromString,
+                _registered_method=True)
+        self.DeleteKey = channel.unary_unary(
+                '/didmeta.v1.MetadataService/DeleteKey',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteKeyRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteKeyResponse.FromString,
+                _registered_method=True)
         self.ListPlugins = channel.unary_unary(
                 '/didmeta.v1.MetadataService/ListPlugins',
                 request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ListPluginsRequest.SerializeToString,
@@ -169,6 +189,35 @@ class MetadataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeclareKey(self, request, context):
+        """DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+        the existing DIDs whose value violates the declaration.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListKeys(self, request, context):
+        """ListKeys lists the declared keys, by key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetKey(self, request, context):
+        """GetKey returns one declaration (NOT_FOUND if the key is not declared).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteKey(self, request, context):
+        """DeleteKey removes a declaration (admins); the key's values stay.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListPlugins(self, request, context):
         """ListPlugins lists the enabled plugins, in order, with their capabilities.
         """
@@ -228,6 +277,26 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.ExplainDids,
                     request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.ExplainDidsRequest.FromString,
                     response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ExplainDidsResponse.SerializeToString,
+            ),
+            'DeclareKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeclareKey,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.DeclareKeyRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.DeclareKeyResponse.SerializeToString,
+            ),
+            'ListKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListKeys,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.ListKeysRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ListKeysResponse.SerializeToString,
+            ),
+            'GetKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetKey,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.GetKeyRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.GetKeyResponse.SerializeToString,
+            ),
+            'DeleteKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteKey,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteKeyRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteKeyResponse.SerializeToString,
             ),
             'ListPlugins': grpc.unary_unary_rpc_method_handler(
                     servicer.ListPlugins,
@@ -506,6 +575,114 @@ class MetadataService:
             '/didmeta.v1.MetadataService/ExplainDids',
             didmeta_dot_v1_dot_metadata__service__pb2.ExplainDidsRequest.SerializeToString,
             didmeta_dot_v1_dot_metadata__service__pb2.ExplainDidsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeclareKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/DeclareKey',
+            didmeta_dot_v1_dot_metadata__service__pb2.DeclareKeyRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.DeclareKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/ListKeys',
+            didmeta_dot_v1_dot_metadata__service__pb2.ListKeysRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.ListKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/GetKey',
+            didmeta_dot_v1_dot_metadata__service__pb2.GetKeyRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.GetKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/DeleteKey',
+            didmeta_dot_v1_dot_metadata__service__pb2.DeleteKeyRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.DeleteKeyResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -59,6 +59,16 @@ class MetadataServiceStub:
     """ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
     plugin of each clause, the query each backend runs and the catalogue database's plan.
     """
+    DeclareKey: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.DeclareKeyRequest, _metadata_service_pb2.DeclareKeyResponse]
+    """DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+    the existing DIDs whose value violates the declaration.
+    """
+    ListKeys: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.ListKeysRequest, _metadata_service_pb2.ListKeysResponse]
+    """ListKeys lists the declared keys, by key."""
+    GetKey: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.GetKeyRequest, _metadata_service_pb2.GetKeyResponse]
+    """GetKey returns one declaration (NOT_FOUND if the key is not declared)."""
+    DeleteKey: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.DeleteKeyRequest, _metadata_service_pb2.DeleteKeyResponse]
+    """DeleteKey removes a declaration (admins); the key's values stay."""
     ListPlugins: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.ListPluginsRequest, _metadata_service_pb2.ListPluginsResponse]
     """ListPlugins lists the enabled plugins, in order, with their capabilities."""
 
@@ -93,6 +103,16 @@ class MetadataServiceAsyncStub(MetadataServiceStub):
     """ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
     plugin of each clause, the query each backend runs and the catalogue database's plan.
     """
+    DeclareKey: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.DeclareKeyRequest, _metadata_service_pb2.DeclareKeyResponse]  # type: ignore[assignment]
+    """DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+    the existing DIDs whose value violates the declaration.
+    """
+    ListKeys: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.ListKeysRequest, _metadata_service_pb2.ListKeysResponse]  # type: ignore[assignment]
+    """ListKeys lists the declared keys, by key."""
+    GetKey: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.GetKeyRequest, _metadata_service_pb2.GetKeyResponse]  # type: ignore[assignment]
+    """GetKey returns one declaration (NOT_FOUND if the key is not declared)."""
+    DeleteKey: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.DeleteKeyRequest, _metadata_service_pb2.DeleteKeyResponse]  # type: ignore[assignment]
+    """DeleteKey removes a declaration (admins); the key's values stay."""
     ListPlugins: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.ListPluginsRequest, _metadata_service_pb2.ListPluginsResponse]  # type: ignore[assignment]
     """ListPlugins lists the enabled plugins, in order, with their capabilities."""
 
@@ -184,6 +204,40 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         """ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
         plugin of each clause, the query each backend runs and the catalogue database's plan.
         """
+
+    @_abc_1.abstractmethod
+    def DeclareKey(
+        self,
+        request: _metadata_service_pb2.DeclareKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.DeclareKeyResponse, _abc.Awaitable[_metadata_service_pb2.DeclareKeyResponse]]:
+        """DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+        the existing DIDs whose value violates the declaration.
+        """
+
+    @_abc_1.abstractmethod
+    def ListKeys(
+        self,
+        request: _metadata_service_pb2.ListKeysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.ListKeysResponse, _abc.Awaitable[_metadata_service_pb2.ListKeysResponse]]:
+        """ListKeys lists the declared keys, by key."""
+
+    @_abc_1.abstractmethod
+    def GetKey(
+        self,
+        request: _metadata_service_pb2.GetKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.GetKeyResponse, _abc.Awaitable[_metadata_service_pb2.GetKeyResponse]]:
+        """GetKey returns one declaration (NOT_FOUND if the key is not declared)."""
+
+    @_abc_1.abstractmethod
+    def DeleteKey(
+        self,
+        request: _metadata_service_pb2.DeleteKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.DeleteKeyResponse, _abc.Awaitable[_metadata_service_pb2.DeleteKeyResponse]]:
+        """DeleteKey removes a declaration (admins); the key's values stay."""
 
     @_abc_1.abstractmethod
     def ListPlugins(

@@ -111,6 +111,11 @@ RULES: dict[str, Rule] = {
     "CountDids": _open,
     "FacetDids": _open,
     "ExplainDids": _open,
+    # Key declarations: reading is open; declaring and deleting need didmeta.admin on every scope (`*`).
+    "DeclareKey": lambda r, c: [Need(ADMIN, "*")],
+    "ListKeys": _open,
+    "GetKey": _open,
+    "DeleteKey": lambda r, c: [Need(ADMIN, "*")],
     "ListPlugins": _open,
 }
 

@@ -127,6 +127,16 @@ history = Table(
     Column("new_value", Text, nullable=True),
 )
 Index("history_did_idx", history.c.scope, history.c.name, history.c.id)
+
+#: Declared metadata keys (didmeta.server.keys): the declaration as JSON text.
+declared_keys = Table(
+    "declared_keys",
+    metadata,
+    Column("key", _text(100), primary_key=True),
+    Column("declaration", Text, nullable=False),
+    Column("account", String(255), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
 Index("history_at_idx", history.c.at)
 
 schema_version = Table(

@@ -325,6 +325,130 @@ public final class MetadataServiceGrpc {
     return getExplainDidsMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.DeclareKeyRequest,
+      org.didmeta.v1.DeclareKeyResponse> getDeclareKeyMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "DeclareKey",
+      requestType = org.didmeta.v1.DeclareKeyRequest.class,
+      responseType = org.didmeta.v1.DeclareKeyResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.DeclareKeyRequest,
+      org.didmeta.v1.DeclareKeyResponse> getDeclareKeyMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.DeclareKeyRequest, org.didmeta.v1.DeclareKeyResponse> getDeclareKeyMethod;
+    if ((getDeclareKeyMethod = MetadataServiceGrpc.getDeclareKeyMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getDeclareKeyMethod = MetadataServiceGrpc.getDeclareKeyMethod) == null) {
+          MetadataServiceGrpc.getDeclareKeyMethod = getDeclareKeyMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.DeclareKeyRequest, org.didmeta.v1.DeclareKeyResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "DeclareKey"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.DeclareKeyRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.DeclareKeyResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("DeclareKey"))
+              .build();
+        }
+      }
+    }
+    return getDeclareKeyMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.ListKeysRequest,
+      org.didmeta.v1.ListKeysResponse> getListKeysMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListKeys",
+      requestType = org.didmeta.v1.ListKeysRequest.class,
+      responseType = org.didmeta.v1.ListKeysResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.ListKeysRequest,
+      org.didmeta.v1.ListKeysResponse> getListKeysMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.ListKeysRequest, org.didmeta.v1.ListKeysResponse> getListKeysMethod;
+    if ((getListKeysMethod = MetadataServiceGrpc.getListKeysMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getListKeysMethod = MetadataServiceGrpc.getListKeysMethod) == null) {
+          MetadataServiceGrpc.getListKeysMethod = getListKeysMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.ListKeysRequest, org.didmeta.v1.ListKeysResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListKeys"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.ListKeysRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.ListKeysResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("ListKeys"))
+              .build();
+        }
+      }
+    }
+    return getListKeysMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.GetKeyRequest,
+      org.didmeta.v1.GetKeyResponse> getGetKeyMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetKey",
+      requestType = org.didmeta.v1.GetKeyRequest.class,
+      responseType = org.didmeta.v1.GetKeyResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.GetKeyRequest,
+      org.didmeta.v1.GetKeyResponse> getGetKeyMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.GetKeyRequest, org.didmeta.v1.GetKeyResponse> getGetKeyMethod;
+    if ((getGetKeyMethod = MetadataServiceGrpc.getGetKeyMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getGetKeyMethod = MetadataServiceGrpc.getGetKeyMethod) == null) {
+          MetadataServiceGrpc.getGetKeyMethod = getGetKeyMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.GetKeyRequest, org.didmeta.v1.GetKeyResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetKey"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.GetKeyRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.GetKeyResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("GetKey"))
+              .build();
+        }
+      }
+    }
+    return getGetKeyMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.DeleteKeyRequest,
+      org.didmeta.v1.DeleteKeyResponse> getDeleteKeyMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "DeleteKey",
+      requestType = org.didmeta.v1.DeleteKeyRequest.class,
+      responseType = org.didmeta.v1.DeleteKeyResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.DeleteKeyRequest,
+      org.didmeta.v1.DeleteKeyResponse> getDeleteKeyMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.DeleteKeyRequest, org.didmeta.v1.DeleteKeyResponse> getDeleteKeyMethod;
+    if ((getDeleteKeyMethod = MetadataServiceGrpc.getDeleteKeyMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getDeleteKeyMethod = MetadataServiceGrpc.getDeleteKeyMethod) == null) {
+          MetadataServiceGrpc.getDeleteKeyMethod = getDeleteKeyMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.DeleteKeyRequest, org.didmeta.v1.DeleteKeyResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "DeleteKey"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.DeleteKeyRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.DeleteKeyResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("DeleteKey"))
+              .build();
+        }
+      }
+    }
+    return getDeleteKeyMethod;
+  }
+
   private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.ListPluginsRequest,
       org.didmeta.v1.ListPluginsResponse> getListPluginsMethod;
 
@@ -527,6 +651,47 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+     * the existing DIDs whose value violates the declaration.
+     * </pre>
+     */
+    default void declareKey(org.didmeta.v1.DeclareKeyRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.DeclareKeyResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getDeclareKeyMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListKeys lists the declared keys, by key.
+     * </pre>
+     */
+    default void listKeys(org.didmeta.v1.ListKeysRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.ListKeysResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListKeysMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetKey returns one declaration (NOT_FOUND if the key is not declared).
+     * </pre>
+     */
+    default void getKey(org.didmeta.v1.GetKeyRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.GetKeyResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetKeyMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * DeleteKey removes a declaration (admins); the key's values stay.
+     * </pre>
+     */
+    default void deleteKey(org.didmeta.v1.DeleteKeyRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.DeleteKeyResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getDeleteKeyMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -684,6 +849,51 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+     * the existing DIDs whose value violates the declaration.
+     * </pre>
+     */
+    public void declareKey(org.didmeta.v1.DeclareKeyRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.DeclareKeyResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getDeclareKeyMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListKeys lists the declared keys, by key.
+     * </pre>
+     */
+    public void listKeys(org.didmeta.v1.ListKeysRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.ListKeysResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListKeysMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetKey returns one declaration (NOT_FOUND if the key is not declared).
+     * </pre>
+     */
+    public void getKey(org.didmeta.v1.GetKeyRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.GetKeyResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetKeyMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * DeleteKey removes a declaration (admins); the key's values stay.
+     * </pre>
+     */
+    public void deleteKey(org.didmeta.v1.DeleteKeyRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.DeleteKeyResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getDeleteKeyMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -824,6 +1034,47 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+     * the existing DIDs whose value violates the declaration.
+     * </pre>
+     */
+    public org.didmeta.v1.DeclareKeyResponse declareKey(org.didmeta.v1.DeclareKeyRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getDeclareKeyMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListKeys lists the declared keys, by key.
+     * </pre>
+     */
+    public org.didmeta.v1.ListKeysResponse listKeys(org.didmeta.v1.ListKeysRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getListKeysMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetKey returns one declaration (NOT_FOUND if the key is not declared).
+     * </pre>
+     */
+    public org.didmeta.v1.GetKeyResponse getKey(org.didmeta.v1.GetKeyRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetKeyMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * DeleteKey removes a declaration (admins); the key's values stay.
+     * </pre>
+     */
+    public org.didmeta.v1.DeleteKeyResponse deleteKey(org.didmeta.v1.DeleteKeyRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getDeleteKeyMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -948,6 +1199,47 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+     * the existing DIDs whose value violates the declaration.
+     * </pre>
+     */
+    public org.didmeta.v1.DeclareKeyResponse declareKey(org.didmeta.v1.DeclareKeyRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getDeclareKeyMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListKeys lists the declared keys, by key.
+     * </pre>
+     */
+    public org.didmeta.v1.ListKeysResponse listKeys(org.didmeta.v1.ListKeysRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListKeysMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetKey returns one declaration (NOT_FOUND if the key is not declared).
+     * </pre>
+     */
+    public org.didmeta.v1.GetKeyResponse getKey(org.didmeta.v1.GetKeyRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetKeyMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * DeleteKey removes a declaration (admins); the key's values stay.
+     * </pre>
+     */
+    public org.didmeta.v1.DeleteKeyResponse deleteKey(org.didmeta.v1.DeleteKeyRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getDeleteKeyMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -1057,6 +1349,51 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+     * the existing DIDs whose value violates the declaration.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.DeclareKeyResponse> declareKey(
+        org.didmeta.v1.DeclareKeyRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getDeclareKeyMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * ListKeys lists the declared keys, by key.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.ListKeysResponse> listKeys(
+        org.didmeta.v1.ListKeysRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListKeysMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * GetKey returns one declaration (NOT_FOUND if the key is not declared).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.GetKeyResponse> getKey(
+        org.didmeta.v1.GetKeyRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetKeyMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * DeleteKey removes a declaration (admins); the key's values stay.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.DeleteKeyResponse> deleteKey(
+        org.didmeta.v1.DeleteKeyRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getDeleteKeyMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -1076,8 +1413,12 @@ public final class MetadataServiceGrpc {
   private static final int METHODID_COUNT_DIDS = 6;
   private static final int METHODID_FACET_DIDS = 7;
   private static final int METHODID_EXPLAIN_DIDS = 8;
-  private static final int METHODID_LIST_PLUGINS = 9;
-  private static final int METHODID_LOAD_DIDS = 10;
+  private static final int METHODID_DECLARE_KEY = 9;
+  private static final int METHODID_LIST_KEYS = 10;
+  private static final int METHODID_GET_KEY = 11;
+  private static final int METHODID_DELETE_KEY = 12;
+  private static final int METHODID_LIST_PLUGINS = 13;
+  private static final int METHODID_LOAD_DIDS = 14;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1131,6 +1472,22 @@ public final class MetadataServiceGrpc {
         case METHODID_EXPLAIN_DIDS:
           serviceImpl.explainDids((org.didmeta.v1.ExplainDidsRequest) request,
               (io.grpc.stub.StreamObserver<org.didmeta.v1.ExplainDidsResponse>) responseObserver);
+          break;
+        case METHODID_DECLARE_KEY:
+          serviceImpl.declareKey((org.didmeta.v1.DeclareKeyRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.DeclareKeyResponse>) responseObserver);
+          break;
+        case METHODID_LIST_KEYS:
+          serviceImpl.listKeys((org.didmeta.v1.ListKeysRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.ListKeysResponse>) responseObserver);
+          break;
+        case METHODID_GET_KEY:
+          serviceImpl.getKey((org.didmeta.v1.GetKeyRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.GetKeyResponse>) responseObserver);
+          break;
+        case METHODID_DELETE_KEY:
+          serviceImpl.deleteKey((org.didmeta.v1.DeleteKeyRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.DeleteKeyResponse>) responseObserver);
           break;
         case METHODID_LIST_PLUGINS:
           serviceImpl.listPlugins((org.didmeta.v1.ListPluginsRequest) request,
@@ -1228,6 +1585,34 @@ public final class MetadataServiceGrpc {
               org.didmeta.v1.ExplainDidsResponse>(
                 service, METHODID_EXPLAIN_DIDS)))
         .addMethod(
+          getDeclareKeyMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.DeclareKeyRequest,
+              org.didmeta.v1.DeclareKeyResponse>(
+                service, METHODID_DECLARE_KEY)))
+        .addMethod(
+          getListKeysMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.ListKeysRequest,
+              org.didmeta.v1.ListKeysResponse>(
+                service, METHODID_LIST_KEYS)))
+        .addMethod(
+          getGetKeyMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.GetKeyRequest,
+              org.didmeta.v1.GetKeyResponse>(
+                service, METHODID_GET_KEY)))
+        .addMethod(
+          getDeleteKeyMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.DeleteKeyRequest,
+              org.didmeta.v1.DeleteKeyResponse>(
+                service, METHODID_DELETE_KEY)))
+        .addMethod(
           getListPluginsMethod(),
           io.grpc.stub.ServerCalls.asyncUnaryCall(
             new MethodHandlers<
@@ -1292,6 +1677,10 @@ public final class MetadataServiceGrpc {
               .addMethod(getCountDidsMethod())
               .addMethod(getFacetDidsMethod())
               .addMethod(getExplainDidsMethod())
+              .addMethod(getDeclareKeyMethod())
+              .addMethod(getListKeysMethod())
+              .addMethod(getGetKeyMethod())
+              .addMethod(getDeleteKeyMethod())
               .addMethod(getListPluginsMethod())
               .build();
         }

@@ -206,6 +206,51 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_didmeta_v1_ListPluginsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_KeyDeclaration_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_KeyDeclaration_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_DeclareKeyRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_DeclareKeyRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_DeclareKeyResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_DeclareKeyResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_ListKeysRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_ListKeysRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_ListKeysResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_ListKeysResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_GetKeyRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_GetKeyRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_GetKeyResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_GetKeyResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_DeleteKeyRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_DeleteKeyRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_DeleteKeyResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_DeleteKeyResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -325,36 +370,70 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
       "e\022\024\n\005order\030\002 \001(\005R\005order\022 \n\013description\030\003" +
       " \001(\tR\013description\022\032\n\010features\030\004 \003(\tR\010fea" +
       "tures\022\030\n\007healthy\030\005 \001(\010R\007healthy\022!\n\014manag" +
-      "ed_keys\030\006 \003(\tR\013managedKeys\"G\n\023ListPlugin" +
-      "sResponse\0220\n\007plugins\030\001 \003(\0132\026.didmeta.v1." +
-      "PluginInfoR\007plugins*V\n\nListFormat\022\033\n\027LIS" +
-      "T_FORMAT_UNSPECIFIED\020\000\022\024\n\020LIST_FORMAT_DI" +
-      "DS\020\001\022\025\n\021LIST_FORMAT_ARROW\020\0022\212\007\n\017Metadata" +
-      "Service\022N\n\013SetMetadata\022\036.didmeta.v1.SetM" +
-      "etadataRequest\032\037.didmeta.v1.SetMetadataR" +
-      "esponse\022Z\n\017SetMetadataBulk\022\".didmeta.v1." +
-      "SetMetadataBulkRequest\032#.didmeta.v1.SetM" +
-      "etadataBulkResponse\022G\n\010LoadDids\022\033.didmet" +
-      "a.v1.LoadDidsRequest\032\034.didmeta.v1.LoadDi" +
-      "dsResponse(\001\022N\n\013GetMetadata\022\036.didmeta.v1" +
-      ".GetMetadataRequest\032\037.didmeta.v1.GetMeta" +
-      "dataResponse\022\\\n\017GetMetadataBulk\022\".didmet" +
-      "a.v1.GetMetadataBulkRequest\032#.didmeta.v1" +
-      ".GetMetadataBulkResponse0\001\022W\n\016DeleteMeta" +
-      "data\022!.didmeta.v1.DeleteMetadataRequest\032" +
-      "\".didmeta.v1.DeleteMetadataResponse\022G\n\010L" +
-      "istDids\022\033.didmeta.v1.ListDidsRequest\032\034.d" +
-      "idmeta.v1.ListDidsResponse0\001\022H\n\tCountDid" +
-      "s\022\034.didmeta.v1.CountDidsRequest\032\035.didmet" +
-      "a.v1.CountDidsResponse\022H\n\tFacetDids\022\034.di" +
-      "dmeta.v1.FacetDidsRequest\032\035.didmeta.v1.F" +
-      "acetDidsResponse\022N\n\013ExplainDids\022\036.didmet" +
-      "a.v1.ExplainDidsRequest\032\037.didmeta.v1.Exp" +
-      "lainDidsResponse\022N\n\013ListPlugins\022\036.didmet" +
-      "a.v1.ListPluginsRequest\032\037.didmeta.v1.Lis" +
-      "tPluginsResponseBJ\n\016org.didmeta.v1P\001Z6gi" +
-      "thub.com/didmeta/didmeta/gen/go/didmeta/" +
-      "v1;didmetav1b\006proto3"
+      "ed_keys\030\006 \003(\tR\013managedKeys\"\207\001\n\023ListPlugi" +
+      "nsResponse\0220\n\007plugins\030\001 \003(\0132\026.didmeta.v1" +
+      ".PluginInfoR\007plugins\022>\n\014declarations\030\002 \003" +
+      "(\0132\032.didmeta.v1.KeyDeclarationR\014declarat" +
+      "ions\"\265\002\n\016KeyDeclaration\022\020\n\003key\030\001 \001(\tR\003ke" +
+      "y\022\'\n\004type\030\002 \001(\0162\023.didmeta.v1.KeyTypeR\004ty" +
+      "pe\022\022\n\004list\030\003 \001(\010R\004list\0228\n\016allowed_values" +
+      "\030\004 \003(\0132\021.didmeta.v1.ValueR\rallowedValues" +
+      "\022\030\n\007pattern\030\005 \001(\tR\007pattern\0220\n\tdid_types\030" +
+      "\006 \003(\0162\023.didmeta.v1.DidTypeR\010didTypes\022\022\n\004" +
+      "unit\030\007 \001(\tR\004unit\022 \n\013description\030\010 \001(\tR\013d" +
+      "escription\022\030\n\007account\030\t \001(\tR\007account\"Q\n\021" +
+      "DeclareKeyRequest\022<\n\013declaration\030\001 \001(\0132\032" +
+      ".didmeta.v1.KeyDeclarationR\013declaration\"" +
+      "\257\001\n\022DeclareKeyResponse\022<\n\013declaration\030\001 " +
+      "\001(\0132\032.didmeta.v1.KeyDeclarationR\013declara" +
+      "tion\022\'\n\017violation_count\030\002 \001(\003R\016violation" +
+      "Count\0222\n\nviolations\030\003 \003(\0132\022.didmeta.v1.D" +
+      "idKeyR\nviolations\"\021\n\017ListKeysRequest\"R\n\020" +
+      "ListKeysResponse\022>\n\014declarations\030\001 \003(\0132\032" +
+      ".didmeta.v1.KeyDeclarationR\014declarations" +
+      "\"!\n\rGetKeyRequest\022\020\n\003key\030\001 \001(\tR\003key\"N\n\016G" +
+      "etKeyResponse\022<\n\013declaration\030\001 \001(\0132\032.did" +
+      "meta.v1.KeyDeclarationR\013declaration\"$\n\020D" +
+      "eleteKeyRequest\022\020\n\003key\030\001 \001(\tR\003key\"\023\n\021Del" +
+      "eteKeyResponse*V\n\nListFormat\022\033\n\027LIST_FOR" +
+      "MAT_UNSPECIFIED\020\000\022\024\n\020LIST_FORMAT_DIDS\020\001\022" +
+      "\025\n\021LIST_FORMAT_ARROW\020\002*\212\001\n\007KeyType\022\030\n\024KE" +
+      "Y_TYPE_UNSPECIFIED\020\000\022\021\n\rKEY_TYPE_BOOL\020\001\022" +
+      "\020\n\014KEY_TYPE_INT\020\002\022\023\n\017KEY_TYPE_DOUBLE\020\003\022\023" +
+      "\n\017KEY_TYPE_STRING\020\004\022\026\n\022KEY_TYPE_TIMESTAM" +
+      "P\020\0052\251\t\n\017MetadataService\022N\n\013SetMetadata\022\036" +
+      ".didmeta.v1.SetMetadataRequest\032\037.didmeta" +
+      ".v1.SetMetadataResponse\022Z\n\017SetMetadataBu" +
+      "lk\022\".didmeta.v1.SetMetadataBulkRequest\032#" +
+      ".didmeta.v1.SetMetadataBulkResponse\022G\n\010L" +
+      "oadDids\022\033.didmeta.v1.LoadDidsRequest\032\034.d" +
+      "idmeta.v1.LoadDidsResponse(\001\022N\n\013GetMetad" +
+      "ata\022\036.didmeta.v1.GetMetadataRequest\032\037.di" +
+      "dmeta.v1.GetMetadataResponse\022\\\n\017GetMetad" +
+      "ataBulk\022\".didmeta.v1.GetMetadataBulkRequ" +
+      "est\032#.didmeta.v1.GetMetadataBulkResponse" +
+      "0\001\022W\n\016DeleteMetadata\022!.didmeta.v1.Delete" +
+      "MetadataRequest\032\".didmeta.v1.DeleteMetad" +
+      "ataResponse\022G\n\010ListDids\022\033.didmeta.v1.Lis" +
+      "tDidsRequest\032\034.didmeta.v1.ListDidsRespon" +
+      "se0\001\022H\n\tCountDids\022\034.didmeta.v1.CountDids" +
+      "Request\032\035.didmeta.v1.CountDidsResponse\022H" +
+      "\n\tFacetDids\022\034.didmeta.v1.FacetDidsReques" +
+      "t\032\035.didmeta.v1.FacetDidsResponse\022N\n\013Expl" +
+      "ainDids\022\036.didmeta.v1.ExplainDidsRequest\032" +
+      "\037.didmeta.v1.ExplainDidsResponse\022K\n\nDecl" +
+      "areKey\022\035.didmeta.v1.DeclareKeyRequest\032\036." +
+      "didmeta.v1.DeclareKeyResponse\022E\n\010ListKey" +
+      "s\022\033.didmeta.v1.ListKeysRequest\032\034.didmeta" +
+      ".v1.ListKeysResponse\022?\n\006GetKey\022\031.didmeta" +
+      ".v1.GetKeyRequest\032\032.didmeta.v1.GetKeyRes" +
+      "ponse\022H\n\tDeleteKey\022\034.didmeta.v1.DeleteKe" +
+      "yRequest\032\035.didmeta.v1.DeleteKeyResponse\022" +
+      "N\n\013ListPlugins\022\036.didmeta.v1.ListPluginsR" +
+      "equest\032\037.didmeta.v1.ListPluginsResponseB" +
+      "J\n\016org.didmeta.v1P\001Z6github.com/didmeta/" +
+      "didmeta/gen/go/didmeta/v1;didmetav1b\006pro" +
+      "to3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -578,7 +657,61 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
     internal_static_didmeta_v1_ListPluginsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_ListPluginsResponse_descriptor,
-        new java.lang.String[] { "Plugins", });
+        new java.lang.String[] { "Plugins", "Declarations", });
+    internal_static_didmeta_v1_KeyDeclaration_descriptor =
+      getDescriptor().getMessageType(32);
+    internal_static_didmeta_v1_KeyDeclaration_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_KeyDeclaration_descriptor,
+        new java.lang.String[] { "Key", "Type", "List", "AllowedValues", "Pattern", "DidTypes", "Unit", "Description", "Account", });
+    internal_static_didmeta_v1_DeclareKeyRequest_descriptor =
+      getDescriptor().getMessageType(33);
+    internal_static_didmeta_v1_DeclareKeyRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_DeclareKeyRequest_descriptor,
+        new java.lang.String[] { "Declaration", });
+    internal_static_didmeta_v1_DeclareKeyResponse_descriptor =
+      getDescriptor().getMessageType(34);
+    internal_static_didmeta_v1_DeclareKeyResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_DeclareKeyResponse_descriptor,
+        new java.lang.String[] { "Declaration", "ViolationCount", "Violations", });
+    internal_static_didmeta_v1_ListKeysRequest_descriptor =
+      getDescriptor().getMessageType(35);
+    internal_static_didmeta_v1_ListKeysRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_ListKeysRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_didmeta_v1_ListKeysResponse_descriptor =
+      getDescriptor().getMessageType(36);
+    internal_static_didmeta_v1_ListKeysResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_ListKeysResponse_descriptor,
+        new java.lang.String[] { "Declarations", });
+    internal_static_didmeta_v1_GetKeyRequest_descriptor =
+      getDescriptor().getMessageType(37);
+    internal_static_didmeta_v1_GetKeyRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_GetKeyRequest_descriptor,
+        new java.lang.String[] { "Key", });
+    internal_static_didmeta_v1_GetKeyResponse_descriptor =
+      getDescriptor().getMessageType(38);
+    internal_static_didmeta_v1_GetKeyResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_GetKeyResponse_descriptor,
+        new java.lang.String[] { "Declaration", });
+    internal_static_didmeta_v1_DeleteKeyRequest_descriptor =
+      getDescriptor().getMessageType(39);
+    internal_static_didmeta_v1_DeleteKeyRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_DeleteKeyRequest_descriptor,
+        new java.lang.String[] { "Key", });
+    internal_static_didmeta_v1_DeleteKeyResponse_descriptor =
+      getDescriptor().getMessageType(40);
+    internal_static_didmeta_v1_DeleteKeyResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_DeleteKeyResponse_descriptor,
+        new java.lang.String[] { });
     descriptor.resolveAllFeaturesImmutable();
     org.didmeta.v1.DidOuterClass.getDescriptor();
     org.didmeta.v1.FilterOuterClass.getDescriptor();

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file didmeta/v1/metadata_service.proto.
  */
 export const file_didmeta_v1_metadata_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFkaWRtZXRhL3YxL21ldGFkYXRhX3NlcnZpY2UucHJvdG8SCmRpZG1ldGEudjEizAEKElNldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRI+CghtZXRhZGF0YRgCIAMoCzIsLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSEQoJcmVjdXJzaXZlGAMgASgIGkIKDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEiAKBXZhbHVlGAIgASgLMhEuZGlkbWV0YS52MS5WYWx1ZToCOAEiFQoTU2V0TWV0YWRhdGFSZXNwb25zZSJTChZTZXRNZXRhZGF0YUJ1bGtSZXF1ZXN0EiYKBWl0ZW1zGAEgAygLMhcuZGlkbWV0YS52MS5EaWRNZXRhZGF0YRIRCglyZWN1cnNpdmUYAiABKAgiKgoXU2V0TWV0YWRhdGFCdWxrUmVzcG9uc2USDwoHdXBkYXRlZBgBIAEoAyKLAQoPTG9hZERpZHNSZXF1ZXN0EiAKBGRpZHMYASADKAsyEi5kaWRtZXRhLnYxLk5ld0RpZBIpCghtZXRhZGF0YRgCIAMoCzIXLmRpZG1ldGEudjEuRGlkTWV0YWRhdGESKwoLYXR0YWNobWVudHMYAyADKAsyFi5kaWRtZXRhLnYxLkF0dGFjaG1lbnQiVgoQTG9hZERpZHNSZXNwb25zZRIOCgZjaHVua3MYASABKAMSDwoHY3JlYXRlZBgCIAEoAxIPCgd1cGRhdGVkGAMgASgDEhAKCGF0dGFjaGVkGAQgASgDIkUKEkdldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRIOCgZwbHVnaW4YAiABKAkimgEKE0dldE1ldGFkYXRhUmVzcG9uc2USPwoIbWV0YWRhdGEYASADKAsyLS5kaWRtZXRhLnYxLkdldE1ldGFkYXRhUmVzcG9uc2UuTWV0YWRhdGFFbnRyeRpCCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRIgCgV2YWx1ZRgCIAEoCzIRLmRpZG1ldGEudjEuVmFsdWU6AjgBIlsKFkdldE1ldGFkYXRhQnVsa1JlcXVlc3QSIAoEZGlkcxgBIAMoCzISLmRpZG1ldGEudjEuRGlkS2V5Eg4KBnBsdWdpbhgCIAEoCRIPCgdpbmhlcml0GAMgASgIImgKF0dldE1ldGFkYXRhQnVsa1Jlc3BvbnNlEigKB3Jlc3VsdHMYASADKAsyFy5kaWRtZXRhLnYxLkRpZE1ldGFkYXRhEiMKB21pc3NpbmcYAiADKAsyEi5kaWRtZXRhLnYxLkRpZEtleSJGChVEZWxldGVNZXRhZGF0YVJlcXVlc3QSHwoDZGlkGAEgASgLMhIuZGlkbWV0YS52MS5EaWRLZXkSDAoEa2V5cxgCIAMoCSIYChZEZWxldGVNZXRhZGF0YVJlc3BvbnNlIpsCCg9MaXN0RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEgwKBGxvbmcYBCABKAgSEQoJcmVjdXJzaXZlGAUgASgIEg0KBWxpbWl0GAYgASgDEhMKC2lnbm9yZV9jYXNlGAcgASgIEhIKCnBhZ2VfdG9rZW4YCCABKAkSFQoNbWV0YWRhdGFfa2V5cxgJIAMoCRISCgpiYXRjaF9zaXplGAogASgFEiYKBmZvcm1hdBgLIAEoDjIWLmRpZG1ldGEudjEuTGlzdEZvcm1hdCKrAQoIRGlkQmF0Y2gSDgoGc2NvcGVzGAEgAygJEg0KBW5hbWVzGAIgAygJEiIKBXR5cGVzGAMgAygOMhMuZGlkbWV0YS52MS5EaWRUeXBlEg0KBWJ5dGVzGAQgAygDEg8KB2xlbmd0aHMYBSADKAMSKQoIbWV0YWRhdGEYBiADKAsyFy5kaWRtZXRhLnYxLk1ldGFkYXRhTWFwEhEKCWFycm93X2lwYxgHIAEoDCKEAQoLTWV0YWRhdGFNYXASMwoGdmFsdWVzGAEgAygLMiMuZGlkbWV0YS52MS5NZXRhZGF0YU1hcC5WYWx1ZXNFbnRyeRpACgtWYWx1ZXNFbnRyeRILCgNrZXkYASABKAkSIAoFdmFsdWUYAiABKAsyES5kaWRtZXRhLnYxLlZhbHVlOgI4ASJQChBMaXN0RGlkc1Jlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQuZGlkbWV0YS52MS5EaWRCYXRjaBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqAEKEENvdW50RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEhEKCXJlY3Vyc2l2ZRgEIAEoCBITCgtpZ25vcmVfY2FzZRgFIAEoCBIOCgZ0b3RhbHMYBiABKAgiQQoRQ291bnREaWRzUmVzcG9uc2USDQoFY291bnQYASABKAMSDQoFYnl0ZXMYAiABKAMSDgoGZXZlbnRzGAMgASgDIr8BChBGYWNldERpZHNSZXF1ZXN0Eg0KBXNjb3BlGAEgASgJEiIKBmZpbHRlchgCIAEoCzISLmRpZG1ldGEudjEuRmlsdGVyEikKBHR5cGUYAyABKA4yGy5kaWRtZXRhLnYxLkRpZFR5cGVTZWxlY3RvchIRCglyZWN1cnNpdmUYBCABKAgSEwoLaWdub3JlX2Nhc2UYBSABKAgSJQoGZmFjZXRzGAYgAygLMhUuZGlkbWV0YS52MS5GYWNldFNwZWMiOwoJRmFjZXRTcGVjEgsKA2tleRgBIAEoCRILCgN0b3AYAiABKAUSFAoMYnVja2V0X3dpZHRoGAMgASgBIkUKEUZhY2V0RGlkc1Jlc3BvbnNlEg0KBWNvdW50GAEgASgDEiEKBmZhY2V0cxgCIAMoCzIRLmRpZG1ldGEudjEuRmFjZXQimAEKBUZhY2V0EgsKA2tleRgBIAEoCRImCgZ2YWx1ZXMYAiADKAsyFi5kaWRtZXRhLnYxLkZhY2V0VmFsdWUSKAoHYnVja2V0cxgDIAMoCzIXLmRpZG1ldGEudjEuRmFjZXRCdWNrZXQSDwoHbWlzc2luZxgEIAEoAxINCgVvdGhlchgFIAEoAxIQCghkaXN0aW5jdBgGIAEoAyI9CgpGYWNldFZhbHVlEiAKBXZhbHVlGAEgASgLMhEuZGlkbWV0YS52MS5WYWx1ZRINCgVjb3VudBgCIAEoAyI+CgtGYWNldEJ1Y2tldBIgCgVsb3dlchgBIAEoCzIRLmRpZG1ldGEudjEuVmFsdWUSDQoFY291bnQYAiABKAMimgEKEkV4cGxhaW5EaWRzUmVxdWVzdBINCgVzY29wZRgBIAEoCRIiCgZmaWx0ZXIYAiABKAsyEi5kaWRtZXRhLnYxLkZpbHRlchIpCgR0eXBlGAMgASgOMhsuZGlkbWV0YS52MS5EaWRUeXBlU2VsZWN0b3ISEQoJcmVjdXJzaXZlGAQgASgIEhMKC2lnbm9yZV9jYXNlGAUgASgIInoKE0V4cGxhaW5EaWRzUmVzcG9uc2USKAoGZ3JvdXBzGAEgAygLMhguZGlkbWV0YS52MS5FeHBsYWluR3JvdXASDgoGbWVyZ2VkGAIgASgIEikKB3F1ZXJpZXMYAyADKAsyGC5kaWRtZXRhLnYxLkJhY2tlbmRRdWVyeSJJCgxFeHBsYWluR3JvdXASDQoFdHlwZXMYASADKAkSKgoHY2xhdXNlcxgCIAMoCzIZLmRpZG1ldGEudjEuRXhwbGFpbkNsYXVzZSJDCg1FeHBsYWluQ2xhdXNlEg4KBmNsYXVzZRgBIAEoCRIOCgZwbHVnaW4YAiABKAkSEgoKY29tcGxlbWVudBgDIAEoCCLOAQoMQmFja2VuZFF1ZXJ5Eg8KB2JhY2tlbmQYASABKAkSDQoFZ3JvdXAYAiABKAUSEAoIbGFuZ3VhZ2UYAyABKAkSDQoFcXVlcnkYBCABKAkSPAoKcGFyYW1ldGVycxgFIAMoCzIoLmRpZG1ldGEudjEuQmFja2VuZFF1ZXJ5LlBhcmFtZXRlcnNFbnRyeRIMCgRwbGFuGAYgASgJGjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIhQKEkxpc3RQbHVnaW5zUmVxdWVzdCJ3CgpQbHVnaW5JbmZvEgwKBG5hbWUYASABKAkSDQoFb3JkZXIYAiABKAUSEwoLZGVzY3JpcHRpb24YAyABKAkSEAoIZmVhdHVyZXMYBCADKAkSDwoHaGVhbHRoeRgFIAEoCBIUCgxtYW5hZ2VkX2tleXMYBiADKAkiPgoTTGlzdFBsdWdpbnNSZXNwb25zZRInCgdwbHVnaW5zGAEgAygLMhYuZGlkbWV0YS52MS5QbHVnaW5JbmZvKlYKCkxpc3RGb3JtYXQSGwoXTElTVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIUChBMSVNUX0ZPUk1BVF9ESURTEAESFQoRTElTVF9GT1JNQVRfQVJST1cQAjKKBwoPTWV0YWRhdGFTZXJ2aWNlEk4KC1NldE1ldGFkYXRhEh4uZGlkbWV0YS52MS5TZXRNZXRhZGF0YVJlcXVlc3QaHy5kaWRtZXRhLnYxLlNldE1ldGFkYXRhUmVzcG9uc2USWgoPU2V0TWV0YWRhdGFCdWxrEiIuZGlkbWV0YS52MS5TZXRNZXRhZGF0YUJ1bGtSZXF1ZXN0GiMuZGlkbWV0YS52MS5TZXRNZXRhZGF0YUJ1bGtSZXNwb25zZRJHCghMb2FkRGlkcxIbLmRpZG1ldGEudjEuTG9hZERpZHNSZXF1ZXN0GhwuZGlkbWV0YS52MS5Mb2FkRGlkc1Jlc3BvbnNlKAESTgoLR2V0TWV0YWRhdGESHi5kaWRtZXRhLnYxLkdldE1ldGFkYXRhUmVxdWVzdBofLmRpZG1ldGEudjEuR2V0TWV0YWRhdGFSZXNwb25zZRJcCg9HZXRNZXRhZGF0YUJ1bGsSIi5kaWRtZXRhLnYxLkdldE1ldGFkYXRhQnVsa1JlcXVlc3QaIy5kaWRtZXRhLnYxLkdldE1ldGFkYXRhQnVsa1Jlc3BvbnNlMAESVwoORGVsZXRlTWV0YWRhdGESIS5kaWRtZXRhLnYxLkRlbGV0ZU1ldGFkYXRhUmVxdWVzdBoiLmRpZG1ldGEudjEuRGVsZXRlTWV0YWRhdGFSZXNwb25zZRJHCghMaXN0RGlkcxIbLmRpZG1ldGEudjEuTGlzdERpZHNSZXF1ZXN0GhwuZGlkbWV0YS52MS5MaXN0RGlkc1Jlc3BvbnNlMAESSAoJQ291bnREaWRzEhwuZGlkbWV0YS52MS5Db3VudERpZHNSZXF1ZXN0Gh0uZGlkbWV0YS52MS5Db3VudERpZHNSZXNwb25zZRJICglGYWNldERpZHMSHC5kaWRtZXRhLnYxLkZhY2V0RGlkc1JlcXVlc3QaHS5kaWRtZXRhLnYxLkZhY2V0RGlkc1Jlc3BvbnNlEk4KC0V4cGxhaW5EaWRzEh4uZGlkbWV0YS52MS5FeHBsYWluRGlkc1JlcXVlc3QaHy5kaWRtZXRhLnYxLkV4cGxhaW5EaWRzUmVzcG9uc2USTgoLTGlzdFBsdWdpbnMSHi5kaWRtZXRhLnYxLkxpc3RQbHVnaW5zUmVxdWVzdBofLmRpZG1ldGEudjEuTGlzdFBsdWdpbnNSZXNwb25zZUJKCg5vcmcuZGlkbWV0YS52MVABWjZnaXRodWIuY29tL2RpZG1ldGEvZGlkbWV0YS9nZW4vZ28vZGlkbWV0YS92MTtkaWRtZXRhdjFiBnByb3RvMw", [file_didmeta_v1_did, file_didmeta_v1_filter, file_didmeta_v1_value]);
+  fileDesc("CiFkaWRtZXRhL3YxL21ldGFkYXRhX3NlcnZpY2UucHJvdG8SCmRpZG1ldGEudjEizAEKElNldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRI+CghtZXRhZGF0YRgCIAMoCzIsLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSEQoJcmVjdXJzaXZlGAMgASgIGkIKDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEiAKBXZhbHVlGAIgASgLMhEuZGlkbWV0YS52MS5WYWx1ZToCOAEiFQoTU2V0TWV0YWRhdGFSZXNwb25zZSJTChZTZXRNZXRhZGF0YUJ1bGtSZXF1ZXN0EiYKBWl0ZW1zGAEgAygLMhcuZGlkbWV0YS52MS5EaWRNZXRhZGF0YRIRCglyZWN1cnNpdmUYAiABKAgiKgoXU2V0TWV0YWRhdGFCdWxrUmVzcG9uc2USDwoHdXBkYXRlZBgBIAEoAyKLAQoPTG9hZERpZHNSZXF1ZXN0EiAKBGRpZHMYASADKAsyEi5kaWRtZXRhLnYxLk5ld0RpZBIpCghtZXRhZGF0YRgCIAMoCzIXLmRpZG1ldGEudjEuRGlkTWV0YWRhdGESKwoLYXR0YWNobWVudHMYAyADKAsyFi5kaWRtZXRhLnYxLkF0dGFjaG1lbnQiVgoQTG9hZERpZHNSZXNwb25zZRIOCgZjaHVua3MYASABKAMSDwoHY3JlYXRlZBgCIAEoAxIPCgd1cGRhdGVkGAMgASgDEhAKCGF0dGFjaGVkGAQgASgDIkUKEkdldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRIOCgZwbHVnaW4YAiABKAkimgEKE0dldE1ldGFkYXRhUmVzcG9uc2USPwoIbWV0YWRhdGEYASADKAsyLS5kaWRtZXRhLnYxLkdldE1ldGFkYXRhUmVzcG9uc2UuTWV0YWRhdGFFbnRyeRpCCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRIgCgV2YWx1ZRgCIAEoCzIRLmRpZG1ldGEudjEuVmFsdWU6AjgBIlsKFkdldE1ldGFkYXRhQnVsa1JlcXVlc3QSIAoEZGlkcxgBIAMoCzISLmRpZG1ldGEudjEuRGlkS2V5Eg4KBnBsdWdpbhgCIAEoCRIPCgdpbmhlcml0GAMgASgIImgKF0dldE1ldGFkYXRhQnVsa1Jlc3BvbnNlEigKB3Jlc3VsdHMYASADKAsyFy5kaWRtZXRhLnYxLkRpZE1ldGFkYXRhEiMKB21pc3NpbmcYAiADKAsyEi5kaWRtZXRhLnYxLkRpZEtleSJGChVEZWxldGVNZXRhZGF0YVJlcXVlc3QSHwoDZGlkGAEgASgLMhIuZGlkbWV0YS52MS5EaWRLZXkSDAoEa2V5cxgCIAMoCSIYChZEZWxldGVNZXRhZGF0YVJlc3BvbnNlIpsCCg9MaXN0RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEgwKBGxvbmcYBCABKAgSEQoJcmVjdXJzaXZlGAUgASgIEg0KBWxpbWl0GAYgASgDEhMKC2lnbm9yZV9jYXNlGAcgASgIEhIKCnBhZ2VfdG9rZW4YCCABKAkSFQoNbWV0YWRhdGFfa2V5cxgJIAMoCRISCgpiYXRjaF9zaXplGAogASgFEiYKBmZvcm1hdBgLIAEoDjIWLmRpZG1ldGEudjEuTGlzdEZvcm1hdCKrAQoIRGlkQmF0Y2gSDgoGc2NvcGVzGAEgAygJEg0KBW5hbWVzGAIgAygJEiIKBXR5cGVzGAMgAygOMhMuZGlkbWV0YS52MS5EaWRUeXBlEg0KBWJ5dGVzGAQgAygDEg8KB2xlbmd0aHMYBSADKAMSKQoIbWV0YWRhdGEYBiADKAsyFy5kaWRtZXRhLnYxLk1ldGFkYXRhTWFwEhEKCWFycm93X2lwYxgHIAEoDCKEAQoLTWV0YWRhdGFNYXASMwoGdmFsdWVzGAEgAygLMiMuZGlkbWV0YS52MS5NZXRhZGF0YU1hcC5WYWx1ZXNFbnRyeRpACgtWYWx1ZXNFbnRyeRILCgNrZXkYASABKAkSIAoFdmFsdWUYAiABKAsyES5kaWRtZXRhLnYxLlZhbHVlOgI4ASJQChBMaXN0RGlkc1Jlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQuZGlkbWV0YS52MS5EaWRCYXRjaBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqAEKEENvdW50RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEhEKCXJlY3Vyc2l2ZRgEIAEoCBITCgtpZ25vcmVfY2FzZRgFIAEoCBIOCgZ0b3RhbHMYBiABKAgiQQoRQ291bnREaWRzUmVzcG9uc2USDQoFY291bnQYASABKAMSDQoFYnl0ZXMYAiABKAMSDgoGZXZlbnRzGAMgASgDIr8BChBGYWNldERpZHNSZXF1ZXN0Eg0KBXNjb3BlGAEgASgJEiIKBmZpbHRlchgCIAEoCzISLmRpZG1ldGEudjEuRmlsdGVyEikKBHR5cGUYAyABKA4yGy5kaWRtZXRhLnYxLkRpZFR5cGVTZWxlY3RvchIRCglyZWN1cnNpdmUYBCABKAgSEwoLaWdub3JlX2Nhc2UYBSABKAgSJQoGZmFjZXRzGAYgAygLMhUuZGlkbWV0YS52MS5GYWNldFNwZWMiOwoJRmFjZXRTcGVjEgsKA2tleRgBIAEoCRILCgN0b3AYAiABKAUSFAoMYnVja2V0X3dpZHRoGAMgASgBIkUKEUZhY2V0RGlkc1Jlc3BvbnNlEg0KBWNvdW50GAEgASgDEiEKBmZhY2V0cxgCIAMoCzIRLmRpZG1ldGEudjEuRmFjZXQimAEKBUZhY2V0EgsKA2tleRgBIAEoCRImCgZ2YWx1ZXMYAiADKAsyFi5kaWRtZXRhLnYxLkZhY2V0VmFsdWUSKAoHYnVja2V0cxgDIAMoCzIXLmRpZG1ldGEudjEuRmFjZXRCdWNrZXQSDwoHbWlzc2luZxgEIAEoAxINCgVvdGhlchgFIAEoAxIQCghkaXN0aW5jdBgGIAEoAyI9CgpGYWNldFZhbHVlEiAKBXZhbHVlGAEgASgLMhEuZGlkbWV0YS52MS5WYWx1ZRINCgVjb3VudBgCIAEoAyI+CgtGYWNldEJ1Y2tldBIgCgVsb3dlchgBIAEoCzIRLmRpZG1ldGEudjEuVmFsdWUSDQoFY291bnQYAiABKAMimgEKEkV4cGxhaW5EaWRzUmVxdWVzdBINCgVzY29wZRgBIAEoCRIiCgZmaWx0ZXIYAiABKAsyEi5kaWRtZXRhLnYxLkZpbHRlchIpCgR0eXBlGAMgASgOMhsuZGlkbWV0YS52MS5EaWRUeXBlU2VsZWN0b3ISEQoJcmVjdXJzaXZlGAQgASgIEhMKC2lnbm9yZV9jYXNlGAUgASgIInoKE0V4cGxhaW5EaWRzUmVzcG9uc2USKAoGZ3JvdXBzGAEgAygLMhguZGlkbWV0YS52MS5FeHBsYWluR3JvdXASDgoGbWVyZ2VkGAIgASgIEikKB3F1ZXJpZXMYAyADKAsyGC5kaWRtZXRhLnYxLkJhY2tlbmRRdWVyeSJJCgxFeHBsYWluR3JvdXASDQoFdHlwZXMYASADKAkSKgoHY2xhdXNlcxgCIAMoCzIZLmRpZG1ldGEudjEuRXhwbGFpbkNsYXVzZSJDCg1FeHBsYWluQ2xhdXNlEg4KBmNsYXVzZRgBIAEoCRIOCgZwbHVnaW4YAiABKAkSEgoKY29tcGxlbWVudBgDIAEoCCLOAQoMQmFja2VuZFF1ZXJ5Eg8KB2JhY2tlbmQYASABKAkSDQoFZ3JvdXAYAiABKAUSEAoIbGFuZ3VhZ2UYAyABKAkSDQoFcXVlcnkYBCABKAkSPAoKcGFyYW1ldGVycxgFIAMoCzIoLmRpZG1ldGEudjEuQmFja2VuZFF1ZXJ5LlBhcmFtZXRlcnNFbnRyeRIMCgRwbGFuGAYgASgJGjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIhQKEkxpc3RQbHVnaW5zUmVxdWVzdCJ3CgpQbHVnaW5JbmZvEgwKBG5hbWUYASABKAkSDQoFb3JkZXIYAiABKAUSEwoLZGVzY3JpcHRpb24YAyABKAkSEAoIZmVhdHVyZXMYBCADKAkSDwoHaGVhbHRoeRgFIAEoCBIUCgxtYW5hZ2VkX2tleXMYBiADKAkicAoTTGlzdFBsdWdpbnNSZXNwb25zZRInCgdwbHVnaW5zGAEgAygLMhYuZGlkbWV0YS52MS5QbHVnaW5JbmZvEjAKDGRlY2xhcmF0aW9ucxgCIAMoCzIaLmRpZG1ldGEudjEuS2V5RGVjbGFyYXRpb24i5gEKDktleURlY2xhcmF0aW9uEgsKA2tleRgBIAEoCRIhCgR0eXBlGAIgASgOMhMuZGlkbWV0YS52MS5LZXlUeXBlEgwKBGxpc3QYAyABKAgSKQoOYWxsb3dlZF92YWx1ZXMYBCADKAsyES5kaWRtZXRhLnYxLlZhbHVlEg8KB3BhdHRlcm4YBSABKAkSJgoJZGlkX3R5cGVzGAYgAygOMhMuZGlkbWV0YS52MS5EaWRUeXBlEgwKBHVuaXQYByABKAkSEwoLZGVzY3JpcHRpb24YCCABKAkSDwoHYWNjb3VudBgJIAEoCSJEChFEZWNsYXJlS2V5UmVxdWVzdBIvCgtkZWNsYXJhdGlvbhgBIAEoCzIaLmRpZG1ldGEudjEuS2V5RGVjbGFyYXRpb24ihgEKEkRlY2xhcmVLZXlSZXNwb25zZRIvCgtkZWNsYXJhdGlvbhgBIAEoCzIaLmRpZG1ldGEudjEuS2V5RGVjbGFyYXRpb24SFwoPdmlvbGF0aW9uX2NvdW50GAIgASgDEiYKCnZpb2xhdGlvbnMYAyADKAsyEi5kaWRtZXRhLnYxLkRpZEtleSIRCg9MaXN0S2V5c1JlcXVlc3QiRAoQTGlzdEtleXNSZXNwb25zZRIwCgxkZWNsYXJhdGlvbnMYASADKAsyGi5kaWRtZXRhLnYxLktleURlY2xhcmF0aW9uIhwKDUdldEtleVJlcXVlc3QSCwoDa2V5GAEgASgJIkEKDkdldEtleVJlc3BvbnNlEi8KC2RlY2xhcmF0aW9uGAEgASgLMhouZGlkbWV0YS52MS5LZXlEZWNsYXJhdGlvbiIfChBEZWxldGVLZXlSZXF1ZXN0EgsKA2tleRgBIAEoCSITChFEZWxldGVLZXlSZXNwb25zZSpWCgpMaXN0Rm9ybWF0EhsKF0xJU1RfRk9STUFUX1VOU1BFQ0lGSUVEEAASFAoQTElTVF9GT1JNQVRfRElEUxABEhUKEUxJU1RfRk9STUFUX0FSUk9XEAIqigEKB0tleVR5cGUSGAoUS0VZX1RZUEVfVU5TUEVDSUZJRUQQABIRCg1LRVlfVFlQRV9CT09MEAESEAoMS0VZX1RZUEVfSU5UEAISEwoPS0VZX1RZUEVfRE9VQkxFEAMSEwoPS0VZX1RZUEVfU1RSSU5HEAQSFgoSS0VZX1RZUEVfVElNRVNUQU1QEAUyqQkKD01ldGFkYXRhU2VydmljZRJOCgtTZXRNZXRhZGF0YRIeLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFSZXF1ZXN0Gh8uZGlkbWV0YS52MS5TZXRNZXRhZGF0YVJlc3BvbnNlEloKD1NldE1ldGFkYXRhQnVsaxIiLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFCdWxrUmVxdWVzdBojLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFCdWxrUmVzcG9uc2USRwoITG9hZERpZHMSGy5kaWRtZXRhLnYxLkxvYWREaWRzUmVxdWVzdBocLmRpZG1ldGEudjEuTG9hZERpZHNSZXNwb25zZSgBEk4KC0dldE1ldGFkYXRhEh4uZGlkbWV0YS52MS5HZXRNZXRhZGF0YVJlcXVlc3QaHy5kaWRtZXRhLnYxLkdldE1ldGFkYXRhUmVzcG9uc2USXAoPR2V0TWV0YWRhdGFCdWxrEiIuZGlkbWV0YS52MS5HZXRNZXRhZGF0YUJ1bGtSZXF1ZXN0GiMuZGlkbWV0YS52MS5HZXRNZXRhZGF0YUJ1bGtSZXNwb25zZTABElcKDkRlbGV0ZU1ldGFkYXRhEiEuZGlkbWV0YS52MS5EZWxldGVNZXRhZGF0YVJlcXVlc3QaIi5kaWRtZXRhLnYxLkRlbGV0ZU1ldGFkYXRhUmVzcG9uc2USRwoITGlzdERpZHMSGy5kaWRtZXRhLnYxLkxpc3REaWRzUmVxdWVzdBocLmRpZG1ldGEudjEuTGlzdERpZHNSZXNwb25zZTABEkgKCUNvdW50RGlkcxIcLmRpZG1ldGEudjEuQ291bnREaWRzUmVxdWVzdBodLmRpZG1ldGEudjEuQ291bnREaWRzUmVzcG9uc2USSAoJRmFjZXREaWRzEhwuZGlkbWV0YS52MS5GYWNldERpZHNSZXF1ZXN0Gh0uZGlkbWV0YS52MS5GYWNldERpZHNSZXNwb25zZRJOCgtFeHBsYWluRGlkcxIeLmRpZG1ldGEudjEuRXhwbGFpbkRpZHNSZXF1ZXN0Gh8uZGlkbWV0YS52MS5FeHBsYWluRGlkc1Jlc3BvbnNlEksKCkRlY2xhcmVLZXkSHS5kaWRtZXRhLnYxLkRlY2xhcmVLZXlSZXF1ZXN0Gh4uZGlkbWV0YS52MS5EZWNsYXJlS2V5UmVzcG9uc2USRQoITGlzdEtleXMSGy5kaWRtZXRhLnYxLkxpc3RLZXlzUmVxdWVzdBocLmRpZG1ldGEudjEuTGlzdEtleXNSZXNwb25zZRI/CgZHZXRLZXkSGS5kaWRtZXRhLnYxLkdldEtleVJlcXVlc3QaGi5kaWRtZXRhLnYxLkdldEtleVJlc3BvbnNlEkgKCURlbGV0ZUtleRIcLmRpZG1ldGEudjEuRGVsZXRlS2V5UmVxdWVzdBodLmRpZG1ldGEudjEuRGVsZXRlS2V5UmVzcG9uc2USTgoLTGlzdFBsdWdpbnMSHi5kaWRtZXRhLnYxLkxpc3RQbHVnaW5zUmVxdWVzdBofLmRpZG1ldGEudjEuTGlzdFBsdWdpbnNSZXNwb25zZUJKCg5vcmcuZGlkbWV0YS52MVABWjZnaXRodWIuY29tL2RpZG1ldGEvZGlkbWV0YS9nZW4vZ28vZGlkbWV0YS92MTtkaWRtZXRhdjFiBnByb3RvMw", [file_didmeta_v1_did, file_didmeta_v1_filter, file_didmeta_v1_value]);
 
 /**
  * SetMetadataRequest sets keys on one DID.
@@ -1166,6 +1166,13 @@ export type ListPluginsResponse = Message<"didmeta.v1.ListPluginsResponse"> & {
    * @generated from field: repeated didmeta.v1.PluginInfo plugins = 1;
    */
   plugins: PluginInfo[];
+
+  /**
+   * The declared keys (as ListKeys), so clients can build forms and completions.
+   *
+   * @generated from field: repeated didmeta.v1.KeyDeclaration declarations = 2;
+   */
+  declarations: KeyDeclaration[];
 };
 
 /**
@@ -1174,6 +1181,253 @@ export type ListPluginsResponse = Message<"didmeta.v1.ListPluginsResponse"> & {
  */
 export const ListPluginsResponseSchema: GenMessage<ListPluginsResponse> = /*@__PURE__*/
   messageDesc(file_didmeta_v1_metadata_service, 31);
+
+/**
+ * KeyDeclaration declares a metadata key.
+ *
+ * @generated from message didmeta.v1.KeyDeclaration
+ */
+export type KeyDeclaration = Message<"didmeta.v1.KeyDeclaration"> & {
+  /**
+   * The key; DID_COLUMN columns and reserved names cannot be declared.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * The value type (of each element when `list` is set).
+   *
+   * @generated from field: didmeta.v1.KeyType type = 2;
+   */
+  type: KeyType;
+
+  /**
+   * The value is a list of `type`.
+   *
+   * @generated from field: bool list = 3;
+   */
+  list: boolean;
+
+  /**
+   * If not empty: the only values allowed (each element's, for a list), of the declared type.
+   *
+   * @generated from field: repeated didmeta.v1.Value allowed_values = 4;
+   */
+  allowedValues: Value[];
+
+  /**
+   * If set (string keys only): a regular expression each string must match in full (Python syntax).
+   *
+   * @generated from field: string pattern = 5;
+   */
+  pattern: string;
+
+  /**
+   * If not empty: the only DID types that may carry the key.
+   *
+   * @generated from field: repeated didmeta.v1.DidType did_types = 6;
+   */
+  didTypes: DidType[];
+
+  /**
+   * Unit of the values, free text (e.g. `GeV`).
+   *
+   * @generated from field: string unit = 7;
+   */
+  unit: string;
+
+  /**
+   * Human description.
+   *
+   * @generated from field: string description = 8;
+   */
+  description: string;
+
+  /**
+   * Output only: the account that declared it.
+   *
+   * @generated from field: string account = 9;
+   */
+  account: string;
+};
+
+/**
+ * Describes the message didmeta.v1.KeyDeclaration.
+ * Use `create(KeyDeclarationSchema)` to create a new message.
+ */
+export const KeyDeclarationSchema: GenMessage<KeyDeclaration> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 32);
+
+/**
+ * DeclareKeyRequest carries the declaration.
+ *
+ * @generated from message didmeta.v1.DeclareKeyRequest
+ */
+export type DeclareKeyRequest = Message<"didmeta.v1.DeclareKeyRequest"> & {
+  /**
+   * The declaration (account is ignored).
+   *
+   * @generated from field: didmeta.v1.KeyDeclaration declaration = 1;
+   */
+  declaration?: KeyDeclaration | undefined;
+};
+
+/**
+ * Describes the message didmeta.v1.DeclareKeyRequest.
+ * Use `create(DeclareKeyRequestSchema)` to create a new message.
+ */
+export const DeclareKeyRequestSchema: GenMessage<DeclareKeyRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 33);
+
+/**
+ * DeclareKeyResponse reports the DIDs whose existing value violates the declaration.
+ *
+ * @generated from message didmeta.v1.DeclareKeyResponse
+ */
+export type DeclareKeyResponse = Message<"didmeta.v1.DeclareKeyResponse"> & {
+  /**
+   * The stored declaration.
+   *
+   * @generated from field: didmeta.v1.KeyDeclaration declaration = 1;
+   */
+  declaration?: KeyDeclaration | undefined;
+
+  /**
+   * Number of DIDs whose value violates it (the declaration is stored all the same).
+   *
+   * @generated from field: int64 violation_count = 2;
+   */
+  violationCount: bigint;
+
+  /**
+   * The first of them (at most 100), in (scope, name) order.
+   *
+   * @generated from field: repeated didmeta.v1.DidKey violations = 3;
+   */
+  violations: DidKey[];
+};
+
+/**
+ * Describes the message didmeta.v1.DeclareKeyResponse.
+ * Use `create(DeclareKeyResponseSchema)` to create a new message.
+ */
+export const DeclareKeyResponseSchema: GenMessage<DeclareKeyResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 34);
+
+/**
+ * ListKeysRequest is empty.
+ *
+ * @generated from message didmeta.v1.ListKeysRequest
+ */
+export type ListKeysRequest = Message<"didmeta.v1.ListKeysRequest"> & {
+};
+
+/**
+ * Describes the message didmeta.v1.ListKeysRequest.
+ * Use `create(ListKeysRequestSchema)` to create a new message.
+ */
+export const ListKeysRequestSchema: GenMessage<ListKeysRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 35);
+
+/**
+ * ListKeysResponse lists the declarations.
+ *
+ * @generated from message didmeta.v1.ListKeysResponse
+ */
+export type ListKeysResponse = Message<"didmeta.v1.ListKeysResponse"> & {
+  /**
+   * By key.
+   *
+   * @generated from field: repeated didmeta.v1.KeyDeclaration declarations = 1;
+   */
+  declarations: KeyDeclaration[];
+};
+
+/**
+ * Describes the message didmeta.v1.ListKeysResponse.
+ * Use `create(ListKeysResponseSchema)` to create a new message.
+ */
+export const ListKeysResponseSchema: GenMessage<ListKeysResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 36);
+
+/**
+ * GetKeyRequest names a declared key.
+ *
+ * @generated from message didmeta.v1.GetKeyRequest
+ */
+export type GetKeyRequest = Message<"didmeta.v1.GetKeyRequest"> & {
+  /**
+   * The key.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+};
+
+/**
+ * Describes the message didmeta.v1.GetKeyRequest.
+ * Use `create(GetKeyRequestSchema)` to create a new message.
+ */
+export const GetKeyRequestSchema: GenMessage<GetKeyRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 37);
+
+/**
+ * GetKeyResponse carries one declaration.
+ *
+ * @generated from message didmeta.v1.GetKeyResponse
+ */
+export type GetKeyResponse = Message<"didmeta.v1.GetKeyResponse"> & {
+  /**
+   * The declaration.
+   *
+   * @generated from field: didmeta.v1.KeyDeclaration declaration = 1;
+   */
+  declaration?: KeyDeclaration | undefined;
+};
+
+/**
+ * Describes the message didmeta.v1.GetKeyResponse.
+ * Use `create(GetKeyResponseSchema)` to create a new message.
+ */
+export const GetKeyResponseSchema: GenMessage<GetKeyResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 38);
+
+/**
+ * DeleteKeyRequest names a declared key.
+ *
+ * @generated from message didmeta.v1.DeleteKeyRequest
+ */
+export type DeleteKeyRequest = Message<"didmeta.v1.DeleteKeyRequest"> & {
+  /**
+   * The key.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+};
+
+/**
+ * Describes the message didmeta.v1.DeleteKeyRequest.
+ * Use `create(DeleteKeyRequestSchema)` to create a new message.
+ */
+export const DeleteKeyRequestSchema: GenMessage<DeleteKeyRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 39);
+
+/**
+ * DeleteKeyResponse is empty on success.
+ *
+ * @generated from message didmeta.v1.DeleteKeyResponse
+ */
+export type DeleteKeyResponse = Message<"didmeta.v1.DeleteKeyResponse"> & {
+};
+
+/**
+ * Describes the message didmeta.v1.DeleteKeyResponse.
+ * Use `create(DeleteKeyResponseSchema)` to create a new message.
+ */
+export const DeleteKeyResponseSchema: GenMessage<DeleteKeyResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 40);
 
 /**
  * ListFormat selects how ListDids delivers its batches.
@@ -1210,6 +1464,61 @@ export enum ListFormat {
  */
 export const ListFormatSchema: GenEnum<ListFormat> = /*@__PURE__*/
   enumDesc(file_didmeta_v1_metadata_service, 0);
+
+/**
+ * KeyType is the declared value type of a key.
+ *
+ * @generated from enum didmeta.v1.KeyType
+ */
+export enum KeyType {
+  /**
+   * Not set; refused.
+   *
+   * @generated from enum value: KEY_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * true or false.
+   *
+   * @generated from enum value: KEY_TYPE_BOOL = 1;
+   */
+  BOOL = 1,
+
+  /**
+   * A signed 64-bit integer.
+   *
+   * @generated from enum value: KEY_TYPE_INT = 2;
+   */
+  INT = 2,
+
+  /**
+   * A finite double (ints are accepted and stored as doubles).
+   *
+   * @generated from enum value: KEY_TYPE_DOUBLE = 3;
+   */
+  DOUBLE = 3,
+
+  /**
+   * A string.
+   *
+   * @generated from enum value: KEY_TYPE_STRING = 4;
+   */
+  STRING = 4,
+
+  /**
+   * A timestamp (ISO-8601 strings are accepted and stored as timestamps).
+   *
+   * @generated from enum value: KEY_TYPE_TIMESTAMP = 5;
+   */
+  TIMESTAMP = 5,
+}
+
+/**
+ * Describes the enum didmeta.v1.KeyType.
+ */
+export const KeyTypeSchema: GenEnum<KeyType> = /*@__PURE__*/
+  enumDesc(file_didmeta_v1_metadata_service, 1);
 
 /**
  * MetadataService reads, writes and queries DID metadata across plugins.
@@ -1319,6 +1628,47 @@ export const MetadataService: GenService<{
     methodKind: "unary";
     input: typeof ExplainDidsRequestSchema;
     output: typeof ExplainDidsResponseSchema;
+  },
+  /**
+   * DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+   * the existing DIDs whose value violates the declaration.
+   *
+   * @generated from rpc didmeta.v1.MetadataService.DeclareKey
+   */
+  declareKey: {
+    methodKind: "unary";
+    input: typeof DeclareKeyRequestSchema;
+    output: typeof DeclareKeyResponseSchema;
+  },
+  /**
+   * ListKeys lists the declared keys, by key.
+   *
+   * @generated from rpc didmeta.v1.MetadataService.ListKeys
+   */
+  listKeys: {
+    methodKind: "unary";
+    input: typeof ListKeysRequestSchema;
+    output: typeof ListKeysResponseSchema;
+  },
+  /**
+   * GetKey returns one declaration (NOT_FOUND if the key is not declared).
+   *
+   * @generated from rpc didmeta.v1.MetadataService.GetKey
+   */
+  getKey: {
+    methodKind: "unary";
+    input: typeof GetKeyRequestSchema;
+    output: typeof GetKeyResponseSchema;
+  },
+  /**
+   * DeleteKey removes a declaration (admins); the key's values stay.
+   *
+   * @generated from rpc didmeta.v1.MetadataService.DeleteKey
+   */
+  deleteKey: {
+    methodKind: "unary";
+    input: typeof DeleteKeyRequestSchema;
+    output: typeof DeleteKeyResponseSchema;
   },
   /**
    * ListPlugins lists the enabled plugins, in order, with their capabilities.
