@@ -1,4 +1,4 @@
-"""`didmeta did facets` and `didmeta did count --totals` against a fresh server."""
+"""`didmeta did facets`, `did count --totals`, `did list --explain` and `didmeta key` against a fresh server."""
 
 from __future__ import annotations
 
@@ -54,3 +54,31 @@ def test_facets_bad_width_exits_2(server: ServerProcess, tmp_path: Path) -> None
 def test_count_totals(server: ServerProcess, tmp_path: Path) -> None:
     output = ok(run(server, tmp_path, "--json did count fc:* --type file --filter datatype=RAW --totals"))
     assert json.loads(output) == {"count": 2, "bytes": 30, "events": 3}
+
+
+def test_list_explain(server: ServerProcess, tmp_path: Path) -> None:
+    output = ok(run(server, tmp_path, "did list fc:* --type file --filter datatype=RAW,quality=good --explain"))
+    assert "datatype.eq=RAW -> DID_COLUMN" in output and "quality.eq=good -> JSON" in output
+    assert "CATALOGUE (sql, all groups):" in output and "plan:" in output
+    (answer,) = [json.loads(line) for line in ok(run(server, tmp_path, "--json did list fc:* --explain")).splitlines()]
+    assert answer["merged"] is False and answer["queries"][0]["backend"] == "CATALOGUE"
+
+
+def test_key_commands(server: ServerProcess, tmp_path: Path) -> None:
+    added = run(server, tmp_path, "key add quality --type string --allowed good --allowed bad")
+    assert added.returncode == 0, added.stderr
+    assert "Declared quality (string)" in added.stdout
+    (shown,) = [json.loads(line) for line in ok(run(server, tmp_path, "--json key show quality")).splitlines()]
+    assert shown["allowed_values"] == ["good", "bad"] and shown["type"] == "string"
+    assert "quality" in ok(run(server, tmp_path, "key list"))
+    refused = run(server, tmp_path, "did metadata add fc:a --key quality --value fine")
+    assert refused.returncode == 2 and "quality" in refused.stderr and "allowed" in refused.stderr
+    run_key = run(server, tmp_path, "key add nrun --type int")
+    assert run_key.returncode == 0
+    bad_filter = run(server, tmp_path, "did list fc:* --type all --filter nrun=abc")
+    assert bad_filter.returncode == 2 and "nrun" in bad_filter.stderr
+    ok(run(server, tmp_path, "key delete quality"))
+    assert run(server, tmp_path, "key show quality").returncode == 3
+    ok(run(server, tmp_path, "did metadata add fc:a --key flavour --value sweet"))
+    violated = run(server, tmp_path, "key add flavour --type int")
+    assert violated.returncode == 0 and "1 existing DID(s) violate" in violated.stderr and "fc:a" in violated.stderr

@@ -35,7 +35,7 @@ def _text(value: Any) -> str:
 
 def explain_sql(conn: Connection, statement: Any) -> QueryText:
     """The statement's SQL in `conn`'s dialect, its parameters and the plan."""
-    compiled = statement.compile(dialect=conn.dialect)
+    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     parameters = {name: _text(value) for name, value in compiled.params.items()}
     rows = conn.execute(_Explain(statement)).all()
     if conn.dialect.name == "sqlite":  # (id, parent, notused, detail): indent by depth

@@ -41,6 +41,10 @@ def _shown(value: MetaValue) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def _a(noun: str) -> str:
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
+
+
 def coerce_scalar(value: MetaValue, kind: str) -> MetaValue | None:
     """`value` as `kind` if that loses nothing, else None."""
     if kind == "bool":
@@ -111,7 +115,7 @@ class Declaration:
             coerced = coerce_scalar(value, self.type)
             if coerced is None:
                 raise InvalidArgument.for_field(
-                    f"{prefix}.allowed_values[{index}]", f"{_shown(value)} is not a {self.type}"
+                    f"{prefix}.allowed_values[{index}]", f"{_shown(value)} is not {_a(self.type)}"
                 )
             allowed.append(coerced)
         return Declaration(
@@ -131,7 +135,7 @@ class Declaration:
     def _refuse(self, field_: str, value: MetaValue, why: str = "") -> InvalidArgument:
         text = f"key {self.key!r} is declared {self.type_text}: {_shown(value)} ({type_name(value)}) {why or 'is not'}"
         if not why:
-            text += f" a {self.type_text}"
+            text += f" {_a(self.type_text)}"
         return InvalidArgument.for_field(field_, text, reason=_REASON)
 
     def _element(self, value: MetaValue, field_: str, whole: MetaValue) -> MetaValue:
@@ -204,7 +208,7 @@ class Declaration:
             raise InvalidArgument.for_field(
                 field_,
                 f"key {self.key!r} is declared {self.type_text}: {_shown(value)} ({type_name(value)}) "
-                f"is not a {self.type}",
+                f"is not {_a(self.type)}",
                 reason=_REASON,
             )
         return coerced
