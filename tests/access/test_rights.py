@@ -130,6 +130,14 @@ def _delete_key(c: Client) -> list[Any]:
     return ["deleted"]
 
 
+def _not_found_is_access(call: Callable[[], Any]) -> list[Any]:
+    """NOT_FOUND comes after the rights check: it shows the caller got through."""
+    try:
+        return [call()]
+    except NotFound:
+        return ["not found"]
+
+
 CASES: dict[str, Case] = {
     "AddScope": Case(
         "ws",
@@ -184,6 +192,21 @@ CASES: dict[str, Case] = {
         ("alice", "bob", "bob didmeta.admin@*"),
         "didmeta.admin",
         any_scope=True,
+    ),
+    "SaveQuery": Case("rs", lambda c, s: c.save_query(f"q{next(_names)}", s), ("bob", "alice"), ("anonymous",), None),
+    "ListSavedQueries": Case("rs", lambda c, s: [c.list_saved_queries()], ("bob", "alice"), ("anonymous",), None),
+    "GetSavedQuery": Case(
+        "rs", lambda c, s: _not_found_is_access(lambda: c.get_saved_query("none")), ("bob",), ("anonymous",), None
+    ),
+    "DeleteSavedQuery": Case(
+        "rs", lambda c, s: _not_found_is_access(lambda: c.delete_saved_query("none")), ("bob",), ("anonymous",), None
+    ),
+    "FreezeDids": Case(
+        "ws",
+        lambda c, s: c.freeze_dids(f"{s}:frozen{next(_names)}", s, "", did_type="dataset", type="file"),
+        WRITERS,
+        NOT_WRITERS,
+        "didmeta.write",
     ),
     "DeleteKey": Case(
         "rs", lambda c, s: _delete_key(c), ("root",), ("alice", "bob didmeta.admin@*"), "didmeta.admin", any_scope=True

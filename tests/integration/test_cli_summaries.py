@@ -82,3 +82,19 @@ def test_key_commands(server: ServerProcess, tmp_path: Path) -> None:
     ok(run(server, tmp_path, "did metadata add fc:a --key flavour --value sweet"))
     violated = run(server, tmp_path, "key add flavour --type int")
     assert violated.returncode == 0 and "1 existing DID(s) violate" in violated.stderr and "fc:a" in violated.stderr
+
+
+def test_saved_query_and_freeze(server: ServerProcess, tmp_path: Path) -> None:
+    ok(run(server, tmp_path, "query save bigfiles fc:* --type file --filter bytes>=20"))
+    (shown,) = [json.loads(line) for line in ok(run(server, tmp_path, "--json query show bigfiles")).splitlines()]
+    assert shown["filter"] == "bytes>=20" and shown["type"] == "file" and shown["account"] == "root"
+    listed = ok(run(server, tmp_path, "--json did list --query bigfiles")).splitlines()
+    assert [json.loads(line)["did"] for line in listed] == ["fc:b", "fc:c", "fc:d"]
+    assert "bigfiles" in ok(run(server, tmp_path, "query list"))
+    assert run(server, tmp_path, "query save bigfiles fc:*").returncode == 4  # exists
+    frozen = json.loads(ok(run(server, tmp_path, "--json did freeze fc:big fc:* --type file --filter bytes>=20")))
+    assert frozen == {"did": "fc:big", "count": 3}
+    content = ok(run(server, tmp_path, "did content list fc:big"))
+    assert all(name in content for name in ("fc:b", "fc:c", "fc:d")) and "fc:a" not in content
+    ok(run(server, tmp_path, "query delete bigfiles"))
+    assert run(server, tmp_path, "query show bigfiles").returncode == 3

@@ -244,6 +244,19 @@ class Dispatcher:
     def add_dids(self, new_dids: Sequence[NewDid]) -> int:
         return self._write(lambda uow: self._insert_dids(uow, new_dids))
 
+    def add_closed_collection(self, new: NewDid, children: Sequence[DidKey]) -> int:
+        """Create a collection with exactly `children` attached, then close it: one unit of work (FreezeDids)."""
+
+        def work(uow: UnitOfWork) -> int:
+            catalog.lock_graph(uow.conn)  # first, before any row lock
+            self._insert_dids(uow, [new])
+            attached = self._link(uow, [(new.spec.key, child) for child in children], "attach") if children else 0
+            catalog.set_status(uow.conn, new.spec.key, False)
+            self.history.record(uow.conn, [Change(new.spec.key, "close")])
+            return attached
+
+        return self._write(work)
+
     def get_did(self, key: DidKey) -> DidRecord:
         with self.store.read() as conn:
             self.require_visible(conn, [key])

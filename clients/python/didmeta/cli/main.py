@@ -19,6 +19,8 @@ from didmeta.cli import embargo_history, summaries
 from didmeta.cli.connection import client_options, connection_options
 from didmeta.cli.keys import key as key_group
 from didmeta.cli.output import EXIT_CODES, EXIT_ERROR, emit_json, emit_table
+from didmeta.cli.queries import freeze as freeze_command
+from didmeta.cli.queries import query as query_group
 from didmeta.client import Client, DidInfo, DidmetaError, DidRow, InvalidArgument, LoadChunk, NewDid
 from didmeta.filters.grammar import parse_filter_string, split_outside
 from didmeta.identifiers import parse_did
@@ -282,6 +284,8 @@ did.add_command(embargo_history.embargo)
 did.add_command(embargo_history.history)
 did.add_command(summaries.facets)
 cli.add_command(key_group)
+cli.add_command(query_group)
+did.add_command(freeze_command)
 
 
 @did.group("content")
@@ -336,7 +340,7 @@ def _with_name(filter_text: str, name: str) -> str:
 
 
 @did.command("list")
-@click.argument("pattern")
+@click.argument("pattern", required=False)
 @click.option("--filter", "filter_text", default="", help='Filter expression, e.g. "type=ALL,run_number>=100".')
 @click.option(
     "--type",
@@ -356,10 +360,11 @@ def _with_name(filter_text: str, name: str) -> str:
     help="Write an Arrow listing (all columns, --key values typed) to FILE.parquet, .arrow or .csv.",
 )
 @click.option("--explain", is_flag=True, help="Show how the listing would run (clauses, backend queries, plans).")
+@click.option("--query", "saved", default=None, help="Run a saved query (`didmeta query save`) instead of PATTERN.")
 @pass_context
 def did_list(
     ctx: Context,
-    pattern: str,
+    pattern: str | None,
     filter_text: str,
     did_type: str,
     long: bool,
@@ -369,8 +374,17 @@ def did_list(
     keys: Sequence[str],
     output: Path | None,
     explain: bool,
+    saved: str | None,
 ) -> None:
-    """List DIDs in SCOPE:NAME-PATTERN matching a filter."""
+    """List DIDs in SCOPE:NAME-PATTERN matching a filter (or those of a saved query: --query NAME)."""
+    if saved is not None:
+        if pattern is not None or filter_text:
+            raise click.UsageError("--query NAME replaces PATTERN and --filter")
+        query = ctx.client.get_saved_query(saved)
+        pattern, filter_text = f"{query.scope}:*", query.filter
+        did_type, recursive, ignore_case = query.type, query.recursive, query.ignore_case
+    if pattern is None:
+        raise click.UsageError("give SCOPE:PATTERN (or --query NAME)")
     scope_pattern, name = _scope_and_name(pattern)
     if explain:
         summaries.show_explanation(

@@ -20,6 +20,7 @@ from didmeta.client.models import (
     LoadResult,
     NewDid,
     PluginInfo,
+    SavedQueryInfo,
     Scope,
 )
 from didmeta.errors import (
@@ -60,6 +61,7 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "PluginInfo",
+    "SavedQueryInfo",
     "Scope",
     "TokenSource",
     "Unavailable",

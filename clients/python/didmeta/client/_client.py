@@ -36,9 +36,11 @@ from didmeta.client.models import (
     LoadResult,
     NewDid,
     PluginInfo,
+    SavedQueryInfo,
     Scope,
 )
 from didmeta.errors import DeadlineExceeded, DidmetaError, Unavailable
+from didmeta.filters.printer import format_filter
 from didmeta.identifiers import DidKey, parse_did
 from didmeta.v1 import (
     did_pb2,
@@ -52,6 +54,7 @@ from didmeta.wire import (
     DID_TYPE_FROM_WIRE,
     SELECTOR_TO_WIRE,
     did_key_to_wire,
+    filter_from_wire,
     metadata_from_wire,
     metadata_to_wire,
     value_from_wire,
@@ -634,3 +637,74 @@ class Client:
 
     def delete_key(self, key: str) -> None:
         self._call(self._meta.DeleteKey, metadata_service_pb2.DeleteKeyRequest(key=key))
+
+    # --- saved queries and frozen selections ---------------------------------------------------------
+    @staticmethod
+    def _saved(message: metadata_service_pb2.SavedQuery) -> SavedQueryInfo:
+        selectors = {v: k for k, v in SELECTOR_TO_WIRE.items()}
+        raw = filter_from_wire(message.filter)  # a structured filter is printed in the grammar
+        expression = raw if isinstance(raw, str) else format_filter([[(c.key, c.op, c.value) for c in g] for g in raw])
+        return SavedQueryInfo(
+            message.name,
+            message.account,
+            message.scope,
+            expression,
+            selectors.get(message.type, "collection"),
+            message.recursive,
+            message.ignore_case,
+        )
+
+    def save_query(
+        self,
+        name: str,
+        scope: str,
+        filter: str = "",
+        *,
+        type: str = "collection",
+        recursive: bool = False,
+        ignore_case: bool = False,
+        replace: bool = False,
+    ) -> SavedQueryInfo:
+        """Store a named query under the caller's account (validated like a listing)."""
+        fields = self._list_request(scope, filter, type, recursive, ignore_case)
+        query = metadata_service_pb2.SavedQuery(name=name, **fields)
+        request = metadata_service_pb2.SaveQueryRequest(query=query, replace=replace)
+        return self._saved(self._call(self._meta.SaveQuery, request).query)
+
+    def list_saved_queries(self, account: str = "") -> list[SavedQueryInfo]:
+        request = metadata_service_pb2.ListSavedQueriesRequest(account=account)
+        return [self._saved(q) for q in self._call(self._meta.ListSavedQueries, request).queries]
+
+    def get_saved_query(self, name: str, account: str = "") -> SavedQueryInfo:
+        request = metadata_service_pb2.GetSavedQueryRequest(name=name, account=account)
+        return self._saved(self._call(self._meta.GetSavedQuery, request).query)
+
+    def delete_saved_query(self, name: str) -> None:
+        self._call(self._meta.DeleteSavedQuery, metadata_service_pb2.DeleteSavedQueryRequest(name=name))
+
+    def list_saved(self, name: str, account: str = "", **options: Any) -> Iterator[str]:
+        """`list_dids` with the arguments of a saved query (`options`: limit, timeout, ...)."""
+        saved = self.get_saved_query(name, account)
+        options.update(type=saved.type, recursive=saved.recursive, ignore_case=saved.ignore_case)
+        return self.list_dids(saved.scope, saved.filter, **options)
+
+    def freeze_dids(
+        self,
+        did: DidLike,
+        scope: str,
+        filter: str = "",
+        *,
+        did_type: str = "dataset",
+        type: str = "file",
+        recursive: bool = False,
+        ignore_case: bool = False,
+        metadata: Metadata | None = None,
+    ) -> int:
+        """Create a closed DATASET (or CONTAINER) holding exactly the DIDs the listing returns now; its
+        metadata records the query, time and count (`frozen_*`). Returns the number attached."""
+        key = as_key(did)
+        new = did_pb2.NewDid(scope=key.scope, name=key.name, type=cast(Any, _TYPE_TO_WIRE[did_type.lower()]))
+        metadata_to_wire(metadata or {}, new.metadata)
+        fields = self._list_request(scope, filter, type, recursive, ignore_case)
+        request = metadata_service_pb2.FreezeDidsRequest(did=new, **fields)
+        return self._call(self._meta.FreezeDids, request).count

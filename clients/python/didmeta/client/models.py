@@ -213,3 +213,16 @@ class DeclareResult:
     declaration: KeyInfo
     violation_count: int
     violations: list[str]
+
+
+@dataclass(frozen=True)
+class SavedQueryInfo:
+    """A saved query: a named listing of an account (`filter` is the expression as saved)."""
+
+    name: str
+    account: str
+    scope: str
+    filter: str
+    type: str
+    recursive: bool
+    ignore_case: bool

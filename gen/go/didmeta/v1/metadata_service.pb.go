@@ -2057,6 +2057,621 @@ func (x *BackendQuery) GetPlan() string {
 	return ""
 }
 
+// SavedQuery is a named listing: the arguments of ListDids that select DIDs.
+type SavedQuery struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The name: letters, digits, `_`, `-`, `.`; unique per account.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Output only: the owning account.
+	Account string `protobuf:"bytes,2,opt,name=account,proto3" json:"account,omitempty"`
+	// Scope or scope pattern.
+	Scope string `protobuf:"bytes,3,opt,name=scope,proto3" json:"scope,omitempty"`
+	// The filter.
+	Filter *Filter `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Type selector.
+	Type DidTypeSelector `protobuf:"varint,5,opt,name=type,proto3,enum=didmeta.v1.DidTypeSelector" json:"type,omitempty"`
+	// Include matching descendants.
+	Recursive bool `protobuf:"varint,6,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	// Case-insensitive string comparison.
+	IgnoreCase    bool `protobuf:"varint,7,opt,name=ignore_case,json=ignoreCase,proto3" json:"ignore_case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SavedQuery) Reset() {
+	*x = SavedQuery{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SavedQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SavedQuery) ProtoMessage() {}
+
+func (x *SavedQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SavedQuery.ProtoReflect.Descriptor instead.
+func (*SavedQuery) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *SavedQuery) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SavedQuery) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *SavedQuery) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *SavedQuery) GetFilter() *Filter {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+func (x *SavedQuery) GetType() DidTypeSelector {
+	if x != nil {
+		return x.Type
+	}
+	return DidTypeSelector_DID_TYPE_SELECTOR_UNSPECIFIED
+}
+
+func (x *SavedQuery) GetRecursive() bool {
+	if x != nil {
+		return x.Recursive
+	}
+	return false
+}
+
+func (x *SavedQuery) GetIgnoreCase() bool {
+	if x != nil {
+		return x.IgnoreCase
+	}
+	return false
+}
+
+// SaveQueryRequest stores a query under a name of the caller.
+type SaveQueryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The query (account is ignored: the caller owns it).
+	Query *SavedQuery `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	// Replace a query of that name; without it an existing name is ALREADY_EXISTS.
+	Replace       bool `protobuf:"varint,2,opt,name=replace,proto3" json:"replace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SaveQueryRequest) Reset() {
+	*x = SaveQueryRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SaveQueryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SaveQueryRequest) ProtoMessage() {}
+
+func (x *SaveQueryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SaveQueryRequest.ProtoReflect.Descriptor instead.
+func (*SaveQueryRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *SaveQueryRequest) GetQuery() *SavedQuery {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+func (x *SaveQueryRequest) GetReplace() bool {
+	if x != nil {
+		return x.Replace
+	}
+	return false
+}
+
+// SaveQueryResponse carries the stored query.
+type SaveQueryResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stored query.
+	Query         *SavedQuery `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SaveQueryResponse) Reset() {
+	*x = SaveQueryResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SaveQueryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SaveQueryResponse) ProtoMessage() {}
+
+func (x *SaveQueryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SaveQueryResponse.ProtoReflect.Descriptor instead.
+func (*SaveQueryResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *SaveQueryResponse) GetQuery() *SavedQuery {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+// ListSavedQueriesRequest names the account.
+type ListSavedQueriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account; empty means the caller.
+	Account       string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSavedQueriesRequest) Reset() {
+	*x = ListSavedQueriesRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSavedQueriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSavedQueriesRequest) ProtoMessage() {}
+
+func (x *ListSavedQueriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSavedQueriesRequest.ProtoReflect.Descriptor instead.
+func (*ListSavedQueriesRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ListSavedQueriesRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+// ListSavedQueriesResponse lists saved queries.
+type ListSavedQueriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// By name.
+	Queries       []*SavedQuery `protobuf:"bytes,1,rep,name=queries,proto3" json:"queries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSavedQueriesResponse) Reset() {
+	*x = ListSavedQueriesResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSavedQueriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSavedQueriesResponse) ProtoMessage() {}
+
+func (x *ListSavedQueriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSavedQueriesResponse.ProtoReflect.Descriptor instead.
+func (*ListSavedQueriesResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ListSavedQueriesResponse) GetQueries() []*SavedQuery {
+	if x != nil {
+		return x.Queries
+	}
+	return nil
+}
+
+// GetSavedQueryRequest names a saved query.
+type GetSavedQueryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The owning account; empty means the caller.
+	Account       string `protobuf:"bytes,2,opt,name=account,proto3" json:"account,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSavedQueryRequest) Reset() {
+	*x = GetSavedQueryRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSavedQueryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSavedQueryRequest) ProtoMessage() {}
+
+func (x *GetSavedQueryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSavedQueryRequest.ProtoReflect.Descriptor instead.
+func (*GetSavedQueryRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *GetSavedQueryRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GetSavedQueryRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+// GetSavedQueryResponse carries one saved query.
+type GetSavedQueryResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The query.
+	Query         *SavedQuery `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSavedQueryResponse) Reset() {
+	*x = GetSavedQueryResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSavedQueryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSavedQueryResponse) ProtoMessage() {}
+
+func (x *GetSavedQueryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSavedQueryResponse.ProtoReflect.Descriptor instead.
+func (*GetSavedQueryResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *GetSavedQueryResponse) GetQuery() *SavedQuery {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+// DeleteSavedQueryRequest names one of the caller's saved queries.
+type DeleteSavedQueryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The name.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteSavedQueryRequest) Reset() {
+	*x = DeleteSavedQueryRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteSavedQueryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteSavedQueryRequest) ProtoMessage() {}
+
+func (x *DeleteSavedQueryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteSavedQueryRequest.ProtoReflect.Descriptor instead.
+func (*DeleteSavedQueryRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *DeleteSavedQueryRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// DeleteSavedQueryResponse is empty on success.
+type DeleteSavedQueryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteSavedQueryResponse) Reset() {
+	*x = DeleteSavedQueryResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteSavedQueryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteSavedQueryResponse) ProtoMessage() {}
+
+func (x *DeleteSavedQueryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteSavedQueryResponse.ProtoReflect.Descriptor instead.
+func (*DeleteSavedQueryResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{37}
+}
+
+// FreezeDidsRequest names the new collection and selects its content as ListDidsRequest does.
+type FreezeDidsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
+	// and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+	Did *NewDid `protobuf:"bytes,1,opt,name=did,proto3" json:"did,omitempty"`
+	// Scope or scope pattern of the selection.
+	Scope string `protobuf:"bytes,2,opt,name=scope,proto3" json:"scope,omitempty"`
+	// The filter.
+	Filter *Filter `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Type selector.
+	Type DidTypeSelector `protobuf:"varint,4,opt,name=type,proto3,enum=didmeta.v1.DidTypeSelector" json:"type,omitempty"`
+	// Include matching descendants.
+	Recursive bool `protobuf:"varint,5,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	// Case-insensitive string comparison.
+	IgnoreCase    bool `protobuf:"varint,6,opt,name=ignore_case,json=ignoreCase,proto3" json:"ignore_case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FreezeDidsRequest) Reset() {
+	*x = FreezeDidsRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FreezeDidsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FreezeDidsRequest) ProtoMessage() {}
+
+func (x *FreezeDidsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FreezeDidsRequest.ProtoReflect.Descriptor instead.
+func (*FreezeDidsRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *FreezeDidsRequest) GetDid() *NewDid {
+	if x != nil {
+		return x.Did
+	}
+	return nil
+}
+
+func (x *FreezeDidsRequest) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *FreezeDidsRequest) GetFilter() *Filter {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+func (x *FreezeDidsRequest) GetType() DidTypeSelector {
+	if x != nil {
+		return x.Type
+	}
+	return DidTypeSelector_DID_TYPE_SELECTOR_UNSPECIFIED
+}
+
+func (x *FreezeDidsRequest) GetRecursive() bool {
+	if x != nil {
+		return x.Recursive
+	}
+	return false
+}
+
+func (x *FreezeDidsRequest) GetIgnoreCase() bool {
+	if x != nil {
+		return x.IgnoreCase
+	}
+	return false
+}
+
+// FreezeDidsResponse reports the size of the frozen selection.
+type FreezeDidsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// DIDs attached.
+	Count         int64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FreezeDidsResponse) Reset() {
+	*x = FreezeDidsResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FreezeDidsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FreezeDidsResponse) ProtoMessage() {}
+
+func (x *FreezeDidsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FreezeDidsResponse.ProtoReflect.Descriptor instead.
+func (*FreezeDidsResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *FreezeDidsResponse) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 // ListPluginsRequest is empty.
 type ListPluginsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2066,7 +2681,7 @@ type ListPluginsRequest struct {
 
 func (x *ListPluginsRequest) Reset() {
 	*x = ListPluginsRequest{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[29]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2078,7 +2693,7 @@ func (x *ListPluginsRequest) String() string {
 func (*ListPluginsRequest) ProtoMessage() {}
 
 func (x *ListPluginsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[29]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2091,7 +2706,7 @@ func (x *ListPluginsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPluginsRequest.ProtoReflect.Descriptor instead.
 func (*ListPluginsRequest) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{29}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{40}
 }
 
 // PluginInfo describes one enabled plugin.
@@ -2115,7 +2730,7 @@ type PluginInfo struct {
 
 func (x *PluginInfo) Reset() {
 	*x = PluginInfo{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[30]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2127,7 +2742,7 @@ func (x *PluginInfo) String() string {
 func (*PluginInfo) ProtoMessage() {}
 
 func (x *PluginInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[30]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2140,7 +2755,7 @@ func (x *PluginInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginInfo.ProtoReflect.Descriptor instead.
 func (*PluginInfo) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{30}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *PluginInfo) GetName() string {
@@ -2198,7 +2813,7 @@ type ListPluginsResponse struct {
 
 func (x *ListPluginsResponse) Reset() {
 	*x = ListPluginsResponse{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[31]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2210,7 +2825,7 @@ func (x *ListPluginsResponse) String() string {
 func (*ListPluginsResponse) ProtoMessage() {}
 
 func (x *ListPluginsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[31]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2223,7 +2838,7 @@ func (x *ListPluginsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPluginsResponse.ProtoReflect.Descriptor instead.
 func (*ListPluginsResponse) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{31}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListPluginsResponse) GetPlugins() []*PluginInfo {
@@ -2267,7 +2882,7 @@ type KeyDeclaration struct {
 
 func (x *KeyDeclaration) Reset() {
 	*x = KeyDeclaration{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[32]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2279,7 +2894,7 @@ func (x *KeyDeclaration) String() string {
 func (*KeyDeclaration) ProtoMessage() {}
 
 func (x *KeyDeclaration) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[32]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2292,7 +2907,7 @@ func (x *KeyDeclaration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyDeclaration.ProtoReflect.Descriptor instead.
 func (*KeyDeclaration) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{32}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *KeyDeclaration) GetKey() string {
@@ -2369,7 +2984,7 @@ type DeclareKeyRequest struct {
 
 func (x *DeclareKeyRequest) Reset() {
 	*x = DeclareKeyRequest{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[33]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2381,7 +2996,7 @@ func (x *DeclareKeyRequest) String() string {
 func (*DeclareKeyRequest) ProtoMessage() {}
 
 func (x *DeclareKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[33]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2394,7 +3009,7 @@ func (x *DeclareKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareKeyRequest.ProtoReflect.Descriptor instead.
 func (*DeclareKeyRequest) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{33}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *DeclareKeyRequest) GetDeclaration() *KeyDeclaration {
@@ -2419,7 +3034,7 @@ type DeclareKeyResponse struct {
 
 func (x *DeclareKeyResponse) Reset() {
 	*x = DeclareKeyResponse{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[34]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2431,7 +3046,7 @@ func (x *DeclareKeyResponse) String() string {
 func (*DeclareKeyResponse) ProtoMessage() {}
 
 func (x *DeclareKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[34]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2444,7 +3059,7 @@ func (x *DeclareKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclareKeyResponse.ProtoReflect.Descriptor instead.
 func (*DeclareKeyResponse) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{34}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *DeclareKeyResponse) GetDeclaration() *KeyDeclaration {
@@ -2477,7 +3092,7 @@ type ListKeysRequest struct {
 
 func (x *ListKeysRequest) Reset() {
 	*x = ListKeysRequest{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[35]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2489,7 +3104,7 @@ func (x *ListKeysRequest) String() string {
 func (*ListKeysRequest) ProtoMessage() {}
 
 func (x *ListKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[35]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2502,7 +3117,7 @@ func (x *ListKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListKeysRequest) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{35}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{46}
 }
 
 // ListKeysResponse lists the declarations.
@@ -2516,7 +3131,7 @@ type ListKeysResponse struct {
 
 func (x *ListKeysResponse) Reset() {
 	*x = ListKeysResponse{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[36]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2528,7 +3143,7 @@ func (x *ListKeysResponse) String() string {
 func (*ListKeysResponse) ProtoMessage() {}
 
 func (x *ListKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[36]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2541,7 +3156,7 @@ func (x *ListKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListKeysResponse) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{36}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ListKeysResponse) GetDeclarations() []*KeyDeclaration {
@@ -2562,7 +3177,7 @@ type GetKeyRequest struct {
 
 func (x *GetKeyRequest) Reset() {
 	*x = GetKeyRequest{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[37]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2574,7 +3189,7 @@ func (x *GetKeyRequest) String() string {
 func (*GetKeyRequest) ProtoMessage() {}
 
 func (x *GetKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[37]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2587,7 +3202,7 @@ func (x *GetKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetKeyRequest.ProtoReflect.Descriptor instead.
 func (*GetKeyRequest) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{37}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *GetKeyRequest) GetKey() string {
@@ -2608,7 +3223,7 @@ type GetKeyResponse struct {
 
 func (x *GetKeyResponse) Reset() {
 	*x = GetKeyResponse{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[38]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2620,7 +3235,7 @@ func (x *GetKeyResponse) String() string {
 func (*GetKeyResponse) ProtoMessage() {}
 
 func (x *GetKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[38]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2633,7 +3248,7 @@ func (x *GetKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetKeyResponse.ProtoReflect.Descriptor instead.
 func (*GetKeyResponse) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{38}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *GetKeyResponse) GetDeclaration() *KeyDeclaration {
@@ -2654,7 +3269,7 @@ type DeleteKeyRequest struct {
 
 func (x *DeleteKeyRequest) Reset() {
 	*x = DeleteKeyRequest{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[39]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2666,7 +3281,7 @@ func (x *DeleteKeyRequest) String() string {
 func (*DeleteKeyRequest) ProtoMessage() {}
 
 func (x *DeleteKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[39]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2679,7 +3294,7 @@ func (x *DeleteKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteKeyRequest.ProtoReflect.Descriptor instead.
 func (*DeleteKeyRequest) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{39}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *DeleteKeyRequest) GetKey() string {
@@ -2698,7 +3313,7 @@ type DeleteKeyResponse struct {
 
 func (x *DeleteKeyResponse) Reset() {
 	*x = DeleteKeyResponse{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[40]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2710,7 +3325,7 @@ func (x *DeleteKeyResponse) String() string {
 func (*DeleteKeyResponse) ProtoMessage() {}
 
 func (x *DeleteKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[40]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2723,7 +3338,7 @@ func (x *DeleteKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteKeyResponse.ProtoReflect.Descriptor instead.
 func (*DeleteKeyResponse) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{40}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{51}
 }
 
 var File_didmeta_v1_metadata_service_proto protoreflect.FileDescriptor
@@ -2877,7 +3492,44 @@ const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"\x04plan\x18\x06 \x01(\tR\x04plan\x1a=\n" +
 	"\x0fParametersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xec\x01\n" +
+	"\n" +
+	"SavedQuery\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aaccount\x18\x02 \x01(\tR\aaccount\x12\x14\n" +
+	"\x05scope\x18\x03 \x01(\tR\x05scope\x12*\n" +
+	"\x06filter\x18\x04 \x01(\v2\x12.didmeta.v1.FilterR\x06filter\x12/\n" +
+	"\x04type\x18\x05 \x01(\x0e2\x1b.didmeta.v1.DidTypeSelectorR\x04type\x12\x1c\n" +
+	"\trecursive\x18\x06 \x01(\bR\trecursive\x12\x1f\n" +
+	"\vignore_case\x18\a \x01(\bR\n" +
+	"ignoreCase\"Z\n" +
+	"\x10SaveQueryRequest\x12,\n" +
+	"\x05query\x18\x01 \x01(\v2\x16.didmeta.v1.SavedQueryR\x05query\x12\x18\n" +
+	"\areplace\x18\x02 \x01(\bR\areplace\"A\n" +
+	"\x11SaveQueryResponse\x12,\n" +
+	"\x05query\x18\x01 \x01(\v2\x16.didmeta.v1.SavedQueryR\x05query\"3\n" +
+	"\x17ListSavedQueriesRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\"L\n" +
+	"\x18ListSavedQueriesResponse\x120\n" +
+	"\aqueries\x18\x01 \x03(\v2\x16.didmeta.v1.SavedQueryR\aqueries\"D\n" +
+	"\x14GetSavedQueryRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aaccount\x18\x02 \x01(\tR\aaccount\"E\n" +
+	"\x15GetSavedQueryResponse\x12,\n" +
+	"\x05query\x18\x01 \x01(\v2\x16.didmeta.v1.SavedQueryR\x05query\"-\n" +
+	"\x17DeleteSavedQueryRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x1a\n" +
+	"\x18DeleteSavedQueryResponse\"\xeb\x01\n" +
+	"\x11FreezeDidsRequest\x12$\n" +
+	"\x03did\x18\x01 \x01(\v2\x12.didmeta.v1.NewDidR\x03did\x12\x14\n" +
+	"\x05scope\x18\x02 \x01(\tR\x05scope\x12*\n" +
+	"\x06filter\x18\x03 \x01(\v2\x12.didmeta.v1.FilterR\x06filter\x12/\n" +
+	"\x04type\x18\x04 \x01(\x0e2\x1b.didmeta.v1.DidTypeSelectorR\x04type\x12\x1c\n" +
+	"\trecursive\x18\x05 \x01(\bR\trecursive\x12\x1f\n" +
+	"\vignore_case\x18\x06 \x01(\bR\n" +
+	"ignoreCase\"*\n" +
+	"\x12FreezeDidsResponse\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count\"\x14\n" +
 	"\x12ListPluginsRequest\"\xb1\x01\n" +
 	"\n" +
 	"PluginInfo\x12\x12\n" +
@@ -2929,7 +3581,7 @@ const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"\fKEY_TYPE_INT\x10\x02\x12\x13\n" +
 	"\x0fKEY_TYPE_DOUBLE\x10\x03\x12\x13\n" +
 	"\x0fKEY_TYPE_STRING\x10\x04\x12\x16\n" +
-	"\x12KEY_TYPE_TIMESTAMP\x10\x052\xa9\t\n" +
+	"\x12KEY_TYPE_TIMESTAMP\x10\x052\xd4\f\n" +
 	"\x0fMetadataService\x12N\n" +
 	"\vSetMetadata\x12\x1e.didmeta.v1.SetMetadataRequest\x1a\x1f.didmeta.v1.SetMetadataResponse\x12Z\n" +
 	"\x0fSetMetadataBulk\x12\".didmeta.v1.SetMetadataBulkRequest\x1a#.didmeta.v1.SetMetadataBulkResponse\x12G\n" +
@@ -2945,7 +3597,13 @@ const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"DeclareKey\x12\x1d.didmeta.v1.DeclareKeyRequest\x1a\x1e.didmeta.v1.DeclareKeyResponse\x12E\n" +
 	"\bListKeys\x12\x1b.didmeta.v1.ListKeysRequest\x1a\x1c.didmeta.v1.ListKeysResponse\x12?\n" +
 	"\x06GetKey\x12\x19.didmeta.v1.GetKeyRequest\x1a\x1a.didmeta.v1.GetKeyResponse\x12H\n" +
-	"\tDeleteKey\x12\x1c.didmeta.v1.DeleteKeyRequest\x1a\x1d.didmeta.v1.DeleteKeyResponse\x12N\n" +
+	"\tDeleteKey\x12\x1c.didmeta.v1.DeleteKeyRequest\x1a\x1d.didmeta.v1.DeleteKeyResponse\x12H\n" +
+	"\tSaveQuery\x12\x1c.didmeta.v1.SaveQueryRequest\x1a\x1d.didmeta.v1.SaveQueryResponse\x12]\n" +
+	"\x10ListSavedQueries\x12#.didmeta.v1.ListSavedQueriesRequest\x1a$.didmeta.v1.ListSavedQueriesResponse\x12T\n" +
+	"\rGetSavedQuery\x12 .didmeta.v1.GetSavedQueryRequest\x1a!.didmeta.v1.GetSavedQueryResponse\x12]\n" +
+	"\x10DeleteSavedQuery\x12#.didmeta.v1.DeleteSavedQueryRequest\x1a$.didmeta.v1.DeleteSavedQueryResponse\x12K\n" +
+	"\n" +
+	"FreezeDids\x12\x1d.didmeta.v1.FreezeDidsRequest\x1a\x1e.didmeta.v1.FreezeDidsResponse\x12N\n" +
 	"\vListPlugins\x12\x1e.didmeta.v1.ListPluginsRequest\x1a\x1f.didmeta.v1.ListPluginsResponseBJ\n" +
 	"\x0eorg.didmeta.v1P\x01Z6github.com/didmeta/didmeta/gen/go/didmeta/v1;didmetav1b\x06proto3"
 
@@ -2962,148 +3620,178 @@ func file_didmeta_v1_metadata_service_proto_rawDescGZIP() []byte {
 }
 
 var file_didmeta_v1_metadata_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_didmeta_v1_metadata_service_proto_msgTypes = make([]protoimpl.MessageInfo, 45)
+var file_didmeta_v1_metadata_service_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
 var file_didmeta_v1_metadata_service_proto_goTypes = []any{
-	(ListFormat)(0),                 // 0: didmeta.v1.ListFormat
-	(KeyType)(0),                    // 1: didmeta.v1.KeyType
-	(*SetMetadataRequest)(nil),      // 2: didmeta.v1.SetMetadataRequest
-	(*SetMetadataResponse)(nil),     // 3: didmeta.v1.SetMetadataResponse
-	(*SetMetadataBulkRequest)(nil),  // 4: didmeta.v1.SetMetadataBulkRequest
-	(*SetMetadataBulkResponse)(nil), // 5: didmeta.v1.SetMetadataBulkResponse
-	(*LoadDidsRequest)(nil),         // 6: didmeta.v1.LoadDidsRequest
-	(*LoadDidsResponse)(nil),        // 7: didmeta.v1.LoadDidsResponse
-	(*GetMetadataRequest)(nil),      // 8: didmeta.v1.GetMetadataRequest
-	(*GetMetadataResponse)(nil),     // 9: didmeta.v1.GetMetadataResponse
-	(*GetMetadataBulkRequest)(nil),  // 10: didmeta.v1.GetMetadataBulkRequest
-	(*GetMetadataBulkResponse)(nil), // 11: didmeta.v1.GetMetadataBulkResponse
-	(*DeleteMetadataRequest)(nil),   // 12: didmeta.v1.DeleteMetadataRequest
-	(*DeleteMetadataResponse)(nil),  // 13: didmeta.v1.DeleteMetadataResponse
-	(*ListDidsRequest)(nil),         // 14: didmeta.v1.ListDidsRequest
-	(*DidBatch)(nil),                // 15: didmeta.v1.DidBatch
-	(*MetadataMap)(nil),             // 16: didmeta.v1.MetadataMap
-	(*ListDidsResponse)(nil),        // 17: didmeta.v1.ListDidsResponse
-	(*CountDidsRequest)(nil),        // 18: didmeta.v1.CountDidsRequest
-	(*CountDidsResponse)(nil),       // 19: didmeta.v1.CountDidsResponse
-	(*FacetDidsRequest)(nil),        // 20: didmeta.v1.FacetDidsRequest
-	(*FacetSpec)(nil),               // 21: didmeta.v1.FacetSpec
-	(*FacetDidsResponse)(nil),       // 22: didmeta.v1.FacetDidsResponse
-	(*Facet)(nil),                   // 23: didmeta.v1.Facet
-	(*FacetValue)(nil),              // 24: didmeta.v1.FacetValue
-	(*FacetBucket)(nil),             // 25: didmeta.v1.FacetBucket
-	(*ExplainDidsRequest)(nil),      // 26: didmeta.v1.ExplainDidsRequest
-	(*ExplainDidsResponse)(nil),     // 27: didmeta.v1.ExplainDidsResponse
-	(*ExplainGroup)(nil),            // 28: didmeta.v1.ExplainGroup
-	(*ExplainClause)(nil),           // 29: didmeta.v1.ExplainClause
-	(*BackendQuery)(nil),            // 30: didmeta.v1.BackendQuery
-	(*ListPluginsRequest)(nil),      // 31: didmeta.v1.ListPluginsRequest
-	(*PluginInfo)(nil),              // 32: didmeta.v1.PluginInfo
-	(*ListPluginsResponse)(nil),     // 33: didmeta.v1.ListPluginsResponse
-	(*KeyDeclaration)(nil),          // 34: didmeta.v1.KeyDeclaration
-	(*DeclareKeyRequest)(nil),       // 35: didmeta.v1.DeclareKeyRequest
-	(*DeclareKeyResponse)(nil),      // 36: didmeta.v1.DeclareKeyResponse
-	(*ListKeysRequest)(nil),         // 37: didmeta.v1.ListKeysRequest
-	(*ListKeysResponse)(nil),        // 38: didmeta.v1.ListKeysResponse
-	(*GetKeyRequest)(nil),           // 39: didmeta.v1.GetKeyRequest
-	(*GetKeyResponse)(nil),          // 40: didmeta.v1.GetKeyResponse
-	(*DeleteKeyRequest)(nil),        // 41: didmeta.v1.DeleteKeyRequest
-	(*DeleteKeyResponse)(nil),       // 42: didmeta.v1.DeleteKeyResponse
-	nil,                             // 43: didmeta.v1.SetMetadataRequest.MetadataEntry
-	nil,                             // 44: didmeta.v1.GetMetadataResponse.MetadataEntry
-	nil,                             // 45: didmeta.v1.MetadataMap.ValuesEntry
-	nil,                             // 46: didmeta.v1.BackendQuery.ParametersEntry
-	(*DidKey)(nil),                  // 47: didmeta.v1.DidKey
-	(*DidMetadata)(nil),             // 48: didmeta.v1.DidMetadata
-	(*NewDid)(nil),                  // 49: didmeta.v1.NewDid
-	(*Attachment)(nil),              // 50: didmeta.v1.Attachment
-	(*Filter)(nil),                  // 51: didmeta.v1.Filter
-	(DidTypeSelector)(0),            // 52: didmeta.v1.DidTypeSelector
-	(DidType)(0),                    // 53: didmeta.v1.DidType
-	(*Value)(nil),                   // 54: didmeta.v1.Value
+	(ListFormat)(0),                  // 0: didmeta.v1.ListFormat
+	(KeyType)(0),                     // 1: didmeta.v1.KeyType
+	(*SetMetadataRequest)(nil),       // 2: didmeta.v1.SetMetadataRequest
+	(*SetMetadataResponse)(nil),      // 3: didmeta.v1.SetMetadataResponse
+	(*SetMetadataBulkRequest)(nil),   // 4: didmeta.v1.SetMetadataBulkRequest
+	(*SetMetadataBulkResponse)(nil),  // 5: didmeta.v1.SetMetadataBulkResponse
+	(*LoadDidsRequest)(nil),          // 6: didmeta.v1.LoadDidsRequest
+	(*LoadDidsResponse)(nil),         // 7: didmeta.v1.LoadDidsResponse
+	(*GetMetadataRequest)(nil),       // 8: didmeta.v1.GetMetadataRequest
+	(*GetMetadataResponse)(nil),      // 9: didmeta.v1.GetMetadataResponse
+	(*GetMetadataBulkRequest)(nil),   // 10: didmeta.v1.GetMetadataBulkRequest
+	(*GetMetadataBulkResponse)(nil),  // 11: didmeta.v1.GetMetadataBulkResponse
+	(*DeleteMetadataRequest)(nil),    // 12: didmeta.v1.DeleteMetadataRequest
+	(*DeleteMetadataResponse)(nil),   // 13: didmeta.v1.DeleteMetadataResponse
+	(*ListDidsRequest)(nil),          // 14: didmeta.v1.ListDidsRequest
+	(*DidBatch)(nil),                 // 15: didmeta.v1.DidBatch
+	(*MetadataMap)(nil),              // 16: didmeta.v1.MetadataMap
+	(*ListDidsResponse)(nil),         // 17: didmeta.v1.ListDidsResponse
+	(*CountDidsRequest)(nil),         // 18: didmeta.v1.CountDidsRequest
+	(*CountDidsResponse)(nil),        // 19: didmeta.v1.CountDidsResponse
+	(*FacetDidsRequest)(nil),         // 20: didmeta.v1.FacetDidsRequest
+	(*FacetSpec)(nil),                // 21: didmeta.v1.FacetSpec
+	(*FacetDidsResponse)(nil),        // 22: didmeta.v1.FacetDidsResponse
+	(*Facet)(nil),                    // 23: didmeta.v1.Facet
+	(*FacetValue)(nil),               // 24: didmeta.v1.FacetValue
+	(*FacetBucket)(nil),              // 25: didmeta.v1.FacetBucket
+	(*ExplainDidsRequest)(nil),       // 26: didmeta.v1.ExplainDidsRequest
+	(*ExplainDidsResponse)(nil),      // 27: didmeta.v1.ExplainDidsResponse
+	(*ExplainGroup)(nil),             // 28: didmeta.v1.ExplainGroup
+	(*ExplainClause)(nil),            // 29: didmeta.v1.ExplainClause
+	(*BackendQuery)(nil),             // 30: didmeta.v1.BackendQuery
+	(*SavedQuery)(nil),               // 31: didmeta.v1.SavedQuery
+	(*SaveQueryRequest)(nil),         // 32: didmeta.v1.SaveQueryRequest
+	(*SaveQueryResponse)(nil),        // 33: didmeta.v1.SaveQueryResponse
+	(*ListSavedQueriesRequest)(nil),  // 34: didmeta.v1.ListSavedQueriesRequest
+	(*ListSavedQueriesResponse)(nil), // 35: didmeta.v1.ListSavedQueriesResponse
+	(*GetSavedQueryRequest)(nil),     // 36: didmeta.v1.GetSavedQueryRequest
+	(*GetSavedQueryResponse)(nil),    // 37: didmeta.v1.GetSavedQueryResponse
+	(*DeleteSavedQueryRequest)(nil),  // 38: didmeta.v1.DeleteSavedQueryRequest
+	(*DeleteSavedQueryResponse)(nil), // 39: didmeta.v1.DeleteSavedQueryResponse
+	(*FreezeDidsRequest)(nil),        // 40: didmeta.v1.FreezeDidsRequest
+	(*FreezeDidsResponse)(nil),       // 41: didmeta.v1.FreezeDidsResponse
+	(*ListPluginsRequest)(nil),       // 42: didmeta.v1.ListPluginsRequest
+	(*PluginInfo)(nil),               // 43: didmeta.v1.PluginInfo
+	(*ListPluginsResponse)(nil),      // 44: didmeta.v1.ListPluginsResponse
+	(*KeyDeclaration)(nil),           // 45: didmeta.v1.KeyDeclaration
+	(*DeclareKeyRequest)(nil),        // 46: didmeta.v1.DeclareKeyRequest
+	(*DeclareKeyResponse)(nil),       // 47: didmeta.v1.DeclareKeyResponse
+	(*ListKeysRequest)(nil),          // 48: didmeta.v1.ListKeysRequest
+	(*ListKeysResponse)(nil),         // 49: didmeta.v1.ListKeysResponse
+	(*GetKeyRequest)(nil),            // 50: didmeta.v1.GetKeyRequest
+	(*GetKeyResponse)(nil),           // 51: didmeta.v1.GetKeyResponse
+	(*DeleteKeyRequest)(nil),         // 52: didmeta.v1.DeleteKeyRequest
+	(*DeleteKeyResponse)(nil),        // 53: didmeta.v1.DeleteKeyResponse
+	nil,                              // 54: didmeta.v1.SetMetadataRequest.MetadataEntry
+	nil,                              // 55: didmeta.v1.GetMetadataResponse.MetadataEntry
+	nil,                              // 56: didmeta.v1.MetadataMap.ValuesEntry
+	nil,                              // 57: didmeta.v1.BackendQuery.ParametersEntry
+	(*DidKey)(nil),                   // 58: didmeta.v1.DidKey
+	(*DidMetadata)(nil),              // 59: didmeta.v1.DidMetadata
+	(*NewDid)(nil),                   // 60: didmeta.v1.NewDid
+	(*Attachment)(nil),               // 61: didmeta.v1.Attachment
+	(*Filter)(nil),                   // 62: didmeta.v1.Filter
+	(DidTypeSelector)(0),             // 63: didmeta.v1.DidTypeSelector
+	(DidType)(0),                     // 64: didmeta.v1.DidType
+	(*Value)(nil),                    // 65: didmeta.v1.Value
 }
 var file_didmeta_v1_metadata_service_proto_depIdxs = []int32{
-	47, // 0: didmeta.v1.SetMetadataRequest.did:type_name -> didmeta.v1.DidKey
-	43, // 1: didmeta.v1.SetMetadataRequest.metadata:type_name -> didmeta.v1.SetMetadataRequest.MetadataEntry
-	48, // 2: didmeta.v1.SetMetadataBulkRequest.items:type_name -> didmeta.v1.DidMetadata
-	49, // 3: didmeta.v1.LoadDidsRequest.dids:type_name -> didmeta.v1.NewDid
-	48, // 4: didmeta.v1.LoadDidsRequest.metadata:type_name -> didmeta.v1.DidMetadata
-	50, // 5: didmeta.v1.LoadDidsRequest.attachments:type_name -> didmeta.v1.Attachment
-	47, // 6: didmeta.v1.GetMetadataRequest.did:type_name -> didmeta.v1.DidKey
-	44, // 7: didmeta.v1.GetMetadataResponse.metadata:type_name -> didmeta.v1.GetMetadataResponse.MetadataEntry
-	47, // 8: didmeta.v1.GetMetadataBulkRequest.dids:type_name -> didmeta.v1.DidKey
-	48, // 9: didmeta.v1.GetMetadataBulkResponse.results:type_name -> didmeta.v1.DidMetadata
-	47, // 10: didmeta.v1.GetMetadataBulkResponse.missing:type_name -> didmeta.v1.DidKey
-	47, // 11: didmeta.v1.DeleteMetadataRequest.did:type_name -> didmeta.v1.DidKey
-	51, // 12: didmeta.v1.ListDidsRequest.filter:type_name -> didmeta.v1.Filter
-	52, // 13: didmeta.v1.ListDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	58, // 0: didmeta.v1.SetMetadataRequest.did:type_name -> didmeta.v1.DidKey
+	54, // 1: didmeta.v1.SetMetadataRequest.metadata:type_name -> didmeta.v1.SetMetadataRequest.MetadataEntry
+	59, // 2: didmeta.v1.SetMetadataBulkRequest.items:type_name -> didmeta.v1.DidMetadata
+	60, // 3: didmeta.v1.LoadDidsRequest.dids:type_name -> didmeta.v1.NewDid
+	59, // 4: didmeta.v1.LoadDidsRequest.metadata:type_name -> didmeta.v1.DidMetadata
+	61, // 5: didmeta.v1.LoadDidsRequest.attachments:type_name -> didmeta.v1.Attachment
+	58, // 6: didmeta.v1.GetMetadataRequest.did:type_name -> didmeta.v1.DidKey
+	55, // 7: didmeta.v1.GetMetadataResponse.metadata:type_name -> didmeta.v1.GetMetadataResponse.MetadataEntry
+	58, // 8: didmeta.v1.GetMetadataBulkRequest.dids:type_name -> didmeta.v1.DidKey
+	59, // 9: didmeta.v1.GetMetadataBulkResponse.results:type_name -> didmeta.v1.DidMetadata
+	58, // 10: didmeta.v1.GetMetadataBulkResponse.missing:type_name -> didmeta.v1.DidKey
+	58, // 11: didmeta.v1.DeleteMetadataRequest.did:type_name -> didmeta.v1.DidKey
+	62, // 12: didmeta.v1.ListDidsRequest.filter:type_name -> didmeta.v1.Filter
+	63, // 13: didmeta.v1.ListDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
 	0,  // 14: didmeta.v1.ListDidsRequest.format:type_name -> didmeta.v1.ListFormat
-	53, // 15: didmeta.v1.DidBatch.types:type_name -> didmeta.v1.DidType
+	64, // 15: didmeta.v1.DidBatch.types:type_name -> didmeta.v1.DidType
 	16, // 16: didmeta.v1.DidBatch.metadata:type_name -> didmeta.v1.MetadataMap
-	45, // 17: didmeta.v1.MetadataMap.values:type_name -> didmeta.v1.MetadataMap.ValuesEntry
+	56, // 17: didmeta.v1.MetadataMap.values:type_name -> didmeta.v1.MetadataMap.ValuesEntry
 	15, // 18: didmeta.v1.ListDidsResponse.batch:type_name -> didmeta.v1.DidBatch
-	51, // 19: didmeta.v1.CountDidsRequest.filter:type_name -> didmeta.v1.Filter
-	52, // 20: didmeta.v1.CountDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
-	51, // 21: didmeta.v1.FacetDidsRequest.filter:type_name -> didmeta.v1.Filter
-	52, // 22: didmeta.v1.FacetDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	62, // 19: didmeta.v1.CountDidsRequest.filter:type_name -> didmeta.v1.Filter
+	63, // 20: didmeta.v1.CountDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	62, // 21: didmeta.v1.FacetDidsRequest.filter:type_name -> didmeta.v1.Filter
+	63, // 22: didmeta.v1.FacetDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
 	21, // 23: didmeta.v1.FacetDidsRequest.facets:type_name -> didmeta.v1.FacetSpec
 	23, // 24: didmeta.v1.FacetDidsResponse.facets:type_name -> didmeta.v1.Facet
 	24, // 25: didmeta.v1.Facet.values:type_name -> didmeta.v1.FacetValue
 	25, // 26: didmeta.v1.Facet.buckets:type_name -> didmeta.v1.FacetBucket
-	54, // 27: didmeta.v1.FacetValue.value:type_name -> didmeta.v1.Value
-	54, // 28: didmeta.v1.FacetBucket.lower:type_name -> didmeta.v1.Value
-	51, // 29: didmeta.v1.ExplainDidsRequest.filter:type_name -> didmeta.v1.Filter
-	52, // 30: didmeta.v1.ExplainDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	65, // 27: didmeta.v1.FacetValue.value:type_name -> didmeta.v1.Value
+	65, // 28: didmeta.v1.FacetBucket.lower:type_name -> didmeta.v1.Value
+	62, // 29: didmeta.v1.ExplainDidsRequest.filter:type_name -> didmeta.v1.Filter
+	63, // 30: didmeta.v1.ExplainDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
 	28, // 31: didmeta.v1.ExplainDidsResponse.groups:type_name -> didmeta.v1.ExplainGroup
 	30, // 32: didmeta.v1.ExplainDidsResponse.queries:type_name -> didmeta.v1.BackendQuery
 	29, // 33: didmeta.v1.ExplainGroup.clauses:type_name -> didmeta.v1.ExplainClause
-	46, // 34: didmeta.v1.BackendQuery.parameters:type_name -> didmeta.v1.BackendQuery.ParametersEntry
-	32, // 35: didmeta.v1.ListPluginsResponse.plugins:type_name -> didmeta.v1.PluginInfo
-	34, // 36: didmeta.v1.ListPluginsResponse.declarations:type_name -> didmeta.v1.KeyDeclaration
-	1,  // 37: didmeta.v1.KeyDeclaration.type:type_name -> didmeta.v1.KeyType
-	54, // 38: didmeta.v1.KeyDeclaration.allowed_values:type_name -> didmeta.v1.Value
-	53, // 39: didmeta.v1.KeyDeclaration.did_types:type_name -> didmeta.v1.DidType
-	34, // 40: didmeta.v1.DeclareKeyRequest.declaration:type_name -> didmeta.v1.KeyDeclaration
-	34, // 41: didmeta.v1.DeclareKeyResponse.declaration:type_name -> didmeta.v1.KeyDeclaration
-	47, // 42: didmeta.v1.DeclareKeyResponse.violations:type_name -> didmeta.v1.DidKey
-	34, // 43: didmeta.v1.ListKeysResponse.declarations:type_name -> didmeta.v1.KeyDeclaration
-	34, // 44: didmeta.v1.GetKeyResponse.declaration:type_name -> didmeta.v1.KeyDeclaration
-	54, // 45: didmeta.v1.SetMetadataRequest.MetadataEntry.value:type_name -> didmeta.v1.Value
-	54, // 46: didmeta.v1.GetMetadataResponse.MetadataEntry.value:type_name -> didmeta.v1.Value
-	54, // 47: didmeta.v1.MetadataMap.ValuesEntry.value:type_name -> didmeta.v1.Value
-	2,  // 48: didmeta.v1.MetadataService.SetMetadata:input_type -> didmeta.v1.SetMetadataRequest
-	4,  // 49: didmeta.v1.MetadataService.SetMetadataBulk:input_type -> didmeta.v1.SetMetadataBulkRequest
-	6,  // 50: didmeta.v1.MetadataService.LoadDids:input_type -> didmeta.v1.LoadDidsRequest
-	8,  // 51: didmeta.v1.MetadataService.GetMetadata:input_type -> didmeta.v1.GetMetadataRequest
-	10, // 52: didmeta.v1.MetadataService.GetMetadataBulk:input_type -> didmeta.v1.GetMetadataBulkRequest
-	12, // 53: didmeta.v1.MetadataService.DeleteMetadata:input_type -> didmeta.v1.DeleteMetadataRequest
-	14, // 54: didmeta.v1.MetadataService.ListDids:input_type -> didmeta.v1.ListDidsRequest
-	18, // 55: didmeta.v1.MetadataService.CountDids:input_type -> didmeta.v1.CountDidsRequest
-	20, // 56: didmeta.v1.MetadataService.FacetDids:input_type -> didmeta.v1.FacetDidsRequest
-	26, // 57: didmeta.v1.MetadataService.ExplainDids:input_type -> didmeta.v1.ExplainDidsRequest
-	35, // 58: didmeta.v1.MetadataService.DeclareKey:input_type -> didmeta.v1.DeclareKeyRequest
-	37, // 59: didmeta.v1.MetadataService.ListKeys:input_type -> didmeta.v1.ListKeysRequest
-	39, // 60: didmeta.v1.MetadataService.GetKey:input_type -> didmeta.v1.GetKeyRequest
-	41, // 61: didmeta.v1.MetadataService.DeleteKey:input_type -> didmeta.v1.DeleteKeyRequest
-	31, // 62: didmeta.v1.MetadataService.ListPlugins:input_type -> didmeta.v1.ListPluginsRequest
-	3,  // 63: didmeta.v1.MetadataService.SetMetadata:output_type -> didmeta.v1.SetMetadataResponse
-	5,  // 64: didmeta.v1.MetadataService.SetMetadataBulk:output_type -> didmeta.v1.SetMetadataBulkResponse
-	7,  // 65: didmeta.v1.MetadataService.LoadDids:output_type -> didmeta.v1.LoadDidsResponse
-	9,  // 66: didmeta.v1.MetadataService.GetMetadata:output_type -> didmeta.v1.GetMetadataResponse
-	11, // 67: didmeta.v1.MetadataService.GetMetadataBulk:output_type -> didmeta.v1.GetMetadataBulkResponse
-	13, // 68: didmeta.v1.MetadataService.DeleteMetadata:output_type -> didmeta.v1.DeleteMetadataResponse
-	17, // 69: didmeta.v1.MetadataService.ListDids:output_type -> didmeta.v1.ListDidsResponse
-	19, // 70: didmeta.v1.MetadataService.CountDids:output_type -> didmeta.v1.CountDidsResponse
-	22, // 71: didmeta.v1.MetadataService.FacetDids:output_type -> didmeta.v1.FacetDidsResponse
-	27, // 72: didmeta.v1.MetadataService.ExplainDids:output_type -> didmeta.v1.ExplainDidsResponse
-	36, // 73: didmeta.v1.MetadataService.DeclareKey:output_type -> didmeta.v1.DeclareKeyResponse
-	38, // 74: didmeta.v1.MetadataService.ListKeys:output_type -> didmeta.v1.ListKeysResponse
-	40, // 75: didmeta.v1.MetadataService.GetKey:output_type -> didmeta.v1.GetKeyResponse
-	42, // 76: didmeta.v1.MetadataService.DeleteKey:output_type -> didmeta.v1.DeleteKeyResponse
-	33, // 77: didmeta.v1.MetadataService.ListPlugins:output_type -> didmeta.v1.ListPluginsResponse
-	63, // [63:78] is the sub-list for method output_type
-	48, // [48:63] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	57, // 34: didmeta.v1.BackendQuery.parameters:type_name -> didmeta.v1.BackendQuery.ParametersEntry
+	62, // 35: didmeta.v1.SavedQuery.filter:type_name -> didmeta.v1.Filter
+	63, // 36: didmeta.v1.SavedQuery.type:type_name -> didmeta.v1.DidTypeSelector
+	31, // 37: didmeta.v1.SaveQueryRequest.query:type_name -> didmeta.v1.SavedQuery
+	31, // 38: didmeta.v1.SaveQueryResponse.query:type_name -> didmeta.v1.SavedQuery
+	31, // 39: didmeta.v1.ListSavedQueriesResponse.queries:type_name -> didmeta.v1.SavedQuery
+	31, // 40: didmeta.v1.GetSavedQueryResponse.query:type_name -> didmeta.v1.SavedQuery
+	60, // 41: didmeta.v1.FreezeDidsRequest.did:type_name -> didmeta.v1.NewDid
+	62, // 42: didmeta.v1.FreezeDidsRequest.filter:type_name -> didmeta.v1.Filter
+	63, // 43: didmeta.v1.FreezeDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	43, // 44: didmeta.v1.ListPluginsResponse.plugins:type_name -> didmeta.v1.PluginInfo
+	45, // 45: didmeta.v1.ListPluginsResponse.declarations:type_name -> didmeta.v1.KeyDeclaration
+	1,  // 46: didmeta.v1.KeyDeclaration.type:type_name -> didmeta.v1.KeyType
+	65, // 47: didmeta.v1.KeyDeclaration.allowed_values:type_name -> didmeta.v1.Value
+	64, // 48: didmeta.v1.KeyDeclaration.did_types:type_name -> didmeta.v1.DidType
+	45, // 49: didmeta.v1.DeclareKeyRequest.declaration:type_name -> didmeta.v1.KeyDeclaration
+	45, // 50: didmeta.v1.DeclareKeyResponse.declaration:type_name -> didmeta.v1.KeyDeclaration
+	58, // 51: didmeta.v1.DeclareKeyResponse.violations:type_name -> didmeta.v1.DidKey
+	45, // 52: didmeta.v1.ListKeysResponse.declarations:type_name -> didmeta.v1.KeyDeclaration
+	45, // 53: didmeta.v1.GetKeyResponse.declaration:type_name -> didmeta.v1.KeyDeclaration
+	65, // 54: didmeta.v1.SetMetadataRequest.MetadataEntry.value:type_name -> didmeta.v1.Value
+	65, // 55: didmeta.v1.GetMetadataResponse.MetadataEntry.value:type_name -> didmeta.v1.Value
+	65, // 56: didmeta.v1.MetadataMap.ValuesEntry.value:type_name -> didmeta.v1.Value
+	2,  // 57: didmeta.v1.MetadataService.SetMetadata:input_type -> didmeta.v1.SetMetadataRequest
+	4,  // 58: didmeta.v1.MetadataService.SetMetadataBulk:input_type -> didmeta.v1.SetMetadataBulkRequest
+	6,  // 59: didmeta.v1.MetadataService.LoadDids:input_type -> didmeta.v1.LoadDidsRequest
+	8,  // 60: didmeta.v1.MetadataService.GetMetadata:input_type -> didmeta.v1.GetMetadataRequest
+	10, // 61: didmeta.v1.MetadataService.GetMetadataBulk:input_type -> didmeta.v1.GetMetadataBulkRequest
+	12, // 62: didmeta.v1.MetadataService.DeleteMetadata:input_type -> didmeta.v1.DeleteMetadataRequest
+	14, // 63: didmeta.v1.MetadataService.ListDids:input_type -> didmeta.v1.ListDidsRequest
+	18, // 64: didmeta.v1.MetadataService.CountDids:input_type -> didmeta.v1.CountDidsRequest
+	20, // 65: didmeta.v1.MetadataService.FacetDids:input_type -> didmeta.v1.FacetDidsRequest
+	26, // 66: didmeta.v1.MetadataService.ExplainDids:input_type -> didmeta.v1.ExplainDidsRequest
+	46, // 67: didmeta.v1.MetadataService.DeclareKey:input_type -> didmeta.v1.DeclareKeyRequest
+	48, // 68: didmeta.v1.MetadataService.ListKeys:input_type -> didmeta.v1.ListKeysRequest
+	50, // 69: didmeta.v1.MetadataService.GetKey:input_type -> didmeta.v1.GetKeyRequest
+	52, // 70: didmeta.v1.MetadataService.DeleteKey:input_type -> didmeta.v1.DeleteKeyRequest
+	32, // 71: didmeta.v1.MetadataService.SaveQuery:input_type -> didmeta.v1.SaveQueryRequest
+	34, // 72: didmeta.v1.MetadataService.ListSavedQueries:input_type -> didmeta.v1.ListSavedQueriesRequest
+	36, // 73: didmeta.v1.MetadataService.GetSavedQuery:input_type -> didmeta.v1.GetSavedQueryRequest
+	38, // 74: didmeta.v1.MetadataService.DeleteSavedQuery:input_type -> didmeta.v1.DeleteSavedQueryRequest
+	40, // 75: didmeta.v1.MetadataService.FreezeDids:input_type -> didmeta.v1.FreezeDidsRequest
+	42, // 76: didmeta.v1.MetadataService.ListPlugins:input_type -> didmeta.v1.ListPluginsRequest
+	3,  // 77: didmeta.v1.MetadataService.SetMetadata:output_type -> didmeta.v1.SetMetadataResponse
+	5,  // 78: didmeta.v1.MetadataService.SetMetadataBulk:output_type -> didmeta.v1.SetMetadataBulkResponse
+	7,  // 79: didmeta.v1.MetadataService.LoadDids:output_type -> didmeta.v1.LoadDidsResponse
+	9,  // 80: didmeta.v1.MetadataService.GetMetadata:output_type -> didmeta.v1.GetMetadataResponse
+	11, // 81: didmeta.v1.MetadataService.GetMetadataBulk:output_type -> didmeta.v1.GetMetadataBulkResponse
+	13, // 82: didmeta.v1.MetadataService.DeleteMetadata:output_type -> didmeta.v1.DeleteMetadataResponse
+	17, // 83: didmeta.v1.MetadataService.ListDids:output_type -> didmeta.v1.ListDidsResponse
+	19, // 84: didmeta.v1.MetadataService.CountDids:output_type -> didmeta.v1.CountDidsResponse
+	22, // 85: didmeta.v1.MetadataService.FacetDids:output_type -> didmeta.v1.FacetDidsResponse
+	27, // 86: didmeta.v1.MetadataService.ExplainDids:output_type -> didmeta.v1.ExplainDidsResponse
+	47, // 87: didmeta.v1.MetadataService.DeclareKey:output_type -> didmeta.v1.DeclareKeyResponse
+	49, // 88: didmeta.v1.MetadataService.ListKeys:output_type -> didmeta.v1.ListKeysResponse
+	51, // 89: didmeta.v1.MetadataService.GetKey:output_type -> didmeta.v1.GetKeyResponse
+	53, // 90: didmeta.v1.MetadataService.DeleteKey:output_type -> didmeta.v1.DeleteKeyResponse
+	33, // 91: didmeta.v1.MetadataService.SaveQuery:output_type -> didmeta.v1.SaveQueryResponse
+	35, // 92: didmeta.v1.MetadataService.ListSavedQueries:output_type -> didmeta.v1.ListSavedQueriesResponse
+	37, // 93: didmeta.v1.MetadataService.GetSavedQuery:output_type -> didmeta.v1.GetSavedQueryResponse
+	39, // 94: didmeta.v1.MetadataService.DeleteSavedQuery:output_type -> didmeta.v1.DeleteSavedQueryResponse
+	41, // 95: didmeta.v1.MetadataService.FreezeDids:output_type -> didmeta.v1.FreezeDidsResponse
+	44, // 96: didmeta.v1.MetadataService.ListPlugins:output_type -> didmeta.v1.ListPluginsResponse
+	77, // [77:97] is the sub-list for method output_type
+	57, // [57:77] is the sub-list for method input_type
+	57, // [57:57] is the sub-list for extension type_name
+	57, // [57:57] is the sub-list for extension extendee
+	0,  // [0:57] is the sub-list for field type_name
 }
 
 func init() { file_didmeta_v1_metadata_service_proto_init() }
@@ -3120,7 +3808,7 @@ func file_didmeta_v1_metadata_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_didmeta_v1_metadata_service_proto_rawDesc), len(file_didmeta_v1_metadata_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   45,
+			NumMessages:   56,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

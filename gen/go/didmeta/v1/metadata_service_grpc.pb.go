@@ -19,21 +19,26 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	MetadataService_SetMetadata_FullMethodName     = "/didmeta.v1.MetadataService/SetMetadata"
-	MetadataService_SetMetadataBulk_FullMethodName = "/didmeta.v1.MetadataService/SetMetadataBulk"
-	MetadataService_LoadDids_FullMethodName        = "/didmeta.v1.MetadataService/LoadDids"
-	MetadataService_GetMetadata_FullMethodName     = "/didmeta.v1.MetadataService/GetMetadata"
-	MetadataService_GetMetadataBulk_FullMethodName = "/didmeta.v1.MetadataService/GetMetadataBulk"
-	MetadataService_DeleteMetadata_FullMethodName  = "/didmeta.v1.MetadataService/DeleteMetadata"
-	MetadataService_ListDids_FullMethodName        = "/didmeta.v1.MetadataService/ListDids"
-	MetadataService_CountDids_FullMethodName       = "/didmeta.v1.MetadataService/CountDids"
-	MetadataService_FacetDids_FullMethodName       = "/didmeta.v1.MetadataService/FacetDids"
-	MetadataService_ExplainDids_FullMethodName     = "/didmeta.v1.MetadataService/ExplainDids"
-	MetadataService_DeclareKey_FullMethodName      = "/didmeta.v1.MetadataService/DeclareKey"
-	MetadataService_ListKeys_FullMethodName        = "/didmeta.v1.MetadataService/ListKeys"
-	MetadataService_GetKey_FullMethodName          = "/didmeta.v1.MetadataService/GetKey"
-	MetadataService_DeleteKey_FullMethodName       = "/didmeta.v1.MetadataService/DeleteKey"
-	MetadataService_ListPlugins_FullMethodName     = "/didmeta.v1.MetadataService/ListPlugins"
+	MetadataService_SetMetadata_FullMethodName      = "/didmeta.v1.MetadataService/SetMetadata"
+	MetadataService_SetMetadataBulk_FullMethodName  = "/didmeta.v1.MetadataService/SetMetadataBulk"
+	MetadataService_LoadDids_FullMethodName         = "/didmeta.v1.MetadataService/LoadDids"
+	MetadataService_GetMetadata_FullMethodName      = "/didmeta.v1.MetadataService/GetMetadata"
+	MetadataService_GetMetadataBulk_FullMethodName  = "/didmeta.v1.MetadataService/GetMetadataBulk"
+	MetadataService_DeleteMetadata_FullMethodName   = "/didmeta.v1.MetadataService/DeleteMetadata"
+	MetadataService_ListDids_FullMethodName         = "/didmeta.v1.MetadataService/ListDids"
+	MetadataService_CountDids_FullMethodName        = "/didmeta.v1.MetadataService/CountDids"
+	MetadataService_FacetDids_FullMethodName        = "/didmeta.v1.MetadataService/FacetDids"
+	MetadataService_ExplainDids_FullMethodName      = "/didmeta.v1.MetadataService/ExplainDids"
+	MetadataService_DeclareKey_FullMethodName       = "/didmeta.v1.MetadataService/DeclareKey"
+	MetadataService_ListKeys_FullMethodName         = "/didmeta.v1.MetadataService/ListKeys"
+	MetadataService_GetKey_FullMethodName           = "/didmeta.v1.MetadataService/GetKey"
+	MetadataService_DeleteKey_FullMethodName        = "/didmeta.v1.MetadataService/DeleteKey"
+	MetadataService_SaveQuery_FullMethodName        = "/didmeta.v1.MetadataService/SaveQuery"
+	MetadataService_ListSavedQueries_FullMethodName = "/didmeta.v1.MetadataService/ListSavedQueries"
+	MetadataService_GetSavedQuery_FullMethodName    = "/didmeta.v1.MetadataService/GetSavedQuery"
+	MetadataService_DeleteSavedQuery_FullMethodName = "/didmeta.v1.MetadataService/DeleteSavedQuery"
+	MetadataService_FreezeDids_FullMethodName       = "/didmeta.v1.MetadataService/FreezeDids"
+	MetadataService_ListPlugins_FullMethodName      = "/didmeta.v1.MetadataService/ListPlugins"
 )
 
 // MetadataServiceClient is the client API for MetadataService service.
@@ -74,6 +79,17 @@ type MetadataServiceClient interface {
 	GetKey(ctx context.Context, in *GetKeyRequest, opts ...grpc.CallOption) (*GetKeyResponse, error)
 	// DeleteKey removes a declaration (admins); the key's values stay.
 	DeleteKey(ctx context.Context, in *DeleteKeyRequest, opts ...grpc.CallOption) (*DeleteKeyResponse, error)
+	// SaveQuery stores a named query (the arguments of a listing), owned by the caller's account.
+	SaveQuery(ctx context.Context, in *SaveQueryRequest, opts ...grpc.CallOption) (*SaveQueryResponse, error)
+	// ListSavedQueries lists an account's saved queries (default: the caller's), by name.
+	ListSavedQueries(ctx context.Context, in *ListSavedQueriesRequest, opts ...grpc.CallOption) (*ListSavedQueriesResponse, error)
+	// GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name).
+	GetSavedQuery(ctx context.Context, in *GetSavedQueryRequest, opts ...grpc.CallOption) (*GetSavedQueryResponse, error)
+	// DeleteSavedQuery deletes one of the caller's saved queries.
+	DeleteSavedQuery(ctx context.Context, in *DeleteSavedQueryRequest, opts ...grpc.CallOption) (*DeleteSavedQueryResponse, error)
+	// FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+	// now, records the query, the time and the count in its metadata, and closes it.
+	FreezeDids(ctx context.Context, in *FreezeDidsRequest, opts ...grpc.CallOption) (*FreezeDidsResponse, error)
 	// ListPlugins lists the enabled plugins, in order, with their capabilities.
 	ListPlugins(ctx context.Context, in *ListPluginsRequest, opts ...grpc.CallOption) (*ListPluginsResponse, error)
 }
@@ -247,6 +263,56 @@ func (c *metadataServiceClient) DeleteKey(ctx context.Context, in *DeleteKeyRequ
 	return out, nil
 }
 
+func (c *metadataServiceClient) SaveQuery(ctx context.Context, in *SaveQueryRequest, opts ...grpc.CallOption) (*SaveQueryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SaveQueryResponse)
+	err := c.cc.Invoke(ctx, MetadataService_SaveQuery_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataServiceClient) ListSavedQueries(ctx context.Context, in *ListSavedQueriesRequest, opts ...grpc.CallOption) (*ListSavedQueriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSavedQueriesResponse)
+	err := c.cc.Invoke(ctx, MetadataService_ListSavedQueries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataServiceClient) GetSavedQuery(ctx context.Context, in *GetSavedQueryRequest, opts ...grpc.CallOption) (*GetSavedQueryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSavedQueryResponse)
+	err := c.cc.Invoke(ctx, MetadataService_GetSavedQuery_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataServiceClient) DeleteSavedQuery(ctx context.Context, in *DeleteSavedQueryRequest, opts ...grpc.CallOption) (*DeleteSavedQueryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteSavedQueryResponse)
+	err := c.cc.Invoke(ctx, MetadataService_DeleteSavedQuery_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataServiceClient) FreezeDids(ctx context.Context, in *FreezeDidsRequest, opts ...grpc.CallOption) (*FreezeDidsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FreezeDidsResponse)
+	err := c.cc.Invoke(ctx, MetadataService_FreezeDids_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *metadataServiceClient) ListPlugins(ctx context.Context, in *ListPluginsRequest, opts ...grpc.CallOption) (*ListPluginsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListPluginsResponse)
@@ -295,6 +361,17 @@ type MetadataServiceServer interface {
 	GetKey(context.Context, *GetKeyRequest) (*GetKeyResponse, error)
 	// DeleteKey removes a declaration (admins); the key's values stay.
 	DeleteKey(context.Context, *DeleteKeyRequest) (*DeleteKeyResponse, error)
+	// SaveQuery stores a named query (the arguments of a listing), owned by the caller's account.
+	SaveQuery(context.Context, *SaveQueryRequest) (*SaveQueryResponse, error)
+	// ListSavedQueries lists an account's saved queries (default: the caller's), by name.
+	ListSavedQueries(context.Context, *ListSavedQueriesRequest) (*ListSavedQueriesResponse, error)
+	// GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name).
+	GetSavedQuery(context.Context, *GetSavedQueryRequest) (*GetSavedQueryResponse, error)
+	// DeleteSavedQuery deletes one of the caller's saved queries.
+	DeleteSavedQuery(context.Context, *DeleteSavedQueryRequest) (*DeleteSavedQueryResponse, error)
+	// FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+	// now, records the query, the time and the count in its metadata, and closes it.
+	FreezeDids(context.Context, *FreezeDidsRequest) (*FreezeDidsResponse, error)
 	// ListPlugins lists the enabled plugins, in order, with their capabilities.
 	ListPlugins(context.Context, *ListPluginsRequest) (*ListPluginsResponse, error)
 	mustEmbedUnimplementedMetadataServiceServer()
@@ -348,6 +425,21 @@ func (UnimplementedMetadataServiceServer) GetKey(context.Context, *GetKeyRequest
 }
 func (UnimplementedMetadataServiceServer) DeleteKey(context.Context, *DeleteKeyRequest) (*DeleteKeyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteKey not implemented")
+}
+func (UnimplementedMetadataServiceServer) SaveQuery(context.Context, *SaveQueryRequest) (*SaveQueryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SaveQuery not implemented")
+}
+func (UnimplementedMetadataServiceServer) ListSavedQueries(context.Context, *ListSavedQueriesRequest) (*ListSavedQueriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSavedQueries not implemented")
+}
+func (UnimplementedMetadataServiceServer) GetSavedQuery(context.Context, *GetSavedQueryRequest) (*GetSavedQueryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSavedQuery not implemented")
+}
+func (UnimplementedMetadataServiceServer) DeleteSavedQuery(context.Context, *DeleteSavedQueryRequest) (*DeleteSavedQueryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteSavedQuery not implemented")
+}
+func (UnimplementedMetadataServiceServer) FreezeDids(context.Context, *FreezeDidsRequest) (*FreezeDidsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FreezeDids not implemented")
 }
 func (UnimplementedMetadataServiceServer) ListPlugins(context.Context, *ListPluginsRequest) (*ListPluginsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPlugins not implemented")
@@ -600,6 +692,96 @@ func _MetadataService_DeleteKey_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MetadataService_SaveQuery_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SaveQueryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).SaveQuery(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_SaveQuery_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).SaveQuery(ctx, req.(*SaveQueryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetadataService_ListSavedQueries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSavedQueriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).ListSavedQueries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_ListSavedQueries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).ListSavedQueries(ctx, req.(*ListSavedQueriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetadataService_GetSavedQuery_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSavedQueryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).GetSavedQuery(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_GetSavedQuery_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).GetSavedQuery(ctx, req.(*GetSavedQueryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetadataService_DeleteSavedQuery_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteSavedQueryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).DeleteSavedQuery(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_DeleteSavedQuery_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).DeleteSavedQuery(ctx, req.(*DeleteSavedQueryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetadataService_FreezeDids_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FreezeDidsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).FreezeDids(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_FreezeDids_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).FreezeDids(ctx, req.(*FreezeDidsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _MetadataService_ListPlugins_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListPluginsRequest)
 	if err := dec(in); err != nil {
@@ -668,6 +850,26 @@ var MetadataService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteKey",
 			Handler:    _MetadataService_DeleteKey_Handler,
+		},
+		{
+			MethodName: "SaveQuery",
+			Handler:    _MetadataService_SaveQuery_Handler,
+		},
+		{
+			MethodName: "ListSavedQueries",
+			Handler:    _MetadataService_ListSavedQueries_Handler,
+		},
+		{
+			MethodName: "GetSavedQuery",
+			Handler:    _MetadataService_GetSavedQuery_Handler,
+		},
+		{
+			MethodName: "DeleteSavedQuery",
+			Handler:    _MetadataService_DeleteSavedQuery_Handler,
+		},
+		{
+			MethodName: "FreezeDids",
+			Handler:    _MetadataService_FreezeDids_Handler,
 		},
 		{
 			MethodName: "ListPlugins",

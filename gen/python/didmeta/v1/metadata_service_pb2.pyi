@@ -1150,6 +1150,311 @@ class BackendQuery(_message.Message):
 Global___BackendQuery: _TypeAlias = BackendQuery  # noqa: Y015
 
 @_typing.final
+class SavedQuery(_message.Message):
+    """SavedQuery is a named listing: the arguments of ListDids that select DIDs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    RECURSIVE_FIELD_NUMBER: _builtins.int
+    IGNORE_CASE_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The name: letters, digits, `_`, `-`, `.`; unique per account."""
+    account: _builtins.str
+    """Output only: the owning account."""
+    scope: _builtins.str
+    """Scope or scope pattern."""
+    type: _did_pb2.DidTypeSelector.ValueType
+    """Type selector."""
+    recursive: _builtins.bool
+    """Include matching descendants."""
+    ignore_case: _builtins.bool
+    """Case-insensitive string comparison."""
+    @_builtins.property
+    def filter(self) -> _filter_pb2.Filter:
+        """The filter."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        account: _builtins.str = ...,
+        scope: _builtins.str = ...,
+        filter: _filter_pb2.Filter | None = ...,
+        type: _did_pb2.DidTypeSelector.ValueType = ...,
+        recursive: _builtins.bool = ...,
+        ignore_case: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "filter", b"filter", "ignore_case", b"ignore_case", "name", b"name", "recursive", b"recursive", "scope", b"scope", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SavedQuery: _TypeAlias = SavedQuery  # noqa: Y015
+
+@_typing.final
+class SaveQueryRequest(_message.Message):
+    """SaveQueryRequest stores a query under a name of the caller."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUERY_FIELD_NUMBER: _builtins.int
+    REPLACE_FIELD_NUMBER: _builtins.int
+    replace: _builtins.bool
+    """Replace a query of that name; without it an existing name is ALREADY_EXISTS."""
+    @_builtins.property
+    def query(self) -> Global___SavedQuery:
+        """The query (account is ignored: the caller owns it)."""
+
+    def __init__(
+        self,
+        *,
+        query: Global___SavedQuery | None = ...,
+        replace: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["query", b"query"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["query", b"query", "replace", b"replace"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SaveQueryRequest: _TypeAlias = SaveQueryRequest  # noqa: Y015
+
+@_typing.final
+class SaveQueryResponse(_message.Message):
+    """SaveQueryResponse carries the stored query."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUERY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def query(self) -> Global___SavedQuery:
+        """The stored query."""
+
+    def __init__(
+        self,
+        *,
+        query: Global___SavedQuery | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["query", b"query"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["query", b"query"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SaveQueryResponse: _TypeAlias = SaveQueryResponse  # noqa: Y015
+
+@_typing.final
+class ListSavedQueriesRequest(_message.Message):
+    """ListSavedQueriesRequest names the account."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    """The account; empty means the caller."""
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSavedQueriesRequest: _TypeAlias = ListSavedQueriesRequest  # noqa: Y015
+
+@_typing.final
+class ListSavedQueriesResponse(_message.Message):
+    """ListSavedQueriesResponse lists saved queries."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUERIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def queries(self) -> _containers.RepeatedCompositeFieldContainer[Global___SavedQuery]:
+        """By name."""
+
+    def __init__(
+        self,
+        *,
+        queries: _abc.Iterable[Global___SavedQuery] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["queries", b"queries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSavedQueriesResponse: _TypeAlias = ListSavedQueriesResponse  # noqa: Y015
+
+@_typing.final
+class GetSavedQueryRequest(_message.Message):
+    """GetSavedQueryRequest names a saved query."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The name."""
+    account: _builtins.str
+    """The owning account; empty means the caller."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        account: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSavedQueryRequest: _TypeAlias = GetSavedQueryRequest  # noqa: Y015
+
+@_typing.final
+class GetSavedQueryResponse(_message.Message):
+    """GetSavedQueryResponse carries one saved query."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUERY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def query(self) -> Global___SavedQuery:
+        """The query."""
+
+    def __init__(
+        self,
+        *,
+        query: Global___SavedQuery | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["query", b"query"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["query", b"query"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSavedQueryResponse: _TypeAlias = GetSavedQueryResponse  # noqa: Y015
+
+@_typing.final
+class DeleteSavedQueryRequest(_message.Message):
+    """DeleteSavedQueryRequest names one of the caller's saved queries."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The name."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteSavedQueryRequest: _TypeAlias = DeleteSavedQueryRequest  # noqa: Y015
+
+@_typing.final
+class DeleteSavedQueryResponse(_message.Message):
+    """DeleteSavedQueryResponse is empty on success."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteSavedQueryResponse: _TypeAlias = DeleteSavedQueryResponse  # noqa: Y015
+
+@_typing.final
+class FreezeDidsRequest(_message.Message):
+    """FreezeDidsRequest names the new collection and selects its content as ListDidsRequest does."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DID_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    RECURSIVE_FIELD_NUMBER: _builtins.int
+    IGNORE_CASE_FIELD_NUMBER: _builtins.int
+    scope: _builtins.str
+    """Scope or scope pattern of the selection."""
+    type: _did_pb2.DidTypeSelector.ValueType
+    """Type selector."""
+    recursive: _builtins.bool
+    """Include matching descendants."""
+    ignore_case: _builtins.bool
+    """Case-insensitive string comparison."""
+    @_builtins.property
+    def did(self) -> _did_pb2.NewDid:
+        """The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
+        and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+        """
+
+    @_builtins.property
+    def filter(self) -> _filter_pb2.Filter:
+        """The filter."""
+
+    def __init__(
+        self,
+        *,
+        did: _did_pb2.NewDid | None = ...,
+        scope: _builtins.str = ...,
+        filter: _filter_pb2.Filter | None = ...,
+        type: _did_pb2.DidTypeSelector.ValueType = ...,
+        recursive: _builtins.bool = ...,
+        ignore_case: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["did", b"did", "filter", b"filter"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["did", b"did", "filter", b"filter", "ignore_case", b"ignore_case", "recursive", b"recursive", "scope", b"scope", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FreezeDidsRequest: _TypeAlias = FreezeDidsRequest  # noqa: Y015
+
+@_typing.final
+class FreezeDidsResponse(_message.Message):
+    """FreezeDidsResponse reports the size of the frozen selection."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COUNT_FIELD_NUMBER: _builtins.int
+    count: _builtins.int
+    """DIDs attached."""
+    def __init__(
+        self,
+        *,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FreezeDidsResponse: _TypeAlias = FreezeDidsResponse  # noqa: Y015
+
+@_typing.final
 class ListPluginsRequest(_message.Message):
     """ListPluginsRequest is empty."""
 

@@ -105,6 +105,31 @@ class MetadataServiceStub:
                 request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteKeyRequest.SerializeToString,
                 response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteKeyResponse.FromString,
                 _registered_method=True)
+        self.SaveQuery = channel.unary_unary(
+                '/didmeta.v1.MetadataService/SaveQuery',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.SaveQueryRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.SaveQueryResponse.FromString,
+                _registered_method=True)
+        self.ListSavedQueries = channel.unary_unary(
+                '/didmeta.v1.MetadataService/ListSavedQueries',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ListSavedQueriesRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.ListSavedQueriesResponse.FromString,
+                _registered_method=True)
+        self.GetSavedQuery = channel.unary_unary(
+                '/didmeta.v1.MetadataService/GetSavedQuery',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.GetSavedQueryRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.GetSavedQueryResponse.FromString,
+                _registered_method=True)
+        self.DeleteSavedQuery = channel.unary_unary(
+                '/didmeta.v1.MetadataService/DeleteSavedQuery',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteSavedQueryRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteSavedQueryResponse.FromString,
+                _registered_method=True)
+        self.FreezeDids = channel.unary_unary(
+                '/didmeta.v1.MetadataService/FreezeDids',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.FreezeDidsRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.FreezeDidsResponse.FromString,
+                _registered_method=True)
         self.ListPlugins = channel.unary_unary(
                 '/didmeta.v1.MetadataService/ListPlugins',
                 request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ListPluginsRequest.SerializeToString,
@@ -218,6 +243,42 @@ class MetadataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SaveQuery(self, request, context):
+        """SaveQuery stores a named query (the arguments of a listing), owned by the caller's account.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSavedQueries(self, request, context):
+        """ListSavedQueries lists an account's saved queries (default: the caller's), by name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSavedQuery(self, request, context):
+        """GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSavedQuery(self, request, context):
+        """DeleteSavedQuery deletes one of the caller's saved queries.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FreezeDids(self, request, context):
+        """FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+        now, records the query, the time and the count in its metadata, and closes it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListPlugins(self, request, context):
         """ListPlugins lists the enabled plugins, in order, with their capabilities.
         """
@@ -297,6 +358,31 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.DeleteKey,
                     request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteKeyRequest.FromString,
                     response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteKeyResponse.SerializeToString,
+            ),
+            'SaveQuery': grpc.unary_unary_rpc_method_handler(
+                    servicer.SaveQuery,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.SaveQueryRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.SaveQueryResponse.SerializeToString,
+            ),
+            'ListSavedQueries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSavedQueries,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.ListSavedQueriesRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ListSavedQueriesResponse.SerializeToString,
+            ),
+            'GetSavedQuery': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSavedQuery,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.GetSavedQueryRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.GetSavedQueryResponse.SerializeToString,
+            ),
+            'DeleteSavedQuery': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSavedQuery,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteSavedQueryRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteSavedQueryResponse.SerializeToString,
+            ),
+            'FreezeDids': grpc.unary_unary_rpc_method_handler(
+                    servicer.FreezeDids,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.FreezeDidsRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.FreezeDidsResponse.SerializeToString,
             ),
             'ListPlugins': grpc.unary_unary_rpc_method_handler(
                     servicer.ListPlugins,
@@ -683,6 +769,141 @@ class MetadataService:
             '/didmeta.v1.MetadataService/DeleteKey',
             didmeta_dot_v1_dot_metadata__service__pb2.DeleteKeyRequest.SerializeToString,
             didmeta_dot_v1_dot_metadata__service__pb2.DeleteKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SaveQuery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/SaveQuery',
+            didmeta_dot_v1_dot_metadata__service__pb2.SaveQueryRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.SaveQueryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSavedQueries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/ListSavedQueries',
+            didmeta_dot_v1_dot_metadata__service__pb2.ListSavedQueriesRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.ListSavedQueriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSavedQuery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/GetSavedQuery',
+            didmeta_dot_v1_dot_metadata__service__pb2.GetSavedQueryRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.GetSavedQueryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSavedQuery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/DeleteSavedQuery',
+            didmeta_dot_v1_dot_metadata__service__pb2.DeleteSavedQueryRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.DeleteSavedQueryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FreezeDids(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/FreezeDids',
+            didmeta_dot_v1_dot_metadata__service__pb2.FreezeDidsRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.FreezeDidsResponse.FromString,
             options,
             channel_credentials,
             insecure,

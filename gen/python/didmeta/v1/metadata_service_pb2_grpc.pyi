@@ -69,6 +69,18 @@ class MetadataServiceStub:
     """GetKey returns one declaration (NOT_FOUND if the key is not declared)."""
     DeleteKey: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.DeleteKeyRequest, _metadata_service_pb2.DeleteKeyResponse]
     """DeleteKey removes a declaration (admins); the key's values stay."""
+    SaveQuery: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.SaveQueryRequest, _metadata_service_pb2.SaveQueryResponse]
+    """SaveQuery stores a named query (the arguments of a listing), owned by the caller's account."""
+    ListSavedQueries: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.ListSavedQueriesRequest, _metadata_service_pb2.ListSavedQueriesResponse]
+    """ListSavedQueries lists an account's saved queries (default: the caller's), by name."""
+    GetSavedQuery: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.GetSavedQueryRequest, _metadata_service_pb2.GetSavedQueryResponse]
+    """GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name)."""
+    DeleteSavedQuery: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.DeleteSavedQueryRequest, _metadata_service_pb2.DeleteSavedQueryResponse]
+    """DeleteSavedQuery deletes one of the caller's saved queries."""
+    FreezeDids: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.FreezeDidsRequest, _metadata_service_pb2.FreezeDidsResponse]
+    """FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+    now, records the query, the time and the count in its metadata, and closes it.
+    """
     ListPlugins: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.ListPluginsRequest, _metadata_service_pb2.ListPluginsResponse]
     """ListPlugins lists the enabled plugins, in order, with their capabilities."""
 
@@ -113,6 +125,18 @@ class MetadataServiceAsyncStub(MetadataServiceStub):
     """GetKey returns one declaration (NOT_FOUND if the key is not declared)."""
     DeleteKey: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.DeleteKeyRequest, _metadata_service_pb2.DeleteKeyResponse]  # type: ignore[assignment]
     """DeleteKey removes a declaration (admins); the key's values stay."""
+    SaveQuery: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.SaveQueryRequest, _metadata_service_pb2.SaveQueryResponse]  # type: ignore[assignment]
+    """SaveQuery stores a named query (the arguments of a listing), owned by the caller's account."""
+    ListSavedQueries: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.ListSavedQueriesRequest, _metadata_service_pb2.ListSavedQueriesResponse]  # type: ignore[assignment]
+    """ListSavedQueries lists an account's saved queries (default: the caller's), by name."""
+    GetSavedQuery: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.GetSavedQueryRequest, _metadata_service_pb2.GetSavedQueryResponse]  # type: ignore[assignment]
+    """GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name)."""
+    DeleteSavedQuery: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.DeleteSavedQueryRequest, _metadata_service_pb2.DeleteSavedQueryResponse]  # type: ignore[assignment]
+    """DeleteSavedQuery deletes one of the caller's saved queries."""
+    FreezeDids: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.FreezeDidsRequest, _metadata_service_pb2.FreezeDidsResponse]  # type: ignore[assignment]
+    """FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+    now, records the query, the time and the count in its metadata, and closes it.
+    """
     ListPlugins: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.ListPluginsRequest, _metadata_service_pb2.ListPluginsResponse]  # type: ignore[assignment]
     """ListPlugins lists the enabled plugins, in order, with their capabilities."""
 
@@ -238,6 +262,48 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_service_pb2.DeleteKeyResponse, _abc.Awaitable[_metadata_service_pb2.DeleteKeyResponse]]:
         """DeleteKey removes a declaration (admins); the key's values stay."""
+
+    @_abc_1.abstractmethod
+    def SaveQuery(
+        self,
+        request: _metadata_service_pb2.SaveQueryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.SaveQueryResponse, _abc.Awaitable[_metadata_service_pb2.SaveQueryResponse]]:
+        """SaveQuery stores a named query (the arguments of a listing), owned by the caller's account."""
+
+    @_abc_1.abstractmethod
+    def ListSavedQueries(
+        self,
+        request: _metadata_service_pb2.ListSavedQueriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.ListSavedQueriesResponse, _abc.Awaitable[_metadata_service_pb2.ListSavedQueriesResponse]]:
+        """ListSavedQueries lists an account's saved queries (default: the caller's), by name."""
+
+    @_abc_1.abstractmethod
+    def GetSavedQuery(
+        self,
+        request: _metadata_service_pb2.GetSavedQueryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.GetSavedQueryResponse, _abc.Awaitable[_metadata_service_pb2.GetSavedQueryResponse]]:
+        """GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name)."""
+
+    @_abc_1.abstractmethod
+    def DeleteSavedQuery(
+        self,
+        request: _metadata_service_pb2.DeleteSavedQueryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.DeleteSavedQueryResponse, _abc.Awaitable[_metadata_service_pb2.DeleteSavedQueryResponse]]:
+        """DeleteSavedQuery deletes one of the caller's saved queries."""
+
+    @_abc_1.abstractmethod
+    def FreezeDids(
+        self,
+        request: _metadata_service_pb2.FreezeDidsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.FreezeDidsResponse, _abc.Awaitable[_metadata_service_pb2.FreezeDidsResponse]]:
+        """FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+        now, records the query, the time and the count in its metadata, and closes it.
+        """
 
     @_abc_1.abstractmethod
     def ListPlugins(

@@ -116,6 +116,12 @@ RULES: dict[str, Rule] = {
     "ListKeys": _open,
     "GetKey": _open,
     "DeleteKey": lambda r, c: [Need(ADMIN, "*")],
+    # Saved queries belong to the caller's account (any account's may be read); freezing writes the new DID.
+    "SaveQuery": _open,
+    "ListSavedQueries": _open,
+    "GetSavedQuery": _open,
+    "DeleteSavedQuery": _open,
+    "FreezeDids": lambda r, c: _new_dids([r.did], c),
     "ListPlugins": _open,
 }
 

@@ -12,6 +12,7 @@ import grpc
 
 from didmeta.errors import DidmetaError, InvalidArgument
 from didmeta.identifiers import DidKey, parse_type_selector, validate_key, validate_scope_pattern
+from didmeta.server import freeze, saved_queries
 from didmeta.server.dispatcher import LoadResult
 from didmeta.server.keys import service as key_service
 from didmeta.server.query import arrow, tokens
@@ -39,7 +40,12 @@ _WIRE_TYPES = {"F": 1, "D": 2, "C": 3}
 
 
 def list_query(
-    request: pb.ListDidsRequest | pb.CountDidsRequest | pb.FacetDidsRequest | pb.ExplainDidsRequest,
+    request: pb.ListDidsRequest
+    | pb.CountDidsRequest
+    | pb.FacetDidsRequest
+    | pb.ExplainDidsRequest
+    | pb.FreezeDidsRequest
+    | pb.SavedQuery,
     limits: FilterLimits,
     deadline: Deadline = NO_DEADLINE,
 ) -> ListQuery:
@@ -209,12 +215,53 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
 
     def checked_query(
         self,
-        request: pb.ListDidsRequest | pb.CountDidsRequest | pb.FacetDidsRequest | pb.ExplainDidsRequest,
+        request: pb.ListDidsRequest
+        | pb.CountDidsRequest
+        | pb.FacetDidsRequest
+        | pb.ExplainDidsRequest
+        | pb.FreezeDidsRequest
+        | pb.SavedQuery,
         deadline: Deadline,
     ) -> ListQuery:
         """The validated query, its filter checked against the declared keys (no backend asked yet)."""
         query = list_query(request, self.filter_limits, deadline)
         return dataclasses.replace(query, filter=self.dispatcher.keys.check_filter(query.filter))
+
+    # --- saved queries and frozen selections -----------------------------------------------------
+    @guarded
+    async def SaveQuery(self, request: pb.SaveQueryRequest, context: Context) -> Any:
+        deadline = Deadline.after(context.time_remaining())
+        saved_queries.check_name(request.query.name, "query.name")
+        await self.run(self.checked_query, request.query, deadline)  # valid as a listing, else refused now
+        stored = await self.run(
+            saved_queries.save, self.dispatcher.store, request.query, caller.get().account, request.replace
+        )
+        return pb.SaveQueryResponse(query=stored)
+
+    @guarded
+    async def ListSavedQueries(self, request: pb.ListSavedQueriesRequest, context: Context) -> Any:
+        account = request.account or caller.get().account
+        return pb.ListSavedQueriesResponse(
+            queries=await self.run(saved_queries.list_for, self.dispatcher.store, account)
+        )
+
+    @guarded
+    async def GetSavedQuery(self, request: pb.GetSavedQueryRequest, context: Context) -> Any:
+        account = request.account or caller.get().account
+        query = await self.run(saved_queries.get, self.dispatcher.store, account, request.name)
+        return pb.GetSavedQueryResponse(query=query)
+
+    @guarded
+    async def DeleteSavedQuery(self, request: pb.DeleteSavedQueryRequest, context: Context) -> Any:
+        await self.run(saved_queries.remove, self.dispatcher.store, caller.get().account, request.name)
+        return pb.DeleteSavedQueryResponse()
+
+    @guarded
+    async def FreezeDids(self, request: pb.FreezeDidsRequest, context: Context) -> Any:
+        deadline = Deadline.after(context.time_remaining())
+        new = new_did_from_wire(request.did, "did")
+        query = await self.readable(await self.run(self.checked_query, request, deadline))
+        return pb.FreezeDidsResponse(count=await self.run(freeze.freeze, self.dispatcher, new, query))
 
     # --- declared keys ----------------------------------------------------------------------------
     @guarded

@@ -18,6 +18,7 @@ from didmeta.server.store.schema import (
     embargoes,
     history,
     metadata,
+    saved_queries,
     schema_version,
 )
 
@@ -68,6 +69,11 @@ def _v7_declared_keys(conn: Connection) -> None:
     metadata.create_all(conn, tables=[declared_keys])
 
 
+def _v8_saved_queries(conn: Connection) -> None:
+    """The table of saved queries."""
+    metadata.create_all(conn, tables=[saved_queries])
+
+
 MIGRATIONS: list[tuple[int, str, Step]] = [
     (1, "initial catalogue", _v1_initial),
     (2, "GIN index on JSON metadata", _v2_json_gin),
@@ -76,6 +82,7 @@ MIGRATIONS: list[tuple[int, str, Step]] = [
     (5, "events of collections start at 0", _v5_collection_events),
     (6, "embargoes and audit history", _v6_embargo_and_history),
     (7, "declared metadata keys", _v7_declared_keys),
+    (8, "saved queries", _v8_saved_queries),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -145,3 +145,14 @@ schema_version = Table(
     Column("version", Integer, primary_key=True),
     Column("applied_at", DateTime, nullable=False),
 )
+
+#: Saved queries (didmeta.server.saved_queries): the SavedQuery message, serialised, base64 text.
+saved_queries = Table(
+    "saved_queries",
+    metadata,
+    Column("account", String(255), nullable=False),
+    Column("name", _text(100), nullable=False),
+    Column("query", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    PrimaryKeyConstraint("account", "name", name="saved_queries_pk"),
+)

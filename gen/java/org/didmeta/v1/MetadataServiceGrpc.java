@@ -449,6 +449,161 @@ public final class MetadataServiceGrpc {
     return getDeleteKeyMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.SaveQueryRequest,
+      org.didmeta.v1.SaveQueryResponse> getSaveQueryMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "SaveQuery",
+      requestType = org.didmeta.v1.SaveQueryRequest.class,
+      responseType = org.didmeta.v1.SaveQueryResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.SaveQueryRequest,
+      org.didmeta.v1.SaveQueryResponse> getSaveQueryMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.SaveQueryRequest, org.didmeta.v1.SaveQueryResponse> getSaveQueryMethod;
+    if ((getSaveQueryMethod = MetadataServiceGrpc.getSaveQueryMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getSaveQueryMethod = MetadataServiceGrpc.getSaveQueryMethod) == null) {
+          MetadataServiceGrpc.getSaveQueryMethod = getSaveQueryMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.SaveQueryRequest, org.didmeta.v1.SaveQueryResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "SaveQuery"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.SaveQueryRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.SaveQueryResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("SaveQuery"))
+              .build();
+        }
+      }
+    }
+    return getSaveQueryMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.ListSavedQueriesRequest,
+      org.didmeta.v1.ListSavedQueriesResponse> getListSavedQueriesMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListSavedQueries",
+      requestType = org.didmeta.v1.ListSavedQueriesRequest.class,
+      responseType = org.didmeta.v1.ListSavedQueriesResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.ListSavedQueriesRequest,
+      org.didmeta.v1.ListSavedQueriesResponse> getListSavedQueriesMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.ListSavedQueriesRequest, org.didmeta.v1.ListSavedQueriesResponse> getListSavedQueriesMethod;
+    if ((getListSavedQueriesMethod = MetadataServiceGrpc.getListSavedQueriesMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getListSavedQueriesMethod = MetadataServiceGrpc.getListSavedQueriesMethod) == null) {
+          MetadataServiceGrpc.getListSavedQueriesMethod = getListSavedQueriesMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.ListSavedQueriesRequest, org.didmeta.v1.ListSavedQueriesResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListSavedQueries"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.ListSavedQueriesRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.ListSavedQueriesResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("ListSavedQueries"))
+              .build();
+        }
+      }
+    }
+    return getListSavedQueriesMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.GetSavedQueryRequest,
+      org.didmeta.v1.GetSavedQueryResponse> getGetSavedQueryMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetSavedQuery",
+      requestType = org.didmeta.v1.GetSavedQueryRequest.class,
+      responseType = org.didmeta.v1.GetSavedQueryResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.GetSavedQueryRequest,
+      org.didmeta.v1.GetSavedQueryResponse> getGetSavedQueryMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.GetSavedQueryRequest, org.didmeta.v1.GetSavedQueryResponse> getGetSavedQueryMethod;
+    if ((getGetSavedQueryMethod = MetadataServiceGrpc.getGetSavedQueryMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getGetSavedQueryMethod = MetadataServiceGrpc.getGetSavedQueryMethod) == null) {
+          MetadataServiceGrpc.getGetSavedQueryMethod = getGetSavedQueryMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.GetSavedQueryRequest, org.didmeta.v1.GetSavedQueryResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetSavedQuery"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.GetSavedQueryRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.GetSavedQueryResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("GetSavedQuery"))
+              .build();
+        }
+      }
+    }
+    return getGetSavedQueryMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.DeleteSavedQueryRequest,
+      org.didmeta.v1.DeleteSavedQueryResponse> getDeleteSavedQueryMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "DeleteSavedQuery",
+      requestType = org.didmeta.v1.DeleteSavedQueryRequest.class,
+      responseType = org.didmeta.v1.DeleteSavedQueryResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.DeleteSavedQueryRequest,
+      org.didmeta.v1.DeleteSavedQueryResponse> getDeleteSavedQueryMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.DeleteSavedQueryRequest, org.didmeta.v1.DeleteSavedQueryResponse> getDeleteSavedQueryMethod;
+    if ((getDeleteSavedQueryMethod = MetadataServiceGrpc.getDeleteSavedQueryMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getDeleteSavedQueryMethod = MetadataServiceGrpc.getDeleteSavedQueryMethod) == null) {
+          MetadataServiceGrpc.getDeleteSavedQueryMethod = getDeleteSavedQueryMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.DeleteSavedQueryRequest, org.didmeta.v1.DeleteSavedQueryResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "DeleteSavedQuery"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.DeleteSavedQueryRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.DeleteSavedQueryResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("DeleteSavedQuery"))
+              .build();
+        }
+      }
+    }
+    return getDeleteSavedQueryMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.FreezeDidsRequest,
+      org.didmeta.v1.FreezeDidsResponse> getFreezeDidsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "FreezeDids",
+      requestType = org.didmeta.v1.FreezeDidsRequest.class,
+      responseType = org.didmeta.v1.FreezeDidsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.FreezeDidsRequest,
+      org.didmeta.v1.FreezeDidsResponse> getFreezeDidsMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.FreezeDidsRequest, org.didmeta.v1.FreezeDidsResponse> getFreezeDidsMethod;
+    if ((getFreezeDidsMethod = MetadataServiceGrpc.getFreezeDidsMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getFreezeDidsMethod = MetadataServiceGrpc.getFreezeDidsMethod) == null) {
+          MetadataServiceGrpc.getFreezeDidsMethod = getFreezeDidsMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.FreezeDidsRequest, org.didmeta.v1.FreezeDidsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "FreezeDids"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.FreezeDidsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.FreezeDidsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("FreezeDids"))
+              .build();
+        }
+      }
+    }
+    return getFreezeDidsMethod;
+  }
+
   private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.ListPluginsRequest,
       org.didmeta.v1.ListPluginsResponse> getListPluginsMethod;
 
@@ -692,6 +847,57 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * SaveQuery stores a named query (the arguments of a listing), owned by the caller's account.
+     * </pre>
+     */
+    default void saveQuery(org.didmeta.v1.SaveQueryRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.SaveQueryResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getSaveQueryMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListSavedQueries lists an account's saved queries (default: the caller's), by name.
+     * </pre>
+     */
+    default void listSavedQueries(org.didmeta.v1.ListSavedQueriesRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.ListSavedQueriesResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListSavedQueriesMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name).
+     * </pre>
+     */
+    default void getSavedQuery(org.didmeta.v1.GetSavedQueryRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.GetSavedQueryResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetSavedQueryMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * DeleteSavedQuery deletes one of the caller's saved queries.
+     * </pre>
+     */
+    default void deleteSavedQuery(org.didmeta.v1.DeleteSavedQueryRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.DeleteSavedQueryResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getDeleteSavedQueryMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+     * now, records the query, the time and the count in its metadata, and closes it.
+     * </pre>
+     */
+    default void freezeDids(org.didmeta.v1.FreezeDidsRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.FreezeDidsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getFreezeDidsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -894,6 +1100,62 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * SaveQuery stores a named query (the arguments of a listing), owned by the caller's account.
+     * </pre>
+     */
+    public void saveQuery(org.didmeta.v1.SaveQueryRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.SaveQueryResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getSaveQueryMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListSavedQueries lists an account's saved queries (default: the caller's), by name.
+     * </pre>
+     */
+    public void listSavedQueries(org.didmeta.v1.ListSavedQueriesRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.ListSavedQueriesResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListSavedQueriesMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name).
+     * </pre>
+     */
+    public void getSavedQuery(org.didmeta.v1.GetSavedQueryRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.GetSavedQueryResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetSavedQueryMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * DeleteSavedQuery deletes one of the caller's saved queries.
+     * </pre>
+     */
+    public void deleteSavedQuery(org.didmeta.v1.DeleteSavedQueryRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.DeleteSavedQueryResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getDeleteSavedQueryMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+     * now, records the query, the time and the count in its metadata, and closes it.
+     * </pre>
+     */
+    public void freezeDids(org.didmeta.v1.FreezeDidsRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.FreezeDidsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getFreezeDidsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -1075,6 +1337,57 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * SaveQuery stores a named query (the arguments of a listing), owned by the caller's account.
+     * </pre>
+     */
+    public org.didmeta.v1.SaveQueryResponse saveQuery(org.didmeta.v1.SaveQueryRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getSaveQueryMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListSavedQueries lists an account's saved queries (default: the caller's), by name.
+     * </pre>
+     */
+    public org.didmeta.v1.ListSavedQueriesResponse listSavedQueries(org.didmeta.v1.ListSavedQueriesRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getListSavedQueriesMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name).
+     * </pre>
+     */
+    public org.didmeta.v1.GetSavedQueryResponse getSavedQuery(org.didmeta.v1.GetSavedQueryRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetSavedQueryMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * DeleteSavedQuery deletes one of the caller's saved queries.
+     * </pre>
+     */
+    public org.didmeta.v1.DeleteSavedQueryResponse deleteSavedQuery(org.didmeta.v1.DeleteSavedQueryRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getDeleteSavedQueryMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+     * now, records the query, the time and the count in its metadata, and closes it.
+     * </pre>
+     */
+    public org.didmeta.v1.FreezeDidsResponse freezeDids(org.didmeta.v1.FreezeDidsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getFreezeDidsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -1240,6 +1553,57 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * SaveQuery stores a named query (the arguments of a listing), owned by the caller's account.
+     * </pre>
+     */
+    public org.didmeta.v1.SaveQueryResponse saveQuery(org.didmeta.v1.SaveQueryRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getSaveQueryMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListSavedQueries lists an account's saved queries (default: the caller's), by name.
+     * </pre>
+     */
+    public org.didmeta.v1.ListSavedQueriesResponse listSavedQueries(org.didmeta.v1.ListSavedQueriesRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListSavedQueriesMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name).
+     * </pre>
+     */
+    public org.didmeta.v1.GetSavedQueryResponse getSavedQuery(org.didmeta.v1.GetSavedQueryRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetSavedQueryMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * DeleteSavedQuery deletes one of the caller's saved queries.
+     * </pre>
+     */
+    public org.didmeta.v1.DeleteSavedQueryResponse deleteSavedQuery(org.didmeta.v1.DeleteSavedQueryRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getDeleteSavedQueryMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+     * now, records the query, the time and the count in its metadata, and closes it.
+     * </pre>
+     */
+    public org.didmeta.v1.FreezeDidsResponse freezeDids(org.didmeta.v1.FreezeDidsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getFreezeDidsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -1394,6 +1758,62 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * SaveQuery stores a named query (the arguments of a listing), owned by the caller's account.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.SaveQueryResponse> saveQuery(
+        org.didmeta.v1.SaveQueryRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getSaveQueryMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * ListSavedQueries lists an account's saved queries (default: the caller's), by name.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.ListSavedQueriesResponse> listSavedQueries(
+        org.didmeta.v1.ListSavedQueriesRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListSavedQueriesMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.GetSavedQueryResponse> getSavedQuery(
+        org.didmeta.v1.GetSavedQueryRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetSavedQueryMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * DeleteSavedQuery deletes one of the caller's saved queries.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.DeleteSavedQueryResponse> deleteSavedQuery(
+        org.didmeta.v1.DeleteSavedQueryRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getDeleteSavedQueryMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+     * now, records the query, the time and the count in its metadata, and closes it.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.FreezeDidsResponse> freezeDids(
+        org.didmeta.v1.FreezeDidsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getFreezeDidsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -1417,8 +1837,13 @@ public final class MetadataServiceGrpc {
   private static final int METHODID_LIST_KEYS = 10;
   private static final int METHODID_GET_KEY = 11;
   private static final int METHODID_DELETE_KEY = 12;
-  private static final int METHODID_LIST_PLUGINS = 13;
-  private static final int METHODID_LOAD_DIDS = 14;
+  private static final int METHODID_SAVE_QUERY = 13;
+  private static final int METHODID_LIST_SAVED_QUERIES = 14;
+  private static final int METHODID_GET_SAVED_QUERY = 15;
+  private static final int METHODID_DELETE_SAVED_QUERY = 16;
+  private static final int METHODID_FREEZE_DIDS = 17;
+  private static final int METHODID_LIST_PLUGINS = 18;
+  private static final int METHODID_LOAD_DIDS = 19;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1488,6 +1913,26 @@ public final class MetadataServiceGrpc {
         case METHODID_DELETE_KEY:
           serviceImpl.deleteKey((org.didmeta.v1.DeleteKeyRequest) request,
               (io.grpc.stub.StreamObserver<org.didmeta.v1.DeleteKeyResponse>) responseObserver);
+          break;
+        case METHODID_SAVE_QUERY:
+          serviceImpl.saveQuery((org.didmeta.v1.SaveQueryRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.SaveQueryResponse>) responseObserver);
+          break;
+        case METHODID_LIST_SAVED_QUERIES:
+          serviceImpl.listSavedQueries((org.didmeta.v1.ListSavedQueriesRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.ListSavedQueriesResponse>) responseObserver);
+          break;
+        case METHODID_GET_SAVED_QUERY:
+          serviceImpl.getSavedQuery((org.didmeta.v1.GetSavedQueryRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.GetSavedQueryResponse>) responseObserver);
+          break;
+        case METHODID_DELETE_SAVED_QUERY:
+          serviceImpl.deleteSavedQuery((org.didmeta.v1.DeleteSavedQueryRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.DeleteSavedQueryResponse>) responseObserver);
+          break;
+        case METHODID_FREEZE_DIDS:
+          serviceImpl.freezeDids((org.didmeta.v1.FreezeDidsRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.FreezeDidsResponse>) responseObserver);
           break;
         case METHODID_LIST_PLUGINS:
           serviceImpl.listPlugins((org.didmeta.v1.ListPluginsRequest) request,
@@ -1613,6 +2058,41 @@ public final class MetadataServiceGrpc {
               org.didmeta.v1.DeleteKeyResponse>(
                 service, METHODID_DELETE_KEY)))
         .addMethod(
+          getSaveQueryMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.SaveQueryRequest,
+              org.didmeta.v1.SaveQueryResponse>(
+                service, METHODID_SAVE_QUERY)))
+        .addMethod(
+          getListSavedQueriesMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.ListSavedQueriesRequest,
+              org.didmeta.v1.ListSavedQueriesResponse>(
+                service, METHODID_LIST_SAVED_QUERIES)))
+        .addMethod(
+          getGetSavedQueryMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.GetSavedQueryRequest,
+              org.didmeta.v1.GetSavedQueryResponse>(
+                service, METHODID_GET_SAVED_QUERY)))
+        .addMethod(
+          getDeleteSavedQueryMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.DeleteSavedQueryRequest,
+              org.didmeta.v1.DeleteSavedQueryResponse>(
+                service, METHODID_DELETE_SAVED_QUERY)))
+        .addMethod(
+          getFreezeDidsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.FreezeDidsRequest,
+              org.didmeta.v1.FreezeDidsResponse>(
+                service, METHODID_FREEZE_DIDS)))
+        .addMethod(
           getListPluginsMethod(),
           io.grpc.stub.ServerCalls.asyncUnaryCall(
             new MethodHandlers<
@@ -1681,6 +2161,11 @@ public final class MetadataServiceGrpc {
               .addMethod(getListKeysMethod())
               .addMethod(getGetKeyMethod())
               .addMethod(getDeleteKeyMethod())
+              .addMethod(getSaveQueryMethod())
+              .addMethod(getListSavedQueriesMethod())
+              .addMethod(getGetSavedQueryMethod())
+              .addMethod(getDeleteSavedQueryMethod())
+              .addMethod(getFreezeDidsMethod())
               .addMethod(getListPluginsMethod())
               .build();
         }

@@ -192,6 +192,61 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_didmeta_v1_BackendQuery_ParametersEntry_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_SavedQuery_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_SavedQuery_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_SaveQueryRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_SaveQueryRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_SaveQueryResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_SaveQueryResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_ListSavedQueriesRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_ListSavedQueriesRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_ListSavedQueriesResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_ListSavedQueriesResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_GetSavedQueryRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_GetSavedQueryRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_GetSavedQueryResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_GetSavedQueryResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_DeleteSavedQueryRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_DeleteSavedQueryRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_DeleteSavedQueryResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_DeleteSavedQueryResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_FreezeDidsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_FreezeDidsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_FreezeDidsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_FreezeDidsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_didmeta_v1_ListPluginsRequest_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -365,75 +420,111 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
       "s\030\005 \003(\0132(.didmeta.v1.BackendQuery.Parame" +
       "tersEntryR\nparameters\022\022\n\004plan\030\006 \001(\tR\004pla" +
       "n\032=\n\017ParametersEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024" +
-      "\n\005value\030\002 \001(\tR\005value:\0028\001\"\024\n\022ListPluginsR" +
-      "equest\"\261\001\n\nPluginInfo\022\022\n\004name\030\001 \001(\tR\004nam" +
-      "e\022\024\n\005order\030\002 \001(\005R\005order\022 \n\013description\030\003" +
-      " \001(\tR\013description\022\032\n\010features\030\004 \003(\tR\010fea" +
-      "tures\022\030\n\007healthy\030\005 \001(\010R\007healthy\022!\n\014manag" +
-      "ed_keys\030\006 \003(\tR\013managedKeys\"\207\001\n\023ListPlugi" +
-      "nsResponse\0220\n\007plugins\030\001 \003(\0132\026.didmeta.v1" +
-      ".PluginInfoR\007plugins\022>\n\014declarations\030\002 \003" +
-      "(\0132\032.didmeta.v1.KeyDeclarationR\014declarat" +
-      "ions\"\265\002\n\016KeyDeclaration\022\020\n\003key\030\001 \001(\tR\003ke" +
-      "y\022\'\n\004type\030\002 \001(\0162\023.didmeta.v1.KeyTypeR\004ty" +
-      "pe\022\022\n\004list\030\003 \001(\010R\004list\0228\n\016allowed_values" +
-      "\030\004 \003(\0132\021.didmeta.v1.ValueR\rallowedValues" +
-      "\022\030\n\007pattern\030\005 \001(\tR\007pattern\0220\n\tdid_types\030" +
-      "\006 \003(\0162\023.didmeta.v1.DidTypeR\010didTypes\022\022\n\004" +
-      "unit\030\007 \001(\tR\004unit\022 \n\013description\030\010 \001(\tR\013d" +
-      "escription\022\030\n\007account\030\t \001(\tR\007account\"Q\n\021" +
-      "DeclareKeyRequest\022<\n\013declaration\030\001 \001(\0132\032" +
-      ".didmeta.v1.KeyDeclarationR\013declaration\"" +
-      "\257\001\n\022DeclareKeyResponse\022<\n\013declaration\030\001 " +
-      "\001(\0132\032.didmeta.v1.KeyDeclarationR\013declara" +
-      "tion\022\'\n\017violation_count\030\002 \001(\003R\016violation" +
-      "Count\0222\n\nviolations\030\003 \003(\0132\022.didmeta.v1.D" +
-      "idKeyR\nviolations\"\021\n\017ListKeysRequest\"R\n\020" +
-      "ListKeysResponse\022>\n\014declarations\030\001 \003(\0132\032" +
-      ".didmeta.v1.KeyDeclarationR\014declarations" +
-      "\"!\n\rGetKeyRequest\022\020\n\003key\030\001 \001(\tR\003key\"N\n\016G" +
-      "etKeyResponse\022<\n\013declaration\030\001 \001(\0132\032.did" +
-      "meta.v1.KeyDeclarationR\013declaration\"$\n\020D" +
-      "eleteKeyRequest\022\020\n\003key\030\001 \001(\tR\003key\"\023\n\021Del" +
-      "eteKeyResponse*V\n\nListFormat\022\033\n\027LIST_FOR" +
-      "MAT_UNSPECIFIED\020\000\022\024\n\020LIST_FORMAT_DIDS\020\001\022" +
-      "\025\n\021LIST_FORMAT_ARROW\020\002*\212\001\n\007KeyType\022\030\n\024KE" +
-      "Y_TYPE_UNSPECIFIED\020\000\022\021\n\rKEY_TYPE_BOOL\020\001\022" +
-      "\020\n\014KEY_TYPE_INT\020\002\022\023\n\017KEY_TYPE_DOUBLE\020\003\022\023" +
-      "\n\017KEY_TYPE_STRING\020\004\022\026\n\022KEY_TYPE_TIMESTAM" +
-      "P\020\0052\251\t\n\017MetadataService\022N\n\013SetMetadata\022\036" +
-      ".didmeta.v1.SetMetadataRequest\032\037.didmeta" +
-      ".v1.SetMetadataResponse\022Z\n\017SetMetadataBu" +
-      "lk\022\".didmeta.v1.SetMetadataBulkRequest\032#" +
-      ".didmeta.v1.SetMetadataBulkResponse\022G\n\010L" +
-      "oadDids\022\033.didmeta.v1.LoadDidsRequest\032\034.d" +
-      "idmeta.v1.LoadDidsResponse(\001\022N\n\013GetMetad" +
-      "ata\022\036.didmeta.v1.GetMetadataRequest\032\037.di" +
-      "dmeta.v1.GetMetadataResponse\022\\\n\017GetMetad" +
-      "ataBulk\022\".didmeta.v1.GetMetadataBulkRequ" +
-      "est\032#.didmeta.v1.GetMetadataBulkResponse" +
-      "0\001\022W\n\016DeleteMetadata\022!.didmeta.v1.Delete" +
-      "MetadataRequest\032\".didmeta.v1.DeleteMetad" +
-      "ataResponse\022G\n\010ListDids\022\033.didmeta.v1.Lis" +
-      "tDidsRequest\032\034.didmeta.v1.ListDidsRespon" +
-      "se0\001\022H\n\tCountDids\022\034.didmeta.v1.CountDids" +
-      "Request\032\035.didmeta.v1.CountDidsResponse\022H" +
-      "\n\tFacetDids\022\034.didmeta.v1.FacetDidsReques" +
-      "t\032\035.didmeta.v1.FacetDidsResponse\022N\n\013Expl" +
-      "ainDids\022\036.didmeta.v1.ExplainDidsRequest\032" +
-      "\037.didmeta.v1.ExplainDidsResponse\022K\n\nDecl" +
-      "areKey\022\035.didmeta.v1.DeclareKeyRequest\032\036." +
-      "didmeta.v1.DeclareKeyResponse\022E\n\010ListKey" +
-      "s\022\033.didmeta.v1.ListKeysRequest\032\034.didmeta" +
-      ".v1.ListKeysResponse\022?\n\006GetKey\022\031.didmeta" +
-      ".v1.GetKeyRequest\032\032.didmeta.v1.GetKeyRes" +
-      "ponse\022H\n\tDeleteKey\022\034.didmeta.v1.DeleteKe" +
-      "yRequest\032\035.didmeta.v1.DeleteKeyResponse\022" +
-      "N\n\013ListPlugins\022\036.didmeta.v1.ListPluginsR" +
-      "equest\032\037.didmeta.v1.ListPluginsResponseB" +
-      "J\n\016org.didmeta.v1P\001Z6github.com/didmeta/" +
-      "didmeta/gen/go/didmeta/v1;didmetav1b\006pro" +
-      "to3"
+      "\n\005value\030\002 \001(\tR\005value:\0028\001\"\354\001\n\nSavedQuery\022" +
+      "\022\n\004name\030\001 \001(\tR\004name\022\030\n\007account\030\002 \001(\tR\007ac" +
+      "count\022\024\n\005scope\030\003 \001(\tR\005scope\022*\n\006filter\030\004 " +
+      "\001(\0132\022.didmeta.v1.FilterR\006filter\022/\n\004type\030" +
+      "\005 \001(\0162\033.didmeta.v1.DidTypeSelectorR\004type" +
+      "\022\034\n\trecursive\030\006 \001(\010R\trecursive\022\037\n\013ignore" +
+      "_case\030\007 \001(\010R\nignoreCase\"Z\n\020SaveQueryRequ" +
+      "est\022,\n\005query\030\001 \001(\0132\026.didmeta.v1.SavedQue" +
+      "ryR\005query\022\030\n\007replace\030\002 \001(\010R\007replace\"A\n\021S" +
+      "aveQueryResponse\022,\n\005query\030\001 \001(\0132\026.didmet" +
+      "a.v1.SavedQueryR\005query\"3\n\027ListSavedQueri" +
+      "esRequest\022\030\n\007account\030\001 \001(\tR\007account\"L\n\030L" +
+      "istSavedQueriesResponse\0220\n\007queries\030\001 \003(\013" +
+      "2\026.didmeta.v1.SavedQueryR\007queries\"D\n\024Get" +
+      "SavedQueryRequest\022\022\n\004name\030\001 \001(\tR\004name\022\030\n" +
+      "\007account\030\002 \001(\tR\007account\"E\n\025GetSavedQuery" +
+      "Response\022,\n\005query\030\001 \001(\0132\026.didmeta.v1.Sav" +
+      "edQueryR\005query\"-\n\027DeleteSavedQueryReques" +
+      "t\022\022\n\004name\030\001 \001(\tR\004name\"\032\n\030DeleteSavedQuer" +
+      "yResponse\"\353\001\n\021FreezeDidsRequest\022$\n\003did\030\001" +
+      " \001(\0132\022.didmeta.v1.NewDidR\003did\022\024\n\005scope\030\002" +
+      " \001(\tR\005scope\022*\n\006filter\030\003 \001(\0132\022.didmeta.v1" +
+      ".FilterR\006filter\022/\n\004type\030\004 \001(\0162\033.didmeta." +
+      "v1.DidTypeSelectorR\004type\022\034\n\trecursive\030\005 " +
+      "\001(\010R\trecursive\022\037\n\013ignore_case\030\006 \001(\010R\nign" +
+      "oreCase\"*\n\022FreezeDidsResponse\022\024\n\005count\030\001" +
+      " \001(\003R\005count\"\024\n\022ListPluginsRequest\"\261\001\n\nPl" +
+      "uginInfo\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005order\030\002 " +
+      "\001(\005R\005order\022 \n\013description\030\003 \001(\tR\013descrip" +
+      "tion\022\032\n\010features\030\004 \003(\tR\010features\022\030\n\007heal" +
+      "thy\030\005 \001(\010R\007healthy\022!\n\014managed_keys\030\006 \003(\t" +
+      "R\013managedKeys\"\207\001\n\023ListPluginsResponse\0220\n" +
+      "\007plugins\030\001 \003(\0132\026.didmeta.v1.PluginInfoR\007" +
+      "plugins\022>\n\014declarations\030\002 \003(\0132\032.didmeta." +
+      "v1.KeyDeclarationR\014declarations\"\265\002\n\016KeyD" +
+      "eclaration\022\020\n\003key\030\001 \001(\tR\003key\022\'\n\004type\030\002 \001" +
+      "(\0162\023.didmeta.v1.KeyTypeR\004type\022\022\n\004list\030\003 " +
+      "\001(\010R\004list\0228\n\016allowed_values\030\004 \003(\0132\021.didm" +
+      "eta.v1.ValueR\rallowedValues\022\030\n\007pattern\030\005" +
+      " \001(\tR\007pattern\0220\n\tdid_types\030\006 \003(\0162\023.didme" +
+      "ta.v1.DidTypeR\010didTypes\022\022\n\004unit\030\007 \001(\tR\004u" +
+      "nit\022 \n\013description\030\010 \001(\tR\013description\022\030\n" +
+      "\007account\030\t \001(\tR\007account\"Q\n\021DeclareKeyReq" +
+      "uest\022<\n\013declaration\030\001 \001(\0132\032.didmeta.v1.K" +
+      "eyDeclarationR\013declaration\"\257\001\n\022DeclareKe" +
+      "yResponse\022<\n\013declaration\030\001 \001(\0132\032.didmeta" +
+      ".v1.KeyDeclarationR\013declaration\022\'\n\017viola" +
+      "tion_count\030\002 \001(\003R\016violationCount\0222\n\nviol" +
+      "ations\030\003 \003(\0132\022.didmeta.v1.DidKeyR\nviolat" +
+      "ions\"\021\n\017ListKeysRequest\"R\n\020ListKeysRespo" +
+      "nse\022>\n\014declarations\030\001 \003(\0132\032.didmeta.v1.K" +
+      "eyDeclarationR\014declarations\"!\n\rGetKeyReq" +
+      "uest\022\020\n\003key\030\001 \001(\tR\003key\"N\n\016GetKeyResponse" +
+      "\022<\n\013declaration\030\001 \001(\0132\032.didmeta.v1.KeyDe" +
+      "clarationR\013declaration\"$\n\020DeleteKeyReque" +
+      "st\022\020\n\003key\030\001 \001(\tR\003key\"\023\n\021DeleteKeyRespons" +
+      "e*V\n\nListFormat\022\033\n\027LIST_FORMAT_UNSPECIFI" +
+      "ED\020\000\022\024\n\020LIST_FORMAT_DIDS\020\001\022\025\n\021LIST_FORMA" +
+      "T_ARROW\020\002*\212\001\n\007KeyType\022\030\n\024KEY_TYPE_UNSPEC" +
+      "IFIED\020\000\022\021\n\rKEY_TYPE_BOOL\020\001\022\020\n\014KEY_TYPE_I" +
+      "NT\020\002\022\023\n\017KEY_TYPE_DOUBLE\020\003\022\023\n\017KEY_TYPE_ST" +
+      "RING\020\004\022\026\n\022KEY_TYPE_TIMESTAMP\020\0052\324\014\n\017Metad" +
+      "ataService\022N\n\013SetMetadata\022\036.didmeta.v1.S" +
+      "etMetadataRequest\032\037.didmeta.v1.SetMetada" +
+      "taResponse\022Z\n\017SetMetadataBulk\022\".didmeta." +
+      "v1.SetMetadataBulkRequest\032#.didmeta.v1.S" +
+      "etMetadataBulkResponse\022G\n\010LoadDids\022\033.did" +
+      "meta.v1.LoadDidsRequest\032\034.didmeta.v1.Loa" +
+      "dDidsResponse(\001\022N\n\013GetMetadata\022\036.didmeta" +
+      ".v1.GetMetadataRequest\032\037.didmeta.v1.GetM" +
+      "etadataResponse\022\\\n\017GetMetadataBulk\022\".did" +
+      "meta.v1.GetMetadataBulkRequest\032#.didmeta" +
+      ".v1.GetMetadataBulkResponse0\001\022W\n\016DeleteM" +
+      "etadata\022!.didmeta.v1.DeleteMetadataReque" +
+      "st\032\".didmeta.v1.DeleteMetadataResponse\022G" +
+      "\n\010ListDids\022\033.didmeta.v1.ListDidsRequest\032" +
+      "\034.didmeta.v1.ListDidsResponse0\001\022H\n\tCount" +
+      "Dids\022\034.didmeta.v1.CountDidsRequest\032\035.did" +
+      "meta.v1.CountDidsResponse\022H\n\tFacetDids\022\034" +
+      ".didmeta.v1.FacetDidsRequest\032\035.didmeta.v" +
+      "1.FacetDidsResponse\022N\n\013ExplainDids\022\036.did" +
+      "meta.v1.ExplainDidsRequest\032\037.didmeta.v1." +
+      "ExplainDidsResponse\022K\n\nDeclareKey\022\035.didm" +
+      "eta.v1.DeclareKeyRequest\032\036.didmeta.v1.De" +
+      "clareKeyResponse\022E\n\010ListKeys\022\033.didmeta.v" +
+      "1.ListKeysRequest\032\034.didmeta.v1.ListKeysR" +
+      "esponse\022?\n\006GetKey\022\031.didmeta.v1.GetKeyReq" +
+      "uest\032\032.didmeta.v1.GetKeyResponse\022H\n\tDele" +
+      "teKey\022\034.didmeta.v1.DeleteKeyRequest\032\035.di" +
+      "dmeta.v1.DeleteKeyResponse\022H\n\tSaveQuery\022" +
+      "\034.didmeta.v1.SaveQueryRequest\032\035.didmeta." +
+      "v1.SaveQueryResponse\022]\n\020ListSavedQueries" +
+      "\022#.didmeta.v1.ListSavedQueriesRequest\032$." +
+      "didmeta.v1.ListSavedQueriesResponse\022T\n\rG" +
+      "etSavedQuery\022 .didmeta.v1.GetSavedQueryR" +
+      "equest\032!.didmeta.v1.GetSavedQueryRespons" +
+      "e\022]\n\020DeleteSavedQuery\022#.didmeta.v1.Delet" +
+      "eSavedQueryRequest\032$.didmeta.v1.DeleteSa" +
+      "vedQueryResponse\022K\n\nFreezeDids\022\035.didmeta" +
+      ".v1.FreezeDidsRequest\032\036.didmeta.v1.Freez" +
+      "eDidsResponse\022N\n\013ListPlugins\022\036.didmeta.v" +
+      "1.ListPluginsRequest\032\037.didmeta.v1.ListPl" +
+      "uginsResponseBJ\n\016org.didmeta.v1P\001Z6githu" +
+      "b.com/didmeta/didmeta/gen/go/didmeta/v1;" +
+      "didmetav1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -640,74 +731,140 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_BackendQuery_ParametersEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
-    internal_static_didmeta_v1_ListPluginsRequest_descriptor =
+    internal_static_didmeta_v1_SavedQuery_descriptor =
       getDescriptor().getMessageType(29);
+    internal_static_didmeta_v1_SavedQuery_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_SavedQuery_descriptor,
+        new java.lang.String[] { "Name", "Account", "Scope", "Filter", "Type", "Recursive", "IgnoreCase", });
+    internal_static_didmeta_v1_SaveQueryRequest_descriptor =
+      getDescriptor().getMessageType(30);
+    internal_static_didmeta_v1_SaveQueryRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_SaveQueryRequest_descriptor,
+        new java.lang.String[] { "Query", "Replace", });
+    internal_static_didmeta_v1_SaveQueryResponse_descriptor =
+      getDescriptor().getMessageType(31);
+    internal_static_didmeta_v1_SaveQueryResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_SaveQueryResponse_descriptor,
+        new java.lang.String[] { "Query", });
+    internal_static_didmeta_v1_ListSavedQueriesRequest_descriptor =
+      getDescriptor().getMessageType(32);
+    internal_static_didmeta_v1_ListSavedQueriesRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_ListSavedQueriesRequest_descriptor,
+        new java.lang.String[] { "Account", });
+    internal_static_didmeta_v1_ListSavedQueriesResponse_descriptor =
+      getDescriptor().getMessageType(33);
+    internal_static_didmeta_v1_ListSavedQueriesResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_ListSavedQueriesResponse_descriptor,
+        new java.lang.String[] { "Queries", });
+    internal_static_didmeta_v1_GetSavedQueryRequest_descriptor =
+      getDescriptor().getMessageType(34);
+    internal_static_didmeta_v1_GetSavedQueryRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_GetSavedQueryRequest_descriptor,
+        new java.lang.String[] { "Name", "Account", });
+    internal_static_didmeta_v1_GetSavedQueryResponse_descriptor =
+      getDescriptor().getMessageType(35);
+    internal_static_didmeta_v1_GetSavedQueryResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_GetSavedQueryResponse_descriptor,
+        new java.lang.String[] { "Query", });
+    internal_static_didmeta_v1_DeleteSavedQueryRequest_descriptor =
+      getDescriptor().getMessageType(36);
+    internal_static_didmeta_v1_DeleteSavedQueryRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_DeleteSavedQueryRequest_descriptor,
+        new java.lang.String[] { "Name", });
+    internal_static_didmeta_v1_DeleteSavedQueryResponse_descriptor =
+      getDescriptor().getMessageType(37);
+    internal_static_didmeta_v1_DeleteSavedQueryResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_DeleteSavedQueryResponse_descriptor,
+        new java.lang.String[] { });
+    internal_static_didmeta_v1_FreezeDidsRequest_descriptor =
+      getDescriptor().getMessageType(38);
+    internal_static_didmeta_v1_FreezeDidsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_FreezeDidsRequest_descriptor,
+        new java.lang.String[] { "Did", "Scope", "Filter", "Type", "Recursive", "IgnoreCase", });
+    internal_static_didmeta_v1_FreezeDidsResponse_descriptor =
+      getDescriptor().getMessageType(39);
+    internal_static_didmeta_v1_FreezeDidsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_FreezeDidsResponse_descriptor,
+        new java.lang.String[] { "Count", });
+    internal_static_didmeta_v1_ListPluginsRequest_descriptor =
+      getDescriptor().getMessageType(40);
     internal_static_didmeta_v1_ListPluginsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_ListPluginsRequest_descriptor,
         new java.lang.String[] { });
     internal_static_didmeta_v1_PluginInfo_descriptor =
-      getDescriptor().getMessageType(30);
+      getDescriptor().getMessageType(41);
     internal_static_didmeta_v1_PluginInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_PluginInfo_descriptor,
         new java.lang.String[] { "Name", "Order", "Description", "Features", "Healthy", "ManagedKeys", });
     internal_static_didmeta_v1_ListPluginsResponse_descriptor =
-      getDescriptor().getMessageType(31);
+      getDescriptor().getMessageType(42);
     internal_static_didmeta_v1_ListPluginsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_ListPluginsResponse_descriptor,
         new java.lang.String[] { "Plugins", "Declarations", });
     internal_static_didmeta_v1_KeyDeclaration_descriptor =
-      getDescriptor().getMessageType(32);
+      getDescriptor().getMessageType(43);
     internal_static_didmeta_v1_KeyDeclaration_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_KeyDeclaration_descriptor,
         new java.lang.String[] { "Key", "Type", "List", "AllowedValues", "Pattern", "DidTypes", "Unit", "Description", "Account", });
     internal_static_didmeta_v1_DeclareKeyRequest_descriptor =
-      getDescriptor().getMessageType(33);
+      getDescriptor().getMessageType(44);
     internal_static_didmeta_v1_DeclareKeyRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_DeclareKeyRequest_descriptor,
         new java.lang.String[] { "Declaration", });
     internal_static_didmeta_v1_DeclareKeyResponse_descriptor =
-      getDescriptor().getMessageType(34);
+      getDescriptor().getMessageType(45);
     internal_static_didmeta_v1_DeclareKeyResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_DeclareKeyResponse_descriptor,
         new java.lang.String[] { "Declaration", "ViolationCount", "Violations", });
     internal_static_didmeta_v1_ListKeysRequest_descriptor =
-      getDescriptor().getMessageType(35);
+      getDescriptor().getMessageType(46);
     internal_static_didmeta_v1_ListKeysRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_ListKeysRequest_descriptor,
         new java.lang.String[] { });
     internal_static_didmeta_v1_ListKeysResponse_descriptor =
-      getDescriptor().getMessageType(36);
+      getDescriptor().getMessageType(47);
     internal_static_didmeta_v1_ListKeysResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_ListKeysResponse_descriptor,
         new java.lang.String[] { "Declarations", });
     internal_static_didmeta_v1_GetKeyRequest_descriptor =
-      getDescriptor().getMessageType(37);
+      getDescriptor().getMessageType(48);
     internal_static_didmeta_v1_GetKeyRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_GetKeyRequest_descriptor,
         new java.lang.String[] { "Key", });
     internal_static_didmeta_v1_GetKeyResponse_descriptor =
-      getDescriptor().getMessageType(38);
+      getDescriptor().getMessageType(49);
     internal_static_didmeta_v1_GetKeyResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_GetKeyResponse_descriptor,
         new java.lang.String[] { "Declaration", });
     internal_static_didmeta_v1_DeleteKeyRequest_descriptor =
-      getDescriptor().getMessageType(39);
+      getDescriptor().getMessageType(50);
     internal_static_didmeta_v1_DeleteKeyRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_DeleteKeyRequest_descriptor,
         new java.lang.String[] { "Key", });
     internal_static_didmeta_v1_DeleteKeyResponse_descriptor =
-      getDescriptor().getMessageType(40);
+      getDescriptor().getMessageType(51);
     internal_static_didmeta_v1_DeleteKeyResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_DeleteKeyResponse_descriptor,

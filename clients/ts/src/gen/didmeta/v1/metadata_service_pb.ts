@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file didmeta/v1/metadata_service.proto.
  */
 export const file_didmeta_v1_metadata_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFkaWRtZXRhL3YxL21ldGFkYXRhX3NlcnZpY2UucHJvdG8SCmRpZG1ldGEudjEizAEKElNldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRI+CghtZXRhZGF0YRgCIAMoCzIsLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSEQoJcmVjdXJzaXZlGAMgASgIGkIKDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEiAKBXZhbHVlGAIgASgLMhEuZGlkbWV0YS52MS5WYWx1ZToCOAEiFQoTU2V0TWV0YWRhdGFSZXNwb25zZSJTChZTZXRNZXRhZGF0YUJ1bGtSZXF1ZXN0EiYKBWl0ZW1zGAEgAygLMhcuZGlkbWV0YS52MS5EaWRNZXRhZGF0YRIRCglyZWN1cnNpdmUYAiABKAgiKgoXU2V0TWV0YWRhdGFCdWxrUmVzcG9uc2USDwoHdXBkYXRlZBgBIAEoAyKLAQoPTG9hZERpZHNSZXF1ZXN0EiAKBGRpZHMYASADKAsyEi5kaWRtZXRhLnYxLk5ld0RpZBIpCghtZXRhZGF0YRgCIAMoCzIXLmRpZG1ldGEudjEuRGlkTWV0YWRhdGESKwoLYXR0YWNobWVudHMYAyADKAsyFi5kaWRtZXRhLnYxLkF0dGFjaG1lbnQiVgoQTG9hZERpZHNSZXNwb25zZRIOCgZjaHVua3MYASABKAMSDwoHY3JlYXRlZBgCIAEoAxIPCgd1cGRhdGVkGAMgASgDEhAKCGF0dGFjaGVkGAQgASgDIkUKEkdldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRIOCgZwbHVnaW4YAiABKAkimgEKE0dldE1ldGFkYXRhUmVzcG9uc2USPwoIbWV0YWRhdGEYASADKAsyLS5kaWRtZXRhLnYxLkdldE1ldGFkYXRhUmVzcG9uc2UuTWV0YWRhdGFFbnRyeRpCCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRIgCgV2YWx1ZRgCIAEoCzIRLmRpZG1ldGEudjEuVmFsdWU6AjgBIlsKFkdldE1ldGFkYXRhQnVsa1JlcXVlc3QSIAoEZGlkcxgBIAMoCzISLmRpZG1ldGEudjEuRGlkS2V5Eg4KBnBsdWdpbhgCIAEoCRIPCgdpbmhlcml0GAMgASgIImgKF0dldE1ldGFkYXRhQnVsa1Jlc3BvbnNlEigKB3Jlc3VsdHMYASADKAsyFy5kaWRtZXRhLnYxLkRpZE1ldGFkYXRhEiMKB21pc3NpbmcYAiADKAsyEi5kaWRtZXRhLnYxLkRpZEtleSJGChVEZWxldGVNZXRhZGF0YVJlcXVlc3QSHwoDZGlkGAEgASgLMhIuZGlkbWV0YS52MS5EaWRLZXkSDAoEa2V5cxgCIAMoCSIYChZEZWxldGVNZXRhZGF0YVJlc3BvbnNlIpsCCg9MaXN0RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEgwKBGxvbmcYBCABKAgSEQoJcmVjdXJzaXZlGAUgASgIEg0KBWxpbWl0GAYgASgDEhMKC2lnbm9yZV9jYXNlGAcgASgIEhIKCnBhZ2VfdG9rZW4YCCABKAkSFQoNbWV0YWRhdGFfa2V5cxgJIAMoCRISCgpiYXRjaF9zaXplGAogASgFEiYKBmZvcm1hdBgLIAEoDjIWLmRpZG1ldGEudjEuTGlzdEZvcm1hdCKrAQoIRGlkQmF0Y2gSDgoGc2NvcGVzGAEgAygJEg0KBW5hbWVzGAIgAygJEiIKBXR5cGVzGAMgAygOMhMuZGlkbWV0YS52MS5EaWRUeXBlEg0KBWJ5dGVzGAQgAygDEg8KB2xlbmd0aHMYBSADKAMSKQoIbWV0YWRhdGEYBiADKAsyFy5kaWRtZXRhLnYxLk1ldGFkYXRhTWFwEhEKCWFycm93X2lwYxgHIAEoDCKEAQoLTWV0YWRhdGFNYXASMwoGdmFsdWVzGAEgAygLMiMuZGlkbWV0YS52MS5NZXRhZGF0YU1hcC5WYWx1ZXNFbnRyeRpACgtWYWx1ZXNFbnRyeRILCgNrZXkYASABKAkSIAoFdmFsdWUYAiABKAsyES5kaWRtZXRhLnYxLlZhbHVlOgI4ASJQChBMaXN0RGlkc1Jlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQuZGlkbWV0YS52MS5EaWRCYXRjaBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqAEKEENvdW50RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEhEKCXJlY3Vyc2l2ZRgEIAEoCBITCgtpZ25vcmVfY2FzZRgFIAEoCBIOCgZ0b3RhbHMYBiABKAgiQQoRQ291bnREaWRzUmVzcG9uc2USDQoFY291bnQYASABKAMSDQoFYnl0ZXMYAiABKAMSDgoGZXZlbnRzGAMgASgDIr8BChBGYWNldERpZHNSZXF1ZXN0Eg0KBXNjb3BlGAEgASgJEiIKBmZpbHRlchgCIAEoCzISLmRpZG1ldGEudjEuRmlsdGVyEikKBHR5cGUYAyABKA4yGy5kaWRtZXRhLnYxLkRpZFR5cGVTZWxlY3RvchIRCglyZWN1cnNpdmUYBCABKAgSEwoLaWdub3JlX2Nhc2UYBSABKAgSJQoGZmFjZXRzGAYgAygLMhUuZGlkbWV0YS52MS5GYWNldFNwZWMiOwoJRmFjZXRTcGVjEgsKA2tleRgBIAEoCRILCgN0b3AYAiABKAUSFAoMYnVja2V0X3dpZHRoGAMgASgBIkUKEUZhY2V0RGlkc1Jlc3BvbnNlEg0KBWNvdW50GAEgASgDEiEKBmZhY2V0cxgCIAMoCzIRLmRpZG1ldGEudjEuRmFjZXQimAEKBUZhY2V0EgsKA2tleRgBIAEoCRImCgZ2YWx1ZXMYAiADKAsyFi5kaWRtZXRhLnYxLkZhY2V0VmFsdWUSKAoHYnVja2V0cxgDIAMoCzIXLmRpZG1ldGEudjEuRmFjZXRCdWNrZXQSDwoHbWlzc2luZxgEIAEoAxINCgVvdGhlchgFIAEoAxIQCghkaXN0aW5jdBgGIAEoAyI9CgpGYWNldFZhbHVlEiAKBXZhbHVlGAEgASgLMhEuZGlkbWV0YS52MS5WYWx1ZRINCgVjb3VudBgCIAEoAyI+CgtGYWNldEJ1Y2tldBIgCgVsb3dlchgBIAEoCzIRLmRpZG1ldGEudjEuVmFsdWUSDQoFY291bnQYAiABKAMimgEKEkV4cGxhaW5EaWRzUmVxdWVzdBINCgVzY29wZRgBIAEoCRIiCgZmaWx0ZXIYAiABKAsyEi5kaWRtZXRhLnYxLkZpbHRlchIpCgR0eXBlGAMgASgOMhsuZGlkbWV0YS52MS5EaWRUeXBlU2VsZWN0b3ISEQoJcmVjdXJzaXZlGAQgASgIEhMKC2lnbm9yZV9jYXNlGAUgASgIInoKE0V4cGxhaW5EaWRzUmVzcG9uc2USKAoGZ3JvdXBzGAEgAygLMhguZGlkbWV0YS52MS5FeHBsYWluR3JvdXASDgoGbWVyZ2VkGAIgASgIEikKB3F1ZXJpZXMYAyADKAsyGC5kaWRtZXRhLnYxLkJhY2tlbmRRdWVyeSJJCgxFeHBsYWluR3JvdXASDQoFdHlwZXMYASADKAkSKgoHY2xhdXNlcxgCIAMoCzIZLmRpZG1ldGEudjEuRXhwbGFpbkNsYXVzZSJDCg1FeHBsYWluQ2xhdXNlEg4KBmNsYXVzZRgBIAEoCRIOCgZwbHVnaW4YAiABKAkSEgoKY29tcGxlbWVudBgDIAEoCCLOAQoMQmFja2VuZFF1ZXJ5Eg8KB2JhY2tlbmQYASABKAkSDQoFZ3JvdXAYAiABKAUSEAoIbGFuZ3VhZ2UYAyABKAkSDQoFcXVlcnkYBCABKAkSPAoKcGFyYW1ldGVycxgFIAMoCzIoLmRpZG1ldGEudjEuQmFja2VuZFF1ZXJ5LlBhcmFtZXRlcnNFbnRyeRIMCgRwbGFuGAYgASgJGjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIhQKEkxpc3RQbHVnaW5zUmVxdWVzdCJ3CgpQbHVnaW5JbmZvEgwKBG5hbWUYASABKAkSDQoFb3JkZXIYAiABKAUSEwoLZGVzY3JpcHRpb24YAyABKAkSEAoIZmVhdHVyZXMYBCADKAkSDwoHaGVhbHRoeRgFIAEoCBIUCgxtYW5hZ2VkX2tleXMYBiADKAkicAoTTGlzdFBsdWdpbnNSZXNwb25zZRInCgdwbHVnaW5zGAEgAygLMhYuZGlkbWV0YS52MS5QbHVnaW5JbmZvEjAKDGRlY2xhcmF0aW9ucxgCIAMoCzIaLmRpZG1ldGEudjEuS2V5RGVjbGFyYXRpb24i5gEKDktleURlY2xhcmF0aW9uEgsKA2tleRgBIAEoCRIhCgR0eXBlGAIgASgOMhMuZGlkbWV0YS52MS5LZXlUeXBlEgwKBGxpc3QYAyABKAgSKQoOYWxsb3dlZF92YWx1ZXMYBCADKAsyES5kaWRtZXRhLnYxLlZhbHVlEg8KB3BhdHRlcm4YBSABKAkSJgoJZGlkX3R5cGVzGAYgAygOMhMuZGlkbWV0YS52MS5EaWRUeXBlEgwKBHVuaXQYByABKAkSEwoLZGVzY3JpcHRpb24YCCABKAkSDwoHYWNjb3VudBgJIAEoCSJEChFEZWNsYXJlS2V5UmVxdWVzdBIvCgtkZWNsYXJhdGlvbhgBIAEoCzIaLmRpZG1ldGEudjEuS2V5RGVjbGFyYXRpb24ihgEKEkRlY2xhcmVLZXlSZXNwb25zZRIvCgtkZWNsYXJhdGlvbhgBIAEoCzIaLmRpZG1ldGEudjEuS2V5RGVjbGFyYXRpb24SFwoPdmlvbGF0aW9uX2NvdW50GAIgASgDEiYKCnZpb2xhdGlvbnMYAyADKAsyEi5kaWRtZXRhLnYxLkRpZEtleSIRCg9MaXN0S2V5c1JlcXVlc3QiRAoQTGlzdEtleXNSZXNwb25zZRIwCgxkZWNsYXJhdGlvbnMYASADKAsyGi5kaWRtZXRhLnYxLktleURlY2xhcmF0aW9uIhwKDUdldEtleVJlcXVlc3QSCwoDa2V5GAEgASgJIkEKDkdldEtleVJlc3BvbnNlEi8KC2RlY2xhcmF0aW9uGAEgASgLMhouZGlkbWV0YS52MS5LZXlEZWNsYXJhdGlvbiIfChBEZWxldGVLZXlSZXF1ZXN0EgsKA2tleRgBIAEoCSITChFEZWxldGVLZXlSZXNwb25zZSpWCgpMaXN0Rm9ybWF0EhsKF0xJU1RfRk9STUFUX1VOU1BFQ0lGSUVEEAASFAoQTElTVF9GT1JNQVRfRElEUxABEhUKEUxJU1RfRk9STUFUX0FSUk9XEAIqigEKB0tleVR5cGUSGAoUS0VZX1RZUEVfVU5TUEVDSUZJRUQQABIRCg1LRVlfVFlQRV9CT09MEAESEAoMS0VZX1RZUEVfSU5UEAISEwoPS0VZX1RZUEVfRE9VQkxFEAMSEwoPS0VZX1RZUEVfU1RSSU5HEAQSFgoSS0VZX1RZUEVfVElNRVNUQU1QEAUyqQkKD01ldGFkYXRhU2VydmljZRJOCgtTZXRNZXRhZGF0YRIeLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFSZXF1ZXN0Gh8uZGlkbWV0YS52MS5TZXRNZXRhZGF0YVJlc3BvbnNlEloKD1NldE1ldGFkYXRhQnVsaxIiLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFCdWxrUmVxdWVzdBojLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFCdWxrUmVzcG9uc2USRwoITG9hZERpZHMSGy5kaWRtZXRhLnYxLkxvYWREaWRzUmVxdWVzdBocLmRpZG1ldGEudjEuTG9hZERpZHNSZXNwb25zZSgBEk4KC0dldE1ldGFkYXRhEh4uZGlkbWV0YS52MS5HZXRNZXRhZGF0YVJlcXVlc3QaHy5kaWRtZXRhLnYxLkdldE1ldGFkYXRhUmVzcG9uc2USXAoPR2V0TWV0YWRhdGFCdWxrEiIuZGlkbWV0YS52MS5HZXRNZXRhZGF0YUJ1bGtSZXF1ZXN0GiMuZGlkbWV0YS52MS5HZXRNZXRhZGF0YUJ1bGtSZXNwb25zZTABElcKDkRlbGV0ZU1ldGFkYXRhEiEuZGlkbWV0YS52MS5EZWxldGVNZXRhZGF0YVJlcXVlc3QaIi5kaWRtZXRhLnYxLkRlbGV0ZU1ldGFkYXRhUmVzcG9uc2USRwoITGlzdERpZHMSGy5kaWRtZXRhLnYxLkxpc3REaWRzUmVxdWVzdBocLmRpZG1ldGEudjEuTGlzdERpZHNSZXNwb25zZTABEkgKCUNvdW50RGlkcxIcLmRpZG1ldGEudjEuQ291bnREaWRzUmVxdWVzdBodLmRpZG1ldGEudjEuQ291bnREaWRzUmVzcG9uc2USSAoJRmFjZXREaWRzEhwuZGlkbWV0YS52MS5GYWNldERpZHNSZXF1ZXN0Gh0uZGlkbWV0YS52MS5GYWNldERpZHNSZXNwb25zZRJOCgtFeHBsYWluRGlkcxIeLmRpZG1ldGEudjEuRXhwbGFpbkRpZHNSZXF1ZXN0Gh8uZGlkbWV0YS52MS5FeHBsYWluRGlkc1Jlc3BvbnNlEksKCkRlY2xhcmVLZXkSHS5kaWRtZXRhLnYxLkRlY2xhcmVLZXlSZXF1ZXN0Gh4uZGlkbWV0YS52MS5EZWNsYXJlS2V5UmVzcG9uc2USRQoITGlzdEtleXMSGy5kaWRtZXRhLnYxLkxpc3RLZXlzUmVxdWVzdBocLmRpZG1ldGEudjEuTGlzdEtleXNSZXNwb25zZRI/CgZHZXRLZXkSGS5kaWRtZXRhLnYxLkdldEtleVJlcXVlc3QaGi5kaWRtZXRhLnYxLkdldEtleVJlc3BvbnNlEkgKCURlbGV0ZUtleRIcLmRpZG1ldGEudjEuRGVsZXRlS2V5UmVxdWVzdBodLmRpZG1ldGEudjEuRGVsZXRlS2V5UmVzcG9uc2USTgoLTGlzdFBsdWdpbnMSHi5kaWRtZXRhLnYxLkxpc3RQbHVnaW5zUmVxdWVzdBofLmRpZG1ldGEudjEuTGlzdFBsdWdpbnNSZXNwb25zZUJKCg5vcmcuZGlkbWV0YS52MVABWjZnaXRodWIuY29tL2RpZG1ldGEvZGlkbWV0YS9nZW4vZ28vZGlkbWV0YS92MTtkaWRtZXRhdjFiBnByb3RvMw", [file_didmeta_v1_did, file_didmeta_v1_filter, file_didmeta_v1_value]);
+  fileDesc("CiFkaWRtZXRhL3YxL21ldGFkYXRhX3NlcnZpY2UucHJvdG8SCmRpZG1ldGEudjEizAEKElNldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRI+CghtZXRhZGF0YRgCIAMoCzIsLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSEQoJcmVjdXJzaXZlGAMgASgIGkIKDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEiAKBXZhbHVlGAIgASgLMhEuZGlkbWV0YS52MS5WYWx1ZToCOAEiFQoTU2V0TWV0YWRhdGFSZXNwb25zZSJTChZTZXRNZXRhZGF0YUJ1bGtSZXF1ZXN0EiYKBWl0ZW1zGAEgAygLMhcuZGlkbWV0YS52MS5EaWRNZXRhZGF0YRIRCglyZWN1cnNpdmUYAiABKAgiKgoXU2V0TWV0YWRhdGFCdWxrUmVzcG9uc2USDwoHdXBkYXRlZBgBIAEoAyKLAQoPTG9hZERpZHNSZXF1ZXN0EiAKBGRpZHMYASADKAsyEi5kaWRtZXRhLnYxLk5ld0RpZBIpCghtZXRhZGF0YRgCIAMoCzIXLmRpZG1ldGEudjEuRGlkTWV0YWRhdGESKwoLYXR0YWNobWVudHMYAyADKAsyFi5kaWRtZXRhLnYxLkF0dGFjaG1lbnQiVgoQTG9hZERpZHNSZXNwb25zZRIOCgZjaHVua3MYASABKAMSDwoHY3JlYXRlZBgCIAEoAxIPCgd1cGRhdGVkGAMgASgDEhAKCGF0dGFjaGVkGAQgASgDIkUKEkdldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRIOCgZwbHVnaW4YAiABKAkimgEKE0dldE1ldGFkYXRhUmVzcG9uc2USPwoIbWV0YWRhdGEYASADKAsyLS5kaWRtZXRhLnYxLkdldE1ldGFkYXRhUmVzcG9uc2UuTWV0YWRhdGFFbnRyeRpCCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRIgCgV2YWx1ZRgCIAEoCzIRLmRpZG1ldGEudjEuVmFsdWU6AjgBIlsKFkdldE1ldGFkYXRhQnVsa1JlcXVlc3QSIAoEZGlkcxgBIAMoCzISLmRpZG1ldGEudjEuRGlkS2V5Eg4KBnBsdWdpbhgCIAEoCRIPCgdpbmhlcml0GAMgASgIImgKF0dldE1ldGFkYXRhQnVsa1Jlc3BvbnNlEigKB3Jlc3VsdHMYASADKAsyFy5kaWRtZXRhLnYxLkRpZE1ldGFkYXRhEiMKB21pc3NpbmcYAiADKAsyEi5kaWRtZXRhLnYxLkRpZEtleSJGChVEZWxldGVNZXRhZGF0YVJlcXVlc3QSHwoDZGlkGAEgASgLMhIuZGlkbWV0YS52MS5EaWRLZXkSDAoEa2V5cxgCIAMoCSIYChZEZWxldGVNZXRhZGF0YVJlc3BvbnNlIpsCCg9MaXN0RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEgwKBGxvbmcYBCABKAgSEQoJcmVjdXJzaXZlGAUgASgIEg0KBWxpbWl0GAYgASgDEhMKC2lnbm9yZV9jYXNlGAcgASgIEhIKCnBhZ2VfdG9rZW4YCCABKAkSFQoNbWV0YWRhdGFfa2V5cxgJIAMoCRISCgpiYXRjaF9zaXplGAogASgFEiYKBmZvcm1hdBgLIAEoDjIWLmRpZG1ldGEudjEuTGlzdEZvcm1hdCKrAQoIRGlkQmF0Y2gSDgoGc2NvcGVzGAEgAygJEg0KBW5hbWVzGAIgAygJEiIKBXR5cGVzGAMgAygOMhMuZGlkbWV0YS52MS5EaWRUeXBlEg0KBWJ5dGVzGAQgAygDEg8KB2xlbmd0aHMYBSADKAMSKQoIbWV0YWRhdGEYBiADKAsyFy5kaWRtZXRhLnYxLk1ldGFkYXRhTWFwEhEKCWFycm93X2lwYxgHIAEoDCKEAQoLTWV0YWRhdGFNYXASMwoGdmFsdWVzGAEgAygLMiMuZGlkbWV0YS52MS5NZXRhZGF0YU1hcC5WYWx1ZXNFbnRyeRpACgtWYWx1ZXNFbnRyeRILCgNrZXkYASABKAkSIAoFdmFsdWUYAiABKAsyES5kaWRtZXRhLnYxLlZhbHVlOgI4ASJQChBMaXN0RGlkc1Jlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQuZGlkbWV0YS52MS5EaWRCYXRjaBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqAEKEENvdW50RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEhEKCXJlY3Vyc2l2ZRgEIAEoCBITCgtpZ25vcmVfY2FzZRgFIAEoCBIOCgZ0b3RhbHMYBiABKAgiQQoRQ291bnREaWRzUmVzcG9uc2USDQoFY291bnQYASABKAMSDQoFYnl0ZXMYAiABKAMSDgoGZXZlbnRzGAMgASgDIr8BChBGYWNldERpZHNSZXF1ZXN0Eg0KBXNjb3BlGAEgASgJEiIKBmZpbHRlchgCIAEoCzISLmRpZG1ldGEudjEuRmlsdGVyEikKBHR5cGUYAyABKA4yGy5kaWRtZXRhLnYxLkRpZFR5cGVTZWxlY3RvchIRCglyZWN1cnNpdmUYBCABKAgSEwoLaWdub3JlX2Nhc2UYBSABKAgSJQoGZmFjZXRzGAYgAygLMhUuZGlkbWV0YS52MS5GYWNldFNwZWMiOwoJRmFjZXRTcGVjEgsKA2tleRgBIAEoCRILCgN0b3AYAiABKAUSFAoMYnVja2V0X3dpZHRoGAMgASgBIkUKEUZhY2V0RGlkc1Jlc3BvbnNlEg0KBWNvdW50GAEgASgDEiEKBmZhY2V0cxgCIAMoCzIRLmRpZG1ldGEudjEuRmFjZXQimAEKBUZhY2V0EgsKA2tleRgBIAEoCRImCgZ2YWx1ZXMYAiADKAsyFi5kaWRtZXRhLnYxLkZhY2V0VmFsdWUSKAoHYnVja2V0cxgDIAMoCzIXLmRpZG1ldGEudjEuRmFjZXRCdWNrZXQSDwoHbWlzc2luZxgEIAEoAxINCgVvdGhlchgFIAEoAxIQCghkaXN0aW5jdBgGIAEoAyI9CgpGYWNldFZhbHVlEiAKBXZhbHVlGAEgASgLMhEuZGlkbWV0YS52MS5WYWx1ZRINCgVjb3VudBgCIAEoAyI+CgtGYWNldEJ1Y2tldBIgCgVsb3dlchgBIAEoCzIRLmRpZG1ldGEudjEuVmFsdWUSDQoFY291bnQYAiABKAMimgEKEkV4cGxhaW5EaWRzUmVxdWVzdBINCgVzY29wZRgBIAEoCRIiCgZmaWx0ZXIYAiABKAsyEi5kaWRtZXRhLnYxLkZpbHRlchIpCgR0eXBlGAMgASgOMhsuZGlkbWV0YS52MS5EaWRUeXBlU2VsZWN0b3ISEQoJcmVjdXJzaXZlGAQgASgIEhMKC2lnbm9yZV9jYXNlGAUgASgIInoKE0V4cGxhaW5EaWRzUmVzcG9uc2USKAoGZ3JvdXBzGAEgAygLMhguZGlkbWV0YS52MS5FeHBsYWluR3JvdXASDgoGbWVyZ2VkGAIgASgIEikKB3F1ZXJpZXMYAyADKAsyGC5kaWRtZXRhLnYxLkJhY2tlbmRRdWVyeSJJCgxFeHBsYWluR3JvdXASDQoFdHlwZXMYASADKAkSKgoHY2xhdXNlcxgCIAMoCzIZLmRpZG1ldGEudjEuRXhwbGFpbkNsYXVzZSJDCg1FeHBsYWluQ2xhdXNlEg4KBmNsYXVzZRgBIAEoCRIOCgZwbHVnaW4YAiABKAkSEgoKY29tcGxlbWVudBgDIAEoCCLOAQoMQmFja2VuZFF1ZXJ5Eg8KB2JhY2tlbmQYASABKAkSDQoFZ3JvdXAYAiABKAUSEAoIbGFuZ3VhZ2UYAyABKAkSDQoFcXVlcnkYBCABKAkSPAoKcGFyYW1ldGVycxgFIAMoCzIoLmRpZG1ldGEudjEuQmFja2VuZFF1ZXJ5LlBhcmFtZXRlcnNFbnRyeRIMCgRwbGFuGAYgASgJGjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIrEBCgpTYXZlZFF1ZXJ5EgwKBG5hbWUYASABKAkSDwoHYWNjb3VudBgCIAEoCRINCgVzY29wZRgDIAEoCRIiCgZmaWx0ZXIYBCABKAsyEi5kaWRtZXRhLnYxLkZpbHRlchIpCgR0eXBlGAUgASgOMhsuZGlkbWV0YS52MS5EaWRUeXBlU2VsZWN0b3ISEQoJcmVjdXJzaXZlGAYgASgIEhMKC2lnbm9yZV9jYXNlGAcgASgIIkoKEFNhdmVRdWVyeVJlcXVlc3QSJQoFcXVlcnkYASABKAsyFi5kaWRtZXRhLnYxLlNhdmVkUXVlcnkSDwoHcmVwbGFjZRgCIAEoCCI6ChFTYXZlUXVlcnlSZXNwb25zZRIlCgVxdWVyeRgBIAEoCzIWLmRpZG1ldGEudjEuU2F2ZWRRdWVyeSIqChdMaXN0U2F2ZWRRdWVyaWVzUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJIkMKGExpc3RTYXZlZFF1ZXJpZXNSZXNwb25zZRInCgdxdWVyaWVzGAEgAygLMhYuZGlkbWV0YS52MS5TYXZlZFF1ZXJ5IjUKFEdldFNhdmVkUXVlcnlSZXF1ZXN0EgwKBG5hbWUYASABKAkSDwoHYWNjb3VudBgCIAEoCSI+ChVHZXRTYXZlZFF1ZXJ5UmVzcG9uc2USJQoFcXVlcnkYASABKAsyFi5kaWRtZXRhLnYxLlNhdmVkUXVlcnkiJwoXRGVsZXRlU2F2ZWRRdWVyeVJlcXVlc3QSDAoEbmFtZRgBIAEoCSIaChhEZWxldGVTYXZlZFF1ZXJ5UmVzcG9uc2UiugEKEUZyZWV6ZURpZHNSZXF1ZXN0Eh8KA2RpZBgBIAEoCzISLmRpZG1ldGEudjEuTmV3RGlkEg0KBXNjb3BlGAIgASgJEiIKBmZpbHRlchgDIAEoCzISLmRpZG1ldGEudjEuRmlsdGVyEikKBHR5cGUYBCABKA4yGy5kaWRtZXRhLnYxLkRpZFR5cGVTZWxlY3RvchIRCglyZWN1cnNpdmUYBSABKAgSEwoLaWdub3JlX2Nhc2UYBiABKAgiIwoSRnJlZXplRGlkc1Jlc3BvbnNlEg0KBWNvdW50GAEgASgDIhQKEkxpc3RQbHVnaW5zUmVxdWVzdCJ3CgpQbHVnaW5JbmZvEgwKBG5hbWUYASABKAkSDQoFb3JkZXIYAiABKAUSEwoLZGVzY3JpcHRpb24YAyABKAkSEAoIZmVhdHVyZXMYBCADKAkSDwoHaGVhbHRoeRgFIAEoCBIUCgxtYW5hZ2VkX2tleXMYBiADKAkicAoTTGlzdFBsdWdpbnNSZXNwb25zZRInCgdwbHVnaW5zGAEgAygLMhYuZGlkbWV0YS52MS5QbHVnaW5JbmZvEjAKDGRlY2xhcmF0aW9ucxgCIAMoCzIaLmRpZG1ldGEudjEuS2V5RGVjbGFyYXRpb24i5gEKDktleURlY2xhcmF0aW9uEgsKA2tleRgBIAEoCRIhCgR0eXBlGAIgASgOMhMuZGlkbWV0YS52MS5LZXlUeXBlEgwKBGxpc3QYAyABKAgSKQoOYWxsb3dlZF92YWx1ZXMYBCADKAsyES5kaWRtZXRhLnYxLlZhbHVlEg8KB3BhdHRlcm4YBSABKAkSJgoJZGlkX3R5cGVzGAYgAygOMhMuZGlkbWV0YS52MS5EaWRUeXBlEgwKBHVuaXQYByABKAkSEwoLZGVzY3JpcHRpb24YCCABKAkSDwoHYWNjb3VudBgJIAEoCSJEChFEZWNsYXJlS2V5UmVxdWVzdBIvCgtkZWNsYXJhdGlvbhgBIAEoCzIaLmRpZG1ldGEudjEuS2V5RGVjbGFyYXRpb24ihgEKEkRlY2xhcmVLZXlSZXNwb25zZRIvCgtkZWNsYXJhdGlvbhgBIAEoCzIaLmRpZG1ldGEudjEuS2V5RGVjbGFyYXRpb24SFwoPdmlvbGF0aW9uX2NvdW50GAIgASgDEiYKCnZpb2xhdGlvbnMYAyADKAsyEi5kaWRtZXRhLnYxLkRpZEtleSIRCg9MaXN0S2V5c1JlcXVlc3QiRAoQTGlzdEtleXNSZXNwb25zZRIwCgxkZWNsYXJhdGlvbnMYASADKAsyGi5kaWRtZXRhLnYxLktleURlY2xhcmF0aW9uIhwKDUdldEtleVJlcXVlc3QSCwoDa2V5GAEgASgJIkEKDkdldEtleVJlc3BvbnNlEi8KC2RlY2xhcmF0aW9uGAEgASgLMhouZGlkbWV0YS52MS5LZXlEZWNsYXJhdGlvbiIfChBEZWxldGVLZXlSZXF1ZXN0EgsKA2tleRgBIAEoCSITChFEZWxldGVLZXlSZXNwb25zZSpWCgpMaXN0Rm9ybWF0EhsKF0xJU1RfRk9STUFUX1VOU1BFQ0lGSUVEEAASFAoQTElTVF9GT1JNQVRfRElEUxABEhUKEUxJU1RfRk9STUFUX0FSUk9XEAIqigEKB0tleVR5cGUSGAoUS0VZX1RZUEVfVU5TUEVDSUZJRUQQABIRCg1LRVlfVFlQRV9CT09MEAESEAoMS0VZX1RZUEVfSU5UEAISEwoPS0VZX1RZUEVfRE9VQkxFEAMSEwoPS0VZX1RZUEVfU1RSSU5HEAQSFgoSS0VZX1RZUEVfVElNRVNUQU1QEAUy1AwKD01ldGFkYXRhU2VydmljZRJOCgtTZXRNZXRhZGF0YRIeLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFSZXF1ZXN0Gh8uZGlkbWV0YS52MS5TZXRNZXRhZGF0YVJlc3BvbnNlEloKD1NldE1ldGFkYXRhQnVsaxIiLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFCdWxrUmVxdWVzdBojLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFCdWxrUmVzcG9uc2USRwoITG9hZERpZHMSGy5kaWRtZXRhLnYxLkxvYWREaWRzUmVxdWVzdBocLmRpZG1ldGEudjEuTG9hZERpZHNSZXNwb25zZSgBEk4KC0dldE1ldGFkYXRhEh4uZGlkbWV0YS52MS5HZXRNZXRhZGF0YVJlcXVlc3QaHy5kaWRtZXRhLnYxLkdldE1ldGFkYXRhUmVzcG9uc2USXAoPR2V0TWV0YWRhdGFCdWxrEiIuZGlkbWV0YS52MS5HZXRNZXRhZGF0YUJ1bGtSZXF1ZXN0GiMuZGlkbWV0YS52MS5HZXRNZXRhZGF0YUJ1bGtSZXNwb25zZTABElcKDkRlbGV0ZU1ldGFkYXRhEiEuZGlkbWV0YS52MS5EZWxldGVNZXRhZGF0YVJlcXVlc3QaIi5kaWRtZXRhLnYxLkRlbGV0ZU1ldGFkYXRhUmVzcG9uc2USRwoITGlzdERpZHMSGy5kaWRtZXRhLnYxLkxpc3REaWRzUmVxdWVzdBocLmRpZG1ldGEudjEuTGlzdERpZHNSZXNwb25zZTABEkgKCUNvdW50RGlkcxIcLmRpZG1ldGEudjEuQ291bnREaWRzUmVxdWVzdBodLmRpZG1ldGEudjEuQ291bnREaWRzUmVzcG9uc2USSAoJRmFjZXREaWRzEhwuZGlkbWV0YS52MS5GYWNldERpZHNSZXF1ZXN0Gh0uZGlkbWV0YS52MS5GYWNldERpZHNSZXNwb25zZRJOCgtFeHBsYWluRGlkcxIeLmRpZG1ldGEudjEuRXhwbGFpbkRpZHNSZXF1ZXN0Gh8uZGlkbWV0YS52MS5FeHBsYWluRGlkc1Jlc3BvbnNlEksKCkRlY2xhcmVLZXkSHS5kaWRtZXRhLnYxLkRlY2xhcmVLZXlSZXF1ZXN0Gh4uZGlkbWV0YS52MS5EZWNsYXJlS2V5UmVzcG9uc2USRQoITGlzdEtleXMSGy5kaWRtZXRhLnYxLkxpc3RLZXlzUmVxdWVzdBocLmRpZG1ldGEudjEuTGlzdEtleXNSZXNwb25zZRI/CgZHZXRLZXkSGS5kaWRtZXRhLnYxLkdldEtleVJlcXVlc3QaGi5kaWRtZXRhLnYxLkdldEtleVJlc3BvbnNlEkgKCURlbGV0ZUtleRIcLmRpZG1ldGEudjEuRGVsZXRlS2V5UmVxdWVzdBodLmRpZG1ldGEudjEuRGVsZXRlS2V5UmVzcG9uc2USSAoJU2F2ZVF1ZXJ5EhwuZGlkbWV0YS52MS5TYXZlUXVlcnlSZXF1ZXN0Gh0uZGlkbWV0YS52MS5TYXZlUXVlcnlSZXNwb25zZRJdChBMaXN0U2F2ZWRRdWVyaWVzEiMuZGlkbWV0YS52MS5MaXN0U2F2ZWRRdWVyaWVzUmVxdWVzdBokLmRpZG1ldGEudjEuTGlzdFNhdmVkUXVlcmllc1Jlc3BvbnNlElQKDUdldFNhdmVkUXVlcnkSIC5kaWRtZXRhLnYxLkdldFNhdmVkUXVlcnlSZXF1ZXN0GiEuZGlkbWV0YS52MS5HZXRTYXZlZFF1ZXJ5UmVzcG9uc2USXQoQRGVsZXRlU2F2ZWRRdWVyeRIjLmRpZG1ldGEudjEuRGVsZXRlU2F2ZWRRdWVyeVJlcXVlc3QaJC5kaWRtZXRhLnYxLkRlbGV0ZVNhdmVkUXVlcnlSZXNwb25zZRJLCgpGcmVlemVEaWRzEh0uZGlkbWV0YS52MS5GcmVlemVEaWRzUmVxdWVzdBoeLmRpZG1ldGEudjEuRnJlZXplRGlkc1Jlc3BvbnNlEk4KC0xpc3RQbHVnaW5zEh4uZGlkbWV0YS52MS5MaXN0UGx1Z2luc1JlcXVlc3QaHy5kaWRtZXRhLnYxLkxpc3RQbHVnaW5zUmVzcG9uc2VCSgoOb3JnLmRpZG1ldGEudjFQAVo2Z2l0aHViLmNvbS9kaWRtZXRhL2RpZG1ldGEvZ2VuL2dvL2RpZG1ldGEvdjE7ZGlkbWV0YXYxYgZwcm90bzM", [file_didmeta_v1_did, file_didmeta_v1_filter, file_didmeta_v1_value]);
 
 /**
  * SetMetadataRequest sets keys on one DID.
@@ -1084,6 +1084,323 @@ export const BackendQuerySchema: GenMessage<BackendQuery> = /*@__PURE__*/
   messageDesc(file_didmeta_v1_metadata_service, 28);
 
 /**
+ * SavedQuery is a named listing: the arguments of ListDids that select DIDs.
+ *
+ * @generated from message didmeta.v1.SavedQuery
+ */
+export type SavedQuery = Message<"didmeta.v1.SavedQuery"> & {
+  /**
+   * The name: letters, digits, `_`, `-`, `.`; unique per account.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Output only: the owning account.
+   *
+   * @generated from field: string account = 2;
+   */
+  account: string;
+
+  /**
+   * Scope or scope pattern.
+   *
+   * @generated from field: string scope = 3;
+   */
+  scope: string;
+
+  /**
+   * The filter.
+   *
+   * @generated from field: didmeta.v1.Filter filter = 4;
+   */
+  filter?: Filter | undefined;
+
+  /**
+   * Type selector.
+   *
+   * @generated from field: didmeta.v1.DidTypeSelector type = 5;
+   */
+  type: DidTypeSelector;
+
+  /**
+   * Include matching descendants.
+   *
+   * @generated from field: bool recursive = 6;
+   */
+  recursive: boolean;
+
+  /**
+   * Case-insensitive string comparison.
+   *
+   * @generated from field: bool ignore_case = 7;
+   */
+  ignoreCase: boolean;
+};
+
+/**
+ * Describes the message didmeta.v1.SavedQuery.
+ * Use `create(SavedQuerySchema)` to create a new message.
+ */
+export const SavedQuerySchema: GenMessage<SavedQuery> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 29);
+
+/**
+ * SaveQueryRequest stores a query under a name of the caller.
+ *
+ * @generated from message didmeta.v1.SaveQueryRequest
+ */
+export type SaveQueryRequest = Message<"didmeta.v1.SaveQueryRequest"> & {
+  /**
+   * The query (account is ignored: the caller owns it).
+   *
+   * @generated from field: didmeta.v1.SavedQuery query = 1;
+   */
+  query?: SavedQuery | undefined;
+
+  /**
+   * Replace a query of that name; without it an existing name is ALREADY_EXISTS.
+   *
+   * @generated from field: bool replace = 2;
+   */
+  replace: boolean;
+};
+
+/**
+ * Describes the message didmeta.v1.SaveQueryRequest.
+ * Use `create(SaveQueryRequestSchema)` to create a new message.
+ */
+export const SaveQueryRequestSchema: GenMessage<SaveQueryRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 30);
+
+/**
+ * SaveQueryResponse carries the stored query.
+ *
+ * @generated from message didmeta.v1.SaveQueryResponse
+ */
+export type SaveQueryResponse = Message<"didmeta.v1.SaveQueryResponse"> & {
+  /**
+   * The stored query.
+   *
+   * @generated from field: didmeta.v1.SavedQuery query = 1;
+   */
+  query?: SavedQuery | undefined;
+};
+
+/**
+ * Describes the message didmeta.v1.SaveQueryResponse.
+ * Use `create(SaveQueryResponseSchema)` to create a new message.
+ */
+export const SaveQueryResponseSchema: GenMessage<SaveQueryResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 31);
+
+/**
+ * ListSavedQueriesRequest names the account.
+ *
+ * @generated from message didmeta.v1.ListSavedQueriesRequest
+ */
+export type ListSavedQueriesRequest = Message<"didmeta.v1.ListSavedQueriesRequest"> & {
+  /**
+   * The account; empty means the caller.
+   *
+   * @generated from field: string account = 1;
+   */
+  account: string;
+};
+
+/**
+ * Describes the message didmeta.v1.ListSavedQueriesRequest.
+ * Use `create(ListSavedQueriesRequestSchema)` to create a new message.
+ */
+export const ListSavedQueriesRequestSchema: GenMessage<ListSavedQueriesRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 32);
+
+/**
+ * ListSavedQueriesResponse lists saved queries.
+ *
+ * @generated from message didmeta.v1.ListSavedQueriesResponse
+ */
+export type ListSavedQueriesResponse = Message<"didmeta.v1.ListSavedQueriesResponse"> & {
+  /**
+   * By name.
+   *
+   * @generated from field: repeated didmeta.v1.SavedQuery queries = 1;
+   */
+  queries: SavedQuery[];
+};
+
+/**
+ * Describes the message didmeta.v1.ListSavedQueriesResponse.
+ * Use `create(ListSavedQueriesResponseSchema)` to create a new message.
+ */
+export const ListSavedQueriesResponseSchema: GenMessage<ListSavedQueriesResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 33);
+
+/**
+ * GetSavedQueryRequest names a saved query.
+ *
+ * @generated from message didmeta.v1.GetSavedQueryRequest
+ */
+export type GetSavedQueryRequest = Message<"didmeta.v1.GetSavedQueryRequest"> & {
+  /**
+   * The name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The owning account; empty means the caller.
+   *
+   * @generated from field: string account = 2;
+   */
+  account: string;
+};
+
+/**
+ * Describes the message didmeta.v1.GetSavedQueryRequest.
+ * Use `create(GetSavedQueryRequestSchema)` to create a new message.
+ */
+export const GetSavedQueryRequestSchema: GenMessage<GetSavedQueryRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 34);
+
+/**
+ * GetSavedQueryResponse carries one saved query.
+ *
+ * @generated from message didmeta.v1.GetSavedQueryResponse
+ */
+export type GetSavedQueryResponse = Message<"didmeta.v1.GetSavedQueryResponse"> & {
+  /**
+   * The query.
+   *
+   * @generated from field: didmeta.v1.SavedQuery query = 1;
+   */
+  query?: SavedQuery | undefined;
+};
+
+/**
+ * Describes the message didmeta.v1.GetSavedQueryResponse.
+ * Use `create(GetSavedQueryResponseSchema)` to create a new message.
+ */
+export const GetSavedQueryResponseSchema: GenMessage<GetSavedQueryResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 35);
+
+/**
+ * DeleteSavedQueryRequest names one of the caller's saved queries.
+ *
+ * @generated from message didmeta.v1.DeleteSavedQueryRequest
+ */
+export type DeleteSavedQueryRequest = Message<"didmeta.v1.DeleteSavedQueryRequest"> & {
+  /**
+   * The name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message didmeta.v1.DeleteSavedQueryRequest.
+ * Use `create(DeleteSavedQueryRequestSchema)` to create a new message.
+ */
+export const DeleteSavedQueryRequestSchema: GenMessage<DeleteSavedQueryRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 36);
+
+/**
+ * DeleteSavedQueryResponse is empty on success.
+ *
+ * @generated from message didmeta.v1.DeleteSavedQueryResponse
+ */
+export type DeleteSavedQueryResponse = Message<"didmeta.v1.DeleteSavedQueryResponse"> & {
+};
+
+/**
+ * Describes the message didmeta.v1.DeleteSavedQueryResponse.
+ * Use `create(DeleteSavedQueryResponseSchema)` to create a new message.
+ */
+export const DeleteSavedQueryResponseSchema: GenMessage<DeleteSavedQueryResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 37);
+
+/**
+ * FreezeDidsRequest names the new collection and selects its content as ListDidsRequest does.
+ *
+ * @generated from message didmeta.v1.FreezeDidsRequest
+ */
+export type FreezeDidsRequest = Message<"didmeta.v1.FreezeDidsRequest"> & {
+  /**
+   * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
+   * and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+   *
+   * @generated from field: didmeta.v1.NewDid did = 1;
+   */
+  did?: NewDid | undefined;
+
+  /**
+   * Scope or scope pattern of the selection.
+   *
+   * @generated from field: string scope = 2;
+   */
+  scope: string;
+
+  /**
+   * The filter.
+   *
+   * @generated from field: didmeta.v1.Filter filter = 3;
+   */
+  filter?: Filter | undefined;
+
+  /**
+   * Type selector.
+   *
+   * @generated from field: didmeta.v1.DidTypeSelector type = 4;
+   */
+  type: DidTypeSelector;
+
+  /**
+   * Include matching descendants.
+   *
+   * @generated from field: bool recursive = 5;
+   */
+  recursive: boolean;
+
+  /**
+   * Case-insensitive string comparison.
+   *
+   * @generated from field: bool ignore_case = 6;
+   */
+  ignoreCase: boolean;
+};
+
+/**
+ * Describes the message didmeta.v1.FreezeDidsRequest.
+ * Use `create(FreezeDidsRequestSchema)` to create a new message.
+ */
+export const FreezeDidsRequestSchema: GenMessage<FreezeDidsRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 38);
+
+/**
+ * FreezeDidsResponse reports the size of the frozen selection.
+ *
+ * @generated from message didmeta.v1.FreezeDidsResponse
+ */
+export type FreezeDidsResponse = Message<"didmeta.v1.FreezeDidsResponse"> & {
+  /**
+   * DIDs attached.
+   *
+   * @generated from field: int64 count = 1;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message didmeta.v1.FreezeDidsResponse.
+ * Use `create(FreezeDidsResponseSchema)` to create a new message.
+ */
+export const FreezeDidsResponseSchema: GenMessage<FreezeDidsResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 39);
+
+/**
  * ListPluginsRequest is empty.
  *
  * @generated from message didmeta.v1.ListPluginsRequest
@@ -1096,7 +1413,7 @@ export type ListPluginsRequest = Message<"didmeta.v1.ListPluginsRequest"> & {
  * Use `create(ListPluginsRequestSchema)` to create a new message.
  */
 export const ListPluginsRequestSchema: GenMessage<ListPluginsRequest> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 29);
+  messageDesc(file_didmeta_v1_metadata_service, 40);
 
 /**
  * PluginInfo describes one enabled plugin.
@@ -1152,7 +1469,7 @@ export type PluginInfo = Message<"didmeta.v1.PluginInfo"> & {
  * Use `create(PluginInfoSchema)` to create a new message.
  */
 export const PluginInfoSchema: GenMessage<PluginInfo> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 30);
+  messageDesc(file_didmeta_v1_metadata_service, 41);
 
 /**
  * ListPluginsResponse lists the plugins.
@@ -1180,7 +1497,7 @@ export type ListPluginsResponse = Message<"didmeta.v1.ListPluginsResponse"> & {
  * Use `create(ListPluginsResponseSchema)` to create a new message.
  */
 export const ListPluginsResponseSchema: GenMessage<ListPluginsResponse> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 31);
+  messageDesc(file_didmeta_v1_metadata_service, 42);
 
 /**
  * KeyDeclaration declares a metadata key.
@@ -1257,7 +1574,7 @@ export type KeyDeclaration = Message<"didmeta.v1.KeyDeclaration"> & {
  * Use `create(KeyDeclarationSchema)` to create a new message.
  */
 export const KeyDeclarationSchema: GenMessage<KeyDeclaration> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 32);
+  messageDesc(file_didmeta_v1_metadata_service, 43);
 
 /**
  * DeclareKeyRequest carries the declaration.
@@ -1278,7 +1595,7 @@ export type DeclareKeyRequest = Message<"didmeta.v1.DeclareKeyRequest"> & {
  * Use `create(DeclareKeyRequestSchema)` to create a new message.
  */
 export const DeclareKeyRequestSchema: GenMessage<DeclareKeyRequest> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 33);
+  messageDesc(file_didmeta_v1_metadata_service, 44);
 
 /**
  * DeclareKeyResponse reports the DIDs whose existing value violates the declaration.
@@ -1313,7 +1630,7 @@ export type DeclareKeyResponse = Message<"didmeta.v1.DeclareKeyResponse"> & {
  * Use `create(DeclareKeyResponseSchema)` to create a new message.
  */
 export const DeclareKeyResponseSchema: GenMessage<DeclareKeyResponse> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 34);
+  messageDesc(file_didmeta_v1_metadata_service, 45);
 
 /**
  * ListKeysRequest is empty.
@@ -1328,7 +1645,7 @@ export type ListKeysRequest = Message<"didmeta.v1.ListKeysRequest"> & {
  * Use `create(ListKeysRequestSchema)` to create a new message.
  */
 export const ListKeysRequestSchema: GenMessage<ListKeysRequest> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 35);
+  messageDesc(file_didmeta_v1_metadata_service, 46);
 
 /**
  * ListKeysResponse lists the declarations.
@@ -1349,7 +1666,7 @@ export type ListKeysResponse = Message<"didmeta.v1.ListKeysResponse"> & {
  * Use `create(ListKeysResponseSchema)` to create a new message.
  */
 export const ListKeysResponseSchema: GenMessage<ListKeysResponse> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 36);
+  messageDesc(file_didmeta_v1_metadata_service, 47);
 
 /**
  * GetKeyRequest names a declared key.
@@ -1370,7 +1687,7 @@ export type GetKeyRequest = Message<"didmeta.v1.GetKeyRequest"> & {
  * Use `create(GetKeyRequestSchema)` to create a new message.
  */
 export const GetKeyRequestSchema: GenMessage<GetKeyRequest> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 37);
+  messageDesc(file_didmeta_v1_metadata_service, 48);
 
 /**
  * GetKeyResponse carries one declaration.
@@ -1391,7 +1708,7 @@ export type GetKeyResponse = Message<"didmeta.v1.GetKeyResponse"> & {
  * Use `create(GetKeyResponseSchema)` to create a new message.
  */
 export const GetKeyResponseSchema: GenMessage<GetKeyResponse> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 38);
+  messageDesc(file_didmeta_v1_metadata_service, 49);
 
 /**
  * DeleteKeyRequest names a declared key.
@@ -1412,7 +1729,7 @@ export type DeleteKeyRequest = Message<"didmeta.v1.DeleteKeyRequest"> & {
  * Use `create(DeleteKeyRequestSchema)` to create a new message.
  */
 export const DeleteKeyRequestSchema: GenMessage<DeleteKeyRequest> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 39);
+  messageDesc(file_didmeta_v1_metadata_service, 50);
 
 /**
  * DeleteKeyResponse is empty on success.
@@ -1427,7 +1744,7 @@ export type DeleteKeyResponse = Message<"didmeta.v1.DeleteKeyResponse"> & {
  * Use `create(DeleteKeyResponseSchema)` to create a new message.
  */
 export const DeleteKeyResponseSchema: GenMessage<DeleteKeyResponse> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 40);
+  messageDesc(file_didmeta_v1_metadata_service, 51);
 
 /**
  * ListFormat selects how ListDids delivers its batches.
@@ -1669,6 +1986,57 @@ export const MetadataService: GenService<{
     methodKind: "unary";
     input: typeof DeleteKeyRequestSchema;
     output: typeof DeleteKeyResponseSchema;
+  },
+  /**
+   * SaveQuery stores a named query (the arguments of a listing), owned by the caller's account.
+   *
+   * @generated from rpc didmeta.v1.MetadataService.SaveQuery
+   */
+  saveQuery: {
+    methodKind: "unary";
+    input: typeof SaveQueryRequestSchema;
+    output: typeof SaveQueryResponseSchema;
+  },
+  /**
+   * ListSavedQueries lists an account's saved queries (default: the caller's), by name.
+   *
+   * @generated from rpc didmeta.v1.MetadataService.ListSavedQueries
+   */
+  listSavedQueries: {
+    methodKind: "unary";
+    input: typeof ListSavedQueriesRequestSchema;
+    output: typeof ListSavedQueriesResponseSchema;
+  },
+  /**
+   * GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name).
+   *
+   * @generated from rpc didmeta.v1.MetadataService.GetSavedQuery
+   */
+  getSavedQuery: {
+    methodKind: "unary";
+    input: typeof GetSavedQueryRequestSchema;
+    output: typeof GetSavedQueryResponseSchema;
+  },
+  /**
+   * DeleteSavedQuery deletes one of the caller's saved queries.
+   *
+   * @generated from rpc didmeta.v1.MetadataService.DeleteSavedQuery
+   */
+  deleteSavedQuery: {
+    methodKind: "unary";
+    input: typeof DeleteSavedQueryRequestSchema;
+    output: typeof DeleteSavedQueryResponseSchema;
+  },
+  /**
+   * FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+   * now, records the query, the time and the count in its metadata, and closes it.
+   *
+   * @generated from rpc didmeta.v1.MetadataService.FreezeDids
+   */
+  freezeDids: {
+    methodKind: "unary";
+    input: typeof FreezeDidsRequestSchema;
+    output: typeof FreezeDidsResponseSchema;
   },
   /**
    * ListPlugins lists the enabled plugins, in order, with their capabilities.
