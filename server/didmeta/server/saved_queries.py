@@ -17,6 +17,7 @@ from didmeta.server.store.catalog import utcnow
 from didmeta.server.store.engine import Store
 from didmeta.server.store.schema import saved_queries
 from didmeta.v1 import metadata_service_pb2 as pb
+from didmeta.values import check_text
 
 NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 
@@ -54,6 +55,7 @@ def save(store: Store, query: pb.SavedQuery, account: str, replace: bool) -> pb.
 
 
 def list_for(store: Store, account: str) -> list[pb.SavedQuery]:
+    check_text(account, "account", 255)
     with store.read() as conn:
         rows = conn.execute(
             select(saved_queries.c.query).where(saved_queries.c.account == account).order_by(saved_queries.c.name)
@@ -62,6 +64,8 @@ def list_for(store: Store, account: str) -> list[pb.SavedQuery]:
 
 
 def get(store: Store, account: str, name: str) -> pb.SavedQuery:
+    check_name(name, "name")
+    check_text(account, "account", 255)
     with store.read() as conn:
         row = conn.execute(
             select(saved_queries.c.query).where(saved_queries.c.account == account, saved_queries.c.name == name)
@@ -76,6 +80,7 @@ def get(store: Store, account: str, name: str) -> pb.SavedQuery:
 
 
 def remove(store: Store, account: str, name: str) -> None:
+    check_name(name, "name")
     with store.write() as conn:
         gone = conn.execute(
             delete(saved_queries).where(saved_queries.c.account == account, saved_queries.c.name == name)

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from didmeta.errors import NotFound
 from didmeta.filters.model import Filter, Group
-from didmeta.identifiers import DidKey
+from didmeta.identifiers import DidKey, validate_key
 from didmeta.server.keys.declarations import Declaration
 from didmeta.server.store import catalog
 from didmeta.server.store.catalog import utcnow
@@ -48,6 +48,7 @@ class KeyRegistry:
         return loaded
 
     def get(self, key: str) -> Declaration:
+        validate_key(key, "key")
         found = self.all().get(key)
         if found is None:
             raise NotFound(f"key {key!r} is not declared", reason="KEY_NOT_DECLARED", metadata={"key": key})
@@ -66,6 +67,7 @@ class KeyRegistry:
         return stored
 
     def remove(self, key: str) -> None:
+        validate_key(key, "key")
         with self.store.write() as conn:
             gone = conn.execute(delete(declared_keys).where(declared_keys.c.key == key)).rowcount
         self.invalidate()
