@@ -180,6 +180,14 @@ class Report:
             )
             self._unary_targets(b, check, out)
             self._arrow_targets(b, check, out)
+            if b == "postgres":
+                check(
+                    "facet over one key (datatype)",
+                    b,
+                    "< 1 s at 1M DIDs",
+                    self.find("summary", b, "facet datatype"),
+                    lambda r: (f"{r.median:.3f} s over {r.rows:,} DIDs", r.median < 1.0 and r.rows >= 1_000_000),
+                )
             peers = [
                 r
                 for r in self.results

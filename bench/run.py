@@ -1,6 +1,6 @@
 """Run the benchmark suite: `python -m bench.run --n 100000 --db sqlite,postgres --repeat 3 --out F.json`.
 
-Scenarios (`--scenarios all` or a comma list): load, memory, list, arrow, filter, unary, peer.
+Scenarios (`--scenarios all` or a comma list): load, memory, list, arrow, filter, summary, unary, peer.
 Per backend: load (fresh database per repetition; the last one is kept), then a fresh server for
 memory, list, filter and unary, then the Rucio peer comparison. `--external MONGO,ELASTIC,POSTGRES_JSON`
 (`PLUGIN:N` for a smaller data set) repeats the scenarios (unary: GetMetadata of PLUGIN at concurrency
@@ -21,13 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import arrow_bench, peer, scenarios
+from bench import arrow_bench, peer, scenarios, summaries_bench
 from bench.data import MAIN_SCOPE, SEED, Did, Shape, generate
 from bench.external import KINDS, External
 from bench.procs import Postgres
 from bench.report import Report
 
-ALL = ("load", "memory", "list", "arrow", "filter", "unary", "peer")
+ALL = ("load", "memory", "list", "arrow", "filter", "summary", "unary", "peer")
 
 
 def git_state() -> dict[str, str]:
@@ -154,7 +154,7 @@ def run_backend(
         if seconds is not None:
             report.notes.append(f"{backend}: index refresh after the load took {seconds:.2f} s (not in the load time)")
     main_scope = sum(1 for d in dids if d.scope == MAIN_SCOPE)
-    reads = [s for s in ("memory", "list", "arrow", "filter", "unary") if s in args.scenarios]
+    reads = [s for s in ("memory", "list", "arrow", "filter", "summary", "unary") if s in args.scenarios]
     if reads:
         with ctx.server(ctx.database) as server:
             for name in reads:
@@ -168,6 +168,8 @@ def run_backend(
                         arrow_bench.scenario_arrow(ctx, server, main_scope)
                     elif name == "filter":
                         scenarios.scenario_filters(ctx, server)
+                    elif name == "summary":
+                        summaries_bench.scenario_summaries(ctx, server, main_scope)
                     elif name == "unary" and external is not None:
                         scenarios.scenario_unary(
                             ctx, server, dids, args.unary_calls, args.unary_seconds, (external.plugin,), (1, 16), False

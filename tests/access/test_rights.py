@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from didmeta.client import Client, LoadChunk, NewDid
+from didmeta.errors import NotFound
 from didmeta.identifiers import DidKey
 from didmeta.server.access.rights import RULES
 from didmeta.v1 import did_pb2, did_service_pb2, did_service_pb2_grpc, metadata_service_pb2
@@ -100,6 +101,7 @@ class Case:
     denied: tuple[str, ...]
     right: str | None  # named in the PERMISSION_DENIED; None: the answer is narrowed instead
     embargoed: bool = False  # the scope also holds `emb`, under an embargo
+    any_scope: bool = False  # the right is needed on every scope (`*`), not on the test's scope
 
 
 WRITERS = ("alice", "root", "bob didmeta.write@", "bob didmeta.admin@")
@@ -110,6 +112,30 @@ NOT_READERS = ("bob", "bob didmeta.read@other", "bob didmeta.write@")
 
 def _load(c: Client, s: str) -> Any:
     return c.load([LoadChunk(dids=[NewDid(f"{s}:loaded", "file", bytes=4)], metadata=[(f"{s}:f3", {"run": 3})])])
+
+
+def _get_key(c: Client) -> list[Any]:
+    """GetKey of a key nobody declared: NOT_FOUND comes after the rights check, so it shows access."""
+    try:
+        return [c.get_key("never_declared")]
+    except NotFound:
+        return ["not declared"]
+
+
+def _delete_key(c: Client) -> list[Any]:
+    try:
+        c.delete_key("never_declared")
+    except NotFound:
+        return ["not declared"]
+    return ["deleted"]
+
+
+def _not_found_is_access(call: Callable[[], Any]) -> list[Any]:
+    """NOT_FOUND comes after the rights check: it shows the caller got through."""
+    try:
+        return [call()]
+    except NotFound:
+        return ["not found"]
 
 
 CASES: dict[str, Case] = {
@@ -152,6 +178,39 @@ CASES: dict[str, Case] = {
     "ListDids": Case("rs", lambda c, s: list(c.list_dids(f"{s}*", type="all")), READERS, NOT_READERS, None),
     "CountDids": Case("rs", lambda c, s: c.count_dids("rs*", type="all"), READERS, NOT_READERS, None),
     "ListPlugins": Case("rs", lambda c, s: c.list_plugins(), ("bob", "alice"), ("anonymous",), None),
+    "FacetDids": Case(
+        "rs", lambda c, s: c.facet_dids(f"{s}*", "", ["scope"], type="all").facets[0].values, READERS, NOT_READERS, None
+    ),
+    "ExplainDids": Case("rs", lambda c, s: c.explain_dids(f"{s}*").queries, ("bob", "alice"), ("anonymous",), None),
+    # Key declarations: reading is open, declaring and deleting need didmeta.admin on every scope.
+    "ListKeys": Case("rs", lambda c, s: [c.list_keys()], ("bob", "alice"), ("anonymous",), None),
+    "GetKey": Case("rs", lambda c, s: _get_key(c), ("bob", "alice"), ("anonymous",), None),
+    "DeclareKey": Case(
+        "rs",
+        lambda c, s: c.declare_key(f"k{next(_names)}", "int"),
+        ("root",),
+        ("alice", "bob", "bob didmeta.admin@*"),
+        "didmeta.admin",
+        any_scope=True,
+    ),
+    "SaveQuery": Case("rs", lambda c, s: c.save_query(f"q{next(_names)}", s), ("bob", "alice"), ("anonymous",), None),
+    "ListSavedQueries": Case("rs", lambda c, s: [c.list_saved_queries()], ("bob", "alice"), ("anonymous",), None),
+    "GetSavedQuery": Case(
+        "rs", lambda c, s: _not_found_is_access(lambda: c.get_saved_query("none")), ("bob",), ("anonymous",), None
+    ),
+    "DeleteSavedQuery": Case(
+        "rs", lambda c, s: _not_found_is_access(lambda: c.delete_saved_query("none")), ("bob",), ("anonymous",), None
+    ),
+    "FreezeDids": Case(
+        "ws",
+        lambda c, s: c.freeze_dids(f"{s}:frozen{next(_names)}", s, "", did_type="dataset", type="file"),
+        WRITERS,
+        NOT_WRITERS,
+        "didmeta.write",
+    ),
+    "DeleteKey": Case(
+        "rs", lambda c, s: _delete_key(c), ("root",), ("alice", "bob didmeta.admin@*"), "didmeta.admin", any_scope=True
+    ),
     # Embargo and history. Clearing needs write and sight of the embargoed DID: a writer without
     # didmeta.embargo.read gets NOT_FOUND (tests/conformance/test_embargo.py), so only those who see it.
     "SetEmbargo": Case("ws", lambda c, s: c.set_embargo(f"{s}:f1", FAR_FUTURE), WRITERS, NOT_WRITERS, "didmeta.write"),
@@ -237,8 +296,11 @@ def test_denied_caller_changes_and_sees_nothing(
     else:
         error = expect_error(lambda: case.call(client, scope), grpc.StatusCode.PERMISSION_DENIED)
         assert error.metadata["right"] == case.right
-        assert error.metadata["scope"].startswith(scope)
-        assert case.right in error.message and scope in error.message
+        if case.any_scope:
+            assert error.metadata["scope"] == "*" and case.right in error.message
+        else:
+            assert error.metadata["scope"].startswith(scope)
+            assert case.right in error.message and scope in error.message
     assert fingerprint(rights_server) == before
 
 

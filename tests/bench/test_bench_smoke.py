@@ -28,7 +28,7 @@ def test_bench_smoke(tmp_path: Path) -> None:
             "--db",
             "sqlite",
             "--scenarios",
-            "load,memory,list,filter,unary",
+            "load,memory,list,filter,summary,unary",
             "--unary-calls",
             "200",
             "--out",
@@ -45,7 +45,7 @@ def test_bench_smoke(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     document = json.loads(out.read_text())
     scenarios = {r["scenario"] for r in document["results"]}
-    assert {"load", "memory", "list", "filter", "unary"} <= scenarios
+    assert {"load", "memory", "list", "filter", "summary", "unary"} <= scenarios
     assert not document.get("errors"), document["errors"]
     listed = [r for r in document["results"] if r["scenario"] == "list" and r.get("rate")]
     assert listed and all(r["rate"] > 0 for r in listed)

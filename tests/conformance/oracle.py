@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from didmeta.filters.model import Clause, Filter, Op, Quantifier
 from didmeta.filters.regex import lowered, parse_regex, python_regex, regex_matches
 from didmeta.identifiers import DidType
 from didmeta.values import MetaValue
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -146,3 +148,72 @@ def evaluate(records: list[Record], filter_: Filter, types: frozenset[DidType], 
                 result.append(record)
                 break
     return [f"{r.scope}:{r.name}" for r in sorted(result, key=lambda r: (r.scope, r.name))]
+
+
+# --- facets (FacetDids), written out directly from docs/filters.md#summaries ---------------------------
+_KIND_RANK = {"bool": 0, "number": 1, "string": 2, "timestamp": 3}
+
+
+def _facet_value(value: Any) -> Any:
+    """Numbers compare numerically: an integral double is reported as the int."""
+    if isinstance(value, float) and value == int(value):
+        return int(value)
+    return value
+
+
+def _bucket_order(item: tuple[tuple[str, Any], int]) -> tuple[int, Any]:
+    (kind, lower), _ = item
+    return _KIND_RANK[kind], lower
+
+
+def facet(
+    records: list[Record], matched: list[str], key: str, top: int = 10, width: float | None = None
+) -> dict[str, Any]:
+    """The expected facet of `key` over the records whose `scope:name` is in `matched`."""
+    chosen = [r for r in records if f"{r.scope}:{r.name}" in set(matched)]
+    counts: list[list[Any]] = []  # [kind, value, count], values compared with == within a kind
+    missing = other = 0
+    for record in chosen:
+        if key == "name":
+            value: Any = record.name
+        elif key == "type":
+            value = record.type.name
+        else:
+            value = record.metadata.get(key)
+        if value is None:
+            missing += 1
+            continue
+        kind = _kind(value)
+        if kind in ("list", "map"):
+            other += 1
+            continue
+        for entry in counts:
+            if entry[0] == kind and entry[1] == value:
+                entry[2] += 1
+                break
+        else:
+            counts.append([kind, _facet_value(value), 1])
+    ordered = sorted(counts, key=lambda e: (-e[2], _KIND_RANK[e[0]], e[1]))
+    buckets: dict[tuple[str, Any], int] = {}
+    if width:
+        for kind, value, count in counts:
+            if kind == "number":
+                lower: Any = _facet_value(float(value // width) * width)
+            elif kind == "timestamp":
+                step = round(width * 1_000_000)
+                micros = (value - _EPOCH).days * 86_400_000_000 + (value - _EPOCH).seconds * 1_000_000
+                micros += (value - _EPOCH).microseconds
+                lower = _EPOCH + timedelta(microseconds=(micros // step) * step)
+            else:
+                continue
+            buckets[(kind, lower)] = buckets.get((kind, lower), 0) + count
+    return {
+        "key": key,
+        "values": [(e[1], e[2]) for e in ordered[:top]],
+        "buckets": [
+            (lower, n) for (k, lower), n in sorted(buckets.items(), key=lambda i: (_KIND_RANK[i[0][0]], i[0][1]))
+        ],
+        "missing": missing,
+        "other": other,
+        "distinct": len(counts),
+    }

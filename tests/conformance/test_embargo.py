@@ -29,6 +29,7 @@ from didmeta.identifiers import TYPE_SELECTORS, DidKey
 from didmeta.server.access.identity import Capability, Identity, current_identity
 from didmeta.server.config import Settings
 from didmeta.server.dispatcher import Dispatcher
+from didmeta.server.query.facets import FacetSpec, Summaries
 from didmeta.server.query.plan import ListQuery
 from didmeta.server.store.engine import Store
 from tests.conformance.conftest import Conformance
@@ -137,6 +138,35 @@ def test_embargo_hides_from_plain_filtered_and_counted_listings(world: World) ->
     assert world.count("secret=s") == 0
     assert world.listing("secret=s", scope=f"{world.x}*") == []
     assert world.listing("from_d3=yes") == []
+
+
+@_as(STRANGER)
+@pytest.mark.usefixtures("as_caller")
+def test_facets_and_totals_leave_embargoed_dids_out(world: World) -> None:
+    summaries = Summaries(world.dispatcher)
+    for expression, recursive in [("", False), ("label!=zzz", False), ("name=c", True), ("secret=s", False)]:
+        query = ListQuery(f"{world.e}*", parse_filter(expression), ALL, recursive=recursive)
+        visible = world.listing(expression, recursive=recursive)
+        assert summaries.totals(query).count == len(visible), expression
+        matched, (label, secret) = summaries.facets(query, [FacetSpec("label"), FacetSpec("secret")])
+        assert matched == len(visible), expression
+        expected_labels: dict[str, int] = {}
+        for name in visible:
+            label_of = {"c": "c", "d": "d", "f": "f", "g": "f"}[name.split(":")[1][0]]
+            expected_labels[label_of] = expected_labels.get(label_of, 0) + 1
+        assert dict(label.values) == expected_labels, expression
+        # No embargoed DID's value shows: `secret` is only on DIDs the stranger cannot see.
+        assert secret.values == [] and secret.missing == len(visible), expression
+
+
+@_as(OWNER)
+@pytest.mark.usefixtures("as_caller")
+def test_facets_show_the_owner_everything(world: World) -> None:
+    matched, (secret,) = Summaries(world.dispatcher).facets(
+        ListQuery(f"{world.e}*", parse_filter(""), ALL), [FacetSpec("secret")]
+    )
+    assert matched == len(EVERYTHING)  # the pattern `E*` also matches scope X (`E` + "x")
+    assert secret.values == [("s", 3)]  # E:d1, E:f1, X:g1
 
 
 @_as(STRANGER)

@@ -157,6 +157,10 @@ def test_listings_filtered_on_plugin_keys_leave_out_read_restricted_scopes(
     ]:
         assert sorted(caller.list_dids("r*", expression, type="all")) == expected, conformance.backend
         assert caller.count_dids("r*", expression, type="all") == len(expected), conformance.backend
+        assert caller.count_totals("r*", expression, type="all").count == len(expected), conformance.backend
+        facets = caller.facet_dids("r*", expression, ["name"], type="all")
+        assert facets.count == len(expected), conformance.backend
+        assert sum(n for _, n in facets.facets[0].values) == len(expected), conformance.backend
 
 
 def test_recursive_listing_on_plugin_keys_does_not_reach_into_read_restricted_scopes(

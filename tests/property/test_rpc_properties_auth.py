@@ -166,6 +166,10 @@ def auth_live(
     engine.dispose()
 
 
+#: RPCs every authenticated caller may use to write into its own account (docs/security.md).
+OWN_ACCOUNT_WRITES = frozenset({"SaveQuery"})
+
+
 def _token(caller: str) -> str | None:
     return None if caller == "anonymous" else hs256_token(caller, ttl=3600)
 
@@ -176,7 +180,8 @@ def _check(live: AuthLive, name: str, caller: str, sent: bytes, answer: Answer, 
         # Bytes that are no request at all are refused before the caller is looked at (decoding.py).
         undecodable = answer.code == grpc.StatusCode.INVALID_ARGUMENT and b"MALFORMED_REQUEST" in answer.payload
         assert answer.code == grpc.StatusCode.UNAUTHENTICATED or undecodable, f"{name} without a token: {shown}"
-    assert catalogue_fingerprint(live.engine) == before, f"{name} by {caller} ({answer.code.name}) changed {shown}"
+    if not (name in OWN_ACCOUNT_WRITES and answer.code == grpc.StatusCode.OK):
+        assert catalogue_fingerprint(live.engine) == before, f"{name} by {caller} ({answer.code.name}) changed {shown}"
     for secret in SECRETS:
         if secret not in sent:
             assert secret not in answer.payload, (

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from didmeta.errors import InvalidArgument
 from didmeta.filters.model import Clause, Op, Quantifier
 from didmeta.identifiers import DidKey
-from didmeta.values import Metadata
+from didmeta.values import Metadata, MetaValue
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, Connection
@@ -72,6 +72,38 @@ class ExternalQuery:
     ignore_case: bool = False
     after: DidKey | None = None
     batch_size: int = 1000
+
+
+@dataclass
+class ValueCounts:
+    """One key's stored values over a set of DIDs (facets, `didmeta.server.query.facets`).
+
+    values: scalar values (bool, int, float, str, datetime) with the number of DIDs holding each; a
+            value may appear more than once (5 and 5.0, say): the caller merges them.
+    present: the number of DIDs that have the key at all, lists and maps included.
+    """
+
+    values: list[tuple[MetaValue, int]] = field(default_factory=list)
+    present: int = 0
+
+    def add(self, other: ValueCounts) -> None:
+        self.values.extend(other.values)
+        self.present += other.present
+
+
+def count_values(metadata: Mapping[DidKey, Metadata], key: str) -> ValueCounts:
+    """ValueCounts computed in Python from read metadata (the fallback of plugins without aggregation)."""
+    counts: dict[tuple[str, MetaValue], int] = {}
+    present = 0
+    for values in metadata.values():
+        value = values.get(key)
+        if value is None:
+            continue
+        present += 1
+        if not isinstance(value, list | dict):
+            marker = (type(value).__name__, value)
+            counts[marker] = counts.get(marker, 0) + 1
+    return ValueCounts([(value, n) for (_, value), n in counts.items()], present)
 
 
 class MetadataPlugin(abc.ABC):
@@ -128,6 +160,10 @@ class MetadataPlugin(abc.ABC):
     def get_many(self, conn: Connection, dids: Sequence[DidKey]) -> dict[DidKey, Metadata]:
         """The metadata of each DID (DIDs without any may be left out)."""
 
+    def value_counts(self, conn: Connection, key: str, dids: Sequence[DidKey]) -> ValueCounts:
+        """`key`'s values over `dids` (facets). Backends override this with a native aggregation."""
+        return count_values(self.get_many(conn, dids), key)
+
     @abc.abstractmethod
     def set_many(self, uow: UnitOfWork, items: Sequence[tuple[DidKey, Metadata]]) -> None:
         """Upsert keys (shallow merge per key); a None value removes the key."""
@@ -152,9 +188,42 @@ class RelationalPlugin(MetadataPlugin):
     def condition(self, clause: Clause, ignore_case: bool) -> ColumnElement[bool]:
         """A SQL condition on the `dids` table that holds exactly for the DIDs matching `clause`."""
 
+    def value_counts_where(self, conn: Connection, key: str, where: ColumnElement[bool]) -> ValueCounts:
+        """`key`'s values over the rows of `dids` that satisfy `where`. The built-in plugins answer
+        with one GROUP BY statement; this fallback reads the rows' metadata through `get_many`."""
+        from sqlalchemy import select
+
+        from didmeta.server.store.schema import dids as table
+
+        keys = [DidKey(scope, name) for scope, name in conn.execute(select(table.c.scope, table.c.name).where(where))]
+        result = ValueCounts()
+        for start in range(0, len(keys), 5000):
+            result.add(count_values(self.get_many(conn, keys[start : start + 5000]), key))
+        return result
+
+    def value_counts(self, conn: Connection, key: str, dids: Sequence[DidKey]) -> ValueCounts:
+        from didmeta.server.store.catalog import keys_in
+        from didmeta.server.store.schema import dids as table
+
+        return self.value_counts_where(conn, key, keys_in(table.c.scope, table.c.name, dids))
+
+
+@dataclass(frozen=True)
+class QueryText:
+    """What a backend will run for a query (ExplainDids): language, text, parameters, its own plan."""
+
+    language: str
+    query: str
+    parameters: dict[str, str] = field(default_factory=dict)
+    plan: str = ""
+
 
 class ExternalPlugin(MetadataPlugin):
     """A plugin whose data lives in another system."""
+
+    def explain_select(self, query: ExternalQuery) -> QueryText | None:
+        """The query `select` would send for `query` (None: the plugin does not say)."""
+        return None
 
     @abc.abstractmethod
     def select(self, query: ExternalQuery) -> Iterator[list[DidKey]]:

@@ -9,12 +9,21 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, bindparam, case, null, select, update
 
-from didmeta.attributes import COLLECTION_ONLY, INTRINSIC, LIFETIME_KEY, OPTIMISED, SETTABLE_INTRINSIC, column_kind
+from didmeta.attributes import (
+    COLLECTION_ONLY,
+    INTRINSIC,
+    LIFETIME_KEY,
+    OPTIMISED,
+    SETTABLE_INTRINSIC,
+    TYPE_KEYS,
+    column_kind,
+)
 from didmeta.errors import FailedPrecondition, InvalidArgument, NotFound
 from didmeta.filters.model import Clause
 from didmeta.identifiers import DidKey, DidType
-from didmeta.plugins.base import RelationalPlugin, UnitOfWork
+from didmeta.plugins.base import RelationalPlugin, UnitOfWork, ValueCounts
 from didmeta.plugins.sql_conditions import column_condition, naive_utc
+from didmeta.plugins.sql_facets import column_value_counts
 from didmeta.server.store.catalog import keys_in
 from didmeta.server.store.schema import dids
 from didmeta.values import Metadata, MetaValue, normalize_timestamp, parse_timestamp_text, type_name
@@ -76,6 +85,10 @@ class DidColumnPlugin(RelationalPlugin):
         """The column type of a filterable key of the DID table (None: not a column)."""
         return _FILTER_KINDS.get(key)
 
+    def facet_kind(self, key: str) -> str | None:
+        """Like filter_kind, and `type`/`did_type` (the DID type's name) can be faceted too."""
+        return "string" if key in TYPE_KEYS else self.filter_kind(key)
+
     # --- writes -----------------------------------------------------------------------------
     def _column_values(self, metadata: Metadata, field: str) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -132,10 +145,6 @@ class DidColumnPlugin(RelationalPlugin):
         """Refuse values its columns cannot hold; `field` is the request path of `metadata`."""
         self._column_values({k: v for k, v in metadata.items() if self.manages_key(k)}, field)
 
-    def column_values(self, metadata: Metadata, field: str) -> dict[str, Any]:
-        """The columns of `metadata` (keys this plugin manages) as stored; INVALID_ARGUMENT names `field.key`."""
-        return self._column_values(metadata, field)
-
     def insert_values(self, metadata: Metadata) -> dict[str, Any]:
         return self._column_values(metadata, "metadata")
 
@@ -188,6 +197,13 @@ class DidColumnPlugin(RelationalPlugin):
                 metadata = row_metadata(row)
                 result[DidKey(row[0], row[1])] = metadata
         return result
+
+    def value_counts_where(self, conn: Connection, key: str, where: ColumnElement[bool]) -> ValueCounts:
+        if key in TYPE_KEYS:
+            return column_value_counts(conn, dids, dids.c.did_type, where, lambda t: _TYPE_NAMES[t])
+        kind = _FILTER_KINDS[key]
+        convert = bool if kind == "bool" else None  # SQLite may return 0/1
+        return column_value_counts(conn, dids, _filter_column(key), where, convert)
 
     def condition(self, clause: Clause, ignore_case: bool) -> ColumnElement[bool]:
         kind = _FILTER_KINDS[clause.key]

@@ -105,7 +105,7 @@ from didmeta.errors import (
 from didmeta.filters.model import Clause, Op, Quantifier
 from didmeta.filters.regex import lowered, lucene_regex, parse_regex
 from didmeta.identifiers import DidKey
-from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, UnitOfWork
+from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, QueryText, UnitOfWork, ValueCounts
 from didmeta.values import INT64_MAX, INT64_MIN, Metadata, MetaValue, from_json, normalize_timestamp, to_json
 
 if TYPE_CHECKING:
@@ -124,6 +124,7 @@ REFRESH_POLICIES: Final = ("wait_for", "true", "false")
 #: Lucene refuses indexed terms longer than this many bytes ("immense term").
 MAX_TERM_BYTES: Final = 32766
 _MGET_CHUNK: Final = 1000
+_FACET_CHUNK: Final = 2000  # DIDs per aggregation: 5 typed terms aggregations stay under search.max_buckets
 _BULK_DOCS: Final = 500
 _BULK_BYTES: Final = 5 * 1024 * 1024
 _MAX_PAGE: Final = 10_000
@@ -323,6 +324,40 @@ def _metadata_of(source: Mapping[str, Any]) -> Metadata:
 def _canonical(metadata: Metadata) -> str:
     """Type-exact comparison form (5 and 5.0, 1 and True differ)."""
     return json.dumps(to_json(metadata), sort_keys=True)
+
+
+def search_body(query: ExternalQuery) -> dict[str, Any]:
+    """The search request body of a `select` (its first page)."""
+    filters = [clause_query(clause, query.ignore_case) for clause in query.clauses]
+    scope = scope_query(query.scope_pattern)
+    if scope is not None:
+        filters.insert(0, scope)
+    if query.after is not None:
+        filters.insert(0, after_query(query.after))
+    return {
+        "query": {"bool": {"filter": filters}} if filters else {"match_all": {}},
+        "sort": [{"scope": "asc"}, {"name": "asc"}],
+        "size": min(max(query.batch_size, 1), _MAX_PAGE),
+        "_source": False,
+        "track_total_hits": False,
+    }
+
+
+def _has_key(key: str) -> dict[str, Any]:
+    return {"term": {"keys": key}}
+
+
+def _bucket_value(field_name: str, key: Any) -> MetaValue:
+    """The value of a terms bucket of a typed field (booleans come back as 1/0, timestamps as microseconds)."""
+    if field_name == "b":
+        return bool(key)
+    if field_name == "l":
+        return int(key)
+    if field_name == "d":
+        return float(key)
+    if field_name == "t":
+        return _EPOCH + int(key) * _MICROSECOND
+    return str(key)
 
 
 def _doc_id(did: DidKey) -> str:
@@ -840,22 +875,44 @@ class ElasticPlugin(ExternalPlugin):
                 result[did] = metadata
         return result
 
+    def value_counts(self, conn: Connection | None, key: str, dids: Sequence[DidKey]) -> ValueCounts:
+        """Per chunk of DIDs: the documents holding `key` (present), and a terms aggregation per typed
+        field of the key's nested `kv` entry (its scalar values)."""
+        client = self._ensure_ready().client
+        result = ValueCounts()
+        unique = list(dict.fromkeys(dids))
+        for start in range(0, len(unique), _FACET_CHUNK):
+            chunk = unique[start : start + _FACET_CHUNK]
+            typed = {name: {"terms": {"field": f"kv.{name}", "size": len(chunk)}} for name in ("l", "d", "s", "b", "t")}
+            body: dict[str, Any] = {
+                "size": 0,
+                "track_total_hits": True,
+                "query": {
+                    "bool": {"filter": [{"ids": {"values": [_doc_id(d) for d in chunk]}}, {"term": {"keys": key}}]}
+                },
+                "aggs": {
+                    "kv": {
+                        "nested": {"path": "kv"},
+                        "aggs": {"key": {"filter": {"term": {"kv.k": key}}, "aggs": typed}},
+                    }
+                },
+            }
+            answer = self._call("aggregate", client.search, index=self.index, body=body)
+            total = answer["hits"]["total"]
+            result.present += int(total["value"] if isinstance(total, Mapping) else total)
+            aggregations = answer["aggregations"]["kv"]["key"]
+            for name in ("l", "d", "s", "b", "t"):
+                for bucket in aggregations[name]["buckets"]:
+                    result.values.append((_bucket_value(name, bucket["key"]), int(bucket["doc_count"])))
+        return result
+
+    def explain_select(self, query: ExternalQuery) -> QueryText:
+        return QueryText("search", json.dumps({"index": self.index, "body": search_body(query)}))
+
     def select(self, query: ExternalQuery) -> Iterator[list[DidKey]]:
         connected = self._ensure_ready()
-        filters = [clause_query(clause, query.ignore_case) for clause in query.clauses]
-        scope = scope_query(query.scope_pattern)
-        if scope is not None:
-            filters.insert(0, scope)
-        if query.after is not None:
-            filters.insert(0, after_query(query.after))
-        size = min(max(query.batch_size, 1), _MAX_PAGE)
-        body: dict[str, Any] = {
-            "query": {"bool": {"filter": filters}} if filters else {"match_all": {}},
-            "sort": [{"scope": "asc"}, {"name": "asc"}],
-            "size": size,
-            "_source": False,
-            "track_total_hits": False,
-        }
+        body = search_body(query)
+        size = int(body["size"])
         if connected.use_pit:
             try:
                 pit_id = self._open_pit(connected)

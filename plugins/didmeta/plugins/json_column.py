@@ -10,8 +10,9 @@ from sqlalchemy import ColumnElement, Connection, bindparam, literal_column, sel
 from didmeta.errors import InvalidArgument, NotFound
 from didmeta.filters.model import Clause
 from didmeta.identifiers import DidKey, validate_key
-from didmeta.plugins.base import RelationalPlugin, UnitOfWork
+from didmeta.plugins.base import RelationalPlugin, UnitOfWork, ValueCounts
 from didmeta.plugins.sql_conditions import JsonConditions
+from didmeta.plugins.sql_facets import json_value_counts
 from didmeta.server.store.catalog import keys_in
 from didmeta.server.store.schema import dids
 from didmeta.values import Metadata, from_json, to_json
@@ -110,3 +111,6 @@ class JsonColumnPlugin(RelationalPlugin):
 
     def condition(self, clause: Clause, ignore_case: bool) -> ColumnElement[bool]:
         return self._conditions().condition(clause, ignore_case)
+
+    def value_counts_where(self, conn: Connection, key: str, where: ColumnElement[bool]) -> ValueCounts:
+        return json_value_counts(conn, dids, dids.c.meta, key, where, self.store.dialect)

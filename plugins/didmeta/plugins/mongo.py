@@ -62,6 +62,7 @@ reconnects by itself; nothing broken is cached (indexes are retried until create
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import re
 import threading
@@ -80,7 +81,7 @@ from didmeta.errors import DidmetaError, InvalidArgument, NotFound, Unavailable
 from didmeta.filters.model import Clause, Op, Quantifier
 from didmeta.filters.regex import lowered, mongo_regex, parse_regex
 from didmeta.identifiers import KEY_RE, DidKey
-from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, UnitOfWork
+from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, QueryText, UnitOfWork, ValueCounts
 from didmeta.values import Metadata, MetaValue, normalize_timestamp, type_name
 
 if TYPE_CHECKING:
@@ -488,6 +489,36 @@ class MongoPlugin(ExternalPlugin):
             if metadata:
                 result[wanted[doc_id]] = metadata
         return result
+
+    def value_counts(self, conn: Connection, key: str, dids: Sequence[DidKey]) -> ValueCounts:
+        """An aggregation per chunk of DIDs: `$match` on the ids, `$group` on the stored value."""
+        collection = self._collection()
+        result = ValueCounts()
+        ids = [did_id(did) for did in dids]
+        for start in range(0, len(ids), _READ_CHUNK):
+            pipeline: list[Document] = [
+                {"$match": {"_id": {"$in": ids[start : start + _READ_CHUNK]}, f"{META}.{key}": {"$exists": True}}},
+                {"$group": {"_id": f"${META}.{key}", "n": {"$sum": 1}}},
+            ]
+            with _backend_errors("aggregating"):
+                groups = list(collection.aggregate(pipeline))
+            for group in groups:
+                count = int(group["n"])
+                result.present += count
+                value = decode(group["_id"])
+                if not isinstance(value, list | dict):
+                    result.values.append((value, count))
+        return result
+
+    def explain_select(self, query: ExternalQuery) -> QueryText:
+        mongo_query = select_query(query)
+        command = {
+            "find": self.options.get("collection", "did_meta"),
+            "filter": mongo_query if mongo_query is not None else "(nothing can match: no query is sent)",
+            "projection": {"_id": False, "scope": True, "name": True},
+            "sort": {"scope": 1, "name": 1},
+        }
+        return QueryText("mongodb", json.dumps(command, default=str))
 
     def select(self, query: ExternalQuery) -> Iterator[list[DidKey]]:
         mongo_query = select_query(query)

@@ -54,6 +54,7 @@ from sqlalchemy import (
     Engine,
     Index,
     MetaData,
+    Select,
     Table,
     Text,
     and_,
@@ -74,8 +75,10 @@ from sqlalchemy.engine import make_url
 
 from didmeta.errors import DidmetaError, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from didmeta.identifiers import DidKey
-from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, UnitOfWork
+from didmeta.plugins.base import ALL_FEATURES, ExternalPlugin, ExternalQuery, QueryText, UnitOfWork, ValueCounts
 from didmeta.plugins.sql_conditions import JsonConditions, pattern_match
+from didmeta.plugins.sql_explain import explain_sql
+from didmeta.plugins.sql_facets import json_value_counts
 from didmeta.server.store.catalog import keys_in
 from didmeta.values import Metadata, MetaValue, dump_json, from_json, to_json
 
@@ -87,6 +90,7 @@ log = logging.getLogger(__name__)
 PLUGIN_NAME: Final = "POSTGRES_JSON"
 _OPTIONS_FIELD: Final = f"plugin_options.{PLUGIN_NAME}"
 _CHUNK: Final = 500
+_FACET_CHUNK: Final = 5000
 _MAX_IDENTIFIER_BYTES: Final = 63  # PostgreSQL silently truncates longer names
 _HEALTH_TIMEOUT_MS: Final = 2000
 _DEFAULT_CONNECT_TIMEOUT_S: Final = 5
@@ -482,6 +486,19 @@ class PostgresJsonPlugin(ExternalPlugin):
             if document
         }
 
+    def value_counts(self, conn: Connection, key: str, dids: Sequence[DidKey]) -> ValueCounts:
+        """One GROUP BY per chunk of DIDs on the external table (`conn`, the catalogue's, is not used)."""
+        result = ValueCounts()
+        if not dids:
+            return result
+        with self._backend_errors():
+            self._ensure_ready()
+            with self.engine.connect() as external:
+                for start in range(0, len(dids), _FACET_CHUNK):
+                    where = self._key_in(dids[start : start + _FACET_CHUNK])
+                    result.add(json_value_counts(external, self.table, self.meta_col, key, where, "postgresql"))
+        return result
+
     def _scope_condition(self, pattern: str) -> ColumnElement[bool]:
         scope = self.scope_col.collate("C")
         if pattern.strip("*") == "":
@@ -490,13 +507,24 @@ class PostgresJsonPlugin(ExternalPlugin):
             return pattern_match(scope, pattern, dialect="postgresql", ignore_case=False)
         return scope == pattern
 
-    def select(self, query: ExternalQuery) -> Iterator[list[DidKey]]:
+    def _select_statement(self, query: ExternalQuery) -> Select[Any]:
         scope, name = self.scope_col.collate("C"), self.name_col.collate("C")
         conditions = [self._scope_condition(query.scope_pattern)]
         conditions.extend(self.conditions.condition(clause, query.ignore_case) for clause in query.clauses)
         if query.after is not None:
             conditions.append(tuple_(scope, name) > tuple_(literal(query.after.scope), literal(query.after.name)))
-        statement = select(self.scope_col, self.name_col).where(and_(*conditions)).order_by(scope, name)
+        return select(self.scope_col, self.name_col).where(and_(*conditions)).order_by(scope, name)
+
+    def explain_select(self, query: ExternalQuery) -> QueryText:
+        """The SQL on the external table, with PostgreSQL's plan for it."""
+        statement = self._select_statement(query)
+        with self._backend_errors():
+            self._ensure_ready()
+            with self.engine.connect() as external:
+                return explain_sql(external, statement)
+
+    def select(self, query: ExternalQuery) -> Iterator[list[DidKey]]:
+        statement = self._select_statement(query)
         batch_size = max(1, query.batch_size)
         with self._backend_errors():
             self._ensure_ready()

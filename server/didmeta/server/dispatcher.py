@@ -27,6 +27,7 @@ from didmeta.server.access import embargo
 from didmeta.server.access.embargo import Embargo, Viewer
 from didmeta.server.config import Settings
 from didmeta.server.history import Change, Event, History, metadata_changes
+from didmeta.server.keys.registry import KeyRegistry
 from didmeta.server.loading import NewDid, NewDidsPlanner, PlannedDids
 from didmeta.server.point import PointAccess
 from didmeta.server.query.merge import MergedStream
@@ -69,7 +70,8 @@ class Dispatcher:
         self.planner = Planner(store.dialect, self.plugins)
         self.retry = retry or RetryPolicy()
         self.history = history or History()
-        self.new_dids = NewDidsPlanner(self.plugins, self.did_column, store.dialect)
+        self.keys = KeyRegistry(store)  # declared keys: coercion and checks of writes and filters
+        self.new_dids = NewDidsPlanner(self.plugins, self.did_column, store.dialect, self.keys)
         self.point = PointAccess.for_plugins(store, self.plugins)  # GetMetadata/SetMetadata fast path
 
     @classmethod
@@ -126,6 +128,7 @@ class Dispatcher:
                     f"{field}.{key}", f"{key} is reserved and cannot be set", reason="RESERVED_KEY"
                 )
             checked[key] = check_value(value, f"{field}.{key}")
+        checked = self.keys.coerce(checked, field)
         self.did_column.check_columns(checked, field)
         return checked
 
@@ -234,6 +237,19 @@ class Dispatcher:
 
     def add_dids(self, new_dids: Sequence[NewDid]) -> int:
         return self._write(lambda uow: len(self._insert_dids(uow, new_dids).keys))
+
+    def add_closed_collection(self, new: NewDid, children: Sequence[DidKey]) -> int:
+        """Create a collection with exactly `children` attached, then close it: one unit of work (FreezeDids)."""
+
+        def work(uow: UnitOfWork) -> int:
+            catalog.lock_graph(uow.conn)  # first, before any row lock
+            self._insert_dids(uow, [new])
+            attached = self._link(uow, [(new.spec.key, child) for child in children], "attach") if children else 0
+            catalog.set_status(uow.conn, new.spec.key, False)
+            self.history.record(uow.conn, [Change(new.spec.key, "close")])
+            return attached
+
+        return self._write(work)
 
     def get_did(self, key: DidKey) -> DidRecord:
         with self.store.read() as conn:
@@ -392,6 +408,7 @@ class Dispatcher:
             self.require_visible(uow.conn, dids_)
             catalog.require_dids(uow.conn, dids_)
             targets = self._with_children(uow.conn, checked) if recursive else checked
+            self.keys.check_did_types(uow.conn, targets, "metadata")
             files = self._counter_files(uow.conn, targets) if counting else []
             catalog.lock_dids(uow.conn, [did for did, _ in targets])  # old values read under the row locks
             before = self._current_values(uow.conn, targets)
@@ -410,6 +427,9 @@ class Dispatcher:
         point = self.point
         if point is None or recursive or len(checked) != 1 or self._sets_counters(checked):
             return None  # `events` on a file recounts its parents under the graph lock: the general path
+        declared = self.keys.all()
+        if any(key in declared and declared[key].did_types for key in checked[0][1]):
+            return None  # a key declared for some DID types only: the general path checks the DID's type
         shares = self.split_by_owner(checked)
         if not point.writes(list(shares)):
             return None
@@ -456,6 +476,7 @@ class Dispatcher:
             if checked:
                 self.require_visible(uow.conn, [did for did, _ in checked])
                 catalog.require_dids(uow.conn, [did for did, _ in checked])
+                self.keys.check_did_types(uow.conn, checked, "metadata")
                 files = self._counter_files(uow.conn, checked) if counting else []
                 catalog.lock_dids(uow.conn, [did for did, _ in checked])  # old values read under the row locks
                 before = self._current_values(uow.conn, checked)

@@ -27,6 +27,7 @@ from didmeta.identifiers import DidKey, DidType, validate_key
 from didmeta.plugins.base import MetadataPlugin, RelationalPlugin
 from didmeta.plugins.did_column import DidColumnPlugin
 from didmeta.server.history import Change
+from didmeta.server.keys.registry import KeyRegistry
 from didmeta.server.store import bulk, catalog
 from didmeta.server.store.catalog import NewDidSpec
 from didmeta.values import INT64_MAX, INT64_MIN, Metadata, MetaValue, check_value
@@ -67,7 +68,14 @@ def _scalar_ok(value: Any) -> bool:
 class NewDidsPlanner:
     """Validates and routes a chunk of new DIDs; knows the enabled plugins, in order."""
 
-    def __init__(self, plugins: Sequence[MetadataPlugin], did_column: DidColumnPlugin, dialect: str) -> None:
+    def __init__(
+        self,
+        plugins: Sequence[MetadataPlugin],
+        did_column: DidColumnPlugin,
+        dialect: str,
+        keys: KeyRegistry | None = None,
+    ) -> None:
+        self.keys = keys  # declared keys: their values coerced and their DID types checked
         self.plugins = list(plugins)
         self.did_column = did_column
         self.sqlite = dialect == "sqlite"
@@ -91,11 +99,19 @@ class NewDidsPlanner:
         changes: list[Change] = []
         types: dict[DidKey, DidType] = {}
         plugin_columns: set[str] = set()
+        declared = self.keys.all() if self.keys is not None else {}
         for index, new in enumerate(new_dids):
             spec = new.spec
             catalog.validate_file_attributes(spec, f"{field}[{index}]")
+            metadata = new.metadata
+            if declared and not declared.keys().isdisjoint(metadata):
+                assert self.keys is not None
+                metadata = self.keys.coerce(metadata, f"{field}[{index}].metadata")
+                for key in declared.keys() & metadata.keys():
+                    if metadata[key] is not None:
+                        declared[key].check_type(spec.did_type, f"{field}[{index}].metadata.{key}")
             shares: dict[MetadataPlugin, dict[str, MetaValue]] = {}
-            for key, given in new.metadata.items():
+            for key, given in metadata.items():
                 owner = owners.get(key)
                 if owner is None:
                     owner = owners[key] = self._owner(key, f"{field}[{index}].metadata.{key}")
@@ -115,7 +131,7 @@ class NewDidsPlanner:
             plugin_columns.update(columns)
             planned.append((spec.key, catalog.new_did_row(spec, now, self.sqlite), columns))
             types[spec.key] = spec.did_type
-            changes.append(Change(spec.key, "add", new=new.metadata or None))
+            changes.append(Change(spec.key, "add", new=dict(metadata) or None))
         for plugin, items in external.items():
             plugin.check_values(items)
         extra = tuple(sorted(plugin_columns))

@@ -15,10 +15,13 @@ from typing import Any
 
 import click
 
-from didmeta.cli import embargo_history
+from didmeta.cli import embargo_history, summaries
 from didmeta.cli.connection import client_options, connection_options
 from didmeta.cli.import_rucio import import_group
+from didmeta.cli.keys import key as key_group
 from didmeta.cli.output import EXIT_CODES, EXIT_ERROR, emit_json, emit_table
+from didmeta.cli.queries import freeze as freeze_command
+from didmeta.cli.queries import query as query_group
 from didmeta.client import Client, DidInfo, DidmetaError, DidRow, InvalidArgument, LoadChunk, NewDid
 from didmeta.filters import parse_filter_string, parse_filter_tree
 from didmeta.filters.grammar import split_outside
@@ -293,6 +296,10 @@ def did_delete(ctx: Context, dids: Sequence[str]) -> None:
 
 did.add_command(embargo_history.embargo)
 did.add_command(embargo_history.history)
+did.add_command(summaries.facets)
+cli.add_command(key_group)
+cli.add_command(query_group)
+did.add_command(freeze_command)
 
 
 @did.group("content")
@@ -356,7 +363,7 @@ def _with_name(filter_text: str, name: str) -> str:
 
 
 @did.command("list")
-@click.argument("pattern")
+@click.argument("pattern", required=False)
 @click.option("--filter", "filter_text", default="", help='Filter expression, e.g. "type=ALL,run_number>=100".')
 @click.option(
     "--type",
@@ -375,10 +382,12 @@ def _with_name(filter_text: str, name: str) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write an Arrow listing (all columns, --key values typed) to FILE.parquet, .arrow or .csv.",
 )
+@click.option("--explain", is_flag=True, help="Show how the listing would run (clauses, backend queries, plans).")
+@click.option("--query", "saved", default=None, help="Run a saved query (`didmeta query save`) instead of PATTERN.")
 @pass_context
 def did_list(
     ctx: Context,
-    pattern: str,
+    pattern: str | None,
     filter_text: str,
     did_type: str,
     long: bool,
@@ -387,9 +396,31 @@ def did_list(
     ignore_case: bool,
     keys: Sequence[str],
     output: Path | None,
+    explain: bool,
+    saved: str | None,
 ) -> None:
-    """List DIDs in SCOPE:NAME-PATTERN matching a filter."""
+    """List DIDs in SCOPE:NAME-PATTERN matching a filter (or those of a saved query: --query NAME)."""
+    if saved is not None:
+        if pattern is not None or filter_text:
+            raise click.UsageError("--query NAME replaces PATTERN and --filter")
+        query = ctx.client.get_saved_query(saved)
+        pattern, filter_text = f"{query.scope}:*", query.filter
+        did_type, recursive, ignore_case = query.type, query.recursive, query.ignore_case
+    if pattern is None:
+        raise click.UsageError("give SCOPE:PATTERN (or --query NAME)")
     scope_pattern, name = _scope_and_name(pattern)
+    if explain:
+        summaries.show_explanation(
+            ctx,
+            ctx.client.explain_dids(
+                scope_pattern,
+                _with_name(filter_text, name),
+                type=did_type,
+                recursive=recursive,
+                ignore_case=ignore_case,
+            ),
+        )
+        return
     options: dict[str, Any] = {
         "type": did_type,
         "recursive": recursive,
@@ -458,17 +489,23 @@ def did_list(
 )
 @click.option("--recursive", is_flag=True)
 @click.option("--ignore-case", is_flag=True)
+@click.option("--totals", is_flag=True, help="Also sum the bytes and events of the DIDs.")
 @pass_context
-def did_count(ctx: Context, pattern: str, filter_text: str, did_type: str, recursive: bool, ignore_case: bool) -> None:
+def did_count(
+    ctx: Context, pattern: str, filter_text: str, did_type: str, recursive: bool, ignore_case: bool, totals: bool
+) -> None:
     """Count the DIDs `did list` would show."""
     scope_pattern, name = _scope_and_name(pattern)
-    count = ctx.client.count_dids(
-        scope_pattern,
-        _with_name(filter_text, name),
-        type=did_type,
-        recursive=recursive,
-        ignore_case=ignore_case,
-    )
+    options: dict[str, Any] = {"type": did_type, "recursive": recursive, "ignore_case": ignore_case}
+    if totals:
+        summed = ctx.client.count_totals(scope_pattern, _with_name(filter_text, name), **options)
+        record = {"count": summed.count, "bytes": summed.bytes, "events": summed.events}
+        if ctx.as_json:
+            emit_json(record)
+        else:
+            emit_table(["COUNT", "BYTES", "EVENTS"], [tuple(str(v) for v in record.values())])
+        return
+    count = ctx.client.count_dids(scope_pattern, _with_name(filter_text, name), **options)
     emit_json({"count": count}) if ctx.as_json else click.echo(count)
 
 

@@ -13,25 +13,35 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import grpc
 
 from didmeta.client.credentials import TokenSource
 from didmeta.client.errors import from_rpc_error, sent_by_server
 from didmeta.client.models import (
+    CountTotals,
+    DeclareResult,
     DidInfo,
     DidRow,
     EmbargoInfo,
+    ExplainedClause,
+    ExplainedQuery,
+    Explanation,
+    Facet,
+    FacetResult,
     HistoryEvent,
+    KeyInfo,
     LoadChunk,
     LoadResult,
     NewDid,
     PluginInfo,
+    SavedQueryInfo,
     Scope,
 )
 from didmeta.errors import DeadlineExceeded, DidmetaError, Unavailable
 from didmeta.filters.model import Op
+from didmeta.filters.printer import format_filter
 from didmeta.identifiers import DidKey, parse_did
 from didmeta.v1 import (
     did_pb2,
@@ -47,10 +57,12 @@ from didmeta.wire import (
     READ_FROM_HEADER,
     SELECTOR_TO_WIRE,
     did_key_to_wire,
+    filter_from_wire,
     filter_to_wire,
     metadata_from_wire,
     metadata_to_wire,
     value_from_wire,
+    value_to_wire,
 )
 
 T = TypeVar("T")
@@ -510,3 +522,206 @@ class Client:
     ) -> int:
         fields = self._list_request(scope, filter, type, recursive, ignore_case)
         return self._call(self._meta.CountDids, metadata_service_pb2.CountDidsRequest(**fields)).count
+
+    def count_totals(
+        self,
+        scope: str,
+        filter: str = "",
+        *,
+        type: str = "collection",
+        recursive: bool = False,
+        ignore_case: bool = False,
+    ) -> CountTotals:
+        """The count of matching DIDs with the sums of their `bytes` and `events`."""
+        fields = self._list_request(scope, filter, type, recursive, ignore_case)
+        answer = self._call(self._meta.CountDids, metadata_service_pb2.CountDidsRequest(**fields, totals=True))
+        return CountTotals(answer.count, answer.bytes, answer.events)
+
+    def facet_dids(
+        self,
+        scope: str,
+        filter: str = "",
+        facets: Sequence[str | tuple[str, float] | tuple[str, float, int]] = (),
+        *,
+        type: str = "collection",
+        recursive: bool = False,
+        ignore_case: bool = False,
+        top: int = 0,
+    ) -> FacetResult:
+        """Summaries of keys over the matching DIDs. Each facet is a key, (key, bucket width) or
+        (key, bucket width, top); a width of 0 means no histogram, a top of 0 the `top` argument."""
+        fields = self._list_request(scope, filter, type, recursive, ignore_case)
+        request = metadata_service_pb2.FacetDidsRequest(**fields)
+        for facet in facets:
+            key, width, own_top = (facet, 0.0, 0) if isinstance(facet, str) else (*facet, 0)[:3]
+            request.facets.add(key=str(key), bucket_width=float(width), top=int(own_top) or top)
+        answer = self._call(self._meta.FacetDids, request)
+        return FacetResult(
+            answer.count,
+            [
+                Facet(
+                    f.key,
+                    [(value_from_wire(v.value), v.count) for v in f.values],
+                    [(value_from_wire(b.lower), b.count) for b in f.buckets],
+                    f.missing,
+                    f.other,
+                    f.distinct,
+                )
+                for f in answer.facets
+            ],
+        )
+
+    def explain_dids(
+        self,
+        scope: str,
+        filter: str = "",
+        *,
+        type: str = "collection",
+        recursive: bool = False,
+        ignore_case: bool = False,
+    ) -> Explanation:
+        """How `list_dids` with these arguments would run: routed clauses, backend queries, plans."""
+        fields = self._list_request(scope, filter, type, recursive, ignore_case)
+        answer = self._call(self._meta.ExplainDids, metadata_service_pb2.ExplainDidsRequest(**fields))
+        return Explanation(
+            [
+                (list(g.types), [ExplainedClause(c.clause, c.plugin, c.complement) for c in g.clauses])
+                for g in answer.groups
+            ],
+            answer.merged,
+            [
+                ExplainedQuery(q.backend, q.group, q.language, q.query, dict(q.parameters), q.plan)
+                for q in answer.queries
+            ],
+        )
+
+    # --- declared keys -----------------------------------------------------------------------------
+    _KEY_TYPES = {"bool": 1, "int": 2, "double": 3, "string": 4, "timestamp": 5}
+
+    @classmethod
+    def _key_info(cls, message: metadata_service_pb2.KeyDeclaration) -> KeyInfo:
+        names = {v: k for k, v in cls._KEY_TYPES.items()}
+        return KeyInfo(
+            message.key,
+            names.get(message.type, "unspecified"),
+            message.list,
+            [value_from_wire(v) for v in message.allowed_values],
+            message.pattern,
+            [DID_TYPE_FROM_WIRE[t].name for t in message.did_types],
+            message.unit,
+            message.description,
+            message.account,
+        )
+
+    def declare_key(
+        self,
+        key: str,
+        type: str,
+        *,
+        is_list: bool = False,
+        allowed_values: Sequence[Any] = (),
+        pattern: str = "",
+        did_types: Sequence[str] = (),
+        unit: str = "",
+        description: str = "",
+    ) -> DeclareResult:
+        """Declare (or redeclare) a key; reports the existing DIDs whose value violates it (admins)."""
+        declaration = metadata_service_pb2.KeyDeclaration(
+            key=key,
+            type=cast(Any, self._KEY_TYPES.get(type.lower(), 0)),
+            list=is_list,
+            pattern=pattern,
+            did_types=cast(Any, [_TYPE_TO_WIRE[t.lower()] for t in did_types]),
+            unit=unit,
+            description=description,
+        )
+        for value in allowed_values:
+            value_to_wire(value, declaration.allowed_values.add())
+        answer = self._call(self._meta.DeclareKey, metadata_service_pb2.DeclareKeyRequest(declaration=declaration))
+        return DeclareResult(
+            self._key_info(answer.declaration),
+            answer.violation_count,
+            [f"{k.scope}:{k.name}" for k in answer.violations],
+        )
+
+    def list_keys(self) -> list[KeyInfo]:
+        answer = self._call(self._meta.ListKeys, metadata_service_pb2.ListKeysRequest())
+        return [self._key_info(d) for d in answer.declarations]
+
+    def get_key(self, key: str) -> KeyInfo:
+        answer = self._call(self._meta.GetKey, metadata_service_pb2.GetKeyRequest(key=key))
+        return self._key_info(answer.declaration)
+
+    def delete_key(self, key: str) -> None:
+        self._call(self._meta.DeleteKey, metadata_service_pb2.DeleteKeyRequest(key=key))
+
+    # --- saved queries and frozen selections ---------------------------------------------------------
+    @staticmethod
+    def _saved(message: metadata_service_pb2.SavedQuery) -> SavedQueryInfo:
+        selectors = {v: k for k, v in SELECTOR_TO_WIRE.items()}
+        raw = filter_from_wire(message.filter)  # a structured filter is printed in the grammar
+        expression = raw if isinstance(raw, str) else format_filter([[(c.key, c.op, c.value) for c in g] for g in raw])
+        return SavedQueryInfo(
+            message.name,
+            message.account,
+            message.scope,
+            expression,
+            selectors.get(message.type, "collection"),
+            message.recursive,
+            message.ignore_case,
+        )
+
+    def save_query(
+        self,
+        name: str,
+        scope: str,
+        filter: str = "",
+        *,
+        type: str = "collection",
+        recursive: bool = False,
+        ignore_case: bool = False,
+        replace: bool = False,
+    ) -> SavedQueryInfo:
+        """Store a named query under the caller's account (validated like a listing)."""
+        fields = self._list_request(scope, filter, type, recursive, ignore_case)
+        query = metadata_service_pb2.SavedQuery(name=name, **fields)
+        request = metadata_service_pb2.SaveQueryRequest(query=query, replace=replace)
+        return self._saved(self._call(self._meta.SaveQuery, request).query)
+
+    def list_saved_queries(self, account: str = "") -> list[SavedQueryInfo]:
+        request = metadata_service_pb2.ListSavedQueriesRequest(account=account)
+        return [self._saved(q) for q in self._call(self._meta.ListSavedQueries, request).queries]
+
+    def get_saved_query(self, name: str, account: str = "") -> SavedQueryInfo:
+        request = metadata_service_pb2.GetSavedQueryRequest(name=name, account=account)
+        return self._saved(self._call(self._meta.GetSavedQuery, request).query)
+
+    def delete_saved_query(self, name: str) -> None:
+        self._call(self._meta.DeleteSavedQuery, metadata_service_pb2.DeleteSavedQueryRequest(name=name))
+
+    def list_saved(self, name: str, account: str = "", **options: Any) -> Iterator[str]:
+        """`list_dids` with the arguments of a saved query (`options`: limit, timeout, ...)."""
+        saved = self.get_saved_query(name, account)
+        options.update(type=saved.type, recursive=saved.recursive, ignore_case=saved.ignore_case)
+        return self.list_dids(saved.scope, saved.filter, **options)
+
+    def freeze_dids(
+        self,
+        did: DidLike,
+        scope: str,
+        filter: str = "",
+        *,
+        did_type: str = "dataset",
+        type: str = "file",
+        recursive: bool = False,
+        ignore_case: bool = False,
+        metadata: Metadata | None = None,
+    ) -> int:
+        """Create a closed DATASET (or CONTAINER) holding exactly the DIDs the listing returns now; its
+        metadata records the query, time and count (`frozen_*`). Returns the number attached."""
+        key = as_key(did)
+        new = did_pb2.NewDid(scope=key.scope, name=key.name, type=cast(Any, _TYPE_TO_WIRE[did_type.lower()]))
+        metadata_to_wire(metadata or {}, new.metadata)
+        fields = self._list_request(scope, filter, type, recursive, ignore_case)
+        request = metadata_service_pb2.FreezeDidsRequest(did=new, **fields)
+        return self._call(self._meta.FreezeDids, request).count

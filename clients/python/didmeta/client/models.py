@@ -129,3 +129,102 @@ class HistoryEvent:
     key: str | None
     old: MetaValue | None
     new: MetaValue | None
+
+
+@dataclass(frozen=True)
+class CountTotals:
+    """CountDids with totals: the count and the sums of bytes and events of the matching DIDs."""
+
+    count: int
+    bytes: int
+    events: int
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One key summarised over the matching DIDs (FacetDids).
+
+    values: the most frequent scalar values with their counts; buckets: (lower bound, count) of the
+    histogram when a bucket width was given; missing: DIDs lacking the key; other: DIDs whose value
+    is a list or a map; distinct: number of distinct scalar values.
+    """
+
+    key: str
+    values: list[tuple[MetaValue, int]]
+    buckets: list[tuple[MetaValue, int]]
+    missing: int
+    other: int
+    distinct: int
+
+
+@dataclass(frozen=True)
+class FacetResult:
+    """FacetDids: the number of matching DIDs and one Facet per requested key."""
+
+    count: int
+    facets: list[Facet]
+
+
+@dataclass(frozen=True)
+class ExplainedClause:
+    clause: str
+    plugin: str
+    complement: bool
+
+
+@dataclass(frozen=True)
+class ExplainedQuery:
+    """One query a listing runs: on the CATALOGUE database or a plugin's backend, for group `group` (-1: all)."""
+
+    backend: str
+    group: int
+    language: str
+    query: str
+    parameters: dict[str, str]
+    plan: str
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """ExplainDids: the normalised filter's groups (types, routed clauses), whether streams are merged, the queries."""
+
+    groups: list[tuple[list[str], list[ExplainedClause]]]
+    merged: bool
+    queries: list[ExplainedQuery]
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A declared key: type (bool, int, double, string, timestamp), whether a list, constraints."""
+
+    key: str
+    type: str
+    is_list: bool = False
+    allowed_values: list[MetaValue] = field(default_factory=list)
+    pattern: str = ""
+    did_types: list[str] = field(default_factory=list)
+    unit: str = ""
+    description: str = ""
+    account: str = ""
+
+
+@dataclass(frozen=True)
+class DeclareResult:
+    """DeclareKey: the stored declaration and the existing DIDs that violate it (the first 100)."""
+
+    declaration: KeyInfo
+    violation_count: int
+    violations: list[str]
+
+
+@dataclass(frozen=True)
+class SavedQueryInfo:
+    """A saved query: a named listing of an account (`filter` is the expression as saved)."""
+
+    name: str
+    account: str
+    scope: str
+    filter: str
+    type: str
+    recursive: bool
+    ignore_case: bool

@@ -19,15 +19,26 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	MetadataService_SetMetadata_FullMethodName     = "/didmeta.v1.MetadataService/SetMetadata"
-	MetadataService_SetMetadataBulk_FullMethodName = "/didmeta.v1.MetadataService/SetMetadataBulk"
-	MetadataService_LoadDids_FullMethodName        = "/didmeta.v1.MetadataService/LoadDids"
-	MetadataService_GetMetadata_FullMethodName     = "/didmeta.v1.MetadataService/GetMetadata"
-	MetadataService_GetMetadataBulk_FullMethodName = "/didmeta.v1.MetadataService/GetMetadataBulk"
-	MetadataService_DeleteMetadata_FullMethodName  = "/didmeta.v1.MetadataService/DeleteMetadata"
-	MetadataService_ListDids_FullMethodName        = "/didmeta.v1.MetadataService/ListDids"
-	MetadataService_CountDids_FullMethodName       = "/didmeta.v1.MetadataService/CountDids"
-	MetadataService_ListPlugins_FullMethodName     = "/didmeta.v1.MetadataService/ListPlugins"
+	MetadataService_SetMetadata_FullMethodName      = "/didmeta.v1.MetadataService/SetMetadata"
+	MetadataService_SetMetadataBulk_FullMethodName  = "/didmeta.v1.MetadataService/SetMetadataBulk"
+	MetadataService_LoadDids_FullMethodName         = "/didmeta.v1.MetadataService/LoadDids"
+	MetadataService_GetMetadata_FullMethodName      = "/didmeta.v1.MetadataService/GetMetadata"
+	MetadataService_GetMetadataBulk_FullMethodName  = "/didmeta.v1.MetadataService/GetMetadataBulk"
+	MetadataService_DeleteMetadata_FullMethodName   = "/didmeta.v1.MetadataService/DeleteMetadata"
+	MetadataService_ListDids_FullMethodName         = "/didmeta.v1.MetadataService/ListDids"
+	MetadataService_CountDids_FullMethodName        = "/didmeta.v1.MetadataService/CountDids"
+	MetadataService_FacetDids_FullMethodName        = "/didmeta.v1.MetadataService/FacetDids"
+	MetadataService_ExplainDids_FullMethodName      = "/didmeta.v1.MetadataService/ExplainDids"
+	MetadataService_DeclareKey_FullMethodName       = "/didmeta.v1.MetadataService/DeclareKey"
+	MetadataService_ListKeys_FullMethodName         = "/didmeta.v1.MetadataService/ListKeys"
+	MetadataService_GetKey_FullMethodName           = "/didmeta.v1.MetadataService/GetKey"
+	MetadataService_DeleteKey_FullMethodName        = "/didmeta.v1.MetadataService/DeleteKey"
+	MetadataService_SaveQuery_FullMethodName        = "/didmeta.v1.MetadataService/SaveQuery"
+	MetadataService_ListSavedQueries_FullMethodName = "/didmeta.v1.MetadataService/ListSavedQueries"
+	MetadataService_GetSavedQuery_FullMethodName    = "/didmeta.v1.MetadataService/GetSavedQuery"
+	MetadataService_DeleteSavedQuery_FullMethodName = "/didmeta.v1.MetadataService/DeleteSavedQuery"
+	MetadataService_FreezeDids_FullMethodName       = "/didmeta.v1.MetadataService/FreezeDids"
+	MetadataService_ListPlugins_FullMethodName      = "/didmeta.v1.MetadataService/ListPlugins"
 )
 
 // MetadataServiceClient is the client API for MetadataService service.
@@ -53,6 +64,32 @@ type MetadataServiceClient interface {
 	ListDids(ctx context.Context, in *ListDidsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListDidsResponse], error)
 	// CountDids counts the DIDs a ListDids with the same arguments would return.
 	CountDids(ctx context.Context, in *CountDidsRequest, opts ...grpc.CallOption) (*CountDidsResponse, error)
+	// FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+	// return: top values with counts, histograms, and the number of DIDs lacking each key.
+	FacetDids(ctx context.Context, in *FacetDidsRequest, opts ...grpc.CallOption) (*FacetDidsResponse, error)
+	// ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+	// plugin of each clause, the query each backend runs and the catalogue database's plan.
+	ExplainDids(ctx context.Context, in *ExplainDidsRequest, opts ...grpc.CallOption) (*ExplainDidsResponse, error)
+	// DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+	// the existing DIDs whose value violates the declaration.
+	DeclareKey(ctx context.Context, in *DeclareKeyRequest, opts ...grpc.CallOption) (*DeclareKeyResponse, error)
+	// ListKeys lists the declared keys, by key.
+	ListKeys(ctx context.Context, in *ListKeysRequest, opts ...grpc.CallOption) (*ListKeysResponse, error)
+	// GetKey returns one declaration (NOT_FOUND if the key is not declared).
+	GetKey(ctx context.Context, in *GetKeyRequest, opts ...grpc.CallOption) (*GetKeyResponse, error)
+	// DeleteKey removes a declaration (admins); the key's values stay.
+	DeleteKey(ctx context.Context, in *DeleteKeyRequest, opts ...grpc.CallOption) (*DeleteKeyResponse, error)
+	// SaveQuery stores a named query (the arguments of a listing), owned by the caller's account.
+	SaveQuery(ctx context.Context, in *SaveQueryRequest, opts ...grpc.CallOption) (*SaveQueryResponse, error)
+	// ListSavedQueries lists an account's saved queries (default: the caller's), by name.
+	ListSavedQueries(ctx context.Context, in *ListSavedQueriesRequest, opts ...grpc.CallOption) (*ListSavedQueriesResponse, error)
+	// GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name).
+	GetSavedQuery(ctx context.Context, in *GetSavedQueryRequest, opts ...grpc.CallOption) (*GetSavedQueryResponse, error)
+	// DeleteSavedQuery deletes one of the caller's saved queries.
+	DeleteSavedQuery(ctx context.Context, in *DeleteSavedQueryRequest, opts ...grpc.CallOption) (*DeleteSavedQueryResponse, error)
+	// FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+	// now, records the query, the time and the count in its metadata, and closes it.
+	FreezeDids(ctx context.Context, in *FreezeDidsRequest, opts ...grpc.CallOption) (*FreezeDidsResponse, error)
 	// ListPlugins lists the enabled plugins, in order, with their capabilities.
 	ListPlugins(ctx context.Context, in *ListPluginsRequest, opts ...grpc.CallOption) (*ListPluginsResponse, error)
 }
@@ -166,6 +203,116 @@ func (c *metadataServiceClient) CountDids(ctx context.Context, in *CountDidsRequ
 	return out, nil
 }
 
+func (c *metadataServiceClient) FacetDids(ctx context.Context, in *FacetDidsRequest, opts ...grpc.CallOption) (*FacetDidsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FacetDidsResponse)
+	err := c.cc.Invoke(ctx, MetadataService_FacetDids_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataServiceClient) ExplainDids(ctx context.Context, in *ExplainDidsRequest, opts ...grpc.CallOption) (*ExplainDidsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExplainDidsResponse)
+	err := c.cc.Invoke(ctx, MetadataService_ExplainDids_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataServiceClient) DeclareKey(ctx context.Context, in *DeclareKeyRequest, opts ...grpc.CallOption) (*DeclareKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeclareKeyResponse)
+	err := c.cc.Invoke(ctx, MetadataService_DeclareKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataServiceClient) ListKeys(ctx context.Context, in *ListKeysRequest, opts ...grpc.CallOption) (*ListKeysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListKeysResponse)
+	err := c.cc.Invoke(ctx, MetadataService_ListKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataServiceClient) GetKey(ctx context.Context, in *GetKeyRequest, opts ...grpc.CallOption) (*GetKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetKeyResponse)
+	err := c.cc.Invoke(ctx, MetadataService_GetKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataServiceClient) DeleteKey(ctx context.Context, in *DeleteKeyRequest, opts ...grpc.CallOption) (*DeleteKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteKeyResponse)
+	err := c.cc.Invoke(ctx, MetadataService_DeleteKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataServiceClient) SaveQuery(ctx context.Context, in *SaveQueryRequest, opts ...grpc.CallOption) (*SaveQueryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SaveQueryResponse)
+	err := c.cc.Invoke(ctx, MetadataService_SaveQuery_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataServiceClient) ListSavedQueries(ctx context.Context, in *ListSavedQueriesRequest, opts ...grpc.CallOption) (*ListSavedQueriesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSavedQueriesResponse)
+	err := c.cc.Invoke(ctx, MetadataService_ListSavedQueries_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataServiceClient) GetSavedQuery(ctx context.Context, in *GetSavedQueryRequest, opts ...grpc.CallOption) (*GetSavedQueryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSavedQueryResponse)
+	err := c.cc.Invoke(ctx, MetadataService_GetSavedQuery_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataServiceClient) DeleteSavedQuery(ctx context.Context, in *DeleteSavedQueryRequest, opts ...grpc.CallOption) (*DeleteSavedQueryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteSavedQueryResponse)
+	err := c.cc.Invoke(ctx, MetadataService_DeleteSavedQuery_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *metadataServiceClient) FreezeDids(ctx context.Context, in *FreezeDidsRequest, opts ...grpc.CallOption) (*FreezeDidsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FreezeDidsResponse)
+	err := c.cc.Invoke(ctx, MetadataService_FreezeDids_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *metadataServiceClient) ListPlugins(ctx context.Context, in *ListPluginsRequest, opts ...grpc.CallOption) (*ListPluginsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListPluginsResponse)
@@ -199,6 +346,32 @@ type MetadataServiceServer interface {
 	ListDids(*ListDidsRequest, grpc.ServerStreamingServer[ListDidsResponse]) error
 	// CountDids counts the DIDs a ListDids with the same arguments would return.
 	CountDids(context.Context, *CountDidsRequest) (*CountDidsResponse, error)
+	// FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+	// return: top values with counts, histograms, and the number of DIDs lacking each key.
+	FacetDids(context.Context, *FacetDidsRequest) (*FacetDidsResponse, error)
+	// ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+	// plugin of each clause, the query each backend runs and the catalogue database's plan.
+	ExplainDids(context.Context, *ExplainDidsRequest) (*ExplainDidsResponse, error)
+	// DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+	// the existing DIDs whose value violates the declaration.
+	DeclareKey(context.Context, *DeclareKeyRequest) (*DeclareKeyResponse, error)
+	// ListKeys lists the declared keys, by key.
+	ListKeys(context.Context, *ListKeysRequest) (*ListKeysResponse, error)
+	// GetKey returns one declaration (NOT_FOUND if the key is not declared).
+	GetKey(context.Context, *GetKeyRequest) (*GetKeyResponse, error)
+	// DeleteKey removes a declaration (admins); the key's values stay.
+	DeleteKey(context.Context, *DeleteKeyRequest) (*DeleteKeyResponse, error)
+	// SaveQuery stores a named query (the arguments of a listing), owned by the caller's account.
+	SaveQuery(context.Context, *SaveQueryRequest) (*SaveQueryResponse, error)
+	// ListSavedQueries lists an account's saved queries (default: the caller's), by name.
+	ListSavedQueries(context.Context, *ListSavedQueriesRequest) (*ListSavedQueriesResponse, error)
+	// GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name).
+	GetSavedQuery(context.Context, *GetSavedQueryRequest) (*GetSavedQueryResponse, error)
+	// DeleteSavedQuery deletes one of the caller's saved queries.
+	DeleteSavedQuery(context.Context, *DeleteSavedQueryRequest) (*DeleteSavedQueryResponse, error)
+	// FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+	// now, records the query, the time and the count in its metadata, and closes it.
+	FreezeDids(context.Context, *FreezeDidsRequest) (*FreezeDidsResponse, error)
 	// ListPlugins lists the enabled plugins, in order, with their capabilities.
 	ListPlugins(context.Context, *ListPluginsRequest) (*ListPluginsResponse, error)
 	mustEmbedUnimplementedMetadataServiceServer()
@@ -234,6 +407,39 @@ func (UnimplementedMetadataServiceServer) ListDids(*ListDidsRequest, grpc.Server
 }
 func (UnimplementedMetadataServiceServer) CountDids(context.Context, *CountDidsRequest) (*CountDidsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CountDids not implemented")
+}
+func (UnimplementedMetadataServiceServer) FacetDids(context.Context, *FacetDidsRequest) (*FacetDidsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FacetDids not implemented")
+}
+func (UnimplementedMetadataServiceServer) ExplainDids(context.Context, *ExplainDidsRequest) (*ExplainDidsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExplainDids not implemented")
+}
+func (UnimplementedMetadataServiceServer) DeclareKey(context.Context, *DeclareKeyRequest) (*DeclareKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeclareKey not implemented")
+}
+func (UnimplementedMetadataServiceServer) ListKeys(context.Context, *ListKeysRequest) (*ListKeysResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListKeys not implemented")
+}
+func (UnimplementedMetadataServiceServer) GetKey(context.Context, *GetKeyRequest) (*GetKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetKey not implemented")
+}
+func (UnimplementedMetadataServiceServer) DeleteKey(context.Context, *DeleteKeyRequest) (*DeleteKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteKey not implemented")
+}
+func (UnimplementedMetadataServiceServer) SaveQuery(context.Context, *SaveQueryRequest) (*SaveQueryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SaveQuery not implemented")
+}
+func (UnimplementedMetadataServiceServer) ListSavedQueries(context.Context, *ListSavedQueriesRequest) (*ListSavedQueriesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListSavedQueries not implemented")
+}
+func (UnimplementedMetadataServiceServer) GetSavedQuery(context.Context, *GetSavedQueryRequest) (*GetSavedQueryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSavedQuery not implemented")
+}
+func (UnimplementedMetadataServiceServer) DeleteSavedQuery(context.Context, *DeleteSavedQueryRequest) (*DeleteSavedQueryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteSavedQuery not implemented")
+}
+func (UnimplementedMetadataServiceServer) FreezeDids(context.Context, *FreezeDidsRequest) (*FreezeDidsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FreezeDids not implemented")
 }
 func (UnimplementedMetadataServiceServer) ListPlugins(context.Context, *ListPluginsRequest) (*ListPluginsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPlugins not implemented")
@@ -378,6 +584,204 @@ func _MetadataService_CountDids_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MetadataService_FacetDids_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FacetDidsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).FacetDids(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_FacetDids_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).FacetDids(ctx, req.(*FacetDidsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetadataService_ExplainDids_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExplainDidsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).ExplainDids(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_ExplainDids_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).ExplainDids(ctx, req.(*ExplainDidsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetadataService_DeclareKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeclareKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).DeclareKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_DeclareKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).DeclareKey(ctx, req.(*DeclareKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetadataService_ListKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).ListKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_ListKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).ListKeys(ctx, req.(*ListKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetadataService_GetKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).GetKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_GetKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).GetKey(ctx, req.(*GetKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetadataService_DeleteKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).DeleteKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_DeleteKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).DeleteKey(ctx, req.(*DeleteKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetadataService_SaveQuery_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SaveQueryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).SaveQuery(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_SaveQuery_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).SaveQuery(ctx, req.(*SaveQueryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetadataService_ListSavedQueries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSavedQueriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).ListSavedQueries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_ListSavedQueries_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).ListSavedQueries(ctx, req.(*ListSavedQueriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetadataService_GetSavedQuery_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSavedQueryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).GetSavedQuery(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_GetSavedQuery_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).GetSavedQuery(ctx, req.(*GetSavedQueryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetadataService_DeleteSavedQuery_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteSavedQueryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).DeleteSavedQuery(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_DeleteSavedQuery_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).DeleteSavedQuery(ctx, req.(*DeleteSavedQueryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MetadataService_FreezeDids_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FreezeDidsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MetadataServiceServer).FreezeDids(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MetadataService_FreezeDids_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MetadataServiceServer).FreezeDids(ctx, req.(*FreezeDidsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _MetadataService_ListPlugins_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListPluginsRequest)
 	if err := dec(in); err != nil {
@@ -422,6 +826,50 @@ var MetadataService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CountDids",
 			Handler:    _MetadataService_CountDids_Handler,
+		},
+		{
+			MethodName: "FacetDids",
+			Handler:    _MetadataService_FacetDids_Handler,
+		},
+		{
+			MethodName: "ExplainDids",
+			Handler:    _MetadataService_ExplainDids_Handler,
+		},
+		{
+			MethodName: "DeclareKey",
+			Handler:    _MetadataService_DeclareKey_Handler,
+		},
+		{
+			MethodName: "ListKeys",
+			Handler:    _MetadataService_ListKeys_Handler,
+		},
+		{
+			MethodName: "GetKey",
+			Handler:    _MetadataService_GetKey_Handler,
+		},
+		{
+			MethodName: "DeleteKey",
+			Handler:    _MetadataService_DeleteKey_Handler,
+		},
+		{
+			MethodName: "SaveQuery",
+			Handler:    _MetadataService_SaveQuery_Handler,
+		},
+		{
+			MethodName: "ListSavedQueries",
+			Handler:    _MetadataService_ListSavedQueries_Handler,
+		},
+		{
+			MethodName: "GetSavedQuery",
+			Handler:    _MetadataService_GetSavedQuery_Handler,
+		},
+		{
+			MethodName: "DeleteSavedQuery",
+			Handler:    _MetadataService_DeleteSavedQuery_Handler,
+		},
+		{
+			MethodName: "FreezeDids",
+			Handler:    _MetadataService_FreezeDids_Handler,
 		},
 		{
 			MethodName: "ListPlugins",

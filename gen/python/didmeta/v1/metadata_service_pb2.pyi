@@ -52,6 +52,42 @@ column per metadata key (docs/arrow.md); implies long output.
 """
 Global___ListFormat: _TypeAlias = ListFormat  # noqa: Y015
 
+class _KeyType:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _KeyTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_KeyType.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    KEY_TYPE_UNSPECIFIED: _KeyType.ValueType  # 0
+    """Not set; refused."""
+    KEY_TYPE_BOOL: _KeyType.ValueType  # 1
+    """true or false."""
+    KEY_TYPE_INT: _KeyType.ValueType  # 2
+    """A signed 64-bit integer."""
+    KEY_TYPE_DOUBLE: _KeyType.ValueType  # 3
+    """A finite double (ints are accepted and stored as doubles)."""
+    KEY_TYPE_STRING: _KeyType.ValueType  # 4
+    """A string."""
+    KEY_TYPE_TIMESTAMP: _KeyType.ValueType  # 5
+    """A timestamp (ISO-8601 strings are accepted and stored as timestamps)."""
+
+class KeyType(_KeyType, metaclass=_KeyTypeEnumTypeWrapper):
+    """KeyType is the declared value type of a key."""
+
+KEY_TYPE_UNSPECIFIED: KeyType.ValueType  # 0
+"""Not set; refused."""
+KEY_TYPE_BOOL: KeyType.ValueType  # 1
+"""true or false."""
+KEY_TYPE_INT: KeyType.ValueType  # 2
+"""A signed 64-bit integer."""
+KEY_TYPE_DOUBLE: KeyType.ValueType  # 3
+"""A finite double (ints are accepted and stored as doubles)."""
+KEY_TYPE_STRING: KeyType.ValueType  # 4
+"""A string."""
+KEY_TYPE_TIMESTAMP: KeyType.ValueType  # 5
+"""A timestamp (ISO-8601 strings are accepted and stored as timestamps)."""
+Global___KeyType: _TypeAlias = KeyType  # noqa: Y015
+
 @_typing.final
 class SetMetadataRequest(_message.Message):
     """SetMetadataRequest sets keys on one DID."""
@@ -638,6 +674,290 @@ class CountDidsRequest(_message.Message):
     TYPE_FIELD_NUMBER: _builtins.int
     RECURSIVE_FIELD_NUMBER: _builtins.int
     IGNORE_CASE_FIELD_NUMBER: _builtins.int
+    TOTALS_FIELD_NUMBER: _builtins.int
+    scope: _builtins.str
+    """Scope or scope pattern."""
+    type: _did_pb2.DidTypeSelector.ValueType
+    """Type selector."""
+    recursive: _builtins.bool
+    """Include matching descendants."""
+    ignore_case: _builtins.bool
+    """Case-insensitive string comparison."""
+    totals: _builtins.bool
+    """Also sum `bytes` and `events` over the matching DIDs (CountDidsResponse.bytes, .events)."""
+    @_builtins.property
+    def filter(self) -> _filter_pb2.Filter:
+        """The filter."""
+
+    def __init__(
+        self,
+        *,
+        scope: _builtins.str = ...,
+        filter: _filter_pb2.Filter | None = ...,
+        type: _did_pb2.DidTypeSelector.ValueType = ...,
+        recursive: _builtins.bool = ...,
+        ignore_case: _builtins.bool = ...,
+        totals: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter", "ignore_case", b"ignore_case", "recursive", b"recursive", "scope", b"scope", "totals", b"totals", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CountDidsRequest: _TypeAlias = CountDidsRequest  # noqa: Y015
+
+@_typing.final
+class CountDidsResponse(_message.Message):
+    """CountDidsResponse carries the count."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COUNT_FIELD_NUMBER: _builtins.int
+    BYTES_FIELD_NUMBER: _builtins.int
+    EVENTS_FIELD_NUMBER: _builtins.int
+    count: _builtins.int
+    """Number of matching DIDs."""
+    bytes: _builtins.int
+    """With totals: the sum of `bytes` over the matching DIDs (each DID once)."""
+    events: _builtins.int
+    """With totals: the sum of `events` over the matching DIDs (each DID once)."""
+    def __init__(
+        self,
+        *,
+        count: _builtins.int = ...,
+        bytes: _builtins.int = ...,
+        events: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bytes", b"bytes", "count", b"count", "events", b"events"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CountDidsResponse: _TypeAlias = CountDidsResponse  # noqa: Y015
+
+@_typing.final
+class FacetDidsRequest(_message.Message):
+    """FacetDidsRequest selects DIDs as CountDidsRequest does and names the keys to summarise."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCOPE_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    RECURSIVE_FIELD_NUMBER: _builtins.int
+    IGNORE_CASE_FIELD_NUMBER: _builtins.int
+    FACETS_FIELD_NUMBER: _builtins.int
+    scope: _builtins.str
+    """Scope or scope pattern."""
+    type: _did_pb2.DidTypeSelector.ValueType
+    """Type selector."""
+    recursive: _builtins.bool
+    """Include matching descendants."""
+    ignore_case: _builtins.bool
+    """Case-insensitive string comparison (in the filter; facet values are exact)."""
+    @_builtins.property
+    def filter(self) -> _filter_pb2.Filter:
+        """The filter."""
+
+    @_builtins.property
+    def facets(self) -> _containers.RepeatedCompositeFieldContainer[Global___FacetSpec]:
+        """The keys to summarise, each at most once; at least one."""
+
+    def __init__(
+        self,
+        *,
+        scope: _builtins.str = ...,
+        filter: _filter_pb2.Filter | None = ...,
+        type: _did_pb2.DidTypeSelector.ValueType = ...,
+        recursive: _builtins.bool = ...,
+        ignore_case: _builtins.bool = ...,
+        facets: _abc.Iterable[Global___FacetSpec] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["facets", b"facets", "filter", b"filter", "ignore_case", b"ignore_case", "recursive", b"recursive", "scope", b"scope", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FacetDidsRequest: _TypeAlias = FacetDidsRequest  # noqa: Y015
+
+@_typing.final
+class FacetSpec(_message.Message):
+    """FacetSpec names one key to summarise."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    TOP_FIELD_NUMBER: _builtins.int
+    BUCKET_WIDTH_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """The metadata key (or a DID_COLUMN attribute such as `bytes` or `created_at`)."""
+    top: _builtins.int
+    """How many of the most frequent values to return; 0 means 10; at most 1000."""
+    bucket_width: _builtins.float
+    """If positive: also a histogram of the numeric values (buckets of this width) and of the
+    timestamps (buckets of this many seconds, counted from 1970-01-01T00:00:00Z).
+    """
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        top: _builtins.int = ...,
+        bucket_width: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bucket_width", b"bucket_width", "key", b"key", "top", b"top"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FacetSpec: _TypeAlias = FacetSpec  # noqa: Y015
+
+@_typing.final
+class FacetDidsResponse(_message.Message):
+    """FacetDidsResponse carries the summaries, in request order."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COUNT_FIELD_NUMBER: _builtins.int
+    FACETS_FIELD_NUMBER: _builtins.int
+    count: _builtins.int
+    """Number of matching DIDs."""
+    @_builtins.property
+    def facets(self) -> _containers.RepeatedCompositeFieldContainer[Global___Facet]:
+        """One per FacetSpec."""
+
+    def __init__(
+        self,
+        *,
+        count: _builtins.int = ...,
+        facets: _abc.Iterable[Global___Facet] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "facets", b"facets"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FacetDidsResponse: _TypeAlias = FacetDidsResponse  # noqa: Y015
+
+@_typing.final
+class Facet(_message.Message):
+    """Facet summarises one key over the matching DIDs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    VALUES_FIELD_NUMBER: _builtins.int
+    BUCKETS_FIELD_NUMBER: _builtins.int
+    MISSING_FIELD_NUMBER: _builtins.int
+    OTHER_FIELD_NUMBER: _builtins.int
+    DISTINCT_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """The key."""
+    missing: _builtins.int
+    """Matching DIDs that lack the key."""
+    other: _builtins.int
+    """Matching DIDs whose value is a list or a map (not counted in values or buckets)."""
+    distinct: _builtins.int
+    """Number of distinct scalar values (values holds at most `top` of them)."""
+    @_builtins.property
+    def values(self) -> _containers.RepeatedCompositeFieldContainer[Global___FacetValue]:
+        """The most frequent scalar values, by count (descending), then by value (bool, number, string,
+        timestamp; ascending). Numbers compare numerically: 5 and 5.0 are one value (an int when integral).
+        """
+
+    @_builtins.property
+    def buckets(self) -> _containers.RepeatedCompositeFieldContainer[Global___FacetBucket]:
+        """With bucket_width: the non-empty buckets, numbers first, then timestamps, by lower bound."""
+
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        values: _abc.Iterable[Global___FacetValue] | None = ...,
+        buckets: _abc.Iterable[Global___FacetBucket] | None = ...,
+        missing: _builtins.int = ...,
+        other: _builtins.int = ...,
+        distinct: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["buckets", b"buckets", "distinct", b"distinct", "key", b"key", "missing", b"missing", "other", b"other", "values", b"values"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Facet: _TypeAlias = Facet  # noqa: Y015
+
+@_typing.final
+class FacetValue(_message.Message):
+    """FacetValue is one value with the number of matching DIDs that carry it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VALUE_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    count: _builtins.int
+    """Number of DIDs."""
+    @_builtins.property
+    def value(self) -> _value_pb2.Value:
+        """The value."""
+
+    def __init__(
+        self,
+        *,
+        value: _value_pb2.Value | None = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["value", b"value"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FacetValue: _TypeAlias = FacetValue  # noqa: Y015
+
+@_typing.final
+class FacetBucket(_message.Message):
+    """FacetBucket is one histogram bucket: values v with lower <= v < lower + bucket_width."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOWER_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    count: _builtins.int
+    """Number of DIDs."""
+    @_builtins.property
+    def lower(self) -> _value_pb2.Value:
+        """The lower bound: a number (int when integral) or a timestamp."""
+
+    def __init__(
+        self,
+        *,
+        lower: _value_pb2.Value | None = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["lower", b"lower"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "lower", b"lower"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FacetBucket: _TypeAlias = FacetBucket  # noqa: Y015
+
+@_typing.final
+class ExplainDidsRequest(_message.Message):
+    """ExplainDidsRequest selects DIDs as ListDidsRequest does."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SCOPE_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    RECURSIVE_FIELD_NUMBER: _builtins.int
+    IGNORE_CASE_FIELD_NUMBER: _builtins.int
     scope: _builtins.str
     """Scope or scope pattern."""
     type: _did_pb2.DidTypeSelector.ValueType
@@ -665,17 +985,462 @@ class CountDidsRequest(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___CountDidsRequest: _TypeAlias = CountDidsRequest  # noqa: Y015
+Global___ExplainDidsRequest: _TypeAlias = ExplainDidsRequest  # noqa: Y015
 
 @_typing.final
-class CountDidsResponse(_message.Message):
-    """CountDidsResponse carries the count."""
+class ExplainDidsResponse(_message.Message):
+    """ExplainDidsResponse describes the execution of a listing; nothing is listed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GROUPS_FIELD_NUMBER: _builtins.int
+    MERGED_FIELD_NUMBER: _builtins.int
+    QUERIES_FIELD_NUMBER: _builtins.int
+    merged: _builtins.bool
+    """True when external plugins take part: the backends' sorted streams are intersected,
+    subtracted and united with the catalogue's (docs/filters.md); false: one SQL statement.
+    """
+    @_builtins.property
+    def groups(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExplainGroup]:
+        """The normalised filter, one line per OR group."""
+
+    @_builtins.property
+    def queries(self) -> _containers.RepeatedCompositeFieldContainer[Global___BackendQuery]:
+        """The queries, in the order they are opened."""
+
+    def __init__(
+        self,
+        *,
+        groups: _abc.Iterable[Global___ExplainGroup] | None = ...,
+        merged: _builtins.bool = ...,
+        queries: _abc.Iterable[Global___BackendQuery] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["groups", b"groups", "merged", b"merged", "queries", b"queries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExplainDidsResponse: _TypeAlias = ExplainDidsResponse  # noqa: Y015
+
+@_typing.final
+class ExplainGroup(_message.Message):
+    """ExplainGroup is one OR group of the normalised filter."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TYPES_FIELD_NUMBER: _builtins.int
+    CLAUSES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def types(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The DID types the group selects (FILE, DATASET, CONTAINER)."""
+
+    @_builtins.property
+    def clauses(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExplainClause]:
+        """Its clauses with the plugin that answers each."""
+
+    def __init__(
+        self,
+        *,
+        types: _abc.Iterable[_builtins.str] | None = ...,
+        clauses: _abc.Iterable[Global___ExplainClause] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clauses", b"clauses", "types", b"types"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExplainGroup: _TypeAlias = ExplainGroup  # noqa: Y015
+
+@_typing.final
+class ExplainClause(_message.Message):
+    """ExplainClause is one clause of a group."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLAUSE_FIELD_NUMBER: _builtins.int
+    PLUGIN_FIELD_NUMBER: _builtins.int
+    COMPLEMENT_FIELD_NUMBER: _builtins.int
+    clause: _builtins.str
+    """The clause in the grammar, e.g. `run_number.gt=100`."""
+    plugin: _builtins.str
+    """The plugin that answers it."""
+    complement: _builtins.bool
+    """Answered as a complement: the plugin is asked for the positive form (`eq`, `exists=true`) and
+    those DIDs are subtracted.
+    """
+    def __init__(
+        self,
+        *,
+        clause: _builtins.str = ...,
+        plugin: _builtins.str = ...,
+        complement: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["clause", b"clause", "complement", b"complement", "plugin", b"plugin"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExplainClause: _TypeAlias = ExplainClause  # noqa: Y015
+
+@_typing.final
+class BackendQuery(_message.Message):
+    """BackendQuery is one query a listing runs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class ParametersEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    BACKEND_FIELD_NUMBER: _builtins.int
+    GROUP_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    QUERY_FIELD_NUMBER: _builtins.int
+    PARAMETERS_FIELD_NUMBER: _builtins.int
+    PLAN_FIELD_NUMBER: _builtins.int
+    backend: _builtins.str
+    """`CATALOGUE` (the catalogue database: DID_COLUMN, JSON, scopes, types, embargo) or a plugin name."""
+    group: _builtins.int
+    """The OR group it serves, from 0; -1 for a statement over the whole filter."""
+    language: _builtins.str
+    """`sql`, `mongodb` or `search` (OpenSearch/Elasticsearch request body)."""
+    query: _builtins.str
+    """The statement or document, as sent (bound parameters separate)."""
+    plan: _builtins.str
+    """The backend's own plan (EXPLAIN on PostgreSQL, EXPLAIN QUERY PLAN on SQLite), if it offers one."""
+    @_builtins.property
+    def parameters(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Bound parameters of a SQL statement, by name, as text."""
+
+    def __init__(
+        self,
+        *,
+        backend: _builtins.str = ...,
+        group: _builtins.int = ...,
+        language: _builtins.str = ...,
+        query: _builtins.str = ...,
+        parameters: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        plan: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backend", b"backend", "group", b"group", "language", b"language", "parameters", b"parameters", "plan", b"plan", "query", b"query"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BackendQuery: _TypeAlias = BackendQuery  # noqa: Y015
+
+@_typing.final
+class SavedQuery(_message.Message):
+    """SavedQuery is a named listing: the arguments of ListDids that select DIDs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    RECURSIVE_FIELD_NUMBER: _builtins.int
+    IGNORE_CASE_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The name: letters, digits, `_`, `-`, `.`; unique per account."""
+    account: _builtins.str
+    """Output only: the owning account."""
+    scope: _builtins.str
+    """Scope or scope pattern."""
+    type: _did_pb2.DidTypeSelector.ValueType
+    """Type selector."""
+    recursive: _builtins.bool
+    """Include matching descendants."""
+    ignore_case: _builtins.bool
+    """Case-insensitive string comparison."""
+    @_builtins.property
+    def filter(self) -> _filter_pb2.Filter:
+        """The filter."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        account: _builtins.str = ...,
+        scope: _builtins.str = ...,
+        filter: _filter_pb2.Filter | None = ...,
+        type: _did_pb2.DidTypeSelector.ValueType = ...,
+        recursive: _builtins.bool = ...,
+        ignore_case: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["filter", b"filter"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "filter", b"filter", "ignore_case", b"ignore_case", "name", b"name", "recursive", b"recursive", "scope", b"scope", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SavedQuery: _TypeAlias = SavedQuery  # noqa: Y015
+
+@_typing.final
+class SaveQueryRequest(_message.Message):
+    """SaveQueryRequest stores a query under a name of the caller."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUERY_FIELD_NUMBER: _builtins.int
+    REPLACE_FIELD_NUMBER: _builtins.int
+    replace: _builtins.bool
+    """Replace a query of that name; without it an existing name is ALREADY_EXISTS."""
+    @_builtins.property
+    def query(self) -> Global___SavedQuery:
+        """The query (account is ignored: the caller owns it)."""
+
+    def __init__(
+        self,
+        *,
+        query: Global___SavedQuery | None = ...,
+        replace: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["query", b"query"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["query", b"query", "replace", b"replace"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SaveQueryRequest: _TypeAlias = SaveQueryRequest  # noqa: Y015
+
+@_typing.final
+class SaveQueryResponse(_message.Message):
+    """SaveQueryResponse carries the stored query."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUERY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def query(self) -> Global___SavedQuery:
+        """The stored query."""
+
+    def __init__(
+        self,
+        *,
+        query: Global___SavedQuery | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["query", b"query"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["query", b"query"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SaveQueryResponse: _TypeAlias = SaveQueryResponse  # noqa: Y015
+
+@_typing.final
+class ListSavedQueriesRequest(_message.Message):
+    """ListSavedQueriesRequest names the account."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    """The account; empty means the caller."""
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSavedQueriesRequest: _TypeAlias = ListSavedQueriesRequest  # noqa: Y015
+
+@_typing.final
+class ListSavedQueriesResponse(_message.Message):
+    """ListSavedQueriesResponse lists saved queries."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUERIES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def queries(self) -> _containers.RepeatedCompositeFieldContainer[Global___SavedQuery]:
+        """By name."""
+
+    def __init__(
+        self,
+        *,
+        queries: _abc.Iterable[Global___SavedQuery] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["queries", b"queries"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSavedQueriesResponse: _TypeAlias = ListSavedQueriesResponse  # noqa: Y015
+
+@_typing.final
+class GetSavedQueryRequest(_message.Message):
+    """GetSavedQueryRequest names a saved query."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The name."""
+    account: _builtins.str
+    """The owning account; empty means the caller."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        account: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSavedQueryRequest: _TypeAlias = GetSavedQueryRequest  # noqa: Y015
+
+@_typing.final
+class GetSavedQueryResponse(_message.Message):
+    """GetSavedQueryResponse carries one saved query."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUERY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def query(self) -> Global___SavedQuery:
+        """The query."""
+
+    def __init__(
+        self,
+        *,
+        query: Global___SavedQuery | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["query", b"query"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["query", b"query"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSavedQueryResponse: _TypeAlias = GetSavedQueryResponse  # noqa: Y015
+
+@_typing.final
+class DeleteSavedQueryRequest(_message.Message):
+    """DeleteSavedQueryRequest names one of the caller's saved queries."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The name."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteSavedQueryRequest: _TypeAlias = DeleteSavedQueryRequest  # noqa: Y015
+
+@_typing.final
+class DeleteSavedQueryResponse(_message.Message):
+    """DeleteSavedQueryResponse is empty on success."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteSavedQueryResponse: _TypeAlias = DeleteSavedQueryResponse  # noqa: Y015
+
+@_typing.final
+class FreezeDidsRequest(_message.Message):
+    """FreezeDidsRequest names the new collection and selects its content as ListDidsRequest does."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DID_FIELD_NUMBER: _builtins.int
+    SCOPE_FIELD_NUMBER: _builtins.int
+    FILTER_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    RECURSIVE_FIELD_NUMBER: _builtins.int
+    IGNORE_CASE_FIELD_NUMBER: _builtins.int
+    scope: _builtins.str
+    """Scope or scope pattern of the selection."""
+    type: _did_pb2.DidTypeSelector.ValueType
+    """Type selector."""
+    recursive: _builtins.bool
+    """Include matching descendants."""
+    ignore_case: _builtins.bool
+    """Case-insensitive string comparison."""
+    @_builtins.property
+    def did(self) -> _did_pb2.NewDid:
+        """The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
+        and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+        """
+
+    @_builtins.property
+    def filter(self) -> _filter_pb2.Filter:
+        """The filter."""
+
+    def __init__(
+        self,
+        *,
+        did: _did_pb2.NewDid | None = ...,
+        scope: _builtins.str = ...,
+        filter: _filter_pb2.Filter | None = ...,
+        type: _did_pb2.DidTypeSelector.ValueType = ...,
+        recursive: _builtins.bool = ...,
+        ignore_case: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["did", b"did", "filter", b"filter"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["did", b"did", "filter", b"filter", "ignore_case", b"ignore_case", "recursive", b"recursive", "scope", b"scope", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FreezeDidsRequest: _TypeAlias = FreezeDidsRequest  # noqa: Y015
+
+@_typing.final
+class FreezeDidsResponse(_message.Message):
+    """FreezeDidsResponse reports the size of the frozen selection."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     COUNT_FIELD_NUMBER: _builtins.int
     count: _builtins.int
-    """Number of matching DIDs."""
+    """DIDs attached."""
     def __init__(
         self,
         *,
@@ -687,7 +1452,7 @@ class CountDidsResponse(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___CountDidsResponse: _TypeAlias = CountDidsResponse  # noqa: Y015
+Global___FreezeDidsResponse: _TypeAlias = FreezeDidsResponse  # noqa: Y015
 
 @_typing.final
 class ListPluginsRequest(_message.Message):
@@ -759,19 +1524,267 @@ class ListPluginsResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     PLUGINS_FIELD_NUMBER: _builtins.int
+    DECLARATIONS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def plugins(self) -> _containers.RepeatedCompositeFieldContainer[Global___PluginInfo]:
         """Plugins in order."""
+
+    @_builtins.property
+    def declarations(self) -> _containers.RepeatedCompositeFieldContainer[Global___KeyDeclaration]:
+        """The declared keys (as ListKeys), so clients can build forms and completions."""
 
     def __init__(
         self,
         *,
         plugins: _abc.Iterable[Global___PluginInfo] | None = ...,
+        declarations: _abc.Iterable[Global___KeyDeclaration] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["plugins", b"plugins"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["declarations", b"declarations", "plugins", b"plugins"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListPluginsResponse: _TypeAlias = ListPluginsResponse  # noqa: Y015
+
+@_typing.final
+class KeyDeclaration(_message.Message):
+    """KeyDeclaration declares a metadata key."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    TYPE_FIELD_NUMBER: _builtins.int
+    LIST_FIELD_NUMBER: _builtins.int
+    ALLOWED_VALUES_FIELD_NUMBER: _builtins.int
+    PATTERN_FIELD_NUMBER: _builtins.int
+    DID_TYPES_FIELD_NUMBER: _builtins.int
+    UNIT_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """The key; DID_COLUMN columns and reserved names cannot be declared."""
+    type: Global___KeyType.ValueType
+    """The value type (of each element when `list` is set)."""
+    list: _builtins.bool
+    """The value is a list of `type`."""
+    pattern: _builtins.str
+    """If set (string keys only): a regular expression each string must match in full (Python syntax)."""
+    unit: _builtins.str
+    """Unit of the values, free text (e.g. `GeV`)."""
+    description: _builtins.str
+    """Human description."""
+    account: _builtins.str
+    """Output only: the account that declared it."""
+    @_builtins.property
+    def allowed_values(self) -> _containers.RepeatedCompositeFieldContainer[_value_pb2.Value]:
+        """If not empty: the only values allowed (each element's, for a list), of the declared type."""
+
+    @_builtins.property
+    def did_types(self) -> _containers.RepeatedScalarFieldContainer[_did_pb2.DidType.ValueType]:
+        """If not empty: the only DID types that may carry the key."""
+
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        type: Global___KeyType.ValueType = ...,
+        list: _builtins.bool = ...,
+        allowed_values: _abc.Iterable[_value_pb2.Value] | None = ...,
+        pattern: _builtins.str = ...,
+        did_types: _abc.Iterable[_did_pb2.DidType.ValueType] | None = ...,
+        unit: _builtins.str = ...,
+        description: _builtins.str = ...,
+        account: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "allowed_values", b"allowed_values", "description", b"description", "did_types", b"did_types", "key", b"key", "list", b"list", "pattern", b"pattern", "type", b"type", "unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KeyDeclaration: _TypeAlias = KeyDeclaration  # noqa: Y015
+
+@_typing.final
+class DeclareKeyRequest(_message.Message):
+    """DeclareKeyRequest carries the declaration."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECLARATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def declaration(self) -> Global___KeyDeclaration:
+        """The declaration (account is ignored)."""
+
+    def __init__(
+        self,
+        *,
+        declaration: Global___KeyDeclaration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["declaration", b"declaration"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["declaration", b"declaration"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeclareKeyRequest: _TypeAlias = DeclareKeyRequest  # noqa: Y015
+
+@_typing.final
+class DeclareKeyResponse(_message.Message):
+    """DeclareKeyResponse reports the DIDs whose existing value violates the declaration."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECLARATION_FIELD_NUMBER: _builtins.int
+    VIOLATION_COUNT_FIELD_NUMBER: _builtins.int
+    VIOLATIONS_FIELD_NUMBER: _builtins.int
+    violation_count: _builtins.int
+    """Number of DIDs whose value violates it (the declaration is stored all the same)."""
+    @_builtins.property
+    def declaration(self) -> Global___KeyDeclaration:
+        """The stored declaration."""
+
+    @_builtins.property
+    def violations(self) -> _containers.RepeatedCompositeFieldContainer[_did_pb2.DidKey]:
+        """The first of them (at most 100), in (scope, name) order."""
+
+    def __init__(
+        self,
+        *,
+        declaration: Global___KeyDeclaration | None = ...,
+        violation_count: _builtins.int = ...,
+        violations: _abc.Iterable[_did_pb2.DidKey] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["declaration", b"declaration"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["declaration", b"declaration", "violation_count", b"violation_count", "violations", b"violations"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeclareKeyResponse: _TypeAlias = DeclareKeyResponse  # noqa: Y015
+
+@_typing.final
+class ListKeysRequest(_message.Message):
+    """ListKeysRequest is empty."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListKeysRequest: _TypeAlias = ListKeysRequest  # noqa: Y015
+
+@_typing.final
+class ListKeysResponse(_message.Message):
+    """ListKeysResponse lists the declarations."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECLARATIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def declarations(self) -> _containers.RepeatedCompositeFieldContainer[Global___KeyDeclaration]:
+        """By key."""
+
+    def __init__(
+        self,
+        *,
+        declarations: _abc.Iterable[Global___KeyDeclaration] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["declarations", b"declarations"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListKeysResponse: _TypeAlias = ListKeysResponse  # noqa: Y015
+
+@_typing.final
+class GetKeyRequest(_message.Message):
+    """GetKeyRequest names a declared key."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """The key."""
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetKeyRequest: _TypeAlias = GetKeyRequest  # noqa: Y015
+
+@_typing.final
+class GetKeyResponse(_message.Message):
+    """GetKeyResponse carries one declaration."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DECLARATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def declaration(self) -> Global___KeyDeclaration:
+        """The declaration."""
+
+    def __init__(
+        self,
+        *,
+        declaration: Global___KeyDeclaration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["declaration", b"declaration"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["declaration", b"declaration"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetKeyResponse: _TypeAlias = GetKeyResponse  # noqa: Y015
+
+@_typing.final
+class DeleteKeyRequest(_message.Message):
+    """DeleteKeyRequest names a declared key."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """The key."""
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteKeyRequest: _TypeAlias = DeleteKeyRequest  # noqa: Y015
+
+@_typing.final
+class DeleteKeyResponse(_message.Message):
+    """DeleteKeyResponse is empty on success."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteKeyResponse: _TypeAlias = DeleteKeyResponse  # noqa: Y015

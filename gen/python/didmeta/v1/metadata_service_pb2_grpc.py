@@ -75,6 +75,61 @@ class MetadataServiceStub:
                 request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.CountDidsRequest.SerializeToString,
                 response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.CountDidsResponse.FromString,
                 _registered_method=True)
+        self.FacetDids = channel.unary_unary(
+                '/didmeta.v1.MetadataService/FacetDids',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.FacetDidsRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.FacetDidsResponse.FromString,
+                _registered_method=True)
+        self.ExplainDids = channel.unary_unary(
+                '/didmeta.v1.MetadataService/ExplainDids',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ExplainDidsRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.ExplainDidsResponse.FromString,
+                _registered_method=True)
+        self.DeclareKey = channel.unary_unary(
+                '/didmeta.v1.MetadataService/DeclareKey',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.DeclareKeyRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.DeclareKeyResponse.FromString,
+                _registered_method=True)
+        self.ListKeys = channel.unary_unary(
+                '/didmeta.v1.MetadataService/ListKeys',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ListKeysRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.ListKeysResponse.FromString,
+                _registered_method=True)
+        self.GetKey = channel.unary_unary(
+                '/didmeta.v1.MetadataService/GetKey',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.GetKeyRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.GetKeyResponse.FromString,
+                _registered_method=True)
+        self.DeleteKey = channel.unary_unary(
+                '/didmeta.v1.MetadataService/DeleteKey',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteKeyRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteKeyResponse.FromString,
+                _registered_method=True)
+        self.SaveQuery = channel.unary_unary(
+                '/didmeta.v1.MetadataService/SaveQuery',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.SaveQueryRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.SaveQueryResponse.FromString,
+                _registered_method=True)
+        self.ListSavedQueries = channel.unary_unary(
+                '/didmeta.v1.MetadataService/ListSavedQueries',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ListSavedQueriesRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.ListSavedQueriesResponse.FromString,
+                _registered_method=True)
+        self.GetSavedQuery = channel.unary_unary(
+                '/didmeta.v1.MetadataService/GetSavedQuery',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.GetSavedQueryRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.GetSavedQueryResponse.FromString,
+                _registered_method=True)
+        self.DeleteSavedQuery = channel.unary_unary(
+                '/didmeta.v1.MetadataService/DeleteSavedQuery',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteSavedQueryRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteSavedQueryResponse.FromString,
+                _registered_method=True)
+        self.FreezeDids = channel.unary_unary(
+                '/didmeta.v1.MetadataService/FreezeDids',
+                request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.FreezeDidsRequest.SerializeToString,
+                response_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.FreezeDidsResponse.FromString,
+                _registered_method=True)
         self.ListPlugins = channel.unary_unary(
                 '/didmeta.v1.MetadataService/ListPlugins',
                 request_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ListPluginsRequest.SerializeToString,
@@ -143,6 +198,87 @@ class MetadataServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FacetDids(self, request, context):
+        """FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+        return: top values with counts, histograms, and the number of DIDs lacking each key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExplainDids(self, request, context):
+        """ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+        plugin of each clause, the query each backend runs and the catalogue database's plan.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeclareKey(self, request, context):
+        """DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+        the existing DIDs whose value violates the declaration.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListKeys(self, request, context):
+        """ListKeys lists the declared keys, by key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetKey(self, request, context):
+        """GetKey returns one declaration (NOT_FOUND if the key is not declared).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteKey(self, request, context):
+        """DeleteKey removes a declaration (admins); the key's values stay.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SaveQuery(self, request, context):
+        """SaveQuery stores a named query (the arguments of a listing), owned by the caller's account.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSavedQueries(self, request, context):
+        """ListSavedQueries lists an account's saved queries (default: the caller's), by name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSavedQuery(self, request, context):
+        """GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSavedQuery(self, request, context):
+        """DeleteSavedQuery deletes one of the caller's saved queries.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FreezeDids(self, request, context):
+        """FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+        now, records the query, the time and the count in its metadata, and closes it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListPlugins(self, request, context):
         """ListPlugins lists the enabled plugins, in order, with their capabilities.
         """
@@ -192,6 +328,61 @@ def add_MetadataServiceServicer_to_server(servicer, server):
                     servicer.CountDids,
                     request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.CountDidsRequest.FromString,
                     response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.CountDidsResponse.SerializeToString,
+            ),
+            'FacetDids': grpc.unary_unary_rpc_method_handler(
+                    servicer.FacetDids,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.FacetDidsRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.FacetDidsResponse.SerializeToString,
+            ),
+            'ExplainDids': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExplainDids,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.ExplainDidsRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ExplainDidsResponse.SerializeToString,
+            ),
+            'DeclareKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeclareKey,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.DeclareKeyRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.DeclareKeyResponse.SerializeToString,
+            ),
+            'ListKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListKeys,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.ListKeysRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ListKeysResponse.SerializeToString,
+            ),
+            'GetKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetKey,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.GetKeyRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.GetKeyResponse.SerializeToString,
+            ),
+            'DeleteKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteKey,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteKeyRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteKeyResponse.SerializeToString,
+            ),
+            'SaveQuery': grpc.unary_unary_rpc_method_handler(
+                    servicer.SaveQuery,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.SaveQueryRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.SaveQueryResponse.SerializeToString,
+            ),
+            'ListSavedQueries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSavedQueries,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.ListSavedQueriesRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.ListSavedQueriesResponse.SerializeToString,
+            ),
+            'GetSavedQuery': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSavedQuery,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.GetSavedQueryRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.GetSavedQueryResponse.SerializeToString,
+            ),
+            'DeleteSavedQuery': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSavedQuery,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteSavedQueryRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.DeleteSavedQueryResponse.SerializeToString,
+            ),
+            'FreezeDids': grpc.unary_unary_rpc_method_handler(
+                    servicer.FreezeDids,
+                    request_deserializer=didmeta_dot_v1_dot_metadata__service__pb2.FreezeDidsRequest.FromString,
+                    response_serializer=didmeta_dot_v1_dot_metadata__service__pb2.FreezeDidsResponse.SerializeToString,
             ),
             'ListPlugins': grpc.unary_unary_rpc_method_handler(
                     servicer.ListPlugins,
@@ -416,6 +607,303 @@ class MetadataService:
             '/didmeta.v1.MetadataService/CountDids',
             didmeta_dot_v1_dot_metadata__service__pb2.CountDidsRequest.SerializeToString,
             didmeta_dot_v1_dot_metadata__service__pb2.CountDidsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FacetDids(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/FacetDids',
+            didmeta_dot_v1_dot_metadata__service__pb2.FacetDidsRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.FacetDidsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExplainDids(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/ExplainDids',
+            didmeta_dot_v1_dot_metadata__service__pb2.ExplainDidsRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.ExplainDidsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeclareKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/DeclareKey',
+            didmeta_dot_v1_dot_metadata__service__pb2.DeclareKeyRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.DeclareKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/ListKeys',
+            didmeta_dot_v1_dot_metadata__service__pb2.ListKeysRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.ListKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/GetKey',
+            didmeta_dot_v1_dot_metadata__service__pb2.GetKeyRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.GetKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/DeleteKey',
+            didmeta_dot_v1_dot_metadata__service__pb2.DeleteKeyRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.DeleteKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SaveQuery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/SaveQuery',
+            didmeta_dot_v1_dot_metadata__service__pb2.SaveQueryRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.SaveQueryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSavedQueries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/ListSavedQueries',
+            didmeta_dot_v1_dot_metadata__service__pb2.ListSavedQueriesRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.ListSavedQueriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSavedQuery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/GetSavedQuery',
+            didmeta_dot_v1_dot_metadata__service__pb2.GetSavedQueryRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.GetSavedQueryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSavedQuery(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/DeleteSavedQuery',
+            didmeta_dot_v1_dot_metadata__service__pb2.DeleteSavedQueryRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.DeleteSavedQueryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FreezeDids(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/didmeta.v1.MetadataService/FreezeDids',
+            didmeta_dot_v1_dot_metadata__service__pb2.FreezeDidsRequest.SerializeToString,
+            didmeta_dot_v1_dot_metadata__service__pb2.FreezeDidsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -51,6 +51,36 @@ class MetadataServiceStub:
     """ListDids streams the DIDs matching a filter, in batches, in (scope, name) order."""
     CountDids: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.CountDidsRequest, _metadata_service_pb2.CountDidsResponse]
     """CountDids counts the DIDs a ListDids with the same arguments would return."""
+    FacetDids: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.FacetDidsRequest, _metadata_service_pb2.FacetDidsResponse]
+    """FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+    return: top values with counts, histograms, and the number of DIDs lacking each key.
+    """
+    ExplainDids: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.ExplainDidsRequest, _metadata_service_pb2.ExplainDidsResponse]
+    """ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+    plugin of each clause, the query each backend runs and the catalogue database's plan.
+    """
+    DeclareKey: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.DeclareKeyRequest, _metadata_service_pb2.DeclareKeyResponse]
+    """DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+    the existing DIDs whose value violates the declaration.
+    """
+    ListKeys: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.ListKeysRequest, _metadata_service_pb2.ListKeysResponse]
+    """ListKeys lists the declared keys, by key."""
+    GetKey: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.GetKeyRequest, _metadata_service_pb2.GetKeyResponse]
+    """GetKey returns one declaration (NOT_FOUND if the key is not declared)."""
+    DeleteKey: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.DeleteKeyRequest, _metadata_service_pb2.DeleteKeyResponse]
+    """DeleteKey removes a declaration (admins); the key's values stay."""
+    SaveQuery: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.SaveQueryRequest, _metadata_service_pb2.SaveQueryResponse]
+    """SaveQuery stores a named query (the arguments of a listing), owned by the caller's account."""
+    ListSavedQueries: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.ListSavedQueriesRequest, _metadata_service_pb2.ListSavedQueriesResponse]
+    """ListSavedQueries lists an account's saved queries (default: the caller's), by name."""
+    GetSavedQuery: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.GetSavedQueryRequest, _metadata_service_pb2.GetSavedQueryResponse]
+    """GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name)."""
+    DeleteSavedQuery: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.DeleteSavedQueryRequest, _metadata_service_pb2.DeleteSavedQueryResponse]
+    """DeleteSavedQuery deletes one of the caller's saved queries."""
+    FreezeDids: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.FreezeDidsRequest, _metadata_service_pb2.FreezeDidsResponse]
+    """FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+    now, records the query, the time and the count in its metadata, and closes it.
+    """
     ListPlugins: _grpc.UnaryUnaryMultiCallable[_metadata_service_pb2.ListPluginsRequest, _metadata_service_pb2.ListPluginsResponse]
     """ListPlugins lists the enabled plugins, in order, with their capabilities."""
 
@@ -77,6 +107,36 @@ class MetadataServiceAsyncStub(MetadataServiceStub):
     """ListDids streams the DIDs matching a filter, in batches, in (scope, name) order."""
     CountDids: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.CountDidsRequest, _metadata_service_pb2.CountDidsResponse]  # type: ignore[assignment]
     """CountDids counts the DIDs a ListDids with the same arguments would return."""
+    FacetDids: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.FacetDidsRequest, _metadata_service_pb2.FacetDidsResponse]  # type: ignore[assignment]
+    """FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+    return: top values with counts, histograms, and the number of DIDs lacking each key.
+    """
+    ExplainDids: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.ExplainDidsRequest, _metadata_service_pb2.ExplainDidsResponse]  # type: ignore[assignment]
+    """ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+    plugin of each clause, the query each backend runs and the catalogue database's plan.
+    """
+    DeclareKey: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.DeclareKeyRequest, _metadata_service_pb2.DeclareKeyResponse]  # type: ignore[assignment]
+    """DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+    the existing DIDs whose value violates the declaration.
+    """
+    ListKeys: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.ListKeysRequest, _metadata_service_pb2.ListKeysResponse]  # type: ignore[assignment]
+    """ListKeys lists the declared keys, by key."""
+    GetKey: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.GetKeyRequest, _metadata_service_pb2.GetKeyResponse]  # type: ignore[assignment]
+    """GetKey returns one declaration (NOT_FOUND if the key is not declared)."""
+    DeleteKey: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.DeleteKeyRequest, _metadata_service_pb2.DeleteKeyResponse]  # type: ignore[assignment]
+    """DeleteKey removes a declaration (admins); the key's values stay."""
+    SaveQuery: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.SaveQueryRequest, _metadata_service_pb2.SaveQueryResponse]  # type: ignore[assignment]
+    """SaveQuery stores a named query (the arguments of a listing), owned by the caller's account."""
+    ListSavedQueries: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.ListSavedQueriesRequest, _metadata_service_pb2.ListSavedQueriesResponse]  # type: ignore[assignment]
+    """ListSavedQueries lists an account's saved queries (default: the caller's), by name."""
+    GetSavedQuery: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.GetSavedQueryRequest, _metadata_service_pb2.GetSavedQueryResponse]  # type: ignore[assignment]
+    """GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name)."""
+    DeleteSavedQuery: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.DeleteSavedQueryRequest, _metadata_service_pb2.DeleteSavedQueryResponse]  # type: ignore[assignment]
+    """DeleteSavedQuery deletes one of the caller's saved queries."""
+    FreezeDids: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.FreezeDidsRequest, _metadata_service_pb2.FreezeDidsResponse]  # type: ignore[assignment]
+    """FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+    now, records the query, the time and the count in its metadata, and closes it.
+    """
     ListPlugins: _aio.UnaryUnaryMultiCallable[_metadata_service_pb2.ListPluginsRequest, _metadata_service_pb2.ListPluginsResponse]  # type: ignore[assignment]
     """ListPlugins lists the enabled plugins, in order, with their capabilities."""
 
@@ -148,6 +208,102 @@ class MetadataServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_metadata_service_pb2.CountDidsResponse, _abc.Awaitable[_metadata_service_pb2.CountDidsResponse]]:
         """CountDids counts the DIDs a ListDids with the same arguments would return."""
+
+    @_abc_1.abstractmethod
+    def FacetDids(
+        self,
+        request: _metadata_service_pb2.FacetDidsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.FacetDidsResponse, _abc.Awaitable[_metadata_service_pb2.FacetDidsResponse]]:
+        """FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+        return: top values with counts, histograms, and the number of DIDs lacking each key.
+        """
+
+    @_abc_1.abstractmethod
+    def ExplainDids(
+        self,
+        request: _metadata_service_pb2.ExplainDidsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.ExplainDidsResponse, _abc.Awaitable[_metadata_service_pb2.ExplainDidsResponse]]:
+        """ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+        plugin of each clause, the query each backend runs and the catalogue database's plan.
+        """
+
+    @_abc_1.abstractmethod
+    def DeclareKey(
+        self,
+        request: _metadata_service_pb2.DeclareKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.DeclareKeyResponse, _abc.Awaitable[_metadata_service_pb2.DeclareKeyResponse]]:
+        """DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+        the existing DIDs whose value violates the declaration.
+        """
+
+    @_abc_1.abstractmethod
+    def ListKeys(
+        self,
+        request: _metadata_service_pb2.ListKeysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.ListKeysResponse, _abc.Awaitable[_metadata_service_pb2.ListKeysResponse]]:
+        """ListKeys lists the declared keys, by key."""
+
+    @_abc_1.abstractmethod
+    def GetKey(
+        self,
+        request: _metadata_service_pb2.GetKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.GetKeyResponse, _abc.Awaitable[_metadata_service_pb2.GetKeyResponse]]:
+        """GetKey returns one declaration (NOT_FOUND if the key is not declared)."""
+
+    @_abc_1.abstractmethod
+    def DeleteKey(
+        self,
+        request: _metadata_service_pb2.DeleteKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.DeleteKeyResponse, _abc.Awaitable[_metadata_service_pb2.DeleteKeyResponse]]:
+        """DeleteKey removes a declaration (admins); the key's values stay."""
+
+    @_abc_1.abstractmethod
+    def SaveQuery(
+        self,
+        request: _metadata_service_pb2.SaveQueryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.SaveQueryResponse, _abc.Awaitable[_metadata_service_pb2.SaveQueryResponse]]:
+        """SaveQuery stores a named query (the arguments of a listing), owned by the caller's account."""
+
+    @_abc_1.abstractmethod
+    def ListSavedQueries(
+        self,
+        request: _metadata_service_pb2.ListSavedQueriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.ListSavedQueriesResponse, _abc.Awaitable[_metadata_service_pb2.ListSavedQueriesResponse]]:
+        """ListSavedQueries lists an account's saved queries (default: the caller's), by name."""
+
+    @_abc_1.abstractmethod
+    def GetSavedQuery(
+        self,
+        request: _metadata_service_pb2.GetSavedQueryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.GetSavedQueryResponse, _abc.Awaitable[_metadata_service_pb2.GetSavedQueryResponse]]:
+        """GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name)."""
+
+    @_abc_1.abstractmethod
+    def DeleteSavedQuery(
+        self,
+        request: _metadata_service_pb2.DeleteSavedQueryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.DeleteSavedQueryResponse, _abc.Awaitable[_metadata_service_pb2.DeleteSavedQueryResponse]]:
+        """DeleteSavedQuery deletes one of the caller's saved queries."""
+
+    @_abc_1.abstractmethod
+    def FreezeDids(
+        self,
+        request: _metadata_service_pb2.FreezeDidsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_metadata_service_pb2.FreezeDidsResponse, _abc.Awaitable[_metadata_service_pb2.FreezeDidsResponse]]:
+        """FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+        now, records the query, the time and the count in its metadata, and closes it.
+        """
 
     @_abc_1.abstractmethod
     def ListPlugins(

@@ -5,7 +5,7 @@ it needs, each on a scope. `Access.check` runs before every RPC (`ServicerBase.a
 client-streaming LoadDids, on every chunk. A caller holds right R on scope S when it is an admin,
 holds `didmeta.admin` on S, owns S (`scopes.account`; not for `didmeta.admin` itself), or holds
 the capability R on S. Reads are open to every authenticated caller except on the scopes matching
-`auth.read_restricted_scopes`; listings (ListScopes, ListDids, CountDids, ListContent) leave out
+`auth.read_restricted_scopes`; listings (ListScopes, ListDids, CountDids, FacetDids, ListContent) leave out
 the scopes the caller may not read instead of failing.
 
 To add an RPC: one line in `RULES` (a test asserts every RPC of the services has one).
@@ -108,6 +108,19 @@ RULES: dict[str, Rule] = {
     "DeleteMetadata": lambda r, c: [Need(WRITE, r.did.scope)],
     "ListDids": _open,
     "CountDids": _open,
+    "FacetDids": _open,
+    "ExplainDids": _open,
+    # Key declarations: reading is open; declaring and deleting need didmeta.admin on every scope (`*`).
+    "DeclareKey": lambda r, c: [Need(ADMIN, "*")],
+    "ListKeys": _open,
+    "GetKey": _open,
+    "DeleteKey": lambda r, c: [Need(ADMIN, "*")],
+    # Saved queries belong to the caller's account (any account's may be read); freezing writes the new DID.
+    "SaveQuery": _open,
+    "ListSavedQueries": _open,
+    "GetSavedQuery": _open,
+    "DeleteSavedQuery": _open,
+    "FreezeDids": lambda r, c: _new_dids([r.did], c),
     "ListPlugins": _open,
 }
 

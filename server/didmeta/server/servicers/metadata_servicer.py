@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -11,12 +12,16 @@ import grpc
 
 from didmeta.errors import DidmetaError, InvalidArgument
 from didmeta.identifiers import DidKey, parse_type_selector, validate_key, validate_scope_pattern
+from didmeta.server import freeze, saved_queries
 from didmeta.server.dispatcher import LoadResult
+from didmeta.server.keys import service as key_service
 from didmeta.server.query import arrow, tokens
+from didmeta.server.query.explain import Explainer
+from didmeta.server.query.facets import FacetSpec, Summaries, check_specs
 from didmeta.server.query.limits import NO_DEADLINE, Deadline, FilterLimits, parse_limited
 from didmeta.server.query.plan import ListQuery
 from didmeta.server.query.stream import RowStream
-from didmeta.server.servicers.common import ServicerBase, did_key
+from didmeta.server.servicers.common import ServicerBase, caller, did_key
 from didmeta.server.servicers.did_servicer import attachments_from_wire, new_did_from_wire
 from didmeta.server.status import guarded
 from didmeta.v1 import did_pb2, metadata_service_pb2_grpc
@@ -27,6 +32,7 @@ from didmeta.wire import (
     did_key_to_wire,
     metadata_from_wire,
     metadata_to_wire,
+    value_to_wire,
 )
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -34,7 +40,14 @@ _WIRE_TYPES = {"F": 1, "D": 2, "C": 3}
 
 
 def list_query(
-    request: pb.ListDidsRequest | pb.CountDidsRequest, limits: FilterLimits, deadline: Deadline = NO_DEADLINE
+    request: pb.ListDidsRequest
+    | pb.CountDidsRequest
+    | pb.FacetDidsRequest
+    | pb.ExplainDidsRequest
+    | pb.FreezeDidsRequest
+    | pb.SavedQuery,
+    limits: FilterLimits,
+    deadline: Deadline = NO_DEADLINE,
 ) -> ListQuery:
     """The validated query of a listing or count (CPU work: called in a worker thread, off the loop)."""
     if not request.scope:
@@ -165,12 +178,130 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
     @guarded
     async def CountDids(self, request: pb.CountDidsRequest, context: Context) -> Any:
         deadline = Deadline.after(context.time_remaining())
-        query = await self.readable(await self.run(list_query, request, self.filter_limits, deadline))
+        query = await self.readable(await self.run(self.checked_query, request, deadline))
+        if request.totals:
+            totals = await self.run(Summaries(self.dispatcher).totals, query)
+            return pb.CountDidsResponse(count=totals.count, bytes=totals.bytes, events=totals.events)
         return pb.CountDidsResponse(count=await self.run(self.dispatcher.count_dids, query))
+
+    @guarded
+    async def FacetDids(self, request: pb.FacetDidsRequest, context: Context) -> Any:
+        deadline = Deadline.after(context.time_remaining())
+        specs = check_specs([FacetSpec(f.key, f.top, f.bucket_width or None) for f in request.facets])
+        query = await self.readable(await self.run(self.checked_query, request, deadline))
+        matched, facets = await self.run(Summaries(self.dispatcher).facets, query, specs)
+        response = pb.FacetDidsResponse(count=matched)
+        for facet in facets:
+            out = response.facets.add(key=facet.key, missing=facet.missing, other=facet.other, distinct=facet.distinct)
+            for value, count in facet.values:
+                value_to_wire(value, out.values.add(count=count).value)
+            for lower, count in facet.buckets:
+                value_to_wire(lower, out.buckets.add(count=count).lower)
+        return response
+
+    @guarded
+    async def ExplainDids(self, request: pb.ExplainDidsRequest, context: Context) -> Any:
+        deadline = Deadline.after(context.time_remaining())
+        query = await self.readable(await self.run(self.checked_query, request, deadline))
+        explanation = await self.run(Explainer(self.dispatcher).explain, query)
+        response = pb.ExplainDidsResponse(merged=explanation.merged)
+        for route in explanation.groups:
+            group = response.groups.add(types=route.types)
+            for clause in route.clauses:
+                group.clauses.add(clause=clause.clause, plugin=clause.plugin, complement=clause.complement)
+        for step in explanation.steps:
+            response.queries.add(
+                backend=step.backend,
+                group=step.group,
+                language=step.text.language,
+                query=step.text.query,
+                parameters=step.text.parameters,
+                plan=step.text.plan,
+            )
+        return response
+
+    def checked_query(
+        self,
+        request: pb.ListDidsRequest
+        | pb.CountDidsRequest
+        | pb.FacetDidsRequest
+        | pb.ExplainDidsRequest
+        | pb.FreezeDidsRequest
+        | pb.SavedQuery,
+        deadline: Deadline,
+    ) -> ListQuery:
+        """The validated query, its filter checked against the declared keys (no backend asked yet)."""
+        query = list_query(request, self.filter_limits, deadline)
+        return dataclasses.replace(query, filter=self.dispatcher.keys.check_filter(query.filter))
+
+    # --- saved queries and frozen selections -----------------------------------------------------
+    @guarded
+    async def SaveQuery(self, request: pb.SaveQueryRequest, context: Context) -> Any:
+        deadline = Deadline.after(context.time_remaining())
+        saved_queries.check_name(request.query.name, "query.name")
+        await self.run(self.checked_query, request.query, deadline)  # valid as a listing, else refused now
+        stored = await self.run(
+            saved_queries.save, self.dispatcher.store, request.query, caller.get().account, request.replace
+        )
+        return pb.SaveQueryResponse(query=stored)
+
+    @guarded
+    async def ListSavedQueries(self, request: pb.ListSavedQueriesRequest, context: Context) -> Any:
+        account = request.account or caller.get().account
+        return pb.ListSavedQueriesResponse(
+            queries=await self.run(saved_queries.list_for, self.dispatcher.store, account)
+        )
+
+    @guarded
+    async def GetSavedQuery(self, request: pb.GetSavedQueryRequest, context: Context) -> Any:
+        account = request.account or caller.get().account
+        query = await self.run(saved_queries.get, self.dispatcher.store, account, request.name)
+        return pb.GetSavedQueryResponse(query=query)
+
+    @guarded
+    async def DeleteSavedQuery(self, request: pb.DeleteSavedQueryRequest, context: Context) -> Any:
+        await self.run(saved_queries.remove, self.dispatcher.store, caller.get().account, request.name)
+        return pb.DeleteSavedQueryResponse()
+
+    @guarded
+    async def FreezeDids(self, request: pb.FreezeDidsRequest, context: Context) -> Any:
+        deadline = Deadline.after(context.time_remaining())
+        new = new_did_from_wire(request.did, "did")
+        query = await self.readable(await self.run(self.checked_query, request, deadline))
+        return pb.FreezeDidsResponse(count=await self.run(freeze.freeze, self.dispatcher, new, query))
+
+    # --- declared keys ----------------------------------------------------------------------------
+    @guarded
+    async def DeclareKey(self, request: pb.DeclareKeyRequest, context: Context) -> Any:
+        declaration = key_service.declaration_from_wire(request.declaration)
+        stored, count, first = await self.run(key_service.declare, self.dispatcher, declaration, caller.get().account)
+        response = pb.DeclareKeyResponse(violation_count=count, violations=[did_key_to_wire(k) for k in first])
+        key_service.declaration_to_wire(stored, response.declaration)
+        return response
+
+    @guarded
+    async def ListKeys(self, request: pb.ListKeysRequest, context: Context) -> Any:
+        response = pb.ListKeysResponse()
+        for declaration in (await self.run(self.dispatcher.keys.all)).values():
+            key_service.declaration_to_wire(declaration, response.declarations.add())
+        return response
+
+    @guarded
+    async def GetKey(self, request: pb.GetKeyRequest, context: Context) -> Any:
+        response = pb.GetKeyResponse()
+        key_service.declaration_to_wire(await self.run(self.dispatcher.keys.get, request.key), response.declaration)
+        return response
+
+    @guarded
+    async def DeleteKey(self, request: pb.DeleteKeyRequest, context: Context) -> Any:
+        await self.run(self.dispatcher.keys.remove, request.key)
+        return pb.DeleteKeyResponse()
 
     @guarded
     async def ListPlugins(self, request: pb.ListPluginsRequest, context: Context) -> Any:
         response = pb.ListPluginsResponse()
+        for declaration in (await self.run(self.dispatcher.keys.all)).values():
+            key_service.declaration_to_wire(declaration, response.declarations.add())
         for order, plugin in enumerate(self.dispatcher.plugins):
             healthy = await self.run(plugin.check_health)
             response.plugins.add(
@@ -195,7 +326,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             arrow.require_pyarrow()
         if keys and not (request.long or as_arrow):
             raise InvalidArgument.for_field("metadata_keys", "metadata keys are returned with long output only")
-        query = list_query(request, self.filter_limits, deadline)
+        query = self.checked_query(request, deadline)
         canonical = pb.ListDidsRequest()
         canonical.CopyFrom(request)
         canonical.page_token = ""

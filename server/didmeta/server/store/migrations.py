@@ -12,7 +12,15 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 
-from didmeta.server.store.schema import INDEXED_COLUMNS, embargoes, history, metadata, schema_version
+from didmeta.server.store.schema import (
+    INDEXED_COLUMNS,
+    declared_keys,
+    embargoes,
+    history,
+    metadata,
+    saved_queries,
+    schema_version,
+)
 
 Step = Callable[[Connection], None]
 #: pg_advisory_xact_lock key held while migrating ("didmigr" in ASCII).
@@ -56,6 +64,16 @@ def _v6_embargo_and_history(conn: Connection) -> None:
     metadata.create_all(conn, tables=[embargoes, history])
 
 
+def _v7_declared_keys(conn: Connection) -> None:
+    """The table of declared metadata keys."""
+    metadata.create_all(conn, tables=[declared_keys])
+
+
+def _v8_saved_queries(conn: Connection) -> None:
+    """The table of saved queries."""
+    metadata.create_all(conn, tables=[saved_queries])
+
+
 MIGRATIONS: list[tuple[int, str, Step]] = [
     (1, "initial catalogue", _v1_initial),
     (2, "GIN index on JSON metadata", _v2_json_gin),
@@ -63,6 +81,8 @@ MIGRATIONS: list[tuple[int, str, Step]] = [
     (4, "covering indexes on optimised columns", _v4_covering_column_indexes),
     (5, "events of collections start at 0", _v5_collection_events),
     (6, "embargoes and audit history", _v6_embargo_and_history),
+    (7, "declared metadata keys", _v7_declared_keys),
+    (8, "saved queries", _v8_saved_queries),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -127,6 +127,16 @@ history = Table(
     Column("new_value", Text, nullable=True),
 )
 Index("history_did_idx", history.c.scope, history.c.name, history.c.id)
+
+#: Declared metadata keys (didmeta.server.keys): the declaration as JSON text.
+declared_keys = Table(
+    "declared_keys",
+    metadata,
+    Column("key", _text(100), primary_key=True),
+    Column("declaration", Text, nullable=False),
+    Column("account", String(255), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
 Index("history_at_idx", history.c.at)
 
 schema_version = Table(
@@ -134,4 +144,15 @@ schema_version = Table(
     metadata,
     Column("version", Integer, primary_key=True),
     Column("applied_at", DateTime, nullable=False),
+)
+
+#: Saved queries (didmeta.server.saved_queries): the SavedQuery message, serialised, base64 text.
+saved_queries = Table(
+    "saved_queries",
+    metadata,
+    Column("account", String(255), nullable=False),
+    Column("name", _text(100), nullable=False),
+    Column("query", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    PrimaryKeyConstraint("account", "name", name="saved_queries_pk"),
 )

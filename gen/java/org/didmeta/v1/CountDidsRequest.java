@@ -196,6 +196,21 @@ private static final long serialVersionUID = 0L;
     return ignoreCase_;
   }
 
+  public static final int TOTALS_FIELD_NUMBER = 6;
+  private boolean totals_ = false;
+  /**
+   * <pre>
+   * Also sum `bytes` and `events` over the matching DIDs (CountDidsResponse.bytes, .events).
+   * </pre>
+   *
+   * <code>bool totals = 6 [json_name = "totals"];</code>
+   * @return The totals.
+   */
+  @java.lang.Override
+  public boolean getTotals() {
+    return totals_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -225,6 +240,9 @@ private static final long serialVersionUID = 0L;
     if (ignoreCase_ != false) {
       output.writeBool(5, ignoreCase_);
     }
+    if (totals_ != false) {
+      output.writeBool(6, totals_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -247,6 +265,10 @@ private static final long serialVersionUID = 0L;
     if (ignoreCase_ != false) {
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(5, ignoreCase_);
+    }
+    if (totals_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(6, totals_);
     }
     return size;
   }
@@ -284,6 +306,8 @@ private static final long serialVersionUID = 0L;
         != other.getRecursive()) return false;
     if (getIgnoreCase()
         != other.getIgnoreCase()) return false;
+    if (getTotals()
+        != other.getTotals()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -309,6 +333,9 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + IGNORE_CASE_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getIgnoreCase());
+    hash = (37 * hash) + TOTALS_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getTotals());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -459,6 +486,7 @@ private static final long serialVersionUID = 0L;
       type_ = 0;
       recursive_ = false;
       ignoreCase_ = false;
+      totals_ = false;
       return this;
     }
 
@@ -511,6 +539,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000010) != 0)) {
         result.ignoreCase_ = ignoreCase_;
       }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.totals_ = totals_;
+      }
       result.bitField0_ |= to_bitField0_;
     }
 
@@ -542,6 +573,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getIgnoreCase() != false) {
         setIgnoreCase(other.getIgnoreCase());
+      }
+      if (other.getTotals() != false) {
+        setTotals(other.getTotals());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -594,6 +628,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 40
+            case 48: {
+              totals_ = input.readBool();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 48
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1014,6 +1053,50 @@ private static final long serialVersionUID = 0L;
     public Builder clearIgnoreCase() {
       bitField0_ = (bitField0_ & ~0x00000010);
       ignoreCase_ = false;
+      onChanged();
+      return this;
+    }
+
+    private boolean totals_ ;
+    /**
+     * <pre>
+     * Also sum `bytes` and `events` over the matching DIDs (CountDidsResponse.bytes, .events).
+     * </pre>
+     *
+     * <code>bool totals = 6 [json_name = "totals"];</code>
+     * @return The totals.
+     */
+    @java.lang.Override
+    public boolean getTotals() {
+      return totals_;
+    }
+    /**
+     * <pre>
+     * Also sum `bytes` and `events` over the matching DIDs (CountDidsResponse.bytes, .events).
+     * </pre>
+     *
+     * <code>bool totals = 6 [json_name = "totals"];</code>
+     * @param value The totals to set.
+     * @return This builder for chaining.
+     */
+    public Builder setTotals(boolean value) {
+
+      totals_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Also sum `bytes` and `events` over the matching DIDs (CountDidsResponse.bytes, .events).
+     * </pre>
+     *
+     * <code>bool totals = 6 [json_name = "totals"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearTotals() {
+      bitField0_ = (bitField0_ & ~0x00000020);
+      totals_ = false;
       onChanged();
       return this;
     }

@@ -95,4 +95,14 @@ public interface CountDidsRequestOrBuilder extends
    * @return The ignoreCase.
    */
   boolean getIgnoreCase();
+
+  /**
+   * <pre>
+   * Also sum `bytes` and `events` over the matching DIDs (CountDidsResponse.bytes, .events).
+   * </pre>
+   *
+   * <code>bool totals = 6 [json_name = "totals"];</code>
+   * @return The totals.
+   */
+  boolean getTotals();
 }

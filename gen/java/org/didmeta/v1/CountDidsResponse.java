@@ -67,6 +67,36 @@ private static final long serialVersionUID = 0L;
     return count_;
   }
 
+  public static final int BYTES_FIELD_NUMBER = 2;
+  private long bytes_ = 0L;
+  /**
+   * <pre>
+   * With totals: the sum of `bytes` over the matching DIDs (each DID once).
+   * </pre>
+   *
+   * <code>int64 bytes = 2 [json_name = "bytes"];</code>
+   * @return The bytes.
+   */
+  @java.lang.Override
+  public long getBytes() {
+    return bytes_;
+  }
+
+  public static final int EVENTS_FIELD_NUMBER = 3;
+  private long events_ = 0L;
+  /**
+   * <pre>
+   * With totals: the sum of `events` over the matching DIDs (each DID once).
+   * </pre>
+   *
+   * <code>int64 events = 3 [json_name = "events"];</code>
+   * @return The events.
+   */
+  @java.lang.Override
+  public long getEvents() {
+    return events_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -84,6 +114,12 @@ private static final long serialVersionUID = 0L;
     if (count_ != 0L) {
       output.writeInt64(1, count_);
     }
+    if (bytes_ != 0L) {
+      output.writeInt64(2, bytes_);
+    }
+    if (events_ != 0L) {
+      output.writeInt64(3, events_);
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -91,6 +127,14 @@ private static final long serialVersionUID = 0L;
     if (count_ != 0L) {
       size += com.google.protobuf.CodedOutputStream
         .computeInt64Size(1, count_);
+    }
+    if (bytes_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt64Size(2, bytes_);
+    }
+    if (events_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeInt64Size(3, events_);
     }
     return size;
   }
@@ -118,6 +162,10 @@ private static final long serialVersionUID = 0L;
 
     if (getCount()
         != other.getCount()) return false;
+    if (getBytes()
+        != other.getBytes()) return false;
+    if (getEvents()
+        != other.getEvents()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -132,6 +180,12 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + COUNT_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getCount());
+    hash = (37 * hash) + BYTES_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getBytes());
+    hash = (37 * hash) + EVENTS_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getEvents());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -268,6 +322,8 @@ private static final long serialVersionUID = 0L;
       super.clear();
       bitField0_ = 0;
       count_ = 0L;
+      bytes_ = 0L;
+      events_ = 0L;
       return this;
     }
 
@@ -304,6 +360,12 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000001) != 0)) {
         result.count_ = count_;
       }
+      if (((from_bitField0_ & 0x00000002) != 0)) {
+        result.bytes_ = bytes_;
+      }
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.events_ = events_;
+      }
     }
 
     @java.lang.Override
@@ -320,6 +382,12 @@ private static final long serialVersionUID = 0L;
       if (other == org.didmeta.v1.CountDidsResponse.getDefaultInstance()) return this;
       if (other.getCount() != 0L) {
         setCount(other.getCount());
+      }
+      if (other.getBytes() != 0L) {
+        setBytes(other.getBytes());
+      }
+      if (other.getEvents() != 0L) {
+        setEvents(other.getEvents());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -350,6 +418,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 8
+            case 16: {
+              bytes_ = input.readInt64();
+              bitField0_ |= 0x00000002;
+              break;
+            } // case 16
+            case 24: {
+              events_ = input.readInt64();
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 24
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -407,6 +485,94 @@ private static final long serialVersionUID = 0L;
     public Builder clearCount() {
       bitField0_ = (bitField0_ & ~0x00000001);
       count_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private long bytes_ ;
+    /**
+     * <pre>
+     * With totals: the sum of `bytes` over the matching DIDs (each DID once).
+     * </pre>
+     *
+     * <code>int64 bytes = 2 [json_name = "bytes"];</code>
+     * @return The bytes.
+     */
+    @java.lang.Override
+    public long getBytes() {
+      return bytes_;
+    }
+    /**
+     * <pre>
+     * With totals: the sum of `bytes` over the matching DIDs (each DID once).
+     * </pre>
+     *
+     * <code>int64 bytes = 2 [json_name = "bytes"];</code>
+     * @param value The bytes to set.
+     * @return This builder for chaining.
+     */
+    public Builder setBytes(long value) {
+
+      bytes_ = value;
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With totals: the sum of `bytes` over the matching DIDs (each DID once).
+     * </pre>
+     *
+     * <code>int64 bytes = 2 [json_name = "bytes"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearBytes() {
+      bitField0_ = (bitField0_ & ~0x00000002);
+      bytes_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private long events_ ;
+    /**
+     * <pre>
+     * With totals: the sum of `events` over the matching DIDs (each DID once).
+     * </pre>
+     *
+     * <code>int64 events = 3 [json_name = "events"];</code>
+     * @return The events.
+     */
+    @java.lang.Override
+    public long getEvents() {
+      return events_;
+    }
+    /**
+     * <pre>
+     * With totals: the sum of `events` over the matching DIDs (each DID once).
+     * </pre>
+     *
+     * <code>int64 events = 3 [json_name = "events"];</code>
+     * @param value The events to set.
+     * @return This builder for chaining.
+     */
+    public Builder setEvents(long value) {
+
+      events_ = value;
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With totals: the sum of `events` over the matching DIDs (each DID once).
+     * </pre>
+     *
+     * <code>int64 events = 3 [json_name = "events"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearEvents() {
+      bitField0_ = (bitField0_ & ~0x00000004);
+      events_ = 0L;
       onChanged();
       return this;
     }

@@ -19,4 +19,24 @@ public interface CountDidsResponseOrBuilder extends
    * @return The count.
    */
   long getCount();
+
+  /**
+   * <pre>
+   * With totals: the sum of `bytes` over the matching DIDs (each DID once).
+   * </pre>
+   *
+   * <code>int64 bytes = 2 [json_name = "bytes"];</code>
+   * @return The bytes.
+   */
+  long getBytes();
+
+  /**
+   * <pre>
+   * With totals: the sum of `events` over the matching DIDs (each DID once).
+   * </pre>
+   *
+   * <code>int64 events = 3 [json_name = "events"];</code>
+   * @return The events.
+   */
+  long getEvents();
 }

@@ -33,6 +33,7 @@ private static final long serialVersionUID = 0L;
   }
   private ListPluginsResponse() {
     plugins_ = java.util.Collections.emptyList();
+    declarations_ = java.util.Collections.emptyList();
   }
 
   public static final com.google.protobuf.Descriptors.Descriptor
@@ -114,6 +115,67 @@ private static final long serialVersionUID = 0L;
     return plugins_.get(index);
   }
 
+  public static final int DECLARATIONS_FIELD_NUMBER = 2;
+  @SuppressWarnings("serial")
+  private java.util.List<org.didmeta.v1.KeyDeclaration> declarations_;
+  /**
+   * <pre>
+   * The declared keys (as ListKeys), so clients can build forms and completions.
+   * </pre>
+   *
+   * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<org.didmeta.v1.KeyDeclaration> getDeclarationsList() {
+    return declarations_;
+  }
+  /**
+   * <pre>
+   * The declared keys (as ListKeys), so clients can build forms and completions.
+   * </pre>
+   *
+   * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends org.didmeta.v1.KeyDeclarationOrBuilder> 
+      getDeclarationsOrBuilderList() {
+    return declarations_;
+  }
+  /**
+   * <pre>
+   * The declared keys (as ListKeys), so clients can build forms and completions.
+   * </pre>
+   *
+   * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+   */
+  @java.lang.Override
+  public int getDeclarationsCount() {
+    return declarations_.size();
+  }
+  /**
+   * <pre>
+   * The declared keys (as ListKeys), so clients can build forms and completions.
+   * </pre>
+   *
+   * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+   */
+  @java.lang.Override
+  public org.didmeta.v1.KeyDeclaration getDeclarations(int index) {
+    return declarations_.get(index);
+  }
+  /**
+   * <pre>
+   * The declared keys (as ListKeys), so clients can build forms and completions.
+   * </pre>
+   *
+   * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+   */
+  @java.lang.Override
+  public org.didmeta.v1.KeyDeclarationOrBuilder getDeclarationsOrBuilder(
+      int index) {
+    return declarations_.get(index);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -131,6 +193,9 @@ private static final long serialVersionUID = 0L;
     for (int i = 0; i < plugins_.size(); i++) {
       output.writeMessage(1, plugins_.get(i));
     }
+    for (int i = 0; i < declarations_.size(); i++) {
+      output.writeMessage(2, declarations_.get(i));
+    }
     getUnknownFields().writeTo(output);
   }
   private int computeSerializedSize_0() {
@@ -141,6 +206,15 @@ private static final long serialVersionUID = 0L;
           for (int i = 0; i < count; i++) {
             size += com.google.protobuf.CodedOutputStream
               .computeMessageSizeNoTag(plugins_.get(i));
+          }
+          size += 1 * count;
+        }
+
+        {
+          final int count = declarations_.size();
+          for (int i = 0; i < count; i++) {
+            size += com.google.protobuf.CodedOutputStream
+              .computeMessageSizeNoTag(declarations_.get(i));
           }
           size += 1 * count;
         }
@@ -170,6 +244,8 @@ private static final long serialVersionUID = 0L;
 
     if (!getPluginsList()
         .equals(other.getPluginsList())) return false;
+    if (!getDeclarationsList()
+        .equals(other.getDeclarationsList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -184,6 +260,10 @@ private static final long serialVersionUID = 0L;
     if (getPluginsCount() > 0) {
       hash = (37 * hash) + PLUGINS_FIELD_NUMBER;
       hash = (53 * hash) + getPluginsList().hashCode();
+    }
+    if (getDeclarationsCount() > 0) {
+      hash = (37 * hash) + DECLARATIONS_FIELD_NUMBER;
+      hash = (53 * hash) + getDeclarationsList().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -327,6 +407,13 @@ private static final long serialVersionUID = 0L;
         pluginsBuilder_.clear();
       }
       bitField0_ = (bitField0_ & ~0x00000001);
+      if (declarationsBuilder_ == null) {
+        declarations_ = java.util.Collections.emptyList();
+      } else {
+        declarations_ = null;
+        declarationsBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00000002);
       return this;
     }
 
@@ -368,6 +455,15 @@ private static final long serialVersionUID = 0L;
         result.plugins_ = plugins_;
       } else {
         result.plugins_ = pluginsBuilder_.build();
+      }
+      if (declarationsBuilder_ == null) {
+        if (((bitField0_ & 0x00000002) != 0)) {
+          declarations_ = java.util.Collections.unmodifiableList(declarations_);
+          bitField0_ = (bitField0_ & ~0x00000002);
+        }
+        result.declarations_ = declarations_;
+      } else {
+        result.declarations_ = declarationsBuilder_.build();
       }
     }
 
@@ -413,6 +509,32 @@ private static final long serialVersionUID = 0L;
           }
         }
       }
+      if (declarationsBuilder_ == null) {
+        if (!other.declarations_.isEmpty()) {
+          if (declarations_.isEmpty()) {
+            declarations_ = other.declarations_;
+            bitField0_ = (bitField0_ & ~0x00000002);
+          } else {
+            ensureDeclarationsIsMutable();
+            declarations_.addAll(other.declarations_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.declarations_.isEmpty()) {
+          if (declarationsBuilder_.isEmpty()) {
+            declarationsBuilder_.dispose();
+            declarationsBuilder_ = null;
+            declarations_ = other.declarations_;
+            bitField0_ = (bitField0_ & ~0x00000002);
+            declarationsBuilder_ = 
+              com.google.protobuf.GeneratedMessage.alwaysUseFieldBuilders ?
+                 internalGetDeclarationsFieldBuilder() : null;
+          } else {
+            declarationsBuilder_.addAllMessages(other.declarations_);
+          }
+        }
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -450,6 +572,19 @@ private static final long serialVersionUID = 0L;
               }
               break;
             } // case 10
+            case 18: {
+              org.didmeta.v1.KeyDeclaration m =
+                  input.readMessage(
+                      org.didmeta.v1.KeyDeclaration.parser(),
+                      extensionRegistry);
+              if (declarationsBuilder_ == null) {
+                ensureDeclarationsIsMutable();
+                declarations_.add(m);
+              } else {
+                declarationsBuilder_.addMessage(m);
+              }
+              break;
+            } // case 18
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -771,6 +906,312 @@ private static final long serialVersionUID = 0L;
         plugins_ = null;
       }
       return pluginsBuilder_;
+    }
+
+    private java.util.List<org.didmeta.v1.KeyDeclaration> declarations_ =
+      java.util.Collections.emptyList();
+    private void ensureDeclarationsIsMutable() {
+      if (!((bitField0_ & 0x00000002) != 0)) {
+        declarations_ = new java.util.ArrayList<org.didmeta.v1.KeyDeclaration>(declarations_);
+        bitField0_ |= 0x00000002;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilder<
+        org.didmeta.v1.KeyDeclaration, org.didmeta.v1.KeyDeclaration.Builder, org.didmeta.v1.KeyDeclarationOrBuilder> declarationsBuilder_;
+
+    /**
+     * <pre>
+     * The declared keys (as ListKeys), so clients can build forms and completions.
+     * </pre>
+     *
+     * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+     */
+    public java.util.List<org.didmeta.v1.KeyDeclaration> getDeclarationsList() {
+      if (declarationsBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(declarations_);
+      } else {
+        return declarationsBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * The declared keys (as ListKeys), so clients can build forms and completions.
+     * </pre>
+     *
+     * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+     */
+    public int getDeclarationsCount() {
+      if (declarationsBuilder_ == null) {
+        return declarations_.size();
+      } else {
+        return declarationsBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * The declared keys (as ListKeys), so clients can build forms and completions.
+     * </pre>
+     *
+     * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+     */
+    public org.didmeta.v1.KeyDeclaration getDeclarations(int index) {
+      if (declarationsBuilder_ == null) {
+        return declarations_.get(index);
+      } else {
+        return declarationsBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * The declared keys (as ListKeys), so clients can build forms and completions.
+     * </pre>
+     *
+     * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+     */
+    public Builder setDeclarations(
+        int index, org.didmeta.v1.KeyDeclaration value) {
+      if (declarationsBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureDeclarationsIsMutable();
+        declarations_.set(index, value);
+        onChanged();
+      } else {
+        declarationsBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The declared keys (as ListKeys), so clients can build forms and completions.
+     * </pre>
+     *
+     * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+     */
+    public Builder setDeclarations(
+        int index, org.didmeta.v1.KeyDeclaration.Builder builderForValue) {
+      if (declarationsBuilder_ == null) {
+        ensureDeclarationsIsMutable();
+        declarations_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        declarationsBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The declared keys (as ListKeys), so clients can build forms and completions.
+     * </pre>
+     *
+     * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+     */
+    public Builder addDeclarations(org.didmeta.v1.KeyDeclaration value) {
+      if (declarationsBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureDeclarationsIsMutable();
+        declarations_.add(value);
+        onChanged();
+      } else {
+        declarationsBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The declared keys (as ListKeys), so clients can build forms and completions.
+     * </pre>
+     *
+     * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+     */
+    public Builder addDeclarations(
+        int index, org.didmeta.v1.KeyDeclaration value) {
+      if (declarationsBuilder_ == null) {
+        java.util.Objects.requireNonNull(value);
+        ensureDeclarationsIsMutable();
+        declarations_.add(index, value);
+        onChanged();
+      } else {
+        declarationsBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The declared keys (as ListKeys), so clients can build forms and completions.
+     * </pre>
+     *
+     * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+     */
+    public Builder addDeclarations(
+        org.didmeta.v1.KeyDeclaration.Builder builderForValue) {
+      if (declarationsBuilder_ == null) {
+        ensureDeclarationsIsMutable();
+        declarations_.add(builderForValue.build());
+        onChanged();
+      } else {
+        declarationsBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The declared keys (as ListKeys), so clients can build forms and completions.
+     * </pre>
+     *
+     * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+     */
+    public Builder addDeclarations(
+        int index, org.didmeta.v1.KeyDeclaration.Builder builderForValue) {
+      if (declarationsBuilder_ == null) {
+        ensureDeclarationsIsMutable();
+        declarations_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        declarationsBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The declared keys (as ListKeys), so clients can build forms and completions.
+     * </pre>
+     *
+     * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+     */
+    public Builder addAllDeclarations(
+        java.lang.Iterable<? extends org.didmeta.v1.KeyDeclaration> values) {
+      if (declarationsBuilder_ == null) {
+        ensureDeclarationsIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, declarations_);
+        onChanged();
+      } else {
+        declarationsBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The declared keys (as ListKeys), so clients can build forms and completions.
+     * </pre>
+     *
+     * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+     */
+    public Builder clearDeclarations() {
+      if (declarationsBuilder_ == null) {
+        declarations_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00000002);
+        onChanged();
+      } else {
+        declarationsBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The declared keys (as ListKeys), so clients can build forms and completions.
+     * </pre>
+     *
+     * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+     */
+    public Builder removeDeclarations(int index) {
+      if (declarationsBuilder_ == null) {
+        ensureDeclarationsIsMutable();
+        declarations_.remove(index);
+        onChanged();
+      } else {
+        declarationsBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The declared keys (as ListKeys), so clients can build forms and completions.
+     * </pre>
+     *
+     * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+     */
+    public org.didmeta.v1.KeyDeclaration.Builder getDeclarationsBuilder(
+        int index) {
+      return internalGetDeclarationsFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * The declared keys (as ListKeys), so clients can build forms and completions.
+     * </pre>
+     *
+     * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+     */
+    public org.didmeta.v1.KeyDeclarationOrBuilder getDeclarationsOrBuilder(
+        int index) {
+      if (declarationsBuilder_ == null) {
+        return declarations_.get(index);  } else {
+        return declarationsBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * The declared keys (as ListKeys), so clients can build forms and completions.
+     * </pre>
+     *
+     * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+     */
+    public java.util.List<? extends org.didmeta.v1.KeyDeclarationOrBuilder> 
+         getDeclarationsOrBuilderList() {
+      if (declarationsBuilder_ != null) {
+        return declarationsBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(declarations_);
+      }
+    }
+    /**
+     * <pre>
+     * The declared keys (as ListKeys), so clients can build forms and completions.
+     * </pre>
+     *
+     * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+     */
+    public org.didmeta.v1.KeyDeclaration.Builder addDeclarationsBuilder() {
+      return internalGetDeclarationsFieldBuilder().addBuilder(
+          org.didmeta.v1.KeyDeclaration.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * The declared keys (as ListKeys), so clients can build forms and completions.
+     * </pre>
+     *
+     * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+     */
+    public org.didmeta.v1.KeyDeclaration.Builder addDeclarationsBuilder(
+        int index) {
+      return internalGetDeclarationsFieldBuilder().addBuilder(
+          index, org.didmeta.v1.KeyDeclaration.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * The declared keys (as ListKeys), so clients can build forms and completions.
+     * </pre>
+     *
+     * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+     */
+    public java.util.List<org.didmeta.v1.KeyDeclaration.Builder> 
+         getDeclarationsBuilderList() {
+      return internalGetDeclarationsFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilder<
+        org.didmeta.v1.KeyDeclaration, org.didmeta.v1.KeyDeclaration.Builder, org.didmeta.v1.KeyDeclarationOrBuilder> 
+        internalGetDeclarationsFieldBuilder() {
+      if (declarationsBuilder_ == null) {
+        declarationsBuilder_ = new com.google.protobuf.RepeatedFieldBuilder<
+            org.didmeta.v1.KeyDeclaration, org.didmeta.v1.KeyDeclaration.Builder, org.didmeta.v1.KeyDeclarationOrBuilder>(
+                declarations_,
+                ((bitField0_ & 0x00000002) != 0),
+                getParentForChildren(),
+                isClean());
+        declarations_ = null;
+      }
+      return declarationsBuilder_;
     }
 
     // @@protoc_insertion_point(builder_scope:didmeta.v1.ListPluginsResponse)

@@ -53,4 +53,48 @@ public interface ListPluginsResponseOrBuilder extends
    */
   org.didmeta.v1.PluginInfoOrBuilder getPluginsOrBuilder(
       int index);
+
+  /**
+   * <pre>
+   * The declared keys (as ListKeys), so clients can build forms and completions.
+   * </pre>
+   *
+   * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+   */
+  java.util.List<org.didmeta.v1.KeyDeclaration> 
+      getDeclarationsList();
+  /**
+   * <pre>
+   * The declared keys (as ListKeys), so clients can build forms and completions.
+   * </pre>
+   *
+   * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+   */
+  org.didmeta.v1.KeyDeclaration getDeclarations(int index);
+  /**
+   * <pre>
+   * The declared keys (as ListKeys), so clients can build forms and completions.
+   * </pre>
+   *
+   * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+   */
+  int getDeclarationsCount();
+  /**
+   * <pre>
+   * The declared keys (as ListKeys), so clients can build forms and completions.
+   * </pre>
+   *
+   * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+   */
+  java.util.List<? extends org.didmeta.v1.KeyDeclarationOrBuilder> 
+      getDeclarationsOrBuilderList();
+  /**
+   * <pre>
+   * The declared keys (as ListKeys), so clients can build forms and completions.
+   * </pre>
+   *
+   * <code>repeated .didmeta.v1.KeyDeclaration declarations = 2 [json_name = "declarations"];</code>
+   */
+  org.didmeta.v1.KeyDeclarationOrBuilder getDeclarationsOrBuilder(
+      int index);
 }

@@ -263,6 +263,347 @@ public final class MetadataServiceGrpc {
     return getCountDidsMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.FacetDidsRequest,
+      org.didmeta.v1.FacetDidsResponse> getFacetDidsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "FacetDids",
+      requestType = org.didmeta.v1.FacetDidsRequest.class,
+      responseType = org.didmeta.v1.FacetDidsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.FacetDidsRequest,
+      org.didmeta.v1.FacetDidsResponse> getFacetDidsMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.FacetDidsRequest, org.didmeta.v1.FacetDidsResponse> getFacetDidsMethod;
+    if ((getFacetDidsMethod = MetadataServiceGrpc.getFacetDidsMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getFacetDidsMethod = MetadataServiceGrpc.getFacetDidsMethod) == null) {
+          MetadataServiceGrpc.getFacetDidsMethod = getFacetDidsMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.FacetDidsRequest, org.didmeta.v1.FacetDidsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "FacetDids"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.FacetDidsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.FacetDidsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("FacetDids"))
+              .build();
+        }
+      }
+    }
+    return getFacetDidsMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.ExplainDidsRequest,
+      org.didmeta.v1.ExplainDidsResponse> getExplainDidsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ExplainDids",
+      requestType = org.didmeta.v1.ExplainDidsRequest.class,
+      responseType = org.didmeta.v1.ExplainDidsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.ExplainDidsRequest,
+      org.didmeta.v1.ExplainDidsResponse> getExplainDidsMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.ExplainDidsRequest, org.didmeta.v1.ExplainDidsResponse> getExplainDidsMethod;
+    if ((getExplainDidsMethod = MetadataServiceGrpc.getExplainDidsMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getExplainDidsMethod = MetadataServiceGrpc.getExplainDidsMethod) == null) {
+          MetadataServiceGrpc.getExplainDidsMethod = getExplainDidsMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.ExplainDidsRequest, org.didmeta.v1.ExplainDidsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ExplainDids"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.ExplainDidsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.ExplainDidsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("ExplainDids"))
+              .build();
+        }
+      }
+    }
+    return getExplainDidsMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.DeclareKeyRequest,
+      org.didmeta.v1.DeclareKeyResponse> getDeclareKeyMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "DeclareKey",
+      requestType = org.didmeta.v1.DeclareKeyRequest.class,
+      responseType = org.didmeta.v1.DeclareKeyResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.DeclareKeyRequest,
+      org.didmeta.v1.DeclareKeyResponse> getDeclareKeyMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.DeclareKeyRequest, org.didmeta.v1.DeclareKeyResponse> getDeclareKeyMethod;
+    if ((getDeclareKeyMethod = MetadataServiceGrpc.getDeclareKeyMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getDeclareKeyMethod = MetadataServiceGrpc.getDeclareKeyMethod) == null) {
+          MetadataServiceGrpc.getDeclareKeyMethod = getDeclareKeyMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.DeclareKeyRequest, org.didmeta.v1.DeclareKeyResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "DeclareKey"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.DeclareKeyRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.DeclareKeyResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("DeclareKey"))
+              .build();
+        }
+      }
+    }
+    return getDeclareKeyMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.ListKeysRequest,
+      org.didmeta.v1.ListKeysResponse> getListKeysMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListKeys",
+      requestType = org.didmeta.v1.ListKeysRequest.class,
+      responseType = org.didmeta.v1.ListKeysResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.ListKeysRequest,
+      org.didmeta.v1.ListKeysResponse> getListKeysMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.ListKeysRequest, org.didmeta.v1.ListKeysResponse> getListKeysMethod;
+    if ((getListKeysMethod = MetadataServiceGrpc.getListKeysMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getListKeysMethod = MetadataServiceGrpc.getListKeysMethod) == null) {
+          MetadataServiceGrpc.getListKeysMethod = getListKeysMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.ListKeysRequest, org.didmeta.v1.ListKeysResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListKeys"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.ListKeysRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.ListKeysResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("ListKeys"))
+              .build();
+        }
+      }
+    }
+    return getListKeysMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.GetKeyRequest,
+      org.didmeta.v1.GetKeyResponse> getGetKeyMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetKey",
+      requestType = org.didmeta.v1.GetKeyRequest.class,
+      responseType = org.didmeta.v1.GetKeyResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.GetKeyRequest,
+      org.didmeta.v1.GetKeyResponse> getGetKeyMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.GetKeyRequest, org.didmeta.v1.GetKeyResponse> getGetKeyMethod;
+    if ((getGetKeyMethod = MetadataServiceGrpc.getGetKeyMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getGetKeyMethod = MetadataServiceGrpc.getGetKeyMethod) == null) {
+          MetadataServiceGrpc.getGetKeyMethod = getGetKeyMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.GetKeyRequest, org.didmeta.v1.GetKeyResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetKey"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.GetKeyRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.GetKeyResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("GetKey"))
+              .build();
+        }
+      }
+    }
+    return getGetKeyMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.DeleteKeyRequest,
+      org.didmeta.v1.DeleteKeyResponse> getDeleteKeyMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "DeleteKey",
+      requestType = org.didmeta.v1.DeleteKeyRequest.class,
+      responseType = org.didmeta.v1.DeleteKeyResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.DeleteKeyRequest,
+      org.didmeta.v1.DeleteKeyResponse> getDeleteKeyMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.DeleteKeyRequest, org.didmeta.v1.DeleteKeyResponse> getDeleteKeyMethod;
+    if ((getDeleteKeyMethod = MetadataServiceGrpc.getDeleteKeyMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getDeleteKeyMethod = MetadataServiceGrpc.getDeleteKeyMethod) == null) {
+          MetadataServiceGrpc.getDeleteKeyMethod = getDeleteKeyMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.DeleteKeyRequest, org.didmeta.v1.DeleteKeyResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "DeleteKey"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.DeleteKeyRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.DeleteKeyResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("DeleteKey"))
+              .build();
+        }
+      }
+    }
+    return getDeleteKeyMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.SaveQueryRequest,
+      org.didmeta.v1.SaveQueryResponse> getSaveQueryMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "SaveQuery",
+      requestType = org.didmeta.v1.SaveQueryRequest.class,
+      responseType = org.didmeta.v1.SaveQueryResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.SaveQueryRequest,
+      org.didmeta.v1.SaveQueryResponse> getSaveQueryMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.SaveQueryRequest, org.didmeta.v1.SaveQueryResponse> getSaveQueryMethod;
+    if ((getSaveQueryMethod = MetadataServiceGrpc.getSaveQueryMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getSaveQueryMethod = MetadataServiceGrpc.getSaveQueryMethod) == null) {
+          MetadataServiceGrpc.getSaveQueryMethod = getSaveQueryMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.SaveQueryRequest, org.didmeta.v1.SaveQueryResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "SaveQuery"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.SaveQueryRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.SaveQueryResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("SaveQuery"))
+              .build();
+        }
+      }
+    }
+    return getSaveQueryMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.ListSavedQueriesRequest,
+      org.didmeta.v1.ListSavedQueriesResponse> getListSavedQueriesMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListSavedQueries",
+      requestType = org.didmeta.v1.ListSavedQueriesRequest.class,
+      responseType = org.didmeta.v1.ListSavedQueriesResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.ListSavedQueriesRequest,
+      org.didmeta.v1.ListSavedQueriesResponse> getListSavedQueriesMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.ListSavedQueriesRequest, org.didmeta.v1.ListSavedQueriesResponse> getListSavedQueriesMethod;
+    if ((getListSavedQueriesMethod = MetadataServiceGrpc.getListSavedQueriesMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getListSavedQueriesMethod = MetadataServiceGrpc.getListSavedQueriesMethod) == null) {
+          MetadataServiceGrpc.getListSavedQueriesMethod = getListSavedQueriesMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.ListSavedQueriesRequest, org.didmeta.v1.ListSavedQueriesResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListSavedQueries"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.ListSavedQueriesRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.ListSavedQueriesResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("ListSavedQueries"))
+              .build();
+        }
+      }
+    }
+    return getListSavedQueriesMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.GetSavedQueryRequest,
+      org.didmeta.v1.GetSavedQueryResponse> getGetSavedQueryMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetSavedQuery",
+      requestType = org.didmeta.v1.GetSavedQueryRequest.class,
+      responseType = org.didmeta.v1.GetSavedQueryResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.GetSavedQueryRequest,
+      org.didmeta.v1.GetSavedQueryResponse> getGetSavedQueryMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.GetSavedQueryRequest, org.didmeta.v1.GetSavedQueryResponse> getGetSavedQueryMethod;
+    if ((getGetSavedQueryMethod = MetadataServiceGrpc.getGetSavedQueryMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getGetSavedQueryMethod = MetadataServiceGrpc.getGetSavedQueryMethod) == null) {
+          MetadataServiceGrpc.getGetSavedQueryMethod = getGetSavedQueryMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.GetSavedQueryRequest, org.didmeta.v1.GetSavedQueryResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetSavedQuery"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.GetSavedQueryRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.GetSavedQueryResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("GetSavedQuery"))
+              .build();
+        }
+      }
+    }
+    return getGetSavedQueryMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.DeleteSavedQueryRequest,
+      org.didmeta.v1.DeleteSavedQueryResponse> getDeleteSavedQueryMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "DeleteSavedQuery",
+      requestType = org.didmeta.v1.DeleteSavedQueryRequest.class,
+      responseType = org.didmeta.v1.DeleteSavedQueryResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.DeleteSavedQueryRequest,
+      org.didmeta.v1.DeleteSavedQueryResponse> getDeleteSavedQueryMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.DeleteSavedQueryRequest, org.didmeta.v1.DeleteSavedQueryResponse> getDeleteSavedQueryMethod;
+    if ((getDeleteSavedQueryMethod = MetadataServiceGrpc.getDeleteSavedQueryMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getDeleteSavedQueryMethod = MetadataServiceGrpc.getDeleteSavedQueryMethod) == null) {
+          MetadataServiceGrpc.getDeleteSavedQueryMethod = getDeleteSavedQueryMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.DeleteSavedQueryRequest, org.didmeta.v1.DeleteSavedQueryResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "DeleteSavedQuery"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.DeleteSavedQueryRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.DeleteSavedQueryResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("DeleteSavedQuery"))
+              .build();
+        }
+      }
+    }
+    return getDeleteSavedQueryMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.FreezeDidsRequest,
+      org.didmeta.v1.FreezeDidsResponse> getFreezeDidsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "FreezeDids",
+      requestType = org.didmeta.v1.FreezeDidsRequest.class,
+      responseType = org.didmeta.v1.FreezeDidsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<org.didmeta.v1.FreezeDidsRequest,
+      org.didmeta.v1.FreezeDidsResponse> getFreezeDidsMethod() {
+    io.grpc.MethodDescriptor<org.didmeta.v1.FreezeDidsRequest, org.didmeta.v1.FreezeDidsResponse> getFreezeDidsMethod;
+    if ((getFreezeDidsMethod = MetadataServiceGrpc.getFreezeDidsMethod) == null) {
+      synchronized (MetadataServiceGrpc.class) {
+        if ((getFreezeDidsMethod = MetadataServiceGrpc.getFreezeDidsMethod) == null) {
+          MetadataServiceGrpc.getFreezeDidsMethod = getFreezeDidsMethod =
+              io.grpc.MethodDescriptor.<org.didmeta.v1.FreezeDidsRequest, org.didmeta.v1.FreezeDidsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "FreezeDids"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.FreezeDidsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  org.didmeta.v1.FreezeDidsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new MetadataServiceMethodDescriptorSupplier("FreezeDids"))
+              .build();
+        }
+      }
+    }
+    return getFreezeDidsMethod;
+  }
+
   private static volatile io.grpc.MethodDescriptor<org.didmeta.v1.ListPluginsRequest,
       org.didmeta.v1.ListPluginsResponse> getListPluginsMethod;
 
@@ -443,6 +784,120 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+     * return: top values with counts, histograms, and the number of DIDs lacking each key.
+     * </pre>
+     */
+    default void facetDids(org.didmeta.v1.FacetDidsRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.FacetDidsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getFacetDidsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+     * plugin of each clause, the query each backend runs and the catalogue database's plan.
+     * </pre>
+     */
+    default void explainDids(org.didmeta.v1.ExplainDidsRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.ExplainDidsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getExplainDidsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+     * the existing DIDs whose value violates the declaration.
+     * </pre>
+     */
+    default void declareKey(org.didmeta.v1.DeclareKeyRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.DeclareKeyResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getDeclareKeyMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListKeys lists the declared keys, by key.
+     * </pre>
+     */
+    default void listKeys(org.didmeta.v1.ListKeysRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.ListKeysResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListKeysMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetKey returns one declaration (NOT_FOUND if the key is not declared).
+     * </pre>
+     */
+    default void getKey(org.didmeta.v1.GetKeyRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.GetKeyResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetKeyMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * DeleteKey removes a declaration (admins); the key's values stay.
+     * </pre>
+     */
+    default void deleteKey(org.didmeta.v1.DeleteKeyRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.DeleteKeyResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getDeleteKeyMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * SaveQuery stores a named query (the arguments of a listing), owned by the caller's account.
+     * </pre>
+     */
+    default void saveQuery(org.didmeta.v1.SaveQueryRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.SaveQueryResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getSaveQueryMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListSavedQueries lists an account's saved queries (default: the caller's), by name.
+     * </pre>
+     */
+    default void listSavedQueries(org.didmeta.v1.ListSavedQueriesRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.ListSavedQueriesResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListSavedQueriesMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name).
+     * </pre>
+     */
+    default void getSavedQuery(org.didmeta.v1.GetSavedQueryRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.GetSavedQueryResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetSavedQueryMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * DeleteSavedQuery deletes one of the caller's saved queries.
+     * </pre>
+     */
+    default void deleteSavedQuery(org.didmeta.v1.DeleteSavedQueryRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.DeleteSavedQueryResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getDeleteSavedQueryMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+     * now, records the query, the time and the count in its metadata, and closes it.
+     * </pre>
+     */
+    default void freezeDids(org.didmeta.v1.FreezeDidsRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.FreezeDidsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getFreezeDidsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -576,6 +1031,131 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+     * return: top values with counts, histograms, and the number of DIDs lacking each key.
+     * </pre>
+     */
+    public void facetDids(org.didmeta.v1.FacetDidsRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.FacetDidsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getFacetDidsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+     * plugin of each clause, the query each backend runs and the catalogue database's plan.
+     * </pre>
+     */
+    public void explainDids(org.didmeta.v1.ExplainDidsRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.ExplainDidsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getExplainDidsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+     * the existing DIDs whose value violates the declaration.
+     * </pre>
+     */
+    public void declareKey(org.didmeta.v1.DeclareKeyRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.DeclareKeyResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getDeclareKeyMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListKeys lists the declared keys, by key.
+     * </pre>
+     */
+    public void listKeys(org.didmeta.v1.ListKeysRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.ListKeysResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListKeysMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetKey returns one declaration (NOT_FOUND if the key is not declared).
+     * </pre>
+     */
+    public void getKey(org.didmeta.v1.GetKeyRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.GetKeyResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetKeyMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * DeleteKey removes a declaration (admins); the key's values stay.
+     * </pre>
+     */
+    public void deleteKey(org.didmeta.v1.DeleteKeyRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.DeleteKeyResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getDeleteKeyMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * SaveQuery stores a named query (the arguments of a listing), owned by the caller's account.
+     * </pre>
+     */
+    public void saveQuery(org.didmeta.v1.SaveQueryRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.SaveQueryResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getSaveQueryMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListSavedQueries lists an account's saved queries (default: the caller's), by name.
+     * </pre>
+     */
+    public void listSavedQueries(org.didmeta.v1.ListSavedQueriesRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.ListSavedQueriesResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListSavedQueriesMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name).
+     * </pre>
+     */
+    public void getSavedQuery(org.didmeta.v1.GetSavedQueryRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.GetSavedQueryResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetSavedQueryMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * DeleteSavedQuery deletes one of the caller's saved queries.
+     * </pre>
+     */
+    public void deleteSavedQuery(org.didmeta.v1.DeleteSavedQueryRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.DeleteSavedQueryResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getDeleteSavedQueryMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+     * now, records the query, the time and the count in its metadata, and closes it.
+     * </pre>
+     */
+    public void freezeDids(org.didmeta.v1.FreezeDidsRequest request,
+        io.grpc.stub.StreamObserver<org.didmeta.v1.FreezeDidsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getFreezeDidsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -694,6 +1274,120 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+     * return: top values with counts, histograms, and the number of DIDs lacking each key.
+     * </pre>
+     */
+    public org.didmeta.v1.FacetDidsResponse facetDids(org.didmeta.v1.FacetDidsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getFacetDidsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+     * plugin of each clause, the query each backend runs and the catalogue database's plan.
+     * </pre>
+     */
+    public org.didmeta.v1.ExplainDidsResponse explainDids(org.didmeta.v1.ExplainDidsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getExplainDidsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+     * the existing DIDs whose value violates the declaration.
+     * </pre>
+     */
+    public org.didmeta.v1.DeclareKeyResponse declareKey(org.didmeta.v1.DeclareKeyRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getDeclareKeyMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListKeys lists the declared keys, by key.
+     * </pre>
+     */
+    public org.didmeta.v1.ListKeysResponse listKeys(org.didmeta.v1.ListKeysRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getListKeysMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetKey returns one declaration (NOT_FOUND if the key is not declared).
+     * </pre>
+     */
+    public org.didmeta.v1.GetKeyResponse getKey(org.didmeta.v1.GetKeyRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetKeyMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * DeleteKey removes a declaration (admins); the key's values stay.
+     * </pre>
+     */
+    public org.didmeta.v1.DeleteKeyResponse deleteKey(org.didmeta.v1.DeleteKeyRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getDeleteKeyMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * SaveQuery stores a named query (the arguments of a listing), owned by the caller's account.
+     * </pre>
+     */
+    public org.didmeta.v1.SaveQueryResponse saveQuery(org.didmeta.v1.SaveQueryRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getSaveQueryMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListSavedQueries lists an account's saved queries (default: the caller's), by name.
+     * </pre>
+     */
+    public org.didmeta.v1.ListSavedQueriesResponse listSavedQueries(org.didmeta.v1.ListSavedQueriesRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getListSavedQueriesMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name).
+     * </pre>
+     */
+    public org.didmeta.v1.GetSavedQueryResponse getSavedQuery(org.didmeta.v1.GetSavedQueryRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getGetSavedQueryMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * DeleteSavedQuery deletes one of the caller's saved queries.
+     * </pre>
+     */
+    public org.didmeta.v1.DeleteSavedQueryResponse deleteSavedQuery(org.didmeta.v1.DeleteSavedQueryRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getDeleteSavedQueryMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+     * now, records the query, the time and the count in its metadata, and closes it.
+     * </pre>
+     */
+    public org.didmeta.v1.FreezeDidsResponse freezeDids(org.didmeta.v1.FreezeDidsRequest request) throws io.grpc.StatusException {
+      return io.grpc.stub.ClientCalls.blockingV2UnaryCall(
+          getChannel(), getFreezeDidsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -796,6 +1490,120 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+     * return: top values with counts, histograms, and the number of DIDs lacking each key.
+     * </pre>
+     */
+    public org.didmeta.v1.FacetDidsResponse facetDids(org.didmeta.v1.FacetDidsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getFacetDidsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+     * plugin of each clause, the query each backend runs and the catalogue database's plan.
+     * </pre>
+     */
+    public org.didmeta.v1.ExplainDidsResponse explainDids(org.didmeta.v1.ExplainDidsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getExplainDidsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+     * the existing DIDs whose value violates the declaration.
+     * </pre>
+     */
+    public org.didmeta.v1.DeclareKeyResponse declareKey(org.didmeta.v1.DeclareKeyRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getDeclareKeyMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListKeys lists the declared keys, by key.
+     * </pre>
+     */
+    public org.didmeta.v1.ListKeysResponse listKeys(org.didmeta.v1.ListKeysRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListKeysMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetKey returns one declaration (NOT_FOUND if the key is not declared).
+     * </pre>
+     */
+    public org.didmeta.v1.GetKeyResponse getKey(org.didmeta.v1.GetKeyRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetKeyMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * DeleteKey removes a declaration (admins); the key's values stay.
+     * </pre>
+     */
+    public org.didmeta.v1.DeleteKeyResponse deleteKey(org.didmeta.v1.DeleteKeyRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getDeleteKeyMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * SaveQuery stores a named query (the arguments of a listing), owned by the caller's account.
+     * </pre>
+     */
+    public org.didmeta.v1.SaveQueryResponse saveQuery(org.didmeta.v1.SaveQueryRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getSaveQueryMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListSavedQueries lists an account's saved queries (default: the caller's), by name.
+     * </pre>
+     */
+    public org.didmeta.v1.ListSavedQueriesResponse listSavedQueries(org.didmeta.v1.ListSavedQueriesRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListSavedQueriesMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name).
+     * </pre>
+     */
+    public org.didmeta.v1.GetSavedQueryResponse getSavedQuery(org.didmeta.v1.GetSavedQueryRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetSavedQueryMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * DeleteSavedQuery deletes one of the caller's saved queries.
+     * </pre>
+     */
+    public org.didmeta.v1.DeleteSavedQueryResponse deleteSavedQuery(org.didmeta.v1.DeleteSavedQueryRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getDeleteSavedQueryMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+     * now, records the query, the time and the count in its metadata, and closes it.
+     * </pre>
+     */
+    public org.didmeta.v1.FreezeDidsResponse freezeDids(org.didmeta.v1.FreezeDidsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getFreezeDidsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -881,6 +1689,131 @@ public final class MetadataServiceGrpc {
 
     /**
      * <pre>
+     * FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+     * return: top values with counts, histograms, and the number of DIDs lacking each key.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.FacetDidsResponse> facetDids(
+        org.didmeta.v1.FacetDidsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getFacetDidsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+     * plugin of each clause, the query each backend runs and the catalogue database's plan.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.ExplainDidsResponse> explainDids(
+        org.didmeta.v1.ExplainDidsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getExplainDidsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+     * the existing DIDs whose value violates the declaration.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.DeclareKeyResponse> declareKey(
+        org.didmeta.v1.DeclareKeyRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getDeclareKeyMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * ListKeys lists the declared keys, by key.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.ListKeysResponse> listKeys(
+        org.didmeta.v1.ListKeysRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListKeysMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * GetKey returns one declaration (NOT_FOUND if the key is not declared).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.GetKeyResponse> getKey(
+        org.didmeta.v1.GetKeyRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetKeyMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * DeleteKey removes a declaration (admins); the key's values stay.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.DeleteKeyResponse> deleteKey(
+        org.didmeta.v1.DeleteKeyRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getDeleteKeyMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * SaveQuery stores a named query (the arguments of a listing), owned by the caller's account.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.SaveQueryResponse> saveQuery(
+        org.didmeta.v1.SaveQueryRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getSaveQueryMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * ListSavedQueries lists an account's saved queries (default: the caller's), by name.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.ListSavedQueriesResponse> listSavedQueries(
+        org.didmeta.v1.ListSavedQueriesRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListSavedQueriesMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.GetSavedQueryResponse> getSavedQuery(
+        org.didmeta.v1.GetSavedQueryRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetSavedQueryMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * DeleteSavedQuery deletes one of the caller's saved queries.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.DeleteSavedQueryResponse> deleteSavedQuery(
+        org.didmeta.v1.DeleteSavedQueryRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getDeleteSavedQueryMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+     * now, records the query, the time and the count in its metadata, and closes it.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<org.didmeta.v1.FreezeDidsResponse> freezeDids(
+        org.didmeta.v1.FreezeDidsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getFreezeDidsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
      * ListPlugins lists the enabled plugins, in order, with their capabilities.
      * </pre>
      */
@@ -898,8 +1831,19 @@ public final class MetadataServiceGrpc {
   private static final int METHODID_DELETE_METADATA = 4;
   private static final int METHODID_LIST_DIDS = 5;
   private static final int METHODID_COUNT_DIDS = 6;
-  private static final int METHODID_LIST_PLUGINS = 7;
-  private static final int METHODID_LOAD_DIDS = 8;
+  private static final int METHODID_FACET_DIDS = 7;
+  private static final int METHODID_EXPLAIN_DIDS = 8;
+  private static final int METHODID_DECLARE_KEY = 9;
+  private static final int METHODID_LIST_KEYS = 10;
+  private static final int METHODID_GET_KEY = 11;
+  private static final int METHODID_DELETE_KEY = 12;
+  private static final int METHODID_SAVE_QUERY = 13;
+  private static final int METHODID_LIST_SAVED_QUERIES = 14;
+  private static final int METHODID_GET_SAVED_QUERY = 15;
+  private static final int METHODID_DELETE_SAVED_QUERY = 16;
+  private static final int METHODID_FREEZE_DIDS = 17;
+  private static final int METHODID_LIST_PLUGINS = 18;
+  private static final int METHODID_LOAD_DIDS = 19;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -945,6 +1889,50 @@ public final class MetadataServiceGrpc {
         case METHODID_COUNT_DIDS:
           serviceImpl.countDids((org.didmeta.v1.CountDidsRequest) request,
               (io.grpc.stub.StreamObserver<org.didmeta.v1.CountDidsResponse>) responseObserver);
+          break;
+        case METHODID_FACET_DIDS:
+          serviceImpl.facetDids((org.didmeta.v1.FacetDidsRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.FacetDidsResponse>) responseObserver);
+          break;
+        case METHODID_EXPLAIN_DIDS:
+          serviceImpl.explainDids((org.didmeta.v1.ExplainDidsRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.ExplainDidsResponse>) responseObserver);
+          break;
+        case METHODID_DECLARE_KEY:
+          serviceImpl.declareKey((org.didmeta.v1.DeclareKeyRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.DeclareKeyResponse>) responseObserver);
+          break;
+        case METHODID_LIST_KEYS:
+          serviceImpl.listKeys((org.didmeta.v1.ListKeysRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.ListKeysResponse>) responseObserver);
+          break;
+        case METHODID_GET_KEY:
+          serviceImpl.getKey((org.didmeta.v1.GetKeyRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.GetKeyResponse>) responseObserver);
+          break;
+        case METHODID_DELETE_KEY:
+          serviceImpl.deleteKey((org.didmeta.v1.DeleteKeyRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.DeleteKeyResponse>) responseObserver);
+          break;
+        case METHODID_SAVE_QUERY:
+          serviceImpl.saveQuery((org.didmeta.v1.SaveQueryRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.SaveQueryResponse>) responseObserver);
+          break;
+        case METHODID_LIST_SAVED_QUERIES:
+          serviceImpl.listSavedQueries((org.didmeta.v1.ListSavedQueriesRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.ListSavedQueriesResponse>) responseObserver);
+          break;
+        case METHODID_GET_SAVED_QUERY:
+          serviceImpl.getSavedQuery((org.didmeta.v1.GetSavedQueryRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.GetSavedQueryResponse>) responseObserver);
+          break;
+        case METHODID_DELETE_SAVED_QUERY:
+          serviceImpl.deleteSavedQuery((org.didmeta.v1.DeleteSavedQueryRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.DeleteSavedQueryResponse>) responseObserver);
+          break;
+        case METHODID_FREEZE_DIDS:
+          serviceImpl.freezeDids((org.didmeta.v1.FreezeDidsRequest) request,
+              (io.grpc.stub.StreamObserver<org.didmeta.v1.FreezeDidsResponse>) responseObserver);
           break;
         case METHODID_LIST_PLUGINS:
           serviceImpl.listPlugins((org.didmeta.v1.ListPluginsRequest) request,
@@ -1028,6 +2016,83 @@ public final class MetadataServiceGrpc {
               org.didmeta.v1.CountDidsResponse>(
                 service, METHODID_COUNT_DIDS)))
         .addMethod(
+          getFacetDidsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.FacetDidsRequest,
+              org.didmeta.v1.FacetDidsResponse>(
+                service, METHODID_FACET_DIDS)))
+        .addMethod(
+          getExplainDidsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.ExplainDidsRequest,
+              org.didmeta.v1.ExplainDidsResponse>(
+                service, METHODID_EXPLAIN_DIDS)))
+        .addMethod(
+          getDeclareKeyMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.DeclareKeyRequest,
+              org.didmeta.v1.DeclareKeyResponse>(
+                service, METHODID_DECLARE_KEY)))
+        .addMethod(
+          getListKeysMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.ListKeysRequest,
+              org.didmeta.v1.ListKeysResponse>(
+                service, METHODID_LIST_KEYS)))
+        .addMethod(
+          getGetKeyMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.GetKeyRequest,
+              org.didmeta.v1.GetKeyResponse>(
+                service, METHODID_GET_KEY)))
+        .addMethod(
+          getDeleteKeyMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.DeleteKeyRequest,
+              org.didmeta.v1.DeleteKeyResponse>(
+                service, METHODID_DELETE_KEY)))
+        .addMethod(
+          getSaveQueryMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.SaveQueryRequest,
+              org.didmeta.v1.SaveQueryResponse>(
+                service, METHODID_SAVE_QUERY)))
+        .addMethod(
+          getListSavedQueriesMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.ListSavedQueriesRequest,
+              org.didmeta.v1.ListSavedQueriesResponse>(
+                service, METHODID_LIST_SAVED_QUERIES)))
+        .addMethod(
+          getGetSavedQueryMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.GetSavedQueryRequest,
+              org.didmeta.v1.GetSavedQueryResponse>(
+                service, METHODID_GET_SAVED_QUERY)))
+        .addMethod(
+          getDeleteSavedQueryMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.DeleteSavedQueryRequest,
+              org.didmeta.v1.DeleteSavedQueryResponse>(
+                service, METHODID_DELETE_SAVED_QUERY)))
+        .addMethod(
+          getFreezeDidsMethod(),
+          io.grpc.stub.ServerCalls.asyncUnaryCall(
+            new MethodHandlers<
+              org.didmeta.v1.FreezeDidsRequest,
+              org.didmeta.v1.FreezeDidsResponse>(
+                service, METHODID_FREEZE_DIDS)))
+        .addMethod(
           getListPluginsMethod(),
           io.grpc.stub.ServerCalls.asyncUnaryCall(
             new MethodHandlers<
@@ -1090,6 +2155,17 @@ public final class MetadataServiceGrpc {
               .addMethod(getDeleteMetadataMethod())
               .addMethod(getListDidsMethod())
               .addMethod(getCountDidsMethod())
+              .addMethod(getFacetDidsMethod())
+              .addMethod(getExplainDidsMethod())
+              .addMethod(getDeclareKeyMethod())
+              .addMethod(getListKeysMethod())
+              .addMethod(getGetKeyMethod())
+              .addMethod(getDeleteKeyMethod())
+              .addMethod(getSaveQueryMethod())
+              .addMethod(getListSavedQueriesMethod())
+              .addMethod(getGetSavedQueryMethod())
+              .addMethod(getDeleteSavedQueryMethod())
+              .addMethod(getFreezeDidsMethod())
               .addMethod(getListPluginsMethod())
               .build();
         }
