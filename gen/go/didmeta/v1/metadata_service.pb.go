@@ -77,6 +77,71 @@ func (ListFormat) EnumDescriptor() ([]byte, []int) {
 	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{0}
 }
 
+// KeyType is the declared value type of a key.
+type KeyType int32
+
+const (
+	// Not set; refused.
+	KeyType_KEY_TYPE_UNSPECIFIED KeyType = 0
+	// true or false.
+	KeyType_KEY_TYPE_BOOL KeyType = 1
+	// A signed 64-bit integer.
+	KeyType_KEY_TYPE_INT KeyType = 2
+	// A finite double (ints are accepted and stored as doubles).
+	KeyType_KEY_TYPE_DOUBLE KeyType = 3
+	// A string.
+	KeyType_KEY_TYPE_STRING KeyType = 4
+	// A timestamp (ISO-8601 strings are accepted and stored as timestamps).
+	KeyType_KEY_TYPE_TIMESTAMP KeyType = 5
+)
+
+// Enum value maps for KeyType.
+var (
+	KeyType_name = map[int32]string{
+		0: "KEY_TYPE_UNSPECIFIED",
+		1: "KEY_TYPE_BOOL",
+		2: "KEY_TYPE_INT",
+		3: "KEY_TYPE_DOUBLE",
+		4: "KEY_TYPE_STRING",
+		5: "KEY_TYPE_TIMESTAMP",
+	}
+	KeyType_value = map[string]int32{
+		"KEY_TYPE_UNSPECIFIED": 0,
+		"KEY_TYPE_BOOL":        1,
+		"KEY_TYPE_INT":         2,
+		"KEY_TYPE_DOUBLE":      3,
+		"KEY_TYPE_STRING":      4,
+		"KEY_TYPE_TIMESTAMP":   5,
+	}
+)
+
+func (x KeyType) Enum() *KeyType {
+	p := new(KeyType)
+	*p = x
+	return p
+}
+
+func (x KeyType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (KeyType) Descriptor() protoreflect.EnumDescriptor {
+	return file_didmeta_v1_metadata_service_proto_enumTypes[1].Descriptor()
+}
+
+func (KeyType) Type() protoreflect.EnumType {
+	return &file_didmeta_v1_metadata_service_proto_enumTypes[1]
+}
+
+func (x KeyType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use KeyType.Descriptor instead.
+func (KeyType) EnumDescriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{1}
+}
+
 // SetMetadataRequest sets keys on one DID.
 type SetMetadataRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1079,7 +1144,9 @@ type CountDidsRequest struct {
 	// Include matching descendants.
 	Recursive bool `protobuf:"varint,4,opt,name=recursive,proto3" json:"recursive,omitempty"`
 	// Case-insensitive string comparison.
-	IgnoreCase    bool `protobuf:"varint,5,opt,name=ignore_case,json=ignoreCase,proto3" json:"ignore_case,omitempty"`
+	IgnoreCase bool `protobuf:"varint,5,opt,name=ignore_case,json=ignoreCase,proto3" json:"ignore_case,omitempty"`
+	// Also sum `bytes` and `events` over the matching DIDs (CountDidsResponse.bytes, .events).
+	Totals        bool `protobuf:"varint,6,opt,name=totals,proto3" json:"totals,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1149,11 +1216,22 @@ func (x *CountDidsRequest) GetIgnoreCase() bool {
 	return false
 }
 
+func (x *CountDidsRequest) GetTotals() bool {
+	if x != nil {
+		return x.Totals
+	}
+	return false
+}
+
 // CountDidsResponse carries the count.
 type CountDidsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Number of matching DIDs.
-	Count         int64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	Count int64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	// With totals: the sum of `bytes` over the matching DIDs (each DID once).
+	Bytes int64 `protobuf:"varint,2,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	// With totals: the sum of `events` over the matching DIDs (each DID once).
+	Events        int64 `protobuf:"varint,3,opt,name=events,proto3" json:"events,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1195,6 +1273,1406 @@ func (x *CountDidsResponse) GetCount() int64 {
 	return 0
 }
 
+func (x *CountDidsResponse) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *CountDidsResponse) GetEvents() int64 {
+	if x != nil {
+		return x.Events
+	}
+	return 0
+}
+
+// FacetDidsRequest selects DIDs as CountDidsRequest does and names the keys to summarise.
+type FacetDidsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Scope or scope pattern.
+	Scope string `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
+	// The filter.
+	Filter *Filter `protobuf:"bytes,2,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Type selector.
+	Type DidTypeSelector `protobuf:"varint,3,opt,name=type,proto3,enum=didmeta.v1.DidTypeSelector" json:"type,omitempty"`
+	// Include matching descendants.
+	Recursive bool `protobuf:"varint,4,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	// Case-insensitive string comparison (in the filter; facet values are exact).
+	IgnoreCase bool `protobuf:"varint,5,opt,name=ignore_case,json=ignoreCase,proto3" json:"ignore_case,omitempty"`
+	// The keys to summarise, each at most once; at least one.
+	Facets        []*FacetSpec `protobuf:"bytes,6,rep,name=facets,proto3" json:"facets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FacetDidsRequest) Reset() {
+	*x = FacetDidsRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FacetDidsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FacetDidsRequest) ProtoMessage() {}
+
+func (x *FacetDidsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FacetDidsRequest.ProtoReflect.Descriptor instead.
+func (*FacetDidsRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *FacetDidsRequest) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *FacetDidsRequest) GetFilter() *Filter {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+func (x *FacetDidsRequest) GetType() DidTypeSelector {
+	if x != nil {
+		return x.Type
+	}
+	return DidTypeSelector_DID_TYPE_SELECTOR_UNSPECIFIED
+}
+
+func (x *FacetDidsRequest) GetRecursive() bool {
+	if x != nil {
+		return x.Recursive
+	}
+	return false
+}
+
+func (x *FacetDidsRequest) GetIgnoreCase() bool {
+	if x != nil {
+		return x.IgnoreCase
+	}
+	return false
+}
+
+func (x *FacetDidsRequest) GetFacets() []*FacetSpec {
+	if x != nil {
+		return x.Facets
+	}
+	return nil
+}
+
+// FacetSpec names one key to summarise.
+type FacetSpec struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The metadata key (or a DID_COLUMN attribute such as `bytes` or `created_at`).
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// How many of the most frequent values to return; 0 means 10; at most 1000.
+	Top int32 `protobuf:"varint,2,opt,name=top,proto3" json:"top,omitempty"`
+	// If positive: also a histogram of the numeric values (buckets of this width) and of the
+	// timestamps (buckets of this many seconds, counted from 1970-01-01T00:00:00Z).
+	BucketWidth   float64 `protobuf:"fixed64,3,opt,name=bucket_width,json=bucketWidth,proto3" json:"bucket_width,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FacetSpec) Reset() {
+	*x = FacetSpec{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FacetSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FacetSpec) ProtoMessage() {}
+
+func (x *FacetSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FacetSpec.ProtoReflect.Descriptor instead.
+func (*FacetSpec) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *FacetSpec) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *FacetSpec) GetTop() int32 {
+	if x != nil {
+		return x.Top
+	}
+	return 0
+}
+
+func (x *FacetSpec) GetBucketWidth() float64 {
+	if x != nil {
+		return x.BucketWidth
+	}
+	return 0
+}
+
+// FacetDidsResponse carries the summaries, in request order.
+type FacetDidsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Number of matching DIDs.
+	Count int64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	// One per FacetSpec.
+	Facets        []*Facet `protobuf:"bytes,2,rep,name=facets,proto3" json:"facets,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FacetDidsResponse) Reset() {
+	*x = FacetDidsResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FacetDidsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FacetDidsResponse) ProtoMessage() {}
+
+func (x *FacetDidsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FacetDidsResponse.ProtoReflect.Descriptor instead.
+func (*FacetDidsResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *FacetDidsResponse) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *FacetDidsResponse) GetFacets() []*Facet {
+	if x != nil {
+		return x.Facets
+	}
+	return nil
+}
+
+// Facet summarises one key over the matching DIDs.
+type Facet struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key.
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// The most frequent scalar values, by count (descending), then by value (bool, number, string,
+	// timestamp; ascending). Numbers compare numerically: 5 and 5.0 are one value (an int when integral).
+	Values []*FacetValue `protobuf:"bytes,2,rep,name=values,proto3" json:"values,omitempty"`
+	// With bucket_width: the non-empty buckets, numbers first, then timestamps, by lower bound.
+	Buckets []*FacetBucket `protobuf:"bytes,3,rep,name=buckets,proto3" json:"buckets,omitempty"`
+	// Matching DIDs that lack the key.
+	Missing int64 `protobuf:"varint,4,opt,name=missing,proto3" json:"missing,omitempty"`
+	// Matching DIDs whose value is a list or a map (not counted in values or buckets).
+	Other int64 `protobuf:"varint,5,opt,name=other,proto3" json:"other,omitempty"`
+	// Number of distinct scalar values (values holds at most `top` of them).
+	Distinct      int64 `protobuf:"varint,6,opt,name=distinct,proto3" json:"distinct,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Facet) Reset() {
+	*x = Facet{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Facet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Facet) ProtoMessage() {}
+
+func (x *Facet) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Facet.ProtoReflect.Descriptor instead.
+func (*Facet) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *Facet) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Facet) GetValues() []*FacetValue {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+func (x *Facet) GetBuckets() []*FacetBucket {
+	if x != nil {
+		return x.Buckets
+	}
+	return nil
+}
+
+func (x *Facet) GetMissing() int64 {
+	if x != nil {
+		return x.Missing
+	}
+	return 0
+}
+
+func (x *Facet) GetOther() int64 {
+	if x != nil {
+		return x.Other
+	}
+	return 0
+}
+
+func (x *Facet) GetDistinct() int64 {
+	if x != nil {
+		return x.Distinct
+	}
+	return 0
+}
+
+// FacetValue is one value with the number of matching DIDs that carry it.
+type FacetValue struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The value.
+	Value *Value `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	// Number of DIDs.
+	Count         int64 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FacetValue) Reset() {
+	*x = FacetValue{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FacetValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FacetValue) ProtoMessage() {}
+
+func (x *FacetValue) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FacetValue.ProtoReflect.Descriptor instead.
+func (*FacetValue) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *FacetValue) GetValue() *Value {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+func (x *FacetValue) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// FacetBucket is one histogram bucket: values v with lower <= v < lower + bucket_width.
+type FacetBucket struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The lower bound: a number (int when integral) or a timestamp.
+	Lower *Value `protobuf:"bytes,1,opt,name=lower,proto3" json:"lower,omitempty"`
+	// Number of DIDs.
+	Count         int64 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FacetBucket) Reset() {
+	*x = FacetBucket{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FacetBucket) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FacetBucket) ProtoMessage() {}
+
+func (x *FacetBucket) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FacetBucket.ProtoReflect.Descriptor instead.
+func (*FacetBucket) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *FacetBucket) GetLower() *Value {
+	if x != nil {
+		return x.Lower
+	}
+	return nil
+}
+
+func (x *FacetBucket) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// ExplainDidsRequest selects DIDs as ListDidsRequest does.
+type ExplainDidsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Scope or scope pattern.
+	Scope string `protobuf:"bytes,1,opt,name=scope,proto3" json:"scope,omitempty"`
+	// The filter.
+	Filter *Filter `protobuf:"bytes,2,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Type selector.
+	Type DidTypeSelector `protobuf:"varint,3,opt,name=type,proto3,enum=didmeta.v1.DidTypeSelector" json:"type,omitempty"`
+	// Include matching descendants.
+	Recursive bool `protobuf:"varint,4,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	// Case-insensitive string comparison.
+	IgnoreCase    bool `protobuf:"varint,5,opt,name=ignore_case,json=ignoreCase,proto3" json:"ignore_case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainDidsRequest) Reset() {
+	*x = ExplainDidsRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainDidsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainDidsRequest) ProtoMessage() {}
+
+func (x *ExplainDidsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainDidsRequest.ProtoReflect.Descriptor instead.
+func (*ExplainDidsRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ExplainDidsRequest) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *ExplainDidsRequest) GetFilter() *Filter {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+func (x *ExplainDidsRequest) GetType() DidTypeSelector {
+	if x != nil {
+		return x.Type
+	}
+	return DidTypeSelector_DID_TYPE_SELECTOR_UNSPECIFIED
+}
+
+func (x *ExplainDidsRequest) GetRecursive() bool {
+	if x != nil {
+		return x.Recursive
+	}
+	return false
+}
+
+func (x *ExplainDidsRequest) GetIgnoreCase() bool {
+	if x != nil {
+		return x.IgnoreCase
+	}
+	return false
+}
+
+// ExplainDidsResponse describes the execution of a listing; nothing is listed.
+type ExplainDidsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The normalised filter, one line per OR group.
+	Groups []*ExplainGroup `protobuf:"bytes,1,rep,name=groups,proto3" json:"groups,omitempty"`
+	// True when external plugins take part: the backends' sorted streams are intersected,
+	// subtracted and united with the catalogue's (docs/filters.md); false: one SQL statement.
+	Merged bool `protobuf:"varint,2,opt,name=merged,proto3" json:"merged,omitempty"`
+	// The queries, in the order they are opened.
+	Queries       []*BackendQuery `protobuf:"bytes,3,rep,name=queries,proto3" json:"queries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainDidsResponse) Reset() {
+	*x = ExplainDidsResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainDidsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainDidsResponse) ProtoMessage() {}
+
+func (x *ExplainDidsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainDidsResponse.ProtoReflect.Descriptor instead.
+func (*ExplainDidsResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ExplainDidsResponse) GetGroups() []*ExplainGroup {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+func (x *ExplainDidsResponse) GetMerged() bool {
+	if x != nil {
+		return x.Merged
+	}
+	return false
+}
+
+func (x *ExplainDidsResponse) GetQueries() []*BackendQuery {
+	if x != nil {
+		return x.Queries
+	}
+	return nil
+}
+
+// ExplainGroup is one OR group of the normalised filter.
+type ExplainGroup struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The DID types the group selects (FILE, DATASET, CONTAINER).
+	Types []string `protobuf:"bytes,1,rep,name=types,proto3" json:"types,omitempty"`
+	// Its clauses with the plugin that answers each.
+	Clauses       []*ExplainClause `protobuf:"bytes,2,rep,name=clauses,proto3" json:"clauses,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainGroup) Reset() {
+	*x = ExplainGroup{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainGroup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainGroup) ProtoMessage() {}
+
+func (x *ExplainGroup) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainGroup.ProtoReflect.Descriptor instead.
+func (*ExplainGroup) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ExplainGroup) GetTypes() []string {
+	if x != nil {
+		return x.Types
+	}
+	return nil
+}
+
+func (x *ExplainGroup) GetClauses() []*ExplainClause {
+	if x != nil {
+		return x.Clauses
+	}
+	return nil
+}
+
+// ExplainClause is one clause of a group.
+type ExplainClause struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The clause in the grammar, e.g. `run_number.gt=100`.
+	Clause string `protobuf:"bytes,1,opt,name=clause,proto3" json:"clause,omitempty"`
+	// The plugin that answers it.
+	Plugin string `protobuf:"bytes,2,opt,name=plugin,proto3" json:"plugin,omitempty"`
+	// Answered as a complement: the plugin is asked for the positive form (`eq`, `exists=true`) and
+	// those DIDs are subtracted.
+	Complement    bool `protobuf:"varint,3,opt,name=complement,proto3" json:"complement,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExplainClause) Reset() {
+	*x = ExplainClause{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExplainClause) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExplainClause) ProtoMessage() {}
+
+func (x *ExplainClause) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExplainClause.ProtoReflect.Descriptor instead.
+func (*ExplainClause) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ExplainClause) GetClause() string {
+	if x != nil {
+		return x.Clause
+	}
+	return ""
+}
+
+func (x *ExplainClause) GetPlugin() string {
+	if x != nil {
+		return x.Plugin
+	}
+	return ""
+}
+
+func (x *ExplainClause) GetComplement() bool {
+	if x != nil {
+		return x.Complement
+	}
+	return false
+}
+
+// BackendQuery is one query a listing runs.
+type BackendQuery struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// `CATALOGUE` (the catalogue database: DID_COLUMN, JSON, scopes, types, embargo) or a plugin name.
+	Backend string `protobuf:"bytes,1,opt,name=backend,proto3" json:"backend,omitempty"`
+	// The OR group it serves, from 0; -1 for a statement over the whole filter.
+	Group int32 `protobuf:"varint,2,opt,name=group,proto3" json:"group,omitempty"`
+	// `sql`, `mongodb` or `search` (OpenSearch/Elasticsearch request body).
+	Language string `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
+	// The statement or document, as sent (bound parameters separate).
+	Query string `protobuf:"bytes,4,opt,name=query,proto3" json:"query,omitempty"`
+	// Bound parameters of a SQL statement, by name, as text.
+	Parameters map[string]string `protobuf:"bytes,5,rep,name=parameters,proto3" json:"parameters,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The backend's own plan (EXPLAIN on PostgreSQL, EXPLAIN QUERY PLAN on SQLite), if it offers one.
+	Plan          string `protobuf:"bytes,6,opt,name=plan,proto3" json:"plan,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackendQuery) Reset() {
+	*x = BackendQuery{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackendQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackendQuery) ProtoMessage() {}
+
+func (x *BackendQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackendQuery.ProtoReflect.Descriptor instead.
+func (*BackendQuery) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *BackendQuery) GetBackend() string {
+	if x != nil {
+		return x.Backend
+	}
+	return ""
+}
+
+func (x *BackendQuery) GetGroup() int32 {
+	if x != nil {
+		return x.Group
+	}
+	return 0
+}
+
+func (x *BackendQuery) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *BackendQuery) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *BackendQuery) GetParameters() map[string]string {
+	if x != nil {
+		return x.Parameters
+	}
+	return nil
+}
+
+func (x *BackendQuery) GetPlan() string {
+	if x != nil {
+		return x.Plan
+	}
+	return ""
+}
+
+// SavedQuery is a named listing: the arguments of ListDids that select DIDs.
+type SavedQuery struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The name: letters, digits, `_`, `-`, `.`; unique per account.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Output only: the owning account.
+	Account string `protobuf:"bytes,2,opt,name=account,proto3" json:"account,omitempty"`
+	// Scope or scope pattern.
+	Scope string `protobuf:"bytes,3,opt,name=scope,proto3" json:"scope,omitempty"`
+	// The filter.
+	Filter *Filter `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Type selector.
+	Type DidTypeSelector `protobuf:"varint,5,opt,name=type,proto3,enum=didmeta.v1.DidTypeSelector" json:"type,omitempty"`
+	// Include matching descendants.
+	Recursive bool `protobuf:"varint,6,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	// Case-insensitive string comparison.
+	IgnoreCase    bool `protobuf:"varint,7,opt,name=ignore_case,json=ignoreCase,proto3" json:"ignore_case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SavedQuery) Reset() {
+	*x = SavedQuery{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SavedQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SavedQuery) ProtoMessage() {}
+
+func (x *SavedQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SavedQuery.ProtoReflect.Descriptor instead.
+func (*SavedQuery) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *SavedQuery) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SavedQuery) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+func (x *SavedQuery) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *SavedQuery) GetFilter() *Filter {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+func (x *SavedQuery) GetType() DidTypeSelector {
+	if x != nil {
+		return x.Type
+	}
+	return DidTypeSelector_DID_TYPE_SELECTOR_UNSPECIFIED
+}
+
+func (x *SavedQuery) GetRecursive() bool {
+	if x != nil {
+		return x.Recursive
+	}
+	return false
+}
+
+func (x *SavedQuery) GetIgnoreCase() bool {
+	if x != nil {
+		return x.IgnoreCase
+	}
+	return false
+}
+
+// SaveQueryRequest stores a query under a name of the caller.
+type SaveQueryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The query (account is ignored: the caller owns it).
+	Query *SavedQuery `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	// Replace a query of that name; without it an existing name is ALREADY_EXISTS.
+	Replace       bool `protobuf:"varint,2,opt,name=replace,proto3" json:"replace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SaveQueryRequest) Reset() {
+	*x = SaveQueryRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SaveQueryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SaveQueryRequest) ProtoMessage() {}
+
+func (x *SaveQueryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SaveQueryRequest.ProtoReflect.Descriptor instead.
+func (*SaveQueryRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *SaveQueryRequest) GetQuery() *SavedQuery {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+func (x *SaveQueryRequest) GetReplace() bool {
+	if x != nil {
+		return x.Replace
+	}
+	return false
+}
+
+// SaveQueryResponse carries the stored query.
+type SaveQueryResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stored query.
+	Query         *SavedQuery `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SaveQueryResponse) Reset() {
+	*x = SaveQueryResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SaveQueryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SaveQueryResponse) ProtoMessage() {}
+
+func (x *SaveQueryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SaveQueryResponse.ProtoReflect.Descriptor instead.
+func (*SaveQueryResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *SaveQueryResponse) GetQuery() *SavedQuery {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+// ListSavedQueriesRequest names the account.
+type ListSavedQueriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The account; empty means the caller.
+	Account       string `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSavedQueriesRequest) Reset() {
+	*x = ListSavedQueriesRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSavedQueriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSavedQueriesRequest) ProtoMessage() {}
+
+func (x *ListSavedQueriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSavedQueriesRequest.ProtoReflect.Descriptor instead.
+func (*ListSavedQueriesRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ListSavedQueriesRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+// ListSavedQueriesResponse lists saved queries.
+type ListSavedQueriesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// By name.
+	Queries       []*SavedQuery `protobuf:"bytes,1,rep,name=queries,proto3" json:"queries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSavedQueriesResponse) Reset() {
+	*x = ListSavedQueriesResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSavedQueriesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSavedQueriesResponse) ProtoMessage() {}
+
+func (x *ListSavedQueriesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSavedQueriesResponse.ProtoReflect.Descriptor instead.
+func (*ListSavedQueriesResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ListSavedQueriesResponse) GetQueries() []*SavedQuery {
+	if x != nil {
+		return x.Queries
+	}
+	return nil
+}
+
+// GetSavedQueryRequest names a saved query.
+type GetSavedQueryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The name.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The owning account; empty means the caller.
+	Account       string `protobuf:"bytes,2,opt,name=account,proto3" json:"account,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSavedQueryRequest) Reset() {
+	*x = GetSavedQueryRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSavedQueryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSavedQueryRequest) ProtoMessage() {}
+
+func (x *GetSavedQueryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSavedQueryRequest.ProtoReflect.Descriptor instead.
+func (*GetSavedQueryRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *GetSavedQueryRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *GetSavedQueryRequest) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+// GetSavedQueryResponse carries one saved query.
+type GetSavedQueryResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The query.
+	Query         *SavedQuery `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSavedQueryResponse) Reset() {
+	*x = GetSavedQueryResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSavedQueryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSavedQueryResponse) ProtoMessage() {}
+
+func (x *GetSavedQueryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSavedQueryResponse.ProtoReflect.Descriptor instead.
+func (*GetSavedQueryResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *GetSavedQueryResponse) GetQuery() *SavedQuery {
+	if x != nil {
+		return x.Query
+	}
+	return nil
+}
+
+// DeleteSavedQueryRequest names one of the caller's saved queries.
+type DeleteSavedQueryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The name.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteSavedQueryRequest) Reset() {
+	*x = DeleteSavedQueryRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteSavedQueryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteSavedQueryRequest) ProtoMessage() {}
+
+func (x *DeleteSavedQueryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteSavedQueryRequest.ProtoReflect.Descriptor instead.
+func (*DeleteSavedQueryRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *DeleteSavedQueryRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// DeleteSavedQueryResponse is empty on success.
+type DeleteSavedQueryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteSavedQueryResponse) Reset() {
+	*x = DeleteSavedQueryResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteSavedQueryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteSavedQueryResponse) ProtoMessage() {}
+
+func (x *DeleteSavedQueryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteSavedQueryResponse.ProtoReflect.Descriptor instead.
+func (*DeleteSavedQueryResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{37}
+}
+
+// FreezeDidsRequest names the new collection and selects its content as ListDidsRequest does.
+type FreezeDidsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
+	// and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+	Did *NewDid `protobuf:"bytes,1,opt,name=did,proto3" json:"did,omitempty"`
+	// Scope or scope pattern of the selection.
+	Scope string `protobuf:"bytes,2,opt,name=scope,proto3" json:"scope,omitempty"`
+	// The filter.
+	Filter *Filter `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
+	// Type selector.
+	Type DidTypeSelector `protobuf:"varint,4,opt,name=type,proto3,enum=didmeta.v1.DidTypeSelector" json:"type,omitempty"`
+	// Include matching descendants.
+	Recursive bool `protobuf:"varint,5,opt,name=recursive,proto3" json:"recursive,omitempty"`
+	// Case-insensitive string comparison.
+	IgnoreCase    bool `protobuf:"varint,6,opt,name=ignore_case,json=ignoreCase,proto3" json:"ignore_case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FreezeDidsRequest) Reset() {
+	*x = FreezeDidsRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FreezeDidsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FreezeDidsRequest) ProtoMessage() {}
+
+func (x *FreezeDidsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FreezeDidsRequest.ProtoReflect.Descriptor instead.
+func (*FreezeDidsRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *FreezeDidsRequest) GetDid() *NewDid {
+	if x != nil {
+		return x.Did
+	}
+	return nil
+}
+
+func (x *FreezeDidsRequest) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *FreezeDidsRequest) GetFilter() *Filter {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+func (x *FreezeDidsRequest) GetType() DidTypeSelector {
+	if x != nil {
+		return x.Type
+	}
+	return DidTypeSelector_DID_TYPE_SELECTOR_UNSPECIFIED
+}
+
+func (x *FreezeDidsRequest) GetRecursive() bool {
+	if x != nil {
+		return x.Recursive
+	}
+	return false
+}
+
+func (x *FreezeDidsRequest) GetIgnoreCase() bool {
+	if x != nil {
+		return x.IgnoreCase
+	}
+	return false
+}
+
+// FreezeDidsResponse reports the size of the frozen selection.
+type FreezeDidsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// DIDs attached.
+	Count         int64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FreezeDidsResponse) Reset() {
+	*x = FreezeDidsResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FreezeDidsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FreezeDidsResponse) ProtoMessage() {}
+
+func (x *FreezeDidsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FreezeDidsResponse.ProtoReflect.Descriptor instead.
+func (*FreezeDidsResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *FreezeDidsResponse) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 // ListPluginsRequest is empty.
 type ListPluginsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1204,7 +2682,7 @@ type ListPluginsRequest struct {
 
 func (x *ListPluginsRequest) Reset() {
 	*x = ListPluginsRequest{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[18]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1216,7 +2694,7 @@ func (x *ListPluginsRequest) String() string {
 func (*ListPluginsRequest) ProtoMessage() {}
 
 func (x *ListPluginsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[18]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1229,7 +2707,7 @@ func (x *ListPluginsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPluginsRequest.ProtoReflect.Descriptor instead.
 func (*ListPluginsRequest) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{18}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{40}
 }
 
 // PluginInfo describes one enabled plugin.
@@ -1253,7 +2731,7 @@ type PluginInfo struct {
 
 func (x *PluginInfo) Reset() {
 	*x = PluginInfo{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[19]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1265,7 +2743,7 @@ func (x *PluginInfo) String() string {
 func (*PluginInfo) ProtoMessage() {}
 
 func (x *PluginInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[19]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1278,7 +2756,7 @@ func (x *PluginInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginInfo.ProtoReflect.Descriptor instead.
 func (*PluginInfo) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{19}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *PluginInfo) GetName() string {
@@ -1327,14 +2805,16 @@ func (x *PluginInfo) GetManagedKeys() []string {
 type ListPluginsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Plugins in order.
-	Plugins       []*PluginInfo `protobuf:"bytes,1,rep,name=plugins,proto3" json:"plugins,omitempty"`
+	Plugins []*PluginInfo `protobuf:"bytes,1,rep,name=plugins,proto3" json:"plugins,omitempty"`
+	// The declared keys (as ListKeys), so clients can build forms and completions.
+	Declarations  []*KeyDeclaration `protobuf:"bytes,2,rep,name=declarations,proto3" json:"declarations,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListPluginsResponse) Reset() {
 	*x = ListPluginsResponse{}
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[20]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1346,7 +2826,7 @@ func (x *ListPluginsResponse) String() string {
 func (*ListPluginsResponse) ProtoMessage() {}
 
 func (x *ListPluginsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[20]
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1359,7 +2839,7 @@ func (x *ListPluginsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPluginsResponse.ProtoReflect.Descriptor instead.
 func (*ListPluginsResponse) Descriptor() ([]byte, []int) {
-	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{20}
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListPluginsResponse) GetPlugins() []*PluginInfo {
@@ -1367,6 +2847,499 @@ func (x *ListPluginsResponse) GetPlugins() []*PluginInfo {
 		return x.Plugins
 	}
 	return nil
+}
+
+func (x *ListPluginsResponse) GetDeclarations() []*KeyDeclaration {
+	if x != nil {
+		return x.Declarations
+	}
+	return nil
+}
+
+// KeyDeclaration declares a metadata key.
+type KeyDeclaration struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key; DID_COLUMN columns and reserved names cannot be declared.
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// The value type (of each element when `list` is set).
+	Type KeyType `protobuf:"varint,2,opt,name=type,proto3,enum=didmeta.v1.KeyType" json:"type,omitempty"`
+	// The value is a list of `type`.
+	List bool `protobuf:"varint,3,opt,name=list,proto3" json:"list,omitempty"`
+	// If not empty: the only values allowed (each element's, for a list), of the declared type.
+	AllowedValues []*Value `protobuf:"bytes,4,rep,name=allowed_values,json=allowedValues,proto3" json:"allowed_values,omitempty"`
+	// If set (string keys only): a regular expression each string must match in full (Python syntax).
+	Pattern string `protobuf:"bytes,5,opt,name=pattern,proto3" json:"pattern,omitempty"`
+	// If not empty: the only DID types that may carry the key.
+	DidTypes []DidType `protobuf:"varint,6,rep,packed,name=did_types,json=didTypes,proto3,enum=didmeta.v1.DidType" json:"did_types,omitempty"`
+	// Unit of the values, free text (e.g. `GeV`).
+	Unit string `protobuf:"bytes,7,opt,name=unit,proto3" json:"unit,omitempty"`
+	// Human description.
+	Description string `protobuf:"bytes,8,opt,name=description,proto3" json:"description,omitempty"`
+	// Output only: the account that declared it.
+	Account       string `protobuf:"bytes,9,opt,name=account,proto3" json:"account,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyDeclaration) Reset() {
+	*x = KeyDeclaration{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyDeclaration) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyDeclaration) ProtoMessage() {}
+
+func (x *KeyDeclaration) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyDeclaration.ProtoReflect.Descriptor instead.
+func (*KeyDeclaration) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *KeyDeclaration) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *KeyDeclaration) GetType() KeyType {
+	if x != nil {
+		return x.Type
+	}
+	return KeyType_KEY_TYPE_UNSPECIFIED
+}
+
+func (x *KeyDeclaration) GetList() bool {
+	if x != nil {
+		return x.List
+	}
+	return false
+}
+
+func (x *KeyDeclaration) GetAllowedValues() []*Value {
+	if x != nil {
+		return x.AllowedValues
+	}
+	return nil
+}
+
+func (x *KeyDeclaration) GetPattern() string {
+	if x != nil {
+		return x.Pattern
+	}
+	return ""
+}
+
+func (x *KeyDeclaration) GetDidTypes() []DidType {
+	if x != nil {
+		return x.DidTypes
+	}
+	return nil
+}
+
+func (x *KeyDeclaration) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *KeyDeclaration) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *KeyDeclaration) GetAccount() string {
+	if x != nil {
+		return x.Account
+	}
+	return ""
+}
+
+// DeclareKeyRequest carries the declaration.
+type DeclareKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The declaration (account is ignored).
+	Declaration   *KeyDeclaration `protobuf:"bytes,1,opt,name=declaration,proto3" json:"declaration,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeclareKeyRequest) Reset() {
+	*x = DeclareKeyRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeclareKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeclareKeyRequest) ProtoMessage() {}
+
+func (x *DeclareKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeclareKeyRequest.ProtoReflect.Descriptor instead.
+func (*DeclareKeyRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *DeclareKeyRequest) GetDeclaration() *KeyDeclaration {
+	if x != nil {
+		return x.Declaration
+	}
+	return nil
+}
+
+// DeclareKeyResponse reports the DIDs whose existing value violates the declaration.
+type DeclareKeyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The stored declaration.
+	Declaration *KeyDeclaration `protobuf:"bytes,1,opt,name=declaration,proto3" json:"declaration,omitempty"`
+	// Number of DIDs whose value violates it (the declaration is stored all the same).
+	ViolationCount int64 `protobuf:"varint,2,opt,name=violation_count,json=violationCount,proto3" json:"violation_count,omitempty"`
+	// The first of them (at most 100), in (scope, name) order.
+	Violations    []*DidKey `protobuf:"bytes,3,rep,name=violations,proto3" json:"violations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeclareKeyResponse) Reset() {
+	*x = DeclareKeyResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeclareKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeclareKeyResponse) ProtoMessage() {}
+
+func (x *DeclareKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeclareKeyResponse.ProtoReflect.Descriptor instead.
+func (*DeclareKeyResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *DeclareKeyResponse) GetDeclaration() *KeyDeclaration {
+	if x != nil {
+		return x.Declaration
+	}
+	return nil
+}
+
+func (x *DeclareKeyResponse) GetViolationCount() int64 {
+	if x != nil {
+		return x.ViolationCount
+	}
+	return 0
+}
+
+func (x *DeclareKeyResponse) GetViolations() []*DidKey {
+	if x != nil {
+		return x.Violations
+	}
+	return nil
+}
+
+// ListKeysRequest is empty.
+type ListKeysRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListKeysRequest) Reset() {
+	*x = ListKeysRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListKeysRequest) ProtoMessage() {}
+
+func (x *ListKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListKeysRequest.ProtoReflect.Descriptor instead.
+func (*ListKeysRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{46}
+}
+
+// ListKeysResponse lists the declarations.
+type ListKeysResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// By key.
+	Declarations  []*KeyDeclaration `protobuf:"bytes,1,rep,name=declarations,proto3" json:"declarations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListKeysResponse) Reset() {
+	*x = ListKeysResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListKeysResponse) ProtoMessage() {}
+
+func (x *ListKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListKeysResponse.ProtoReflect.Descriptor instead.
+func (*ListKeysResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *ListKeysResponse) GetDeclarations() []*KeyDeclaration {
+	if x != nil {
+		return x.Declarations
+	}
+	return nil
+}
+
+// GetKeyRequest names a declared key.
+type GetKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key.
+	Key           string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetKeyRequest) Reset() {
+	*x = GetKeyRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetKeyRequest) ProtoMessage() {}
+
+func (x *GetKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetKeyRequest.ProtoReflect.Descriptor instead.
+func (*GetKeyRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *GetKeyRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+// GetKeyResponse carries one declaration.
+type GetKeyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The declaration.
+	Declaration   *KeyDeclaration `protobuf:"bytes,1,opt,name=declaration,proto3" json:"declaration,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetKeyResponse) Reset() {
+	*x = GetKeyResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetKeyResponse) ProtoMessage() {}
+
+func (x *GetKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetKeyResponse.ProtoReflect.Descriptor instead.
+func (*GetKeyResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *GetKeyResponse) GetDeclaration() *KeyDeclaration {
+	if x != nil {
+		return x.Declaration
+	}
+	return nil
+}
+
+// DeleteKeyRequest names a declared key.
+type DeleteKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The key.
+	Key           string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteKeyRequest) Reset() {
+	*x = DeleteKeyRequest{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteKeyRequest) ProtoMessage() {}
+
+func (x *DeleteKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteKeyRequest.ProtoReflect.Descriptor instead.
+func (*DeleteKeyRequest) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *DeleteKeyRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+// DeleteKeyResponse is empty on success.
+type DeleteKeyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteKeyResponse) Reset() {
+	*x = DeleteKeyResponse{}
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteKeyResponse) ProtoMessage() {}
+
+func (x *DeleteKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_didmeta_v1_metadata_service_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteKeyResponse.ProtoReflect.Descriptor instead.
+func (*DeleteKeyResponse) Descriptor() ([]byte, []int) {
+	return file_didmeta_v1_metadata_service_proto_rawDescGZIP(), []int{51}
 }
 
 var File_didmeta_v1_metadata_service_proto protoreflect.FileDescriptor
@@ -1447,15 +3420,116 @@ const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x11.didmeta.v1.ValueR\x05value:\x028\x01\"f\n" +
 	"\x10ListDidsResponse\x12*\n" +
 	"\x05batch\x18\x01 \x01(\v2\x14.didmeta.v1.DidBatchR\x05batch\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc4\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xdc\x01\n" +
 	"\x10CountDidsRequest\x12\x14\n" +
 	"\x05scope\x18\x01 \x01(\tR\x05scope\x12*\n" +
 	"\x06filter\x18\x02 \x01(\v2\x12.didmeta.v1.FilterR\x06filter\x12/\n" +
 	"\x04type\x18\x03 \x01(\x0e2\x1b.didmeta.v1.DidTypeSelectorR\x04type\x12\x1c\n" +
 	"\trecursive\x18\x04 \x01(\bR\trecursive\x12\x1f\n" +
 	"\vignore_case\x18\x05 \x01(\bR\n" +
-	"ignoreCase\")\n" +
+	"ignoreCase\x12\x16\n" +
+	"\x06totals\x18\x06 \x01(\bR\x06totals\"W\n" +
 	"\x11CountDidsResponse\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count\x12\x14\n" +
+	"\x05bytes\x18\x02 \x01(\x03R\x05bytes\x12\x16\n" +
+	"\x06events\x18\x03 \x01(\x03R\x06events\"\xf3\x01\n" +
+	"\x10FacetDidsRequest\x12\x14\n" +
+	"\x05scope\x18\x01 \x01(\tR\x05scope\x12*\n" +
+	"\x06filter\x18\x02 \x01(\v2\x12.didmeta.v1.FilterR\x06filter\x12/\n" +
+	"\x04type\x18\x03 \x01(\x0e2\x1b.didmeta.v1.DidTypeSelectorR\x04type\x12\x1c\n" +
+	"\trecursive\x18\x04 \x01(\bR\trecursive\x12\x1f\n" +
+	"\vignore_case\x18\x05 \x01(\bR\n" +
+	"ignoreCase\x12-\n" +
+	"\x06facets\x18\x06 \x03(\v2\x15.didmeta.v1.FacetSpecR\x06facets\"R\n" +
+	"\tFacetSpec\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x10\n" +
+	"\x03top\x18\x02 \x01(\x05R\x03top\x12!\n" +
+	"\fbucket_width\x18\x03 \x01(\x01R\vbucketWidth\"T\n" +
+	"\x11FacetDidsResponse\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count\x12)\n" +
+	"\x06facets\x18\x02 \x03(\v2\x11.didmeta.v1.FacetR\x06facets\"\xc8\x01\n" +
+	"\x05Facet\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12.\n" +
+	"\x06values\x18\x02 \x03(\v2\x16.didmeta.v1.FacetValueR\x06values\x121\n" +
+	"\abuckets\x18\x03 \x03(\v2\x17.didmeta.v1.FacetBucketR\abuckets\x12\x18\n" +
+	"\amissing\x18\x04 \x01(\x03R\amissing\x12\x14\n" +
+	"\x05other\x18\x05 \x01(\x03R\x05other\x12\x1a\n" +
+	"\bdistinct\x18\x06 \x01(\x03R\bdistinct\"K\n" +
+	"\n" +
+	"FacetValue\x12'\n" +
+	"\x05value\x18\x01 \x01(\v2\x11.didmeta.v1.ValueR\x05value\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"L\n" +
+	"\vFacetBucket\x12'\n" +
+	"\x05lower\x18\x01 \x01(\v2\x11.didmeta.v1.ValueR\x05lower\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"\xc6\x01\n" +
+	"\x12ExplainDidsRequest\x12\x14\n" +
+	"\x05scope\x18\x01 \x01(\tR\x05scope\x12*\n" +
+	"\x06filter\x18\x02 \x01(\v2\x12.didmeta.v1.FilterR\x06filter\x12/\n" +
+	"\x04type\x18\x03 \x01(\x0e2\x1b.didmeta.v1.DidTypeSelectorR\x04type\x12\x1c\n" +
+	"\trecursive\x18\x04 \x01(\bR\trecursive\x12\x1f\n" +
+	"\vignore_case\x18\x05 \x01(\bR\n" +
+	"ignoreCase\"\x93\x01\n" +
+	"\x13ExplainDidsResponse\x120\n" +
+	"\x06groups\x18\x01 \x03(\v2\x18.didmeta.v1.ExplainGroupR\x06groups\x12\x16\n" +
+	"\x06merged\x18\x02 \x01(\bR\x06merged\x122\n" +
+	"\aqueries\x18\x03 \x03(\v2\x18.didmeta.v1.BackendQueryR\aqueries\"Y\n" +
+	"\fExplainGroup\x12\x14\n" +
+	"\x05types\x18\x01 \x03(\tR\x05types\x123\n" +
+	"\aclauses\x18\x02 \x03(\v2\x19.didmeta.v1.ExplainClauseR\aclauses\"_\n" +
+	"\rExplainClause\x12\x16\n" +
+	"\x06clause\x18\x01 \x01(\tR\x06clause\x12\x16\n" +
+	"\x06plugin\x18\x02 \x01(\tR\x06plugin\x12\x1e\n" +
+	"\n" +
+	"complement\x18\x03 \x01(\bR\n" +
+	"complement\"\x8d\x02\n" +
+	"\fBackendQuery\x12\x18\n" +
+	"\abackend\x18\x01 \x01(\tR\abackend\x12\x14\n" +
+	"\x05group\x18\x02 \x01(\x05R\x05group\x12\x1a\n" +
+	"\blanguage\x18\x03 \x01(\tR\blanguage\x12\x14\n" +
+	"\x05query\x18\x04 \x01(\tR\x05query\x12H\n" +
+	"\n" +
+	"parameters\x18\x05 \x03(\v2(.didmeta.v1.BackendQuery.ParametersEntryR\n" +
+	"parameters\x12\x12\n" +
+	"\x04plan\x18\x06 \x01(\tR\x04plan\x1a=\n" +
+	"\x0fParametersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xec\x01\n" +
+	"\n" +
+	"SavedQuery\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aaccount\x18\x02 \x01(\tR\aaccount\x12\x14\n" +
+	"\x05scope\x18\x03 \x01(\tR\x05scope\x12*\n" +
+	"\x06filter\x18\x04 \x01(\v2\x12.didmeta.v1.FilterR\x06filter\x12/\n" +
+	"\x04type\x18\x05 \x01(\x0e2\x1b.didmeta.v1.DidTypeSelectorR\x04type\x12\x1c\n" +
+	"\trecursive\x18\x06 \x01(\bR\trecursive\x12\x1f\n" +
+	"\vignore_case\x18\a \x01(\bR\n" +
+	"ignoreCase\"Z\n" +
+	"\x10SaveQueryRequest\x12,\n" +
+	"\x05query\x18\x01 \x01(\v2\x16.didmeta.v1.SavedQueryR\x05query\x12\x18\n" +
+	"\areplace\x18\x02 \x01(\bR\areplace\"A\n" +
+	"\x11SaveQueryResponse\x12,\n" +
+	"\x05query\x18\x01 \x01(\v2\x16.didmeta.v1.SavedQueryR\x05query\"3\n" +
+	"\x17ListSavedQueriesRequest\x12\x18\n" +
+	"\aaccount\x18\x01 \x01(\tR\aaccount\"L\n" +
+	"\x18ListSavedQueriesResponse\x120\n" +
+	"\aqueries\x18\x01 \x03(\v2\x16.didmeta.v1.SavedQueryR\aqueries\"D\n" +
+	"\x14GetSavedQueryRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aaccount\x18\x02 \x01(\tR\aaccount\"E\n" +
+	"\x15GetSavedQueryResponse\x12,\n" +
+	"\x05query\x18\x01 \x01(\v2\x16.didmeta.v1.SavedQueryR\x05query\"-\n" +
+	"\x17DeleteSavedQueryRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x1a\n" +
+	"\x18DeleteSavedQueryResponse\"\xeb\x01\n" +
+	"\x11FreezeDidsRequest\x12$\n" +
+	"\x03did\x18\x01 \x01(\v2\x12.didmeta.v1.NewDidR\x03did\x12\x14\n" +
+	"\x05scope\x18\x02 \x01(\tR\x05scope\x12*\n" +
+	"\x06filter\x18\x03 \x01(\v2\x12.didmeta.v1.FilterR\x06filter\x12/\n" +
+	"\x04type\x18\x04 \x01(\x0e2\x1b.didmeta.v1.DidTypeSelectorR\x04type\x12\x1c\n" +
+	"\trecursive\x18\x05 \x01(\bR\trecursive\x12\x1f\n" +
+	"\vignore_case\x18\x06 \x01(\bR\n" +
+	"ignoreCase\"*\n" +
+	"\x12FreezeDidsResponse\x12\x14\n" +
 	"\x05count\x18\x01 \x01(\x03R\x05count\"\x14\n" +
 	"\x12ListPluginsRequest\"\xb1\x01\n" +
 	"\n" +
@@ -1465,14 +3539,50 @@ const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x1a\n" +
 	"\bfeatures\x18\x04 \x03(\tR\bfeatures\x12\x18\n" +
 	"\ahealthy\x18\x05 \x01(\bR\ahealthy\x12!\n" +
-	"\fmanaged_keys\x18\x06 \x03(\tR\vmanagedKeys\"G\n" +
+	"\fmanaged_keys\x18\x06 \x03(\tR\vmanagedKeys\"\x87\x01\n" +
 	"\x13ListPluginsResponse\x120\n" +
-	"\aplugins\x18\x01 \x03(\v2\x16.didmeta.v1.PluginInfoR\aplugins*V\n" +
+	"\aplugins\x18\x01 \x03(\v2\x16.didmeta.v1.PluginInfoR\aplugins\x12>\n" +
+	"\fdeclarations\x18\x02 \x03(\v2\x1a.didmeta.v1.KeyDeclarationR\fdeclarations\"\xb5\x02\n" +
+	"\x0eKeyDeclaration\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12'\n" +
+	"\x04type\x18\x02 \x01(\x0e2\x13.didmeta.v1.KeyTypeR\x04type\x12\x12\n" +
+	"\x04list\x18\x03 \x01(\bR\x04list\x128\n" +
+	"\x0eallowed_values\x18\x04 \x03(\v2\x11.didmeta.v1.ValueR\rallowedValues\x12\x18\n" +
+	"\apattern\x18\x05 \x01(\tR\apattern\x120\n" +
+	"\tdid_types\x18\x06 \x03(\x0e2\x13.didmeta.v1.DidTypeR\bdidTypes\x12\x12\n" +
+	"\x04unit\x18\a \x01(\tR\x04unit\x12 \n" +
+	"\vdescription\x18\b \x01(\tR\vdescription\x12\x18\n" +
+	"\aaccount\x18\t \x01(\tR\aaccount\"Q\n" +
+	"\x11DeclareKeyRequest\x12<\n" +
+	"\vdeclaration\x18\x01 \x01(\v2\x1a.didmeta.v1.KeyDeclarationR\vdeclaration\"\xaf\x01\n" +
+	"\x12DeclareKeyResponse\x12<\n" +
+	"\vdeclaration\x18\x01 \x01(\v2\x1a.didmeta.v1.KeyDeclarationR\vdeclaration\x12'\n" +
+	"\x0fviolation_count\x18\x02 \x01(\x03R\x0eviolationCount\x122\n" +
+	"\n" +
+	"violations\x18\x03 \x03(\v2\x12.didmeta.v1.DidKeyR\n" +
+	"violations\"\x11\n" +
+	"\x0fListKeysRequest\"R\n" +
+	"\x10ListKeysResponse\x12>\n" +
+	"\fdeclarations\x18\x01 \x03(\v2\x1a.didmeta.v1.KeyDeclarationR\fdeclarations\"!\n" +
+	"\rGetKeyRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\"N\n" +
+	"\x0eGetKeyResponse\x12<\n" +
+	"\vdeclaration\x18\x01 \x01(\v2\x1a.didmeta.v1.KeyDeclarationR\vdeclaration\"$\n" +
+	"\x10DeleteKeyRequest\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\"\x13\n" +
+	"\x11DeleteKeyResponse*V\n" +
 	"\n" +
 	"ListFormat\x12\x1b\n" +
 	"\x17LIST_FORMAT_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10LIST_FORMAT_DIDS\x10\x01\x12\x15\n" +
-	"\x11LIST_FORMAT_ARROW\x10\x022\xd3\b\n" +
+	"\x11LIST_FORMAT_ARROW\x10\x02*\x8a\x01\n" +
+	"\aKeyType\x12\x18\n" +
+	"\x14KEY_TYPE_UNSPECIFIED\x10\x00\x12\x11\n" +
+	"\rKEY_TYPE_BOOL\x10\x01\x12\x10\n" +
+	"\fKEY_TYPE_INT\x10\x02\x12\x13\n" +
+	"\x0fKEY_TYPE_DOUBLE\x10\x03\x12\x13\n" +
+	"\x0fKEY_TYPE_STRING\x10\x04\x12\x16\n" +
+	"\x12KEY_TYPE_TIMESTAMP\x10\x052\xdb\x11\n" +
 	"\x0fMetadataService\x12\x86\x01\n" +
 	"\vSetMetadata\x12\x1e.didmeta.v1.SetMetadataRequest\x1a\x1f.didmeta.v1.SetMetadataResponse\"6\x82\xd3\xe4\x93\x020:\x01*\"+/v1/dids/{did.scope}/{did.name=**}:metadata\x12w\n" +
 	"\x0fSetMetadataBulk\x12\".didmeta.v1.SetMetadataBulkRequest\x1a#.didmeta.v1.SetMetadataBulkResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/metadata:set\x12a\n" +
@@ -1482,6 +3592,20 @@ const file_didmeta_v1_metadata_service_proto_rawDesc = "" +
 	"\x0eDeleteMetadata\x12!.didmeta.v1.DeleteMetadataRequest\x1a\".didmeta.v1.DeleteMetadataResponse\"3\x82\xd3\xe4\x93\x02-*+/v1/dids/{did.scope}/{did.name=**}:metadata\x12o\n" +
 	"\bListDids\x12\x1b.didmeta.v1.ListDidsRequest\x1a\x1c.didmeta.v1.ListDidsResponse\"&\x82\xd3\xe4\x93\x02 Z\x14:\x01*\"\x0f/v1/dids:search\x12\b/v1/dids0\x01\x12u\n" +
 	"\tCountDids\x12\x1c.didmeta.v1.CountDidsRequest\x1a\x1d.didmeta.v1.CountDidsResponse\"+\x82\xd3\xe4\x93\x02%Z\x13:\x01*\"\x0e/v1/dids:count\x12\x0e/v1/dids:count\x12c\n" +
+	"\tFacetDids\x12\x1c.didmeta.v1.FacetDidsRequest\x1a\x1d.didmeta.v1.FacetDidsResponse\"\x19\x82\xd3\xe4\x93\x02\x13:\x01*\"\x0e/v1/dids:facet\x12\x7f\n" +
+	"\vExplainDids\x12\x1e.didmeta.v1.ExplainDidsRequest\x1a\x1f.didmeta.v1.ExplainDidsResponse\"/\x82\xd3\xe4\x93\x02)Z\x15:\x01*\"\x10/v1/dids:explain\x12\x10/v1/dids:explain\x12`\n" +
+	"\n" +
+	"DeclareKey\x12\x1d.didmeta.v1.DeclareKeyRequest\x1a\x1e.didmeta.v1.DeclareKeyResponse\"\x13\x82\xd3\xe4\x93\x02\r:\x01*\"\b/v1/keys\x12W\n" +
+	"\bListKeys\x12\x1b.didmeta.v1.ListKeysRequest\x1a\x1c.didmeta.v1.ListKeysResponse\"\x10\x82\xd3\xe4\x93\x02\n" +
+	"\x12\b/v1/keys\x12W\n" +
+	"\x06GetKey\x12\x19.didmeta.v1.GetKeyRequest\x1a\x1a.didmeta.v1.GetKeyResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/keys/{key}\x12`\n" +
+	"\tDeleteKey\x12\x1c.didmeta.v1.DeleteKeyRequest\x1a\x1d.didmeta.v1.DeleteKeyResponse\"\x16\x82\xd3\xe4\x93\x02\x10*\x0e/v1/keys/{key}\x12`\n" +
+	"\tSaveQuery\x12\x1c.didmeta.v1.SaveQueryRequest\x1a\x1d.didmeta.v1.SaveQueryResponse\"\x16\x82\xd3\xe4\x93\x02\x10:\x01*\"\v/v1/queries\x12r\n" +
+	"\x10ListSavedQueries\x12#.didmeta.v1.ListSavedQueriesRequest\x1a$.didmeta.v1.ListSavedQueriesResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/queries\x12p\n" +
+	"\rGetSavedQuery\x12 .didmeta.v1.GetSavedQueryRequest\x1a!.didmeta.v1.GetSavedQueryResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/queries/{name}\x12y\n" +
+	"\x10DeleteSavedQuery\x12#.didmeta.v1.DeleteSavedQueryRequest\x1a$.didmeta.v1.DeleteSavedQueryResponse\"\x1a\x82\xd3\xe4\x93\x02\x14*\x12/v1/queries/{name}\x12g\n" +
+	"\n" +
+	"FreezeDids\x12\x1d.didmeta.v1.FreezeDidsRequest\x1a\x1e.didmeta.v1.FreezeDidsResponse\"\x1a\x82\xd3\xe4\x93\x02\x14:\x01*\"\x0f/v1/dids:freeze\x12c\n" +
 	"\vListPlugins\x12\x1e.didmeta.v1.ListPluginsRequest\x1a\x1f.didmeta.v1.ListPluginsResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/pluginsBJ\n" +
 	"\x0eorg.didmeta.v1P\x01Z6github.com/didmeta/didmeta/gen/go/didmeta/v1;didmetav1b\x06proto3"
 
@@ -1497,92 +3621,179 @@ func file_didmeta_v1_metadata_service_proto_rawDescGZIP() []byte {
 	return file_didmeta_v1_metadata_service_proto_rawDescData
 }
 
-var file_didmeta_v1_metadata_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_didmeta_v1_metadata_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_didmeta_v1_metadata_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_didmeta_v1_metadata_service_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
 var file_didmeta_v1_metadata_service_proto_goTypes = []any{
-	(ListFormat)(0),                 // 0: didmeta.v1.ListFormat
-	(*SetMetadataRequest)(nil),      // 1: didmeta.v1.SetMetadataRequest
-	(*SetMetadataResponse)(nil),     // 2: didmeta.v1.SetMetadataResponse
-	(*SetMetadataBulkRequest)(nil),  // 3: didmeta.v1.SetMetadataBulkRequest
-	(*SetMetadataBulkResponse)(nil), // 4: didmeta.v1.SetMetadataBulkResponse
-	(*LoadDidsRequest)(nil),         // 5: didmeta.v1.LoadDidsRequest
-	(*LoadDidsResponse)(nil),        // 6: didmeta.v1.LoadDidsResponse
-	(*GetMetadataRequest)(nil),      // 7: didmeta.v1.GetMetadataRequest
-	(*GetMetadataResponse)(nil),     // 8: didmeta.v1.GetMetadataResponse
-	(*GetMetadataBulkRequest)(nil),  // 9: didmeta.v1.GetMetadataBulkRequest
-	(*GetMetadataBulkResponse)(nil), // 10: didmeta.v1.GetMetadataBulkResponse
-	(*DeleteMetadataRequest)(nil),   // 11: didmeta.v1.DeleteMetadataRequest
-	(*DeleteMetadataResponse)(nil),  // 12: didmeta.v1.DeleteMetadataResponse
-	(*ListDidsRequest)(nil),         // 13: didmeta.v1.ListDidsRequest
-	(*DidBatch)(nil),                // 14: didmeta.v1.DidBatch
-	(*MetadataMap)(nil),             // 15: didmeta.v1.MetadataMap
-	(*ListDidsResponse)(nil),        // 16: didmeta.v1.ListDidsResponse
-	(*CountDidsRequest)(nil),        // 17: didmeta.v1.CountDidsRequest
-	(*CountDidsResponse)(nil),       // 18: didmeta.v1.CountDidsResponse
-	(*ListPluginsRequest)(nil),      // 19: didmeta.v1.ListPluginsRequest
-	(*PluginInfo)(nil),              // 20: didmeta.v1.PluginInfo
-	(*ListPluginsResponse)(nil),     // 21: didmeta.v1.ListPluginsResponse
-	nil,                             // 22: didmeta.v1.SetMetadataRequest.MetadataEntry
-	nil,                             // 23: didmeta.v1.GetMetadataResponse.MetadataEntry
-	nil,                             // 24: didmeta.v1.MetadataMap.ValuesEntry
-	(*DidKey)(nil),                  // 25: didmeta.v1.DidKey
-	(*DidMetadata)(nil),             // 26: didmeta.v1.DidMetadata
-	(*NewDid)(nil),                  // 27: didmeta.v1.NewDid
-	(*Attachment)(nil),              // 28: didmeta.v1.Attachment
-	(*Filter)(nil),                  // 29: didmeta.v1.Filter
-	(DidTypeSelector)(0),            // 30: didmeta.v1.DidTypeSelector
-	(DidType)(0),                    // 31: didmeta.v1.DidType
-	(*Value)(nil),                   // 32: didmeta.v1.Value
+	(ListFormat)(0),                  // 0: didmeta.v1.ListFormat
+	(KeyType)(0),                     // 1: didmeta.v1.KeyType
+	(*SetMetadataRequest)(nil),       // 2: didmeta.v1.SetMetadataRequest
+	(*SetMetadataResponse)(nil),      // 3: didmeta.v1.SetMetadataResponse
+	(*SetMetadataBulkRequest)(nil),   // 4: didmeta.v1.SetMetadataBulkRequest
+	(*SetMetadataBulkResponse)(nil),  // 5: didmeta.v1.SetMetadataBulkResponse
+	(*LoadDidsRequest)(nil),          // 6: didmeta.v1.LoadDidsRequest
+	(*LoadDidsResponse)(nil),         // 7: didmeta.v1.LoadDidsResponse
+	(*GetMetadataRequest)(nil),       // 8: didmeta.v1.GetMetadataRequest
+	(*GetMetadataResponse)(nil),      // 9: didmeta.v1.GetMetadataResponse
+	(*GetMetadataBulkRequest)(nil),   // 10: didmeta.v1.GetMetadataBulkRequest
+	(*GetMetadataBulkResponse)(nil),  // 11: didmeta.v1.GetMetadataBulkResponse
+	(*DeleteMetadataRequest)(nil),    // 12: didmeta.v1.DeleteMetadataRequest
+	(*DeleteMetadataResponse)(nil),   // 13: didmeta.v1.DeleteMetadataResponse
+	(*ListDidsRequest)(nil),          // 14: didmeta.v1.ListDidsRequest
+	(*DidBatch)(nil),                 // 15: didmeta.v1.DidBatch
+	(*MetadataMap)(nil),              // 16: didmeta.v1.MetadataMap
+	(*ListDidsResponse)(nil),         // 17: didmeta.v1.ListDidsResponse
+	(*CountDidsRequest)(nil),         // 18: didmeta.v1.CountDidsRequest
+	(*CountDidsResponse)(nil),        // 19: didmeta.v1.CountDidsResponse
+	(*FacetDidsRequest)(nil),         // 20: didmeta.v1.FacetDidsRequest
+	(*FacetSpec)(nil),                // 21: didmeta.v1.FacetSpec
+	(*FacetDidsResponse)(nil),        // 22: didmeta.v1.FacetDidsResponse
+	(*Facet)(nil),                    // 23: didmeta.v1.Facet
+	(*FacetValue)(nil),               // 24: didmeta.v1.FacetValue
+	(*FacetBucket)(nil),              // 25: didmeta.v1.FacetBucket
+	(*ExplainDidsRequest)(nil),       // 26: didmeta.v1.ExplainDidsRequest
+	(*ExplainDidsResponse)(nil),      // 27: didmeta.v1.ExplainDidsResponse
+	(*ExplainGroup)(nil),             // 28: didmeta.v1.ExplainGroup
+	(*ExplainClause)(nil),            // 29: didmeta.v1.ExplainClause
+	(*BackendQuery)(nil),             // 30: didmeta.v1.BackendQuery
+	(*SavedQuery)(nil),               // 31: didmeta.v1.SavedQuery
+	(*SaveQueryRequest)(nil),         // 32: didmeta.v1.SaveQueryRequest
+	(*SaveQueryResponse)(nil),        // 33: didmeta.v1.SaveQueryResponse
+	(*ListSavedQueriesRequest)(nil),  // 34: didmeta.v1.ListSavedQueriesRequest
+	(*ListSavedQueriesResponse)(nil), // 35: didmeta.v1.ListSavedQueriesResponse
+	(*GetSavedQueryRequest)(nil),     // 36: didmeta.v1.GetSavedQueryRequest
+	(*GetSavedQueryResponse)(nil),    // 37: didmeta.v1.GetSavedQueryResponse
+	(*DeleteSavedQueryRequest)(nil),  // 38: didmeta.v1.DeleteSavedQueryRequest
+	(*DeleteSavedQueryResponse)(nil), // 39: didmeta.v1.DeleteSavedQueryResponse
+	(*FreezeDidsRequest)(nil),        // 40: didmeta.v1.FreezeDidsRequest
+	(*FreezeDidsResponse)(nil),       // 41: didmeta.v1.FreezeDidsResponse
+	(*ListPluginsRequest)(nil),       // 42: didmeta.v1.ListPluginsRequest
+	(*PluginInfo)(nil),               // 43: didmeta.v1.PluginInfo
+	(*ListPluginsResponse)(nil),      // 44: didmeta.v1.ListPluginsResponse
+	(*KeyDeclaration)(nil),           // 45: didmeta.v1.KeyDeclaration
+	(*DeclareKeyRequest)(nil),        // 46: didmeta.v1.DeclareKeyRequest
+	(*DeclareKeyResponse)(nil),       // 47: didmeta.v1.DeclareKeyResponse
+	(*ListKeysRequest)(nil),          // 48: didmeta.v1.ListKeysRequest
+	(*ListKeysResponse)(nil),         // 49: didmeta.v1.ListKeysResponse
+	(*GetKeyRequest)(nil),            // 50: didmeta.v1.GetKeyRequest
+	(*GetKeyResponse)(nil),           // 51: didmeta.v1.GetKeyResponse
+	(*DeleteKeyRequest)(nil),         // 52: didmeta.v1.DeleteKeyRequest
+	(*DeleteKeyResponse)(nil),        // 53: didmeta.v1.DeleteKeyResponse
+	nil,                              // 54: didmeta.v1.SetMetadataRequest.MetadataEntry
+	nil,                              // 55: didmeta.v1.GetMetadataResponse.MetadataEntry
+	nil,                              // 56: didmeta.v1.MetadataMap.ValuesEntry
+	nil,                              // 57: didmeta.v1.BackendQuery.ParametersEntry
+	(*DidKey)(nil),                   // 58: didmeta.v1.DidKey
+	(*DidMetadata)(nil),              // 59: didmeta.v1.DidMetadata
+	(*NewDid)(nil),                   // 60: didmeta.v1.NewDid
+	(*Attachment)(nil),               // 61: didmeta.v1.Attachment
+	(*Filter)(nil),                   // 62: didmeta.v1.Filter
+	(DidTypeSelector)(0),             // 63: didmeta.v1.DidTypeSelector
+	(DidType)(0),                     // 64: didmeta.v1.DidType
+	(*Value)(nil),                    // 65: didmeta.v1.Value
 }
 var file_didmeta_v1_metadata_service_proto_depIdxs = []int32{
-	25, // 0: didmeta.v1.SetMetadataRequest.did:type_name -> didmeta.v1.DidKey
-	22, // 1: didmeta.v1.SetMetadataRequest.metadata:type_name -> didmeta.v1.SetMetadataRequest.MetadataEntry
-	26, // 2: didmeta.v1.SetMetadataBulkRequest.items:type_name -> didmeta.v1.DidMetadata
-	27, // 3: didmeta.v1.LoadDidsRequest.dids:type_name -> didmeta.v1.NewDid
-	26, // 4: didmeta.v1.LoadDidsRequest.metadata:type_name -> didmeta.v1.DidMetadata
-	28, // 5: didmeta.v1.LoadDidsRequest.attachments:type_name -> didmeta.v1.Attachment
-	25, // 6: didmeta.v1.GetMetadataRequest.did:type_name -> didmeta.v1.DidKey
-	23, // 7: didmeta.v1.GetMetadataResponse.metadata:type_name -> didmeta.v1.GetMetadataResponse.MetadataEntry
-	25, // 8: didmeta.v1.GetMetadataBulkRequest.dids:type_name -> didmeta.v1.DidKey
-	26, // 9: didmeta.v1.GetMetadataBulkResponse.results:type_name -> didmeta.v1.DidMetadata
-	25, // 10: didmeta.v1.GetMetadataBulkResponse.missing:type_name -> didmeta.v1.DidKey
-	25, // 11: didmeta.v1.DeleteMetadataRequest.did:type_name -> didmeta.v1.DidKey
-	29, // 12: didmeta.v1.ListDidsRequest.filter:type_name -> didmeta.v1.Filter
-	30, // 13: didmeta.v1.ListDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	58, // 0: didmeta.v1.SetMetadataRequest.did:type_name -> didmeta.v1.DidKey
+	54, // 1: didmeta.v1.SetMetadataRequest.metadata:type_name -> didmeta.v1.SetMetadataRequest.MetadataEntry
+	59, // 2: didmeta.v1.SetMetadataBulkRequest.items:type_name -> didmeta.v1.DidMetadata
+	60, // 3: didmeta.v1.LoadDidsRequest.dids:type_name -> didmeta.v1.NewDid
+	59, // 4: didmeta.v1.LoadDidsRequest.metadata:type_name -> didmeta.v1.DidMetadata
+	61, // 5: didmeta.v1.LoadDidsRequest.attachments:type_name -> didmeta.v1.Attachment
+	58, // 6: didmeta.v1.GetMetadataRequest.did:type_name -> didmeta.v1.DidKey
+	55, // 7: didmeta.v1.GetMetadataResponse.metadata:type_name -> didmeta.v1.GetMetadataResponse.MetadataEntry
+	58, // 8: didmeta.v1.GetMetadataBulkRequest.dids:type_name -> didmeta.v1.DidKey
+	59, // 9: didmeta.v1.GetMetadataBulkResponse.results:type_name -> didmeta.v1.DidMetadata
+	58, // 10: didmeta.v1.GetMetadataBulkResponse.missing:type_name -> didmeta.v1.DidKey
+	58, // 11: didmeta.v1.DeleteMetadataRequest.did:type_name -> didmeta.v1.DidKey
+	62, // 12: didmeta.v1.ListDidsRequest.filter:type_name -> didmeta.v1.Filter
+	63, // 13: didmeta.v1.ListDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
 	0,  // 14: didmeta.v1.ListDidsRequest.format:type_name -> didmeta.v1.ListFormat
-	31, // 15: didmeta.v1.DidBatch.types:type_name -> didmeta.v1.DidType
-	15, // 16: didmeta.v1.DidBatch.metadata:type_name -> didmeta.v1.MetadataMap
-	24, // 17: didmeta.v1.MetadataMap.values:type_name -> didmeta.v1.MetadataMap.ValuesEntry
-	14, // 18: didmeta.v1.ListDidsResponse.batch:type_name -> didmeta.v1.DidBatch
-	29, // 19: didmeta.v1.CountDidsRequest.filter:type_name -> didmeta.v1.Filter
-	30, // 20: didmeta.v1.CountDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
-	20, // 21: didmeta.v1.ListPluginsResponse.plugins:type_name -> didmeta.v1.PluginInfo
-	32, // 22: didmeta.v1.SetMetadataRequest.MetadataEntry.value:type_name -> didmeta.v1.Value
-	32, // 23: didmeta.v1.GetMetadataResponse.MetadataEntry.value:type_name -> didmeta.v1.Value
-	32, // 24: didmeta.v1.MetadataMap.ValuesEntry.value:type_name -> didmeta.v1.Value
-	1,  // 25: didmeta.v1.MetadataService.SetMetadata:input_type -> didmeta.v1.SetMetadataRequest
-	3,  // 26: didmeta.v1.MetadataService.SetMetadataBulk:input_type -> didmeta.v1.SetMetadataBulkRequest
-	5,  // 27: didmeta.v1.MetadataService.LoadDids:input_type -> didmeta.v1.LoadDidsRequest
-	7,  // 28: didmeta.v1.MetadataService.GetMetadata:input_type -> didmeta.v1.GetMetadataRequest
-	9,  // 29: didmeta.v1.MetadataService.GetMetadataBulk:input_type -> didmeta.v1.GetMetadataBulkRequest
-	11, // 30: didmeta.v1.MetadataService.DeleteMetadata:input_type -> didmeta.v1.DeleteMetadataRequest
-	13, // 31: didmeta.v1.MetadataService.ListDids:input_type -> didmeta.v1.ListDidsRequest
-	17, // 32: didmeta.v1.MetadataService.CountDids:input_type -> didmeta.v1.CountDidsRequest
-	19, // 33: didmeta.v1.MetadataService.ListPlugins:input_type -> didmeta.v1.ListPluginsRequest
-	2,  // 34: didmeta.v1.MetadataService.SetMetadata:output_type -> didmeta.v1.SetMetadataResponse
-	4,  // 35: didmeta.v1.MetadataService.SetMetadataBulk:output_type -> didmeta.v1.SetMetadataBulkResponse
-	6,  // 36: didmeta.v1.MetadataService.LoadDids:output_type -> didmeta.v1.LoadDidsResponse
-	8,  // 37: didmeta.v1.MetadataService.GetMetadata:output_type -> didmeta.v1.GetMetadataResponse
-	10, // 38: didmeta.v1.MetadataService.GetMetadataBulk:output_type -> didmeta.v1.GetMetadataBulkResponse
-	12, // 39: didmeta.v1.MetadataService.DeleteMetadata:output_type -> didmeta.v1.DeleteMetadataResponse
-	16, // 40: didmeta.v1.MetadataService.ListDids:output_type -> didmeta.v1.ListDidsResponse
-	18, // 41: didmeta.v1.MetadataService.CountDids:output_type -> didmeta.v1.CountDidsResponse
-	21, // 42: didmeta.v1.MetadataService.ListPlugins:output_type -> didmeta.v1.ListPluginsResponse
-	34, // [34:43] is the sub-list for method output_type
-	25, // [25:34] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	64, // 15: didmeta.v1.DidBatch.types:type_name -> didmeta.v1.DidType
+	16, // 16: didmeta.v1.DidBatch.metadata:type_name -> didmeta.v1.MetadataMap
+	56, // 17: didmeta.v1.MetadataMap.values:type_name -> didmeta.v1.MetadataMap.ValuesEntry
+	15, // 18: didmeta.v1.ListDidsResponse.batch:type_name -> didmeta.v1.DidBatch
+	62, // 19: didmeta.v1.CountDidsRequest.filter:type_name -> didmeta.v1.Filter
+	63, // 20: didmeta.v1.CountDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	62, // 21: didmeta.v1.FacetDidsRequest.filter:type_name -> didmeta.v1.Filter
+	63, // 22: didmeta.v1.FacetDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	21, // 23: didmeta.v1.FacetDidsRequest.facets:type_name -> didmeta.v1.FacetSpec
+	23, // 24: didmeta.v1.FacetDidsResponse.facets:type_name -> didmeta.v1.Facet
+	24, // 25: didmeta.v1.Facet.values:type_name -> didmeta.v1.FacetValue
+	25, // 26: didmeta.v1.Facet.buckets:type_name -> didmeta.v1.FacetBucket
+	65, // 27: didmeta.v1.FacetValue.value:type_name -> didmeta.v1.Value
+	65, // 28: didmeta.v1.FacetBucket.lower:type_name -> didmeta.v1.Value
+	62, // 29: didmeta.v1.ExplainDidsRequest.filter:type_name -> didmeta.v1.Filter
+	63, // 30: didmeta.v1.ExplainDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	28, // 31: didmeta.v1.ExplainDidsResponse.groups:type_name -> didmeta.v1.ExplainGroup
+	30, // 32: didmeta.v1.ExplainDidsResponse.queries:type_name -> didmeta.v1.BackendQuery
+	29, // 33: didmeta.v1.ExplainGroup.clauses:type_name -> didmeta.v1.ExplainClause
+	57, // 34: didmeta.v1.BackendQuery.parameters:type_name -> didmeta.v1.BackendQuery.ParametersEntry
+	62, // 35: didmeta.v1.SavedQuery.filter:type_name -> didmeta.v1.Filter
+	63, // 36: didmeta.v1.SavedQuery.type:type_name -> didmeta.v1.DidTypeSelector
+	31, // 37: didmeta.v1.SaveQueryRequest.query:type_name -> didmeta.v1.SavedQuery
+	31, // 38: didmeta.v1.SaveQueryResponse.query:type_name -> didmeta.v1.SavedQuery
+	31, // 39: didmeta.v1.ListSavedQueriesResponse.queries:type_name -> didmeta.v1.SavedQuery
+	31, // 40: didmeta.v1.GetSavedQueryResponse.query:type_name -> didmeta.v1.SavedQuery
+	60, // 41: didmeta.v1.FreezeDidsRequest.did:type_name -> didmeta.v1.NewDid
+	62, // 42: didmeta.v1.FreezeDidsRequest.filter:type_name -> didmeta.v1.Filter
+	63, // 43: didmeta.v1.FreezeDidsRequest.type:type_name -> didmeta.v1.DidTypeSelector
+	43, // 44: didmeta.v1.ListPluginsResponse.plugins:type_name -> didmeta.v1.PluginInfo
+	45, // 45: didmeta.v1.ListPluginsResponse.declarations:type_name -> didmeta.v1.KeyDeclaration
+	1,  // 46: didmeta.v1.KeyDeclaration.type:type_name -> didmeta.v1.KeyType
+	65, // 47: didmeta.v1.KeyDeclaration.allowed_values:type_name -> didmeta.v1.Value
+	64, // 48: didmeta.v1.KeyDeclaration.did_types:type_name -> didmeta.v1.DidType
+	45, // 49: didmeta.v1.DeclareKeyRequest.declaration:type_name -> didmeta.v1.KeyDeclaration
+	45, // 50: didmeta.v1.DeclareKeyResponse.declaration:type_name -> didmeta.v1.KeyDeclaration
+	58, // 51: didmeta.v1.DeclareKeyResponse.violations:type_name -> didmeta.v1.DidKey
+	45, // 52: didmeta.v1.ListKeysResponse.declarations:type_name -> didmeta.v1.KeyDeclaration
+	45, // 53: didmeta.v1.GetKeyResponse.declaration:type_name -> didmeta.v1.KeyDeclaration
+	65, // 54: didmeta.v1.SetMetadataRequest.MetadataEntry.value:type_name -> didmeta.v1.Value
+	65, // 55: didmeta.v1.GetMetadataResponse.MetadataEntry.value:type_name -> didmeta.v1.Value
+	65, // 56: didmeta.v1.MetadataMap.ValuesEntry.value:type_name -> didmeta.v1.Value
+	2,  // 57: didmeta.v1.MetadataService.SetMetadata:input_type -> didmeta.v1.SetMetadataRequest
+	4,  // 58: didmeta.v1.MetadataService.SetMetadataBulk:input_type -> didmeta.v1.SetMetadataBulkRequest
+	6,  // 59: didmeta.v1.MetadataService.LoadDids:input_type -> didmeta.v1.LoadDidsRequest
+	8,  // 60: didmeta.v1.MetadataService.GetMetadata:input_type -> didmeta.v1.GetMetadataRequest
+	10, // 61: didmeta.v1.MetadataService.GetMetadataBulk:input_type -> didmeta.v1.GetMetadataBulkRequest
+	12, // 62: didmeta.v1.MetadataService.DeleteMetadata:input_type -> didmeta.v1.DeleteMetadataRequest
+	14, // 63: didmeta.v1.MetadataService.ListDids:input_type -> didmeta.v1.ListDidsRequest
+	18, // 64: didmeta.v1.MetadataService.CountDids:input_type -> didmeta.v1.CountDidsRequest
+	20, // 65: didmeta.v1.MetadataService.FacetDids:input_type -> didmeta.v1.FacetDidsRequest
+	26, // 66: didmeta.v1.MetadataService.ExplainDids:input_type -> didmeta.v1.ExplainDidsRequest
+	46, // 67: didmeta.v1.MetadataService.DeclareKey:input_type -> didmeta.v1.DeclareKeyRequest
+	48, // 68: didmeta.v1.MetadataService.ListKeys:input_type -> didmeta.v1.ListKeysRequest
+	50, // 69: didmeta.v1.MetadataService.GetKey:input_type -> didmeta.v1.GetKeyRequest
+	52, // 70: didmeta.v1.MetadataService.DeleteKey:input_type -> didmeta.v1.DeleteKeyRequest
+	32, // 71: didmeta.v1.MetadataService.SaveQuery:input_type -> didmeta.v1.SaveQueryRequest
+	34, // 72: didmeta.v1.MetadataService.ListSavedQueries:input_type -> didmeta.v1.ListSavedQueriesRequest
+	36, // 73: didmeta.v1.MetadataService.GetSavedQuery:input_type -> didmeta.v1.GetSavedQueryRequest
+	38, // 74: didmeta.v1.MetadataService.DeleteSavedQuery:input_type -> didmeta.v1.DeleteSavedQueryRequest
+	40, // 75: didmeta.v1.MetadataService.FreezeDids:input_type -> didmeta.v1.FreezeDidsRequest
+	42, // 76: didmeta.v1.MetadataService.ListPlugins:input_type -> didmeta.v1.ListPluginsRequest
+	3,  // 77: didmeta.v1.MetadataService.SetMetadata:output_type -> didmeta.v1.SetMetadataResponse
+	5,  // 78: didmeta.v1.MetadataService.SetMetadataBulk:output_type -> didmeta.v1.SetMetadataBulkResponse
+	7,  // 79: didmeta.v1.MetadataService.LoadDids:output_type -> didmeta.v1.LoadDidsResponse
+	9,  // 80: didmeta.v1.MetadataService.GetMetadata:output_type -> didmeta.v1.GetMetadataResponse
+	11, // 81: didmeta.v1.MetadataService.GetMetadataBulk:output_type -> didmeta.v1.GetMetadataBulkResponse
+	13, // 82: didmeta.v1.MetadataService.DeleteMetadata:output_type -> didmeta.v1.DeleteMetadataResponse
+	17, // 83: didmeta.v1.MetadataService.ListDids:output_type -> didmeta.v1.ListDidsResponse
+	19, // 84: didmeta.v1.MetadataService.CountDids:output_type -> didmeta.v1.CountDidsResponse
+	22, // 85: didmeta.v1.MetadataService.FacetDids:output_type -> didmeta.v1.FacetDidsResponse
+	27, // 86: didmeta.v1.MetadataService.ExplainDids:output_type -> didmeta.v1.ExplainDidsResponse
+	47, // 87: didmeta.v1.MetadataService.DeclareKey:output_type -> didmeta.v1.DeclareKeyResponse
+	49, // 88: didmeta.v1.MetadataService.ListKeys:output_type -> didmeta.v1.ListKeysResponse
+	51, // 89: didmeta.v1.MetadataService.GetKey:output_type -> didmeta.v1.GetKeyResponse
+	53, // 90: didmeta.v1.MetadataService.DeleteKey:output_type -> didmeta.v1.DeleteKeyResponse
+	33, // 91: didmeta.v1.MetadataService.SaveQuery:output_type -> didmeta.v1.SaveQueryResponse
+	35, // 92: didmeta.v1.MetadataService.ListSavedQueries:output_type -> didmeta.v1.ListSavedQueriesResponse
+	37, // 93: didmeta.v1.MetadataService.GetSavedQuery:output_type -> didmeta.v1.GetSavedQueryResponse
+	39, // 94: didmeta.v1.MetadataService.DeleteSavedQuery:output_type -> didmeta.v1.DeleteSavedQueryResponse
+	41, // 95: didmeta.v1.MetadataService.FreezeDids:output_type -> didmeta.v1.FreezeDidsResponse
+	44, // 96: didmeta.v1.MetadataService.ListPlugins:output_type -> didmeta.v1.ListPluginsResponse
+	77, // [77:97] is the sub-list for method output_type
+	57, // [57:77] is the sub-list for method input_type
+	57, // [57:57] is the sub-list for extension type_name
+	57, // [57:57] is the sub-list for extension extendee
+	0,  // [0:57] is the sub-list for field type_name
 }
 
 func init() { file_didmeta_v1_metadata_service_proto_init() }
@@ -1598,8 +3809,8 @@ func file_didmeta_v1_metadata_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_didmeta_v1_metadata_service_proto_rawDesc), len(file_didmeta_v1_metadata_service_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   24,
+			NumEnums:      2,
+			NumMessages:   56,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

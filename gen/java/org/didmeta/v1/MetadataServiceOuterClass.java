@@ -132,6 +132,121 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_didmeta_v1_CountDidsResponse_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_FacetDidsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_FacetDidsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_FacetSpec_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_FacetSpec_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_FacetDidsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_FacetDidsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_Facet_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_Facet_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_FacetValue_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_FacetValue_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_FacetBucket_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_FacetBucket_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_ExplainDidsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_ExplainDidsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_ExplainDidsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_ExplainDidsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_ExplainGroup_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_ExplainGroup_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_ExplainClause_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_ExplainClause_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_BackendQuery_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_BackendQuery_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_BackendQuery_ParametersEntry_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_BackendQuery_ParametersEntry_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_SavedQuery_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_SavedQuery_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_SaveQueryRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_SaveQueryRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_SaveQueryResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_SaveQueryResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_ListSavedQueriesRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_ListSavedQueriesRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_ListSavedQueriesResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_ListSavedQueriesResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_GetSavedQueryRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_GetSavedQueryRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_GetSavedQueryResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_GetSavedQueryResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_DeleteSavedQueryRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_DeleteSavedQueryRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_DeleteSavedQueryResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_DeleteSavedQueryResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_FreezeDidsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_FreezeDidsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_FreezeDidsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_FreezeDidsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_didmeta_v1_ListPluginsRequest_descriptor;
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
@@ -146,6 +261,51 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
   static final 
     com.google.protobuf.GeneratedMessage.FieldAccessorTable
       internal_static_didmeta_v1_ListPluginsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_KeyDeclaration_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_KeyDeclaration_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_DeclareKeyRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_DeclareKeyRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_DeclareKeyResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_DeclareKeyResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_ListKeysRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_ListKeysRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_ListKeysResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_ListKeysResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_GetKeyRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_GetKeyRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_GetKeyResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_GetKeyResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_DeleteKeyRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_DeleteKeyRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_didmeta_v1_DeleteKeyResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessage.FieldAccessorTable
+      internal_static_didmeta_v1_DeleteKeyResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -213,52 +373,175 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
       "\001(\tR\003key\022\'\n\005value\030\002 \001(\0132\021.didmeta.v1.Val" +
       "ueR\005value:\0028\001\"f\n\020ListDidsResponse\022*\n\005bat" +
       "ch\030\001 \001(\0132\024.didmeta.v1.DidBatchR\005batch\022&\n" +
-      "\017next_page_token\030\002 \001(\tR\rnextPageToken\"\304\001" +
+      "\017next_page_token\030\002 \001(\tR\rnextPageToken\"\334\001" +
       "\n\020CountDidsRequest\022\024\n\005scope\030\001 \001(\tR\005scope" +
       "\022*\n\006filter\030\002 \001(\0132\022.didmeta.v1.FilterR\006fi" +
       "lter\022/\n\004type\030\003 \001(\0162\033.didmeta.v1.DidTypeS" +
       "electorR\004type\022\034\n\trecursive\030\004 \001(\010R\trecurs" +
-      "ive\022\037\n\013ignore_case\030\005 \001(\010R\nignoreCase\")\n\021" +
-      "CountDidsResponse\022\024\n\005count\030\001 \001(\003R\005count\"" +
-      "\024\n\022ListPluginsRequest\"\261\001\n\nPluginInfo\022\022\n\004" +
-      "name\030\001 \001(\tR\004name\022\024\n\005order\030\002 \001(\005R\005order\022 " +
-      "\n\013description\030\003 \001(\tR\013description\022\032\n\010feat" +
-      "ures\030\004 \003(\tR\010features\022\030\n\007healthy\030\005 \001(\010R\007h" +
-      "ealthy\022!\n\014managed_keys\030\006 \003(\tR\013managedKey" +
-      "s\"G\n\023ListPluginsResponse\0220\n\007plugins\030\001 \003(" +
-      "\0132\026.didmeta.v1.PluginInfoR\007plugins*V\n\nLi" +
-      "stFormat\022\033\n\027LIST_FORMAT_UNSPECIFIED\020\000\022\024\n" +
-      "\020LIST_FORMAT_DIDS\020\001\022\025\n\021LIST_FORMAT_ARROW" +
-      "\020\0022\323\010\n\017MetadataService\022\206\001\n\013SetMetadata\022\036" +
-      ".didmeta.v1.SetMetadataRequest\032\037.didmeta" +
-      ".v1.SetMetadataResponse\"6\202\323\344\223\0020\"+/v1/did" +
-      "s/{did.scope}/{did.name=**}:metadata:\001*\022" +
-      "w\n\017SetMetadataBulk\022\".didmeta.v1.SetMetad" +
-      "ataBulkRequest\032#.didmeta.v1.SetMetadataB" +
-      "ulkResponse\"\033\202\323\344\223\002\025\"\020/v1/metadata:set:\001*" +
-      "\022a\n\010LoadDids\022\033.didmeta.v1.LoadDidsReques" +
-      "t\032\034.didmeta.v1.LoadDidsResponse\"\030\202\323\344\223\002\022\"" +
-      "\r/v1/dids:load:\001*(\001\022\203\001\n\013GetMetadata\022\036.di" +
-      "dmeta.v1.GetMetadataRequest\032\037.didmeta.v1" +
-      ".GetMetadataResponse\"3\202\323\344\223\002-\022+/v1/dids/{" +
-      "did.scope}/{did.name=**}:metadata\022y\n\017Get" +
-      "MetadataBulk\022\".didmeta.v1.GetMetadataBul" +
-      "kRequest\032#.didmeta.v1.GetMetadataBulkRes" +
-      "ponse\"\033\202\323\344\223\002\025\"\020/v1/metadata:get:\001*0\001\022\214\001\n" +
-      "\016DeleteMetadata\022!.didmeta.v1.DeleteMetad" +
-      "ataRequest\032\".didmeta.v1.DeleteMetadataRe" +
-      "sponse\"3\202\323\344\223\002-*+/v1/dids/{did.scope}/{di" +
-      "d.name=**}:metadata\022o\n\010ListDids\022\033.didmet" +
-      "a.v1.ListDidsRequest\032\034.didmeta.v1.ListDi" +
-      "dsResponse\"&\202\323\344\223\002 \022\010/v1/didsZ\024\"\017/v1/dids" +
-      ":search:\001*0\001\022u\n\tCountDids\022\034.didmeta.v1.C" +
-      "ountDidsRequest\032\035.didmeta.v1.CountDidsRe" +
-      "sponse\"+\202\323\344\223\002%\022\016/v1/dids:countZ\023\"\016/v1/di" +
-      "ds:count:\001*\022c\n\013ListPlugins\022\036.didmeta.v1." +
-      "ListPluginsRequest\032\037.didmeta.v1.ListPlug" +
-      "insResponse\"\023\202\323\344\223\002\r\022\013/v1/pluginsBJ\n\016org." +
-      "didmeta.v1P\001Z6github.com/didmeta/didmeta" +
-      "/gen/go/didmeta/v1;didmetav1b\006proto3"
+      "ive\022\037\n\013ignore_case\030\005 \001(\010R\nignoreCase\022\026\n\006" +
+      "totals\030\006 \001(\010R\006totals\"W\n\021CountDidsRespons" +
+      "e\022\024\n\005count\030\001 \001(\003R\005count\022\024\n\005bytes\030\002 \001(\003R\005" +
+      "bytes\022\026\n\006events\030\003 \001(\003R\006events\"\363\001\n\020FacetD" +
+      "idsRequest\022\024\n\005scope\030\001 \001(\tR\005scope\022*\n\006filt" +
+      "er\030\002 \001(\0132\022.didmeta.v1.FilterR\006filter\022/\n\004" +
+      "type\030\003 \001(\0162\033.didmeta.v1.DidTypeSelectorR" +
+      "\004type\022\034\n\trecursive\030\004 \001(\010R\trecursive\022\037\n\013i" +
+      "gnore_case\030\005 \001(\010R\nignoreCase\022-\n\006facets\030\006" +
+      " \003(\0132\025.didmeta.v1.FacetSpecR\006facets\"R\n\tF" +
+      "acetSpec\022\020\n\003key\030\001 \001(\tR\003key\022\020\n\003top\030\002 \001(\005R" +
+      "\003top\022!\n\014bucket_width\030\003 \001(\001R\013bucketWidth\"" +
+      "T\n\021FacetDidsResponse\022\024\n\005count\030\001 \001(\003R\005cou" +
+      "nt\022)\n\006facets\030\002 \003(\0132\021.didmeta.v1.FacetR\006f" +
+      "acets\"\310\001\n\005Facet\022\020\n\003key\030\001 \001(\tR\003key\022.\n\006val" +
+      "ues\030\002 \003(\0132\026.didmeta.v1.FacetValueR\006value" +
+      "s\0221\n\007buckets\030\003 \003(\0132\027.didmeta.v1.FacetBuc" +
+      "ketR\007buckets\022\030\n\007missing\030\004 \001(\003R\007missing\022\024" +
+      "\n\005other\030\005 \001(\003R\005other\022\032\n\010distinct\030\006 \001(\003R\010" +
+      "distinct\"K\n\nFacetValue\022\'\n\005value\030\001 \001(\0132\021." +
+      "didmeta.v1.ValueR\005value\022\024\n\005count\030\002 \001(\003R\005" +
+      "count\"L\n\013FacetBucket\022\'\n\005lower\030\001 \001(\0132\021.di" +
+      "dmeta.v1.ValueR\005lower\022\024\n\005count\030\002 \001(\003R\005co" +
+      "unt\"\306\001\n\022ExplainDidsRequest\022\024\n\005scope\030\001 \001(" +
+      "\tR\005scope\022*\n\006filter\030\002 \001(\0132\022.didmeta.v1.Fi" +
+      "lterR\006filter\022/\n\004type\030\003 \001(\0162\033.didmeta.v1." +
+      "DidTypeSelectorR\004type\022\034\n\trecursive\030\004 \001(\010" +
+      "R\trecursive\022\037\n\013ignore_case\030\005 \001(\010R\nignore" +
+      "Case\"\223\001\n\023ExplainDidsResponse\0220\n\006groups\030\001" +
+      " \003(\0132\030.didmeta.v1.ExplainGroupR\006groups\022\026" +
+      "\n\006merged\030\002 \001(\010R\006merged\0222\n\007queries\030\003 \003(\0132" +
+      "\030.didmeta.v1.BackendQueryR\007queries\"Y\n\014Ex" +
+      "plainGroup\022\024\n\005types\030\001 \003(\tR\005types\0223\n\007clau" +
+      "ses\030\002 \003(\0132\031.didmeta.v1.ExplainClauseR\007cl" +
+      "auses\"_\n\rExplainClause\022\026\n\006clause\030\001 \001(\tR\006" +
+      "clause\022\026\n\006plugin\030\002 \001(\tR\006plugin\022\036\n\ncomple" +
+      "ment\030\003 \001(\010R\ncomplement\"\215\002\n\014BackendQuery\022" +
+      "\030\n\007backend\030\001 \001(\tR\007backend\022\024\n\005group\030\002 \001(\005" +
+      "R\005group\022\032\n\010language\030\003 \001(\tR\010language\022\024\n\005q" +
+      "uery\030\004 \001(\tR\005query\022H\n\nparameters\030\005 \003(\0132(." +
+      "didmeta.v1.BackendQuery.ParametersEntryR" +
+      "\nparameters\022\022\n\004plan\030\006 \001(\tR\004plan\032=\n\017Param" +
+      "etersEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 " +
+      "\001(\tR\005value:\0028\001\"\354\001\n\nSavedQuery\022\022\n\004name\030\001 " +
+      "\001(\tR\004name\022\030\n\007account\030\002 \001(\tR\007account\022\024\n\005s" +
+      "cope\030\003 \001(\tR\005scope\022*\n\006filter\030\004 \001(\0132\022.didm" +
+      "eta.v1.FilterR\006filter\022/\n\004type\030\005 \001(\0162\033.di" +
+      "dmeta.v1.DidTypeSelectorR\004type\022\034\n\trecurs" +
+      "ive\030\006 \001(\010R\trecursive\022\037\n\013ignore_case\030\007 \001(" +
+      "\010R\nignoreCase\"Z\n\020SaveQueryRequest\022,\n\005que" +
+      "ry\030\001 \001(\0132\026.didmeta.v1.SavedQueryR\005query\022" +
+      "\030\n\007replace\030\002 \001(\010R\007replace\"A\n\021SaveQueryRe" +
+      "sponse\022,\n\005query\030\001 \001(\0132\026.didmeta.v1.Saved" +
+      "QueryR\005query\"3\n\027ListSavedQueriesRequest\022" +
+      "\030\n\007account\030\001 \001(\tR\007account\"L\n\030ListSavedQu" +
+      "eriesResponse\0220\n\007queries\030\001 \003(\0132\026.didmeta" +
+      ".v1.SavedQueryR\007queries\"D\n\024GetSavedQuery" +
+      "Request\022\022\n\004name\030\001 \001(\tR\004name\022\030\n\007account\030\002" +
+      " \001(\tR\007account\"E\n\025GetSavedQueryResponse\022," +
+      "\n\005query\030\001 \001(\0132\026.didmeta.v1.SavedQueryR\005q" +
+      "uery\"-\n\027DeleteSavedQueryRequest\022\022\n\004name\030" +
+      "\001 \001(\tR\004name\"\032\n\030DeleteSavedQueryResponse\"" +
+      "\353\001\n\021FreezeDidsRequest\022$\n\003did\030\001 \001(\0132\022.did" +
+      "meta.v1.NewDidR\003did\022\024\n\005scope\030\002 \001(\tR\005scop" +
+      "e\022*\n\006filter\030\003 \001(\0132\022.didmeta.v1.FilterR\006f" +
+      "ilter\022/\n\004type\030\004 \001(\0162\033.didmeta.v1.DidType" +
+      "SelectorR\004type\022\034\n\trecursive\030\005 \001(\010R\trecur" +
+      "sive\022\037\n\013ignore_case\030\006 \001(\010R\nignoreCase\"*\n" +
+      "\022FreezeDidsResponse\022\024\n\005count\030\001 \001(\003R\005coun" +
+      "t\"\024\n\022ListPluginsRequest\"\261\001\n\nPluginInfo\022\022" +
+      "\n\004name\030\001 \001(\tR\004name\022\024\n\005order\030\002 \001(\005R\005order" +
+      "\022 \n\013description\030\003 \001(\tR\013description\022\032\n\010fe" +
+      "atures\030\004 \003(\tR\010features\022\030\n\007healthy\030\005 \001(\010R" +
+      "\007healthy\022!\n\014managed_keys\030\006 \003(\tR\013managedK" +
+      "eys\"\207\001\n\023ListPluginsResponse\0220\n\007plugins\030\001" +
+      " \003(\0132\026.didmeta.v1.PluginInfoR\007plugins\022>\n" +
+      "\014declarations\030\002 \003(\0132\032.didmeta.v1.KeyDecl" +
+      "arationR\014declarations\"\265\002\n\016KeyDeclaration" +
+      "\022\020\n\003key\030\001 \001(\tR\003key\022\'\n\004type\030\002 \001(\0162\023.didme" +
+      "ta.v1.KeyTypeR\004type\022\022\n\004list\030\003 \001(\010R\004list\022" +
+      "8\n\016allowed_values\030\004 \003(\0132\021.didmeta.v1.Val" +
+      "ueR\rallowedValues\022\030\n\007pattern\030\005 \001(\tR\007patt" +
+      "ern\0220\n\tdid_types\030\006 \003(\0162\023.didmeta.v1.DidT" +
+      "ypeR\010didTypes\022\022\n\004unit\030\007 \001(\tR\004unit\022 \n\013des" +
+      "cription\030\010 \001(\tR\013description\022\030\n\007account\030\t" +
+      " \001(\tR\007account\"Q\n\021DeclareKeyRequest\022<\n\013de" +
+      "claration\030\001 \001(\0132\032.didmeta.v1.KeyDeclarat" +
+      "ionR\013declaration\"\257\001\n\022DeclareKeyResponse\022" +
+      "<\n\013declaration\030\001 \001(\0132\032.didmeta.v1.KeyDec" +
+      "larationR\013declaration\022\'\n\017violation_count" +
+      "\030\002 \001(\003R\016violationCount\0222\n\nviolations\030\003 \003" +
+      "(\0132\022.didmeta.v1.DidKeyR\nviolations\"\021\n\017Li" +
+      "stKeysRequest\"R\n\020ListKeysResponse\022>\n\014dec" +
+      "larations\030\001 \003(\0132\032.didmeta.v1.KeyDeclarat" +
+      "ionR\014declarations\"!\n\rGetKeyRequest\022\020\n\003ke" +
+      "y\030\001 \001(\tR\003key\"N\n\016GetKeyResponse\022<\n\013declar" +
+      "ation\030\001 \001(\0132\032.didmeta.v1.KeyDeclarationR" +
+      "\013declaration\"$\n\020DeleteKeyRequest\022\020\n\003key\030" +
+      "\001 \001(\tR\003key\"\023\n\021DeleteKeyResponse*V\n\nListF" +
+      "ormat\022\033\n\027LIST_FORMAT_UNSPECIFIED\020\000\022\024\n\020LI" +
+      "ST_FORMAT_DIDS\020\001\022\025\n\021LIST_FORMAT_ARROW\020\002*" +
+      "\212\001\n\007KeyType\022\030\n\024KEY_TYPE_UNSPECIFIED\020\000\022\021\n" +
+      "\rKEY_TYPE_BOOL\020\001\022\020\n\014KEY_TYPE_INT\020\002\022\023\n\017KE" +
+      "Y_TYPE_DOUBLE\020\003\022\023\n\017KEY_TYPE_STRING\020\004\022\026\n\022" +
+      "KEY_TYPE_TIMESTAMP\020\0052\333\021\n\017MetadataService" +
+      "\022\206\001\n\013SetMetadata\022\036.didmeta.v1.SetMetadat" +
+      "aRequest\032\037.didmeta.v1.SetMetadataRespons" +
+      "e\"6\202\323\344\223\0020\"+/v1/dids/{did.scope}/{did.nam" +
+      "e=**}:metadata:\001*\022w\n\017SetMetadataBulk\022\".d" +
+      "idmeta.v1.SetMetadataBulkRequest\032#.didme" +
+      "ta.v1.SetMetadataBulkResponse\"\033\202\323\344\223\002\025\"\020/" +
+      "v1/metadata:set:\001*\022a\n\010LoadDids\022\033.didmeta" +
+      ".v1.LoadDidsRequest\032\034.didmeta.v1.LoadDid" +
+      "sResponse\"\030\202\323\344\223\002\022\"\r/v1/dids:load:\001*(\001\022\203\001" +
+      "\n\013GetMetadata\022\036.didmeta.v1.GetMetadataRe" +
+      "quest\032\037.didmeta.v1.GetMetadataResponse\"3" +
+      "\202\323\344\223\002-\022+/v1/dids/{did.scope}/{did.name=*" +
+      "*}:metadata\022y\n\017GetMetadataBulk\022\".didmeta" +
+      ".v1.GetMetadataBulkRequest\032#.didmeta.v1." +
+      "GetMetadataBulkResponse\"\033\202\323\344\223\002\025\"\020/v1/met" +
+      "adata:get:\001*0\001\022\214\001\n\016DeleteMetadata\022!.didm" +
+      "eta.v1.DeleteMetadataRequest\032\".didmeta.v" +
+      "1.DeleteMetadataResponse\"3\202\323\344\223\002-*+/v1/di" +
+      "ds/{did.scope}/{did.name=**}:metadata\022o\n" +
+      "\010ListDids\022\033.didmeta.v1.ListDidsRequest\032\034" +
+      ".didmeta.v1.ListDidsResponse\"&\202\323\344\223\002 \022\010/v" +
+      "1/didsZ\024\"\017/v1/dids:search:\001*0\001\022u\n\tCountD" +
+      "ids\022\034.didmeta.v1.CountDidsRequest\032\035.didm" +
+      "eta.v1.CountDidsResponse\"+\202\323\344\223\002%\022\016/v1/di" +
+      "ds:countZ\023\"\016/v1/dids:count:\001*\022c\n\tFacetDi" +
+      "ds\022\034.didmeta.v1.FacetDidsRequest\032\035.didme" +
+      "ta.v1.FacetDidsResponse\"\031\202\323\344\223\002\023\"\016/v1/did" +
+      "s:facet:\001*\022\177\n\013ExplainDids\022\036.didmeta.v1.E" +
+      "xplainDidsRequest\032\037.didmeta.v1.ExplainDi" +
+      "dsResponse\"/\202\323\344\223\002)\022\020/v1/dids:explainZ\025\"\020" +
+      "/v1/dids:explain:\001*\022`\n\nDeclareKey\022\035.didm" +
+      "eta.v1.DeclareKeyRequest\032\036.didmeta.v1.De" +
+      "clareKeyResponse\"\023\202\323\344\223\002\r\"\010/v1/keys:\001*\022W\n" +
+      "\010ListKeys\022\033.didmeta.v1.ListKeysRequest\032\034" +
+      ".didmeta.v1.ListKeysResponse\"\020\202\323\344\223\002\n\022\010/v" +
+      "1/keys\022W\n\006GetKey\022\031.didmeta.v1.GetKeyRequ" +
+      "est\032\032.didmeta.v1.GetKeyResponse\"\026\202\323\344\223\002\020\022" +
+      "\016/v1/keys/{key}\022`\n\tDeleteKey\022\034.didmeta.v" +
+      "1.DeleteKeyRequest\032\035.didmeta.v1.DeleteKe" +
+      "yResponse\"\026\202\323\344\223\002\020*\016/v1/keys/{key}\022`\n\tSav" +
+      "eQuery\022\034.didmeta.v1.SaveQueryRequest\032\035.d" +
+      "idmeta.v1.SaveQueryResponse\"\026\202\323\344\223\002\020\"\013/v1" +
+      "/queries:\001*\022r\n\020ListSavedQueries\022#.didmet" +
+      "a.v1.ListSavedQueriesRequest\032$.didmeta.v" +
+      "1.ListSavedQueriesResponse\"\023\202\323\344\223\002\r\022\013/v1/" +
+      "queries\022p\n\rGetSavedQuery\022 .didmeta.v1.Ge" +
+      "tSavedQueryRequest\032!.didmeta.v1.GetSaved" +
+      "QueryResponse\"\032\202\323\344\223\002\024\022\022/v1/queries/{name" +
+      "}\022y\n\020DeleteSavedQuery\022#.didmeta.v1.Delet" +
+      "eSavedQueryRequest\032$.didmeta.v1.DeleteSa" +
+      "vedQueryResponse\"\032\202\323\344\223\002\024*\022/v1/queries/{n" +
+      "ame}\022g\n\nFreezeDids\022\035.didmeta.v1.FreezeDi" +
+      "dsRequest\032\036.didmeta.v1.FreezeDidsRespons" +
+      "e\"\032\202\323\344\223\002\024\"\017/v1/dids:freeze:\001*\022c\n\013ListPlu" +
+      "gins\022\036.didmeta.v1.ListPluginsRequest\032\037.d" +
+      "idmeta.v1.ListPluginsResponse\"\023\202\323\344\223\002\r\022\013/" +
+      "v1/pluginsBJ\n\016org.didmeta.v1P\001Z6github.c" +
+      "om/didmeta/didmeta/gen/go/didmeta/v1;did" +
+      "metav1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -387,31 +670,223 @@ public final class MetadataServiceOuterClass extends com.google.protobuf.Generat
     internal_static_didmeta_v1_CountDidsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_CountDidsRequest_descriptor,
-        new java.lang.String[] { "Scope", "Filter", "Type", "Recursive", "IgnoreCase", });
+        new java.lang.String[] { "Scope", "Filter", "Type", "Recursive", "IgnoreCase", "Totals", });
     internal_static_didmeta_v1_CountDidsResponse_descriptor =
       getDescriptor().getMessageType(17);
     internal_static_didmeta_v1_CountDidsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_CountDidsResponse_descriptor,
+        new java.lang.String[] { "Count", "Bytes", "Events", });
+    internal_static_didmeta_v1_FacetDidsRequest_descriptor =
+      getDescriptor().getMessageType(18);
+    internal_static_didmeta_v1_FacetDidsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_FacetDidsRequest_descriptor,
+        new java.lang.String[] { "Scope", "Filter", "Type", "Recursive", "IgnoreCase", "Facets", });
+    internal_static_didmeta_v1_FacetSpec_descriptor =
+      getDescriptor().getMessageType(19);
+    internal_static_didmeta_v1_FacetSpec_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_FacetSpec_descriptor,
+        new java.lang.String[] { "Key", "Top", "BucketWidth", });
+    internal_static_didmeta_v1_FacetDidsResponse_descriptor =
+      getDescriptor().getMessageType(20);
+    internal_static_didmeta_v1_FacetDidsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_FacetDidsResponse_descriptor,
+        new java.lang.String[] { "Count", "Facets", });
+    internal_static_didmeta_v1_Facet_descriptor =
+      getDescriptor().getMessageType(21);
+    internal_static_didmeta_v1_Facet_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_Facet_descriptor,
+        new java.lang.String[] { "Key", "Values", "Buckets", "Missing", "Other", "Distinct", });
+    internal_static_didmeta_v1_FacetValue_descriptor =
+      getDescriptor().getMessageType(22);
+    internal_static_didmeta_v1_FacetValue_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_FacetValue_descriptor,
+        new java.lang.String[] { "Value", "Count", });
+    internal_static_didmeta_v1_FacetBucket_descriptor =
+      getDescriptor().getMessageType(23);
+    internal_static_didmeta_v1_FacetBucket_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_FacetBucket_descriptor,
+        new java.lang.String[] { "Lower", "Count", });
+    internal_static_didmeta_v1_ExplainDidsRequest_descriptor =
+      getDescriptor().getMessageType(24);
+    internal_static_didmeta_v1_ExplainDidsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_ExplainDidsRequest_descriptor,
+        new java.lang.String[] { "Scope", "Filter", "Type", "Recursive", "IgnoreCase", });
+    internal_static_didmeta_v1_ExplainDidsResponse_descriptor =
+      getDescriptor().getMessageType(25);
+    internal_static_didmeta_v1_ExplainDidsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_ExplainDidsResponse_descriptor,
+        new java.lang.String[] { "Groups", "Merged", "Queries", });
+    internal_static_didmeta_v1_ExplainGroup_descriptor =
+      getDescriptor().getMessageType(26);
+    internal_static_didmeta_v1_ExplainGroup_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_ExplainGroup_descriptor,
+        new java.lang.String[] { "Types", "Clauses", });
+    internal_static_didmeta_v1_ExplainClause_descriptor =
+      getDescriptor().getMessageType(27);
+    internal_static_didmeta_v1_ExplainClause_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_ExplainClause_descriptor,
+        new java.lang.String[] { "Clause", "Plugin", "Complement", });
+    internal_static_didmeta_v1_BackendQuery_descriptor =
+      getDescriptor().getMessageType(28);
+    internal_static_didmeta_v1_BackendQuery_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_BackendQuery_descriptor,
+        new java.lang.String[] { "Backend", "Group", "Language", "Query", "Parameters", "Plan", });
+    internal_static_didmeta_v1_BackendQuery_ParametersEntry_descriptor =
+      internal_static_didmeta_v1_BackendQuery_descriptor.getNestedType(0);
+    internal_static_didmeta_v1_BackendQuery_ParametersEntry_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_BackendQuery_ParametersEntry_descriptor,
+        new java.lang.String[] { "Key", "Value", });
+    internal_static_didmeta_v1_SavedQuery_descriptor =
+      getDescriptor().getMessageType(29);
+    internal_static_didmeta_v1_SavedQuery_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_SavedQuery_descriptor,
+        new java.lang.String[] { "Name", "Account", "Scope", "Filter", "Type", "Recursive", "IgnoreCase", });
+    internal_static_didmeta_v1_SaveQueryRequest_descriptor =
+      getDescriptor().getMessageType(30);
+    internal_static_didmeta_v1_SaveQueryRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_SaveQueryRequest_descriptor,
+        new java.lang.String[] { "Query", "Replace", });
+    internal_static_didmeta_v1_SaveQueryResponse_descriptor =
+      getDescriptor().getMessageType(31);
+    internal_static_didmeta_v1_SaveQueryResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_SaveQueryResponse_descriptor,
+        new java.lang.String[] { "Query", });
+    internal_static_didmeta_v1_ListSavedQueriesRequest_descriptor =
+      getDescriptor().getMessageType(32);
+    internal_static_didmeta_v1_ListSavedQueriesRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_ListSavedQueriesRequest_descriptor,
+        new java.lang.String[] { "Account", });
+    internal_static_didmeta_v1_ListSavedQueriesResponse_descriptor =
+      getDescriptor().getMessageType(33);
+    internal_static_didmeta_v1_ListSavedQueriesResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_ListSavedQueriesResponse_descriptor,
+        new java.lang.String[] { "Queries", });
+    internal_static_didmeta_v1_GetSavedQueryRequest_descriptor =
+      getDescriptor().getMessageType(34);
+    internal_static_didmeta_v1_GetSavedQueryRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_GetSavedQueryRequest_descriptor,
+        new java.lang.String[] { "Name", "Account", });
+    internal_static_didmeta_v1_GetSavedQueryResponse_descriptor =
+      getDescriptor().getMessageType(35);
+    internal_static_didmeta_v1_GetSavedQueryResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_GetSavedQueryResponse_descriptor,
+        new java.lang.String[] { "Query", });
+    internal_static_didmeta_v1_DeleteSavedQueryRequest_descriptor =
+      getDescriptor().getMessageType(36);
+    internal_static_didmeta_v1_DeleteSavedQueryRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_DeleteSavedQueryRequest_descriptor,
+        new java.lang.String[] { "Name", });
+    internal_static_didmeta_v1_DeleteSavedQueryResponse_descriptor =
+      getDescriptor().getMessageType(37);
+    internal_static_didmeta_v1_DeleteSavedQueryResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_DeleteSavedQueryResponse_descriptor,
+        new java.lang.String[] { });
+    internal_static_didmeta_v1_FreezeDidsRequest_descriptor =
+      getDescriptor().getMessageType(38);
+    internal_static_didmeta_v1_FreezeDidsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_FreezeDidsRequest_descriptor,
+        new java.lang.String[] { "Did", "Scope", "Filter", "Type", "Recursive", "IgnoreCase", });
+    internal_static_didmeta_v1_FreezeDidsResponse_descriptor =
+      getDescriptor().getMessageType(39);
+    internal_static_didmeta_v1_FreezeDidsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_FreezeDidsResponse_descriptor,
         new java.lang.String[] { "Count", });
     internal_static_didmeta_v1_ListPluginsRequest_descriptor =
-      getDescriptor().getMessageType(18);
+      getDescriptor().getMessageType(40);
     internal_static_didmeta_v1_ListPluginsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_ListPluginsRequest_descriptor,
         new java.lang.String[] { });
     internal_static_didmeta_v1_PluginInfo_descriptor =
-      getDescriptor().getMessageType(19);
+      getDescriptor().getMessageType(41);
     internal_static_didmeta_v1_PluginInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_PluginInfo_descriptor,
         new java.lang.String[] { "Name", "Order", "Description", "Features", "Healthy", "ManagedKeys", });
     internal_static_didmeta_v1_ListPluginsResponse_descriptor =
-      getDescriptor().getMessageType(20);
+      getDescriptor().getMessageType(42);
     internal_static_didmeta_v1_ListPluginsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessage.FieldAccessorTable(
         internal_static_didmeta_v1_ListPluginsResponse_descriptor,
-        new java.lang.String[] { "Plugins", });
+        new java.lang.String[] { "Plugins", "Declarations", });
+    internal_static_didmeta_v1_KeyDeclaration_descriptor =
+      getDescriptor().getMessageType(43);
+    internal_static_didmeta_v1_KeyDeclaration_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_KeyDeclaration_descriptor,
+        new java.lang.String[] { "Key", "Type", "List", "AllowedValues", "Pattern", "DidTypes", "Unit", "Description", "Account", });
+    internal_static_didmeta_v1_DeclareKeyRequest_descriptor =
+      getDescriptor().getMessageType(44);
+    internal_static_didmeta_v1_DeclareKeyRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_DeclareKeyRequest_descriptor,
+        new java.lang.String[] { "Declaration", });
+    internal_static_didmeta_v1_DeclareKeyResponse_descriptor =
+      getDescriptor().getMessageType(45);
+    internal_static_didmeta_v1_DeclareKeyResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_DeclareKeyResponse_descriptor,
+        new java.lang.String[] { "Declaration", "ViolationCount", "Violations", });
+    internal_static_didmeta_v1_ListKeysRequest_descriptor =
+      getDescriptor().getMessageType(46);
+    internal_static_didmeta_v1_ListKeysRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_ListKeysRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_didmeta_v1_ListKeysResponse_descriptor =
+      getDescriptor().getMessageType(47);
+    internal_static_didmeta_v1_ListKeysResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_ListKeysResponse_descriptor,
+        new java.lang.String[] { "Declarations", });
+    internal_static_didmeta_v1_GetKeyRequest_descriptor =
+      getDescriptor().getMessageType(48);
+    internal_static_didmeta_v1_GetKeyRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_GetKeyRequest_descriptor,
+        new java.lang.String[] { "Key", });
+    internal_static_didmeta_v1_GetKeyResponse_descriptor =
+      getDescriptor().getMessageType(49);
+    internal_static_didmeta_v1_GetKeyResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_GetKeyResponse_descriptor,
+        new java.lang.String[] { "Declaration", });
+    internal_static_didmeta_v1_DeleteKeyRequest_descriptor =
+      getDescriptor().getMessageType(50);
+    internal_static_didmeta_v1_DeleteKeyRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_DeleteKeyRequest_descriptor,
+        new java.lang.String[] { "Key", });
+    internal_static_didmeta_v1_DeleteKeyResponse_descriptor =
+      getDescriptor().getMessageType(51);
+    internal_static_didmeta_v1_DeleteKeyResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessage.FieldAccessorTable(
+        internal_static_didmeta_v1_DeleteKeyResponse_descriptor,
+        new java.lang.String[] { });
     descriptor.resolveAllFeaturesImmutable();
     org.didmeta.v1.DidOuterClass.getDescriptor();
     org.didmeta.v1.FilterOuterClass.getDescriptor();

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file didmeta/v1/metadata_service.proto.
  */
 export const file_didmeta_v1_metadata_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFkaWRtZXRhL3YxL21ldGFkYXRhX3NlcnZpY2UucHJvdG8SCmRpZG1ldGEudjEizAEKElNldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRI+CghtZXRhZGF0YRgCIAMoCzIsLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSEQoJcmVjdXJzaXZlGAMgASgIGkIKDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEiAKBXZhbHVlGAIgASgLMhEuZGlkbWV0YS52MS5WYWx1ZToCOAEiFQoTU2V0TWV0YWRhdGFSZXNwb25zZSJTChZTZXRNZXRhZGF0YUJ1bGtSZXF1ZXN0EiYKBWl0ZW1zGAEgAygLMhcuZGlkbWV0YS52MS5EaWRNZXRhZGF0YRIRCglyZWN1cnNpdmUYAiABKAgiKgoXU2V0TWV0YWRhdGFCdWxrUmVzcG9uc2USDwoHdXBkYXRlZBgBIAEoAyKLAQoPTG9hZERpZHNSZXF1ZXN0EiAKBGRpZHMYASADKAsyEi5kaWRtZXRhLnYxLk5ld0RpZBIpCghtZXRhZGF0YRgCIAMoCzIXLmRpZG1ldGEudjEuRGlkTWV0YWRhdGESKwoLYXR0YWNobWVudHMYAyADKAsyFi5kaWRtZXRhLnYxLkF0dGFjaG1lbnQiVgoQTG9hZERpZHNSZXNwb25zZRIOCgZjaHVua3MYASABKAMSDwoHY3JlYXRlZBgCIAEoAxIPCgd1cGRhdGVkGAMgASgDEhAKCGF0dGFjaGVkGAQgASgDIkUKEkdldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRIOCgZwbHVnaW4YAiABKAkimgEKE0dldE1ldGFkYXRhUmVzcG9uc2USPwoIbWV0YWRhdGEYASADKAsyLS5kaWRtZXRhLnYxLkdldE1ldGFkYXRhUmVzcG9uc2UuTWV0YWRhdGFFbnRyeRpCCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRIgCgV2YWx1ZRgCIAEoCzIRLmRpZG1ldGEudjEuVmFsdWU6AjgBIlsKFkdldE1ldGFkYXRhQnVsa1JlcXVlc3QSIAoEZGlkcxgBIAMoCzISLmRpZG1ldGEudjEuRGlkS2V5Eg4KBnBsdWdpbhgCIAEoCRIPCgdpbmhlcml0GAMgASgIImgKF0dldE1ldGFkYXRhQnVsa1Jlc3BvbnNlEigKB3Jlc3VsdHMYASADKAsyFy5kaWRtZXRhLnYxLkRpZE1ldGFkYXRhEiMKB21pc3NpbmcYAiADKAsyEi5kaWRtZXRhLnYxLkRpZEtleSJGChVEZWxldGVNZXRhZGF0YVJlcXVlc3QSHwoDZGlkGAEgASgLMhIuZGlkbWV0YS52MS5EaWRLZXkSDAoEa2V5cxgCIAMoCSIYChZEZWxldGVNZXRhZGF0YVJlc3BvbnNlIpsCCg9MaXN0RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEgwKBGxvbmcYBCABKAgSEQoJcmVjdXJzaXZlGAUgASgIEg0KBWxpbWl0GAYgASgDEhMKC2lnbm9yZV9jYXNlGAcgASgIEhIKCnBhZ2VfdG9rZW4YCCABKAkSFQoNbWV0YWRhdGFfa2V5cxgJIAMoCRISCgpiYXRjaF9zaXplGAogASgFEiYKBmZvcm1hdBgLIAEoDjIWLmRpZG1ldGEudjEuTGlzdEZvcm1hdCKrAQoIRGlkQmF0Y2gSDgoGc2NvcGVzGAEgAygJEg0KBW5hbWVzGAIgAygJEiIKBXR5cGVzGAMgAygOMhMuZGlkbWV0YS52MS5EaWRUeXBlEg0KBWJ5dGVzGAQgAygDEg8KB2xlbmd0aHMYBSADKAMSKQoIbWV0YWRhdGEYBiADKAsyFy5kaWRtZXRhLnYxLk1ldGFkYXRhTWFwEhEKCWFycm93X2lwYxgHIAEoDCKEAQoLTWV0YWRhdGFNYXASMwoGdmFsdWVzGAEgAygLMiMuZGlkbWV0YS52MS5NZXRhZGF0YU1hcC5WYWx1ZXNFbnRyeRpACgtWYWx1ZXNFbnRyeRILCgNrZXkYASABKAkSIAoFdmFsdWUYAiABKAsyES5kaWRtZXRhLnYxLlZhbHVlOgI4ASJQChBMaXN0RGlkc1Jlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQuZGlkbWV0YS52MS5EaWRCYXRjaBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkimAEKEENvdW50RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEhEKCXJlY3Vyc2l2ZRgEIAEoCBITCgtpZ25vcmVfY2FzZRgFIAEoCCIiChFDb3VudERpZHNSZXNwb25zZRINCgVjb3VudBgBIAEoAyIUChJMaXN0UGx1Z2luc1JlcXVlc3QidwoKUGx1Z2luSW5mbxIMCgRuYW1lGAEgASgJEg0KBW9yZGVyGAIgASgFEhMKC2Rlc2NyaXB0aW9uGAMgASgJEhAKCGZlYXR1cmVzGAQgAygJEg8KB2hlYWx0aHkYBSABKAgSFAoMbWFuYWdlZF9rZXlzGAYgAygJIj4KE0xpc3RQbHVnaW5zUmVzcG9uc2USJwoHcGx1Z2lucxgBIAMoCzIWLmRpZG1ldGEudjEuUGx1Z2luSW5mbypWCgpMaXN0Rm9ybWF0EhsKF0xJU1RfRk9STUFUX1VOU1BFQ0lGSUVEEAASFAoQTElTVF9GT1JNQVRfRElEUxABEhUKEUxJU1RfRk9STUFUX0FSUk9XEAIy0wgKD01ldGFkYXRhU2VydmljZRKGAQoLU2V0TWV0YWRhdGESHi5kaWRtZXRhLnYxLlNldE1ldGFkYXRhUmVxdWVzdBofLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFSZXNwb25zZSI2gtPkkwIwOgEqIisvdjEvZGlkcy97ZGlkLnNjb3BlfS97ZGlkLm5hbWU9Kip9Om1ldGFkYXRhEncKD1NldE1ldGFkYXRhQnVsaxIiLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFCdWxrUmVxdWVzdBojLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFCdWxrUmVzcG9uc2UiG4LT5JMCFToBKiIQL3YxL21ldGFkYXRhOnNldBJhCghMb2FkRGlkcxIbLmRpZG1ldGEudjEuTG9hZERpZHNSZXF1ZXN0GhwuZGlkbWV0YS52MS5Mb2FkRGlkc1Jlc3BvbnNlIhiC0+STAhI6ASoiDS92MS9kaWRzOmxvYWQoARKDAQoLR2V0TWV0YWRhdGESHi5kaWRtZXRhLnYxLkdldE1ldGFkYXRhUmVxdWVzdBofLmRpZG1ldGEudjEuR2V0TWV0YWRhdGFSZXNwb25zZSIzgtPkkwItEisvdjEvZGlkcy97ZGlkLnNjb3BlfS97ZGlkLm5hbWU9Kip9Om1ldGFkYXRhEnkKD0dldE1ldGFkYXRhQnVsaxIiLmRpZG1ldGEudjEuR2V0TWV0YWRhdGFCdWxrUmVxdWVzdBojLmRpZG1ldGEudjEuR2V0TWV0YWRhdGFCdWxrUmVzcG9uc2UiG4LT5JMCFToBKiIQL3YxL21ldGFkYXRhOmdldDABEowBCg5EZWxldGVNZXRhZGF0YRIhLmRpZG1ldGEudjEuRGVsZXRlTWV0YWRhdGFSZXF1ZXN0GiIuZGlkbWV0YS52MS5EZWxldGVNZXRhZGF0YVJlc3BvbnNlIjOC0+STAi0qKy92MS9kaWRzL3tkaWQuc2NvcGV9L3tkaWQubmFtZT0qKn06bWV0YWRhdGESbwoITGlzdERpZHMSGy5kaWRtZXRhLnYxLkxpc3REaWRzUmVxdWVzdBocLmRpZG1ldGEudjEuTGlzdERpZHNSZXNwb25zZSImgtPkkwIgWhQ6ASoiDy92MS9kaWRzOnNlYXJjaBIIL3YxL2RpZHMwARJ1CglDb3VudERpZHMSHC5kaWRtZXRhLnYxLkNvdW50RGlkc1JlcXVlc3QaHS5kaWRtZXRhLnYxLkNvdW50RGlkc1Jlc3BvbnNlIiuC0+STAiVaEzoBKiIOL3YxL2RpZHM6Y291bnQSDi92MS9kaWRzOmNvdW50EmMKC0xpc3RQbHVnaW5zEh4uZGlkbWV0YS52MS5MaXN0UGx1Z2luc1JlcXVlc3QaHy5kaWRtZXRhLnYxLkxpc3RQbHVnaW5zUmVzcG9uc2UiE4LT5JMCDRILL3YxL3BsdWdpbnNCSgoOb3JnLmRpZG1ldGEudjFQAVo2Z2l0aHViLmNvbS9kaWRtZXRhL2RpZG1ldGEvZ2VuL2dvL2RpZG1ldGEvdjE7ZGlkbWV0YXYxYgZwcm90bzM", [file_didmeta_v1_did, file_didmeta_v1_filter, file_didmeta_v1_value, file_google_api_annotations]);
+  fileDesc("CiFkaWRtZXRhL3YxL21ldGFkYXRhX3NlcnZpY2UucHJvdG8SCmRpZG1ldGEudjEizAEKElNldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRI+CghtZXRhZGF0YRgCIAMoCzIsLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFSZXF1ZXN0Lk1ldGFkYXRhRW50cnkSEQoJcmVjdXJzaXZlGAMgASgIGkIKDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEiAKBXZhbHVlGAIgASgLMhEuZGlkbWV0YS52MS5WYWx1ZToCOAEiFQoTU2V0TWV0YWRhdGFSZXNwb25zZSJTChZTZXRNZXRhZGF0YUJ1bGtSZXF1ZXN0EiYKBWl0ZW1zGAEgAygLMhcuZGlkbWV0YS52MS5EaWRNZXRhZGF0YRIRCglyZWN1cnNpdmUYAiABKAgiKgoXU2V0TWV0YWRhdGFCdWxrUmVzcG9uc2USDwoHdXBkYXRlZBgBIAEoAyKLAQoPTG9hZERpZHNSZXF1ZXN0EiAKBGRpZHMYASADKAsyEi5kaWRtZXRhLnYxLk5ld0RpZBIpCghtZXRhZGF0YRgCIAMoCzIXLmRpZG1ldGEudjEuRGlkTWV0YWRhdGESKwoLYXR0YWNobWVudHMYAyADKAsyFi5kaWRtZXRhLnYxLkF0dGFjaG1lbnQiVgoQTG9hZERpZHNSZXNwb25zZRIOCgZjaHVua3MYASABKAMSDwoHY3JlYXRlZBgCIAEoAxIPCgd1cGRhdGVkGAMgASgDEhAKCGF0dGFjaGVkGAQgASgDIkUKEkdldE1ldGFkYXRhUmVxdWVzdBIfCgNkaWQYASABKAsyEi5kaWRtZXRhLnYxLkRpZEtleRIOCgZwbHVnaW4YAiABKAkimgEKE0dldE1ldGFkYXRhUmVzcG9uc2USPwoIbWV0YWRhdGEYASADKAsyLS5kaWRtZXRhLnYxLkdldE1ldGFkYXRhUmVzcG9uc2UuTWV0YWRhdGFFbnRyeRpCCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRIgCgV2YWx1ZRgCIAEoCzIRLmRpZG1ldGEudjEuVmFsdWU6AjgBIlsKFkdldE1ldGFkYXRhQnVsa1JlcXVlc3QSIAoEZGlkcxgBIAMoCzISLmRpZG1ldGEudjEuRGlkS2V5Eg4KBnBsdWdpbhgCIAEoCRIPCgdpbmhlcml0GAMgASgIImgKF0dldE1ldGFkYXRhQnVsa1Jlc3BvbnNlEigKB3Jlc3VsdHMYASADKAsyFy5kaWRtZXRhLnYxLkRpZE1ldGFkYXRhEiMKB21pc3NpbmcYAiADKAsyEi5kaWRtZXRhLnYxLkRpZEtleSJGChVEZWxldGVNZXRhZGF0YVJlcXVlc3QSHwoDZGlkGAEgASgLMhIuZGlkbWV0YS52MS5EaWRLZXkSDAoEa2V5cxgCIAMoCSIYChZEZWxldGVNZXRhZGF0YVJlc3BvbnNlIpsCCg9MaXN0RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEgwKBGxvbmcYBCABKAgSEQoJcmVjdXJzaXZlGAUgASgIEg0KBWxpbWl0GAYgASgDEhMKC2lnbm9yZV9jYXNlGAcgASgIEhIKCnBhZ2VfdG9rZW4YCCABKAkSFQoNbWV0YWRhdGFfa2V5cxgJIAMoCRISCgpiYXRjaF9zaXplGAogASgFEiYKBmZvcm1hdBgLIAEoDjIWLmRpZG1ldGEudjEuTGlzdEZvcm1hdCKrAQoIRGlkQmF0Y2gSDgoGc2NvcGVzGAEgAygJEg0KBW5hbWVzGAIgAygJEiIKBXR5cGVzGAMgAygOMhMuZGlkbWV0YS52MS5EaWRUeXBlEg0KBWJ5dGVzGAQgAygDEg8KB2xlbmd0aHMYBSADKAMSKQoIbWV0YWRhdGEYBiADKAsyFy5kaWRtZXRhLnYxLk1ldGFkYXRhTWFwEhEKCWFycm93X2lwYxgHIAEoDCKEAQoLTWV0YWRhdGFNYXASMwoGdmFsdWVzGAEgAygLMiMuZGlkbWV0YS52MS5NZXRhZGF0YU1hcC5WYWx1ZXNFbnRyeRpACgtWYWx1ZXNFbnRyeRILCgNrZXkYASABKAkSIAoFdmFsdWUYAiABKAsyES5kaWRtZXRhLnYxLlZhbHVlOgI4ASJQChBMaXN0RGlkc1Jlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQuZGlkbWV0YS52MS5EaWRCYXRjaBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiqAEKEENvdW50RGlkc1JlcXVlc3QSDQoFc2NvcGUYASABKAkSIgoGZmlsdGVyGAIgASgLMhIuZGlkbWV0YS52MS5GaWx0ZXISKQoEdHlwZRgDIAEoDjIbLmRpZG1ldGEudjEuRGlkVHlwZVNlbGVjdG9yEhEKCXJlY3Vyc2l2ZRgEIAEoCBITCgtpZ25vcmVfY2FzZRgFIAEoCBIOCgZ0b3RhbHMYBiABKAgiQQoRQ291bnREaWRzUmVzcG9uc2USDQoFY291bnQYASABKAMSDQoFYnl0ZXMYAiABKAMSDgoGZXZlbnRzGAMgASgDIr8BChBGYWNldERpZHNSZXF1ZXN0Eg0KBXNjb3BlGAEgASgJEiIKBmZpbHRlchgCIAEoCzISLmRpZG1ldGEudjEuRmlsdGVyEikKBHR5cGUYAyABKA4yGy5kaWRtZXRhLnYxLkRpZFR5cGVTZWxlY3RvchIRCglyZWN1cnNpdmUYBCABKAgSEwoLaWdub3JlX2Nhc2UYBSABKAgSJQoGZmFjZXRzGAYgAygLMhUuZGlkbWV0YS52MS5GYWNldFNwZWMiOwoJRmFjZXRTcGVjEgsKA2tleRgBIAEoCRILCgN0b3AYAiABKAUSFAoMYnVja2V0X3dpZHRoGAMgASgBIkUKEUZhY2V0RGlkc1Jlc3BvbnNlEg0KBWNvdW50GAEgASgDEiEKBmZhY2V0cxgCIAMoCzIRLmRpZG1ldGEudjEuRmFjZXQimAEKBUZhY2V0EgsKA2tleRgBIAEoCRImCgZ2YWx1ZXMYAiADKAsyFi5kaWRtZXRhLnYxLkZhY2V0VmFsdWUSKAoHYnVja2V0cxgDIAMoCzIXLmRpZG1ldGEudjEuRmFjZXRCdWNrZXQSDwoHbWlzc2luZxgEIAEoAxINCgVvdGhlchgFIAEoAxIQCghkaXN0aW5jdBgGIAEoAyI9CgpGYWNldFZhbHVlEiAKBXZhbHVlGAEgASgLMhEuZGlkbWV0YS52MS5WYWx1ZRINCgVjb3VudBgCIAEoAyI+CgtGYWNldEJ1Y2tldBIgCgVsb3dlchgBIAEoCzIRLmRpZG1ldGEudjEuVmFsdWUSDQoFY291bnQYAiABKAMimgEKEkV4cGxhaW5EaWRzUmVxdWVzdBINCgVzY29wZRgBIAEoCRIiCgZmaWx0ZXIYAiABKAsyEi5kaWRtZXRhLnYxLkZpbHRlchIpCgR0eXBlGAMgASgOMhsuZGlkbWV0YS52MS5EaWRUeXBlU2VsZWN0b3ISEQoJcmVjdXJzaXZlGAQgASgIEhMKC2lnbm9yZV9jYXNlGAUgASgIInoKE0V4cGxhaW5EaWRzUmVzcG9uc2USKAoGZ3JvdXBzGAEgAygLMhguZGlkbWV0YS52MS5FeHBsYWluR3JvdXASDgoGbWVyZ2VkGAIgASgIEikKB3F1ZXJpZXMYAyADKAsyGC5kaWRtZXRhLnYxLkJhY2tlbmRRdWVyeSJJCgxFeHBsYWluR3JvdXASDQoFdHlwZXMYASADKAkSKgoHY2xhdXNlcxgCIAMoCzIZLmRpZG1ldGEudjEuRXhwbGFpbkNsYXVzZSJDCg1FeHBsYWluQ2xhdXNlEg4KBmNsYXVzZRgBIAEoCRIOCgZwbHVnaW4YAiABKAkSEgoKY29tcGxlbWVudBgDIAEoCCLOAQoMQmFja2VuZFF1ZXJ5Eg8KB2JhY2tlbmQYASABKAkSDQoFZ3JvdXAYAiABKAUSEAoIbGFuZ3VhZ2UYAyABKAkSDQoFcXVlcnkYBCABKAkSPAoKcGFyYW1ldGVycxgFIAMoCzIoLmRpZG1ldGEudjEuQmFja2VuZFF1ZXJ5LlBhcmFtZXRlcnNFbnRyeRIMCgRwbGFuGAYgASgJGjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIrEBCgpTYXZlZFF1ZXJ5EgwKBG5hbWUYASABKAkSDwoHYWNjb3VudBgCIAEoCRINCgVzY29wZRgDIAEoCRIiCgZmaWx0ZXIYBCABKAsyEi5kaWRtZXRhLnYxLkZpbHRlchIpCgR0eXBlGAUgASgOMhsuZGlkbWV0YS52MS5EaWRUeXBlU2VsZWN0b3ISEQoJcmVjdXJzaXZlGAYgASgIEhMKC2lnbm9yZV9jYXNlGAcgASgIIkoKEFNhdmVRdWVyeVJlcXVlc3QSJQoFcXVlcnkYASABKAsyFi5kaWRtZXRhLnYxLlNhdmVkUXVlcnkSDwoHcmVwbGFjZRgCIAEoCCI6ChFTYXZlUXVlcnlSZXNwb25zZRIlCgVxdWVyeRgBIAEoCzIWLmRpZG1ldGEudjEuU2F2ZWRRdWVyeSIqChdMaXN0U2F2ZWRRdWVyaWVzUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJIkMKGExpc3RTYXZlZFF1ZXJpZXNSZXNwb25zZRInCgdxdWVyaWVzGAEgAygLMhYuZGlkbWV0YS52MS5TYXZlZFF1ZXJ5IjUKFEdldFNhdmVkUXVlcnlSZXF1ZXN0EgwKBG5hbWUYASABKAkSDwoHYWNjb3VudBgCIAEoCSI+ChVHZXRTYXZlZFF1ZXJ5UmVzcG9uc2USJQoFcXVlcnkYASABKAsyFi5kaWRtZXRhLnYxLlNhdmVkUXVlcnkiJwoXRGVsZXRlU2F2ZWRRdWVyeVJlcXVlc3QSDAoEbmFtZRgBIAEoCSIaChhEZWxldGVTYXZlZFF1ZXJ5UmVzcG9uc2UiugEKEUZyZWV6ZURpZHNSZXF1ZXN0Eh8KA2RpZBgBIAEoCzISLmRpZG1ldGEudjEuTmV3RGlkEg0KBXNjb3BlGAIgASgJEiIKBmZpbHRlchgDIAEoCzISLmRpZG1ldGEudjEuRmlsdGVyEikKBHR5cGUYBCABKA4yGy5kaWRtZXRhLnYxLkRpZFR5cGVTZWxlY3RvchIRCglyZWN1cnNpdmUYBSABKAgSEwoLaWdub3JlX2Nhc2UYBiABKAgiIwoSRnJlZXplRGlkc1Jlc3BvbnNlEg0KBWNvdW50GAEgASgDIhQKEkxpc3RQbHVnaW5zUmVxdWVzdCJ3CgpQbHVnaW5JbmZvEgwKBG5hbWUYASABKAkSDQoFb3JkZXIYAiABKAUSEwoLZGVzY3JpcHRpb24YAyABKAkSEAoIZmVhdHVyZXMYBCADKAkSDwoHaGVhbHRoeRgFIAEoCBIUCgxtYW5hZ2VkX2tleXMYBiADKAkicAoTTGlzdFBsdWdpbnNSZXNwb25zZRInCgdwbHVnaW5zGAEgAygLMhYuZGlkbWV0YS52MS5QbHVnaW5JbmZvEjAKDGRlY2xhcmF0aW9ucxgCIAMoCzIaLmRpZG1ldGEudjEuS2V5RGVjbGFyYXRpb24i5gEKDktleURlY2xhcmF0aW9uEgsKA2tleRgBIAEoCRIhCgR0eXBlGAIgASgOMhMuZGlkbWV0YS52MS5LZXlUeXBlEgwKBGxpc3QYAyABKAgSKQoOYWxsb3dlZF92YWx1ZXMYBCADKAsyES5kaWRtZXRhLnYxLlZhbHVlEg8KB3BhdHRlcm4YBSABKAkSJgoJZGlkX3R5cGVzGAYgAygOMhMuZGlkbWV0YS52MS5EaWRUeXBlEgwKBHVuaXQYByABKAkSEwoLZGVzY3JpcHRpb24YCCABKAkSDwoHYWNjb3VudBgJIAEoCSJEChFEZWNsYXJlS2V5UmVxdWVzdBIvCgtkZWNsYXJhdGlvbhgBIAEoCzIaLmRpZG1ldGEudjEuS2V5RGVjbGFyYXRpb24ihgEKEkRlY2xhcmVLZXlSZXNwb25zZRIvCgtkZWNsYXJhdGlvbhgBIAEoCzIaLmRpZG1ldGEudjEuS2V5RGVjbGFyYXRpb24SFwoPdmlvbGF0aW9uX2NvdW50GAIgASgDEiYKCnZpb2xhdGlvbnMYAyADKAsyEi5kaWRtZXRhLnYxLkRpZEtleSIRCg9MaXN0S2V5c1JlcXVlc3QiRAoQTGlzdEtleXNSZXNwb25zZRIwCgxkZWNsYXJhdGlvbnMYASADKAsyGi5kaWRtZXRhLnYxLktleURlY2xhcmF0aW9uIhwKDUdldEtleVJlcXVlc3QSCwoDa2V5GAEgASgJIkEKDkdldEtleVJlc3BvbnNlEi8KC2RlY2xhcmF0aW9uGAEgASgLMhouZGlkbWV0YS52MS5LZXlEZWNsYXJhdGlvbiIfChBEZWxldGVLZXlSZXF1ZXN0EgsKA2tleRgBIAEoCSITChFEZWxldGVLZXlSZXNwb25zZSpWCgpMaXN0Rm9ybWF0EhsKF0xJU1RfRk9STUFUX1VOU1BFQ0lGSUVEEAASFAoQTElTVF9GT1JNQVRfRElEUxABEhUKEUxJU1RfRk9STUFUX0FSUk9XEAIqigEKB0tleVR5cGUSGAoUS0VZX1RZUEVfVU5TUEVDSUZJRUQQABIRCg1LRVlfVFlQRV9CT09MEAESEAoMS0VZX1RZUEVfSU5UEAISEwoPS0VZX1RZUEVfRE9VQkxFEAMSEwoPS0VZX1RZUEVfU1RSSU5HEAQSFgoSS0VZX1RZUEVfVElNRVNUQU1QEAUy2xEKD01ldGFkYXRhU2VydmljZRKGAQoLU2V0TWV0YWRhdGESHi5kaWRtZXRhLnYxLlNldE1ldGFkYXRhUmVxdWVzdBofLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFSZXNwb25zZSI2gtPkkwIwOgEqIisvdjEvZGlkcy97ZGlkLnNjb3BlfS97ZGlkLm5hbWU9Kip9Om1ldGFkYXRhEncKD1NldE1ldGFkYXRhQnVsaxIiLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFCdWxrUmVxdWVzdBojLmRpZG1ldGEudjEuU2V0TWV0YWRhdGFCdWxrUmVzcG9uc2UiG4LT5JMCFToBKiIQL3YxL21ldGFkYXRhOnNldBJhCghMb2FkRGlkcxIbLmRpZG1ldGEudjEuTG9hZERpZHNSZXF1ZXN0GhwuZGlkbWV0YS52MS5Mb2FkRGlkc1Jlc3BvbnNlIhiC0+STAhI6ASoiDS92MS9kaWRzOmxvYWQoARKDAQoLR2V0TWV0YWRhdGESHi5kaWRtZXRhLnYxLkdldE1ldGFkYXRhUmVxdWVzdBofLmRpZG1ldGEudjEuR2V0TWV0YWRhdGFSZXNwb25zZSIzgtPkkwItEisvdjEvZGlkcy97ZGlkLnNjb3BlfS97ZGlkLm5hbWU9Kip9Om1ldGFkYXRhEnkKD0dldE1ldGFkYXRhQnVsaxIiLmRpZG1ldGEudjEuR2V0TWV0YWRhdGFCdWxrUmVxdWVzdBojLmRpZG1ldGEudjEuR2V0TWV0YWRhdGFCdWxrUmVzcG9uc2UiG4LT5JMCFToBKiIQL3YxL21ldGFkYXRhOmdldDABEowBCg5EZWxldGVNZXRhZGF0YRIhLmRpZG1ldGEudjEuRGVsZXRlTWV0YWRhdGFSZXF1ZXN0GiIuZGlkbWV0YS52MS5EZWxldGVNZXRhZGF0YVJlc3BvbnNlIjOC0+STAi0qKy92MS9kaWRzL3tkaWQuc2NvcGV9L3tkaWQubmFtZT0qKn06bWV0YWRhdGESbwoITGlzdERpZHMSGy5kaWRtZXRhLnYxLkxpc3REaWRzUmVxdWVzdBocLmRpZG1ldGEudjEuTGlzdERpZHNSZXNwb25zZSImgtPkkwIgWhQ6ASoiDy92MS9kaWRzOnNlYXJjaBIIL3YxL2RpZHMwARJ1CglDb3VudERpZHMSHC5kaWRtZXRhLnYxLkNvdW50RGlkc1JlcXVlc3QaHS5kaWRtZXRhLnYxLkNvdW50RGlkc1Jlc3BvbnNlIiuC0+STAiVaEzoBKiIOL3YxL2RpZHM6Y291bnQSDi92MS9kaWRzOmNvdW50EmMKCUZhY2V0RGlkcxIcLmRpZG1ldGEudjEuRmFjZXREaWRzUmVxdWVzdBodLmRpZG1ldGEudjEuRmFjZXREaWRzUmVzcG9uc2UiGYLT5JMCEzoBKiIOL3YxL2RpZHM6ZmFjZXQSfwoLRXhwbGFpbkRpZHMSHi5kaWRtZXRhLnYxLkV4cGxhaW5EaWRzUmVxdWVzdBofLmRpZG1ldGEudjEuRXhwbGFpbkRpZHNSZXNwb25zZSIvgtPkkwIpWhU6ASoiEC92MS9kaWRzOmV4cGxhaW4SEC92MS9kaWRzOmV4cGxhaW4SYAoKRGVjbGFyZUtleRIdLmRpZG1ldGEudjEuRGVjbGFyZUtleVJlcXVlc3QaHi5kaWRtZXRhLnYxLkRlY2xhcmVLZXlSZXNwb25zZSITgtPkkwINOgEqIggvdjEva2V5cxJXCghMaXN0S2V5cxIbLmRpZG1ldGEudjEuTGlzdEtleXNSZXF1ZXN0GhwuZGlkbWV0YS52MS5MaXN0S2V5c1Jlc3BvbnNlIhCC0+STAgoSCC92MS9rZXlzElcKBkdldEtleRIZLmRpZG1ldGEudjEuR2V0S2V5UmVxdWVzdBoaLmRpZG1ldGEudjEuR2V0S2V5UmVzcG9uc2UiFoLT5JMCEBIOL3YxL2tleXMve2tleX0SYAoJRGVsZXRlS2V5EhwuZGlkbWV0YS52MS5EZWxldGVLZXlSZXF1ZXN0Gh0uZGlkbWV0YS52MS5EZWxldGVLZXlSZXNwb25zZSIWgtPkkwIQKg4vdjEva2V5cy97a2V5fRJgCglTYXZlUXVlcnkSHC5kaWRtZXRhLnYxLlNhdmVRdWVyeVJlcXVlc3QaHS5kaWRtZXRhLnYxLlNhdmVRdWVyeVJlc3BvbnNlIhaC0+STAhA6ASoiCy92MS9xdWVyaWVzEnIKEExpc3RTYXZlZFF1ZXJpZXMSIy5kaWRtZXRhLnYxLkxpc3RTYXZlZFF1ZXJpZXNSZXF1ZXN0GiQuZGlkbWV0YS52MS5MaXN0U2F2ZWRRdWVyaWVzUmVzcG9uc2UiE4LT5JMCDRILL3YxL3F1ZXJpZXMScAoNR2V0U2F2ZWRRdWVyeRIgLmRpZG1ldGEudjEuR2V0U2F2ZWRRdWVyeVJlcXVlc3QaIS5kaWRtZXRhLnYxLkdldFNhdmVkUXVlcnlSZXNwb25zZSIagtPkkwIUEhIvdjEvcXVlcmllcy97bmFtZX0SeQoQRGVsZXRlU2F2ZWRRdWVyeRIjLmRpZG1ldGEudjEuRGVsZXRlU2F2ZWRRdWVyeVJlcXVlc3QaJC5kaWRtZXRhLnYxLkRlbGV0ZVNhdmVkUXVlcnlSZXNwb25zZSIagtPkkwIUKhIvdjEvcXVlcmllcy97bmFtZX0SZwoKRnJlZXplRGlkcxIdLmRpZG1ldGEudjEuRnJlZXplRGlkc1JlcXVlc3QaHi5kaWRtZXRhLnYxLkZyZWV6ZURpZHNSZXNwb25zZSIagtPkkwIUOgEqIg8vdjEvZGlkczpmcmVlemUSYwoLTGlzdFBsdWdpbnMSHi5kaWRtZXRhLnYxLkxpc3RQbHVnaW5zUmVxdWVzdBofLmRpZG1ldGEudjEuTGlzdFBsdWdpbnNSZXNwb25zZSITgtPkkwINEgsvdjEvcGx1Z2luc0JKCg5vcmcuZGlkbWV0YS52MVABWjZnaXRodWIuY29tL2RpZG1ldGEvZGlkbWV0YS9nZW4vZ28vZGlkbWV0YS92MTtkaWRtZXRhdjFiBnByb3RvMw", [file_didmeta_v1_did, file_didmeta_v1_filter, file_didmeta_v1_value, file_google_api_annotations]);
 
 /**
  * SetMetadataRequest sets keys on one DID.
@@ -595,6 +595,13 @@ export type CountDidsRequest = Message<"didmeta.v1.CountDidsRequest"> & {
    * @generated from field: bool ignore_case = 5;
    */
   ignoreCase: boolean;
+
+  /**
+   * Also sum `bytes` and `events` over the matching DIDs (CountDidsResponse.bytes, .events).
+   *
+   * @generated from field: bool totals = 6;
+   */
+  totals: boolean;
 };
 
 /**
@@ -616,6 +623,20 @@ export type CountDidsResponse = Message<"didmeta.v1.CountDidsResponse"> & {
    * @generated from field: int64 count = 1;
    */
   count: bigint;
+
+  /**
+   * With totals: the sum of `bytes` over the matching DIDs (each DID once).
+   *
+   * @generated from field: int64 bytes = 2;
+   */
+  bytes: bigint;
+
+  /**
+   * With totals: the sum of `events` over the matching DIDs (each DID once).
+   *
+   * @generated from field: int64 events = 3;
+   */
+  events: bigint;
 };
 
 /**
@@ -624,6 +645,761 @@ export type CountDidsResponse = Message<"didmeta.v1.CountDidsResponse"> & {
  */
 export const CountDidsResponseSchema: GenMessage<CountDidsResponse> = /*@__PURE__*/
   messageDesc(file_didmeta_v1_metadata_service, 17);
+
+/**
+ * FacetDidsRequest selects DIDs as CountDidsRequest does and names the keys to summarise.
+ *
+ * @generated from message didmeta.v1.FacetDidsRequest
+ */
+export type FacetDidsRequest = Message<"didmeta.v1.FacetDidsRequest"> & {
+  /**
+   * Scope or scope pattern.
+   *
+   * @generated from field: string scope = 1;
+   */
+  scope: string;
+
+  /**
+   * The filter.
+   *
+   * @generated from field: didmeta.v1.Filter filter = 2;
+   */
+  filter?: Filter | undefined;
+
+  /**
+   * Type selector.
+   *
+   * @generated from field: didmeta.v1.DidTypeSelector type = 3;
+   */
+  type: DidTypeSelector;
+
+  /**
+   * Include matching descendants.
+   *
+   * @generated from field: bool recursive = 4;
+   */
+  recursive: boolean;
+
+  /**
+   * Case-insensitive string comparison (in the filter; facet values are exact).
+   *
+   * @generated from field: bool ignore_case = 5;
+   */
+  ignoreCase: boolean;
+
+  /**
+   * The keys to summarise, each at most once; at least one.
+   *
+   * @generated from field: repeated didmeta.v1.FacetSpec facets = 6;
+   */
+  facets: FacetSpec[];
+};
+
+/**
+ * Describes the message didmeta.v1.FacetDidsRequest.
+ * Use `create(FacetDidsRequestSchema)` to create a new message.
+ */
+export const FacetDidsRequestSchema: GenMessage<FacetDidsRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 18);
+
+/**
+ * FacetSpec names one key to summarise.
+ *
+ * @generated from message didmeta.v1.FacetSpec
+ */
+export type FacetSpec = Message<"didmeta.v1.FacetSpec"> & {
+  /**
+   * The metadata key (or a DID_COLUMN attribute such as `bytes` or `created_at`).
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * How many of the most frequent values to return; 0 means 10; at most 1000.
+   *
+   * @generated from field: int32 top = 2;
+   */
+  top: number;
+
+  /**
+   * If positive: also a histogram of the numeric values (buckets of this width) and of the
+   * timestamps (buckets of this many seconds, counted from 1970-01-01T00:00:00Z).
+   *
+   * @generated from field: double bucket_width = 3;
+   */
+  bucketWidth: number;
+};
+
+/**
+ * Describes the message didmeta.v1.FacetSpec.
+ * Use `create(FacetSpecSchema)` to create a new message.
+ */
+export const FacetSpecSchema: GenMessage<FacetSpec> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 19);
+
+/**
+ * FacetDidsResponse carries the summaries, in request order.
+ *
+ * @generated from message didmeta.v1.FacetDidsResponse
+ */
+export type FacetDidsResponse = Message<"didmeta.v1.FacetDidsResponse"> & {
+  /**
+   * Number of matching DIDs.
+   *
+   * @generated from field: int64 count = 1;
+   */
+  count: bigint;
+
+  /**
+   * One per FacetSpec.
+   *
+   * @generated from field: repeated didmeta.v1.Facet facets = 2;
+   */
+  facets: Facet[];
+};
+
+/**
+ * Describes the message didmeta.v1.FacetDidsResponse.
+ * Use `create(FacetDidsResponseSchema)` to create a new message.
+ */
+export const FacetDidsResponseSchema: GenMessage<FacetDidsResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 20);
+
+/**
+ * Facet summarises one key over the matching DIDs.
+ *
+ * @generated from message didmeta.v1.Facet
+ */
+export type Facet = Message<"didmeta.v1.Facet"> & {
+  /**
+   * The key.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * The most frequent scalar values, by count (descending), then by value (bool, number, string,
+   * timestamp; ascending). Numbers compare numerically: 5 and 5.0 are one value (an int when integral).
+   *
+   * @generated from field: repeated didmeta.v1.FacetValue values = 2;
+   */
+  values: FacetValue[];
+
+  /**
+   * With bucket_width: the non-empty buckets, numbers first, then timestamps, by lower bound.
+   *
+   * @generated from field: repeated didmeta.v1.FacetBucket buckets = 3;
+   */
+  buckets: FacetBucket[];
+
+  /**
+   * Matching DIDs that lack the key.
+   *
+   * @generated from field: int64 missing = 4;
+   */
+  missing: bigint;
+
+  /**
+   * Matching DIDs whose value is a list or a map (not counted in values or buckets).
+   *
+   * @generated from field: int64 other = 5;
+   */
+  other: bigint;
+
+  /**
+   * Number of distinct scalar values (values holds at most `top` of them).
+   *
+   * @generated from field: int64 distinct = 6;
+   */
+  distinct: bigint;
+};
+
+/**
+ * Describes the message didmeta.v1.Facet.
+ * Use `create(FacetSchema)` to create a new message.
+ */
+export const FacetSchema: GenMessage<Facet> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 21);
+
+/**
+ * FacetValue is one value with the number of matching DIDs that carry it.
+ *
+ * @generated from message didmeta.v1.FacetValue
+ */
+export type FacetValue = Message<"didmeta.v1.FacetValue"> & {
+  /**
+   * The value.
+   *
+   * @generated from field: didmeta.v1.Value value = 1;
+   */
+  value?: Value | undefined;
+
+  /**
+   * Number of DIDs.
+   *
+   * @generated from field: int64 count = 2;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message didmeta.v1.FacetValue.
+ * Use `create(FacetValueSchema)` to create a new message.
+ */
+export const FacetValueSchema: GenMessage<FacetValue> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 22);
+
+/**
+ * FacetBucket is one histogram bucket: values v with lower <= v < lower + bucket_width.
+ *
+ * @generated from message didmeta.v1.FacetBucket
+ */
+export type FacetBucket = Message<"didmeta.v1.FacetBucket"> & {
+  /**
+   * The lower bound: a number (int when integral) or a timestamp.
+   *
+   * @generated from field: didmeta.v1.Value lower = 1;
+   */
+  lower?: Value | undefined;
+
+  /**
+   * Number of DIDs.
+   *
+   * @generated from field: int64 count = 2;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message didmeta.v1.FacetBucket.
+ * Use `create(FacetBucketSchema)` to create a new message.
+ */
+export const FacetBucketSchema: GenMessage<FacetBucket> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 23);
+
+/**
+ * ExplainDidsRequest selects DIDs as ListDidsRequest does.
+ *
+ * @generated from message didmeta.v1.ExplainDidsRequest
+ */
+export type ExplainDidsRequest = Message<"didmeta.v1.ExplainDidsRequest"> & {
+  /**
+   * Scope or scope pattern.
+   *
+   * @generated from field: string scope = 1;
+   */
+  scope: string;
+
+  /**
+   * The filter.
+   *
+   * @generated from field: didmeta.v1.Filter filter = 2;
+   */
+  filter?: Filter | undefined;
+
+  /**
+   * Type selector.
+   *
+   * @generated from field: didmeta.v1.DidTypeSelector type = 3;
+   */
+  type: DidTypeSelector;
+
+  /**
+   * Include matching descendants.
+   *
+   * @generated from field: bool recursive = 4;
+   */
+  recursive: boolean;
+
+  /**
+   * Case-insensitive string comparison.
+   *
+   * @generated from field: bool ignore_case = 5;
+   */
+  ignoreCase: boolean;
+};
+
+/**
+ * Describes the message didmeta.v1.ExplainDidsRequest.
+ * Use `create(ExplainDidsRequestSchema)` to create a new message.
+ */
+export const ExplainDidsRequestSchema: GenMessage<ExplainDidsRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 24);
+
+/**
+ * ExplainDidsResponse describes the execution of a listing; nothing is listed.
+ *
+ * @generated from message didmeta.v1.ExplainDidsResponse
+ */
+export type ExplainDidsResponse = Message<"didmeta.v1.ExplainDidsResponse"> & {
+  /**
+   * The normalised filter, one line per OR group.
+   *
+   * @generated from field: repeated didmeta.v1.ExplainGroup groups = 1;
+   */
+  groups: ExplainGroup[];
+
+  /**
+   * True when external plugins take part: the backends' sorted streams are intersected,
+   * subtracted and united with the catalogue's (docs/filters.md); false: one SQL statement.
+   *
+   * @generated from field: bool merged = 2;
+   */
+  merged: boolean;
+
+  /**
+   * The queries, in the order they are opened.
+   *
+   * @generated from field: repeated didmeta.v1.BackendQuery queries = 3;
+   */
+  queries: BackendQuery[];
+};
+
+/**
+ * Describes the message didmeta.v1.ExplainDidsResponse.
+ * Use `create(ExplainDidsResponseSchema)` to create a new message.
+ */
+export const ExplainDidsResponseSchema: GenMessage<ExplainDidsResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 25);
+
+/**
+ * ExplainGroup is one OR group of the normalised filter.
+ *
+ * @generated from message didmeta.v1.ExplainGroup
+ */
+export type ExplainGroup = Message<"didmeta.v1.ExplainGroup"> & {
+  /**
+   * The DID types the group selects (FILE, DATASET, CONTAINER).
+   *
+   * @generated from field: repeated string types = 1;
+   */
+  types: string[];
+
+  /**
+   * Its clauses with the plugin that answers each.
+   *
+   * @generated from field: repeated didmeta.v1.ExplainClause clauses = 2;
+   */
+  clauses: ExplainClause[];
+};
+
+/**
+ * Describes the message didmeta.v1.ExplainGroup.
+ * Use `create(ExplainGroupSchema)` to create a new message.
+ */
+export const ExplainGroupSchema: GenMessage<ExplainGroup> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 26);
+
+/**
+ * ExplainClause is one clause of a group.
+ *
+ * @generated from message didmeta.v1.ExplainClause
+ */
+export type ExplainClause = Message<"didmeta.v1.ExplainClause"> & {
+  /**
+   * The clause in the grammar, e.g. `run_number.gt=100`.
+   *
+   * @generated from field: string clause = 1;
+   */
+  clause: string;
+
+  /**
+   * The plugin that answers it.
+   *
+   * @generated from field: string plugin = 2;
+   */
+  plugin: string;
+
+  /**
+   * Answered as a complement: the plugin is asked for the positive form (`eq`, `exists=true`) and
+   * those DIDs are subtracted.
+   *
+   * @generated from field: bool complement = 3;
+   */
+  complement: boolean;
+};
+
+/**
+ * Describes the message didmeta.v1.ExplainClause.
+ * Use `create(ExplainClauseSchema)` to create a new message.
+ */
+export const ExplainClauseSchema: GenMessage<ExplainClause> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 27);
+
+/**
+ * BackendQuery is one query a listing runs.
+ *
+ * @generated from message didmeta.v1.BackendQuery
+ */
+export type BackendQuery = Message<"didmeta.v1.BackendQuery"> & {
+  /**
+   * `CATALOGUE` (the catalogue database: DID_COLUMN, JSON, scopes, types, embargo) or a plugin name.
+   *
+   * @generated from field: string backend = 1;
+   */
+  backend: string;
+
+  /**
+   * The OR group it serves, from 0; -1 for a statement over the whole filter.
+   *
+   * @generated from field: int32 group = 2;
+   */
+  group: number;
+
+  /**
+   * `sql`, `mongodb` or `search` (OpenSearch/Elasticsearch request body).
+   *
+   * @generated from field: string language = 3;
+   */
+  language: string;
+
+  /**
+   * The statement or document, as sent (bound parameters separate).
+   *
+   * @generated from field: string query = 4;
+   */
+  query: string;
+
+  /**
+   * Bound parameters of a SQL statement, by name, as text.
+   *
+   * @generated from field: map<string, string> parameters = 5;
+   */
+  parameters: { [key: string]: string };
+
+  /**
+   * The backend's own plan (EXPLAIN on PostgreSQL, EXPLAIN QUERY PLAN on SQLite), if it offers one.
+   *
+   * @generated from field: string plan = 6;
+   */
+  plan: string;
+};
+
+/**
+ * Describes the message didmeta.v1.BackendQuery.
+ * Use `create(BackendQuerySchema)` to create a new message.
+ */
+export const BackendQuerySchema: GenMessage<BackendQuery> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 28);
+
+/**
+ * SavedQuery is a named listing: the arguments of ListDids that select DIDs.
+ *
+ * @generated from message didmeta.v1.SavedQuery
+ */
+export type SavedQuery = Message<"didmeta.v1.SavedQuery"> & {
+  /**
+   * The name: letters, digits, `_`, `-`, `.`; unique per account.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Output only: the owning account.
+   *
+   * @generated from field: string account = 2;
+   */
+  account: string;
+
+  /**
+   * Scope or scope pattern.
+   *
+   * @generated from field: string scope = 3;
+   */
+  scope: string;
+
+  /**
+   * The filter.
+   *
+   * @generated from field: didmeta.v1.Filter filter = 4;
+   */
+  filter?: Filter | undefined;
+
+  /**
+   * Type selector.
+   *
+   * @generated from field: didmeta.v1.DidTypeSelector type = 5;
+   */
+  type: DidTypeSelector;
+
+  /**
+   * Include matching descendants.
+   *
+   * @generated from field: bool recursive = 6;
+   */
+  recursive: boolean;
+
+  /**
+   * Case-insensitive string comparison.
+   *
+   * @generated from field: bool ignore_case = 7;
+   */
+  ignoreCase: boolean;
+};
+
+/**
+ * Describes the message didmeta.v1.SavedQuery.
+ * Use `create(SavedQuerySchema)` to create a new message.
+ */
+export const SavedQuerySchema: GenMessage<SavedQuery> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 29);
+
+/**
+ * SaveQueryRequest stores a query under a name of the caller.
+ *
+ * @generated from message didmeta.v1.SaveQueryRequest
+ */
+export type SaveQueryRequest = Message<"didmeta.v1.SaveQueryRequest"> & {
+  /**
+   * The query (account is ignored: the caller owns it).
+   *
+   * @generated from field: didmeta.v1.SavedQuery query = 1;
+   */
+  query?: SavedQuery | undefined;
+
+  /**
+   * Replace a query of that name; without it an existing name is ALREADY_EXISTS.
+   *
+   * @generated from field: bool replace = 2;
+   */
+  replace: boolean;
+};
+
+/**
+ * Describes the message didmeta.v1.SaveQueryRequest.
+ * Use `create(SaveQueryRequestSchema)` to create a new message.
+ */
+export const SaveQueryRequestSchema: GenMessage<SaveQueryRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 30);
+
+/**
+ * SaveQueryResponse carries the stored query.
+ *
+ * @generated from message didmeta.v1.SaveQueryResponse
+ */
+export type SaveQueryResponse = Message<"didmeta.v1.SaveQueryResponse"> & {
+  /**
+   * The stored query.
+   *
+   * @generated from field: didmeta.v1.SavedQuery query = 1;
+   */
+  query?: SavedQuery | undefined;
+};
+
+/**
+ * Describes the message didmeta.v1.SaveQueryResponse.
+ * Use `create(SaveQueryResponseSchema)` to create a new message.
+ */
+export const SaveQueryResponseSchema: GenMessage<SaveQueryResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 31);
+
+/**
+ * ListSavedQueriesRequest names the account.
+ *
+ * @generated from message didmeta.v1.ListSavedQueriesRequest
+ */
+export type ListSavedQueriesRequest = Message<"didmeta.v1.ListSavedQueriesRequest"> & {
+  /**
+   * The account; empty means the caller.
+   *
+   * @generated from field: string account = 1;
+   */
+  account: string;
+};
+
+/**
+ * Describes the message didmeta.v1.ListSavedQueriesRequest.
+ * Use `create(ListSavedQueriesRequestSchema)` to create a new message.
+ */
+export const ListSavedQueriesRequestSchema: GenMessage<ListSavedQueriesRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 32);
+
+/**
+ * ListSavedQueriesResponse lists saved queries.
+ *
+ * @generated from message didmeta.v1.ListSavedQueriesResponse
+ */
+export type ListSavedQueriesResponse = Message<"didmeta.v1.ListSavedQueriesResponse"> & {
+  /**
+   * By name.
+   *
+   * @generated from field: repeated didmeta.v1.SavedQuery queries = 1;
+   */
+  queries: SavedQuery[];
+};
+
+/**
+ * Describes the message didmeta.v1.ListSavedQueriesResponse.
+ * Use `create(ListSavedQueriesResponseSchema)` to create a new message.
+ */
+export const ListSavedQueriesResponseSchema: GenMessage<ListSavedQueriesResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 33);
+
+/**
+ * GetSavedQueryRequest names a saved query.
+ *
+ * @generated from message didmeta.v1.GetSavedQueryRequest
+ */
+export type GetSavedQueryRequest = Message<"didmeta.v1.GetSavedQueryRequest"> & {
+  /**
+   * The name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The owning account; empty means the caller.
+   *
+   * @generated from field: string account = 2;
+   */
+  account: string;
+};
+
+/**
+ * Describes the message didmeta.v1.GetSavedQueryRequest.
+ * Use `create(GetSavedQueryRequestSchema)` to create a new message.
+ */
+export const GetSavedQueryRequestSchema: GenMessage<GetSavedQueryRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 34);
+
+/**
+ * GetSavedQueryResponse carries one saved query.
+ *
+ * @generated from message didmeta.v1.GetSavedQueryResponse
+ */
+export type GetSavedQueryResponse = Message<"didmeta.v1.GetSavedQueryResponse"> & {
+  /**
+   * The query.
+   *
+   * @generated from field: didmeta.v1.SavedQuery query = 1;
+   */
+  query?: SavedQuery | undefined;
+};
+
+/**
+ * Describes the message didmeta.v1.GetSavedQueryResponse.
+ * Use `create(GetSavedQueryResponseSchema)` to create a new message.
+ */
+export const GetSavedQueryResponseSchema: GenMessage<GetSavedQueryResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 35);
+
+/**
+ * DeleteSavedQueryRequest names one of the caller's saved queries.
+ *
+ * @generated from message didmeta.v1.DeleteSavedQueryRequest
+ */
+export type DeleteSavedQueryRequest = Message<"didmeta.v1.DeleteSavedQueryRequest"> & {
+  /**
+   * The name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message didmeta.v1.DeleteSavedQueryRequest.
+ * Use `create(DeleteSavedQueryRequestSchema)` to create a new message.
+ */
+export const DeleteSavedQueryRequestSchema: GenMessage<DeleteSavedQueryRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 36);
+
+/**
+ * DeleteSavedQueryResponse is empty on success.
+ *
+ * @generated from message didmeta.v1.DeleteSavedQueryResponse
+ */
+export type DeleteSavedQueryResponse = Message<"didmeta.v1.DeleteSavedQueryResponse"> & {
+};
+
+/**
+ * Describes the message didmeta.v1.DeleteSavedQueryResponse.
+ * Use `create(DeleteSavedQueryResponseSchema)` to create a new message.
+ */
+export const DeleteSavedQueryResponseSchema: GenMessage<DeleteSavedQueryResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 37);
+
+/**
+ * FreezeDidsRequest names the new collection and selects its content as ListDidsRequest does.
+ *
+ * @generated from message didmeta.v1.FreezeDidsRequest
+ */
+export type FreezeDidsRequest = Message<"didmeta.v1.FreezeDidsRequest"> & {
+  /**
+   * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
+   * and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+   *
+   * @generated from field: didmeta.v1.NewDid did = 1;
+   */
+  did?: NewDid | undefined;
+
+  /**
+   * Scope or scope pattern of the selection.
+   *
+   * @generated from field: string scope = 2;
+   */
+  scope: string;
+
+  /**
+   * The filter.
+   *
+   * @generated from field: didmeta.v1.Filter filter = 3;
+   */
+  filter?: Filter | undefined;
+
+  /**
+   * Type selector.
+   *
+   * @generated from field: didmeta.v1.DidTypeSelector type = 4;
+   */
+  type: DidTypeSelector;
+
+  /**
+   * Include matching descendants.
+   *
+   * @generated from field: bool recursive = 5;
+   */
+  recursive: boolean;
+
+  /**
+   * Case-insensitive string comparison.
+   *
+   * @generated from field: bool ignore_case = 6;
+   */
+  ignoreCase: boolean;
+};
+
+/**
+ * Describes the message didmeta.v1.FreezeDidsRequest.
+ * Use `create(FreezeDidsRequestSchema)` to create a new message.
+ */
+export const FreezeDidsRequestSchema: GenMessage<FreezeDidsRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 38);
+
+/**
+ * FreezeDidsResponse reports the size of the frozen selection.
+ *
+ * @generated from message didmeta.v1.FreezeDidsResponse
+ */
+export type FreezeDidsResponse = Message<"didmeta.v1.FreezeDidsResponse"> & {
+  /**
+   * DIDs attached.
+   *
+   * @generated from field: int64 count = 1;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message didmeta.v1.FreezeDidsResponse.
+ * Use `create(FreezeDidsResponseSchema)` to create a new message.
+ */
+export const FreezeDidsResponseSchema: GenMessage<FreezeDidsResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 39);
 
 /**
  * ListPluginsRequest is empty.
@@ -638,7 +1414,7 @@ export type ListPluginsRequest = Message<"didmeta.v1.ListPluginsRequest"> & {
  * Use `create(ListPluginsRequestSchema)` to create a new message.
  */
 export const ListPluginsRequestSchema: GenMessage<ListPluginsRequest> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 18);
+  messageDesc(file_didmeta_v1_metadata_service, 40);
 
 /**
  * PluginInfo describes one enabled plugin.
@@ -694,7 +1470,7 @@ export type PluginInfo = Message<"didmeta.v1.PluginInfo"> & {
  * Use `create(PluginInfoSchema)` to create a new message.
  */
 export const PluginInfoSchema: GenMessage<PluginInfo> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 19);
+  messageDesc(file_didmeta_v1_metadata_service, 41);
 
 /**
  * ListPluginsResponse lists the plugins.
@@ -708,6 +1484,13 @@ export type ListPluginsResponse = Message<"didmeta.v1.ListPluginsResponse"> & {
    * @generated from field: repeated didmeta.v1.PluginInfo plugins = 1;
    */
   plugins: PluginInfo[];
+
+  /**
+   * The declared keys (as ListKeys), so clients can build forms and completions.
+   *
+   * @generated from field: repeated didmeta.v1.KeyDeclaration declarations = 2;
+   */
+  declarations: KeyDeclaration[];
 };
 
 /**
@@ -715,7 +1498,254 @@ export type ListPluginsResponse = Message<"didmeta.v1.ListPluginsResponse"> & {
  * Use `create(ListPluginsResponseSchema)` to create a new message.
  */
 export const ListPluginsResponseSchema: GenMessage<ListPluginsResponse> = /*@__PURE__*/
-  messageDesc(file_didmeta_v1_metadata_service, 20);
+  messageDesc(file_didmeta_v1_metadata_service, 42);
+
+/**
+ * KeyDeclaration declares a metadata key.
+ *
+ * @generated from message didmeta.v1.KeyDeclaration
+ */
+export type KeyDeclaration = Message<"didmeta.v1.KeyDeclaration"> & {
+  /**
+   * The key; DID_COLUMN columns and reserved names cannot be declared.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * The value type (of each element when `list` is set).
+   *
+   * @generated from field: didmeta.v1.KeyType type = 2;
+   */
+  type: KeyType;
+
+  /**
+   * The value is a list of `type`.
+   *
+   * @generated from field: bool list = 3;
+   */
+  list: boolean;
+
+  /**
+   * If not empty: the only values allowed (each element's, for a list), of the declared type.
+   *
+   * @generated from field: repeated didmeta.v1.Value allowed_values = 4;
+   */
+  allowedValues: Value[];
+
+  /**
+   * If set (string keys only): a regular expression each string must match in full (Python syntax).
+   *
+   * @generated from field: string pattern = 5;
+   */
+  pattern: string;
+
+  /**
+   * If not empty: the only DID types that may carry the key.
+   *
+   * @generated from field: repeated didmeta.v1.DidType did_types = 6;
+   */
+  didTypes: DidType[];
+
+  /**
+   * Unit of the values, free text (e.g. `GeV`).
+   *
+   * @generated from field: string unit = 7;
+   */
+  unit: string;
+
+  /**
+   * Human description.
+   *
+   * @generated from field: string description = 8;
+   */
+  description: string;
+
+  /**
+   * Output only: the account that declared it.
+   *
+   * @generated from field: string account = 9;
+   */
+  account: string;
+};
+
+/**
+ * Describes the message didmeta.v1.KeyDeclaration.
+ * Use `create(KeyDeclarationSchema)` to create a new message.
+ */
+export const KeyDeclarationSchema: GenMessage<KeyDeclaration> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 43);
+
+/**
+ * DeclareKeyRequest carries the declaration.
+ *
+ * @generated from message didmeta.v1.DeclareKeyRequest
+ */
+export type DeclareKeyRequest = Message<"didmeta.v1.DeclareKeyRequest"> & {
+  /**
+   * The declaration (account is ignored).
+   *
+   * @generated from field: didmeta.v1.KeyDeclaration declaration = 1;
+   */
+  declaration?: KeyDeclaration | undefined;
+};
+
+/**
+ * Describes the message didmeta.v1.DeclareKeyRequest.
+ * Use `create(DeclareKeyRequestSchema)` to create a new message.
+ */
+export const DeclareKeyRequestSchema: GenMessage<DeclareKeyRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 44);
+
+/**
+ * DeclareKeyResponse reports the DIDs whose existing value violates the declaration.
+ *
+ * @generated from message didmeta.v1.DeclareKeyResponse
+ */
+export type DeclareKeyResponse = Message<"didmeta.v1.DeclareKeyResponse"> & {
+  /**
+   * The stored declaration.
+   *
+   * @generated from field: didmeta.v1.KeyDeclaration declaration = 1;
+   */
+  declaration?: KeyDeclaration | undefined;
+
+  /**
+   * Number of DIDs whose value violates it (the declaration is stored all the same).
+   *
+   * @generated from field: int64 violation_count = 2;
+   */
+  violationCount: bigint;
+
+  /**
+   * The first of them (at most 100), in (scope, name) order.
+   *
+   * @generated from field: repeated didmeta.v1.DidKey violations = 3;
+   */
+  violations: DidKey[];
+};
+
+/**
+ * Describes the message didmeta.v1.DeclareKeyResponse.
+ * Use `create(DeclareKeyResponseSchema)` to create a new message.
+ */
+export const DeclareKeyResponseSchema: GenMessage<DeclareKeyResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 45);
+
+/**
+ * ListKeysRequest is empty.
+ *
+ * @generated from message didmeta.v1.ListKeysRequest
+ */
+export type ListKeysRequest = Message<"didmeta.v1.ListKeysRequest"> & {
+};
+
+/**
+ * Describes the message didmeta.v1.ListKeysRequest.
+ * Use `create(ListKeysRequestSchema)` to create a new message.
+ */
+export const ListKeysRequestSchema: GenMessage<ListKeysRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 46);
+
+/**
+ * ListKeysResponse lists the declarations.
+ *
+ * @generated from message didmeta.v1.ListKeysResponse
+ */
+export type ListKeysResponse = Message<"didmeta.v1.ListKeysResponse"> & {
+  /**
+   * By key.
+   *
+   * @generated from field: repeated didmeta.v1.KeyDeclaration declarations = 1;
+   */
+  declarations: KeyDeclaration[];
+};
+
+/**
+ * Describes the message didmeta.v1.ListKeysResponse.
+ * Use `create(ListKeysResponseSchema)` to create a new message.
+ */
+export const ListKeysResponseSchema: GenMessage<ListKeysResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 47);
+
+/**
+ * GetKeyRequest names a declared key.
+ *
+ * @generated from message didmeta.v1.GetKeyRequest
+ */
+export type GetKeyRequest = Message<"didmeta.v1.GetKeyRequest"> & {
+  /**
+   * The key.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+};
+
+/**
+ * Describes the message didmeta.v1.GetKeyRequest.
+ * Use `create(GetKeyRequestSchema)` to create a new message.
+ */
+export const GetKeyRequestSchema: GenMessage<GetKeyRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 48);
+
+/**
+ * GetKeyResponse carries one declaration.
+ *
+ * @generated from message didmeta.v1.GetKeyResponse
+ */
+export type GetKeyResponse = Message<"didmeta.v1.GetKeyResponse"> & {
+  /**
+   * The declaration.
+   *
+   * @generated from field: didmeta.v1.KeyDeclaration declaration = 1;
+   */
+  declaration?: KeyDeclaration | undefined;
+};
+
+/**
+ * Describes the message didmeta.v1.GetKeyResponse.
+ * Use `create(GetKeyResponseSchema)` to create a new message.
+ */
+export const GetKeyResponseSchema: GenMessage<GetKeyResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 49);
+
+/**
+ * DeleteKeyRequest names a declared key.
+ *
+ * @generated from message didmeta.v1.DeleteKeyRequest
+ */
+export type DeleteKeyRequest = Message<"didmeta.v1.DeleteKeyRequest"> & {
+  /**
+   * The key.
+   *
+   * @generated from field: string key = 1;
+   */
+  key: string;
+};
+
+/**
+ * Describes the message didmeta.v1.DeleteKeyRequest.
+ * Use `create(DeleteKeyRequestSchema)` to create a new message.
+ */
+export const DeleteKeyRequestSchema: GenMessage<DeleteKeyRequest> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 50);
+
+/**
+ * DeleteKeyResponse is empty on success.
+ *
+ * @generated from message didmeta.v1.DeleteKeyResponse
+ */
+export type DeleteKeyResponse = Message<"didmeta.v1.DeleteKeyResponse"> & {
+};
+
+/**
+ * Describes the message didmeta.v1.DeleteKeyResponse.
+ * Use `create(DeleteKeyResponseSchema)` to create a new message.
+ */
+export const DeleteKeyResponseSchema: GenMessage<DeleteKeyResponse> = /*@__PURE__*/
+  messageDesc(file_didmeta_v1_metadata_service, 51);
 
 /**
  * ListFormat selects how ListDids delivers its batches.
@@ -752,6 +1782,61 @@ export enum ListFormat {
  */
 export const ListFormatSchema: GenEnum<ListFormat> = /*@__PURE__*/
   enumDesc(file_didmeta_v1_metadata_service, 0);
+
+/**
+ * KeyType is the declared value type of a key.
+ *
+ * @generated from enum didmeta.v1.KeyType
+ */
+export enum KeyType {
+  /**
+   * Not set; refused.
+   *
+   * @generated from enum value: KEY_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * true or false.
+   *
+   * @generated from enum value: KEY_TYPE_BOOL = 1;
+   */
+  BOOL = 1,
+
+  /**
+   * A signed 64-bit integer.
+   *
+   * @generated from enum value: KEY_TYPE_INT = 2;
+   */
+  INT = 2,
+
+  /**
+   * A finite double (ints are accepted and stored as doubles).
+   *
+   * @generated from enum value: KEY_TYPE_DOUBLE = 3;
+   */
+  DOUBLE = 3,
+
+  /**
+   * A string.
+   *
+   * @generated from enum value: KEY_TYPE_STRING = 4;
+   */
+  STRING = 4,
+
+  /**
+   * A timestamp (ISO-8601 strings are accepted and stored as timestamps).
+   *
+   * @generated from enum value: KEY_TYPE_TIMESTAMP = 5;
+   */
+  TIMESTAMP = 5,
+}
+
+/**
+ * Describes the enum didmeta.v1.KeyType.
+ */
+export const KeyTypeSchema: GenEnum<KeyType> = /*@__PURE__*/
+  enumDesc(file_didmeta_v1_metadata_service, 1);
 
 /**
  * MetadataService reads, writes and queries DID metadata across plugins.
@@ -839,6 +1924,120 @@ export const MetadataService: GenService<{
     methodKind: "unary";
     input: typeof CountDidsRequestSchema;
     output: typeof CountDidsResponseSchema;
+  },
+  /**
+   * FacetDids summarises the values of keys over the DIDs a ListDids with the same arguments would
+   * return: top values with counts, histograms, and the number of DIDs lacking each key.
+   *
+   * @generated from rpc didmeta.v1.MetadataService.FacetDids
+   */
+  facetDids: {
+    methodKind: "unary";
+    input: typeof FacetDidsRequestSchema;
+    output: typeof FacetDidsResponseSchema;
+  },
+  /**
+   * ExplainDids shows how a ListDids with the same arguments would run: the parsed filter, the
+   * plugin of each clause, the query each backend runs and the catalogue database's plan.
+   *
+   * @generated from rpc didmeta.v1.MetadataService.ExplainDids
+   */
+  explainDids: {
+    methodKind: "unary";
+    input: typeof ExplainDidsRequestSchema;
+    output: typeof ExplainDidsResponseSchema;
+  },
+  /**
+   * DeclareKey declares (or redeclares) a metadata key's type and constraints (admins) and reports
+   * the existing DIDs whose value violates the declaration.
+   *
+   * @generated from rpc didmeta.v1.MetadataService.DeclareKey
+   */
+  declareKey: {
+    methodKind: "unary";
+    input: typeof DeclareKeyRequestSchema;
+    output: typeof DeclareKeyResponseSchema;
+  },
+  /**
+   * ListKeys lists the declared keys, by key.
+   *
+   * @generated from rpc didmeta.v1.MetadataService.ListKeys
+   */
+  listKeys: {
+    methodKind: "unary";
+    input: typeof ListKeysRequestSchema;
+    output: typeof ListKeysResponseSchema;
+  },
+  /**
+   * GetKey returns one declaration (NOT_FOUND if the key is not declared).
+   *
+   * @generated from rpc didmeta.v1.MetadataService.GetKey
+   */
+  getKey: {
+    methodKind: "unary";
+    input: typeof GetKeyRequestSchema;
+    output: typeof GetKeyResponseSchema;
+  },
+  /**
+   * DeleteKey removes a declaration (admins); the key's values stay.
+   *
+   * @generated from rpc didmeta.v1.MetadataService.DeleteKey
+   */
+  deleteKey: {
+    methodKind: "unary";
+    input: typeof DeleteKeyRequestSchema;
+    output: typeof DeleteKeyResponseSchema;
+  },
+  /**
+   * SaveQuery stores a named query (the arguments of a listing), owned by the caller's account.
+   *
+   * @generated from rpc didmeta.v1.MetadataService.SaveQuery
+   */
+  saveQuery: {
+    methodKind: "unary";
+    input: typeof SaveQueryRequestSchema;
+    output: typeof SaveQueryResponseSchema;
+  },
+  /**
+   * ListSavedQueries lists an account's saved queries (default: the caller's), by name.
+   *
+   * @generated from rpc didmeta.v1.MetadataService.ListSavedQueries
+   */
+  listSavedQueries: {
+    methodKind: "unary";
+    input: typeof ListSavedQueriesRequestSchema;
+    output: typeof ListSavedQueriesResponseSchema;
+  },
+  /**
+   * GetSavedQuery returns one saved query (NOT_FOUND if there is none of that name).
+   *
+   * @generated from rpc didmeta.v1.MetadataService.GetSavedQuery
+   */
+  getSavedQuery: {
+    methodKind: "unary";
+    input: typeof GetSavedQueryRequestSchema;
+    output: typeof GetSavedQueryResponseSchema;
+  },
+  /**
+   * DeleteSavedQuery deletes one of the caller's saved queries.
+   *
+   * @generated from rpc didmeta.v1.MetadataService.DeleteSavedQuery
+   */
+  deleteSavedQuery: {
+    methodKind: "unary";
+    input: typeof DeleteSavedQueryRequestSchema;
+    output: typeof DeleteSavedQueryResponseSchema;
+  },
+  /**
+   * FreezeDids creates a DATASET or CONTAINER whose content is exactly the DIDs a listing returns
+   * now, records the query, the time and the count in its metadata, and closes it.
+   *
+   * @generated from rpc didmeta.v1.MetadataService.FreezeDids
+   */
+  freezeDids: {
+    methodKind: "unary";
+    input: typeof FreezeDidsRequestSchema;
+    output: typeof FreezeDidsResponseSchema;
   },
   /**
    * ListPlugins lists the enabled plugins, in order, with their capabilities.
