@@ -294,6 +294,18 @@ def test_closed_collection_refuses_attachments(client: Client, tree: str) -> Non
     assert counters(client, f"{s}:d1") == (10, 1, 1)
 
 
+def test_repeating_an_attachment_of_a_closed_collection_is_already_exists(client: Client, tree: str) -> None:
+    """A re-run (an import, a retried request) learns that the attachment exists, not that the parent is closed."""
+    s = tree
+    client.attach(f"{s}:d1", [f"{s}:f1"])
+    client.set_status(f"{s}:d1", open=False)
+    expect_error(
+        lambda: client.attach(f"{s}:d1", [f"{s}:f1"]), grpc.StatusCode.ALREADY_EXISTS, reason="ATTACHMENT_EXISTS"
+    )
+    expect_error(lambda: client.attach(f"{s}:d1", [f"{s}:f2"]), PRECONDITION, reason="COLLECTION_CLOSED")
+    assert [c.name for c in client.list_content(f"{s}:d1")] == ["f1"]
+
+
 def test_closed_container_refuses_attachments(client: Client, tree: str) -> None:
     s = tree
     client.set_status(f"{s}:c1", open=False)

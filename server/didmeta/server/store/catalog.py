@@ -535,6 +535,19 @@ def recompute_ancestors(conn: Connection, files: Sequence[DidKey]) -> None:
         _recompute(conn, parents)
 
 
+def _attached(conn: Connection, parent: DidKey, child: DidKey) -> bool:
+    """Whether `child` is attached to `parent` already."""
+    found = conn.execute(
+        select(contents.c.scope).where(
+            contents.c.scope == parent.scope,
+            contents.c.name == parent.name,
+            contents.c.child_scope == child.scope,
+            contents.c.child_name == child.name,
+        )
+    ).first()
+    return found is not None
+
+
 def attach(
     conn: Connection,
     attachments: Sequence[tuple[DidKey, DidKey]],
@@ -563,6 +576,8 @@ def attach(
         if parent_type is DidType.FILE:
             raise FailedPrecondition(f"{parent} is a file and cannot contain anything", reason="NOT_A_COLLECTION")
         if parent not in known and not records[parent].is_open:
+            if _attached(conn, parent, child):  # a repeated attach says so, closed or not (imports re-run)
+                raise AlreadyExists(f"{child} is already attached to {parent}", reason="ATTACHMENT_EXISTS")
             raise FailedPrecondition(f"{parent} is closed", reason="COLLECTION_CLOSED", metadata={"did": str(parent)})
         if parent_type is DidType.DATASET and child_type is not DidType.FILE:
             raise FailedPrecondition(
