@@ -148,6 +148,17 @@ def test_filter_values_are_coerced(client: Client) -> None:
     assert client.count_dids(SCOPE, "dk_run.in=[12.0, 5]", type="all") == 2  # none (12) and ok (5)
 
 
+def test_coerced_filter_clauses_keep_their_negation(client: Client) -> None:
+    """`not k="12"` on a declared int key is `not k=12`: coercing the value must not drop the `not`."""
+    client.declare_key("dk_run", "int")
+    client.set_metadata(f"{SCOPE}:none", {"dk_run": 12})
+    everything = set(client.list_dids(SCOPE, type="all"))
+    matched = set(client.list_dids(SCOPE, 'not dk_run="12"', type="all"))
+    assert f"{SCOPE}:none" not in matched
+    assert matched == everything - set(client.list_dids(SCOPE, "dk_run=12", type="all"))
+    assert set(client.list_dids(SCOPE, "not dk_run.in=[12.0]", type="all")) == matched
+
+
 def test_declarations_are_listed_shown_and_deleted(client: Client) -> None:
     client.declare_key("dk_kind", "string", allowed_values=["raw", "aod"], description="kind of data")
     listed = {k.key: k for k in client.list_keys()}

@@ -41,7 +41,8 @@ from didmeta.client.models import (
 )
 from didmeta.errors import DeadlineExceeded, DidmetaError, Unavailable
 from didmeta.filters.model import Op
-from didmeta.filters.printer import format_filter
+from didmeta.filters.printer import format_tree
+from didmeta.filters.tree import groups_node
 from didmeta.identifiers import DidKey, parse_did
 from didmeta.v1 import (
     did_pb2,
@@ -660,7 +661,8 @@ class Client:
     def _saved(message: metadata_service_pb2.SavedQuery) -> SavedQueryInfo:
         selectors = {v: k for k, v in SELECTOR_TO_WIRE.items()}
         raw = filter_from_wire(message.filter)  # a structured filter is printed in the grammar
-        expression = raw if isinstance(raw, str) else format_filter([[(c.key, c.op, c.value) for c in g] for g in raw])
+        # a structured filter (groups or a tree) is printed in the grammar, list quantifiers included
+        expression = raw if isinstance(raw, str) else format_tree(groups_node(raw) if isinstance(raw, list) else raw)
         return SavedQueryInfo(
             message.name,
             message.account,

@@ -8,6 +8,7 @@ key takes only strings. Anything else is INVALID_ARGUMENT naming the key, the va
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Sequence
@@ -182,8 +183,8 @@ class Declaration:
     def filter_clause(self, clause: Clause, field_: str) -> Clause:
         """The clause with its value coerced to the declared type; INVALID_ARGUMENT if it cannot match."""
         op, value = clause.op, clause.value
-        if op is Op.EXISTS:
-            return clause
+        if op is Op.EXISTS or clause.quantifier is not None:
+            return clause  # presence, and list quantifiers (any/all/len), are the filter engine's
         if clause.wildcard or op in _TEXT_OPS:
             if self.type != "string" or self.list:
                 raise InvalidArgument.for_field(
@@ -195,12 +196,12 @@ class Declaration:
                 raise InvalidArgument.for_field(
                     field_, f"key {self.key!r} is declared {self.type_text}, not a list: no contains", reason=_REASON
                 )
-            return Clause(clause.key, op, self._filter_value(value, field_), clause.wildcard)
-        if op is Op.IN and isinstance(value, list):
-            return Clause(clause.key, op, [self._filter_value(v, field_) for v in value], clause.wildcard)
+            return dataclasses.replace(clause, value=self._filter_value(value, field_))
+        if op in (Op.IN, Op.NOT_IN) and isinstance(value, list):
+            return dataclasses.replace(clause, value=[self._filter_value(v, field_) for v in value])
         if self.list or op not in (Op.EQ, Op.NE, Op.LT, Op.LTE, Op.GT, Op.GTE):
             return clause  # operators of other kinds (list elements, ...) are left to the filter engine
-        return Clause(clause.key, op, self._filter_value(value, field_), clause.wildcard)
+        return dataclasses.replace(clause, value=self._filter_value(value, field_))  # negation kept
 
     def _filter_value(self, value: MetaValue, field_: str) -> MetaValue:
         coerced = coerce_scalar(value, self.type) if not isinstance(value, list | dict) else None
