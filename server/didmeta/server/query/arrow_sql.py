@@ -16,9 +16,11 @@ so every text column that may be NULL is selected as `COALESCE(..., '')` with it
 the type or flag column.
 
 `open_columns` returns None when the listing cannot take this path, and the caller builds batches from
-row tuples instead (query/arrow.py `record_batch`): filters on external plugins (merged streams),
-`ignore_case` on SQLite (didmeta registers a Unicode `lower()` on its own SQLite connections only), no
-ADBC driver installed, or a statement whose values cannot be inlined.
+row tuples instead (query/arrow.py `record_batch`): any SQLite catalogue (adbc-driver-sqlite links its
+own copy of SQLite, and two copies in one process break each other's file locks: writes after an ADBC
+read failed with "disk I/O error"), filters on external plugins (merged streams), no ADBC driver
+installed, or a statement whose values cannot be inlined. The SQLite code paths of this module
+(extraction, the connection pool) are kept for a driver that shares the process's SQLite.
 """
 
 from __future__ import annotations
@@ -313,10 +315,13 @@ def open_columns(
 ) -> ColumnStream | None:
     """The columnar stream of a listing, or None when it must be built from rows (module doc)."""
     store = dispatcher.store
-    if _driver(store.dialect) is None or (store.dialect == "sqlite" and query.ignore_case):
+    if store.dialect == "sqlite":
+        # adbc-driver-sqlite carries its own copy of SQLite. Two copies of SQLite in one process do not
+        # see each other's POSIX file locks (closing a file in one drops the other's locks), and writes
+        # after an ADBC read failed with "disk I/O error". SQLite listings are built from rows.
         return None
-    if store.dialect == "sqlite" and make_url(store.url).database in (None, "", ":memory:"):
-        return None  # another connection cannot open a private in-memory database
+    if _driver(store.dialect) is None:
+        return None
     if not dispatcher.planner.is_pure_sql(query):
         return None
     statement = dispatcher.planner.select_page(query, long=True, after=after, limit=limit, wide=True)
