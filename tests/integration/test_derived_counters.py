@@ -75,3 +75,21 @@ def test_events_cannot_be_set_on_a_collection(client: Client, scope: str) -> Non
     )
     assert events(client, scope) == {"box": 20, "ds1": 15, "ds2": 5, "f1": 10, "f2": 5, "f3": 0}
     assert "k" not in client.get_metadata(f"{scope}:ds1", "ALL")
+
+
+def test_intrinsic_keys_in_a_new_dids_metadata_are_its_attributes(client: Client, scope: str) -> None:
+    """`events`/`guid`/`hidden` given as metadata of a new file are its attributes (one column each, once)."""
+    client.load(
+        [LoadChunk(dids=[NewDid(f"{scope}:f", "file", bytes=3, metadata={"events": 7, "guid": "g1", "hidden": True})])]
+    )
+    info = client.get_did(f"{scope}:f")
+    assert (info.events, info.guid) == (7, "g1")
+    assert client.get_metadata(f"{scope}:f")["hidden"] is True
+
+
+def test_events_in_a_new_collections_metadata_is_refused(client: Client, scope: str) -> None:
+    new = LoadChunk(dids=[NewDid(f"{scope}:ok", "file"), NewDid(f"{scope}:ds", "dataset", metadata={"events": 5})])
+    expect_error(
+        lambda: client.load([new]), Code.FAILED_PRECONDITION, reason="DERIVED_ATTRIBUTE", mentions=(f"{scope}:ds",)
+    )
+    assert list(client.list_dids(scope, type="all")) == []  # the chunk is atomic

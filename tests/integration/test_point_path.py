@@ -55,7 +55,11 @@ def dispatcher(request: pytest.FixtureRequest, make_catalogue_url: Callable[[str
     dispatcher.add_dids(
         [
             NewDid(NewDidSpec(DidKey(SCOPE, "c1"), DidType.CONTAINER, "root"), {"datatype": "AOD"}),
-            NewDid(NewDidSpec(DidKey(SCOPE, "d1"), DidType.DATASET, "root"), dict(RICH)),
+            # `events` is derived on collections (DERIVED_ATTRIBUTE): the dataset gets the rest
+            NewDid(
+                NewDidSpec(DidKey(SCOPE, "d1"), DidType.DATASET, "root"),
+                {k: v for k, v in RICH.items() if k != "events"},
+            ),
             NewDid(NewDidSpec(DidKey(SCOPE, "f1"), DidType.FILE, "root", bytes=10, adler32="0a0b0c0d"), dict(RICH)),
             NewDid(NewDidSpec(DidKey(SCOPE, "f2"), DidType.FILE, "root", bytes=10, adler32="0a0b0c0d"), dict(RICH)),
             NewDid(NewDidSpec(DidKey(SCOPE, "bare"), DidType.FILE, "root", bytes=1)),

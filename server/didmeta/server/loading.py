@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from didmeta.attributes import RESERVED
-from didmeta.errors import InvalidArgument
+from didmeta.errors import FailedPrecondition, InvalidArgument
 from didmeta.identifiers import DidKey, DidType, validate_key
 from didmeta.plugins.base import MetadataPlugin, RelationalPlugin
 from didmeta.plugins.did_column import DidColumnPlugin
@@ -63,6 +63,10 @@ def _scalar_ok(value: Any) -> bool:
     if kind is float:
         return math.isfinite(value)
     return kind is bool or value is None
+
+
+#: Position of each column of the base row of a new DID (catalog.NEW_DID_COLUMNS).
+_BASE_INDEX = {column: index for index, column in enumerate(catalog.NEW_DID_COLUMNS)}
 
 
 class NewDidsPlanner:
@@ -128,8 +132,22 @@ class NewDidsPlanner:
                     columns.update(owner.insert_values(share))
                 else:
                     external.setdefault(owner, []).append((spec.key, share))
+            base = catalog.new_did_row(spec, now, self.sqlite)
+            intrinsic = columns.keys() & _BASE_INDEX.keys()  # settable intrinsics (events, guid, ...): in the base row
+            if intrinsic:
+                if spec.did_type is not DidType.FILE and not catalog.DERIVED_COUNTERS.isdisjoint(intrinsic):
+                    raise FailedPrecondition(
+                        f"{spec.key} is a {spec.did_type.name.lower()}: its events is the sum of its children's "
+                        "and cannot be set",
+                        reason="DERIVED_ATTRIBUTE",
+                        metadata={"did": str(spec.key), "key": "events"},
+                    )
+                row = list(base)
+                for column in intrinsic:
+                    row[_BASE_INDEX[column]] = columns.pop(column)
+                base = tuple(row)
             plugin_columns.update(columns)
-            planned.append((spec.key, catalog.new_did_row(spec, now, self.sqlite), columns))
+            planned.append((spec.key, base, columns))
             types[spec.key] = spec.did_type
             changes.append(Change(spec.key, "add", new=dict(metadata) or None))
         for plugin, items in external.items():
