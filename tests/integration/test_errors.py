@@ -230,7 +230,7 @@ CASES: list[Case] = [
         "attachments[0].child",
     ),
     (
-        "attach: closed",
+        "attach: already attached to a closed dataset",  # a new child of a closed one: test_dids.py
         lambda st, s: (
             st.dids.AttachDids,
             did_service_pb2.AttachDidsRequest(
@@ -240,7 +240,7 @@ CASES: list[Case] = [
                 ]
             ),
         ),
-        Code.FAILED_PRECONDITION,
+        Code.ALREADY_EXISTS,
         None,
     ),
     (

@@ -53,7 +53,7 @@ def test_generated_requests(api_schema: Any, fuzzed_server: RestServer) -> None:
     unusable = [repr(result.err()) for result in loaded if type(result).__name__ == "Err"]
     assert not unusable, unusable
     operations = [result.ok() for result in loaded]
-    assert len(operations) == 24  # 22 RPCs, two with a second (POST) binding
+    assert len(operations) == 36  # 33 RPCs, three with a second (POST) binding
     failed: dict[str, str] = {}
     for operation in operations:
 
