@@ -23,9 +23,11 @@ from didmeta.v1 import did_service_pb2, did_service_pb2_grpc
 from tests.support.server import ServerProcess
 
 DIDS = 1500
-#: gRPC's client-side load balancing, and quick reconnects so a test need not wait for backoff.
+#: gRPC's client-side load balancing with client-side health checking (a server that reports NOT_SERVING,
+#: as a draining one does, gets no new calls), and quick reconnects so a test need not wait for backoff.
+SERVICE_CONFIG = '{"loadBalancingConfig": [{"round_robin": {}}], "healthCheckConfig": {"serviceName": ""}}'
 BALANCED = [
-    ("grpc.lb_policy_name", "round_robin"),
+    ("grpc.service_config", SERVICE_CONFIG),
     ("grpc.initial_reconnect_backoff_ms", 100),
     ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 500),
@@ -46,7 +48,7 @@ def free_port() -> int:
 @pytest.fixture()
 def settings(make_catalogue_url: Callable[[str], str]) -> dict[str, Any]:
     """Settings for servers sharing one brand-new PostgreSQL catalogue."""
-    return {"database": make_catalogue_url("postgresql"), "log_format": "text", "shutdown_notice_seconds": 0.5}
+    return {"database": make_catalogue_url("postgresql"), "log_format": "text", "shutdown_notice_seconds": 1.0}
 
 
 @pytest.fixture()
