@@ -133,8 +133,17 @@ def test_a_killed_worker_is_replaced_and_the_service_keeps_answering(
     assert len(before) == 2
     victim = min(before)
     os.kill(victim, signal.SIGKILL)
-    wait_for(lambda: len(children(supervisor)) == 2 and victim not in children(supervisor), "a replacement worker")
-    after = children(supervisor)
+    seen: dict[str, set[int]] = {}
+
+    def replaced() -> bool:
+        """Two workers, the victim gone, and the same two a moment later (not a process passing by)."""
+        first = children(supervisor)
+        time.sleep(0.2)
+        seen["after"] = children(supervisor)
+        return first == seen["after"] and len(first) == 2 and victim not in first
+
+    wait_for(replaced, "a replacement worker")
+    after = seen["after"]
     (replacement,) = after - before
     # the replacement serves (it was started on the same port) and every new connection is answered
     wait_for(lambda: replacement in pids_serving(server.address, 2, attempts=20), "the replacement to serve")

@@ -14,6 +14,7 @@ Also served: `/openapi.json` (openapi.py) and the catalogue page at `/` (static/
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import ssl
@@ -204,14 +205,16 @@ class RestGateway:
                 async for message in messages:
                     await response.write(_ndjson_line({"result": to_json(message)}))
         except grpc.aio.AioRpcError as error:
-            await response.write(_ndjson_line({"error": status_json(status_from_rpc_error(error))}))
+            with contextlib.suppress(ConnectionResetError):  # the client may be gone by now
+                await response.write(_ndjson_line({"error": status_json(status_from_rpc_error(error))}))
         except ConnectionResetError:
             call.cancel()  # the HTTP client went away: stop the call on the server
             return response
         except asyncio.CancelledError:
             call.cancel()
             raise
-        await response.write_eof()
+        with contextlib.suppress(ConnectionResetError):  # a client may leave after the last line, before the end
+            await response.write_eof()
         return response
 
 
