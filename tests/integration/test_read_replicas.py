@@ -8,8 +8,7 @@ replay makes it visibly stale, which shows where each read went.
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,9 @@ import sqlalchemy as sa
 
 from didmeta.client import Client, DidmetaError, NotFound
 from tests.support.backends import RunningBackend, start_backend, start_postgres_replica, stop_backend
+from tests.support.checks import wait_until
 from tests.support.databases import new_postgres_database
 from tests.support.server import ServerProcess
-
-WAIT_S = 60.0
 
 
 @pytest.fixture(scope="module")
@@ -70,13 +68,6 @@ def set_replay(replica_url: str, paused: bool) -> None:
     with engine.connect() as conn:
         conn.execute(sa.text("SELECT pg_wal_replay_pause()" if paused else "SELECT pg_wal_replay_resume()"))
     engine.dispose()
-
-
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def found(client: Client, did: str) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import pytest
 from didmeta.client import Client, DidmetaError, LoadChunk, NewDid
 from didmeta.server.status import SERVER_PID_TRAILER
 from didmeta.v1 import did_service_pb2, did_service_pb2_grpc
+from tests.support.checks import wait_until
 from tests.support.server import ServerProcess
 
 DIDS = 1500
@@ -189,10 +189,3 @@ def test_no_call_fails_while_one_of_two_servers_drains(servers: list[ServerProce
         for worker in workers:
             worker.join(60)
     assert not failures, [f"{type(error).__name__}: {error}" for error in failures[:3]]
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)

@@ -22,9 +22,9 @@ from didmeta.server.config import load_settings
 from didmeta.server.status import SERVER_PID_TRAILER
 from didmeta.v1 import did_service_pb2, did_service_pb2_grpc, metadata_service_pb2, metadata_service_pb2_grpc
 from tests.integration.test_startup import one_clear_line, serve
+from tests.support.checks import wait_until
 from tests.support.server import ServerProcess
 
-WAIT_S = 60.0
 #: A connection of its own per channel (grpc otherwise shares one between channels to the same address).
 OWN_CONNECTION = [("grpc.use_local_subchannel_pool", 1)]
 
@@ -72,13 +72,6 @@ def pids_serving(address: str, want: int, attempts: int = 200) -> set[int]:
     return seen
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 @pytest.fixture()
 def start_workers(
     catalogue_kind: str, make_catalogue_url: Callable[[str], str], tmp_path: Path
@@ -120,7 +113,7 @@ def test_two_workers_serve_calls_from_two_processes(start_workers: Callable[...,
     for pid in workers:
         assert f"{pid}" in log, "each worker's PID is logged"
     assert server.terminate() == 0, server.log_tail()
-    wait_for(lambda: not any(alive(pid) for pid in workers), "the workers to end")
+    wait_until(lambda: not any(alive(pid) for pid in workers), "the workers to end")
 
 
 def test_a_killed_worker_is_replaced_and_the_service_keeps_answering(
@@ -142,11 +135,11 @@ def test_a_killed_worker_is_replaced_and_the_service_keeps_answering(
         seen["after"] = children(supervisor)
         return first == seen["after"] and len(first) == 2 and victim not in first
 
-    wait_for(replaced, "a replacement worker")
+    wait_until(replaced, "a replacement worker")
     after = seen["after"]
     (replacement,) = after - before
     # the replacement serves (it was started on the same port) and every new connection is answered
-    wait_for(lambda: replacement in pids_serving(server.address, 2, attempts=20), "the replacement to serve")
+    wait_until(lambda: replacement in pids_serving(server.address, 2, attempts=20), "the replacement to serve")
     with server.client(timeout=30) as client:
         client.add_scope("afterkill")
         assert [s.name for s in client.list_scopes("afterkill")] == ["afterkill"]
@@ -206,7 +199,7 @@ def test_a_killed_supervisor_leaves_no_worker_serving(start_workers: Callable[..
     server.process.kill()
     server.process.wait(10)
     try:
-        wait_for(lambda: not any(alive(pid) for pid in workers), "the orphaned workers to drain and exit", timeout=30)
+        wait_until(lambda: not any(alive(pid) for pid in workers), "the orphaned workers to drain and exit", timeout=30)
     finally:  # do not leave them behind when the test fails
         for pid in workers:
             with contextlib.suppress(ProcessLookupError):

@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import threading
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 
@@ -19,6 +18,7 @@ import pytest
 
 from didmeta.client import DidmetaError, LoadChunk, NewDid
 from tests.support.backends import RunningBackend, start_opensearch_cluster, stop_backend
+from tests.support.checks import wait_until
 from tests.support.server import ServerProcess
 
 DIDS = 3000
@@ -70,13 +70,6 @@ def kill(node: RunningBackend) -> None:
     os.kill(int((node.directory / "pid").read_text()), signal.SIGKILL)
 
 
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 def test_the_index_is_spread_over_the_cluster(cluster: list[RunningBackend], clustered: ServerProcess) -> None:
     with urllib.request.urlopen(f"{cluster[0].url}/_cat/shards/clustered?format=json", timeout=30) as answer:
         shards = json.load(answer)
@@ -125,7 +118,7 @@ def test_a_node_killed_during_a_listing_and_writes_loses_nothing(
                 if not killed.is_set() and len(listed) >= 300:
                     kill(cluster[2])
                     killed.set()
-        wait_until(lambda: written_after_kill[0] >= 20, "acknowledged writes after the kill")
+        wait_until(lambda: written_after_kill[0] >= 20, "acknowledged writes after the kill", timeout=WAIT_S)
     finally:
         stop.set()
         writer_thread.join(120)
