@@ -46,23 +46,20 @@ def replica_reads_allowed() -> bool:
 
 @dataclass
 class Replica:
-    url: str
     engine: Engine
     fresh: bool = False
     lag_seconds: float | None = None
     problem: str = "not checked yet"
 
+    @property
+    def shown(self) -> str:
+        """The URL for logs, password hidden (as the start-up log shows the catalogue's)."""
+        return self.engine.url.render_as_string()
+
     def skip(self, problem: str) -> None:
         if self.fresh or self.problem != problem:
-            logger.warning("read replica skipped", extra={"replica": _redacted(self.url), "problem": problem})
+            logger.warning("read replica skipped", extra={"replica": self.shown, "problem": problem})
         self.fresh, self.problem = False, problem
-
-
-def _redacted(url: str) -> str:
-    """The URL without a password, for logs."""
-    scheme, _, rest = url.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    return f"{scheme}://{credentials.split(':', 1)[0]}{at}{host}" if at else url
 
 
 class ReplicaSet:
@@ -76,7 +73,6 @@ class ReplicaSet:
         self.check_seconds = check_seconds
         self.replicas = [
             Replica(
-                url,
                 create_engine(
                     url,
                     json_serializer=dump_json,
@@ -119,7 +115,7 @@ class ReplicaSet:
             replica.skip(f"lags {replica.lag_seconds:.1f} s behind the primary (max {self.max_lag_seconds} s)")
         else:
             if not replica.fresh:
-                logger.info("read replica in use", extra={"replica": _redacted(replica.url)})
+                logger.info("read replica in use", extra={"replica": replica.shown})
             replica.fresh, replica.problem = True, ""
 
     def start(self) -> None:
@@ -152,10 +148,3 @@ class ReplicaSet:
             self._next += 1
             return conn
         return None
-
-    def status(self) -> list[dict[str, object]]:
-        """Per replica: URL (no password), fresh, lag, why it is skipped (for logs and operators)."""
-        return [
-            {"replica": _redacted(r.url), "fresh": r.fresh, "lag_seconds": r.lag_seconds, "problem": r.problem}
-            for r in self.replicas
-        ]
