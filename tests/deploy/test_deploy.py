@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from didmeta.server.config import Settings
-from tests.mesh.scrape import free_port, scrape_text
+from tests.mesh.scrape import scrape_text
 from tests.polyglot import toolchain
+from tests.support.checks import free_port
 from tests.support.server import ServerProcess
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,7 +7,6 @@ working when one server drains or dies.
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 from didmeta.client import Client, DidmetaError, LoadChunk, NewDid
 from didmeta.server.status import SERVER_PID_TRAILER
 from didmeta.v1 import did_service_pb2, did_service_pb2_grpc
-from tests.support.checks import wait_until
+from tests.support.checks import free_port, wait_until
 from tests.support.server import ServerProcess
 
 DIDS = 1500
@@ -37,12 +36,6 @@ BALANCED = [
 def balanced_target(*addresses: str) -> str:
     """One gRPC target naming several servers (the `ipv4:` resolver takes a comma-separated list)."""
     return "ipv4:" + ",".join(addresses)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture()

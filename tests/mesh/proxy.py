@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.mesh.scrape import free_port
 from tests.support.backends import REPO_ROOT
+from tests.support.checks import free_port
 
 EXAMPLE = REPO_ROOT / "deploy" / "proxy" / "nginx-grpc.conf"
 INSTALLER = REPO_ROOT / "tools" / "backends" / "nginx.sh"

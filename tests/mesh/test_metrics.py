@@ -20,7 +20,8 @@ from didmeta.errors import NotFound
 from didmeta.v1 import metadata_service_pb2 as pb
 from didmeta.v1 import metadata_service_pb2_grpc
 from tests.integration.test_workers import children, pids_serving
-from tests.mesh.scrape import free_port, scrape, total, value
+from tests.mesh.scrape import scrape, total, value
+from tests.support.checks import free_port
 from tests.support.databases import new_sqlite_database
 from tests.support.server import ServerProcess
 

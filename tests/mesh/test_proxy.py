@@ -24,7 +24,7 @@ from didmeta.server.status import SERVER_PID_TRAILER
 from didmeta.v1 import did_service_pb2, did_service_pb2_grpc, metadata_service_pb2_grpc
 from didmeta.v1 import metadata_service_pb2 as pb
 from tests.mesh.proxy import Nginx
-from tests.mesh.scrape import free_port
+from tests.support.checks import free_port
 from tests.support.databases import new_sqlite_database
 from tests.support.server import ServerProcess
 
