@@ -6,17 +6,26 @@ on both. PostgreSQL is installed and started by tools/backends/postgres.sh on 12
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from didmeta.client import Client
 from tests.support.backends import RunningBackend, start_backend, stop_backend
 from tests.support.cleanup import interrupt_on_sigterm
 from tests.support.databases import new_postgres_database, new_sqlite_database
 from tests.support.server import ServerProcess
+
+# Hypothesis: the same examples on every run of the suite, so a red CI run can be reproduced and a
+# green one is not luck; DIDMETA_HYPOTHESIS_EXPLORE=1 draws fresh random examples to hunt for new bugs
+# (docs/testing.md). Registered here, before any test module builds its settings from the profile.
+settings.register_profile("reproducible", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("explore" if os.environ.get("DIDMETA_HYPOTHESIS_EXPLORE") == "1" else "reproducible")
 
 
 @pytest.fixture(scope="session")

@@ -102,6 +102,13 @@ class FailedPrecondition(DidmetaError):
     default_reason = "FAILED_PRECONDITION"
 
 
+class OutOfRange(DidmetaError):
+    """The request is valid, but an answer it asks for does not fit the contract's range (a sum past int64)."""
+
+    code = grpc.StatusCode.OUT_OF_RANGE
+    default_reason = "OUT_OF_RANGE"
+
+
 class Aborted(DidmetaError):
     """A concurrent request conflicted with this one (deadlock, serialization failure) and the server's own
     retries did not resolve it; nothing was changed and the whole request may be retried."""
@@ -171,6 +178,7 @@ ERROR_CLASSES: tuple[type[DidmetaError], ...] = (
     NotFound,
     AlreadyExists,
     FailedPrecondition,
+    OutOfRange,
     Aborted,
     PermissionDenied,
     Unauthenticated,

@@ -14,6 +14,7 @@ from typing import Any
 import grpc
 import pytest
 
+from didmeta import errors
 from didmeta.client import Client, DidmetaError, NewDid, from_rpc_error
 from didmeta.server.query import tokens
 from didmeta.v1 import (
@@ -182,6 +183,19 @@ def test_counters_overflowing_int64_are_failed_precondition(client: Client, chan
     assert error.reason == "COUNTER_OVERFLOW"
     assert snapshot(client, scope) == before
     assert client.get_did(f"{scope}:ds").bytes == 2**63 - 1
+
+
+def test_totals_past_int64_are_out_of_range_and_totals_within_it_are_exact(client: Client, scope: str) -> None:
+    """Found by the property test on a shared PostgreSQL server: the sum went to `numeric`, then failed
+    to fit the int64 response field (INTERNAL). Both databases now answer OUT_OF_RANGE."""
+    client.add_dids([NewDid(f"{scope}:big", "file", bytes=2**63 - 2), NewDid(f"{scope}:one", "file", bytes=1)])
+    exact = client.count_totals(scope, type="file")
+    assert (exact.count, exact.bytes) == (2, 2**63 - 1)
+    client.add_dids([NewDid(f"{scope}:two", "file", bytes=1)])
+    with pytest.raises(errors.OutOfRange) as caught:
+        client.count_totals(scope, type="file")
+    assert caught.value.reason == "TOTAL_OUT_OF_RANGE"
+    assert client.count_dids(scope, type="file") == 3
 
 
 # --- UNKNOWN before: undecodable requests -----------------------------------------------------------------

@@ -25,6 +25,7 @@ installed, or a statement whose values cannot be inlined. The SQLite code paths 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import logging
@@ -194,6 +195,23 @@ class ConnectionPool:
 
 _pools: dict[str, ConnectionPool] = {}  # by database URL
 _pools_lock = threading.Lock()
+
+
+def close_pools() -> None:
+    """Close every idle ADBC connection (at exit: a connection left to the interpreter's teardown makes
+    adbc_driver_manager print "Exception ignored in Connection.__del__")."""
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        with pool._lock:
+            idle, pool._idle = pool._idle, []
+        for conn in idle:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
+atexit.register(close_pools)
 
 
 def pool_for(store: Store) -> ConnectionPool:

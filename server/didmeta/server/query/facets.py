@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from didmeta.errors import InvalidArgument
+from didmeta.errors import InvalidArgument, OutOfRange
 from didmeta.identifiers import DidKey, validate_key
 from didmeta.plugins.base import MetadataPlugin, RelationalPlugin, ValueCounts
 from didmeta.server.query.plan import ListQuery
@@ -144,6 +144,19 @@ def summarise(spec: FacetSpec, counts: ValueCounts, matched: int) -> Facet:
     return facet
 
 
+def _total_out_of_range() -> OutOfRange:
+    return OutOfRange(
+        "the sum of bytes or events over the matching DIDs exceeds the int64 range; narrow the filter",
+        reason="TOTAL_OUT_OF_RANGE",
+    )
+
+
+def _checked(totals: Totals) -> Totals:
+    if not (INT64_MIN <= totals.bytes <= INT64_MAX and INT64_MIN <= totals.events <= INT64_MAX):
+        raise _total_out_of_range()
+    return totals
+
+
 # --- running --------------------------------------------------------------------------------------
 class Summaries:
     """CountDids totals and FacetDids over the dispatcher's catalogue and plugins."""
@@ -153,16 +166,26 @@ class Summaries:
         self.planner = dispatcher.planner
 
     def totals(self, query: ListQuery) -> Totals:
-        """Count, and the sums of `bytes` and `events` of the matching DIDs."""
+        """Count, and the sums of `bytes` and `events` of the matching DIDs.
+
+        A sum past int64 is OUT_OF_RANGE on every database (PostgreSQL sums into `numeric`, SQLite
+        stops with "integer overflow"): the contract's fields are int64, and a wrapped or rounded total
+        would be a wrong answer."""
+        from sqlalchemy import exc as sa_exc
         from sqlalchemy import func, select
 
         if self.planner.is_pure_sql(query):
             statement = select(
                 func.count(), func.coalesce(func.sum(dids.c.bytes), 0), func.coalesce(func.sum(dids.c.events), 0)
             ).where(self.planner.matching(query))
-            with self.dispatcher.store.read() as conn:
-                count, total_bytes, events = conn.execute(statement).one()
-            return Totals(int(count), int(total_bytes), int(events))
+            try:
+                with self.dispatcher.store.read() as conn:
+                    count, total_bytes, events = conn.execute(statement).one()
+            except sa_exc.OperationalError as error:
+                if "integer overflow" in str(error.orig).lower():
+                    raise _total_out_of_range() from None
+                raise
+            return _checked(Totals(int(count), int(total_bytes), int(events)))
         stream = self.dispatcher.open_listing(query, long=True, after=None, limit=None, wide=True)
         count = total_bytes = events = 0
         try:  # long wide rows: scope, name, type, bytes, length, events, created_at
@@ -172,7 +195,7 @@ class Summaries:
                 events += sum(int(row[5] or 0) for row in rows)
         finally:
             stream.close()
-        return Totals(count, total_bytes, events)
+        return _checked(Totals(count, total_bytes, events))
 
     def owner(self, key: str) -> MetadataPlugin:
         if self.dispatcher.did_column.facet_kind(key) is not None:
