@@ -39,6 +39,7 @@ from didmeta.client.models import (
     SavedQueryInfo,
     Scope,
 )
+from didmeta.client.retries import with_read_retries
 from didmeta.errors import DeadlineExceeded, DidmetaError, Unavailable
 from didmeta.filters.model import Op
 from didmeta.filters.printer import format_tree
@@ -185,11 +186,14 @@ class Client:
         resume_attempts: int = 5,
         options: Sequence[tuple[str, Any]] = (),
         primary_reads: bool = False,
+        retry_reads: bool = True,
     ) -> None:
         """`token` or `token_file` (re-read when it changes) is sent as a bearer token on every call;
         `credentials` (see `credentials.tls_credentials`) makes the channel TLS or mTLS. A `target`
         without a port means port 50051. `primary_reads` asks a server with read replicas to answer
-        reads from the primary database (read-after-write; docs/operations.md, "Read replicas")."""
+        reads from the primary database (read-after-write; docs/operations.md, "Read replicas").
+        `retry_reads` retries read-only calls that failed with UNAVAILABLE (`retries.py`); writes are
+        never retried."""
         target = with_default_port(target)
         self.target = target
         self.timeout = timeout
@@ -197,6 +201,8 @@ class Client:
         self.tokens = TokenSource(token, token_file)
         self._headers: tuple[tuple[str, str], ...] = ((READ_FROM_HEADER, "primary"),) if primary_reads else ()
         channel_options = [("grpc.max_receive_message_length", 64 * 1024 * 1024), *options]
+        if retry_reads:
+            channel_options = with_read_retries(channel_options)
         self._channel = (
             grpc.secure_channel(target, credentials, options=channel_options)
             if credentials is not None
