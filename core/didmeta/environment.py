@@ -26,7 +26,7 @@ KNOWN_VARIABLES: dict[str, str] = {
     "DIDMETA_USE_TLS": "the CLI: TLS with the system CA roots (like --tls; DIDMETA_TLS is the server's tls setting)",
     "DIDMETA_CACHE": "tools/backends, bench: cache of backend downloads and builds",
     "DIDMETA_HYPOTHESIS_EXAMPLES": "tests/property: examples per RPC (default 25)",
-    "DIDMETA_HYPOTHESIS_EXPLORE": "tests: 1 = hypothesis draws fresh random examples (default: the same ones every run)",
+    "DIDMETA_HYPOTHESIS_EXPLORE": "tests: 1 = hypothesis draws fresh examples (default: the same ones every run)",
     "DIDMETA_MATRIX_FILE": "tests/conformance: where to write the plugin x feature matrix",
     "DIDMETA_POSTGRES_URL": "tools/backends/all.sh start: URL of the started PostgreSQL",
     "DIDMETA_FERRETDB_URL": "tools/backends/all.sh start: URL of the started FerretDB",

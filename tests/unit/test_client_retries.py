@@ -10,16 +10,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from concurrent import futures
+from typing import Any
 
 import grpc
 import pytest
 
 from didmeta.client import Client, Unavailable
 from didmeta.client.retries import READ_METHODS, SERVICE_CONFIG_OPTION, with_read_retries
-from didmeta.v1 import did_service_pb2, did_service_pb2_grpc
+from didmeta.v1 import did_service_pb2
 
 
-class FlakyDidService(did_service_pb2_grpc.DidServiceServicer):
+class FlakyDidService:
     """Answers UNAVAILABLE to the first `failures` calls of each method, then succeeds."""
 
     def __init__(self, failures: int) -> None:
@@ -31,22 +32,39 @@ class FlakyDidService(did_service_pb2_grpc.DidServiceServicer):
         if self.calls[method] <= self.failures:
             context.abort(grpc.StatusCode.UNAVAILABLE, "draining")
 
-    def ListScopes(
+    def list_scopes(
         self, request: did_service_pb2.ListScopesRequest, context: grpc.ServicerContext
     ) -> did_service_pb2.ListScopesResponse:
         self._fail_first("ListScopes", context)
         return did_service_pb2.ListScopesResponse(scopes=[did_service_pb2.Scope(name="data18")])
 
-    def AddScope(
+    def add_scope(
         self, request: did_service_pb2.AddScopeRequest, context: grpc.ServicerContext
     ) -> did_service_pb2.AddScopeResponse:
         self._fail_first("AddScope", context)
         return did_service_pb2.AddScopeResponse()
 
+    def handler(self) -> Any:
+        def unary(method: Any, request_type: Any, response_type: Any) -> Any:
+            serialize = response_type.SerializeToString
+            return grpc.unary_unary_rpc_method_handler(
+                method, request_deserializer=request_type.FromString, response_serializer=serialize
+            )
+
+        return grpc.method_handlers_generic_handler(
+            "didmeta.v1.DidService",
+            {
+                "ListScopes": unary(
+                    self.list_scopes, did_service_pb2.ListScopesRequest, did_service_pb2.ListScopesResponse
+                ),
+                "AddScope": unary(self.add_scope, did_service_pb2.AddScopeRequest, did_service_pb2.AddScopeResponse),
+            },
+        )
+
 
 def serve(service: FlakyDidService) -> Iterator[str]:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-    did_service_pb2_grpc.add_DidServiceServicer_to_server(service, server)
+    server.add_generic_rpc_handlers((service.handler(),))
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     try:
