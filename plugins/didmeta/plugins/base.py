@@ -81,14 +81,18 @@ class ValueCounts:
     values: scalar values (bool, int, float, str, datetime) with the number of DIDs holding each; a
             value may appear more than once (5 and 5.0, say): the caller merges them.
     present: the number of DIDs that have the key at all, lists and maps included.
+    rows: the number of DIDs looked at, with or without the key, when the aggregation counted them
+          (the one-statement SQL aggregations do: the facet then needs no separate count).
     """
 
     values: list[tuple[MetaValue, int]] = field(default_factory=list)
     present: int = 0
+    rows: int | None = None
 
     def add(self, other: ValueCounts) -> None:
         self.values.extend(other.values)
         self.present += other.present
+        self.rows = None if self.rows is None or other.rows is None else self.rows + other.rows
 
 
 def count_values(metadata: Mapping[DidKey, Metadata], key: str) -> ValueCounts:

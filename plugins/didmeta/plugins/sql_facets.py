@@ -50,7 +50,8 @@ def json_value_counts(
     where: ColumnElement[bool],
     dialect: str,
 ) -> ValueCounts:
-    """`key`'s values in the JSON `document` column over the rows of `table` satisfying `where`."""
+    """`key`'s values in the JSON `document` column over the rows of `table` satisfying `where`; one
+    scan also counts the rows (`ValueCounts.rows`)."""
     decode: Callable[[str, Any], MetaValue]
     if dialect == "sqlite":
         path: ColumnElement[Any] = literal_column(f"'$.\"{key}\"'")
@@ -62,14 +63,19 @@ def json_value_counts(
         kind = func.jsonb_typeof(type_coerce(jsonb.op("->")(literal_column(f"'{key}'")), JSONB))
         text = type_coerce(jsonb.op("->>")(literal_column(f"'{key}'")), String)
         decode = _postgres_value
+    # No "key present" condition: the group of rows without the key (kind NULL, or a JSON null) counts
+    # them, so the facet knows how many DIDs it looked at without a second scan.
     statement = (
         select(kind.label("kind"), text.label("value"), func.count().label("n"))
         .select_from(table)
-        .where(where, kind.is_not(None), kind != "null")
+        .where(where)
         .group_by(kind, text)
     )
-    result = ValueCounts()
+    result = ValueCounts(rows=0)
     for row_kind, value, count in conn.execute(statement):
+        result.rows = (result.rows or 0) + int(count)
+        if row_kind is None or row_kind == "null":
+            continue
         result.present += int(count)
         decoded = decode(str(row_kind), value)
         if not isinstance(decoded, list | dict):
@@ -84,15 +90,14 @@ def column_value_counts(
     where: ColumnElement[bool],
     convert: Callable[[Any], MetaValue] | None = None,
 ) -> ValueCounts:
-    """A typed column's values over the rows of `table` satisfying `where` (NULL is "lacking")."""
-    statement = (
-        select(column.label("value"), func.count().label("n"))
-        .select_from(table)
-        .where(where, column.is_not(None))
-        .group_by(column)
-    )
-    result = ValueCounts()
+    """A typed column's values over the rows of `table` satisfying `where` (NULL is "lacking"); one scan
+    also counts the rows (`ValueCounts.rows`)."""
+    statement = select(column.label("value"), func.count().label("n")).select_from(table).where(where).group_by(column)
+    result = ValueCounts(rows=0)
     for value, count in conn.execute(statement):
+        result.rows = (result.rows or 0) + int(count)
+        if value is None:  # the rows lacking the key: counted in `rows` only
+            continue
         typed = convert(value) if convert is not None else value
         if isinstance(typed, datetime):
             typed = normalize_timestamp(typed)

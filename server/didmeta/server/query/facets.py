@@ -15,7 +15,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from didmeta.errors import InvalidArgument, OutOfRange
 from didmeta.identifiers import DidKey, validate_key
@@ -205,15 +205,19 @@ class Summaries:
     def facets(self, query: ListQuery, specs: Sequence[FacetSpec]) -> tuple[int, list[Facet]]:
         """The number of matching DIDs and one facet per spec."""
         owners = [self.owner(spec.key) for spec in specs]
-        counts = [ValueCounts() for _ in specs]
         if self.planner.is_pure_sql(query) and all(isinstance(o, RelationalPlugin) for o in owners):
             where = self.planner.matching(query)
             with self.dispatcher.store.read() as conn:
-                matched = int(conn.execute(self.planner.count(query)).scalar_one())
-                for spec, owner, count in zip(specs, owners, counts, strict=True):
-                    assert isinstance(owner, RelationalPlugin)
-                    count.add(owner.value_counts_where(conn, spec.key, where))
+                counts = [
+                    cast(RelationalPlugin, owner).value_counts_where(conn, spec.key, where)
+                    for spec, owner in zip(specs, owners, strict=True)
+                ]
+                # The first aggregation counted the rows it looked at, i.e. the matching DIDs, in the
+                # same scan; an aggregation that does not count them needs the count apart.
+                rows = counts[0].rows
+                matched = rows if rows is not None else int(conn.execute(self.planner.count(query)).scalar_one())
         else:
+            counts = [ValueCounts() for _ in specs]
             matched = self._streamed(query, specs, owners, counts)
         return matched, [summarise(s, c, matched) for s, c in zip(specs, counts, strict=True)]
 
