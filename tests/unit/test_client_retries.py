@@ -1,6 +1,6 @@
 """The Python client retries reads that failed with UNAVAILABLE, and never retries writes.
 
-The server here is a fake in this process (FlakyDidService), not didmeta: what is under test is the
+The server here is a fake in this process (FakeFlakyDidService), not didmeta: what is under test is the
 client's channel configuration, which gRPC itself carries out. The proxy drain test
 (tests/mesh/test_proxy.py) relies on the same configuration against real servers behind nginx.
 """
@@ -20,7 +20,7 @@ from didmeta.client.retries import READ_METHODS, SERVICE_CONFIG_OPTION, with_rea
 from didmeta.v1 import did_service_pb2
 
 
-class FlakyDidService:
+class FakeFlakyDidService:
     """Answers UNAVAILABLE to the first `failures` calls of each method, then succeeds."""
 
     def __init__(self, failures: int) -> None:
@@ -62,7 +62,7 @@ class FlakyDidService:
         )
 
 
-def serve(service: FlakyDidService) -> Iterator[str]:
+def serve(service: FakeFlakyDidService) -> Iterator[str]:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
     server.add_generic_rpc_handlers((service.handler(),))
     port = server.add_insecure_port("127.0.0.1:0")
@@ -74,34 +74,34 @@ def serve(service: FlakyDidService) -> Iterator[str]:
 
 
 @pytest.fixture()
-def flaky() -> FlakyDidService:
-    return FlakyDidService(failures=2)
+def flaky() -> FakeFlakyDidService:
+    return FakeFlakyDidService(failures=2)
 
 
 @pytest.fixture()
-def address(flaky: FlakyDidService) -> Iterator[str]:
+def address(flaky: FakeFlakyDidService) -> Iterator[str]:
     yield from serve(flaky)
 
 
-def test_a_read_that_failed_with_unavailable_is_retried(flaky: FlakyDidService, address: str) -> None:
+def test_a_read_that_failed_with_unavailable_is_retried(flaky: FakeFlakyDidService, address: str) -> None:
     with Client(address, timeout=10) as client:
         assert [s.name for s in client.list_scopes()] == ["data18"]
     assert flaky.calls["ListScopes"] == 3, "two UNAVAILABLE answers, then the third attempt succeeded"
 
 
-def test_a_write_that_failed_with_unavailable_is_not_retried(flaky: FlakyDidService, address: str) -> None:
+def test_a_write_that_failed_with_unavailable_is_not_retried(flaky: FakeFlakyDidService, address: str) -> None:
     with Client(address, timeout=10) as client, pytest.raises(Unavailable):
         client.add_scope("data18")
     assert flaky.calls["AddScope"] == 1
 
 
-def test_reads_are_not_retried_when_asked_not_to(flaky: FlakyDidService, address: str) -> None:
+def test_reads_are_not_retried_when_asked_not_to(flaky: FakeFlakyDidService, address: str) -> None:
     with Client(address, timeout=10, retry_reads=False) as client, pytest.raises(Unavailable):
         client.list_scopes()
     assert flaky.calls["ListScopes"] == 1
 
 
-def test_retries_give_up_after_four_attempts(address: str, flaky: FlakyDidService) -> None:
+def test_retries_give_up_after_four_attempts(address: str, flaky: FakeFlakyDidService) -> None:
     flaky.failures = 10
     with Client(address, timeout=10) as client, pytest.raises(Unavailable):
         client.list_scopes()
