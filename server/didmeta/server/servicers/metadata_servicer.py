@@ -21,6 +21,7 @@ from didmeta.server.query.facets import FacetSpec, Summaries, check_specs
 from didmeta.server.query.limits import NO_DEADLINE, Deadline, FilterLimits, parse_limited
 from didmeta.server.query.plan import ListQuery
 from didmeta.server.query.stream import RowStream
+from didmeta.server.servicers.bulk_messages import bulk_messages
 from didmeta.server.servicers.common import ServicerBase, caller, did_key
 from didmeta.server.servicers.did_servicer import attachments_from_wire, new_did_from_wire
 from didmeta.server.status import guarded
@@ -164,11 +165,8 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             if batch is sentinel:
                 return
             found, missing = batch
-            response = pb.GetMetadataBulkResponse(missing=[did_key_to_wire(k) for k in missing])
-            for key, metadata in found:
-                item = response.results.add(did=did_key_to_wire(key))
-                metadata_to_wire(metadata, item.metadata)
-            yield response
+            for response in bulk_messages(found, missing, self.settings.max_batch_bytes):
+                yield response
 
     @guarded
     async def DeleteMetadata(self, request: pb.DeleteMetadataRequest, context: Context) -> Any:
