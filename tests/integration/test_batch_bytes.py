@@ -83,4 +83,5 @@ def test_get_metadata_bulk_messages_are_capped_by_bytes(capped: ServerProcess) -
     with capped.client(timeout=60) as client:  # the Python client reads the cut answer whole
         got = dict(client.get_metadata_bulk([f"big:{n}" for n in wanted]))
     assert len(got) == len(wanted) and got[DidKey("big", "nope")] is None
-    assert got[DidKey("big", "huge")]["blob"] == "y" * (CAP + 1000)
+    huge = got[DidKey("big", "huge")]
+    assert huge is not None and huge["blob"] == "y" * (CAP + 1000)

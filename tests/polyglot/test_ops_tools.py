@@ -49,7 +49,6 @@ def test_grpcurl_lists_the_services(polyglot_server: ServerProcess) -> None:
 
 
 def test_grpcurl_describes_list_dids(polyglot_server: ServerProcess) -> None:
-    # The service, not the method: Python's reflection cannot resolve method symbols (toolchain notes, §6).
     result = _grpcurl(polyglot_server, "describe", "didmeta.v1.MetadataService")
     assert result.returncode == 0, result.stderr
     assert (
@@ -57,6 +56,18 @@ def test_grpcurl_describes_list_dids(polyglot_server: ServerProcess) -> None:
     )
     message = _grpcurl(polyglot_server, "describe", "didmeta.v1.ListDidsRequest")
     assert "string page_token = 8;" in message.stdout, message.stdout
+
+
+def test_grpcurl_describes_a_single_method(polyglot_server: ServerProcess) -> None:
+    """Python's reflection alone cannot resolve a method's name; didmeta's pool does (reflection_pool.py)."""
+    result = _grpcurl(polyglot_server, "describe", "didmeta.v1.MetadataService.ListDids")
+    assert result.returncode == 0, result.stderr
+    assert "didmeta.v1.MetadataService.ListDids is a method:" in result.stdout, result.stdout
+    assert (
+        "rpc ListDids ( .didmeta.v1.ListDidsRequest ) returns ( stream .didmeta.v1.ListDidsResponse )" in result.stdout
+    )
+    unknown = _grpcurl(polyglot_server, "describe", "didmeta.v1.MetadataService.NoSuchMethod")
+    assert unknown.returncode != 0, unknown.stdout
 
 
 def test_grpcurl_streams_list_dids_as_json(polyglot_server: ServerProcess, catalogue: str) -> None:

@@ -18,6 +18,7 @@ from didmeta.server.config import Settings
 from didmeta.server.decoding import DecodingRegistrar
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.readiness import ReadinessMonitor
+from didmeta.server.reflection_pool import MethodAwarePool
 from didmeta.server.rest.gateway import RestGateway
 from didmeta.server.rest.lifecycle import bind_rest_socket, check_rest_address, start_rest
 from didmeta.server.servicers.did_servicer import DidServicer
@@ -121,6 +122,7 @@ async def start_server(settings: Settings) -> RunningServer:
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
         server,
+        pool=MethodAwarePool.as_pool(),
     )
     try:
         port = bind(server, settings, credentials)
