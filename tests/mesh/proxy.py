@@ -96,6 +96,11 @@ class Nginx:
         self.address = f"127.0.0.1:{port}"
         return self
 
+    def requests_logged(self) -> int:
+        """Requests nginx has written to its access log so far (one line each)."""
+        path = self.directory / "access.log"
+        return len(path.read_text().splitlines()) if path.exists() else 0
+
     def log_tail(self, lines: int = 30) -> str:
         path = self.directory / "error.log"
         return "\n".join(path.read_text().splitlines()[-lines:]) if path.exists() else ""

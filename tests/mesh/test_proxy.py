@@ -4,6 +4,7 @@
 - New calls are spread over both servers, including a server that joins later (scale-out), while
   max_connection_age recycles the proxy's pooled upstream connections; no call fails.
 - A server stopped with SIGTERM drains: calls keep succeeding, the others take over.
+- When no replica can take a call, nginx answers UNAVAILABLE trailers-only, so clients retry reads.
 The `didmeta-server-pid` trailer of every call names the server that answered it.
 """
 
@@ -128,9 +129,10 @@ def test_a_server_stopped_with_sigterm_drains_without_failed_calls(
     listings: list[int] = []
     done = threading.Event()
 
-    # nginx forwards a call on a pooled connection at the instant the stopping server closes it now and
-    # then; the server never saw the call and nginx answers 502 (its grpc module does not retry such
-    # calls). didmeta's client retries reads that failed with UNAVAILABLE; these channels do the same.
+    # Now and then nginx forwards a call on a pooled connection at the instant the stopping server closes
+    # it; the server never saw the call, and nginx's grpc module does not retry it. The example config
+    # answers it as a trailers-only UNAVAILABLE, which didmeta's client retries for reads; these channels
+    # do the same (tested alone in test_when_no_replica_answers_reads_are_retried_and_writes_are_not).
     options = with_read_retries()
 
     def unary_load() -> None:
@@ -176,3 +178,25 @@ def test_a_server_stopped_with_sigterm_drains_without_failed_calls(
     after_stop = [p for t, p in answered if t > stopped_at]
     assert after_stop and set(after_stop) == {pid(staying)}, "after the stop, the other server answers every call"
     assert listings and all(count == 5000 for count in listings), listings
+
+
+def test_when_no_replica_answers_reads_are_retried_and_writes_are_not(
+    start_proxy: Callable[[list[str]], Nginx],
+) -> None:
+    """nginx's own 502 becomes a trailers-only UNAVAILABLE (deploy/proxy/nginx-grpc.conf), which gRPC's
+    retry policy may retry; a plain 502 answer would be final. The access log counts the attempts."""
+    proxy = start_proxy([f"127.0.0.1:{free_port()}"])  # nothing listens there
+    with grpc.insecure_channel(proxy.address, options=with_read_retries()) as channel:
+        stub = did_service_pb2_grpc.DidServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as read:
+            stub.ListScopes(did_service_pb2.ListScopesRequest(), timeout=30)
+        assert read.value.code() == grpc.StatusCode.UNAVAILABLE, read.value.details()
+        assert "no didmeta replica" in (read.value.details() or "")
+        time.sleep(0.2)  # nginx writes the access log line after the answer
+        reads = proxy.requests_logged()
+        assert reads == 4, f"a read is tried 4 times (retries.py), nginx saw {reads}"
+        with pytest.raises(grpc.RpcError) as write:
+            stub.AddScope(did_service_pb2.AddScopeRequest(scope="nope"), timeout=30)
+        assert write.value.code() == grpc.StatusCode.UNAVAILABLE
+        time.sleep(0.2)
+        assert proxy.requests_logged() == reads + 1, "a write is sent once"
