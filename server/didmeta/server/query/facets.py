@@ -11,6 +11,7 @@ answer: numbers merged numerically, top-N order, histogram buckets, missing and 
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -104,13 +105,27 @@ def canonical_number(value: float) -> int | float:
     return value
 
 
+def _marker(stored: MetaValue) -> tuple[str, MetaValue]:
+    """(kind, value) under which equal values meet: 5 and 5.0 are one marker (equal and hashed alike)."""
+    exact = type(stored)  # the common types first: a facet may merge millions of values
+    if exact is float:
+        return "number", canonical_number(cast(float, stored))
+    if exact is str:
+        return "string", stored
+    if exact is int:
+        return "number", stored
+    if exact is bool:
+        return "bool", stored
+    kind = _kind(stored)
+    return kind, (canonical_number(cast(float, stored)) if kind == "number" else stored)
+
+
 def _merge(counts: ValueCounts) -> dict[tuple[str, MetaValue], int]:
     merged: dict[tuple[str, MetaValue], int] = {}
+    get = merged.get
     for stored, count in counts.values:
-        kind = _kind(stored)
-        value = canonical_number(stored) if isinstance(stored, int | float) and kind == "number" else stored
-        marker = (kind, value)  # 5 and 5.0 are one marker: equal and hashed alike
-        merged[marker] = merged.get(marker, 0) + count
+        marker = _marker(stored)
+        merged[marker] = get(marker, 0) + count
     return merged
 
 
@@ -130,9 +145,12 @@ def summarise(spec: FacetSpec, counts: ValueCounts, matched: int) -> Facet:
     """The facet of one key from its distinct values over `matched` DIDs."""
     merged = _merge(counts)
     scalar = sum(merged.values())
-    ordered = sorted(merged.items(), key=lambda item: (-item[1], _KIND_ORDER[item[0][0]], item[0][1]))
+    # The top values only: heapq.nsmallest equals sorted(...)[:top] (ties included) without sorting them all.
+    ordered = heapq.nsmallest(
+        spec.top, merged.items(), key=lambda item: (-item[1], _KIND_ORDER[item[0][0]], item[0][1])
+    )
     facet = Facet(spec.key, missing=matched - counts.present, other=counts.present - scalar, distinct=len(merged))
-    facet.values = [(value, count) for (_, value), count in ordered[: spec.top]]
+    facet.values = [(value, count) for (_, value), count in ordered]
     if spec.width is not None:
         buckets: dict[tuple[str, MetaValue], int] = {}
         for (kind, value), count in merged.items():
