@@ -36,7 +36,7 @@ def _postgres_value(kind: str, value: str) -> MetaValue:
     if kind == "boolean":
         return value == "true"
     if kind == "number":
-        return float(value) if any(c in value for c in ".eE") else int(value)
+        return float(value) if ("." in value or "e" in value or "E" in value) else int(value)
     if kind == "string":
         return value
     return from_json(json.loads(value))  # object (a timestamp or a map), array
