@@ -25,12 +25,14 @@ import pytest
 
 from didmeta.errors import NotFound
 from didmeta.filters import parse_filter
-from didmeta.identifiers import TYPE_SELECTORS, DidKey
+from didmeta.identifiers import TYPE_SELECTORS, DidKey, DidType
 from didmeta.server.access.identity import Capability, Identity, current_identity
 from didmeta.server.config import Settings
-from didmeta.server.dispatcher import Dispatcher
+from didmeta.server.dispatcher import Dispatcher, NewDid
+from didmeta.server.freeze import freeze
 from didmeta.server.query.facets import FacetSpec, Summaries
 from didmeta.server.query.plan import ListQuery
+from didmeta.server.store.catalog import NewDidSpec
 from didmeta.server.store.engine import Store
 from tests.conformance.conftest import Conformance
 
@@ -167,6 +169,32 @@ def test_facets_show_the_owner_everything(world: World) -> None:
     )
     assert matched == len(EVERYTHING)  # the pattern `E*` also matches scope X (`E` + "x")
     assert secret.values == [("s", 3)]  # E:d1, E:f1, X:g1
+
+
+@pytest.mark.parametrize(
+    ("identity", "expected"),
+    [(STRANGER, ["E:f2", "E:f3"]), (OWNER, ["E:f1", "E:f2", "E:f3", "X:g1"])],
+    ids=["stranger", "owner"],
+)
+def test_freeze_holds_only_what_the_caller_sees(
+    world: World, conformance: Conformance, identity: Identity, expected: list[str]
+) -> None:
+    """FreezeDids lists as the caller sees: a stranger's frozen dataset leaves embargoed files out."""
+    target = f"fz{world.e}"  # not under the pattern `E*`, so the other tests' listings are unchanged
+    with conformance.client() as client:
+        if target not in {s.name for s in client.list_scopes()}:
+            client.add_scope(target, "carol")
+    new = NewDid(NewDidSpec(DidKey(target, identity.account), DidType.DATASET, identity.account))
+    query = ListQuery(f"{world.e}*", parse_filter("label=f"), frozenset({DidType.FILE}))
+    token = current_identity.set(identity)
+    try:
+        assert freeze(world.dispatcher, new, query) == len(expected)
+    finally:
+        current_identity.reset(token)
+    with conformance.client() as client:
+        content = [DidKey(c.scope, c.name) for c in client.list_content(f"{target}:{identity.account}")]
+        assert client.get_metadata(f"{target}:{identity.account}", "ALL")["frozen_count"] == len(expected)
+    assert sorted(world.names(content)) == expected
 
 
 @_as(STRANGER)

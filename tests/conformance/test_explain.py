@@ -7,6 +7,7 @@ import json
 import pytest
 
 from didmeta.errors import InvalidArgument
+from didmeta.filters import parse_filter
 from tests.conformance.conftest import SCOPE, Conformance
 
 EXTERNAL = {
@@ -63,6 +64,25 @@ def test_explain_routes_plugin_keys(conformance: Conformance, expression: str) -
     else:
         for q in backend:
             json.loads(q.query)  # a document as sent
+
+
+def test_explain_shows_negated_and_list_clauses(conformance: Conformance) -> None:
+    """`not` and list operators are shown (and parse back); an external plugin answers a negated clause
+    by its positive form, subtracted (`complement`)."""
+    plugin = _plugin(conformance)
+    expression = "not mix>4,vals.any>5,quality.not_in=[good]"
+    with conformance.client() as client:
+        explained = client.explain_dids(f"{SCOPE}*", expression, type="all")
+    ((_, clauses),) = explained.groups
+    external = plugin != "JSON"
+    assert {c.clause: (c.plugin, c.complement) for c in clauses} == {
+        "not mix.gt=4": (plugin, external),
+        "vals.any>5": (plugin, False),
+        "not quality.in=[good]": (plugin, external),
+    }
+    assert parse_filter(",".join(c.clause for c in clauses)) == parse_filter(expression)
+    if external:  # the required clause, then one query per subtracted clause
+        assert len([q for q in explained.queries if q.backend == plugin]) == 3
 
 
 def test_explain_refuses_a_bad_filter(conformance: Conformance) -> None:

@@ -37,6 +37,9 @@ def client(conformance: Conformance) -> Iterator[Client]:
         ("tags.contains=y", "dataset", "container"),
         ("run_number>=200", "dataset", "container"),
         ("nothing=matches", "file", "dataset"),
+        ("quality.not_in=[good,bad]", "file", "dataset"),
+        ("not mix>4,vals.any>5", "file", "dataset"),
+        ('vals.len>=2,not label="a*"', "dataset", "container"),
     ],
 )
 def test_freeze_holds_exactly_the_selection(
@@ -52,8 +55,10 @@ def test_freeze_holds_exactly_the_selection(
     assert metadata["frozen_count"] == len(expected)
     assert metadata["frozen_scope"] == f"{SCOPE}*"
     assert isinstance(metadata["frozen_at"], datetime)
-    first_key = re.split(r"[.!=<>]", expression, maxsplit=1)[0]
+    first_key = re.split(r"[.!=<>]", expression.removeprefix("not "), maxsplit=1)[0]
     assert first_key in str(metadata["frozen_query"])
+    if "type" not in expression:  # the recorded query is the selection's filter, `not` and list operators kept
+        assert parse_filter(str(metadata["frozen_query"])) == parse_filter(expression)
     assert client.get_did(target).is_open is False
 
 
@@ -61,6 +66,10 @@ def test_freeze_refuses_a_selection_of_the_wrong_type(client: Client) -> None:
     with pytest.raises(InvalidArgument) as raised:
         client.freeze_dids(f"{FROZEN}:wrong{next(_n)}", f"{SCOPE}*", "", did_type="dataset", type="all")
     assert "type" in raised.value.message and "files only" in raised.value.message
+    with pytest.raises(InvalidArgument) as raised:
+        client.freeze_dids(f"{FROZEN}:mixed{next(_n)}", f"{SCOPE}*", "", did_type="container", type="collection")
+    assert "DATASET" in raised.value.message and "CONTAINER" in raised.value.message
+    assert "not both" in raised.value.message
 
 
 @pytest.mark.parametrize("expression", ["quality=good", "mix>4.5;label=a*", ""])

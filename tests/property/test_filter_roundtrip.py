@@ -16,7 +16,7 @@ from didmeta.filters import (
     parse_filter,
     parse_filter_tree,
 )
-from didmeta.filters.printer import Unprintable, format_filter, format_tree
+from didmeta.filters.printer import Unprintable, format_filter, format_normal_clause, format_tree
 from tests.property.strategies import EXAMPLES, filter_text, structured_groups, structured_tree
 
 
@@ -78,3 +78,27 @@ def test_printed_tree_parses_back_equal(tree: RawNode) -> None:
     parsed = parse_filter_tree(text)
     assert _shape(parsed) == _shape(tree), text
     assert parse_filter(text, max_groups=10_000) == expected, text
+
+
+@settings(
+    max_examples=EXAMPLES * 8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+)
+@given(structured_tree())
+def test_normal_form_clauses_print_and_parse_back(tree: RawNode) -> None:
+    """Every clause of a normalised filter, as ExplainDids and FreezeDids write it (negation and list
+    operator included), parses back to the same clause."""
+    try:
+        normal = normalize_tree(tree, max_groups=10_000)
+    except InvalidArgument:
+        assume(False)
+        return
+    for group in normal.groups:
+        for clause in group.clauses:
+            try:
+                text = format_normal_clause(clause)
+            except Unprintable:
+                continue
+            (back,) = parse_filter(text).groups
+            assert back.clauses == (clause,), text

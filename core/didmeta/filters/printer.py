@@ -2,7 +2,9 @@
 
 `format_filter` takes OR groups of (key, operator, value) clauses, the structured form's shape, and
 writes every clause in the suffix form `key.op=value`; `format_tree` writes a boolean tree with
-`not` and the parentheses the precedence needs (`not` over `,` over `;`). A string is written bare when the grammar
+`not` and the parentheses the precedence needs (`not` over `,` over `;`). `format_normal_clause`
+writes one clause of the normal form (negation and list operator included), as ExplainDids and
+FreezeDids show it. A string is written bare when the grammar
 reads it back as the same string, else in double quotes. Some filters have no text form: a string
 holding `"` (the grammar has no escape), a quoted string holding `*` (quotes make `*` literal, but
 in the structured form it is a wildcard), a map, a non-finite double. Those raise `Unprintable`.
@@ -15,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from didmeta.filters.grammar import RawClause
-from didmeta.filters.model import Op, Quantifier
+from didmeta.filters.model import Clause, Op, Quantifier
 from didmeta.filters.tree import RawAnd, RawNode, RawNot, RawOr
 from didmeta.values import MetaValue, format_timestamp, parse_text_value
 
@@ -69,15 +71,41 @@ def format_filter_value(value: MetaValue) -> str:
 _SYMBOLS = {Op.EQ: "=", Op.NE: "!=", Op.LT: "<", Op.LTE: "<=", Op.GT: ">", Op.GTE: ">="}
 
 
-def format_clause(key: str, op: Op, value: MetaValue, quantifier: Quantifier | None = None) -> str:
+def _clause_form(key: str, op: Op, quantifier: Quantifier | None, value_text: str) -> str:
     if quantifier is not None:  # `key.any OP value`: a list operator takes a symbol, not a suffix
         symbol = _SYMBOLS.get(op)
         if symbol is None:
             raise Unprintable(f"{key}.{quantifier.value} has no {op.value} form")
-        return f"{key}.{quantifier.value}{symbol}{format_filter_value(value)}"
+        return f"{key}.{quantifier.value}{symbol}{value_text}"
+    return f"{key}.{op.value}={value_text}"
+
+
+def format_clause(key: str, op: Op, value: MetaValue, quantifier: Quantifier | None = None) -> str:
     if op in (Op.REGEX, Op.IREGEX) and isinstance(value, str):
-        return f"{key}.{op.value}={_format_pattern(value)}"
-    return f"{key}.{op.value}={format_filter_value(value)}"
+        return _clause_form(key, op, quantifier, _format_pattern(value))
+    return _clause_form(key, op, quantifier, format_filter_value(value))
+
+
+def _format_literal(value: MetaValue) -> str:
+    """A value whose `*` are literal characters: such a string is double-quoted (the grammar's literal)."""
+    if isinstance(value, str) and "*" in value:
+        if '"' in value:
+            raise Unprintable(f"a string holding a double quote has no text form: {value[:50]!r}")
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "[" + ",".join(_format_literal(item) for item in value) + "]"
+    return format_filter_value(value)
+
+
+def format_normal_clause(clause: Clause) -> str:
+    """A clause of the normal form (`parse_filter`'s `Clause`) in the grammar, its negation and list
+    operator included: `not quality.in=[good,bad]`, `vals.any>5`. A wildcard is written bare, a
+    literal `*` double-quoted, so parsing the text gives the same clause back."""
+    if clause.wildcard or clause.op in (Op.REGEX, Op.IREGEX):
+        text = format_clause(clause.key, clause.op, clause.value, clause.quantifier)
+    else:
+        text = _clause_form(clause.key, clause.op, clause.quantifier, _format_literal(clause.value))
+    return f"not {text}" if clause.negated else text
 
 
 def _format_pattern(text: str) -> str:

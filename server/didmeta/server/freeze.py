@@ -58,18 +58,26 @@ def freeze(dispatcher: Dispatcher, new: NewDid, query: ListQuery) -> int:
         raise InvalidArgument.for_field("did.type", "a frozen selection is a DATASET or a CONTAINER")
     stream = dispatcher.open_listing(query, long=True, after=None, limit=None)
     selected: list[DidKey] = []
+    first: tuple[DidType, DidKey] | None = None  # a container holds datasets or containers, not both
     try:
         while rows := stream.fetch(_FETCH):
             for row in rows:
-                child_type = DidType(row[2])
+                child_type, child = DidType(row[2]), DidKey(row[0], row[1])
                 if (kind is DidType.DATASET) != (child_type is DidType.FILE):
                     holds = "files only" if kind is DidType.DATASET else "datasets and containers only"
                     raise InvalidArgument.for_field(
                         "type",
-                        f"the selection contains the {child_type.name} {row[0]}:{row[1]}; a {kind.name} holds {holds}"
+                        f"the selection contains the {child_type.name} {child}; a {kind.name} holds {holds}"
                         " (select the types with `type`)",
                     )
-                selected.append(DidKey(row[0], row[1]))
+                first = first or (child_type, child)
+                if child_type is not first[0]:
+                    raise InvalidArgument.for_field(
+                        "type",
+                        f"the selection contains the {first[0].name} {first[1]} and the {child_type.name} {child};"
+                        " a CONTAINER holds datasets or containers, not both (select one type with `type`)",
+                    )
+                selected.append(child)
     finally:
         stream.close()
     metadata = {**new.metadata, **frozen_metadata(query, len(selected), datetime.now(UTC))}

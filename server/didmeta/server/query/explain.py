@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import false, select
 
 from didmeta.filters.model import Clause, Group, Op
-from didmeta.filters.printer import Unprintable, format_clause
+from didmeta.filters.printer import Unprintable, format_normal_clause
 from didmeta.plugins.base import ExternalPlugin, ExternalQuery, QueryText
 from didmeta.plugins.sql_explain import explain_sql
 from didmeta.server.access.embargo import Viewer
@@ -57,16 +57,18 @@ class Explanation:
 
 
 def clause_text(clause: Clause) -> str:
-    """The clause in the grammar's `key.op=value` form (a wildcard keeps its `*`)."""
+    """The clause in the grammar's `key.op=value` form, negation and list operator included
+    (`not quality.in=[good]`, `vals.any>5`); a wildcard is bare, a literal `*` double-quoted, so
+    the text parses back to the same clause (`Clause.describe()` for the rare unprintable value)."""
     try:
-        text = format_clause(clause.key, clause.op, clause.value)
+        return format_normal_clause(clause)
     except Unprintable:
-        text = clause.describe()
-    return f"{text} (wildcard)" if clause.wildcard else text
+        return clause.describe()
 
 
 def _complement_of(clause: Clause) -> bool:
-    return clause.op is Op.NE or (clause.op is Op.EXISTS and clause.value is False)
+    """An external plugin answers the positive form and the server subtracts (plan.Planner.plan_group)."""
+    return clause.negated or clause.op is Op.NE or (clause.op is Op.EXISTS and clause.value is False)
 
 
 class Explainer:
