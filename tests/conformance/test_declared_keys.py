@@ -133,6 +133,7 @@ def test_filters_on_declared_keys_are_type_checked(client: Client, expression: s
         lambda: list(client.list_dids(SCOPE, expression, type="all")),
         lambda: client.count_dids(SCOPE, expression, type="all"),
         lambda: client.facet_dids(SCOPE, expression, ["dk_run"], type="all"),
+        lambda: client.explain_dids(SCOPE, expression, type="all"),
     ):
         with pytest.raises(InvalidArgument) as raised:
             call()

@@ -177,3 +177,24 @@ def test_recursive_listing_on_plugin_keys_does_not_reach_into_read_restricted_sc
         assert found == sorted(expected), conformance.backend
         assert caller.count_dids(RW, "name=ds,quality=good", type="all", recursive=True) == len(expected)
     assert [c.name for c in connect("bob", "").list_content(f"{RW}:ds")] == ["f1", "f2"]
+
+
+@pytest.mark.parametrize(
+    ("capability", "expected"),
+    [
+        ("", [f"{RW}:f1", f"{RW}:f3"]),
+        (f"didmeta.read:{RR}", [f"{RR}:f1", f"{RR}:f3", f"{RW}:f1", f"{RW}:f3"]),
+    ],
+    ids=["no-read", "read-rr"],
+)
+def test_freeze_leaves_out_read_restricted_scopes(
+    conformance: Conformance, connect: Callable[[str, str], Client], capability: str, expected: list[str]
+) -> None:
+    """FreezeDids selects as the caller's listing does: a read-restricted scope it may not read stays out."""
+    root = connect("root", "")
+    if "fb" not in {s.name for s in root.list_scopes()}:
+        root.add_scope("fb", "bob")  # bob's own scope, outside the pattern r*
+    target = f"fb:good-{capability.replace(':', '-') or 'plain'}"
+    count = connect("bob", capability).freeze_dids(target, "r*", "quality=good", did_type="dataset", type="file")
+    assert count == len(expected), conformance.backend
+    assert sorted(f"{c.scope}:{c.name}" for c in root.list_content(target)) == expected, conformance.backend
