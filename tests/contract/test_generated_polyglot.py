@@ -70,3 +70,32 @@ def test_contract_is_compatible_with_main_and_the_last_release_tag() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "buf breaking --against .git#" in result.stdout
+
+
+def test_breaking_check_uses_the_newest_release_tag(tmp_path: Path) -> None:
+    """In a clone whose only tags are v0.9.0 and v0.10.0 (no release is tagged yet), tools/breaking.sh checks the newest
+    one (version order, not text order), and a field removed since the tag fails it."""
+    clone = tmp_path / "clone"
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(clone)]
+    subprocess.run(["git", "clone", "-q", "--no-local", str(REPO), str(clone)], check=True, timeout=300)
+    tags = subprocess.run([*git, "tag", "--list"], check=True, capture_output=True, text=True).stdout.split()
+    if tags:  # the real releases, once there are some: only the two below count here
+        subprocess.run([*git, "tag", "--delete", *tags], check=True, capture_output=True)
+    subprocess.run([*git, "tag", "v0.9.0"], check=True)
+    subprocess.run([*git, "tag", "v0.10.0"], check=True)
+    venv = str(Path(sys.executable).parents[1])
+
+    def breaking() -> subprocess.CompletedProcess[str]:
+        command = ["bash", str(clone / "tools" / "breaking.sh"), venv]
+        return subprocess.run(command, cwd=clone, capture_output=True, text=True, timeout=300, check=False)
+
+    fine = breaking()
+    assert fine.returncode == 0, fine.stdout + fine.stderr
+    assert "buf breaking --against .git#tag=v0.10.0" in fine.stdout
+    proto = clone / "proto" / "didmeta" / "v1" / "did.proto"
+    text = proto.read_text()
+    field = "  google.protobuf.Timestamp created_at = 14;\n"
+    assert field in text
+    proto.write_text(text.replace(field, ""))
+    broken = breaking()
+    assert broken.returncode != 0 and "created_at" in broken.stdout + broken.stderr, broken.stdout

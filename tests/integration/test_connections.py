@@ -71,3 +71,99 @@ def test_a_connection_that_never_handshakes_is_closed(
             sock.close()
     with server.client(timeout=10) as client:  # the server still serves
         client.add_scope("alive")
+
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+DATA, HEADERS, SETTINGS, PING, GOAWAY = 0, 1, 4, 6, 7
+
+
+def _frame(kind: int, flags: int = 0, stream: int = 0, payload: bytes = b"") -> bytes:
+    return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+
+
+def _literal(name: str, value: str) -> bytes:
+    """An HPACK header field: literal, not indexed, plain (no Huffman) name and value."""
+    return b"\x00" + bytes([len(name)]) + name.encode() + bytes([len(value)]) + value.encode()
+
+
+def http2_frames(
+    address: str, seconds: float, *, watch: bool = False, answer_pings: bool = False
+) -> list[tuple[float, int | str]]:
+    """Open an HTTP/2 connection by hand (preface, SETTINGS and its ACK) and record, with their times, the
+    frame types the server sends for `seconds`, and `eof` when it closes the connection. With `watch`, a
+    health Watch call stays open on stream 1; with `answer_pings`, every PING is acknowledged."""
+    host, port = address.rsplit(":", 1)
+    seen: list[tuple[float, int | str]] = []
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        opening = PREFACE + _frame(SETTINGS)
+        if watch:
+            headers = [
+                (":method", "POST"),
+                (":scheme", "http"),
+                (":path", "/grpc.health.v1.Health/Watch"),
+                (":authority", address),
+                ("content-type", "application/grpc"),
+                ("te", "trailers"),
+            ]
+            block = b"".join(_literal(name, value) for name, value in headers)
+            empty_request = b"\x00\x00\x00\x00\x00"  # not compressed, 0 bytes: HealthCheckRequest()
+            opening += _frame(HEADERS, flags=0x4, stream=1, payload=block) + _frame(DATA, 0x1, 1, empty_request)
+        sock.sendall(opening)
+        start, buffer = time.monotonic(), b""
+        while (left := seconds - (time.monotonic() - start)) > 0:
+            sock.settimeout(left)
+            try:
+                data = sock.recv(65536)
+            except TimeoutError:
+                break
+            except ConnectionResetError:
+                data = b""
+            if not data:
+                seen.append((time.monotonic() - start, "eof"))
+                break
+            buffer += data
+            while len(buffer) >= 9 and len(buffer) >= 9 + (size := int.from_bytes(buffer[:3], "big")):
+                kind, flags, payload = buffer[3], buffer[4], buffer[9 : 9 + size]
+                buffer = buffer[9 + size :]
+                seen.append((time.monotonic() - start, kind))
+                if kind == SETTINGS and not flags & 1:
+                    sock.sendall(_frame(SETTINGS, flags=1))
+                if kind == PING and not flags & 1 and answer_pings:
+                    sock.sendall(_frame(PING, flags=1, payload=payload))
+    return seen
+
+
+def test_a_connection_without_calls_gets_goaway_after_the_idle_time(
+    make_catalogue_url: Callable[[str], str], start_server: Callable[..., ServerProcess]
+) -> None:
+    """`max_connection_idle_seconds`: a connection that carries no call is sent GOAWAY and closed."""
+    server = start_server(
+        {"database": make_catalogue_url("sqlite"), "log_format": "text", "max_connection_idle_seconds": 1}
+    )
+    seen = http2_frames(server.address, 10)
+    goaway = [at for at, kind in seen if kind == GOAWAY]
+    assert goaway and 0.8 <= goaway[0] <= 5, seen
+    assert seen[-1][1] == "eof", seen
+
+
+def test_a_peer_that_stops_answering_pings_is_dropped_after_the_keepalive_timeout(
+    make_catalogue_url: Callable[[str], str], start_server: Callable[..., ServerProcess]
+) -> None:
+    """`keepalive_time_seconds` / `keepalive_timeout_seconds`: with a call open, the server pings a quiet
+    connection; a peer that answers stays, one that does not is closed after the timeout (not gRPC's
+    default ping timeout of a minute)."""
+    server = start_server(
+        {
+            "database": make_catalogue_url("sqlite"),
+            "log_format": "text",
+            "keepalive_time_seconds": 1,
+            "keepalive_timeout_seconds": 1,
+        }
+    )
+    answering = http2_frames(server.address, 4.5, watch=True, answer_pings=True)
+    assert sum(kind == PING for _, kind in answering) >= 3, answering
+    assert all(kind not in (GOAWAY, "eof") for _, kind in answering), answering
+    silent = http2_frames(server.address, 15, watch=True)
+    closed = [at for at, kind in silent if kind == "eof"]
+    assert closed and closed[0] <= 6, silent
+    assert any(kind == GOAWAY for _, kind in silent), silent

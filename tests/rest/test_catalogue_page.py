@@ -1,5 +1,5 @@
 """The catalogue page end to end in headless Chromium (Debian's package, driven by Playwright through
-`executable_path`) against a live server with real data: list, "more", open a DID, an invalid filter.
+`executable_path`) against a live server with real data: list, "more", a scope pattern, open a DID, an invalid filter.
 
 The screenshots are kept under test-artefacts/ (ignored by git); the test prints their paths.
 """
@@ -47,6 +47,9 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory, start_server: Callable[.
         )
         client.attach("cat:C", ["cat:D"])
         client.attach("cat:D", [f"cat:f{i:03}" for i in range(FILES)])
+        for other in ("cow", "dog"):  # for the scope pattern: `c*` matches cow, not dog
+            client.add_scope(other)
+            client.add_did(f"{other}:X", "dataset")
     return server
 
 
@@ -109,6 +112,16 @@ def test_list_more_open_and_error(catalogue: RestServer, page: Page) -> None:
     expect(page.locator("#more")).to_be_hidden()
     names = rows.locator("td.did").all_text_contents()
     assert names == [f"cat:f{i:03}" for i in range(10, FILES)]
+
+    # a scope pattern: the collections of every scope matching c*, in (scope, name) order
+    page.fill("#scope", "c*")
+    page.fill("#filter", "")
+    page.select_option("#type", "DID_TYPE_SELECTOR_COLLECTION")
+    page.click("#list")
+    expect(page.locator("#count")).to_have_text("3 of 3 DIDs")
+    expect(rows).to_have_count(3)
+    assert rows.locator("td.did").all_text_contents() == ["cat:C", "cat:D", "cow:X"]
+    page.fill("#scope", "cat")
 
     # open a dataset: attributes, metadata per plugin, and its content
     page.fill("#filter", "")

@@ -120,11 +120,15 @@ def test_metadata_set_get_delete_and_bulk(rest: Rest, scope: str) -> None:
         ]
     }
     assert rest.ok("POST", "/v1/metadata:set", bulk)["updated"] == "2"
-    results = rest.ok(
+    bulk_get = rest.call(
         "POST",
         "/v1/metadata:get",
         {"dids": [{"scope": scope, "name": n} for n in ("a", "b", "nope")], "plugin": "JSON"},
     )
+    # GetMetadataBulk is a server stream: newline-delimited JSON, one {"result": ...} per message
+    assert bulk_get.status == 200 and bulk_get.headers["Content-Type"].startswith("application/x-ndjson")
+    assert all(set(line) == {"result"} for line in bulk_get.lines())
+    results = bulk_get.results()
     found = {r["did"]["name"]: r["metadata"]["k"] for result in results for r in result["results"]}
     missing = [m["name"] for result in results for m in result["missing"]]
     assert found == {"a": {"intValue": "0"}, "b": {"intValue": "1"}} and missing == ["nope"]

@@ -1,7 +1,10 @@
 """Run inside Rucio's venv with `[metadata] plugins = didmeta.integrations.rucio.plugin.DidmetaPlugin`:
 Rucio's own core metadata functions, in process, against a live didmeta server (tests/rucio/test_plugin.py).
 
-    python tests/rucio/plugin_scenario.py --didmeta HOST:PORT --rucio-db URL
+    python tests/rucio/plugin_scenario.py --didmeta HOST:PORT --rucio-db URL [--token-file F]
+
+With `--token-file` the server authenticates tokens: rucio.cfg's `[didmeta] token_file` is the same file,
+the scenario's own client uses it too, and a plugin without a token must be refused.
 
 Prints one JSON line {"checks": N, "failures": [...]}; exits 1 on any failure.
 """
@@ -41,7 +44,7 @@ def raises(label: str, exception: type[BaseException], action: Any) -> None:
     failures.append(f"{label}: did not raise {exception.__name__}")
 
 
-def scenario(didmeta: str, rucio_db: str) -> None:
+def scenario(didmeta: str, rucio_db: str, token_file: str | None) -> None:
     from rucio.common import exception  # type: ignore[import-not-found]
     from rucio.common.types import InternalScope  # type: ignore[import-not-found]
     from rucio.common.utils import parse_did_filter_from_string_fe  # type: ignore[import-not-found]
@@ -83,7 +86,20 @@ def scenario(didmeta: str, rucio_db: str) -> None:
             session=session,
         )
 
-    client = Client(didmeta, timeout=30)
+    client = Client(didmeta, timeout=30, token_file=token_file)
+    if token_file is not None:
+        # rucio.cfg's credentials are what the plugin sends: without them the server refuses it.
+        from didmeta.integrations.rucio.plugin import DidmetaPlugin
+
+        plugin = next(p for p in did_meta_plugins.METADATA_PLUGIN_MODULES if isinstance(p, DidmetaPlugin))
+        check("token from rucio.cfg", plugin.token_file, token_file)
+        anonymous = DidmetaPlugin()
+        anonymous.token_file = None
+        try:
+            anonymous.get_metadata(mc23, "ds1")
+            check("no token: refused", "answered", "UNAUTHENTICATED")
+        except exception.RucioException as error:
+            check("no token: refused", "didmeta: UNAUTHENTICATED" in str(error), True)
     # set_metadata: the first write registers the DID (and its scope) in didmeta, with Rucio's type and owner.
     did_meta_plugins.set_metadata(mc23, "ds1", "data_format", "RAW")
     info = client.get_did("mc23:ds1")
@@ -185,9 +201,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--didmeta", required=True)
     parser.add_argument("--rucio-db", required=True)
+    parser.add_argument("--token-file", default=None)
     args = parser.parse_args()
     try:
-        scenario(args.didmeta, args.rucio_db)
+        scenario(args.didmeta, args.rucio_db, args.token_file)
     except Exception:
         failures.append(traceback.format_exc())
     print(json.dumps({"checks": len(counted), "failures": failures}))

@@ -1,6 +1,7 @@
 """Differential proof: the same catalogue in Rucio (built by its core API on PostgreSQL) and in didmeta
-(imported by `didmeta import rucio`), the same corpus of filters (tests/rucio/corpus.json) through
-Rucio's `list_dids` and didmeta's ListDids, result sets and error kinds compared.
+(imported by `didmeta import rucio` into a SQLite and into a PostgreSQL catalogue), the same corpus of
+filters (tests/rucio/corpus.json) through Rucio's `list_dids` and didmeta's ListDids, result sets and error
+kinds compared.
 
 Every difference must be listed in tests/rucio/expected_differences.json with the spec's [better]
 point it follows from (the same list is in docs/migrating-from-rucio.md); any other difference fails,
@@ -89,28 +90,41 @@ def difference(entry: dict[str, Any], rucio: dict[str, Any], didmeta: dict[str, 
 
 
 @pytest.fixture(scope="module")
-def answers(
+def rucio_side(
     rucio_catalogues: dict[str, RucioCatalogue],
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
-    make_catalogue_url: Any,
-    start_server: Any,
-) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """(Rucio's answers, didmeta's answers) per corpus id, on the PostgreSQL catalogue with JSON metadata."""
+) -> tuple[RucioCatalogue, dict[str, Any]]:
+    """The PostgreSQL Rucio catalogue with JSON metadata (Rucio's JSON plugin does not run on SQLite), and
+    Rucio's answer per corpus id."""
     from tests.rucio.conftest import build_catalogue
 
     catalogue = build_catalogue("postgresql", rucio_catalogues, request, tmp_path_factory)
-    server: ServerProcess = start_server({"database": make_catalogue_url("postgresql"), "log_format": "text"})
-    done = run_import(server, catalogue.url, "--json")
-    assert done.returncode == 0, done.stdout[-3000:]
     corpus_file = tmp_path_factory.mktemp("corpus") / "corpus.json"
     corpus_file.write_text(json.dumps(CORPUS))
     out = corpus_file.with_name("rucio.json")
     catalogue.env.side("query", "--corpus", str(corpus_file), "--out", str(out), timeout=900)
-    rucio = json.loads(out.read_text())
+    return catalogue, json.loads(out.read_text())
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def answers(
+    request: pytest.FixtureRequest,
+    rucio_side: tuple[RucioCatalogue, dict[str, Any]],
+    tmp_path_factory: pytest.TempPathFactory,
+    make_catalogue_url: Any,
+    start_server: Any,
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(Rucio's answers, didmeta's answers) per corpus id: the catalogue imported into didmeta on SQLite and
+    on PostgreSQL, each compared with the same Rucio answers."""
+    catalogue, rucio = rucio_side
+    kind = str(request.param)
+    server: ServerProcess = start_server({"database": make_catalogue_url(kind), "log_format": "text"})
+    done = run_import(server, catalogue.url, "--json")
+    assert done.returncode == 0, done.stdout[-3000:]
     with server.client(timeout=60) as client:
         didmeta = {entry["id"]: didmeta_entry(client, entry) for entry in CORPUS}
-    (tmp_path_factory.getbasetemp() / "differential.json").write_text(
+    (tmp_path_factory.getbasetemp() / f"differential-{kind}.json").write_text(
         json.dumps({"rucio": rucio, "didmeta": didmeta}, indent=1)
     )
     yield rucio, didmeta

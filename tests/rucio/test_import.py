@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -187,3 +190,83 @@ def test_import_lists_what_didmeta_cannot_store(
         assert metadata["ok_key"] == 5 and metadata["stamp"] == datetime(2024, 2, 3, 4, 5, 6, tzinfo=UTC)
         assert "bad key" not in metadata and metadata["bytes"] != 3  # the intrinsic attribute, not the JSON key
         assert client.count_dids("mc23", type="all") == sum(1 for d in catalogue.data.dids if d.scope == "mc23")
+
+
+def _grow(database: Path, scope: str, files: int) -> None:
+    """Add scope `scope` to a Rucio SQLite database: a dataset holding `files` files, rows cloned (in SQL)
+    from a dataset, a file and an attachment that Rucio's core API wrote, so every column is Rucio's."""
+    with sqlite3.connect(database) as conn:
+
+        def columns(table: str) -> list[str]:
+            return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+
+        def clone(table: str, source: str, values: dict[str, str], numbers: bool = False) -> None:
+            names = columns(table)
+            chosen = ", ".join(values.get(c, f"t.{c}") for c in names)
+            prefix = f"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {files - 1}) "
+            rows = f"FROM n, ({source}) AS t" if numbers else f"FROM ({source}) AS t"
+            conn.execute(f"{prefix if numbers else ''}INSERT INTO {table} ({', '.join(names)}) SELECT {chosen} {rows}")
+
+        quoted = f"'{scope}'"
+        clone("scopes", "SELECT * FROM scopes WHERE scope = 'mc23'", {"scope": quoted})
+        clone(
+            "dids",
+            "SELECT * FROM dids WHERE scope = 'mc23' AND did_type = 'D' LIMIT 1",
+            {"scope": quoted, "name": f"'{scope}.ds'", "is_open": "1"},
+        )
+        name = f"printf('{scope}.f%07d', n.i)"
+        clone(
+            "dids",
+            "SELECT * FROM dids WHERE scope = 'mc23' AND did_type = 'F' LIMIT 1",
+            {"scope": quoted, "name": name, "guid": "NULL", "bytes": "n.i + 1"},
+            numbers=True,
+        )
+        clone(
+            "contents",
+            "SELECT * FROM contents WHERE scope = 'mc23' AND child_type = 'F' LIMIT 1",
+            {"scope": quoted, "name": f"'{scope}.ds'", "child_scope": quoted, "child_name": name, "guid": "NULL"},
+            numbers=True,
+        )
+    conn.close()
+
+
+def _peak_rss_mib(command: list[str], log: Path) -> tuple[float, str]:
+    """Run a command to its end; its peak resident memory (MiB) and its stderr."""
+    with log.open("w") as err:
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+    assert child.returncode == 0, log.read_text()[-3000:]
+    return usage.ru_maxrss / 1024, log.read_text()
+
+
+def test_import_memory_does_not_grow_with_the_catalogue(
+    rucio_catalogues: dict[str, RucioCatalogue],
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+    make_catalogue_url: Callable[[str], str],
+    start_server: Callable[..., ServerProcess],
+) -> None:
+    """Importing 20 times more DIDs and attachments costs the importer no more memory (keyset pages, one
+    LoadDids chunk at a time), and the progress on stderr reaches the totals."""
+    catalogue = build_catalogue("sqlite", rucio_catalogues, request, tmp_path_factory)
+    copy = tmp_path / "rucio.db"
+    shutil.copy(catalogue.url.removeprefix("sqlite:///"), copy)
+    sizes = {"small": 2_000, "large": 40_000}
+    for scope, files in sizes.items():
+        _grow(copy, scope, files)
+    server = start_server({"database": make_catalogue_url("sqlite"), "log_format": "text"})
+    command = [str(Path(sys.executable).with_name("didmeta")), "--server", server.address, "import", "rucio"]
+    peaks: dict[str, float] = {}
+    for scope, files in sizes.items():
+        peak, stderr = _peak_rss_mib(
+            [*command, "--database", f"sqlite:///{copy}", "--scope", scope], tmp_path / f"{scope}.log"
+        )
+        peaks[scope] = peak
+        assert f"dids: {files + 1:,}/{files + 1:,}" in stderr and f"attachments: {files:,}/{files:,}" in stderr
+        with server.client(timeout=60) as client:
+            assert client.count_dids(scope, type="file") == files
+            assert client.get_did(f"{scope}:{scope}.ds").length == files
+    print(f"importer peak RSS: {peaks}")
+    assert peaks["large"] - peaks["small"] < 16, peaks

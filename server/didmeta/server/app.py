@@ -57,6 +57,9 @@ def _options(settings: Settings) -> list[tuple[str, Any]]:
     options += [
         ("grpc.keepalive_time_ms", int(settings.keepalive_time_seconds * 1000)),
         ("grpc.keepalive_timeout_ms", int(settings.keepalive_timeout_seconds * 1000)),
+        # gRPC core (1.6x+) times an unanswered ping out after this, 1 minute by default, whatever
+        # keepalive_timeout_ms says: without it a dead peer's connection lived 60 s, not keepalive_timeout.
+        ("grpc.http2.ping_timeout_ms", int(settings.keepalive_timeout_seconds * 1000)),
         ("grpc.server_handshake_timeout_ms", int(settings.handshake_timeout_seconds * 1000)),
     ]
     if settings.max_connection_idle_seconds:
