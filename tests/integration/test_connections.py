@@ -167,3 +167,34 @@ def test_a_peer_that_stops_answering_pings_is_dropped_after_the_keepalive_timeou
     closed = [at for at, kind in silent if kind == "eof"]
     assert closed and closed[0] <= 6, silent
     assert any(kind == GOAWAY for _, kind in silent), silent
+
+
+def _connectivity_while_pinging(address: str, seconds: float) -> list[grpc.ChannelConnectivity]:
+    """The states a client channel goes through while it only sends keepalive pings, every second."""
+    options = [
+        ("grpc.keepalive_time_ms", 1000),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.max_pings_without_data", 0),
+    ]
+    states: list[grpc.ChannelConnectivity] = []
+    with grpc.insecure_channel(address, options=options) as channel:
+        health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
+        channel.subscribe(states.append)
+        time.sleep(seconds)
+        channel.unsubscribe(states.append)
+    return states
+
+
+def test_client_keepalive_pings_are_accepted_down_to_the_configured_interval(
+    make_catalogue_url: Callable[[str], str], start_server: Callable[..., ServerProcess]
+) -> None:
+    """`keepalive_min_client_ping_seconds`: a client pinging an idle connection every second keeps it when
+    the server accepts pings that often; a server that does not sends GOAWAY (too_many_pings), which a
+    client sees as its channel leaving READY."""
+    database = make_catalogue_url("sqlite")
+    accepting = start_server({"database": database, "log_format": "text", "keepalive_min_client_ping_seconds": 0.5})
+    states = _connectivity_while_pinging(accepting.address, 6)
+    assert states and set(states) == {grpc.ChannelConnectivity.READY}, states
+    strict = start_server({"database": database, "log_format": "text", "keepalive_min_client_ping_seconds": 60})
+    states = _connectivity_while_pinging(strict.address, 6)
+    assert grpc.ChannelConnectivity.IDLE in states, f"the strict server sent no GOAWAY: {states}"

@@ -61,6 +61,11 @@ def _options(settings: Settings) -> list[tuple[str, Any]]:
         # keepalive_timeout_ms says: without it a dead peer's connection lived 60 s, not keepalive_timeout.
         ("grpc.http2.ping_timeout_ms", int(settings.keepalive_timeout_seconds * 1000)),
         ("grpc.server_handshake_timeout_ms", int(settings.handshake_timeout_seconds * 1000)),
+        # Clients and sidecars that keep idle connections alive with pings (Go, Java, Envoy) are accepted
+        # down to this interval; gRPC's default, 5 minutes and only during calls, answers them with
+        # GOAWAY too_many_pings.
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_ping_interval_without_data_ms", int(settings.keepalive_min_client_ping_seconds * 1000)),
     ]
     if settings.max_connection_idle_seconds:
         options.append(("grpc.max_connection_idle_ms", int(settings.max_connection_idle_seconds * 1000)))

@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     )
     keepalive_time_seconds: float = Field(300.0, gt=0, description="Ping an idle connection after this long")
     keepalive_timeout_seconds: float = Field(20.0, gt=0, description="Close a connection whose ping is unanswered")
+    keepalive_min_client_ping_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="Accept a client's keepalive pings this often, with or without calls (more often: GOAWAY)",
+    )
     max_connection_idle_seconds: float | None = Field(
         600.0, gt=0, description="Close a connection without calls for this long (None: never)"
     )
