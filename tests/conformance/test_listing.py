@@ -7,6 +7,7 @@ import pytest
 from didmeta.client import Client, InvalidArgument
 from didmeta.filters import Filter, Group, parse_filter
 from didmeta.identifiers import TYPE_SELECTORS, DidKey, DidType
+from didmeta.values import Metadata
 from didmeta.wire import metadata_from_wire
 from tests.conformance import dataset
 from tests.conformance.conftest import OTHER_SCOPE, SCOPE, Conformance
@@ -146,7 +147,7 @@ def test_long_metadata_equals_get_metadata(conformance: Conformance, expression:
                 expected = {k: metadata[k] for k in LONG_KEYS if k in metadata}
                 assert row.metadata == expected, row.name
                 assert {k: type(v) for k, v in row.metadata.items()} == {k: type(v) for k, v in expected.items()}
-            paged: list[tuple[str, str, dict[str, object]]] = []
+            paged: list[tuple[str, str, Metadata]] = []
             token = ""
             while True:
                 responses = client.list_dids_batches(
