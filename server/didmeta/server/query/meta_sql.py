@@ -17,6 +17,7 @@ Arrow listings type them column by column (arrow_convert.py).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,7 @@ Source = Literal["int", "string", "json", "other"]
 #: JSON types of a missing key (SQLite's COALESCE'd NULL, PostgreSQL's NULL) or a JSON null: no value.
 ABSENT_KINDS = frozenset({"", "null", None})
 STRING_KINDS = frozenset({"text", "string"})  # SQLite json_type, PostgreSQL jsonb_typeof
+_FRACTION = re.compile(r"[.eE]")
 
 
 @dataclass(frozen=True)
@@ -123,9 +125,14 @@ def json_cell(kind: str | None, text: str | None) -> MetaValue:
         return None
     if kind in STRING_KINDS:
         return text
-    if kind == "integer":  # SQLite only: PostgreSQL's "number" holds integers and doubles
+    # Numbers as json.loads reads them: int() without a fraction or exponent, else float().
+    if kind == "integer":  # SQLite
         return int(text)
-    if kind in ("true", "false"):
+    if kind == "real":  # SQLite
+        return float(text)
+    if kind == "number":  # PostgreSQL: integers and doubles
+        return float(text) if _FRACTION.search(text) else int(text)
+    if kind in ("true", "false"):  # SQLite
         return kind == "true"
     return json_value(json.loads(text))
 
@@ -151,7 +158,8 @@ class RowMetadata:
             for key, source, first, second in self._readers:
                 value: MetaValue
                 if source == "json":  # (k, m)
-                    value = json_cell(row[first], row[second])
+                    kind = row[first]
+                    value = row[second] if kind in STRING_KINDS else json_cell(kind, row[second])
                 elif second >= 0:  # SQLite string: (COALESCE(col, ''), col IS NULL)
                     value = None if row[second] else row[first]
                 else:
