@@ -7,6 +7,8 @@ import pytest
 from didmeta.client import Client, InvalidArgument
 from didmeta.filters import Filter, Group, parse_filter
 from didmeta.identifiers import TYPE_SELECTORS, DidKey, DidType
+from didmeta.values import Metadata
+from didmeta.wire import metadata_from_wire
 from tests.conformance import dataset
 from tests.conformance.conftest import OTHER_SCOPE, SCOPE, Conformance
 from tests.conformance.oracle import evaluate
@@ -122,6 +124,47 @@ def test_long_output_carries_real_values(conformance: Conformance) -> None:
         assert type(row.metadata.get("mix")) is type(records[name].metadata["mix"])
         assert row.metadata.get("quality") == records[name].metadata.get("quality")
     assert rows["ds.raw.100"].length == 2 and rows["ds.aod.200"].length == 3
+
+
+#: Every key of the data set (JSON keys of every value type, DID_COLUMN's run_number and datatype), two
+#: intrinsic attributes (read per batch, not in the listing's SQL) and a key no DID has.
+LONG_KEYS = [*sorted({k for r in dataset.records(SCOPE) for k in r.metadata}), "bytes", "guid", "nowhere"]
+
+
+@pytest.mark.parametrize("expression", ["", "quality=good", "name=cont.mc"])
+def test_long_metadata_equals_get_metadata(conformance: Conformance, expression: str) -> None:
+    """Long output with metadata keys: each DID's values (and their types) are GetMetadata's, a key the
+    DID lacks is absent; the same when paged by two with resume tokens and when recursive."""
+    with conformance.client() as client:
+        for options in ({}, {"recursive": True}):
+            rows = list(client.list_dids_long(f"{SCOPE}*", expression, type="all", metadata_keys=LONG_KEYS, **options))
+            assert [f"{r.scope}:{r.name}" for r in rows] == list(
+                client.list_dids(f"{SCOPE}*", expression, type="all", **options)
+            )
+            stored = dict(client.get_metadata_bulk([f"{r.scope}:{r.name}" for r in rows], "ALL"))
+            for row in rows:
+                metadata = stored[DidKey(row.scope, row.name)] or {}
+                expected = {k: metadata[k] for k in LONG_KEYS if k in metadata}
+                assert row.metadata == expected, row.name
+                assert {k: type(v) for k, v in row.metadata.items()} == {k: type(v) for k, v in expected.items()}
+            paged: list[tuple[str, str, Metadata]] = []
+            token = ""
+            while True:
+                responses = client.list_dids_batches(
+                    f"{SCOPE}*", expression, type="all", long=True, metadata_keys=LONG_KEYS, batch_size=2,
+                    page_token=token, **options,
+                )  # fmt: skip
+                first = next(responses, None)
+                if first is None:
+                    break
+                responses.close()  # type: ignore[attr-defined]
+                batch = first.batch
+                paged.extend(
+                    (s, n, metadata_from_wire(m.values))
+                    for s, n, m in zip(batch.scopes, batch.names, batch.metadata, strict=True)
+                )
+                token = first.next_page_token
+            assert paged == [(r.scope, r.name, r.metadata) for r in rows]
 
 
 def test_order_is_scope_then_name(client_conf: Client) -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
+from typing import Any
 
 import grpc
 import pytest
 
 from didmeta.client import Client, NewDid
+from didmeta.values import MetaValue
+from didmeta.wire import metadata_from_wire
 from tests.support.checks import catalogue_sql, expect_error
 from tests.support.server import ServerProcess
 
@@ -269,6 +273,69 @@ def test_long_output_with_metadata_keys_from_every_plugin(client: Client, scope:
         ("b", {"colour": "blue"}),
         ("c", {}),
     ]
+
+
+#: Values of every type (JSON plugin keys, DID_COLUMN columns), each key missing on some DIDs.
+TYPED_VALUES: list[dict[str, MetaValue]] = [
+    {
+        "i": 7, "big": 2**63 - 1, "d": 1.5, "whole": 2.0, "huge": 1e20, "tiny": -2.5e-7, "s": "a'b\"c\\ é\n",
+        "empty": "", "yes": True, "no": False, "t": datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=UTC),
+        "l": [1, 2.5, "x", True, None, datetime(2001, 1, 1, tzinfo=UTC), [3], {"k": "v"}], "e": [],
+        "m": {"a": 1, "b": {"c": [datetime(1999, 12, 31, 1, 2, 3, tzinfo=UTC)]}, "n": None},
+        "my-key": "hyphen", "run_number": 42, "datatype": "RAW",
+    },
+    {"i": -1, "d": 0.0, "s": "second", "yes": False, "l": ["only"], "m": {}, "campaign": "mc23"},
+    {"t": datetime(1970, 1, 1, tzinfo=UTC), "run_number": 0},
+    {},
+]  # fmt: skip
+TYPED_KEYS = [*sorted({k for values in TYPED_VALUES for k in values}), "bytes", "created_at", "absent"]
+
+
+def test_long_output_metadata_of_every_type_equals_get_metadata(client: Client, scope: str) -> None:
+    """The keys read in the listing's SQL (JSON and DID_COLUMN) and per batch (intrinsic attributes):
+    values and types as GetMetadata returns them, a key missing on a DID absent; the same through
+    resume tokens, a limit, a filter and recursion."""
+    client.add_did(f"{scope}:top", "container")
+    client.add_dids([NewDid(f"{scope}:d{i}", "dataset", metadata=m) for i, m in enumerate(TYPED_VALUES)])
+    client.attach(f"{scope}:top", [f"{scope}:d{i}" for i in range(len(TYPED_VALUES))])
+    stored = {key.name: metadata or {} for key, metadata in client.get_metadata_bulk(
+        [f"{scope}:top", *(f"{scope}:d{i}" for i in range(len(TYPED_VALUES)))], "ALL"
+    )}  # fmt: skip
+
+    def expected(name: str) -> dict[str, MetaValue]:
+        return {k: stored[name][k] for k in TYPED_KEYS if k in stored[name]}
+
+    def typed(metadata: dict[str, MetaValue]) -> dict[str, Any]:
+        return {k: (type(v), v) for k, v in metadata.items()}
+
+    rows = list(client.list_dids_long(scope, type="all", metadata_keys=TYPED_KEYS))
+    assert [r.name for r in rows] == ["d0", "d1", "d2", "d3", "top"]
+    for row in rows:
+        assert typed(row.metadata) == typed(expected(row.name)), row.name
+    assert rows[0].metadata["t"] == TYPED_VALUES[0]["t"] and rows[0].metadata["m"] == TYPED_VALUES[0]["m"]
+    assert "i" not in rows[2].metadata and "absent" not in rows[0].metadata
+    # Paged by two with resume tokens, limited, filtered, recursive: the same rows.
+    paged: list[tuple[str, dict[str, MetaValue]]] = []
+    token = ""
+    while True:
+        responses = client.list_dids_batches(
+            scope, type="all", long=True, metadata_keys=TYPED_KEYS, batch_size=2, page_token=token
+        )
+        first = next(responses, None)
+        if first is None:
+            break
+        responses.close()  # type: ignore[attr-defined]
+        paged.extend(
+            (n, metadata_from_wire(m.values)) for n, m in zip(first.batch.names, first.batch.metadata, strict=True)
+        )
+        token = first.next_page_token
+    assert paged == [(r.name, r.metadata) for r in rows]
+    limited = list(client.list_dids_long(scope, type="all", metadata_keys=TYPED_KEYS, limit=3, batch_size=2))
+    assert [(r.name, r.metadata) for r in limited] == [(r.name, r.metadata) for r in rows[:3]]
+    filtered = list(client.list_dids_long(scope, "yes=false", type="all", metadata_keys=["s", "m", "run_number"]))
+    assert [(r.name, r.metadata) for r in filtered] == [("d1", {"s": "second", "m": {}})]
+    below = list(client.list_dids_long(scope, "name=top", recursive=True, type="all", metadata_keys=TYPED_KEYS))
+    assert [(r.name, r.metadata) for r in below] == [(r.name, r.metadata) for r in rows]
 
 
 def test_long_output_with_intrinsic_metadata_keys(client: Client, scope: str) -> None:

@@ -31,6 +31,7 @@ from didmeta.server.keys.registry import KeyRegistry
 from didmeta.server.loading import NewDid, NewDidsPlanner, PlannedDids
 from didmeta.server.point import PointAccess
 from didmeta.server.query.merge import MergedStream
+from didmeta.server.query.meta_sql import MetaColumn, listing_statement
 from didmeta.server.query.plan import ListQuery, Planner
 from didmeta.server.query.stream import QueryStream, RowStream
 from didmeta.server.store import catalog
@@ -596,14 +597,24 @@ class Dispatcher:
 
     # --- listing ----------------------------------------------------------------------------------
     def open_listing(
-        self, query: ListQuery, *, long: bool, after: DidKey | None, limit: int | None, wide: bool = False
+        self,
+        query: ListQuery,
+        *,
+        long: bool,
+        after: DidKey | None,
+        limit: int | None,
+        wide: bool = False,
+        metadata: Sequence[MetaColumn] = (),
     ) -> RowStream:
         """The rows of a listing: one SQL statement when every clause is relational, else merged streams.
 
-        `wide`: long rows also carry events and created_at (Arrow listings, query/arrow.py)."""
+        `wide`: long rows also carry events and created_at (Arrow listings, query/arrow.py).
+        `metadata`: keys read as extra columns of the statement (query/meta_sql.py; pure-SQL listings only)."""
         if self.planner.is_pure_sql(query):
             statement = self.planner.select_page(query, long=long, after=after, limit=limit, wide=wide)
-            return QueryStream(self.store, statement)
+            return QueryStream(self.store, listing_statement(statement, self.store.dialect, metadata))
+        if metadata:
+            raise AssertionError("metadata columns need a pure-SQL listing")
         return MergedStream(self.store, self.planner, query, long=long, after=after, limit=limit, wide=wide)
 
     def count_dids(self, query: ListQuery) -> int:

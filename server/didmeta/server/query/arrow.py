@@ -180,12 +180,12 @@ class ArrowSource:
         limit: int | None,
         metadata_keys: Sequence[str],
     ) -> None:
-        from didmeta.server.query import arrow_sql
+        from didmeta.server.query import arrow_sql, meta_sql
 
         self.pa = require_pyarrow()
         self.dispatcher = dispatcher
         self.metadata_keys = list(metadata_keys)
-        self.columns = arrow_sql.meta_columns(dispatcher, self.metadata_keys)
+        self.columns = meta_sql.meta_columns(dispatcher, self.metadata_keys)
         self.columnar = arrow_sql.open_columns(dispatcher, query, after=after, limit=limit, columns=self.columns)
         self.rows: RowStream | None = None
         if self.columnar is None:

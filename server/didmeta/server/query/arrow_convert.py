@@ -12,7 +12,6 @@ columns.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -22,15 +21,14 @@ import pyarrow.compute as pc
 from didmeta.identifiers import DidKey
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.query.arrow import CORE_COLUMNS, JSON_FALLBACK, TYPE_NAMES, is_fallback, metadata_array
-from didmeta.server.query.arrow_metadata import json_value
-from didmeta.server.query.arrow_sql import MetaColumn
+from didmeta.server.query.meta_sql import ABSENT_KINDS, STRING_KINDS, MetaColumn, json_cell
 from didmeta.values import MetaValue
 
-_ABSENT = ["", "null"]  # JSON types of a missing key (SQLite COALESCE'd NULL) or a JSON null
+_ABSENT = sorted(k for k in ABSENT_KINDS if k is not None)  # a missing key (SQLite COALESCE'd NULL), a JSON null
 _INTEGER = {"integer"}
 _NUMBER = {"integer", "real", "number"}
 _BOOLEAN = {"true", "false", "boolean"}
-_STRING = {"text", "string"}
+_STRING = STRING_KINDS
 _TIMESTAMP_RE = r'^\{"\$ts": ?"(?P<ts>[^"]*)"\}$'
 
 
@@ -64,15 +62,7 @@ def _or_nulls(pa: ModuleType, array: Any) -> Any:
 
 def _decoded(kinds: Any, texts: Any) -> list[MetaValue]:
     """The values of a JSON column as GetMetadata returns them (the fallback path: mixed types, lists)."""
-    out: list[MetaValue] = []
-    for kind, text in zip(kinds.to_pylist(), texts.to_pylist(), strict=True):
-        if kind in _ABSENT or kind is None:
-            out.append(None)
-        elif kind in _STRING:
-            out.append(text)
-        else:
-            out.append(json_value(json.loads(text)))
-    return out
+    return [json_cell(kind, text) for kind, text in zip(kinds.to_pylist(), texts.to_pylist(), strict=True)]
 
 
 def json_column(pa: ModuleType, kinds: Any, texts: Any) -> tuple[Any, bool]:

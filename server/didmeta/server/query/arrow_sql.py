@@ -1,12 +1,9 @@
 """Arrow listings straight from the database: the listing's SQL, metadata extracted in it, fetched with ADBC.
 
 The planner's statement of a pure-SQL listing (filter, types, recursion, limit, resume key, unreadable
-scopes and embargo all compiled in) gets one or two extra columns per requested metadata key:
-
-- an optimised DID_COLUMN column: the column itself (`m<i>`; SQLite strings as `COALESCE(col, '')`
-  plus a null flag `n<i>`, see below);
-- a JSON plugin key: its JSON type (`k<i>`: SQLite `json_type`, PostgreSQL `jsonb_typeof`) and its value
-  as text (`m<i>`): the string itself for strings, the JSON text of anything else.
+scopes and embargo all compiled in) gets one or two extra columns per requested metadata key, the
+same as long listings (query/meta_sql.py: an optimised DID_COLUMN column as `m<i>`, a JSON plugin
+key as its JSON type `k<i>` and its text `m<i>`).
 
 The statement is compiled with its values inlined (`literal_binds`, the dialect's own quoting) and run
 through an ADBC driver (`adbc-driver-sqlite`, `adbc-driver-postgresql`), whose record batches are the
@@ -31,90 +28,27 @@ import importlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, Text, case, cast, func, literal_column
+from sqlalchemy import Select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import sqltypes
 
-from didmeta.attributes import OPTIMISED
 from didmeta.errors import Cancelled
 from didmeta.identifiers import DidKey
 from didmeta.server.dispatcher import Dispatcher
+from didmeta.server.query.meta_sql import MetaColumn, listing_statement
 from didmeta.server.query.plan import ListQuery
 from didmeta.server.store.engine import Store
-from didmeta.server.store.schema import dids
 from didmeta.values import dump_json
 
 log = logging.getLogger("didmeta.server.query.arrow_sql")
 
-Source = Literal["int", "string", "json", "other"]
 #: Rows per record batch the SQLite driver reads (its default is 1024): the default cap on a message's DIDs.
 SQLITE_BATCH_ROWS = 5000
 _IDLE_CONNECTIONS = 4  # ADBC connections kept open per database between listings
-
-
-@dataclass(frozen=True)
-class MetaColumn:
-    """Where one requested metadata key comes from: a DID column, the JSON document, or the plugins."""
-
-    key: str
-    source: Source
-    index: int  # position among the requested keys: the SQL columns are m<index>, k<index>, n<index>
-
-
-def meta_columns(dispatcher: Dispatcher, wanted: Sequence[str]) -> list[MetaColumn]:
-    """The source of each requested key, as `arrow_metadata` reads them (same owners, same values)."""
-    out: list[MetaColumn] = []
-    for index, key in enumerate(wanted):
-        source: Source
-        if dispatcher.did_column.filter_kind(key):
-            source = ("int" if OPTIMISED[key] == "int" else "string") if key in OPTIMISED else "other"
-        elif dispatcher.owner_of(key).name == "JSON":
-            source = "json"
-        else:
-            source = "other"
-        out.append(MetaColumn(key, source, index))
-    return out
-
-
-def _sqlite_extraction(column: MetaColumn) -> list[ColumnElement[Any]]:
-    i = column.index
-    if column.source == "int":
-        return [dids.c[column.key].label(f"m{i}")]
-    if column.source == "string":
-        own = dids.c[column.key]
-        return [func.coalesce(own, "").label(f"m{i}"), own.is_(None).label(f"n{i}")]
-    path: ColumnElement[str] = literal_column(f"'$.\"{column.key}\"'")
-    kind = func.json_type(dids.c.meta, path)
-    value = case(
-        (kind == "text", func.json_extract(dids.c.meta, path)),
-        else_=dids.c.meta.op("->", return_type=Text)(path),
-    )
-    return [func.coalesce(kind, "").label(f"k{i}"), func.coalesce(value, "").label(f"m{i}")]
-
-
-def _postgresql_extraction(column: MetaColumn) -> list[ColumnElement[Any]]:
-    i = column.index
-    if column.source in ("int", "string"):
-        return [dids.c[column.key].label(f"m{i}")]
-    field = dids.c.meta.op("->", return_type=postgresql.JSONB)(literal_column(f"'{column.key}'"))
-    kind = func.jsonb_typeof(field, type_=String)
-    value = case(
-        (kind == "string", dids.c.meta.op("->>", return_type=Text)(literal_column(f"'{column.key}'"))),
-        else_=cast(field, Text),
-    )
-    return [kind.label(f"k{i}"), value.label(f"m{i}")]
-
-
-def listing_statement(statement: Select[Any], dialect: str, columns: Sequence[MetaColumn]) -> Select[Any]:
-    """The listing's statement with the SQL-extracted metadata columns added."""
-    extraction = _sqlite_extraction if dialect == "sqlite" else _postgresql_extraction
-    extra = [expr for column in columns if column.source != "other" for expr in extraction(column)]
-    return statement.add_columns(*extra) if extra else statement
 
 
 def _json_literal(cast_to: str) -> Callable[[Any], str]:

@@ -24,6 +24,8 @@ from didmeta.server.access.embargo import Viewer
 from didmeta.server.store.schema import contents, dids
 
 ALL_TYPES = frozenset(DidType)
+#: The columns of a long listing's rows, in order (short rows: the first two; Arrow and metadata columns follow).
+LONG_COLUMNS = ("scope", "name", "did_type", "bytes", "length")
 
 #: The positive form of each operator an external plugin answers; NE / EXISTS false / negated
 #: clauses are complements.
@@ -186,11 +188,9 @@ class Planner:
     def select_page(
         self, query: ListQuery, *, long: bool, after: DidKey | None, limit: int | None, wide: bool = False
     ) -> Select[tuple[object, ...]]:
-        columns = [dids.c.scope, dids.c.name]
-        if long:
-            columns += [dids.c.did_type, dids.c.bytes, dids.c.length]
-            if wide:  # Arrow listings: events and created_at too
-                columns += [dids.c.events, dids.c.created_at]
+        columns = [dids.c[c] for c in (LONG_COLUMNS if long else LONG_COLUMNS[:2])]
+        if long and wide:  # Arrow listings: events and created_at too
+            columns += [dids.c.events, dids.c.created_at]
         statement = select(*columns).where(self.matching(query))
         if after is not None:
             statement = statement.where(tuple_(dids.c.scope, dids.c.name) > tuple_(after.scope, after.name))

@@ -15,11 +15,11 @@ from didmeta.identifiers import DidKey, parse_type_selector, validate_key, valid
 from didmeta.server import freeze, saved_queries
 from didmeta.server.dispatcher import LoadResult
 from didmeta.server.keys import service as key_service
-from didmeta.server.query import arrow, tokens
+from didmeta.server.query import arrow, meta_sql, tokens
 from didmeta.server.query.explain import Explainer
 from didmeta.server.query.facets import FacetSpec, Summaries, check_specs
 from didmeta.server.query.limits import NO_DEADLINE, Deadline, FilterLimits, parse_limited
-from didmeta.server.query.plan import ListQuery
+from didmeta.server.query.plan import LONG_COLUMNS, ListQuery
 from didmeta.server.query.stream import RowStream
 from didmeta.server.servicers.bulk_messages import bulk_messages
 from didmeta.server.servicers.common import ServicerBase, caller, did_key
@@ -80,6 +80,10 @@ class Listing:
     pending: list[Any] = field(default_factory=list)  # rows fetched but left for the next message (bytes cap)
     arrow: bool = False
     exhausted: bool = False  # the stream gave fewer rows than asked: nothing is left after `pending`
+    # Long output with metadata keys: the keys read as extra columns of the listing's statement (decoded by
+    # `in_rows`), and the rest, read per batch with Dispatcher.metadata_for (query/meta_sql.py).
+    in_rows: meta_sql.RowMetadata | None = None
+    per_batch: list[str] = field(default_factory=list)
 
 
 class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceServicer):
@@ -352,23 +356,33 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         listing.pending = []
         if not rows:
             return None
-        values: dict[DidKey, Metadata] = {}
-        if listing.long and listing.metadata_keys:
-            values = self.dispatcher.metadata_for([DidKey(r[0], r[1]) for r in rows], listing.metadata_keys)
+        values = self._metadata(rows, listing) if listing.long and listing.metadata_keys else []
         response = self._batch(rows, listing, values)
         limit = self.settings.max_batch_bytes
         while len(rows) > 1 and (total := response.ByteSize()) > limit:
             keep = max(1, min(len(rows) - 1, int(len(rows) * limit * 0.9 / total)))
             listing.pending = list(rows[keep:]) + listing.pending
-            rows = rows[:keep]
+            rows, values = rows[:keep], values[:keep]
             response = self._batch(rows, listing, values)
         listing.delivered += len(rows)
         last = DidKey(rows[-1][0], rows[-1][1])
         response.next_page_token = tokens.encode(listing.fingerprint, listing.delivered, last)
         return response
 
+    def _metadata(self, rows: Sequence[Any], listing: Listing) -> list[Metadata]:
+        """The requested keys of each row's DID: from the row's extra columns, then from the plugins."""
+        values = listing.in_rows.decode(rows) if listing.in_rows else [{} for _ in rows]
+        if listing.per_batch:
+            found = self.dispatcher.metadata_for([DidKey(r[0], r[1]) for r in rows], listing.per_batch)
+            if found:
+                for row, metadata in zip(rows, values, strict=True):
+                    extra = found.get(DidKey(row[0], row[1]))
+                    if extra:
+                        metadata.update(extra)
+        return values
+
     @staticmethod
-    def _batch(rows: Sequence[Any], listing: Listing, values: dict[DidKey, Metadata]) -> pb.ListDidsResponse:
+    def _batch(rows: Sequence[Any], listing: Listing, values: Sequence[Metadata]) -> pb.ListDidsResponse:
         response = pb.ListDidsResponse()
         batch = response.batch
         columns = list(zip(*rows, strict=True))
@@ -379,8 +393,8 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             batch.bytes.extend(columns[3])
             batch.lengths.extend(columns[4])
             if listing.metadata_keys:
-                for scope, name in zip(columns[0], columns[1], strict=True):
-                    metadata_to_wire(values.get(DidKey(scope, name), {}), batch.metadata.add().values)
+                for metadata in values:
+                    metadata_to_wire(metadata, batch.metadata.add().values)
         return response
 
     def _open(
@@ -396,8 +410,16 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         if listing.arrow:  # columns straight from the database where it can (query/arrow.py)
             stream = arrow.open_source(self.dispatcher, listing.query, listing)
         else:
+            in_sql: list[meta_sql.MetaColumn] = []
+            if listing.long and listing.metadata_keys:
+                if self.dispatcher.planner.is_pure_sql(listing.query):  # keys of the catalogue: in the statement
+                    columns = meta_sql.meta_columns(self.dispatcher, listing.metadata_keys)
+                    in_sql = [c for c in columns if c.source != "other"]
+                    dialect = self.dispatcher.store.dialect
+                    listing.in_rows = meta_sql.RowMetadata(in_sql, dialect, start=len(LONG_COLUMNS))
+                listing.per_batch = [k for k in listing.metadata_keys if k not in {c.key for c in in_sql}]
             stream = self.dispatcher.open_listing(
-                listing.query, long=listing.long, after=listing.after, limit=listing.remaining
+                listing.query, long=listing.long, after=listing.after, limit=listing.remaining, metadata=in_sql
             )
         try:
             return listing, stream, self._next(stream, listing, min(self.settings.first_batch_size, listing.batch_size))

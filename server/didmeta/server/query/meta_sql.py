@@ -1,0 +1,170 @@
+"""Metadata keys read in a listing's own SQL statement, as extra columns (long and Arrow listings).
+
+A pure-SQL listing (query/plan.py `select_page`) gets one or two extra columns per requested key whose
+owner keeps it in the catalogue database:
+
+- an optimised DID_COLUMN column: the column itself (`m<i>`; SQLite strings as `COALESCE(col, '')`
+  plus a null flag `n<i>`: the Arrow path's SQLite driver types a column from its first rows);
+- a JSON plugin key: its JSON type (`k<i>`: SQLite `json_type`, PostgreSQL `jsonb_typeof`) and its value
+  as text (`m<i>`): the string itself for strings, the JSON text of anything else.
+
+Every other key (intrinsic attributes, external plugins) has the source "other" and is read by
+`Dispatcher.metadata_for` per batch. Long listings decode the extra columns of each row with
+`RowMetadata` (values equal GetMetadata's: the JSON text decoded as the JSON plugin's `get_many` does);
+Arrow listings type them column by column (arrow_convert.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy import ColumnElement, Select, String, Text, case, cast, func, literal_column
+from sqlalchemy.dialects import postgresql
+
+from didmeta.attributes import OPTIMISED
+from didmeta.server.store.schema import dids
+from didmeta.values import TIMESTAMP_TAG, MetaValue, from_json
+
+if TYPE_CHECKING:
+    from didmeta.server.dispatcher import Dispatcher
+    from didmeta.values import Metadata
+
+Source = Literal["int", "string", "json", "other"]
+
+#: JSON types of a missing key (SQLite's COALESCE'd NULL, PostgreSQL's NULL) or a JSON null: no value.
+ABSENT_KINDS = frozenset({"", "null", None})
+STRING_KINDS = frozenset({"text", "string"})  # SQLite json_type, PostgreSQL jsonb_typeof
+_FRACTION = re.compile(r"[.eE]")
+
+
+@dataclass(frozen=True)
+class MetaColumn:
+    """Where one requested metadata key comes from: a DID column, the JSON document, or the plugins."""
+
+    key: str
+    source: Source
+    index: int  # position among the requested keys: the SQL columns are m<index>, k<index>, n<index>
+
+
+def meta_columns(dispatcher: Dispatcher, wanted: Sequence[str]) -> list[MetaColumn]:
+    """The source of each requested key (the owners `Dispatcher.metadata_for` would read)."""
+    out: list[MetaColumn] = []
+    for index, key in enumerate(wanted):
+        source: Source
+        if dispatcher.did_column.filter_kind(key):
+            source = ("int" if OPTIMISED[key] == "int" else "string") if key in OPTIMISED else "other"
+        elif dispatcher.owner_of(key).name == "JSON":
+            source = "json"
+        else:
+            source = "other"
+        out.append(MetaColumn(key, source, index))
+    return out
+
+
+def _sqlite_extraction(column: MetaColumn) -> list[ColumnElement[Any]]:
+    i = column.index
+    if column.source == "int":
+        return [dids.c[column.key].label(f"m{i}")]
+    if column.source == "string":
+        own = dids.c[column.key]
+        return [func.coalesce(own, "").label(f"m{i}"), own.is_(None).label(f"n{i}")]
+    path: ColumnElement[str] = literal_column(f"'$.\"{column.key}\"'")  # keys are [A-Za-z0-9_-] (validate_key)
+    kind = func.json_type(dids.c.meta, path)
+    value = case(
+        (kind == "text", func.json_extract(dids.c.meta, path)),
+        else_=dids.c.meta.op("->", return_type=Text)(path),
+    )
+    return [func.coalesce(kind, "").label(f"k{i}"), func.coalesce(value, "").label(f"m{i}")]
+
+
+def _postgresql_extraction(column: MetaColumn) -> list[ColumnElement[Any]]:
+    i = column.index
+    if column.source in ("int", "string"):
+        return [dids.c[column.key].label(f"m{i}")]
+    field = dids.c.meta.op("->", return_type=postgresql.JSONB)(literal_column(f"'{column.key}'"))
+    kind = func.jsonb_typeof(field, type_=String)
+    value = case(
+        (kind == "string", dids.c.meta.op("->>", return_type=Text)(literal_column(f"'{column.key}'"))),
+        else_=cast(field, Text),
+    )
+    return [kind.label(f"k{i}"), value.label(f"m{i}")]
+
+
+def extraction(column: MetaColumn, dialect: str) -> list[ColumnElement[Any]]:
+    """The SQL columns of one key (none for the source "other")."""
+    if column.source == "other":
+        return []
+    return _sqlite_extraction(column) if dialect == "sqlite" else _postgresql_extraction(column)
+
+
+def listing_statement(statement: Select[Any], dialect: str, columns: Sequence[MetaColumn]) -> Select[Any]:
+    """The listing's statement with the SQL-extracted metadata columns added (after its own columns)."""
+    extra = [expr for column in columns for expr in extraction(column, dialect)]
+    return statement.add_columns(*extra) if extra else statement
+
+
+def json_value(value: Any) -> MetaValue:
+    """`values.from_json`, with the common top-level timestamp parsed by the C `fromisoformat`.
+
+    The stored text is always `YYYY-MM-DDTHH:MM:SS.ffffffZ` (values.format_timestamp), which
+    `fromisoformat` reads to the same UTC datetime as from_json's strptime, some 20x faster."""
+    if isinstance(value, dict) and len(value) == 1 and TIMESTAMP_TAG in value:
+        return datetime.fromisoformat(value[TIMESTAMP_TAG])
+    return from_json(value)
+
+
+def json_cell(kind: str | None, text: str | None) -> MetaValue:
+    """The value of a JSON key from its extracted (type, text) columns, as the JSON plugin's `get_many`
+    returns it (the document read through `json.loads`, then `from_json`); None when absent or null."""
+    if kind in ABSENT_KINDS or text is None:
+        return None
+    if kind in STRING_KINDS:
+        return text
+    # Numbers as json.loads reads them: int() without a fraction or exponent, else float().
+    if kind == "integer":  # SQLite
+        return int(text)
+    if kind == "real":  # SQLite
+        return float(text)
+    if kind == "number":  # PostgreSQL: integers and doubles
+        return float(text) if _FRACTION.search(text) else int(text)
+    if kind in ("true", "false"):  # SQLite
+        return kind == "true"
+    return json_value(json.loads(text))
+
+
+class RowMetadata:
+    """Decodes the extra columns of long listing rows (`listing_statement`) into each DID's metadata."""
+
+    def __init__(self, columns: Sequence[MetaColumn], dialect: str, start: int) -> None:
+        """`start`: the position of the first extra column in a row."""
+        self._readers: list[tuple[str, str, int, int]] = []  # (key, source, first position, second or -1)
+        position = start
+        for column in columns:
+            width = len(extraction(column, dialect))
+            if width:
+                self._readers.append((column.key, column.source, position, position + 1 if width == 2 else -1))
+            position += width
+
+    def decode(self, rows: Sequence[Sequence[Any]]) -> list[Metadata]:
+        """Per row, its requested keys that have a value (a missing key is absent)."""
+        out: list[Metadata] = []
+        for row in rows:
+            metadata: Metadata = {}
+            for key, source, first, second in self._readers:
+                value: MetaValue
+                if source == "json":  # (k, m)
+                    kind = row[first]
+                    value = row[second] if kind in STRING_KINDS else json_cell(kind, row[second])
+                elif second >= 0:  # SQLite string: (COALESCE(col, ''), col IS NULL)
+                    value = None if row[second] else row[first]
+                else:
+                    value = row[first]
+                if value is not None:
+                    metadata[key] = value
+            out.append(metadata)
+        return out
