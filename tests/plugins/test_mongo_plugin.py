@@ -24,10 +24,9 @@ from sqlalchemy import select
 from didmeta.errors import InvalidArgument, NotFound, Unavailable
 from didmeta.filters.model import Clause, Op
 from didmeta.identifiers import DidKey, DidType
-from didmeta.plugins import mongo
 from didmeta.plugins.base import ALL_FEATURES, ExternalQuery, UnitOfWork
 from didmeta.plugins.json_column import JsonColumnPlugin
-from didmeta.plugins.mongo import MongoPlugin
+from didmeta.plugins.mongo import MongoPlugin, reads, writes
 from didmeta.plugins.sql_conditions import JsonConditions
 from didmeta.server.store import catalog
 from didmeta.server.store.engine import Store
@@ -556,8 +555,8 @@ def test_delete_keys(store: Store, plugin: MongoPlugin) -> None:
 
 
 def test_delete_dids(store: Store, plugin: MongoPlugin, raw: RawClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mongo, "_DELETE_CHUNK", 2)
-    monkeypatch.setattr(mongo, "_READ_CHUNK", 3)
+    monkeypatch.setattr(writes, "_DELETE_CHUNK", 2)
+    monkeypatch.setattr(reads, "_READ_CHUNK", 3)
     keys = [DidKey("s", f"n{i}") for i in range(7)]
     data: dict[DidKey, Metadata] = {did: {"i": i, "t": T1, "s": f"S{i}"} for i, did in enumerate(keys)}
     put(store, plugin, data)
