@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 
-.PHONY: venv serve demo test lint proto generate toolchain breaking backends backends-stop bench bench-smoke clean
+.PHONY: venv serve demo test lint proto generate toolchain breaking backends backends-stop bench bench-smoke bench-storage clean
 
 venv: $(VENV)/.installed
 
@@ -53,6 +53,10 @@ backends-stop:
 ## The benchmark suite (not part of `make test`); N=1000000 by default.
 bench: venv
 	$(PY) -m bench.run $(ARGS)
+
+## Storage per DID per backend (docs/scale.md); ARGS e.g. --n 100000,300000 --external MONGO,ELASTIC,POSTGRES_JSON.
+bench-storage: venv
+	$(PY) -m bench.storage $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -10,7 +10,7 @@ LoadDids into each backend, at every size of `--n`, and reports the bytes it tak
   the `dbstat` virtual table when SQLite has it.
 * `--external MONGO,ELASTIC,POSTGRES_JSON`: a SQLite catalogue with plugins `DID_COLUMN` + PLUGIN, as
   `bench.run --external` runs it (`bench.external`): the plugin's store is measured on its own
-  (MONGO: FerretDB's SQLite file of that database and `dbStats`; ELASTIC: OpenSearch
+  (MONGO: FerretDB's SQLite file of that database and `dbStats`, loaded with a 120 s `timeout_ms`; ELASTIC: OpenSearch
   `_cat/indices` primary store size after a refresh, and again after a force-merge to one segment;
   POSTGRES_JSON: its tables in its own database) next to the SQLite catalogue it goes with.
   `--external-n` gives the plugins' sizes (default: `--n`).
@@ -20,7 +20,7 @@ One JSON document goes to `--out`:
     settings  the command, date, commit, sizes, machine
     results   one entry per (backend, n): backend, n, load_s, load_rate, rows (table -> rows),
               store ("catalogue" or the plugin's name), total_bytes, bytes_per_did,
-              parts (name, table_bytes, index_bytes, toast_bytes, other_bytes, total_bytes,
+              parts (name, table_bytes, index_bytes, toast_bytes, other_bytes, total_bytes, indexes,
               bytes_per_did), and for external plugins catalogue_bytes and extra (backend-specific)
     flatness  per backend: sizes, bytes_per_did at each, ratio of the largest size's to the
               smallest's (near 1.0: flat, so extrapolating linearly is justified)
@@ -54,6 +54,9 @@ from bench.run import git_state
 from bench.scenarios import load_chunks, to_load_chunk
 from didmeta.client import Client
 
+#: plugin_options.MONGO.timeout_ms for the loads (the plugin's default is 5000).
+MONGO_TIMEOUT_MS = 120_000
+
 
 @dataclass
 class Part:
@@ -66,6 +69,7 @@ class Part:
     other_bytes: int = 0
     total_bytes: int = 0
     bytes_per_did: float = 0.0
+    indexes: dict[str, int] = field(default_factory=dict)  # each index's bytes
 
 
 @dataclass
@@ -121,6 +125,13 @@ WHERE c.relkind IN ('r', 'm') AND s.nspname NOT IN ('pg_catalog', 'information_s
   AND s.nspname NOT LIKE 'pg_toast%'
 """
 
+_PG_INDEXES = """
+SELECT t.relname, i.relname, pg_relation_size(i.oid)
+FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+JOIN pg_namespace s ON s.oid = t.relnamespace
+WHERE s.nspname NOT IN ('pg_catalog', 'information_schema') AND s.nspname NOT LIKE 'pg_toast%'
+"""
+
 
 def postgres_parts(url: str, n: int) -> tuple[list[Part], dict[str, int], int]:
     """Per-table sizes of a PostgreSQL database after VACUUM ANALYZE; row counts; the database's size."""
@@ -134,6 +145,10 @@ def postgres_parts(url: str, n: int) -> tuple[list[Part], dict[str, int], int]:
             parts.append(Part(name, table, index, toast, other, total))
             rows[name] = max(int(tuples), 0)
         database = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+        by_table = {p.name: p for p in parts}
+        for table, index, size in conn.execute(_PG_INDEXES).fetchall():
+            if table in by_table:
+                by_table[table].indexes[index] = int(size)
     return finish_parts(parts, n), rows, int(database[0]) if database else 0
 
 
@@ -166,6 +181,7 @@ def sqlite_parts(path: Path, n: int) -> tuple[list[Part], dict[str, int], int, b
             part = parts.setdefault(table, Part(table, 0))
             if kind == "index":
                 part.index_bytes += int(size)
+                part.indexes[name] = int(size)
             else:
                 part.table_bytes += int(size)
     finally:
@@ -243,6 +259,10 @@ def measure(
         url = postgres.fresh_database(f"storage_{n}")
     else:
         url = f"sqlite:///{work / f'catalogue_{n}.db'}"
+    if external is not None and external.plugin == "MONGO":
+        # FerretDB (SQLite handler) answers a chunk's reads in seconds on a busy machine; the plugin's
+        # default 5 s socket timeout would end the load, and latency is not what this bench measures
+        external.options(url).setdefault("timeout_ms", MONGO_TIMEOUT_MS)
     settings = external.settings(url) if external is not None else {}
     print(f"-- {backend}: LoadDids of {n:,} DIDs", flush=True)
     seconds = load(url, dids, chunk, work, settings)

@@ -27,7 +27,16 @@ RESULT_FIELDS = {
     "catalogue_bytes",
     "extra",
 }
-PART_FIELDS = {"name", "table_bytes", "index_bytes", "toast_bytes", "other_bytes", "total_bytes", "bytes_per_did"}
+PART_FIELDS = {
+    "name",
+    "table_bytes",
+    "index_bytes",
+    "toast_bytes",
+    "other_bytes",
+    "total_bytes",
+    "bytes_per_did",
+    "indexes",
+}
 
 
 def test_storage_smoke(tmp_path: Path) -> None:
@@ -38,7 +47,7 @@ def test_storage_smoke(tmp_path: Path) -> None:
             "-m",
             "bench.storage",
             "--n",
-            "500,1500",
+            "2000",
             "--db",
             "sqlite,postgres",
             "--out",
@@ -56,9 +65,9 @@ def test_storage_smoke(tmp_path: Path) -> None:
     document = json.loads(out.read_text())
     assert {"settings", "results", "flatness", "errors", "notes"} <= set(document)
     assert not document["errors"], document["errors"]
-    assert document["settings"]["sizes"] == [500, 1500]
+    assert document["settings"]["sizes"] == [2000]
     results = document["results"]
-    assert {(r["backend"], r["n"]) for r in results} == {(b, n) for b in ("sqlite", "postgres") for n in (500, 1500)}
+    assert {(r["backend"], r["n"]) for r in results} == {(b, n) for b in ("sqlite", "postgres") for n in (2000,)}
     for result in results:
         assert set(result) >= RESULT_FIELDS, result.keys()
         assert result["store"] == "catalogue"
@@ -74,11 +83,12 @@ def test_storage_smoke(tmp_path: Path) -> None:
             assert part["total_bytes"] >= 0
         dids = next(p for p in result["parts"] if p["name"] == "dids")
         assert dids["table_bytes"] > 0 and dids["index_bytes"] > 0
+        assert 0 < sum(dids["indexes"].values()) <= dids["index_bytes"], dids["indexes"]  # main forks
     postgres = [r for r in results if r["backend"] == "postgres"]
     assert all(r["extra"]["database_bytes"] >= r["total_bytes"] for r in postgres)
     flat = {f["backend"]: f for f in document["flatness"]}
     assert set(flat) == {"sqlite", "postgres"}
-    assert all(f["sizes"] == [500, 1500] and f["ratio"] > 0 for f in flat.values())
+    assert all(f["sizes"] == [2000] and f["ratio"] > 0 for f in flat.values())
 
 
 def _containers(n: int) -> int:
