@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 
-.PHONY: venv serve demo test lint proto generate toolchain breaking backends backends-stop bench bench-smoke clean
+.PHONY: venv serve demo test lint proto generate toolchain breaking backends backends-stop bench clean
 
 venv: $(VENV)/.installed
 
