@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from didmeta.client import NewDid
+from didmeta.server.config import Settings
 from didmeta.server.store.engine import Store
 from didmeta.server.store.migrations import MIGRATIONS, LayoutMismatch, partition_count, recorded_partitions
 from didmeta.server.store.schema import schema_version
@@ -171,3 +172,9 @@ def test_a_catalogue_from_before_the_layout_step_is_recorded_as_plain(postgres_s
         assert conn.execute(sa.text("SELECT value FROM didmeta_layout")).scalar_one() == "0"
     store.dispose()
     engine.dispose()
+
+
+@pytest.mark.parametrize("value", [1, -1, 1025])
+def test_a_partition_count_out_of_range_is_refused(value: int) -> None:
+    with pytest.raises(ValueError, match="database_partitions"):
+        Settings.model_validate({"database": "postgresql://h/db", "database_partitions": value})
