@@ -15,6 +15,8 @@ import sqlalchemy as sa
 
 from didmeta.client import NewDid
 from didmeta.server.config import Settings
+from didmeta.server.dispatcher import Dispatcher
+from didmeta.server.startup import StartupError, start_dispatcher
 from didmeta.server.store.engine import Store
 from didmeta.server.store.migrations import MIGRATIONS, LayoutMismatch, partition_count, recorded_partitions
 from didmeta.server.store.schema import schema_version
@@ -178,3 +180,16 @@ def test_a_catalogue_from_before_the_layout_step_is_recorded_as_plain(postgres_s
 def test_a_partition_count_out_of_range_is_refused(value: int) -> None:
     with pytest.raises(ValueError, match="database_partitions"):
         Settings.model_validate({"database": "postgresql://h/db", "database_partitions": value})
+
+
+def test_a_catalogue_made_with_another_layout_during_start_up_is_a_startup_error(
+    postgres_server: RunningBackend,
+) -> None:
+    """Another server created the catalogue between this one's layout check and its migration."""
+    url = new_postgres_database(postgres_server.url).replace("postgresql://", "postgresql+psycopg://")
+    other = Store(url, partitions=4)
+    other.migrate()
+    other.dispose()
+    dispatcher = Dispatcher.from_settings(Settings.model_validate({"database": url}), Store(url))
+    with pytest.raises(StartupError, match=r"database_partitions = '0': the catalogue was created with .* = 4"):
+        start_dispatcher(dispatcher)  # closes the dispatcher and its store

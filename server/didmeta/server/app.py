@@ -31,6 +31,7 @@ from didmeta.server.startup import (
     check_layout,
     check_partitions_setting,
     server_credentials,
+    start_dispatcher,
 )
 from didmeta.server.store.engine import Store
 from didmeta.server.telemetry.setup import Telemetry
@@ -124,7 +125,7 @@ async def start_server(settings: Settings) -> RunningServer:
         raise
     await asyncio.to_thread(store.start_replica_checks)
     dispatcher = Dispatcher.from_settings(settings, store)
-    await asyncio.to_thread(dispatcher.start)
+    await asyncio.to_thread(start_dispatcher, dispatcher)
     if settings.demo_data:
         await asyncio.to_thread(_demo_data, dispatcher)
     try:
