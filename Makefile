@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 
-.PHONY: venv serve demo test lint proto generate toolchain breaking backends backends-stop bench bench-smoke bench-storage clean
+.PHONY: venv serve demo test lint proto generate toolchain breaking backends backends-stop bench bench-storage clean
 
 venv: $(VENV)/.installed
 

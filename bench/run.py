@@ -169,7 +169,7 @@ def run_backend(
                     elif name == "filter":
                         scenarios.scenario_filters(ctx, server)
                     elif name == "summary":
-                        summaries_bench.scenario_summaries(ctx, server, main_scope)
+                        summaries_bench.scenario_summaries(ctx, server, len(dids))
                     elif name == "unary" and external is not None:
                         scenarios.scenario_unary(
                             ctx, server, dids, args.unary_calls, args.unary_seconds, (external.plugin,), (1, 16), False

@@ -5,7 +5,8 @@ LoadDids into each backend, at every size of `--n`, and reports the bytes it tak
 
 * `postgres`: the catalogue database, per table (`dids`, `contents`, `history`, ...) split into
   table (main fork), index, TOAST and other forks (free-space and visibility maps), after
-  `VACUUM ANALYZE` (what autovacuum does after a bulk load).
+  `VACUUM ANALYZE` (what autovacuum does after a bulk load); `--partitions N` creates it with
+  `database_partitions = N` (each partition is then a part of its own).
 * `sqlite`: the catalogue file after a WAL checkpoint, and per table (table + its indexes) from
   the `dbstat` virtual table when SQLite has it.
 * `--external MONGO,ELASTIC,POSTGRES_JSON`: a SQLite catalogue with plugins `DID_COLUMN` + PLUGIN, as
@@ -252,7 +253,13 @@ def external_store(external: External, catalogue: str, n: int) -> tuple[int, lis
 
 # --- one backend at one size --------------------------------------------------------------------------------
 def measure(
-    backend: str, n: int, chunk: int, workdir: Path, postgres: Postgres | None, external: External | None
+    backend: str,
+    n: int,
+    chunk: int,
+    workdir: Path,
+    postgres: Postgres | None,
+    external: External | None,
+    partitions: int = 0,
 ) -> Measurement:
     dids = list(generate(n))
     work = workdir / f"{backend.replace('+', '-')}-{n}"
@@ -267,6 +274,8 @@ def measure(
         # default 5 s socket timeout would end the load, and latency is not what this bench measures
         external.options(url).setdefault("timeout_ms", MONGO_TIMEOUT_MS)
     settings = external.settings(url) if external is not None else {}
+    if backend == "postgres" and partitions:
+        settings = {"database_partitions": partitions}
     print(f"-- {backend}: LoadDids of {n:,} DIDs", flush=True)
     seconds = load(url, dids, chunk, work, settings)
     rate = n / seconds
@@ -352,6 +361,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--db", default="sqlite,postgres", help="comma list of sqlite, postgres, or none")
     parser.add_argument("--external", default="", help=f"comma list of external plugins ({', '.join(KINDS)})")
     parser.add_argument("--external-n", type=sizes, default=None, help="sizes for the external plugins (default --n)")
+    parser.add_argument(
+        "--partitions", type=int, default=0, help="database_partitions of the PostgreSQL catalogue (default 0: plain)"
+    )
     parser.add_argument("--chunk", type=int, default=5000, help="DIDs per LoadDids chunk (default 5000)")
     parser.add_argument("--out", type=Path, default=None, help="JSON results file")
     parser.add_argument("--workdir", type=Path, default=None, help="scratch directory (default: a temp dir)")
@@ -382,6 +394,7 @@ def main(argv: list[str] | None = None) -> int:
             "db": args.db,
             "external": args.external,
             "chunk": args.chunk,
+            "partitions": args.partitions,
             "git": git_state(),
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "sqlite": sqlite3.sqlite_version},
         },
@@ -398,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         for backend in args.db:
             for n in args.n:
                 try:
-                    results.append(measure(backend, n, args.chunk, workdir, postgres, None))
+                    results.append(measure(backend, n, args.chunk, workdir, postgres, None, args.partitions))
                 except Exception as error:
                     traceback.print_exc()
                     document["errors"].append(f"{backend} n={n}: {type(error).__name__}: {error}")

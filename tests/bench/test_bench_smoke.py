@@ -50,3 +50,22 @@ def test_bench_smoke(tmp_path: Path) -> None:
     listed = [r for r in document["results"] if r["scenario"] == "list" and r.get("rate")]
     assert listed and all(r["rate"] > 0 for r in listed)
     assert any(r.get("ratio") for r in document["results"]), "ratios to same-run baselines are reported"
+
+
+def test_partitioning_bench_smoke(tmp_path: Path) -> None:
+    """bench.partitioning end to end on PostgreSQL at a tiny size: both layouts, every case, the deletes."""
+    out = tmp_path / "partitioning.json"
+    arguments = ["--n", "3000", "--partitions", "4", "--repeat", "1", "--out", str(out)]
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.partitioning", *arguments, "--workdir", str(tmp_path / "work")],
+        check=False,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    document = json.loads(out.read_text())
+    assert all(r["rows"] == r["rows_partitioned"] and r["ratio_total"] > 0 for r in document["results"])
+    assert {"mc23", "user.bench"} == set(document["deletes"])
+    assert len(document["layout"]["hash4"]["rows"]) <= 3 and not document["layout"]["plain"]["rows"].keys() - {"dids"}

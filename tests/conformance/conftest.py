@@ -1,6 +1,7 @@
 """One didmeta server per plugin under test, with the conformance data set loaded once.
 
-Backends: the relational JSON plugin on SQLite and on PostgreSQL, POSTGRES_JSON (a second real
+Backends: the relational JSON plugin on SQLite and on PostgreSQL (plain, and hash-partitioned by scope
+with `database_partitions`: JSON-postgresql-partitioned), POSTGRES_JSON (a second real
 PostgreSQL database), MONGO (FerretDB), ELASTIC on OpenSearch 2.x and on Elasticsearch 7.10 OSS.
 Every backend server is a real process on 127.0.0.1 started by tools/backends/. The suite prints
 a plugin x feature matrix at the end of the run (and writes it to $DIDMETA_MATRIX_FILE if set).
@@ -27,12 +28,15 @@ from tests.support.server import ServerProcess
 BACKENDS = [
     "JSON-sqlite",
     "JSON-postgresql",
+    "JSON-postgresql-partitioned",
     "POSTGRES_JSON",
     "MONGO",
     "ELASTIC-opensearch",
     "ELASTIC-elasticsearch",
 ]
 SCOPE, OTHER_SCOPE = "cf", "cfx"
+#: database_partitions of JSON-postgresql-partitioned (the whole suite: ~1,000 cases, under 2 minutes).
+PARTITIONS = 4
 _unique = itertools.count()
 
 
@@ -100,16 +104,19 @@ def conformance(
     backend = str(request.param)
 
     def make_settings(keys: list[str] | None = None, extra: list[tuple[str, dict[str, Any]]] = ()) -> dict[str, Any]:  # type: ignore[assignment]
-        kind = "postgresql" if backend == "JSON-postgresql" else "sqlite"
+        kind = "postgresql" if backend.startswith("JSON-postgresql") else "sqlite"
         name, options = plugin_settings(request, backend, keys)
         plugins = ["DID_COLUMN", name, *(n for n, _ in extra)]
         plugin_options = {name: options, **dict(extra)} if (options or extra) else {}
-        return {
+        settings: dict[str, Any] = {
             "database": make_catalogue_url(kind),
             "plugins": plugins,
             "plugin_options": plugin_options,
             "log_format": "text",
         }
+        if backend == "JSON-postgresql-partitioned":
+            settings["database_partitions"] = PARTITIONS
+        return settings
 
     server = start_server(make_settings())
     records = dataset.records(SCOPE) + dataset.other_records(OTHER_SCOPE)
@@ -131,8 +138,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if "tests/conformance" not in report.nodeid:
         return
     feature = report.nodeid.split("::")[-1].split("[")[0].removeprefix("test_")
-    backend = next(
-        (b for b in BACKENDS if f"[{b}" in report.nodeid or f"-{b}" in report.nodeid or f"{b}]" in report.nodeid),
+    backend = next(  # longest name first: JSON-postgresql-partitioned is not JSON-postgresql
+        (
+            b
+            for b in sorted(BACKENDS, key=len, reverse=True)
+            if f"[{b}" in report.nodeid or f"-{b}" in report.nodeid or f"{b}]" in report.nodeid
+        ),
         "?",
     )
     _matrix[(backend, feature)].append(report.passed)

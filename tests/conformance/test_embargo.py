@@ -98,7 +98,7 @@ def world(conformance: Conformance) -> Iterator[World]:
         client.set_embargo(f"{e}:d1", later, recursive=True)
         client.set_embargo(f"{e}:d3", later)
     settings = Settings(**{k: v for k, v in conformance.server.settings.items() if k != "listen"})
-    dispatcher = Dispatcher.from_settings(settings, Store(settings.database))
+    dispatcher = Dispatcher.from_settings(settings, Store(settings.database, partitions=settings.database_partitions))
     dispatcher.start()
     try:
         yield World(dispatcher, e, x)

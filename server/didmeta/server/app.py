@@ -23,7 +23,16 @@ from didmeta.server.rest.gateway import RestGateway
 from didmeta.server.rest.lifecycle import bind_rest_socket, check_rest_address, start_rest
 from didmeta.server.servicers.did_servicer import DidServicer
 from didmeta.server.servicers.metadata_servicer import MetadataServicer
-from didmeta.server.startup import StartupError, bind, check_address, check_database, server_credentials
+from didmeta.server.startup import (
+    StartupError,
+    bind,
+    check_address,
+    check_database,
+    check_layout,
+    check_partitions_setting,
+    server_credentials,
+    start_dispatcher,
+)
 from didmeta.server.store.engine import Store
 from didmeta.server.telemetry.setup import Telemetry
 from didmeta.v1 import did_service_pb2, did_service_pb2_grpc, metadata_service_pb2, metadata_service_pb2_grpc
@@ -100,16 +109,23 @@ async def start_server(settings: Settings) -> RunningServer:
     if settings.rest_listen:
         check_rest_address(settings.rest_listen)
     credentials = server_credentials(settings.tls) if settings.tls is not None else None
+    check_partitions_setting(settings)
     store = Store(
         settings.database,
         replicas=settings.database_replicas,
         replica_max_lag_seconds=settings.replica_max_lag_seconds,
         replica_check_seconds=settings.replica_check_seconds,
+        partitions=settings.database_partitions,
     )
     await asyncio.to_thread(check_database, store)
+    try:
+        await asyncio.to_thread(check_layout, store)
+    except StartupError:
+        await asyncio.to_thread(store.dispose)
+        raise
     await asyncio.to_thread(store.start_replica_checks)
     dispatcher = Dispatcher.from_settings(settings, store)
-    await asyncio.to_thread(dispatcher.start)
+    await asyncio.to_thread(start_dispatcher, dispatcher)
     if settings.demo_data:
         await asyncio.to_thread(_demo_data, dispatcher)
     try:

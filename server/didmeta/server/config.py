@@ -102,6 +102,13 @@ class Settings(BaseSettings):
     )
     replica_max_lag_seconds: float = Field(10.0, gt=0, description="A replica further behind the primary is skipped")
     replica_check_seconds: float = Field(1.0, gt=0, description="How often each replica's freshness is checked")
+    database_partitions: int = Field(
+        0,
+        ge=0,
+        le=1024,
+        description="PostgreSQL: hash partitions of the DID tables by scope, fixed when the catalogue is created"
+        " (0: plain tables; docs/scale.md, 'Partitioning')",
+    )
     plugins: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["DID_COLUMN", "JSON"],
         description="Enabled metadata plugins, in key-ownership order; DID_COLUMN is always first",
@@ -257,6 +264,13 @@ class Settings(BaseSettings):
         if self.database_replicas and not self.database.startswith(("postgresql", "postgres:")):
             raise ValueError("database_replicas need a PostgreSQL database (streaming replicas of it)")
         return self
+
+    @field_validator("database_partitions")
+    @classmethod
+    def _check_partitions(cls, value: int) -> int:
+        if value == 1:
+            raise ValueError("database_partitions must be 0 (plain tables) or 2..1024")
+        return value
 
     @model_validator(mode="after")
     def _check_mtls(self) -> Settings:

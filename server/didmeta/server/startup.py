@@ -10,12 +10,17 @@ from __future__ import annotations
 import errno
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 from sqlalchemy.exc import DBAPIError
 
 from didmeta.server.config import Settings, TlsSettings
 from didmeta.server.store.engine import Store
+from didmeta.server.store.migrations import PARTITIONS_SETTING, LayoutMismatch, recorded_partitions
+
+if TYPE_CHECKING:
+    from didmeta.server.dispatcher import Dispatcher
 
 EXIT_CONFIGURATION = 2
 EXIT_RUNTIME = 1
@@ -54,6 +59,45 @@ def check_database(store: Store) -> None:
         reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else str(error)
         code = EXIT_CONFIGURATION if store.is_sqlite else EXIT_RUNTIME
         raise StartupError("database", store.engine.url.render_as_string(), reason, code) from None
+
+
+def check_partitions_setting(settings: Settings) -> None:
+    """`database_partitions` > 0 needs PostgreSQL (2): checked before the database is opened."""
+    if settings.database_partitions and not settings.database.startswith(("postgresql", "postgres:")):
+        raise StartupError(
+            PARTITIONS_SETTING,
+            settings.database_partitions,
+            "partitioned tables need a PostgreSQL database (set it to 0 for SQLite)",
+            EXIT_CONFIGURATION,
+        )
+
+
+def layout_error(recorded: int, requested: int) -> StartupError:
+    """The StartupError (2) of a catalogue created with `recorded` partitions opened with `requested`."""
+    problem = (
+        f"the catalogue was created with {PARTITIONS_SETTING} = {recorded}; the layout is fixed at creation"
+        f" (start with {PARTITIONS_SETTING} = {recorded}, or load the DIDs into a new catalogue)"
+    )
+    return StartupError(PARTITIONS_SETTING, requested, problem, EXIT_CONFIGURATION)
+
+
+def start_dispatcher(dispatcher: Dispatcher) -> None:
+    """`dispatcher.start()`; a catalogue created meanwhile by another server with another layout is (2)."""
+    try:
+        dispatcher.start()
+    except LayoutMismatch as error:
+        dispatcher.close()
+        raise layout_error(error.recorded, error.requested) from None
+
+
+def check_layout(store: Store) -> None:
+    """An existing catalogue created with another `database_partitions` than the store's (2).
+
+    The layout is fixed when the catalogue is created (store/migrations.py); a new catalogue passes."""
+    with store.engine.connect() as conn:
+        recorded = recorded_partitions(conn)
+    if recorded is not None and recorded != store.partitions:
+        raise layout_error(recorded, store.partitions)
 
 
 def check_address(listen: str) -> None:

@@ -1909,8 +1909,8 @@ type ExplainClause struct {
 	Clause string `protobuf:"bytes,1,opt,name=clause,proto3" json:"clause,omitempty"`
 	// The plugin that answers it.
 	Plugin string `protobuf:"bytes,2,opt,name=plugin,proto3" json:"plugin,omitempty"`
-	// Answered as a complement: the plugin is asked for the positive form (`eq`, `exists=true`) and
-	// those DIDs are subtracted.
+	// Answered as a complement: the plugin is asked for the positive form (`eq` for `ne`,
+	// `exists=true` for `exists=false`, the clause without its `not`) and those DIDs are subtracted.
 	Complement    bool `protobuf:"varint,3,opt,name=complement,proto3" json:"complement,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2538,8 +2538,8 @@ func (*DeleteSavedQueryResponse) Descriptor() ([]byte, []int) {
 // FreezeDidsRequest names the new collection and selects its content as ListDidsRequest does.
 type FreezeDidsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
-	// and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+	// The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets,
+	// or containers, not both); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
 	Did *NewDid `protobuf:"bytes,1,opt,name=did,proto3" json:"did,omitempty"`
 	// Scope or scope pattern of the selection.
 	Scope string `protobuf:"bytes,2,opt,name=scope,proto3" json:"scope,omitempty"`

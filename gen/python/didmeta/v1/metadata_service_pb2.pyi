@@ -1067,8 +1067,8 @@ class ExplainClause(_message.Message):
     plugin: _builtins.str
     """The plugin that answers it."""
     complement: _builtins.bool
-    """Answered as a complement: the plugin is asked for the positive form (`eq`, `exists=true`) and
-    those DIDs are subtracted.
+    """Answered as a complement: the plugin is asked for the positive form (`eq` for `ne`,
+    `exists=true` for `exists=false`, the clause without its `not`) and those DIDs are subtracted.
     """
     def __init__(
         self,
@@ -1406,8 +1406,8 @@ class FreezeDidsRequest(_message.Message):
     """Case-insensitive string comparison."""
     @_builtins.property
     def did(self) -> _did_pb2.NewDid:
-        """The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
-        and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+        """The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets,
+        or containers, not both); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
         """
 
     @_builtins.property

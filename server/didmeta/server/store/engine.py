@@ -17,6 +17,7 @@ from didmeta.errors import InvalidArgument
 from didmeta.filters.regex import REGEX_FUNCTION, regex_matches
 from didmeta.server.store.migrations import migrate
 from didmeta.server.store.replicas import ReplicaSet, replica_reads_allowed
+from didmeta.server.store.schema import MAX_PARTITIONS, MIN_PARTITIONS
 from didmeta.values import dump_json
 
 #: Execution option marking a read-only connection (no explicit BEGIN on SQLite).
@@ -80,6 +81,7 @@ class Store:
         replicas: Sequence[str] = (),
         replica_max_lag_seconds: float = 10.0,
         replica_check_seconds: float = 1.0,
+        partitions: int = 0,
     ) -> None:
         self.url = normalise_url(url)
         parsed = make_url(self.url)
@@ -100,6 +102,13 @@ class Store:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_on_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
+        if partitions and (self.dialect != "postgresql" or not MIN_PARTITIONS <= partitions <= MAX_PARTITIONS):
+            raise InvalidArgument.for_field(
+                "database_partitions",
+                f"{partitions}: partitioned tables need PostgreSQL and {MIN_PARTITIONS}..{MAX_PARTITIONS} partitions",
+            )
+        #: Hash partitions of dids and contents of a catalogue created by `migrate` (0: plain tables).
+        self.partitions = partitions
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
         self.replicas: ReplicaSet | None = None
         if replicas:
@@ -123,8 +132,9 @@ class Store:
         SQLite keeps no statistics by itself; without them it may walk a whole scope through the
         primary key instead of using a column index. `analysis_limit` keeps ANALYZE to a sample, so
         this costs milliseconds even on millions of rows. (PostgreSQL's autovacuum analyses.)
+        A catalogue created with another `partitions` raises LayoutMismatch (migrations.py).
         """
-        applied = migrate(self.engine)
+        applied = migrate(self.engine, self.partitions)
         if self.is_sqlite:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA analysis_limit=1000")

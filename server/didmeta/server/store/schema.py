@@ -5,6 +5,10 @@ plugin) and the `meta` JSON column (JSON plugin; JSONB on PostgreSQL). `contents
 attachments. `embargoes` holds the embargo set on a DID (didmeta.server.access.embargo) and
 `history` the audit trail of every change (didmeta.server.history). Scope and name columns sort
 byte-wise (COLLATE "C" on PostgreSQL) so that every backend lists in the same order.
+
+On PostgreSQL `dids` and `contents` may be hash-partitioned by scope (`database_partitions`,
+migrations.py): the same tables, columns and indexes, so every query is the same; `didmeta_layout`
+records the layout the catalogue was created with.
 """
 
 from __future__ import annotations
@@ -145,6 +149,19 @@ schema_version = Table(
     Column("version", Integer, primary_key=True),
     Column("applied_at", DateTime, nullable=False),
 )
+
+#: The physical layout the catalogue was created with (setting name -> value as text).
+layout = Table(
+    "didmeta_layout",
+    metadata,
+    Column("setting", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+#: Tables that `database_partitions` hash-partitions by scope (their keys start with the scope).
+PARTITIONED_TABLES = ("dids", "contents")
+#: Bounds of `database_partitions` (0: plain tables).
+MIN_PARTITIONS, MAX_PARTITIONS = 2, 1024
 
 #: Saved queries (didmeta.server.saved_queries): the SavedQuery message, serialised, base64 text.
 saved_queries = Table(

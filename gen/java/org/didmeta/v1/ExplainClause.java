@@ -152,8 +152,8 @@ private static final long serialVersionUID = 0L;
   private boolean complement_ = false;
   /**
    * <pre>
-   * Answered as a complement: the plugin is asked for the positive form (`eq`, `exists=true`) and
-   * those DIDs are subtracted.
+   * Answered as a complement: the plugin is asked for the positive form (`eq` for `ne`,
+   * `exists=true` for `exists=false`, the clause without its `not`) and those DIDs are subtracted.
    * </pre>
    *
    * <code>bool complement = 3 [json_name = "complement"];</code>
@@ -699,8 +699,8 @@ private static final long serialVersionUID = 0L;
     private boolean complement_ ;
     /**
      * <pre>
-     * Answered as a complement: the plugin is asked for the positive form (`eq`, `exists=true`) and
-     * those DIDs are subtracted.
+     * Answered as a complement: the plugin is asked for the positive form (`eq` for `ne`,
+     * `exists=true` for `exists=false`, the clause without its `not`) and those DIDs are subtracted.
      * </pre>
      *
      * <code>bool complement = 3 [json_name = "complement"];</code>
@@ -712,8 +712,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Answered as a complement: the plugin is asked for the positive form (`eq`, `exists=true`) and
-     * those DIDs are subtracted.
+     * Answered as a complement: the plugin is asked for the positive form (`eq` for `ne`,
+     * `exists=true` for `exists=false`, the clause without its `not`) and those DIDs are subtracted.
      * </pre>
      *
      * <code>bool complement = 3 [json_name = "complement"];</code>
@@ -729,8 +729,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Answered as a complement: the plugin is asked for the positive form (`eq`, `exists=true`) and
-     * those DIDs are subtracted.
+     * Answered as a complement: the plugin is asked for the positive form (`eq` for `ne`,
+     * `exists=true` for `exists=false`, the clause without its `not`) and those DIDs are subtracted.
      * </pre>
      *
      * <code>bool complement = 3 [json_name = "complement"];</code>

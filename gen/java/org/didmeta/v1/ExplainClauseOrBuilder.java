@@ -52,8 +52,8 @@ public interface ExplainClauseOrBuilder extends
 
   /**
    * <pre>
-   * Answered as a complement: the plugin is asked for the positive form (`eq`, `exists=true`) and
-   * those DIDs are subtracted.
+   * Answered as a complement: the plugin is asked for the positive form (`eq` for `ne`,
+   * `exists=true` for `exists=false`, the clause without its `not`) and those DIDs are subtracted.
    * </pre>
    *
    * <code>bool complement = 3 [json_name = "complement"];</code>

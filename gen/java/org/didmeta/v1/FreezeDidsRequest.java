@@ -59,8 +59,8 @@ private static final long serialVersionUID = 0L;
   private org.didmeta.v1.NewDid did_;
   /**
    * <pre>
-   * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
-   * and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+   * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets,
+   * or containers, not both); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
    * </pre>
    *
    * <code>.didmeta.v1.NewDid did = 1 [json_name = "did"];</code>
@@ -72,8 +72,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
-   * and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+   * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets,
+   * or containers, not both); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
    * </pre>
    *
    * <code>.didmeta.v1.NewDid did = 1 [json_name = "did"];</code>
@@ -85,8 +85,8 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
-   * and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+   * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets,
+   * or containers, not both); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
    * </pre>
    *
    * <code>.didmeta.v1.NewDid did = 1 [json_name = "did"];</code>
@@ -695,8 +695,8 @@ private static final long serialVersionUID = 0L;
         org.didmeta.v1.NewDid, org.didmeta.v1.NewDid.Builder, org.didmeta.v1.NewDidOrBuilder> didBuilder_;
     /**
      * <pre>
-     * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
-     * and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+     * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets,
+     * or containers, not both); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
      * </pre>
      *
      * <code>.didmeta.v1.NewDid did = 1 [json_name = "did"];</code>
@@ -707,8 +707,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
-     * and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+     * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets,
+     * or containers, not both); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
      * </pre>
      *
      * <code>.didmeta.v1.NewDid did = 1 [json_name = "did"];</code>
@@ -723,8 +723,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
-     * and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+     * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets,
+     * or containers, not both); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
      * </pre>
      *
      * <code>.didmeta.v1.NewDid did = 1 [json_name = "did"];</code>
@@ -742,8 +742,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
-     * and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+     * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets,
+     * or containers, not both); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
      * </pre>
      *
      * <code>.didmeta.v1.NewDid did = 1 [json_name = "did"];</code>
@@ -761,8 +761,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
-     * and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+     * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets,
+     * or containers, not both); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
      * </pre>
      *
      * <code>.didmeta.v1.NewDid did = 1 [json_name = "did"];</code>
@@ -787,8 +787,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
-     * and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+     * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets,
+     * or containers, not both); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
      * </pre>
      *
      * <code>.didmeta.v1.NewDid did = 1 [json_name = "did"];</code>
@@ -805,8 +805,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
-     * and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+     * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets,
+     * or containers, not both); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
      * </pre>
      *
      * <code>.didmeta.v1.NewDid did = 1 [json_name = "did"];</code>
@@ -818,8 +818,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
-     * and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+     * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets,
+     * or containers, not both); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
      * </pre>
      *
      * <code>.didmeta.v1.NewDid did = 1 [json_name = "did"];</code>
@@ -834,8 +834,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
-     * and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+     * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets,
+     * or containers, not both); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
      * </pre>
      *
      * <code>.didmeta.v1.NewDid did = 1 [json_name = "did"];</code>

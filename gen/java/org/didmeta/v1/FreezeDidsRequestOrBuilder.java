@@ -12,8 +12,8 @@ public interface FreezeDidsRequestOrBuilder extends
 
   /**
    * <pre>
-   * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
-   * and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+   * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets,
+   * or containers, not both); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
    * </pre>
    *
    * <code>.didmeta.v1.NewDid did = 1 [json_name = "did"];</code>
@@ -22,8 +22,8 @@ public interface FreezeDidsRequestOrBuilder extends
   boolean hasDid();
   /**
    * <pre>
-   * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
-   * and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+   * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets,
+   * or containers, not both); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
    * </pre>
    *
    * <code>.didmeta.v1.NewDid did = 1 [json_name = "did"];</code>
@@ -32,8 +32,8 @@ public interface FreezeDidsRequestOrBuilder extends
   org.didmeta.v1.NewDid getDid();
   /**
    * <pre>
-   * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
-   * and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+   * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets,
+   * or containers, not both); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
    * </pre>
    *
    * <code>.didmeta.v1.NewDid did = 1 [json_name = "did"];</code>

@@ -1013,8 +1013,8 @@ export type ExplainClause = Message<"didmeta.v1.ExplainClause"> & {
   plugin: string;
 
   /**
-   * Answered as a complement: the plugin is asked for the positive form (`eq`, `exists=true`) and
-   * those DIDs are subtracted.
+   * Answered as a complement: the plugin is asked for the positive form (`eq` for `ne`,
+   * `exists=true` for `exists=false`, the clause without its `not`) and those DIDs are subtracted.
    *
    * @generated from field: bool complement = 3;
    */
@@ -1330,8 +1330,8 @@ export const DeleteSavedQueryResponseSchema: GenMessage<DeleteSavedQueryResponse
  */
 export type FreezeDidsRequest = Message<"didmeta.v1.FreezeDidsRequest"> & {
   /**
-   * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets
-   * and containers); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
+   * The collection to create: type DATASET (the selection must be files) or CONTAINER (datasets,
+   * or containers, not both); its metadata gets frozen_query, frozen_scope, frozen_at and frozen_count.
    *
    * @generated from field: didmeta.v1.NewDid did = 1;
    */
