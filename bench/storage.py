@@ -278,44 +278,23 @@ def measure(
         settings = {"database_partitions": partitions}
     print(f"-- {backend}: LoadDids of {n:,} DIDs", flush=True)
     seconds = load(url, dids, chunk, work, settings)
-    rate = n / seconds
+
+    def measured(store: str, total: int, parts: list[Part], rows: dict[str, int], **more: Any) -> Measurement:
+        return Measurement(
+            backend, n, store, round(seconds, 2), round(n / seconds), total, round(total / n, 1), parts, rows, **more
+        )
+
     if backend == "postgres":
         parts, rows, database = postgres_parts(url, n)
         total = sum(p.total_bytes for p in parts)
-        extra: dict[str, Any] = {"database_bytes": database}
-        return Measurement(
-            backend,
-            n,
-            "catalogue",
-            round(seconds, 2),
-            round(rate),
-            total,
-            round(total / n, 1),
-            parts,
-            rows,
-            extra=extra,
-        )
+        return measured("catalogue", total, parts, rows, extra={"database_bytes": database})
     parts, rows, size, found = sqlite_parts(sqlite_path(url), n)
     if external is None:
-        extra = {"dbstat": found, "dbstat_bytes": sum(p.total_bytes for p in parts)}
-        return Measurement(
-            backend, n, "catalogue", round(seconds, 2), round(rate), size, round(size / n, 1), parts, rows, extra=extra
-        )
+        extra: dict[str, Any] = {"dbstat": found, "dbstat_bytes": sum(p.total_bytes for p in parts)}
+        return measured("catalogue", size, parts, rows, extra=extra)
     total, store_parts, extra = external_store(external, url, n)
     extra["catalogue_parts"] = [asdict(p) for p in parts]
-    return Measurement(
-        backend,
-        n,
-        external.plugin,
-        round(seconds, 2),
-        round(rate),
-        total,
-        round(total / n, 1),
-        store_parts,
-        rows,
-        catalogue_bytes=size,
-        extra=extra,
-    )
+    return measured(external.plugin, total, store_parts, rows, catalogue_bytes=size, extra=extra)
 
 
 def flatness(results: list[Measurement]) -> list[dict[str, Any]]:

@@ -6,46 +6,16 @@ PyPI on first use) is left to `make bench`.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.support.backends import REPO_ROOT
+from tests.bench.runner import run_bench
 
 
 def test_bench_smoke(tmp_path: Path) -> None:
-    out = tmp_path / "smoke.json"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.run",
-            "--n",
-            "2000",
-            "--repeat",
-            "1",
-            "--db",
-            "sqlite",
-            "--scenarios",
-            "load,memory,list,filter,summary,unary",
-            "--unary-calls",
-            "200",
-            "--out",
-            str(out),
-            "--workdir",
-            str(tmp_path / "work"),
-        ],
-        check=False,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    document = json.loads(out.read_text())
-    scenarios = {r["scenario"] for r in document["results"]}
-    assert {"load", "memory", "list", "filter", "summary", "unary"} <= scenarios
+    scenarios = "load,memory,list,filter,summary,unary"
+    arguments = ["--n", "2000", "--repeat", "1", "--db", "sqlite", "--scenarios", scenarios, "--unary-calls", "200"]
+    document = run_bench("bench.run", arguments, tmp_path, timeout=600)
+    assert {"load", "memory", "list", "filter", "summary", "unary"} <= {r["scenario"] for r in document["results"]}
     assert not document.get("errors"), document["errors"]
     listed = [r for r in document["results"] if r["scenario"] == "list" and r.get("rate")]
     assert listed and all(r["rate"] > 0 for r in listed)
@@ -54,18 +24,8 @@ def test_bench_smoke(tmp_path: Path) -> None:
 
 def test_partitioning_bench_smoke(tmp_path: Path) -> None:
     """bench.partitioning end to end on PostgreSQL at a tiny size: both layouts, every case, the deletes."""
-    out = tmp_path / "partitioning.json"
-    arguments = ["--n", "3000", "--partitions", "4", "--repeat", "1", "--out", str(out)]
-    run = subprocess.run(
-        [sys.executable, "-m", "bench.partitioning", *arguments, "--workdir", str(tmp_path / "work")],
-        check=False,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    document = json.loads(out.read_text())
+    arguments = ["--n", "3000", "--partitions", "4", "--repeat", "1"]
+    document = run_bench("bench.partitioning", arguments, tmp_path, timeout=600)
     assert all(r["rows"] == r["rows_partitioned"] and r["ratio_total"] > 0 for r in document["results"])
     assert {"mc23", "user.bench"} == set(document["deletes"])
     assert len(document["layout"]["hash4"]["rows"]) <= 3 and not document["layout"]["plain"]["rows"].keys() - {"dids"}

@@ -7,12 +7,9 @@ at 100k-1M DIDs.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.support.backends import REPO_ROOT
+from tests.bench.runner import run_bench
 
 RESULT_FIELDS = {
     "backend",
@@ -40,29 +37,7 @@ PART_FIELDS = {
 
 
 def test_storage_smoke(tmp_path: Path) -> None:
-    out = tmp_path / "storage.json"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.storage",
-            "--n",
-            "2000",
-            "--db",
-            "sqlite,postgres",
-            "--out",
-            str(out),
-            "--workdir",
-            str(tmp_path / "work"),
-        ],
-        check=False,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    document = json.loads(out.read_text())
+    document = run_bench("bench.storage", ["--n", "2000", "--db", "sqlite,postgres"], tmp_path, timeout=300)
     assert {"settings", "results", "flatness", "errors", "notes"} <= set(document)
     assert not document["errors"], document["errors"]
     assert document["settings"]["sizes"] == [2000]
