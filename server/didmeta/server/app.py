@@ -28,7 +28,6 @@ from didmeta.server.startup import (
     bind,
     check_address,
     check_database,
-    check_layout,
     check_partitions_setting,
     server_credentials,
     start_dispatcher,
@@ -118,11 +117,6 @@ async def start_server(settings: Settings) -> RunningServer:
         partitions=settings.database_partitions,
     )
     await asyncio.to_thread(check_database, store)
-    try:
-        await asyncio.to_thread(check_layout, store)
-    except StartupError:
-        await asyncio.to_thread(store.dispose)
-        raise
     await asyncio.to_thread(store.start_replica_checks)
     dispatcher = Dispatcher.from_settings(settings, store)
     await asyncio.to_thread(start_dispatcher, dispatcher)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from didmeta.server.config import Settings, TlsSettings
 from didmeta.server.store.engine import Store
-from didmeta.server.store.migrations import PARTITIONS_SETTING, LayoutMismatch, recorded_partitions
+from didmeta.server.store.migrations import PARTITIONS_SETTING, LayoutMismatch
 
 if TYPE_CHECKING:
     from didmeta.server.dispatcher import Dispatcher
@@ -82,22 +82,13 @@ def layout_error(recorded: int, requested: int) -> StartupError:
 
 
 def start_dispatcher(dispatcher: Dispatcher) -> None:
-    """`dispatcher.start()`; a catalogue created meanwhile by another server with another layout is (2)."""
+    """`dispatcher.start()`; a catalogue created with another `database_partitions` (before, or meanwhile by
+    another server) is (2): `migrate`, the dispatcher's first step, refuses it before changing anything."""
     try:
         dispatcher.start()
     except LayoutMismatch as error:
         dispatcher.close()
         raise layout_error(error.recorded, error.requested) from None
-
-
-def check_layout(store: Store) -> None:
-    """An existing catalogue created with another `database_partitions` than the store's (2).
-
-    The layout is fixed when the catalogue is created (store/migrations.py); a new catalogue passes."""
-    with store.engine.connect() as conn:
-        recorded = recorded_partitions(conn)
-    if recorded is not None and recorded != store.partitions:
-        raise layout_error(recorded, store.partitions)
 
 
 def check_address(listen: str) -> None:
