@@ -71,15 +71,16 @@ def json_value_counts(
         .where(where)
         .group_by(kind, text)
     )
-    result = ValueCounts(rows=0)
+    result, rows = ValueCounts(), 0
     for row_kind, value, count in conn.execute(statement):
-        result.rows = (result.rows or 0) + int(count)
+        rows += int(count)
         if row_kind is None or row_kind == "null":
             continue
         result.present += int(count)
         decoded = decode(str(row_kind), value)
         if not isinstance(decoded, list | dict):
             result.values.append((decoded, int(count)))
+    result.rows = rows
     return result
 
 
@@ -93,9 +94,9 @@ def column_value_counts(
     """A typed column's values over the rows of `table` satisfying `where` (NULL is "lacking"); one scan
     also counts the rows (`ValueCounts.rows`)."""
     statement = select(column.label("value"), func.count().label("n")).select_from(table).where(where).group_by(column)
-    result = ValueCounts(rows=0)
+    result, rows = ValueCounts(), 0
     for value, count in conn.execute(statement):
-        result.rows = (result.rows or 0) + int(count)
+        rows += int(count)
         if value is None:  # the rows lacking the key: counted in `rows` only
             continue
         typed = convert(value) if convert is not None else value
@@ -103,4 +104,5 @@ def column_value_counts(
             typed = normalize_timestamp(typed)
         result.values.append((typed, int(count)))
         result.present += int(count)
+    result.rows = rows
     return result
