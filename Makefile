@@ -58,5 +58,9 @@ bench: venv
 bench-storage: venv
 	$(PY) -m bench.storage $(ARGS)
 
+## 1M vs 10M DIDs on one PostgreSQL in one run (docs/scale.md); ~1.5 h on a 2-core machine. ARGS e.g. --sizes 100000,1000000.
+bench-scale: venv
+	$(PY) -m bench.scale --sizes 1000000,10000000 --repeat 5 --out bench/results/scale-n1m-n10m.json $(ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -206,11 +206,12 @@ class Postgres:
     url: str = ""
     _backend: Any = None
 
-    def start(self) -> Postgres:
+    def start(self, resume: bool = False) -> Postgres:
+        """A new cluster in `directory`; with `resume`, the cluster an earlier run left there, with its data."""
         sys.path.insert(0, str(REPO_ROOT))
         from tests.support.backends import start_backend
 
-        self._backend = start_backend("postgres", self.directory)
+        self._backend = start_backend("postgres", self.directory, resume=resume)
         self.url = self._backend.url
         return self
 

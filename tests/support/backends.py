@@ -85,15 +85,16 @@ def _run(name: str, args: list[str], timeout: float) -> str:
     return proc.stdout
 
 
-def start_backend(kind: BackendKind, directory: Path) -> RunningBackend:
-    """Install (if needed) and start a fresh ``kind`` server with its files in ``directory``."""
+def start_backend(kind: BackendKind, directory: Path, resume: bool = False) -> RunningBackend:
+    """Install (if needed) and start a fresh ``kind`` server with its files in ``directory``; with `resume`
+    (PostgreSQL only), start again the cluster an earlier start left in ``directory``, with its data."""
     if kind not in _EXTRA_PORT_OFFSETS:
         raise ValueError(f"unknown backend kind {kind!r}")
     directory = directory.resolve()
     _run(kind, ["install"], _INSTALL_TIMEOUT_S)
     port = _free_port(_EXTRA_PORT_OFFSETS[kind])
     try:
-        out = _run(kind, ["start", str(directory), str(port)], _START_TIMEOUT_S)
+        out = _run(kind, ["resume" if resume else "start", str(directory), str(port)], _START_TIMEOUT_S)
     except RuntimeError:
         if (directory / "pid").is_file():  # e.g. a timeout: do not leave a half-started server behind
             subprocess.run(

@@ -3,6 +3,7 @@
 # Usage: postgres.sh install           apt-get install postgresql-15 unless an initdb is already there
 #        postgres.sh start DIR PORT    initdb + start as user postgres on 127.0.0.1:PORT; cluster and server.log
 #                                      in DIR/run; postmaster PID in DIR/pid; prints postgresql://postgres@127.0.0.1:PORT/postgres
+#        postgres.sh resume DIR PORT   start the cluster an earlier `start DIR` created, keeping its data
 #        postgres.sh replica DIR PORT PRIMARY_PORT
 #                                      a streaming replica (pg_basebackup -R, hot standby) of the cluster on
 #                                      PRIMARY_PORT, started on PORT; prints its URL like `start`
@@ -30,6 +31,24 @@ start() {
   cd /tmp   # runuser complains when postgres cannot read the current directory
   runuser -u postgres -- "$bin/initdb" -D "$run/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
     >"$run/initdb.log" 2>&1 || fail_start "$dir" "initdb failed" "$run/initdb.log"
+  launch "$dir" "$run" "$port"
+}
+
+# The cluster a previous `start DIR` created, started again with its data (the benchmarks' long-lived catalogues).
+resume() {
+  local dir=${1:?DIR} port=${2:?PORT} run
+  dir=$(cd "$dir" && pwd); run=$dir/run
+  [ -f "$run/data/PG_VERSION" ] || die "no cluster in $run/data; use: $0 start DIR PORT"
+  if [ -s "$dir/pid" ] && alive "$(cat "$dir/pid")"; then die "already running in $dir"; fi
+  ports_free "$port"; rm -f "$dir/pid" "$run/data/postmaster.pid"
+  cd /tmp
+  launch "$dir" "$run" "$port"
+}
+
+# pg_ctl start of the cluster in RUN/data on PORT; its PID in DIR/pid; prints its URL.
+launch() {
+  local dir=$1 run=$2 port=$3 bin
+  bin=$(pgbin)
   # unix_socket_directories='' => TCP only (socket paths under deep test dirs can exceed 107 bytes)
   runuser -u postgres -- "$bin/pg_ctl" -D "$run/data" -l "$run/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
@@ -63,6 +82,7 @@ replica() {
 case ${1:-} in
   install) install ;;
   start) start "${2:-}" "${3:-}" ;;
+  resume) resume "${2:-}" "${3:-}" ;;
   replica) replica "${2:-}" "${3:-}" "${4:-}" ;;
   stop) stop_pid "${2:?DIR}" INT ;;
   *) sed -n '2,/^set /{/^#/p}' "$0" >&2; exit 2 ;;
