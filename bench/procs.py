@@ -215,11 +215,12 @@ class Postgres:
         self.url = self._backend.url
         return self
 
-    def stop(self) -> None:
+    def stop(self, keep_data: bool = False) -> None:
+        """Stop the cluster; with `keep_data` its files stay in `directory` for `start(resume=True)`."""
         if self._backend is not None:
             from tests.support.backends import stop_backend
 
-            stop_backend(self._backend)
+            stop_backend(self._backend, keep_data=keep_data)
             self._backend = None
 
     def fresh_database(self, name: str) -> str:

@@ -110,9 +110,10 @@ def start_backend(kind: BackendKind, directory: Path, resume: bool = False) -> R
     return RunningBackend(name=kind, url=lines[-1].strip(), directory=directory)
 
 
-def stop_backend(b: RunningBackend) -> None:
-    """Stop the server started by :func:`start_backend` (PID in ``b.directory/pid``); wait for its exit."""
-    _run(b.name, ["stop", str(b.directory)], _STOP_TIMEOUT_S)
+def stop_backend(b: RunningBackend, keep_data: bool = False) -> None:
+    """Stop the server started by :func:`start_backend` (PID in ``b.directory/pid``); wait for its exit.
+    With `keep_data` (PostgreSQL only) its files stay for a later ``start_backend(..., resume=True)``."""
+    _run(b.name, ["halt" if keep_data else "stop", str(b.directory)], _STOP_TIMEOUT_S)
 
 
 def start_postgres_replica(primary: RunningBackend, directory: Path) -> RunningBackend:

@@ -85,7 +85,8 @@ stop_pid() {
     if alive "$pid"; then log "PID $pid still alive after 30 s, sending KILL"; kill -KILL "$pid" 2>/dev/null || true; sleep 0.5; fi
   fi
   rm -f "$dir/pid"
-  if [ -L "$dir/run" ]; then rm -rf "$(readlink "$dir/run")" "$dir/run"; fi
+  # KEEP_DATA=1 (postgres.sh halt): the files stay for a later `resume`, wherever they are
+  if [ -L "$dir/run" ] && [ -z "${KEEP_DATA:-}" ]; then rm -rf "$(readlink "$dir/run")" "$dir/run"; fi
   log "stopped (PID $pid)"
 }
 

@@ -8,6 +8,7 @@
 #                                      a streaming replica (pg_basebackup -R, hot standby) of the cluster on
 #                                      PRIMARY_PORT, started on PORT; prints its URL like `start`
 #        postgres.sh stop DIR          fast shutdown (SIGINT) of the PID in DIR/pid, wait for it to exit
+#        postgres.sh halt DIR          the same, keeping the cluster's files for `resume` (stop may delete them)
 set -euo pipefail
 BACKEND=postgres
 # shellcheck source=common.sh
@@ -37,7 +38,7 @@ start() {
 # The cluster a previous `start DIR` created, started again with its data (the benchmarks' long-lived catalogues).
 resume() {
   local dir=${1:?DIR} port=${2:?PORT} run
-  dir=$(cd "$dir" && pwd); run=$dir/run
+  dir=$(cd "$dir" && pwd); run=$(readlink -f "$dir/run")  # a link to /tmp when postgres cannot enter DIR
   [ -f "$run/data/PG_VERSION" ] || die "no cluster in $run/data; use: $0 start DIR PORT"
   if [ -s "$dir/pid" ] && alive "$(cat "$dir/pid")"; then die "already running in $dir"; fi
   ports_free "$port"; rm -f "$dir/pid" "$run/data/postmaster.pid"
@@ -85,5 +86,6 @@ case ${1:-} in
   resume) resume "${2:-}" "${3:-}" ;;
   replica) replica "${2:-}" "${3:-}" "${4:-}" ;;
   stop) stop_pid "${2:?DIR}" INT ;;
+  halt) KEEP_DATA=1 stop_pid "${2:?DIR}" INT ;;
   *) sed -n '2,/^set /{/^#/p}' "$0" >&2; exit 2 ;;
 esac
