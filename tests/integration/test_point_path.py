@@ -16,9 +16,12 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import grpc
 import pytest
 from sqlalchemy import text
 
+from didmeta.client import DidmetaError as ClientError
+from didmeta.client import NewDid as ClientNewDid
 from didmeta.errors import InvalidArgument, NotFound
 from didmeta.identifiers import DidKey, DidType
 from didmeta.server.access.identity import Identity, current_identity
@@ -28,6 +31,8 @@ from didmeta.server.point import PointAccess
 from didmeta.server.store.catalog import NewDidSpec
 from didmeta.server.store.engine import Store
 from didmeta.values import Metadata
+from tests.support.checks import engine_for
+from tests.support.server import ServerProcess
 
 SCOPE = "pt"
 WHEN = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
@@ -403,3 +408,31 @@ def test_concurrent_sets_on_one_did_are_serialised(kind: str, make_catalogue_url
         assert final["run_number"] == last and final["note"] == f"n{last}"
     finally:
         dispatcher.close()
+
+
+def test_grpc_deadlines_under_a_lock_leave_the_loop_connections_usable(
+    make_catalogue_url: Callable[[str], str], start_server: Callable[..., ServerProcess]
+) -> None:
+    """GetMetadata on PostgreSQL over gRPC: calls cancelled by their deadline while the row is locked
+    (more of them than the loop has connections) leave connections that answer the next calls at once."""
+    server = start_server({"database": make_catalogue_url("postgresql"), "log_format": "text"})
+    with server.client(timeout=30) as client:
+        client.add_scope("dl")
+        client.add_dids([ClientNewDid("dl:x", "dataset", metadata={"i": 1})])
+        assert client.get_metadata("dl:x", "JSON") == {"i": 1}
+    engine = engine_for(server)
+    try:
+        with engine.begin() as conn, server.client(timeout=0.4) as short:
+            conn.exec_driver_sql("LOCK TABLE dids IN ACCESS EXCLUSIVE MODE")
+            for _ in range(12):  # more than LOOP_CONNECTIONS, one after the other
+                with pytest.raises(ClientError) as caught:
+                    short.get_metadata("dl:x", "JSON")
+                assert caught.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+    finally:
+        engine.dispose()
+    with server.client(timeout=5) as client:
+        started = time.monotonic()
+        for _ in range(20):
+            assert client.get_metadata("dl:x", "JSON") == {"i": 1}
+        assert time.monotonic() - started < 5
+    assert "Traceback" not in server.log_path.read_text(errors="replace")
