@@ -170,6 +170,8 @@ WRITES: list[Metadata] = [
     {"tags": None, "label": "beta", "nested": {"q": [WHEN]}},  # JSON only: a key removed
     {"guid": None, "events": 99, "lifetime": 3600},  # DID_COLUMN only: settable intrinsics, lifetime
     {"run_number": 7},  # unchanged value: no history record
+    {"run_number": 8, **{f"k{i}": i for i in range(150)}},  # more records than one statement takes (PostgreSQL)
+    {f"k{i}": None for i in range(150)},
     {"energy": None, "count": None, "flag": None, "label": None, "taken_at": None, "nested": None},
     {"tags": None, "empty_list": None},  # the last JSON keys: the document becomes empty
     {"datatype": None, "project": "p2"},

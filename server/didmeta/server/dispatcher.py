@@ -437,8 +437,7 @@ class Dispatcher:
         did, by_owner = checked[0][0], {name: share[0][1] for name, share in shares.items()}
 
         def work(uow: UnitOfWork) -> int:
-            before, targets = point.set_one(uow, did, by_owner)
-            self.history.record(uow.conn, self._metadata_changes(before, targets))
+            point.set_one(uow, did, by_owner, self.history, self._metadata_changes)
             return 1
 
         return work

@@ -15,7 +15,10 @@ dialect, and one statement per step:
   a connection that thread keeps, which answers or fails as the generic path does.
 - SetMetadata (not recursive): in the same unit of work as the generic path (`Dispatcher._write`:
   retries, SQLite write lock), one `SELECT ... FOR NO KEY UPDATE` of the row (existence, old values
-  for the history, the JSON document), one `UPDATE` of the columns and the document, one history insert.
+  for the history, the JSON document), then the `UPDATE` of the columns and the document and the
+  history insert: on PostgreSQL one statement (`WITH changed AS (UPDATE ...) INSERT INTO history ...`,
+  one round trip fewer), on SQLite two. (psycopg pipeline mode for BEGIN + SELECT was measured and
+  not kept: its own Python work cost more than the round trips it saved, docs/performance.md.)
 
 Values go through the same conversions as the plugins' own reads and writes (`did_column.row_metadata`,
 the column types' bind and result processors, `to_json`/`from_json`), and errors are the same
@@ -43,6 +46,8 @@ from didmeta.plugins.did_column import READ_COLUMNS, DidColumnPlugin, row_metada
 from didmeta.plugins.json_column import JsonColumnPlugin
 from didmeta.plugins.sql_conditions import naive_utc
 from didmeta.server.access.identity import current_identity
+from didmeta.server.history import COLUMNS as HISTORY_COLUMNS
+from didmeta.server.history import Change, History
 from didmeta.server.store.engine import READ_ONLY, Store
 from didmeta.server.store.loop_pool import LoopPool, Unreachable
 from didmeta.server.store.replicas import replica_reads_allowed
@@ -61,6 +66,8 @@ MAX_HELD = 8
 #: PostgreSQL connections of the event loop's own reads (GetMetadata): the loop waits on at most this many
 #: queries at once; more concurrent calls wait for one (each read holds its connection one round trip).
 LOOP_CONNECTIONS = 8
+#: History records a PostgreSQL SetMetadata inserts in its UPDATE statement (more: a separate insert).
+MAX_INLINE_RECORDS = 100
 _COLUMNS = (*READ_COLUMNS, "meta")
 _META = len(READ_COLUMNS)  # index of `meta` in a row
 
@@ -279,12 +286,27 @@ class PointAccess:
         process = self._binds[column]
         return value if process is None else process(value)
 
-    def set_one(
-        self, uow: UnitOfWork, key: DidKey, shares: dict[str, Metadata]
-    ) -> tuple[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]]:
-        """Apply one DID's keys, split by owner (plugin name -> keys); (old values, applied items) for the history.
+    def _update_with_history_sql(self, columns: tuple[str, ...], records: int) -> str:
+        """PostgreSQL: the row's UPDATE and its history rows' INSERT as one statement (a data-modifying CTE
+        always runs in full)."""
+        row = f"({', '.join(['%s'] * len(HISTORY_COLUMNS))})"
+        values = ", ".join([row] * records)
+        insert = f"INSERT INTO history ({', '.join(HISTORY_COLUMNS)}) VALUES {values}"
+        return f"WITH changed AS ({self._update_sql(columns)}) {insert}"
 
-        The row is read under its lock (PostgreSQL) before anything changes, as the generic path does.
+    def set_one(
+        self,
+        uow: UnitOfWork,
+        key: DidKey,
+        shares: dict[str, Metadata],
+        history: History,
+        changes_of: Callable[[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]], list[Change]],
+    ) -> None:
+        """Apply one DID's keys, split by owner (plugin name -> keys), and record the changes in `history`
+        (`changes_of(old values, applied items)`: the generic path's records).
+
+        The row is read under its lock (PostgreSQL) before anything changes, as the generic path does. On
+        PostgreSQL the update and the history insert are one statement (one round trip).
         """
         raw = uow.conn.exec_driver_sql(self._select_for_update, (key.scope, key.name)).fetchone()
         if raw is None:
@@ -313,9 +335,15 @@ class PointAccess:
                 else:
                     document[name] = to_json(value)
             values["meta"] = document or None
+        changes = changes_of({key: before}, [(key, {**column_share, **json_share})])
         if values:
             columns = tuple(sorted(values))
             parameters = (*(self._bind(c, values[c]) for c in columns), key.scope, key.name)
+            if changes and len(changes) <= MAX_INLINE_RECORDS and not self.store.is_sqlite:
+                rows = history.rows(uow.conn.dialect.name, changes)
+                sql = self._update_with_history_sql(columns, len(rows))
+                uow.conn.exec_driver_sql(sql, (*parameters, *(value for row in rows for value in row)))
+                history.maybe_prune(uow.conn)
+                return
             uow.conn.exec_driver_sql(self._update_sql(columns), parameters)
-        merged = {**column_share, **json_share}
-        return {key: before}, [(key, merged)]
+        history.record(uow.conn, changes)
