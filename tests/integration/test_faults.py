@@ -165,6 +165,9 @@ def test_postgres_restart_mid_stream_is_unavailable_then_served_again(
         client.add_scope("pr")
         client.add_dids([NewDid(f"pr:{n}", "dataset", metadata={"i": i}) for i, n in enumerate(names)])
 
+        # GetMetadata has used the event loop's own connection (server/point.py), which dies with the database.
+        assert client.get_metadata("pr:d00001", "JSON") == {"i": 1}
+
         # A long listing in flight when the database goes away.
         listed: list[str] = []
         batches = client.list_dids_batches("pr", long=True, metadata_keys=["i"], batch_size=100)
@@ -183,6 +186,8 @@ def test_postgres_restart_mid_stream_is_unavailable_then_served_again(
         expect_error(lambda: client.add_did("pr:during", "dataset"), grpc.StatusCode.UNAVAILABLE)
         expect_error(lambda: client.set_metadata("pr:d00001", {"x": 1}), grpc.StatusCode.UNAVAILABLE)
         expect_error(lambda: client.count_dids("pr"), grpc.StatusCode.UNAVAILABLE)
+        for _ in range(2):  # the loop's dead connection, then no new one: the thread path's UNAVAILABLE
+            expect_error(lambda: client.get_metadata("pr:d00001", "JSON"), grpc.StatusCode.UNAVAILABLE)
         assert time.monotonic() - started < 10, "calls must fail fast while the database is down"
         with grpc.insecure_channel(server.address) as channel:  # the process itself still serves
             health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)

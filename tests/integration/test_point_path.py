@@ -7,16 +7,21 @@ and everything observable must agree: values and their types, errors, the stored
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import grpc
 import pytest
 from sqlalchemy import text
 
+from didmeta.client import DidmetaError as ClientError
+from didmeta.client import NewDid as ClientNewDid
 from didmeta.errors import InvalidArgument, NotFound
 from didmeta.identifiers import DidKey, DidType
 from didmeta.server.access.identity import Identity, current_identity
@@ -26,6 +31,8 @@ from didmeta.server.point import PointAccess
 from didmeta.server.store.catalog import NewDidSpec
 from didmeta.server.store.engine import Store
 from didmeta.values import Metadata
+from tests.support.checks import engine_for
+from tests.support.server import ServerProcess
 
 SCOPE = "pt"
 WHEN = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
@@ -86,7 +93,7 @@ def typed(metadata: Metadata) -> list[tuple[str, str, str]]:
 
 @pytest.mark.parametrize("plugin", ["", "DID_COLUMN", "JSON", "ALL", "all"])
 @pytest.mark.parametrize("name", ["c1", "d1", "f1", "bare"])
-def test_reads_agree(dispatcher: Dispatcher, plugin: str, name: str) -> None:
+async def test_reads_agree(dispatcher: Dispatcher, plugin: str, name: str) -> None:
     key = DidKey(SCOPE, name)
     expected = generic(dispatcher, lambda: dispatcher.get_metadata(key, plugin))
     assert typed(dispatcher.get_metadata(key, plugin)) == typed(expected)
@@ -94,7 +101,10 @@ def test_reads_agree(dispatcher: Dispatcher, plugin: str, name: str) -> None:
     if dispatcher.store.is_sqlite:
         assert on_loop is not None and typed(on_loop) == typed(expected)
     else:
-        assert on_loop is None  # PostgreSQL reads run in a worker thread
+        assert on_loop is None  # PostgreSQL: no synchronous read on the loop; the loop awaits its own
+    for _ in range(3):  # again once psycopg has prepared the statement
+        awaited = await dispatcher.get_metadata_async(key, plugin)
+        assert awaited is not None and typed(awaited) == typed(expected)
     if plugin.upper() == "ALL" and name in ("d1", "f1"):
         assert expected["taken_at"] == WHEN and expected["run_number"] == 4242  # the data is really there
 
@@ -102,6 +112,16 @@ def test_reads_agree(dispatcher: Dispatcher, plugin: str, name: str) -> None:
 def test_file_leaves_out_collection_only_columns(dispatcher: Dispatcher) -> None:
     assert "length" not in dispatcher.get_metadata(DidKey(SCOPE, "f1"))
     assert dispatcher.get_metadata(DidKey(SCOPE, "d1"))["length"] == 0
+
+
+async def test_missing_did_and_unknown_plugin_fail_alike_on_the_loop(dispatcher: Dispatcher) -> None:
+    key = DidKey(SCOPE, "nope")
+    with pytest.raises(NotFound) as caught:
+        await dispatcher.get_metadata_async(key, "ALL")
+    assert caught.value.message == f"DID {key} does not exist" and caught.value.reason == "DID_NOT_FOUND"
+    with pytest.raises(InvalidArgument) as refused:
+        await dispatcher.get_metadata_async(DidKey(SCOPE, "c1"), "NOPE")
+    assert refused.value.reason == "UNKNOWN_PLUGIN"
 
 
 def test_missing_did_and_unknown_plugin_fail_alike(dispatcher: Dispatcher) -> None:
@@ -150,6 +170,8 @@ WRITES: list[Metadata] = [
     {"tags": None, "label": "beta", "nested": {"q": [WHEN]}},  # JSON only: a key removed
     {"guid": None, "events": 99, "lifetime": 3600},  # DID_COLUMN only: settable intrinsics, lifetime
     {"run_number": 7},  # unchanged value: no history record
+    {"run_number": 8, **{f"k{i}": i for i in range(150)}},  # more records than one statement takes (PostgreSQL)
+    {f"k{i}": None for i in range(150)},
     {"energy": None, "count": None, "flag": None, "label": None, "taken_at": None, "nested": None},
     {"tags": None, "empty_list": None},  # the last JSON keys: the document becomes empty
     {"datatype": None, "project": "p2"},
@@ -197,6 +219,7 @@ def test_embargoed_did_hidden_from_non_admin(dispatcher: Dispatcher) -> None:
     try:
         assert dispatcher.point is not None and not dispatcher.point.reads(dispatcher.plugins)
         assert dispatcher.get_metadata_on_loop(key, "ALL") is None
+        assert asyncio.run(dispatcher.get_metadata_async(key, "ALL")) is None
         with pytest.raises(NotFound):
             dispatcher.get_metadata(key, "ALL")
         with pytest.raises(NotFound):
@@ -282,3 +305,136 @@ def test_sqlite_write_on_the_loop_only_when_the_lock_is_free(make_catalogue_url:
         ]
     finally:
         dispatcher.close()
+
+
+# --- PostgreSQL: the event loop's own connections (store/loop_pool.py) ----------------------------------
+@pytest.fixture()
+def pg_dispatcher(make_catalogue_url: Callable[[str], str]) -> Iterator[Dispatcher]:
+    store = Store(make_catalogue_url("postgresql"))
+    dispatcher = Dispatcher.from_settings(Settings.model_validate({}), store)
+    dispatcher.start()
+    dispatcher.add_scope(SCOPE, "root")
+    dispatcher.add_dids([NewDid(NewDidSpec(DidKey(SCOPE, "x"), DidType.DATASET, "root"), {"run_number": 1})])
+    yield dispatcher
+    dispatcher.close()
+
+
+def loop_backends(dispatcher: Dispatcher) -> list[int]:
+    """Backend pids of the loop pool's idle connections."""
+    assert dispatcher.point is not None and dispatcher.point._loop_pool is not None
+    return [conn.info.backend_pid for conn in dispatcher.point._loop_pool._idle]
+
+
+async def test_loop_read_survives_a_killed_connection(pg_dispatcher: Dispatcher) -> None:
+    key = DidKey(SCOPE, "x")
+    assert (await pg_dispatcher.get_metadata_async(key))["run_number"] == 1  # type: ignore[index]
+    [pid] = loop_backends(pg_dispatcher)
+    with pg_dispatcher.store.read() as conn:
+        assert conn.exec_driver_sql(f"SELECT pg_terminate_backend({pid})").scalar()
+    # the dead connection fails this call, which falls back (None: the thread path answers) ...
+    first = await pg_dispatcher.get_metadata_async(key)
+    assert first is None or first["run_number"] == 1
+    assert pg_dispatcher.get_metadata(key)["run_number"] == 1
+    # ... and the pool has dropped it: the next call reads over a new connection
+    assert (await pg_dispatcher.get_metadata_async(key))["run_number"] == 1  # type: ignore[index]
+    assert pid not in loop_backends(pg_dispatcher) and len(loop_backends(pg_dispatcher)) == 1
+
+
+async def test_loop_reads_concurrent_and_cancelled(pg_dispatcher: Dispatcher) -> None:
+    key = DidKey(SCOPE, "x")
+    answers = await asyncio.gather(*(pg_dispatcher.get_metadata_async(key) for _ in range(40)))
+    assert all(a is not None and a["run_number"] == 1 for a in answers)
+    assert 1 <= len(loop_backends(pg_dispatcher)) <= 8  # LOOP_CONNECTIONS
+    # cancelled while PostgreSQL works on the query (held by a lock): the connection comes back usable
+    pool = pg_dispatcher.point._loop_pool  # type: ignore[union-attr]
+    assert pool is not None
+    kept = len(pool._idle)
+    with pg_dispatcher.store.write() as conn:
+        conn.exec_driver_sql("LOCK TABLE dids IN ACCESS EXCLUSIVE MODE")
+        pending = [asyncio.ensure_future(pg_dispatcher.get_metadata_async(key)) for _ in range(3)]
+        await asyncio.sleep(0.3)
+        assert not any(task.done() for task in pending)
+        for task in pending:
+            task.cancel()
+        done = await asyncio.gather(*pending, return_exceptions=True)
+        assert all(isinstance(result, asyncio.CancelledError) for result in done)
+    # psycopg cancelled the three queries: their connections are idle again and back in the pool
+    assert len(pool._idle) == kept
+    assert all(idle.info.transaction_status.name == "IDLE" for idle in pool._idle)
+    answers = await asyncio.gather(*(pg_dispatcher.get_metadata_async(key) for _ in range(10)))
+    assert all(a is not None and a["run_number"] == 1 for a in answers)
+
+
+async def test_loop_read_falls_back_when_the_database_is_unreachable(pg_dispatcher: Dispatcher) -> None:
+    """No connection to be had: None (the thread path then answers or fails UNAVAILABLE, as today)."""
+    point = pg_dispatcher.point
+    assert point is not None and point._loop_pool is not None
+    point._loop_pool._connect_args = {**point._loop_pool._connect_args, "port": 1, "connect_timeout": 2}
+    started = time.monotonic()
+    assert await pg_dispatcher.get_metadata_async(DidKey(SCOPE, "x")) is None
+    assert await pg_dispatcher.get_metadata_async(DidKey(SCOPE, "x")) is None  # refused at once (RETRY_SECONDS)
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_concurrent_sets_on_one_did_are_serialised(kind: str, make_catalogue_url: Callable[[str], str]) -> None:
+    """Writers racing on one DID: every write recorded once, each record's old value the previous one's new
+    value (the row lock orders the read and the write), and the row ends with the last recorded values."""
+    store = Store(make_catalogue_url(kind))
+    dispatcher = Dispatcher.from_settings(Settings.model_validate({}), store)
+    dispatcher.start()
+    dispatcher.add_scope(SCOPE, "root")
+    key = DidKey(SCOPE, "hot")
+    dispatcher.add_dids([NewDid(NewDidSpec(key, DidType.DATASET, "root"), {"run_number": 0, "note": "n0"})])
+    writers, each = 6, 15
+
+    def write(writer: int) -> None:
+        for i in range(each):
+            value = 1 + writer * each + i  # every write a new value: each one is recorded
+            dispatcher.set_metadata([(key, {"run_number": value, "note": f"n{value}"})], fields=["metadata"])
+
+    try:
+        threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        events = [e for page in dispatcher.list_history(key) for e in page if e.action == "set"]
+        for name, first in (("run_number", 0), ("note", "n0")):
+            chain = [(e.old, e.new) for e in events if e.key == name]
+            assert len(chain) == writers * each
+            assert chain[0][0] == first
+            assert all(chain[i][1] == chain[i + 1][0] for i in range(len(chain) - 1)), name
+        final = dispatcher.get_metadata(key, "ALL")
+        last = [e.new for e in events if e.key == "run_number"][-1]
+        assert final["run_number"] == last and final["note"] == f"n{last}"
+    finally:
+        dispatcher.close()
+
+
+def test_grpc_deadlines_under_a_lock_leave_the_loop_connections_usable(
+    make_catalogue_url: Callable[[str], str], start_server: Callable[..., ServerProcess]
+) -> None:
+    """GetMetadata on PostgreSQL over gRPC: calls cancelled by their deadline while the row is locked
+    (more of them than the loop has connections) leave connections that answer the next calls at once."""
+    server = start_server({"database": make_catalogue_url("postgresql"), "log_format": "text"})
+    with server.client(timeout=30) as client:
+        client.add_scope("dl")
+        client.add_dids([ClientNewDid("dl:x", "dataset", metadata={"i": 1})])
+        assert client.get_metadata("dl:x", "JSON") == {"i": 1}
+    engine = engine_for(server)
+    try:
+        with engine.begin() as conn, server.client(timeout=0.4) as short:
+            conn.exec_driver_sql("LOCK TABLE dids IN ACCESS EXCLUSIVE MODE")
+            for _ in range(12):  # more than LOOP_CONNECTIONS, one after the other
+                with pytest.raises(ClientError) as caught:
+                    short.get_metadata("dl:x", "JSON")
+                assert caught.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+    finally:
+        engine.dispose()
+    with server.client(timeout=5) as client:
+        started = time.monotonic()
+        for _ in range(20):
+            assert client.get_metadata("dl:x", "JSON") == {"i": 1}
+        assert time.monotonic() - started < 5
+    assert "Traceback" not in server.log_path.read_text(errors="replace")

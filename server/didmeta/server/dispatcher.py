@@ -437,8 +437,7 @@ class Dispatcher:
         did, by_owner = checked[0][0], {name: share[0][1] for name, share in shares.items()}
 
         def work(uow: UnitOfWork) -> int:
-            before, targets = point.set_one(uow, did, by_owner)
-            self.history.record(uow.conn, self._metadata_changes(before, targets))
+            point.set_one(uow, did, by_owner, self.history, self._metadata_changes)
             return 1
 
         return work
@@ -502,6 +501,15 @@ class Dispatcher:
             return None
         selected = self._selected(plugin)
         return self.point.read_on_loop(key, selected) if self.point.reads(selected) else None
+
+    async def get_metadata_async(self, key: DidKey, plugin: str = "") -> Metadata | None:
+        """GetMetadata answered by the event loop itself (fast path only: a SQLite file read in place, a
+        PostgreSQL read awaited over the loop's own connections); None: use `get_metadata` in a thread."""
+        point = self.point
+        if point is None or not point.reads_async:
+            return self.get_metadata_on_loop(key, plugin)
+        selected = self._selected(plugin)
+        return await point.read_async(key, selected) if point.reads(selected) else None
 
     def get_metadata(self, key: DidKey, plugin: str = "") -> Metadata:
         selected = self._selected(plugin)

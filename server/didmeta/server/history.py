@@ -42,7 +42,7 @@ ACTIONS = frozenset(
 _ABSENT: Any = object()
 _PRUNE_EVERY_SECONDS = 3600.0
 _INSERT_CHUNK = 5000
-_COLUMNS = ("at", "account", "request_id", "scope", "name", "action", "key", "old_value", "new_value")
+COLUMNS = ("at", "account", "request_id", "scope", "name", "action", "key", "old_value", "new_value")
 
 #: The call metadata a client may send its own request id in.
 REQUEST_ID_HEADER = "x-request-id"
@@ -117,17 +117,22 @@ class History:
         """Insert the changes with the caller, now and the request id, in the caller's transaction."""
         if not changes:
             return
+        rows = self.rows(conn.dialect.name, changes)
+        for start in range(0, len(rows), _INSERT_CHUNK):
+            bulk.write_rows(conn, "history", COLUMNS, rows[start : start + _INSERT_CHUNK])
+        self.maybe_prune(conn)
+
+    @staticmethod
+    def rows(dialect: str, changes: Sequence[Change]) -> list[tuple[Any, ...]]:
+        """The history rows of the changes (`COLUMNS` order, driver values): the caller, now, the request id."""
         identity = current_identity.get(None)
         account = identity.account if identity is not None else "(internal)"
         rid, now = request_id(), utcnow()
         # Driver-level rows (COPY on PostgreSQL, executemany on SQLite): bulk loads write one row per DID.
-        at = bulk.driver_value(conn.dialect.name, "at", now)
-        rows = [
+        at = bulk.driver_value(dialect, "at", now)
+        return [
             (at, account, rid, c.did.scope, c.did.name, c.action, c.key, _dump(c.old), _dump(c.new)) for c in changes
         ]
-        for start in range(0, len(rows), _INSERT_CHUNK):
-            bulk.write_rows(conn, "history", _COLUMNS, rows[start : start + _INSERT_CHUNK])
-        self.maybe_prune(conn)
 
     def prune_due(self) -> bool:
         """Whether the next `record` may prune (a DELETE over the history table)."""

@@ -8,12 +8,17 @@ dialect, and one statement per step:
 
 - GetMetadata: one `SELECT` of the row (the existence check, DID_COLUMN's columns and the JSON
   document at once). On a SQLite file the read runs on the event loop itself, over a connection of
-  its own (a primary-key look-up in WAL mode takes microseconds and never waits for a writer); on
-  PostgreSQL in a worker thread over a connection that thread keeps (autocommit: one round trip,
-  no pool check-out with its pre-ping), which psycopg prepares after a few calls.
+  its own (a primary-key look-up in WAL mode takes microseconds and never waits for a writer). On
+  PostgreSQL the event loop awaits it over a psycopg `AsyncConnection` of its own (`read_async`,
+  store/loop_pool.py: autocommit, the statement prepared, one round trip, no thread hand-off); when
+  that fails (connection lost, database unreachable) the call goes to a worker thread (`read`), over
+  a connection that thread keeps, which answers or fails as the generic path does.
 - SetMetadata (not recursive): in the same unit of work as the generic path (`Dispatcher._write`:
   retries, SQLite write lock), one `SELECT ... FOR NO KEY UPDATE` of the row (existence, old values
-  for the history, the JSON document), one `UPDATE` of the columns and the document, one history insert.
+  for the history, the JSON document), then the `UPDATE` of the columns and the document and the
+  history insert: on PostgreSQL one statement (`WITH changed AS (UPDATE ...) INSERT INTO history ...`,
+  one round trip fewer), on SQLite two. (psycopg pipeline mode for BEGIN + SELECT was measured and
+  not kept: its own Python work cost more than the round trips it saved, docs/performance.md.)
 
 Values go through the same conversions as the plugins' own reads and writes (`did_column.row_metadata`,
 the column types' bind and result processors, `to_json`/`from_json`), and errors are the same
@@ -31,6 +36,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import psycopg
 from sqlalchemy import Connection
 
 from didmeta.errors import NotFound
@@ -40,7 +46,10 @@ from didmeta.plugins.did_column import READ_COLUMNS, DidColumnPlugin, row_metada
 from didmeta.plugins.json_column import JsonColumnPlugin
 from didmeta.plugins.sql_conditions import naive_utc
 from didmeta.server.access.identity import current_identity
+from didmeta.server.history import COLUMNS as HISTORY_COLUMNS
+from didmeta.server.history import Change, History
 from didmeta.server.store.engine import READ_ONLY, Store
+from didmeta.server.store.loop_pool import LoopPool, Unreachable
 from didmeta.server.store.replicas import replica_reads_allowed
 from didmeta.server.store.schema import dids
 from didmeta.values import Metadata, from_json, to_json
@@ -54,6 +63,11 @@ LOOP_BUSY_TIMEOUT_MS = 50
 #: Worker threads that keep a read connection of their own (the rest check one out per call); PostgreSQL
 #: pools 8 + 8 overflow connections per process (store/engine.py), so half stays for everything else.
 MAX_HELD = 8
+#: PostgreSQL connections of the event loop's own reads (GetMetadata): the loop waits on at most this many
+#: queries at once; more concurrent calls wait for one (each read holds its connection one round trip).
+LOOP_CONNECTIONS = 8
+#: History records a PostgreSQL SetMetadata inserts in its UPDATE statement (more: a separate insert).
+MAX_INLINE_RECORDS = 100
 _COLUMNS = (*READ_COLUMNS, "meta")
 _META = len(READ_COLUMNS)  # index of `meta` in a row
 
@@ -97,6 +111,8 @@ class PointAccess:
         database = store.engine.url.database
         # The event loop reads SQLite files directly; an in-memory database has one shared connection.
         self.reads_on_loop = store.is_sqlite and database not in (None, "", ":memory:")
+        # On PostgreSQL the loop awaits its reads over psycopg AsyncConnections of its own.
+        self._loop_pool = None if store.is_sqlite else LoopPool(store.engine, LOOP_CONNECTIONS)
 
     @classmethod
     def for_plugins(cls, store: Store, plugins: Sequence[MetadataPlugin]) -> PointAccess | None:
@@ -150,6 +166,30 @@ class PointAccess:
             return None
         return self._metadata(key, raw, selected)
 
+    @property
+    def reads_async(self) -> bool:
+        """Whether `read_async` may answer (PostgreSQL)."""
+        return self._loop_pool is not None
+
+    async def read_async(self, key: DidKey, selected: Sequence[MetadataPlugin]) -> Metadata | None:
+        """The metadata over one of the event loop's PostgreSQL connections (one prepared statement, no
+        worker thread); None when the connection fails or none can be had: the caller uses `read` instead,
+        which answers, or fails as the generic path does (UNAVAILABLE when the database is down).
+
+        A cancelled call (deadline, client gone) raises CancelledError; psycopg cancels the query and the
+        pool keeps the connection only if it is idle again."""
+        pool = self._loop_pool
+        if pool is None:
+            return None
+        try:
+            async with pool.connection() as conn:
+                cursor = await conn.execute(self._select, (key.scope, key.name))
+                raw = await cursor.fetchone()
+        except (psycopg.Error, Unreachable) as error:
+            log.debug("point read on the event loop failed (%s); using a worker thread", error)
+            return None
+        return self._metadata(key, raw, selected)
+
     def _thread_connection(self) -> Connection | None:
         """This worker thread's own read connection; None once `MAX_HELD` threads hold one (the pool's share)."""
         connection: Connection | None = getattr(self._local, "connection", None)
@@ -194,6 +234,8 @@ class PointAccess:
     def close(self) -> None:
         """Close the connections this path holds (at server shutdown)."""
         self.close_loop_connection()
+        if self._loop_pool is not None:
+            self._loop_pool.close()
         with self._held_lock:
             held, self._held = list(self._held), set()
         for connection in held:
@@ -244,12 +286,27 @@ class PointAccess:
         process = self._binds[column]
         return value if process is None else process(value)
 
-    def set_one(
-        self, uow: UnitOfWork, key: DidKey, shares: dict[str, Metadata]
-    ) -> tuple[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]]:
-        """Apply one DID's keys, split by owner (plugin name -> keys); (old values, applied items) for the history.
+    def _update_with_history_sql(self, columns: tuple[str, ...], records: int) -> str:
+        """PostgreSQL: the row's UPDATE and its history rows' INSERT as one statement (a data-modifying CTE
+        always runs in full)."""
+        row = f"({', '.join(['%s'] * len(HISTORY_COLUMNS))})"
+        values = ", ".join([row] * records)
+        insert = f"INSERT INTO history ({', '.join(HISTORY_COLUMNS)}) VALUES {values}"
+        return f"WITH changed AS ({self._update_sql(columns)}) {insert}"
 
-        The row is read under its lock (PostgreSQL) before anything changes, as the generic path does.
+    def set_one(
+        self,
+        uow: UnitOfWork,
+        key: DidKey,
+        shares: dict[str, Metadata],
+        history: History,
+        changes_of: Callable[[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]], list[Change]],
+    ) -> None:
+        """Apply one DID's keys, split by owner (plugin name -> keys), and record the changes in `history`
+        (`changes_of(old values, applied items)`: the generic path's records).
+
+        The row is read under its lock (PostgreSQL) before anything changes, as the generic path does. On
+        PostgreSQL the update and the history insert are one statement (one round trip).
         """
         raw = uow.conn.exec_driver_sql(self._select_for_update, (key.scope, key.name)).fetchone()
         if raw is None:
@@ -278,9 +335,15 @@ class PointAccess:
                 else:
                     document[name] = to_json(value)
             values["meta"] = document or None
+        changes = changes_of({key: before}, [(key, {**column_share, **json_share})])
         if values:
             columns = tuple(sorted(values))
             parameters = (*(self._bind(c, values[c]) for c in columns), key.scope, key.name)
+            if changes and len(changes) <= MAX_INLINE_RECORDS and not self.store.is_sqlite:
+                rows = history.rows(uow.conn.dialect.name, changes)
+                sql = self._update_with_history_sql(columns, len(rows))
+                uow.conn.exec_driver_sql(sql, (*parameters, *(value for row in rows for value in row)))
+                history.maybe_prune(uow.conn)
+                return
             uow.conn.exec_driver_sql(self._update_sql(columns), parameters)
-        merged = {**column_share, **json_share}
-        return {key: before}, [(key, merged)]
+        history.record(uow.conn, changes)

@@ -148,8 +148,8 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
     @guarded
     async def GetMetadata(self, request: pb.GetMetadataRequest, context: Context) -> Any:
         key = did_key(request.did, "did")
-        # A short point read on a SQLite file is answered on the loop: no thread hand-off (server/point.py).
-        metadata = self.dispatcher.get_metadata_on_loop(key, request.plugin)
+        # A point read is answered on the loop: no thread hand-off (server/point.py; SQLite file or PostgreSQL).
+        metadata = await self.dispatcher.get_metadata_async(key, request.plugin)
         if metadata is None:
             metadata = await self.run(self.dispatcher.get_metadata, key, request.plugin)
         response = pb.GetMetadataResponse()
