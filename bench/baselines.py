@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -55,8 +55,10 @@ def _json_form(value: Any) -> Any:
 class RowBuilder:
     """Rows of the `dids` and `contents` tables for generated DIDs."""
 
-    def __init__(self, dids: Sequence[Did], sqlite: bool) -> None:
-        self.sizes = collection_sizes(list(dids))
+    def __init__(
+        self, dids: Sequence[Did], sqlite: bool, sizes: dict[tuple[str, str], tuple[int, int]] | None = None
+    ) -> None:
+        self.sizes = collection_sizes(list(dids)) if sizes is None else sizes
         self.sqlite = sqlite
         now = datetime.now(UTC).replace(tzinfo=None)
         self.now: Any = now.isoformat(sep=" ") if sqlite else now
@@ -134,16 +136,19 @@ def load_sqlite(url: str, chunks: Sequence[Sequence[Did]], all_dids: Sequence[Di
 
 def load_postgres(url: str, chunks: Sequence[Sequence[Did]], all_dids: Sequence[Did]) -> float:
     """COPY into the (already migrated, empty) database; seconds."""
+    return copy_postgres(url, chunks, sorted({d.scope for d in all_dids}), RowBuilder(all_dids, sqlite=False))
+
+
+def copy_postgres(url: str, chunks: Iterable[Sequence[Did]], scopes: Sequence[str], builder: RowBuilder) -> float:
+    """COPY the chunks (any iterable: a streamed data set too) into the migrated, empty database; seconds."""
     import psycopg
 
     with psycopg.connect(libpq_url(url)) as conn:
-        scopes = sorted({d.scope for d in all_dids})
         with conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO scopes (scope, account, created_at) VALUES (%s, %s, now())", [(s, ACCOUNT) for s in scopes]
             )
         conn.commit()
-        builder = RowBuilder(all_dids, sqlite=False)
         start = time.perf_counter()
         for chunk in chunks:
             with conn.cursor() as cur:

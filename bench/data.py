@@ -21,8 +21,9 @@ Shape (the recipe of shared/notes/rucio-in-process.md, extended):
 
 from __future__ import annotations
 
+import itertools
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -179,6 +180,34 @@ def collection_sizes(dids: list[Did]) -> dict[tuple[str, str], tuple[int, int]]:
             total[0] += own[0]
             total[1] += own[1]
     return {k: (v[0], v[1]) for k, v in sizes.items()}
+
+
+def streamed_collection_sizes(n: int, seed: int = SEED) -> dict[tuple[str, str], tuple[int, int]]:
+    """`collection_sizes` of `generate(n, seed)` in one streamed pass: only the collections are held."""
+    sizes: dict[tuple[str, str], list[int]] = {}
+    containers: dict[tuple[str, str], tuple[str, str]] = {}  # dataset -> its container
+    for did in generate(n, seed):
+        if did.parent is None:
+            continue
+        if did.type == "F":
+            total = sizes.setdefault(did.parent, [0, 0])
+            total[0] += did.bytes or 0
+            total[1] += 1
+        else:
+            containers[(did.scope, did.name)] = did.parent
+    for dataset, container in containers.items():
+        own = sizes.get(dataset, [0, 0])
+        total = sizes.setdefault(container, [0, 0])
+        total[0] += own[0]
+        total[1] += own[1]
+    return {k: (v[0], v[1]) for k, v in sizes.items()}
+
+
+def batched(dids: Iterable[Did], size: int) -> Iterator[list[Did]]:
+    """Lists of `size` DIDs (the last shorter), taken from `dids` as they come."""
+    iterator = iter(dids)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 def name_prefix(shape: Shape) -> str:

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from bench import baselines
-from bench.data import MAIN_SCOPE, SCOPES, generate
+from bench.data import MAIN_SCOPE, SCOPES, batched, generate, streamed_collection_sizes
 from bench.procs import Postgres, ServerProcess, sqlalchemy_url
 from bench.run import git_state
-from bench.scenarios import Streamed, load_chunks, stream_batches
+from bench.scenarios import Streamed, stream_batches
 from didmeta.client import Client
 
 SMALL_SCOPE = SCOPES[1]  # mc23, ~10% of the DIDs
@@ -66,8 +66,9 @@ class Layout:
     deletes: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
-def prepare(postgres: Postgres, layout: Layout, dids: Sequence[Any], chunk: int) -> None:
-    """A fresh database with didmeta's schema in `layout`, the rows COPYed in, then ANALYZE."""
+def prepare(postgres: Postgres, layout: Layout, n: int, builder: baselines.RowBuilder, chunk: int) -> None:
+    """A fresh database with didmeta's schema in `layout`, the recipe's n DIDs COPYed in as they are generated
+    (never all in memory), then ANALYZE."""
     import psycopg
 
     from didmeta.server.store.engine import Store
@@ -78,7 +79,7 @@ def prepare(postgres: Postgres, layout: Layout, dids: Sequence[Any], chunk: int)
         store.migrate()
     finally:
         store.dispose()
-    layout.load_s = baselines.load_postgres(layout.url, load_chunks(dids, chunk), dids)
+    layout.load_s = baselines.copy_postgres(layout.url, batched(generate(n), chunk), SCOPES, builder)
     with psycopg.connect(layout.url, autocommit=True) as conn:
         conn.execute("ANALYZE")  # a database-wide ANALYZE covers the partitioned parents too (autovacuum does not)
 
@@ -163,18 +164,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--partitions", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--chunk", type=int, default=10_000)
+    parser.add_argument(
+        "--delete-scopes",
+        default=",".join(DELETED_SCOPES),
+        help="comma list of the scopes deleted at the end (each ~10%% of the DIDs; empty for none)",
+    )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="didmeta-partitioning-"))
     began = time.perf_counter()
-    print(f"generating {args.n:,} DIDs", flush=True)
-    dids = list(generate(args.n))
+    deleted_scopes = [s for s in args.delete_scopes.split(",") if s]
+    if not set(deleted_scopes) <= set(DELETED_SCOPES):
+        parser.error(f"--delete-scopes takes {', '.join(DELETED_SCOPES)}")
+    print(f"sizing the collections of {args.n:,} DIDs", flush=True)
+    builder = baselines.RowBuilder((), sqlite=False, sizes=streamed_collection_sizes(args.n))
     layouts = [Layout("plain", 0), Layout(f"hash{args.partitions}", args.partitions)]
     postgres = Postgres(workdir / "pg").start()
     try:
         for layout in layouts:
-            prepare(postgres, layout, dids, args.chunk)
+            prepare(postgres, layout, args.n, builder, args.chunk)
             print(f"{layout.label}: loaded in {layout.load_s:.1f} s", flush=True)
         for layout in layouts:
             layout.server = ServerProcess(
@@ -194,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         layout_facts = {
             layout.label: {"rows": rows_per_partition(layout.url), "plans": plans(layout.url)} for layout in layouts
         }
-        for index, scope in enumerate(DELETED_SCOPES):
+        for index, scope in enumerate(deleted_scopes):
 
             def remove(layout: Layout, scope: str = scope) -> None:
                 layout.deletes[scope] = delete_scope(clients[layout.label], scope)
@@ -216,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             f" {row['median_total_s'][split.label]:>12.4f} {row['ratio_total']:>7.2f}"
         )
     deletes: dict[str, Any] = {}
-    for scope in DELETED_SCOPES:
+    for scope in deleted_scopes:
         p, s = plain.deletes[scope], split.deletes[scope]
         deletes[scope] = {plain.label: p, split.label: s, "ratio": s["seconds"] / p["seconds"]}
         name = "delete_scope " + scope

@@ -35,12 +35,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.data import MAIN_SCOPE, SCOPES, Did, Shape, generate
+from bench.data import MAIN_SCOPE, SCOPES, Did, Shape, batched, generate
 from bench.procs import Postgres, RssSampler, ServerProcess, libpq_url, read_status_kb, sqlalchemy_url
 from bench.run import git_state
 from bench.scenarios import Streamed, cpu_seconds, migrate, stream_batches, to_load_chunk
@@ -101,12 +101,6 @@ class Catalogue:
 
 
 # --- loading ------------------------------------------------------------------------------------------
-def batched(items: Iterable[Did], size: int) -> Iterator[list[Did]]:
-    iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
-
-
 def catalogue_count(url: str) -> int:
     import psycopg
 
