@@ -62,7 +62,7 @@ bench-storage: venv
 bench-scale: venv
 	$(PY) -m bench.scale --sizes 1000000,10000000 --repeat 5 --out bench/results/scale-n1m-n10m.json $(ARGS)
 
-## ELASTIC on one OpenSearch node vs a 3-node cluster (3 shards, 1 replica), 1M DIDs (docs/scale.md); 4 JVMs (~3 GB), ~1.5 h.
+## ELASTIC on one OpenSearch node vs a 3-node cluster (3 shards, 1 replica), 1M DIDs (docs/scale.md); 4 JVMs (~3 GB), 1-1.5 h.
 bench-elastic-cluster: venv
 	$(PY) -m bench.elastic_cluster --n 1000000 --repeat 3 --out bench/results/elastic-cluster-n1m.json $(ARGS)
 
