@@ -326,7 +326,7 @@ def measure(layout: Layout, reads: Sequence[Case], keys: Sequence[DidKey], rep: 
 
 
 def read_back(layout: Layout) -> dict[str, int]:
-    """GetMetadata (plugin ELASTIC) of every DID whose write was acknowledged: the value must be the last one."""
+    """GetMetadataBulk (plugin ELASTIC) of every DID whose write was acknowledged: the value must be the last one."""
     assert layout.client is not None
     wrong = []
     keys = list(layout.written)
