@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 
-.PHONY: venv serve demo test lint proto generate toolchain breaking backends backends-stop bench bench-storage clean
+.PHONY: venv serve demo test lint proto generate toolchain breaking backends backends-stop bench bench-storage bench-scale bench-elastic-cluster clean
 
 venv: $(VENV)/.installed
 
@@ -61,6 +61,10 @@ bench-storage: venv
 ## 1M vs 10M DIDs on one PostgreSQL in one run (docs/scale.md); ~1.5 h on a 2-core machine. ARGS e.g. --sizes 100000,1000000.
 bench-scale: venv
 	$(PY) -m bench.scale --sizes 1000000,10000000 --repeat 5 --out bench/results/scale-n1m-n10m.json $(ARGS)
+
+## ELASTIC on one OpenSearch node vs a 3-node cluster (3 shards, 1 replica), 1M DIDs (docs/scale.md); 4 JVMs (~3 GB), 1-1.5 h.
+bench-elastic-cluster: venv
+	$(PY) -m bench.elastic_cluster --n 1000000 --repeat 3 --out bench/results/elastic-cluster-n1m.json $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
