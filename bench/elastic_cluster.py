@@ -41,11 +41,11 @@ from typing import Any
 
 import grpc
 
-from bench.data import MAIN_SCOPE, SCOPES, generate
+from bench.data import MAIN_SCOPE, SCOPES, batched, generate
 from bench.procs import ServerProcess
 from bench.report import percentile
 from bench.run import git_state
-from bench.scale import batched, sample_keys
+from bench.scale import sample_keys
 from bench.scenarios import Streamed, stream_batches, to_load_chunk
 from didmeta.client import Client, LoadChunk
 from didmeta.identifiers import DidKey
