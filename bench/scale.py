@@ -49,9 +49,11 @@ from didmeta.identifiers import DidKey
 
 SMALL_SCOPE = SCOPES[1]  # mc23, ~10% of the DIDs
 GET_CALLS = 1000
-#: PostgreSQL settings of the bench's cluster beyond the test tooling's (fsync off etc.): fewer forced
-#: checkpoints while 10M DIDs are written. Same for every size.
-PG_SETTINGS = {"max_wal_size": "8GB", "checkpoint_timeout": "15min"}
+#: PostgreSQL settings of the bench's cluster beyond the test tooling's (fsync off etc.), the same for every
+#: size: fewer forced checkpoints while 10M DIDs are written, and a `work_mem` at which the bitmap of a count
+#: over 200k JSON matches stays exact (at the default 4 MB it went lossy at 10M DIDs and rechecked 940k rows;
+#: docs/operations.md, "PostgreSQL settings for large catalogues").
+PG_SETTINGS = {"max_wal_size": "8GB", "checkpoint_timeout": "15min", "work_mem": "64MB"}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true, tuple_, union_all
 
 from didmeta.errors import InvalidArgument, Unimplemented
 from didmeta.filters.model import Clause, Filter, Group, Op
@@ -177,13 +177,12 @@ class Planner:
         unnamed = Filter(tuple(g.without_name() for g in query.filter.groups))
         below = self.sql_condition(self.plan(unnamed, query.types, query.ignore_case))
         key = tuple_(dids.c.scope, dids.c.name)
-        return and_(
-            base,
-            or_(
-                key.in_(select(roots.c.scope, roots.c.name)),
-                and_(key.in_(select(descendants.c.scope, descendants.c.name)), below),
-            ),
-        )
+        root_keys = select(roots.c.scope, roots.c.name)
+        # One IN over the walk's keys (roots and descendants) is a semi-join the database runs as primary-key
+        # look-ups of those few keys. `key IN roots OR key IN descendants` would be a scan of the whole table
+        # with two hashed sub-plans (PostgreSQL: 9.2 s instead of 2 ms for a container of 10M DIDs).
+        walked = union_all(root_keys, select(descendants.c.scope, descendants.c.name))
+        return and_(base, key.in_(walked), or_(key.in_(root_keys), below))
 
     def select_page(
         self, query: ListQuery, *, long: bool, after: DidKey | None, limit: int | None, wide: bool = False
