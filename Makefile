@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 
-.PHONY: venv serve demo test lint proto generate toolchain breaking backends backends-stop bench bench-storage bench-scale bench-elastic-cluster clean
+.PHONY: venv serve demo test lint proto generate toolchain breaking backends backends-stop bench bench-storage bench-scale bench-elastic-cluster bench-partitioning clean
 
 venv: $(VENV)/.installed
 
@@ -65,6 +65,10 @@ bench-scale: venv
 ## ELASTIC on one OpenSearch node vs a 3-node cluster (3 shards, 1 replica), 1M DIDs (docs/scale.md); 4 JVMs (~3 GB), 1-1.5 h.
 bench-elastic-cluster: venv
 	$(PY) -m bench.elastic_cluster --n 1000000 --repeat 3 --out bench/results/elastic-cluster-n1m.json $(ARGS)
+
+## Plain vs hash-partitioned catalogue at 10M DIDs, 64 partitions (docs/scale.md); ~40 GB of disk, 1-2 h here.
+bench-partitioning: venv
+	$(PY) -m bench.partitioning --n 10000000 --partitions 64 --repeat 3 --delete-scopes user.bench --out bench/results/partitioning-n10m-p64.json $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
