@@ -192,7 +192,7 @@ def middle_container(smallest: Shape) -> str:
     return f"{MAIN_SCOPE}.c{index:06d}"
 
 
-def run_listing(catalogue: Catalogue, name: str, scope: str, filter_: str = "", **options: Any) -> Streamed:
+def run_listing(catalogue: Catalogue, scope: str, filter_: str = "", **options: Any) -> Streamed:
     assert catalogue.client is not None
     return stream_batches(catalogue.client, scope, filter_, type="all", **options)
 
@@ -201,15 +201,15 @@ def measure(catalogue: Catalogue, keys: list[DidKey], container: str, selective_
     """One repetition of every case on one catalogue."""
     client = catalogue.client
     assert client is not None
-    run = run_listing(catalogue, "list_short_main_scope", MAIN_SCOPE)
+    run = run_listing(catalogue, MAIN_SCOPE)
     catalogue.record("list_short_main_scope", run.rows / run.total_s, run.rows)
-    run = run_listing(catalogue, "filter_indexed", MAIN_SCOPE, "run_number=4242")
+    run = run_listing(catalogue, MAIN_SCOPE, "run_number=4242")
     catalogue.record("filter_indexed_first_batch", run.first_s, run.rows)
-    run = run_listing(catalogue, "filter_json_selective", SMALL_SCOPE, selective_json)
+    run = run_listing(catalogue, SMALL_SCOPE, selective_json)
     catalogue.record("filter_json_selective_first_batch", run.first_s, run.rows)
-    run = run_listing(catalogue, "filter_json", SMALL_SCOPE, "data_format=RAW")
+    run = run_listing(catalogue, SMALL_SCOPE, "data_format=RAW")
     catalogue.record("filter_json_rate", run.rows / run.total_s, run.rows)
-    run = run_listing(catalogue, "recursive", MAIN_SCOPE, f"name={container}", recursive=True)
+    run = run_listing(catalogue, MAIN_SCOPE, f"name={container}", recursive=True)
     catalogue.record("recursive_container", run.total_s, run.rows)
     start = time.perf_counter()
     counted = client.count_dids(SMALL_SCOPE, "data_format=RAW", type="all")
@@ -364,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         for catalogue in catalogues:
             catalogue.server = ServerProcess(catalogue.url, workdir / f"server-{catalogue.label}").start()
             catalogue.client = Client(catalogue.server.target, timeout=None)
-            run_listing(catalogue, "warm", MAIN_SCOPE, limit=10)
+            run_listing(catalogue, MAIN_SCOPE, limit=10)
             time.sleep(0.3)
             catalogue.idle_rss_mb = read_status_kb(catalogue.server.pid)["VmRSS"] / 1024
         for catalogue in catalogues:  # one unmeasured pass each: caches as in a running service

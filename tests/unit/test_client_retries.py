@@ -1,4 +1,4 @@
-"""The Python client retries reads that failed with UNAVAILABLE, and never retries writes.
+"""The Python client retries reads that failed with UNAVAILABLE or CANCELLED, and never retries writes.
 
 The server here is a fake in this process (FakeFlakyDidService), not didmeta: what is under test is the
 client's channel configuration, which gRPC itself carries out. The proxy drain test
@@ -17,20 +17,22 @@ import pytest
 
 from didmeta.client import Client, Unavailable
 from didmeta.client.retries import READ_METHODS, SERVICE_CONFIG_OPTION, with_read_retries
+from didmeta.errors import Cancelled
 from didmeta.v1 import did_service_pb2
 
 
 class FakeFlakyDidService:
-    """Answers UNAVAILABLE to the first `failures` calls of each method, then succeeds."""
+    """Answers `code` (UNAVAILABLE unless set) to the first `failures` calls of each method, then succeeds."""
 
     def __init__(self, failures: int) -> None:
         self.failures = failures
+        self.code = grpc.StatusCode.UNAVAILABLE
         self.calls: dict[str, int] = {}
 
     def _fail_first(self, method: str, context: grpc.ServicerContext) -> None:
         self.calls[method] = self.calls.get(method, 0) + 1
         if self.calls[method] <= self.failures:
-            context.abort(grpc.StatusCode.UNAVAILABLE, "draining")
+            context.abort(self.code, "draining")
 
     def list_scopes(
         self, request: did_service_pb2.ListScopesRequest, context: grpc.ServicerContext
@@ -93,6 +95,16 @@ def test_a_write_that_failed_with_unavailable_is_not_retried(flaky: FakeFlakyDid
     with Client(address, timeout=10) as client, pytest.raises(Unavailable):
         client.add_scope("data18")
     assert flaky.calls["AddScope"] == 1
+
+
+def test_a_read_the_server_cancelled_is_retried_and_a_write_is_not(flaky: FakeFlakyDidService, address: str) -> None:
+    """What a draining server answers to a call that arrived after it stopped taking new ones (grpc/grpc#41785)."""
+    flaky.code = grpc.StatusCode.CANCELLED
+    with Client(address, timeout=10) as client:
+        assert [s.name for s in client.list_scopes()] == ["data18"]
+        with pytest.raises(Cancelled):
+            client.add_scope("data18")
+    assert (flaky.calls["ListScopes"], flaky.calls["AddScope"]) == (3, 1)
 
 
 def test_reads_are_not_retried_when_asked_not_to(flaky: FakeFlakyDidService, address: str) -> None:

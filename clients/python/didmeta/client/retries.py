@@ -1,11 +1,18 @@
-"""gRPC retries of read-only calls that failed with UNAVAILABLE (a server draining, a proxy's 502).
+"""gRPC retries of read-only calls that failed with UNAVAILABLE (a server draining, a proxy's 502) or
+with a CANCELLED the client did not ask for.
 
 A call that fails with UNAVAILABLE did not run, or ran only as a read: retrying it is safe for the
-methods below, which change nothing. Writes are never retried here: a write that failed with
-UNAVAILABLE behind a proxy may still have run, and only the caller knows whether repeating it is
-harmless. gRPC's own retry machinery does the work (the `retryPolicy` of the channel's service
-config), so a streaming read is retried only before its first message arrived; the client's
-resume from the page token covers the rest (docs/deployment.md, "Behind an L7 proxy").
+methods below, which change nothing. CANCELLED is retried for the same methods because a server that
+is shutting down answers it, not UNAVAILABLE, to a call that reached it after it stopped taking new
+ones (gRPC core cancels a call no handler was matched to yet: grpc/grpc#41785, still open in the
+grpcio this project uses); behind a proxy that keeps pooled connections this happens now and then
+while a replica drains. A call the application cancels itself is never retried by gRPC.
+
+Writes are never retried here: a write that failed with UNAVAILABLE behind a proxy may still have
+run, and only the caller knows whether repeating it is harmless. gRPC's own retry machinery does the
+work (the `retryPolicy` of the channel's service config), so a streaming read is retried only before
+its first message arrived; the client's resume from the page token covers the rest
+(docs/deployment.md, "Behind an L7 proxy").
 """
 
 from __future__ import annotations
@@ -46,7 +53,7 @@ READ_RETRY_POLICY: dict[str, Any] = {
     "initialBackoff": "0.1s",
     "maxBackoff": "1s",
     "backoffMultiplier": 2,
-    "retryableStatusCodes": ["UNAVAILABLE"],
+    "retryableStatusCodes": ["UNAVAILABLE", "CANCELLED"],
 }
 
 
