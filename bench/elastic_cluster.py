@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,7 +42,7 @@ import grpc
 
 from bench.data import MAIN_SCOPE, SCOPES, batched, generate
 from bench.procs import ServerProcess
-from bench.report import percentile
+from bench.report import machine_info, percentile, write_document
 from bench.run import git_state
 from bench.scale import sample_keys
 from bench.scenarios import Streamed, stream_batches, to_load_chunk
@@ -447,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "settings": {**vars(args), "out": str(args.out), "workdir": str(workdir), "concurrency": CONCURRENCY},
         "git": git_state(),
-        "machine": {"cores": _cores(), "loadavg_start": loadavg_start, "loadavg_end": loadavg()},
+        "machine": {**machine_info(), "loadavg_start": loadavg_start, "loadavg_end": loadavg()},
         "layouts": {
             layout.label: {
                 "shards": layout.shards,
@@ -466,16 +465,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     if errors:
         print(f"failed calls: {errors}", flush=True)
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
-        print(f"\nwritten {args.out}")
+    write_document(args.out, report)
     return 0
-
-
-def _cores() -> int:
-    done = subprocess.run(["nproc"], capture_output=True, text=True, check=False)
-    return int(done.stdout.strip() or 0)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ written to --out with the rows per partition and the plans PostgreSQL chose.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from typing import Any
 from bench import baselines
 from bench.data import MAIN_SCOPE, SCOPES, batched, generate, streamed_collection_sizes
 from bench.procs import Postgres, ServerProcess, sqlalchemy_url
+from bench.report import write_document
 from bench.run import git_state
 from bench.scenarios import Streamed, stream_batches
 from didmeta.client import Client
@@ -241,10 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         "layout": layout_facts,
         "wall_s": time.perf_counter() - began,
     }
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
-        print(f"\nwritten {args.out}")
+    write_document(args.out, report)
     return 0
 
 

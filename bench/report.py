@@ -327,6 +327,15 @@ def format_row(r: Result) -> str:
     )
 
 
+def write_document(path: Path | None, document: dict[str, Any]) -> None:
+    """A standalone bench's JSON document to `path` (its folders made; None: not written), and where it went."""
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2, default=str) + "\n")
+    print(f"\nwritten {path}")
+
+
 def machine_info() -> dict[str, Any]:
     info: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform()}
     try:

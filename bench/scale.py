@@ -31,7 +31,6 @@ import itertools
 import json
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +41,7 @@ from typing import Any
 
 from bench.data import MAIN_SCOPE, SCOPES, Did, Shape, batched, generate
 from bench.procs import Postgres, RssSampler, ServerProcess, libpq_url, read_status_kb, sqlalchemy_url
+from bench.report import machine_info, write_document
 from bench.run import git_state
 from bench.scenarios import Streamed, cpu_seconds, migrate, stream_batches, to_load_chunk
 from didmeta.client import Client, LoadChunk
@@ -396,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "settings": {**vars(args), "out": str(args.out), "workdir": str(workdir), "postgres": PG_SETTINGS},
         "git": git_state(),
-        "machine": {"cores": _cores(), "loadavg_end": Path("/proc/loadavg").read_text().split()[:3]},
+        "machine": machine_info(),  # its loadavg: at the end of the run
         "catalogues": {
             c.label: {
                 "n": c.n,
@@ -411,16 +411,8 @@ def main(argv: list[str] | None = None) -> int:
         "results": rows,
         "wall_s": time.perf_counter() - began,
     }
-    if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
-        print(f"\nwritten {args.out}")
+    write_document(args.out, report)
     return 0
-
-
-def _cores() -> int:
-    done = subprocess.run(["nproc"], capture_output=True, text=True, check=False)
-    return int(done.stdout.strip() or 0)
 
 
 if __name__ == "__main__":
