@@ -26,7 +26,7 @@ from typing import Any
 from bench import baselines
 from bench.data import MAIN_SCOPE, SCOPES, batched, generate, streamed_collection_sizes
 from bench.procs import Postgres, ServerProcess, sqlalchemy_url
-from bench.report import write_document
+from bench.report import machine_info, write_document
 from bench.run import git_state
 from bench.scenarios import Streamed, stream_batches
 from didmeta.client import Client
@@ -133,6 +133,21 @@ def delete_scope(client: Client, scope: str) -> dict[str, float]:
     return {"dids": float(deleted), "seconds": seconds, "rate": deleted / seconds}
 
 
+def apply_work_mem(postgres: Postgres, value: str) -> str:
+    """Set `work_mem` for every new session of the cluster (both layouts) when `value` is given, as
+    docs/operations.md recommends for large catalogues; the value a new session sees."""
+    import psycopg
+
+    if value:
+        with psycopg.connect(postgres.url, autocommit=True) as conn:
+            conn.execute("SELECT set_config('work_mem', %s, false)", (value,))  # refused here if not a valid size
+            conn.execute(f"ALTER SYSTEM SET work_mem = '{value}'")
+            conn.execute("SELECT pg_reload_conf()")
+    with psycopg.connect(postgres.url, autocommit=True) as conn:
+        row = conn.execute("SHOW work_mem").fetchone()
+    return str(row[0]) if row else "?"
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
@@ -169,9 +184,15 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(DELETED_SCOPES),
         help="comma list of the scopes deleted at the end (each ~10%% of the DIDs; empty for none)",
     )
+    parser.add_argument(
+        "--work-mem",
+        default="",
+        help="PostgreSQL work_mem for the run, e.g. 64MB (default: the server's default, 4MB)",
+    )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
+    loadavg_start = machine_info().get("loadavg")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="didmeta-partitioning-"))
     began = time.perf_counter()
     deleted_scopes = [s for s in args.delete_scopes.split(",") if s]
@@ -182,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     layouts = [Layout("plain", 0), Layout(f"hash{args.partitions}", args.partitions)]
     postgres = Postgres(workdir / "pg").start()
     try:
+        postgres_settings = {"work_mem": apply_work_mem(postgres, args.work_mem)}
         for layout in layouts:
             prepare(postgres, layout, args.n, builder, args.chunk)
             print(f"{layout.label}: loaded in {layout.load_s:.1f} s", flush=True)
@@ -234,7 +256,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     report = {
         "settings": {**vars(args), "out": str(args.out), "workdir": str(workdir)},
+        "postgres": postgres_settings,
         "git": git_state(),
+        "machine": {**machine_info(), "loadavg_start": loadavg_start},  # its loadavg: at the end of the run
         "load_s": {layout.label: layout.load_s for layout in layouts},
         "results": results,
         "deletes": deletes,

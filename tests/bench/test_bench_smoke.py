@@ -23,9 +23,12 @@ def test_bench_smoke(tmp_path: Path) -> None:
 
 
 def test_partitioning_bench_smoke(tmp_path: Path) -> None:
-    """bench.partitioning end to end on PostgreSQL at a tiny size: both layouts, every case, the deletes."""
-    arguments = ["--n", "3000", "--partitions", "4", "--repeat", "1"]
+    """bench.partitioning end to end on PostgreSQL at a tiny size: both layouts, every case, the deletes, and
+    the `work_mem` it was asked for seen by a new session."""
+    arguments = ["--n", "3000", "--partitions", "4", "--repeat", "1", "--work-mem", "24MB"]
     document = run_bench("bench.partitioning", arguments, tmp_path, timeout=600)
     assert all(r["rows"] == r["rows_partitioned"] and r["ratio_total"] > 0 for r in document["results"])
     assert {"mc23", "user.bench"} == set(document["deletes"])
     assert len(document["layout"]["hash4"]["rows"]) <= 3 and not document["layout"]["plain"]["rows"].keys() - {"dids"}
+    assert document["postgres"] == {"work_mem": "24MB"}
+    assert document["machine"]["loadavg_start"] and document["machine"]["cores"] >= 1
