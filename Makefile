@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 ARGS ?=
 
-.PHONY: venv serve demo test lint proto generate toolchain breaking backends backends-stop bench bench-storage bench-scale bench-elastic-cluster bench-partitioning clean
+.PHONY: venv serve demo test lint proto generate toolchain breaking backends backends-stop bench bench-storage bench-scale bench-elastic-cluster bench-partitioning bench-pg-jit clean
 
 venv: $(VENV)/.installed
 
@@ -69,6 +69,10 @@ bench-elastic-cluster: venv
 ## Plain vs hash-partitioned catalogue at 10M DIDs, 64 partitions (docs/scale.md); ~40 GB of disk, 1-2 h here.
 bench-partitioning: venv
 	$(PY) -m bench.partitioning --n 10000000 --partitions 64 --repeat 3 --delete-scopes user.bench --out bench/results/partitioning-n10m-p64.json $(ARGS)
+
+## PostgreSQL's JIT on and off on one 1M-DID catalogue: first batches and whole listings (docs/operations.md); ~5 min.
+bench-pg-jit: venv
+	$(PY) -m bench.pg_jit --n 1000000 --repeat 5 --out bench/results/pg-jit-n1m.json $(ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -32,3 +32,22 @@ def test_partitioning_bench_smoke(tmp_path: Path) -> None:
     assert len(document["layout"]["hash4"]["rows"]) <= 3 and not document["layout"]["plain"]["rows"].keys() - {"dids"}
     assert document["postgres"] == {"work_mem": "24MB"}
     assert document["machine"]["loadavg_start"] and document["machine"]["cores"] >= 1
+
+
+def test_pg_jit_bench_smoke(tmp_path: Path) -> None:
+    """bench.pg_jit end to end at a tiny size: every case with jit on and off, the same rows both ways, and the
+    EXPLAIN ANALYZE of each value (PostgreSQL reports JIT only when it is on and the plan is costly enough, so
+    the lines checked are the timings every plan has)."""
+    document = run_bench("bench.pg_jit", ["--n", "3000", "--repeat", "2"], tmp_path, timeout=600)
+    assert {row["case"] for row in document["results"]} == {
+        "list_short_main_scope",
+        "list_short_small_scope",
+        "filter_json_eq_small_scope",
+        "filter_column_eq_main_scope",
+    }
+    for row in document["results"]:
+        assert row["rows"] == row["rows_off"] and len(row["first_s"]["on"]) == len(row["first_s"]["off"]) == 2
+        assert row["ratio_first_off_on"] > 0 and row["ratio_total_off_on"] > 0
+    assert document["results"][0]["rows"] > 0
+    for value in ("on", "off"):
+        assert any(line.startswith("Execution Time") for line in document["explain_analyze"][value])
