@@ -33,7 +33,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,10 +42,10 @@ import grpc
 
 from bench.data import MAIN_SCOPE, SCOPES, batched, generate
 from bench.procs import ServerProcess
-from bench.report import machine_info, percentile, write_document
+from bench.report import loadavg, machine_info, percentile, write_document
 from bench.run import git_state
 from bench.scale import sample_keys
-from bench.scenarios import Streamed, stream_batches, to_load_chunk
+from bench.scenarios import Streamed, alternate, stream_batches, to_load_chunk
 from didmeta.client import Client, LoadChunk
 from didmeta.identifiers import DidKey
 from didmeta.v1 import did_pb2, metadata_service_pb2, metadata_service_pb2_grpc
@@ -373,12 +373,6 @@ def print_table(rows: Sequence[dict[str, Any]]) -> None:
         )
 
 
-def alternate(layouts: Sequence[Layout], rep: int, work: Callable[[Layout], None]) -> None:
-    """Run `work` on every layout, the order reversed on odd repetitions (no layout always goes first)."""
-    for layout in layouts if rep % 2 == 0 else list(reversed(layouts)):
-        work(layout)
-
-
 def check_rows(layouts: Sequence[Layout], reads: Sequence[Case]) -> None:
     single, cluster = layouts
     for case in reads:
@@ -387,10 +381,6 @@ def check_rows(layouts: Sequence[Layout], reads: Sequence[Case]) -> None:
                 f"{case.name} ({case.scope}: {case.filter}): {single.rows.get(case.name)} rows on one node, "
                 f"{cluster.rows.get(case.name)} on the cluster"
             )
-
-
-def loadavg() -> list[str]:
-    return Path("/proc/loadavg").read_text().split()[:3]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +26,9 @@ from typing import Any
 from bench import baselines
 from bench.data import MAIN_SCOPE, SCOPES, batched, generate, streamed_collection_sizes
 from bench.procs import Postgres, ServerProcess, sqlalchemy_url
-from bench.report import machine_info, write_document
+from bench.report import loadavg, machine_info, write_document
 from bench.run import git_state
-from bench.scenarios import Streamed, stream_batches
+from bench.scenarios import Streamed, alternate, stream_batches
 from didmeta.client import Client
 
 SMALL_SCOPE = SCOPES[1]  # mc23, ~10% of the DIDs
@@ -141,8 +141,7 @@ def apply_work_mem(postgres: Postgres, value: str) -> str:
     if value:
         with psycopg.connect(postgres.url, autocommit=True) as conn:
             conn.execute("SELECT set_config('work_mem', %s, false)", (value,))  # refused here if not a valid size
-            conn.execute(f"ALTER SYSTEM SET work_mem = '{value}'")
-            conn.execute("SELECT pg_reload_conf()")
+        postgres.configure({"work_mem": value})
     with psycopg.connect(postgres.url, autocommit=True) as conn:
         row = conn.execute("SHOW work_mem").fetchone()
     return str(row[0]) if row else "?"
@@ -167,12 +166,6 @@ def summarise(case: Case, plain: Layout, split: Layout) -> dict[str, Any]:
     return row
 
 
-def alternate(layouts: list[Layout], rep: int, work: Callable[[Layout], None]) -> None:
-    """Run `work` on every layout, the order reversed on odd repetitions (no layout always goes first)."""
-    for layout in layouts if rep % 2 == 0 else list(reversed(layouts)):
-        work(layout)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="DIDs (default 1M)")
@@ -192,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
-    loadavg_start = machine_info().get("loadavg")
+    loadavg_start = loadavg()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="didmeta-partitioning-"))
     began = time.perf_counter()
     deleted_scopes = [s for s in args.delete_scopes.split(",") if s]

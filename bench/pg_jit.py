@@ -26,9 +26,9 @@ from bench import baselines
 from bench.data import MAIN_SCOPE, SCOPES, streamed_collection_sizes
 from bench.partitioning import Layout, prepare
 from bench.procs import Postgres, ServerProcess
-from bench.report import machine_info, write_document
+from bench.report import loadavg, machine_info, write_document
 from bench.run import git_state
-from bench.scenarios import Streamed, stream_batches
+from bench.scenarios import Streamed, alternate, stream_batches
 from didmeta.client import Client
 
 VALUES = ("on", "off")
@@ -52,11 +52,7 @@ CASES = [
 
 
 def set_jit(postgres: Postgres, value: str) -> None:
-    import psycopg
-
-    with psycopg.connect(postgres.url, autocommit=True) as conn:
-        conn.execute(f"ALTER SYSTEM SET jit = {'on' if value == 'on' else 'off'}")
-        conn.execute("SELECT pg_reload_conf()")
+    postgres.configure({"jit": value})
     time.sleep(RELOAD_WAIT)
 
 
@@ -96,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="didmeta-pg-jit-"))
-    loadavg_start = machine_info().get("loadavg")
+    loadavg_start = loadavg()
     began = time.perf_counter()
     builder = baselines.RowBuilder((), sqlite=False, sizes=streamed_collection_sizes(args.n))
     layout = Layout("plain", 0)
@@ -110,11 +106,14 @@ def main(argv: list[str] | None = None) -> int:
             client = Client(server.target, timeout=None)
             for case in CASES:  # warm-up, not measured
                 stream_batches(client, case.scope, case.filter, type="all")
+
+            def measure(value: str) -> None:
+                set_jit(postgres, value)
+                for case in CASES:
+                    runs[case.name][value].append(stream_batches(client, case.scope, case.filter, type="all"))
+
             for rep in range(args.repeat):
-                for value in VALUES if rep % 2 == 0 else tuple(reversed(VALUES)):
-                    set_jit(postgres, value)
-                    for case in CASES:
-                        runs[case.name][value].append(stream_batches(client, case.scope, case.filter, type="all"))
+                alternate(VALUES, rep, measure)
             client.close()
         finally:
             server.stop()

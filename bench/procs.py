@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -222,6 +222,15 @@ class Postgres:
 
             stop_backend(self._backend, keep_data=keep_data)
             self._backend = None
+
+    def configure(self, settings: Mapping[str, str]) -> None:
+        """Server parameters for every session of the cluster (`ALTER SYSTEM`, then a reload)."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            for name, value in settings.items():
+                conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+            conn.execute("SELECT pg_reload_conf()")
 
     def fresh_database(self, name: str) -> str:
         """Drop and create database `name`; its psycopg URL."""

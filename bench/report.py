@@ -336,6 +336,11 @@ def write_document(path: Path | None, document: dict[str, Any]) -> None:
     print(f"\nwritten {path}")
 
 
+def loadavg() -> list[str]:
+    """The 1, 5 and 15-minute load averages (Linux)."""
+    return Path("/proc/loadavg").read_text().split()[:3]
+
+
 def machine_info() -> dict[str, Any]:
     info: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform()}
     try:
@@ -344,7 +349,7 @@ def machine_info() -> dict[str, Any]:
         info["cpu"] = models[0] if models else "?"
         info["cores"] = len(models)
         info["mem_gb"] = round(int(Path("/proc/meminfo").read_text().split()[1]) / 2**20, 1)
-        info["loadavg"] = Path("/proc/loadavg").read_text().split()[:3]
+        info["loadavg"] = loadavg()
     except OSError:
         pass
     try:

@@ -34,7 +34,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from bench.data import MAIN_SCOPE, SCOPES, Did, Shape, batched, generate
 from bench.procs import Postgres, RssSampler, ServerProcess, libpq_url, read_status_kb, sqlalchemy_url
 from bench.report import machine_info, write_document
 from bench.run import git_state
-from bench.scenarios import Streamed, cpu_seconds, migrate, stream_batches, to_load_chunk
+from bench.scenarios import Streamed, alternate, cpu_seconds, migrate, stream_batches, to_load_chunk
 from didmeta.client import Client, LoadChunk
 from didmeta.identifiers import DidKey
 
@@ -321,20 +321,6 @@ def print_table(catalogues: list[Catalogue], rows: list[dict[str, Any]]) -> None
         )
 
 
-def alternate(catalogues: list[Catalogue], rep: int, work: Callable[[Catalogue], None]) -> None:
-    for catalogue in catalogues if rep % 2 == 0 else list(reversed(catalogues)):
-        work(catalogue)
-
-
-def configure(postgres: Postgres) -> None:
-    import psycopg
-
-    with psycopg.connect(postgres.url, autocommit=True) as conn:
-        for name, value in PG_SETTINGS.items():
-            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
-        conn.execute("SELECT pg_reload_conf()")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000000,10000000", help="comma list of catalogue sizes, smallest first")
@@ -355,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     postgres = Postgres(workdir / "pg")
     postgres.start(resume=args.reuse and (workdir / "pg" / "run" / "data" / "PG_VERSION").exists())
     try:
-        configure(postgres)
+        postgres.configure(PG_SETTINGS)
         for catalogue in catalogues:
             load(postgres, catalogue, args.chunk, args.call_dids, workdir, args.reuse)
         keys = {c.label: sample_keys(c.n, args.get_calls, seed=7) for c in catalogues}

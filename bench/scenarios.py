@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 
@@ -249,6 +249,15 @@ def stream_items(iterator: Iterator[Any]) -> Streamed:
         rows += 1
     total = time.perf_counter() - start
     return Streamed(rows, first or total, total)
+
+
+T = TypeVar("T")
+
+
+def alternate(items: Sequence[T], rep: int, work: Callable[[T], None]) -> None:
+    """Run `work` on every item, the order reversed on odd repetitions (no item always goes first)."""
+    for item in items if rep % 2 == 0 else list(reversed(items)):
+        work(item)
 
 
 def repeated(times: int, run: Callable[[], Streamed]) -> list[Streamed]:
