@@ -161,11 +161,22 @@ def format_timestamp(value: datetime) -> str:
     return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
+#: Types whose values are their own JSON storage form.
+_NATIVE_JSON = frozenset({str, int, float, bool, type(None)})
+
+
 def to_json(value: MetaValue) -> Any:
     """The JSON storage form: native JSON, timestamps as {"$ts": canonical text}."""
     kind = type(value)
-    if kind is str or kind is int or kind is float or kind is bool or value is None:
+    if kind in _NATIVE_JSON:
         return value
+    if kind is dict:
+        assert isinstance(value, dict)
+        # A map of scalars (most metadata documents, the load path) needs no walk: a copy.
+        for item in value.values():
+            if type(item) not in _NATIVE_JSON:
+                return {key: to_json(item) for key, item in value.items()}
+        return dict(value)
     if isinstance(value, datetime):
         return {TIMESTAMP_TAG: format_timestamp(value)}
     if isinstance(value, list):
@@ -232,6 +243,9 @@ def _encode(value: Any, out: list[str]) -> None:
         out.append(json.dumps(value))
 
 
+#: `json.dumps(value, separators=(",", ":"), allow_nan=False)` without building an encoder per call.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
 #: A double that `json.dumps` (float repr) writes in exponent form; a false match in a string only costs time.
 _EXPONENT_RE = re.compile(r"[0-9]e[-+][0-9]")
 
@@ -243,7 +257,7 @@ def dump_json(value: Any) -> str:
     exponent form (`repr` writes those below 1e-4 and from 1e16 on), which `_float_text` rewrites.
     NaN and infinities are refused (ValueError) either way.
     """
-    text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    text = _COMPACT_JSON.encode(value)
     if _EXPONENT_RE.search(text) is None:
         return text
     out: list[str] = []

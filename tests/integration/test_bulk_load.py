@@ -82,6 +82,35 @@ def test_a_did_that_exists_is_named_and_the_chunk_rolls_back(client: Client, sco
     assert client.get_metadata(f"{scope}:old1", "JSON") == {"k": "v1"}  # the existing row is untouched
 
 
+def test_a_write_failure_is_reported_before_the_next_chunks_own_error(client: Client, scope: str) -> None:
+    # Chunk 2 is decoded and refused while chunk 1 is being written: chunk 1's failure comes first.
+    client.load([LoadChunk(dids=files(scope, "old", 1))])
+    chunks = [
+        LoadChunk(dids=files(scope, "a", 2)),
+        LoadChunk(dids=[*files(scope, "b", 500), NewDid(f"{scope}:old0", "file")]),
+        LoadChunk(dids=[NewDid(f"{scope}:c", "file", metadata={"bad.key": 1})]),
+    ]
+    error = expect_error(lambda: client.load(chunks), Code.ALREADY_EXISTS, reason="DID_EXISTS")
+    assert error.metadata.get("did") == f"{scope}:old0"
+    assert error.metadata.get("chunks_applied") == "1"
+    assert "chunk 1 refused" in error.message
+    assert everything(client, scope) == [f"{scope}:a0", f"{scope}:a1", f"{scope}:old0"]
+
+
+def test_a_refused_chunk_waits_for_the_one_being_written(client: Client, scope: str) -> None:
+    # Chunk 2's bad value is found while chunk 1 (2,000 DIDs) is written: chunk 1 still lands, and is counted.
+    chunks = [
+        LoadChunk(dids=files(scope, "a", 2)),
+        LoadChunk(dids=files(scope, "b", 2000)),
+        LoadChunk(dids=[NewDid(f"{scope}:c", "file", metadata={"run_number": "x"})]),
+    ]
+    error = expect_error(lambda: client.load(chunks), Code.INVALID_ARGUMENT, field="dids[0].metadata.run_number")
+    assert error.metadata.get("chunks_applied") == "2"
+    assert "chunk 2 refused, 2 earlier chunks applied" in error.message
+    assert len(everything(client, scope)) == 2002
+    assert client.get_metadata(f"{scope}:b1999", "ALL")["run_number"] == 1999
+
+
 def test_an_existing_attachment_is_named_and_the_chunk_rolls_back(client: Client, scope: str) -> None:
     client.load(
         [

@@ -27,7 +27,7 @@ from didmeta.identifiers import DidKey, DidType
 from didmeta.server.access.identity import Identity, current_identity
 from didmeta.server.config import Settings
 from didmeta.server.dispatcher import Dispatcher, NewDid
-from didmeta.server.point import PointAccess
+from didmeta.server.point import MAX_INLINE_RECORDS, PointAccess
 from didmeta.server.store.catalog import NewDidSpec
 from didmeta.server.store.engine import Store
 from didmeta.values import Metadata
@@ -69,6 +69,7 @@ def dispatcher(request: pytest.FixtureRequest, make_catalogue_url: Callable[[str
             ),
             NewDid(NewDidSpec(DidKey(SCOPE, "f1"), DidType.FILE, "root", bytes=10, adler32="0a0b0c0d"), dict(RICH)),
             NewDid(NewDidSpec(DidKey(SCOPE, "f2"), DidType.FILE, "root", bytes=10, adler32="0a0b0c0d"), dict(RICH)),
+            NewDid(NewDidSpec(DidKey(SCOPE, "f3"), DidType.FILE, "root", bytes=10, adler32="0a0b0c0d"), dict(RICH)),
             NewDid(NewDidSpec(DidKey(SCOPE, "bare"), DidType.FILE, "root", bytes=1)),
         ]
     )
@@ -179,36 +180,60 @@ WRITES: list[Metadata] = [
 ]
 
 
-def test_writes_agree(dispatcher: Dispatcher) -> None:
-    """The same SetMetadata sequence on f1 (fast) and f2 (generic): same rows, values and history."""
+async def test_writes_agree(dispatcher: Dispatcher) -> None:
+    """The same SetMetadata sequence on f1 (fast, worker thread), f2 (generic) and f3 (by the event loop, as
+    the servicer calls it): same rows, values and history."""
     admin = current_identity.set(Identity("alice", is_admin=True))
+    on_loop = 0
     try:
         for metadata in WRITES:
             one = dispatcher.set_metadata([(DidKey(SCOPE, "f1"), metadata)], fields=["metadata"])
             items = [(DidKey(SCOPE, "f2"), metadata)]
             two = generic(dispatcher, functools.partial(dispatcher.set_metadata, items, fields=["metadata"]))
-            assert one == two == 1
-            assert stored(dispatcher, "f1") == stored(dispatcher, "f2"), metadata
-            fast, slow = (dispatcher.get_metadata(DidKey(SCOPE, n), "ALL") for n in ("f1", "f2"))
-            for values in (fast, slow):
+            three = await dispatcher.set_metadata_async(DidKey(SCOPE, "f3"), metadata, "metadata")
+            if three is None:  # not taken by the loop: the worker thread's path, as the servicer does
+                three = dispatcher.set_metadata([(DidKey(SCOPE, "f3"), metadata)], fields=["metadata"])
+            else:
+                on_loop += 1
+            assert one == two == three == 1
+            assert stored(dispatcher, "f1") == stored(dispatcher, "f2") == stored(dispatcher, "f3"), metadata
+            fast, slow, looped = (dispatcher.get_metadata(DidKey(SCOPE, n), "ALL") for n in ("f1", "f2", "f3"))
+            for values in (fast, slow, looped):
                 values.pop("name"), values.pop("updated_at"), values.pop("created_at")
                 values.pop("expired_at", None)  # now + lifetime: a few microseconds apart
-            assert typed(fast) == typed(slow), metadata
-        assert history(dispatcher, "f1") == history(dispatcher, "f2")
+            assert typed(fast) == typed(slow) == typed(looped), metadata
+        assert history(dispatcher, "f1") == history(dispatcher, "f2") == history(dispatcher, "f3")
         assert len(history(dispatcher, "f1")) > len(WRITES)  # the history was written at all
     finally:
         current_identity.reset(admin)
+    # the loop took every write but the one of `events` (it recounts the parents: the generic path) and, on
+    # PostgreSQL, the two with more records than one statement takes
+    left = [w for w in WRITES if "events" in w or (not dispatcher.store.is_sqlite and len(w) > MAX_INLINE_RECORDS)]
+    assert on_loop == len(WRITES) - len(left) and len(left) == (1 if dispatcher.store.is_sqlite else 3)
     final = dispatcher.get_metadata(DidKey(SCOPE, "f1"), "JSON")
     assert final == {}  # every JSON key removed, by both paths alike
     assert stored(dispatcher, "f1")[-2] in (None, "null")  # an empty document is stored as the generic path does
 
 
-def test_bad_values_refused_before_any_write(dispatcher: Dispatcher) -> None:
+async def test_bad_values_refused_before_any_write(dispatcher: Dispatcher) -> None:
     before = stored(dispatcher, "f1")
     with pytest.raises(InvalidArgument) as caught:
         dispatcher.set_metadata([(DidKey(SCOPE, "f1"), {"run_number": "x", "energy": 2.0})], fields=["metadata"])
     assert "metadata.run_number" in {v.field for v in caught.value.field_violations}
     assert stored(dispatcher, "f1") == before
+    # the event loop's path: the same errors, nothing written (a rolled-back transaction on PostgreSQL)
+    too_long = {"energy": 2.0, "guid": "x" * 300}
+    with pytest.raises(InvalidArgument) as threaded:
+        dispatcher.set_metadata([(DidKey(SCOPE, "f1"), too_long)], fields=["metadata"])
+    dispatcher.keys.all()
+    with pytest.raises(InvalidArgument) as looped:
+        await dispatcher.set_metadata_async(DidKey(SCOPE, "f1"), too_long, "metadata")
+    assert [v.field for v in looped.value.field_violations] == [v.field for v in threaded.value.field_violations]
+    assert "guid" in looped.value.field_violations[0].field
+    with pytest.raises(NotFound):
+        await dispatcher.set_metadata_async(DidKey(SCOPE, "missing"), {"energy": 2.0}, "metadata")
+    assert stored(dispatcher, "f1") == before
+    assert dispatcher.get_metadata(DidKey(SCOPE, "f1"), "JSON")["energy"] == 6.8
 
 
 def test_embargoed_did_hidden_from_non_admin(dispatcher: Dispatcher) -> None:
@@ -376,6 +401,59 @@ async def test_loop_read_falls_back_when_the_database_is_unreachable(pg_dispatch
     assert time.monotonic() - started < 5
 
 
+async def test_loop_write_survives_a_killed_connection(pg_dispatcher: Dispatcher) -> None:
+    """A write whose loop connection died: not taken (None), nothing half-written; the thread path then
+    writes it once, and the next loop write runs over a new connection."""
+    key = DidKey(SCOPE, "x")
+    pg_dispatcher.keys.all()
+    assert await pg_dispatcher.set_metadata_async(key, {"run_number": 2}, "metadata") == 1
+    [pid] = loop_backends(pg_dispatcher)
+    with pg_dispatcher.store.read() as conn:
+        assert conn.exec_driver_sql(f"SELECT pg_terminate_backend({pid})").scalar()
+    pg_dispatcher.keys.all()
+    if await pg_dispatcher.set_metadata_async(key, {"run_number": 3}, "metadata") is None:
+        pg_dispatcher.set_metadata([(key, {"run_number": 3})], fields=["metadata"])
+    pg_dispatcher.keys.all()
+    assert await pg_dispatcher.set_metadata_async(key, {"run_number": 4}, "metadata") == 1
+    assert pid not in loop_backends(pg_dispatcher)
+    events = [e for page in pg_dispatcher.list_history(key) for e in page if e.action == "set"]
+    assert [(e.old, e.new) for e in events] == [(1, 2), (2, 3), (3, 4)]
+    assert pg_dispatcher.get_metadata(key)["run_number"] == 4
+
+
+async def test_loop_and_thread_writers_on_one_did_are_serialised(pg_dispatcher: Dispatcher) -> None:
+    """Event-loop writes (up to LOOP_CONNECTIONS transactions at once) racing worker-thread writes on one
+    DID: every write recorded once, each record's old value the previous record's new value."""
+    key = DidKey(SCOPE, "x")
+    loop_writes, thread_writers, each = 60, 3, 15
+    taken = 0
+
+    async def loop_write(value: int) -> None:
+        nonlocal taken
+        pg_dispatcher.keys.all()  # fresh declarations: the loop does not read them itself
+        if await pg_dispatcher.set_metadata_async(key, {"run_number": value}, "metadata") is None:
+            await asyncio.to_thread(pg_dispatcher.set_metadata, [(key, {"run_number": value})], fields=["metadata"])
+        else:
+            taken += 1
+
+    def thread_write(writer: int) -> None:
+        for i in range(each):
+            value = 1000 + writer * each + i
+            pg_dispatcher.set_metadata([(key, {"run_number": value})], fields=["metadata"])
+
+    await asyncio.gather(
+        *(loop_write(2 + i) for i in range(loop_writes)),
+        *(asyncio.to_thread(thread_write, w) for w in range(thread_writers)),
+    )
+    assert taken > loop_writes // 2  # the loop's path really ran
+    events = [e for page in pg_dispatcher.list_history(key) for e in page if e.action == "set"]
+    chain = [(e.old, e.new) for e in events]
+    assert len(chain) == loop_writes + thread_writers * each
+    assert chain[0][0] == 1
+    assert all(chain[i][1] == chain[i + 1][0] for i in range(len(chain) - 1))
+    assert pg_dispatcher.get_metadata(key)["run_number"] == chain[-1][1]
+
+
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_concurrent_sets_on_one_did_are_serialised(kind: str, make_catalogue_url: Callable[[str], str]) -> None:
     """Writers racing on one DID: every write recorded once, each record's old value the previous one's new
@@ -437,4 +515,40 @@ def test_grpc_deadlines_under_a_lock_leave_the_loop_connections_usable(
         for _ in range(20):
             assert client.get_metadata("dl:x", "JSON") == {"i": 1}
         assert time.monotonic() - started < 5
+    assert "Traceback" not in server.log_path.read_text(errors="replace")
+
+
+def test_grpc_set_metadata_cut_by_deadlines_leaves_the_loop_connections_usable(
+    make_catalogue_url: Callable[[str], str], start_server: Callable[..., ServerProcess]
+) -> None:
+    """SetMetadata on PostgreSQL over gRPC: calls cut by their deadline while the row is locked (more than
+    the loop has connections) leave connections that take the next writes at once. A cut call's outcome is
+    unknown to its client (gRPC's rule): the loop's transaction rolls back, but a call that went to a
+    worker thread (every CACHE_SECONDS one re-reads the declared keys there) commits once the lock is gone.
+    Either way each write is recorded once, in one chain of old and new values."""
+    server = start_server({"database": make_catalogue_url("postgresql"), "log_format": "text"})
+    with server.client(timeout=30) as client:
+        client.add_scope("dl")
+        client.add_dids([ClientNewDid("dl:x", "dataset", metadata={"i": 1})])
+    engine = engine_for(server)
+    try:
+        with engine.begin() as conn, server.client(timeout=0.4) as short:
+            conn.exec_driver_sql("LOCK TABLE dids IN ACCESS EXCLUSIVE MODE")
+            for value in range(2, 14):  # more than LOOP_CONNECTIONS, one after the other
+                with pytest.raises(ClientError) as caught:
+                    short.set_metadata("dl:x", {"i": value})
+                assert caught.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+    finally:
+        engine.dispose()
+    with server.client(timeout=5) as client:
+        started = time.monotonic()
+        for value in range(20, 40):
+            client.set_metadata("dl:x", {"i": value})
+        assert time.monotonic() - started < 5
+        assert client.get_metadata("dl:x", "JSON") == {"i": 39}
+        chain = [(e.old, e.new) for e in client.list_history("dl:x") if e.action == "set"]
+    cut = [new for _, new in chain if new < 20]
+    assert len(cut) == len(set(cut)) < 12  # some cut calls rolled back; none recorded twice
+    assert [new for _, new in chain if new >= 20] == list(range(20, 40))
+    assert chain[0][0] == 1 and all(chain[i][1] == chain[i + 1][0] for i in range(len(chain) - 1))
     assert "Traceback" not in server.log_path.read_text(errors="replace")

@@ -52,6 +52,20 @@ class LoadResult:
     updated: int = 0
     attached: int = 0
 
+    def add(self, other: LoadResult) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.attached += other.attached
+
+
+@dataclass
+class LoadPlan:
+    """A LoadDids chunk validated and turned into rows, before any database work (`Dispatcher.plan_load`)."""
+
+    planned: PlannedDids | None
+    metadata: list[tuple[DidKey, Metadata]]
+    attachments: Sequence[tuple[DidKey, DidKey]]
+
 
 class Dispatcher:
     """The one entry point of the servicers into the catalogue and the plugins."""
@@ -227,9 +241,15 @@ class Dispatcher:
         with self.store.read() as conn:
             return catalog.list_scopes(conn, pattern)
 
+    def _plan_new_dids(self, new_dids: Sequence[NewDid]) -> PlannedDids:
+        """Validate and route new DIDs into rows; no database work (INVALID_ARGUMENT naming the bad item)."""
+        return self.new_dids.plan(new_dids, catalog.driver_now(self.store.dialect))
+
     def _insert_dids(self, uow: UnitOfWork, new_dids: Sequence[NewDid]) -> PlannedDids:
         """Create DIDs with their initial metadata: one plan, one bulk insert, then external plugins' shares."""
-        planned = self.new_dids.plan(new_dids, catalog.driver_now(uow.conn))
+        return self._insert_planned(uow, self._plan_new_dids(new_dids))
+
+    def _insert_planned(self, uow: UnitOfWork, planned: PlannedDids) -> PlannedDids:
         catalog.insert_new_dids(uow.conn, planned.keys, planned.columns, planned.rows)
         for plugin, items in planned.external.items():  # their own bulk writes, compensated on failure
             plugin.set_many(uow, items)
@@ -421,10 +441,10 @@ class Dispatcher:
 
         return self._write(work)
 
-    def _one_row_write(
+    def _one_row_shares(
         self, checked: Sequence[tuple[DidKey, Metadata]], recursive: bool
-    ) -> Callable[[UnitOfWork], int] | None:
-        """The unit of work of a SetMetadata whose keys all live in one DID's catalogue row (server/point.py)."""
+    ) -> dict[str, Metadata] | None:
+        """The keys of a SetMetadata by owner when they all live in one DID's catalogue row (server/point.py)."""
         point = self.point
         if point is None or recursive or len(checked) != 1 or self._sets_counters(checked):
             return None  # `events` on a file recounts its parents under the graph lock: the general path
@@ -434,7 +454,16 @@ class Dispatcher:
         shares = self.split_by_owner(checked)
         if not point.writes(list(shares)):
             return None
-        did, by_owner = checked[0][0], {name: share[0][1] for name, share in shares.items()}
+        return {name: share[0][1] for name, share in shares.items()}
+
+    def _one_row_write(
+        self, checked: Sequence[tuple[DidKey, Metadata]], recursive: bool
+    ) -> Callable[[UnitOfWork], int] | None:
+        """The unit of work of a SetMetadata whose keys all live in one DID's catalogue row (server/point.py)."""
+        point, by_owner = self.point, self._one_row_shares(checked, recursive)
+        if point is None or by_owner is None:
+            return None
+        did = checked[0][0]
 
         def work(uow: UnitOfWork) -> int:
             point.set_one(uow, did, by_owner, self.history, self._metadata_changes)
@@ -454,14 +483,44 @@ class Dispatcher:
         done, updated = self.point.write_on_loop(work)
         return updated if done else None
 
+    async def set_metadata_async(self, did: DidKey, metadata: Metadata, field: str) -> int | None:
+        """SetMetadata of one DID's row by the event loop itself (a SQLite file whose write lock is free, a
+        PostgreSQL transaction awaited over the loop's connections); None: use `set_metadata` in a thread.
+
+        Not while the declared keys must be read again (a database read the loop would wait for), nor when
+        the history is due for pruning."""
+        point = self.point
+        if point is None or not point.reads_async:
+            return self.set_metadata_on_loop(did, metadata, field)
+        if self.history.prune_due() or not self.keys.fresh():
+            return None
+        by_owner = self._one_row_shares([(did, self.check_metadata(metadata, field))], False)
+        if by_owner is None:
+            return None
+        return 1 if await point.set_async(did, by_owner, self.history, self._metadata_changes) else None
+
     def load_chunk(
         self,
         new_dids: Sequence[NewDid],
         metadata: Sequence[tuple[DidKey, Metadata]],
         attachments: Sequence[tuple[DidKey, DidKey]],
     ) -> LoadResult:
-        checked = [(did, self.check_metadata(md, f"metadata[{i}].metadata")) for i, (did, md) in enumerate(metadata)]
+        return self.apply_load(self.plan_load(new_dids, metadata, attachments))
 
+    def plan_load(
+        self,
+        new_dids: Sequence[NewDid],
+        metadata: Sequence[tuple[DidKey, Metadata]],
+        attachments: Sequence[tuple[DidKey, DidKey]],
+    ) -> LoadPlan:
+        """A chunk's validation and rows, with no database work: LoadDids plans the next chunk while the
+        previous one is written. INVALID_ARGUMENT naming the first bad item."""
+        checked = [(did, self.check_metadata(md, f"metadata[{i}].metadata")) for i, (did, md) in enumerate(metadata)]
+        return LoadPlan(self._plan_new_dids(new_dids) if new_dids else None, checked, attachments)
+
+    def apply_load(self, plan: LoadPlan) -> LoadResult:
+        """Write a planned chunk as one unit of work (the checks that need the database happen here)."""
+        checked, attachments = plan.metadata, plan.attachments
         counting = self._sets_counters(checked)
 
         def work(uow: UnitOfWork) -> LoadResult:
@@ -469,8 +528,8 @@ class Dispatcher:
             if attachments or counting:
                 catalog.lock_graph(uow.conn)  # first, before this chunk holds any row lock
             created: dict[DidKey, DidType] = {}
-            if new_dids:
-                planned = self._insert_dids(uow, new_dids)
+            if plan.planned is not None:
+                planned = self._insert_planned(uow, plan.planned)
                 result.created = len(planned.keys)
                 created = planned.types
             if checked:

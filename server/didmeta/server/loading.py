@@ -10,8 +10,10 @@ The dispatcher hands a chunk of `NewDid`s to `NewDidsPlanner.plan`, which
   register compensations in the unit of work,
 * and the history records of the chunk.
 
-Writing is `catalog.insert_new_dids` (COPY via a staging table on PostgreSQL, one executemany on
-SQLite; a DID that exists is found by the primary key, not by a look-up per DID).
+Planning needs no database: LoadDids plans the next chunk while the previous one is written
+(`Dispatcher.plan_load`, `Dispatcher.apply_load`). Writing is `catalog.insert_new_dids` (COPY via a
+staging table on PostgreSQL, one executemany on SQLite; a DID that exists is found by the primary key,
+not by a look-up per DID).
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ def _scalar_ok(value: Any) -> bool:
         return math.isfinite(value)
     return kind is bool or value is None
 
+
+#: Values every driver takes as they are, in every column (`bulk.driver_value` returns them unchanged).
+_DRIVER_NATIVE = frozenset({int, str, float, type(None)})
 
 #: Position of each column of the base row of a new DID (catalog.NEW_DID_COLUMNS).
 _BASE_INDEX = {column: index for index, column in enumerate(catalog.NEW_DID_COLUMNS)}
@@ -155,6 +160,15 @@ class NewDidsPlanner:
         extra = tuple(sorted(plugin_columns))
         dialect = self.dialect
         planned.sort(key=lambda item: item[0])  # canonical order: concurrent loads do not deadlock
-        rows = [base + tuple(bulk.driver_value(dialect, c, cols.get(c)) for c in extra) for _, base, cols in planned]
+        # Ints, strings and nulls are already driver values; only the others go through `driver_value`.
+        rows = [
+            base
+            + tuple(
+                value if type(value) in _DRIVER_NATIVE else bulk.driver_value(dialect, column, value)
+                for column in extra
+                for value in (cols.get(column),)
+            )
+            for _, base, cols in planned
+        ]
         keys = [spec_key for spec_key, _, _ in planned]
         return PlannedDids(keys, (*catalog.NEW_DID_COLUMNS, *extra), rows, types, external, changes)

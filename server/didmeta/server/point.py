@@ -72,6 +72,10 @@ _COLUMNS = (*READ_COLUMNS, "meta")
 _META = len(READ_COLUMNS)  # index of `meta` in a row
 
 
+class _TakeThreadPath(Exception):
+    """A write the event loop leaves to the worker thread's path (rolled back, nothing written)."""
+
+
 def not_found(key: DidKey) -> NotFound:
     """The error of a missing DID, as catalog.require_dids words it."""
     return NotFound(f"DID {key} does not exist", reason="DID_NOT_FOUND", metadata={"did": str(key)})
@@ -294,21 +298,15 @@ class PointAccess:
         insert = f"INSERT INTO history ({', '.join(HISTORY_COLUMNS)}) VALUES {values}"
         return f"WITH changed AS ({self._update_sql(columns)}) {insert}"
 
-    def set_one(
+    def _row_write(
         self,
-        uow: UnitOfWork,
         key: DidKey,
+        raw: Sequence[Any] | None,
         shares: dict[str, Metadata],
-        history: History,
         changes_of: Callable[[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]], list[Change]],
-    ) -> None:
-        """Apply one DID's keys, split by owner (plugin name -> keys), and record the changes in `history`
-        (`changes_of(old values, applied items)`: the generic path's records).
-
-        The row is read under its lock (PostgreSQL) before anything changes, as the generic path does. On
-        PostgreSQL the update and the history insert are one statement (one round trip).
-        """
-        raw = uow.conn.exec_driver_sql(self._select_for_update, (key.scope, key.name)).fetchone()
+    ) -> tuple[tuple[str, ...], tuple[Any, ...], list[Change]]:
+        """From the locked row: the columns to set, the statement's parameters (their values bound, then
+        scope and name) and the history records (`changes_of(old values, applied items)`)."""
         if raw is None:
             raise not_found(key)
         row = [value if process is None else process(value) for process, value in zip(self._results, raw, strict=True)]
@@ -336,14 +334,73 @@ class PointAccess:
                     document[name] = to_json(value)
             values["meta"] = document or None
         changes = changes_of({key: before}, [(key, {**column_share, **json_share})])
-        if values:
-            columns = tuple(sorted(values))
-            parameters = (*(self._bind(c, values[c]) for c in columns), key.scope, key.name)
-            if changes and len(changes) <= MAX_INLINE_RECORDS and not self.store.is_sqlite:
-                rows = history.rows(uow.conn.dialect.name, changes)
-                sql = self._update_with_history_sql(columns, len(rows))
-                uow.conn.exec_driver_sql(sql, (*parameters, *(value for row in rows for value in row)))
-                history.maybe_prune(uow.conn)
-                return
+        columns = tuple(sorted(values))
+        return columns, (*(self._bind(c, values[c]) for c in columns), key.scope, key.name), changes
+
+    def _inline_history(
+        self, columns: tuple[str, ...], parameters: tuple[Any, ...], changes: list[Change], history: History
+    ) -> tuple[str, tuple[Any, ...]] | None:
+        """PostgreSQL: the UPDATE with its history insert as one statement and its parameters; None when
+        there is nothing to update, nothing to record or too much to record inline."""
+        if not columns or not changes or len(changes) > MAX_INLINE_RECORDS or self.store.is_sqlite:
+            return None
+        rows = history.rows("postgresql", changes)
+        return self._update_with_history_sql(columns, len(rows)), (*parameters, *(v for row in rows for v in row))
+
+    def set_one(
+        self,
+        uow: UnitOfWork,
+        key: DidKey,
+        shares: dict[str, Metadata],
+        history: History,
+        changes_of: Callable[[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]], list[Change]],
+    ) -> None:
+        """Apply one DID's keys, split by owner (plugin name -> keys), and record the changes in `history`
+        (`changes_of(old values, applied items)`: the generic path's records).
+
+        The row is read under its lock (PostgreSQL) before anything changes, as the generic path does. On
+        PostgreSQL the update and the history insert are one statement (one round trip).
+        """
+        raw = uow.conn.exec_driver_sql(self._select_for_update, (key.scope, key.name)).fetchone()
+        columns, parameters, changes = self._row_write(key, raw, shares, changes_of)
+        inline = self._inline_history(columns, parameters, changes, history)
+        if inline is not None:
+            uow.conn.exec_driver_sql(*inline)
+            history.maybe_prune(uow.conn)
+            return
+        if columns:
             uow.conn.exec_driver_sql(self._update_sql(columns), parameters)
         history.record(uow.conn, changes)
+
+    async def set_async(
+        self,
+        key: DidKey,
+        shares: dict[str, Metadata],
+        history: History,
+        changes_of: Callable[[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]], list[Change]],
+    ) -> bool:
+        """`set_one` awaited by the event loop over one of its PostgreSQL connections (no worker thread, no
+        SQLAlchemy pool): BEGIN, the locking SELECT, the UPDATE with its history insert, COMMIT.
+
+        False, with nothing written, when the connection fails before the commit or the write has more
+        history records than one statement takes: the caller then takes the worker
+        thread's path (`Dispatcher.set_metadata`), which retries as every write does. NOT_FOUND and
+        INVALID_ARGUMENT are raised as by `set_one`, after a rollback."""
+        pool = self._loop_pool
+        if pool is None:
+            return False
+        try:
+            async with pool.connection() as conn, conn.transaction():
+                cursor = await conn.execute(self._select_for_update, (key.scope, key.name))
+                columns, parameters, changes = self._row_write(key, await cursor.fetchone(), shares, changes_of)
+                inline = self._inline_history(columns, parameters, changes, history)
+                if inline is not None:
+                    await conn.execute(*inline)
+                elif changes:
+                    raise _TakeThreadPath  # more records than one statement takes
+                elif columns:
+                    await conn.execute(self._update_sql(columns), parameters)  # values as they were
+        except (psycopg.Error, Unreachable, _TakeThreadPath) as error:
+            log.debug("point write on the event loop not taken (%r); using a worker thread", error)
+            return False
+        return True

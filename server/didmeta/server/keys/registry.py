@@ -47,6 +47,11 @@ class KeyRegistry:
             self._cached, self._loaded_at = loaded, time.monotonic()
         return loaded
 
+    def fresh(self) -> bool:
+        """Whether `all` answers from its cache now, with no database read (the event loop's writes ask)."""
+        with self._lock:
+            return self._cached is not None and time.monotonic() - self._loaded_at < CACHE_SECONDS
+
     def get(self, key: str) -> Declaration:
         validate_key(key, "key")
         found = self.all().get(key)

@@ -13,7 +13,7 @@ import grpc
 from didmeta.errors import DidmetaError, InvalidArgument
 from didmeta.identifiers import DidKey, parse_type_selector, validate_key, validate_scope_pattern
 from didmeta.server import freeze, saved_queries
-from didmeta.server.dispatcher import LoadResult
+from didmeta.server.dispatcher import LoadPlan, LoadResult
 from didmeta.server.keys import service as key_service
 from didmeta.server.query import arrow, meta_sql, tokens
 from didmeta.server.query.explain import Explainer
@@ -97,8 +97,8 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         if not request.metadata:
             raise InvalidArgument.for_field("metadata", "give at least one key")
         metadata = metadata_from_wire(request.metadata)
-        # One DID's row on a SQLite file whose write lock is free: written on the loop (server/point.py).
-        if request.recursive or self.dispatcher.set_metadata_on_loop(key, metadata, "metadata") is None:
+        # One DID's row, written by the event loop where it can be (server/point.py; SQLite file or PostgreSQL).
+        if request.recursive or await self.dispatcher.set_metadata_async(key, metadata, "metadata") is None:
             await self.run(self.dispatcher.set_metadata, [(key, metadata)], request.recursive, ["metadata"])
         return pb.SetMetadataResponse()
 
@@ -116,24 +116,46 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
 
     @guarded
     async def LoadDids(self, request_iterator: AsyncIterator[pb.LoadDidsRequest], context: Context) -> Any:
-        total = LoadResult()
-        chunks = 0
-        async for chunk in request_iterator:
-            self.check_size(chunk.dids, f"chunk {chunks}.dids")
-            try:
-                # Decoding a chunk is CPU work too: it runs in the worker thread, off the event loop.
-                result = await self.run(self._load_chunk, chunk, chunks)
-            except DidmetaError as error:
-                error.metadata["chunks_applied"] = str(chunks)
-                error.message = f"chunk {chunks} refused, {chunks} earlier chunks applied: {error.message}"
-                raise
-            chunks += 1
-            total.created += result.created
-            total.updated += result.updated
-            total.attached += result.attached
-        return pb.LoadDidsResponse(chunks=chunks, created=total.created, updated=total.updated, attached=total.attached)
+        """Chunks in order, each one unit of work. Chunk N+1 is received, decoded and validated in one worker
+        thread while chunk N is written in another, so the Python work of one overlaps the database work of
+        the other; whatever chunk N+1 has to report waits for chunk N's outcome, which comes first."""
+        total, received, applied = LoadResult(), 0, 0
+        writing: asyncio.Future[LoadResult] | None = None
 
-    def _load_chunk(self, chunk: pb.LoadDidsRequest, number: int) -> LoadResult:
+        async def finish_writing() -> None:
+            nonlocal writing, applied
+            if writing is not None:
+                task, writing = writing, None
+                total.add(await task)
+                applied += 1
+
+        try:
+            async for chunk in request_iterator:
+                self.check_size(chunk.dids, f"chunk {received}.dids")
+                plan = await self.run(self._plan_chunk, chunk, received)
+                received += 1
+                await finish_writing()
+                writing = asyncio.ensure_future(self.run(self.dispatcher.apply_load, plan))
+            await finish_writing()
+        except Exception as error:
+            reported = error
+            try:
+                await finish_writing()  # the chunk being written when the next one failed: its outcome first
+            except Exception as earlier:
+                reported = earlier
+            if isinstance(reported, DidmetaError):
+                reported.metadata["chunks_applied"] = str(applied)
+                reported.message = f"chunk {applied} refused, {applied} earlier chunks applied: {reported.message}"
+            raise reported from None
+        finally:
+            if writing is not None:  # cancelled: the thread finishes its chunk (one transaction) unobserved
+                writing.cancel()
+        return pb.LoadDidsResponse(
+            chunks=applied, created=total.created, updated=total.updated, attached=total.attached
+        )
+
+    def _plan_chunk(self, chunk: pb.LoadDidsRequest, number: int) -> LoadPlan:
+        """Decode and validate a chunk (CPU work, no database): INVALID_ARGUMENT naming `chunk[n]....`."""
         new = [new_did_from_wire(d, f"chunk[{number}].dids[{i}]") for i, d in enumerate(chunk.dids)]
         metadata = [
             (
@@ -143,7 +165,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             for i, m in enumerate(chunk.metadata)
         ]
         pairs = attachments_from_wire(chunk.attachments, f"chunk[{number}].attachments")
-        return self.dispatcher.load_chunk(new, metadata, pairs)
+        return self.dispatcher.plan_load(new, metadata, pairs)
 
     @guarded
     async def GetMetadata(self, request: pb.GetMetadataRequest, context: Context) -> Any:

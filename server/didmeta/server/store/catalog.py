@@ -258,9 +258,9 @@ def new_did_row(spec: NewDidSpec, now: Any, sqlite: bool) -> tuple[Any, ...]:
     )
 
 
-def driver_now(conn: Connection) -> Any:
-    """utcnow() as the driver takes it for a DateTime column."""
-    return bulk.driver_value(conn.dialect.name, "created_at", utcnow())
+def driver_now(dialect: str) -> Any:
+    """utcnow() as the driver of `dialect` takes it for a DateTime column."""
+    return bulk.driver_value(dialect, "created_at", utcnow())
 
 
 def refuse_repeated(keys: Sequence[DidKey]) -> None:
@@ -288,7 +288,7 @@ def insert_new_dids(
 def add_dids(conn: Connection, specs: Sequence[NewDidSpec]) -> int:
     """Insert DIDs; ALREADY_EXISTS (nothing inserted) if one exists or is given twice."""
     sqlite = conn.dialect.name == "sqlite"
-    now = driver_now(conn)
+    now = driver_now(conn.dialect.name)
     extra = sorted({column for spec in specs for column in spec.extra_columns})
     ordered = sorted(specs, key=lambda s: s.key)  # canonical order: concurrent loads do not deadlock
     rows = [
