@@ -1,9 +1,10 @@
-"""ARROW batches fetched as columns (ADBC, metadata extracted in SQL) equal the batches built from rows.
+"""ARROW batches fetched as columns (metadata extracted in SQL) equal the batches built from rows.
 
-On PostgreSQL the columnar path is taken for pure-SQL listings, and every column, type and
-JSON-fallback marker equals the row path's (query/arrow.py `record_batch`, which the conformance suite
-checks against GetMetadata), for keys of every kind: optimised DID columns, JSON ints, doubles, strings
-with escapes, booleans, timestamps, lists, objects, mixed types and absent keys.
+On PostgreSQL (ADBC) and on SQLite (the process's own sqlite3, query/sqlite_columns.py) the columnar path
+is taken for pure-SQL listings, and every column, type and JSON-fallback marker equals the row path's
+(query/arrow.py `record_batch`, which the conformance suite checks against GetMetadata), for keys of
+every kind: optimised DID columns, JSON ints, doubles, strings with escapes, booleans, timestamps,
+lists, objects, mixed types and absent keys.
 """
 
 from __future__ import annotations
@@ -63,10 +64,9 @@ def _dispatcher(url: str) -> Iterator[Dispatcher]:
         dispatcher.close()
 
 
-@pytest.fixture()
-def dispatcher(make_catalogue_url: Callable[[str], str]) -> Iterator[Dispatcher]:
-    """On PostgreSQL: SQLite listings never take the columnar path (see the last test)."""
-    yield from _dispatcher(make_catalogue_url("postgresql"))
+@pytest.fixture(params=["sqlite", "postgresql"])
+def dispatcher(request: pytest.FixtureRequest, make_catalogue_url: Callable[[str], str]) -> Iterator[Dispatcher]:
+    yield from _dispatcher(make_catalogue_url(request.param))
 
 
 @pytest.fixture()
@@ -165,15 +165,38 @@ def test_cancel_stops_the_stream(dispatcher: Dispatcher) -> None:
         source.close()
 
 
-def test_sqlite_listings_take_the_row_path_and_writes_after_them_work(sqlite_dispatcher: Dispatcher) -> None:
-    """adbc-driver-sqlite's own SQLite copy broke the process's file locks ("disk I/O error" on the next write)."""
+def test_sqlite_columnar_listings_leave_writes_working(sqlite_dispatcher: Dispatcher) -> None:
+    """adbc-driver-sqlite's own SQLite copy broke the process's file locks ("disk I/O error" on the next
+    write); the columnar path reads through the process's own sqlite3, and writes during and after a
+    listing work."""
     source = arrow.ArrowSource(sqlite_dispatcher, _query("i>=10"), after=None, limit=None, metadata_keys=["i", "s"])
     try:
-        assert source.columnar is None
-        batch = source.next_batch(100)
-        assert batch is not None and batch.num_rows == 30
+        assert source.columnar is not None
+        first = source.next_batch(10)
+        assert first is not None and first.num_rows == 10
+        sqlite_dispatcher.set_metadata([(DidKey("col", "f002"), {"s": "during"})])  # a write mid-listing
+        rest = source.next_batch(100)
+        assert rest is not None and rest.num_rows == 20
     finally:
         source.close()
     sqlite_dispatcher.set_metadata([(DidKey("col", "f001"), {"s": "after"})])
     sqlite_dispatcher.add_scope("col2", "root")
     assert sqlite_dispatcher.get_metadata(DidKey("col", "f001"), "JSON")["s"] == "after"
+    assert sqlite_dispatcher.get_metadata(DidKey("col", "f002"), "JSON")["s"] == "during"
+
+
+def test_in_memory_sqlite_listings_take_the_row_path() -> None:
+    """An in-memory catalogue is seen by the store's own connection only: its Arrow listings use rows."""
+    catalogue = _dispatcher("sqlite://")
+    memory = next(catalogue)
+    try:
+        source = arrow.ArrowSource(memory, _query("i>=10"), after=None, limit=None, metadata_keys=["i"])
+        try:
+            assert source.columnar is None
+            batch = source.next_batch(100)
+            assert batch is not None and batch.num_rows == 30
+            assert batch.column("i").to_pylist() == list(range(10, 40))
+        finally:
+            source.close()
+    finally:
+        catalogue.close()

@@ -6,18 +6,18 @@ same as long listings (query/meta_sql.py: an optimised DID_COLUMN column as `m<i
 key as its JSON type `k<i>` and its text `m<i>`).
 
 The statement is compiled with its values inlined (`literal_binds`, the dialect's own quoting) and run
-through an ADBC driver (`adbc-driver-sqlite`, `adbc-driver-postgresql`), whose record batches are the
-columns: no Python object per row. query/arrow.py turns them into the ARROW columns (typing each key's
-column per message from its `k<i>` column). The SQLite driver infers a column's type from its first rows,
-so every text column that may be NULL is selected as `COALESCE(..., '')` with its nulls told apart by
-the type or flag column.
+through `adbc-driver-postgresql` on PostgreSQL, whose record batches are the columns: no Python object
+per row. On SQLite the same calls run over the process's own sqlite3 (query/sqlite_columns.py: one
+Arrow array per column of each 5,000 driver rows; adbc-driver-sqlite links a second copy of SQLite, and
+two copies in one process break each other's file locks). query/arrow.py turns the batches into the
+ARROW columns (typing each key's column per message from its `k<i>` column). On SQLite every text
+column that may be NULL is selected as `COALESCE(..., '')` with its nulls told apart by the type or flag
+column, so that each column holds one type.
 
 `open_columns` returns None when the listing cannot take this path, and the caller builds batches from
-row tuples instead (query/arrow.py `record_batch`): any SQLite catalogue (adbc-driver-sqlite links its
-own copy of SQLite, and two copies in one process break each other's file locks: writes after an ADBC
-read failed with "disk I/O error"), filters on external plugins (merged streams), no ADBC driver
-installed, or a statement whose values cannot be inlined. The SQLite code paths of this module
-(extraction, the connection pool) are kept for a driver that shares the process's SQLite.
+row tuples instead (query/arrow.py `record_batch`): an in-memory SQLite catalogue, filters on external
+plugins (merged streams), no ADBC driver installed (PostgreSQL), or a statement whose values cannot be
+inlined.
 """
 
 from __future__ import annotations
@@ -46,8 +46,6 @@ from didmeta.values import dump_json
 
 log = logging.getLogger("didmeta.server.query.arrow_sql")
 
-#: Rows per record batch the SQLite driver reads (its default is 1024): the default cap on a message's DIDs.
-SQLITE_BATCH_ROWS = 5000
 _IDLE_CONNECTIONS = 4  # ADBC connections kept open per database between listings
 
 
@@ -83,7 +81,8 @@ def compile_inline(statement: Select[Any], dialect: str) -> str:
 
 
 def _driver(dialect: str) -> Any | None:
-    name = "adbc_driver_sqlite.dbapi" if dialect == "sqlite" else "adbc_driver_postgresql.dbapi"
+    """ADBC's PostgreSQL driver; on SQLite the same calls over the process's own sqlite3 (sqlite_columns.py)."""
+    name = "didmeta.server.query.sqlite_columns" if dialect == "sqlite" else "adbc_driver_postgresql.dbapi"
     try:
         return importlib.import_module(name)
     except ImportError:
@@ -111,12 +110,7 @@ class ConnectionPool:
                     return self._idle.pop(), True
         driver = _driver(self.dialect)
         assert driver is not None
-        conn = driver.connect(self.target, autocommit=True)
-        if self.dialect == "sqlite":  # wait for a writer's lock as didmeta's own connections do (store/engine.py)
-            with conn.cursor() as cursor:
-                cursor.execute("PRAGMA busy_timeout=30000")
-                cursor.fetchall()
-        return conn, False
+        return driver.connect(self.target, autocommit=True), False
 
     def put(self, conn: Any, healthy: bool) -> None:
         with self._lock:
@@ -182,8 +176,6 @@ class ColumnStream:
         self._conn, self._healthy = conn, True
         try:
             self._cursor = conn.cursor()
-            if self._pool.dialect == "sqlite":
-                self._cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(SQLITE_BATCH_ROWS)})
             self._cursor.execute(sql)
             self._reader = self._cursor.fetch_record_batch()
         except BaseException:
@@ -267,11 +259,8 @@ def open_columns(
 ) -> ColumnStream | None:
     """The columnar stream of a listing, or None when it must be built from rows (module doc)."""
     store = dispatcher.store
-    if store.dialect == "sqlite":
-        # adbc-driver-sqlite carries its own copy of SQLite. Two copies of SQLite in one process do not
-        # see each other's POSIX file locks (closing a file in one drops the other's locks), and writes
-        # after an ADBC read failed with "disk I/O error". SQLite listings are built from rows.
-        return None
+    if store.dialect == "sqlite" and make_url(store.url).database in (None, "", ":memory:"):
+        return None  # an in-memory catalogue: only the store's own connection sees it
     if _driver(store.dialect) is None:
         return None
     if not dispatcher.planner.is_pure_sql(query):
