@@ -102,3 +102,31 @@ def test_server_without_pyarrow_is_failed_precondition(monkeypatch: pytest.Monke
     with pytest.raises(FailedPrecondition, match=r"didmeta\[arrow\]") as raised:
         arrow.require_pyarrow()
     assert raised.value.reason == "ARROW_UNAVAILABLE"
+
+
+@pytest.mark.parametrize("absent", [None, "", "null"])  # a missing key on PostgreSQL, on SQLite; a JSON null
+def test_json_columns_with_absent_values_are_cast_as_a_whole(
+    absent: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key missing on some DIDs is typed by the kernels (no per-value decoding) on both databases."""
+    from didmeta.server.query import arrow_convert
+
+    def refuse(*args: object) -> list[MetaValue]:
+        raise AssertionError("values decoded one by one")
+
+    monkeypatch.setattr(arrow_convert, "_decoded", refuse)
+    cases = [
+        ("object", ['{"$ts": "2024-10-18T05:39:52.231000Z"}', '{"$ts":"2022-03-09T10:21:17.403000Z"}']),
+        ("integer", ["3", "4"]),
+        ("real", ["3.5", "4.25"]),
+        ("text", ["a", "b"]),
+    ]
+    for kind, texts in cases:
+        kinds = pa.array([kind, absent, kind], pa.string())
+        values = pa.array([texts[0], None if absent is None else "", texts[1]], pa.string())
+        column, fallback = arrow_convert.json_column(pa, kinds, values)
+        assert not fallback and column.null_count == 1, kind
+    stamps, _ = arrow_convert.json_column(
+        pa, pa.array(["object", absent], pa.string()), pa.array([*cases[0][1][:1], None])
+    )
+    assert stamps.type == pa.timestamp("us", tz="UTC") and stamps.to_pylist()[1] is None

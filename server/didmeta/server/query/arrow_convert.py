@@ -68,7 +68,8 @@ def _decoded(kinds: Any, texts: Any) -> list[MetaValue]:
 def json_column(pa: ModuleType, kinds: Any, texts: Any) -> tuple[Any, bool]:
     """(typed column, is JSON-text fallback) of one JSON key's (type, text) columns."""
     kinds = kinds.cast(pa.string())
-    present = pc.invert(pc.fill_null(pc.is_in(kinds, value_set=pa.array(_ABSENT)), True))
+    # A missing key: NULL (PostgreSQL) or '' (SQLite's COALESCE); a JSON null: 'null'.
+    present = pc.and_(pc.is_valid(kinds), pc.invert(pc.is_in(kinds, value_set=pa.array(_ABSENT))))
     found = {k for k in pc.unique(pc.filter(kinds, present)).to_pylist() if k is not None}
     if not found:
         return pa.nulls(len(kinds)), False
