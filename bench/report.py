@@ -227,6 +227,17 @@ class Report:
                             ratio >= 0.5 and p99 <= 2,
                         )
                     )
+        for c in (1, 16):  # issue 13: a listing of under 100 rows under 1 ms of server time
+            check(
+                f"ListDids small c={c} server CPU per call",
+                b,
+                "< 1 ms",
+                self.find("unary", b, f"ListDids small c={c}"),
+                lambda r: (
+                    f"{r.extra['server_cpu_us_per_call']:,.0f} µs (p50 {1e3 * r.extra['p50_s']:.2f} ms)",
+                    r.extra["server_cpu_us_per_call"] < 1000,
+                ),
+            )
         one = self.find("unary", b, "GetMetadata ALL c=64 [ghz]")
         for tag in sorted({str(r.extra.get("workers_tag")) for r in self.results if r.extra.get("workers_tag")}):
             check(

@@ -487,10 +487,18 @@ async def _unary(
     target: str, method: str, requests: Sequence[Any], concurrency: int, max_calls: int, max_seconds: float
 ) -> UnaryRun:
     async with grpc.aio.insecure_channel(target) as channel:
+        call: Callable[..., Any]
         if method == "Health.Check":
             from grpc_health.v1 import health_pb2_grpc
 
             call = health_pb2_grpc.HealthStub(channel).Check
+        elif method == "ListDids":  # server streaming: a call ends with its last message
+            listing = metadata_service_pb2_grpc.MetadataServiceStub(channel).ListDids
+
+            async def call(request: Any, timeout: float | None = None) -> None:
+                async for _ in listing(request, timeout=timeout):
+                    pass
+
         else:
             call = getattr(metadata_service_pb2_grpc.MetadataServiceStub(channel), method)
         warm_until = time.perf_counter() + max_seconds / 10
@@ -550,8 +558,27 @@ def tree_cpu_seconds(pid: int) -> float:
 @dataclass
 class UnaryCase:
     label: str  # the result name before " c=N"
-    method: str  # Health.Check | GetMetadata | SetMetadata
+    method: str  # Health.Check | GetMetadata | SetMetadata | ListDids (small listings; the Python client only)
     requests: list[Any]
+
+
+#: A small listing: one run's files with a low PanDA id (some 3 DIDs per call at 200k, 16 at 1M).
+SMALL_LISTING = "run_number={run},panda_id<1000"
+
+
+def small_listings(count: int = 200) -> list[Any]:
+    """ListDids requests of `SMALL_LISTING` for `count` different runs of the main scope."""
+    from didmeta.v1 import filter_pb2
+
+    runs = random.Random(11).sample(range(1, 5001), count)
+    return [
+        metadata_service_pb2.ListDidsRequest(
+            scope=MAIN_SCOPE,
+            filter=filter_pb2.Filter(expression=SMALL_LISTING.format(run=run)),
+            type=did_pb2.DID_TYPE_SELECTOR_ALL,
+        )
+        for run in runs
+    ]
 
 
 def unary_cases(dids: Sequence[Did], get_plugins: Sequence[str], writes: bool) -> list[UnaryCase]:
@@ -564,6 +591,7 @@ def unary_cases(dids: Sequence[Did], get_plugins: Sequence[str], writes: bool) -
         cases.append(UnaryCase(label, "GetMetadata", unary_requests(dids, plugin=plugin)[0]))
     if writes:
         cases.append(UnaryCase("SetMetadata", "SetMetadata", unary_requests(dids)[1]))
+        cases.append(UnaryCase("ListDids small", "ListDids", small_listings()))
     return cases
 
 
@@ -677,6 +705,8 @@ def scenario_unary(
             samples: dict[str, list[UnarySample]] = {case.label: [] for case in cases}
             for _ in range(ctx.repeat):
                 for case in cases:
+                    if case.method == "ListDids" and client.ghz is not None:
+                        continue  # small listings are measured with the Python client only
                     label = f"unary-{case.label.replace(' ', '-')}-c{concurrency}"
                     label += suffix.replace(" [", "-").replace("]", "")
                     with ctx.profile(server, label):
@@ -685,6 +715,8 @@ def scenario_unary(
                         )
             floor: Result | None = None
             for case in cases:
+                if not samples[case.label]:
+                    continue
                 result = _unary_result(ctx, f"{case.label} c={concurrency}{suffix}", samples[case.label], max_calls)
                 result.extra.update(client=client.name or "python", workers_tag=tag)
                 if client.ghz is not None:

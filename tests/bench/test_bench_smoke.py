@@ -20,6 +20,8 @@ def test_bench_smoke(tmp_path: Path) -> None:
     listed = [r for r in document["results"] if r["scenario"] == "list" and r.get("rate")]
     assert listed and all(r["rate"] > 0 for r in listed)
     assert any(r.get("ratio") for r in document["results"]), "ratios to same-run baselines are reported"
+    small = [r for r in document["results"] if r["scenario"] == "unary" and r["name"].startswith("ListDids small")]
+    assert small and all(r["extra"]["server_cpu_us_per_call"] > 0 and r["ratio"] > 0 for r in small)
 
 
 def test_partitioning_bench_smoke(tmp_path: Path) -> None:
