@@ -481,6 +481,7 @@ class UnaryRun:
     seconds: float
     latencies: list[float]
     errors: int
+    first_error: str = ""  # code and details of the first failed call
 
 
 async def _unary(
@@ -509,23 +510,25 @@ async def _unary(
         counter = iter(range(max_calls))
         latencies: list[float] = []
         errors = 0
+        first_error = ""
         deadline = time.perf_counter() + max_seconds
 
         async def worker() -> None:
-            nonlocal errors
+            nonlocal errors, first_error
             for i in counter:
                 if time.perf_counter() > deadline:
                     return
                 t0 = time.perf_counter()
                 try:
                     await call(requests[i % len(requests)], timeout=30)
-                except grpc.aio.AioRpcError:
+                except grpc.aio.AioRpcError as error:
                     errors += 1
+                    first_error = first_error or f"{error.code().name}: {error.details()}"
                 latencies.append(time.perf_counter() - t0)
 
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return UnaryRun(len(latencies), time.perf_counter() - start, latencies, errors)
+        return UnaryRun(len(latencies), time.perf_counter() - start, latencies, errors, first_error)
 
 
 def unary_requests(dids: Sequence[Did], count: int = 2000, plugin: str = "DID_COLUMN") -> tuple[list[Any], list[Any]]:
@@ -617,6 +620,7 @@ class UnarySample:
     p99_s: float
     server_cpu_s: float
     client_cpu_s: float | None  # the Python client's CPU (in this process); None for ghz
+    first_error: str = ""
 
 
 def _unary_sample(
@@ -640,6 +644,7 @@ def _unary_sample(
             percentile(run.latencies, 0.99),
             cpu,
             client_cpu,
+            run.first_error,
         )
     from bench import ghz
 
@@ -667,6 +672,7 @@ def _unary_result(ctx: Context, name: str, samples: list[UnarySample], max_calls
     extra: dict[str, Any] = {
         "calls": [s.calls for s in samples],
         "errors": sum(s.errors for s in samples),
+        "first_error": next((s.first_error for s in samples if s.first_error), ""),
         "p50_s": sorted(s.p50_s for s in samples)[len(samples) // 2],
         "p99_s": sorted(s.p99_s for s in samples)[len(samples) // 2],
         "server_cpu_us_per_call": 1e6 * sum(s.server_cpu_s for s in samples) / max(calls, 1),
@@ -729,7 +735,8 @@ def scenario_unary(
                 ctx.report.add(result)
                 if result.extra["errors"]:
                     ctx.report.errors.append(
-                        f"{ctx.backend} unary {result.name}: {result.extra['errors']} calls failed"
+                        f"{ctx.backend} unary {result.name}: {result.extra['errors']} calls failed, the first: "
+                        f"{result.extra['first_error'] or '(ghz does not say)'}"
                     )
                 if case.method == "Health.Check":
                     floor = result

@@ -20,6 +20,7 @@ from didmeta.server.config import Settings
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.history import REQUEST_ID_HEADER, accept_request_id
 from didmeta.server.query.plan import ListQuery
+from didmeta.server.servicers.stream_slots import StreamSlots
 from didmeta.server.store.catalog import DidRecord
 from didmeta.server.store.failures import connection_lost
 from didmeta.server.store.replicas import REPLICA_READ_RPCS, allow_replica_reads, replica_reads_allowed
@@ -36,6 +37,7 @@ class ServicerBase:
         self.settings = settings
         self.authenticator = authenticator
         self.access = Access(settings.auth, dispatcher.store)
+        self.stream_slots = StreamSlots(dispatcher.store.max_connections)
 
     async def authenticate(self, context: grpc.aio.ServicerContext[Any, Any]) -> Identity:
         identity = await self.authenticator.identify(context)

@@ -444,10 +444,14 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
                 listing.query, long=listing.long, after=listing.after, limit=listing.remaining, metadata=in_sql
             )
         try:
-            return listing, stream, self._next(stream, listing, min(self.settings.first_batch_size, listing.batch_size))
+            first = self._next(stream, listing, min(self.settings.first_batch_size, listing.batch_size))
         except BaseException:
             stream.close()
             raise
+        if listing.exhausted and not listing.pending and not listing.arrow:
+            stream.close()  # the whole listing was its first batch: the connection goes back in this call
+            return listing, None, first
+        return listing, stream, first
 
     def _next(self, stream: RowStream | arrow.ArrowSource, listing: Listing, size: int) -> pb.ListDidsResponse | None:
         if isinstance(stream, arrow.ArrowSource):
@@ -456,8 +460,17 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
 
     @guarded
     async def ListDids(self, request: pb.ListDidsRequest, context: Context) -> AsyncIterator[pb.ListDidsResponse]:
-        listing, stream, response = await self.run(self._open, request, Deadline.after(context.time_remaining()))
-        if stream is None:
+        slots = self.stream_slots
+        await slots.acquire()  # the stream's connection, held across thread hand-offs (servicers/stream_slots.py)
+        try:
+            listing, stream, response = await self.run(self._open, request, Deadline.after(context.time_remaining()))
+        except BaseException:
+            slots.release()
+            raise
+        if stream is None:  # nothing to send, or a listing that was all in its first batch (closed already)
+            slots.release()
+            if response is not None:
+                yield response
             return
         finished = False
         try:
@@ -470,4 +483,5 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         finally:
             if not finished:  # cancelled, failed or expired: interrupt a running statement first
                 stream.cancel()
-            asyncio.get_running_loop().run_in_executor(None, stream.close)
+            closing = asyncio.get_running_loop().run_in_executor(None, stream.close)
+            closing.add_done_callback(lambda _: slots.release())

@@ -87,10 +87,15 @@ class Store:
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {}
+        #: Connections the engine's pool lends at most at once (None: one shared connection, never waited for).
+        self.max_connections: int | None = 2 * pool_size
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
             if parsed.database in (None, "", ":memory:"):
                 kwargs["poolclass"] = StaticPool
+                self.max_connections = None
+            else:
+                kwargs.update(pool_size=pool_size, max_overflow=pool_size)
         elif self.dialect == "postgresql":
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         else:
