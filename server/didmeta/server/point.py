@@ -17,8 +17,11 @@ dialect, and one statement per step:
   retries, SQLite write lock), one `SELECT ... FOR NO KEY UPDATE` of the row (existence, old values
   for the history, the JSON document), then the `UPDATE` of the columns and the document and the
   history insert: on PostgreSQL one statement (`WITH changed AS (UPDATE ...) INSERT INTO history ...`,
-  one round trip fewer), on SQLite two. (psycopg pipeline mode for BEGIN + SELECT was measured and
-  not kept: its own Python work cost more than the round trips it saved, docs/performance.md.)
+  one round trip fewer), on SQLite two. On a SQLite file whose write lock is free it runs on the event
+  loop (`write_on_loop`); on PostgreSQL the event loop awaits the same statements over one of its own
+  connections (`set_async`), with the worker thread's unit of work as the fallback. (psycopg pipeline
+  mode for BEGIN + SELECT was measured and not kept: its own Python work cost more than the round trips
+  it saved, docs/performance.md.)
 
 Values go through the same conversions as the plugins' own reads and writes (`did_column.row_metadata`,
 the column types' bind and result processors, `to_json`/`from_json`), and errors are the same
