@@ -10,7 +10,7 @@ lists, objects, mixed types and absent keys.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,7 +44,7 @@ def _metadata(n: int) -> Metadata:
     return meta
 
 
-def _dispatcher(url: str) -> Iterator[Dispatcher]:
+def _dispatcher(url: str) -> Generator[Dispatcher, None, None]:
     store = Store(url)
     dispatcher = Dispatcher.from_settings(Settings.model_validate({"plugins": ["DID_COLUMN", "JSON"]}), store)
     dispatcher.start()

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import grpc
 import pytest
@@ -222,7 +222,7 @@ async def test_bad_values_refused_before_any_write(dispatcher: Dispatcher) -> No
     assert "metadata.run_number" in {v.field for v in caught.value.field_violations}
     assert stored(dispatcher, "f1") == before
     # the event loop's path: the same errors, nothing written (a rolled-back transaction on PostgreSQL)
-    too_long = {"energy": 2.0, "guid": "x" * 300}
+    too_long: Metadata = {"energy": 2.0, "guid": "x" * 300}
     with pytest.raises(InvalidArgument) as threaded:
         dispatcher.set_metadata([(DidKey(SCOPE, "f1"), too_long)], fields=["metadata"])
     dispatcher.keys.all()
@@ -546,7 +546,7 @@ def test_grpc_set_metadata_cut_by_deadlines_leaves_the_loop_connections_usable(
             client.set_metadata("dl:x", {"i": value})
         assert time.monotonic() - started < 5
         assert client.get_metadata("dl:x", "JSON") == {"i": 39}
-        chain = [(e.old, e.new) for e in client.list_history("dl:x") if e.action == "set"]
+        chain = [(cast(int, e.old), cast(int, e.new)) for e in client.list_history("dl:x") if e.action == "set"]
     cut = [new for _, new in chain if new < 20]
     assert len(cut) == len(set(cut)) < 12  # some cut calls rolled back; none recorded twice
     assert [new for _, new in chain if new >= 20] == list(range(20, 40))
