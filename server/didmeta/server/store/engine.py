@@ -69,6 +69,10 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
     cursor.close()
 
 
+#: SQLAlchemy's QueuePool for a SQLite file: 5 connections and 10 more on demand (its defaults).
+SQLITE_POOL_CONNECTIONS = 15
+
+
 class Store:
     """The catalogue database. Thread-safe; SQLite writes are serialised by `_write_lock` in a process
     and by BEGIN IMMEDIATE across processes."""
@@ -95,7 +99,7 @@ class Store:
                 kwargs["poolclass"] = StaticPool
                 self.max_connections = None
             else:
-                kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+                self.max_connections = SQLITE_POOL_CONNECTIONS
         elif self.dialect == "postgresql":
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         else:
