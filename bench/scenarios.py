@@ -585,7 +585,8 @@ def small_listings(count: int = 200) -> list[Any]:
 
 
 def unary_cases(dids: Sequence[Did], get_plugins: Sequence[str], writes: bool) -> list[UnaryCase]:
-    """Health.Check (the floor) first, then GetMetadata of each plugin, then SetMetadata if `writes`."""
+    """Health.Check (the floor) first, then GetMetadata of each plugin, then SetMetadata and small listings
+    if `writes`."""
     from grpc_health.v1 import health_pb2
 
     cases = [UnaryCase("Health.Check", "Health.Check", [health_pb2.HealthCheckRequest(service="")])]

@@ -161,22 +161,11 @@ def format_timestamp(value: datetime) -> str:
     return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-#: Types whose values are their own JSON storage form.
-_NATIVE_JSON = frozenset({str, int, float, bool, type(None)})
-
-
 def to_json(value: MetaValue) -> Any:
     """The JSON storage form: native JSON, timestamps as {"$ts": canonical text}."""
     kind = type(value)
-    if kind in _NATIVE_JSON:
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
         return value
-    if kind is dict:
-        assert isinstance(value, dict)
-        # A map of scalars (most metadata documents, the load path) needs no walk: a copy.
-        for item in value.values():
-            if type(item) not in _NATIVE_JSON:
-                return {key: to_json(item) for key, item in value.items()}
-        return dict(value)
     if isinstance(value, datetime):
         return {TIMESTAMP_TAG: format_timestamp(value)}
     if isinstance(value, list):

@@ -67,9 +67,6 @@ def _scalar_ok(value: Any) -> bool:
     return kind is bool or value is None
 
 
-#: Values every driver takes as they are, in every column (`bulk.driver_value` returns them unchanged).
-_DRIVER_NATIVE = frozenset({int, str, float, type(None)})
-
 #: Position of each column of the base row of a new DID (catalog.NEW_DID_COLUMNS).
 _BASE_INDEX = {column: index for index, column in enumerate(catalog.NEW_DID_COLUMNS)}
 
@@ -160,15 +157,6 @@ class NewDidsPlanner:
         extra = tuple(sorted(plugin_columns))
         dialect = self.dialect
         planned.sort(key=lambda item: item[0])  # canonical order: concurrent loads do not deadlock
-        # Ints, strings and nulls are already driver values; only the others go through `driver_value`.
-        rows = [
-            base
-            + tuple(
-                value if type(value) in _DRIVER_NATIVE else bulk.driver_value(dialect, column, value)
-                for column in extra
-                for value in (cols.get(column),)
-            )
-            for _, base, cols in planned
-        ]
+        rows = [base + tuple(bulk.driver_value(dialect, c, cols.get(c)) for c in extra) for _, base, cols in planned]
         keys = [spec_key for spec_key, _, _ in planned]
         return PlannedDids(keys, (*catalog.NEW_DID_COLUMNS, *extra), rows, types, external, changes)

@@ -385,10 +385,12 @@ class PointAccess:
         """`set_one` awaited by the event loop over one of its PostgreSQL connections (no worker thread, no
         SQLAlchemy pool): BEGIN, the locking SELECT, the UPDATE with its history insert, COMMIT.
 
-        False, with nothing written, when the connection fails before the commit or the write has more
-        history records than one statement takes: the caller then takes the worker
-        thread's path (`Dispatcher.set_metadata`), which retries as every write does. NOT_FOUND and
-        INVALID_ARGUMENT are raised as by `set_one`, after a rollback."""
+        False when the write has more history records than one statement takes (rolled back, nothing
+        written) or the connection fails: the caller then takes the worker thread's path
+        (`Dispatcher.set_metadata`), which retries as every write does. A connection lost during the COMMIT
+        itself leaves the outcome unknown; the thread path then sets the same values again, so the row ends
+        right and the history may hold that change twice. NOT_FOUND and INVALID_ARGUMENT are raised as by
+        `set_one`, after a rollback."""
         pool = self._loop_pool
         if pool is None:
             return False

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from didmeta.errors import InvalidArgument
 from didmeta.filters.regex import REGEX_FUNCTION, regex_matches
@@ -69,10 +69,6 @@ def _sqlite_on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> No
     cursor.close()
 
 
-#: SQLAlchemy's QueuePool for a SQLite file: 5 connections and 10 more on demand (its defaults).
-SQLITE_POOL_CONNECTIONS = 15
-
-
 class Store:
     """The catalogue database. Thread-safe; SQLite writes are serialised by `_write_lock` in a process
     and by BEGIN IMMEDIATE across processes."""
@@ -91,15 +87,10 @@ class Store:
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {}
-        #: Connections the engine's pool lends at most at once (None: one shared connection, never waited for).
-        self.max_connections: int | None = 2 * pool_size
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
             if parsed.database in (None, "", ":memory:"):
                 kwargs["poolclass"] = StaticPool
-                self.max_connections = None
-            else:
-                self.max_connections = SQLITE_POOL_CONNECTIONS
         elif self.dialect == "postgresql":
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         else:
@@ -108,6 +99,10 @@ class Store:
             )
         # Doubles keep a decimal point in the JSON text, so PostgreSQL's numeric hands them back as doubles.
         self.engine: Engine = create_engine(self.url, json_serializer=dump_json, **kwargs)
+        pool = self.engine.pool
+        #: Connections the engine's pool lends at most at once (None: one shared connection, never waited for):
+        #: on a SQLite file SQLAlchemy's defaults (5 and 10 more on demand), on PostgreSQL `pool_size` twice.
+        self.max_connections = pool.size() + pool._max_overflow if isinstance(pool, QueuePool) else None
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_on_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
