@@ -13,6 +13,7 @@ string (no typing, no wildcard). Every error is INVALID_ARGUMENT naming the clau
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from didmeta.errors import InvalidArgument
@@ -28,6 +29,9 @@ _SYMBOLS: tuple[tuple[str, Op], ...] = (
     (">", Op.GT),
     ("=", Op.EQ),
 )
+_SYMBOL_OPS = dict(_SYMBOLS)
+#: The symbols as one alternation, tried in `_SYMBOLS`' order at each position as `_tokenize`'s loop does.
+_SYMBOL_SPLIT = re.compile("(" + "|".join(re.escape(symbol) for symbol, _ in _SYMBOLS) + ")")
 _FLIPPED = {Op.LT: Op.GT, Op.LTE: Op.GTE, Op.GT: Op.LT, Op.GTE: Op.LTE}
 _SUFFIXES = {op.value: op for op in Op}
 _QUANTIFIERS = {q.value: q for q in Quantifier}
@@ -71,6 +75,14 @@ def split_outside(text: str, separator: str) -> list[str]:
 
 def _tokenize(clause: str) -> list[tuple[str, str | Op]]:
     """Operands and operators of a clause, outside quotes."""
+    if '"' not in clause:  # no quotes: the same split, by one regular expression (the common case)
+        parts = _SYMBOL_SPLIT.split(clause)
+        return [("op", _SYMBOL_OPS[part]) if i % 2 else ("operand", part) for i, part in enumerate(parts)]
+    return _tokenize_by_char(clause)
+
+
+def _tokenize_by_char(clause: str) -> list[tuple[str, str | Op]]:
+    """`_tokenize`, character by character (operators inside double quotes are text)."""
     tokens: list[tuple[str, str | Op]] = []
     operand: list[str] = []
     i = 0

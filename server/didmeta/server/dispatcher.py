@@ -33,6 +33,7 @@ from didmeta.server.point import PointAccess
 from didmeta.server.query.merge import MergedStream
 from didmeta.server.query.meta_sql import MetaColumn, listing_statement
 from didmeta.server.query.plan import ListQuery, Planner
+from didmeta.server.query.quick_listing import QuickListing
 from didmeta.server.query.stream import QueryStream, RowStream
 from didmeta.server.store import catalog
 from didmeta.server.store.catalog import DidRecord, ScopeRecord
@@ -88,6 +89,7 @@ class Dispatcher:
         self.keys = KeyRegistry(store)  # declared keys: coercion and checks of writes and filters
         self.new_dids = NewDidsPlanner(self.plugins, self.did_column, store.dialect, self.keys)
         self.point = PointAccess.for_plugins(store, self.plugins)  # GetMetadata/SetMetadata fast path
+        self.quick_listing = QuickListing.for_point(store, self.point)  # small listings' fast path
 
     @classmethod
     def from_settings(cls, settings: Settings, store: Store) -> Dispatcher:

@@ -63,6 +63,8 @@ T = TypeVar("T")
 
 #: Busy timeout of the event loop's own SQLite connection: past it the read goes to a worker thread.
 LOOP_BUSY_TIMEOUT_MS = 50
+#: SQLite virtual-machine steps between two calls of a loop read's progress handler (its step budget).
+_PROGRESS_EVERY = 1000
 #: Worker threads that keep a read connection of their own (the rest check one out per call); PostgreSQL
 #: pools 8 + 8 overflow connections per process (store/engine.py), so half stays for everything else.
 MAX_HELD = 8
@@ -155,23 +157,54 @@ class PointAccess:
                 merged.update({name: from_json(value) for name, value in row[_META].items()})
         return merged
 
+    def _sqlite_on_loop(self) -> sqlite3.Connection:
+        """The event loop's own SQLite connection (call with `_loop_lock` held)."""
+        connection = self._loop_connection
+        if connection is None:
+            connection = sqlite3.connect(
+                self.store.engine.url.database or "", check_same_thread=False, isolation_level=None
+            )
+            connection.execute(f"PRAGMA busy_timeout={LOOP_BUSY_TIMEOUT_MS}")
+            self._loop_connection = connection
+        return connection
+
     def read_on_loop(self, key: DidKey, selected: Sequence[MetadataPlugin]) -> Metadata | None:
         """The metadata from the event loop's own SQLite connection; None if the database is busy."""
         try:
             with self._loop_lock:  # the loop is one thread; the lock only guards against misuse
-                connection = self._loop_connection
-                if connection is None:
-                    connection = sqlite3.connect(
-                        self.store.engine.url.database or "", check_same_thread=False, isolation_level=None
-                    )
-                    connection.execute(f"PRAGMA busy_timeout={LOOP_BUSY_TIMEOUT_MS}")
-                    self._loop_connection = connection
-                raw = connection.execute(self._select, (key.scope, key.name)).fetchone()
+                raw = self._sqlite_on_loop().execute(self._select, (key.scope, key.name)).fetchone()
         except sqlite3.Error as error:
             log.debug("point read on the event loop failed (%s); using a worker thread", error)
             self.close_loop_connection()
             return None
         return self._metadata(key, raw, selected)
+
+    def rows_on_loop(self, sql: str, params: Sequence[Any], max_steps: int) -> list[Any] | None:
+        """The rows of a read-only statement on the event loop's own SQLite connection, or None when it
+        would take more than `max_steps` SQLite virtual-machine steps (about 30 per microsecond here:
+        the statement is interrupted) or the database is busy or failing: the caller goes elsewhere."""
+        steps = [0]
+
+        def progress() -> int:
+            steps[0] += _PROGRESS_EVERY
+            return 1 if steps[0] > max_steps else 0  # non-zero interrupts the statement
+
+        with self._loop_lock:
+            try:
+                connection = self._sqlite_on_loop()
+                connection.set_progress_handler(progress, _PROGRESS_EVERY)
+                try:
+                    return connection.execute(sql, params).fetchall()
+                finally:
+                    connection.set_progress_handler(None, 0)
+            except sqlite3.OperationalError as error:
+                if steps[0] > max_steps:
+                    return None  # interrupted by the step budget: the connection is fine
+                log.debug("a read on the event loop failed (%s); using a worker thread", error)
+            except sqlite3.Error as error:
+                log.debug("a read on the event loop failed (%s); using a worker thread", error)
+        self.close_loop_connection()
+        return None
 
     @property
     def reads_async(self) -> bool:
@@ -196,6 +229,20 @@ class PointAccess:
             log.debug("point read on the event loop failed (%s); using a worker thread", error)
             return None
         return self._metadata(key, raw, selected)
+
+    async def rows_async(self, sql: str, params: Sequence[Any]) -> list[Any] | None:
+        """The rows of a read-only statement over one of the event loop's PostgreSQL connections, or None
+        when the connection fails or none can be had (the caller goes elsewhere, as `read_async`'s does)."""
+        pool = self._loop_pool
+        if pool is None:
+            return None
+        try:
+            async with pool.connection() as conn:
+                cursor = await conn.execute(sql, params)
+                return await cursor.fetchall()
+        except (psycopg.Error, Unreachable) as error:
+            log.debug("a read on the event loop failed (%s); using a worker thread", error)
+            return None
 
     def _thread_connection(self) -> Connection | None:
         """This worker thread's own read connection; None once `MAX_HELD` threads hold one (the pool's share)."""

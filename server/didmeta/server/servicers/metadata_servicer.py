@@ -15,6 +15,7 @@ from didmeta.identifiers import DidKey, parse_type_selector, validate_key, valid
 from didmeta.server import freeze, saved_queries
 from didmeta.server.dispatcher import LoadPlan, LoadResult
 from didmeta.server.keys import service as key_service
+from didmeta.server.point import caller_sees_everything
 from didmeta.server.query import arrow, meta_sql, tokens
 from didmeta.server.query.explain import Explainer
 from didmeta.server.query.facets import FacetSpec, Summaries, check_specs
@@ -38,6 +39,8 @@ from didmeta.wire import (
 
 Context = grpc.aio.ServicerContext[Any, Any]
 _WIRE_TYPES = {"F": 1, "D": 2, "C": 3}
+#: Filters up to this size (serialised) may take ListDids' quick path, parsed on the event loop.
+QUICK_FILTER_BYTES = 512
 
 
 def list_query(
@@ -84,6 +87,15 @@ class Listing:
     # `in_rows`), and the rest, read per batch with Dispatcher.metadata_for (query/meta_sql.py).
     in_rows: meta_sql.RowMetadata | None = None
     per_batch: list[str] = field(default_factory=list)
+
+
+def request_fingerprint(request: pb.ListDidsRequest) -> bytes:
+    """What a resume token is bound to: the request without its token and batch size."""
+    canonical = pb.ListDidsRequest()
+    canonical.CopyFrom(request)
+    canonical.page_token = ""
+    canonical.batch_size = 0
+    return tokens.fingerprint(canonical.SerializeToString(deterministic=True))
 
 
 class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceServicer):
@@ -351,18 +363,59 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         if keys and not (request.long or as_arrow):
             raise InvalidArgument.for_field("metadata_keys", "metadata keys are returned with long output only")
         query = self.checked_query(request, deadline)
-        canonical = pb.ListDidsRequest()
-        canonical.CopyFrom(request)
-        canonical.page_token = ""
-        canonical.batch_size = 0
-        fingerprint = tokens.fingerprint(canonical.SerializeToString(deterministic=True))
+        fingerprint = request_fingerprint(request)
         delivered, after = 0, None
         if request.page_token:
             delivered, after = tokens.decode(request.page_token, fingerprint)
         remaining = request.limit - delivered if request.limit else None
-        batch_size = min(request.batch_size or self.settings.batch_size, self.settings.max_batch_size)
+        batch_size = self._batch_size(request)
         long = request.long or as_arrow
         return Listing(query, fingerprint, delivered, after, remaining, long, keys, batch_size, arrow=as_arrow)
+
+    def _batch_size(self, request: pb.ListDidsRequest) -> int:
+        return min(request.batch_size or self.settings.batch_size, self.settings.max_batch_size)
+
+    async def _quick(self, request: pb.ListDidsRequest) -> tuple[bool, pb.ListDidsResponse | None]:
+        """A small listing answered on the event loop in fixed SQL (query/quick_listing.py): (True, its one
+        message or None when it is empty), or (False, None) when the general path must answer.
+
+        It gives what the general path gives: the same first message (rows, token) when the whole listing
+        fits in it. The request is validated by the same functions, here on the loop (a short filter)."""
+        quick = self.dispatcher.quick_listing
+        if (
+            quick is None
+            or request.page_token
+            or request.metadata_keys
+            or request.format == pb.LIST_FORMAT_ARROW
+            or request.recursive
+            or request.ignore_case
+            or request.limit < 0
+            or request.batch_size < 0
+            or request.filter.ByteSize() > QUICK_FILTER_BYTES
+            or not caller_sees_everything()
+            or self.may_hide_scopes()
+            or not self.dispatcher.keys.fresh()  # checked_query reads declared keys: from the cache only
+        ):
+            return False, None
+        query = self.checked_query(request, NO_DEADLINE)
+        size = min(self.settings.first_batch_size, self._batch_size(request))
+        capped = 0 < request.limit <= size  # the limit ends the listing within the first message
+        most = request.limit if capped else size
+        statement = quick.statement(query, long=request.long, fetch=most if capped else most + 1)
+        if statement is None:
+            return False, None
+        rows = await quick.rows(statement, most)
+        if rows is None:
+            return False, None
+        if not rows:
+            return True, None
+        listing = Listing(query, b"", 0, None, None, request.long, [], size)
+        response = self._batch(rows, listing, [])
+        if len(rows) > 1 and response.ByteSize() > self.settings.max_batch_bytes:
+            return False, None  # the general path splits it by bytes
+        last = DidKey(rows[-1][0], rows[-1][1])
+        response.next_page_token = tokens.encode(request_fingerprint(request), len(rows), last)
+        return True, response
 
     def _build(self, stream: RowStream, listing: Listing, size: int) -> pb.ListDidsResponse | None:
         """Fetch one batch and build its message (runs in a worker thread).
@@ -460,6 +513,11 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
 
     @guarded
     async def ListDids(self, request: pb.ListDidsRequest, context: Context) -> AsyncIterator[pb.ListDidsResponse]:
+        answered, response = await self._quick(request)
+        if answered:
+            if response is not None:
+                yield response
+            return
         slots = self.stream_slots
         await slots.acquire()  # the stream's connection, held across thread hand-offs (servicers/stream_slots.py)
         try:

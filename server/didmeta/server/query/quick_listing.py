@@ -1,0 +1,189 @@
+"""Small listings in fixed SQL on the event loop: ListDids' quick path.
+
+A listing such as `run_number=4242` in one scope returns a few DIDs, and its statement takes
+microseconds, but the general path (`Dispatcher.open_listing`) builds the SQLAlchemy statement per
+call, opens a stream, and runs in a worker thread: about 1.3 ms of server CPU for 30 rows
+(docs/performance.md). This module answers the common simple shape the way `server/point.py`
+answers GetMetadata: SQL text built once per shape of query, the values bound as parameters, run
+on the event loop (SQLite: the loop's own connection; PostgreSQL: awaited over the loop's psycopg
+connections).
+
+It takes a listing only when all of this holds; anything else goes to the general path, untouched:
+
+- one exact scope (no scope pattern), not recursive, no ignore_case;
+- at most one group of clauses, each on a column of the catalogue's DID table (DID_COLUMN) of kind
+  int or string: `=` (strings may use the `*` wildcard), `<`, `<=`, `>`, `>=`, with an int value for
+  an int column and a string (or int, compared as its text) for a string column;
+- the caller sees every DID (admin or local mode: no embargo condition, no hidden scopes), no read
+  replicas, the declared-keys cache fresh (servicer side).
+
+The statement is the general path's condition written out: not suppressed, the scope, the type
+selector (`did_type IN (...)` unless every type), the clauses as `column_condition` renders them,
+ordered by (scope, name), with a LIMIT of one more row than the first message holds. If that extra row
+comes back, the listing is not small: the general path answers it from the start. On SQLite the
+statement runs under a step budget (`MAX_LOOP_STEPS`, about 1 ms): a shape that no index answers is
+interrupted and goes to the general path. A shape that overflowed or was interrupted is not tried
+again for the next `SKIP_AFTER_MISS` listings of that shape, so a large listing pays the extra query
+rarely. tests/integration/test_quick_listing.py compares this path with the general one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from didmeta.attributes import COLLECTION_ONLY
+from didmeta.filters.model import Clause, Op
+from didmeta.plugins.did_column import DidColumnPlugin
+from didmeta.plugins.sql_conditions import glob_pattern, like_pattern
+from didmeta.server.point import PointAccess
+from didmeta.server.query.plan import ALL_TYPES, LONG_COLUMNS, ListQuery
+from didmeta.server.store.engine import Store
+from didmeta.server.store.schema import dids
+from didmeta.values import INT64_MAX
+
+#: SQLite virtual-machine steps a listing may take on the event loop (~30 per µs on this machine: ~1 ms).
+MAX_LOOP_STEPS = 30_000
+#: Listings of a shape that go straight to the general path after one that was not small.
+SKIP_AFTER_MISS = 63
+#: Shapes whose SQL text is kept (the cache is emptied when it is full).
+MAX_SHAPES = 512
+
+_SQL_OPS = {Op.EQ: "=", Op.LT: "<", Op.LTE: "<=", Op.GT: ">", Op.GTE: ">="}
+_INT64_MIN = -INT64_MAX - 1
+#: A clause's part of a shape: key, operator, wildcard.
+ClauseShape = tuple[str, Op, bool]
+Shape = tuple[bool, tuple[str, ...], tuple[ClauseShape, ...]]
+
+
+@dataclass(frozen=True)
+class QuickStatement:
+    """One small listing's statement: its shape (the SQL text's cache key) and its parameters."""
+
+    shape: Shape
+    sql: str
+    params: tuple[Any, ...]
+
+
+class QuickListing:
+    """Fixed-SQL small listings over the catalogue's `dids` table; `None` from `for_point` when it cannot apply."""
+
+    def __init__(self, store: Store, point: PointAccess, did_column: DidColumnPlugin) -> None:
+        self.store = store
+        self.point = point
+        self.did_column = did_column
+        self._sqlite = store.is_sqlite
+        self._mark = "?" if self._sqlite else "%s"
+        self._sql: dict[Shape, str] = {}
+        self._skips: dict[Shape, int] = {}
+        dialect = store.engine.dialect
+        self._results = [
+            dids.c[name].type.dialect_impl(dialect).result_processor(dialect, None) for name in LONG_COLUMNS
+        ]
+
+    @classmethod
+    def for_point(cls, store: Store, point: PointAccess | None) -> QuickListing | None:
+        """The quick path where the loop has a connection of its own (SQLite file, PostgreSQL)."""
+        if point is None or not (point.reads_on_loop or point.reads_async):
+            return None
+        return cls(store, point, point.did_column)
+
+    # --- which listings ---------------------------------------------------------------------------
+    def statement(self, query: ListQuery, *, long: bool, fetch: int) -> QuickStatement | None:
+        """The statement of `query`'s first `fetch` rows, or None if this path does not take the listing."""
+        if query.recursive or query.ignore_case or query.hidden_scopes or "*" in query.scope_pattern:
+            return None
+        if self.store.replicas is not None:
+            return None  # listings may read from a replica: the general path chooses
+        groups = query.filter.groups
+        if len(groups) > 1:
+            return None
+        clauses: tuple[Clause, ...] = groups[0].clauses if groups else ()
+        types = groups[0].types if groups and groups[0].types is not None else query.types
+        shapes: list[ClauseShape] = []
+        params: list[Any] = [query.scope_pattern]
+        for clause in clauses:
+            value = self._parameter(clause)
+            if value is None:
+                return None
+            shapes.append((clause.key, clause.op, clause.wildcard))
+            params.append(value)
+        type_codes = () if types == ALL_TYPES else tuple(sorted(t.value for t in types))
+        shape: Shape = (long, type_codes, tuple(shapes))
+        skips = self._skips.get(shape)
+        if skips:
+            self._skips[shape] = skips - 1
+            return None
+        sql = self._sql.get(shape)
+        if sql is None:
+            if len(self._sql) >= MAX_SHAPES:
+                self._sql.clear()
+            sql = self._sql[shape] = self._render(shape)
+        params.append(fetch)
+        return QuickStatement(shape, sql, tuple(params))
+
+    def _parameter(self, clause: Clause) -> Any:
+        """The bound value of a clause this path renders, or None if it does not take the clause."""
+        if clause.negated or clause.quantifier is not None or clause.op not in _SQL_OPS:
+            return None
+        kind = self.did_column.filter_kind(clause.key)
+        if kind is None or clause.key in COLLECTION_ONLY:
+            return None
+        value = clause.value
+        if kind == "int":
+            if type(value) is not int or not _INT64_MIN <= value <= INT64_MAX or clause.wildcard:
+                return None
+            return value
+        if kind != "string":
+            return None
+        if type(value) is int:
+            value = str(value)  # the one lossless coercion (sql_conditions.column_condition)
+        if type(value) is not str or "\x00" in value:
+            return None
+        if clause.wildcard:
+            if clause.op is not Op.EQ:
+                return None
+            return glob_pattern(value, star_is_wildcard=True) if self._sqlite else like_pattern(value, wildcard=True)
+        return value
+
+    def _render(self, shape: Shape) -> str:
+        long, type_codes, clauses = shape
+        mark = self._mark
+        columns = LONG_COLUMNS if long else LONG_COLUMNS[:2]
+        where = [f"suppressed = {'0' if self._sqlite else 'false'}", f"scope = {mark}"]
+        if type_codes:
+            where.append(f"did_type IN ({', '.join(repr(code) for code in type_codes)})")
+        for key, op, wildcard in clauses:
+            column = dids.c[key].name  # a DID-table column: the key is the column's name
+            if wildcard:
+                where.append(f"{column} GLOB {mark}" if self._sqlite else f"{column} LIKE {mark} ESCAPE '\\'")
+            elif self.did_column.filter_kind(key) == "string" and not self._sqlite:
+                where.append(f'({column} COLLATE "C") {_SQL_OPS[op]} {mark}')
+            else:
+                where.append(f"{column} {_SQL_OPS[op]} {mark}")
+        return f"SELECT {', '.join(columns)} FROM dids WHERE {' AND '.join(where)} ORDER BY scope, name LIMIT {mark}"
+
+    # --- running it -------------------------------------------------------------------------------
+    async def rows(self, statement: QuickStatement, most: int) -> list[tuple[Any, ...]] | None:
+        """The listing's rows, converted as the general path's, or None when this path does not answer:
+        more than `most` rows, the SQLite step budget spent, a connection failure."""
+        if self._sqlite:
+            found = self.point.rows_on_loop(statement.sql, statement.params, MAX_LOOP_STEPS)
+        else:
+            found = await self.point.rows_async(statement.sql, statement.params)
+        if found is None or len(found) > most:
+            if len(self._skips) >= MAX_SHAPES:
+                self._skips.clear()
+            self._skips[statement.shape] = SKIP_AFTER_MISS
+            return None
+        return self._converted(found)
+
+    def _converted(self, found: Sequence[Any]) -> list[tuple[Any, ...]]:
+        processors = self._results[: len(found[0])] if found else []
+        if not any(processors):
+            return [tuple(row) for row in found]
+        return [
+            tuple(value if process is None else process(value) for process, value in zip(processors, row, strict=True))
+            for row in found
+        ]
