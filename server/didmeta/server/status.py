@@ -11,6 +11,7 @@ alone: the same Status for the REST gateway);
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import logging
@@ -179,8 +180,10 @@ def guarded(method: F) -> F:
             try:
                 await self.authenticate(context)
                 request = await self.authorize(method.__name__, request)
-                async for item in method(self, request, context):
-                    yield item
+                # aclosing: a stream closed early (client gone, cancelled) runs the method's cleanup now.
+                async with contextlib.aclosing(method(self, request, context)) as items:
+                    async for item in items:
+                        yield item
             except (asyncio.CancelledError, grpc.aio.AbortError):
                 raise
             except Exception as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -25,6 +26,7 @@ from didmeta.server.query.stream import RowStream
 from didmeta.server.servicers.bulk_messages import bulk_messages
 from didmeta.server.servicers.common import ServicerBase, caller, did_key
 from didmeta.server.servicers.did_servicer import attachments_from_wire, new_did_from_wire
+from didmeta.server.servicers.stream_slots import StreamSlots
 from didmeta.server.status import guarded
 from didmeta.v1 import did_pb2, metadata_service_pb2_grpc
 from didmeta.v1 import metadata_service_pb2 as pb
@@ -87,6 +89,21 @@ class Listing:
     # `in_rows`), and the rest, read per batch with Dispatcher.metadata_for (query/meta_sql.py).
     in_rows: meta_sql.RowMetadata | None = None
     per_batch: list[str] = field(default_factory=list)
+
+
+def _close_opened(slots: StreamSlots, opening: asyncio.Task[Any]) -> None:
+    """After a ListDids call was cancelled while its stream was being opened: close what was opened (in a
+    worker thread) and give the slot back once it is closed."""
+    if opening.cancelled() or opening.exception() is not None:
+        slots.release()
+        return
+    stream = opening.result()[1]
+    if stream is None:  # nothing was opened, or the listing was closed with its first batch
+        slots.release()
+        return
+    stream.cancel()
+    closing = asyncio.get_running_loop().run_in_executor(None, stream.close)
+    closing.add_done_callback(lambda _: slots.release())
 
 
 def request_fingerprint(request: pb.ListDidsRequest) -> bytes:
@@ -520,8 +537,14 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             return
         slots = self.stream_slots
         await slots.acquire()  # the stream's connection, held across thread hand-offs (servicers/stream_slots.py)
+        opening = asyncio.ensure_future(self.run(self._open, request, Deadline.after(context.time_remaining())))
         try:
-            listing, stream, response = await self.run(self._open, request, Deadline.after(context.time_remaining()))
+            # Shielded: a call cancelled meanwhile (client gone, deadline) leaves the thread to finish opening;
+            # the stream it opens is then closed and the slot given back (`_close_opened`), not left to GC.
+            listing, stream, response = await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            opening.add_done_callback(functools.partial(_close_opened, slots))
+            raise
         except BaseException:
             slots.release()
             raise
