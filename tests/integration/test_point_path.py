@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import grpc
@@ -123,6 +123,34 @@ async def test_missing_did_and_unknown_plugin_fail_alike_on_the_loop(dispatcher:
     with pytest.raises(InvalidArgument) as refused:
         await dispatcher.get_metadata_async(DidKey(SCOPE, "c1"), "NOPE")
     assert refused.value.reason == "UNKNOWN_PLUGIN"
+
+
+async def test_a_caller_who_does_not_see_every_did_is_read_on_the_loop_while_no_embargo_is_in_force(
+    dispatcher: Dispatcher,
+) -> None:
+    """Embargoes hide DIDs from non-admins (access/embargo.py). The loop read checks, in its own statement,
+    whether any embargo is in force: if none is, it answers as the generic path does; if one is, it leaves
+    the call to the generic path (None), which applies it."""
+    key = DidKey(SCOPE, "f1")
+    alice = Identity(account="alice", is_admin=False)
+    current_identity.set(alice)
+    expected = generic(dispatcher, lambda: dispatcher.get_metadata(key, "ALL"))
+    on_loop = await dispatcher.get_metadata_async(key, "ALL")
+    assert on_loop is not None and typed(on_loop) == typed(expected)
+    with pytest.raises(NotFound) as missing:
+        await dispatcher.get_metadata_async(DidKey(SCOPE, "nope"), "ALL")
+    assert missing.value.reason == "DID_NOT_FOUND"
+    current_identity.set(Identity(account="root", is_admin=True))
+    tomorrow = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
+    dispatcher.set_embargo(DidKey(SCOPE, "f2"), tomorrow, False, "root")
+    current_identity.set(alice)
+    assert await dispatcher.get_metadata_async(key, "ALL") is None  # f1 is not embargoed, but one is in force
+    with pytest.raises(NotFound):  # the generic path hides the embargoed DID from her
+        dispatcher.get_metadata(DidKey(SCOPE, "f2"), "ALL")
+    assert typed(dispatcher.get_metadata(key, "ALL")) == typed(expected)
+    current_identity.set(Identity(account="root", is_admin=True))
+    awaited = await dispatcher.get_metadata_async(DidKey(SCOPE, "f2"), "ALL")  # an admin: on the loop, seen
+    assert awaited is not None and awaited["run_number"] == 4242
 
 
 def test_missing_did_and_unknown_plugin_fail_alike(dispatcher: Dispatcher) -> None:

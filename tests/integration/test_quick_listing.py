@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -96,6 +97,11 @@ def sqlite_servicer(make_catalogue_url: Callable[[str], str]) -> Iterator[Metada
 
 def as_admin() -> None:
     current_identity.set(Identity(account="root", is_admin=True))
+
+
+def tomorrow() -> datetime:
+    """A day from now, naive UTC (as embargoes take it)."""
+    return (datetime.now(UTC) + timedelta(days=1)).replace(tzinfo=None)
 
 
 def forget_misses(servicer: MetadataServicer) -> None:
@@ -237,9 +243,44 @@ async def test_bad_input_fails_as_on_the_general_path(servicer: MetadataServicer
         assert str(on_quick.value) == str(on_general.value)
 
 
-async def test_a_caller_who_may_not_see_everything_takes_the_general_path(servicer: MetadataServicer) -> None:
-    current_identity.set(Identity(account="alice", is_admin=False))
-    assert await quick(servicer, listing(expression="run_number=4")) is None
+async def test_embargoes_in_force_send_other_callers_to_the_general_path(
+    servicer: MetadataServicer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(quick_listing, "EMBARGO_RECHECK_SECONDS", 0.0)
+    request = listing(expression="run_number=4", type=ALL, long=True)
+    alice = Identity(account="alice", is_admin=False)  # owns no scope: embargoes hide DIDs from her
+
+    async def as_alice() -> tuple[list[bytes] | None, list[bytes]]:
+        current_identity.set(alice)
+        forget_misses(servicer)
+        return await quick(servicer, request), general(servicer, request)
+
+    # No embargo at all: she sees every DID, and the quick path answers as the general path does.
+    got, expected = await as_alice()
+    assert got is not None and got == expected
+    names = list(pb.ListDidsResponse.FromString(expected[0]).batch.names)
+    hidden = DidKey(SCOPE, names[1])
+    # An embargo in force anywhere (here on a DID of this listing): the general path answers her, without it.
+    as_admin()
+    servicer.dispatcher.set_embargo(hidden, tomorrow(), False, "root")
+    got, expected = await as_alice()
+    assert got is None
+    assert hidden.name not in pb.ListDidsResponse.FromString(expected[0]).batch.names
+    as_admin()  # an admin sees it, on the quick path
+    forget_misses(servicer)
+    answered = await quick(servicer, request)
+    assert answered is not None and hidden.name in pb.ListDidsResponse.FromString(answered[0]).batch.names
+    # An embargo on a DID elsewhere still sends her to the general path (any embargo in force counts).
+    servicer.dispatcher.clear_embargo(hidden)
+    elsewhere = DidKey(OTHER, names[0])
+    servicer.dispatcher.set_embargo(elsewhere, tomorrow(), False, "root")
+    got, expected = await as_alice()
+    assert got is None and pb.ListDidsResponse.FromString(expected[0]).batch.names[1] == hidden.name
+    # Once no embargo is in force (this one lifted), the quick path answers her again.
+    as_admin()
+    servicer.dispatcher.clear_embargo(elsewhere)
+    got, expected = await as_alice()
+    assert got is not None and got == expected
 
 
 async def test_sqlite_interrupts_an_unindexed_listing_on_the_loop(

@@ -561,7 +561,7 @@ class Dispatcher:
         if self.point is None or not self.point.reads_on_loop:
             return None
         selected = self._selected(plugin)
-        return self.point.read_on_loop(key, selected) if self.point.reads(selected) else None
+        return self.point.read_on_loop(key, selected) if self.point.reads(selected, on_loop=True) else None
 
     async def get_metadata_async(self, key: DidKey, plugin: str = "") -> Metadata | None:
         """GetMetadata answered by the event loop itself (fast path only: a SQLite file read in place, a
@@ -570,7 +570,7 @@ class Dispatcher:
         if point is None or not point.reads_async:
             return self.get_metadata_on_loop(key, plugin)
         selected = self._selected(plugin)
-        return await point.read_async(key, selected) if point.reads(selected) else None
+        return await point.read_async(key, selected) if point.reads(selected, on_loop=True) else None
 
     def get_metadata(self, key: DidKey, plugin: str = "") -> Metadata:
         selected = self._selected(plugin)

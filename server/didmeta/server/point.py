@@ -26,8 +26,9 @@ dialect, and one statement per step:
 Values go through the same conversions as the plugins' own reads and writes (`did_column.row_metadata`,
 the column types' bind and result processors, `to_json`/`from_json`), and errors are the same
 (NOT_FOUND naming the DID, INVALID_ARGUMENT naming the field). What the fast path does not cover
-falls back to the generic path: another plugin in the answer or the write, a caller who does not see
-every DID (embargo checks: `Viewer`), recursive writes, a SQLite read that finds the database busy.
+falls back to the generic path: another plugin in the answer or the write, recursive writes, a SQLite
+read that finds the database busy, and a caller who does not see every DID (embargoes: `Viewer`) except
+for GetMetadata on the loop while no embargo is in force (checked in the same statement as the read).
 """
 
 from __future__ import annotations
@@ -51,10 +52,11 @@ from didmeta.plugins.sql_conditions import naive_utc
 from didmeta.server.access.identity import current_identity
 from didmeta.server.history import COLUMNS as HISTORY_COLUMNS
 from didmeta.server.history import Change, History
+from didmeta.server.store.catalog import utcnow
 from didmeta.server.store.engine import READ_ONLY, Store
 from didmeta.server.store.loop_pool import LoopPool, Unreachable
 from didmeta.server.store.replicas import replica_reads_allowed
-from didmeta.server.store.schema import dids
+from didmeta.server.store.schema import dids, embargoes
 from didmeta.values import Metadata, from_json, to_json
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,12 @@ def not_found(key: DidKey) -> NotFound:
     return NotFound(f"DID {key} does not exist", reason="DID_NOT_FOUND", metadata={"did": str(key)})
 
 
+def active_embargoes_sql(mark: str) -> str:
+    """SQL of the number of embargoes in force at the time bound to `mark` (access/embargo.py: an embargo hides
+    while `until` is ahead; with none in force, every caller sees every DID)."""
+    return f"SELECT count(*) FROM embargoes WHERE until > {mark}"
+
+
 def caller_sees_everything() -> bool:
     """True for admins and in-process callers (no identity): no embargo condition applies (access.embargo)."""
     identity = current_identity.get(None)
@@ -102,6 +110,13 @@ class PointAccess:
         dialect = store.engine.dialect
         mark = "?" if store.is_sqlite else "%s"
         self._select = f"SELECT {', '.join(_COLUMNS)} FROM dids WHERE scope = {mark} AND name = {mark}"
+        # For a caller who does not see every DID: the same row and, in the same statement (one snapshot),
+        # whether any embargo is active at all; if none is, the caller sees every DID too.
+        self._select_viewer = (
+            f"SELECT {', '.join(_COLUMNS)}, ({active_embargoes_sql(mark)}) "
+            f"FROM dids WHERE scope = {mark} AND name = {mark}"
+        )
+        self._until = embargoes.c.until.type.dialect_impl(dialect).bind_processor(dialect)
         self._select_for_update = self._select + ("" if store.is_sqlite else " FOR NO KEY UPDATE")
         self._mark = mark
         self._results: list[Processor] = [
@@ -132,12 +147,13 @@ class PointAccess:
         return cls(store, plugins[0], json)
 
     # --- which calls it takes -------------------------------------------------------------------
-    def reads(self, selected: Sequence[MetadataPlugin]) -> bool:
+    def reads(self, selected: Sequence[MetadataPlugin], *, on_loop: bool = False) -> bool:
         """Whether a GetMetadata of these plugins can be answered from the row alone (on the primary: a read
-        that may go to a read replica takes the general path, store/replicas.py)."""
+        that may go to a read replica takes the general path, store/replicas.py). A caller who does not see
+        every DID is answered only on the loop, and only while no embargo is active (`read_on_loop`)."""
         if self.store.replicas is not None and replica_reads_allowed():
             return False
-        return all(p is self.did_column or p is self.json for p in selected) and caller_sees_everything()
+        return all(p is self.did_column or p is self.json for p in selected) and (on_loop or caller_sees_everything())
 
     def writes(self, owners: Sequence[str]) -> bool:
         """Whether a write whose keys belong to these plugins (by name) touches the row alone."""
@@ -168,16 +184,41 @@ class PointAccess:
             self._loop_connection = connection
         return connection
 
+    def _loop_statement(self, key: DidKey) -> tuple[str, tuple[Any, ...], bool]:
+        """The point read's SQL, parameters, and whether it checks for embargoes (a caller who does not see
+        every DID)."""
+        if caller_sees_everything():
+            return self._select, (key.scope, key.name), False
+        return self._select_viewer, (self.embargo_time(), key.scope, key.name), True
+
+    def embargo_time(self) -> Any:
+        """Now, as the `until` column of `embargoes` compares it (naive UTC, in the driver's form)."""
+        now = utcnow()
+        return now if self._until is None else self._until(now)
+
+    def _loop_answer(
+        self, key: DidKey, raw: Sequence[Any] | None, checked: bool, selected: Sequence[MetadataPlugin]
+    ) -> Metadata | None:
+        """The metadata of a loop read; None when an embargo is active and the caller does not see every DID
+        (the general path applies it). A missing DID is NOT_FOUND either way, as on the general path."""
+        if checked and raw is not None:
+            if raw[-1]:
+                return None
+            raw = raw[:-1]
+        return self._metadata(key, raw, selected)
+
     def read_on_loop(self, key: DidKey, selected: Sequence[MetadataPlugin]) -> Metadata | None:
-        """The metadata from the event loop's own SQLite connection; None if the database is busy."""
+        """The metadata from the event loop's own SQLite connection; None if the database is busy (or an
+        embargo is active for a caller who does not see every DID)."""
+        sql, params, checked = self._loop_statement(key)
         try:
             with self._loop_lock:  # the loop is one thread; the lock only guards against misuse
-                raw = self._sqlite_on_loop().execute(self._select, (key.scope, key.name)).fetchone()
+                raw = self._sqlite_on_loop().execute(sql, params).fetchone()
         except sqlite3.Error as error:
             log.debug("point read on the event loop failed (%s); using a worker thread", error)
             self.close_loop_connection()
             return None
-        return self._metadata(key, raw, selected)
+        return self._loop_answer(key, raw, checked, selected)
 
     def rows_on_loop(self, sql: str, params: Sequence[Any], max_steps: int) -> list[Any] | None:
         """The rows of a read-only statement on the event loop's own SQLite connection, or None when it
@@ -221,14 +262,15 @@ class PointAccess:
         pool = self._loop_pool
         if pool is None:
             return None
+        sql, params, checked = self._loop_statement(key)
         try:
             async with pool.connection() as conn:
-                cursor = await conn.execute(self._select, (key.scope, key.name))
+                cursor = await conn.execute(sql, params)
                 raw = await cursor.fetchone()
         except (psycopg.Error, Unreachable) as error:
             log.debug("point read on the event loop failed (%s); using a worker thread", error)
             return None
-        return self._metadata(key, raw, selected)
+        return self._loop_answer(key, raw, checked, selected)
 
     async def rows_async(self, sql: str, params: Sequence[Any]) -> list[Any] | None:
         """The rows of a read-only statement over one of the event loop's PostgreSQL connections, or None

@@ -14,8 +14,12 @@ It takes a listing only when all of this holds; anything else goes to the genera
 - at most one group of clauses, each on a column of the catalogue's DID table (DID_COLUMN) of kind
   int or string: `=` (strings may use the `*` wildcard), `<`, `<=`, `>`, `>=`, with an int value for
   an int column and a string (or int, compared as its text) for a string column;
-- the caller sees every DID (admin or local mode: no embargo condition, no hidden scopes), no read
-  replicas, the declared-keys cache fresh (servicer side).
+- no hidden scopes for the caller, no read replicas, the declared-keys cache fresh (servicer side).
+
+A caller who does not see every DID (not an admin: embargoes apply) is answered only while no embargo
+is in force: the statement also counts the embargoes whose `until` is ahead (one more column, the same
+snapshot), and if there is one, the general path answers with its embargo conditions; embargoes are then
+not looked for again for `EMBARGO_RECHECK_SECONDS`.
 
 The statement is the general path's condition written out: not suppressed, the scope, the type
 selector (`did_type IN (...)` unless every type), the clauses as `column_condition` renders them,
@@ -29,6 +33,7 @@ rarely. tests/integration/test_quick_listing.py compares this path with the gene
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +42,7 @@ from didmeta.attributes import COLLECTION_ONLY
 from didmeta.filters.model import Clause, Op
 from didmeta.plugins.did_column import DidColumnPlugin
 from didmeta.plugins.sql_conditions import glob_pattern, like_pattern
-from didmeta.server.point import PointAccess
+from didmeta.server.point import PointAccess, active_embargoes_sql
 from didmeta.server.query.plan import ALL_TYPES, LONG_COLUMNS, ListQuery
 from didmeta.server.store.engine import Store
 from didmeta.server.store.schema import dids
@@ -49,12 +54,15 @@ MAX_LOOP_STEPS = 30_000
 SKIP_AFTER_MISS = 63
 #: Shapes whose SQL text is kept (the cache is emptied when it is full).
 MAX_SHAPES = 512
+#: After an embargo in force was seen, callers who do not see every DID go to the general path this long.
+EMBARGO_RECHECK_SECONDS = 1.0
 
 _SQL_OPS = {Op.EQ: "=", Op.LT: "<", Op.LTE: "<=", Op.GT: ">", Op.GTE: ">="}
 _INT64_MIN = -INT64_MAX - 1
 #: A clause's part of a shape: key, operator, wildcard.
 ClauseShape = tuple[str, Op, bool]
-Shape = tuple[bool, tuple[str, ...], tuple[ClauseShape, ...]]
+#: long output, type codes, clauses, embargo check.
+Shape = tuple[bool, tuple[str, ...], tuple[ClauseShape, ...], bool]
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,7 @@ class QuickListing:
         self._mark = "?" if self._sqlite else "%s"
         self._sql: dict[Shape, str] = {}
         self._skips: dict[Shape, int] = {}
+        self._embargo_seen_until = 0.0
         dialect = store.engine.dialect
         self._results = [
             dids.c[name].type.dialect_impl(dialect).result_processor(dialect, None) for name in LONG_COLUMNS
@@ -90,9 +99,12 @@ class QuickListing:
         return cls(store, point, point.did_column)
 
     # --- which listings ---------------------------------------------------------------------------
-    def statement(self, query: ListQuery, *, long: bool, fetch: int) -> QuickStatement | None:
-        """The statement of `query`'s first `fetch` rows, or None if this path does not take the listing."""
+    def statement(self, query: ListQuery, *, long: bool, fetch: int, viewer: bool) -> QuickStatement | None:
+        """The statement of `query`'s first `fetch` rows, or None if this path does not take the listing.
+        `viewer`: the caller does not see every DID (the statement checks for embargoes in force)."""
         if query.recursive or query.ignore_case or query.hidden_scopes or "*" in query.scope_pattern:
+            return None
+        if viewer and time.monotonic() < self._embargo_seen_until:
             return None
         if self.store.replicas is not None:
             return None  # listings may read from a replica: the general path chooses
@@ -102,7 +114,8 @@ class QuickListing:
         clauses: tuple[Clause, ...] = groups[0].clauses if groups else ()
         types = groups[0].types if groups and groups[0].types is not None else query.types
         shapes: list[ClauseShape] = []
-        params: list[Any] = [query.scope_pattern]
+        params: list[Any] = [self.point.embargo_time()] if viewer else []
+        params.append(query.scope_pattern)
         for clause in clauses:
             value = self._parameter(clause)
             if value is None:
@@ -110,7 +123,7 @@ class QuickListing:
             shapes.append((clause.key, clause.op, clause.wildcard))
             params.append(value)
         type_codes = () if types == ALL_TYPES else tuple(sorted(t.value for t in types))
-        shape: Shape = (long, type_codes, tuple(shapes))
+        shape: Shape = (long, type_codes, tuple(shapes), viewer)
         skips = self._skips.get(shape)
         if skips:
             self._skips[shape] = skips - 1
@@ -148,9 +161,11 @@ class QuickListing:
         return value
 
     def _render(self, shape: Shape) -> str:
-        long, type_codes, clauses = shape
+        long, type_codes, clauses, viewer = shape
         mark = self._mark
-        columns = LONG_COLUMNS if long else LONG_COLUMNS[:2]
+        columns = list(LONG_COLUMNS if long else LONG_COLUMNS[:2])
+        if viewer:  # the embargoes in force, counted in the listing's own statement (its snapshot)
+            columns.append(f"({active_embargoes_sql(mark)})")
         where = [f"suppressed = {'0' if self._sqlite else 'false'}", f"scope = {mark}"]
         if type_codes:
             where.append(f"did_type IN ({', '.join(repr(code) for code in type_codes)})")
@@ -177,6 +192,11 @@ class QuickListing:
                 self._skips.clear()
             self._skips[statement.shape] = SKIP_AFTER_MISS
             return None
+        if statement.shape[3] and found:  # an empty answer is empty for every caller
+            if found[0][-1]:  # an embargo is in force: the general path decides what this caller sees
+                self._embargo_seen_until = time.monotonic() + EMBARGO_RECHECK_SECONDS
+                return None
+            found = [row[:-1] for row in found]
         return self._converted(found)
 
     def _converted(self, found: Sequence[Any]) -> list[tuple[Any, ...]]:

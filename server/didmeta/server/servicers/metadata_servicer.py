@@ -409,7 +409,6 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             or request.limit < 0
             or request.batch_size < 0
             or request.filter.ByteSize() > QUICK_FILTER_BYTES
-            or not caller_sees_everything()
             or self.may_hide_scopes()
             or not self.dispatcher.keys.fresh()  # checked_query reads declared keys: from the cache only
         ):
@@ -418,7 +417,8 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         size = min(self.settings.first_batch_size, self._batch_size(request))
         capped = 0 < request.limit <= size  # the limit ends the listing within the first message
         most = request.limit if capped else size
-        statement = quick.statement(query, long=request.long, fetch=most if capped else most + 1)
+        viewer = not caller_sees_everything()  # embargoes apply: answered only while none is in force
+        statement = quick.statement(query, long=request.long, fetch=most if capped else most + 1, viewer=viewer)
         if statement is None:
             return False, None
         rows = await quick.rows(statement, most)
