@@ -95,6 +95,11 @@ def sqlite_servicer(make_catalogue_url: Callable[[str], str]) -> Iterator[Metada
     yield from serving(make_catalogue_url("sqlite"))
 
 
+@pytest.fixture
+def postgres_servicer(make_catalogue_url: Callable[[str], str]) -> Iterator[MetadataServicer]:
+    yield from serving(make_catalogue_url("postgresql"))
+
+
 def as_admin() -> None:
     current_identity.set(Identity(account="root", is_admin=True))
 
@@ -299,6 +304,23 @@ async def test_sqlite_interrupts_an_unindexed_listing_on_the_loop(
     assert await quick(servicer, request) == []  # with room enough it answers: nothing matches
     found = await quick(servicer, listing(expression="run_number=5", type=ALL))  # the connection still works
     assert found is not None and len(found) == 1
+
+
+async def test_postgresql_leaves_loop_connections_to_point_reads(
+    postgres_servicer: MetadataServicer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_admin()
+    servicer = postgres_servicer
+    request = listing(expression="run_number=5", type=ALL)
+    monkeypatch.setattr(quick_listing, "MAX_AWAITED", 0)  # every listing slot of the loop's connections taken
+    assert await quick(servicer, request) is None
+    monkeypatch.setattr(quick_listing, "MAX_AWAITED", 4)
+    monkeypatch.setattr(quick_listing, "SLOW_SECONDS", 0.0)  # every statement counts as slow
+    expected = general(servicer, request)
+    assert len(expected) == 1 and await quick(servicer, request) == expected  # a slow one still answers
+    assert await quick(servicer, request) is None  # but its shape takes the general path next
+    quick_path = servicer.dispatcher.quick_listing
+    assert quick_path is not None and quick_path._awaited == 0
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])

@@ -26,7 +26,9 @@ selector (`did_type IN (...)` unless every type), the clauses as `column_conditi
 ordered by (scope, name), with a LIMIT of one more row than the first message holds. If that extra row
 comes back, the listing is not small: the general path answers it from the start. On SQLite the
 statement runs under a step budget (`MAX_LOOP_STEPS`, about 1 ms): a shape that no index answers is
-interrupted and goes to the general path. A shape that overflowed or was interrupted is not tried
+interrupted and goes to the general path. On PostgreSQL at most `MAX_AWAITED` quick listings are awaited
+at once (the loop's connections also serve GetMetadata), and one slower than `SLOW_SECONDS` counts as a
+miss for its shape once answered. A shape that overflowed or was interrupted is not tried
 again for the next `SKIP_AFTER_MISS` listings of that shape, so a large listing pays the extra query
 rarely. tests/integration/test_quick_listing.py compares this path with the general one.
 """
@@ -56,6 +58,12 @@ SKIP_AFTER_MISS = 63
 MAX_SHAPES = 512
 #: After an embargo in force was seen, callers who do not see every DID go to the general path this long.
 EMBARGO_RECHECK_SECONDS = 1.0
+#: PostgreSQL: quick listings awaited at once (of the loop's 8 connections, which GetMetadata shares); more
+#: go to the general path instead of waiting.
+MAX_AWAITED = 4
+#: PostgreSQL: a quick listing slower than this (no index answered it) answers, and its shape is then left
+#: to the general path for the next `SKIP_AFTER_MISS` listings (a worker thread and a pool connection).
+SLOW_SECONDS = 0.02
 
 _SQL_OPS = {Op.EQ: "=", Op.LT: "<", Op.LTE: "<=", Op.GT: ">", Op.GTE: ">="}
 _INT64_MIN = -INT64_MAX - 1
@@ -86,6 +94,7 @@ class QuickListing:
         self._sql: dict[Shape, str] = {}
         self._skips: dict[Shape, int] = {}
         self._embargo_seen_until = 0.0
+        self._awaited = 0  # PostgreSQL quick listings being awaited now
         dialect = store.engine.dialect
         self._results = [
             dids.c[name].type.dialect_impl(dialect).result_processor(dialect, None) for name in LONG_COLUMNS
@@ -186,11 +195,18 @@ class QuickListing:
         if self._sqlite:
             found = self.point.rows_on_loop(statement.sql, statement.params, MAX_LOOP_STEPS)
         else:
-            found = await self.point.rows_async(statement.sql, statement.params)
+            if self._awaited >= MAX_AWAITED:
+                return None
+            self._awaited += 1
+            started = time.monotonic()
+            try:
+                found = await self.point.rows_async(statement.sql, statement.params)
+            finally:
+                self._awaited -= 1
+            if found is not None and time.monotonic() - started > SLOW_SECONDS:
+                self._miss(statement.shape)  # answered, but the next ones of this shape take a thread
         if found is None or len(found) > most:
-            if len(self._skips) >= MAX_SHAPES:
-                self._skips.clear()
-            self._skips[statement.shape] = SKIP_AFTER_MISS
+            self._miss(statement.shape)
             return None
         if statement.shape[3] and found:  # an empty answer is empty for every caller
             if found[0][-1]:  # an embargo is in force: the general path decides what this caller sees
@@ -198,6 +214,11 @@ class QuickListing:
                 return None
             found = [row[:-1] for row in found]
         return self._converted(found)
+
+    def _miss(self, shape: Shape) -> None:
+        if len(self._skips) >= MAX_SHAPES:
+            self._skips.clear()
+        self._skips[shape] = SKIP_AFTER_MISS
 
     def _converted(self, found: Sequence[Any]) -> list[tuple[Any, ...]]:
         processors = self._results[: len(found[0])] if found else []
