@@ -177,7 +177,9 @@ class Access:
         needs = self._resolve(RULES[rpc](request, caller))
         if not needs:
             return
-        owners = self.owners(n.scope for n in needs) if any(n.right != ADMIN for n in needs) else {}
+        # A scope's owner only ever adds a right (`holds`): it is looked up for the needs not held without it.
+        unsettled = [n for n in needs if n.right != ADMIN and not self.holds(caller, n.right, n.scope, None)]
+        owners = self.owners(n.scope for n in unsettled)
         for need in needs:
             if not self.holds(caller, need.right, need.scope, owners.get(need.scope)):
                 raise PermissionDenied(
@@ -185,6 +187,18 @@ class Access:
                     reason="PERMISSION_DENIED",
                     metadata={"right": need.right, "scope": need.scope, "account": caller.account},
                 )
+
+    def allowed_by_rules(self, rpc: str, request: Any, caller: Identity) -> bool:
+        """True when `caller` may run `rpc` with `request` by the rules alone: no scope owner and no DID to
+        look up (an admin, a rule with no needs, reads of unrestricted scopes, rights the caller's token
+        carries). False means `check` must decide, reading the catalogue, in a worker thread. Cheap for
+        small requests; `authorize` asks it only for those, on the event loop."""
+        if caller.is_admin:
+            return True
+        return all(
+            isinstance(need, Need) and self.holds(caller, need.right, need.scope, None)
+            for need in RULES[rpc](request, caller)
+        )
 
     async def checked_stream(
         self, rpc: str, requests: AsyncIterator[Any], caller: Identity, run: Callable[..., Any]

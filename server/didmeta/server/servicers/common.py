@@ -28,6 +28,9 @@ from didmeta.v1 import did_pb2
 from didmeta.wire import DID_TYPE_TO_WIRE, READ_FROM_HEADER
 
 T = TypeVar("T")
+#: Requests up to this size (serialised) have their rights settled on the event loop when no catalogue
+#: read is needed (`Access.allowed_by_rules`); larger ones (bulk requests) are checked in a worker thread.
+RULES_ON_LOOP_BYTES = 4096
 caller = current_identity  # the caller of the running request (didmeta.server.access.identity)
 
 
@@ -56,7 +59,11 @@ class ServicerBase:
         identity = caller.get()
         if isinstance(request, AsyncIterator):
             return self.access.checked_stream(rpc, request, identity, self.run)
-        if not identity.is_admin:
+        if identity.is_admin:
+            return request
+        # A small request that the rules settle (no scope owner, no DID to read) is allowed on the loop; the
+        # rest is checked in a worker thread, which may read the catalogue.
+        if request.ByteSize() > RULES_ON_LOOP_BYTES or not self.access.allowed_by_rules(rpc, request, identity):
             await self.run(self.access.check, rpc, request, identity)
         return request
 
