@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -100,3 +101,23 @@ def test_scope_patterns_mean_in_python_what_the_listing_sql_means(pattern: str) 
         in_sql = set(conn.execute(sa.select(table.c.scope).where(condition)).scalars())
     assert {scope for scope in scopes if scope_matches(scope, pattern)} == in_sql
     assert not scope_matches("data", "da?a") and scope_matches("da?a", "da?a")
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_embargo_condition_is_one_cached_statement_per_caller_shape(dialect: str) -> None:
+    """Two viewers (other times, other accounts) give statements of the same cache key: SQLAlchemy compiles
+    the embargo condition once, not on every call (unique CTE names used to make every statement new)."""
+    from datetime import datetime
+
+    from didmeta.server.access.embargo import Viewer
+    from didmeta.server.store.schema import dids
+
+    def statement(account: str, now: datetime) -> sa.Select[Any]:
+        viewer = Viewer(dialect, Identity(account, False), now=now)
+        return sa.select(dids.c.scope).where(viewer.visible(dids.c.scope, dids.c.name))
+
+    first = statement("alice", datetime(2026, 1, 1))._generate_cache_key()
+    second = statement("bob", datetime(2026, 6, 1))._generate_cache_key()
+    assert first is not None and second is not None
+    assert first.key == second.key
+    assert [p.value for p in first.bindparams] != [p.value for p in second.bindparams]  # values still bound

@@ -16,7 +16,6 @@ CTE is empty; for admins (and in-process callers with no identity) there is no c
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +34,6 @@ from didmeta.values import MetaValue
 
 #: Capabilities that let a caller see embargoed DIDs of the scopes they cover.
 SEEING_RIGHTS = ("didmeta.embargo.read", "didmeta.admin")
-_names = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -101,9 +99,9 @@ class Viewer:
             base = (
                 select(embargoes.c.scope, embargoes.c.name, embargoes.c.recursive.label("below"))
                 .where(embargoes.c.until > self.now, ~self.exempt(embargoes.c.scope))
-                .cte(f"embargoed_{next(_names)}", recursive=True)
+                .cte("embargoed", recursive=True)
             )
-            link = contents.alias(f"embargo_link_{next(_names)}")
+            link = contents.alias("embargo_link")
             step = select(link.c.child_scope, link.c.child_name, literal(True)).where(
                 link.c.scope == base.c.scope, link.c.name == base.c.name, base.c.below == true()
             )
