@@ -141,10 +141,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--calls", type=int, default=3000, help="calls per repetition (default 3000)")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions (default 3)")
     parser.add_argument("--out", type=Path, default=None, help="JSON results file")
+    parser.add_argument("--workdir", type=Path, default=None, help="scratch directory (default: a temp dir)")
     args = parser.parse_args(argv)
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     auth = {"mode": "token", "hs256_secret": SECRET, "issuers": [ISSUER], "admin_accounts": ["root"]}
     start_load, started = loadavg(), time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="didmeta-token-bench-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="didmeta-token-bench-", dir=args.workdir) as scratch:
         directory = Path(scratch)
         server = ServerProcess(directory / "server", {"database": new_sqlite_database(directory), "auth": auth})
         server.start()

@@ -24,6 +24,15 @@ def test_bench_smoke(tmp_path: Path) -> None:
     assert small and all(r["extra"]["server_cpu_us_per_call"] > 0 and r["ratio"] > 0 for r in small)
 
 
+def test_token_callers_bench_smoke(tmp_path: Path) -> None:
+    """bench.token_callers end to end with few calls: every case measured, against the floor."""
+    document = run_bench("bench.token_callers", ["--calls", "300", "--repeat", "1"], tmp_path, timeout=300)
+    names = {"Health.Check", "GetMetadata (alice)", "ListDids small (alice)"}
+    assert names | {f"{n} + an embargo" for n in names - {"Health.Check"}} == set(document["summary"])
+    assert all(s["rate"] > 0 and s["server_cpu_us_per_call"] > 0 for s in document["summary"].values())
+    assert document["summary"]["Health.Check"]["ratio"] == 1.0
+
+
 def test_partitioning_bench_smoke(tmp_path: Path) -> None:
     """bench.partitioning end to end on PostgreSQL at a tiny size: both layouts, every case, the deletes, and
     the `work_mem` it was asked for seen by a new session."""
