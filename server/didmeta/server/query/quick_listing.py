@@ -36,7 +36,6 @@ rarely. tests/integration/test_quick_listing.py compares this path with the gene
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,10 +94,6 @@ class QuickListing:
         self._skips: dict[Shape, int] = {}
         self._embargo_seen_until = 0.0
         self._awaited = 0  # PostgreSQL quick listings being awaited now
-        dialect = store.engine.dialect
-        self._results = [
-            dids.c[name].type.dialect_impl(dialect).result_processor(dialect, None) for name in LONG_COLUMNS
-        ]
 
     @classmethod
     def for_point(cls, store: Store, point: PointAccess | None) -> QuickListing | None:
@@ -190,8 +185,9 @@ class QuickListing:
 
     # --- running it -------------------------------------------------------------------------------
     async def rows(self, statement: QuickStatement, most: int) -> list[tuple[Any, ...]] | None:
-        """The listing's rows, converted as the general path's, or None when this path does not answer:
-        more than `most` rows, the SQLite step budget spent, a connection failure."""
+        """The listing's rows as the driver gives them (the listed columns, text and integers, need no result
+        processing on either database, as in the general path's `QueryStream`), or None when this path does not
+        answer: more than `most` rows, the SQLite step budget spent, a connection failure."""
         if self._sqlite:
             found = self.point.rows_on_loop(statement.sql, statement.params, MAX_LOOP_STEPS)
         else:
@@ -213,18 +209,9 @@ class QuickListing:
                 self._embargo_seen_until = time.monotonic() + EMBARGO_RECHECK_SECONDS
                 return None
             found = [row[:-1] for row in found]
-        return self._converted(found)
+        return found
 
     def _miss(self, shape: Shape) -> None:
         if len(self._skips) >= MAX_SHAPES:
             self._skips.clear()
         self._skips[shape] = SKIP_AFTER_MISS
-
-    def _converted(self, found: Sequence[Any]) -> list[tuple[Any, ...]]:
-        processors = self._results[: len(found[0])] if found else []
-        if not any(processors):
-            return [tuple(row) for row in found]
-        return [
-            tuple(value if process is None else process(value) for process, value in zip(processors, row, strict=True))
-            for row in found
-        ]

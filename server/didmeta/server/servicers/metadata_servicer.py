@@ -102,6 +102,11 @@ def _close_opened(slots: StreamSlots, opening: asyncio.Task[Any]) -> None:
         slots.release()
         return
     stream.cancel()
+    _close_in_thread(stream, slots)
+
+
+def _close_in_thread(stream: RowStream | arrow.ArrowSource, slots: StreamSlots) -> None:
+    """Close a listing's stream in a worker thread and give its slot back once it is closed."""
     closing = asyncio.get_running_loop().run_in_executor(None, stream.close)
     closing.add_done_callback(lambda _: slots.release())
 
@@ -564,5 +569,4 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         finally:
             if not finished:  # cancelled, failed or expired: interrupt a running statement first
                 stream.cancel()
-            closing = asyncio.get_running_loop().run_in_executor(None, stream.close)
-            closing.add_done_callback(lambda _: slots.release())
+            _close_in_thread(stream, slots)
