@@ -328,20 +328,23 @@ def test_over_grpc_small_listings_match_and_errors_keep_their_field(
     start_server: Callable[..., ServerProcess], make_catalogue_url: Callable[[str], str], kind: str
 ) -> None:
     server = start_server({"database": make_catalogue_url(kind), "first_batch_size": 40})
-    with grpc.insecure_channel(server.address) as channel:
-        dids = did_service_pb2_grpc.DidServiceStub(channel)
-        metadata = pb_grpc.MetadataServiceStub(channel)
-        dids.AddScope(did_service_pb2.AddScopeRequest(scope=SCOPE))
-        new = [did_pb2.NewDid(scope=SCOPE, name=f"g{i}", type=did_pb2.DID_TYPE_FILE, bytes=i) for i in range(60)]
-        for i, did in enumerate(new):
-            metadata_to_wire({"run_number": i % 3}, did.metadata)
-        dids.AddDids(did_service_pb2.AddDidsRequest(dids=new))
-        small = list(metadata.ListDids(listing(expression="run_number=1", type=ALL, long=True)))
-        assert len(small) == 1 and sorted(small[0].batch.names) == sorted(f"g{i}" for i in range(1, 60, 3))
-        assert list(small[0].batch.bytes) == [int(n[1:]) for n in small[0].batch.names]
-        large = list(metadata.ListDids(listing(expression="bytes>=0", type=ALL)))
-        assert sum(len(m.batch.names) for m in large) == 60 and len(large) > 1
-        with pytest.raises(grpc.RpcError) as caught:
-            list(metadata.ListDids(listing(expression="run_number==")))
-        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-        assert "filter" in (caught.value.details() or "")
+    try:
+        with grpc.insecure_channel(server.address) as channel:
+            dids = did_service_pb2_grpc.DidServiceStub(channel)
+            metadata = pb_grpc.MetadataServiceStub(channel)
+            dids.AddScope(did_service_pb2.AddScopeRequest(scope=SCOPE))
+            new = [did_pb2.NewDid(scope=SCOPE, name=f"g{i}", type=did_pb2.DID_TYPE_FILE, bytes=i) for i in range(60)]
+            for i, did in enumerate(new):
+                metadata_to_wire({"run_number": i % 3}, did.metadata)
+            dids.AddDids(did_service_pb2.AddDidsRequest(dids=new))
+            small = list(metadata.ListDids(listing(expression="run_number=1", type=ALL, long=True)))
+            assert len(small) == 1 and sorted(small[0].batch.names) == sorted(f"g{i}" for i in range(1, 60, 3))
+            assert list(small[0].batch.bytes) == [int(n[1:]) for n in small[0].batch.names]
+            large = list(metadata.ListDids(listing(expression="bytes>=0", type=ALL)))
+            assert sum(len(m.batch.names) for m in large) == 60 and len(large) > 1
+            with pytest.raises(grpc.RpcError) as caught:
+                list(metadata.ListDids(listing(expression="run_number==")))
+            assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert "filter" in (caught.value.details() or "")
+    finally:
+        server.stop()  # its pooled connections go back now, not at the session's end (PostgreSQL's limit)
