@@ -48,7 +48,7 @@ def start_postgres(backend: RunningBackend) -> None:
     data = _data_dir(backend)
     port = urlparse(backend.url).port
     options = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories='' "
+        f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories='' -c max_connections=300 "
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     )
     _pg_ctl_run("-D", str(data), "-l", str(data.parent / "server.log"), "-w", "-t", "60", "-o", options, "start")

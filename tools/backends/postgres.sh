@@ -50,9 +50,10 @@ resume() {
 launch() {
   local dir=$1 run=$2 port=$3 bin
   bin=$(pgbin)
-  # unix_socket_directories='' => TCP only (socket paths under deep test dirs can exceed 107 bytes)
+  # unix_socket_directories='' => TCP only (socket paths under deep test dirs can exceed 107 bytes);
+  # max_connections=300: a test session keeps many didmeta servers, each holding its pool (default 100 ran out)
   runuser -u postgres -- "$bin/pg_ctl" -D "$run/data" -l "$run/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
     start >/dev/null 2>&1 || { first_line < "$run/data/postmaster.pid" > "$dir/pid" 2>/dev/null || true
                                fail_start "$dir" "PostgreSQL did not start on $port" "$run/server.log"; }
   first_line < "$run/data/postmaster.pid" > "$dir/pid"
@@ -72,7 +73,7 @@ replica() {
   runuser -u postgres -- "$bin/pg_basebackup" -h 127.0.0.1 -p "$primary" -U postgres -D "$run/data" -R -X stream -c fast \
     --no-sync >"$run/basebackup.log" 2>&1 || fail_start "$dir" "pg_basebackup from port $primary failed" "$run/basebackup.log"
   runuser -u postgres -- "$bin/pg_ctl" -D "$run/data" -l "$run/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c hot_standby=on -c hot_standby_feedback=on" \
+    -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c max_connections=300 -c hot_standby=on -c hot_standby_feedback=on" \
     start >/dev/null 2>&1 || { first_line < "$run/data/postmaster.pid" > "$dir/pid" 2>/dev/null || true
                                fail_start "$dir" "the replica did not start on $port" "$run/server.log"; }
   first_line < "$run/data/postmaster.pid" > "$dir/pid"
