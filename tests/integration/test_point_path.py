@@ -24,7 +24,7 @@ from didmeta.client import DidmetaError as ClientError
 from didmeta.client import NewDid as ClientNewDid
 from didmeta.errors import InvalidArgument, NotFound
 from didmeta.identifiers import DidKey, DidType
-from didmeta.server.access.identity import Identity, current_identity
+from didmeta.server.access.identity import Capability, Identity, current_identity
 from didmeta.server.config import Settings
 from didmeta.server.dispatcher import Dispatcher, NewDid
 from didmeta.server.point import MAX_INLINE_RECORDS, PointAccess
@@ -125,12 +125,13 @@ async def test_missing_did_and_unknown_plugin_fail_alike_on_the_loop(dispatcher:
     assert refused.value.reason == "UNKNOWN_PLUGIN"
 
 
-async def test_a_caller_who_does_not_see_every_did_is_read_on_the_loop_while_no_embargo_is_in_force(
+async def test_a_caller_who_does_not_see_every_did_is_read_on_the_loop_with_the_embargo_check(
     dispatcher: Dispatcher,
 ) -> None:
     """Embargoes hide DIDs from non-admins (access/embargo.py). The loop read checks, in its own statement,
-    whether any embargo is in force: if none is, it answers as the generic path does; if one is, it leaves
-    the call to the generic path (None), which applies it."""
+    whether an embargo in force hides the DID from the caller (on it, or recursive on an ancestor; not in
+    a scope the caller owns): a hidden DID is NOT_FOUND as a missing one is, anything else is answered as
+    the generic path answers it. A caller whose capabilities show embargoed DIDs goes to the generic path."""
     key = DidKey(SCOPE, "f1")
     alice = Identity(account="alice", is_admin=False)
     current_identity.set(alice)
@@ -143,14 +144,29 @@ async def test_a_caller_who_does_not_see_every_did_is_read_on_the_loop_while_no_
     current_identity.set(Identity(account="root", is_admin=True))
     tomorrow = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
     dispatcher.set_embargo(DidKey(SCOPE, "f2"), tomorrow, False, "root")
+    dispatcher.attach([(DidKey(SCOPE, "d1"), DidKey(SCOPE, "f3"))])
+    dispatcher.set_embargo(DidKey(SCOPE, "d1"), tomorrow, True, "root")  # hides d1 and f3 below it
     current_identity.set(alice)
-    assert await dispatcher.get_metadata_async(key, "ALL") is None  # f1 is not embargoed, but one is in force
-    with pytest.raises(NotFound):  # the generic path hides the embargoed DID from her
-        dispatcher.get_metadata(DidKey(SCOPE, "f2"), "ALL")
-    assert typed(dispatcher.get_metadata(key, "ALL")) == typed(expected)
+    answered = await dispatcher.get_metadata_async(key, "ALL")  # f1 is not embargoed: answered on the loop
+    assert answered is not None and typed(answered) == typed(expected)
+    for hidden in ("f2", "d1", "f3"):
+        with pytest.raises(NotFound) as caught:  # on the loop, exactly as the generic path and a missing DID
+            await dispatcher.get_metadata_async(DidKey(SCOPE, hidden), "ALL")
+        assert caught.value.message == f"DID {SCOPE}:{hidden} does not exist"
+        assert caught.value.reason == "DID_NOT_FOUND"
+        with pytest.raises(NotFound):
+            dispatcher.get_metadata(DidKey(SCOPE, hidden), "ALL")
     current_identity.set(Identity(account="root", is_admin=True))
-    awaited = await dispatcher.get_metadata_async(DidKey(SCOPE, "f2"), "ALL")  # an admin: on the loop, seen
+    awaited = await dispatcher.get_metadata_async(DidKey(SCOPE, "f2"), "ALL")  # an admin sees it
     assert awaited is not None and awaited["run_number"] == 4242
+    current_identity.set(Identity(account="root", is_admin=False))  # so does the owner of the scope
+    owned = await dispatcher.get_metadata_async(DidKey(SCOPE, "f3"), "ALL")
+    assert owned is not None and owned["run_number"] == 4242
+    reader = Identity("carol", False, (Capability("didmeta.embargo.read", SCOPE),))
+    current_identity.set(reader)
+    assert await dispatcher.get_metadata_async(DidKey(SCOPE, "f3"), "ALL") is None  # the generic path decides
+    assert dispatcher.get_metadata(DidKey(SCOPE, "f3"), "ALL")["run_number"] == 4242
+    current_identity.set(Identity(account="root", is_admin=True))
 
 
 def test_missing_did_and_unknown_plugin_fail_alike(dispatcher: Dispatcher) -> None:
@@ -265,14 +281,18 @@ async def test_bad_values_refused_before_any_write(dispatcher: Dispatcher) -> No
 
 
 def test_embargoed_did_hidden_from_non_admin(dispatcher: Dispatcher) -> None:
-    """A caller who does not see everything is not served by the fast path: the embargo still hides the DID."""
+    """A caller who does not see everything is served by the thread's fast path only on the event loop, whose
+    statement checks embargoes: the embargo hides the DID on every path."""
     key = DidKey(SCOPE, "d1")
     dispatcher.set_embargo(key, datetime(2999, 1, 1), recursive=False, account="root")
     outsider = current_identity.set(Identity("mallory", is_admin=False))
     try:
         assert dispatcher.point is not None and not dispatcher.point.reads(dispatcher.plugins)
-        assert dispatcher.get_metadata_on_loop(key, "ALL") is None
-        assert asyncio.run(dispatcher.get_metadata_async(key, "ALL")) is None
+        if dispatcher.store.is_sqlite:
+            with pytest.raises(NotFound):
+                dispatcher.get_metadata_on_loop(key, "ALL")
+        with pytest.raises(NotFound):
+            asyncio.run(dispatcher.get_metadata_async(key, "ALL"))
         with pytest.raises(NotFound):
             dispatcher.get_metadata(key, "ALL")
         with pytest.raises(NotFound):
@@ -580,3 +600,22 @@ def test_grpc_set_metadata_cut_by_deadlines_leaves_the_loop_connections_usable(
     assert [new for _, new in chain if new >= 20] == list(range(20, 40))
     assert chain[0][0] == 1 and all(chain[i][1] == chain[i + 1][0] for i in range(len(chain) - 1))
     assert "Traceback" not in server.log_path.read_text(errors="replace")
+
+
+@pytest.mark.parametrize("dispatcher", ["sqlite"], indirect=True)  # PostgreSQL runs the check in the server
+def test_a_non_admin_loop_read_past_its_step_budget_goes_to_the_generic_path(
+    dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: the embargo check walks up the DID's ancestors on the event loop under a step budget; past it
+    the loop does not answer (None) and the generic path, in a worker thread, does."""
+    key = DidKey(SCOPE, "f1")
+    dispatcher.attach([(DidKey(SCOPE, "d1"), key)])
+    current_identity.set(Identity(account="alice", is_admin=False))
+    try:
+        assert dispatcher.get_metadata_on_loop(key, "ALL") is not None
+        monkeypatch.setattr("didmeta.server.point._PROGRESS_EVERY", 1)  # the handler sees every VM step
+        monkeypatch.setattr("didmeta.server.point.MAX_CHECKED_STEPS", 10)
+        assert dispatcher.get_metadata_on_loop(key, "ALL") is None
+        assert dispatcher.get_metadata(key, "ALL")["run_number"] == 4242
+    finally:
+        current_identity.set(Identity(account="root", is_admin=True))

@@ -28,7 +28,9 @@ the column types' bind and result processors, `to_json`/`from_json`), and errors
 (NOT_FOUND naming the DID, INVALID_ARGUMENT naming the field). What the fast path does not cover
 falls back to the generic path: another plugin in the answer or the write, recursive writes, a SQLite
 read that finds the database busy, and a caller who does not see every DID (embargoes: `Viewer`) except
-for GetMetadata on the loop while no embargo is in force (checked in the same statement as the read).
+for GetMetadata on the loop: its statement also asks whether an embargo in force hides the DID from the
+caller (access/embargo.py `point_hidden_sql`, walking up the DID's ancestors; on SQLite under a step
+budget), unless the caller holds a capability that shows embargoed DIDs (the generic path applies those).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -49,6 +51,7 @@ from didmeta.plugins.base import MetadataPlugin, UnitOfWork
 from didmeta.plugins.did_column import READ_COLUMNS, DidColumnPlugin, row_metadata
 from didmeta.plugins.json_column import JsonColumnPlugin
 from didmeta.plugins.sql_conditions import naive_utc
+from didmeta.server.access.embargo import SEEING_RIGHTS, point_hidden_sql
 from didmeta.server.access.identity import current_identity
 from didmeta.server.history import COLUMNS as HISTORY_COLUMNS
 from didmeta.server.history import Change, History
@@ -73,6 +76,9 @@ MAX_HELD = 8
 #: PostgreSQL connections of the event loop's own reads (GetMetadata): the loop waits on at most this many
 #: queries at once; more concurrent calls wait for one (each read holds its connection one round trip).
 LOOP_CONNECTIONS = 8
+#: SQLite virtual-machine steps a non-admin's point read (with its embargo check) may take on the event loop
+#: (~1 ms); past them it goes to a worker thread.
+MAX_CHECKED_STEPS = 30_000
 #: History records a PostgreSQL SetMetadata inserts in its UPDATE statement (more: a separate insert).
 MAX_INLINE_RECORDS = 100
 _COLUMNS = (*READ_COLUMNS, "meta")
@@ -86,12 +92,6 @@ class _TakeThreadPath(Exception):
 def not_found(key: DidKey) -> NotFound:
     """The error of a missing DID, as catalog.require_dids words it."""
     return NotFound(f"DID {key} does not exist", reason="DID_NOT_FOUND", metadata={"did": str(key)})
-
-
-def active_embargoes_sql(mark: str) -> str:
-    """SQL of the number of embargoes in force at the time bound to `mark` (access/embargo.py: an embargo hides
-    while `until` is ahead; with none in force, every caller sees every DID)."""
-    return f"SELECT count(*) FROM embargoes WHERE until > {mark}"
 
 
 def caller_sees_everything() -> bool:
@@ -111,10 +111,11 @@ class PointAccess:
         mark = "?" if store.is_sqlite else "%s"
         self._select = f"SELECT {', '.join(_COLUMNS)} FROM dids WHERE scope = {mark} AND name = {mark}"
         # For a caller who does not see every DID: the same row and, in the same statement (one snapshot),
-        # whether any embargo is active at all; if none is, the caller sees every DID too.
+        # whether an embargo hides it from that caller (access/embargo.py; named parameters).
+        param: Callable[[str], str] = (lambda n: f":{n}") if store.is_sqlite else (lambda n: f"%({n})s")
         self._select_viewer = (
-            f"SELECT {', '.join(_COLUMNS)}, ({active_embargoes_sql(mark)}) "
-            f"FROM dids WHERE scope = {mark} AND name = {mark}"
+            f"SELECT {', '.join(_COLUMNS)}, {point_hidden_sql(param)} "
+            f"FROM dids WHERE scope = {param('scope')} AND name = {param('name')}"
         )
         self._until = embargoes.c.until.type.dialect_impl(dialect).bind_processor(dialect)
         self._select_for_update = self._select + ("" if store.is_sqlite else " FOR NO KEY UPDATE")
@@ -150,7 +151,7 @@ class PointAccess:
     def reads(self, selected: Sequence[MetadataPlugin], *, on_loop: bool = False) -> bool:
         """Whether a GetMetadata of these plugins can be answered from the row alone (on the primary: a read
         that may go to a read replica takes the general path, store/replicas.py). A caller who does not see
-        every DID is answered only on the loop, and only while no embargo is active (`read_on_loop`)."""
+        every DID is answered only on the loop, whose statement checks embargoes (`_loop_statement`)."""
         if self.store.replicas is not None and replica_reads_allowed():
             return False
         return all(p is self.did_column or p is self.json for p in selected) and (on_loop or caller_sees_everything())
@@ -184,12 +185,17 @@ class PointAccess:
             self._loop_connection = connection
         return connection
 
-    def _loop_statement(self, key: DidKey) -> tuple[str, tuple[Any, ...], bool]:
+    def _loop_statement(self, key: DidKey) -> tuple[str, Sequence[Any] | Mapping[str, Any], bool] | None:
         """The point read's SQL, parameters, and whether it checks for embargoes (a caller who does not see
-        every DID)."""
-        if caller_sees_everything():
+        every DID); None for a caller whose capabilities show the embargoed DIDs of some scopes (the general
+        path's `Viewer` matches their scope patterns)."""
+        identity = current_identity.get(None)
+        if identity is None or identity.is_admin:
             return self._select, (key.scope, key.name), False
-        return self._select_viewer, (self.embargo_time(), key.scope, key.name), True
+        if any(capability.right in SEEING_RIGHTS for capability in identity.capabilities):
+            return None
+        params = {"scope": key.scope, "name": key.name, "now": self.embargo_time(), "account": identity.account}
+        return self._select_viewer, params, True
 
     def embargo_time(self) -> Any:
         """Now, as the `until` column of `embargoes` compares it (naive UTC, in the driver's form)."""
@@ -198,19 +204,25 @@ class PointAccess:
 
     def _loop_answer(
         self, key: DidKey, raw: Sequence[Any] | None, checked: bool, selected: Sequence[MetadataPlugin]
-    ) -> Metadata | None:
-        """The metadata of a loop read; None when an embargo is active and the caller does not see every DID
-        (the general path applies it). A missing DID is NOT_FOUND either way, as on the general path."""
+    ) -> Metadata:
+        """The metadata of a loop read. A missing DID, and one an embargo hides from the caller, are NOT_FOUND
+        alike, as on the general path (access/embargo.py: a hidden DID must not be told apart)."""
         if checked and raw is not None:
             if raw[-1]:
-                return None
+                raise not_found(key)
             raw = raw[:-1]
         return self._metadata(key, raw, selected)
 
     def read_on_loop(self, key: DidKey, selected: Sequence[MetadataPlugin]) -> Metadata | None:
-        """The metadata from the event loop's own SQLite connection; None if the database is busy (or an
-        embargo is active for a caller who does not see every DID)."""
-        sql, params, checked = self._loop_statement(key)
+        """The metadata from the event loop's own SQLite connection; None if the database is busy, or the
+        caller's read is not one the loop answers (`_loop_statement`, the step budget of the embargo check)."""
+        statement = self._loop_statement(key)
+        if statement is None:
+            return None
+        sql, params, checked = statement
+        if checked:  # the embargo check walks up the DID's ancestors: bounded like the quick listings
+            rows = self.rows_on_loop(sql, params, MAX_CHECKED_STEPS)
+            return None if rows is None else self._loop_answer(key, rows[0] if rows else None, checked, selected)
         try:
             with self._loop_lock:  # the loop is one thread; the lock only guards against misuse
                 raw = self._sqlite_on_loop().execute(sql, params).fetchone()
@@ -220,7 +232,7 @@ class PointAccess:
             return None
         return self._loop_answer(key, raw, checked, selected)
 
-    def rows_on_loop(self, sql: str, params: Sequence[Any], max_steps: int) -> list[Any] | None:
+    def rows_on_loop(self, sql: str, params: Sequence[Any] | Mapping[str, Any], max_steps: int) -> list[Any] | None:
         """The rows of a read-only statement on the event loop's own SQLite connection, or None when it
         would take more than `max_steps` SQLite virtual-machine steps (about 30 per microsecond here:
         the statement is interrupted) or the database is busy or failing: the caller goes elsewhere."""
@@ -262,7 +274,10 @@ class PointAccess:
         pool = self._loop_pool
         if pool is None:
             return None
-        sql, params, checked = self._loop_statement(key)
+        statement = self._loop_statement(key)
+        if statement is None:
+            return None
+        sql, params, checked = statement
         try:
             async with pool.connection() as conn:
                 cursor = await conn.execute(sql, params)

@@ -16,12 +16,12 @@ CTE is empty; for admins (and in-process callers with no identity) there is no c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CTE, ColumnElement, Connection, delete, exists, literal, or_, select, true, tuple_
+from sqlalchemy import CTE, ColumnElement, Connection, Select, and_, delete, exists, literal, or_, select, true, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from didmeta.errors import InvalidArgument, NotFound
@@ -132,12 +132,41 @@ class Viewer:
         wanted = list(dict.fromkeys(keys))
         found: set[DidKey] = set()
         for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            query = select(dids.c.scope, dids.c.name).where(
-                keys_in(dids.c.scope, dids.c.name, chunk), self.visible(dids.c.scope, dids.c.name)
-            )
-            found.update(DidKey(*row) for row in conn.execute(query))
+            rows = conn.execute(self.visible_among(wanted[start : start + 500]))
+            found.update(DidKey(scope, name) for scope, name in rows)
         return found
+
+    def visible_among(self, keys: Sequence[DidKey]) -> Select[str, str]:
+        """SQL: (scope, name) of the existing DIDs among `keys` this caller may see.
+
+        The same rule as `visible`, checked upwards from the keys rather than downwards from every
+        embargo: a DID is hidden when an embargo in force that the caller is not exempt from is on the
+        DID itself, or on one of its ancestors (any depth, any path) and recursive; and its own scope
+        is not exempt. Walking up from a few DIDs reads their ancestors only, where `hidden` walks down
+        every recursive embargo (a dataset of 10^5 files under one: ~90 ms for each look-up)."""
+        given = keys_in(dids.c.scope, dids.c.name, keys)
+        if self.sees_everything:
+            return select(dids.c.scope, dids.c.name).where(given)
+        start = select(
+            dids.c.scope, dids.c.name, dids.c.scope.label("origin_scope"), dids.c.name.label("origin_name")
+        ).where(given)
+        ancestry = start.cte("ancestry", recursive=True)
+        link = contents.alias("ancestry_link")
+        ancestry = ancestry.union(
+            select(link.c.scope, link.c.name, ancestry.c.origin_scope, ancestry.c.origin_name).where(
+                link.c.child_scope == ancestry.c.scope, link.c.child_name == ancestry.c.name
+            )
+        )
+        itself = and_(ancestry.c.scope == ancestry.c.origin_scope, ancestry.c.name == ancestry.c.origin_name)
+        hidden = (
+            select(ancestry.c.origin_scope, ancestry.c.origin_name)
+            .join(embargoes, and_(embargoes.c.scope == ancestry.c.scope, embargoes.c.name == ancestry.c.name))
+            .where(embargoes.c.until > self.now, ~self.exempt(embargoes.c.scope), or_(embargoes.c.recursive, itself))
+            .cte("hidden_among")
+        )
+        origin = and_(hidden.c.origin_scope == dids.c.scope, hidden.c.origin_name == dids.c.name)
+        not_hidden = ~exists(select(hidden.c.origin_scope).where(origin))
+        return select(dids.c.scope, dids.c.name).where(given, or_(self.exempt(dids.c.scope), not_hidden))
 
     def require_visible(self, conn: Connection, keys: Sequence[DidKey]) -> None:
         """NOT_FOUND, worded as for a missing DID, for the first of `keys` that is missing or hidden.
@@ -152,6 +181,33 @@ class Viewer:
         for key in keys:
             if key not in shown:
                 raise not_found(key)
+
+
+def active_embargoes_sql(mark: str) -> str:
+    """SQL of the number of embargoes in force at the time bound to `mark` (an embargo hides
+    while `until` is ahead; with none in force, every caller sees every DID)."""
+    return f"SELECT count(*) FROM embargoes WHERE until > {mark}"
+
+
+def point_hidden_sql(param: Callable[[str], str]) -> str:
+    """SQL, a boolean: the DID (scope, name) is hidden now from the caller `account`, for a caller whose
+    capabilities show no embargoed DID (none of SEEING_RIGHTS): the rule of `Viewer.visible_among` with
+    the exemption reduced to the scopes the account owns. Fixed text for the point reads on the event
+    loop (server/point.py); `param(n)` is the driver's named placeholder for scope, name, now and account."""
+    scope, name, now, account = (param(n) for n in ("scope", "name", "now", "account"))
+    owned = f"SELECT o.scope FROM scopes o WHERE o.account = {account}"
+    ancestry = (
+        "WITH RECURSIVE ancestry(scope, name) AS ("
+        f"SELECT d.scope, d.name FROM dids d WHERE d.scope = {scope} AND d.name = {name} "
+        "UNION SELECT c.scope, c.name FROM contents c "
+        "JOIN ancestry a ON c.child_scope = a.scope AND c.child_name = a.name)"
+    )
+    embargoed = (
+        "SELECT 1 FROM ancestry a JOIN embargoes e ON e.scope = a.scope AND e.name = a.name "
+        f"WHERE e.until > {now} AND e.scope NOT IN ({owned}) "
+        f"AND (e.recursive OR (a.scope = {scope} AND a.name = {name}))"
+    )
+    return f"({scope} NOT IN ({owned}) AND EXISTS ({ancestry} {embargoed}))"
 
 
 # --- storage ----------------------------------------------------------------------------------------

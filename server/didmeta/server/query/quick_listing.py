@@ -43,7 +43,8 @@ from didmeta.attributes import COLLECTION_ONLY
 from didmeta.filters.model import Clause, Op
 from didmeta.plugins.did_column import DidColumnPlugin
 from didmeta.plugins.sql_conditions import glob_pattern, like_pattern
-from didmeta.server.point import PointAccess, active_embargoes_sql
+from didmeta.server.access.embargo import active_embargoes_sql
+from didmeta.server.point import PointAccess
 from didmeta.server.query.plan import ALL_TYPES, LONG_COLUMNS, ListQuery
 from didmeta.server.store.engine import Store
 from didmeta.server.store.schema import dids
