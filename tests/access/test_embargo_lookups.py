@@ -6,7 +6,7 @@ random embargoes (recursive or not, in force or expired, on any level) and calle
 admin, a scope owner, holders of `didmeta.embargo.read` on a scope pattern or on every scope, a holder of
 another right, and a caller with no rights. For each case every DID's visibility is asked both ways, for
 all DIDs at once (with missing ones among them) and one by one; and, for the callers with no capability
-that shows embargoed DIDs, by the point reads' fixed SQL (`point_hidden_sql`).
+that shows embargoed DIDs, by the point reads' fixed SQL (`hidden_sql`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Connection, delete, insert, select
 
 from didmeta.identifiers import DidKey, DidType
-from didmeta.server.access.embargo import SEEING_RIGHTS, Viewer, point_hidden_sql
+from didmeta.server.access.embargo import SEEING_RIGHTS, Viewer, hidden_sql
 from didmeta.server.access.identity import Capability, Identity
 from didmeta.server.config import Settings
 from didmeta.server.dispatcher import Dispatcher, NewDid
@@ -80,11 +80,12 @@ def seeing(identity: Identity) -> bool:
 
 
 def point_hidden(conn: Connection, identity: Identity, key: DidKey, now: datetime) -> bool:
-    """`point_hidden_sql` for one DID, run as the point reads run it (the driver's own placeholders)."""
+    """`hidden_sql` for one DID, run as the point reads run it (the driver's own placeholders)."""
+    names = ("scope", "name", "now", "account")
     if conn.dialect.name == "sqlite":
-        sql = point_hidden_sql(lambda n: f":{n}")
+        sql = hidden_sql(*(f":{n}" for n in names))
     else:
-        sql = point_hidden_sql(lambda n: f"%({n})s")
+        sql = hidden_sql(*(f"%({n})s" for n in names))
     bind = embargoes.c.until.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)  # as point.py binds it
     params = {
         "scope": key.scope,

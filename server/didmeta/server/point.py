@@ -29,7 +29,7 @@ the column types' bind and result processors, `to_json`/`from_json`), and errors
 falls back to the generic path: another plugin in the answer or the write, recursive writes, a SQLite
 read that finds the database busy, and a caller who does not see every DID (embargoes: `Viewer`) except
 for GetMetadata on the loop: its statement also asks whether an embargo in force hides the DID from the
-caller (access/embargo.py `point_hidden_sql`, walking up the DID's ancestors; on SQLite under a step
+caller (access/embargo.py `hidden_sql`, walking up the DID's ancestors; on SQLite under a step
 budget), unless the caller holds a capability that shows embargoed DIDs (the generic path applies those).
 """
 
@@ -51,7 +51,7 @@ from didmeta.plugins.base import MetadataPlugin, UnitOfWork
 from didmeta.plugins.did_column import READ_COLUMNS, DidColumnPlugin, row_metadata
 from didmeta.plugins.json_column import JsonColumnPlugin
 from didmeta.plugins.sql_conditions import naive_utc
-from didmeta.server.access.embargo import SEEING_RIGHTS, point_hidden_sql
+from didmeta.server.access.embargo import SEEING_RIGHTS, hidden_sql
 from didmeta.server.access.identity import current_identity
 from didmeta.server.history import COLUMNS as HISTORY_COLUMNS
 from didmeta.server.history import Change, History
@@ -114,7 +114,7 @@ class PointAccess:
         # whether an embargo hides it from that caller (access/embargo.py; named parameters).
         param: Callable[[str], str] = (lambda n: f":{n}") if store.is_sqlite else (lambda n: f"%({n})s")
         self._select_viewer = (
-            f"SELECT {', '.join(_COLUMNS)}, {point_hidden_sql(param)} "
+            f"SELECT {', '.join(_COLUMNS)}, {hidden_sql(*map(param, ('scope', 'name', 'now', 'account')))} "
             f"FROM dids WHERE scope = {param('scope')} AND name = {param('name')}"
         )
         self._until = embargoes.c.until.type.dialect_impl(dialect).bind_processor(dialect)

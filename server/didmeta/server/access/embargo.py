@@ -16,7 +16,7 @@ CTE is empty; for admins (and in-process callers with no identity) there is no c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -189,12 +189,11 @@ def active_embargoes_sql(mark: str) -> str:
     return f"SELECT count(*) FROM embargoes WHERE until > {mark}"
 
 
-def point_hidden_sql(param: Callable[[str], str]) -> str:
+def hidden_sql(scope: str, name: str, now: str, account: str) -> str:
     """SQL, a boolean: the DID (scope, name) is hidden now from the caller `account`, for a caller whose
-    capabilities show no embargoed DID (none of SEEING_RIGHTS): the rule of `Viewer.visible_among` with
-    the exemption reduced to the scopes the account owns. Fixed text for the point reads on the event
-    loop (server/point.py); `param(n)` is the driver's named placeholder for scope, name, now and account."""
-    scope, name, now, account = (param(n) for n in ("scope", "name", "now", "account"))
+    capabilities show no embargoed DID (none of SEEING_RIGHTS): the rule of `Viewer.visible_among` with the
+    exemption reduced to the scopes the account owns. Fixed text for the event loop's point reads and quick
+    listings; the arguments are SQL expressions (placeholders, or columns of the enclosing query)."""
     owned = f"SELECT o.scope FROM scopes o WHERE o.account = {account}"
     ancestry = (
         "WITH RECURSIVE ancestry(scope, name) AS ("

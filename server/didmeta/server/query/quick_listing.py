@@ -16,10 +16,11 @@ It takes a listing only when all of this holds; anything else goes to the genera
   an int column and a string (or int, compared as its text) for a string column;
 - no hidden scopes for the caller, no read replicas, the declared-keys cache fresh (servicer side).
 
-A caller who does not see every DID (not an admin: embargoes apply) is answered only while no embargo
-is in force: the statement also counts the embargoes whose `until` is ahead (one more column, the same
-snapshot), and if there is one, the general path answers with its embargo conditions; embargoes are then
-not looked for again for `EMBARGO_RECHECK_SECONDS`.
+A caller who does not see every DID (not an admin: embargoes apply) gets the same statement with the
+embargo check of each row (access/embargo.py `hidden_sql`: an embargo in force on the DID, or recursive on
+an ancestor, in a scope the caller does not own), the caller's account and the time bound once in a
+one-row subquery. A caller whose capabilities show embargoed DIDs goes to the general path (its `Viewer`
+matches their scope patterns).
 
 The statement is the general path's condition written out: not suppressed, the scope, the type
 selector (`did_type IN (...)` unless every type), the clauses as `column_condition` renders them,
@@ -43,7 +44,8 @@ from didmeta.attributes import COLLECTION_ONLY
 from didmeta.filters.model import Clause, Op
 from didmeta.plugins.did_column import DidColumnPlugin
 from didmeta.plugins.sql_conditions import glob_pattern, like_pattern
-from didmeta.server.access.embargo import active_embargoes_sql
+from didmeta.server.access.embargo import SEEING_RIGHTS, hidden_sql
+from didmeta.server.access.identity import current_identity
 from didmeta.server.point import PointAccess
 from didmeta.server.query.plan import ALL_TYPES, LONG_COLUMNS, ListQuery
 from didmeta.server.store.engine import Store
@@ -56,8 +58,6 @@ MAX_LOOP_STEPS = 30_000
 SKIP_AFTER_MISS = 63
 #: Shapes whose SQL text is kept (the cache is emptied when it is full).
 MAX_SHAPES = 512
-#: After an embargo in force was seen, callers who do not see every DID go to the general path this long.
-EMBARGO_RECHECK_SECONDS = 1.0
 #: PostgreSQL: quick listings awaited at once (of the loop's 8 connections, which GetMetadata shares); more
 #: go to the general path instead of waiting.
 MAX_AWAITED = 4
@@ -93,7 +93,6 @@ class QuickListing:
         self._mark = "?" if self._sqlite else "%s"
         self._sql: dict[Shape, str] = {}
         self._skips: dict[Shape, int] = {}
-        self._embargo_seen_until = 0.0
         self._awaited = 0  # PostgreSQL quick listings being awaited now
 
     @classmethod
@@ -106,11 +105,15 @@ class QuickListing:
     # --- which listings ---------------------------------------------------------------------------
     def statement(self, query: ListQuery, *, long: bool, fetch: int, viewer: bool) -> QuickStatement | None:
         """The statement of `query`'s first `fetch` rows, or None if this path does not take the listing.
-        `viewer`: the caller does not see every DID (the statement checks for embargoes in force)."""
+        `viewer`: the caller does not see every DID (the statement checks each row for embargoes)."""
         if query.recursive or query.ignore_case or query.hidden_scopes or "*" in query.scope_pattern:
             return None
-        if viewer and time.monotonic() < self._embargo_seen_until:
-            return None
+        params: list[Any] = []
+        if viewer:
+            identity = current_identity.get()
+            if any(capability.right in SEEING_RIGHTS for capability in identity.capabilities):
+                return None
+            params += [self.point.embargo_time(), identity.account]
         if self.store.replicas is not None:
             return None  # listings may read from a replica: the general path chooses
         groups = query.filter.groups
@@ -119,7 +122,6 @@ class QuickListing:
         clauses: tuple[Clause, ...] = groups[0].clauses if groups else ()
         types = groups[0].types if groups and groups[0].types is not None else query.types
         shapes: list[ClauseShape] = []
-        params: list[Any] = [self.point.embargo_time()] if viewer else []
         params.append(query.scope_pattern)
         for clause in clauses:
             value = self._parameter(clause)
@@ -169,8 +171,7 @@ class QuickListing:
         long, type_codes, clauses, viewer = shape
         mark = self._mark
         columns = list(LONG_COLUMNS if long else LONG_COLUMNS[:2])
-        if viewer:  # the embargoes in force, counted in the listing's own statement (its snapshot)
-            columns.append(f"({active_embargoes_sql(mark)})")
+        tables = "dids"
         where = [f"suppressed = {'0' if self._sqlite else 'false'}", f"scope = {mark}"]
         if type_codes:
             where.append(f"did_type IN ({', '.join(repr(code) for code in type_codes)})")
@@ -182,7 +183,12 @@ class QuickListing:
                 where.append(f'({column} COLLATE "C") {_SQL_OPS[op]} {mark}')
             else:
                 where.append(f"{column} {_SQL_OPS[op]} {mark}")
-        return f"SELECT {', '.join(columns)} FROM dids WHERE {' AND '.join(where)} ORDER BY scope, name LIMIT {mark}"
+        if viewer:  # the time and the account bound once, first; each row's embargo check last
+            now, account = (mark, mark) if self._sqlite else ("CAST(%s AS timestamp)", "CAST(%s AS text)")
+            tables = f"dids, (SELECT {now} AS viewer_now, {account} AS viewer_account) viewer"
+            where.append(f"NOT {hidden_sql('dids.scope', 'dids.name', 'viewer.viewer_now', 'viewer.viewer_account')}")
+        select = f"SELECT {', '.join(f'dids.{column}' for column in columns)} FROM {tables}"
+        return f"{select} WHERE {' AND '.join(where)} ORDER BY dids.scope, dids.name LIMIT {mark}"
 
     # --- running it -------------------------------------------------------------------------------
     async def rows(self, statement: QuickStatement, most: int) -> list[tuple[Any, ...]] | None:
@@ -205,11 +211,6 @@ class QuickListing:
         if found is None or len(found) > most:
             self._miss(statement.shape)
             return None
-        if statement.shape[3] and found:  # an empty answer is empty for every caller
-            if found[0][-1]:  # an embargo is in force: the general path decides what this caller sees
-                self._embargo_seen_until = time.monotonic() + EMBARGO_RECHECK_SECONDS
-                return None
-            found = [row[:-1] for row in found]
         return found
 
     def _miss(self, shape: Shape) -> None:
