@@ -19,8 +19,8 @@ It takes a listing only when all of this holds; anything else goes to the genera
 A caller who does not see every DID (not an admin: embargoes apply) gets the same statement with the
 embargo check of each row (access/embargo.py `hidden_sql`: an embargo in force on the DID, or recursive on
 an ancestor, in a scope the caller does not own), the caller's account and the time bound once in a
-one-row subquery. A caller whose capabilities show embargoed DIDs goes to the general path (its `Viewer`
-matches their scope patterns).
+one-row subquery, which also counts the embargoes in force (with none, no row is checked). A caller whose
+capabilities show embargoed DIDs goes to the general path (its `Viewer` matches their scope patterns).
 
 The statement is the general path's condition written out: not suppressed, the scope, the type
 selector (`did_type IN (...)` unless every type), the clauses as `column_condition` renders them,
@@ -113,7 +113,8 @@ class QuickListing:
             identity = current_identity.get()
             if any(capability.right in SEEING_RIGHTS for capability in identity.capabilities):
                 return None
-            params += [self.point.embargo_time(), identity.account]
+            now = self.point.embargo_time()
+            params += [now, identity.account, now]
         if self.store.replicas is not None:
             return None  # listings may read from a replica: the general path chooses
         groups = query.filter.groups
@@ -183,10 +184,12 @@ class QuickListing:
                 where.append(f'({column} COLLATE "C") {_SQL_OPS[op]} {mark}')
             else:
                 where.append(f"{column} {_SQL_OPS[op]} {mark}")
-        if viewer:  # the time and the account bound once, first; each row's embargo check last
+        if viewer:  # the time, the account and the embargoes in force, once, first; each row's check last
             now, account = (mark, mark) if self._sqlite else ("CAST(%s AS timestamp)", "CAST(%s AS text)")
-            tables = f"dids, (SELECT {now} AS viewer_now, {account} AS viewer_account) viewer"
-            where.append(f"NOT {hidden_sql('dids.scope', 'dids.name', 'viewer.viewer_now', 'viewer.viewer_account')}")
+            in_force = f"(SELECT count(*) FROM embargoes WHERE until > {now})"
+            tables = f"dids, (SELECT {now} AS viewer_now, {account} AS viewer_account, {in_force} AS in_force) viewer"
+            hidden = hidden_sql("dids.scope", "dids.name", "viewer.viewer_now", "viewer.viewer_account")
+            where.append(f"(viewer.in_force = 0 OR NOT {hidden})")
         select = f"SELECT {', '.join(f'dids.{column}' for column in columns)} FROM {tables}"
         return f"{select} WHERE {' AND '.join(where)} ORDER BY dids.scope, dids.name LIMIT {mark}"
 
