@@ -6,7 +6,8 @@ bench starts a token-mode server on a SQLite file, fills one scope (owned by `ro
 runs, and drives three calls at concurrency 16 with a `grpc.aio` client in this process, each as `alice`
 (a token without capabilities: she may read the scope, it is not restricted): Health.Check (the floor),
 GetMetadata of a random file, ListDids of one run (some 30 DIDs); then the last two again once an
-embargo is in force on one file (her calls then take the general path, which applies it). It prints
+embargo is in force on one file (her calls then check each DID for embargoes: the point read's and the
+quick listing's own statements; before that check they took the general path). It prints
 req/s and the server's CPU per call of each repetition, the medians, and their ratios to Health.Check's.
 
     .venv/bin/python -m bench.token_callers --out bench/results/token-callers.json

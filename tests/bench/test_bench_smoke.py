@@ -62,3 +62,12 @@ def test_pg_jit_bench_smoke(tmp_path: Path) -> None:
     assert document["results"][0]["rows"] > 0
     for value in ("on", "off"):
         assert any(line.startswith("Execution Time") for line in document["explain_analyze"][value])
+
+
+def test_embargo_lookups_bench_smoke(tmp_path: Path) -> None:
+    """bench.embargo_lookups end to end at a tiny size on both databases: every case timed both ways (the bench
+    fails if the two ways find different DIDs)."""
+    document = run_bench("bench.embargo_lookups", ["--files", "2000", "--repeat", "2"], tmp_path, timeout=600)
+    cases = {(row["db"], row["case"]) for row in document["results"]}
+    assert {db for db, _ in cases} == {"sqlite", "postgres"} and len(cases) == 6
+    assert all(min(row["median_ms"].values()) > 0 and row["ratio_down_to_up"] > 0 for row in document["results"])
