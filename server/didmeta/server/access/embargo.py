@@ -5,13 +5,16 @@ of its scope and bearers of `didmeta.embargo.read` (or `didmeta.admin`) on that 
 embargo also hides every DID below it, across scopes; the owner (or capability holder) of a
 descendant's own scope still sees that descendant.
 
-Visibility is a SQL condition on a (scope, name) pair, added to every listing, count and get query
+Visibility is a SQL condition on a (scope, name) pair, added to every listing and count query
 (`Viewer.visible`): `NOT IN` (PostgreSQL) / `NOT EXISTS` (SQLite) over a recursive CTE of the hidden
 DIDs, which starts from the active embargoes the caller is not exempt from and walks down `contents`
-below the recursive ones. Because it is computed at query time, a DID attached below a recursive
-embargo after it was set is hidden at once, a detached one visible at once, and an embargo whose
-`until` has passed matches nothing: the DID is visible with nobody acting. With no embargo rows the
-CTE is empty; for admins (and in-process callers with no identity) there is no condition at all.
+below the recursive ones. Look-ups of a few DIDs (`Viewer.visible_keys`, and the event loop's point
+reads and quick listings through `hidden_sql`) apply the same rule from the other end: they walk up
+from each DID to its ancestors, so their cost is the DIDs' ancestry, not the size of the embargoed
+subtrees. Because it is computed at query time, a DID attached below a recursive embargo after it was
+set is hidden at once, a detached one visible at once, and an embargo whose `until` has passed matches
+nothing: the DID is visible with nobody acting. With no embargo rows the CTE is empty; for admins (and
+in-process callers with no identity) there is no condition at all.
 """
 
 from __future__ import annotations

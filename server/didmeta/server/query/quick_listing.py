@@ -44,7 +44,7 @@ from didmeta.attributes import COLLECTION_ONLY
 from didmeta.filters.model import Clause, Op
 from didmeta.plugins.did_column import DidColumnPlugin
 from didmeta.plugins.sql_conditions import glob_pattern, like_pattern
-from didmeta.server.access.embargo import SEEING_RIGHTS, hidden_sql
+from didmeta.server.access.embargo import SEEING_RIGHTS, active_embargoes_sql, hidden_sql
 from didmeta.server.access.identity import current_identity
 from didmeta.server.point import PointAccess
 from didmeta.server.query.plan import ALL_TYPES, LONG_COLUMNS, ListQuery
@@ -186,7 +186,7 @@ class QuickListing:
                 where.append(f"{column} {_SQL_OPS[op]} {mark}")
         if viewer:  # the time, the account and the embargoes in force, once, first; each row's check last
             now, account = (mark, mark) if self._sqlite else ("CAST(%s AS timestamp)", "CAST(%s AS text)")
-            in_force = f"(SELECT count(*) FROM embargoes WHERE until > {now})"
+            in_force = f"({active_embargoes_sql(now)})"
             tables = f"dids, (SELECT {now} AS viewer_now, {account} AS viewer_account, {in_force} AS in_force) viewer"
             hidden = hidden_sql("dids.scope", "dids.name", "viewer.viewer_now", "viewer.viewer_account")
             where.append(f"(viewer.in_force = 0 OR NOT {hidden})")
