@@ -40,7 +40,8 @@ type options struct {
 	token string
 }
 
-// WithDialOptions adds grpc dial options (default: insecure transport credentials).
+// WithDialOptions adds grpc dial options (default: insecure transport credentials). Every channel also
+// gets ReadRetryServiceConfig as its default service config.
 func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(o *options) { o.dial = append(o.dial, opts...) }
 }
@@ -57,7 +58,10 @@ func New(target string, opts ...Option) (*Client, error) {
 	if len(o.dial) == 0 {
 		o.dial = []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
 	}
-	conn, err := grpc.NewClient(target, o.dial...)
+	// Reads retried on UNAVAILABLE (ReadRetryServiceConfig); a WithDefaultServiceConfig of the caller's,
+	// given after it, replaces it.
+	dial := append([]grpc.DialOption{grpc.WithDefaultServiceConfig(ReadRetryServiceConfig)}, o.dial...)
+	conn, err := grpc.NewClient(target, dial...)
 	if err != nil {
 		return nil, err
 	}

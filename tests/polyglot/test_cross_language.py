@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from didmeta.client import NewDid
+from didmeta.client.retries import READ_METHODS
 from tests.polyglot import toolchain
 from tests.polyglot.cutting_proxy import cutting_proxy
+from tests.polyglot.flaky_gateway import flaky_gateway
 from tests.polyglot.transcript import run as run_python
 from tests.support.server import ServerProcess
 
@@ -156,3 +158,34 @@ def test_listing_resumes_after_a_dropped_connection(
         assert proxy.cuts == 1, "the stream was not cut: the test proves nothing"
         assert proxy.connections >= 2, f"the client did not reconnect: {output[:300]}"
     assert output == uncut_listing
+
+
+@pytest.mark.parametrize("language", ["python", *sorted(EXAMPLES)])
+def test_reads_are_retried_after_unavailable(
+    language: str, polyglot_server: ServerProcess, python_transcript: str
+) -> None:
+    """Behind a gateway that answers the first call of every read method UNAVAILABLE (a replica draining
+    behind a proxy), each client retries its reads (never its writes) and prints the same transcript."""
+    scope = _scope(language)
+    with flaky_gateway(polyglot_server.address) as gateway:
+        if language == "python":
+            lines: list[str] = []
+            run_python(json.loads(SCENARIO.read_text()), gateway.address, scope, lines.append)
+            output = "".join(f"{line}\n" for line in lines)
+        else:
+            result = subprocess.run(
+                [*EXAMPLES[language](), str(SCENARIO), gateway.address, scope],
+                cwd=HERE,
+                env=toolchain.environment(),
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            assert result.returncode == 0, result.stderr
+            output = result.stdout
+    assert _normalised(output, scope) == python_transcript
+    refused = {path.rsplit("/", 1)[1] for path in gateway.failed}
+    assert {"GetMetadata", "GetDid", "ListDids"} <= refused, gateway.failed  # each refused once, then retried
+    assert refused <= {method for methods in READ_METHODS.values() for method in methods}
+    assert len(gateway.failed) == len(refused)  # no read refused twice: the retry went through

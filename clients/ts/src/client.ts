@@ -8,6 +8,7 @@ import { DidType, DidTypeSelector } from "./gen/didmeta/v1/did_pb.js";
 import { DidService } from "./gen/didmeta/v1/did_service_pb.js";
 import { type ListDidsRequest, ListDidsRequestSchema, MetadataService } from "./gen/didmeta/v1/metadata_service_pb.js";
 import { toDidmetaError } from "./errors.js";
+import { retryReads } from "./retries.js";
 import { fromValues, type Metadata, toValues } from "./values.js";
 
 export interface DidKey {
@@ -100,7 +101,7 @@ export class DidmetaClient {
 
   /** target: "HOST:PORT" (plaintext) or an http(s):// base URL. */
   constructor(target: string, options: ClientOptions = {}) {
-    const interceptors: Interceptor[] = [];
+    const interceptors: Interceptor[] = [retryReads]; // reads retried on UNAVAILABLE (retries.ts)
     if (options.token) {
       const token = options.token;
       interceptors.push((next) => (req) => {

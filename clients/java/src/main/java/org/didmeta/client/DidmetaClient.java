@@ -50,9 +50,16 @@ public final class DidmetaClient implements AutoCloseable {
       String scope, String name, String type, String account, long bytes, long length, long events, String md5,
       String adler32, String guid, boolean isOpen, Instant createdAt, Instant updatedAt) {}
 
-  /** Plaintext connection to HOST:PORT. */
+  /** Plaintext connection to HOST:PORT; reads are retried on UNAVAILABLE ({@link ReadRetries}). */
   public DidmetaClient(String target) {
-    this(Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build(), null, 60, 5);
+    this(
+        Grpc.newChannelBuilder(target, InsecureChannelCredentials.create())
+            .defaultServiceConfig(ReadRetries.serviceConfig())
+            .enableRetry()
+            .build(),
+        null,
+        60,
+        5);
   }
 
   /** On an existing channel; token (may be null) is sent as {@code authorization: Bearer TOKEN}. */
