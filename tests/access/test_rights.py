@@ -397,6 +397,12 @@ def test_embargo_with_real_tokens(rights_server: ServerProcess, connect: Callabl
         missing = expect_error(partial(client.get_did, f"{scope}:nope"), grpc.StatusCode.NOT_FOUND)
         assert hidden.message.replace(":emb", ":X") == missing.message.replace(":nope", ":X")
         assert hidden.reason == missing.reason
+        # GetMetadata's point read on the event loop checks the embargo in its own statement
+        hidden = expect_error(partial(client.get_metadata, f"{scope}:emb"), grpc.StatusCode.NOT_FOUND)
+        missing = expect_error(partial(client.get_metadata, f"{scope}:nope"), grpc.StatusCode.NOT_FOUND)
+        assert hidden.message.replace(":emb", ":X") == missing.message.replace(":nope", ":X")
+        assert hidden.reason == missing.reason
+        assert client.get_metadata(f"{scope}:f1")["name"] == "f1"
         assert list(client.get_metadata_bulk([f"{scope}:emb", f"{scope}:nope"])) == [
             (DidKey(scope, "emb"), None),
             (DidKey(scope, "nope"), None),
@@ -406,3 +412,4 @@ def test_embargo_with_real_tokens(rights_server: ServerProcess, connect: Callabl
         assert list(client.list_dids(scope, type="all")) == everything
         assert _arrow_dids(client, scope) == everything
         assert client.get_did(f"{scope}:emb").bytes == 5
+        assert client.get_metadata(f"{scope}:emb")["bytes"] == 5
