@@ -422,7 +422,7 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         size = min(self.settings.first_batch_size, self._batch_size(request))
         capped = 0 < request.limit <= size  # the limit ends the listing within the first message
         most = request.limit if capped else size
-        viewer = not caller_sees_everything()  # embargoes apply: answered only while none is in force
+        viewer = not caller_sees_everything()  # embargoes apply: the statement checks each row for them
         statement = quick.statement(query, long=request.long, fetch=most if capped else most + 1, viewer=viewer)
         if statement is None:
             return False, None
