@@ -85,6 +85,16 @@ _COLUMNS = (*READ_COLUMNS, "meta")
 _META = len(READ_COLUMNS)  # index of `meta` in a row
 
 
+def _shown(key: DidKey, raw: Sequence[Any] | None, checked: bool) -> Sequence[Any] | None:
+    """The row of a statement that checked embargoes, without its last column (whether one hides the row):
+    NOT_FOUND when one does, as for a missing DID (access/embargo.py: a hidden DID must not be told apart)."""
+    if not checked or raw is None:
+        return raw
+    if raw[-1]:
+        raise not_found(key)
+    return raw[:-1]
+
+
 class _TakeThreadPath(Exception):
     """A write the event loop leaves to the worker thread's path (rolled back, nothing written)."""
 
@@ -98,6 +108,18 @@ def caller_sees_everything() -> bool:
     """True for admins and in-process callers (no identity): no embargo condition applies (access.embargo)."""
     identity = current_identity.get(None)
     return identity is None or identity.is_admin
+
+
+def embargo_check() -> bool | None:
+    """How this path treats the caller's view: False, it sees every DID; True, embargoes apply and the
+    statement's own check (`hidden_sql`, the scopes the caller owns exempt) decides; None, the caller holds a
+    capability that shows the embargoed DIDs of some scopes: the generic path (`Viewer`) matches its patterns."""
+    identity = current_identity.get(None)
+    if identity is None or identity.is_admin:
+        return False
+    if any(capability.right in SEEING_RIGHTS for capability in identity.capabilities):
+        return None
+    return True
 
 
 class PointAccess:
@@ -118,7 +140,9 @@ class PointAccess:
             f"FROM dids WHERE scope = {param('scope')} AND name = {param('name')}"
         )
         self._until = embargoes.c.until.type.dialect_impl(dialect).bind_processor(dialect)
-        self._select_for_update = self._select + ("" if store.is_sqlite else " FOR NO KEY UPDATE")
+        lock = "" if store.is_sqlite else " FOR NO KEY UPDATE"
+        self._select_for_update = self._select + lock
+        self._select_viewer_for_update = self._select_viewer + lock
         self._mark = mark
         self._results: list[Processor] = [
             dids.c[name].type.dialect_impl(dialect).result_processor(dialect, None) for name in _COLUMNS
@@ -151,15 +175,16 @@ class PointAccess:
     def reads(self, selected: Sequence[MetadataPlugin], *, on_loop: bool = False) -> bool:
         """Whether a GetMetadata of these plugins can be answered from the row alone (on the primary: a read
         that may go to a read replica takes the general path, store/replicas.py). A caller who does not see
-        every DID is answered only on the loop, whose statement checks embargoes (`_loop_statement`)."""
+        every DID is answered only on the loop, whose statement checks embargoes (`_statement`)."""
         if self.store.replicas is not None and replica_reads_allowed():
             return False
         return all(p is self.did_column or p is self.json for p in selected) and (on_loop or caller_sees_everything())
 
     def writes(self, owners: Sequence[str]) -> bool:
-        """Whether a write whose keys belong to these plugins (by name) touches the row alone."""
+        """Whether a write whose keys belong to these plugins (by name) touches the row alone, for this caller
+        (one who does not see every DID: the locking read checks embargoes, `_statement`)."""
         names = {self.did_column.name} | ({self.json.name} if self.json is not None else set())
-        return set(owners) <= names and caller_sees_everything()
+        return set(owners) <= names and embargo_check() is not None
 
     # --- reads ----------------------------------------------------------------------------------
     def _metadata(self, key: DidKey, raw: Sequence[Any] | None, selected: Sequence[MetadataPlugin]) -> Metadata:
@@ -185,17 +210,20 @@ class PointAccess:
             self._loop_connection = connection
         return connection
 
-    def _loop_statement(self, key: DidKey) -> tuple[str, Sequence[Any] | Mapping[str, Any], bool] | None:
-        """The point read's SQL, parameters, and whether it checks for embargoes (a caller who does not see
-        every DID); None for a caller whose capabilities show the embargoed DIDs of some scopes (the general
-        path's `Viewer` matches their scope patterns)."""
-        identity = current_identity.get(None)
-        if identity is None or identity.is_admin:
-            return self._select, (key.scope, key.name), False
-        if any(capability.right in SEEING_RIGHTS for capability in identity.capabilities):
+    def _statement(
+        self, key: DidKey, *, locking: bool = False
+    ) -> tuple[str, Sequence[Any] | Mapping[str, Any], bool] | None:
+        """The SQL reading the row (`locking`: under its lock, for a write), its parameters, and whether it
+        checks embargoes (a caller who does not see every DID); None when this path does not serve the
+        caller (`embargo_check`)."""
+        check = embargo_check()
+        if check is None:
             return None
+        if not check:
+            return (self._select_for_update if locking else self._select), (key.scope, key.name), False
+        identity = current_identity.get()
         params = {"scope": key.scope, "name": key.name, "now": self.embargo_time(), "account": identity.account}
-        return self._select_viewer, params, True
+        return (self._select_viewer_for_update if locking else self._select_viewer), params, True
 
     def embargo_time(self) -> Any:
         """Now, as the `until` column of `embargoes` compares it (naive UTC, in the driver's form)."""
@@ -207,16 +235,12 @@ class PointAccess:
     ) -> Metadata:
         """The metadata of a loop read. A missing DID, and one an embargo hides from the caller, are NOT_FOUND
         alike, as on the general path (access/embargo.py: a hidden DID must not be told apart)."""
-        if checked and raw is not None:
-            if raw[-1]:
-                raise not_found(key)
-            raw = raw[:-1]
-        return self._metadata(key, raw, selected)
+        return self._metadata(key, _shown(key, raw, checked), selected)
 
     def read_on_loop(self, key: DidKey, selected: Sequence[MetadataPlugin]) -> Metadata | None:
         """The metadata from the event loop's own SQLite connection; None if the database is busy, or the
-        caller's read is not one the loop answers (`_loop_statement`, the step budget of the embargo check)."""
-        statement = self._loop_statement(key)
+        caller's read is not one the loop answers (`_statement`, the step budget of the embargo check)."""
+        statement = self._statement(key)
         if statement is None:
             return None
         sql, params, checked = statement
@@ -274,7 +298,7 @@ class PointAccess:
         pool = self._loop_pool
         if pool is None:
             return None
-        statement = self._loop_statement(key)
+        statement = self._statement(key)
         if statement is None:
             return None
         sql, params, checked = statement
@@ -468,7 +492,11 @@ class PointAccess:
         The row is read under its lock (PostgreSQL) before anything changes, as the generic path does. On
         PostgreSQL the update and the history insert are one statement (one round trip).
         """
-        raw = uow.conn.exec_driver_sql(self._select_for_update, (key.scope, key.name)).fetchone()
+        statement = self._statement(key, locking=True)
+        if statement is None:
+            raise RuntimeError("set_one for a caller the point path does not serve (see `writes`)")
+        sql, params, checked = statement
+        raw = _shown(key, uow.conn.exec_driver_sql(sql, params).fetchone(), checked)
         columns, parameters, changes = self._row_write(key, raw, shares, changes_of)
         inline = self._inline_history(columns, parameters, changes, history)
         if inline is not None:
@@ -496,12 +524,15 @@ class PointAccess:
         right and the history may hold that change twice. NOT_FOUND and INVALID_ARGUMENT are raised as by
         `set_one`, after a rollback."""
         pool = self._loop_pool
-        if pool is None:
+        statement = self._statement(key, locking=True)
+        if pool is None or statement is None:
             return False
+        sql, params, checked = statement
         try:
             async with pool.connection() as conn, conn.transaction():
-                cursor = await conn.execute(self._select_for_update, (key.scope, key.name))
-                columns, parameters, changes = self._row_write(key, await cursor.fetchone(), shares, changes_of)
+                cursor = await conn.execute(sql, params)
+                raw = _shown(key, await cursor.fetchone(), checked)
+                columns, parameters, changes = self._row_write(key, raw, shares, changes_of)
                 inline = self._inline_history(columns, parameters, changes, history)
                 if inline is not None:
                     await conn.execute(*inline)

@@ -44,9 +44,9 @@ from didmeta.attributes import COLLECTION_ONLY
 from didmeta.filters.model import Clause, Op
 from didmeta.plugins.did_column import DidColumnPlugin
 from didmeta.plugins.sql_conditions import glob_pattern, like_pattern
-from didmeta.server.access.embargo import SEEING_RIGHTS, active_embargoes_sql, hidden_sql
+from didmeta.server.access.embargo import active_embargoes_sql, hidden_sql
 from didmeta.server.access.identity import current_identity
-from didmeta.server.point import PointAccess
+from didmeta.server.point import PointAccess, embargo_check
 from didmeta.server.query.plan import ALL_TYPES, LONG_COLUMNS, ListQuery
 from didmeta.server.store.engine import Store
 from didmeta.server.store.schema import dids
@@ -110,9 +110,9 @@ class QuickListing:
             return None
         params: list[Any] = []
         if viewer:
-            identity = current_identity.get()
-            if any(capability.right in SEEING_RIGHTS for capability in identity.capabilities):
+            if embargo_check() is None:
                 return None
+            identity = current_identity.get()
             now = self.point.embargo_time()
             params += [now, identity.account, now]
         if self.store.replicas is not None:
