@@ -3,11 +3,12 @@
 The main suite runs its server in `local` mode, where every caller is an admin. In production callers
 present tokens and are not admins: embargoes apply to them and their rights are checked per call. This
 bench starts a token-mode server on a SQLite file, fills one scope (owned by `root`) with files of 100
-runs, and drives three calls at concurrency 16 with a `grpc.aio` client in this process, each as `alice`
-(a token without capabilities: she may read the scope, it is not restricted): Health.Check (the floor),
-GetMetadata of a random file, ListDids of one run (some 30 DIDs); then the last two again once an
-embargo is in force on one file (her calls then check each DID for embargoes: the point read's and the
-quick listing's own statements; before that check they took the general path). It prints
+runs, and drives four calls at concurrency 16 with a `grpc.aio` client in this process, each as `alice`
+(she may read the scope, it is not restricted; her token carries `didmeta.write` on it for the writes):
+Health.Check (the floor), GetMetadata of a random file, ListDids of one run (some 30 DIDs), SetMetadata
+of one key on a random file; then the last three again once an embargo is in force on one file (her
+calls then check each DID for embargoes: the point read's, the quick listing's and the point write's
+own statements; before that check they took the general path). It prints
 req/s and the server's CPU per call of each repetition, the medians, and their ratios to Health.Check's.
 
     .venv/bin/python -m bench.token_callers --out bench/results/token-callers.json
@@ -49,8 +50,8 @@ CONCURRENCY = 16
 Call = Callable[[random.Random], Awaitable[Any]]
 
 
-def bearer(account: str) -> list[tuple[str, str]]:
-    return [("authorization", "Bearer " + hs256_token(account, ttl=3600))]
+def bearer(account: str, scope: str = "") -> list[tuple[str, str]]:
+    return [("authorization", "Bearer " + hs256_token(account, scope, ttl=3600))]
 
 
 async def fill(channel: grpc.aio.Channel) -> None:
@@ -70,6 +71,7 @@ def calls(channel: grpc.aio.Channel) -> dict[str, Call]:
     health = health_pb2_grpc.HealthStub(channel)
     metadata = pb_grpc.MetadataServiceStub(channel)
     alice = bearer("alice")
+    alice_writer = bearer("alice", f"didmeta.write:{SCOPE}")
 
     async def check(_: random.Random) -> Any:
         return await health.Check(health_pb2.HealthCheckRequest())
@@ -86,7 +88,18 @@ def calls(channel: grpc.aio.Channel) -> dict[str, Call]:
         )
         return [response async for response in metadata.ListDids(request, metadata=alice)]
 
-    return {"Health.Check": check, "GetMetadata (alice)": get, "ListDids small (alice)": small_listing}
+    async def set_one(rng: random.Random) -> Any:
+        key = did_pb2.DidKey(scope=SCOPE, name=f"f{rng.randrange(1, FILES)}")
+        request = pb.SetMetadataRequest(did=key)
+        metadata_to_wire({"campaign": f"c{rng.randrange(10)}"}, request.metadata)
+        return await metadata.SetMetadata(request, metadata=alice_writer)
+
+    return {
+        "Health.Check": check,
+        "GetMetadata (alice)": get,
+        "ListDids small (alice)": small_listing,
+        "SetMetadata (alice)": set_one,
+    }
 
 
 async def measure(server: ServerProcess, call: Call, count: int) -> dict[str, float]:

@@ -27,7 +27,7 @@ def test_bench_smoke(tmp_path: Path) -> None:
 def test_token_callers_bench_smoke(tmp_path: Path) -> None:
     """bench.token_callers end to end with few calls: every case measured, against the floor."""
     document = run_bench("bench.token_callers", ["--calls", "300", "--repeat", "1"], tmp_path, timeout=300)
-    names = {"Health.Check", "GetMetadata (alice)", "ListDids small (alice)"}
+    names = {"Health.Check", "GetMetadata (alice)", "ListDids small (alice)", "SetMetadata (alice)"}
     assert names | {f"{n} + an embargo" for n in names - {"Health.Check"}} == set(document["summary"])
     assert all(s["rate"] > 0 and s["server_cpu_us_per_call"] > 0 for s in document["summary"].values())
     assert document["summary"]["Health.Check"]["ratio"] == 1.0
