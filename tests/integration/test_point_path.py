@@ -684,3 +684,32 @@ def test_a_non_admin_loop_read_past_its_step_budget_goes_to_the_generic_path(
         assert dispatcher.get_metadata(key, "ALL")["run_number"] == 4242
     finally:
         current_identity.set(Identity(account="root", is_admin=True))
+
+
+@pytest.mark.parametrize("dispatcher", ["sqlite"], indirect=True)  # PostgreSQL runs the check in the server
+def test_a_non_admin_loop_write_past_its_step_budget_goes_to_a_worker_thread(
+    dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: a non-admin's SetMetadata on the event loop checks embargoes in its locking read under the same
+    step budget as the loop's reads; past it the write is rolled back (nothing written, the write lock free
+    again, the loop's writer usable) and the worker thread's path writes it."""
+    key = DidKey(SCOPE, "f1")
+    dispatcher.attach([(DidKey(SCOPE, "d1"), key)])
+    before = stored(dispatcher, "f1"), history(dispatcher, "f1")
+    current_identity.set(Identity(account="alice", is_admin=False))
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr("didmeta.server.point._PROGRESS_EVERY", 1)  # the handler sees every VM step
+            patched.setattr("didmeta.server.point.MAX_CHECKED_STEPS", 10)
+            assert dispatcher.set_metadata_on_loop(key, {"run_number": 7}, "metadata") is None
+        assert (stored(dispatcher, "f1"), history(dispatcher, "f1")) == before
+        assert dispatcher.set_metadata_on_loop(key, {"run_number": 8}, "metadata") == 1  # lock and writer fine
+        assert dispatcher.get_metadata(key, "ALL")["run_number"] == 8
+        with monkeypatch.context() as patched:
+            patched.setattr("didmeta.server.point._PROGRESS_EVERY", 1)
+            patched.setattr("didmeta.server.point.MAX_CHECKED_STEPS", 10)
+            assert dispatcher.set_metadata([(key, {"run_number": 9})], fields=["metadata"]) == 1  # no budget
+        assert dispatcher.get_metadata(key, "ALL")["run_number"] == 9
+        assert [entry[-1] for entry in history(dispatcher, "f1")][-2:] == ["alice", "alice"]
+    finally:
+        current_identity.set(Identity(account="root", is_admin=True))

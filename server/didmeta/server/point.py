@@ -38,12 +38,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import psycopg
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from didmeta.errors import NotFound
 from didmeta.identifiers import DidKey
@@ -93,6 +95,23 @@ def _shown(key: DidKey, raw: Sequence[Any] | None, checked: bool) -> Sequence[An
     if raw[-1]:
         raise not_found(key)
     return raw[:-1]
+
+
+@contextmanager
+def _step_budget(connection: sqlite3.Connection, max_steps: int) -> Iterator[list[int]]:
+    """Interrupt the SQLite statements run in this block after about `max_steps` virtual-machine steps
+    (about 30 per microsecond here); yields the count so far: above `max_steps`, an error was the budget."""
+    steps = [0]
+
+    def progress() -> int:
+        steps[0] += _PROGRESS_EVERY
+        return 1 if steps[0] > max_steps else 0  # non-zero interrupts the statement
+
+    connection.set_progress_handler(progress, _PROGRESS_EVERY)
+    try:
+        yield steps
+    finally:
+        connection.set_progress_handler(None, 0)
 
 
 class _TakeThreadPath(Exception):
@@ -261,19 +280,11 @@ class PointAccess:
         would take more than `max_steps` SQLite virtual-machine steps (about 30 per microsecond here:
         the statement is interrupted) or the database is busy or failing: the caller goes elsewhere."""
         steps = [0]
-
-        def progress() -> int:
-            steps[0] += _PROGRESS_EVERY
-            return 1 if steps[0] > max_steps else 0  # non-zero interrupts the statement
-
         with self._loop_lock:
             try:
                 connection = self._sqlite_on_loop()
-                connection.set_progress_handler(progress, _PROGRESS_EVERY)
-                try:
+                with _step_budget(connection, max_steps) as steps:
                     return connection.execute(sql, params).fetchall()
-                finally:
-                    connection.set_progress_handler(None, 0)
             except sqlite3.OperationalError as error:
                 if steps[0] > max_steps:
                     return None  # interrupted by the step budget: the connection is fine
@@ -403,10 +414,13 @@ class PointAccess:
                 writer.connection.dbapi_connection.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
                 self._loop_writer = writer
             writer = self._loop_writer
-        with self.store.write_nowait(writer) as started:
-            if not started:
-                return False, None
-            return True, work(UnitOfWork(writer))
+        try:
+            with self.store.write_nowait(writer) as started:
+                if not started:
+                    return False, None
+                return True, work(UnitOfWork(writer))
+        except _TakeThreadPath:  # rolled back by the transaction's block, nothing written
+            return False, None
 
     # --- writes ---------------------------------------------------------------------------------
     def _update_sql(self, columns: tuple[str, ...]) -> str:
@@ -496,7 +510,7 @@ class PointAccess:
         if statement is None:
             raise RuntimeError("set_one for a caller the point path does not serve (see `writes`)")
         sql, params, checked = statement
-        raw = _shown(key, uow.conn.exec_driver_sql(sql, params).fetchone(), checked)
+        raw = _shown(key, self._locking_read(uow.conn, sql, params, checked), checked)
         columns, parameters, changes = self._row_write(key, raw, shares, changes_of)
         inline = self._inline_history(columns, parameters, changes, history)
         if inline is not None:
@@ -506,6 +520,24 @@ class PointAccess:
         if columns:
             uow.conn.exec_driver_sql(self._update_sql(columns), parameters)
         history.record(uow.conn, changes)
+
+    def _locking_read(
+        self, conn: Connection, sql: str, params: Sequence[Any] | Mapping[str, Any], checked: bool
+    ) -> Sequence[Any] | None:
+        """The row read at the start of `set_one`. On the event loop's SQLite writer an embargo check
+        (a walk up the DID's ancestors) runs under the loop's step budget, as the point reads do: over it,
+        `_TakeThreadPath` (the write is rolled back and done in a worker thread)."""
+        writer = self._loop_writer
+        if not checked or writer is None or conn is not writer:
+            return conn.exec_driver_sql(sql, params).fetchone()
+        connection: sqlite3.Connection = writer.connection.dbapi_connection  # type: ignore[assignment]
+        with _step_budget(connection, MAX_CHECKED_STEPS) as steps:
+            try:
+                return conn.exec_driver_sql(sql, params).fetchone()
+            except DBAPIError:
+                if steps[0] > MAX_CHECKED_STEPS:
+                    raise _TakeThreadPath from None
+                raise
 
     async def set_async(
         self,
