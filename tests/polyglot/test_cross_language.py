@@ -36,12 +36,29 @@ def _normalised(transcript: str, scope: str) -> str:
     return transcript.replace(scope, "SCOPE")
 
 
+def _transcript(language: str, scenario: Path, address: str, scope: str) -> str:
+    """What one client prints running `scenario` against `address` in `scope` (python: in this process)."""
+    if language == "python":
+        lines: list[str] = []
+        run_python(json.loads(scenario.read_text()), address, scope, lines.append)
+        return "".join(f"{line}\n" for line in lines)
+    result = subprocess.run(
+        [*EXAMPLES[language](), str(scenario), address, scope],
+        cwd=HERE,
+        env=toolchain.environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 @pytest.fixture(scope="module")
 def python_transcript(polyglot_server: ServerProcess) -> str:
     scope = _scope("py")
-    lines: list[str] = []
-    run_python(json.loads(SCENARIO.read_text()), polyglot_server.address, scope, lines.append)
-    return _normalised("".join(f"{line}\n" for line in lines), scope)
+    return _normalised(_transcript("python", SCENARIO, polyglot_server.address, scope), scope)
 
 
 def test_python_transcript_is_the_expected_one(python_transcript: str) -> None:
@@ -78,19 +95,9 @@ EXAMPLES: dict[str, Callable[[], list[str]]] = {
 def test_client_transcript_is_identical_to_python(
     language: str, polyglot_server: ServerProcess, python_transcript: str
 ) -> None:
-    command = EXAMPLES[language]()
     scope = _scope(language)
-    result = subprocess.run(
-        [*command, str(SCENARIO), polyglot_server.address, scope],
-        cwd=HERE,
-        env=toolchain.environment(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert _normalised(result.stdout, scope) == python_transcript, result.stderr
+    output = _transcript(language, SCENARIO, polyglot_server.address, scope)
+    assert _normalised(output, scope) == python_transcript
 
 
 def test_typescript_client_type_checks() -> None:
@@ -124,9 +131,7 @@ def resume_scope(polyglot_server: ServerProcess) -> str:
 
 @pytest.fixture(scope="module")
 def uncut_listing(polyglot_server: ServerProcess, resume_scope: str) -> str:
-    lines: list[str] = []
-    run_python(json.loads(RESUME_SCENARIO.read_text()), polyglot_server.address, resume_scope, lines.append)
-    transcript = "".join(f"{line}\n" for line in lines)
+    transcript = _transcript("python", RESUME_SCENARIO, polyglot_server.address, resume_scope)
     assert transcript.startswith(f'list_dids filter="": {RESUME_DIDS} DID(s)\n')
     return transcript
 
@@ -138,23 +143,7 @@ def test_listing_resumes_after_a_dropped_connection(
     """The proxy resets the first connection after 20 KB of the stream; the client reconnects and resumes from
     its page token: every DID exactly once, in order, as in an uncut listing."""
     with cutting_proxy(polyglot_server.address, cut_after=20_000) as proxy:
-        if language == "python":
-            lines: list[str] = []
-            run_python(json.loads(RESUME_SCENARIO.read_text()), proxy.address, resume_scope, lines.append)
-            output = "".join(f"{line}\n" for line in lines)
-        else:
-            command = EXAMPLES[language]()
-            result = subprocess.run(
-                [*command, str(RESUME_SCENARIO), proxy.address, resume_scope],
-                cwd=HERE,
-                env=toolchain.environment(),
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
-            assert result.returncode == 0, result.stderr
-            output = result.stdout
+        output = _transcript(language, RESUME_SCENARIO, proxy.address, resume_scope)
         assert proxy.cuts == 1, "the stream was not cut: the test proves nothing"
         assert proxy.connections >= 2, f"the client did not reconnect: {output[:300]}"
     assert output == uncut_listing
@@ -168,22 +157,7 @@ def test_reads_are_retried_after_unavailable(
     behind a proxy), each client retries its reads (never its writes) and prints the same transcript."""
     scope = _scope(language)
     with flaky_gateway(polyglot_server.address) as gateway:
-        if language == "python":
-            lines: list[str] = []
-            run_python(json.loads(SCENARIO.read_text()), gateway.address, scope, lines.append)
-            output = "".join(f"{line}\n" for line in lines)
-        else:
-            result = subprocess.run(
-                [*EXAMPLES[language](), str(SCENARIO), gateway.address, scope],
-                cwd=HERE,
-                env=toolchain.environment(),
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
-            assert result.returncode == 0, result.stderr
-            output = result.stdout
+        output = _transcript(language, SCENARIO, gateway.address, scope)
     assert _normalised(output, scope) == python_transcript
     refused = {path.rsplit("/", 1)[1] for path in gateway.failed}
     assert {"GetMetadata", "GetDid", "ListDids"} <= refused, gateway.failed  # each refused once, then retried
