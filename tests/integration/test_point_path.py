@@ -713,3 +713,35 @@ def test_a_non_admin_loop_write_past_its_step_budget_goes_to_a_worker_thread(
         assert [entry[-1] for entry in history(dispatcher, "f1")][-2:] == ["alice", "alice"]
     finally:
         current_identity.set(Identity(account="root", is_admin=True))
+
+
+@pytest.mark.parametrize("dispatcher", ["sqlite"], indirect=True)  # the event loop writes on SQLite only
+@pytest.mark.parametrize("refused", ["UPDATE ON dids", "INSERT ON history"])
+def test_a_loop_write_its_driver_refuses_is_rolled_back_and_left_to_a_worker_thread(
+    dispatcher: Dispatcher, refused: str
+) -> None:
+    """SQLite: the event loop's writer runs SetMetadata's statements on its sqlite3 connection itself. A
+    driver error in the row's update or in its history insert (here a TEMP trigger, which only that
+    connection has) rolls the whole write back, so no row changes without its history, and leaves the
+    write to a worker thread, whose connection writes it."""
+    key = DidKey(SCOPE, "f1")
+    assert dispatcher.set_metadata_on_loop(key, {"run_number": 7}, "metadata") == 1  # the loop's writer exists
+    before = stored(dispatcher, "f1"), history(dispatcher, "f1")
+    point = dispatcher.point
+    assert point is not None and point._loop_writer is not None
+    driver = point._loop_writer.connection.dbapi_connection
+    assert driver is not None
+    driver.execute(f"CREATE TEMP TRIGGER refuse BEFORE {refused} BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    try:
+        assert dispatcher.set_metadata_on_loop(key, {"run_number": 8, "label": "x"}, "metadata") is None
+        assert (stored(dispatcher, "f1"), history(dispatcher, "f1")) == before
+        assert dispatcher.set_metadata([(key, {"run_number": 9, "label": "y"})], fields=["metadata"]) == 1
+        assert dispatcher.get_metadata(key, "ALL")["run_number"] == 9
+        assert [entry[:4] for entry in history(dispatcher, "f1")][-2:] == [
+            ("set", "label", "'älpha'", "'y'"),
+            ("set", "run_number", "7", "9"),
+        ]
+    finally:
+        driver.execute("DROP TRIGGER refuse")
+    assert dispatcher.set_metadata_on_loop(key, {"run_number": 10}, "metadata") == 1  # the writer is usable
+    assert dispatcher.get_metadata(key, "ALL")["run_number"] == 10

@@ -18,10 +18,11 @@ dialect, and one statement per step:
   for the history, the JSON document), then the `UPDATE` of the columns and the document and the
   history insert: on PostgreSQL one statement (`WITH changed AS (UPDATE ...) INSERT INTO history ...`,
   one round trip fewer), on SQLite two. On a SQLite file whose write lock is free it runs on the event
-  loop (`write_on_loop`); on PostgreSQL the event loop awaits the same statements over one of its own
-  connections (`set_async`), with the worker thread's unit of work as the fallback. (psycopg pipeline
-  mode for BEGIN + SELECT was measured and not kept: its own Python work cost more than the round trips
-  it saved, docs/performance.md.)
+  loop (`write_on_loop`), its statements on the sqlite3 connection itself (no SQLAlchemy result set-up;
+  any driver error rolls it back for a worker thread to redo); on PostgreSQL the event loop awaits the
+  same statements over one of its own connections (`set_async`), with the worker thread's unit of work
+  as the fallback. (psycopg pipeline mode for BEGIN + SELECT was measured and not kept: its own Python
+  work cost more than the round trips it saved, docs/performance.md.)
 
 Values go through the same conversions as the plugins' own reads and writes (`did_column.row_metadata`,
 the column types' bind and result processors, `to_json`/`from_json`), and errors are the same
@@ -45,7 +46,6 @@ from typing import Any, TypeVar
 
 import psycopg
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
 
 from didmeta.errors import NotFound
 from didmeta.identifiers import DidKey
@@ -57,6 +57,7 @@ from didmeta.server.access.embargo import SEEING_RIGHTS, hidden_sql
 from didmeta.server.access.identity import current_identity
 from didmeta.server.history import COLUMNS as HISTORY_COLUMNS
 from didmeta.server.history import Change, History
+from didmeta.server.store.bulk import insert_sql
 from didmeta.server.store.catalog import utcnow
 from didmeta.server.store.engine import READ_ONLY, Store
 from didmeta.server.store.loop_pool import LoopPool, Unreachable
@@ -85,6 +86,7 @@ MAX_CHECKED_STEPS = 30_000
 MAX_INLINE_RECORDS = 100
 _COLUMNS = (*READ_COLUMNS, "meta")
 _META = len(READ_COLUMNS)  # index of `meta` in a row
+_HISTORY_INSERT = insert_sql("history", HISTORY_COLUMNS, postgres=False)  # the loop writer's history rows
 
 
 def _shown(key: DidKey, raw: Sequence[Any] | None, checked: bool) -> Sequence[Any] | None:
@@ -504,7 +506,8 @@ class PointAccess:
         (`changes_of(old values, applied items)`: the generic path's records).
 
         The row is read under its lock (PostgreSQL) before anything changes, as the generic path does. On
-        PostgreSQL the update and the history insert are one statement (one round trip).
+        PostgreSQL the update and the history insert are one statement (one round trip); on the event
+        loop's SQLite writer the three statements run on its sqlite3 connection itself.
         """
         statement = self._statement(key, locking=True)
         if statement is None:
@@ -512,6 +515,10 @@ class PointAccess:
         sql, params, checked = statement
         raw = _shown(key, self._locking_read(uow.conn, sql, params, checked), checked)
         columns, parameters, changes = self._row_write(key, raw, shares, changes_of)
+        loop = self._loop_driver(uow.conn)
+        if loop is not None:
+            self._write_on_driver(loop, columns, parameters, history.rows("sqlite", changes))
+            return
         inline = self._inline_history(columns, parameters, changes, history)
         if inline is not None:
             uow.conn.exec_driver_sql(*inline)
@@ -521,23 +528,51 @@ class PointAccess:
             uow.conn.exec_driver_sql(self._update_sql(columns), parameters)
         history.record(uow.conn, changes)
 
+    def _write_on_driver(
+        self, loop: sqlite3.Connection, columns: tuple[str, ...], parameters: tuple[Any, ...], records: list[Any]
+    ) -> None:
+        """The event loop's SQLite writer: the row's UPDATE and its history rows on the sqlite3 connection
+        itself, in the write's transaction; a driver error is `_TakeThreadPath` (the whole write rolled
+        back and done in a worker thread). `set_metadata_on_loop` never runs when the history is due
+        for pruning, so there is nothing to prune here."""
+        try:
+            if columns:
+                loop.execute(self._update_sql(columns), parameters)
+            if records:
+                loop.executemany(_HISTORY_INSERT, records)
+        except sqlite3.Error as error:
+            log.debug("a write on the event loop failed (%s); using a worker thread", error)
+            raise _TakeThreadPath from None
+
+    def _loop_driver(self, conn: Connection) -> sqlite3.Connection | None:
+        """The sqlite3 connection under `conn` when `conn` is the event loop's SQLite writer, else None."""
+        writer = self._loop_writer
+        if writer is None or conn is not writer:
+            return None
+        return writer.connection.dbapi_connection  # type: ignore[return-value]
+
     def _locking_read(
         self, conn: Connection, sql: str, params: Sequence[Any] | Mapping[str, Any], checked: bool
     ) -> Sequence[Any] | None:
-        """The row read at the start of `set_one`. On the event loop's SQLite writer an embargo check
-        (a walk up the DID's ancestors) runs under the loop's step budget, as the point reads do: over it,
-        `_TakeThreadPath` (the write is rolled back and done in a worker thread)."""
-        writer = self._loop_writer
-        if not checked or writer is None or conn is not writer:
+        """The row read at the start of `set_one`. On the event loop's SQLite writer it runs on the sqlite3
+        connection itself (SQLAlchemy's result set-up for the row's 33 columns cost as much as the rest of
+        the write), and an embargo check (a walk up the DID's ancestors) under the loop's step budget, as
+        the point reads do. There any driver error, the budget's included, is `_TakeThreadPath`: the
+        write is rolled back and done in a worker thread, whose errors are the general path's."""
+        connection = self._loop_driver(conn)
+        if connection is None:
             return conn.exec_driver_sql(sql, params).fetchone()
-        connection: sqlite3.Connection = writer.connection.dbapi_connection  # type: ignore[assignment]
-        with _step_budget(connection, MAX_CHECKED_STEPS) as steps:
-            try:
-                return conn.exec_driver_sql(sql, params).fetchone()
-            except DBAPIError:
-                if steps[0] > MAX_CHECKED_STEPS:
-                    raise _TakeThreadPath from None
-                raise
+        row: Sequence[Any] | None
+        try:
+            if checked:
+                with _step_budget(connection, MAX_CHECKED_STEPS):
+                    row = connection.execute(sql, params).fetchone()
+            else:
+                row = connection.execute(sql, params).fetchone()
+        except sqlite3.Error as error:  # the step budget's interruption or a failure: the worker thread's turn
+            log.debug("a write's read on the event loop failed (%s); using a worker thread", error)
+            raise _TakeThreadPath from None
+        return row
 
     async def set_async(
         self,

@@ -70,8 +70,13 @@ def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Seque
     if postgres and len(rows) >= COPY_MIN_ROWS:
         _copy(conn, table, columns, rows)
         return
+    conn.exec_driver_sql(insert_sql(table, columns, postgres), list(rows))
+
+
+def insert_sql(table: str, columns: Sequence[str], postgres: bool) -> str:
+    """The driver-level INSERT of one row of `columns` (an executemany's statement)."""
     placeholders = ", ".join(("%s" if postgres else "?") for _ in columns)
-    conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", list(rows))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
 
 
 def _stage(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
