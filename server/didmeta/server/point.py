@@ -29,9 +29,10 @@ the column types' bind and result processors, `to_json`/`from_json`), and errors
 (NOT_FOUND naming the DID, INVALID_ARGUMENT naming the field). What the fast path does not cover
 falls back to the generic path: another plugin in the answer or the write, recursive writes, a SQLite
 read that finds the database busy, and a caller who does not see every DID (embargoes: `Viewer`) except
-for GetMetadata on the loop: its statement also asks whether an embargo in force hides the DID from the
-caller (access/embargo.py `hidden_sql`, walking up the DID's ancestors; on SQLite under a step
-budget), unless the caller holds a capability that shows embargoed DIDs (the generic path applies those).
+for GetMetadata on the loop and SetMetadata: their row's read (for a write, its locking read) also asks
+whether an embargo in force hides the DID from the caller (access/embargo.py `hidden_sql`, walking up
+the DID's ancestors; on SQLite's event loop under a step budget), unless the caller holds a capability
+that shows embargoed DIDs (the generic path applies those).
 """
 
 from __future__ import annotations
