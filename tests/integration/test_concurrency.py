@@ -2,7 +2,8 @@
 
 Each test races real requests against two or three `didmeta serve` processes sharing one database
 (docs/architecture.md, "Concurrent writers"): attaches that would close a cycle, attaches and detaches
-on one dataset and its container, storms of bulk metadata sets in different orders, the same DID
+on one dataset and its container, storms of bulk metadata sets in different orders, unary sets racing
+on one DID, the same DID
 added by many callers at once, and LoadDids streams into the same datasets. Every test is bounded
 (a few seconds per backend).
 """
@@ -241,6 +242,40 @@ def test_storm_of_bulk_sets_in_different_orders(cluster: Cluster) -> None:
         assert value in written
         # one request's values, not a mix of two: DID_COLUMN and JSON wrote in one transaction
         assert metadata["storm"] == value and metadata["who"] == f"w{value}", metadata
+
+
+def test_racing_point_writes_on_one_did_keep_one_history_chain(cluster: Cluster) -> None:
+    """Unary SetMetadata of one DID's row from writers spread over the server processes (the point path: on
+    SQLite written by a server's event loop when the write lock is free at that moment, else in a worker
+    thread that waits for it; on PostgreSQL awaited by the loop under the row's lock): no error, every write
+    recorded once, in one chain of old and new values per key, and the row ends with the last values."""
+    scope = new_scope(cluster)
+    did = f"{scope}:hot"
+    cluster.client(0).add_dids([NewDid(did, "dataset", metadata={"run_number": 0, "note": "n0"})])
+    writers, each = 6, 20
+
+    def write(writer: int) -> list[DidmetaError]:
+        failures: list[DidmetaError] = []
+        for i in range(each):
+            value = 1 + writer * each + i  # every write a new value: each one is recorded
+            try:
+                cluster.client(writer).set_metadata(did, {"run_number": value, "note": f"n{value}"})
+            except DidmetaError as error:
+                failures.append(error)
+        return failures
+
+    with ThreadPoolExecutor(writers) as pool:
+        failures = [e for errors in pool.map(write, range(writers)) for e in errors]
+    assert not failures, describe(failures)
+    events = [e for e in cluster.client(0).list_history(did) if e.action == "set"]
+    for key, first in (("run_number", 0), ("note", "n0")):
+        chain = [(e.old, e.new) for e in events if e.key == key]
+        assert len(chain) == writers * each, key
+        assert chain[0][0] == first
+        assert all(chain[i][1] == chain[i + 1][0] for i in range(len(chain) - 1)), key
+    last = [e.new for e in events if e.key == "run_number"][-1]
+    final = cluster.client(1).get_metadata(did, "ALL")
+    assert final["run_number"] == last and final["note"] == f"n{last}"
 
 
 # --- one winner ---------------------------------------------------------------------------------------------------
