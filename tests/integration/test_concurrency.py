@@ -2,10 +2,9 @@
 
 Each test races real requests against two or three `didmeta serve` processes sharing one database
 (docs/architecture.md, "Concurrent writers"): attaches that would close a cycle, attaches and detaches
-on one dataset and its container, storms of bulk metadata sets in different orders, unary sets racing
-on one DID, the same DID
-added by many callers at once, and LoadDids streams into the same datasets. Every test is bounded
-(a few seconds per backend).
+on one dataset and its container, storms of bulk metadata sets in different orders, unary sets racing on
+one DID, the same DID added by many callers at once, and LoadDids streams into the same datasets. Every
+test is bounded (a few seconds per backend).
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -514,12 +514,12 @@ class PointAccess:
         if statement is None:
             raise RuntimeError("set_one for a caller the point path does not serve (see `writes`)")
         sql, params, checked = statement
-        raw = _shown(key, self._locking_read(uow.conn, sql, params, checked), checked)
-        columns, parameters, changes = self._row_write(key, raw, shares, changes_of)
         loop = self._loop_driver(uow.conn)
         if loop is not None:
-            self._write_on_driver(loop, columns, parameters, history.rows("sqlite", changes))
+            self._set_on_driver(loop, key, (sql, params, checked), shares, history, changes_of)
             return
+        raw = _shown(key, uow.conn.exec_driver_sql(sql, params).fetchone(), checked)
+        columns, parameters, changes = self._row_write(key, raw, shares, changes_of)
         inline = self._inline_history(columns, parameters, changes, history)
         if inline is not None:
             uow.conn.exec_driver_sql(*inline)
@@ -529,22 +529,6 @@ class PointAccess:
             uow.conn.exec_driver_sql(self._update_sql(columns), parameters)
         history.record(uow.conn, changes)
 
-    def _write_on_driver(
-        self, loop: sqlite3.Connection, columns: tuple[str, ...], parameters: tuple[Any, ...], records: list[Any]
-    ) -> None:
-        """The event loop's SQLite writer: the row's UPDATE and its history rows on the sqlite3 connection
-        itself, in the write's transaction; a driver error is `_TakeThreadPath` (the whole write rolled
-        back and done in a worker thread). `set_metadata_on_loop` never runs when the history is due
-        for pruning, so there is nothing to prune here."""
-        try:
-            if columns:
-                loop.execute(self._update_sql(columns), parameters)
-            if records:
-                loop.executemany(_HISTORY_INSERT, records)
-        except sqlite3.Error as error:
-            log.debug("a write on the event loop failed (%s); using a worker thread", error)
-            raise _TakeThreadPath from None
-
     def _loop_driver(self, conn: Connection) -> sqlite3.Connection | None:
         """The sqlite3 connection under `conn` when `conn` is the event loop's SQLite writer, else None."""
         writer = self._loop_writer
@@ -552,28 +536,34 @@ class PointAccess:
             return None
         return writer.connection.dbapi_connection  # type: ignore[return-value]
 
-    def _locking_read(
-        self, conn: Connection, sql: str, params: Sequence[Any] | Mapping[str, Any], checked: bool
-    ) -> Sequence[Any] | None:
-        """The row read at the start of `set_one`. On the event loop's SQLite writer it runs on the sqlite3
-        connection itself (SQLAlchemy's result set-up for the row's 33 columns cost as much as the rest of
-        the write), and an embargo check (a walk up the DID's ancestors) under the loop's step budget, as
-        the point reads do. There any driver error, the budget's included, is `_TakeThreadPath`: the
-        write is rolled back and done in a worker thread, whose errors are the general path's."""
-        connection = self._loop_driver(conn)
-        if connection is None:
-            return conn.exec_driver_sql(sql, params).fetchone()
-        row: Sequence[Any] | None
+    def _set_on_driver(
+        self,
+        loop: sqlite3.Connection,
+        key: DidKey,
+        statement: tuple[str, Sequence[Any] | Mapping[str, Any], bool],
+        shares: dict[str, Metadata],
+        history: History,
+        changes_of: Callable[[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]], list[Change]],
+    ) -> None:
+        """`set_one` on the event loop's SQLite writer: the row's locking read, its UPDATE and its history
+        rows on the sqlite3 connection itself, in the transaction SQLAlchemy began (SQLAlchemy's result
+        set-up for the row's 33 columns cost as much as the rest of the write). An embargo check (a walk
+        up the DID's ancestors) runs under the loop's step budget, as the point reads do. Any driver error,
+        the budget's included, is `_TakeThreadPath`: the whole write is rolled back and done in a worker
+        thread, whose errors are the general path's. `set_metadata_on_loop` never runs when the history is
+        due for pruning, so there is nothing to prune here."""
+        sql, params, checked = statement
         try:
-            if checked:
-                with _step_budget(connection, MAX_CHECKED_STEPS):
-                    row = connection.execute(sql, params).fetchone()
-            else:
-                row = connection.execute(sql, params).fetchone()
+            with _step_budget(loop, MAX_CHECKED_STEPS) if checked else nullcontext():
+                raw = loop.execute(sql, params).fetchone()
+            columns, parameters, changes = self._row_write(key, _shown(key, raw, checked), shares, changes_of)
+            if columns:
+                loop.execute(self._update_sql(columns), parameters)
+            if changes:
+                loop.executemany(_HISTORY_INSERT, history.rows("sqlite", changes))
         except sqlite3.Error as error:  # the step budget's interruption or a failure: the worker thread's turn
-            log.debug("a write's read on the event loop failed (%s); using a worker thread", error)
+            log.debug("a write on the event loop failed (%s); using a worker thread", error)
             raise _TakeThreadPath from None
-        return row
 
     async def set_async(
         self,
