@@ -71,3 +71,15 @@ def test_embargo_lookups_bench_smoke(tmp_path: Path) -> None:
     cases = {(row["db"], row["case"]) for row in document["results"]}
     assert {db for db, _ in cases} == {"sqlite", "postgres"} and len(cases) == 6
     assert all(min(row["median_ms"].values()) > 0 and row["ratio_down_to_up"] > 0 for row in document["results"])
+
+
+def test_loop_write_bench_smoke(tmp_path: Path) -> None:
+    """bench.loop_write end to end at a tiny size: both ways timed in every repetition (the bench fails if a
+    write does not update its DID, e.g. if the loop refused it)."""
+    document = run_bench("bench.loop_write", ["--files", "50", "--calls", "30", "--repeat", "2"], tmp_path, timeout=300)
+    result = document["result"]
+    assert {name: len(values) for name, values in result["median_us_per_repetition"].items()} == {
+        "loop": 2,
+        "thread": 2,
+    }
+    assert all(value > 0 for value in result["median_us"].values()) and result["ratio_thread_to_loop"] > 0

@@ -1,0 +1,124 @@
+"""SetMetadata on SQLite's event-loop writer, in process: the point path's write against the worker thread's.
+
+`python -m bench.loop_write --files 1000 --calls 2000 --repeat 5 --out bench/results/loop-write.json`
+
+On a SQLite file the servicer writes one DID's row on the event loop when the write lock is free
+(`Dispatcher.set_metadata_on_loop`, server/point.py); otherwise the same write runs in a worker thread
+through `Dispatcher.set_metadata` (the point path's statements through SQLAlchemy, or the generic path).
+This bench times both in one process, on one catalogue of `--files` files, with no gRPC: two keys per
+call (a DID column and a JSON key, both changed every call, so every call writes its row and two history
+records), the two ways alternating per repetition. It prints the median and mean microseconds per call of
+each repetition and the ratio of the medians (thread / loop). Every call must report one DID updated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench.report import loadavg, machine_info, write_document
+from bench.run import git_state
+from didmeta.identifiers import DidKey, DidType
+from didmeta.server.config import Settings
+from didmeta.server.dispatcher import Dispatcher, NewDid
+from didmeta.server.store.catalog import NewDidSpec
+from didmeta.server.store.engine import Store
+from didmeta.values import Metadata
+
+SCOPE = "data"
+
+
+def build(url: str, files: int) -> tuple[Dispatcher, list[DidKey]]:
+    dispatcher = Dispatcher.from_settings(Settings.model_validate({}), Store(url))
+    dispatcher.start()
+    dispatcher.add_scope(SCOPE, "root")
+    keys = [DidKey(SCOPE, f"f{i}") for i in range(files)]
+    dispatcher.add_dids([NewDid(NewDidSpec(key, DidType.FILE, "root", bytes=1)) for key in keys])
+    return dispatcher, keys
+
+
+def ways(dispatcher: Dispatcher) -> dict[str, Callable[[DidKey, Metadata], int | None]]:
+    return {
+        "loop": lambda key, metadata: dispatcher.set_metadata_on_loop(key, metadata, "metadata"),
+        "thread": lambda key, metadata: dispatcher.set_metadata([(key, metadata)], fields=["metadata"]),
+    }
+
+
+def timed(write: Callable[[DidKey, Metadata], int | None], keys: list[DidKey], calls: int, start: int) -> list[float]:
+    """Seconds per call; every call must update one DID (the loop's write is never refused here)."""
+    seconds = []
+    for i in range(start, start + calls):
+        metadata: Metadata = {"run_number": i, "campaign": f"c{i}"}
+        began = time.perf_counter()
+        updated = write(keys[i % len(keys)], metadata)
+        seconds.append(time.perf_counter() - began)
+        if updated != 1:
+            raise SystemExit(f"a write updated {updated!r} DIDs, expected 1")
+    return seconds
+
+
+def measure(dispatcher: Dispatcher, keys: list[DidKey], calls: int, repeat: int) -> dict[str, Any]:
+    writes = ways(dispatcher)
+    counter = 0
+    for write in writes.values():  # warm-up: statements compiled, connections made
+        timed(write, keys, min(calls, 200), counter)
+        counter += min(calls, 200)
+    medians: dict[str, list[float]] = {name: [] for name in writes}
+    means: dict[str, list[float]] = {name: [] for name in writes}
+    for _ in range(repeat):
+        for name, write in writes.items():
+            seconds = timed(write, keys, calls, counter)
+            counter += calls
+            medians[name].append(statistics.median(seconds) * 1e6)
+            means[name].append(statistics.fmean(seconds) * 1e6)
+    median = {name: statistics.median(values) for name, values in medians.items()}
+    return {
+        "median_us_per_repetition": medians,
+        "mean_us_per_repetition": means,
+        "median_us": median,
+        "ratio_thread_to_loop": median["thread"] / median["loop"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=1000, help="files in the catalogue (the calls cycle over them)")
+    parser.add_argument("--calls", type=int, default=2000, help="calls per way and repetition")
+    parser.add_argument("--repeat", type=int, default=5, help="repetitions (the ways alternate)")
+    parser.add_argument("--out", type=Path, help="JSON results file")
+    parser.add_argument("--workdir", type=Path, help="scratch directory (default: a temporary one)")
+    args = parser.parse_args(argv)
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+    document: dict[str, Any] = {
+        "bench": "loop_write",
+        "command": " ".join(sys.argv),
+        "git": git_state(),
+        "machine": {**machine_info(), "loadavg_start": loadavg()},
+        "files": args.files,
+        "calls": args.calls,
+    }
+    with tempfile.TemporaryDirectory(prefix="didmeta-loop-write-", dir=args.workdir) as scratch:
+        dispatcher, keys = build(f"sqlite:///{scratch}/catalogue.db", args.files)
+        try:
+            result = measure(dispatcher, keys, args.calls, args.repeat)
+        finally:
+            dispatcher.close()
+    document["result"] = result
+    for name in ("loop", "thread"):
+        per_repetition = ", ".join(f"{value:.0f}" for value in result["median_us_per_repetition"][name])
+        print(f"{name:7} median {result['median_us'][name]:7.1f} us per call   (repetitions: {per_repetition})")
+    print(f"thread / loop: {result['ratio_thread_to_loop']:.2f}x")
+    document["machine"]["loadavg_end"] = loadavg()
+    write_document(args.out, document)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
