@@ -3,8 +3,9 @@
 On PostgreSQL (ADBC) and on SQLite (the process's own sqlite3, query/sqlite_columns.py) the columnar path
 is taken for pure-SQL listings, and every column, type and JSON-fallback marker equals the row path's
 (query/arrow.py `record_batch`, which the conformance suite checks against GetMetadata), for keys of
-every kind: optimised DID columns, JSON ints, doubles, strings with escapes, booleans, timestamps,
-lists, objects, mixed types and absent keys.
+every kind: optimised DID columns, JSON ints, doubles, strings with escapes (and text a CSV line must keep
+apart: quotes, commas, line breaks, the text NULL, empty strings), booleans, timestamps, lists, objects,
+mixed types and absent keys.
 """
 
 from __future__ import annotations
@@ -29,14 +30,17 @@ from didmeta.server.store.engine import Store
 from didmeta.values import Metadata
 
 T = datetime(2024, 6, 15, 12, 30, 45, 123456, tzinfo=UTC)
-KEYS = ["run_number", "project", "i", "d", "s", "b", "t", "l", "mix", "obj", "absent", "bytes"]
+KEYS = ["run_number", "project", "i", "d", "s", "w", "b", "t", "l", "mix", "obj", "absent", "bytes"]
+# Text that a CSV line (SQLite's columnar path) must keep apart: quotes, commas, line breaks, NULL, empty.
+AWKWARD = ["it's, a\nline\r", "NULL", "", "'quoted'", "plain"]
 
 
 def _metadata(n: int) -> Metadata:
     meta: Metadata = {"i": n, "d": n + 0.25 if n % 2 else n, "s": f'q"\\é{n}', "b": n % 3 == 0, "t": T}
     if n % 4:
         meta["run_number"] = 1000 + n
-        meta["project"] = f"p{n % 3}"
+        meta["project"] = "NULL" if n == 5 else f"p{n % 3}"
+    meta["w"] = AWKWARD[n % len(AWKWARD)]
     meta["l"] = [n, n + 1] if n % 5 else []
     meta["mix"] = n if n % 2 else f"{n}"
     if n == 7:
@@ -129,6 +133,7 @@ def test_key_types_in_one_batch(dispatcher: Dispatcher) -> None:
     assert batch.column("s").to_pylist()[3] == 'q"\\é3'
     assert batch.column("t").to_pylist()[0] == T
     assert batch.column("project").to_pylist()[:2] == [None, "p1"]
+    assert batch.column("project").to_pylist()[5] == "NULL" and batch.column("w").to_pylist()[:5] == AWKWARD
 
 
 def test_limit_resume_key_and_bytes_cap(dispatcher: Dispatcher) -> None:

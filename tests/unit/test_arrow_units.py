@@ -104,7 +104,7 @@ def test_server_without_pyarrow_is_failed_precondition(monkeypatch: pytest.Monke
     assert raised.value.reason == "ARROW_UNAVAILABLE"
 
 
-@pytest.mark.parametrize("absent", [None, "", "null"])  # a missing key on PostgreSQL, on SQLite; a JSON null
+@pytest.mark.parametrize("absent", [None, "null"])  # a missing key, a JSON null
 def test_json_columns_with_absent_values_are_cast_as_a_whole(
     absent: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -123,10 +123,53 @@ def test_json_columns_with_absent_values_are_cast_as_a_whole(
     ]
     for kind, texts in cases:
         kinds = pa.array([kind, absent, kind], pa.string())
-        values = pa.array([texts[0], None if absent is None else "", texts[1]], pa.string())
+        values = pa.array([texts[0], None if absent is None else "null", texts[1]], pa.string())
         column, fallback = arrow_convert.json_column(pa, kinds, values)
         assert not fallback and column.null_count == 1, kind
     stamps, _ = arrow_convert.json_column(
         pa, pa.array(["object", absent], pa.string()), pa.array([*cases[0][1][:1], None])
     )
     assert stamps.type == pa.timestamp("us", tz="UTC") and stamps.to_pylist()[1] is None
+
+
+def test_sqlite_json_texts_are_typed_as_sqlite_names_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's JSON texts (`meta -> '$."key"'`): the types json_type would give, strings unquoted, escapes
+    decoded, and each column typed by the kernels as on PostgreSQL."""
+    from didmeta.server.query import arrow_convert
+
+    stamp = '{"$ts":"2024-01-02T03:04:05.678901Z"}'
+    raw = ['"a,b"', None, "null", "12", "-3.5", "1e3", "true", "false", stamp, "[1,2]", '"caf\\u00e9 \\"x\\""', '""']
+    texts = pa.array(raw, pa.string())
+    kinds, values = arrow_convert.sqlite_json_kinds(pa, texts)
+    assert kinds.to_pylist() == [
+        "text",
+        None,
+        "null",
+        "integer",
+        "real",
+        "real",
+        "true",
+        "false",
+        "object",
+        "array",
+        "text",
+        "text",
+    ]
+    assert values.to_pylist()[0] == "a,b" and values.to_pylist()[10:] == ['café "x"', ""]
+
+    def refuse(*args: object) -> list[MetaValue]:
+        raise AssertionError("values decoded one by one")
+
+    monkeypatch.setattr(arrow_convert, "_decoded", refuse)
+    columns = {
+        "integers": (["12", None, "null", "-4"], pa.int64(), [12, None, None, -4]),
+        "doubles": (["2", "2.5", None, "1e3"], pa.float64(), [2.0, 2.5, None, 1000.0]),
+        "strings": (['"x"', None, '"\\u00e9"', '"NULL"'], pa.string(), ["x", None, "é", "NULL"]),
+        "booleans": (["true", "false", None, "null"], pa.bool_(), [True, False, None, None]),
+        "timestamps": (['{"$ts":"2024-01-02T03:04:05.678901Z"}', None], pa.timestamp("us", tz="UTC"), [T, None]),
+    }
+    for name, (raw, expected_type, expected) in columns.items():
+        column, fallback = arrow_convert.json_column(
+            pa, *arrow_convert.sqlite_json_kinds(pa, pa.array(raw, pa.string()))
+        )
+        assert (column.type, column.to_pylist(), fallback) == (expected_type, expected, False), name

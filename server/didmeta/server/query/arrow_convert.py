@@ -4,7 +4,8 @@ Core columns: scope dictionary-encoded, type as a FILE/DATASET/CONTAINER diction
 `timestamp[us, UTC]` (SQLite's text or PostgreSQL's naive timestamp, both UTC). A metadata key's
 column is typed from the values in this batch with the rules of docs/arrow.md (query/arrow.py
 `metadata_array`): for a JSON key the set of JSON types in `k<i>` decides, and the text in `m<i>` is
-cast as a whole (integers, doubles, booleans, strings, `{"$ts": ...}` timestamps). Mixed types, lists
+cast as a whole (integers, doubles, booleans, strings, `{"$ts": ...}` timestamps). SQLite sends a JSON
+key's JSON text alone (meta_sql.py); `sqlite_json_kinds` reads its types from the first characters. Mixed types, lists
 and objects take the same path as row-built batches (`metadata_array` over the decoded values), so
 their fallback is identical; keys of other plugins come from `Dispatcher.metadata_for`, merged in as
 columns.
@@ -12,6 +13,7 @@ columns.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -21,10 +23,10 @@ import pyarrow.compute as pc
 from didmeta.identifiers import DidKey
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.query.arrow import CORE_COLUMNS, JSON_FALLBACK, TYPE_NAMES, is_fallback, metadata_array
-from didmeta.server.query.meta_sql import ABSENT_KINDS, STRING_KINDS, MetaColumn, json_cell
+from didmeta.server.query.meta_sql import ABSENT_KINDS, STRING_KINDS, MetaColumn, json_cell, json_value
 from didmeta.values import MetaValue
 
-_ABSENT = sorted(k for k in ABSENT_KINDS if k is not None)  # a missing key (SQLite COALESCE'd NULL), a JSON null
+_ABSENT = sorted(k for k in ABSENT_KINDS if k is not None)  # a JSON null (a missing key is NULL)
 _INTEGER = {"integer"}
 _NUMBER = {"integer", "real", "number"}
 _BOOLEAN = {"true", "false", "boolean"}
@@ -65,6 +67,33 @@ def _decoded(kinds: Any, texts: Any) -> list[MetaValue]:
     return [json_cell(kind, text) for kind, text in zip(kinds.to_pylist(), texts.to_pylist(), strict=True)]
 
 
+# The JSON type of a JSON text by its first character (SQLite's json_type names); any other is a number.
+_LEADS = ['"', "{", "[", "t", "f", "n"]
+_LEAD_KINDS = ["text", "object", "array", "true", "false", "null"]
+
+
+def sqlite_json_kinds(pa: ModuleType, texts: Any) -> tuple[Any, Any]:
+    """(types, values) of a JSON key's JSON texts (SQLite's `->`, NULL when missing), as `json_column` takes
+    them: SQLite's `json_type` names read from each text's first character (`integer` or `real` for a
+    number, as json.loads tells them apart), and strings as their text (escapes decoded)."""
+    texts = texts.cast(pa.string())
+    lead = pc.utf8_slice_codeunits(texts, 0, 1)
+    position = pc.index_in(lead, value_set=pa.array(_LEADS))
+    number = pc.if_else(pc.match_substring_regex(texts, "[.eE]"), "real", "integer")
+    named = pc.take(pa.array(_LEAD_KINDS), position)
+    kinds = pc.if_else(pc.is_valid(position), named, number)
+    kinds = pc.if_else(pc.is_valid(texts), kinds, pa.scalar(None, pa.string()))
+    strings = pc.fill_null(pc.equal(kinds, "text"), False)
+    if not pc.any(strings).as_py():
+        return kinds, texts
+    values = pc.if_else(strings, pc.utf8_slice_codeunits(texts, 1, -1), texts)
+    escaped = pc.fill_null(pc.and_(strings, pc.match_substring(texts, "\\")), False)
+    if pc.any(escaped).as_py():  # rare (non-ASCII is stored escaped): json.loads those values alone
+        decoded = [json_value(json.loads(t)) for t in pc.filter(texts, escaped).to_pylist()]
+        values = pc.replace_with_mask(values, escaped, pa.array(decoded, pa.string()))
+    return kinds, values
+
+
 def json_column(pa: ModuleType, kinds: Any, texts: Any) -> tuple[Any, bool]:
     """(typed column, is JSON-text fallback) of one JSON key's (type, text) columns."""
     kinds = kinds.cast(pa.string())
@@ -97,14 +126,6 @@ def json_column(pa: ModuleType, kinds: Any, texts: Any) -> tuple[Any, bool]:
     return array, is_fallback(pa, array.type, decoded)
 
 
-def _string_column(pa: ModuleType, raw: Any, column: MetaColumn) -> Any:
-    values = raw.column(f"m{column.index}").cast(pa.string())
-    if f"n{column.index}" in raw.schema.names:  # SQLite: '' plus a null flag (arrow_sql module doc)
-        nulls = raw.column(f"n{column.index}").cast(pa.bool_())
-        values = pc.if_else(nulls, pa.scalar(None, pa.string()), values)
-    return values
-
-
 def converted_batch(pa: ModuleType, raw: Any, columns: Sequence[MetaColumn], dispatcher: Dispatcher) -> Any:
     """The ARROW record batch of one raw batch (non-empty)."""
     arrays, fields = _core(pa, raw)
@@ -119,9 +140,14 @@ def converted_batch(pa: ModuleType, raw: Any, columns: Sequence[MetaColumn], dis
         if column.source == "int":
             array = _or_nulls(pa, raw.column(f"m{column.index}").cast(pa.int64()))
         elif column.source == "string":
-            array = _or_nulls(pa, _string_column(pa, raw, column))
+            array = _or_nulls(pa, raw.column(f"m{column.index}").cast(pa.string()))
         elif column.source == "json":
-            array, fallback = json_column(pa, raw.column(f"k{column.index}"), raw.column(f"m{column.index}"))
+            texts = raw.column(f"m{column.index}")
+            if f"k{column.index}" in raw.schema.names:  # PostgreSQL: (type, text)
+                kinds = raw.column(f"k{column.index}")
+            else:  # SQLite: the JSON text
+                kinds, texts = sqlite_json_kinds(pa, texts)
+            array, fallback = json_column(pa, kinds, texts)
         else:
             values = [found[k].get(column.key) if k in found else None for k in keys]
             array = metadata_array(pa, values)

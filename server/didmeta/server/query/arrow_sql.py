@@ -6,13 +6,12 @@ same as long listings (query/meta_sql.py: an optimised DID_COLUMN column as `m<i
 key as its JSON type `k<i>` and its text `m<i>`).
 
 The statement is compiled with its values inlined (`literal_binds`, the dialect's own quoting) and run
-through `adbc-driver-postgresql` on PostgreSQL, whose record batches are the columns: no Python object
-per row. On SQLite the same calls run over the process's own sqlite3 (query/sqlite_columns.py: one
-Arrow array per column of each 5,000 driver rows; adbc-driver-sqlite links a second copy of SQLite, and
-two copies in one process break each other's file locks). query/arrow.py turns the batches into the
-ARROW columns (typing each key's column per message from its `k<i>` column). On SQLite every text
-column that may be NULL is selected as `COALESCE(..., '')` with its nulls told apart by the type or flag
-column, so that each column holds one type.
+through `adbc-driver-postgresql`, whose record batches are the columns: no Python object per row. On
+SQLite the same calls run over the process's own sqlite3 (query/sqlite_columns.py: the statement selects
+each row as one CSV line, `printf` in SQLite, parsed into columns by pyarrow's CSV reader;
+adbc-driver-sqlite links a second copy of SQLite, and two copies in one process break each other's file
+locks). query/arrow.py turns the batches into the ARROW columns (typing each JSON key's column per
+message from its JSON types: PostgreSQL's `k<i>` column, read from SQLite's JSON text otherwise).
 
 `open_columns` returns None when the listing cannot take this path, and the caller builds batches from
 row tuples instead (query/arrow.py `record_batch`): an in-memory SQLite catalogue, filters on external
@@ -41,6 +40,7 @@ from didmeta.identifiers import DidKey
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.query.meta_sql import MetaColumn, listing_statement
 from didmeta.server.query.plan import ListQuery
+from didmeta.server.query.sqlite_columns import LineQuery, line_statement
 from didmeta.server.store.engine import Store
 from didmeta.values import dump_json
 
@@ -153,7 +153,7 @@ def pool_for(store: Store) -> ConnectionPool:
 class ColumnStream:
     """The record batches of one listing query, `fetch(n)` rows at a time; bounded by the driver's batches."""
 
-    def __init__(self, pool: ConnectionPool, sql: str) -> None:
+    def __init__(self, pool: ConnectionPool, sql: str | LineQuery) -> None:
         self._pool = pool
         self._lock = threading.Lock()
         self._cancelled = False
@@ -172,7 +172,7 @@ class ColumnStream:
             conn, _ = pool.get(fresh=True)
             self._start(conn, sql)
 
-    def _start(self, conn: Any, sql: str) -> None:
+    def _start(self, conn: Any, sql: str | LineQuery) -> None:
         self._conn, self._healthy = conn, True
         try:
             self._cursor = conn.cursor()
@@ -265,9 +265,16 @@ def open_columns(
         return None
     if not dispatcher.planner.is_pure_sql(query):
         return None
-    statement = dispatcher.planner.select_page(query, long=True, after=after, limit=limit, wide=True)
+    statement = listing_statement(
+        dispatcher.planner.select_page(query, long=True, after=after, limit=limit, wide=True), store.dialect, columns
+    )
+    sql: str | LineQuery
     try:
-        sql = compile_inline(listing_statement(statement, store.dialect, columns), store.dialect)
+        if store.dialect == "sqlite":
+            lines, names, integers = line_statement(statement)
+            sql = LineQuery(compile_inline(lines, "sqlite"), names, integers)
+        else:
+            sql = compile_inline(statement, store.dialect)
     except SQLAlchemyError as error:  # a value without a literal rendering: the row path handles it
         log.debug("arrow listing built from rows: %s", error)
         return None
