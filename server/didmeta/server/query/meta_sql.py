@@ -44,6 +44,7 @@ ABSENT_KINDS = frozenset({"null", None})
 #: The JSON type of a string: SQLite's name (arrow_convert.py `sqlite_json_kinds`), PostgreSQL's jsonb_typeof.
 STRING_KINDS = frozenset({"text", "string"})
 _FRACTION = re.compile(r"[.eE]")
+_LITERALS: dict[str, MetaValue] = {"true": True, "false": False, "null": None}
 
 
 @dataclass(frozen=True)
@@ -135,12 +136,17 @@ def json_cell(kind: str | None, text: str | None) -> MetaValue:
 
 def json_text_value(text: str | None) -> MetaValue:
     """The value of a JSON key from its JSON text (SQLite's `->`), as the JSON plugin's `get_many` returns
-    it; None when absent (NULL) or a JSON null."""
+    it; None when absent (NULL) or a JSON null. Scalars are read as `json.loads` reads them, without it."""
     if text is None:
         return None
-    if text[0] == '"' and "\\" not in text:
-        return text[1:-1]  # a string without escapes: its text between the quotes
-    return json_value(json.loads(text))
+    lead = text[0]
+    if lead == '"':
+        return text[1:-1] if "\\" not in text else json.loads(text)  # no escapes: the text between the quotes
+    if lead in "{[":
+        return json_value(json.loads(text))
+    if lead in "tfn":
+        return _LITERALS[text]
+    return float(text) if _FRACTION.search(text) else int(text)
 
 
 class RowMetadata:
