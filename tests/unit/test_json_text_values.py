@@ -8,9 +8,9 @@ import json
 import pytest
 
 from didmeta.server.query.meta_sql import json_text_value
-from didmeta.values import dump_json, from_json, to_json
+from didmeta.values import MetaValue, dump_json, from_json, to_json
 
-DOCUMENT_VALUES = [
+DOCUMENT_VALUES: list[MetaValue] = [
     "plain",
     "",
     "caf\u00e9",
@@ -32,7 +32,7 @@ DOCUMENT_VALUES = [
 
 
 @pytest.mark.parametrize("value", DOCUMENT_VALUES, ids=repr)
-def test_a_json_text_reads_as_the_document_read_does(value: object) -> None:
+def test_a_json_text_reads_as_the_document_read_does(value: MetaValue) -> None:
     text = dump_json(to_json(value))  # as the JSON plugin stores it; SQLite's `->` renders the same token
     expected = from_json(json.loads(text))
     got = json_text_value(text)
