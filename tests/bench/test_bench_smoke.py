@@ -83,3 +83,14 @@ def test_loop_write_bench_smoke(tmp_path: Path) -> None:
         "thread": 2,
     }
     assert all(value > 0 for value in result["median_us"].values()) and result["ratio_thread_to_loop"] > 0
+
+
+def test_sqlite_lines_bench_smoke(tmp_path: Path) -> None:
+    """bench.sqlite_lines end to end at a tiny size: every way timed in every repetition (the bench fails if
+    the CSV lines and the row tuples fetch different numbers of rows)."""
+    document = run_bench("bench.sqlite_lines", ["--files", "300", "--repeat", "2"], tmp_path, timeout=300)
+    result = document["result"]
+    assert len(result["seconds_per_repetition"]) == 6
+    assert all(len(values) == 2 for values in result["seconds_per_repetition"].values())
+    assert set(result["ratio_rows_to_lines"]) == {"short", "+4 keys"}
+    assert result["ratio_three_functions_to_arrow"] > 0
