@@ -132,15 +132,15 @@ def test_json_columns_with_absent_values_are_cast_as_a_whole(
     assert stamps.type == pa.timestamp("us", tz="UTC") and stamps.to_pylist()[1] is None
 
 
-def test_sqlite_json_texts_are_typed_as_sqlite_names_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    """SQLite's JSON texts (`meta -> '$."key"'`): the types json_type would give, strings unquoted, escapes
-    decoded, and each column typed by the kernels as on PostgreSQL."""
+def test_json_texts_are_typed_by_their_first_character(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A JSON key's texts (SQLite `meta -> '$."key"'`, PostgreSQL `CAST(meta -> 'key' AS TEXT)`): the types
+    SQLite's json_type would give, strings unquoted, escapes decoded, each column typed by the kernels."""
     from didmeta.server.query import arrow_convert
 
     stamp = '{"$ts":"2024-01-02T03:04:05.678901Z"}'
     raw = ['"a,b"', None, "null", "12", "-3.5", "1e3", "true", "false", stamp, "[1,2]", '"caf\\u00e9 \\"x\\""', '""']
     texts = pa.array(raw, pa.string())
-    kinds, values = arrow_convert.sqlite_json_kinds(pa, texts)
+    kinds, values = arrow_convert.json_text_kinds(pa, texts)
     assert kinds.to_pylist() == [
         "text",
         None,
@@ -169,7 +169,5 @@ def test_sqlite_json_texts_are_typed_as_sqlite_names_them(monkeypatch: pytest.Mo
         "timestamps": (['{"$ts":"2024-01-02T03:04:05.678901Z"}', None], pa.timestamp("us", tz="UTC"), [T, None]),
     }
     for name, (raw, expected_type, expected) in columns.items():
-        column, fallback = arrow_convert.json_column(
-            pa, *arrow_convert.sqlite_json_kinds(pa, pa.array(raw, pa.string()))
-        )
+        column, fallback = arrow_convert.json_column(pa, *arrow_convert.json_text_kinds(pa, pa.array(raw, pa.string())))
         assert (column.type, column.to_pylist(), fallback) == (expected_type, expected, False), name

@@ -1,12 +1,12 @@
 """The ARROW record batch of a raw ADBC batch (query/arrow_sql.py), column by column with pyarrow.compute.
 
 Core columns: scope dictionary-encoded, type as a FILE/DATASET/CONTAINER dictionary, created_at as
-`timestamp[us, UTC]` (SQLite's text or PostgreSQL's naive timestamp, both UTC). A metadata key's
-column is typed from the values in this batch with the rules of docs/arrow.md (query/arrow.py
-`metadata_array`): for a JSON key the set of JSON types in `k<i>` decides, and the text in `m<i>` is
-cast as a whole (integers, doubles, booleans, strings, `{"$ts": ...}` timestamps). SQLite sends a JSON
-key's JSON text alone (meta_sql.py); `sqlite_json_kinds` reads its types from the first characters. Mixed types, lists
-and objects take the same path as row-built batches (`metadata_array` over the decoded values), so
+`timestamp[us, UTC]` (SQLite's text or PostgreSQL's naive timestamp, both UTC). A metadata key's column
+is typed from the values in this batch with the rules of docs/arrow.md (query/arrow.py
+`metadata_array`): a JSON key's column is its JSON text (`m<i>`, meta_sql.py), `json_text_kinds` reads
+each value's JSON type from its first character, the set of types in the batch decides, and the texts
+are cast as a whole (integers, doubles, booleans, strings, `{"$ts": ...}` timestamps). Mixed types,
+lists and objects take the same path as row-built batches (`metadata_array` over the decoded values), so
 their fallback is identical; keys of other plugins come from `Dispatcher.metadata_for`, merged in as
 columns.
 """
@@ -28,8 +28,8 @@ from didmeta.values import MetaValue
 
 _ABSENT = sorted(k for k in ABSENT_KINDS if k is not None)  # a JSON null (a missing key is NULL)
 _INTEGER = {"integer"}
-_NUMBER = {"integer", "real", "number"}
-_BOOLEAN = {"true", "false", "boolean"}
+_NUMBER = {"integer", "real"}
+_BOOLEAN = {"true", "false"}
 _STRING = STRING_KINDS
 _TIMESTAMP_RE = r'^\{"\$ts": ?"(?P<ts>[^"]*)"\}$'
 
@@ -72,8 +72,8 @@ _LEADS = ['"', "{", "[", "t", "f", "n"]
 _LEAD_KINDS = ["text", "object", "array", "true", "false", "null"]
 
 
-def sqlite_json_kinds(pa: ModuleType, texts: Any) -> tuple[Any, Any]:
-    """(types, values) of a JSON key's JSON texts (SQLite's `->`, NULL when missing), as `json_column` takes
+def json_text_kinds(pa: ModuleType, texts: Any) -> tuple[Any, Any]:
+    """(types, values) of a JSON key's JSON texts (meta_sql.py: NULL when missing), as `json_column` takes
     them: SQLite's `json_type` names read from each text's first character (`integer` or `real` for a
     number, as json.loads tells them apart), and strings as their text (escapes decoded)."""
     texts = texts.cast(pa.string())
@@ -97,17 +97,15 @@ def sqlite_json_kinds(pa: ModuleType, texts: Any) -> tuple[Any, Any]:
 def json_column(pa: ModuleType, kinds: Any, texts: Any) -> tuple[Any, bool]:
     """(typed column, is JSON-text fallback) of one JSON key's (type, text) columns."""
     kinds = kinds.cast(pa.string())
-    # A missing key: NULL (PostgreSQL) or '' (SQLite's COALESCE); a JSON null: 'null'.
     present = pc.and_(pc.is_valid(kinds), pc.invert(pc.is_in(kinds, value_set=pa.array(_ABSENT))))
     found = {k for k in pc.unique(pc.filter(kinds, present)).to_pylist() if k is not None}
     if not found:
         return pa.nulls(len(kinds)), False
     values = pc.if_else(present, texts.cast(pa.string()), pa.scalar(None, pa.string()))
     try:
+        if found <= _INTEGER:
+            return values.cast(pa.int64()), False
         if found <= _NUMBER:
-            fractional = found - _INTEGER != {"number"} or pc.any(pc.match_substring_regex(values, "[.eE]")).as_py()
-            if found <= _INTEGER or not fractional:
-                return values.cast(pa.int64()), False
             return values.cast(pa.float64()), False
         if found <= _STRING:
             return values, False
@@ -142,11 +140,7 @@ def converted_batch(pa: ModuleType, raw: Any, columns: Sequence[MetaColumn], dis
         elif column.source == "string":
             array = _or_nulls(pa, raw.column(f"m{column.index}").cast(pa.string()))
         elif column.source == "json":
-            texts = raw.column(f"m{column.index}")
-            if f"k{column.index}" in raw.schema.names:  # PostgreSQL: (type, text)
-                kinds = raw.column(f"k{column.index}")
-            else:  # SQLite: the JSON text
-                kinds, texts = sqlite_json_kinds(pa, texts)
+            kinds, texts = json_text_kinds(pa, raw.column(f"m{column.index}"))
             array, fallback = json_column(pa, kinds, texts)
         else:
             values = [found[k].get(column.key) if k in found else None for k in keys]

@@ -3,7 +3,7 @@
 The planner's statement of a pure-SQL listing (filter, types, recursion, limit, resume key, unreadable
 scopes and embargo all compiled in) gets one or two extra columns per requested metadata key, the
 same as long listings (query/meta_sql.py: an optimised DID_COLUMN column as `m<i>`, a JSON plugin
-key as its JSON type `k<i>` and its text `m<i>`).
+key as its JSON text `m<i>`).
 
 The statement is compiled with its values inlined (`literal_binds`, the dialect's own quoting) and run
 through `adbc-driver-postgresql`, whose record batches are the columns: no Python object per row. On
@@ -11,7 +11,7 @@ SQLite the same calls run over the process's own sqlite3 (query/sqlite_columns.p
 each row as one CSV line, `printf` in SQLite, parsed into columns by pyarrow's CSV reader;
 adbc-driver-sqlite links a second copy of SQLite, and two copies in one process break each other's file
 locks). query/arrow.py turns the batches into the ARROW columns (typing each JSON key's column per
-message from its JSON types: PostgreSQL's `k<i>` column, read from SQLite's JSON text otherwise).
+message from the JSON types of its texts).
 
 `open_columns` returns None when the listing cannot take this path, and the caller builds batches from
 row tuples instead (query/arrow.py `record_batch`): an in-memory SQLite catalogue, filters on external

@@ -1,15 +1,15 @@
 """Metadata keys read in a listing's own SQL statement, as extra columns (long and Arrow listings).
 
-A pure-SQL listing (query/plan.py `select_page`) gets one or two extra columns per requested key whose
-owner keeps it in the catalogue database:
+A pure-SQL listing (query/plan.py `select_page`) gets one extra column per requested key whose owner
+keeps it in the catalogue database (`m<i>`):
 
-- an optimised DID_COLUMN column: the column itself (`m<i>`);
-- a JSON plugin key on PostgreSQL: its JSON type (`k<i>`, `jsonb_typeof`) and its value as text (`m<i>`):
-  the string itself for strings, the JSON text of anything else;
-- a JSON plugin key on SQLite: its JSON text alone (`m<i>`, `meta -> '$."key"'`, NULL when missing). SQLite
-  parses the document again for every JSON function of a row, so one function per key instead of three
-  (`json_type` twice and `json_extract`) roughly halves an Arrow listing's SQL; the type is read from the
-  text's first character (`json_text_value` here, arrow_convert.py `sqlite_json_kinds` for columns).
+- an optimised DID_COLUMN column: the column itself;
+- a JSON plugin key: its JSON text, NULL when the key is missing (SQLite `meta -> '$."key"'`, PostgreSQL
+  `CAST(meta -> 'key' AS TEXT)`). Its type is read from the text's first character (`json_text_value`
+  here, arrow_convert.py `json_text_kinds` for Arrow columns). One JSON function per key: SQLite parses
+  the document again for every JSON function of a row, and the type and string columns this replaced
+  (`json_type`/`jsonb_typeof` twice, then `json_extract`/`->>`) took about twice the time of the text
+  alone on both databases.
 
 Every other key (intrinsic attributes, external plugins) has the source "other" and is read by
 `Dispatcher.metadata_for` per batch. Long listings decode the extra columns of each row with
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import ColumnElement, Select, String, Text, case, cast, func, literal_column
+from sqlalchemy import ColumnElement, Select, Text, cast, literal_column
 from sqlalchemy.dialects import postgresql
 
 from didmeta.attributes import OPTIMISED
@@ -41,8 +41,8 @@ Source = Literal["int", "string", "json", "other"]
 
 #: JSON types of a missing key (NULL) or a JSON null: no value.
 ABSENT_KINDS = frozenset({"null", None})
-#: The JSON type of a string: SQLite's name (arrow_convert.py `sqlite_json_kinds`), PostgreSQL's jsonb_typeof.
-STRING_KINDS = frozenset({"text", "string"})
+#: The JSON type of a string (SQLite's `json_type` names, which arrow_convert.py `json_text_kinds` gives).
+STRING_KINDS = frozenset({"text"})
 _FRACTION = re.compile(r"[.eE]")
 _LITERALS: dict[str, MetaValue] = {"true": True, "false": False, "null": None}
 
@@ -71,32 +71,18 @@ def meta_columns(dispatcher: Dispatcher, wanted: Sequence[str]) -> list[MetaColu
     return out
 
 
-def _sqlite_extraction(column: MetaColumn) -> list[ColumnElement[Any]]:
-    i = column.index
-    if column.source in ("int", "string"):
-        return [dids.c[column.key].label(f"m{i}")]
-    path: ColumnElement[str] = literal_column(f"'$.\"{column.key}\"'")  # keys are [A-Za-z0-9_-] (validate_key)
-    return [dids.c.meta.op("->", return_type=Text)(path).label(f"m{i}")]
-
-
-def _postgresql_extraction(column: MetaColumn) -> list[ColumnElement[Any]]:
-    i = column.index
-    if column.source in ("int", "string"):
-        return [dids.c[column.key].label(f"m{i}")]
-    field = dids.c.meta.op("->", return_type=postgresql.JSONB)(literal_column(f"'{column.key}'"))
-    kind = func.jsonb_typeof(field, type_=String)
-    value = case(
-        (kind == "string", dids.c.meta.op("->>", return_type=Text)(literal_column(f"'{column.key}'"))),
-        else_=cast(field, Text),
-    )
-    return [kind.label(f"k{i}"), value.label(f"m{i}")]
-
-
 def extraction(column: MetaColumn, dialect: str) -> list[ColumnElement[Any]]:
-    """The SQL columns of one key (none for the source "other")."""
+    """The SQL column of one key (none for the source "other")."""
+    i = column.index
     if column.source == "other":
         return []
-    return _sqlite_extraction(column) if dialect == "sqlite" else _postgresql_extraction(column)
+    if column.source in ("int", "string"):
+        return [dids.c[column.key].label(f"m{i}")]
+    if dialect == "sqlite":
+        path: ColumnElement[str] = literal_column(f"'$.\"{column.key}\"'")  # keys are [A-Za-z0-9_-] (validate_key)
+        return [dids.c.meta.op("->", return_type=Text)(path).label(f"m{i}")]
+    field = dids.c.meta.op("->", return_type=postgresql.JSONB)(literal_column(f"'{column.key}'"))
+    return [cast(field, Text).label(f"m{i}")]
 
 
 def listing_statement(statement: Select[Any], dialect: str, columns: Sequence[MetaColumn]) -> Select[Any]:
@@ -116,27 +102,26 @@ def json_value(value: Any) -> MetaValue:
 
 
 def json_cell(kind: str | None, text: str | None) -> MetaValue:
-    """The value of a JSON key from its extracted (type, text) columns, as the JSON plugin's `get_many`
-    returns it (the document read through `json.loads`, then `from_json`); None when absent or null."""
+    """The value of a JSON key from its type (`json_text_kinds`) and text (a string's own text, else the
+    JSON text), as the JSON plugin's `get_many` returns it (the document read through `json.loads`, then
+    `from_json`); None when absent or null."""
     if kind in ABSENT_KINDS or text is None:
         return None
     if kind in STRING_KINDS:
         return text
     # Numbers as json.loads reads them: int() without a fraction or exponent, else float().
-    if kind == "integer":  # SQLite's names (arrow_convert.py reads them from the JSON text)
+    if kind == "integer":
         return int(text)
     if kind == "real":
         return float(text)
-    if kind == "number":  # PostgreSQL: integers and doubles
-        return float(text) if _FRACTION.search(text) else int(text)
     if kind in ("true", "false"):
         return kind == "true"
     return json_value(json.loads(text))
 
 
 def json_text_value(text: str | None) -> MetaValue:
-    """The value of a JSON key from its JSON text (SQLite's `->`), as the JSON plugin's `get_many` returns
-    it; None when absent (NULL) or a JSON null. Scalars are read as `json.loads` reads them, without it."""
+    """The value of a JSON key from its JSON text, as the JSON plugin's `get_many` returns it; None when
+    absent (NULL) or a JSON null. Scalars are read as `json.loads` reads them, without it."""
     if text is None:
         return None
     lead = text[0]
@@ -154,28 +139,20 @@ class RowMetadata:
 
     def __init__(self, columns: Sequence[MetaColumn], dialect: str, start: int) -> None:
         """`start`: the position of the first extra column in a row."""
-        self._readers: list[tuple[str, str, int, int]] = []  # (key, source, first position, second or -1)
+        self._readers: list[tuple[str, bool, int]] = []  # (key, is a JSON key, position)
         position = start
         for column in columns:
-            width = len(extraction(column, dialect))
-            if width:
-                self._readers.append((column.key, column.source, position, position + 1 if width == 2 else -1))
-            position += width
+            if extraction(column, dialect):
+                self._readers.append((column.key, column.source == "json", position))
+                position += 1
 
     def decode(self, rows: Sequence[Sequence[Any]]) -> list[Metadata]:
         """Per row, its requested keys that have a value (a missing key is absent)."""
         out: list[Metadata] = []
         for row in rows:
             metadata: Metadata = {}
-            for key, source, first, second in self._readers:
-                value: MetaValue
-                if source != "json":
-                    value = row[first]
-                elif second >= 0:  # PostgreSQL: (k, m)
-                    kind = row[first]
-                    value = row[second] if kind in STRING_KINDS else json_cell(kind, row[second])
-                else:  # SQLite: the JSON text
-                    value = json_text_value(row[first])
+            for key, is_json, position in self._readers:
+                value: MetaValue = json_text_value(row[position]) if is_json else row[position]
                 if value is not None:
                     metadata[key] = value
             out.append(metadata)
