@@ -88,7 +88,7 @@ def json_text_kinds(pa: ModuleType, texts: Any) -> tuple[Any, Any]:
         return kinds, texts
     values = pc.if_else(strings, pc.utf8_slice_codeunits(texts, 1, -1), texts)
     escaped = pc.fill_null(pc.and_(strings, pc.match_substring(texts, "\\")), False)
-    if pc.any(escaped).as_py():  # rare (non-ASCII is stored escaped): json.loads those values alone
+    if pc.any(escaped).as_py():  # SQLite keeps stored \u escapes; both escape quotes: json.loads those alone
         decoded = [json_value(json.loads(t)) for t in pc.filter(texts, escaped).to_pylist()]
         values = pc.replace_with_mask(values, escaped, pa.array(decoded, pa.string()))
     return kinds, values

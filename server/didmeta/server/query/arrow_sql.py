@@ -1,8 +1,8 @@
 """Arrow listings straight from the database: the listing's SQL, metadata extracted in it, fetched with ADBC.
 
 The planner's statement of a pure-SQL listing (filter, types, recursion, limit, resume key, unreadable
-scopes and embargo all compiled in) gets one or two extra columns per requested metadata key, the
-same as long listings (query/meta_sql.py: an optimised DID_COLUMN column as `m<i>`, a JSON plugin
+scopes and embargo all compiled in) gets one extra column per requested metadata key, the same as
+long listings (query/meta_sql.py: an optimised DID_COLUMN column as `m<i>`, a JSON plugin
 key as its JSON text `m<i>`).
 
 The statement is compiled with its values inlined (`literal_binds`, the dialect's own quoting) and run

@@ -8,7 +8,7 @@ I/O error"). This module gives `ConnectionPool` and `ColumnStream` the same call
 (`Connection.interrupt`).
 
 Python's sqlite3 makes a tuple per row and an object per value, which was most of a listing's time. So
-the listing's statement selects one text per row instead (`line_query`): SQLite's `printf` writes the
+the listing's statement selects one text per row instead (`line_statement`): SQLite's `printf` writes the
 row's values as a CSV line (text with `%Q`: quoted, quotes doubled, NULL bare; integers with `%s`: NULL
 empty), and pyarrow's CSV reader parses the `BATCH_ROWS` lines of a record batch into typed columns in
 C++. Text never holds NUL (values.py refuses it), and quoted text may hold commas and line breaks.
