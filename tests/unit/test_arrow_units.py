@@ -117,8 +117,8 @@ def test_json_columns_with_absent_values_are_cast_as_a_whole(
     monkeypatch.setattr(arrow_convert, "_decoded", refuse)
     cases = [
         ("object", ['{"$ts": "2024-10-18T05:39:52.231000Z"}', '{"$ts":"2022-03-09T10:21:17.403000Z"}']),
-        ("integer", ["3", "4"]),
-        ("real", ["3.5", "4.25"]),
+        ("number", ["3", "4"]),
+        ("number", ["3.5", "4.25"]),
         ("text", ["a", "b"]),
     ]
     for kind, texts in cases:
@@ -145,9 +145,9 @@ def test_json_texts_are_typed_by_their_first_character(monkeypatch: pytest.Monke
         "text",
         None,
         "null",
-        "integer",
-        "real",
-        "real",
+        "number",
+        "number",
+        "number",
         "true",
         "false",
         "object",
@@ -164,10 +164,12 @@ def test_json_texts_are_typed_by_their_first_character(monkeypatch: pytest.Monke
     columns = {
         "integers": (["12", None, "null", "-4"], pa.int64(), [12, None, None, -4]),
         "doubles": (["2", "2.5", None, "1e3"], pa.float64(), [2.0, 2.5, None, 1000.0]),
+        "doubles first": (["2.5", "3", "-1E-2"], pa.float64(), [2.5, 3.0, -0.01]),
         "strings": (['"x"', None, '"\\u00e9"', '"NULL"'], pa.string(), ["x", None, "é", "NULL"]),
         "booleans": (["true", "false", None, "null"], pa.bool_(), [True, False, None, None]),
         "timestamps": (['{"$ts":"2024-01-02T03:04:05.678901Z"}', None], pa.timestamp("us", tz="UTC"), [T, None]),
     }
-    for name, (raw, expected_type, expected) in columns.items():
-        column, fallback = arrow_convert.json_column(pa, *arrow_convert.json_text_kinds(pa, pa.array(raw, pa.string())))
+    for name, (column_texts, expected_type, expected) in columns.items():
+        typed = arrow_convert.json_text_kinds(pa, pa.array(column_texts, pa.string()))
+        column, fallback = arrow_convert.json_column(pa, *typed)
         assert (column.type, column.to_pylist(), fallback) == (expected_type, expected, False), name

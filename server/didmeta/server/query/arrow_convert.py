@@ -23,12 +23,10 @@ import pyarrow.compute as pc
 from didmeta.identifiers import DidKey
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.query.arrow import CORE_COLUMNS, JSON_FALLBACK, TYPE_NAMES, is_fallback, metadata_array
-from didmeta.server.query.meta_sql import ABSENT_KINDS, STRING_KINDS, MetaColumn, json_cell, json_value
+from didmeta.server.query.meta_sql import ABSENT_KINDS, FRACTION, STRING_KINDS, MetaColumn, json_cell, json_value
 from didmeta.values import MetaValue
 
 _ABSENT = sorted(k for k in ABSENT_KINDS if k is not None)  # a JSON null (a missing key is NULL)
-_INTEGER = {"integer"}
-_NUMBER = {"integer", "real"}
 _BOOLEAN = {"true", "false"}
 _STRING = STRING_KINDS
 _TIMESTAMP_RE = r'^\{"\$ts": ?"(?P<ts>[^"]*)"\}$'
@@ -67,23 +65,21 @@ def _decoded(kinds: Any, texts: Any) -> list[MetaValue]:
     return [json_cell(kind, text) for kind, text in zip(kinds.to_pylist(), texts.to_pylist(), strict=True)]
 
 
-# The JSON type of a JSON text by its first character (SQLite's json_type names); any other is a number.
+# The JSON type of a JSON text by its first character; any other character starts a number.
 _LEADS = ['"', "{", "[", "t", "f", "n"]
-_LEAD_KINDS = ["text", "object", "array", "true", "false", "null"]
+_LEAD_KINDS = ["text", "object", "array", "true", "false", "null", "number"]
+_NUMBER_POSITION = len(_LEADS)
 
 
 def json_text_kinds(pa: ModuleType, texts: Any) -> tuple[Any, Any]:
     """(types, values) of a JSON key's JSON texts (meta_sql.py: NULL when missing), as `json_column` takes
-    them: SQLite's `json_type` names read from each text's first character (`integer` or `real` for a
-    number, as json.loads tells them apart), and strings as their text (escapes decoded)."""
+    them: each text's JSON type from its first character (SQLite's `json_type` names, and `number` for
+    integers and doubles alike), and strings as their text (escapes decoded)."""
     texts = texts.cast(pa.string())
-    lead = pc.utf8_slice_codeunits(texts, 0, 1)
-    position = pc.index_in(lead, value_set=pa.array(_LEADS))
-    number = pc.if_else(pc.match_substring_regex(texts, "[.eE]"), "real", "integer")
-    named = pc.take(pa.array(_LEAD_KINDS), position)
-    kinds = pc.if_else(pc.is_valid(position), named, number)
-    kinds = pc.if_else(pc.is_valid(texts), kinds, pa.scalar(None, pa.string()))
-    strings = pc.fill_null(pc.equal(kinds, "text"), False)
+    position = pc.index_in(pc.utf8_slice_codeunits(texts, 0, 1), value_set=pa.array(_LEADS))
+    position = pc.if_else(pc.is_valid(texts), pc.fill_null(position, _NUMBER_POSITION), pa.scalar(None, pa.int32()))
+    kinds = pc.take(pa.array(_LEAD_KINDS), position)
+    strings = pc.fill_null(pc.equal(position, 0), False)
     if not pc.any(strings).as_py():
         return kinds, texts
     values = pc.if_else(strings, pc.utf8_slice_codeunits(texts, 1, -1), texts)
@@ -103,9 +99,16 @@ def json_column(pa: ModuleType, kinds: Any, texts: Any) -> tuple[Any, bool]:
         return pa.nulls(len(kinds)), False
     values = pc.if_else(present, texts.cast(pa.string()), pa.scalar(None, pa.string()))
     try:
-        if found <= _INTEGER:
-            return values.cast(pa.int64()), False
-        if found <= _NUMBER:
+        if found == {"number"}:
+            # json.loads reads a number with a fraction or exponent as a float: one such makes the column
+            # double. The first value decides which cast to try (a failed cast costs ~20x a good one).
+            first = values[pc.index(present, True).as_py()].as_py()
+            if FRACTION.search(first) is None:
+                try:
+                    return values.cast(pa.int64()), False
+                except pa.ArrowInvalid:  # a double further on (values.py keeps integers within int64)
+                    if not pc.any(pc.match_substring_regex(values, "[.eE]")).as_py():
+                        raise
             return values.cast(pa.float64()), False
         if found <= _STRING:
             return values, False

@@ -41,9 +41,10 @@ Source = Literal["int", "string", "json", "other"]
 
 #: JSON types of a missing key (NULL) or a JSON null: no value.
 ABSENT_KINDS = frozenset({"null", None})
-#: The JSON type of a string (SQLite's `json_type` names, which arrow_convert.py `json_text_kinds` gives).
+#: The JSON type of a string (arrow_convert.py `json_text_kinds` names the types as SQLite's `json_type`).
 STRING_KINDS = frozenset({"text"})
-_FRACTION = re.compile(r"[.eE]")
+#: A number text json.loads reads as a float (a fraction or an exponent); without one, an int.
+FRACTION = re.compile(r"[.eE]")
 _LITERALS: dict[str, MetaValue] = {"true": True, "false": False, "null": None}
 
 
@@ -109,11 +110,8 @@ def json_cell(kind: str | None, text: str | None) -> MetaValue:
         return None
     if kind in STRING_KINDS:
         return text
-    # Numbers as json.loads reads them: int() without a fraction or exponent, else float().
-    if kind == "integer":
-        return int(text)
-    if kind == "real":
-        return float(text)
+    if kind == "number":  # as json.loads reads it: int() without a fraction or exponent, else float()
+        return float(text) if FRACTION.search(text) else int(text)
     if kind in ("true", "false"):
         return kind == "true"
     return json_value(json.loads(text))
@@ -131,7 +129,7 @@ def json_text_value(text: str | None) -> MetaValue:
         return json_value(json.loads(text))
     if lead in "tfn":
         return _LITERALS[text]
-    return float(text) if _FRACTION.search(text) else int(text)
+    return float(text) if FRACTION.search(text) else int(text)
 
 
 class RowMetadata:
