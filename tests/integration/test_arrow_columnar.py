@@ -122,6 +122,15 @@ def test_columnar_batches_equal_row_batches(dispatcher: Dispatcher, size: int, e
         assert [c.to_pylist() for c in mine.columns] == [c.to_pylist() for c in theirs.columns]
 
 
+def test_a_listing_of_many_keys_equals_the_row_batches(dispatcher: Dispatcher) -> None:
+    """More columns than one SQLite `printf` call takes (sqlite_columns.py): the same batches as the rows."""
+    keys = KEYS + [f"unset{n}" for n in range(120)]
+    expected = _row_batches(dispatcher, _query(), 40, keys)
+    got = _columnar_batches(dispatcher, _query(), 40, keys)
+    assert len(got[0].schema) == 7 + len(keys)
+    assert [c.to_pylist() for b in got for c in b.columns] == [c.to_pylist() for b in expected for c in b.columns]
+
+
 def test_key_types_in_one_batch(dispatcher: Dispatcher) -> None:
     (batch,) = _columnar_batches(dispatcher, _query(), 100, KEYS)
     types = {name: batch.schema.field(name).type for name in KEYS if name != "bytes"}

@@ -23,13 +23,16 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from sqlalchemy import Boolean, Integer, Select, func, literal_column
+from sqlalchemy import Boolean, ColumnElement, Integer, Select, func, literal_column
 
 #: Rows per record batch: the default cap on a message's DIDs (as the ADBC SQLite driver was set to).
 BATCH_ROWS = 5000
 #: How long a listing waits for a writer's lock, as didmeta's own connections do (store/engine.py).
 BUSY_TIMEOUT_MS = 30000
 
+#: Values per `printf` call (SQLite 3.40 takes at most 127 arguments per function); a wider row is the
+#: `||` of several calls' lines.
+_PRINTF_VALUES = 100
 _PARSE = pa_csv.ParseOptions(quote_char="'", double_quote=True, newlines_in_values=True)
 
 
@@ -59,8 +62,13 @@ def line_statement(statement: Select[Any]) -> tuple[Select[Any], tuple[str, ...]
     columns = list(statement.selected_columns)
     names = tuple(column.key or f"c{position}" for position, column in enumerate(columns))
     integers = tuple(isinstance(column.type, (Integer, Boolean)) for column in columns)
-    template = ",".join("%s" if integer else "%Q" for integer in integers)
-    line = func.printf(literal_column(f"'{template}'"), *columns)
+    parts: list[ColumnElement[str]] = []
+    for first in range(0, len(columns), _PRINTF_VALUES):
+        template = ",".join("%s" if integer else "%Q" for integer in integers[first : first + _PRINTF_VALUES])
+        parts.append(func.printf(literal_column(f"'{template}'"), *columns[first : first + _PRINTF_VALUES]))
+    line = parts[0]
+    for part in parts[1:]:
+        line = line.concat(literal_column("','")).concat(part)
     return statement.with_only_columns(line), names, integers
 
 
