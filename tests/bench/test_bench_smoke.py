@@ -94,3 +94,12 @@ def test_sqlite_lines_bench_smoke(tmp_path: Path) -> None:
     assert all(len(values) == 2 for values in result["seconds_per_repetition"].values())
     assert set(result["ratio_rows_to_lines"]) == {"short", "+4 keys"}
     assert result["ratio_three_functions_to_arrow"] > 0
+
+
+def test_json_columns_bench_smoke(tmp_path: Path) -> None:
+    """bench.json_columns end to end on small batches: every key typed both ways (the bench fails if the
+    kernels' column differs from the decoded one)."""
+    document = run_bench("bench.json_columns", ["--rows", "200", "--repeat", "3"], tmp_path, timeout=300)
+    result = document["result"]
+    assert len(result) == 5 and all(row["kernels_us"] > 0 and row["decoded_us"] > 0 for row in result.values())
+    assert {row["type"] for row in result.values()} == {"int64", "double", "string", "timestamp[us, tz=UTC]"}
