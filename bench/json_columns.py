@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=5000, help="texts per batch (the SQLite path's batch size)")
     parser.add_argument("--repeat", type=int, default=200, help="timed batches per way and key")
     parser.add_argument("--out", type=Path, help="JSON results file")
+    parser.add_argument("--workdir", type=Path, help="unused (no files): accepted as by the other benches")
     args = parser.parse_args(argv)
     document: dict[str, Any] = {
         "bench": "json_columns",
