@@ -10,6 +10,7 @@ import grpc
 import pytest
 
 from didmeta.client import Client, NewDid
+from didmeta.server.query.meta_sql import MAX_METADATA_KEYS
 from didmeta.values import MetaValue
 from didmeta.wire import metadata_from_wire
 from tests.support.checks import catalogue_sql, expect_error
@@ -350,6 +351,28 @@ def test_metadata_keys_without_long_output_are_refused(client: Client, mixed: st
 
 def test_bad_metadata_key_in_long_output_is_refused(client: Client, mixed: str) -> None:
     expect_error(lambda: client.list_dids_long(mixed, metadata_keys=["a.b"]), INVALID, field="metadata_keys")
+
+
+def test_the_most_metadata_keys_a_listing_takes(client: Client, scope: str) -> None:
+    """MAX_METADATA_KEYS keys: every path answers (one column each: SQLite takes 2,000 result columns,
+    PostgreSQL 1,664); one more is INVALID_ARGUMENT naming the field (it was an internal error on SQLite)."""
+    client.add_did(f"{scope}:f", "file", bytes=5, metadata={"k7": 7, "k999": "last"})
+    keys = [f"k{i}" for i in range(MAX_METADATA_KEYS)]
+    (row,) = client.list_dids_long(scope, type="file", metadata_keys=keys)
+    assert row.metadata == {"k7": 7, "k999": "last"}
+    table = client.list_dids_table(scope, type="file", metadata_keys=keys)
+    assert table.num_columns == 7 + MAX_METADATA_KEYS and table.column("k999").to_pylist() == ["last"]
+    too_many = [*keys, "one_more"]
+    expect_error(lambda: client.list_dids_long(scope, metadata_keys=too_many), INVALID, field="metadata_keys")
+    expect_error(lambda: client.list_dids_table(scope, metadata_keys=too_many), INVALID, field="metadata_keys")
+
+
+def test_a_metadata_key_asked_for_twice_is_one_column(client: Client, scope: str) -> None:
+    client.add_did(f"{scope}:f", "file", metadata={"k": 1, "j": "x"})
+    (row,) = client.list_dids_long(scope, type="file", metadata_keys=["k", "j", "k"])
+    assert row.metadata == {"k": 1, "j": "x"}
+    table = client.list_dids_table(scope, type="file", metadata_keys=["k", "j", "k"])
+    assert table.column_names[7:] == ["k", "j"]
 
 
 # --- recursive -----------------------------------------------------------------------------------------------

@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 
 Source = Literal["int", "string", "json", "other"]
 
+#: Metadata keys one listing may ask for: a column each in its statement, and SQLite takes 2,000 result
+#: columns, PostgreSQL 1,664 (more keys failed as an internal error on SQLite).
+MAX_METADATA_KEYS = 1000
+
 #: JSON types of a missing key (NULL) or a JSON null: no value.
 ABSENT_KINDS = frozenset({"null", None})
 #: The JSON type of a string (arrow_convert.py `json_text_kinds` names the types as SQLite's `json_type`).

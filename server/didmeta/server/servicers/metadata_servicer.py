@@ -378,7 +378,13 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             raise InvalidArgument.for_field("limit", "must not be negative (0 means no limit)")
         if request.batch_size < 0:
             raise InvalidArgument.for_field("batch_size", "must not be negative")
-        keys = [validate_key(k, f"metadata_keys[{i}]") for i, k in enumerate(request.metadata_keys)]
+        if len(request.metadata_keys) > meta_sql.MAX_METADATA_KEYS:
+            raise InvalidArgument.for_field(
+                "metadata_keys",
+                f"at most {meta_sql.MAX_METADATA_KEYS:,} keys per listing ({len(request.metadata_keys):,} given)",
+            )
+        # A key asked for twice is one column (Arrow tables with two columns of one name trouble polars).
+        keys = list(dict.fromkeys(validate_key(k, f"metadata_keys[{i}]") for i, k in enumerate(request.metadata_keys)))
         as_arrow = request.format == pb.LIST_FORMAT_ARROW  # implies long output (query/arrow.py)
         if as_arrow:
             arrow.require_pyarrow()
