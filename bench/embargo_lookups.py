@@ -28,8 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from bench.procs import Postgres
-from bench.report import loadavg, machine_info, write_document
-from bench.run import git_state
+from bench.report import finish_document, standalone_document
 from didmeta.identifiers import DidKey, DidType
 from didmeta.server.access.embargo import Viewer
 from didmeta.server.access.identity import Identity
@@ -129,14 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.workdir is not None:
         args.workdir.mkdir(parents=True, exist_ok=True)
-    document: dict[str, Any] = {
-        "bench": "embargo_lookups",
-        "command": " ".join(sys.argv),
-        "git": git_state(),
-        "machine": {**machine_info(), "loadavg_start": loadavg()},
-        "files": args.files,
-        "results": [],
-    }
+    document = standalone_document("embargo_lookups", files=args.files, results=[])
     with tempfile.TemporaryDirectory(prefix="didmeta-embargo-", dir=args.workdir) as scratch:
         for db in args.db.split(","):
             postgres = Postgres(Path(scratch) / "postgres").start() if db == "postgres" else None
@@ -157,8 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 if postgres is not None:
                     postgres.stop()
-    document["machine"]["loadavg_end"] = loadavg()
-    write_document(args.out, document)
+    finish_document(args.out, document)
     return 0
 
 

@@ -24,8 +24,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from bench.report import loadavg, machine_info, write_document
-from bench.run import git_state
+from bench.report import finish_document, standalone_document
 from didmeta.server.query.arrow import metadata_array
 from didmeta.server.query.arrow_convert import json_column, json_text_kinds
 from didmeta.server.query.meta_sql import json_text_value
@@ -85,14 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="JSON results file")
     parser.add_argument("--workdir", type=Path, help="unused (no files): accepted as by the other benches")
     args = parser.parse_args(argv)
-    document: dict[str, Any] = {
-        "bench": "json_columns",
-        "command": " ".join(sys.argv),
-        "git": git_state(),
-        "machine": {**machine_info(), "loadavg_start": loadavg()},
-        "rows": args.rows,
-        "repeat": args.repeat,
-    }
+    document = standalone_document("json_columns", rows=args.rows, repeat=args.repeat)
     result = measure(args.rows, args.repeat)
     document["result"] = result
     for name, row in result.items():
@@ -100,8 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{name:28} {row['type']:24} kernels {row['kernels_us']:7.0f} us   decoded {row['decoded_us']:8.0f} us"
             f"   decoded / kernels {row['ratio_decoded_to_kernels']:5.1f}x"
         )
-    document["machine"]["loadavg_end"] = loadavg()
-    write_document(args.out, document)
+    finish_document(args.out, document)
     return 0
 
 

@@ -22,8 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.report import loadavg, machine_info, write_document
-from bench.run import git_state
+from bench.report import finish_document, standalone_document
 from didmeta.identifiers import DidKey, DidType
 from didmeta.server.config import Settings
 from didmeta.server.dispatcher import Dispatcher, NewDid
@@ -96,14 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.workdir is not None:
         args.workdir.mkdir(parents=True, exist_ok=True)
-    document: dict[str, Any] = {
-        "bench": "loop_write",
-        "command": " ".join(sys.argv),
-        "git": git_state(),
-        "machine": {**machine_info(), "loadavg_start": loadavg()},
-        "files": args.files,
-        "calls": args.calls,
-    }
+    document = standalone_document("loop_write", files=args.files, calls=args.calls)
     with tempfile.TemporaryDirectory(prefix="didmeta-loop-write-", dir=args.workdir) as scratch:
         dispatcher, keys = build(f"sqlite:///{scratch}/catalogue.db", args.files)
         try:
@@ -115,8 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         per_repetition = ", ".join(f"{value:.0f}" for value in result["median_us_per_repetition"][name])
         print(f"{name:7} median {result['median_us'][name]:7.1f} us per call   (repetitions: {per_repetition})")
     print(f"thread / loop: {result['ratio_thread_to_loop']:.2f}x")
-    document["machine"]["loadavg_end"] = loadavg()
-    write_document(args.out, document)
+    finish_document(args.out, document)
     return 0
 
 

@@ -6,6 +6,7 @@ import json
 import math
 import platform
 import statistics
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -345,6 +346,26 @@ def write_document(path: Path | None, document: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2, default=str) + "\n")
     print(f"\nwritten {path}")
+
+
+def standalone_document(bench: str, **fields: Any) -> dict[str, Any]:
+    """The start of a standalone bench's JSON document: its name, command line, the code it ran and the
+    machine with its load average now; then `fields`. `finish_document` adds the end's and writes it."""
+    from bench.run import git_state  # bench.run imports this module
+
+    document: dict[str, Any] = {
+        "bench": bench,
+        "command": " ".join(sys.argv),
+        "git": git_state(),
+        "machine": {**machine_info(), "loadavg_start": loadavg()},
+    }
+    return {**document, **fields}
+
+
+def finish_document(path: Path | None, document: dict[str, Any]) -> None:
+    """The load average at the end into `document`'s machine, then the document written (`write_document`)."""
+    document["machine"]["loadavg_end"] = loadavg()
+    write_document(path, document)
 
 
 def loadavg() -> list[str]:

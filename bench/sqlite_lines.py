@@ -35,8 +35,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from bench.report import loadavg, machine_info, write_document
-from bench.run import git_state
+from bench.report import finish_document, standalone_document
 from didmeta.filters import parse_filter
 from didmeta.identifiers import TYPE_SELECTORS, DidKey, DidType
 from didmeta.server.config import Settings
@@ -182,13 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.workdir is not None:
         args.workdir.mkdir(parents=True, exist_ok=True)
-    document: dict[str, Any] = {
-        "bench": "sqlite_lines",
-        "command": " ".join(sys.argv),
-        "git": git_state(),
-        "machine": {**machine_info(), "loadavg_start": loadavg(), "sqlite": sqlite3.sqlite_version},
-        "files": args.files,
-    }
+    document = standalone_document("sqlite_lines", files=args.files)
+    document["machine"]["sqlite"] = sqlite3.sqlite_version
     with tempfile.TemporaryDirectory(prefix="didmeta-sqlite-lines-", dir=args.workdir) as scratch:
         path = f"{scratch}/catalogue.db"
         dispatcher = build(path, args.files)
@@ -203,8 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     for form, ratio in result["ratio_rows_to_lines"].items():
         print(f"{form}: rows / lines {ratio:.2f}x")
     print(f"json sql: three functions / arrow {result['ratio_three_functions_to_arrow']:.2f}x")
-    document["machine"]["loadavg_end"] = loadavg()
-    write_document(args.out, document)
+    finish_document(args.out, document)
     return 0
 
 
