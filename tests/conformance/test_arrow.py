@@ -111,3 +111,21 @@ def test_batches_unify_into_the_one_message_table(conformance: Conformance) -> N
     assert pieces.schema == whole.schema
     assert pieces.to_pylist() == whole.to_pylist()
     assert {OTHER_SCOPE, SCOPE} == set(whole.column("scope").to_pylist())
+
+
+def test_integers_beyond_2_to_the_53_beside_doubles(conformance: Conformance) -> None:
+    """An int64 a double cannot hold exactly, beside a double, makes a double column (docs/arrow.md: the
+    nearest double, as float() gives it) in one message and across messages; before, pyarrow refused the
+    conversion and the listing failed."""
+    big = 2**62 + 1  # float(big) == 2.0**62: not exact
+    with conformance.client() as client:
+        client.add_scope("bigints")
+        client.add_did("bigints:a", "dataset", metadata={"n": big, "l": [big, 0.5]})
+        client.add_did("bigints:b", "dataset", metadata={"n": 0.5, "l": [big]})
+        client.add_did("bigints:c", "dataset", metadata={"n": big})
+        whole = client.list_dids_table("bigints", "", type="all", metadata_keys=["n", "l"])
+        pieces = client.list_dids_table("bigints", "", type="all", metadata_keys=["n", "l"], batch_size=1)
+    assert whole.schema.field("n").type == pa.float64() and whole.schema.field("l").type == pa.list_(pa.float64())
+    assert whole.column("n").to_pylist() == [float(big), 0.5, float(big)]
+    assert whole.column("l").to_pylist() == [[float(big), 0.5], [float(big)], None]
+    assert pieces.schema == whole.schema and pieces.to_pylist() == whole.to_pylist()

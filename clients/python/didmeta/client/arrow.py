@@ -128,8 +128,8 @@ def to_table(batches: Iterable[Any], metadata_keys: Sequence[str] = ()) -> Any:
             column, field = batch.column(i), batch.schema.field(i)
             if json and column.type != pa.null():
                 column = json_texts(pa, column, field, pa.types.is_list(target))
-            elif column.type != target:
-                column = column.cast(target)
+            elif column.type != target:  # null to any type, int64 to double (the nearest double, docs/arrow.md)
+                column = column.cast(target, safe=False)
             columns.append(column)
         unified.append(pa.RecordBatch.from_arrays(columns, schema=pa.schema(fields)))
     return pa.Table.from_batches(unified, schema=pa.schema(fields))

@@ -67,6 +67,12 @@ def _json(value: MetaValue) -> str | None:
     return None if value is None else dump_json(to_json(value))
 
 
+def _doubles(values: Sequence[MetaValue]) -> list[MetaValue]:
+    """Integers and doubles as doubles: the nearest double of an integer, as `float()` gives it (pyarrow
+    refuses an integer beyond 2**53 that a double cannot hold exactly)."""
+    return [float(v) if type(v) is int else v for v in values]
+
+
 def _scalar_type(pa: ModuleType, kinds: set[str]) -> Any | None:
     """The Arrow type of values of these kinds, or None when they need the JSON-text fallback."""
     if kinds == {"bool"}:
@@ -89,12 +95,13 @@ def metadata_array(pa: ModuleType, values: Sequence[MetaValue]) -> Any:
         return pa.nulls(len(values))
     scalar = _scalar_type(pa, kinds)
     if scalar is not None:
-        return pa.array(values, type=scalar)
+        return pa.array(_doubles(values) if len(kinds) == 2 else values, type=scalar)
     if kinds == {"list"}:
         items = {_kind(item) for v in values if isinstance(v, list) for item in v if item is not None}
         item_type = _scalar_type(pa, items) if items else pa.null()
         if item_type is not None:
-            return pa.array(values, type=pa.list_(item_type))
+            lists = [_doubles(v) if len(items) == 2 and isinstance(v, list) else v for v in values]
+            return pa.array(lists, type=pa.list_(item_type))
         texts = [[_json(i) for i in v] if isinstance(v, list) else None for v in values]
         return pa.array(texts, type=pa.list_(pa.string()))
     return pa.array([_json(v) for v in values], type=pa.string())
