@@ -3,7 +3,7 @@
 `python -m bench.json_columns --rows 5000 --repeat 200 --out bench/results/json-columns.json`
 
 A columnar Arrow listing gets each JSON key as the texts of its values (query/meta_sql.py) and types the
-column with pyarrow compute kernels (query/arrow_convert.py: `json_text_kinds`, then `json_column`).
+column with pyarrow compute kernels (query/arrow_convert.py `json_column`, the types read by `json_text_kinds`).
 This bench times that per batch of `--rows` texts for an int, a double, a string and a timestamp key (in
 both stored forms: SQLite's compact `{"$ts":"..."}`, PostgreSQL's `{"$ts": "..."}`), some values absent,
 against the same run's baseline: each text decoded in Python (`meta_sql.json_text_value`, as long listings
@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from bench.report import finish_document, standalone_document
 from didmeta.server.query.arrow import metadata_array
-from didmeta.server.query.arrow_convert import json_column, json_text_kinds
+from didmeta.server.query.arrow_convert import json_column
 from didmeta.server.query.meta_sql import json_text_value
 
 
@@ -43,7 +43,7 @@ def columns(rows: int) -> dict[str, list[str | None]]:
 
 
 def kernels(texts: Any) -> Any:
-    column, _ = json_column(pa, *json_text_kinds(pa, texts))
+    column, _ = json_column(pa, texts)
     return column
 
 

@@ -115,20 +115,16 @@ def test_json_columns_with_absent_values_are_cast_as_a_whole(
         raise AssertionError("values decoded one by one")
 
     monkeypatch.setattr(arrow_convert, "_decoded", refuse)
-    cases = [
-        ("object", ['{"$ts": "2024-10-18T05:39:52.231000Z"}', '{"$ts":"2022-03-09T10:21:17.403000Z"}']),
-        ("number", ["3", "4"]),
-        ("number", ["3.5", "4.25"]),
-        ("text", ["a", "b"]),
-    ]
-    for kind, texts in cases:
-        kinds = pa.array([kind, absent, kind], pa.string())
-        values = pa.array([texts[0], None if absent is None else "null", texts[1]], pa.string())
-        column, fallback = arrow_convert.json_column(pa, kinds, values)
-        assert not fallback and column.null_count == 1, kind
-    stamps, _ = arrow_convert.json_column(
-        pa, pa.array(["object", absent], pa.string()), pa.array([*cases[0][1][:1], None])
-    )
+    cases = {
+        "timestamp": ['{"$ts": "2024-10-18T05:39:52.231000Z"}', '{"$ts":"2022-03-09T10:21:17.403000Z"}'],
+        "int": ["3", "4"],
+        "double": ["3.5", "4.25"],
+        "string": ['"a"', '"b"'],
+    }
+    for name, texts in cases.items():
+        column, fallback = arrow_convert.json_column(pa, pa.array([texts[0], absent, texts[1]], pa.string()))
+        assert not fallback and column.null_count == 1, name
+    stamps, _ = arrow_convert.json_column(pa, pa.array([cases["timestamp"][0], absent], pa.string()))
     assert stamps.type == pa.timestamp("us", tz="UTC") and stamps.to_pylist()[1] is None
 
 
@@ -170,6 +166,28 @@ def test_json_texts_are_typed_by_their_first_character(monkeypatch: pytest.Monke
         "timestamps": (['{"$ts":"2024-01-02T03:04:05.678901Z"}', None], pa.timestamp("us", tz="UTC"), [T, None]),
     }
     for name, (column_texts, expected_type, expected) in columns.items():
-        typed = arrow_convert.json_text_kinds(pa, pa.array(column_texts, pa.string()))
-        column, fallback = arrow_convert.json_column(pa, *typed)
+        column, fallback = arrow_convert.json_column(pa, pa.array(column_texts, pa.string()))
         assert (column.type, column.to_pylist(), fallback) == (expected_type, expected, False), name
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1, "1", T, [1, "a"], None],  # mixed types: the JSON-text fallback
+        [[1, 2], None, []],  # lists: typed from the decoded values
+        [{"x": 1, "t": T}, None],  # objects other than a timestamp
+        ['caf\u00e9 "q"', 2**62],  # an escaped string beside an int: mixed
+        [2**63 - 1, -(2**63), 0.5],  # int64 bounds beside a double: double, as json.loads reads them
+    ],
+)
+def test_json_columns_decoded_one_by_one_match_the_row_built_column(values: list[MetaValue]) -> None:
+    """What the kernels cannot type is decoded text by text (`json_text_value`) into the column the
+    row-built batches make from the same values (`metadata_array`), fallback flag included."""
+    from didmeta.server.query import arrow_convert
+    from didmeta.values import dump_json, to_json
+
+    texts = pa.array([None if v is None else dump_json(to_json(v)) for v in values], pa.string())
+    column, fallback = arrow_convert.json_column(pa, texts)
+    expected = metadata_array(pa, values)
+    assert (column.type, column.to_pylist()) == (expected.type, expected.to_pylist())
+    assert fallback == (expected.type == pa.string() and any(not isinstance(v, str | None) for v in values))

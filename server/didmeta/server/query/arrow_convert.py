@@ -23,12 +23,12 @@ import pyarrow.compute as pc
 from didmeta.identifiers import DidKey
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.query.arrow import CORE_COLUMNS, JSON_FALLBACK, TYPE_NAMES, is_fallback, metadata_array
-from didmeta.server.query.meta_sql import ABSENT_KINDS, FRACTION, STRING_KINDS, MetaColumn, json_cell, json_value
+from didmeta.server.query.meta_sql import FRACTION, MetaColumn, json_text_value, json_value
 from didmeta.values import MetaValue
 
-_ABSENT = sorted(k for k in ABSENT_KINDS if k is not None)  # a JSON null (a missing key is NULL)
+_ABSENT = ["null"]  # the type of a JSON null (a missing key is NULL)
 _BOOLEAN = {"true", "false"}
-_STRING = STRING_KINDS
+_STRING = {"text"}
 _TIMESTAMP_RE = r'^\{"\$ts": ?"(?P<ts>[^"]*)"\}$'
 
 
@@ -60,9 +60,10 @@ def _or_nulls(pa: ModuleType, array: Any) -> Any:
     return pa.nulls(len(array)) if array.null_count == len(array) else array
 
 
-def _decoded(kinds: Any, texts: Any) -> list[MetaValue]:
-    """The values of a JSON column as GetMetadata returns them (the fallback path: mixed types, lists)."""
-    return [json_cell(kind, text) for kind, text in zip(kinds.to_pylist(), texts.to_pylist(), strict=True)]
+def _decoded(texts: Any) -> list[MetaValue]:
+    """The values of a JSON key's texts as GetMetadata returns them, one by one (the fallback path: mixed
+    types, lists, objects; as long listings decode them, meta_sql.py)."""
+    return [json_text_value(text) for text in texts.to_pylist()]
 
 
 # The JSON type of a JSON text by its first character; any other character starts a number.
@@ -72,8 +73,8 @@ _NUMBER_POSITION = len(_LEADS)
 
 
 def json_text_kinds(pa: ModuleType, texts: Any) -> tuple[Any, Any]:
-    """(types, values) of a JSON key's JSON texts (meta_sql.py: NULL when missing), as `json_column` takes
-    them: each text's JSON type from its first character (SQLite's `json_type` names, and `number` for
+    """(types, values) of a JSON key's JSON texts (meta_sql.py: NULL when missing), which `json_column`
+    casts: each text's JSON type from its first character (SQLite's `json_type` names, and `number` for
     integers and doubles alike), and strings as their text (escapes decoded)."""
     texts = texts.cast(pa.string())
     position = pc.index_in(pc.utf8_slice_codeunits(texts, 0, 1), value_set=pa.array(_LEADS))
@@ -118,9 +119,10 @@ def _stored_timestamps(pa: ModuleType, values: Any, present: Any) -> Any | None:
     return None
 
 
-def json_column(pa: ModuleType, kinds: Any, texts: Any) -> tuple[Any, bool]:
-    """(typed column, is JSON-text fallback) of one JSON key's (type, text) columns."""
-    kinds = kinds.cast(pa.string())
+def json_column(pa: ModuleType, raw: Any) -> tuple[Any, bool]:
+    """(typed column, is JSON-text fallback) of one JSON key's JSON texts (NULL where the key is missing)."""
+    raw = raw.cast(pa.string())
+    kinds, texts = json_text_kinds(pa, raw)
     present = pc.and_(pc.is_valid(kinds), pc.invert(pc.is_in(kinds, value_set=pa.array(_ABSENT))))
     found = {k for k in pc.unique(pc.filter(kinds, present)).to_pylist() if k is not None}
     if not found:
@@ -153,7 +155,7 @@ def json_column(pa: ModuleType, kinds: Any, texts: Any) -> tuple[Any, bool]:
                 return stamps.cast(pa.timestamp("us", tz="UTC")), False
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass  # out of int64 range, an unusual number text: decode the values instead
-    decoded = _decoded(kinds, texts)
+    decoded = _decoded(raw)
     array = metadata_array(pa, decoded)
     return array, is_fallback(pa, array.type, decoded)
 
@@ -174,8 +176,7 @@ def converted_batch(pa: ModuleType, raw: Any, columns: Sequence[MetaColumn], dis
         elif column.source == "string":
             array = _or_nulls(pa, raw.column(f"m{column.index}").cast(pa.string()))
         elif column.source == "json":
-            kinds, texts = json_text_kinds(pa, raw.column(f"m{column.index}"))
-            array, fallback = json_column(pa, kinds, texts)
+            array, fallback = json_column(pa, raw.column(f"m{column.index}"))
         else:
             values = [found[k].get(column.key) if k in found else None for k in keys]
             array = metadata_array(pa, values)

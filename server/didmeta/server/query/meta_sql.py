@@ -43,10 +43,6 @@ Source = Literal["int", "string", "json", "other"]
 #: columns, PostgreSQL 1,664 (more keys failed as an internal error on SQLite).
 MAX_METADATA_KEYS = 1000
 
-#: JSON types of a missing key (NULL) or a JSON null: no value.
-ABSENT_KINDS = frozenset({"null", None})
-#: The JSON type of a string (arrow_convert.py `json_text_kinds` names the types as SQLite's `json_type`).
-STRING_KINDS = frozenset({"text"})
 #: A number text json.loads reads as a float (a fraction or an exponent); without one, an int.
 FRACTION = re.compile(r"[.eE]")
 _LITERALS: dict[str, MetaValue] = {"true": True, "false": False, "null": None}
@@ -104,21 +100,6 @@ def json_value(value: Any) -> MetaValue:
     if isinstance(value, dict) and len(value) == 1 and TIMESTAMP_TAG in value:
         return datetime.fromisoformat(value[TIMESTAMP_TAG])
     return from_json(value)
-
-
-def json_cell(kind: str | None, text: str | None) -> MetaValue:
-    """The value of a JSON key from its type (`json_text_kinds`) and text (a string's own text, else the
-    JSON text), as the JSON plugin's `get_many` returns it (the document read through `json.loads`, then
-    `from_json`); None when absent or null."""
-    if kind in ABSENT_KINDS or text is None:
-        return None
-    if kind in STRING_KINDS:
-        return text
-    if kind == "number":  # as json.loads reads it: int() without a fraction or exponent, else float()
-        return float(text) if FRACTION.search(text) else int(text)
-    if kind in ("true", "false"):
-        return kind == "true"
-    return json_value(json.loads(text))
 
 
 def json_text_value(text: str | None) -> MetaValue:
