@@ -136,7 +136,7 @@ def check_value(value: Any, field: str, depth: int = 0) -> MetaValue:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise InvalidArgument.for_field(field, "NaN and infinities cannot be stored", reason="INVALID_VALUE")
-        return value
+        return value + 0.0  # -0.0 is stored as 0.0 on every backend (PostgreSQL's numeric has no negative zero)
     if isinstance(value, datetime):
         return normalize_timestamp(value)
     if isinstance(value, list | tuple | Mapping) and depth >= MAX_VALUE_DEPTH:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -109,6 +110,20 @@ def test_bulk_set_is_atomic(client: Client, scope: str) -> None:
     assert "k" not in client.get_metadata(f"{scope}:a", "ALL")
     assert client.set_metadata_bulk([(f"{scope}:a", {"k": 1}), (f"{scope}:b", {"k": 2, "run_number": 3})]) == 2
     assert list(client.list_dids(scope, "k>=1")) == [f"{scope}:a", f"{scope}:b"]
+
+
+def test_negative_zero_is_stored_as_zero(client: Client, scope: str) -> None:
+    """-0.0 comes back as 0.0 from every backend and every way of writing it (PostgreSQL's numeric, which its
+    plugins store numbers in, has no negative zero; the others kept the sign before)."""
+    client.add_did(f"{scope}:added", "dataset", metadata={"z": -0.0, "zs": [-0.0, 1.5]})
+    client.load([LoadChunk(dids=[NewDid(f"{scope}:loaded", "dataset", metadata={"z": -0.0, "zs": [-0.0, 1.5]})])])
+    client.add_did(f"{scope}:set", "dataset")
+    client.set_metadata(f"{scope}:set", {"z": -0.0, "zs": [-0.0, 1.5]})
+    for name in ("added", "loaded", "set"):
+        got = client.get_metadata(f"{scope}:{name}", "ALL")
+        signs = [math.copysign(1.0, got["z"]), math.copysign(1.0, got["zs"][0])]  # type: ignore[arg-type,index]
+        assert (got["z"], got["zs"], signs) == (0.0, [0.0, 1.5], [1.0, 1.0]), name
+    assert set(client.list_dids(scope, "z=0")) == {f"{scope}:{n}" for n in ("added", "loaded", "set")}
 
 
 def test_bad_key_refused_before_any_write(client: Client, scope: str) -> None:

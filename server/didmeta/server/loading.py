@@ -63,7 +63,7 @@ def _scalar_ok(value: Any) -> bool:
     if kind is int:
         return bool(INT64_MIN <= value <= INT64_MAX)
     if kind is float:
-        return math.isfinite(value)
+        return math.isfinite(value) and (value != 0.0 or math.copysign(1.0, value) > 0)  # -0.0: check_value
     return kind is bool or value is None
 
 

@@ -67,7 +67,7 @@ def coerce_scalar(value: MetaValue, kind: str) -> MetaValue | None:
         if isinstance(value, bool):
             return None
         if isinstance(value, float):
-            return value
+            return value + 0.0  # -0.0 as 0.0, as values.check_value stores it
         return float(value) if isinstance(value, int) and abs(value) <= _EXACT_DOUBLE else None
     if kind == "string":
         return value if isinstance(value, str) else None
