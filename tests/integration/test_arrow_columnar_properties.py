@@ -13,15 +13,11 @@ from __future__ import annotations
 
 import functools
 import itertools
-import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from didmeta.filters import parse_filter
 from didmeta.identifiers import TYPE_SELECTORS, DidKey, DidType
@@ -32,33 +28,10 @@ from didmeta.server.query.arrow_metadata import metadata_columns
 from didmeta.server.query.plan import ListQuery
 from didmeta.server.store.catalog import NewDidSpec
 from didmeta.server.store.engine import Store
-from didmeta.values import MetaValue, check_value, dump_json, to_json
-from tests.property.strategies import EXAMPLES
+from didmeta.values import MetaValue, check_value
+from tests.property.arrow_values import cell, column, stored_text
+from tests.property.strategies import EXAMPLES, VALUE_COLUMNS
 
-INTEGERS = st.sampled_from([0, -1, 2**53, 2**53 + 1, 2**62 + 1, 2**63 - 1, -(2**63)]) | st.integers(-(2**63), 2**63 - 1)
-DOUBLES = st.sampled_from([0.0, -0.0, 0.5, 5e-324, 1e-7, 1e16, 1.5e300, -1e300]) | st.floats(
-    allow_nan=False, allow_infinity=False
-)
-TEXTS = st.sampled_from(['"', "\\", "a,b\nc\r", "NULL", "", "é ☃ 𝄞", "'q'", "{}", "[1]", "5", "true"]) | st.text(
-    st.characters(blacklist_characters="\x00"), max_size=12
-)
-TIMESTAMPS = st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59, 999999)).map(
-    lambda t: t.replace(tzinfo=UTC)
-) | st.sampled_from([datetime(1970, 1, 1, tzinfo=UTC) - timedelta(microseconds=1)])
-SCALARS = st.one_of(INTEGERS, DOUBLES, TEXTS, st.booleans(), TIMESTAMPS)
-VALUES = st.one_of(SCALARS, st.lists(SCALARS, max_size=3), st.dictionaries(st.sampled_from(["a", "b"]), SCALARS))
-
-
-def _column(values: st.SearchStrategy[Any]) -> st.SearchStrategy[list[Any]]:
-    return st.lists(st.none() | values, min_size=1, max_size=6)
-
-
-#: One key's values over the DIDs of an example: of one type (typed by the kernels) or anything.
-COLUMNS = st.one_of(
-    *(_column(s) for s in (INTEGERS, DOUBLES, INTEGERS | DOUBLES, TEXTS, st.booleans(), TIMESTAMPS)),
-    _column(st.lists(INTEGERS | DOUBLES, max_size=3)),
-    _column(VALUES),
-)
 _scopes = itertools.count()
 
 
@@ -88,32 +61,12 @@ def _batches(dispatcher: Dispatcher, scope: str, keys: list[str]) -> tuple[pa.Re
     return columnar, arrow.record_batch(rows, keys, functools.partial(metadata_columns, dispatcher))
 
 
-def _stored(value: MetaValue) -> str:
-    """A value's storage text (values.py), which tells apart what `==` does not (1 and 1.0, True and 1); an
-    object's keys sorted (PostgreSQL's jsonb keeps its own order)."""
-    return json.dumps(to_json(value), sort_keys=True)
-
-
-def _cell(value: MetaValue, field: pa.Field) -> Any:
-    """A GetMetadata value as a column of `field`'s type renders it (docs/arrow.md)."""
-    if value is None:
-        return None
-    json = field.metadata == arrow.JSON_FALLBACK
-    if isinstance(value, list) and pa.types.is_list(field.type):
-        if json:
-            return [None if i is None else dump_json(to_json(i)) for i in value]
-        return [float(i) if field.type.value_type == pa.float64() else i for i in value]  # type: ignore[arg-type]
-    if json:
-        return dump_json(to_json(value))
-    return float(value) if field.type == pa.float64() else value  # type: ignore[arg-type]
-
-
 @settings(
     max_examples=EXAMPLES * 2,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(first=COLUMNS, second=COLUMNS)
+@given(first=VALUE_COLUMNS, second=VALUE_COLUMNS)
 def test_generated_values_list_alike_both_ways(
     dispatcher: Dispatcher, first: list[MetaValue | None], second: list[MetaValue | None]
 ) -> None:
@@ -139,6 +92,6 @@ def test_generated_values_list_alike_both_ways(
     for key, values in columns.items():
         field = columnar.schema.field(key)
         stored = [dispatcher.get_metadata(DidKey(scope, name), "ALL").get(key) for name in names]
-        assert columnar.column(key).to_pylist() == [_cell(v, field) for v in stored], key
+        assert column(columnar.column(key), field) == [cell(v, field) for v in stored], key
         # GetMetadata gives back what was set, as values.check_value stores it (-0.0 as 0.0)
-        assert sorted(map(_stored, stored)) == sorted(_stored(check_value(v, key)) for v in values), key
+        assert sorted(map(stored_text, stored)) == sorted(stored_text(check_value(v, key)) for v in values), key

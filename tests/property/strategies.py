@@ -9,7 +9,7 @@ text, very long strings, out-of-range timestamps, unknown enum numbers, deep and
 from __future__ import annotations
 
 import os
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
@@ -262,3 +262,47 @@ def structured_tree() -> SearchStrategy[RawNode]:
 
 def _flatten(items: list[RawNode], kind: type[RawAnd] | type[RawOr]) -> tuple[RawNode, ...]:
     return tuple(p for item in items for p in (item.children if isinstance(item, kind) else (item,)))
+
+
+# --- stored metadata values (the typed Value of every kind, at the edges of each type) -----------------
+STORED_INTEGERS = st.sampled_from([0, -1, 2**53, 2**53 + 1, 2**62 + 1, 2**63 - 1, -(2**63)]) | st.integers(
+    -(2**63), 2**63 - 1
+)
+STORED_DOUBLES = st.sampled_from([0.0, -0.0, 0.5, 5e-324, 1e-7, 1e16, 1.5e300, -1e300]) | st.floats(
+    allow_nan=False, allow_infinity=False
+)
+STORED_TEXTS = st.sampled_from(['"', "\\", "a,b\nc\r", "NULL", "", "é ☃ 𝄞", "'q'", "{}", "[1]", "5", "true"]) | st.text(
+    st.characters(blacklist_characters="\x00"), max_size=12
+)
+STORED_TIMESTAMPS = st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59, 999999)).map(
+    lambda t: t.replace(tzinfo=UTC)
+)
+STORED_SCALARS = st.one_of(STORED_INTEGERS, STORED_DOUBLES, STORED_TEXTS, st.booleans(), STORED_TIMESTAMPS)
+STORED_VALUES = st.one_of(
+    STORED_SCALARS,
+    st.lists(STORED_SCALARS, max_size=3),
+    st.dictionaries(st.sampled_from(["a", "b"]), STORED_SCALARS),
+)
+
+
+def _value_column(values: SearchStrategy[Any]) -> SearchStrategy[list[Any]]:
+    return st.lists(st.none() | values, min_size=1, max_size=6)
+
+
+#: One key's values over a few DIDs (None: the key is not set): of one type (what the Arrow kernels type as a
+#: whole), ints and doubles, lists of numbers, or anything.
+VALUE_COLUMNS = st.one_of(
+    *(
+        _value_column(s)
+        for s in (
+            STORED_INTEGERS,
+            STORED_DOUBLES,
+            STORED_INTEGERS | STORED_DOUBLES,
+            STORED_TEXTS,
+            st.booleans(),
+            STORED_TIMESTAMPS,
+        )
+    ),
+    _value_column(st.lists(STORED_INTEGERS | STORED_DOUBLES, max_size=3)),
+    _value_column(STORED_VALUES),
+)
