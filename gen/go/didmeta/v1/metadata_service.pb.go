@@ -812,7 +812,7 @@ type ListDidsRequest struct {
 	IgnoreCase bool `protobuf:"varint,7,opt,name=ignore_case,json=ignoreCase,proto3" json:"ignore_case,omitempty"`
 	// Resume token from a previous response: continue after the last DID delivered.
 	PageToken string `protobuf:"bytes,8,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	// With long: metadata keys to return with each DID.
+	// With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
 	MetadataKeys []string `protobuf:"bytes,9,rep,name=metadata_keys,json=metadataKeys,proto3" json:"metadata_keys,omitempty"`
 	// Preferred number of DIDs per message (server caps it); 0 means the server default.
 	BatchSize int32 `protobuf:"varint,10,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`

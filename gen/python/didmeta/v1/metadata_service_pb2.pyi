@@ -503,7 +503,7 @@ class ListDidsRequest(_message.Message):
 
     @_builtins.property
     def metadata_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """With long: metadata keys to return with each DID."""
+        """With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once)."""
 
     def __init__(
         self,

@@ -283,7 +283,7 @@ private static final long serialVersionUID = 0L;
       com.google.protobuf.LazyStringArrayList.emptyList();
   /**
    * <pre>
-   * With long: metadata keys to return with each DID.
+   * With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
    * </pre>
    *
    * <code>repeated string metadata_keys = 9 [json_name = "metadataKeys"];</code>
@@ -295,7 +295,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * With long: metadata keys to return with each DID.
+   * With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
    * </pre>
    *
    * <code>repeated string metadata_keys = 9 [json_name = "metadataKeys"];</code>
@@ -306,7 +306,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * With long: metadata keys to return with each DID.
+   * With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
    * </pre>
    *
    * <code>repeated string metadata_keys = 9 [json_name = "metadataKeys"];</code>
@@ -318,7 +318,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * With long: metadata keys to return with each DID.
+   * With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
    * </pre>
    *
    * <code>repeated string metadata_keys = 9 [json_name = "metadataKeys"];</code>
@@ -1538,7 +1538,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With long: metadata keys to return with each DID.
+     * With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
      * </pre>
      *
      * <code>repeated string metadata_keys = 9 [json_name = "metadataKeys"];</code>
@@ -1551,7 +1551,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With long: metadata keys to return with each DID.
+     * With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
      * </pre>
      *
      * <code>repeated string metadata_keys = 9 [json_name = "metadataKeys"];</code>
@@ -1562,7 +1562,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With long: metadata keys to return with each DID.
+     * With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
      * </pre>
      *
      * <code>repeated string metadata_keys = 9 [json_name = "metadataKeys"];</code>
@@ -1574,7 +1574,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With long: metadata keys to return with each DID.
+     * With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
      * </pre>
      *
      * <code>repeated string metadata_keys = 9 [json_name = "metadataKeys"];</code>
@@ -1587,7 +1587,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With long: metadata keys to return with each DID.
+     * With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
      * </pre>
      *
      * <code>repeated string metadata_keys = 9 [json_name = "metadataKeys"];</code>
@@ -1606,7 +1606,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With long: metadata keys to return with each DID.
+     * With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
      * </pre>
      *
      * <code>repeated string metadata_keys = 9 [json_name = "metadataKeys"];</code>
@@ -1624,7 +1624,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With long: metadata keys to return with each DID.
+     * With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
      * </pre>
      *
      * <code>repeated string metadata_keys = 9 [json_name = "metadataKeys"];</code>
@@ -1642,7 +1642,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With long: metadata keys to return with each DID.
+     * With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
      * </pre>
      *
      * <code>repeated string metadata_keys = 9 [json_name = "metadataKeys"];</code>
@@ -1657,7 +1657,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * With long: metadata keys to return with each DID.
+     * With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
      * </pre>
      *
      * <code>repeated string metadata_keys = 9 [json_name = "metadataKeys"];</code>

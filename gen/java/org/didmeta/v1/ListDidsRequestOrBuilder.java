@@ -138,7 +138,7 @@ public interface ListDidsRequestOrBuilder extends
 
   /**
    * <pre>
-   * With long: metadata keys to return with each DID.
+   * With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
    * </pre>
    *
    * <code>repeated string metadata_keys = 9 [json_name = "metadataKeys"];</code>
@@ -148,7 +148,7 @@ public interface ListDidsRequestOrBuilder extends
       getMetadataKeysList();
   /**
    * <pre>
-   * With long: metadata keys to return with each DID.
+   * With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
    * </pre>
    *
    * <code>repeated string metadata_keys = 9 [json_name = "metadataKeys"];</code>
@@ -157,7 +157,7 @@ public interface ListDidsRequestOrBuilder extends
   int getMetadataKeysCount();
   /**
    * <pre>
-   * With long: metadata keys to return with each DID.
+   * With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
    * </pre>
    *
    * <code>repeated string metadata_keys = 9 [json_name = "metadataKeys"];</code>
@@ -167,7 +167,7 @@ public interface ListDidsRequestOrBuilder extends
   java.lang.String getMetadataKeys(int index);
   /**
    * <pre>
-   * With long: metadata keys to return with each DID.
+   * With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
    * </pre>
    *
    * <code>repeated string metadata_keys = 9 [json_name = "metadataKeys"];</code>

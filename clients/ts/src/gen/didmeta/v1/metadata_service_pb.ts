@@ -413,7 +413,7 @@ export type ListDidsRequest = Message<"didmeta.v1.ListDidsRequest"> & {
   pageToken: string;
 
   /**
-   * With long: metadata keys to return with each DID.
+   * With long: metadata keys to return with each DID (at most 1,000; a key given twice is returned once).
    *
    * @generated from field: repeated string metadata_keys = 9;
    */
