@@ -7,10 +7,11 @@ written out directly in Python (typed comparison, missing keys, anchored wildcar
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from didmeta.attributes import OPTIMISED
 from didmeta.filters.model import Clause, Filter, Op, Quantifier
 from didmeta.filters.regex import lowered, parse_regex, python_regex, regex_matches
 from didmeta.identifiers import DidType
@@ -96,10 +97,25 @@ def _quantified_matches(stored: Any, clause: Clause, ignore_case: bool) -> bool:
     return any(results) if clause.quantifier is Quantifier.ANY else all(results)
 
 
+#: DID_COLUMN's string columns: an int filter value compares as its text there (docs/filters.md), the one
+#: lossless coercion; no other value type matches them.
+_STRING_COLUMNS = frozenset(key for key, kind in OPTIMISED.items() if kind == "string")
+
+
+def _as_column_text(clause: Clause) -> Clause:
+    def text(value: Any) -> Any:
+        return str(value) if type(value) is int else value
+
+    value = [text(v) for v in clause.value] if isinstance(clause.value, list) else text(clause.value)
+    return replace(clause, value=value)
+
+
 def clause_matches(record: Record, clause: Clause, ignore_case: bool) -> bool:
     if clause.negated:  # `not`: the complement, a DID lacking the key included
         return not clause_matches(record, clause.positive(), ignore_case)
     stored: Any = record.name if clause.key == "name" else record.metadata.get(clause.key)
+    if clause.key in _STRING_COLUMNS:
+        clause = _as_column_text(clause)
     if clause.quantifier is not None:
         return _quantified_matches(stored, clause, ignore_case)
     op, wanted = clause.op, clause.value
