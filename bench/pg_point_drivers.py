@@ -107,13 +107,16 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--workdir", type=Path, help="scratch directory (default: a temporary one)")
     args = parser.parse_args()
     try:
         import asyncpg  # noqa: F401  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
         sys.exit("asyncpg is not installed: .venv/bin/pip install asyncpg (it is not a didmeta dependency)")
     document = standalone_document("pg_point_drivers", files=args.files, calls=args.calls, repeat=args.repeat)
-    with tempfile.TemporaryDirectory(prefix="didmeta-pgdrivers-") as scratch:
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="didmeta-pgdrivers-", dir=args.workdir) as scratch:
         postgres = Postgres(Path(scratch) / "pg").start()
         try:
             url = postgres.fresh_database("drivers")

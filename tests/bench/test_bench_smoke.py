@@ -6,9 +6,15 @@ PyPI on first use) is left to `make bench`.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.bench.runner import run_bench
+
+#: The asyncpg release bench.pg_point_drivers was measured with (docs/performance.md).
+ASYNCPG = "0.32.0"
 
 
 def test_bench_smoke(tmp_path: Path) -> None:
@@ -103,3 +109,25 @@ def test_json_columns_bench_smoke(tmp_path: Path) -> None:
     result = document["result"]
     assert len(result) == 5 and all(row["kernels_us"] > 0 and row["decoded_us"] > 0 for row in result.values())
     assert {row["type"] for row in result.values()} == {"int64", "double", "string", "timestamp[us, tz=UTC]"}
+
+
+def test_pg_point_drivers_bench_smoke(tmp_path: Path) -> None:
+    """bench.pg_point_drivers end to end at a tiny size, with asyncpg (not a didmeta dependency) installed
+    from PyPI into a scratch directory for the bench alone: both ways timed in every repetition (the bench
+    fails if they give different metadata)."""
+    target = tmp_path / "asyncpg"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target), f"asyncpg=={ASYNCPG}"],
+        check=True,
+        timeout=300,
+    )
+    document = run_bench(
+        "bench.pg_point_drivers",
+        ["--files", "50", "--calls", "40", "--repeat", "2"],
+        tmp_path,
+        timeout=300,
+        env={"PYTHONPATH": os.pathsep.join([str(target), *filter(None, [os.environ.get("PYTHONPATH")])])},
+    )
+    results = document["results"]
+    assert {name: len(results[name]["cpu_us"]) for name in ("psycopg", "asyncpg")} == {"psycopg": 2, "asyncpg": 2}
+    assert results["psycopg"]["median_cpu_us"] > 0 and results["ratio_cpu_psycopg_to_asyncpg"] > 0
