@@ -7,7 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from didmeta.values import MetaValue, to_json
+from didmeta.values import MetaValue, dump_json, to_json
 
 JSON_FALLBACK = {b"didmeta.fallback": b"json"}
 
@@ -18,25 +18,20 @@ def stored_text(value: MetaValue) -> str:
     return json.dumps(to_json(value), sort_keys=True)
 
 
+def fallback_text(value: MetaValue) -> str:
+    """The JSON-fallback text of a value (docs/arrow.md): its stored JSON form, an object's keys sorted."""
+    return dump_json(json.loads(stored_text(value)))
+
+
 def cell(value: MetaValue, field: pa.Field) -> Any:
-    """A value as a column of `field`'s type renders it, JSON-fallback text as its parsed JSON (`column`)."""
+    """A value as a column of `field`'s type renders it (docs/arrow.md)."""
     if value is None:
         return None
     fallback = field.metadata == JSON_FALLBACK
     if isinstance(value, list) and pa.types.is_list(field.type):
         if fallback:
-            return [None if i is None else to_json(i) for i in value]
+            return [None if i is None else fallback_text(i) for i in value]
         return [float(i) if field.type.value_type == pa.float64() else i for i in value]  # type: ignore[arg-type]
     if fallback:
-        return to_json(value)
+        return fallback_text(value)
     return float(value) if field.type == pa.float64() else value  # type: ignore[arg-type]
-
-
-def column(array: Any, field: pa.Field) -> list[Any]:
-    """A column's values, JSON-fallback text parsed: an object's keys come in the backend's order."""
-    values: list[Any] = array.to_pylist()
-    if field.metadata != JSON_FALLBACK:
-        return values
-    if pa.types.is_list(field.type):
-        return [None if v is None else [None if i is None else json.loads(i) for i in v] for v in values]
-    return [None if v is None else json.loads(v) for v in values]

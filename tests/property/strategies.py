@@ -281,7 +281,7 @@ STORED_SCALARS = st.one_of(STORED_INTEGERS, STORED_DOUBLES, STORED_TEXTS, st.boo
 STORED_VALUES = st.one_of(
     STORED_SCALARS,
     st.lists(STORED_SCALARS, max_size=3),
-    st.dictionaries(st.sampled_from(["a", "b"]), STORED_SCALARS),
+    st.dictionaries(st.sampled_from(["b", "a", "aa"]), STORED_SCALARS),
 )
 
 

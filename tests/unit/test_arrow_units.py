@@ -191,3 +191,10 @@ def test_json_columns_decoded_one_by_one_match_the_row_built_column(values: list
     expected = metadata_array(pa, values)
     assert (column.type, column.to_pylist()) == (expected.type, expected.to_pylist())
     assert fallback == (expected.type == pa.string() and any(not isinstance(v, str | None) for v in values))
+
+
+def test_an_objects_fallback_text_has_its_keys_sorted() -> None:
+    """Backends keep an object's keys in their own order (PostgreSQL's jsonb by length): the fallback text
+    sorts them, nested objects and objects in lists too, so every backend gives one text."""
+    column = metadata_array(pa, [{"b": 1, "aa": {"y": 2, "x": [{"d": 1, "c": 2}]}}, 5])
+    assert column.to_pylist() == ['{"aa":{"x":[{"c":2,"d":1}],"y":2},"b":1}', "5"]

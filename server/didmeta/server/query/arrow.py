@@ -64,7 +64,17 @@ def _kind(value: MetaValue) -> str:
 
 
 def _json(value: MetaValue) -> str | None:
-    return None if value is None else dump_json(to_json(value))
+    """The JSON-text fallback of a value: its stored JSON form, an object's keys sorted (backends keep
+    their own order: PostgreSQL's jsonb by length, the others as written), so every backend gives one text."""
+    return None if value is None else dump_json(to_json(_keys_sorted(value)))
+
+
+def _keys_sorted(value: MetaValue) -> MetaValue:
+    if isinstance(value, dict):
+        return {key: _keys_sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_keys_sorted(item) for item in value]
+    return value
 
 
 def _doubles(values: Sequence[MetaValue]) -> list[MetaValue]:
