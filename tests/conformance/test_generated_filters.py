@@ -6,8 +6,8 @@ the data set's keys, a key nobody has, and `name`: comparisons, the suffix opera
 `exists`, `in`/`not_in` lists), list quantifiers (`any`, `all`, `len`) and `type` clauses, with values
 drawn from the data set itself (so clauses match something) or at the edges of each type (int64 bounds,
 integers beyond 2^53, tiny and huge doubles, -0, timestamps, quoted text, wildcards), with and without
-ignore_case. A filter the grammar refuses must be refused
-(INVALID_ARGUMENT) by the server too; any other must list, and count, what the oracle finds.
+ignore_case. A filter the grammar refuses must be refused (INVALID_ARGUMENT) by the server too; any other
+must list, and count, what the oracle finds.
 """
 
 from __future__ import annotations
