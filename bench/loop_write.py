@@ -33,12 +33,18 @@ from didmeta.values import Metadata
 SCOPE = "data"
 
 
-def build(url: str, files: int) -> tuple[Dispatcher, list[DidKey]]:
+def build(url: str, files: int, metadata: Callable[[int], Metadata] | None = None) -> tuple[Dispatcher, list[DidKey]]:
+    """A catalogue of `files` files f0, f1, ... in one scope (file i with `metadata(i)`, if given)."""
     dispatcher = Dispatcher.from_settings(Settings.model_validate({}), Store(url))
     dispatcher.start()
     dispatcher.add_scope(SCOPE, "root")
     keys = [DidKey(SCOPE, f"f{i}") for i in range(files)]
-    dispatcher.add_dids([NewDid(NewDidSpec(key, DidType.FILE, "root", bytes=1)) for key in keys])
+    dispatcher.add_dids(
+        [
+            NewDid(NewDidSpec(key, DidType.FILE, "root", bytes=1), metadata(i) if metadata is not None else {})
+            for i, key in enumerate(keys)
+        ]
+    )
     return dispatcher, keys
 
 

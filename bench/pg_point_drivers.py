@@ -26,31 +26,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from bench.loop_write import build
 from bench.procs import Postgres, sqlalchemy_url
 from bench.report import finish_document, standalone_document
-from didmeta.identifiers import DidKey, DidType
-from didmeta.server.config import Settings
-from didmeta.server.dispatcher import Dispatcher, NewDid
-from didmeta.server.store.catalog import NewDidSpec
-from didmeta.server.store.engine import Store
+from didmeta.identifiers import DidKey
+from didmeta.server.dispatcher import Dispatcher
 from didmeta.values import Metadata
 
-SCOPE = "data"
 Read = Callable[[DidKey], Awaitable[Metadata | None]]
-
-
-def build(url: str, files: int) -> tuple[Dispatcher, list[DidKey]]:
-    dispatcher = Dispatcher.from_settings(Settings.model_validate({}), Store(url))
-    dispatcher.start()
-    dispatcher.add_scope(SCOPE, "root")
-    keys = [DidKey(SCOPE, f"f{i}") for i in range(files)]
-    dispatcher.add_dids(
-        [
-            NewDid(NewDidSpec(key, DidType.FILE, "root", bytes=i), {"run_number": i, "quality": "good", "e": i / 4})
-            for i, key in enumerate(keys)
-        ]
-    )
-    return dispatcher, keys
 
 
 async def asyncpg_reader(dispatcher: Dispatcher, url: str) -> tuple[Read, Callable[[], Awaitable[None]]]:
@@ -62,14 +45,13 @@ async def asyncpg_reader(dispatcher: Dispatcher, url: str) -> tuple[Read, Callab
     connection = await asyncpg.connect(url)
     statement = await connection.prepare(point._select.replace("%s", "$1", 1).replace("%s", "$2", 1))
     meta = len(point._results) - 1  # the row's last column, `meta` (jsonb, as text from asyncpg)
-    selected = [dispatcher.did_column, *([point.json] if point.json else [])]
 
     async def read(key: DidKey) -> Metadata | None:
         record = await statement.fetchrow(key.scope, key.name)
         raw = list(record)
         if raw[meta] is not None:
             raw[meta] = json.loads(raw[meta])
-        return point._metadata(key, raw, selected)
+        return point._metadata(key, raw, dispatcher.plugins)  # an ALL read: every plugin
 
     return read, connection.close
 
@@ -120,7 +102,9 @@ def main() -> None:
         postgres = Postgres(Path(scratch) / "pg").start()
         try:
             url = postgres.fresh_database("drivers")
-            dispatcher, keys = build(sqlalchemy_url(url), args.files)
+            dispatcher, keys = build(
+                sqlalchemy_url(url), args.files, lambda i: {"run_number": i, "quality": "good", "e": i / 4}
+            )
             try:
                 document["results"] = asyncio.run(measure(dispatcher, url, keys, args.calls, args.repeat))
             finally:

@@ -7,14 +7,13 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from didmeta.values import MetaValue, dump_json, to_json
 from tests.conformance import dataset
 from tests.conformance.conftest import OTHER_SCOPE, SCOPE, Conformance
 from tests.conformance.test_filters import COMPARISONS
 from tests.conformance.test_listing import FILTERS
+from tests.property.arrow_values import JSON_FALLBACK, cell
 
 KEYS = sorted({key for record in dataset.records(SCOPE) for key in record.metadata})
-JSON_FALLBACK = {b"didmeta.fallback": b"json"}
 
 
 def _dids(table: Any) -> list[str]:
@@ -62,20 +61,6 @@ def test_limit_and_resume_tokens(conformance: Conformance, limit: int) -> None:
         assert got == expected
 
 
-def _expected_cell(value: MetaValue, field: Any) -> Any:
-    """A GetMetadata value as the column of `field` renders it (docs/arrow.md)."""
-    if value is None:
-        return None
-    json = field.metadata == JSON_FALLBACK
-    if pa.types.is_list(field.type) and isinstance(value, list):
-        return [dump_json(to_json(i)) if json else i for i in value]
-    if json:
-        return dump_json(to_json(value))
-    if field.type == pa.float64():
-        return float(value)  # type: ignore[arg-type]
-    return value
-
-
 def test_typed_values_equal_get_metadata(conformance: Conformance) -> None:
     """One message (the first batch holds the whole scope): each key's column is typed by the server."""
     with conformance.client() as client:
@@ -94,7 +79,7 @@ def test_typed_values_equal_get_metadata(conformance: Conformance) -> None:
         key = next(k for k in stored if k.name == row["name"])
         metadata = stored[key] or {}
         for name in KEYS:
-            assert row[name] == _expected_cell(metadata.get(name), table.schema.field(name)), (row["name"], name)
+            assert row[name] == cell(metadata.get(name), table.schema.field(name)), (row["name"], name)
         assert type(row["run_number"]) is (int if "run_number" in metadata else type(None))
         assert row["type"] == info[row["name"]].type
         assert row["bytes"] == info[row["name"]].bytes and row["length"] == info[row["name"]].length

@@ -11,11 +11,9 @@ be what GetMetadata returns (as docs/arrow.md renders it in a column of that typ
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Callable, Iterator
 
-import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -23,12 +21,11 @@ from didmeta.filters import parse_filter
 from didmeta.identifiers import TYPE_SELECTORS, DidKey, DidType
 from didmeta.server.config import Settings
 from didmeta.server.dispatcher import Dispatcher, NewDid
-from didmeta.server.query import arrow
-from didmeta.server.query.arrow_metadata import metadata_columns
 from didmeta.server.query.plan import ListQuery
 from didmeta.server.store.catalog import NewDidSpec
 from didmeta.server.store.engine import Store
 from didmeta.values import MetaValue, check_value
+from tests.integration.test_arrow_columnar import _columnar_batches, _row_batches
 from tests.property.arrow_values import cell, stored_text
 from tests.property.strategies import EXAMPLES, VALUE_COLUMNS
 
@@ -42,23 +39,6 @@ def dispatcher(request: pytest.FixtureRequest, make_catalogue_url: Callable[[str
     dispatcher.start()
     yield dispatcher
     dispatcher.close()
-
-
-def _batches(dispatcher: Dispatcher, scope: str, keys: list[str]) -> tuple[pa.RecordBatch, pa.RecordBatch]:
-    """(columnar, row-built) batch of the whole scope in one batch."""
-    query = ListQuery(scope, parse_filter(""), TYPE_SELECTORS["all"])
-    source = arrow.ArrowSource(dispatcher, query, after=None, limit=None, metadata_keys=keys)
-    try:
-        assert source.columnar is not None, "a pure-SQL listing is fetched as columns"
-        columnar = source.next_batch(100)
-    finally:
-        source.close()
-    stream = dispatcher.open_listing(query, long=True, after=None, limit=None, wide=True)
-    try:
-        rows = stream.fetch(100)
-    finally:
-        stream.close()
-    return columnar, arrow.record_batch(rows, keys, functools.partial(metadata_columns, dispatcher))
 
 
 @settings(
@@ -83,7 +63,9 @@ def test_generated_values_list_alike_both_ways(
             for n in range(count)
         ]
     )
-    columnar, rows = _batches(dispatcher, scope, ["k", "j", "absent"])
+    query = ListQuery(scope, parse_filter(""), TYPE_SELECTORS["all"])
+    keys = ["k", "j", "absent"]
+    (columnar,), (rows,) = _columnar_batches(dispatcher, query, 100, keys), _row_batches(dispatcher, query, 100, keys)
     assert columnar.schema == rows.schema
     for field in rows.schema:
         assert columnar.schema.field(field.name).metadata == field.metadata, field.name

@@ -77,6 +77,10 @@ def _keys_sorted(value: MetaValue) -> MetaValue:
     return value
 
 
+#: Kinds that make a double column, the integers converted (`_doubles`).
+_NUMBERS = {"int", "double"}
+
+
 def _doubles(values: Sequence[MetaValue]) -> list[MetaValue]:
     """Integers and doubles as doubles: the nearest double of an integer, as `float()` gives it (pyarrow
     refuses an integer beyond 2**53 that a double cannot hold exactly)."""
@@ -105,12 +109,12 @@ def metadata_array(pa: ModuleType, values: Sequence[MetaValue]) -> Any:
         return pa.nulls(len(values))
     scalar = _scalar_type(pa, kinds)
     if scalar is not None:
-        return pa.array(_doubles(values) if len(kinds) == 2 else values, type=scalar)
+        return pa.array(_doubles(values) if kinds == _NUMBERS else values, type=scalar)
     if kinds == {"list"}:
         items = {_kind(item) for v in values if isinstance(v, list) for item in v if item is not None}
         item_type = _scalar_type(pa, items) if items else pa.null()
         if item_type is not None:
-            lists = [_doubles(v) if len(items) == 2 and isinstance(v, list) else v for v in values]
+            lists = [_doubles(v) if items == _NUMBERS and isinstance(v, list) else v for v in values]
             return pa.array(lists, type=pa.list_(item_type))
         texts = [[_json(i) for i in v] if isinstance(v, list) else None for v in values]
         return pa.array(texts, type=pa.list_(pa.string()))
