@@ -1,30 +1,31 @@
-"""PostgreSQL point reads on the event loop, in process: psycopg's AsyncConnection (the server's path) against asyncpg.
+"""PostgreSQL point reads on the event loop, in process: the server's path (asyncpg) against psycopg's AsyncConnection.
 
 `python -m bench.pg_point_drivers --files 1000 --calls 3000 --repeat 5 --out bench/results/pg-point-drivers.json`
 
-GetMetadata on PostgreSQL is awaited by the event loop over psycopg `AsyncConnection`s of its own
+GetMetadata on PostgreSQL is awaited by the event loop over connections of its own
 (`Dispatcher.get_metadata_async`, server/point.py, store/loop_pool.py): one prepared `SELECT` of the row.
-What is left of its server CPU beyond the gRPC floor is mostly psycopg's own asynchronous machinery for
-that one query. This bench times the server's path against the same prepared statement sent by asyncpg
-(a driver with its protocol in C), on one connection each, the same row turned into the same metadata
-(`PointAccess._metadata`), in one process on a throwaway cluster (tools/backends/postgres.sh), the two
-ways alternating per repetition. It prints the median CPU and wall microseconds per call of each way and
-the ratio psycopg / asyncpg. Both must give equal metadata. asyncpg is not a dependency of didmeta:
-`.venv/bin/pip install asyncpg` first (the bench says so if it is missing).
+Those connections were psycopg `AsyncConnection`s until this bench showed that asyncpg (a driver with its
+protocol in C) sends the same statement for less than half the CPU; they are asyncpg's now. The bench times
+the server's path (asyncpg) against the same prepared statement over psycopg's `AsyncConnection`
+(`prepare_threshold=0`, autocommit: the former path), one connection each, the same row turned into the
+same metadata (`PointAccess._metadata`), in one process on a throwaway cluster (tools/backends/postgres.sh),
+the two ways alternating per repetition (the server's way also pays for the dispatcher's routing of the
+call, a few microseconds, which the psycopg way skips). It prints the median CPU and wall microseconds per
+call of each way and the ratio psycopg / asyncpg. Both must give equal metadata.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 from bench.loop_write import build
 from bench.procs import Postgres, sqlalchemy_url
@@ -36,31 +37,25 @@ from didmeta.values import Metadata
 Read = Callable[[DidKey], Awaitable[Metadata | None]]
 
 
-async def asyncpg_reader(dispatcher: Dispatcher, url: str) -> tuple[Read, Callable[[], Awaitable[None]]]:
-    """The point read's statement over one asyncpg connection, its row through the same conversion."""
-    import asyncpg  # type: ignore[import-not-found,import-untyped,unused-ignore]
-
+async def psycopg_reader(dispatcher: Dispatcher, url: str) -> tuple[Read, Callable[[], Awaitable[None]]]:
+    """The point read's statement over one psycopg `AsyncConnection` (the former loop path), its row through
+    the same conversion."""
     point = dispatcher.point
     assert point is not None
-    connection = await asyncpg.connect(url)
-    statement = await connection.prepare(point._select.replace("%s", "$1", 1).replace("%s", "$2", 1))
-    meta = len(point._results) - 1  # the row's last column, `meta` (jsonb, as text from asyncpg)
+    connection = await psycopg.AsyncConnection.connect(url, autocommit=True, prepare_threshold=0)
 
     async def read(key: DidKey) -> Metadata | None:
-        record = await statement.fetchrow(key.scope, key.name)
-        raw = list(record)
-        if raw[meta] is not None:
-            raw[meta] = json.loads(raw[meta])
-        return point._metadata(key, raw, dispatcher.plugins)  # an ALL read: every plugin
+        cursor = await connection.execute(point._select, (key.scope, key.name))
+        return point._metadata(key, await cursor.fetchone(), dispatcher.plugins)  # an ALL read: every plugin
 
     return read, connection.close
 
 
 async def measure(dispatcher: Dispatcher, url: str, keys: list[DidKey], calls: int, repeat: int) -> dict[str, Any]:
-    reads: dict[str, Read] = {"psycopg": lambda key: dispatcher.get_metadata_async(key, "ALL")}
-    reads["asyncpg"], close = await asyncpg_reader(dispatcher, url)
+    reads: dict[str, Read] = {"asyncpg": lambda key: dispatcher.get_metadata_async(key, "ALL")}  # the server's path
+    reads["psycopg"], close = await psycopg_reader(dispatcher, url)
     for key in keys[:50]:  # both ways give the same metadata; warm both connections
-        first, second = await reads["psycopg"](key), await reads["asyncpg"](key)
+        first, second = await reads["asyncpg"](key), await reads["psycopg"](key)
         if first is None or first != second:
             raise SystemExit(f"the two ways disagree on {key}: {first} / {second}")
     cpu: dict[str, list[float]] = {name: [] for name in reads}
@@ -91,10 +86,6 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--workdir", type=Path, help="scratch directory (default: a temporary one)")
     args = parser.parse_args()
-    try:
-        import asyncpg  # noqa: F401  # type: ignore[import-not-found,import-untyped,unused-ignore]
-    except ImportError:
-        sys.exit("asyncpg is not installed: .venv/bin/pip install asyncpg (it is not a didmeta dependency)")
     document = standalone_document("pg_point_drivers", files=args.files, calls=args.calls, repeat=args.repeat)
     if args.workdir is not None:
         args.workdir.mkdir(parents=True, exist_ok=True)

@@ -460,7 +460,7 @@ def pg_dispatcher(make_catalogue_url: Callable[[str], str]) -> Iterator[Dispatch
 def loop_backends(dispatcher: Dispatcher) -> list[int]:
     """Backend pids of the loop pool's idle connections."""
     assert dispatcher.point is not None and dispatcher.point._loop_pool is not None
-    return [conn.info.backend_pid for conn in dispatcher.point._loop_pool._idle]
+    return [conn.get_server_pid() for conn in dispatcher.point._loop_pool._idle]
 
 
 async def test_loop_read_survives_a_killed_connection(pg_dispatcher: Dispatcher) -> None:
@@ -496,9 +496,10 @@ async def test_loop_reads_concurrent_and_cancelled(pg_dispatcher: Dispatcher) ->
             task.cancel()
         done = await asyncio.gather(*pending, return_exceptions=True)
         assert all(isinstance(result, asyncio.CancelledError) for result in done)
-    # psycopg cancelled the three queries: their connections are idle again and back in the pool
+    # asyncpg asked PostgreSQL to cancel the three queries: their connections are back in the pool, and
+    # each one's next statement waits for the cancellation's answer first
     assert len(pool._idle) == kept
-    assert all(idle.info.transaction_status.name == "IDLE" for idle in pool._idle)
+    assert not any(idle.is_closed() or idle.is_in_transaction() for idle in pool._idle)
     answers = await asyncio.gather(*(pg_dispatcher.get_metadata_async(key) for _ in range(10)))
     assert all(a is not None and a["run_number"] == 1 for a in answers)
 
@@ -507,7 +508,7 @@ async def test_loop_read_falls_back_when_the_database_is_unreachable(pg_dispatch
     """No connection to be had: None (the thread path then answers or fails UNAVAILABLE, as today)."""
     point = pg_dispatcher.point
     assert point is not None and point._loop_pool is not None
-    point._loop_pool._connect_args = {**point._loop_pool._connect_args, "port": 1, "connect_timeout": 2}
+    point._loop_pool._connect_args = {**point._loop_pool._connect_args, "port": "1", "connect_timeout": "2"}
     started = time.monotonic()
     assert await pg_dispatcher.get_metadata_async(DidKey(SCOPE, "x")) is None
     assert await pg_dispatcher.get_metadata_async(DidKey(SCOPE, "x")) is None  # refused at once (RETRY_SECONDS)
@@ -565,6 +566,51 @@ async def test_loop_and_thread_writers_on_one_did_are_serialised(pg_dispatcher: 
     assert chain[0][0] == 1
     assert all(chain[i][1] == chain[i + 1][0] for i in range(len(chain) - 1))
     assert pg_dispatcher.get_metadata(key)["run_number"] == chain[-1][1]
+
+
+def _pg_dispatcher_at(url: str) -> Dispatcher:
+    dispatcher = Dispatcher.from_settings(Settings.model_validate({}), Store(url))
+    dispatcher.start()
+    dispatcher.add_scope(SCOPE, "root")
+    dispatcher.add_dids([NewDid(NewDidSpec(DidKey(SCOPE, "x"), DidType.DATASET, "root"), {"run_number": 1})])
+    return dispatcher
+
+
+async def test_loop_connections_carry_the_catalogue_urls_options(make_catalogue_url: Callable[[str], str]) -> None:
+    """The loop's asyncpg connections get the URL's application_name and `-c` settings, as psycopg's do."""
+    url = make_catalogue_url("postgresql")
+    dispatcher = _pg_dispatcher_at(f"{url}?application_name=didmeta-loop&options=-c%20work_mem%3D5MB")
+    try:
+        assert (await dispatcher.get_metadata_async(DidKey(SCOPE, "x")))["run_number"] == 1  # type: ignore[index]
+        pool = dispatcher.point._loop_pool  # type: ignore[union-attr]
+        assert pool is not None and len(pool._idle) == 1
+        async with pool.connection() as conn:
+            assert await conn.fetchone("SELECT current_setting('application_name'), current_setting('work_mem')") == (
+                "didmeta-loop",
+                "5MB",
+            )
+    finally:
+        dispatcher.close()
+
+
+async def test_an_option_asyncpg_lacks_leaves_the_calls_to_the_thread_path(
+    make_catalogue_url: Callable[[str], str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A libpq option with no asyncpg equivalent: the server says so once and the loop pool stays off (the
+    loop's calls return None, the servicers' cue for the worker-thread path), which answers and writes."""
+    url = make_catalogue_url("postgresql")
+    with caplog.at_level("WARNING", logger="didmeta.server.store.loop_pool"):
+        dispatcher = _pg_dispatcher_at(f"{url}?keepalives_idle=30")
+    try:
+        assert [r.getMessage() for r in caplog.records if "keepalives_idle" in r.getMessage()]
+        key = DidKey(SCOPE, "x")
+        assert await dispatcher.get_metadata_async(key) is None
+        dispatcher.keys.all()
+        assert await dispatcher.set_metadata_async(key, {"run_number": 2}, "metadata") is None
+        dispatcher.set_metadata([(key, {"run_number": 2})], fields=["metadata"])
+        assert dispatcher.get_metadata(key)["run_number"] == 2
+    finally:
+        dispatcher.close()
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])

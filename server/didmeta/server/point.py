@@ -9,7 +9,7 @@ dialect, and one statement per step:
 - GetMetadata: one `SELECT` of the row (the existence check, DID_COLUMN's columns and the JSON
   document at once). On a SQLite file the read runs on the event loop itself, over a connection of
   its own (a primary-key look-up in WAL mode takes microseconds and never waits for a writer). On
-  PostgreSQL the event loop awaits it over a psycopg `AsyncConnection` of its own (`read_async`,
+  PostgreSQL the event loop awaits it over an asyncpg connection of its own (`read_async`,
   store/loop_pool.py: autocommit, the statement prepared, one round trip, no thread hand-off); when
   that fails (connection lost, database unreachable) the call goes to a worker thread (`read`), over
   a connection that thread keeps, which answers or fails as the generic path does.
@@ -45,7 +45,6 @@ from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import psycopg
 from sqlalchemy import Connection
 
 from didmeta.errors import NotFound
@@ -61,7 +60,7 @@ from didmeta.server.history import Change, History
 from didmeta.server.store.bulk import insert_sql
 from didmeta.server.store.catalog import utcnow
 from didmeta.server.store.engine import READ_ONLY, Store
-from didmeta.server.store.loop_pool import LoopPool, Unreachable
+from didmeta.server.store.loop_pool import LoopFailure, LoopPool
 from didmeta.server.store.replicas import replica_reads_allowed
 from didmeta.server.store.schema import dids, embargoes
 from didmeta.values import Metadata, from_json, to_json
@@ -182,7 +181,7 @@ class PointAccess:
         database = store.engine.url.database
         # The event loop reads SQLite files directly; an in-memory database has one shared connection.
         self.reads_on_loop = store.is_sqlite and database not in (None, "", ":memory:")
-        # On PostgreSQL the loop awaits its reads over psycopg AsyncConnections of its own.
+        # On PostgreSQL the loop awaits its reads and writes over asyncpg connections of its own.
         self._loop_pool = None if store.is_sqlite else LoopPool(store.engine, LOOP_CONNECTIONS)
 
     @classmethod
@@ -307,8 +306,8 @@ class PointAccess:
         worker thread); None when the connection fails or none can be had: the caller uses `read` instead,
         which answers, or fails as the generic path does (UNAVAILABLE when the database is down).
 
-        A cancelled call (deadline, client gone) raises CancelledError; psycopg cancels the query and the
-        pool keeps the connection only if it is idle again."""
+        A cancelled call (deadline, client gone) raises CancelledError; asyncpg asks PostgreSQL to cancel the
+        query, and the connection's next statement waits for that first (store/loop_pool.py)."""
         pool = self._loop_pool
         if pool is None:
             return None
@@ -317,10 +316,8 @@ class PointAccess:
             return None
         sql, params, checked = statement
         try:
-            async with pool.connection() as conn:
-                cursor = await conn.execute(sql, params)
-                raw = await cursor.fetchone()
-        except (psycopg.Error, Unreachable) as error:
+            raw = await pool.fetchone(sql, params)
+        except LoopFailure as error:
             log.debug("point read on the event loop failed (%s); using a worker thread", error)
             return None
         return self._loop_answer(key, raw, checked, selected)
@@ -332,10 +329,8 @@ class PointAccess:
         if pool is None:
             return None
         try:
-            async with pool.connection() as conn:
-                cursor = await conn.execute(sql, params)
-                return await cursor.fetchall()
-        except (psycopg.Error, Unreachable) as error:
+            return await pool.fetchall(sql, params)
+        except LoopFailure as error:
             log.debug("a read on the event loop failed (%s); using a worker thread", error)
             return None
 
@@ -588,8 +583,7 @@ class PointAccess:
         sql, params, checked = statement
         try:
             async with pool.connection() as conn, conn.transaction():
-                cursor = await conn.execute(sql, params)
-                raw = _shown(key, await cursor.fetchone(), checked)
+                raw = _shown(key, await conn.fetchone(sql, params), checked)
                 columns, parameters, changes = self._row_write(key, raw, shares, changes_of)
                 inline = self._inline_history(columns, parameters, changes, history)
                 if inline is not None:
@@ -598,7 +592,7 @@ class PointAccess:
                     raise _TakeThreadPath  # more records than one statement takes
                 elif columns:
                     await conn.execute(self._update_sql(columns), parameters)  # values as they were
-        except (psycopg.Error, Unreachable, _TakeThreadPath) as error:
+        except (LoopFailure, _TakeThreadPath) as error:
             log.debug("point write on the event loop not taken (%r); using a worker thread", error)
             return False
         return True
