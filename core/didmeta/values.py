@@ -187,7 +187,8 @@ def from_json(value: Any) -> MetaValue:
 
 
 def format_value(value: MetaValue) -> str:
-    """Human text of a value (CLI tables): timestamps in ISO form, strings bare."""
+    """Human text of a value (CLI tables): timestamps in ISO form, strings bare, an object's keys sorted (the
+    backends hand objects over with their keys in different orders: PostgreSQL's jsonb by length)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -197,7 +198,7 @@ def format_value(value: MetaValue) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(format_value(item) for item in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {format_value(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {format_value(value[k])}" for k in sorted(value)) + "}"
     return str(value)
 
 

@@ -446,13 +446,18 @@ def test_sqlite_write_on_the_loop_only_when_the_lock_is_free(make_catalogue_url:
 
 
 # --- PostgreSQL: the event loop's own connections (store/loop_pool.py) ----------------------------------
-@pytest.fixture()
-def pg_dispatcher(make_catalogue_url: Callable[[str], str]) -> Iterator[Dispatcher]:
-    store = Store(make_catalogue_url("postgresql"))
-    dispatcher = Dispatcher.from_settings(Settings.model_validate({}), store)
+def _pg_dispatcher_at(url: str) -> Dispatcher:
+    """A started dispatcher on the PostgreSQL catalogue at `url`, with one dataset `x` (run_number 1)."""
+    dispatcher = Dispatcher.from_settings(Settings.model_validate({}), Store(url))
     dispatcher.start()
     dispatcher.add_scope(SCOPE, "root")
     dispatcher.add_dids([NewDid(NewDidSpec(DidKey(SCOPE, "x"), DidType.DATASET, "root"), {"run_number": 1})])
+    return dispatcher
+
+
+@pytest.fixture()
+def pg_dispatcher(make_catalogue_url: Callable[[str], str]) -> Iterator[Dispatcher]:
+    dispatcher = _pg_dispatcher_at(make_catalogue_url("postgresql"))
     yield dispatcher
     dispatcher.close()
 
@@ -566,14 +571,6 @@ async def test_loop_and_thread_writers_on_one_did_are_serialised(pg_dispatcher: 
     assert chain[0][0] == 1
     assert all(chain[i][1] == chain[i + 1][0] for i in range(len(chain) - 1))
     assert pg_dispatcher.get_metadata(key)["run_number"] == chain[-1][1]
-
-
-def _pg_dispatcher_at(url: str) -> Dispatcher:
-    dispatcher = Dispatcher.from_settings(Settings.model_validate({}), Store(url))
-    dispatcher.start()
-    dispatcher.add_scope(SCOPE, "root")
-    dispatcher.add_dids([NewDid(NewDidSpec(DidKey(SCOPE, "x"), DidType.DATASET, "root"), {"run_number": 1})])
-    return dispatcher
 
 
 async def test_loop_connections_carry_the_catalogue_urls_options(make_catalogue_url: Callable[[str], str]) -> None:

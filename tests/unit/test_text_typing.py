@@ -17,8 +17,10 @@ from didmeta.v1 import value_pb2
 from didmeta.values import (
     INT64_MAX,
     INT64_MIN,
+    MetaValue,
     check_value,
     format_timestamp,
+    format_value,
     from_json,
     parse_text_value,
     to_json,
@@ -417,3 +419,10 @@ def test_metadata_map_round_trip() -> None:
     message = value_pb2.MapValue()
     metadata_to_wire(metadata, message.fields)
     assert metadata_from_wire(message.fields) == metadata
+
+
+def test_cli_text_of_an_object_has_its_keys_sorted() -> None:
+    """One text whatever order a backend hands the keys over in (PostgreSQL's jsonb orders them by length)."""
+    written: MetaValue = {"zeta": 1, "a": {"yy": [True, None], "b": "x"}}
+    reordered: MetaValue = {"a": {"b": "x", "yy": [True, None]}, "zeta": 1}
+    assert format_value(written) == format_value(reordered) == "{a: {b: x, yy: [true, null]}, zeta: 1}"
