@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+import asyncpg
 import grpc
 import pytest
 from sqlalchemy import text
@@ -507,6 +508,30 @@ async def test_loop_reads_concurrent_and_cancelled(pg_dispatcher: Dispatcher) ->
     assert not any(idle.is_closed() or idle.is_in_transaction() for idle in pool._idle)
     answers = await asyncio.gather(*(pg_dispatcher.get_metadata_async(key) for _ in range(10)))
     assert all(a is not None and a["run_number"] == 1 for a in answers)
+
+
+async def test_asyncpgs_own_failures_send_the_call_to_the_thread_path(
+    pg_dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """asyncpg's client-side failures (here its schema cache's, which is no PostgresError) are the loop's
+    fallback cue like the server's errors, never an INTERNAL: the read and the write are left to a worker
+    thread (None), nothing written, and the failed connection is dropped."""
+    key = DidKey(SCOPE, "x")
+    assert (await pg_dispatcher.get_metadata_async(key))["run_number"] == 1  # type: ignore[index]
+    [pid] = loop_backends(pg_dispatcher)
+
+    async def outdated(*args: object, **kwargs: object) -> None:
+        raise asyncpg.exceptions.OutdatedSchemaCacheError("the type cache is out of date")
+
+    monkeypatch.setattr(asyncpg.Connection, "fetchrow", outdated)
+    assert await pg_dispatcher.get_metadata_async(key) is None
+    pg_dispatcher.keys.all()
+    assert await pg_dispatcher.set_metadata_async(key, {"run_number": 2}, "metadata") is None
+    assert loop_backends(pg_dispatcher) == []  # both connections dropped
+    monkeypatch.undo()
+    assert pg_dispatcher.get_metadata(key)["run_number"] == 1  # the refused write left nothing
+    assert (await pg_dispatcher.get_metadata_async(key))["run_number"] == 1  # type: ignore[index]
+    assert pid not in loop_backends(pg_dispatcher)
 
 
 async def test_loop_read_falls_back_when_the_database_is_unreachable(pg_dispatcher: Dispatcher) -> None:

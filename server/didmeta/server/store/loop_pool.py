@@ -83,9 +83,10 @@ _DSN_OPTIONS = frozenset(
 _MAPPED_OPTIONS = frozenset({"connect_timeout", "application_name", "options"})
 _SETTING = re.compile(r"-c\s*([\w.]+)=(\S+)")
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
-#: What the driver and the wire raise (asyncpg's DataError, for a parameter of the wrong type, included:
-#: after it alone the connection is kept).
-_DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.TimeoutError)
+#: What the driver and the wire raise: the server's errors, asyncpg's own (a closed connection, a protocol or
+#: schema-cache failure) and the socket's. After asyncpg's DataError alone (a parameter of the wrong type, a
+#: data exception of the server) the connection is kept.
+_DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError, TimeoutError)
 
 
 class LoopFailure(Exception):
