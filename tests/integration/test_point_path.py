@@ -31,6 +31,7 @@ from didmeta.server.dispatcher import Dispatcher, NewDid
 from didmeta.server.point import MAX_INLINE_RECORDS, PointAccess
 from didmeta.server.store.catalog import NewDidSpec
 from didmeta.server.store.engine import Store
+from didmeta.server.store.loop_pool import LoopFailure
 from didmeta.values import Metadata
 from tests.support.checks import engine_for
 from tests.support.server import ServerProcess
@@ -532,6 +533,22 @@ async def test_asyncpgs_own_failures_send_the_call_to_the_thread_path(
     assert pg_dispatcher.get_metadata(key)["run_number"] == 1  # the refused write left nothing
     assert (await pg_dispatcher.get_metadata_async(key))["run_number"] == 1  # type: ignore[index]
     assert pid not in loop_backends(pg_dispatcher)
+
+
+async def test_a_parameter_asyncpg_cannot_send_keeps_the_connection(pg_dispatcher: Dispatcher) -> None:
+    """LoopFailure for a parameter of the wrong type (asyncpg refuses it before sending) and for a data
+    exception of the server; the connection is fine after either and stays in the pool."""
+    key = DidKey(SCOPE, "x")
+    assert (await pg_dispatcher.get_metadata_async(key))["run_number"] == 1  # type: ignore[index]
+    [pid] = loop_backends(pg_dispatcher)
+    pool = pg_dispatcher.point._loop_pool  # type: ignore[union-attr]
+    assert pool is not None
+    with pytest.raises(LoopFailure, match="DataError"):
+        await pool.fetchone("SELECT CAST(%s AS bigint) + 1", ("seven",))
+    with pytest.raises(LoopFailure, match="DivisionByZero"):
+        await pool.fetchall("SELECT 1 / %s", (0,))
+    assert loop_backends(pg_dispatcher) == [pid]
+    assert await pool.fetchone("SELECT CAST(%s AS bigint) + 1", (7,)) == (8,)
 
 
 async def test_loop_read_falls_back_when_the_database_is_unreachable(pg_dispatcher: Dispatcher) -> None:

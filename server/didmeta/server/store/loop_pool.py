@@ -213,6 +213,28 @@ def _close(conn: Any) -> None:
             sock.close()
 
 
+class _Lease:
+    """A connection of the pool for an `async with` block, and its slot. A failure of the driver or the database
+    in the block is raised as `LoopFailure` and drops the connection (but asyncpg's DataError: a parameter it
+    could not send or a data exception of the server leaves it usable); after anything else (the caller's own
+    errors, a cancellation) the connection is kept if it is open and outside a transaction."""
+
+    __slots__ = ("_conn", "_pool", "_slots")
+
+    def __init__(self, pool: LoopPool) -> None:
+        self._pool = pool
+
+    async def __aenter__(self) -> Any:
+        self._conn, self._slots = await self._pool._acquire()
+        return self._conn
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None, _: object) -> None:
+        driver = isinstance(error, _DRIVER_ERRORS)
+        self._pool._release(self._conn, self._slots, failed=driver and not isinstance(error, asyncpg.DataError))
+        if driver:
+            raise LoopFailure(repr(error)) from error
+
+
 class LoopPool:
     """Up to `size` asyncpg connections, used from one event loop at a time."""
 
@@ -247,21 +269,10 @@ class LoopPool:
         return found
 
     async def fetchone(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> tuple[Any, ...] | None:
-        """The first row of one statement, autocommit (the point read: no block, no session object)."""
+        """The first row of one statement, autocommit (the point read: no session object)."""
         numbered = self.numbered(sql)
-        conn, slots = await self._acquire()
-        failed = True
-        try:
+        async with _Lease(self) as conn:
             record = await conn.fetchrow(numbered.sql, *numbered.args(params))
-            failed = False
-        except _DRIVER_ERRORS as error:
-            failed = not isinstance(error, asyncpg.DataError)  # a parameter asyncpg cannot send: conn is fine
-            raise LoopFailure(repr(error)) from error
-        except BaseException:
-            failed = False
-            raise
-        finally:
-            self._release(conn, slots, failed)
         return None if record is None else tuple(record)
 
     async def fetchall(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple[Any, ...]]:
@@ -271,22 +282,10 @@ class LoopPool:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Session]:
-        """An idle connection for the duration of the block. A failure of the driver or the database in the
-        block is raised as `LoopFailure` and drops the connection; after anything else (the caller's own
-        errors, a cancellation) the connection is kept if it is open and outside a transaction."""
-        conn, slots = await self._acquire()
-        failed = True
-        try:
+        """An idle connection for the duration of the block (`_Lease`: a failure of the driver or the database
+        is raised as `LoopFailure`)."""
+        async with _Lease(self) as conn:
             yield Session(self, conn)
-            failed = False
-        except _DRIVER_ERRORS as error:
-            failed = not isinstance(error, asyncpg.DataError)
-            raise LoopFailure(repr(error)) from error
-        except BaseException:
-            failed = False
-            raise
-        finally:
-            self._release(conn, slots, failed)
 
     async def _acquire(self) -> tuple[Any, asyncio.Semaphore]:
         """An idle connection (or a new one) and the slot it holds until `_release`."""
