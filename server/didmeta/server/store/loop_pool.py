@@ -269,11 +269,10 @@ class LoopPool:
         return found
 
     async def fetchone(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> tuple[Any, ...] | None:
-        """The first row of one statement, autocommit (the point read: no session object)."""
-        numbered = self.numbered(sql)
+        """The first row of one statement, autocommit (the point read: the lease without `connection()`'s
+        generator-based block)."""
         async with _Lease(self) as conn:
-            record = await conn.fetchrow(numbered.sql, *numbered.args(params))
-        return None if record is None else tuple(record)
+            return await Session(self, conn).fetchone(sql, params)
 
     async def fetchall(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple[Any, ...]]:
         """The rows of one statement, autocommit."""
