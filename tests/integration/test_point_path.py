@@ -615,6 +615,37 @@ async def test_loop_and_thread_writers_on_one_did_are_serialised(pg_dispatcher: 
     assert pg_dispatcher.get_metadata(key)["run_number"] == chain[-1][1]
 
 
+async def test_a_loop_write_whose_row_changed_after_its_read_continues_from_that_change(
+    pg_dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop's write reads the row without a lock (server/point.py `_set_optimistic`). A write of the worker
+    thread's path landing between that read and its update (made here at that moment) leaves the row with a
+    new version: the update changes nothing and the write is redone under the row's lock, so the history
+    chain continues from the other write's value. Uncontended, one read suffices."""
+    key = DidKey(SCOPE, "x")
+    point = pg_dispatcher.point
+    assert point is not None
+    row_write = point._row_write
+    reads: list[Any] = []
+
+    def racing(*args: Any) -> Any:
+        reads.append(args[1])
+        if len(reads) == 2:  # the second write's first read: another writer gets in before its update
+            pg_dispatcher.set_metadata([(key, {"run_number": 50})], fields=["metadata"])
+        return row_write(*args)
+
+    monkeypatch.setattr(point, "_row_write", racing)
+    pg_dispatcher.keys.all()
+    assert await pg_dispatcher.set_metadata_async(key, {"run_number": 2}, "metadata") == 1
+    assert len(reads) == 1  # no conflict: the optimistic read and update only
+    pg_dispatcher.keys.all()
+    assert await pg_dispatcher.set_metadata_async(key, {"run_number": 60}, "metadata") == 1
+    assert len(reads) == 4  # the optimistic read, the other writer's (the thread path's), then the locking one
+    events = [e for page in pg_dispatcher.list_history(key) for e in page if e.action == "set"]
+    assert [(e.old, e.new) for e in events] == [(1, 2), (2, 50), (50, 60)]
+    assert pg_dispatcher.get_metadata(key)["run_number"] == 60
+
+
 async def test_loop_connections_carry_the_catalogue_urls_options(make_catalogue_url: Callable[[str], str]) -> None:
     """The loop's asyncpg connections get the URL's application_name and `-c` settings, as psycopg's do."""
     url = make_catalogue_url("postgresql")

@@ -20,9 +20,13 @@ dialect, and one statement per step:
   one round trip fewer), on SQLite two. On a SQLite file whose write lock is free it runs on the event
   loop (`write_on_loop`), its statements on the sqlite3 connection itself (no SQLAlchemy result set-up;
   any driver error rolls it back for a worker thread to redo); on PostgreSQL the event loop awaits the
-  same statements over one of its own connections (`set_async`), with the worker thread's unit of work
-  as the fallback. (psycopg pipeline mode for BEGIN + SELECT was measured and not kept: its own Python
-  work cost more than the round trips it saved, docs/performance.md.)
+  row optimistically over one of its own connections (`set_async`): the row read with its version
+  (`xmin`, no lock, autocommit), then one statement that updates it only if that version is still the
+  row's and inserts its history rows only if it did; two round trips instead of a transaction's four
+  (BEGIN, locking read, update, COMMIT). When another writer changed the row in between, that locking
+  transaction runs on the same connection; the worker thread's unit of work is the fallback. (psycopg pipeline mode for BEGIN +
+  SELECT was measured and not kept: its own Python work cost more than the round trips it saved,
+  docs/performance.md.)
 
 Values go through the same conversions as the plugins' own reads and writes (`did_column.row_metadata`,
 the column types' bind and result processors, `to_json`/`from_json`), and errors are the same
@@ -60,7 +64,7 @@ from didmeta.server.history import Change, History
 from didmeta.server.store.bulk import insert_sql
 from didmeta.server.store.catalog import utcnow
 from didmeta.server.store.engine import READ_ONLY, Store
-from didmeta.server.store.loop_pool import LoopFailure, LoopPool
+from didmeta.server.store.loop_pool import LoopFailure, LoopPool, Session
 from didmeta.server.store.replicas import replica_reads_allowed
 from didmeta.server.store.schema import dids, embargoes
 from didmeta.values import Metadata, from_json, to_json
@@ -84,6 +88,11 @@ LOOP_CONNECTIONS = 8
 MAX_CHECKED_STEPS = 30_000
 #: History records a PostgreSQL SetMetadata inserts in its UPDATE statement (more: a separate insert).
 MAX_INLINE_RECORDS = 100
+#: The PostgreSQL type each history value is cast to in the optimistic write's VALUES list (the insert then
+#: assigns it to the column's own type, which refuses a value too long as a plain insert does).
+_HISTORY_CASTS = {"at": "timestamp"}
+#: Optimistic-write statements kept per PointAccess (one per set of columns and count of history records).
+MAX_VERSIONED_STATEMENTS = 256
 _COLUMNS = (*READ_COLUMNS, "meta")
 _META = len(READ_COLUMNS)  # index of `meta` in a row
 _HISTORY_INSERT = insert_sql("history", HISTORY_COLUMNS, postgres=False)  # the loop writer's history rows
@@ -161,6 +170,13 @@ class PointAccess:
             f"FROM dids WHERE scope = {param('scope')} AND name = {param('name')}"
         )
         self._until = embargoes.c.until.type.dialect_impl(dialect).bind_processor(dialect)
+        # The event loop's optimistic PostgreSQL write: the row with its version (xmin, before the embargo flag).
+        self._select_versioned = f"SELECT {', '.join(_COLUMNS)}, xmin FROM dids WHERE scope = %s AND name = %s"
+        self._select_viewer_versioned = (
+            f"SELECT {', '.join(_COLUMNS)}, xmin, {hidden_sql(*map(param, ('scope', 'name', 'now', 'account')))} "
+            f"FROM dids WHERE scope = {param('scope')} AND name = {param('name')}"
+        )
+        self._versioned_updates: dict[tuple[tuple[str, ...], int], str] = {}
         lock = "" if store.is_sqlite else " FOR NO KEY UPDATE"
         self._select_for_update = self._select + lock
         self._select_viewer_for_update = self._select_viewer + lock
@@ -245,6 +261,14 @@ class PointAccess:
         identity = current_identity.get()
         params = {"scope": key.scope, "name": key.name, "now": self.embargo_time(), "account": identity.account}
         return (self._select_viewer_for_update if locking else self._select_viewer), params, True
+
+    def _versioned_statement(self, key: DidKey) -> tuple[str, Sequence[Any] | Mapping[str, Any], bool] | None:
+        """`_statement` for the optimistic write (PostgreSQL): the row, its version (xmin) last, no lock."""
+        statement = self._statement(key)
+        if statement is None:
+            return None
+        _, params, checked = statement
+        return (self._select_viewer_versioned if checked else self._select_versioned), params, checked
 
     def embargo_time(self) -> Any:
         """Now, as the `until` column of `embargoes` compares it (naive UTC, in the driver's form)."""
@@ -480,6 +504,28 @@ class PointAccess:
         columns = tuple(sorted(values))
         return columns, (*(self._bind(c, values[c]) for c in columns), key.scope, key.name), changes
 
+    def _versioned_update_sql(self, columns: tuple[str, ...], records: int) -> str:
+        """PostgreSQL: the row's UPDATE only if its version (xmin) is still the one read, and its history rows'
+        INSERT only if that UPDATE changed the row: one statement (autocommit, atomic). Its status tells
+        which happened (`UPDATE 0`, `INSERT 0 0`: the row changed since it was read, nothing written)."""
+        sql = self._versioned_updates.get((columns, records))
+        if sql is None:
+            update = f"{self._update_sql(columns)} AND xmin = %s::xid"
+            if records:
+                casts = [_HISTORY_CASTS.get(column, "text") for column in HISTORY_COLUMNS]
+                row = f"({', '.join(f'%s::{cast}' for cast in casts)})"
+                values = ", ".join([row] * records)
+                sql = (
+                    f"WITH changed AS ({update} RETURNING 1) INSERT INTO history ({', '.join(HISTORY_COLUMNS)}) "
+                    f"SELECT v.* FROM changed, (VALUES {values}) AS v"
+                )
+            else:
+                sql = update
+            if len(self._versioned_updates) >= MAX_VERSIONED_STATEMENTS:
+                self._versioned_updates.clear()
+            self._versioned_updates[(columns, records)] = sql
+        return sql
+
     def _inline_history(
         self, columns: tuple[str, ...], parameters: tuple[Any, ...], changes: list[Change], history: History
     ) -> tuple[str, tuple[Any, ...]] | None:
@@ -568,31 +614,80 @@ class PointAccess:
         changes_of: Callable[[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]], list[Change]],
     ) -> bool:
         """`set_one` awaited by the event loop over one of its PostgreSQL connections (no worker thread, no
-        SQLAlchemy pool): BEGIN, the locking SELECT, the UPDATE with its history insert, COMMIT.
+        SQLAlchemy pool), optimistic first (`_set_optimistic`: two round trips, no transaction block); when
+        another writer changed the row in between, the locking transaction (`_set_locked`: four round
+        trips) on the same connection, which waits for its turn as the generic path does.
 
-        False when the write has more history records than one statement takes (rolled back, nothing
-        written) or the connection fails: the caller then takes the worker thread's path
-        (`Dispatcher.set_metadata`), which retries as every write does. A connection lost during the COMMIT
-        itself leaves the outcome unknown; the thread path then sets the same values again, so the row ends
-        right and the history may hold that change twice. NOT_FOUND and INVALID_ARGUMENT are raised as by
-        `set_one`, after a rollback."""
+        False, with nothing written, when the write has more history records than one statement takes or
+        the connection fails: the caller then takes the worker thread's path (`Dispatcher.set_metadata`),
+        which retries as every write does. A connection lost during the writing statement or the COMMIT
+        leaves the outcome unknown; the thread path then sets the same values again, so the row ends right
+        and the history may hold that change twice. NOT_FOUND and INVALID_ARGUMENT are raised as by
+        `set_one`."""
         pool = self._loop_pool
-        statement = self._statement(key, locking=True)
-        if pool is None or statement is None:
+        if pool is None or embargo_check() is None:
             return False
-        sql, params, checked = statement
         try:
-            async with pool.connection() as conn, conn.transaction():
-                raw = _shown(key, await conn.fetchone(sql, params), checked)
-                columns, parameters, changes = self._row_write(key, raw, shares, changes_of)
-                inline = self._inline_history(columns, parameters, changes, history)
-                if inline is not None:
-                    await conn.execute(*inline)
-                elif changes:
-                    raise _TakeThreadPath  # more records than one statement takes
-                elif columns:
-                    await conn.execute(self._update_sql(columns), parameters)  # values as they were
+            async with pool.connection() as conn:
+                if not await self._set_optimistic(conn, key, shares, history, changes_of):
+                    async with conn.transaction():
+                        await self._set_locked(conn, key, shares, history, changes_of)
         except (LoopFailure, _TakeThreadPath) as error:
             log.debug("point write on the event loop not taken (%r); using a worker thread", error)
             return False
         return True
+
+    async def _set_optimistic(
+        self,
+        conn: Session,
+        key: DidKey,
+        shares: dict[str, Metadata],
+        history: History,
+        changes_of: Callable[[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]], list[Change]],
+    ) -> bool:
+        """The write without a lock (autocommit): the row read with its version (xmin), then the UPDATE and its
+        history insert as one statement that applies only if the row still has that version
+        (`_versioned_update_sql`). True when written (or nothing to write); False, nothing written, when the
+        row has a new version: another writer (any path, any process) changed it after the read, and the
+        history chain must continue from that writer's values. PostgreSQL checks the version on the row's
+        latest one when the statement waited for another writer's lock."""
+        statement = self._versioned_statement(key)
+        if statement is None:
+            raise _TakeThreadPath
+        sql, params, checked = statement
+        raw = _shown(key, await conn.fetchone(sql, params), checked)
+        row, version = (None, None) if raw is None else (raw[:-1], raw[-1])
+        columns, parameters, changes = self._row_write(key, row, shares, changes_of)
+        if not columns:
+            if changes:
+                raise _TakeThreadPath  # records with no row change: the generic path's case
+            return True
+        if len(changes) > MAX_INLINE_RECORDS:
+            raise _TakeThreadPath  # more records than one statement takes
+        rows = history.rows("postgresql", changes)
+        update = self._versioned_update_sql(columns, len(rows))
+        status = await conn.execute(update, (*parameters, version, *(v for r in rows for v in r)))
+        return not status.endswith(" 0")  # `UPDATE 1`, `INSERT 0 n`: written
+
+    async def _set_locked(
+        self,
+        conn: Session,
+        key: DidKey,
+        shares: dict[str, Metadata],
+        history: History,
+        changes_of: Callable[[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]], list[Change]],
+    ) -> None:
+        """The write in the caller's transaction: the locking read, then the UPDATE with its history insert."""
+        statement = self._statement(key, locking=True)
+        if statement is None:
+            raise _TakeThreadPath
+        sql, params, checked = statement
+        raw = _shown(key, await conn.fetchone(sql, params), checked)
+        columns, parameters, changes = self._row_write(key, raw, shares, changes_of)
+        inline = self._inline_history(columns, parameters, changes, history)
+        if inline is not None:
+            await conn.execute(*inline)
+        elif changes:
+            raise _TakeThreadPath  # more records than one statement takes
+        elif columns:
+            await conn.execute(self._update_sql(columns), parameters)  # values as they were

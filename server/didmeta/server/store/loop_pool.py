@@ -187,9 +187,10 @@ class Session:
         numbered = self._pool.numbered(sql)
         return [tuple(record) for record in await self._conn.fetch(numbered.sql, *numbered.args(params))]
 
-    async def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> None:
+    async def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> str:
+        """Run one statement; its command status (`UPDATE 1`, `INSERT 0 3`)."""
         numbered = self._pool.numbered(sql)
-        await self._conn.execute(numbered.sql, *numbered.args(params))
+        return str(await self._conn.execute(numbered.sql, *numbered.args(params)))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:
