@@ -263,10 +263,10 @@ async def test_writes_agree(dispatcher: Dispatcher) -> None:
 
 async def test_a_non_admin_writes_on_the_point_path_with_the_embargo_check(dispatcher: Dispatcher) -> None:
     """A caller who does not see every DID writes on the point path too (thread and event loop): the read it
-    writes from (locking, or optimistic on PostgreSQL's loop) checks embargoes in the same statement. Visible DIDs end as the generic path leaves them (rows,
-    values, history with the caller's account); a DID hidden by an embargo on it, or a recursive one on an
-    ancestor, is NOT_FOUND as a missing one, with nothing written; the owner of the scope writes it; a holder
-    of didmeta.embargo.read takes the generic path."""
+    writes from (locking, or optimistic on PostgreSQL's loop) checks embargoes in the same statement. Visible
+    DIDs end as the generic path leaves them (rows, values, history with the caller's account); a DID hidden
+    by an embargo on it, or a recursive one on an ancestor, is NOT_FOUND as a missing one, with nothing
+    written; the owner of the scope writes it; a holder of didmeta.embargo.read takes the generic path."""
     bob = Identity("bob", is_admin=False)
     assert dispatcher.point is not None
     current_identity.set(bob)

@@ -24,9 +24,9 @@ dialect, and one statement per step:
   (`xmin`, no lock, autocommit), then one statement that updates it only if that version is still the
   row's and inserts its history rows only if it did; two round trips instead of a transaction's four
   (BEGIN, locking read, update, COMMIT). When another writer changed the row in between, that locking
-  transaction runs on the same connection; the worker thread's unit of work is the fallback. (psycopg pipeline mode for BEGIN +
-  SELECT was measured and not kept: its own Python work cost more than the round trips it saved,
-  docs/performance.md.)
+  transaction runs on the same connection; the worker thread's unit of work is the fallback. (psycopg
+  pipeline mode for BEGIN + SELECT was measured and not kept: its own Python work cost more than the
+  round trips it saved, docs/performance.md.)
 
 Values go through the same conversions as the plugins' own reads and writes (`did_column.row_metadata`,
 the column types' bind and result processors, `to_json`/`from_json`), and errors are the same

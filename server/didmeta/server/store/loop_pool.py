@@ -276,9 +276,10 @@ class LoopPool:
             return await Session(self, conn).fetchone(sql, params)
 
     async def fetchall(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[tuple[Any, ...]]:
-        """The rows of one statement, autocommit."""
-        async with self.connection() as session:
-            return await session.fetchall(sql, params)
+        """The rows of one statement, autocommit (the quick listing: the lease without `connection()`'s
+        generator-based block, as `fetchone`)."""
+        async with _Lease(self) as conn:
+            return await Session(self, conn).fetchall(sql, params)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Session]:
