@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import socket
 import sqlite3
 import threading
 import time
@@ -19,7 +20,7 @@ from typing import Any, cast
 import asyncpg
 import grpc
 import pytest
-from sqlalchemy import text
+from sqlalchemy import URL, make_url, text
 
 from didmeta.client import DidmetaError as ClientError
 from didmeta.client import NewDid as ClientNewDid
@@ -659,6 +660,38 @@ async def test_loop_connections_carry_the_catalogue_urls_options(make_catalogue_
                 "didmeta-loop",
                 "5MB",
             )
+    finally:
+        dispatcher.close()
+
+
+async def test_a_url_with_several_hosts_reaches_the_one_that_answers_on_the_loop_too(
+    make_catalogue_url: Callable[[str], str],
+) -> None:
+    """libpq's host lists (`host=a,b`, `port=1,2`: tried in order): the first host here refuses connections
+    (a closed port), the second is the catalogue. The engine's connections and the loop's asyncpg
+    connections both reach the second; the loop really serves (its read and write are not left to the
+    thread path)."""
+    url = make_url(make_catalogue_url("postgresql"))
+    with socket.socket() as probe:  # a port nothing listens on: bound, never listening, closed below
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    hosts = URL.create(
+        url.drivername,
+        url.username,
+        url.password,
+        database=url.database,
+        query={"host": f"127.0.0.1,{url.host}", "port": f"{closed},{url.port}"},
+    )
+    dispatcher = _pg_dispatcher_at(hosts.render_as_string(hide_password=False))
+    assert dispatcher.point is not None and dispatcher.point._loop_pool is not None
+    assert dispatcher.point._loop_pool._connect_args["port"] == f"{closed},{url.port}"
+    try:
+        key = DidKey(SCOPE, "x")
+        assert (await dispatcher.get_metadata_async(key)) == dispatcher.get_metadata(key)
+        dispatcher.keys.all()
+        assert await dispatcher.set_metadata_async(key, {"run_number": 2}, "metadata") == 1
+        assert dispatcher.get_metadata(key)["run_number"] == 2
+        assert len(loop_backends(dispatcher)) == 1
     finally:
         dispatcher.close()
 
