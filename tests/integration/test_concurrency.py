@@ -246,8 +246,9 @@ def test_storm_of_bulk_sets_in_different_orders(cluster: Cluster) -> None:
 def test_racing_point_writes_on_one_did_keep_one_history_chain(cluster: Cluster) -> None:
     """Unary SetMetadata of one DID's row from writers spread over the server processes (the point path: on
     SQLite written by a server's event loop when the write lock is free at that moment, else in a worker
-    thread that waits for it; on PostgreSQL awaited by the loop under the row's lock): no error, every write
-    recorded once, in one chain of old and new values per key, and the row ends with the last values."""
+    thread that waits for it; on PostgreSQL awaited by the loop, optimistically: its update applies only to the
+    row version it read, else the write is redone under the row's lock): no error, every write recorded once,
+    in one chain of old and new values per key, and the row ends with the last values."""
     scope = new_scope(cluster)
     did = f"{scope}:hot"
     cluster.client(0).add_dids([NewDid(did, "dataset", metadata={"run_number": 0, "note": "n0"})])
