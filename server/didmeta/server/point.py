@@ -71,6 +71,8 @@ from didmeta.values import Metadata, from_json, to_json
 
 log = logging.getLogger(__name__)
 Processor = Callable[[Any], Any] | None
+#: The generic path's history records of a write: `changes_of(old values, applied items)`.
+ChangesOf = Callable[[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]], list[Change]]
 T = TypeVar("T")
 
 #: Busy timeout of the event loop's own SQLite connection: past it the read goes to a worker thread.
@@ -470,7 +472,7 @@ class PointAccess:
         key: DidKey,
         raw: Sequence[Any] | None,
         shares: dict[str, Metadata],
-        changes_of: Callable[[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]], list[Change]],
+        changes_of: ChangesOf,
     ) -> tuple[tuple[str, ...], tuple[Any, ...], list[Change]]:
         """From the locked row: the columns to set, the statement's parameters (their values bound, then
         scope and name) and the history records (`changes_of(old values, applied items)`)."""
@@ -542,7 +544,7 @@ class PointAccess:
         key: DidKey,
         shares: dict[str, Metadata],
         history: History,
-        changes_of: Callable[[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]], list[Change]],
+        changes_of: ChangesOf,
     ) -> None:
         """Apply one DID's keys, split by owner (plugin name -> keys), and record the changes in `history`
         (`changes_of(old values, applied items)`: the generic path's records).
@@ -584,7 +586,7 @@ class PointAccess:
         statement: tuple[str, Sequence[Any] | Mapping[str, Any], bool],
         shares: dict[str, Metadata],
         history: History,
-        changes_of: Callable[[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]], list[Change]],
+        changes_of: ChangesOf,
     ) -> None:
         """`set_one` on the event loop's SQLite writer: the row's locking read, its UPDATE and its history
         rows on the sqlite3 connection itself, in the transaction SQLAlchemy began (SQLAlchemy's result
@@ -611,7 +613,7 @@ class PointAccess:
         key: DidKey,
         shares: dict[str, Metadata],
         history: History,
-        changes_of: Callable[[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]], list[Change]],
+        changes_of: ChangesOf,
     ) -> bool:
         """`set_one` awaited by the event loop over one of its PostgreSQL connections (no worker thread, no
         SQLAlchemy pool), optimistic first (`_set_optimistic`: two round trips, no transaction block); when
@@ -643,7 +645,7 @@ class PointAccess:
         key: DidKey,
         shares: dict[str, Metadata],
         history: History,
-        changes_of: Callable[[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]], list[Change]],
+        changes_of: ChangesOf,
     ) -> bool:
         """The write without a lock (autocommit): the row read with its version (xmin), then the UPDATE and its
         history insert as one statement that applies only if the row still has that version
@@ -675,7 +677,7 @@ class PointAccess:
         key: DidKey,
         shares: dict[str, Metadata],
         history: History,
-        changes_of: Callable[[dict[DidKey, Metadata], list[tuple[DidKey, Metadata]]], list[Change]],
+        changes_of: ChangesOf,
     ) -> None:
         """The write in the caller's transaction: the locking read, then the UPDATE with its history insert."""
         statement = self._statement(key, locking=True)
