@@ -647,6 +647,32 @@ async def test_a_loop_write_whose_row_changed_after_its_read_continues_from_that
     assert pg_dispatcher.get_metadata(key)["run_number"] == 60
 
 
+async def test_a_loop_write_whose_did_is_deleted_after_its_read_is_not_found(
+    pg_dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The DID deleted between the loop's optimistic read and its update: the update finds no row, the
+    locking read finds none either, and the write is NOT_FOUND, nothing written (no history record)."""
+    key = DidKey(SCOPE, "x")
+    point = pg_dispatcher.point
+    assert point is not None
+    row_write = point._row_write
+    deleted: list[int] = []
+
+    def racing(*args: Any) -> Any:
+        if not deleted:
+            deleted.append(pg_dispatcher.delete_dids([key]))
+        return row_write(*args)
+
+    monkeypatch.setattr(point, "_row_write", racing)
+    pg_dispatcher.keys.all()
+    with pytest.raises(NotFound) as caught:
+        await pg_dispatcher.set_metadata_async(key, {"run_number": 60}, "metadata")
+    assert deleted == [1] and caught.value.reason == "DID_NOT_FOUND"
+    with pg_dispatcher.store.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM history WHERE action = 'set'").scalar() == 0
+        assert conn.exec_driver_sql("SELECT count(*) FROM dids WHERE name = 'x'").scalar() == 0
+
+
 async def test_loop_connections_carry_the_catalogue_urls_options(make_catalogue_url: Callable[[str], str]) -> None:
     """The loop's asyncpg connections get the URL's application_name and `-c` settings, as psycopg's do."""
     url = make_catalogue_url("postgresql")
