@@ -63,6 +63,7 @@ from didmeta.server.history import COLUMNS as HISTORY_COLUMNS
 from didmeta.server.history import Change, History
 from didmeta.server.store.bulk import insert_sql
 from didmeta.server.store.catalog import utcnow
+from didmeta.server.store.checkpointer import Checkpointer
 from didmeta.server.store.engine import READ_ONLY, Store
 from didmeta.server.store.loop_pool import LoopFailure, LoopPool, Session
 from didmeta.server.store.replicas import replica_reads_allowed
@@ -199,6 +200,11 @@ class PointAccess:
         database = store.engine.url.database
         # The event loop reads SQLite files directly; an in-memory database has one shared connection.
         self.reads_on_loop = store.is_sqlite and database not in (None, "", ":memory:")
+        # The loop's SQLite writer does not checkpoint the WAL itself: a thread does (store/checkpointer.py).
+        write_lock = store.sqlite_write_lock
+        self._checkpointer = (
+            Checkpointer(database, write_lock) if self.reads_on_loop and database and write_lock is not None else None
+        )
         # On PostgreSQL the loop awaits its reads and writes over asyncpg connections of its own.
         self._loop_pool = None if store.is_sqlite else LoopPool(store.engine, LOOP_CONNECTIONS)
 
@@ -404,6 +410,8 @@ class PointAccess:
     def close(self) -> None:
         """Close the connections this path holds (at server shutdown)."""
         self.close_loop_connection()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         if self._loop_pool is not None:
             self._loop_pool.close()
         with self._held_lock:
@@ -435,16 +443,24 @@ class PointAccess:
         with self._loop_lock:
             if self._loop_writer is None:
                 writer = self.store.engine.connect()
-                writer.connection.dbapi_connection.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+                # Its own connection, never handed back to the pool: its settings are the loop's alone (a
+                # worker thread must wait for the write lock, and checkpoint when its commit calls for it).
+                writer.detach()
+                dbapi = writer.connection.dbapi_connection
+                dbapi.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+                dbapi.execute("PRAGMA wal_autocheckpoint=0")  # type: ignore[union-attr]  # store/checkpointer.py
                 self._loop_writer = writer
             writer = self._loop_writer
         try:
             with self.store.write_nowait(writer) as started:
                 if not started:
                     return False, None
-                return True, work(UnitOfWork(writer))
+                result = work(UnitOfWork(writer))
         except _TakeThreadPath:  # rolled back by the transaction's block, nothing written
             return False, None
+        if self._checkpointer is not None:
+            self._checkpointer.wrote()
+        return True, result
 
     # --- writes ---------------------------------------------------------------------------------
     def _update_sql(self, columns: tuple[str, ...]) -> str:

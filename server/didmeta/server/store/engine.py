@@ -155,6 +155,11 @@ class Store:
         with self._write_lock, self.engine.begin() as conn:
             yield conn
 
+    @property
+    def sqlite_write_lock(self) -> threading.Lock | None:
+        """The lock that serialises this process's SQLite writes (None on PostgreSQL)."""
+        return self._write_lock
+
     @contextmanager
     def write_nowait(self, conn: Connection) -> Iterator[bool]:
         """SQLite: a write transaction on `conn` if the write lock is free now, in this process and in the
