@@ -85,6 +85,17 @@ def test_loop_write_bench_smoke(tmp_path: Path) -> None:
     assert all(value > 0 for value in result["median_us"].values()) and result["ratio_thread_to_loop"] > 0
 
 
+def test_sqlite_checkpoints_bench_smoke(tmp_path: Path) -> None:
+    """bench.sqlite_checkpoints end to end at a tiny size (past one checkpoint of the thread): both ways timed
+    in every repetition, every write made (the bench fails if one does not update its DID)."""
+    args = ["--files", "50", "--calls", "450", "--repeat", "2"]
+    document = run_bench("bench.sqlite_checkpoints", args, tmp_path, timeout=300)
+    result = document["result"]
+    assert {name: len(runs) for name, runs in result["repetitions"].items()} == {"thread": 2, "loop": 2}
+    assert all(m["median_us"] > 0 and m["wal_mb"] > 0 for m in result["medians"].values())
+    assert result["ratio_loop_to_thread"]["median_us"] > 0
+
+
 def test_sqlite_lines_bench_smoke(tmp_path: Path) -> None:
     """bench.sqlite_lines end to end at a tiny size: every way timed in every repetition (the bench fails if
     the CSV lines and the row tuples fetch different numbers of rows)."""
