@@ -7,6 +7,7 @@ them (`set_metadata_on_loop`, a worker thread's `set_metadata` when the loop doe
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -102,3 +103,46 @@ def test_the_loop_writer_is_not_handed_back_to_the_pool(dispatcher: Dispatcher) 
         }
     assert settings == {(30000, 1000)}
     assert write(dispatcher, 2)  # a new loop writer, with its own settings again
+
+
+async def test_concurrent_loop_writes_wait_out_the_checkpoint_on_the_loop(dispatcher: Dispatcher) -> None:
+    """Concurrent SetMetadata calls as the servicer makes them (`set_metadata_async`, a worker thread when it
+    says None): a write refused while the checkpoint thread holds the write lock waits for it on the loop and
+    is made there, instead of queueing in a thread, where it would keep the lock busy and send the next
+    writes to threads too (without the wait, most writes ended in threads). Every write lands."""
+    clients, each = 16, 150
+    taken = 0
+
+    async def client(c: int) -> None:
+        nonlocal taken
+        for j in range(each):
+            key = DidKey(SCOPE, f"f{(c * each + j) % FILES}")
+            metadata: Metadata = {"run_number": c * each + j, "note": "n" * 200}
+            if await dispatcher.set_metadata_async(key, metadata, "metadata") == 1:
+                taken += 1
+            else:
+                await asyncio.to_thread(dispatcher.set_metadata, [(key, metadata)], fields=["metadata"])
+            await asyncio.sleep(0)
+
+    await asyncio.gather(*(client(c) for c in range(clients)))
+    assert taken > clients * each * 0.9, taken
+    point = dispatcher.point
+    assert point is not None and point._checkpointer is not None and point._checkpointer.runs >= 3
+    events = [e for page in dispatcher.list_history(DidKey(SCOPE, "f7")) for e in page if e.action == "set"]
+    assert len([e for e in events if e.key == "run_number"]) == clients * each // FILES
+
+
+async def test_the_checkpoint_thread_wakes_the_writes_that_wait_for_it(dispatcher: Dispatcher) -> None:
+    """`Checkpointer.finished`: None while the thread does not hold the lock; while it does, a future that
+    resolves when it lets go."""
+    point = dispatcher.point
+    assert point is not None and point._checkpointer is not None
+    checkpointer = point._checkpointer
+    assert checkpointer.finished() is None and not await point.checkpoint_passed()
+    checkpointer._hold(True)
+    waiting = asyncio.ensure_future(point.checkpoint_passed())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    await asyncio.to_thread(checkpointer._hold, False)
+    assert await asyncio.wait_for(waiting, 5) is True
+    assert checkpointer.finished() is None

@@ -438,8 +438,8 @@ class PointAccess:
         another process): the caller then runs the write in a worker thread, where it may wait. The
         loop never waits for a lock (busy timeout 0), so it only ever pays for the write itself.
         """
-        if not self.reads_on_loop:
-            return False, None
+        if not self.reads_on_loop or (self._checkpointer is not None and self._checkpointer.pending):
+            return False, None  # not on a SQLite file, or the checkpoint thread's turn (`checkpoint_passed`)
         with self._loop_lock:
             if self._loop_writer is None:
                 writer = self.store.engine.connect()
@@ -461,6 +461,15 @@ class PointAccess:
         if self._checkpointer is not None:
             self._checkpointer.wrote()
         return True, result
+
+    async def checkpoint_passed(self) -> bool:
+        """After a refused `write_on_loop`: if the checkpoint thread holds the write lock (store/checkpointer.py),
+        wait for it to let go and say True (try the loop again); False at once otherwise."""
+        finished = None if self._checkpointer is None else self._checkpointer.finished()
+        if finished is None:
+            return False
+        await finished
+        return True
 
     # --- writes ---------------------------------------------------------------------------------
     def _update_sql(self, columns: tuple[str, ...]) -> str:
