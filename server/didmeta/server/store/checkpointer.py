@@ -2,10 +2,10 @@
 
 In WAL mode a commit that takes the write-ahead log past `wal_autocheckpoint` pages (1,000 by default)
 runs a checkpoint in the committing call: it copies the log's pages into the database file and syncs
-it, some milliseconds on this machine, about once per 200 SetMetadata calls. The event loop's own
-SQLite writer (server/point.py `write_on_loop`) commits on the loop, so that checkpoint stalled every
-call the loop was serving (in process: 31 of 6,000 writes over 3 ms, up to 25 ms; without it 5, up to
-4 ms; docs/performance.md "SQLite checkpoints off the event loop").
+it, some milliseconds on this machine, every 100-200 SetMetadata calls. The event loop's own SQLite
+writer (server/point.py `write_on_loop`) commits on the loop, so that checkpoint stopped every call the
+loop was serving (in process, the p99 of a loop write was 9.4 ms and 40 of 4,000 took over 2 ms; with
+this thread 0.6 ms and none: docs/performance.md "SQLite checkpoints off the event loop").
 
 The loop's writer therefore runs with `wal_autocheckpoint=0`, and tells a `Checkpointer` of each write;
 every `every` writes it wakes a thread of its own, which checkpoints over a connection of its own in two
@@ -16,15 +16,14 @@ steps:
 2. the same again holding the process's SQLite write lock (`Store._write_lock`), which copies the few
    pages written meanwhile. SQLite starts the log over at its beginning only when a writer begins after a
    checkpoint that copied all of it; under a steady stream of writes the first step alone never catches
-   up, and the log would grow without end (in process: 120 MB after 6,000 writes, against 4 MB with the
-   automatic checkpoints). While the second step holds the lock, the loop's writes go to worker threads
-   (`write_on_loop` never waits, and stands aside as soon as the thread asks for the lock: taking it
-   between two of its own writes at once, the loop would keep it from the thread for as long as writes
-   come). A loop write refused while the lock is wanted or held for this step awaits its end
-   (`finished`, an asyncio future resolved by the thread) and is tried on the loop again, rather than
-   going to a worker thread: under a steady stream of writes the refused ones would otherwise queue for
-   the lock in threads, keep it busy, and send every later write to a thread as well (measured: twice
-   the server's CPU per SetMetadata, half the rate; docs/performance.md).
+   up, and the log would grow without end (75 MB over 3,000 writes in the test, against a few MB).
+
+From the moment the thread asks for the lock until it lets go (`pending`), the loop's writer stands aside
+(taking the lock between two of its own writes at once, it would keep it from the thread for as long as
+writes come), and a SetMetadata it refuses awaits the end of that step on the loop (`finished`, an asyncio
+future the thread resolves) and is made there. Sent to a worker thread instead, as for any other writer,
+the refused writes queued for the lock in threads, kept it busy, and every later write went to a thread
+as well (measured: twice the server's CPU per SetMetadata, half the rate).
 
 The other connections (worker threads, other processes) keep their automatic checkpoints.
 """
