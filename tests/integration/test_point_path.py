@@ -616,6 +616,26 @@ async def test_loop_and_thread_writers_on_one_did_are_serialised(pg_dispatcher: 
     assert pg_dispatcher.get_metadata(key)["run_number"] == chain[-1][1]
 
 
+def before_the_update(
+    dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch, at: int, act: Callable[[], Any]
+) -> list[Any]:
+    """Make `act` happen right after the `at`-th row read of the point writes (before that write's update);
+    the rows those writes read, in order (a write `act` makes itself counts too)."""
+    point = dispatcher.point
+    assert point is not None
+    row_write = point._row_write
+    reads: list[Any] = []
+
+    def racing(*args: Any) -> Any:
+        reads.append(args[1])
+        if len(reads) == at:
+            act()
+        return row_write(*args)
+
+    monkeypatch.setattr(point, "_row_write", racing)
+    return reads
+
+
 async def test_a_loop_write_whose_row_changed_after_its_read_continues_from_that_change(
     pg_dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -624,18 +644,9 @@ async def test_a_loop_write_whose_row_changed_after_its_read_continues_from_that
     new version: the update changes nothing and the write is redone under the row's lock, so the history
     chain continues from the other write's value. Uncontended, one read suffices."""
     key = DidKey(SCOPE, "x")
-    point = pg_dispatcher.point
-    assert point is not None
-    row_write = point._row_write
-    reads: list[Any] = []
-
-    def racing(*args: Any) -> Any:
-        reads.append(args[1])
-        if len(reads) == 2:  # the second write's first read: another writer gets in before its update
-            pg_dispatcher.set_metadata([(key, {"run_number": 50})], fields=["metadata"])
-        return row_write(*args)
-
-    monkeypatch.setattr(point, "_row_write", racing)
+    # the second write's first read: another writer gets in before its update
+    other = functools.partial(pg_dispatcher.set_metadata, [(key, {"run_number": 50})], fields=["metadata"])
+    reads = before_the_update(pg_dispatcher, monkeypatch, 2, other)
     pg_dispatcher.keys.all()
     assert await pg_dispatcher.set_metadata_async(key, {"run_number": 2}, "metadata") == 1
     assert len(reads) == 1  # no conflict: the optimistic read and update only
@@ -653,17 +664,8 @@ async def test_a_loop_write_whose_did_is_deleted_after_its_read_is_not_found(
     """The DID deleted between the loop's optimistic read and its update: the update finds no row, the
     locking read finds none either, and the write is NOT_FOUND, nothing written (no history record)."""
     key = DidKey(SCOPE, "x")
-    point = pg_dispatcher.point
-    assert point is not None
-    row_write = point._row_write
     deleted: list[int] = []
-
-    def racing(*args: Any) -> Any:
-        if not deleted:
-            deleted.append(pg_dispatcher.delete_dids([key]))
-        return row_write(*args)
-
-    monkeypatch.setattr(point, "_row_write", racing)
+    before_the_update(pg_dispatcher, monkeypatch, 1, lambda: deleted.append(pg_dispatcher.delete_dids([key])))
     pg_dispatcher.keys.all()
     with pytest.raises(NotFound) as caught:
         await pg_dispatcher.set_metadata_async(key, {"run_number": 60}, "metadata")

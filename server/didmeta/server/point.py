@@ -164,21 +164,22 @@ class PointAccess:
         self.json = json
         dialect = store.engine.dialect
         mark = "?" if store.is_sqlite else "%s"
-        self._select = f"SELECT {', '.join(_COLUMNS)} FROM dids WHERE scope = {mark} AND name = {mark}"
         # For a caller who does not see every DID: the same row and, in the same statement (one snapshot),
         # whether an embargo hides it from that caller (access/embargo.py; named parameters).
         param: Callable[[str], str] = (lambda n: f":{n}") if store.is_sqlite else (lambda n: f"%({n})s")
-        self._select_viewer = (
-            f"SELECT {', '.join(_COLUMNS)}, {hidden_sql(*map(param, ('scope', 'name', 'now', 'account')))} "
-            f"FROM dids WHERE scope = {param('scope')} AND name = {param('name')}"
-        )
-        self._until = embargoes.c.until.type.dialect_impl(dialect).bind_processor(dialect)
+        hidden = hidden_sql(*map(param, ("scope", "name", "now", "account")))
+
+        def selects(select_list: str) -> tuple[str, str]:
+            """The row's read for any caller, and for one embargoes apply to (the embargo flag last)."""
+            return (
+                f"SELECT {select_list} FROM dids WHERE scope = {mark} AND name = {mark}",
+                f"SELECT {select_list}, {hidden} FROM dids WHERE scope = {param('scope')} AND name = {param('name')}",
+            )
+
+        self._select, self._select_viewer = selects(", ".join(_COLUMNS))
         # The event loop's optimistic PostgreSQL write: the row with its version (xmin, before the embargo flag).
-        self._select_versioned = f"SELECT {', '.join(_COLUMNS)}, xmin FROM dids WHERE scope = %s AND name = %s"
-        self._select_viewer_versioned = (
-            f"SELECT {', '.join(_COLUMNS)}, xmin, {hidden_sql(*map(param, ('scope', 'name', 'now', 'account')))} "
-            f"FROM dids WHERE scope = {param('scope')} AND name = {param('name')}"
-        )
+        self._select_versioned, self._select_viewer_versioned = selects(f"{', '.join(_COLUMNS)}, xmin")
+        self._until = embargoes.c.until.type.dialect_impl(dialect).bind_processor(dialect)
         self._versioned_updates: dict[tuple[tuple[str, ...], int], str] = {}
         lock = "" if store.is_sqlite else " FOR NO KEY UPDATE"
         self._select_for_update = self._select + lock
