@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import platform
 import statistics
 import sys
@@ -68,6 +69,19 @@ class Target:
     @property
     def verdict(self) -> str:
         return "n/a" if self.passed is None else "PASS" if self.passed else "MISS"
+
+
+def _busy(one: Result, more: Result) -> str:
+    """What kept the cores busy in the worker comparison: the machine's busy cores with one worker (the
+    server's and the load generator's shares) and with more (bench/scenarios.py `UnarySample`)."""
+    if "machine_cores_busy" not in one.extra or "machine_cores_busy" not in more.extra:
+        return "machine load not recorded"  # results files before it was
+    server = one.extra["server_cpu_us_per_call"] * one.rate / 1e6
+    client = one.extra["client_cpu_us_per_call"] * one.rate / 1e6
+    return (
+        f"cores busy of {os.cpu_count()}: {one.extra['machine_cores_busy']:.2f} with one worker (server "
+        f"{server:.2f}, load generator {client:.2f}), {more.extra['machine_cores_busy']:.2f} with more"
+    )
 
 
 class Report:
@@ -247,7 +261,10 @@ class Report:
                 ">= 1.5x",
                 self.find("unary", b, f"GetMetadata ALL c=64 [ghz] [{tag}]"),
                 lambda r: (
-                    (f"{r.rate / one.rate:.2f}x ({r.rate:,.0f} vs {one.rate:,.0f} req/s)", r.rate >= 1.5 * one.rate)
+                    (
+                        f"{r.rate / one.rate:.2f}x ({r.rate:,.0f} vs {one.rate:,.0f} req/s; {_busy(one, r)})",
+                        r.rate >= 1.5 * one.rate,
+                    )
                     if one is not None
                     else ("one worker not measured", False)
                 ),

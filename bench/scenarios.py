@@ -11,6 +11,7 @@ import contextlib
 import functools
 import itertools
 import random
+import resource
 import subprocess
 import sys
 import time
@@ -43,6 +44,20 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine (all cores, every process) has spent busy so far: /proc/stat's total
+    less idle and iowait."""
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:9]]  # user nice system idle iowait irq softirq steal
+    return (sum(values) - values[3] - values[4]) / _CLK_TCK
+
+
+def children_cpu_seconds() -> float:
+    """user + system CPU time of this process's finished children (a ghz run, once waited for)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 @dataclass
@@ -620,7 +635,8 @@ class UnarySample:
     p50_s: float
     p99_s: float
     server_cpu_s: float
-    client_cpu_s: float | None  # the Python client's CPU (in this process); None for ghz
+    client_cpu_s: float  # the load generator's CPU: the Python client's (this process) or ghz's
+    machine_cores_busy: float  # cores the whole machine kept busy meanwhile (all processes; of os.cpu_count())
     first_error: str = ""
 
 
@@ -634,6 +650,11 @@ def _unary_sample(
     max_seconds: float,
 ) -> UnarySample:
     cpu0, client0 = tree_cpu_seconds(server.pid), time.process_time()
+    machine0, wall0 = machine_busy_seconds(), time.perf_counter()
+
+    def cores_busy() -> float:
+        return (machine_busy_seconds() - machine0) / max(time.perf_counter() - wall0, 1e-9)
+
     if client.ghz is None:
         run = asyncio.run(_unary(server.target, case.method, case.requests, concurrency, max_calls, max_seconds))
         cpu, client_cpu = tree_cpu_seconds(server.pid) - cpu0, time.process_time() - client0
@@ -645,11 +666,13 @@ def _unary_sample(
             percentile(run.latencies, 0.99),
             cpu,
             client_cpu,
+            cores_busy(),
             run.first_error,
         )
     from bench import ghz
 
     assert client.protoset is not None
+    ghz0 = children_cpu_seconds()
     out = ghz.run(
         client.ghz,
         client.protoset,
@@ -661,9 +684,16 @@ def _unary_sample(
         ctx.workdir,
         client.connections,
     )
-    cpu = tree_cpu_seconds(server.pid) - cpu0
+    cpu, ghz_cpu = tree_cpu_seconds(server.pid) - cpu0, children_cpu_seconds() - ghz0
     return UnarySample(
-        out.seconds * max_calls / max(out.calls, 1), out.calls, out.errors, out.p50_s, out.p99_s, cpu, None
+        out.seconds * max_calls / max(out.calls, 1),
+        out.calls,
+        out.errors,
+        out.p50_s,
+        out.p99_s,
+        cpu,
+        ghz_cpu,
+        cores_busy(),
     )
 
 
@@ -677,9 +707,9 @@ def _unary_result(ctx: Context, name: str, samples: list[UnarySample], max_calls
         "p50_s": sorted(s.p50_s for s in samples)[len(samples) // 2],
         "p99_s": sorted(s.p99_s for s in samples)[len(samples) // 2],
         "server_cpu_us_per_call": 1e6 * sum(s.server_cpu_s for s in samples) / max(calls, 1),
+        "client_cpu_us_per_call": 1e6 * sum(s.client_cpu_s for s in samples) / max(calls, 1),
+        "machine_cores_busy": sorted(s.machine_cores_busy for s in samples)[len(samples) // 2],
     }
-    if samples and samples[0].client_cpu_s is not None:
-        extra["client_cpu_us_per_call"] = 1e6 * sum(s.client_cpu_s or 0.0 for s in samples) / max(calls, 1)
     return Result("unary", ctx.backend, name, max_calls, [s.seconds for s in samples], unit="req/s", extra=extra)
 
 

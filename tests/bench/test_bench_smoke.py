@@ -6,6 +6,7 @@ PyPI on first use) is left to `make bench`.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from tests.bench.runner import run_bench
@@ -22,6 +23,11 @@ def test_bench_smoke(tmp_path: Path) -> None:
     assert any(r.get("ratio") for r in document["results"]), "ratios to same-run baselines are reported"
     small = [r for r in document["results"] if r["scenario"] == "unary" and r["name"].startswith("ListDids small")]
     assert small and all(r["extra"]["server_cpu_us_per_call"] > 0 and r["ratio"] > 0 for r in small)
+    unary = [r["extra"] for r in document["results"] if r["scenario"] == "unary" and "(sync)" not in r["name"]]
+    # who kept the cores busy: the machine as a whole (some of a core at least: server and client ran), the
+    # load generator (this process's Python client)
+    assert unary and all(0.05 < e["machine_cores_busy"] <= (os.cpu_count() or 1) + 0.5 for e in unary), unary
+    assert all(e["client_cpu_us_per_call"] > 0 for e in unary)
 
 
 def test_token_callers_bench_smoke(tmp_path: Path) -> None:
