@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 from sqlalchemy import exc as sa_exc
@@ -57,9 +57,25 @@ def _raw(conn: Connection) -> Any:
 
 
 def _copy(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    with _raw(conn).cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    """COPY rows into `table` on the driver's connection, in `conn`'s transaction.
+
+    The driver's errors come out as SQLAlchemy's, as a statement run through `conn` raises them, so that
+    a deadlock is retried (store/failures.py `retrying`), a lost connection is UNAVAILABLE and is not
+    handed out again, and a duplicate key is ALREADY_EXISTS (status.py)."""
+    import psycopg  # the COPY path runs on PostgreSQL only
+
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    try:
+        with _raw(conn).cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.Error as error:
+        lost = conn.dialect.is_disconnect(cast(Any, error), conn.connection.dbapi_connection, None)
+        if lost:
+            conn.invalidate()
+        raise sa_exc.DBAPIError.instance(
+            statement, None, error, psycopg.Error, connection_invalidated=lost, dialect=conn.dialect
+        ) from error
 
 
 def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
