@@ -3,8 +3,9 @@
 - kill -9 during `LoadDids`: every chunk of an acknowledged call is present; every chunk is all there or
   not there at all (DIDs, metadata, attachments and counters together); the chunks of the interrupted
   call that are there are its first ones (chunks apply in order).
-- PostgreSQL stopped mid-stream: calls answer UNAVAILABLE while it is down; once it is back, the same
-  server process serves again without a restart, and nothing committed is lost.
+- PostgreSQL stopped mid-stream: calls answer UNAVAILABLE while it is down (Arrow listings, whose columnar
+  path keeps ADBC connections of its own, too); once it is back, the same server process serves again
+  without a restart, and nothing committed is lost.
 """
 
 from __future__ import annotations
@@ -168,6 +169,9 @@ def test_postgres_restart_mid_stream_is_unavailable_then_served_again(
         # GetMetadata has used the event loop's own connection (server/point.py), which dies with the database.
         assert client.get_metadata("pr:d00001", "JSON") == {"i": 1}
 
+        # An Arrow listing: its columnar path (ADBC, query/arrow_sql.py) keeps a connection of its own.
+        assert client.list_dids_table("pr", metadata_keys=["i"]).num_rows == len(names)
+
         # A long listing in flight when the database goes away.
         listed: list[str] = []
         batches = client.list_dids_batches("pr", long=True, metadata_keys=["i"], batch_size=100)
@@ -186,6 +190,7 @@ def test_postgres_restart_mid_stream_is_unavailable_then_served_again(
         expect_error(lambda: client.add_did("pr:during", "dataset"), grpc.StatusCode.UNAVAILABLE)
         expect_error(lambda: client.set_metadata("pr:d00001", {"x": 1}), grpc.StatusCode.UNAVAILABLE)
         expect_error(lambda: client.count_dids("pr"), grpc.StatusCode.UNAVAILABLE)
+        expect_error(lambda: client.list_dids_table("pr", metadata_keys=["i"]), grpc.StatusCode.UNAVAILABLE)
         for _ in range(2):  # the loop's dead connection, then no new one: the thread path's UNAVAILABLE
             expect_error(lambda: client.get_metadata("pr:d00001", "JSON"), grpc.StatusCode.UNAVAILABLE)
         assert time.monotonic() - started < 10, "calls must fail fast while the database is down"
@@ -201,3 +206,5 @@ def test_postgres_restart_mid_stream_is_unavailable_then_served_again(
         assert client.get_metadata("pr:d00001", "JSON") == {"i": 1, "x": 2}
         assert client.count_dids("pr") == len(names) + 1
         assert list(client.list_dids("pr", limit=2)) == ["pr:after", "pr:d00000"]
+        # the Arrow path's pooled connection died with the database: a new one serves
+        assert client.list_dids_table("pr", metadata_keys=["i"]).num_rows == len(names) + 1
