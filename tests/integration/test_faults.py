@@ -208,3 +208,65 @@ def test_postgres_restart_mid_stream_is_unavailable_then_served_again(
         assert list(client.list_dids("pr", limit=2)) == ["pr:after", "pr:d00000"]
         # the Arrow path's pooled connection died with the database: a new one serves
         assert client.list_dids_table("pr", metadata_keys=["i"]).num_rows == len(names) + 1
+
+
+# --- the server's PostgreSQL sessions ended in the middle of an Arrow listing ---------------------------------------
+BIG = 200_000  # rows: more than ADBC's first record batch (~16 MB) with the two keys listed
+
+
+def test_sessions_ended_mid_arrow_listing_are_unavailable_and_the_client_resumes(
+    make_catalogue_url: Callable[[str], str], start_server: Callable[..., ServerProcess]
+) -> None:
+    """The Arrow listing's columnar path reads over ADBC, whose errors carry no SQLSTATE: a read that fails
+    because the session was ended is UNAVAILABLE, as on the row path (it was INTERNAL, with a traceback in
+    the log), so a client resumes it from its last token on a new connection and gets every DID once."""
+    server = start_server({"database": make_catalogue_url("postgresql"), "log_format": "text"})
+    with server.client(timeout=60) as client:
+        client.add_scope("big")
+        client.add_did("big:seed", "file", metadata={"i": 0})
+    engine = engine_for(server)
+    try:
+        with engine.begin() as conn:  # rows straight in SQL: a load of this size would take the test's time
+            conn.execute(
+                text(
+                    "INSERT INTO dids (scope, name, did_type, account, bytes, length, events, is_open, suppressed,"
+                    " hidden, created_at, updated_at, meta) SELECT scope, 'f' || lpad(g::text, 7, '0'), did_type,"
+                    " account, g, 0, 0, is_open, suppressed, hidden, created_at, updated_at,"
+                    " jsonb_build_object('i', g, 'note', repeat('x', 200)) FROM dids, generate_series(1, :n) g"
+                    " WHERE scope = 'big' AND name = 'seed'"
+                ),
+                {"n": BIG},
+            )
+
+        def end_the_servers_sessions() -> None:
+            with engine.connect() as conn:
+                ended = conn.execute(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ).scalar_one()
+            assert ended >= 1
+
+        keys = ["i", "note"]
+        with server.client(timeout=60, resume_attempts=0) as client:
+            batches = client.list_dids_arrow("big", metadata_keys=keys, batch_size=1000, type="all")
+            received = next(batches).num_rows
+            end_the_servers_sessions()
+            with pytest.raises(DidmetaError) as raised:
+                for batch in batches:
+                    received += batch.num_rows
+            assert raised.value.code == grpc.StatusCode.UNAVAILABLE, raised.value.message
+            assert 0 < received < BIG + 1
+
+        with server.client(timeout=60) as client:  # resumes from its last token (client default)
+            batches = client.list_dids_arrow("big", metadata_keys=keys, batch_size=1000, type="all")
+            first = next(batches)
+            names = first.column("name").to_pylist()
+            end_the_servers_sessions()
+            for batch in batches:
+                names.extend(batch.column("name").to_pylist())
+        assert names == [*(f"f{g:07d}" for g in range(1, BIG + 1)), "seed"]  # every DID once, in order
+    finally:
+        engine.dispose()
+    assert "internal error" not in server.log_path.read_text()

@@ -25,17 +25,19 @@ import atexit
 import contextlib
 import importlib
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import sqltypes
 
-from didmeta.errors import Cancelled
+from didmeta.errors import Cancelled, DidmetaError, Unavailable
 from didmeta.identifiers import DidKey
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.query.meta_sql import MetaColumn, listing_statement
@@ -162,15 +164,22 @@ class ColumnStream:
         self._cursor: Any | None = None
         self._reader: Any | None = None
         self._held: list[Any] = []  # batches read but not yet returned, in order
-        conn, reused = pool.get()
+        self._statement = sql.sql if isinstance(sql, LineQuery) else sql
+        conn, reused = self._connect(fresh=False)
         try:
             self._start(conn, sql)
         except Exception:
             if not reused:
                 raise
             # A pooled connection may have gone stale (server restart, idle timeout): one fresh try.
-            conn, _ = pool.get(fresh=True)
+            conn, _ = self._connect(fresh=True)
             self._start(conn, sql)
+
+    def _connect(self, fresh: bool) -> tuple[Any, bool]:
+        try:
+            return self._pool.get(fresh=fresh)
+        except Exception as error:  # no connection: the database cannot be reached (status.py says the same)
+            raise _unavailable(error) from error
 
     def _start(self, conn: Any, sql: str | LineQuery) -> None:
         self._conn, self._healthy = conn, True
@@ -178,10 +187,26 @@ class ColumnStream:
             self._cursor = conn.cursor()
             self._cursor.execute(sql)
             self._reader = self._cursor.fetch_record_batch()
+        except Exception as error:
+            self._healthy = False
+            failure = self._explained(error)  # before the connection is closed: it may be asked
+            self._release()
+            raise failure from error
         except BaseException:
             self._healthy = False
             self._release()
             raise
+
+    def _explained(self, error: Exception) -> Exception:
+        """A failed statement or read as the row path reports it (status.py): sqlite3's errors as SQLAlchemy's
+        (a busy file: ABORTED, an unusable one: UNAVAILABLE); ADBC's, which carry no SQLSTATE, UNAVAILABLE when
+        the listing's connection no longer answers (the database went away or ended the session), else the
+        error itself (a failing statement: INTERNAL)."""
+        if isinstance(error, sqlite3.Error):
+            return cast(Exception, sa_exc.DBAPIError.instance(self._statement, None, error, sqlite3.Error))
+        if isinstance(error, DidmetaError) or self._conn is None or _answers(self._conn):
+            return error
+        return _unavailable(error)
 
     def fetch(self, count: int) -> Any | None:
         """A record batch of up to `count` rows (the raw SQL columns); None at the end.
@@ -197,10 +222,13 @@ class ColumnStream:
                 except StopIteration:
                     self._release(finished=True)
                     break
-                except BaseException:
+                except Exception as error:
                     self._healthy = False
                     if self._cancelled:
                         raise Cancelled("the listing was cancelled") from None
+                    raise self._explained(error) from error
+                except BaseException:
+                    self._healthy = False
                     raise
                 if batch.num_rows:
                     self._held.append(batch)
@@ -247,6 +275,22 @@ class ColumnStream:
             self._healthy = False
         if conn is not None:
             self._pool.put(conn, self._healthy)
+
+
+def _answers(conn: Any) -> bool:
+    """Whether a connection still runs a statement (after one of its reads failed)."""
+    try:
+        with contextlib.closing(conn.cursor()) as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchall()
+    except Exception:
+        return False
+    return True
+
+
+def _unavailable(error: Exception) -> Unavailable:
+    log.warning("catalogue database unavailable to an Arrow listing: %s", error)
+    return Unavailable("the catalogue database is unavailable", metadata={"backend": "catalogue"})
 
 
 def open_columns(
