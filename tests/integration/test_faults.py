@@ -4,13 +4,15 @@
   not there at all (DIDs, metadata, attachments and counters together); the chunks of the interrupted
   call that are there are its first ones (chunks apply in order).
 - PostgreSQL stopped mid-stream: calls answer UNAVAILABLE while it is down (Arrow listings, whose columnar
-  path keeps ADBC connections of its own, too); once it is back, the same server process serves again
-  without a restart, and nothing committed is lost.
+  path keeps ADBC connections of its own, and the Arrow Flight endpoint too); once it is back, the same
+  server process serves again without a restart, and nothing committed is lost.
+- The server's sessions ended in the middle of an Arrow listing: UNAVAILABLE, and a client resumes it.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import threading
 import time
@@ -20,11 +22,12 @@ from pathlib import Path
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from pyarrow import flight
 from sqlalchemy import Engine, text
 
 from didmeta.client import Client, DidmetaError, LoadChunk, NewDid
 from tests.support.backends import RunningBackend, start_backend, stop_backend
-from tests.support.checks import engine_for, expect_error
+from tests.support.checks import engine_for, expect_error, free_port
 from tests.support.databases import new_postgres_database
 from tests.support.faults import start_postgres, stop_postgres
 from tests.support.server import ServerProcess
@@ -156,9 +159,17 @@ def wait_until_served(client: Client, did: str, limit_s: float = 30.0) -> float:
 def test_postgres_restart_mid_stream_is_unavailable_then_served_again(
     own_postgres: RunningBackend, start_server: Callable[..., ServerProcess], tmp_path: Path
 ) -> None:
+    flight_address = f"127.0.0.1:{free_port()}"
     server = start_server(
-        {"database": new_postgres_database(own_postgres.url), "log_format": "text", "grace_seconds": 0}
+        {
+            "database": new_postgres_database(own_postgres.url),
+            "log_format": "text",
+            "grace_seconds": 0,
+            "flight_listen": flight_address,
+        }
     )
+    flight_client = flight.connect(f"grpc://{flight_address}")
+    ticket = flight.Ticket(json.dumps({"scope": "pr", "type": "DID_TYPE_SELECTOR_ALL", "metadataKeys": ["i"]}).encode())
     assert server.process is not None
     pid = server.process.pid
     names = [f"d{i:05d}" for i in range(3000)]
@@ -171,6 +182,7 @@ def test_postgres_restart_mid_stream_is_unavailable_then_served_again(
 
         # An Arrow listing: its columnar path (ADBC, query/arrow_sql.py) keeps a connection of its own.
         assert client.list_dids_table("pr", metadata_keys=["i"]).num_rows == len(names)
+        assert flight_client.do_get(ticket).read_all().num_rows == len(names)  # the Flight endpoint too
 
         # A long listing in flight when the database goes away.
         listed: list[str] = []
@@ -191,6 +203,8 @@ def test_postgres_restart_mid_stream_is_unavailable_then_served_again(
         expect_error(lambda: client.set_metadata("pr:d00001", {"x": 1}), grpc.StatusCode.UNAVAILABLE)
         expect_error(lambda: client.count_dids("pr"), grpc.StatusCode.UNAVAILABLE)
         expect_error(lambda: client.list_dids_table("pr", metadata_keys=["i"]), grpc.StatusCode.UNAVAILABLE)
+        with pytest.raises(flight.FlightUnavailableError, match=r"^UNAVAILABLE: the catalogue database"):
+            flight_client.do_get(ticket).read_all()
         for _ in range(2):  # the loop's dead connection, then no new one: the thread path's UNAVAILABLE
             expect_error(lambda: client.get_metadata("pr:d00001", "JSON"), grpc.StatusCode.UNAVAILABLE)
         assert time.monotonic() - started < 10, "calls must fail fast while the database is down"
@@ -208,6 +222,7 @@ def test_postgres_restart_mid_stream_is_unavailable_then_served_again(
         assert list(client.list_dids("pr", limit=2)) == ["pr:after", "pr:d00000"]
         # the Arrow path's pooled connection died with the database: a new one serves
         assert client.list_dids_table("pr", metadata_keys=["i"]).num_rows == len(names) + 1
+        assert flight_client.do_get(ticket).read_all().num_rows == len(names) + 1
 
 
 # --- the server's PostgreSQL sessions ended in the middle of an Arrow listing ---------------------------------------

@@ -26,7 +26,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from didmeta.errors import DidmetaError, InvalidArgument
+from didmeta.errors import InvalidArgument
 from didmeta.server.access.identity import Identity, current_identity
 from didmeta.server.auth import LocalAuthenticator
 from didmeta.server.config import Settings
@@ -35,6 +35,7 @@ from didmeta.server.flight_auth import MIDDLEWARE_KEY, call_identity, middleware
 from didmeta.server.query import arrow
 from didmeta.server.query.limits import NO_DEADLINE
 from didmeta.server.servicers.metadata_servicer import MetadataServicer
+from didmeta.server.status import as_didmeta_error
 from didmeta.v1 import metadata_service_pb2 as pb
 from didmeta.values import dump_json, to_json
 
@@ -143,7 +144,7 @@ class ListingFlightServer:
             listing.batch_size = self.settings.max_batch_size
             batches = self._batches(listing, source)
             first = next(batches, None)
-        except DidmetaError as error:
+        except Exception as error:
             raise _flight_error(flight, error) from None
         if first is None:
             return flight.RecordBatchStream(self._empty_schema(listing.metadata_keys).empty_table())
@@ -154,7 +155,7 @@ class ListingFlightServer:
             try:
                 for batch in batches:
                     yield conform(self.pa, batch, schema)
-            except DidmetaError as error:
+            except Exception as error:
                 raise _flight_error(flight, error) from None
 
         return flight.GeneratorStream(schema, generate())
@@ -169,7 +170,7 @@ class ListingFlightServer:
             finally:
                 source.close()
             schema = self._plain(batch).schema if batch is not None else self._empty_schema(listing.metadata_keys)
-        except DidmetaError as error:
+        except Exception as error:
             raise _flight_error(flight, error) from None
         endpoint = flight.FlightEndpoint(data, [])
         return flight.FlightInfo(schema, descriptor, [endpoint], -1, -1)
@@ -191,9 +192,11 @@ def _flight_module() -> Any:
     return pyarrow.flight
 
 
-def _flight_error(flight: Any, error: DidmetaError) -> Exception:
-    """The Flight error whose gRPC status is the didmeta error's, its message starting with the status name."""
+def _flight_error(flight: Any, failure: Exception) -> Exception:
+    """The Flight error whose gRPC status is the one the gRPC service would answer (status.py maps any error,
+    a database that cannot be reached included), its message starting with the status name."""
     pa = arrow.require_pyarrow()
+    error = as_didmeta_error(failure)
     text = f"{error.code.name}: {error.message}"
     kinds: dict[str, Any] = {
         "INVALID_ARGUMENT": pa.ArrowInvalid,
