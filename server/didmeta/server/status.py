@@ -71,10 +71,15 @@ def as_didmeta_error(error: BaseException) -> DidmetaError:
         return Cancelled("the query was interrupted")
     if connection_lost(error):
         # Only a database that cannot be reached is an outage; a failing statement is a bug (INTERNAL, below).
-        log.warning("catalogue database unavailable: %s", error)
-        return Unavailable("the catalogue database is unavailable", metadata={"backend": "catalogue"})
+        return catalogue_unavailable(error)
     log.error("internal error", exc_info=error)
     return InternalError("internal error; see the server log")
+
+
+def catalogue_unavailable(error: BaseException) -> Unavailable:
+    """The one UNAVAILABLE of a catalogue database that cannot be reached (row and Arrow paths alike)."""
+    log.warning("catalogue database unavailable: %s", error)
+    return Unavailable("the catalogue database is unavailable", metadata={"backend": "catalogue"})
 
 
 def _is_int64_overflow(error: BaseException) -> bool:

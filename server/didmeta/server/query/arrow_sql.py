@@ -37,12 +37,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import sqltypes
 
-from didmeta.errors import Cancelled, DidmetaError, Unavailable
+from didmeta.errors import Cancelled, DidmetaError
 from didmeta.identifiers import DidKey
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.query.meta_sql import MetaColumn, listing_statement
 from didmeta.server.query.plan import ListQuery
 from didmeta.server.query.sqlite_columns import LineQuery, line_statement
+from didmeta.server.status import catalogue_unavailable
 from didmeta.server.store.engine import Store
 from didmeta.values import dump_json
 
@@ -178,8 +179,8 @@ class ColumnStream:
     def _connect(self, fresh: bool) -> tuple[Any, bool]:
         try:
             return self._pool.get(fresh=fresh)
-        except Exception as error:  # no connection: the database cannot be reached (status.py says the same)
-            raise _unavailable(error) from error
+        except Exception as error:  # no connection: the database cannot be reached (as status.py reports a lost one)
+            raise catalogue_unavailable(error) from error
 
     def _start(self, conn: Any, sql: str | LineQuery) -> None:
         self._conn, self._healthy = conn, True
@@ -206,7 +207,7 @@ class ColumnStream:
             return cast(Exception, sa_exc.DBAPIError.instance(self._statement, None, error, sqlite3.Error))
         if isinstance(error, DidmetaError) or self._conn is None or _answers(self._conn):
             return error
-        return _unavailable(error)
+        return catalogue_unavailable(error)
 
     def fetch(self, count: int) -> Any | None:
         """A record batch of up to `count` rows (the raw SQL columns); None at the end.
@@ -286,11 +287,6 @@ def _answers(conn: Any) -> bool:
     except Exception:
         return False
     return True
-
-
-def _unavailable(error: Exception) -> Unavailable:
-    log.warning("catalogue database unavailable to an Arrow listing: %s", error)
-    return Unavailable("the catalogue database is unavailable", metadata={"backend": "catalogue"})
 
 
 def open_columns(
