@@ -29,7 +29,6 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -40,6 +39,7 @@ from typing import Any
 
 import grpc
 
+from bench.cli import KEPT_HELP, add_output_arguments, work_directory
 from bench.data import MAIN_SCOPE, SCOPES, batched, generate
 from bench.procs import ServerProcess
 from bench.report import loadavg, machine_info, percentile, write_document
@@ -390,10 +390,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=5_000, help="DIDs per LoadDids chunk")
     parser.add_argument("--unary-calls", type=int, default=2_000, help="GetMetadata calls per repetition")
     parser.add_argument("--unary-seconds", type=float, default=30.0, help="time cap of each unary measurement")
-    parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--workdir", type=Path, default=None)
+    add_output_arguments(parser, workdir_help=KEPT_HELP)
     args = parser.parse_args(argv)
-    workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="didmeta-elastic-cluster-"))).resolve()
+    workdir = (work_directory(args.workdir, "didmeta-elastic-cluster-")).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
     loadavg_start = loadavg()

@@ -18,15 +18,14 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select
 
+from bench.cli import add_output_arguments, scratch_directory
 from bench.procs import Postgres
 from bench.report import finish_document, standalone_document
 from didmeta.identifiers import DidKey, DidType
@@ -123,15 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=100_000, help="files below the embargoed container")
     parser.add_argument("--repeat", type=int, default=11, help="timings per way and case")
     parser.add_argument("--db", default="sqlite,postgres", help="comma list of sqlite, postgres")
-    parser.add_argument("--out", type=Path, help="JSON results file")
-    parser.add_argument("--workdir", type=Path, help="scratch directory (default: a temporary one)")
+    add_output_arguments(parser)
     args = parser.parse_args(argv)
-    if args.workdir is not None:
-        args.workdir.mkdir(parents=True, exist_ok=True)
     document = standalone_document("embargo_lookups", files=args.files, results=[])
-    with tempfile.TemporaryDirectory(prefix="didmeta-embargo-", dir=args.workdir) as scratch:
+    with scratch_directory(args.workdir, "didmeta-embargo-") as scratch:
         for db in args.db.split(","):
-            postgres = Postgres(Path(scratch) / "postgres").start() if db == "postgres" else None
+            postgres = Postgres(scratch / "postgres").start() if db == "postgres" else None
             try:
                 url = postgres.fresh_database("embargo") if postgres else f"sqlite:///{scratch}/catalogue.db"
                 dispatcher = build(url, args.files)

@@ -19,11 +19,11 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from bench.cli import add_output_arguments
 from bench.report import finish_document, standalone_document
 from didmeta.server.query.arrow import metadata_array
 from didmeta.server.query.arrow_convert import json_column
@@ -81,8 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5000, help="texts per batch (the SQLite path's batch size)")
     parser.add_argument("--repeat", type=int, default=200, help="timed batches per way and key")
-    parser.add_argument("--out", type=Path, help="JSON results file")
-    parser.add_argument("--workdir", type=Path, help="unused (no files): accepted as by the other benches")
+    add_output_arguments(parser, workdir_help="unused (no files): accepted as by the other benches")
     args = parser.parse_args(argv)
     document = standalone_document("json_columns", rows=args.rows, repeat=args.repeat)
     result = measure(args.rows, args.repeat)

@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from bench import baselines
+from bench.cli import KEPT_HELP, add_output_arguments, work_directory
 from bench.data import MAIN_SCOPE, SCOPES, batched, generate, streamed_collection_sizes
 from bench.procs import Postgres, ServerProcess, sqlalchemy_url
 from bench.report import loadavg, machine_info, write_document
@@ -182,11 +181,10 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="PostgreSQL work_mem for the run, e.g. 64MB (default: the server's default, 4MB)",
     )
-    parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--workdir", type=Path, default=None)
+    add_output_arguments(parser, workdir_help=KEPT_HELP)
     args = parser.parse_args(argv)
     loadavg_start = loadavg()
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="didmeta-partitioning-"))
+    workdir = work_directory(args.workdir, "didmeta-partitioning-")
     began = time.perf_counter()
     deleted_scopes = [s for s in args.delete_scopes.split(",") if s]
     if not set(deleted_scopes) <= set(DELETED_SCOPES):

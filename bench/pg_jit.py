@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from bench import baselines
+from bench.cli import KEPT_HELP, add_output_arguments, work_directory
 from bench.data import MAIN_SCOPE, SCOPES, streamed_collection_sizes
 from bench.partitioning import Layout, prepare
 from bench.procs import Postgres, ServerProcess
@@ -88,10 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=1_000_000, help="DIDs (default 1M)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--chunk", type=int, default=10_000)
-    parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--workdir", type=Path, default=None)
+    add_output_arguments(parser, workdir_help=KEPT_HELP)
     args = parser.parse_args(argv)
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="didmeta-pg-jit-"))
+    workdir = work_directory(args.workdir, "didmeta-pg-jit-")
     loadavg_start = loadavg()
     began = time.perf_counter()
     builder = baselines.RowBuilder((), sqlite=False, sizes=streamed_collection_sizes(args.n))

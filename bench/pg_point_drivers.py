@@ -19,14 +19,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import psycopg
 
+from bench.cli import add_output_arguments, scratch_directory
 from bench.loop_write import build
 from bench.procs import Postgres, sqlalchemy_url
 from bench.report import finish_document, standalone_document
@@ -83,14 +82,11 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--calls", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--workdir", type=Path, help="scratch directory (default: a temporary one)")
+    add_output_arguments(parser)
     args = parser.parse_args()
     document = standalone_document("pg_point_drivers", files=args.files, calls=args.calls, repeat=args.repeat)
-    if args.workdir is not None:
-        args.workdir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="didmeta-pgdrivers-", dir=args.workdir) as scratch:
-        postgres = Postgres(Path(scratch) / "pg").start()
+    with scratch_directory(args.workdir, "didmeta-pgdrivers-") as scratch:
+        postgres = Postgres(scratch / "pg").start()
         try:
             url = postgres.fresh_database("drivers")
             dispatcher, keys = build(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import tempfile
 import time
 import traceback
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import arrow_bench, peer, scenarios, summaries_bench
+from bench.cli import KEPT_HELP, add_output_arguments, work_directory
 from bench.data import MAIN_SCOPE, SEED, Did, Shape, generate
 from bench.external import KINDS, External
 from bench.procs import Postgres
@@ -64,8 +64,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="stop sending LoadDids chunks after this time (default 1800; rate over DIDs sent)",
     )
     parser.add_argument("--scenarios", default="all", help=f"all or a comma list of {', '.join(ALL)}")
-    parser.add_argument("--out", type=Path, default=None, help="JSON results file")
-    parser.add_argument("--workdir", type=Path, default=None, help="scratch directory (default: a temp dir)")
+    add_output_arguments(parser, workdir_help=KEPT_HELP)
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     parser.add_argument("--chunk", type=int, default=5000, help="DIDs per LoadDids chunk (default 5000)")
     parser.add_argument(
@@ -257,7 +256,7 @@ def compare_with_sqlite(report: Report, backend: str, plugin: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="didmeta-bench-"))
+    workdir = work_directory(args.workdir, "didmeta-bench-")
     workdir.mkdir(parents=True, exist_ok=True)
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
     settings.update(

@@ -32,13 +32,13 @@ import json
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.cli import KEPT_HELP, add_output_arguments, work_directory
 from bench.data import MAIN_SCOPE, SCOPES, Did, Shape, batched, generate
 from bench.procs import Postgres, RssSampler, ServerProcess, libpq_url, read_status_kb, sqlalchemy_url
 from bench.report import machine_info, write_document
@@ -328,14 +328,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=5_000, help="DIDs per LoadDids chunk")
     parser.add_argument("--call-dids", type=int, default=1_000_000, help="DIDs per LoadDids call")
     parser.add_argument("--get-calls", type=int, default=GET_CALLS)
-    parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--workdir", type=Path, default=None)
+    add_output_arguments(parser, workdir_help=KEPT_HELP)
     parser.add_argument("--reuse", action="store_true", help="keep catalogues already loaded in --workdir")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     if len(sizes) < 2:
         parser.error("give at least two sizes")
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="didmeta-scale-"))
+    workdir = work_directory(args.workdir, "didmeta-scale-")
     began = time.perf_counter()
     catalogues = [Catalogue(n, shape=Shape.of(n)) for n in sizes]
     postgres = Postgres(workdir / "pg")

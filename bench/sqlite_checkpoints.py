@@ -20,11 +20,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from bench.cli import add_output_arguments, scratch_directory
 from bench.loop_write import build
 from bench.report import finish_document, standalone_document
 from didmeta.identifiers import DidKey
@@ -100,16 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=1000, help="files in the catalogue (the calls cycle over them)")
     parser.add_argument("--calls", type=int, default=4000, help="calls per way and repetition")
     parser.add_argument("--repeat", type=int, default=5, help="repetitions (the ways alternate)")
-    parser.add_argument("--out", type=Path, help="JSON results file")
-    parser.add_argument("--workdir", type=Path, help="scratch directory (default: a temporary one)")
+    add_output_arguments(parser)
     args = parser.parse_args(argv)
-    if args.workdir is not None:
-        args.workdir.mkdir(parents=True, exist_ok=True)
     document = standalone_document("sqlite_checkpoints", files=args.files, calls=args.calls, repeat=args.repeat)
-    with tempfile.TemporaryDirectory(prefix="didmeta-checkpoints-", dir=args.workdir) as scratch:
+    with scratch_directory(args.workdir, "didmeta-checkpoints-") as scratch:
         dispatcher, keys = build(f"sqlite:///{scratch}/catalogue.db", args.files)
         try:
-            result = measure(dispatcher, keys, args.calls, args.repeat, Path(scratch) / "catalogue.db-wal")
+            result = measure(dispatcher, keys, args.calls, args.repeat, scratch / "catalogue.db-wal")
         finally:
             dispatcher.close()
     document["result"] = result

@@ -26,15 +26,14 @@ import functools
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from bench.cli import add_output_arguments, scratch_directory
 from bench.report import finish_document, standalone_document
 from didmeta.filters import parse_filter
 from didmeta.identifiers import TYPE_SELECTORS, DidKey, DidType
@@ -176,14 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=200_000, help="files in the catalogue")
     parser.add_argument("--repeat", type=int, default=5, help="repetitions (the ways alternate)")
-    parser.add_argument("--out", type=Path, help="JSON results file")
-    parser.add_argument("--workdir", type=Path, help="scratch directory (default: a temporary one)")
+    add_output_arguments(parser)
     args = parser.parse_args(argv)
-    if args.workdir is not None:
-        args.workdir.mkdir(parents=True, exist_ok=True)
     document = standalone_document("sqlite_lines", files=args.files)
     document["machine"]["sqlite"] = sqlite3.sqlite_version
-    with tempfile.TemporaryDirectory(prefix="didmeta-sqlite-lines-", dir=args.workdir) as scratch:
+    with scratch_directory(args.workdir, "didmeta-sqlite-lines-") as scratch:
         path = f"{scratch}/catalogue.db"
         dispatcher = build(path, args.files)
         try:

@@ -40,7 +40,6 @@ import platform
 import shutil
 import sqlite3
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Sequence
@@ -49,6 +48,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.cli import KEPT_HELP, add_output_arguments, work_directory
 from bench.data import SCOPES, SEED, Did, generate
 from bench.external import KINDS, External
 from bench.procs import Postgres, ServerProcess, libpq_url
@@ -344,8 +344,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--partitions", type=int, default=0, help="database_partitions of the PostgreSQL catalogue (default 0: plain)"
     )
     parser.add_argument("--chunk", type=int, default=5000, help="DIDs per LoadDids chunk (default 5000)")
-    parser.add_argument("--out", type=Path, default=None, help="JSON results file")
-    parser.add_argument("--workdir", type=Path, default=None, help="scratch directory (default: a temp dir)")
+    add_output_arguments(parser, workdir_help=KEPT_HELP)
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     args = parser.parse_args(argv)
     args.db = [b.strip() for b in args.db.split(",") if b.strip() and b.strip() != "none"]
@@ -361,7 +360,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="didmeta-storage-"))
+    workdir = work_directory(args.workdir, "didmeta-storage-")
     workdir.mkdir(parents=True, exist_ok=True)
     document: dict[str, Any] = {
         "settings": {

@@ -22,16 +22,15 @@ import json
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from bench.cli import add_output_arguments, scratch_directory
 from bench.report import loadavg, machine_info
 from bench.run import git_state
 from bench.scenarios import cpu_seconds
@@ -154,15 +153,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=3000, help="calls per repetition (default 3000)")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions (default 3)")
-    parser.add_argument("--out", type=Path, default=None, help="JSON results file")
-    parser.add_argument("--workdir", type=Path, default=None, help="scratch directory (default: a temp dir)")
+    add_output_arguments(parser)
     args = parser.parse_args(argv)
-    if args.workdir is not None:
-        args.workdir.mkdir(parents=True, exist_ok=True)
     auth = {"mode": "token", "hs256_secret": SECRET, "issuers": [ISSUER], "admin_accounts": ["root"]}
     start_load, started = loadavg(), time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="didmeta-token-bench-", dir=args.workdir) as scratch:
-        directory = Path(scratch)
+    with scratch_directory(args.workdir, "didmeta-token-bench-") as scratch:
+        directory = scratch
         server = ServerProcess(directory / "server", {"database": new_sqlite_database(directory), "auth": auth})
         server.start()
         try:
