@@ -7,7 +7,7 @@ import dataclasses
 import functools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import grpc
 
@@ -26,10 +26,11 @@ from didmeta.server.query.stream import RowStream
 from didmeta.server.servicers.bulk_messages import bulk_messages
 from didmeta.server.servicers.common import ServicerBase, caller, did_key
 from didmeta.server.servicers.did_servicer import attachments_from_wire, new_did_from_wire
+from didmeta.server.servicers.listing_messages import capped_message
 from didmeta.server.servicers.stream_slots import StreamSlots
 from didmeta.server.status import guarded
-from didmeta.v1 import did_pb2, metadata_service_pb2_grpc
 from didmeta.v1 import metadata_service_pb2 as pb
+from didmeta.v1 import metadata_service_pb2_grpc
 from didmeta.values import Metadata
 from didmeta.wire import (
     SELECTOR_FROM_WIRE,
@@ -40,7 +41,6 @@ from didmeta.wire import (
 )
 
 Context = grpc.aio.ServicerContext[Any, Any]
-_WIRE_TYPES = {"F": 1, "D": 2, "C": 3}
 #: Filters up to this size (serialised) may take ListDids' quick path, parsed on the event loop.
 QUICK_FILTER_BYTES = 512
 
@@ -437,9 +437,8 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
             return False, None
         if not rows:
             return True, None
-        listing = Listing(query, b"", 0, None, None, request.long, [], size)
-        response = self._batch(rows, listing, [])
-        if len(rows) > 1 and response.ByteSize() > self.settings.max_batch_bytes:
+        response, count = capped_message(rows, request.long, [], self.settings.max_batch_bytes)
+        if count < len(rows):
             return False, None  # the general path splits it by bytes
         last = DidKey(rows[-1][0], rows[-1][1])
         response.next_page_token = tokens.encode(request_fingerprint(request), len(rows), last)
@@ -460,13 +459,10 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
         if not rows:
             return None
         values = self._metadata(rows, listing) if listing.long and listing.metadata_keys else []
-        response = self._batch(rows, listing, values)
-        limit = self.settings.max_batch_bytes
-        while len(rows) > 1 and (total := response.ByteSize()) > limit:
-            keep = max(1, min(len(rows) - 1, int(len(rows) * limit * 0.9 / total)))
-            listing.pending = list(rows[keep:]) + listing.pending
-            rows, values = rows[:keep], values[:keep]
-            response = self._batch(rows, listing, values)
+        response, count = capped_message(rows, listing.long, values, self.settings.max_batch_bytes)
+        if count < len(rows):
+            listing.pending = list(rows[count:])
+            rows = rows[:count]
         listing.delivered += len(rows)
         last = DidKey(rows[-1][0], rows[-1][1])
         response.next_page_token = tokens.encode(listing.fingerprint, listing.delivered, last)
@@ -483,22 +479,6 @@ class MetadataServicer(ServicerBase, metadata_service_pb2_grpc.MetadataServiceSe
                     if extra:
                         metadata.update(extra)
         return values
-
-    @staticmethod
-    def _batch(rows: Sequence[Any], listing: Listing, values: Sequence[Metadata]) -> pb.ListDidsResponse:
-        response = pb.ListDidsResponse()
-        batch = response.batch
-        columns = list(zip(*rows, strict=True))
-        batch.scopes.extend(columns[0])
-        batch.names.extend(columns[1])
-        if listing.long:
-            batch.types.extend([cast(did_pb2.DidType.ValueType, _WIRE_TYPES[t]) for t in columns[2]])
-            batch.bytes.extend(columns[3])
-            batch.lengths.extend(columns[4])
-            if listing.metadata_keys:
-                for metadata in values:
-                    metadata_to_wire(metadata, batch.metadata.add().values)
-        return response
 
     def _open(
         self, request: pb.ListDidsRequest, deadline: Deadline
