@@ -16,6 +16,13 @@ from sqlalchemy.engine import CursorResult
 
 from didmeta.errors import Cancelled
 from didmeta.server.store.engine import Store
+from didmeta.server.store.failures import as_sqlalchemy_error
+
+
+def _unprocessed(result: CursorResult[Any]) -> bool:
+    """Whether SQLAlchemy hands the result's rows over as the driver returns them (no column's type
+    converts its values): only then may they be read from the cursor itself."""
+    return getattr(getattr(result, "_metadata", None), "_effective_processors", True) is None
 
 
 class RowStream(Protocol):
@@ -41,10 +48,12 @@ class QueryStream:
             self._result: CursorResult[Any] | None = self._conn.execute(statement, params or {})
             # SQLite: rows straight from the driver's cursor (the listed columns, text and integers, need
             # no SQLAlchemy result processing; about a third faster per row). PostgreSQL streams through
-            # a server-side cursor whose first rows SQLAlchemy has already buffered, so it reads the result.
+            # a server-side cursor whose first row SQLAlchemy has already buffered: the first fetch reads
+            # the result, the next ones the cursor itself when no column needs processing (`_read_cursor`).
             self._fetchmany: Callable[[int], Sequence[Any]] = (
                 self._result.cursor.fetchmany if store.dialect == "sqlite" else self._result.fetchmany
             )
+            self._cursor_next = store.dialect == "postgresql" and _unprocessed(self._result)
         except BaseException:
             self._conn.close()
             self._conn = None
@@ -60,7 +69,23 @@ class QueryStream:
             rows: Sequence[Any] = self._fetchmany(count)
             if not rows:
                 self._release()
+            elif self._cursor_next:  # SQLAlchemy's buffer is empty after its first fetch
+                self._cursor_next = False
+                self._fetchmany = self._read_cursor
             return rows
+
+    def _read_cursor(self, count: int) -> Sequence[Any]:
+        """PostgreSQL: rows from the server-side cursor, without SQLAlchemy's row objects (a third of the
+        fetch's CPU), its errors raised as SQLAlchemy raises them (cancelled, lost connection)."""
+        import psycopg  # PostgreSQL only
+
+        if self._result is None or self._conn is None:
+            return []
+        try:
+            rows: Sequence[Any] = self._result.cursor.fetchmany(count)
+        except psycopg.Error as error:
+            raise as_sqlalchemy_error(self._conn, "FETCH", error, psycopg.Error) from error
+        return rows
 
     def cancel(self) -> None:
         """Interrupt a running statement (any thread)."""

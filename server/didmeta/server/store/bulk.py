@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy import exc as sa_exc
 
 from didmeta.errors import AlreadyExists
 from didmeta.identifiers import DidKey
+from didmeta.server.store.failures import as_sqlalchemy_error
 from didmeta.values import dump_json
 
 #: Session-local staging tables (PostgreSQL): created once per connection, emptied at every commit.
@@ -70,12 +71,7 @@ def _copy(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[S
             for row in rows:
                 copy.write_row(row)
     except psycopg.Error as error:
-        lost = conn.dialect.is_disconnect(cast(Any, error), conn.connection.dbapi_connection, None)
-        if lost:
-            conn.invalidate()
-        raise sa_exc.DBAPIError.instance(
-            statement, None, error, psycopg.Error, connection_invalidated=lost, dialect=conn.dialect
-        ) from error
+        raise as_sqlalchemy_error(conn, statement, error, psycopg.Error) from error
 
 
 def write_rows(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -18,8 +18,9 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
+from sqlalchemy import Connection
 from sqlalchemy import exc as sa_exc
 
 from didmeta.errors import Aborted
@@ -76,6 +77,23 @@ def connection_lost(error: BaseException) -> bool:
     if sqlstate is None:  # psycopg: the server never answered (closed socket, refused, timed out)
         return isinstance(error, sa_exc.OperationalError)
     return sqlstate[:2] in _UNAVAILABLE_CLASSES or sqlstate in _UNAVAILABLE_CODES
+
+
+def as_sqlalchemy_error(
+    conn: Connection, statement: str, error: Exception, driver_base: type[Exception]
+) -> sa_exc.StatementError:
+    """A driver's exception raised outside SQLAlchemy (a COPY, a listing's cursor read directly) as SQLAlchemy
+    raises it for a statement run through `conn`: the retries and the status mapping know only those. A lost
+    connection is invalidated first, so that the pool does not hand it out again (a read after that, as a
+    retry makes, finds it invalidated: lost too)."""
+    lost = conn.invalidated
+    if not lost:
+        lost = conn.dialect.is_disconnect(cast(Any, error), conn.connection.dbapi_connection, None)
+        if lost:
+            conn.invalidate()
+    return sa_exc.DBAPIError.instance(
+        statement, None, error, driver_base, connection_invalidated=lost, dialect=conn.dialect
+    )
 
 
 def as_aborted(error: BaseException) -> Aborted | None:
