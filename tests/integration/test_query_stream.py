@@ -52,7 +52,7 @@ def _fetched(stream: QueryStream, first: int, size: int) -> list[tuple[Any, ...]
     return rows
 
 
-@pytest.mark.parametrize("first", [1, 7])
+@pytest.mark.parametrize("first", [1, 7, COUNT + 10])
 def test_every_row_once_in_order_across_the_first_fetch(store: Store, first: int) -> None:
     statement = select(dids.c.scope, dids.c.name, dids.c.bytes).where(dids.c.scope == "qs").order_by(dids.c.name)
     stream = QueryStream(store, statement)
@@ -63,6 +63,19 @@ def test_every_row_once_in_order_across_the_first_fetch(store: Store, first: int
     finally:
         stream.close()
     assert len(_all(store, statement)) == COUNT
+
+
+@pytest.mark.parametrize("first", [1, 2, 100])
+def test_a_result_of_one_row(store: Store, first: int) -> None:
+    """SQLAlchemy buffers the one row, and closes the cursor when its first fetch finds nothing more: the
+    stream must then end, not read a cursor that is gone (first fetches larger than one)."""
+    statement = select(dids.c.scope, dids.c.name).where(dids.c.scope == "qs", dids.c.name == "f003")
+    stream = QueryStream(store, statement)
+    try:
+        assert _fetched(stream, first, 5) == [("qs", "f003")]
+        assert stream.fetch(5) == []
+    finally:
+        stream.close()
 
 
 def test_a_converted_column_stays_on_sqlalchemys_result(store: Store) -> None:

@@ -79,10 +79,11 @@ class QueryStream:
         fetch's CPU), its errors raised as SQLAlchemy raises them (cancelled, lost connection)."""
         import psycopg  # PostgreSQL only
 
-        if self._result is None or self._conn is None:
+        cursor = None if self._result is None else self._result.cursor
+        if cursor is None or self._conn is None:  # SQLAlchemy closed it: its first fetch reached the end
             return []
         try:
-            rows: Sequence[Any] = self._result.cursor.fetchmany(count)
+            rows: Sequence[Any] = cursor.fetchmany(count)
         except psycopg.Error as error:
             raise as_sqlalchemy_error(self._conn, "FETCH", error, psycopg.Error) from error
         return rows
