@@ -13,6 +13,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from didmeta.server.query.batch_cap import fewer_rows
 from didmeta.server.servicers.listing_messages import bytes_bound, capped_message
 from didmeta.v1 import metadata_service_pb2 as pb
 
@@ -58,3 +59,9 @@ def test_rows_over_the_cap_are_cut_by_their_measured_size() -> None:
     assert response.ByteSize() <= cap
     assert count > cap // (4 * 100)  # more rows than the bound alone would let through
     assert count < len(listed)
+
+
+@given(st.integers(2, 10**6), st.integers(1, 2**31), st.integers(1, 2**40))
+def test_an_over_size_message_always_keeps_fewer_rows_and_at_least_one(count: int, cap: int, extra: int) -> None:
+    kept = fewer_rows(count, cap, cap + extra)
+    assert 1 <= kept < count

@@ -26,6 +26,7 @@ from didmeta.identifiers import DidKey
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.query import tokens
 from didmeta.server.query.arrow_metadata import metadata_columns
+from didmeta.server.query.batch_cap import fewer_rows
 from didmeta.server.query.plan import ListQuery
 from didmeta.server.query.stream import RowStream
 from didmeta.v1 import metadata_service_pb2 as pb
@@ -264,7 +265,7 @@ def build_response(source: ArrowSource, listing: ArrowListing, size: int, max_by
     if batch.num_rows > 1 and len(data) > max_bytes:
         keep = batch.num_rows
         while keep > 1 and len(data) > max_bytes:
-            keep = max(1, min(keep - 1, int(keep * max_bytes * 0.9 / len(data))))
+            keep = fewer_rows(keep, max_bytes, len(data))
             data = to_ipc(batch.slice(0, keep))
         source.keep_only(keep)
         batch = batch.slice(0, keep)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
+from didmeta.server.query.batch_cap import fewer_rows
 from didmeta.v1 import did_pb2
 from didmeta.v1 import metadata_service_pb2 as pb
 from didmeta.values import Metadata
@@ -66,6 +67,6 @@ def capped_message(
     if count == 1 or (not values and bytes_bound(columns[0], columns[1], long) <= max_bytes):
         return response, count
     while count > 1 and (total := response.ByteSize()) > max_bytes:
-        count = max(1, min(count - 1, int(count * max_bytes * 0.9 / total)))
+        count = fewer_rows(count, max_bytes, total)
         response = _message(list(zip(*rows[:count], strict=True)), long, values[:count])
     return response, count
