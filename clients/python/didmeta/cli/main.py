@@ -19,6 +19,7 @@ from didmeta.cli import embargo_history, summaries
 from didmeta.cli.connection import client_options, connection_options
 from didmeta.cli.import_rucio import import_group
 from didmeta.cli.keys import key as key_group
+from didmeta.cli.options import did_type_option
 from didmeta.cli.output import EXIT_CODES, EXIT_ERROR, emit_json, emit_table
 from didmeta.cli.queries import freeze as freeze_command
 from didmeta.cli.queries import query as query_group
@@ -365,13 +366,7 @@ def _with_name(filter_text: str, name: str) -> str:
 @did.command("list")
 @click.argument("pattern", required=False)
 @click.option("--filter", "filter_text", default="", help='Filter expression, e.g. "type=ALL,run_number>=100".')
-@click.option(
-    "--type",
-    "did_type",
-    default="collection",
-    show_default=True,
-    type=click.Choice(["all", "collection", "container", "dataset", "file"], case_sensitive=False),
-)
+@did_type_option()
 @click.option("--long", is_flag=True, help="Show type, bytes, length (and --key values).")
 @click.option("--recursive", is_flag=True, help="Also list matching descendants.")
 @click.option("--limit", type=int, default=0, help="At most N DIDs (0: all).")
@@ -480,13 +475,7 @@ def did_list(
 @did.command("count")
 @click.argument("pattern")
 @click.option("--filter", "filter_text", default="")
-@click.option(
-    "--type",
-    "did_type",
-    default="collection",
-    show_default=True,
-    type=click.Choice(["all", "collection", "container", "dataset", "file"], case_sensitive=False),
-)
+@did_type_option()
 @click.option("--recursive", is_flag=True)
 @click.option("--ignore-case", is_flag=True)
 @click.option("--totals", is_flag=True, help="Also sum the bytes and events of the DIDs.")

@@ -6,10 +6,9 @@ from typing import Any
 
 import click
 
+from didmeta.cli.options import did_type_option
 from didmeta.cli.output import emit_json, emit_table
 from didmeta.client import SavedQueryInfo
-
-_TYPES = click.Choice(["all", "collection", "container", "dataset", "file"], case_sensitive=False)
 
 
 def _record(q: SavedQueryInfo) -> dict[str, Any]:
@@ -40,7 +39,7 @@ def query() -> None:
 @click.argument("name")
 @click.argument("pattern")
 @click.option("--filter", "filter_text", default="")
-@click.option("--type", "did_type", default="collection", show_default=True, type=_TYPES)
+@did_type_option()
 @click.option("--recursive", is_flag=True)
 @click.option("--ignore-case", is_flag=True)
 @click.option("--replace", is_flag=True, help="Replace a saved query of that name.")
@@ -103,7 +102,7 @@ def query_delete(ctx: Any, name: str) -> None:
 @click.argument("new_did", metavar="NEW_DID")
 @click.argument("pattern")
 @click.option("--filter", "filter_text", default="")
-@click.option("--type", "did_type", default="file", show_default=True, type=_TYPES, help="Types to select.")
+@did_type_option("file", help="Types to select.")
 @click.option(
     "--as",
     "collection",

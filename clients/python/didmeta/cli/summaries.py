@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from didmeta.cli.options import did_type_option
 from didmeta.cli.output import emit_json, emit_table
 from didmeta.client import Explanation, Facet
 from didmeta.values import format_value
@@ -52,13 +53,7 @@ def _facet_json(facet: Facet) -> dict[str, Any]:
     help="KEY, or KEY:WIDTH for a histogram too (a number; for timestamps a duration: 1h, 1d). Repeatable.",
 )
 @click.option("--top", default=10, show_default=True, help="Most frequent values shown per key (at most 1000).")
-@click.option(
-    "--type",
-    "did_type",
-    default="collection",
-    show_default=True,
-    type=click.Choice(["all", "collection", "container", "dataset", "file"], case_sensitive=False),
-)
+@did_type_option()
 @click.option("--recursive", is_flag=True)
 @click.option("--ignore-case", is_flag=True)
 @click.pass_obj
