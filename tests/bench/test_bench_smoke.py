@@ -131,3 +131,15 @@ def test_pg_point_drivers_bench_smoke(tmp_path: Path) -> None:
     results = document["results"]
     assert {name: len(results[name]["cpu_us"]) for name in ("psycopg", "asyncpg")} == {"psycopg": 2, "asyncpg": 2}
     assert results["psycopg"]["median_cpu_us"] > 0 and results["ratio_cpu_psycopg_to_asyncpg"] > 0
+
+
+def test_bulk_answers_bench_smoke(tmp_path: Path) -> None:
+    """bench.bulk_answers end to end on a small batch and on one over the byte cap: every way timed (the bench
+    fails if the ways build different answers)."""
+    for dids, messages in (("50", 1), ("6000", 2)):
+        document = run_bench(
+            "bench.bulk_answers", ["--dids", dids, "--keys", "8", "--repeat", "3"], tmp_path, timeout=300
+        )
+        result = document["result"]
+        assert result["messages"] == messages
+        assert all(result[f"{way}_us"] > 0 for way in ("floor", "current", "measured_per_item", "encode"))

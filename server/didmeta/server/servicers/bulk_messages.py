@@ -4,6 +4,9 @@ The dispatcher reads DIDs in batches by count; one DID's metadata may be large, 
 make a message past the gRPC limit (`max_message_bytes`), which the caller would get as an error
 instead of its data. The DIDs keep their request order across the messages, and the batch's missing
 DIDs come in its last message, as they did when a batch was one message.
+
+A batch is built as one message and measured once (`ByteSize()` encodes it, as gRPC does again to send
+it); only a batch over the cap is measured item by item and cut.
 """
 
 from __future__ import annotations
@@ -24,11 +27,26 @@ def bulk_messages(
     found: Sequence[tuple[DidKey, Metadata]], missing: Sequence[DidKey], max_bytes: int
 ) -> Iterator[pb.GetMetadataBulkResponse]:
     """One batch of GetMetadataBulk results as messages of at most `max_bytes` each (at least one message)."""
+    whole = pb.GetMetadataBulkResponse()
+    for key, metadata in found:
+        item = whole.results.add()
+        item.did.scope, item.did.name = key.scope, key.name
+        metadata_to_wire(metadata, item.metadata)
+    absent = [did_key_to_wire(k) for k in missing]
+    whole.missing.extend(absent)
+    if whole.ByteSize() <= max_bytes:
+        yield whole
+        return
+    yield from _cut(whole.results, absent, max_bytes)
+
+
+def _cut(
+    items: Sequence[did_pb2.DidMetadata], absent: Sequence[did_pb2.DidKey], max_bytes: int
+) -> Iterator[pb.GetMetadataBulkResponse]:
+    """`items` in order as messages of at most `max_bytes` (or one item), `absent` in the last one."""
     response = pb.GetMetadataBulkResponse()
     size = 0
-    for key, metadata in found:
-        item = did_pb2.DidMetadata(did=did_key_to_wire(key))
-        metadata_to_wire(metadata, item.metadata)
+    for item in items:
         item_size = item.ByteSize() + _FIELD_OVERHEAD
         if response.results and size + item_size > max_bytes:
             yield response
@@ -36,7 +54,6 @@ def bulk_messages(
             size = 0
         response.results.append(item)
         size += item_size
-    absent = [did_key_to_wire(k) for k in missing]
     if response.results and size + sum(k.ByteSize() + _FIELD_OVERHEAD for k in absent) > max_bytes:
         yield response
         response = pb.GetMetadataBulkResponse()
