@@ -8,7 +8,8 @@ bench times that per batch against two baselines of the same run: the floor, the
 cap at all, and the way that measured every item as it was added (`ByteSize()` per item, the servicer's code
 until the batch was measured once), kept here as the reference. It also times the encoding gRPC does to send
 the message. All ways must give the same DIDs and values (a map's entries are encoded in no fixed order). It
-prints the median microseconds per batch of each way and the ratios to the current way.
+prints the median microseconds per batch of each way (the ways take turns, so that a noisy moment falls on
+all of them) and the ratios to the current way.
 """
 
 from __future__ import annotations
@@ -91,13 +92,15 @@ def current(found: Batch, max_bytes: int) -> list[pb.GetMetadataBulkResponse]:
 Way = Callable[[Batch, int], list[pb.GetMetadataBulkResponse]]
 
 
-def median_us(way: Callable[[], Any], repeat: int) -> float:
-    seconds = []
+def medians_us(ways: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
+    """Each way's median time, the ways taking turns so that a noisy second falls on all of them."""
+    seconds: dict[str, list[float]] = {name: [] for name in ways}
     for _ in range(repeat):
-        began = time.perf_counter()
-        way()
-        seconds.append(time.perf_counter() - began)
-    return statistics.median(seconds) * 1e6
+        for name, way in ways.items():
+            began = time.perf_counter()
+            way()
+            seconds[name].append(time.perf_counter() - began)
+    return {name: statistics.median(values) * 1e6 for name, values in seconds.items()}
 
 
 def measure(dids: int, keys: int, repeat: int) -> dict[str, Any]:
@@ -110,11 +113,10 @@ def measure(dids: int, keys: int, repeat: int) -> dict[str, Any]:
     ]
     if any(content != contents[0] for content in contents):
         raise SystemExit("the ways built different answers")
-    out: dict[str, Any] = {
-        f"{name}_us": median_us(functools.partial(way, found, max_bytes), repeat) for name, way in ways.items()
-    }
     sent = answers["current"]
-    out["encode_us"] = median_us(lambda: [m.SerializeToString() for m in sent], repeat)
+    timed: dict[str, Callable[[], Any]] = {name: functools.partial(way, found, max_bytes) for name, way in ways.items()}
+    timed["encode"] = lambda: [m.SerializeToString() for m in sent]
+    out: dict[str, Any] = {f"{name}_us": us for name, us in medians_us(timed, repeat).items()}
     out["messages"] = len(sent)
     out["ratio_current_to_floor"] = out["current_us"] / out["floor_us"]
     out["ratio_measured_per_item_to_current"] = out["measured_per_item_us"] / out["current_us"]
