@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from didmeta.errors import InvalidArgument
+from didmeta.v1 import did_pb2
 from didmeta.wire import timestamp_from_wire, timestamp_to_wire, value_to_wire
 
 offsets = st.integers(-23 * 60, 23 * 60).map(lambda minutes: timezone(timedelta(minutes=minutes)))
@@ -33,9 +34,12 @@ def test_a_datetime_goes_on_the_wire_as_protobuf_puts_it(value: datetime) -> Non
     assert (ours.seconds, ours.nanos) == (theirs.seconds, theirs.nanos)
 
 
-def test_the_epoch_is_a_timestamp_value_not_an_unset_one() -> None:
-    message = value_to_wire(datetime(1970, 1, 1, tzinfo=UTC))
-    assert message.WhichOneof("kind") == "timestamp_value"
+def test_the_epoch_is_a_set_timestamp_not_an_unset_one() -> None:
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    assert value_to_wire(epoch).WhichOneof("kind") == "timestamp_value"
+    did = did_pb2.Did()
+    timestamp_to_wire(epoch, did.created_at)
+    assert did.HasField("created_at")
 
 
 @given(seconds, nanos)

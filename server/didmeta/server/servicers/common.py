@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Callable, Sized
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import grpc
@@ -25,7 +24,7 @@ from didmeta.server.store.catalog import DidRecord
 from didmeta.server.store.failures import connection_lost
 from didmeta.server.store.replicas import REPLICA_READ_RPCS, allow_replica_reads, replica_reads_allowed
 from didmeta.v1 import did_pb2
-from didmeta.wire import DID_TYPE_TO_WIRE, READ_FROM_HEADER
+from didmeta.wire import DID_TYPE_TO_WIRE, READ_FROM_HEADER, timestamp_to_wire
 
 T = TypeVar("T")
 #: Requests up to this size (serialised) have their rights settled on the event loop when no catalogue
@@ -109,11 +108,6 @@ def did_key(message: did_pb2.DidKey | did_pb2.NewDid, field: str) -> DidKey:
     return validate_did(message.scope, message.name, field)
 
 
-def _timestamp(target: Any, value: datetime | None) -> None:
-    if value is not None:
-        target.FromDatetime(value.replace(tzinfo=UTC) if value.tzinfo is None else value)
-
-
 def did_to_wire(record: DidRecord, out: did_pb2.Did | None = None) -> did_pb2.Did:
     message = out if out is not None else did_pb2.Did()
     message.scope, message.name = record.key
@@ -129,5 +123,6 @@ def did_to_wire(record: DidRecord, out: did_pb2.Did | None = None) -> did_pb2.Di
     message.suppressed = record.suppressed
     message.hidden = record.hidden
     for name in ("created_at", "updated_at", "closed_at", "accessed_at", "expired_at", "eol_at"):
-        _timestamp(getattr(message, name), getattr(record, name))
+        if (value := getattr(record, name)) is not None:
+            timestamp_to_wire(value, getattr(message, name))
     return message
