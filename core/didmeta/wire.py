@@ -124,7 +124,7 @@ def timestamp_from_wire(message: timestamp_pb2.Timestamp, field: str) -> datetim
             "timestamp out of range: seconds must fall in years 1-9999 and nanos in 0-999999999",
             reason="INVALID_VALUE",
         )
-    return _EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1_000)
+    return _EPOCH + timedelta(0, seconds, nanos // 1_000)  # days, seconds, microseconds
 
 
 def value_from_wire(message: value_pb2.Value, field: str = "value", depth: int = 0) -> MetaValue:
