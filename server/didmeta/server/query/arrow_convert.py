@@ -23,8 +23,8 @@ import pyarrow.compute as pc
 from didmeta.identifiers import DidKey
 from didmeta.server.dispatcher import Dispatcher
 from didmeta.server.query.arrow import CORE_COLUMNS, JSON_FALLBACK, TYPE_NAMES, is_fallback, metadata_array
-from didmeta.server.query.meta_sql import FRACTION, MetaColumn, json_text_value, json_value
-from didmeta.values import MetaValue
+from didmeta.server.query.meta_sql import FRACTION, MetaColumn, json_text_value
+from didmeta.values import MetaValue, from_json
 
 _ABSENT = ["null"]  # the type of a JSON null (a missing key is NULL)
 _BOOLEAN = {"true", "false"}
@@ -86,7 +86,7 @@ def json_text_kinds(pa: ModuleType, texts: Any) -> tuple[Any, Any]:
     values = pc.if_else(strings, _bytes(pa, texts, 1, -1), texts)  # the quotes off
     escaped = pc.fill_null(pc.and_(strings, pc.match_substring(texts, "\\")), False)
     if pc.any(escaped).as_py():  # SQLite keeps stored \u escapes; both escape quotes: json.loads those alone
-        decoded = [json_value(json.loads(t)) for t in pc.filter(texts, escaped).to_pylist()]
+        decoded = [from_json(json.loads(t)) for t in pc.filter(texts, escaped).to_pylist()]
         values = pc.replace_with_mask(values, escaped, pa.array(decoded, pa.string()))
     return kinds, values
 

@@ -18,10 +18,9 @@ from sqlalchemy import select
 from didmeta.attributes import OPTIMISED
 from didmeta.identifiers import DidKey
 from didmeta.server.dispatcher import Dispatcher
-from didmeta.server.query.meta_sql import json_value
 from didmeta.server.store.catalog import keys_in
 from didmeta.server.store.schema import dids
-from didmeta.values import MetaValue, normalize_timestamp
+from didmeta.values import MetaValue, from_json, normalize_timestamp
 
 _CHUNK = 500  # keys per statement, as the plugins' own reads
 
@@ -69,7 +68,7 @@ def metadata_columns(
                         for name in json_keys:
                             value = document.get(name)
                             if value is not None:
-                                out[name][i] = json_value(value)
+                                out[name][i] = from_json(value)
     if others:
         found = dispatcher.metadata_for(keys, others)
         for name in others:

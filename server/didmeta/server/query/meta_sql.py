@@ -23,7 +23,6 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import ColumnElement, Select, Text, cast, literal_column
@@ -31,7 +30,7 @@ from sqlalchemy.dialects import postgresql
 
 from didmeta.attributes import OPTIMISED
 from didmeta.server.store.schema import dids
-from didmeta.values import TIMESTAMP_TAG, MetaValue, from_json
+from didmeta.values import MetaValue, from_json
 
 if TYPE_CHECKING:
     from didmeta.server.dispatcher import Dispatcher
@@ -92,16 +91,6 @@ def listing_statement(statement: Select[Any], dialect: str, columns: Sequence[Me
     return statement.add_columns(*extra) if extra else statement
 
 
-def json_value(value: Any) -> MetaValue:
-    """`values.from_json`, with the common top-level timestamp parsed by the C `fromisoformat`.
-
-    The stored text is always `YYYY-MM-DDTHH:MM:SS.ffffffZ` (values.format_timestamp), which
-    `fromisoformat` reads to the same UTC datetime as from_json's strptime, some 20x faster."""
-    if isinstance(value, dict) and len(value) == 1 and TIMESTAMP_TAG in value:
-        return datetime.fromisoformat(value[TIMESTAMP_TAG])
-    return from_json(value)
-
-
 def json_text_value(text: str | None) -> MetaValue:
     """The value of a JSON key from its JSON text, as the JSON plugin's `get_many` returns it; None when
     absent (NULL) or a JSON null. Scalars are read as `json.loads` reads them, without it."""
@@ -111,7 +100,7 @@ def json_text_value(text: str | None) -> MetaValue:
     if lead == '"':
         return text[1:-1] if "\\" not in text else json.loads(text)  # no escapes: the text between the quotes
     if lead in "{[":
-        return json_value(json.loads(text))
+        return from_json(json.loads(text))
     if lead in "tfn":
         return _LITERALS[text]
     return float(text) if FRACTION.search(text) else int(text)
