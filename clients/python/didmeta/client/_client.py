@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 import grpc
@@ -63,6 +63,8 @@ from didmeta.wire import (
     filter_to_wire,
     metadata_from_wire,
     metadata_to_wire,
+    timestamp_from_wire,
+    timestamp_to_wire,
     value_from_wire,
     value_to_wire,
 )
@@ -110,7 +112,7 @@ def _type_to_wire(name: str) -> int:
 
 def _did_info(message: did_pb2.Did) -> DidInfo:
     def ts(field: str) -> Any:
-        return getattr(message, field).ToDatetime(tzinfo=UTC) if message.HasField(field) else None  # type: ignore[arg-type]
+        return timestamp_from_wire(getattr(message, field), field) if message.HasField(field) else None  # type: ignore[arg-type]
 
     return DidInfo(
         scope=message.scope,
@@ -138,10 +140,10 @@ def _did_info(message: did_pb2.Did) -> DidInfo:
 def _embargo_info(message: did_service_pb2.Embargo) -> EmbargoInfo:
     return EmbargoInfo(
         did=f"{message.did.scope}:{message.did.name}",
-        until=message.until.ToDatetime(tzinfo=UTC),
+        until=timestamp_from_wire(message.until, "until"),
         recursive=message.recursive,
         account=message.account,
-        created_at=message.created_at.ToDatetime(tzinfo=UTC),
+        created_at=timestamp_from_wire(message.created_at, "created_at"),
         expired=message.expired,
     )
 
@@ -149,7 +151,7 @@ def _embargo_info(message: did_service_pb2.Embargo) -> EmbargoInfo:
 def _history_event(message: did_service_pb2.HistoryEvent) -> HistoryEvent:
     return HistoryEvent(
         id=message.id,
-        at=message.at.ToDatetime(tzinfo=UTC),
+        at=timestamp_from_wire(message.at, "at"),
         account=message.account,
         request_id=message.request_id,
         did=f"{message.did.scope}:{message.did.name}",
@@ -253,11 +255,13 @@ class Client:
     # --- scopes and DIDs ------------------------------------------------------------------------
     def add_scope(self, scope: str, account: str = "") -> Scope:
         response = self._call(self._dids.AddScope, did_service_pb2.AddScopeRequest(scope=scope, account=account))
-        return Scope(response.scope.name, response.scope.account, response.scope.created_at.ToDatetime(tzinfo=UTC))
+        return Scope(
+            response.scope.name, response.scope.account, timestamp_from_wire(response.scope.created_at, "created_at")
+        )
 
     def list_scopes(self, pattern: str = "") -> list[Scope]:
         response = self._call(self._dids.ListScopes, did_service_pb2.ListScopesRequest(pattern=pattern))
-        return [Scope(s.name, s.account, s.created_at.ToDatetime(tzinfo=UTC)) for s in response.scopes]
+        return [Scope(s.name, s.account, timestamp_from_wire(s.created_at, "created_at")) for s in response.scopes]
 
     def add_dids(self, dids: Iterable[NewDid]) -> int:
         request = did_service_pb2.AddDidsRequest()
@@ -306,7 +310,7 @@ class Client:
     def set_embargo(self, did: DidLike, until: datetime, *, recursive: bool = False) -> EmbargoInfo:
         """Hide `did` (and with `recursive` everything below it) until `until` (naive: UTC)."""
         request = did_service_pb2.SetEmbargoRequest(did=did_key_to_wire(as_key(did)), recursive=recursive)
-        request.until.FromDatetime(until if until.tzinfo is not None else until.replace(tzinfo=UTC))
+        timestamp_to_wire(until, request.until)
         return _embargo_info(self._call(self._dids.SetEmbargo, request).embargo)
 
     def clear_embargo(self, did: DidLike) -> bool:
@@ -324,7 +328,7 @@ class Client:
         """The audit records of `did`, oldest first (optionally one metadata key's, from `since` on)."""
         request = did_service_pb2.ListHistoryRequest(did=did_key_to_wire(as_key(did)), key=key)
         if since is not None:
-            request.since.FromDatetime(since if since.tzinfo is not None else since.replace(tzinfo=UTC))
+            timestamp_to_wire(since, request.since)
         for response in self._stream(self._dids.ListHistory, request, self.timeout):
             yield from (_history_event(e) for e in response.events)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import grpc
@@ -16,7 +16,7 @@ from didmeta.server.servicers.common import ServicerBase, caller, did_key
 from didmeta.server.status import guarded
 from didmeta.server.store.catalog import utcnow
 from didmeta.v1 import did_service_pb2
-from didmeta.wire import did_key_to_wire, value_to_wire
+from didmeta.wire import did_key_to_wire, timestamp_to_wire, value_to_wire
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -31,16 +31,16 @@ def naive_utc(message: Any, field: str) -> datetime:
 
 def embargo_to_wire(record: Embargo, out: did_service_pb2.Embargo) -> None:
     out.did.CopyFrom(did_key_to_wire(record.key))
-    out.until.FromDatetime(record.until.replace(tzinfo=UTC))
+    timestamp_to_wire(record.until, out.until)
     out.recursive = record.recursive
     out.account = record.account
-    out.created_at.FromDatetime(record.created_at.replace(tzinfo=UTC))
+    timestamp_to_wire(record.created_at, out.created_at)
     out.expired = record.until <= utcnow()
 
 
 def event_to_wire(event: Event, out: did_service_pb2.HistoryEvent) -> None:
     out.id = event.id
-    out.at.FromDatetime(event.at.replace(tzinfo=UTC))
+    timestamp_to_wire(event.at, out.at)
     out.account = event.account
     out.request_id = event.request_id
     out.did.CopyFrom(did_key_to_wire(event.did))
