@@ -1,15 +1,16 @@
 """GetMetadataBulk answers: building a batch's messages against the same run's baselines.
 
-`python -m bench.bulk_answers --dids 500 --keys 4 --repeat 200 --out bench/results/bulk-answers.json`
+`python -m bench.bulk_answers --dids 500 --keys 4 --repeat 200 --out bench/results/bulk-answers/run1.json`
 
 The servicer turns each batch the dispatcher reads (`--dids` DIDs with `--keys` metadata values each: ints,
 doubles, strings, a timestamp) into messages capped at `max_batch_bytes` (servicers/bulk_messages.py). This
 bench times that per batch against two baselines of the same run: the floor, the same message built with no
-cap at all, and the way that measured every item as it was added (`ByteSize()` per item, the servicer's code
-until the batch was measured once), kept here as the reference. It also times the encoding gRPC does to send
-the message. All ways must give the same DIDs and values (a map's entries are encoded in no fixed order). It
-prints the median microseconds per batch of each way (the ways take turns, so that a noisy moment falls on
-all of them) and the ratios to the current way.
+cap at all, and the way the servicer took until the batch was measured once, kept here as the reference: each
+item built on its own, measured with `ByteSize()` and copied into the message (`cut_messages`, which the
+servicer now takes only for a batch over the cap). It also times the encoding gRPC does to send the message.
+All ways must give the same DIDs and values (a map's entries are encoded in no fixed order). It prints the
+median microseconds per batch of each way (the ways take turns, so that a noisy moment falls on all of them)
+and the ratios to the current way.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import functools
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ from bench.cli import add_output_arguments
 from bench.report import finish_document, standalone_document
 from didmeta.identifiers import DidKey
 from didmeta.server.config import Settings
-from didmeta.server.servicers.bulk_messages import bulk_messages
+from didmeta.server.servicers.bulk_messages import bulk_messages, cut_messages
 from didmeta.v1 import did_pb2
 from didmeta.v1 import metadata_service_pb2 as pb
 from didmeta.values import Metadata
@@ -64,25 +65,16 @@ def floor(found: Batch, max_bytes: int) -> list[pb.GetMetadataBulkResponse]:
     return [response]
 
 
-def measured_per_item(found: Batch, max_bytes: int) -> Iterator[pb.GetMetadataBulkResponse]:
-    """The reference: each item built on its own, measured, and copied into the message."""
-    response = pb.GetMetadataBulkResponse()
-    size = 0
-    for key, metadata in found:
-        item = did_pb2.DidMetadata(did=did_key_to_wire(key))
-        metadata_to_wire(metadata, item.metadata)
-        item_size = item.ByteSize() + 6
-        if response.results and size + item_size > max_bytes:
-            yield response
-            response = pb.GetMetadataBulkResponse()
-            size = 0
-        response.results.append(item)
-        size += item_size
-    yield response
+def item_message(key: DidKey, metadata: Metadata) -> did_pb2.DidMetadata:
+    item = did_pb2.DidMetadata(did=did_key_to_wire(key))
+    metadata_to_wire(metadata, item.metadata)
+    return item
 
 
-def measured_list(found: Batch, max_bytes: int) -> list[pb.GetMetadataBulkResponse]:
-    return list(measured_per_item(found, max_bytes))
+def measured_per_item(found: Batch, max_bytes: int) -> list[pb.GetMetadataBulkResponse]:
+    """The reference: each item built on its own, then measured and copied into the messages (`cut_messages`,
+    which the servicer now uses only for a batch over the cap)."""
+    return list(cut_messages([item_message(key, metadata) for key, metadata in found], [], max_bytes))
 
 
 def current(found: Batch, max_bytes: int) -> list[pb.GetMetadataBulkResponse]:
@@ -105,7 +97,7 @@ def medians_us(ways: dict[str, Callable[[], Any]], repeat: int) -> dict[str, flo
 
 def measure(dids: int, keys: int, repeat: int) -> dict[str, Any]:
     found, max_bytes = batch(dids, keys), int(Settings.model_fields["max_batch_bytes"].default)
-    ways: dict[str, Way] = {"floor": floor, "current": current, "measured_per_item": measured_list}
+    ways: dict[str, Way] = {"floor": floor, "current": current, "measured_per_item": measured_per_item}
     answers = {name: way(found, max_bytes) for name, way in ways.items()}
     contents = [
         [(r.did.name, metadata_from_wire(r.metadata)) for m in messages for r in m.results]

@@ -37,10 +37,10 @@ def bulk_messages(
     if whole.ByteSize() <= max_bytes:
         yield whole
         return
-    yield from _cut(whole.results, absent, max_bytes)
+    yield from cut_messages(whole.results, absent, max_bytes)
 
 
-def _cut(
+def cut_messages(
     items: Sequence[did_pb2.DidMetadata], absent: Sequence[did_pb2.DidKey], max_bytes: int
 ) -> Iterator[pb.GetMetadataBulkResponse]:
     """`items` in order as messages of at most `max_bytes` (or one item), `absent` in the last one."""
