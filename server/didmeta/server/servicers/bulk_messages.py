@@ -27,17 +27,22 @@ def bulk_messages(
     found: Sequence[tuple[DidKey, Metadata]], missing: Sequence[DidKey], max_bytes: int
 ) -> Iterator[pb.GetMetadataBulkResponse]:
     """One batch of GetMetadataBulk results as messages of at most `max_bytes` each (at least one message)."""
+    whole = batch_message(found, missing)
+    if whole.ByteSize() <= max_bytes:
+        yield whole
+        return
+    yield from cut_messages(whole.results, whole.missing, max_bytes)
+
+
+def batch_message(found: Sequence[tuple[DidKey, Metadata]], missing: Sequence[DidKey]) -> pb.GetMetadataBulkResponse:
+    """The whole batch as one message, built in place, whatever its size."""
     whole = pb.GetMetadataBulkResponse()
     for key, metadata in found:
         item = whole.results.add()
         item.did.scope, item.did.name = key.scope, key.name
         metadata_to_wire(metadata, item.metadata)
-    absent = [did_key_to_wire(k) for k in missing]
-    whole.missing.extend(absent)
-    if whole.ByteSize() <= max_bytes:
-        yield whole
-        return
-    yield from cut_messages(whole.results, absent, max_bytes)
+    whole.missing.extend(did_key_to_wire(k) for k in missing)
+    return whole
 
 
 def cut_messages(
