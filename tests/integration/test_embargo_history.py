@@ -78,6 +78,15 @@ def test_embargo_errors(client: Client, scope: str) -> None:
             stub.SetEmbargo(far)
         assert out_of_range.value.code() is grpc.StatusCode.INVALID_ARGUMENT
         assert "until" in (out_of_range.value.details() or "")
+        # Worded as for a timestamp metadata value: one check of wire times in the whole service.
+        assert "timestamp out of range" in (out_of_range.value.details() or "")
+        history = did_service_pb2.ListHistoryRequest(did=did_key_to_wire(DidKey(scope, "f")))
+        history.since.nanos = -1
+        with pytest.raises(grpc.RpcError) as bad_since:
+            list(stub.ListHistory(history))
+        assert bad_since.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        assert "since" in (bad_since.value.details() or "")
+        assert "timestamp out of range" in (bad_since.value.details() or "")
     finally:
         channel.close()
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import grpc
+from google.protobuf import timestamp_pb2
 
 from didmeta.errors import InvalidArgument
 from didmeta.identifiers import validate_key
@@ -16,17 +17,15 @@ from didmeta.server.servicers.common import ServicerBase, caller, did_key
 from didmeta.server.status import guarded
 from didmeta.server.store.catalog import utcnow
 from didmeta.v1 import did_service_pb2
-from didmeta.wire import did_key_to_wire, timestamp_to_wire, value_to_wire
+from didmeta.wire import did_key_to_wire, timestamp_from_wire, timestamp_to_wire, value_to_wire
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
-def naive_utc(message: Any, field: str) -> datetime:
-    """A wire Timestamp as naive UTC (as stored); INVALID_ARGUMENT naming `field` if out of range."""
-    try:
-        return message.ToDatetime()  # type: ignore[no-any-return]
-    except (ValueError, OverflowError) as error:
-        raise InvalidArgument.for_field(field, f"not a valid time: {error}") from None
+def naive_utc(message: timestamp_pb2.Timestamp, field: str) -> datetime:
+    """A wire Timestamp as naive UTC (as stored); out of range, INVALID_ARGUMENT naming `field`, worded as
+    for a timestamp metadata value (`wire.timestamp_from_wire`)."""
+    return timestamp_from_wire(message, field).replace(tzinfo=None)
 
 
 def embargo_to_wire(record: Embargo, out: did_service_pb2.Embargo) -> None:
