@@ -450,9 +450,16 @@ def markdown(document: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-if __name__ == "__main__":
-    import sys
+def main(argv: Sequence[str] | None = None) -> None:
+    """`python -m bench.report FILE...`: each results file's Markdown tables, one after the other."""
+    import argparse
 
-    for name in sys.argv[1:]:
-        print(markdown(json.loads(Path(name).read_text())))
+    parser = argparse.ArgumentParser(prog="python -m bench.report", description=main.__doc__)
+    parser.add_argument("files", nargs="+", type=Path, help="results files written by `bench.run --out`")
+    for path in parser.parse_args(argv).files:
+        print(markdown(json.loads(path.read_text())))
         print()
+
+
+if __name__ == "__main__":
+    main()

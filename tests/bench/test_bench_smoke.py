@@ -6,13 +6,17 @@ PyPI on first use) is left to `make bench`.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
+import pytest
+
+from bench import report
 from tests.bench.runner import run_bench
 
 
-def test_bench_smoke(tmp_path: Path) -> None:
+def test_bench_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     scenarios = "load,memory,list,filter,summary,unary"
     arguments = ["--n", "2000", "--repeat", "1", "--db", "sqlite", "--scenarios", scenarios, "--unary-calls", "200"]
     document = run_bench("bench.run", arguments, tmp_path, timeout=600)
@@ -28,6 +32,13 @@ def test_bench_smoke(tmp_path: Path) -> None:
     # load generator (this process's Python client)
     assert unary and all(0.05 < e["machine_cores_busy"] <= (os.cpu_count() or 1) + 0.5 for e in unary), unary
     assert all(e["client_cpu_us_per_call"] > 0 for e in unary)
+    # `python -m bench.report FILE` prints the results file's tables, the measurements and the target verdicts
+    results_file = tmp_path / "results.json"
+    results_file.write_text(json.dumps(document))
+    report.main([str(results_file)])
+    printed = capsys.readouterr().out
+    assert "| target | db | wanted | measured | verdict |" in printed
+    assert "| ListDids short rate | sqlite | >= 500k DIDs/s |" in printed
 
 
 def test_token_callers_bench_smoke(tmp_path: Path) -> None:
