@@ -32,6 +32,14 @@ def test_scope_add_and_list(client: Client, scope: str) -> None:
     assert [s.name for s in client.list_scopes(scope)] == [scope]
 
 
+def test_scope_creation_time_is_utc_and_the_same_in_the_listing(client: Client, scope: str) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=5)
+    added = client.add_scope(f"{scope}t")
+    assert added.created_at.tzinfo is not None
+    assert before <= added.created_at <= datetime.now(UTC) + timedelta(seconds=5)
+    assert [s.created_at for s in client.list_scopes(f"{scope}t")] == [added.created_at]
+
+
 def test_scope_twice_is_already_exists(client: Client, scope: str) -> None:
     expect_error(lambda: client.add_scope(scope), EXISTS)
 

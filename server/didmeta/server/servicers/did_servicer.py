@@ -17,7 +17,7 @@ from didmeta.server.store.catalog import NewDidSpec
 from didmeta.server.store.schema import dids
 from didmeta.v1 import did_pb2, did_service_pb2, did_service_pb2_grpc
 from didmeta.values import check_text
-from didmeta.wire import DID_TYPE_FROM_WIRE, did_type_from_wire, metadata_from_wire
+from didmeta.wire import DID_TYPE_FROM_WIRE, did_type_from_wire, metadata_from_wire, timestamp_to_wire
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -64,7 +64,7 @@ class DidServicer(EmbargoHistoryMethods, ServicerBase, did_service_pb2_grpc.DidS
         record = await self.run(self.dispatcher.add_scope, scope, account)
         response = did_service_pb2.AddScopeResponse()
         response.scope.name, response.scope.account = record.scope, record.account
-        response.scope.created_at.FromDatetime(record.created_at)
+        timestamp_to_wire(record.created_at, response.scope.created_at)
         return response
 
     @guarded
@@ -76,7 +76,7 @@ class DidServicer(EmbargoHistoryMethods, ServicerBase, did_service_pb2_grpc.DidS
         response = did_service_pb2.ListScopesResponse()
         for record in records:
             scope = response.scopes.add(name=record.scope, account=record.account)
-            scope.created_at.FromDatetime(record.created_at)
+            timestamp_to_wire(record.created_at, scope.created_at)
         return response
 
     @guarded
