@@ -583,39 +583,6 @@ async def test_loop_write_survives_a_killed_connection(pg_dispatcher: Dispatcher
     assert pg_dispatcher.get_metadata(key)["run_number"] == 4
 
 
-async def test_loop_and_thread_writers_on_one_did_are_serialised(pg_dispatcher: Dispatcher) -> None:
-    """Event-loop writes (up to LOOP_CONNECTIONS transactions at once) racing worker-thread writes on one
-    DID: every write recorded once, each record's old value the previous record's new value."""
-    key = DidKey(SCOPE, "x")
-    loop_writes, thread_writers, each = 60, 3, 15
-    taken = 0
-
-    async def loop_write(value: int) -> None:
-        nonlocal taken
-        pg_dispatcher.keys.all()  # fresh declarations: the loop does not read them itself
-        if await pg_dispatcher.set_metadata_async(key, {"run_number": value}, "metadata") is None:
-            await asyncio.to_thread(pg_dispatcher.set_metadata, [(key, {"run_number": value})], fields=["metadata"])
-        else:
-            taken += 1
-
-    def thread_write(writer: int) -> None:
-        for i in range(each):
-            value = 1000 + writer * each + i
-            pg_dispatcher.set_metadata([(key, {"run_number": value})], fields=["metadata"])
-
-    await asyncio.gather(
-        *(loop_write(2 + i) for i in range(loop_writes)),
-        *(asyncio.to_thread(thread_write, w) for w in range(thread_writers)),
-    )
-    assert taken > loop_writes // 2  # the loop's path really ran
-    events = [e for page in pg_dispatcher.list_history(key) for e in page if e.action == "set"]
-    chain = [(e.old, e.new) for e in events]
-    assert len(chain) == loop_writes + thread_writers * each
-    assert chain[0][0] == 1
-    assert all(chain[i][1] == chain[i + 1][0] for i in range(len(chain) - 1))
-    assert pg_dispatcher.get_metadata(key)["run_number"] == chain[-1][1]
-
-
 def before_the_update(
     dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch, at: int, act: Callable[[], Any]
 ) -> list[Any]:
@@ -636,43 +603,108 @@ def before_the_update(
     return reads
 
 
+#: Two ways into the optimistic write (`_set_optimistic`), each an extra key for the write and the DID's value
+#: of it before: the write is not one the one statement takes (a timestamp column: the row is read with its
+#: version), or PostgreSQL cannot render the key's old value (an object: the one statement returns the row).
+OPTIMISTIC_STARTS: dict[str, tuple[str, Any]] = {
+    "own read": ("eol_at", datetime(2030, 1, 1, tzinfo=UTC)),
+    "one statement's row": ("shape", {"a": 1}),
+}
+
+
+def optimistic_start(dispatcher: Dispatcher, key: DidKey, start: str) -> Metadata:
+    """Give `key` the start's key (thread path) and return the extra metadata its writes carry."""
+    name, value = OPTIMISTIC_STARTS[start]
+    dispatcher.set_metadata([(key, {name: value})], fields=["metadata"])
+    return {name: value}
+
+
+def run_number_events(dispatcher: Dispatcher, key: DidKey) -> list[tuple[Any, Any]]:
+    events = [e for page in dispatcher.list_history(key) for e in page]
+    return [(e.old, e.new) for e in events if e.action == "set" and e.key == "run_number"]
+
+
+@pytest.mark.parametrize("start", sorted(OPTIMISTIC_STARTS))
 async def test_a_loop_write_whose_row_changed_after_its_read_continues_from_that_change(
-    pg_dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+    pg_dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch, start: str
 ) -> None:
-    """The loop's write reads the row without a lock (server/point.py `_set_optimistic`). A write of the worker
-    thread's path landing between that read and its update (made here at that moment) leaves the row with a
-    new version: the update changes nothing and the write is redone under the row's lock, so the history
-    chain continues from the other write's value. Uncontended, one read suffices."""
+    """The loop's optimistic write reads the row without a lock (server/point.py `_set_optimistic`). A write of
+    the worker thread's path landing between that read and its update (made here at that moment) leaves the
+    row with a new version: the update changes nothing and the write is redone under the row's lock, so the
+    history chain continues from the other write's value. Uncontended, one read suffices."""
     key = DidKey(SCOPE, "x")
+    extra = optimistic_start(pg_dispatcher, key, start)
     # the second write's first read: another writer gets in before its update
     other = functools.partial(pg_dispatcher.set_metadata, [(key, {"run_number": 50})], fields=["metadata"])
     reads = before_the_update(pg_dispatcher, monkeypatch, 2, other)
     pg_dispatcher.keys.all()
-    assert await pg_dispatcher.set_metadata_async(key, {"run_number": 2}, "metadata") == 1
+    assert await pg_dispatcher.set_metadata_async(key, {"run_number": 2, **extra}, "metadata") == 1
     assert len(reads) == 1  # no conflict: the optimistic read and update only
     pg_dispatcher.keys.all()
-    assert await pg_dispatcher.set_metadata_async(key, {"run_number": 60}, "metadata") == 1
+    assert await pg_dispatcher.set_metadata_async(key, {"run_number": 60, **extra}, "metadata") == 1
     assert len(reads) == 4  # the optimistic read, the other writer's (the thread path's), then the locking one
-    events = [e for page in pg_dispatcher.list_history(key) for e in page if e.action == "set"]
-    assert [(e.old, e.new) for e in events] == [(1, 2), (2, 50), (50, 60)]
+    assert run_number_events(pg_dispatcher, key) == [(1, 2), (2, 50), (50, 60)]
     assert pg_dispatcher.get_metadata(key)["run_number"] == 60
 
 
+@pytest.mark.parametrize("start", sorted(OPTIMISTIC_STARTS))
 async def test_a_loop_write_whose_did_is_deleted_after_its_read_is_not_found(
-    pg_dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+    pg_dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch, start: str
 ) -> None:
     """The DID deleted between the loop's optimistic read and its update: the update finds no row, the
     locking read finds none either, and the write is NOT_FOUND, nothing written (no history record)."""
     key = DidKey(SCOPE, "x")
+    extra = optimistic_start(pg_dispatcher, key, start)
     deleted: list[int] = []
     before_the_update(pg_dispatcher, monkeypatch, 1, lambda: deleted.append(pg_dispatcher.delete_dids([key])))
     pg_dispatcher.keys.all()
     with pytest.raises(NotFound) as caught:
-        await pg_dispatcher.set_metadata_async(key, {"run_number": 60}, "metadata")
+        await pg_dispatcher.set_metadata_async(key, {"run_number": 60, **extra}, "metadata")
     assert deleted == [1] and caught.value.reason == "DID_NOT_FOUND"
     with pg_dispatcher.store.read() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM history WHERE action = 'set'").scalar() == 0
+        assert (
+            conn.exec_driver_sql("SELECT count(*) FROM history WHERE action = 'set' AND key = 'run_number'").scalar()
+            == 0
+        )
         assert conn.exec_driver_sql("SELECT count(*) FROM dids WHERE name = 'x'").scalar() == 0
+
+
+@pytest.mark.parametrize("start", ["one statement", *sorted(OPTIMISTIC_STARTS)])
+async def test_loop_and_thread_writers_on_one_did_are_serialised(pg_dispatcher: Dispatcher, start: str) -> None:
+    """Event-loop writes (up to LOOP_CONNECTIONS at once: in one statement, or optimistic from either start)
+    racing worker-thread writes on one DID, of a column key and a JSON key: every write recorded once, each
+    record's old value the previous record's new value, for both keys."""
+    key = DidKey(SCOPE, "x")
+    extra = {} if start == "one statement" else optimistic_start(pg_dispatcher, key, start)
+    loop_writes, thread_writers, each = 60, 3, 15
+    taken = 0
+
+    async def loop_write(value: int) -> None:
+        nonlocal taken
+        metadata = {"run_number": value, "tag": f"t{value}", **extra}
+        pg_dispatcher.keys.all()  # fresh declarations: the loop does not read them itself
+        if await pg_dispatcher.set_metadata_async(key, metadata, "metadata") is None:
+            await asyncio.to_thread(pg_dispatcher.set_metadata, [(key, metadata)], fields=["metadata"])
+        else:
+            taken += 1
+
+    def thread_write(writer: int) -> None:
+        for i in range(each):
+            value = 1000 + writer * each + i
+            pg_dispatcher.set_metadata([(key, {"run_number": value, "tag": f"t{value}"})], fields=["metadata"])
+
+    await asyncio.gather(
+        *(loop_write(2 + i) for i in range(loop_writes)),
+        *(asyncio.to_thread(thread_write, w) for w in range(thread_writers)),
+    )
+    assert taken > loop_writes // 2  # the loop's path really ran
+    events = [e for page in pg_dispatcher.list_history(key) for e in page if e.action == "set"]
+    for name, first in (("run_number", 1), ("tag", None)):
+        chain = [(e.old, e.new) for e in events if e.key == name]
+        assert len(chain) == loop_writes + thread_writers * each
+        assert chain[0][0] == first
+        assert all(chain[i][1] == chain[i + 1][0] for i in range(len(chain) - 1))
+        assert pg_dispatcher.get_metadata(key, "ALL")[name] == chain[-1][1]
 
 
 async def test_loop_connections_carry_the_catalogue_urls_options(make_catalogue_url: Callable[[str], str]) -> None:

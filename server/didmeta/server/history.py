@@ -97,7 +97,8 @@ class Event:
     new: MetaValue | None
 
 
-def _dump(value: MetaValue | None) -> str | None:
+def value_text(value: MetaValue | None) -> str | None:
+    """A value as a history record stores it: canonical JSON text (`dump_json` of `to_json`); None: absent."""
     return None if value is None else dump_json(to_json(value))
 
 
@@ -125,14 +126,20 @@ class History:
     @staticmethod
     def rows(dialect: str, changes: Sequence[Change]) -> list[tuple[Any, ...]]:
         """The history rows of the changes (`COLUMNS` order, driver values): the caller, now, the request id."""
+        # Driver-level rows (COPY on PostgreSQL, executemany on SQLite): bulk loads write one row per DID.
+        at, account, rid = History.caller(dialect)
+        return [
+            (at, account, rid, c.did.scope, c.did.name, c.action, c.key, value_text(c.old), value_text(c.new))
+            for c in changes
+        ]
+
+    @staticmethod
+    def caller(dialect: str) -> tuple[Any, str, str]:
+        """The first three columns of this call's records (`at`, `account`, `request_id`): now, in the driver's
+        form, the caller's account (`(internal)` for an in-process caller) and the request id."""
         identity = current_identity.get(None)
         account = identity.account if identity is not None else "(internal)"
-        rid, now = request_id(), utcnow()
-        # Driver-level rows (COPY on PostgreSQL, executemany on SQLite): bulk loads write one row per DID.
-        at = bulk.driver_value(dialect, "at", now)
-        return [
-            (at, account, rid, c.did.scope, c.did.name, c.action, c.key, _dump(c.old), _dump(c.new)) for c in changes
-        ]
+        return bulk.driver_value(dialect, "at", utcnow()), account, request_id()
 
     def prune_due(self) -> bool:
         """Whether the next `record` may prune (a DELETE over the history table)."""

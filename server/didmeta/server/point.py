@@ -61,6 +61,7 @@ from didmeta.server.access.embargo import SEEING_RIGHTS, hidden_sql
 from didmeta.server.access.identity import current_identity
 from didmeta.server.history import COLUMNS as HISTORY_COLUMNS
 from didmeta.server.history import Change, History
+from didmeta.server.one_statement_write import OneStatementWrite
 from didmeta.server.store.bulk import insert_sql
 from didmeta.server.store.catalog import utcnow
 from didmeta.server.store.checkpointer import Checkpointer
@@ -208,6 +209,8 @@ class PointAccess:
         )
         # On PostgreSQL the loop awaits its reads and writes over asyncpg connections of its own.
         self._loop_pool = None if store.is_sqlite else LoopPool(store.engine, LOOP_CONNECTIONS)
+        # ... and writes one row in one statement when PostgreSQL can render its old values (one_statement_write.py).
+        self._one_statement = None if store.is_sqlite else OneStatementWrite(_COLUMNS, hidden)
 
     @classmethod
     def for_plugins(cls, store: Store, plugins: Sequence[MetadataPlugin]) -> PointAccess | None:
@@ -673,7 +676,8 @@ class PointAccess:
         history: History,
         changes_of: ChangesOf,
     ) -> bool:
-        """The write without a lock (autocommit): the row read with its version (xmin), then the UPDATE and its
+        """The write without a transaction block (autocommit): in one statement when it can
+        (`_write_in_one_statement`); otherwise the row read with its version (xmin), then the UPDATE and its
         history insert as one statement that applies only if the row still has that version
         (`_versioned_update_sql`). True when written (or nothing to write); False, nothing written, when the
         row has a new version: another writer (any path, any process) changed it after the read, and the
@@ -683,7 +687,12 @@ class PointAccess:
         if statement is None:
             raise _TakeThreadPath
         sql, params, checked = statement
-        raw = _shown(key, await conn.fetchone(sql, params), checked)
+        view = params if isinstance(params, Mapping) else None  # the embargo check's (named) parameters
+        written, raw = await self._write_in_one_statement(conn, key, shares, view)
+        if written:
+            return True
+        if raw is None:
+            raw = _shown(key, await conn.fetchone(sql, params), checked)
         row, version = (None, None) if raw is None else (raw[:-1], raw[-1])
         columns, parameters, changes = self._row_write(key, row, shares, changes_of)
         if not columns:
@@ -696,6 +705,29 @@ class PointAccess:
         update = self._versioned_update_sql(columns, len(rows))
         status = await conn.execute(update, (*parameters, version, *(v for r in rows for v in r)))
         return not status.endswith(" 0")  # `UPDATE 1`, `INSERT 0 n`: written
+
+    async def _write_in_one_statement(
+        self, conn: Session, key: DidKey, shares: dict[str, Metadata], view: Mapping[str, Any] | None
+    ) -> tuple[bool, Sequence[Any] | None]:
+        """The write as one statement (one_statement_write.py): (True, None) when written; (False, the row
+        with its version last) when PostgreSQL cannot render an old value, for the versioned update to carry
+        on from; (False, None) when the write is not one it takes, or the row is missing or hidden from the
+        caller (the versioned read then tells which). `view`: the embargo check's parameters, None for a
+        caller who sees every DID."""
+        assert self._one_statement is not None
+        column_share = shares.get(self.did_column.name, {})
+        json_share = shares.get(self.json.name, {}) if self.json is not None else {}
+        values = self.did_column.column_values(column_share, f"metadata[{key}]") if column_share else {}
+        if values:
+            values["updated_at"] = naive_utc(datetime.now(UTC))
+        checked_view = None if view is None else {"now": view["now"], "account": view["account"]}
+        plan = self._one_statement.plan(key, column_share, json_share, values, self._bind, checked_view)
+        if plan is None:
+            return False, None
+        result = await conn.fetchone(plan.sql, plan.params)
+        if result is None:
+            return False, None
+        return bool(result[0]), result[1:]
 
     async def _set_locked(
         self,
