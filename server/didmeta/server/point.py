@@ -20,7 +20,10 @@ dialect, and one statement per step:
   one round trip fewer), on SQLite two. On a SQLite file whose write lock is free it runs on the event
   loop (`write_on_loop`), its statements on the sqlite3 connection itself (no SQLAlchemy result set-up;
   any driver error rolls it back for a worker thread to redo); on PostgreSQL the event loop awaits the
-  row optimistically over one of its own connections (`set_async`): the row read with its version
+  write over one of its own connections (`set_async`), in one statement when PostgreSQL can render the
+  old values for the history (one_statement_write.py: the locking read, the update and the history
+  insert, one round trip), else optimistically, from the row that statement returns or a read of its own:
+  the row read with its version
   (`xmin`, no lock, autocommit), then one statement that updates it only if that version is still the
   row's and inserts its history rows only if it did; two round trips instead of a transaction's four
   (BEGIN, locking read, update, COMMIT). When another writer changed the row in between, that locking
@@ -645,9 +648,10 @@ class PointAccess:
         changes_of: ChangesOf,
     ) -> bool:
         """`set_one` awaited by the event loop over one of its PostgreSQL connections (no worker thread, no
-        SQLAlchemy pool), optimistic first (`_set_optimistic`: two round trips, no transaction block); when
-        another writer changed the row in between, the locking transaction (`_set_locked`: four round
-        trips) on the same connection, which waits for its turn as the generic path does.
+        SQLAlchemy pool), optimistic first (`_set_optimistic`: one statement, or two round trips, no
+        transaction block); when another writer changed the row in between, the locking transaction
+        (`_set_locked`: four round trips) on the same connection, which waits for its turn as the generic
+        path does.
 
         False, with nothing written, when the write has more history records than one statement takes or
         the connection fails: the caller then takes the worker thread's path (`Dispatcher.set_metadata`),
