@@ -144,6 +144,19 @@ def test_pg_point_drivers_bench_smoke(tmp_path: Path) -> None:
     assert results["psycopg"]["median_cpu_us"] > 0 and results["ratio_cpu_psycopg_to_asyncpg"] > 0
 
 
+def test_pg_set_paths_bench_smoke(tmp_path: Path) -> None:
+    """bench.pg_set_paths end to end at a tiny size: GetMetadata and both SetMetadata ways timed in every
+    repetition (the bench fails if a write is not taken by the event loop or misses its history rows)."""
+    document = run_bench(
+        "bench.pg_set_paths", ["--files", "50", "--calls", "40", "--repeat", "2"], tmp_path, timeout=300
+    )
+    results = document["results"]
+    ways = ("get", "set one statement", "set optimistic")
+    assert {name: len(results[name]["cpu_us"]) for name in ways} == dict.fromkeys(ways, 2)
+    assert all(results[name]["median_wall_us"] > 0 and results[name]["median_cpu_us"] > 0 for name in ways)
+    assert results["ratio_cpu_optimistic_to_one_statement"] > 0
+
+
 def test_bulk_answers_bench_smoke(tmp_path: Path) -> None:
     """bench.bulk_answers end to end on a small batch and on one over the byte cap: every way timed (the bench
     fails if the ways build different answers)."""

@@ -213,7 +213,7 @@ class PointAccess:
         # On PostgreSQL the loop awaits its reads and writes over asyncpg connections of its own.
         self._loop_pool = None if store.is_sqlite else LoopPool(store.engine, LOOP_CONNECTIONS)
         # ... and writes one row in one statement when PostgreSQL can render its old values (one_statement_write.py).
-        self._one_statement = None if store.is_sqlite else OneStatementWrite(_COLUMNS, hidden)
+        self._one_statement: OneStatementWrite | None = None if store.is_sqlite else OneStatementWrite(_COLUMNS, hidden)
 
     @classmethod
     def for_plugins(cls, store: Store, plugins: Sequence[MetadataPlugin]) -> PointAccess | None:
@@ -718,7 +718,8 @@ class PointAccess:
         on from; (False, None) when the write is not one it takes, or the row is missing or hidden from the
         caller (the versioned read then tells which). `view`: the embargo check's parameters, None for a
         caller who sees every DID."""
-        assert self._one_statement is not None
+        if self._one_statement is None:  # SQLite, or turned off (bench/pg_set_paths.py measures both ways)
+            return False, None
         column_share = shares.get(self.did_column.name, {})
         json_share = shares.get(self.json.name, {}) if self.json is not None else {}
         values = self.did_column.column_values(column_share, f"metadata[{key}]") if column_share else {}
