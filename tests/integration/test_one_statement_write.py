@@ -24,7 +24,7 @@ from didmeta.identifiers import DidKey, DidType
 from didmeta.server.access.identity import Identity, current_identity
 from didmeta.server.config import Settings
 from didmeta.server.dispatcher import Dispatcher, NewDid
-from didmeta.server.one_statement_write import PLAIN_COLUMNS
+from didmeta.server.one_statement_write import PLAIN_COLUMNS, PRINTABLE_ASCII
 from didmeta.server.store.catalog import NewDidSpec
 from didmeta.server.store.engine import Store
 from didmeta.server.store.loop_pool import Session
@@ -199,3 +199,17 @@ def test_a_missing_did_and_an_embargoed_one_are_not_found_and_nothing_is_written
         current_identity.reset(token)
     assert [row[:4] for row in _history(dispatcher, key)] == [("run_number", "set", "1", "9")]
     assert _history(dispatcher, key)[0][4] == "root"
+
+
+@pytest.mark.parametrize("collation", ["C", "und-x-icu", "en-US-x-icu"])
+def test_the_printable_ascii_check_goes_by_character_code_whatever_the_collation(
+    dispatcher: Dispatcher, collation: str
+) -> None:
+    """The one statement trusts PostgreSQL's text of a string only in printable ASCII, which it checks with a
+    bracket range. PostgreSQL's regular expressions take a range by character code, not by the collation's
+    order (in which ICU sorts `é` between `e` and `f`, and punctuation apart from letters)."""
+    texts = ["abc", "é", "a~b", "\x7f", "tab\t", "Ω", "Z[\\]^_`", " !", "\x1f", "\u00a0", "~~\u0080"]
+    with dispatcher.store.read() as conn:
+        sql = f'SELECT x, x COLLATE "{collation}" ~ {PRINTABLE_ASCII} FROM unnest(CAST(%s AS text[])) AS x'
+        checked = {str(text): bool(inside) for text, inside in conn.exec_driver_sql(sql, (texts,))}
+    assert checked == {text: all(" " <= c <= "~" for c in text) for text in texts}

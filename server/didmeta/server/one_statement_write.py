@@ -56,7 +56,9 @@ PLAIN_COLUMNS: frozenset[str] = frozenset(
     for key in (*OPTIMISED, *SETTABLE_INTRINSIC)
     if column_kind(key) in ("int", "string", "bool") and key not in COLLECTION_ONLY
 )
-_PRINTABLE_ASCII = "'^[ -~]*$'"
+#: SQL: a text of printable ASCII only (PostgreSQL's regular expressions take a bracket range by character
+#: code, whatever the collation: tests/integration/test_one_statement_write.py).
+PRINTABLE_ASCII = "'^[ -~]*$'"
 
 #: A layout: per key in name order, the column it is (None: a JSON key); whether JSON keys are set, removed;
 #: whether the caller's view is checked (embargoes).
@@ -74,7 +76,7 @@ class Plan:
 def _column_old(column: str) -> tuple[str, str | None]:
     """A column's old value as history text, and the condition under which that text is right (None: always)."""
     if column_kind(column) == "string":
-        return f"to_jsonb(dids.{column})::text", f"(dids.{column} IS NULL OR dids.{column} ~ {_PRINTABLE_ASCII})"
+        return f"to_jsonb(dids.{column})::text", f"(dids.{column} IS NULL OR dids.{column} ~ {PRINTABLE_ASCII})"
     return f"dids.{column}::text", None
 
 
@@ -84,7 +86,7 @@ def _json_old(index: int) -> tuple[str, str]:
     kinds = f"jsonb_typeof({value})"
     condition = (
         f"({value} IS NULL OR {kinds} IN ('number', 'boolean') "
-        f"OR ({kinds} = 'string' AND ({value} #>> '{{}}') ~ {_PRINTABLE_ASCII}))"
+        f"OR ({kinds} = 'string' AND ({value} #>> '{{}}') ~ {PRINTABLE_ASCII}))"
     )
     return f"{value}::text", condition
 
