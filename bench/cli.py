@@ -18,6 +18,13 @@ def add_output_arguments(parser: argparse.ArgumentParser, *, workdir_help: str =
     parser.add_argument("--workdir", type=Path, default=None, help=workdir_help)
 
 
+def add_call_arguments(parser: argparse.ArgumentParser, *, files: int, calls: int, repeat: int = 5) -> None:
+    """`--files`, `--calls` and `--repeat` of the in-process benches that time ways of a call on one catalogue."""
+    parser.add_argument("--files", type=int, default=files, help="files in the catalogue (the calls cycle over them)")
+    parser.add_argument("--calls", type=int, default=calls, help="calls per way and repetition")
+    parser.add_argument("--repeat", type=int, default=repeat, help="repetitions (the ways alternate)")
+
+
 @contextmanager
 def scratch_directory(workdir: Path | None, prefix: str) -> Iterator[Path]:
     """A temporary directory inside `workdir` (made if missing; None: the system's), removed at the end."""

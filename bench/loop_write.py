@@ -17,10 +17,13 @@ import argparse
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from bench.cli import add_output_arguments, scratch_directory
+from bench.cli import add_call_arguments, add_output_arguments, scratch_directory
+from bench.procs import Postgres, sqlalchemy_url
 from bench.report import finish_document, standalone_document
 from didmeta.identifiers import DidKey, DidType
 from didmeta.server.config import Settings
@@ -45,6 +48,25 @@ def build(url: str, files: int, metadata: Callable[[int], Metadata] | None = Non
         ]
     )
     return dispatcher, keys
+
+
+@contextmanager
+def postgres_catalogue(
+    workdir: Path | None, prefix: str, files: int, metadata: Callable[[int], Metadata]
+) -> Iterator[tuple[Dispatcher, list[DidKey], str]]:
+    """A throwaway PostgreSQL cluster (tools/backends/postgres.sh) holding a catalogue of `files` files (`build`):
+    the started dispatcher, the files' keys and the database's URL (libpq form); all stopped at the end."""
+    with scratch_directory(workdir, prefix) as scratch:
+        postgres = Postgres(scratch / "pg").start()
+        try:
+            url = postgres.fresh_database("catalogue")
+            dispatcher, keys = build(sqlalchemy_url(url), files, metadata)
+            try:
+                yield dispatcher, keys, url
+            finally:
+                dispatcher.close()
+        finally:
+            postgres.stop()
 
 
 def ways(dispatcher: Dispatcher) -> dict[str, Callable[[DidKey, Metadata], int | None]]:
@@ -92,9 +114,7 @@ def measure(dispatcher: Dispatcher, keys: list[DidKey], calls: int, repeat: int)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=1000, help="files in the catalogue (the calls cycle over them)")
-    parser.add_argument("--calls", type=int, default=2000, help="calls per way and repetition")
-    parser.add_argument("--repeat", type=int, default=5, help="repetitions (the ways alternate)")
+    add_call_arguments(parser, files=1000, calls=2000)
     add_output_arguments(parser)
     args = parser.parse_args(argv)
     document = standalone_document("loop_write", files=args.files, calls=args.calls)

@@ -25,9 +25,8 @@ from typing import Any
 
 import psycopg
 
-from bench.cli import add_output_arguments, scratch_directory
-from bench.loop_write import build
-from bench.procs import Postgres, sqlalchemy_url
+from bench.cli import add_call_arguments, add_output_arguments
+from bench.loop_write import postgres_catalogue
 from bench.report import finish_document, standalone_document
 from didmeta.identifiers import DidKey
 from didmeta.server.dispatcher import Dispatcher
@@ -77,27 +76,18 @@ async def measure(dispatcher: Dispatcher, url: str, keys: list[DidKey], calls: i
     return out
 
 
+def file_metadata(i: int) -> Metadata:
+    return {"run_number": i, "quality": "good", "e": i / 4}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--files", type=int, default=1000)
-    parser.add_argument("--calls", type=int, default=3000)
-    parser.add_argument("--repeat", type=int, default=5)
+    add_call_arguments(parser, files=1000, calls=3000)
     add_output_arguments(parser)
     args = parser.parse_args()
     document = standalone_document("pg_point_drivers", files=args.files, calls=args.calls, repeat=args.repeat)
-    with scratch_directory(args.workdir, "didmeta-pgdrivers-") as scratch:
-        postgres = Postgres(scratch / "pg").start()
-        try:
-            url = postgres.fresh_database("drivers")
-            dispatcher, keys = build(
-                sqlalchemy_url(url), args.files, lambda i: {"run_number": i, "quality": "good", "e": i / 4}
-            )
-            try:
-                document["results"] = asyncio.run(measure(dispatcher, url, keys, args.calls, args.repeat))
-            finally:
-                dispatcher.close()
-        finally:
-            postgres.stop()
+    with postgres_catalogue(args.workdir, "didmeta-pgdrivers-", args.files, file_metadata) as (dispatcher, keys, url):
+        document["results"] = asyncio.run(measure(dispatcher, url, keys, args.calls, args.repeat))
     results = document["results"]
     print(
         f"median CPU per read: psycopg {results['psycopg']['median_cpu_us']:.1f} us, asyncpg "

@@ -25,9 +25,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bench.cli import add_output_arguments, scratch_directory
-from bench.loop_write import build
-from bench.procs import Postgres, sqlalchemy_url
+from bench.cli import add_call_arguments, add_output_arguments
+from bench.loop_write import postgres_catalogue
 from bench.report import finish_document, standalone_document
 from didmeta.identifiers import DidKey
 from didmeta.server.dispatcher import Dispatcher
@@ -104,25 +103,18 @@ async def measure(dispatcher: Dispatcher, keys: list[DidKey], calls: int, repeat
     return out
 
 
+def file_metadata(i: int) -> Metadata:
+    return {"run_number": i, "bench_note": "x"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--files", type=int, default=2000)
-    parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--repeat", type=int, default=5)
+    add_call_arguments(parser, files=2000, calls=2000)
     add_output_arguments(parser)
     args = parser.parse_args()
     document = standalone_document("pg_set_paths", files=args.files, calls=args.calls, repeat=args.repeat)
-    with scratch_directory(args.workdir, "didmeta-pgset-") as scratch:
-        postgres = Postgres(scratch / "pg").start()
-        try:
-            url = postgres.fresh_database("setpaths")
-            dispatcher, keys = build(sqlalchemy_url(url), args.files, lambda i: {"run_number": i, "bench_note": "x"})
-            try:
-                document["results"] = asyncio.run(measure(dispatcher, keys, args.calls, args.repeat))
-            finally:
-                dispatcher.close()
-        finally:
-            postgres.stop()
+    with postgres_catalogue(args.workdir, "didmeta-pgset-", args.files, file_metadata) as (dispatcher, keys, _):
+        document["results"] = asyncio.run(measure(dispatcher, keys, args.calls, args.repeat))
     results = document["results"]
     for name in ("get", "set one statement", "set optimistic"):
         way = results[name]

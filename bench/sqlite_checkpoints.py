@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.cli import add_output_arguments, scratch_directory
+from bench.cli import add_call_arguments, add_output_arguments, scratch_directory
 from bench.loop_write import build
 from bench.report import finish_document, standalone_document
 from didmeta.identifiers import DidKey
@@ -97,9 +97,7 @@ def measure(dispatcher: Dispatcher, keys: list[DidKey], calls: int, repeat: int,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=1000, help="files in the catalogue (the calls cycle over them)")
-    parser.add_argument("--calls", type=int, default=4000, help="calls per way and repetition")
-    parser.add_argument("--repeat", type=int, default=5, help="repetitions (the ways alternate)")
+    add_call_arguments(parser, files=1000, calls=4000)
     add_output_arguments(parser)
     args = parser.parse_args(argv)
     document = standalone_document("sqlite_checkpoints", files=args.files, calls=args.calls, repeat=args.repeat)
