@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -29,7 +29,7 @@ from didmeta.server.store.catalog import NewDidSpec
 from didmeta.server.store.engine import Store
 from didmeta.server.store.loop_pool import Session
 from didmeta.values import Metadata
-from tests.property.strategies import EXAMPLES, STORED_TEXTS, STORED_VALUES
+from tests.property.strategies import EXAMPLES, STORED_TEXTS, STORED_TIMESTAMPS, STORED_VALUES
 
 _scopes = itertools.count()
 _INTS = st.integers(-(2**63), 2**63 - 1)
@@ -38,6 +38,7 @@ _VALUES: dict[str, st.SearchStrategy[Any]] = {
     "run_number": st.none() | _INTS,
     "campaign": st.none() | STORED_TEXTS.filter(lambda t: len(t) <= 255 and "\x00" not in t) | _INTS,
     "hidden": st.booleans(),  # NOT NULL
+    "eol_at": st.none() | STORED_TIMESTAMPS,
     "j1": st.none() | STORED_VALUES,
     "j2": st.none() | STORED_VALUES,
 }
@@ -113,11 +114,18 @@ class _Statements:
 )
 @given(old=_metadata(min_size=0), new=_metadata(min_size=1))
 @example(old={"run_number": 1, "j1": "a"}, new={"run_number": 2, "j1": "b"})  # the one statement
-@example(old={"j1": 0.0, "campaign": "x"}, new={"j1": -0.0, "campaign": 7})  # -0.0: not taken
+@example(old={"j1": 0.0, "campaign": "x"}, new={"j1": -0.0, "campaign": 7})  # -0.0 arrives as 0.0
 @example(old={"j1": "é", "hidden": True}, new={"j1": "e", "hidden": False})  # non-ASCII old: optimistic
 @example(old={"j1": {"a": [1.5]}}, new={"j1": None, "j2": 1e16})  # an object: optimistic
 @example(old={"j1": 1, "j2": True}, new={"j1": 1.0, "j2": 1})  # same value, other type: recorded
 @example(old={"campaign": "5", "j1": 'q"\\'}, new={"campaign": 5, "j1": 'q"\\'})  # equal text: not recorded
+@example(  # timestamps in a column and in JSON: the one statement; the same instant is not a change
+    old={"eol_at": datetime(5, 1, 2, 3, 4, 5, 6, tzinfo=UTC), "j1": datetime(2020, 1, 2, tzinfo=UTC)},
+    new={
+        "eol_at": datetime(9999, 12, 31, tzinfo=UTC),
+        "j1": datetime(2020, 1, 2, 1, tzinfo=timezone(timedelta(hours=1))),
+    },
+)
 def test_the_loops_write_records_what_the_locking_write_records(
     dispatcher: Dispatcher, loop: asyncio.AbstractEventLoop, old: Metadata, new: Metadata
 ) -> None:
@@ -133,16 +141,29 @@ def test_plain_values_are_written_in_one_round_trip(
     dispatcher: Dispatcher, loop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Column and JSON keys of plain old values: one statement, its records and values those of the call."""
-    [key] = _new_dids(dispatcher, ["d"], {"run_number": 1, "campaign": "mc", "j1": 2.5})
+    stamp = datetime(2020, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    [key] = _new_dids(dispatcher, ["d"], {"run_number": 1, "campaign": "mc", "j1": 2.5, "eol_at": stamp, "j3": stamp})
     statements = _Statements(monkeypatch)
     dispatcher.keys.all()
-    new: Metadata = {"run_number": 2, "campaign": "data", "j1": 2.5, "j2": "new", "hidden": True}
+    later = datetime(2021, 1, 1, tzinfo=UTC)
+    new: Metadata = {
+        "run_number": 2,
+        "campaign": "data",
+        "j1": 2.5,
+        "j2": "new",
+        "hidden": True,
+        "eol_at": later,
+        "j3": later,
+    }
     assert loop.run_until_complete(dispatcher.set_metadata_async(key, new, "metadata")) == 1
     assert len(statements.sent) == 1 and statements.sent[0].startswith("WITH old AS")
+    old_stamp, new_stamp = '{"$ts":"2020-01-02T03:04:05.000006Z"}', '{"$ts":"2021-01-01T00:00:00.000000Z"}'
     assert [row[:4] for row in _history(dispatcher, key)] == [
         ("campaign", "set", '"mc"', '"data"'),
+        ("eol_at", "set", old_stamp, new_stamp),
         ("hidden", "set", "false", "true"),
         ("j2", "set", None, '"new"'),
+        ("j3", "set", old_stamp, new_stamp),
         ("run_number", "set", "1", "2"),
     ]
     got = dispatcher.get_metadata(key, "ALL")
@@ -154,7 +175,7 @@ def test_plain_values_are_written_in_one_round_trip(
     [
         ({"j1": {"a": 1}}, {"j1": 2}),  # an object: PostgreSQL's text is not the service's
         ({"campaign": "ünï"}, {"campaign": "x"}),  # non-ASCII text: escaped by the service, not by PostgreSQL
-        ({"j1": datetime(2020, 1, 2, tzinfo=UTC)}, {"j1": 2}),  # a timestamp (a tagged object)
+        ({"j1": [1, "a"]}, {"j1": 2}),  # a list
     ],
 )
 def test_an_old_value_postgresql_cannot_render_takes_the_versioned_update_without_a_second_read(

@@ -604,10 +604,11 @@ def before_the_update(
 
 
 #: Two ways into the optimistic write (`_set_optimistic`), each an extra key for the write and the DID's value
-#: of it before: the write is not one the one statement takes (a timestamp column: the row is read with its
-#: version), or PostgreSQL cannot render the key's old value (an object: the one statement returns the row).
+#: of it before: the write is not one the one statement takes (`lifetime`, which sets `expired_at` from now: the
+#: row is read with its version), or PostgreSQL cannot render the key's old value (an object: the one statement
+#: returns the row).
 OPTIMISTIC_STARTS: dict[str, tuple[str, Any]] = {
-    "own read": ("eol_at", datetime(2030, 1, 1, tzinfo=UTC)),
+    "own read": ("lifetime", 3600),
     "one statement's row": ("shape", {"a": 1}),
 }
 

@@ -18,25 +18,26 @@ version: the old values are those of the version the statement changes, as the l
 **The old values' text comes from PostgreSQL**, and a history record must read the same whichever path
 wrote it (`history.value_text`: canonical JSON). PostgreSQL gives that text itself for the values it
 renders the same way, which the `simple` condition checks on the row:
-- an int or bool column (`col::text`), and a string column in printable ASCII (`to_jsonb(col)::text`:
+- an int or bool column (`col::text`), a string column in printable ASCII (`to_jsonb(col)::text`:
   PostgreSQL and Python's `json` escape `"` and `\\` alike and nothing else in that range);
-- a JSON value that is a number, a boolean or a string in printable ASCII (`(meta -> key)::text`). A
+- a timestamp column (`to_char` in `format_timestamp`'s form, in the `{"$ts":...}` tag);
+- a JSON value that is a number, a boolean or a string in printable ASCII (`(meta -> key)::text`), or a
+  timestamp's tag (its text of `format_timestamp`'s form, the tag rebuilt without jsonb's space). A
   number's text is the one the service stored (`dump_json`: a double's shortest digits with a decimal
   point), which jsonb's numeric keeps digit for digit.
-Anything else (an object, a list, a timestamp, JSON null, a string with other characters) makes `simple`
+Anything else (another object, a list, JSON null, a string with other characters) makes `simple`
 false: the statement changes nothing and returns the row with its version, and the optimistic write
 (point.py `_set_optimistic`) carries on from that row with its second statement. A record is written for
 a key whose old text differs from the new one, as `history.metadata_changes` decides for these values
-(texts differ exactly when the values differ or their types do), except for a new double -0.0 (equal to
-0.0 in Python, a different text), which `plan` leaves to the optimistic write.
+(texts differ exactly when the values differ or their types do; a double -0.0, equal to 0.0 with another
+text, never arrives: `values.check_value` makes it 0.0 before any write).
 
-Which writes it takes (`plan`): keys of DID_COLUMN's int, string and bool columns (not `lifetime`, not a
-collection-only column) and of the JSON plugin, at most `MAX_KEYS` of them.
+Which writes it takes (`plan`): keys of DID_COLUMN's int, string, bool and timestamp columns (not `lifetime`,
+not a collection-only column) and of the JSON plugin, at most `MAX_KEYS` of them.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +45,7 @@ from typing import Any
 from didmeta.attributes import COLLECTION_ONLY, OPTIMISED, SETTABLE_INTRINSIC, column_kind
 from didmeta.identifiers import DidKey
 from didmeta.server.history import History, value_text
-from didmeta.values import Metadata, MetaValue, dump_json, to_json
+from didmeta.values import Metadata, dump_json, to_json
 
 #: Keys one statement writes (one history record each at most); more go to the optimistic write.
 MAX_KEYS = 100
@@ -54,11 +55,14 @@ MAX_STATEMENTS = 256
 PLAIN_COLUMNS: frozenset[str] = frozenset(
     key
     for key in (*OPTIMISED, *SETTABLE_INTRINSIC)
-    if column_kind(key) in ("int", "string", "bool") and key not in COLLECTION_ONLY
+    if column_kind(key) in ("int", "string", "bool", "timestamp") and key not in COLLECTION_ONLY
 )
 #: SQL: a text of printable ASCII only (PostgreSQL's regular expressions take a bracket range by character
 #: code, whatever the collation: tests/integration/test_one_statement_write.py).
 PRINTABLE_ASCII = "'^[ -~]*$'"
+#: SQL: `format_timestamp`'s text (`YYYY-MM-DDTHH:MM:SS.ffffffZ`), in a pattern and as `to_char` writes it.
+_TIMESTAMP_TEXT = "'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[.][0-9]{6}Z$'"
+_TIMESTAMP_FORMAT = """'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'"""
 
 #: A layout: per key in name order, the column it is (None: a JSON key); whether JSON keys are set, removed;
 #: whether the caller's view is checked (embargoes).
@@ -75,8 +79,11 @@ class Plan:
 
 def _column_old(column: str) -> tuple[str, str | None]:
     """A column's old value as history text, and the condition under which that text is right (None: always)."""
-    if column_kind(column) == "string":
+    kind = column_kind(column)
+    if kind == "string":
         return f"to_jsonb(dids.{column})::text", f"(dids.{column} IS NULL OR dids.{column} ~ {PRINTABLE_ASCII})"
+    if kind == "timestamp":  # naive UTC, as `format_timestamp` writes it in its tag (NULL stays NULL)
+        return f"'{{\"$ts\":\"' || to_char(dids.{column}, {_TIMESTAMP_FORMAT}) || '\"}}'", None
     return f"dids.{column}::text", None
 
 
@@ -84,15 +91,17 @@ def _json_old(index: int) -> tuple[str, str]:
     """A JSON key's old value as history text, and the condition under which that text is right."""
     value = f"(dids.meta -> %(k{index})s::text)"
     kinds = f"jsonb_typeof({value})"
+    stamp = f"({value} -> '$ts')"
     condition = (
         f"({value} IS NULL OR {kinds} IN ('number', 'boolean') "
-        f"OR ({kinds} = 'string' AND ({value} #>> '{{}}') ~ {PRINTABLE_ASCII}))"
+        f"OR ({kinds} = 'string' AND ({value} #>> '{{}}') ~ {PRINTABLE_ASCII}) "
+        # an object: a timestamp's tag alone (CASE: `-` on a scalar would fail, and AND has no order)
+        f"OR CASE WHEN {kinds} = 'object' THEN ({value} - '$ts') = '{{}}'::jsonb "
+        f"AND jsonb_typeof({stamp}) = 'string' AND ({stamp} #>> '{{}}') ~ {_TIMESTAMP_TEXT} ELSE false END)"
     )
-    return f"{value}::text", condition
-
-
-def _negative_zero(value: MetaValue | None) -> bool:
-    return type(value) is float and value == 0.0 and math.copysign(1.0, value) < 0
+    # a timestamp's tag without the space jsonb writes after its colon
+    text = f"CASE WHEN {kinds} = 'object' THEN '{{\"$ts\":' || {stamp}::text || '}}' ELSE {value}::text END"
+    return text, condition
 
 
 class OneStatementWrite:
@@ -122,8 +131,6 @@ class OneStatementWrite:
         DID (None: one who does)."""
         shares = {**column_share, **json_share}
         if not shares or len(shares) > MAX_KEYS or any(k not in PLAIN_COLUMNS for k in column_share):
-            return None
-        if any(_negative_zero(value) for value in shares.values()):
             return None
         names = sorted(shares)
         setting = {name: value for name, value in json_share.items() if value is not None}
