@@ -499,6 +499,16 @@ class PointAccess:
         insert = f"INSERT INTO history ({', '.join(HISTORY_COLUMNS)}) VALUES {values}"
         return f"WITH changed AS ({self._update_sql(columns)}) {insert}"
 
+    def _own_shares(self, key: DidKey, shares: dict[str, Metadata]) -> tuple[Metadata, Metadata, dict[str, Any]]:
+        """A write's DID_COLUMN and JSON keys, and DID_COLUMN's column values of its keys (`updated_at` with them;
+        INVALID_ARGUMENT naming the field of a value its column cannot hold)."""
+        column_share = shares.get(self.did_column.name, {})
+        json_share = shares.get(self.json.name, {}) if self.json is not None else {}
+        values = self.did_column.column_values(column_share, f"metadata[{key}]") if column_share else {}
+        if values:
+            values["updated_at"] = naive_utc(datetime.now(UTC))
+        return column_share, json_share, values
+
     def _row_write(
         self,
         key: DidKey,
@@ -514,19 +524,13 @@ class PointAccess:
         document: dict[str, Any] = dict(row[_META] or {})
         own = row_metadata(row[:_META])
         before: Metadata = {}
-        values: dict[str, Any] = {}
-        column_share = shares.get(self.did_column.name, {})
-        json_share = shares.get(self.json.name, {}) if self.json is not None else {}
+        column_share, json_share, values = self._own_shares(key, shares)
         for name in column_share:
             if own.get(name) is not None:
                 before[name] = own[name]
         for name in json_share:
             if name in document:
                 before[name] = from_json(document[name])
-        if column_share:
-            values = self.did_column.column_values(column_share, f"metadata[{key}]")
-            if values:
-                values["updated_at"] = naive_utc(datetime.now(UTC))
         if json_share:
             for name, value in json_share.items():
                 if value is None:
@@ -720,11 +724,7 @@ class PointAccess:
         caller who sees every DID."""
         if self._one_statement is None:  # SQLite, or turned off (bench/pg_set_paths.py measures both ways)
             return False, None
-        column_share = shares.get(self.did_column.name, {})
-        json_share = shares.get(self.json.name, {}) if self.json is not None else {}
-        values = self.did_column.column_values(column_share, f"metadata[{key}]") if column_share else {}
-        if values:
-            values["updated_at"] = naive_utc(datetime.now(UTC))
+        column_share, json_share, values = self._own_shares(key, shares)
         checked_view = None if view is None else {"now": view["now"], "account": view["account"]}
         plan = self._one_statement.plan(key, column_share, json_share, values, self._bind, checked_view)
         if plan is None:
