@@ -215,6 +215,11 @@ class Postgres:
         self.url = self._backend.url
         return self
 
+    @property
+    def pid(self) -> int:
+        """The running cluster's postmaster (the parent of its backends)."""
+        return int((self.directory / "pid").read_text())
+
     def stop(self, keep_data: bool = False) -> None:
         """Stop the cluster; with `keep_data` its files stay in `directory` for `start(resume=True)`."""
         if self._backend is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -401,6 +402,8 @@ def machine_info() -> dict[str, Any]:
         info["loadavg"] = loadavg()
     except OSError:
         pass
+    with contextlib.suppress(OSError):  # 1: processes share the cores by session first (see docs/performance.md)
+        info["sched_autogroup"] = int(Path("/proc/sys/kernel/sched_autogroup_enabled").read_text())
     try:
         import grpc
         from google.protobuf import __version__ as pb_version

@@ -138,6 +138,7 @@ def run_backend(
     """
     ctx = scenarios.Context(backend, "", workdir / backend, Shape.of(len(dids)), args.repeat, report, args.profile)
     ctx.external = external
+    ctx.database_pid = postgres.pid if postgres is not None and backend == "postgres" else None
     ctx.workdir.mkdir(parents=True, exist_ok=True)
     load_repeat = args.load_repeat if "load" in args.scenarios else 0
     if external is not None:

@@ -72,6 +72,7 @@ class Context:
     report: Report
     profile_dir: Path | None = None
     external: External | None = None  # the plugin holding every non-column key, if not JSON
+    database_pid: int | None = None  # PostgreSQL's postmaster: its processes' scheduling goes in the unary results
     reference: str = ""  # with `external`: the same rows with every key in the catalogue, for the SQL baselines
 
     @property
@@ -562,14 +563,52 @@ def unary_requests(dids: Sequence[Did], count: int = 2000, plugin: str = "DID_CO
     return gets, sets
 
 
+def _children(pid: int) -> list[int]:
+    """The living children of a process (of all its threads)."""
+    children: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                children += [int(child) for child in (task / "children").read_text().split()]
+    return children
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """user + system CPU time of a process and its living children (worker processes) so far."""
     total = cpu_seconds(pid)
+    for child in _children(pid):
+        with contextlib.suppress(OSError):
+            total += tree_cpu_seconds(child)
+    return total
+
+
+@dataclass
+class Scheduled:
+    """What the kernel's scheduler counted for a process tree (every thread's /proc/.../schedstat)."""
+
+    on_cpu_s: float = 0.0
+    runqueue_s: float = 0.0  # runnable, waiting for a core
+
+    def __sub__(self, other: Scheduled) -> Scheduled:
+        return Scheduled(self.on_cpu_s - other.on_cpu_s, self.runqueue_s - other.runqueue_s)
+
+
+def tree_scheduled(pid: int) -> Scheduled:
+    """Time on a core and time waiting for one of a process, its threads and its living children, so far.
+
+    For PostgreSQL's postmaster the tree is the cluster's processes (backends, checkpointer, autovacuum);
+    a child that exits meanwhile takes its counts with it. Zero where the kernel keeps no schedstat."""
+    total = Scheduled()
     with contextlib.suppress(OSError):
         for task in Path(f"/proc/{pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                with contextlib.suppress(OSError, ValueError):
-                    total += tree_cpu_seconds(int(child))
+            with contextlib.suppress(OSError, ValueError):
+                on_cpu_ns, runqueue_ns, _ = (task / "schedstat").read_text().split()
+                total.on_cpu_s += int(on_cpu_ns) / 1e9
+                total.runqueue_s += int(runqueue_ns) / 1e9
+    for child in _children(pid):
+        child_total = tree_scheduled(child)
+        total.on_cpu_s += child_total.on_cpu_s
+        total.runqueue_s += child_total.runqueue_s
     return total
 
 
@@ -637,6 +676,8 @@ class UnarySample:
     server_cpu_s: float
     client_cpu_s: float  # the load generator's CPU: the Python client's (this process) or ghz's
     machine_cores_busy: float  # cores the whole machine kept busy meanwhile (all processes; of os.cpu_count())
+    server_scheduled: Scheduled  # the server's time on a core and waiting for one
+    database_scheduled: Scheduled | None  # PostgreSQL's processes' (None: not measured)
     first_error: str = ""
 
 
@@ -650,10 +691,16 @@ def _unary_sample(
     max_seconds: float,
 ) -> UnarySample:
     cpu0, client0 = tree_cpu_seconds(server.pid), time.process_time()
+    server0 = tree_scheduled(server.pid)
+    database0 = tree_scheduled(ctx.database_pid) if ctx.database_pid else None
     machine0, wall0 = machine_busy_seconds(), time.perf_counter()
 
     def cores_busy() -> float:
         return (machine_busy_seconds() - machine0) / max(time.perf_counter() - wall0, 1e-9)
+
+    def scheduled() -> tuple[Scheduled, Scheduled | None]:
+        database = tree_scheduled(ctx.database_pid) - database0 if ctx.database_pid and database0 else None
+        return tree_scheduled(server.pid) - server0, database
 
     if client.ghz is None:
         run = asyncio.run(_unary(server.target, case.method, case.requests, concurrency, max_calls, max_seconds))
@@ -667,6 +714,7 @@ def _unary_sample(
             cpu,
             client_cpu,
             cores_busy(),
+            *scheduled(),
             run.first_error,
         )
     from bench import ghz
@@ -694,6 +742,7 @@ def _unary_sample(
         cpu,
         ghz_cpu,
         cores_busy(),
+        *scheduled(),
     )
 
 
@@ -706,10 +755,19 @@ def _unary_result(ctx: Context, name: str, samples: list[UnarySample], max_calls
         "first_error": next((s.first_error for s in samples if s.first_error), ""),
         "p50_s": sorted(s.p50_s for s in samples)[len(samples) // 2],
         "p99_s": sorted(s.p99_s for s in samples)[len(samples) // 2],
+        "p99_s_each": [s.p99_s for s in samples],
         "server_cpu_us_per_call": 1e6 * sum(s.server_cpu_s for s in samples) / max(calls, 1),
         "client_cpu_us_per_call": 1e6 * sum(s.client_cpu_s for s in samples) / max(calls, 1),
         "machine_cores_busy": sorted(s.machine_cores_busy for s in samples)[len(samples) // 2],
+        "server_runqueue_us_per_call": 1e6 * sum(s.server_scheduled.runqueue_s for s in samples) / max(calls, 1),
     }
+    databases = [s.database_scheduled for s in samples if s.database_scheduled is not None]
+    if databases:  # PostgreSQL's processes: their CPU, and how long they waited for a core, per call
+        extra["database_cpu_us_per_call"] = 1e6 * sum(d.on_cpu_s for d in databases) / max(calls, 1)
+        extra["database_runqueue_us_per_call"] = 1e6 * sum(d.runqueue_s for d in databases) / max(calls, 1)
+        extra["database_runqueue_us_each"] = [
+            1e6 * s.database_scheduled.runqueue_s / max(s.calls, 1) for s in samples if s.database_scheduled
+        ]
     return Result("unary", ctx.backend, name, max_calls, [s.seconds for s in samples], unit="req/s", extra=extra)
 
 

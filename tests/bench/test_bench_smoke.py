@@ -167,3 +167,21 @@ def test_bulk_answers_bench_smoke(tmp_path: Path) -> None:
         result = document["result"]
         assert result["messages"] == messages
         assert all(result[f"{way}_us"] > 0 for way in ("floor", "current", "measured_per_item", "encode"))
+
+
+def test_unary_bench_postgres_scheduling(tmp_path: Path) -> None:
+    """On PostgreSQL the unary results carry the cluster's processes' CPU and their wait for a core per call
+    (/proc schedstat of the postmaster's tree): a call that reaches the database costs it CPU, Health.Check
+    does not reach it."""
+    arguments = ["--n", "2000", "--repeat", "1", "--db", "postgres", "--scenarios", "unary", "--unary-calls", "200"]
+    arguments += ["--unary-clients", "python", "--unary-workers", "1"]
+    document = run_bench("bench.run", arguments, tmp_path, timeout=600)
+    assert not document.get("errors"), document["errors"]
+    unary = {r["name"]: r["extra"] for r in document["results"] if r["scenario"] == "unary"}
+    for concurrency in (1, 16):
+        floor, write = unary[f"Health.Check c={concurrency}"], unary[f"SetMetadata c={concurrency}"]
+        assert write["database_cpu_us_per_call"] > 2 * floor["database_cpu_us_per_call"], (floor, write)
+        assert write["database_runqueue_us_per_call"] >= 0 and write["server_runqueue_us_per_call"] >= 0
+        assert len(write["database_runqueue_us_each"]) == len(write["p99_s_each"]) == 1
+    if Path("/proc/sys/kernel/sched_autogroup_enabled").exists():
+        assert document["machine"]["sched_autogroup"] in (0, 1)
