@@ -589,27 +589,33 @@ class Scheduled:
     on_cpu_s: float = 0.0
     runqueue_s: float = 0.0  # runnable, waiting for a core
 
-    def __sub__(self, other: Scheduled) -> Scheduled:
-        return Scheduled(self.on_cpu_s - other.on_cpu_s, self.runqueue_s - other.runqueue_s)
+
+#: Per thread (process id, thread id): nanoseconds on a core and waiting for one, so far.
+SchedStats = dict[tuple[int, int], tuple[int, int]]
 
 
-def tree_scheduled(pid: int) -> Scheduled:
-    """Time on a core and time waiting for one of a process, its threads and its living children, so far.
+def tree_schedstats(pid: int) -> SchedStats:
+    """The scheduler's counts of every thread of a process and of its living children, so far.
 
-    For PostgreSQL's postmaster the tree is the cluster's processes (backends, checkpointer, autovacuum);
-    a child that exits meanwhile takes its counts with it. Zero where the kernel keeps no schedstat."""
-    total = Scheduled()
+    For PostgreSQL's postmaster the tree is the cluster's processes (backends, checkpointer, autovacuum).
+    Empty where the kernel keeps no schedstat."""
+    stats: SchedStats = {}
     with contextlib.suppress(OSError):
         for task in Path(f"/proc/{pid}/task").iterdir():
             with contextlib.suppress(OSError, ValueError):
                 on_cpu_ns, runqueue_ns, _ = (task / "schedstat").read_text().split()
-                total.on_cpu_s += int(on_cpu_ns) / 1e9
-                total.runqueue_s += int(runqueue_ns) / 1e9
+                stats[(pid, int(task.name))] = (int(on_cpu_ns), int(runqueue_ns))
     for child in _children(pid):
-        child_total = tree_scheduled(child)
-        total.on_cpu_s += child_total.on_cpu_s
-        total.runqueue_s += child_total.runqueue_s
-    return total
+        stats.update(tree_schedstats(child))
+    return stats
+
+
+def scheduled_between(before: SchedStats, after: SchedStats) -> Scheduled:
+    """The counts of the threads living at the end, less what they had at the start (a thread started in
+    between counts whole; one that ended in between is left out, as its last counts are gone)."""
+    on_cpu = sum(a[0] - before.get(key, (0, 0))[0] for key, a in after.items())
+    runqueue = sum(a[1] - before.get(key, (0, 0))[1] for key, a in after.items())
+    return Scheduled(on_cpu / 1e9, runqueue / 1e9)
 
 
 @dataclass
@@ -691,16 +697,18 @@ def _unary_sample(
     max_seconds: float,
 ) -> UnarySample:
     cpu0, client0 = tree_cpu_seconds(server.pid), time.process_time()
-    server0 = tree_scheduled(server.pid)
-    database0 = tree_scheduled(ctx.database_pid) if ctx.database_pid else None
+    server0 = tree_schedstats(server.pid)
+    database0 = tree_schedstats(ctx.database_pid) if ctx.database_pid else None
     machine0, wall0 = machine_busy_seconds(), time.perf_counter()
 
     def cores_busy() -> float:
         return (machine_busy_seconds() - machine0) / max(time.perf_counter() - wall0, 1e-9)
 
     def scheduled() -> tuple[Scheduled, Scheduled | None]:
-        database = tree_scheduled(ctx.database_pid) - database0 if ctx.database_pid and database0 else None
-        return tree_scheduled(server.pid) - server0, database
+        database = None
+        if ctx.database_pid and database0 is not None:
+            database = scheduled_between(database0, tree_schedstats(ctx.database_pid))
+        return scheduled_between(server0, tree_schedstats(server.pid)), database
 
     if client.ghz is None:
         run = asyncio.run(_unary(server.target, case.method, case.requests, concurrency, max_calls, max_seconds))
