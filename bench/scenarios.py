@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -500,6 +500,10 @@ class UnaryRun:
     first_error: str = ""  # code and details of the first failed call
 
 
+#: Calls before a unary measurement, not measured.
+WARM_UP_CALLS = 50
+
+
 async def _unary(
     target: str, method: str, requests: Sequence[Any], concurrency: int, max_calls: int, max_seconds: float
 ) -> UnaryRun:
@@ -519,7 +523,7 @@ async def _unary(
         else:
             call = getattr(metadata_service_pb2_grpc.MetadataServiceStub(channel), method)
         warm_until = time.perf_counter() + max_seconds / 10
-        for request in requests[: min(50, len(requests))]:  # warm-up: 50 calls, at most a tenth of the time cap
+        for request in requests[-WARM_UP_CALLS:]:  # warm-up: the last 50 requests, at most a tenth of the time cap
             await call(request)
             if time.perf_counter() > warm_until:
                 break
@@ -547,7 +551,13 @@ async def _unary(
         return UnaryRun(len(latencies), time.perf_counter() - start, latencies, errors, first_error)
 
 
-def unary_requests(dids: Sequence[Did], count: int = 2000, plugin: str = "DID_COLUMN") -> tuple[list[Any], list[Any]]:
+def unary_requests(
+    dids: Sequence[Did], count: int = 2000, plugin: str = "DID_COLUMN", measurement: int = 0
+) -> tuple[list[Any], list[Any]]:
+    """GetMetadata and SetMetadata requests of `count` DIDs of the main scope (the same DIDs every time).
+
+    The SetMetadata values depend on `measurement`: each measurement writes values its DIDs do not hold
+    yet (a `bench_note` of its own at least), so every call changes its DID and records history."""
     rnd = random.Random(7)
     population = [d for d in dids if d.scope == MAIN_SCOPE]
     sample = rnd.sample(population, min(count, len(population)))
@@ -558,7 +568,8 @@ def unary_requests(dids: Sequence[Did], count: int = 2000, plugin: str = "DID_CO
     sets = []
     for i, d in enumerate(sample):
         request = metadata_service_pb2.SetMetadataRequest(did=did_pb2.DidKey(scope=d.scope, name=d.name))
-        metadata_to_wire({"lumiblocknr": i, "bench_note": f"note-{i}"}, request.metadata)
+        value = measurement * len(sample) + i
+        metadata_to_wire({"lumiblocknr": value, "bench_note": f"note-{value}"}, request.metadata)
         sets.append(request)
     return gets, sets
 
@@ -623,6 +634,8 @@ class UnaryCase:
     label: str  # the result name before " c=N"
     method: str  # Health.Check | GetMetadata | SetMetadata | ListDids (small listings; the Python client only)
     requests: list[Any]
+    #: The requests of the n-th measurement, when they must change between measurements (SetMetadata).
+    renew: Callable[[int], list[Any]] | None = None
 
 
 #: A small listing: one run's DIDs in the main scope (an indexed column; some 32 DIDs per call at 200k).
@@ -644,9 +657,12 @@ def small_listings(count: int = 200) -> list[Any]:
     ]
 
 
-def unary_cases(dids: Sequence[Did], get_plugins: Sequence[str], writes: bool) -> list[UnaryCase]:
+def unary_cases(dids: Sequence[Did], get_plugins: Sequence[str], writes: bool, calls: int) -> list[UnaryCase]:
     """Health.Check (the floor) first, then GetMetadata of each plugin, then SetMetadata and small listings
-    if `writes`."""
+    if `writes`.
+
+    A SetMetadata measurement of `calls` calls writes new values to as many different DIDs (and 50 more
+    for the Python client's warm-up, which takes the last requests), so no call rewrites a value."""
     from grpc_health.v1 import health_pb2
 
     cases = [UnaryCase("Health.Check", "Health.Check", [health_pb2.HealthCheckRequest(service="")])]
@@ -654,7 +670,8 @@ def unary_cases(dids: Sequence[Did], get_plugins: Sequence[str], writes: bool) -
         label = "GetMetadata" if plugin == "DID_COLUMN" else f"GetMetadata {plugin}"
         cases.append(UnaryCase(label, "GetMetadata", unary_requests(dids, plugin=plugin)[0]))
     if writes:
-        cases.append(UnaryCase("SetMetadata", "SetMetadata", unary_requests(dids)[1]))
+        writes_of = functools.partial(unary_requests, dids, calls + WARM_UP_CALLS)
+        cases.append(UnaryCase("SetMetadata", "SetMetadata", [], lambda n: writes_of(measurement=n)[1]))
         cases.append(UnaryCase("ListDids small", "ListDids", small_listings()))
     return cases
 
@@ -798,7 +815,8 @@ def scenario_unary(
     name and `tag` (e.g. `w2`: two worker processes) are appended in brackets. The ratio of each row
     is to Health.Check of the same client, concurrency and server.
     """
-    cases = unary_cases(dids, get_plugins, writes)
+    cases = unary_cases(dids, get_plugins, writes, max_calls)
+    measurements = itertools.count()
     clients = clients or [UnaryClient("", concurrencies)]
     for client in clients:
         suffix = "".join(f" [{part}]" for part in (client.name, tag) if part)
@@ -812,9 +830,10 @@ def scenario_unary(
                         continue  # small listings are measured with the Python client only
                     label = f"unary-{case.label.replace(' ', '-')}-c{concurrency}"
                     label += suffix.replace(" [", "-").replace("]", "")
+                    measured = case if case.renew is None else replace(case, requests=case.renew(next(measurements)))
                     with ctx.profile(server, label):
                         samples[case.label].append(
-                            _unary_sample(ctx, server, client, case, concurrency, max_calls, max_seconds)
+                            _unary_sample(ctx, server, client, measured, concurrency, max_calls, max_seconds)
                         )
             floor: Result | None = None
             for case in cases:
