@@ -485,17 +485,6 @@ class Dispatcher:
         done, updated = self.point.write_on_loop(work)
         return updated if done else None
 
-    async def _set_metadata_in_group(self, did: DidKey, metadata: Metadata, field: str) -> int | None:
-        """`set_metadata_on_loop`, committed with the loop's other writes of the moment (server/group_commit.py)."""
-        point = self.point
-        if point is None or point.group is None or self.history.prune_due():
-            return None
-        work = self._one_row_write([(did, self.check_metadata(metadata, field))], False)
-        if work is None:
-            return None
-        done, updated = await point.group.write(work)
-        return updated if done else None
-
     async def set_metadata_async(self, did: DidKey, metadata: Metadata, field: str) -> int | None:
         """SetMetadata of one DID's row by the event loop itself (a SQLite file whose write lock is free, or held
         for a moment by the checkpoint thread, which the write awaits; a PostgreSQL write awaited over the loop's
@@ -505,9 +494,9 @@ class Dispatcher:
         the history is due for pruning."""
         point = self.point
         if point is None or not point.reads_async:
-            written = await self._set_metadata_in_group(did, metadata, field)
+            written = self.set_metadata_on_loop(did, metadata, field)
             while written is None and point is not None and await point.checkpoint_passed():
-                written = await self._set_metadata_in_group(did, metadata, field)  # refused during a checkpoint
+                written = self.set_metadata_on_loop(did, metadata, field)  # refused during a checkpoint: again
             return written
         if self.history.prune_due() or not self.keys.fresh():
             return None

@@ -53,7 +53,6 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
 
 from didmeta.errors import NotFound
 from didmeta.identifiers import DidKey
@@ -63,7 +62,6 @@ from didmeta.plugins.json_column import JsonColumnPlugin
 from didmeta.plugins.sql_conditions import naive_utc
 from didmeta.server.access.embargo import SEEING_RIGHTS, hidden_sql
 from didmeta.server.access.identity import current_identity
-from didmeta.server.group_commit import NOT_TAKEN, GroupCommit, Outcome, Work
 from didmeta.server.history import COLUMNS as HISTORY_COLUMNS
 from didmeta.server.history import Change, History
 from didmeta.server.one_statement_write import OneStatementWrite
@@ -212,8 +210,6 @@ class PointAccess:
         self._checkpointer = (
             Checkpointer(database, write_lock) if self.reads_on_loop and database and write_lock is not None else None
         )
-        #: The loop's SQLite writes of one turn, committed together (group_commit.py).
-        self.group = GroupCommit(self.write_group_on_loop) if self.reads_on_loop else None
         # On PostgreSQL the loop awaits its reads and writes over asyncpg connections of its own.
         self._loop_pool = None if store.is_sqlite else LoopPool(store.engine, LOOP_CONNECTIONS)
         # ... and writes one row in one statement when PostgreSQL can render its old values (one_statement_write.py).
@@ -449,64 +445,8 @@ class PointAccess:
         another process): the caller then runs the write in a worker thread, where it may wait. The
         loop never waits for a lock (busy timeout 0), so it only ever pays for the write itself.
         """
-        writer = self._free_loop_writer()
-        if writer is None:
-            return False, None
-        try:
-            with self.store.write_nowait(writer) as started:
-                if not started:
-                    return False, None
-                result = work(UnitOfWork(writer))
-        except _TakeThreadPath:  # rolled back by the transaction's block, nothing written
-            return False, None
-        if self._checkpointer is not None:
-            self._checkpointer.wrote()
-        return True, result
-
-    def write_group_on_loop(self, works: Sequence[Work]) -> list[Outcome[Any]]:
-        """`write_on_loop` for a group of writes in one transaction (server/group_commit.py), an outcome per
-        write in order. Each write runs under a savepoint: one that fails (its error, or a write left to the
-        worker thread) is rolled back to it alone. None is taken when the lock is not free now, or when the
-        transaction fails to begin or commit (nothing written)."""
-        if len(works) == 1:  # no savepoint: a failure rolls the transaction back
-            try:
-                done, value = self.write_on_loop(works[0])
-            except Exception as error:  # the caller's to raise
-                return [Outcome(error=error)]
-            return [Outcome(True, value) if done else NOT_TAKEN]
-        writer = self._free_loop_writer()
-        if writer is None:
-            return [NOT_TAKEN] * len(works)
-        driver: sqlite3.Connection = writer.connection.dbapi_connection  # type: ignore[assignment]
-        uow, outcomes = UnitOfWork(writer), []
-        try:
-            with self.store.write_nowait(writer) as started:
-                if not started:
-                    return [NOT_TAKEN] * len(works)
-                for work in works:
-                    driver.execute("SAVEPOINT didmeta_write")
-                    try:
-                        outcome: Outcome[Any] = Outcome(True, work(uow))
-                    except _TakeThreadPath:
-                        outcome = NOT_TAKEN
-                    except Exception as error:  # that caller's to raise
-                        outcome = Outcome(error=error)
-                    if not outcome.taken:
-                        driver.execute("ROLLBACK TO didmeta_write")
-                    driver.execute("RELEASE didmeta_write")
-                    outcomes.append(outcome)
-        except (sqlite3.Error, SQLAlchemyError) as error:  # a savepoint, BEGIN or COMMIT failed: nothing written
-            log.debug("a group of %d writes on the event loop failed (%s); not taken", len(works), error)
-            return [NOT_TAKEN] * len(works)
-        if self._checkpointer is not None:
-            self._checkpointer.wrote(sum(outcome.taken for outcome in outcomes))
-        return outcomes
-
-    def _free_loop_writer(self) -> Connection | None:
-        """The event loop's SQLite writer (made on first use), or None: not a SQLite file, or the checkpoint
-        thread's turn (`checkpoint_passed`)."""
         if not self.reads_on_loop or (self._checkpointer is not None and self._checkpointer.pending):
-            return None
+            return False, None  # not on a SQLite file, or the checkpoint thread's turn (`checkpoint_passed`)
         with self._loop_lock:
             if self._loop_writer is None:
                 writer = self.store.engine.connect()
@@ -517,7 +457,17 @@ class PointAccess:
                 dbapi.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
                 dbapi.execute("PRAGMA wal_autocheckpoint=0")  # type: ignore[union-attr]  # store/checkpointer.py
                 self._loop_writer = writer
-            return self._loop_writer
+            writer = self._loop_writer
+        try:
+            with self.store.write_nowait(writer) as started:
+                if not started:
+                    return False, None
+                result = work(UnitOfWork(writer))
+        except _TakeThreadPath:  # rolled back by the transaction's block, nothing written
+            return False, None
+        if self._checkpointer is not None:
+            self._checkpointer.wrote()
+        return True, result
 
     async def checkpoint_passed(self) -> bool:
         """After a refused `write_on_loop`: if the checkpoint thread holds the write lock (store/checkpointer.py),

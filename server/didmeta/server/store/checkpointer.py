@@ -60,9 +60,9 @@ class Checkpointer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def wrote(self, writes: int = 1) -> None:
-        """More writes committed by the loop's writer (called on the loop: a counter, at times a wake-up)."""
-        self._writes += writes
+    def wrote(self) -> None:
+        """One more write committed by the loop's writer (called on the loop: a counter, at times a wake-up)."""
+        self._writes += 1
         if self._writes >= self.every:
             self._writes = 0
             if self._thread is None:
