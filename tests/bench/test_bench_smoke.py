@@ -91,15 +91,17 @@ def test_embargo_lookups_bench_smoke(tmp_path: Path) -> None:
 
 
 def test_loop_write_bench_smoke(tmp_path: Path) -> None:
-    """bench.loop_write end to end at a tiny size: both ways timed in every repetition (the bench fails if a
-    write does not update its DID, e.g. if the loop refused it)."""
-    document = run_bench("bench.loop_write", ["--files", "50", "--calls", "30", "--repeat", "2"], tmp_path, timeout=300)
+    """bench.loop_write end to end at a small size: both ways timed in every repetition (the bench fails if a
+    write does not update its DID). 250 calls a repetition take the loop's writer past the checkpoint thread's
+    200 writes, whose turn refuses loop writes for a moment: the bench makes those the worker thread's way."""
+    document = run_bench("bench.loop_write", ["--files", "50", "--calls", "250", "--repeat", "2"], tmp_path, timeout=300)
     result = document["result"]
     assert {name: len(values) for name, values in result["median_us_per_repetition"].items()} == {
         "loop": 2,
         "thread": 2,
     }
     assert all(value > 0 for value in result["median_us"].values()) and result["ratio_thread_to_loop"] > 0
+    assert sum(result["not_taken_by_loop_per_repetition"]["thread"]) == 0  # only the loop's writer is refused
 
 
 def test_sqlite_checkpoints_bench_smoke(tmp_path: Path) -> None:
