@@ -94,7 +94,8 @@ def test_loop_write_bench_smoke(tmp_path: Path) -> None:
     """bench.loop_write end to end at a small size: both ways timed in every repetition (the bench fails if a
     write does not update its DID). 250 calls a repetition take the loop's writer past the checkpoint thread's
     200 writes, whose turn refuses loop writes for a moment: the bench makes those the worker thread's way."""
-    document = run_bench("bench.loop_write", ["--files", "50", "--calls", "250", "--repeat", "2"], tmp_path, timeout=300)
+    arguments = ["--files", "50", "--calls", "250", "--repeat", "2"]
+    document = run_bench("bench.loop_write", arguments, tmp_path, timeout=300)
     result = document["result"]
     assert {name: len(values) for name, values in result["median_us_per_repetition"].items()} == {
         "loop": 2,
