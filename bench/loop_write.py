@@ -90,7 +90,8 @@ def timed(
     writes): that call is then made the worker thread's way, as the server makes it, untimed and counted."""
     seconds, refused = [], 0
     for i in range(start, start + calls):
-        key, metadata = keys[i % len(keys)], {"run_number": i, "campaign": f"c{i}"}
+        key = keys[i % len(keys)]
+        metadata: Metadata = {"run_number": i, "campaign": f"c{i}"}
         began = time.perf_counter()
         updated = write(key, metadata)
         elapsed = time.perf_counter() - began
