@@ -223,6 +223,8 @@ WRITES: list[Metadata] = [
     {"energy": None, "count": None, "flag": None, "label": None, "taken_at": None, "nested": None},
     {"tags": None, "empty_list": None},  # the last JSON keys: the document becomes empty
     {"datatype": None, "project": "p2"},
+    {"eol_at": WHEN, "accessed_at": WHEN},  # timestamp columns: their old values decoded for the history
+    {"eol_at": WHEN + timedelta(days=1), "accessed_at": None},
     {"lifetime": None},
 ]
 

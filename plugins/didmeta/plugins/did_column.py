@@ -51,8 +51,13 @@ def row_metadata(row: Sequence[Any]) -> Metadata:
     is_file = metadata["type"] == DidType.FILE.name
     for column, value in values.items():
         if value is not None and not (is_file and column in COLLECTION_ONLY):
-            metadata[column] = normalize_timestamp(value) if isinstance(value, datetime) else _aware(value)
+            metadata[column] = column_metadata_value(value)
     return metadata
+
+
+def column_metadata_value(value: Any) -> MetaValue:
+    """A column's value (not None, as SQLAlchemy returns it) as `row_metadata` gives it."""
+    return normalize_timestamp(value) if isinstance(value, datetime) else _aware(value)
 
 
 def _aware(value: Any) -> Any:

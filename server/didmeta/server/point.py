@@ -47,17 +47,18 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
+from didmeta.attributes import COLLECTION_ONLY
 from didmeta.errors import NotFound
-from didmeta.identifiers import DidKey
+from didmeta.identifiers import DidKey, DidType
 from didmeta.plugins.base import MetadataPlugin, UnitOfWork
-from didmeta.plugins.did_column import READ_COLUMNS, DidColumnPlugin, row_metadata
+from didmeta.plugins.did_column import READ_COLUMNS, DidColumnPlugin, column_metadata_value, row_metadata
 from didmeta.plugins.json_column import JsonColumnPlugin
 from didmeta.plugins.sql_conditions import naive_utc
 from didmeta.server.access.embargo import SEEING_RIGHTS, hidden_sql
@@ -102,6 +103,9 @@ _HISTORY_CASTS = {"at": "timestamp"}
 MAX_VERSIONED_STATEMENTS = 256
 _COLUMNS = (*READ_COLUMNS, "meta")
 _META = len(READ_COLUMNS)  # index of `meta` in a row
+_DID_TYPE = READ_COLUMNS.index("did_type")
+#: The index in a row of each column `row_metadata` turns into a metadata key (not scope, name, did_type).
+_META_INDEX = {name: i for i, name in enumerate(READ_COLUMNS) if name not in ("scope", "name", "did_type")}
 _HISTORY_INSERT = insert_sql("history", HISTORY_COLUMNS, postgres=False)  # the loop writer's history rows
 
 
@@ -458,12 +462,16 @@ class PointAccess:
                 dbapi.execute("PRAGMA wal_autocheckpoint=0")  # type: ignore[union-attr]  # store/checkpointer.py
                 self._loop_writer = writer
             writer = self._loop_writer
+        driver: sqlite3.Connection = writer.connection.dbapi_connection  # type: ignore[assignment]
         try:
-            with self.store.write_nowait(writer) as started:
+            with self.store.driver_write_nowait(driver) as started:
                 if not started:
                     return False, None
                 result = work(UnitOfWork(writer))
         except _TakeThreadPath:  # rolled back by the transaction's block, nothing written
+            return False, None
+        except sqlite3.Error as error:  # its COMMIT failed: rolled back, nothing written
+            log.warning("a write on the event loop failed to commit (%s); using a worker thread", error)
             return False, None
         if self._checkpointer is not None:
             self._checkpointer.wrote()
@@ -520,18 +528,15 @@ class PointAccess:
         scope and name) and the history records (`changes_of(old values, applied items)`)."""
         if raw is None:
             raise not_found(key)
-        row = [value if process is None else process(value) for process, value in zip(self._results, raw, strict=True)]
-        document: dict[str, Any] = dict(row[_META] or {})
-        own = row_metadata(row[:_META])
-        before: Metadata = {}
+        if len(raw) != len(_COLUMNS):
+            raise RuntimeError(f"a row of {len(raw)} columns, {len(_COLUMNS)} expected")
         column_share, json_share, values = self._own_shares(key, shares)
-        for name in column_share:
-            if own.get(name) is not None:
-                before[name] = own[name]
-        for name in json_share:
-            if name in document:
-                before[name] = from_json(document[name])
+        before = self._columns_before(raw, column_share) if column_share else {}
         if json_share:
+            document: dict[str, Any] = dict(self._decoded(raw, _META) or {})
+            for name in json_share:
+                if name in document:
+                    before[name] = from_json(document[name])
             for name, value in json_share.items():
                 if value is None:
                     document.pop(name, None)
@@ -541,6 +546,25 @@ class PointAccess:
         changes = changes_of({key: before}, [(key, {**column_share, **json_share})])
         columns = tuple(sorted(values))
         return columns, (*(self._bind(c, values[c]) for c in columns), key.scope, key.name), changes
+
+    def _decoded(self, raw: Sequence[Any], index: int) -> Any:
+        """One column of a row as SQLAlchemy returns it (its type's result processor applied)."""
+        process = self._results[index]
+        return raw[index] if process is None else process(raw[index])
+
+    def _columns_before(self, raw: Sequence[Any], names: Iterable[str]) -> Metadata:
+        """The values `row_metadata` gives for the DID_COLUMN keys `names` of a row, decoding only their columns
+        (a write's old values for its history: a row's 33 columns decoded cost as much as its UPDATE)."""
+        is_file = raw[_DID_TYPE] == DidType.FILE.value
+        before: Metadata = {}
+        for name in names:
+            index = _META_INDEX.get(name)
+            if index is None or (is_file and name in COLLECTION_ONLY):
+                continue  # not a column of the row (e.g. `lifetime`), or one a file does not show
+            value = self._decoded(raw, index)
+            if value is not None:
+                before[name] = column_metadata_value(value)
+        return before
 
     def _versioned_update_sql(self, columns: tuple[str, ...], records: int) -> str:
         """PostgreSQL: the row's UPDATE only if its version (xmin) is still the one read, and its history rows'
@@ -625,12 +649,14 @@ class PointAccess:
         changes_of: ChangesOf,
     ) -> None:
         """`set_one` on the event loop's SQLite writer: the row's locking read, its UPDATE and its history
-        rows on the sqlite3 connection itself, in the transaction SQLAlchemy began (SQLAlchemy's result
-        set-up for the row's 33 columns cost as much as the rest of the write). An embargo check (a walk
-        up the DID's ancestors) runs under the loop's step budget, as the point reads do. Any driver error,
-        the budget's included, is `_TakeThreadPath`: the whole write is rolled back and done in a worker
-        thread, whose errors are the general path's. `set_metadata_on_loop` never runs when the history is
-        due for pruning, so there is nothing to prune here."""
+        rows on the sqlite3 connection itself, in the transaction `write_on_loop` began on it
+        (`Store.driver_write_nowait`; SQLAlchemy's result set-up for the row's 33 columns cost as much as the
+        rest of the write, and its BEGIN and COMMIT as much as the history insert). Of the row, only the
+        columns of the keys written are decoded (`_columns_before`), and the JSON document when a JSON key
+        is. An embargo check (a walk up the DID's ancestors) runs under the loop's step budget, as the point
+        reads do. Any driver error, the budget's included, is `_TakeThreadPath`: the whole write is rolled
+        back and done in a worker thread, whose errors are the general path's. `set_metadata_on_loop` never
+        runs when the history is due for pruning, so there is nothing to prune here."""
         sql, params, checked = statement
         try:
             with _step_budget(loop, MAX_CHECKED_STEPS) if checked else nullcontext():

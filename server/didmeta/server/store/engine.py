@@ -179,6 +179,31 @@ class Store:
             self._write_lock.release()
 
     @contextmanager
+    def driver_write_nowait(self, driver: sqlite3.Connection) -> Iterator[bool]:
+        """`write_nowait` on a sqlite3 connection itself, for a writer whose statements all go to the driver
+        (the event loop's, server/point.py): `BEGIN IMMEDIATE` and `COMMIT` without SQLAlchemy's transaction
+        (its begin event and commit cost a small write as much as its history insert). The block raising
+        rolls the transaction back; a failed `COMMIT` too, and its error is raised (nothing written)."""
+        if self._write_lock is None or not self._write_lock.acquire(blocking=False):
+            yield False
+            return
+        try:
+            try:
+                driver.execute("BEGIN IMMEDIATE")  # SQLITE_BUSY at once if another process writes
+            except sqlite3.OperationalError:
+                yield False
+                return
+            try:
+                yield True
+                driver.execute("COMMIT")
+            except BaseException:
+                if driver.in_transaction:
+                    driver.execute("ROLLBACK")
+                raise
+        finally:
+            self._write_lock.release()
+
+    @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection for reads only (each statement sees the latest committed data)."""
         with self.reader() as conn:
