@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -56,17 +55,15 @@ def database_path(dispatcher: Dispatcher) -> Path:
 
 
 def test_the_loop_writer_leaves_checkpoints_to_a_thread_and_the_log_stays_bounded(dispatcher: Dispatcher) -> None:
-    """Thousands of writes on the loop: its writer never checkpoints as it commits (wal_autocheckpoint 0), the
-    checkpoint thread copies the bulk of the log and the writer finishes each checkpoint between two writes,
-    and the log starts over as with automatic checkpoints (a thread's passive checkpoint alone never catches
-    up with a steady writer: the log grew to ~75 MB over 3,000 of these writes); every value lands, every
-    write on the loop. Checkpoints slower than the writes between two wake-ups run fewer times (wake-ups
-    coalesce)."""
+    """Thousands of writes on the loop: its writer never checkpoints (wal_autocheckpoint 0), the checkpoint
+    thread does, and the log starts over as with automatic checkpoints (a thread's passive checkpoint alone
+    never catches up with a steady writer: the log grew to ~75 MB over 3,000 of these writes); every value
+    lands. Checkpoints slower than the writes between two wake-ups run fewer times (wake-ups coalesce)."""
     writes = 4000
     on_loop = sum(write(dispatcher, i) for i in range(writes))
     point = dispatcher.point
     assert point is not None and point._loop_writer is not None and point._checkpointer is not None
-    assert on_loop == writes  # no checkpoint keeps a write from the loop
+    assert on_loop > writes * 0.9  # the loop took them (a few go to the thread while a checkpoint holds the lock)
     loop_writer = point._loop_writer.connection.dbapi_connection
     assert loop_writer is not None
     assert loop_writer.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
@@ -108,10 +105,11 @@ def test_the_loop_writer_is_not_handed_back_to_the_pool(dispatcher: Dispatcher) 
     assert write(dispatcher, 2)  # a new loop writer, with its own settings again
 
 
-async def test_concurrent_loop_writes_all_land_on_the_loop(dispatcher: Dispatcher) -> None:
+async def test_concurrent_loop_writes_wait_out_the_checkpoint_on_the_loop(dispatcher: Dispatcher) -> None:
     """Concurrent SetMetadata calls as the servicer makes them (`set_metadata_async`, a worker thread when it
-    says None), through a dozen checkpoints: the loop takes every write (no checkpoint holds the write lock
-    against it), and every write lands in the row and the history."""
+    says None): a write refused while the checkpoint thread holds the write lock waits for it on the loop and
+    is made there, instead of queueing in a thread, where it would keep the lock busy and send the next
+    writes to threads too (without the wait, most writes ended in threads). Every write lands."""
     clients, each = 16, 150
     taken = 0
 
@@ -127,37 +125,24 @@ async def test_concurrent_loop_writes_all_land_on_the_loop(dispatcher: Dispatche
             await asyncio.sleep(0)
 
     await asyncio.gather(*(client(c) for c in range(clients)))
-    assert taken == clients * each
+    assert taken > clients * each * 0.9, taken
     point = dispatcher.point
     assert point is not None and point._checkpointer is not None and point._checkpointer.runs >= 3
     events = [e for page in dispatcher.list_history(DidKey(SCOPE, "f7")) for e in page if e.action == "set"]
     assert len([e for e in events if e.key == "run_number"]) == clients * each // FILES
 
 
-def log_restarts(dispatcher: Dispatcher) -> int:
-    """The write-ahead log's checkpoint sequence number (its header's bytes 12-15, big-endian), which SQLite
-    increments each time a writer starts the log over at its beginning."""
-    wal = database_path(dispatcher).with_name(database_path(dispatcher).name + "-wal")
-    with wal.open("rb") as log:
-        return int.from_bytes(log.read(16)[12:16], "big")
-
-
-def test_the_loop_writer_finishes_the_checkpoint_and_the_log_starts_over(dispatcher: Dispatcher) -> None:
-    """When the thread has copied the bulk of the log, the loop's writer finishes the checkpoint after its next
-    commit (the log copied to its end), and a writer starts the log over at its beginning at once (the next
-    write at the latest)."""
+async def test_the_checkpoint_thread_wakes_the_writes_that_wait_for_it(dispatcher: Dispatcher) -> None:
+    """`Checkpointer.finished`: None while the thread does not hold the lock; while it does, a future that
+    resolves when it lets go."""
     point = dispatcher.point
     assert point is not None and point._checkpointer is not None
     checkpointer = point._checkpointer
-    i = 0
-    while not checkpointer.finish_due:  # writes until the thread's step is done (it is woken every 200)
-        assert write(dispatcher, i)
-        i += 1
-        if i % CHECKPOINT_EVERY == 0:
-            time.sleep(0.05)  # the thread's turn
-        assert i < 20 * CHECKPOINT_EVERY, "the checkpoint thread never ran"
-    runs, restarts = checkpointer.runs, log_restarts(dispatcher)
-    assert write(dispatcher, i)  # committed, then the checkpoint finished by the loop's writer
-    assert not checkpointer.finish_due and checkpointer.runs == runs + 1
-    assert write(dispatcher, i + 1)
-    assert log_restarts(dispatcher) > restarts
+    assert checkpointer.finished() is None and not await point.checkpoint_passed()
+    checkpointer._hold(True)
+    waiting = asyncio.ensure_future(point.checkpoint_passed())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    await asyncio.to_thread(checkpointer._hold, False)
+    assert await asyncio.wait_for(waiting, 5) is True
+    assert checkpointer.finished() is None

@@ -486,14 +486,18 @@ class Dispatcher:
         return updated if done else None
 
     async def set_metadata_async(self, did: DidKey, metadata: Metadata, field: str) -> int | None:
-        """SetMetadata of one DID's row by the event loop itself (a SQLite file whose write lock is free; a
-        PostgreSQL write awaited over the loop's connections); None: use `set_metadata` in a thread.
+        """SetMetadata of one DID's row by the event loop itself (a SQLite file whose write lock is free, or held
+        for a moment by the checkpoint thread, which the write awaits; a PostgreSQL write awaited over the loop's
+        connections); None: use `set_metadata` in a thread.
 
         Not while the declared keys must be read again (a database read the loop would wait for), nor when
         the history is due for pruning."""
         point = self.point
         if point is None or not point.reads_async:
-            return self.set_metadata_on_loop(did, metadata, field)
+            written = self.set_metadata_on_loop(did, metadata, field)
+            while written is None and point is not None and await point.checkpoint_passed():
+                written = self.set_metadata_on_loop(did, metadata, field)  # refused during a checkpoint: again
+            return written
         if self.history.prune_due() or not self.keys.fresh():
             return None
         by_owner = self._one_row_shares([(did, self.check_metadata(metadata, field))], False)

@@ -209,9 +209,11 @@ class PointAccess:
         database = store.engine.url.database
         # The event loop reads SQLite files directly; an in-memory database has one shared connection.
         self.reads_on_loop = store.is_sqlite and database not in (None, "", ":memory:")
-        # The loop's SQLite writer does not checkpoint the WAL as it commits: a thread copies the bulk of the
-        # log, and the writer finishes each checkpoint between two of its writes (store/checkpointer.py).
-        self._checkpointer = Checkpointer(database) if self.reads_on_loop and database else None
+        # The loop's SQLite writer does not checkpoint the WAL itself: a thread does (store/checkpointer.py).
+        write_lock = store.sqlite_write_lock
+        self._checkpointer = (
+            Checkpointer(database, write_lock) if self.reads_on_loop and database and write_lock is not None else None
+        )
         # On PostgreSQL the loop awaits its reads and writes over asyncpg connections of its own.
         self._loop_pool = None if store.is_sqlite else LoopPool(store.engine, LOOP_CONNECTIONS)
         # ... and writes one row in one statement when PostgreSQL can render its old values (one_statement_write.py).
@@ -447,8 +449,8 @@ class PointAccess:
         another process): the caller then runs the write in a worker thread, where it may wait. The
         loop never waits for a lock (busy timeout 0), so it only ever pays for the write itself.
         """
-        if not self.reads_on_loop:
-            return False, None
+        if not self.reads_on_loop or (self._checkpointer is not None and self._checkpointer.pending):
+            return False, None  # not on a SQLite file, or the checkpoint thread's turn (`checkpoint_passed`)
         with self._loop_lock:
             if self._loop_writer is None:
                 writer = self.store.engine.connect()
@@ -471,12 +473,18 @@ class PointAccess:
         except sqlite3.Error as error:  # its COMMIT failed: rolled back, nothing written
             log.warning("a write on the event loop failed to commit (%s); using a worker thread", error)
             return False, None
-        checkpointer = self._checkpointer
-        if checkpointer is not None:
-            checkpointer.wrote()
-            if checkpointer.finish_due:  # the thread copied the bulk of the log: the rest, now, between writes
-                checkpointer.finish(driver)
+        if self._checkpointer is not None:
+            self._checkpointer.wrote()
         return True, result
+
+    async def checkpoint_passed(self) -> bool:
+        """After a refused `write_on_loop`: if the checkpoint thread holds the write lock (store/checkpointer.py),
+        wait for it to let go and say True (try the loop again); False at once otherwise."""
+        finished = None if self._checkpointer is None else self._checkpointer.finished()
+        if finished is None:
+            return False
+        await finished
+        return True
 
     # --- writes ---------------------------------------------------------------------------------
     def _update_sql(self, columns: tuple[str, ...]) -> str:

@@ -8,29 +8,30 @@ loop was serving (in process, the p99 of a loop write was 9.4 ms and 40 of 4,000
 this thread 0.6 ms and none: docs/performance.md "SQLite checkpoints off the event loop").
 
 The loop's writer therefore runs with `wal_autocheckpoint=0`, and tells a `Checkpointer` of each write;
-every `every` writes it wakes a thread of its own, and the checkpoint is made in two steps:
+every `every` writes it wakes a thread of its own, which checkpoints over a connection of its own in two
+steps:
 
-1. the thread runs `PRAGMA wal_checkpoint(PASSIVE)` over a connection of its own: it copies the bulk of the
-   log's pages while the loop goes on writing (a passive checkpoint neither takes the write lock nor waits
-   for readers);
-2. the loop's writer, right after its next commit, runs the same on its own connection (`finish`): it
-   copies the few pages written meanwhile and syncs. No write of the loop can come in between, so the log
-   is copied to its end, and SQLite starts it over at its beginning with the next write. Under a steady
-   stream of writes the first step alone never catches up, and the log would grow without end (75 MB over
-   3,000 writes in the test, against a few MB).
+1. `PRAGMA wal_checkpoint(PASSIVE)` with no lock: it copies the log's pages while the loop goes on
+   writing (a passive checkpoint neither takes the write lock nor waits for readers);
+2. the same again holding the process's SQLite write lock (`Store._write_lock`), which copies the few
+   pages written meanwhile. SQLite starts the log over at its beginning only when a writer begins after a
+   checkpoint that copied all of it; under a steady stream of writes the first step alone never catches
+   up, and the log would grow without end (75 MB over 3,000 writes in the test, against a few MB).
 
-A first version made the second step in the thread too, holding the process's write lock while the loop's
-writes waited on the loop. That step took 6-7 ms in process for a few pages and a sync of a fraction of a
-millisecond: the thread needed the GIL back after each SQLite call, and the loop, busy in Python, gave it
-up only when the interpreter's switch interval (5 ms) made it. Every write of the moment waited that long
-(docs/performance.md, "SQLite's checkpoint finished by the loop's writer"). Made by the loop itself, the
-second step holds the loop for the copy and the sync alone.
+From the moment the thread asks for the lock until it lets go (`pending`), the loop's writer stands aside
+(taking the lock between two of its own writes at once, it would keep it from the thread for as long as
+writes come), and a SetMetadata it refuses awaits the end of that step on the loop (`finished`, an asyncio
+future the thread resolves) and is made there. Sent to a worker thread instead, as for any other writer,
+the refused writes queued for the lock in threads, kept it busy, and every later write went to a thread
+as well (measured: twice the server's CPU per SetMetadata, half the rate).
 
 The other connections (worker threads, other processes) keep their automatic checkpoints.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -43,42 +44,30 @@ _PASSIVE = "PRAGMA wal_checkpoint(PASSIVE)"
 
 
 class Checkpointer:
-    """Runs the bulk of the WAL checkpoints of one SQLite file in a daemon thread, when `wrote` says it is
-    time; the loop's writer finishes each (`finish`)."""
+    """Runs passive WAL checkpoints of one SQLite file in a daemon thread, when `wrote` says it is time."""
 
-    def __init__(self, database: str, every: int = CHECKPOINT_EVERY) -> None:
+    def __init__(self, database: str, write_lock: threading.Lock, every: int = CHECKPOINT_EVERY) -> None:
         self.database = database
+        self.write_lock = write_lock
         self.every = every
-        #: Checkpoints finished so far (tests and logs).
+        #: Checkpoints run so far (tests and logs).
         self.runs = 0
         self._writes = 0
         self._due = threading.Event()
-        #: The thread's step is done: the loop's writer finishes the checkpoint after its next commit.
-        self.finish_due = False
+        self._holding = False  # the thread wants or holds the write lock (the second step)
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def wrote(self, writes: int = 1) -> None:
-        """More writes committed by the loop's writer (called on the loop: a counter, at times a wake-up)."""
-        self._writes += writes
+    def wrote(self) -> None:
+        """One more write committed by the loop's writer (called on the loop: a counter, at times a wake-up)."""
+        self._writes += 1
         if self._writes >= self.every:
             self._writes = 0
             if self._thread is None:
                 self._start()
             self._due.set()
-
-    def finish(self, writer: sqlite3.Connection) -> None:
-        """The checkpoint's second step, on the loop's writer between two of its writes (no transaction open):
-        the pages written since the thread's step, then the sync. A failure is logged; the next one tries."""
-        self.finish_due = False
-        try:
-            busy, pages, copied = writer.execute(_PASSIVE).fetchone()
-        except sqlite3.Error as error:
-            log.warning("finishing a WAL checkpoint of %s failed: %s", self.database, error)
-            return
-        self.runs += 1
-        log.debug("WAL checkpoint: %s of %s pages copied (busy: %s)", copied, pages, busy)
 
     def _start(self) -> None:
         with self._lock:
@@ -95,13 +84,47 @@ class Checkpointer:
                 if self._stopping:
                     return
                 try:
-                    connection.execute(_PASSIVE).fetchone()  # the bulk of the log, the loop writing on
+                    connection.execute(_PASSIVE).fetchone()  # the bulk of the log, writers going on
+                    self._hold(True)  # from now the loop's writer stands aside (`pending`), or it would keep the lock
+                    try:
+                        with self.write_lock:  # the rest, no writer of this process appending meanwhile
+                            busy, pages, copied = connection.execute(_PASSIVE).fetchone()
+                    finally:
+                        self._hold(False)
+                    self.runs += 1
+                    log.debug("WAL checkpoint: %s of %s pages copied (busy: %s)", copied, pages, busy)
                 except sqlite3.Error as error:  # the next wake-up tries again; automatic ones go on elsewhere
                     log.warning("a WAL checkpoint of %s failed: %s", self.database, error)
-                    continue
-                self.finish_due = True
         finally:
             connection.close()
+
+    def _hold(self, holding: bool) -> None:
+        """Mark the second step begun or ended; at its end, wake the loop writes that wait for it."""
+        with self._lock:
+            self._holding = holding
+            waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+            if not holding:
+                waiters, self._waiters = self._waiters, []
+        for loop, future in waiters:
+            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
+                loop.call_soon_threadsafe(_resolve, future)
+
+    @property
+    def pending(self) -> bool:
+        """Whether the thread wants or holds the write lock for the second step: the loop's writer must not
+        take the lock now (it takes it between two of its own writes at once, and the thread would wait)."""
+        return self._holding
+
+    def finished(self) -> asyncio.Future[None] | None:
+        """While the thread wants or holds the write lock: a future of the running loop resolved when it lets
+        go; otherwise None (the lock is held by another writer: the caller goes its usual way)."""
+        with self._lock:
+            if not self._holding:
+                return None
+            loop = asyncio.get_running_loop()
+            future: asyncio.Future[None] = loop.create_future()
+            self._waiters.append((loop, future))
+            return future
 
     def close(self) -> None:
         """Stop the thread (at shutdown); the last connection to close checkpoints the log itself."""
@@ -111,3 +134,8 @@ class Checkpointer:
         self._due.set()
         if thread is not None:
             thread.join(timeout=10)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
