@@ -12,15 +12,11 @@ every `every` writes it wakes a thread of its own, which checkpoints over a conn
 steps:
 
 1. `PRAGMA wal_checkpoint(PASSIVE)` with no lock: it copies the log's pages while the loop goes on
-   writing (a passive checkpoint neither takes the write lock nor waits for readers), and again while the
-   pages written during the last pass number more than `FEW_LEFT` (`MAX_PASSES` in all at most);
+   writing (a passive checkpoint neither takes the write lock nor waits for readers);
 2. the same again holding the process's SQLite write lock (`Store._write_lock`), which copies the few
-   pages written meanwhile. A checkpoint's time goes with the pages it copies (the sync writes them back
-   to scattered places of the file: some 3.4 ms for 300 pages here), and the loop's writes wait for this
-   step, so the passes of step 1 leave it as few as they can. SQLite starts the log over at its beginning
-   only when a writer begins after a checkpoint that copied all of it; under a steady stream of writes the
-   first step alone never catches up, and the log would grow without end (75 MB over 3,000 writes in the
-   test, against a few MB).
+   pages written meanwhile. SQLite starts the log over at its beginning only when a writer begins after a
+   checkpoint that copied all of it; under a steady stream of writes the first step alone never catches
+   up, and the log would grow without end (75 MB over 3,000 writes in the test, against a few MB).
 
 From the moment the thread asks for the lock until it lets go (`pending`), the loop's writer stands aside
 (taking the lock between two of its own writes at once, it would keep it from the thread for as long as
@@ -44,10 +40,6 @@ log = logging.getLogger(__name__)
 
 #: Loop writes between two checkpoints (a SetMetadata dirties ~4-5 pages of the log: ~1,000 pages).
 CHECKPOINT_EVERY = 200
-#: Step 1 passes again while its last pass left more log pages than this (written during it) ...
-FEW_LEFT = 32
-#: ... up to this many passes in all (under a writer faster than the copy, the passes never catch up).
-MAX_PASSES = 4
 _PASSIVE = "PRAGMA wal_checkpoint(PASSIVE)"
 
 
@@ -92,7 +84,7 @@ class Checkpointer:
                 if self._stopping:
                     return
                 try:
-                    self._copy_unlocked(connection)  # the bulk of the log, writers going on
+                    connection.execute(_PASSIVE).fetchone()  # the bulk of the log, writers going on
                     self._hold(True)  # from now the loop's writer stands aside (`pending`), or it would keep the lock
                     try:
                         with self.write_lock:  # the rest, no writer of this process appending meanwhile
@@ -105,13 +97,6 @@ class Checkpointer:
                     log.warning("a WAL checkpoint of %s failed: %s", self.database, error)
         finally:
             connection.close()
-
-    def _copy_unlocked(self, connection: sqlite3.Connection) -> None:
-        """Step 1: passive checkpoints with no lock, until the last one left few pages or `MAX_PASSES` ran."""
-        for _ in range(MAX_PASSES):
-            busy, pages, copied = connection.execute(_PASSIVE).fetchone()
-            if busy or pages - copied <= FEW_LEFT:
-                return
 
     def _hold(self, holding: bool) -> None:
         """Mark the second step begun or ended; at its end, wake the loop writes that wait for it."""
