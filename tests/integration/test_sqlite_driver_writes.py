@@ -1,7 +1,7 @@
 """`Store.driver_write_nowait`: the event loop's SQLite write transaction, begun and committed on the driver.
 
 The loop's SetMetadata (server/point.py `write_on_loop`) runs its statements on the sqlite3 connection and
-its transaction there too. These tests hold it to `write_nowait`'s promises on a real SQLite file: nothing
+its transaction there too. These tests hold it to its promises on a real SQLite file: nothing
 begun when this process or another one writes, the block's failure rolled back, and a failed COMMIT rolled
 back with its error raised and the process's write lock given back.
 """

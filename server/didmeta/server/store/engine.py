@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from didmeta.errors import InvalidArgument
@@ -161,29 +161,13 @@ class Store:
         return self._write_lock
 
     @contextmanager
-    def write_nowait(self, conn: Connection) -> Iterator[bool]:
-        """SQLite: a write transaction on `conn` if the write lock is free now, in this process and in the
-        database (False, and nothing begun, if not). `conn` should have a busy timeout of 0."""
-        if self._write_lock is None or not self._write_lock.acquire(blocking=False):
-            yield False
-            return
-        try:
-            try:
-                transaction = conn.begin()  # BEGIN IMMEDIATE: SQLITE_BUSY at once if another process writes
-            except OperationalError:
-                yield False
-                return
-            with transaction:
-                yield True
-        finally:
-            self._write_lock.release()
-
-    @contextmanager
     def driver_write_nowait(self, driver: sqlite3.Connection) -> Iterator[bool]:
-        """`write_nowait` on a sqlite3 connection itself, for a writer whose statements all go to the driver
-        (the event loop's, server/point.py): `BEGIN IMMEDIATE` and `COMMIT` without SQLAlchemy's transaction
-        (its begin event and commit cost a small write as much as its history insert). The block raising
-        rolls the transaction back; a failed `COMMIT` too, and its error is raised (nothing written)."""
+        """SQLite: a write transaction on the sqlite3 connection `driver` if the write lock is free now, in this
+        process and in the database (False, and nothing begun, if not; `driver` should have a busy timeout of
+        0). For a writer whose statements all go to the driver (the event loop's, server/point.py): `BEGIN
+        IMMEDIATE` and `COMMIT` are the driver's too, not SQLAlchemy's (its begin event and commit cost a
+        small write as much as its history insert). The block raising rolls the transaction back; a failed
+        `COMMIT` too, and its error is raised (nothing written)."""
         if self._write_lock is None or not self._write_lock.acquire(blocking=False):
             yield False
             return
