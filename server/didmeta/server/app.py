@@ -14,6 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from didmeta.server.auth import make_authenticator
+from didmeta.server.collector import tune_collector
 from didmeta.server.config import Settings
 from didmeta.server.decoding import DecodingRegistrar
 from didmeta.server.dispatcher import Dispatcher
@@ -219,6 +220,7 @@ async def stop_server(running: RunningServer, grace: float, notice: float = 0.0)
 
 async def serve(settings: Settings, port_file: Path | None = None) -> None:
     running = await start_server(settings)
+    tune_collector(settings.gc_young_threshold)  # the built server frozen, the young threshold raised
     if port_file is not None:
         port_file.write_text(f"{running.port}\n")
     stopping = asyncio.Event()

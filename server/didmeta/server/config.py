@@ -123,6 +123,12 @@ class Settings(BaseSettings):
         description="Server processes on the one port (docs/deployment.md, 'Worker processes'); `auto`: one per core",
     )
     grace_seconds: float = Field(10.0, ge=0, description="Drain time for in-flight calls on SIGTERM")
+    gc_young_threshold: int = Field(
+        10_000,
+        ge=0,
+        description="Allocations between two passes of Python's cyclic garbage collector over young objects "
+        "(server/collector.py; Python's default is 700); 0: the collector left as Python sets it up",
+    )
     batch_size: int = Field(1000, ge=1, le=10000, description="DIDs per ListDids message (default)")
     max_batch_size: int = Field(5000, ge=1, le=20000, description="Cap on a client's batch_size")
     first_batch_size: int = Field(100, ge=1, description="Size of the first message, for time to first result")

@@ -1,0 +1,31 @@
+"""Python's cyclic garbage collector set up for a long-running server (the `gc_young_threshold` setting).
+
+CPython frees almost every object by reference counting; the cyclic collector only finds reference
+cycles. It runs a young-generation pass every 700 net container allocations (Python's default), and
+each pass walks every young object still alive. A LoadDids chunk of 5,000 DIDs allocates a few hundred
+thousand containers that live until the chunk is written (decoded messages, values, rows), so the
+collector walked them again and again: measured in process, a fifth of the load's time and a third of
+its planning (docs/performance.md, "The garbage collector on bulk loads").
+
+`tune_collector`, called once the server is built and before it serves (unless the setting is 0):
+* collects once and freezes what is left (`gc.freeze`): the modules, servicers, engines and caches
+  built at start-up live as long as the process, and no full collection walks them again; in worker
+  processes they also stay shared with the supervisor's pages instead of being written by the collector;
+* raises the young generation's threshold, so a pass comes every `young_threshold` allocations. The
+  older generations keep Python's thresholds. Garbage without cycles is freed as before, at once; a
+  cycle waits for the next pass, which now comes a little later.
+"""
+
+from __future__ import annotations
+
+import gc
+
+
+def tune_collector(young_threshold: int) -> None:
+    """Freeze the start-up heap and set the young generation's threshold; 0: leave the collector alone."""
+    if young_threshold <= 0:
+        return
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(young_threshold, middle, old)
