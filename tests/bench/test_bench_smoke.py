@@ -108,6 +108,22 @@ def test_loop_write_bench_smoke(tmp_path: Path) -> None:
     }
 
 
+def test_load_stages_bench_smoke(tmp_path: Path) -> None:
+    """bench.load_stages end to end at a small size: both collectors timed in every repetition, every stage
+    measured (a child fails if a chunk does not create all its DIDs), and each child with the collector it
+    names: Python's thresholds, or the server's young threshold with far fewer passes."""
+    document = run_bench("bench.load_stages", ["--dids", "6000", "--repeat", "2"], tmp_path, timeout=300)
+    result = document["result"]
+    runs = result["runs"]
+    assert {collector: len(values) for collector, values in runs.items()} == {"python": 2, "server": 2}
+    assert all(min(run["us_per_did"].values()) > 0 for values in runs.values() for run in values)
+    assert all(run["thresholds"] == [700, 10, 10] for run in runs["python"])
+    assert all(run["thresholds"] == [10_000, 10, 10] for run in runs["server"])
+    fewest_python = min(run["collector_passes"][0] for run in runs["python"])
+    assert all(run["collector_passes"][0] < fewest_python for run in runs["server"])
+    assert result["ratio_python_to_server"] > 0
+
+
 def test_sqlite_checkpoints_bench_smoke(tmp_path: Path) -> None:
     """bench.sqlite_checkpoints end to end at a tiny size (past one checkpoint of the thread): both ways timed
     in every repetition, every write made (the bench fails if one does not update its DID)."""

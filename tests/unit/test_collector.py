@@ -1,0 +1,101 @@
+"""The server's garbage-collector set-up (server/collector.py): frozen start-up heap, raised young threshold.
+
+Each case runs in a child interpreter: the collector's state is process-wide, and the test process keeps
+its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+PYTHON_DEFAULT = (700, 10, 10)
+
+
+def child(script: str, env: dict[str, str] | None = None) -> dict[str, object]:
+    """Run `script` in a fresh interpreter; it prints one JSON object as its last line."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.mark.parametrize("threshold", [10_000, 2_500])
+def test_tune_collector_freezes_and_raises_the_young_threshold(threshold: int) -> None:
+    result = child(
+        f"""
+        import gc, json
+        from didmeta.server.collector import tune_collector
+        before = gc.get_threshold()
+        tune_collector({threshold})
+        print(json.dumps({{"before": before, "after": gc.get_threshold(), "frozen": gc.get_freeze_count()}}))
+        """
+    )
+    assert tuple(result["before"]) == PYTHON_DEFAULT  # type: ignore[arg-type]
+    assert tuple(result["after"]) == (threshold, 10, 10)  # type: ignore[arg-type]
+    assert int(result["frozen"]) > 1000  # type: ignore[call-overload]
+
+
+def test_tune_collector_zero_leaves_the_collector_alone() -> None:
+    result = child(
+        """
+        import gc, json
+        from didmeta.server.collector import tune_collector
+        tune_collector(0)
+        print(json.dumps({"after": gc.get_threshold(), "frozen": gc.get_freeze_count()}))
+        """
+    )
+    assert tuple(result["after"]) == PYTHON_DEFAULT  # type: ignore[arg-type]
+    assert result["frozen"] == 0
+
+
+SERVE = """
+    import asyncio, gc, json, os, signal, sys
+    from pathlib import Path
+    from didmeta.server.app import serve
+    from didmeta.server.config import Settings
+
+    work = Path(sys.argv[1])
+
+    async def main() -> None:
+        settings = Settings(listen="127.0.0.1:0", database=f"sqlite:///{work / 'catalogue.db'}")
+        port_file = work / "port"
+        task = asyncio.ensure_future(serve(settings, port_file))
+        while not port_file.exists():
+            await asyncio.sleep(0.05)
+        state = {"threshold": gc.get_threshold(), "frozen": gc.get_freeze_count()}
+        os.kill(os.getpid(), signal.SIGTERM)
+        await task
+        print(json.dumps(state))
+
+    asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize(("env", "expected"), [({}, (10_000, 10, 10)), ({"DIDMETA_GC_YOUNG_THRESHOLD": "0"}, None)])
+def test_serve_tunes_the_collector_before_it_reports_its_port(
+    tmp_path: Path, env: dict[str, str], expected: tuple[int, int, int] | None
+) -> None:
+    """`serve` (what `didmeta serve` and every worker process run) applies the setting, read from the
+    environment, before it writes its port file; 0 keeps Python's own collector."""
+    script = textwrap.dedent(SERVE).replace("sys.argv[1]", repr(str(tmp_path)))
+    result = child(script, {"DIDMETA_LOG_LEVEL": "WARNING", **env})
+    if expected is None:
+        assert tuple(result["threshold"]) == PYTHON_DEFAULT  # type: ignore[arg-type]
+        assert result["frozen"] == 0
+    else:
+        assert tuple(result["threshold"]) == expected  # type: ignore[arg-type]
+        assert int(result["frozen"]) > 1000  # type: ignore[call-overload]
