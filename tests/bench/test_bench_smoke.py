@@ -124,6 +124,19 @@ def test_load_stages_bench_smoke(tmp_path: Path) -> None:
     assert result["ratio_python_to_server"] > 0
 
 
+def test_worker_memory_bench_smoke(tmp_path: Path) -> None:
+    """bench.worker_memory end to end at a small size: both ways measured after start and after the calls,
+    for each of the two workers (the bench fails unless the server runs exactly two), every size above 0."""
+    document = run_bench("bench.worker_memory", ["--calls", "50", "--repeat", "1"], tmp_path, timeout=300)
+    result = document["result"]
+    assert {way: len(runs) for way, runs in result["runs"].items()} == {"server": 1, "python": 1}
+    for runs in result["runs"].values():
+        for phase in ("after_start", "after_calls"):
+            assert len(runs[0][phase]) == 2
+            assert all(sizes["Rss"] > sizes["Private_Dirty"] > 0 for sizes in runs[0][phase])
+    assert result["ratio_private_python_to_server"] > 0
+
+
 def test_sqlite_checkpoints_bench_smoke(tmp_path: Path) -> None:
     """bench.sqlite_checkpoints end to end at a tiny size (past one checkpoint of the thread): both ways timed
     in every repetition, every write made (the bench fails if one does not update its DID)."""

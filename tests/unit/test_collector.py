@@ -99,3 +99,41 @@ def test_serve_tunes_the_collector_before_it_reports_its_port(
     else:
         assert tuple(result["threshold"]) == expected  # type: ignore[arg-type]
         assert int(result["frozen"]) > 1000  # type: ignore[call-overload]
+
+
+SPAWN = """
+    import gc, json, os, sys
+    from pathlib import Path
+    from didmeta.server import workers
+    from didmeta.server.config import Settings
+
+    work = Path(sys.argv[1])
+    seen = work / "frozen-in-worker"
+
+    def observe(settings, port_file, supervisor):  # stands in for the server: what the worker starts with
+        seen.write_text(str(gc.get_freeze_count()))
+        return 0
+
+    workers._run_worker = observe
+    settings = Settings(listen="127.0.0.1:0", database=f"sqlite:///{work / 'catalogue.db'}")
+    supervisor = workers.Supervisor(settings, None)
+    before = gc.get_freeze_count()
+    worker = supervisor.spawn(0, settings)
+    _, status = os.waitpid(worker.pid, 0)
+    print(json.dumps({"status": status, "before": before, "worker": int(seen.read_text())}))
+"""
+
+
+@pytest.mark.parametrize(("env", "frozen"), [({}, True), ({"DIDMETA_GC_YOUNG_THRESHOLD": "0"}, False)])
+def test_the_supervisor_freezes_its_objects_before_it_forks_a_worker(
+    tmp_path: Path, env: dict[str, str], frozen: bool
+) -> None:
+    """`Supervisor.spawn` freezes the supervisor's objects before the fork, so the worker starts with them
+    frozen (its collector never walks them); with `gc_young_threshold` 0 nothing is frozen."""
+    script = textwrap.dedent(SPAWN).replace("sys.argv[1]", repr(str(tmp_path)))
+    result = child(script, env)
+    assert result["status"] == 0 and result["before"] == 0
+    if frozen:
+        assert int(result["worker"]) > 1000  # type: ignore[call-overload]
+    else:
+        assert result["worker"] == 0

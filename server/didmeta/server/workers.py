@@ -32,6 +32,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from didmeta.server.collector import freeze_before_fork
 from didmeta.server.config import Settings
 from didmeta.server.startup import EXIT_RUNTIME, StartupError, check_address
 from didmeta.server.telemetry import metrics as prom
@@ -123,6 +124,7 @@ class Supervisor:
         sys.stdout.flush()
         sys.stderr.flush()
         supervisor = os.getpid()
+        freeze_before_fork(settings.gc_young_threshold)  # what the worker inherits stays shared
         pid = os.fork()
         if pid == 0:  # the worker
             if self.exporter is not None:  # the supervisor's listening socket is not the worker's
