@@ -4,8 +4,8 @@ CPython frees almost every object by reference counting; the cyclic collector on
 cycles. It runs a young-generation pass every 700 net container allocations (Python's default), and
 each pass walks every young object still alive. A LoadDids chunk of 5,000 DIDs allocates a few hundred
 thousand containers that live until the chunk is written (decoded messages, values, rows), so the
-collector walked them again and again: measured in process, a fifth of the load's time and a third of
-its planning (docs/performance.md, "The garbage collector on bulk loads").
+collector walked them again and again: measured in process, a tenth to a sixth of the load's time and
+over a third of its planning (docs/performance.md, "The garbage collector on bulk loads").
 
 `tune_collector`, called once the server is built and before it serves (unless the setting is 0):
 * collects once and freezes what is left (`gc.freeze`): the modules, servicers, engines and caches
