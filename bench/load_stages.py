@@ -38,29 +38,19 @@ from bench.report import finish_document, standalone_document
 CHUNK = 5000
 STAGES = ("decode", "plan", "apply")
 COLLECTORS = ("python", "server")
-SERVER_THRESHOLD = 10_000  # the `gc_young_threshold` default (server/config.py)
 
 
 def encoded_chunks(dids: int) -> tuple[list[bytes], set[str]]:
     """The bench data as the client's LoadDids chunks (serialized), and the scopes they use."""
     from bench import data
     from bench.scenarios import to_load_chunk
-    from didmeta.client._client import _new_did, as_key
-    from didmeta.v1 import did_pb2, metadata_service_pb2
-    from didmeta.wire import did_key_to_wire
+    from didmeta.client._client import load_request
 
     generated = list(data.generate(dids))
-    chunks: list[bytes] = []
-    for start in range(0, len(generated), CHUNK):
-        chunk = to_load_chunk(generated[start : start + CHUNK])
-        request = metadata_service_pb2.LoadDidsRequest()
-        for index, new in enumerate(chunk.dids):
-            _new_did(new, request.dids.add(), f"dids[{index}]")
-        request.attachments.extend(
-            did_pb2.Attachment(parent=did_key_to_wire(as_key(parent)), child=did_key_to_wire(as_key(child)))
-            for parent, child in chunk.attachments
-        )
-        chunks.append(request.SerializeToString())
+    chunks = [
+        load_request(to_load_chunk(generated[start : start + CHUNK])).SerializeToString()
+        for start in range(0, len(generated), CHUNK)
+    ]
     return chunks, {did.scope for did in generated}
 
 
@@ -70,6 +60,7 @@ def run_child(collector: str, dids: int, scratch: Path) -> dict[str, Any]:
     from didmeta.plugins.json_column import JsonColumnPlugin
     from didmeta.server.access.identity import Identity, current_identity
     from didmeta.server.collector import tune_collector
+    from didmeta.server.config import Settings
     from didmeta.server.dispatcher import Dispatcher
     from didmeta.server.servicers.did_servicer import attachments_from_wire, new_did_from_wire
     from didmeta.server.store.engine import Store
@@ -84,7 +75,7 @@ def run_child(collector: str, dids: int, scratch: Path) -> dict[str, Any]:
         dispatcher.add_scope(scope, "root")
     gc.collect()
     if collector == "server":
-        tune_collector(SERVER_THRESHOLD)
+        tune_collector(Settings.model_fields["gc_young_threshold"].default)
     passes_before = [generation["collections"] for generation in gc.get_stats()]
     spent = dict.fromkeys(STAGES, 0.0)
     started = time.perf_counter()

@@ -117,6 +117,16 @@ class ServerProcess:
         self.stop()
 
 
+def children(pid: int) -> list[int]:
+    """The living children of a process (of all its threads)."""
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
 def read_status_kb(pid: int) -> dict[str, int]:
     """VmRSS / VmHWM of a process, in kB."""
     values: dict[str, int] = {}

@@ -25,7 +25,7 @@ import grpc
 
 from bench import baselines
 from bench.data import MAIN_SCOPE, SCOPES, Did, Shape, name_prefix
-from bench.procs import RssSampler, ServerProcess, _wait_exit, pyspy, read_status_kb
+from bench.procs import RssSampler, ServerProcess, _wait_exit, children, pyspy, read_status_kb
 from bench.report import Report, Result, percentile
 from didmeta.client import Client, LoadChunk, NewDid
 from didmeta.identifiers import DidKey
@@ -574,20 +574,10 @@ def unary_requests(
     return gets, sets
 
 
-def _children(pid: int) -> list[int]:
-    """The living children of a process (of all its threads)."""
-    children: list[int] = []
-    with contextlib.suppress(OSError):
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            with contextlib.suppress(OSError):
-                children += [int(child) for child in (task / "children").read_text().split()]
-    return children
-
-
 def tree_cpu_seconds(pid: int) -> float:
     """user + system CPU time of a process and its living children (worker processes) so far."""
     total = cpu_seconds(pid)
-    for child in _children(pid):
+    for child in children(pid):
         with contextlib.suppress(OSError):
             total += tree_cpu_seconds(child)
     return total
@@ -616,7 +606,7 @@ def tree_schedstats(pid: int) -> SchedStats:
             with contextlib.suppress(OSError, ValueError):
                 on_cpu_ns, runqueue_ns, _ = (task / "schedstat").read_text().split()
                 stats[(pid, int(task.name))] = (int(on_cpu_ns), int(runqueue_ns))
-    for child in _children(pid):
+    for child in children(pid):
         stats.update(tree_schedstats(child))
     return stats
 

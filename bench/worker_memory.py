@@ -17,15 +17,14 @@ Private_Dirty (Python's / the server's).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.cli import add_output_arguments, scratch_directory
+from bench.procs import ServerProcess, children
 from bench.report import finish_document, standalone_document
 
 WAYS = {"server": {}, "python": {"DIDMETA_GC_YOUNG_THRESHOLD": "0"}}
@@ -40,21 +39,6 @@ def rollup(pid: int) -> dict[str, float]:
         name, value = line.split(":", 1)
         sizes[name] = int(value.split()[0]) / 1024
     return {name: sizes[name] for name in FIELDS}
-
-
-def children(pid: int) -> list[int]:
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-
-
-def wait_for_port(port_file: Path, server: subprocess.Popen[bytes], timeout: float = 60.0) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with {server.returncode}")
-        if port_file.exists() and port_file.read_text().strip():
-            return int(port_file.read_text())
-        time.sleep(0.05)
-    raise RuntimeError("the server did not write its port file")
 
 
 def call(port: int, calls: int) -> None:
@@ -76,28 +60,19 @@ def call(port: int, calls: int) -> None:
 
 def measure_once(way: str, workers: int, calls: int, scratch: Path) -> dict[str, Any]:
     """One server with `workers` workers: each worker's memory after start and after the calls."""
-    work = scratch / f"{way}-{time.monotonic_ns()}"
-    work.mkdir()
-    didmeta = Path(sys.executable).parent / "didmeta"
-    env = {**os.environ, "DIDMETA_LOG_LEVEL": "WARNING", **WAYS[way]}
-    command = [str(didmeta), "serve", "--listen", "127.0.0.1:0", "--database", f"sqlite:///{work / 'c.db'}"]
-    command += ["--port-file", str(work / "port"), "--workers", str(workers)]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        port = wait_for_port(work / "port", server)
+    from didmeta.client import Client
+
+    database = f"sqlite:///{scratch / f'{way}-{time.monotonic_ns()}.db'}"
+    settings = {"workers": workers}
+    with ServerProcess(database, scratch / "server", extra_env=WAYS[way], settings=settings) as server:
         pids = children(server.pid)
         if len(pids) != workers:
             raise RuntimeError(f"{len(pids)} workers, expected {workers}")
-        from didmeta.client import Client
-
-        with Client(f"127.0.0.1:{port}") as client:
+        with Client(server.target) as client:
             client.add_scope("bench", "root")
-        started = {pid: rollup(pid) for pid in pids}
-        call(port, calls)
-        return {"after_start": list(started.values()), "after_calls": [rollup(pid) for pid in pids]}
-    finally:
-        server.terminate()
-        server.wait(60)
+        started = [rollup(pid) for pid in pids]
+        call(server.port, calls)
+        return {"after_start": started, "after_calls": [rollup(pid) for pid in pids]}
 
 
 def measure(workers: int, calls: int, repeat: int, scratch: Path) -> dict[str, Any]:

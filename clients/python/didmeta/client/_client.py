@@ -174,6 +174,21 @@ def _new_did(new: NewDid, out: did_pb2.NewDid, field: str = "did") -> None:
     metadata_to_wire(new.metadata, out.metadata)
 
 
+def load_request(chunk: LoadChunk) -> metadata_service_pb2.LoadDidsRequest:
+    """One LoadDids message of a chunk (what `Client.load` sends for it)."""
+    request = metadata_service_pb2.LoadDidsRequest()
+    for index, new in enumerate(chunk.dids):
+        _new_did(new, request.dids.add(), f"dids[{index}]")
+    for index, (did, metadata) in enumerate(chunk.metadata):
+        item = request.metadata.add(did=did_key_to_wire(as_key(did, f"metadata[{index}].did")))
+        metadata_to_wire(metadata, item.metadata)
+    request.attachments.extend(
+        did_pb2.Attachment(parent=did_key_to_wire(as_key(p, "parent")), child=did_key_to_wire(as_key(c, "child")))
+        for p, c in chunk.attachments
+    )
+    return request
+
+
 class Client:
     """A connection to one didmeta server. Use as a context manager or call close()."""
 
@@ -360,19 +375,7 @@ class Client:
         def requests() -> Iterator[metadata_service_pb2.LoadDidsRequest]:
             try:
                 for chunk in chunks:
-                    request = metadata_service_pb2.LoadDidsRequest()
-                    for index, new in enumerate(chunk.dids):
-                        _new_did(new, request.dids.add(), f"dids[{index}]")
-                    for index, (did, metadata) in enumerate(chunk.metadata):
-                        item = request.metadata.add(did=did_key_to_wire(as_key(did, f"metadata[{index}].did")))
-                        metadata_to_wire(metadata, item.metadata)
-                    request.attachments.extend(
-                        did_pb2.Attachment(
-                            parent=did_key_to_wire(as_key(p, "parent")), child=did_key_to_wire(as_key(c, "child"))
-                        )
-                        for p, c in chunk.attachments
-                    )
-                    yield request
+                    yield load_request(chunk)
             except Exception as error:
                 producer_errors.append(error)
                 raise
